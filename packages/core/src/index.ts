@@ -1,1 +1,2 @@
-export const hello = (n: number): string => `hi ${n}`;
+export * from './errors.ts'
+export * from './limits.ts'
