@@ -1,0 +1,64 @@
+/**
+ * The devnet writes what it started to `<dir>/devnet.json`; every other command reads it to find
+ * the nodes (and, later, the chain and the web app) without any flags.
+ */
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { P2pdvError } from '@p2pdv/core/errors'
+import type { PeerInfo } from '@p2pdv/sdk'
+
+export const DEFAULT_DEVNET_DIR = '.p2pdv/devnet'
+export const DEVNET_STATE_VERSION = 1
+
+export interface DevnetNode extends PeerInfo {
+  name: string
+  dataDir: string
+  pid: number
+}
+
+export interface DevnetState {
+  version: typeof DEVNET_STATE_VERSION
+  startedAt: string
+  pid: number
+  nodes: DevnetNode[]
+  [extra: string]: unknown
+}
+
+export function devnetDir (): string {
+  return resolve(process.env.P2PDV_DEVNET_DIR ?? DEFAULT_DEVNET_DIR)
+}
+
+export function statePath (dir = devnetDir()): string {
+  return join(dir, 'devnet.json')
+}
+
+export async function writeDevnetState (state: DevnetState, dir = devnetDir()): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  const tmp = `${statePath(dir)}.${process.pid}.tmp`
+  await writeFile(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
+  await rename(tmp, statePath(dir))
+}
+
+export async function removeDevnetState (dir = devnetDir()): Promise<void> {
+  await rm(statePath(dir), { force: true })
+}
+
+export async function readDevnetState (dir = devnetDir()): Promise<DevnetState> {
+  let text: string
+  try {
+    text = await readFile(statePath(dir), 'utf8')
+  } catch {
+    throw new P2pdvError('ERR_NO_DEVNET', `no running devnet found (${statePath(dir)} is missing)`, {
+      hint: 'Start one with `npm start` (or `p2pdv devnet`) in another terminal, or pass --node http://HOST:PORT.'
+    })
+  }
+  try {
+    const state = JSON.parse(text) as DevnetState
+    if (state.version !== DEVNET_STATE_VERSION || !Array.isArray(state.nodes)) throw new Error('shape')
+    return state
+  } catch {
+    throw new P2pdvError('ERR_DEVNET_STATE', `${statePath(dir)} is not a devnet state file this version understands`, {
+      hint: 'Stop the devnet, delete .p2pdv/devnet/devnet.json and start it again.'
+    })
+  }
+}

@@ -1,0 +1,3 @@
+export * from './peers.ts'
+export * from './block-fetcher.ts'
+export * from './placement.ts'

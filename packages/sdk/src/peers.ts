@@ -1,0 +1,74 @@
+/**
+ * The set of storage nodes a client talks to, with a live health score per node so reads go to
+ * the fastest healthy node first and around slow or failing ones.
+ */
+export interface PeerInfo {
+  peerId: string
+  /** libp2p addresses (control plane: store protocol). */
+  multiaddrs: string[]
+  /** HTTP data plane base URL, e.g. http://127.0.0.1:4001 */
+  http: string
+}
+
+interface Health {
+  /** EWMA of successful request latency, ms. */
+  latencyMs: number
+  /** Consecutive failures; reset on success. */
+  failures: number
+  /** Don't try before this time after repeated failures (ms since epoch). */
+  backoffUntil: number
+}
+
+const LATENCY_ALPHA = 0.3
+const INITIAL_LATENCY_MS = 50
+const MAX_BACKOFF_MS = 30_000
+
+export class PeerSet {
+  readonly peers: PeerInfo[]
+  private readonly health = new Map<string, Health>()
+
+  constructor (peers: PeerInfo[]) {
+    this.peers = [...peers]
+    for (const p of peers) this.health.set(p.peerId, { latencyMs: INITIAL_LATENCY_MS, failures: 0, backoffUntil: 0 })
+  }
+
+  add (peer: PeerInfo): void {
+    if (this.health.has(peer.peerId)) return
+    this.peers.push(peer)
+    this.health.set(peer.peerId, { latencyMs: INITIAL_LATENCY_MS, failures: 0, backoffUntil: 0 })
+  }
+
+  get (peerId: string): PeerInfo | undefined {
+    return this.peers.find(p => p.peerId === peerId)
+  }
+
+  recordSuccess (peerId: string, latencyMs: number): void {
+    const h = this.health.get(peerId)
+    if (h === undefined) return
+    h.latencyMs = h.latencyMs * (1 - LATENCY_ALPHA) + latencyMs * LATENCY_ALPHA
+    h.failures = 0
+    h.backoffUntil = 0
+  }
+
+  recordFailure (peerId: string, now = Date.now()): void {
+    const h = this.health.get(peerId)
+    if (h === undefined) return
+    h.failures++
+    h.backoffUntil = now + Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(h.failures, 10))
+  }
+
+  /**
+   * Peers best first: those not backing off, by latency; then the backing-off ones (still worth a
+   * try when nothing else has the block). `prefer` lists peers known to hold the block.
+   */
+  ranked (prefer: ReadonlySet<string> = new Set(), now = Date.now()): PeerInfo[] {
+    const score = (p: PeerInfo): number => {
+      const h = this.health.get(p.peerId)
+      if (h === undefined) return Number.MAX_SAFE_INTEGER
+      const backoff = h.backoffUntil > now ? 1e9 : 0
+      const known = prefer.has(p.peerId) ? 0 : 1e6
+      return backoff + known + h.latencyMs
+    }
+    return [...this.peers].sort((a, b) => score(a) - score(b))
+  }
+}
