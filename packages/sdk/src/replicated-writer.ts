@@ -1,0 +1,211 @@
+/**
+ * Pushes blocks to `replicas` distinct nodes each. Every node has a lane (a bounded queue drained in
+ * batches over one store-protocol stream), so a slow node only slows its own lane and writers get
+ * back-pressure instead of unbounded memory. Homes come from rendezvous hashing; when a node
+ * refuses or fails, its blocks move to the next node in each block's order, so the upload goes on
+ * while enough nodes remain. A block is done when `replicas` nodes have returned a verified,
+ * signed receipt for it.
+ */
+import type { CID } from 'multiformats/cid'
+import { P2pdvError } from '@p2pdv/core/errors'
+import type { PeerInfo } from './peers.ts'
+import { rendezvousOrder } from './placement.ts'
+
+export const PutErrorCode = {
+  NOT_ENOUGH_NODES: 'ERR_NOT_ENOUGH_NODES'
+} as const
+
+export const DEFAULT_REPLICAS = 3
+export const LANE_CAPACITY = 16
+export const LANE_BATCH = 8
+
+export interface StoreReceipt {
+  peer: string
+  cid: string
+  size: number
+  time: number
+}
+
+/** Sends a batch of blocks to one node; resolves with one verified receipt per block. */
+export type StoreBatch = (peer: PeerInfo, blocks: Array<{ cid: CID, bytes: Uint8Array }>, signal?: AbortSignal) => Promise<StoreReceipt[]>
+
+interface Pending {
+  cid: CID
+  bytes: Uint8Array
+  order: PeerInfo[]
+  /** Index into `order` of the next candidate not yet asked. */
+  next: number
+  inFlight: number
+  receipts: StoreReceipt[]
+  done: () => void
+  fail: (err: unknown) => void
+}
+
+class Lane {
+  readonly peer: PeerInfo
+  items: Pending[] = []
+  dead = false
+  private waiters: Array<() => void> = []
+  private spaceWaiters: Array<() => void> = []
+
+  constructor (peer: PeerInfo) { this.peer = peer }
+
+  async push (p: Pending): Promise<void> {
+    while (this.items.length >= LANE_CAPACITY && !this.dead) await new Promise<void>(resolve => this.spaceWaiters.push(resolve))
+    this.items.push(p)
+    this.wake()
+  }
+
+  /** Pushes without waiting for space (used for failover, which must never deadlock). */
+  pushNow (p: Pending): void {
+    this.items.push(p)
+    this.wake()
+  }
+
+  async take (max: number, isClosed: () => boolean): Promise<Pending[]> {
+    while (this.items.length === 0 && !isClosed() && !this.dead) await new Promise<void>(resolve => this.waiters.push(resolve))
+    const batch = this.items.splice(0, max)
+    const space = this.spaceWaiters
+    this.spaceWaiters = []
+    for (const w of space) w()
+    return batch
+  }
+
+  wake (): void {
+    const w = this.waiters
+    this.waiters = []
+    for (const f of w) f()
+  }
+
+  wakeAll (): void {
+    this.wake()
+    const s = this.spaceWaiters
+    this.spaceWaiters = []
+    for (const f of s) f()
+  }
+}
+
+export interface ReplicatedWriterOptions {
+  replicas?: number
+  signal?: AbortSignal
+  onStored?: (bytes: number) => void
+  onNodeFailed?: (peer: PeerInfo, err: unknown) => void
+}
+
+export class ReplicatedWriter {
+  private readonly peers: PeerInfo[]
+  private readonly lanes = new Map<string, Lane>()
+  private readonly store: StoreBatch
+  readonly replicas: number
+  private readonly opts: ReplicatedWriterOptions
+  private closed = false
+  private readonly outstanding = new Set<Promise<void>>()
+  private readonly workers: Array<Promise<void>> = []
+  readonly receipts: StoreReceipt[] = []
+  private firstError: unknown
+
+  constructor (peers: PeerInfo[], store: StoreBatch, opts: ReplicatedWriterOptions = {}) {
+    this.replicas = opts.replicas ?? DEFAULT_REPLICAS
+    if (peers.length < this.replicas) {
+      throw new P2pdvError(PutErrorCode.NOT_ENOUGH_NODES, `${this.replicas} replicas need ${this.replicas} nodes, but only ${peers.length} are known`, {
+        hint: `Start more nodes (p2pdv devnet --nodes ${this.replicas}) or lower --replicas.`
+      })
+    }
+    this.peers = peers
+    this.store = store
+    this.opts = opts
+    for (const p of peers) {
+      const lane = new Lane(p)
+      this.lanes.set(p.peerId, lane)
+      this.workers.push(this.runLane(lane), this.runLane(lane))
+    }
+  }
+
+  /** Queues a block; resolves once it is queued (not stored), applying back-pressure. */
+  async write (cid: CID, bytes: Uint8Array): Promise<void> {
+    if (this.firstError !== undefined) throw this.firstError
+    let done!: () => void
+    let fail!: (err: unknown) => void
+    const finished = new Promise<void>((resolve, reject) => { done = resolve; fail = reject })
+    const p: Pending = { cid, bytes, order: rendezvousOrder(cid.toString(), this.peers), next: 0, inFlight: 0, receipts: [], done, fail }
+    const tracked = finished.then(() => { this.outstanding.delete(tracked) }, err => {
+      this.outstanding.delete(tracked)
+      this.firstError ??= err
+    })
+    this.outstanding.add(tracked)
+    const homes: Lane[] = []
+    while (homes.length < this.replicas) {
+      const lane = this.nextLane(p)
+      if (lane === undefined) break
+      homes.push(lane)
+    }
+    if (homes.length < this.replicas) { this.failBlock(p); return }
+    p.inFlight = homes.length
+    await Promise.all(homes.map(async l => { await l.push(p) }))
+  }
+
+  /** Waits until every written block has its replicas (or throws the first failure). */
+  async flush (): Promise<StoreReceipt[]> {
+    while (this.outstanding.size > 0) await Promise.all([...this.outstanding])
+    this.closed = true
+    for (const lane of this.lanes.values()) lane.wakeAll()
+    await Promise.all(this.workers)
+    if (this.firstError !== undefined) throw this.firstError
+    return this.receipts
+  }
+
+  private nextLane (p: Pending): Lane | undefined {
+    while (p.next < p.order.length) {
+      const peer = p.order[p.next++] as PeerInfo
+      const lane = this.lanes.get(peer.peerId)
+      if (lane !== undefined && !lane.dead) return lane
+    }
+    return undefined
+  }
+
+  private failBlock (p: Pending): void {
+    const alive = [...this.lanes.values()].filter(l => !l.dead).length
+    p.fail(new P2pdvError(PutErrorCode.NOT_ENOUGH_NODES, `could not place ${this.replicas} replicas of block ${p.cid.toString()}: only ${p.receipts.length} node(s) accepted it and ${alive} node(s) are still reachable`, {
+      hint: 'Start more nodes or lower --replicas, then run put again.',
+      details: { cid: p.cid.toString(), stored: p.receipts.length, reachable: alive }
+    }))
+  }
+
+  private async runLane (lane: Lane): Promise<void> {
+    while (true) {
+      const batch = await lane.take(LANE_BATCH, () => this.closed)
+      if (batch.length === 0) {
+        if (this.closed || lane.dead) return
+        continue
+      }
+      if (lane.dead) { for (const p of batch) this.reroute(p); continue }
+      try {
+        const receipts = await this.store(lane.peer, batch.map(p => ({ cid: p.cid, bytes: p.bytes })), this.opts.signal)
+        batch.forEach((p, i) => {
+          const r = receipts[i] as StoreReceipt
+          p.receipts.push(r)
+          this.receipts.push(r)
+          this.opts.onStored?.(p.bytes.byteLength)
+          if (--p.inFlight === 0) p.done()
+        })
+      } catch (err) {
+        if (this.opts.signal?.aborted === true) { for (const p of batch) p.fail(err); continue }
+        if (!lane.dead) {
+          lane.dead = true
+          this.opts.onNodeFailed?.(lane.peer, err)
+          const stranded = lane.items.splice(0)
+          lane.wakeAll()
+          for (const p of stranded) this.reroute(p)
+        }
+        for (const p of batch) this.reroute(p)
+      }
+    }
+  }
+
+  /** Moves one replica of `p` to the next live node in its order. */
+  private reroute (p: Pending): void {
+    const lane = this.nextLane(p)
+    if (lane === undefined) { this.failBlock(p); return }
+    lane.pushNow(p)
+  }
+}

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { PutErrorCode, ReplicatedWriter, type StoreBatch, type StoreReceipt } from '../src/replicated-writer.ts'
+import type { PeerInfo } from '../src/peers.ts'
+
+const peers: PeerInfo[] = Array.from({ length: 5 }, (_, i) => ({ peerId: `peer-${i}`, multiaddrs: [], http: `http://127.0.0.1:${1000 + i}` }))
+
+async function block (i: number): Promise<{ cid: CID, bytes: Uint8Array }> {
+  const bytes = new Uint8Array([i, i >> 8, 7])
+  return { cid: CID.createV1(0x55, await sha256.digest(bytes)), bytes }
+}
+
+/** A fake cluster: records which peer got which block; peers in `down` reject every batch. */
+function cluster (down: Set<string> = new Set()): { store: StoreBatch, held: Map<string, Set<string>> } {
+  const held = new Map<string, Set<string>>()
+  const store: StoreBatch = async (peer, blocks) => {
+    await new Promise(resolve => setImmediate(resolve))
+    if (down.has(peer.peerId)) throw new Error('connection refused')
+    return blocks.map(b => {
+      const set = held.get(b.cid.toString()) ?? new Set<string>()
+      set.add(peer.peerId)
+      held.set(b.cid.toString(), set)
+      return { peer: peer.peerId, cid: b.cid.toString(), size: b.bytes.byteLength, time: 0 } satisfies StoreReceipt
+    })
+  }
+  return { store, held }
+}
+
+describe('ReplicatedWriter', () => {
+  it('puts every block on exactly `replicas` distinct nodes', async () => {
+    const { store, held } = cluster()
+    const w = new ReplicatedWriter(peers, store, { replicas: 3 })
+    for (let i = 0; i < 40; i++) { const b = await block(i); await w.write(b.cid, b.bytes) }
+    const receipts = await w.flush()
+    assert.equal(receipts.length, 40 * 3)
+    assert.equal(held.size, 40)
+    for (const holders of held.values()) assert.equal(holders.size, 3)
+    // Rendezvous spreads load: every node holds some blocks.
+    const perPeer = new Map<string, number>()
+    for (const h of held.values()) for (const p of h) perPeer.set(p, (perPeer.get(p) ?? 0) + 1)
+    assert.equal(perPeer.size, 5)
+  })
+
+  it('moves replicas off a failing node and still completes', async () => {
+    const { store, held } = cluster(new Set(['peer-2']))
+    const failed: string[] = []
+    const w = new ReplicatedWriter(peers, store, { replicas: 3, onNodeFailed: p => failed.push(p.peerId) })
+    for (let i = 0; i < 30; i++) { const b = await block(i); await w.write(b.cid, b.bytes) }
+    await w.flush()
+    assert.deepEqual(failed, ['peer-2'])
+    for (const holders of held.values()) {
+      assert.equal(holders.size, 3)
+      assert.ok(!holders.has('peer-2'))
+    }
+  })
+
+  it('fails with a typed error when too few nodes accept blocks', async () => {
+    const { store } = cluster(new Set(['peer-0', 'peer-1', 'peer-2']))
+    const w = new ReplicatedWriter(peers, store, { replicas: 3 })
+    await assert.rejects(async () => {
+      for (let i = 0; i < 10; i++) { const b = await block(i); await w.write(b.cid, b.bytes) }
+      await w.flush()
+    }, { code: PutErrorCode.NOT_ENOUGH_NODES })
+  })
+
+  it('refuses up front when fewer nodes are known than replicas', () => {
+    assert.throws(() => new ReplicatedWriter(peers.slice(0, 2), cluster().store, { replicas: 3 }), { code: PutErrorCode.NOT_ENOUGH_NODES })
+  })
+})
