@@ -1,2 +1,8 @@
 export * from './errors.ts'
 export * from './limits.ts'
+export * from './sealed.ts'
+export * from './cid.ts'
+export * from './manifest.ts'
+export * from './capability.ts'
+export * from './fingerprint.ts'
+export { AeadAuthError } from './aead/types.ts'

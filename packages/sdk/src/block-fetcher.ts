@@ -55,7 +55,7 @@ export class BlockFetcher {
           this.peers.recordSuccess(peer.peerId, performance.now() - started)
           return { bytes, peerId: peer.peerId }
         } catch (err) {
-          if (signal?.aborted === true) throw abortError(signal)
+          if (isAborted(signal)) throw abortError(signal!)
           const reason = err instanceof P2pdvError ? err.code : (err as Error).name
           reasons.push(`${peer.peerId.slice(-8)}: ${reason}`)
           // 404 is an honest "I don't have it", not a fault of the node.
@@ -136,7 +136,7 @@ async function readLimited (res: Response, limit: number): Promise<Uint8Array> {
   if (res.body === null) return new Uint8Array(0)
   const parts: Uint8Array[] = []
   let size = 0
-  for await (const part of res.body as AsyncIterable<Uint8Array>) {
+  for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {
     size += part.byteLength
     if (size > limit) throw new P2pdvError('ERR_BLOCK_TOO_LARGE', 'block larger than the protocol maximum')
     parts.push(part)
@@ -163,6 +163,10 @@ function equal (a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
   return true
+}
+
+function isAborted (signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true
 }
 
 function abortError (signal: AbortSignal): P2pdvError {

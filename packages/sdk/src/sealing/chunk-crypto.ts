@@ -1,0 +1,48 @@
+/**
+ * The per-chunk work, shared by the worker threads and the inline path: seal + hash, or
+ * verify hash + open. Synchronous node:crypto, so one thread does one chunk at full speed.
+ */
+import { createHash } from 'node:crypto'
+import { chunkAad, chunkAuthError, chunkNonce, type ChunkPosition } from '@p2pdv/core'
+import { openSync, sealSync } from '@p2pdv/core/aead-node'
+import { AeadAuthError } from '@p2pdv/core'
+
+export interface SealTask {
+  op: 'seal'
+  pos: ChunkPosition
+  data: Uint8Array
+}
+
+export interface OpenTask {
+  op: 'open'
+  pos: ChunkPosition
+  data: Uint8Array
+  /** sha2-256 digest the sealed bytes must have (from the CID). */
+  digest: Uint8Array
+}
+
+export type Task = SealTask | OpenTask
+
+export interface TaskResult {
+  data: Uint8Array
+  /** sha2-256 of the sealed bytes (seal only). */
+  digest?: Uint8Array
+  error?: { code: string, stream: number, index: number }
+}
+
+export function runTask (task: Task): TaskResult {
+  const nonce = chunkNonce(task.pos.stream, task.pos.index, task.pos.last)
+  const aad = chunkAad(task.pos.objectId, task.pos.context)
+  if (task.op === 'seal') {
+    const sealed = sealSync(task.pos.key, nonce, aad, task.data)
+    return { data: sealed, digest: new Uint8Array(createHash('sha256').update(sealed).digest()) }
+  }
+  const digest = createHash('sha256').update(task.data).digest()
+  if (!digest.equals(task.digest)) return { data: new Uint8Array(0), error: { code: 'ERR_BLOCK_HASH_MISMATCH', stream: task.pos.stream, index: task.pos.index } }
+  try {
+    return { data: openSync(task.pos.key, nonce, aad, task.data) }
+  } catch (err) {
+    if (err instanceof AeadAuthError) return { data: new Uint8Array(0), error: { code: chunkAuthError(task.pos).code, stream: task.pos.stream, index: task.pos.index } }
+    throw err
+  }
+}

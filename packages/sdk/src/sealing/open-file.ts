@@ -1,0 +1,70 @@
+/**
+ * Streams an object's plaintext: fetch blocks ahead with bounded concurrency, verify each hash and
+ * open it in the pool, yield chunks in order, and check the total size and the plaintext SHA-256
+ * at the end. The first bad chunk stops the stream with a typed error; nothing after it is yielded.
+ */
+import { createHash } from 'node:crypto'
+import { chunkAuthError, P2pdvError, SealErrorCode, type CID, type FileManifest } from '@p2pdv/core'
+import type { TaskResult } from './chunk-crypto.ts'
+import { CryptoPool } from './pool.ts'
+
+export const OpenErrorCode = {
+  DIGEST_MISMATCH: 'ERR_PLAINTEXT_DIGEST_MISMATCH'
+} as const
+
+export interface OpenFileOptions {
+  key: Uint8Array
+  concurrency?: number
+  pool?: CryptoPool
+  workers?: number
+  stream?: number
+  context?: Uint8Array
+  signal?: AbortSignal
+}
+
+function digestMismatch (): P2pdvError {
+  return new P2pdvError(OpenErrorCode.DIGEST_MISMATCH, 'the decrypted object does not match the size and SHA-256 in its manifest', {
+    hint: 'The object was written by a faulty client; it cannot be trusted.'
+  })
+}
+
+export type FetchBlock = (cid: CID, index: number, signal?: AbortSignal) => Promise<Uint8Array>
+
+export const DEFAULT_FETCH_CONCURRENCY = 8
+
+export async function * openFile (manifest: FileManifest, fetchBlock: FetchBlock, opts: OpenFileOptions): AsyncGenerator<Uint8Array> {
+  const pool = opts.pool ?? new CryptoPool(opts.workers)
+  const concurrency = Math.max(1, opts.concurrency ?? DEFAULT_FETCH_CONCURRENCY)
+  const stream = opts.stream ?? 0
+  const hash = createHash('sha256')
+  const inflight: Array<Promise<TaskResult & { index: number }>> = []
+  const last = manifest.chunks.length - 1
+  let next = 0
+  let size = 0
+  const launch = (): void => {
+    const index = next++
+    const ref = manifest.chunks[index]!
+    const pos = { key: opts.key, objectId: manifest.objectId, stream, index, last: index === last, ...(opts.context === undefined ? {} : { context: opts.context }) }
+    inflight.push(fetchBlock(ref.cid, index, opts.signal)
+      .then(async data => ({ ...await pool.run({ op: 'open', pos, data, digest: ref.cid.multihash.digest }), index })))
+  }
+  try {
+    while (next < manifest.chunks.length && inflight.length < concurrency) launch()
+    while (inflight.length > 0) {
+      const r = await inflight.shift()!
+      if (next < manifest.chunks.length) launch()
+      if (r.error !== undefined) {
+        if (r.error.code === SealErrorCode.CHUNK_AUTH) throw chunkAuthError(r.error)
+        throw new P2pdvError(r.error.code, `chunk ${r.error.index} does not match its CID`, { hint: 'The source served damaged data; retry to use another node.' })
+      }
+      if (r.data.byteLength !== manifest.chunks[r.index]!.size) throw digestMismatch()
+      hash.update(r.data)
+      size += r.data.byteLength
+      yield r.data
+    }
+    if (size !== manifest.size || !hash.digest().equals(manifest.sha256)) throw digestMismatch()
+  } finally {
+    await Promise.allSettled(inflight)
+    if (opts.pool === undefined) await pool.close()
+  }
+}

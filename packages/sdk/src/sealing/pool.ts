@@ -1,0 +1,66 @@
+/**
+ * A pool of worker threads for chunk crypto. `workers: 0` runs tasks inline (small inputs, or
+ * when threads are not wanted). Plaintext buffers are transferred, not copied.
+ */
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import { runTask, type Task, type TaskResult } from './chunk-crypto.ts'
+
+interface Pending { resolve: (r: TaskResult) => void, reject: (e: Error) => void }
+
+export function defaultWorkers (): number {
+  return Math.max(1, availableParallelism())
+}
+
+export class CryptoPool {
+  private readonly workers: Worker[] = []
+  private readonly pending = new Map<number, Pending>()
+  private readonly load: number[] = []
+  private nextId = 0
+  readonly size: number
+
+  constructor (workers = defaultWorkers()) {
+    this.size = workers
+    for (let i = 0; i < workers; i++) {
+      const w = new Worker(new URL('./worker.ts', import.meta.url))
+      w.on('message', (msg: { id: number, result?: TaskResult, failure?: string }) => {
+        const p = this.pending.get(msg.id)
+        if (p === undefined) return
+        this.pending.delete(msg.id)
+        this.load[i] = (this.load[i] ?? 1) - 1
+        if (msg.result !== undefined) p.resolve(msg.result)
+        else p.reject(new Error(msg.failure ?? 'worker failed'))
+      })
+      w.on('error', err => { for (const p of this.pending.values()) p.reject(err) ; this.pending.clear() })
+      w.unref()
+      this.workers.push(w)
+      this.load.push(0)
+    }
+  }
+
+  /** The capacity worth keeping in flight to keep every worker busy. */
+  get window (): number {
+    return Math.max(2, this.size * 2)
+  }
+
+  async run (task: Task): Promise<TaskResult> {
+    if (this.size === 0) return runTask(task)
+    let best = 0
+    for (let i = 1; i < this.load.length; i++) if ((this.load[i] ?? 0) < (this.load[best] ?? 0)) best = i
+    const worker = this.workers[best] as Worker
+    this.load[best] = (this.load[best] ?? 0) + 1
+    const id = this.nextId++
+    return await new Promise<TaskResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      const buf = task.data.buffer as ArrayBuffer
+      // Only transfer buffers the task owns whole; otherwise copy (structured clone).
+      const owned = task.data.byteOffset === 0 && buf.byteLength === task.data.byteLength
+      worker.postMessage({ id, task }, owned ? [buf] : [])
+    })
+  }
+
+  async close (): Promise<void> {
+    await Promise.all(this.workers.map(async w => await w.terminate()))
+    this.workers.length = 0
+  }
+}

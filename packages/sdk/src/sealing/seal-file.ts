@@ -1,0 +1,102 @@
+/**
+ * Streams a file through the crypto pool: re-chunk to 1 MiB, seal and hash in parallel, yield
+ * blocks in order with a bounded number in flight (constant memory for any file size), then
+ * build and seal the manifest.
+ */
+import { createHash } from 'node:crypto'
+import { CID, generateObjectId, MAX_CHUNK_PLAINTEXT, sealManifest, type ChunkRef, type FileManifest } from '@p2pdv/core'
+import { create as createDigest } from 'multiformats/hashes/digest'
+import { sha256 } from 'multiformats/hashes/sha2'
+import * as raw from 'multiformats/codecs/raw'
+import type { TaskResult } from './chunk-crypto.ts'
+import { CryptoPool } from './pool.ts'
+import { rechunk } from './rechunk.ts'
+
+export interface SealedBlock {
+  index: number
+  cid: CID
+  bytes: Uint8Array
+  plaintextSize: number
+}
+
+export interface SealFileOptions {
+  key: Uint8Array
+  objectId?: Uint8Array
+  /** Stream number under the key (files use 0; videos number their segments). */
+  stream?: number
+  context?: Uint8Array
+  /** A pool to share; otherwise one is created with `workers` threads and closed at the end. */
+  pool?: CryptoPool
+  workers?: number
+  name?: string
+  mime?: string
+}
+
+export interface SealedFile {
+  manifest: FileManifest
+  manifestCid: CID
+  manifestBlock: Uint8Array
+}
+
+export class FileSealer {
+  private readonly opts: SealFileOptions
+  private sealed: SealedFile | undefined
+
+  constructor (opts: SealFileOptions) {
+    this.opts = opts
+  }
+
+  /** Available once `blocks()` has been iterated to the end. */
+  get result (): SealedFile {
+    if (this.sealed === undefined) throw new Error('FileSealer.result read before all blocks were consumed')
+    return this.sealed
+  }
+
+  async * blocks (source: AsyncIterable<Uint8Array>): AsyncGenerator<SealedBlock> {
+    const { key } = this.opts
+    const objectId = this.opts.objectId ?? generateObjectId()
+    const stream = this.opts.stream ?? 0
+    const pool = this.opts.pool ?? new CryptoPool(this.opts.workers)
+    const window = Math.max(2, pool.window)
+    const hash = createHash('sha256')
+    const chunks: ChunkRef[] = []
+    const inflight: Array<{ index: number, size: number, result: Promise<TaskResult> }> = []
+    let size = 0
+    let index = 0
+    const settle = async (): Promise<SealedBlock> => {
+      const next = inflight.shift()!
+      const r = await next.result
+      const cid = CID.createV1(raw.code, createDigest(sha256.code, r.digest!))
+      chunks.push({ cid, size: next.size })
+      return { index: next.index, cid, bytes: r.data, plaintextSize: next.size }
+    }
+    try {
+      for await (const { chunk, last } of rechunk(source, MAX_CHUNK_PLAINTEXT)) {
+        hash.update(chunk)
+        size += chunk.byteLength
+        const pos = { key, objectId, stream, index, last, ...(this.opts.context === undefined ? {} : { context: this.opts.context }) }
+        inflight.push({ index, size: chunk.byteLength, result: pool.run({ op: 'seal', pos, data: chunk }) })
+        index++
+        if (inflight.length >= window) yield await settle()
+      }
+      while (inflight.length > 0) yield await settle()
+    } finally {
+      // Let every task finish before the pool closes (results are dropped on early exit).
+      await Promise.allSettled(inflight.map(async t => await t.result))
+      if (this.opts.pool === undefined) await pool.close()
+    }
+    const manifest: FileManifest = {
+      v: 1,
+      type: 'file',
+      objectId,
+      size,
+      chunkSize: MAX_CHUNK_PLAINTEXT,
+      sha256: new Uint8Array(hash.digest()),
+      chunks,
+      ...(this.opts.name === undefined ? {} : { name: this.opts.name.slice(0, 255) }),
+      ...(this.opts.mime === undefined ? {} : { mime: this.opts.mime })
+    }
+    const { cid, block } = await sealManifest(key, manifest)
+    this.sealed = { manifest, manifestCid: cid, manifestBlock: block }
+  }
+}
