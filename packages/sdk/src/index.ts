@@ -1,3 +1,6 @@
 export * from './peers.ts'
 export * from './block-fetcher.ts'
 export * from './placement.ts'
+export * from './replicated-writer.ts'
+export * from './store-client.ts'
+export * from './client.ts'

@@ -3,6 +3,7 @@ import { basename } from 'node:path'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { Client, DEFAULT_REPLICAS } from '@p2pdv/sdk'
 import { intOpt, requirePositional, type Command } from '../command.ts'
+import { toP2pdvError } from '../output.ts'
 import { formatBytes, formatRate } from '../format.ts'
 import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
 
@@ -23,7 +24,8 @@ export const put: Command = {
       const bar = out.progress(`put ${basename(file)}`)
       const result = await client.putFile(file, {
         replicas,
-        onProgress: p => { bar.update({ done: p.storedBytes / replicas, total: info.size }) }
+        onProgress: p => { bar.update({ done: p.storedBytes / replicas, total: info.size }) },
+        onNodeFailed: (peer, err) => { out.note(`\nnode ${peer.http} failed (${toP2pdvError(err).message}); moving its blocks to other nodes`) }
       })
       const { seconds } = bar.finish()
       out.result({ ...result, seconds }, () => [

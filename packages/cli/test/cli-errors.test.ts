@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { runCli } from './fixtures/cli.ts'
+
+describe('p2pdv errors say what went wrong and what to do', () => {
+  let dir: string
+  let env: NodeJS.ProcessEnv
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'p2pdv-cli-'))
+    env = { P2PDV_DEVNET_DIR: join(dir, 'no-devnet-here') }
+  })
+  after(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('an unknown command exits 2 with ERR_USAGE', async () => {
+    const r = await runCli(['frobnicate', '--json'], env)
+    assert.equal(r.code, 2)
+    assert.equal(r.json.error.code, 'ERR_USAGE')
+  })
+
+  it('an unknown flag exits 2 and shows the usage as hint', async () => {
+    const r = await runCli(['put', 'x', '--bogus'], env)
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /\[ERR_USAGE\]/)
+    assert.match(r.stderr, /hint: usage: p2pdv put FILE/)
+  })
+
+  it('put of a missing file names the file', async () => {
+    const r = await runCli(['put', join(dir, 'missing.bin'), '--json'], env)
+    assert.equal(r.code, 1)
+    assert.equal(r.json.error.code, 'ERR_FILE_NOT_FOUND')
+  })
+
+  it('get without a running devnet says how to start one', async () => {
+    const r = await runCli(['get', 'p2pdv://bafkreib#AAAA', '-o', join(dir, 'o'), '--json'], env)
+    assert.equal(r.code, 1)
+    assert.equal(r.json.error.code, 'ERR_NO_DEVNET')
+    assert.match(r.json.error.hint, /npm start/)
+  })
+
+  it('help lists every command', async () => {
+    const r = await runCli(['help'], env)
+    assert.equal(r.code, 0)
+    for (const cmd of ['devnet', 'node start', 'put', 'get']) assert.match(r.stdout, new RegExp(`p2pdv ${cmd}`))
+  })
+})

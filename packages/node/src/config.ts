@@ -1,0 +1,88 @@
+/** Node configuration: typed, with documented defaults, parsed once from argv and the environment. */
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { P2pdvError } from '@p2pdv/core/errors'
+
+export const DEFAULT_HOST = '127.0.0.1'
+/** 0 = an ephemeral port chosen by the OS. */
+export const DEFAULT_P2P_PORT = 0
+export const DEFAULT_HTTP_PORT = 0
+/** Bytes of block data a node accepts before it refuses with ERR_QUOTA_EXCEEDED. */
+export const DEFAULT_QUOTA_BYTES = 10 * 1024 ** 3
+/** A store stream that sends nothing for this long is closed. */
+export const DEFAULT_STORE_IDLE_TIMEOUT_MS = 30_000
+export const DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS = 5_000
+
+export interface NodeConfig {
+  dataDir: string
+  host: string
+  p2pPort: number
+  httpPort: number
+  bootstrap: string[]
+  quotaBytes: number
+  passphrase: string
+  storeIdleTimeoutMs: number
+}
+
+export const ConfigErrorCode = {
+  INVALID: 'ERR_CONFIG',
+  NO_PASSPHRASE: 'ERR_NO_PASSPHRASE'
+} as const
+
+export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--passphrase-file FILE]'
+
+function port (v: string | undefined, name: string, fallback: number): number {
+  if (v === undefined) return fallback
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new P2pdvError(ConfigErrorCode.INVALID, `--${name} must be a port number from 0 to 65535`, { hint: `e.g. --${name} 0 for any free port` })
+  return n
+}
+
+export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.env): NodeConfig {
+  let values: Record<string, string | string[] | boolean | undefined>
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        data: { type: 'string' },
+        host: { type: 'string' },
+        'p2p-port': { type: 'string' },
+        'http-port': { type: 'string' },
+        bootstrap: { type: 'string', multiple: true },
+        quota: { type: 'string' },
+        'passphrase-file': { type: 'string' },
+        json: { type: 'boolean' }
+      },
+      strict: true
+    }))
+  } catch (cause) {
+    throw new P2pdvError(ConfigErrorCode.INVALID, (cause as Error).message, { hint: `usage: p2pdv ${NODE_USAGE}` })
+  }
+  const dataDir = values.data
+  if (typeof dataDir !== 'string' || dataDir === '') throw new P2pdvError(ConfigErrorCode.INVALID, '--data DIR is required', { hint: `usage: p2pdv ${NODE_USAGE}` })
+  const quota = values.quota === undefined ? DEFAULT_QUOTA_BYTES : Number(values.quota)
+  if (!Number.isSafeInteger(quota) || quota < 0) throw new P2pdvError(ConfigErrorCode.INVALID, '--quota must be a number of bytes', { hint: 'e.g. --quota 10737418240 for 10 GiB' })
+  let passphrase = env.P2PDV_PASSPHRASE
+  const file = values['passphrase-file']
+  if (typeof file === 'string') {
+    try { passphrase = readFileSync(file, 'utf8').trim() } catch (cause) {
+      throw new P2pdvError(ConfigErrorCode.INVALID, `cannot read --passphrase-file ${file}`, { hint: 'Check the path and permissions.', cause })
+    }
+  }
+  if (passphrase === undefined || passphrase === '') {
+    throw new P2pdvError(ConfigErrorCode.NO_PASSPHRASE, 'no passphrase for the node identity key', {
+      hint: 'The node seals its identity key at rest: set P2PDV_PASSPHRASE or pass --passphrase-file FILE.'
+    })
+  }
+  const host = typeof values.host === 'string' ? values.host : DEFAULT_HOST
+  return {
+    dataDir,
+    host,
+    p2pPort: port(values['p2p-port'] as string | undefined, 'p2p-port', DEFAULT_P2P_PORT),
+    httpPort: port(values['http-port'] as string | undefined, 'http-port', DEFAULT_HTTP_PORT),
+    bootstrap: (values.bootstrap as string[] | undefined) ?? [],
+    quotaBytes: quota,
+    passphrase,
+    storeIdleTimeoutMs: DEFAULT_STORE_IDLE_TIMEOUT_MS
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * HTTP data plane: raw blocks the IPFS trustless-gateway way, delegated routing for providers,
+ * health, node info and metrics. Blocks are ciphertext addressed by hash: immutable, cacheable,
+ * verifiable by the reader; every read is verified here too (no bad bytes leave the node).
+ */
+import Fastify, { type FastifyReply } from 'fastify'
+import type { Logger } from 'pino'
+import { P2pdvError } from '@p2pdv/core/errors'
+import { parseCid, type CID } from '@p2pdv/core'
+import type { NodeMetrics } from './metrics.ts'
+import { BlockstoreErrorCode, type VerifiedBlockstore } from './verified-blockstore.ts'
+
+export const RAW_CONTENT_TYPE = 'application/vnd.ipld.raw'
+const IMMUTABLE = 'public, max-age=29030400, immutable'
+
+export interface ProviderRecord { ID: string, Addrs: string[] }
+
+export interface HttpApiDeps {
+  blockstore: VerifiedBlockstore
+  metrics: NodeMetrics
+  log: Logger
+  info: () => Record<string, unknown>
+  ready: () => boolean
+  findProviders: (cid: CID, signal: AbortSignal) => Promise<ProviderRecord[]>
+  providerLookupTimeoutMs: number
+}
+
+function sendError (reply: FastifyReply, status: number, err: P2pdvError): FastifyReply {
+  return reply.code(status).type('application/json').send(err.toJSON())
+}
+
+function statusFor (code: string): number {
+  switch (code) {
+    case BlockstoreErrorCode.NOT_FOUND: return 404
+    case BlockstoreErrorCode.CORRUPT: return 502
+    case 'ERR_BAD_CID': return 400
+    default: return 500
+  }
+}
+
+/** Parses a single `bytes=a-b` range (multi-range is not offered). */
+function parseRange (header: string, size: number): { start: number, end: number } | 'unsatisfiable' | undefined {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (m === null) return undefined
+  const [, a = '', b = ''] = m
+  if (a === '' && b === '') return undefined
+  let start: number, end: number
+  if (a === '') { const n = Number(b); start = Math.max(0, size - n); end = size - 1 } else { start = Number(a); end = b === '' ? size - 1 : Math.min(Number(b), size - 1) }
+  if (start >= size || start > end || size === 0) return 'unsatisfiable'
+  return { start, end }
+}
+
+export async function createHttpApi (deps: HttpApiDeps) {
+  const app = Fastify({ logger: false, bodyLimit: 1024 })
+
+  app.addHook('onRequest', async (_req, reply) => {
+    reply.header('access-control-allow-origin', '*')
+    reply.header('x-content-type-options', 'nosniff')
+  })
+  app.addHook('onResponse', async (req, reply) => {
+    deps.metrics.httpRequestSeconds.observe({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+  })
+  app.setNotFoundHandler(async (req, reply) => sendError(reply, 404, new P2pdvError('ERR_NO_ROUTE', `no route ${req.method} ${req.url.slice(0, 100)}`)))
+  app.setErrorHandler(async (err, _req, reply) => {
+    if (err instanceof P2pdvError) return sendError(reply, statusFor(err.code), err)
+    const status = (err as { statusCode?: number }).statusCode ?? 500
+    if (status >= 500) deps.log.error({ err }, 'HTTP request failed')
+    return sendError(reply, status, new P2pdvError(status >= 500 ? 'ERR_INTERNAL' : 'ERR_BAD_REQUEST', status >= 500 ? 'internal error' : (err as Error).message))
+  })
+
+  const block = async (req: { params: { cid: string }, headers: Record<string, string | string[] | undefined>, method: string }, reply: FastifyReply): Promise<FastifyReply> => {
+    const cid = parseCid(req.params.cid)
+    const etag = `"${cid.toString()}.raw"`
+    if (req.headers['if-none-match'] === etag) return reply.code(304).header('etag', etag).header('cache-control', IMMUTABLE).send()
+    const bytes = await deps.blockstore.getVerified(cid)
+    reply.header('content-type', RAW_CONTENT_TYPE)
+      .header('etag', etag)
+      .header('cache-control', IMMUTABLE)
+      .header('accept-ranges', 'bytes')
+      .header('x-ipfs-roots', cid.toString())
+      .header('content-disposition', `attachment; filename="${cid.toString()}.bin"`)
+    const range = typeof req.headers.range === 'string' ? parseRange(req.headers.range, bytes.byteLength) : undefined
+    if (range === 'unsatisfiable') return reply.code(416).header('content-range', `bytes */${bytes.byteLength}`).send()
+    const body = range === undefined ? bytes : bytes.subarray(range.start, range.end + 1)
+    if (range !== undefined) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${bytes.byteLength}`)
+    reply.header('content-length', body.byteLength)
+    if (req.method === 'HEAD') return reply.send()
+    deps.metrics.blocksServed.inc({ plane: 'http' })
+    deps.metrics.bytesServed.inc({ plane: 'http' }, body.byteLength)
+    return reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength))
+  }
+  app.get<{ Params: { cid: string } }>('/ipfs/:cid', block)
+
+  app.get<{ Params: { cid: string } }>('/routing/v1/providers/:cid', async (req, reply) => {
+    const cid = parseCid(req.params.cid)
+    const signal = AbortSignal.timeout(deps.providerLookupTimeoutMs)
+    const providers = await deps.findProviders(cid, signal)
+    return reply.type('application/json').send({
+      Providers: providers.map(p => ({ Schema: 'peer', ID: p.ID, Addrs: p.Addrs, Protocols: ['transport-ipfs-gateway-http', 'transport-bitswap'] }))
+    })
+  })
+
+  app.get('/healthz', async () => ({ ok: true }))
+  app.get('/readyz', async (_req, reply) => deps.ready() ? { ok: true } : reply.code(503).send({ ok: false }))
+  app.get('/api/v1/node', async () => deps.info())
+  app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()))
+  return app
+}

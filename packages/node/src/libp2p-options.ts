@@ -1,0 +1,34 @@
+/**
+ * The libp2p host of a node: TCP + Noise + Yamux, identify, ping and a private Kademlia DHT
+ * (`/p2pdv/kad/1.0.0`). Nothing is discovered or dialled implicitly: no mDNS, UPnP, public
+ * bootstrap or delegated routing; peers come from `--bootstrap` and the DHT itself.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import type { PrivateKey } from '@libp2p/interface'
+
+export const DHT_PROTOCOL = '/p2pdv/kad/1.0.0'
+export const MAX_STREAM_WINDOW = 2 * 1024 * 1024
+
+export function libp2pOptions (privateKey: PrivateKey, host: string, port: number) {
+  return {
+    privateKey,
+    addresses: { listen: [`/ip4/${host}/tcp/${port}`] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    // A stream's receive window stays below the stream's read buffer, so pausing a stream
+    // (back-pressure in FrameReader) can never overflow it.
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
+    peerDiscovery: [],
+    services: {
+      identify: identify(),
+      ping: ping(),
+      // Loopback and LAN addresses are real addresses in this network: keep them (passthrough).
+      dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper, allowQueryWithZeroPeers: true })
+    }
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * One storage node: Helia (verified fs blockstore, LevelDB datastore, bitswap) on a libp2p host,
+ * the store protocol, and the HTTP data plane. `startNode` returns once both planes listen.
+ */
+import { withBitswap } from '@helia/bitswap'
+import { withLibp2pLight } from '@helia/libp2p'
+import { multiaddr } from '@multiformats/multiaddr'
+import { LevelDatastore } from 'datastore-level'
+import { createHeliaLight } from 'helia'
+import { pino, type Logger } from 'pino'
+import type { CID } from 'multiformats/cid'
+import { STORE_PROTOCOL } from '@p2pdv/core/wire'
+import type { NodeConfig } from './config.ts'
+import { DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS } from './config.ts'
+import { loadIdentity, prepareDataDir } from './data-dir.ts'
+import { createHttpApi, type ProviderRecord } from './http-api.ts'
+import { libp2pOptions } from './libp2p-options.ts'
+import { createMetrics } from './metrics.ts'
+import { ProvideQueue } from './provide-queue.ts'
+import { createStoreHandler } from './store-protocol.ts'
+import { VerifiedBlockstore } from './verified-blockstore.ts'
+
+export const NODE_VERSION = '0.1.0'
+
+export interface NodeHandle {
+  peerId: string
+  multiaddrs: string[]
+  httpUrl: string
+  dataDir: string
+  blockstore: VerifiedBlockstore
+  stop: () => Promise<void>
+}
+
+export interface StartNodeOptions extends NodeConfig {
+  logger?: Logger
+}
+
+export async function startNode (config: StartNodeOptions): Promise<NodeHandle> {
+  const log = config.logger ?? pino({ name: 'p2pdv-node', level: process.env.P2PDV_LOG_LEVEL ?? 'info' }, pino.destination(2))
+  const dir = await prepareDataDir(config.dataDir)
+  const privateKey = await loadIdentity(dir, config.passphrase)
+  const metrics = createMetrics()
+  const blockstore = new VerifiedBlockstore(dir.blocks, dir.quarantine, metrics, log)
+  await blockstore.open()
+  const datastore = new LevelDatastore(dir.datastore)
+  await datastore.open()
+
+  const helia = withBitswap(withLibp2pLight(
+    createHeliaLight({ blockstore, datastore, routers: [] }),
+    libp2pOptions(privateKey, config.host, config.p2pPort)
+  ))
+  await helia.start()
+  const libp2p = helia.libp2p
+  const peerId = libp2p.peerId.toString()
+  let ready = false
+
+  const provideQueue = new ProvideQueue(async (cid, signal) => { await helia.routing.provide(cid, { signal }) }, log)
+  await libp2p.handle(STORE_PROTOCOL, createStoreHandler({
+    peerId,
+    privateKey,
+    blockstore,
+    quotaBytes: config.quotaBytes,
+    idleTimeoutMs: config.storeIdleTimeoutMs,
+    metrics,
+    log,
+    onStored: cid => { provideQueue.add(cid) }
+  }), { maxInboundStreams: 32 })
+
+  const multiaddrs = (): string[] => libp2p.getMultiaddrs().map(m => m.toString())
+  let httpUrl = ''
+  const httpAddr = (): string => {
+    const u = new URL(httpUrl)
+    return `/ip4/${u.hostname}/tcp/${u.port}/http`
+  }
+
+  const findProviders = async (cid: CID, signal: AbortSignal): Promise<ProviderRecord[]> => {
+    const found = new Map<string, ProviderRecord>()
+    if (await blockstore.has(cid)) found.set(peerId, { ID: peerId, Addrs: [...multiaddrs(), httpAddr()] })
+    try {
+      for await (const p of libp2p.contentRouting.findProviders(cid, { signal })) {
+        const id = p.id.toString()
+        if (found.has(id)) continue
+        // Peers announce their HTTP data plane in their node info; ask the peer store for it.
+        const httpAddrs = await peerHttpAddrs(id)
+        found.set(id, { ID: id, Addrs: [...p.multiaddrs.map(m => m.toString()), ...httpAddrs] })
+        if (found.size >= 20) break
+      }
+    } catch (err) {
+      if (!signal.aborted) log.debug({ err }, 'provider lookup failed')
+    }
+    return [...found.values()]
+  }
+
+  // Each node keeps its HTTP address in its peer record metadata, so others can point readers at it.
+  const peerHttpAddrs = async (id: string): Promise<string[]> => {
+    try {
+      const { peerIdFromString } = await import('@libp2p/peer-id')
+      const peer = await libp2p.peerStore.get(peerIdFromString(id))
+      const v = peer.metadata.get('p2pdv-http')
+      return v === undefined ? [] : [new TextDecoder().decode(v)]
+    } catch {
+      return []
+    }
+  }
+
+  const http = await createHttpApi({
+    blockstore,
+    metrics,
+    log,
+    info: () => ({ peerId, multiaddrs: multiaddrs(), http: httpUrl, version: NODE_VERSION, blocks: blockstore.blocks, bytesUsed: blockstore.bytes, quotaBytes: config.quotaBytes }),
+    ready: () => ready,
+    findProviders,
+    providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS
+  })
+  await http.listen({ host: config.host, port: config.httpPort })
+  const addr = http.server.address()
+  httpUrl = `http://${config.host}:${typeof addr === 'object' && addr !== null ? addr.port : config.httpPort}`
+  await libp2p.peerStore.merge(libp2p.peerId, { metadata: { 'p2pdv-http': new TextEncoder().encode(httpAddr()) } })
+
+  for (const b of config.bootstrap) {
+    try {
+      await libp2p.dial(multiaddr(b), { signal: AbortSignal.timeout(10_000) })
+    } catch (err) {
+      log.warn({ err, bootstrap: b }, 'could not reach a bootstrap peer; continuing')
+    }
+  }
+  ready = true
+  log.info({ peerId, multiaddrs: multiaddrs(), http: httpUrl }, 'node ready')
+
+  return {
+    peerId,
+    multiaddrs: multiaddrs(),
+    httpUrl,
+    dataDir: config.dataDir,
+    blockstore,
+    stop: async () => {
+      ready = false
+      provideQueue.stop()
+      await http.close()
+      await helia.stop()
+      await datastore.close()
+      await blockstore.close()
+    }
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The client: seals, stores, fetches and opens objects. `put` streams a file through the sealing
+ * pool into the replicated writer; `get` streams verified blocks from the best nodes through the
+ * pool into a temp file that is renamed into place only after the size and SHA-256 matched.
+ */
+import { createReadStream } from 'node:fs'
+import { open, rename, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { formatCapability, generateContentKey, openManifest, parseCapability, type FileManifest } from '@p2pdv/core'
+import { BlockFetcher } from './block-fetcher.ts'
+import { PeerSet, type PeerInfo } from './peers.ts'
+import { DEFAULT_REPLICAS, ReplicatedWriter } from './replicated-writer.ts'
+import { CryptoPool, FileSealer, openFile } from './sealing/index.ts'
+import { StoreClient } from './store-client.ts'
+
+export const DEFAULT_READ_CONCURRENCY = 8
+const READ_HIGH_WATER_MARK = 1024 * 1024
+
+export interface ClientOptions {
+  peers: PeerInfo[]
+  /** Crypto worker threads (default: all cores; 0 = inline). */
+  workers?: number
+}
+
+export interface PutProgress { sealedBytes: number, storedBytes: number }
+
+export interface PutOptions {
+  replicas?: number
+  signal?: AbortSignal
+  onProgress?: (p: PutProgress) => void
+  /** A node refused or failed; its blocks move to other nodes. */
+  onNodeFailed?: (peer: PeerInfo, err: unknown) => void
+  name?: string
+  mime?: string
+}
+
+export interface PutResult {
+  capability: string
+  manifestCid: string
+  size: number
+  blocks: number
+  replicas: number
+  /** Verified, signed receipts received (blocks × replicas, manifest included). */
+  receipts: number
+  nodes: string[]
+}
+
+export interface GetOptions {
+  signal?: AbortSignal
+  concurrency?: number
+  onProgress?: (p: { bytes: number, totalBytes: number }) => void
+}
+
+export interface GetResult {
+  path: string
+  size: number
+  manifestCid: string
+  name?: string
+}
+
+export class Client {
+  readonly peers: PeerSet
+  private readonly store: StoreClient
+  private readonly pool: CryptoPool
+  private readonly fetcher: BlockFetcher
+
+  private constructor (peers: PeerInfo[], store: StoreClient, workers: number | undefined) {
+    this.peers = new PeerSet(peers)
+    this.store = store
+    this.pool = new CryptoPool(workers)
+    this.fetcher = new BlockFetcher(this.peers)
+  }
+
+  static async create (options: ClientOptions): Promise<Client> {
+    return new Client(options.peers, await StoreClient.create(), options.workers)
+  }
+
+  async close (): Promise<void> {
+    await Promise.all([this.store.close(), this.pool.close()])
+  }
+
+  async putFile (path: string, options: PutOptions = {}): Promise<PutResult> {
+    return await this.put(createReadStream(path, { highWaterMark: READ_HIGH_WATER_MARK }), { name: basename(path), ...options })
+  }
+
+  async put (source: AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
+    const key = generateContentKey()
+    let sealedBytes = 0
+    let storedBytes = 0
+    const writer = new ReplicatedWriter(this.peers.peers, async (peer, blocks, signal) =>
+      await this.store.storeBlocks(peer, blocks, signal === undefined ? {} : { signal }), {
+      replicas: options.replicas ?? DEFAULT_REPLICAS,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      onStored: bytes => { storedBytes += bytes; options.onProgress?.({ sealedBytes, storedBytes }) },
+      ...(options.onNodeFailed === undefined ? {} : { onNodeFailed: options.onNodeFailed })
+    })
+    const sealer = new FileSealer({
+      key,
+      pool: this.pool,
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.mime === undefined ? {} : { mime: options.mime })
+    })
+    let blocks = 0
+    try {
+      for await (const block of sealer.blocks(source)) {
+        sealedBytes += block.plaintextSize
+        blocks++
+        await writer.write(block.cid, block.bytes)
+      }
+      const { manifest, manifestCid, manifestBlock } = sealer.result
+      await writer.write(manifestCid, manifestBlock)
+      const receipts = await writer.flush()
+      return {
+        capability: formatCapability({ manifest: manifestCid, key }),
+        manifestCid: manifestCid.toString(),
+        size: manifest.size,
+        blocks,
+        replicas: writer.replicas,
+        receipts: receipts.length,
+        nodes: [...new Set(receipts.map(r => r.peer))]
+      }
+    } finally {
+      key.fill(0)
+    }
+  }
+
+  /** Fetches and opens an object's manifest. */
+  async manifest (capability: string, signal?: AbortSignal): Promise<{ manifest: FileManifest, key: Uint8Array }> {
+    const cap = parseCapability(capability)
+    const { bytes } = await this.fetcher.fetch(cap.manifest, signal)
+    return { manifest: await openManifest(cap.key, cap.manifest, bytes), key: cap.key }
+  }
+
+  /** The object's plaintext, in order, verified chunk by chunk and as a whole at the end. */
+  async * read (capability: string, options: GetOptions = {}): AsyncGenerator<Uint8Array> {
+    const { manifest, key } = await this.manifest(capability, options.signal)
+    yield * this.readOpened(manifest, key, options)
+  }
+
+  private async * readOpened (manifest: FileManifest, key: Uint8Array, options: GetOptions): AsyncGenerator<Uint8Array> {
+    let bytes = 0
+    try {
+      for await (const chunk of openFile(manifest, async (cid, _i, signal) => (await this.fetcher.fetch(cid, signal)).bytes, {
+        key,
+        pool: this.pool,
+        concurrency: options.concurrency ?? DEFAULT_READ_CONCURRENCY,
+        ...(options.signal === undefined ? {} : { signal: options.signal })
+      })) {
+        bytes += chunk.byteLength
+        options.onProgress?.({ bytes, totalBytes: manifest.size })
+        yield chunk
+      }
+    } finally {
+      key.fill(0)
+    }
+  }
+
+  /** Writes the object to `path` atomically: a temp file beside it, renamed only when verified. */
+  async getToFile (capability: string, path: string, options: GetOptions = {}): Promise<GetResult> {
+    const { manifest, key } = await this.manifest(capability, options.signal)
+    const tmp = join(dirname(path), `.${basename(path)}.p2pdv-${process.pid}-${Date.now()}.part`)
+    const fh = await open(tmp, 'wx', 0o600)
+    let ok = false
+    try {
+      for await (const chunk of this.readOpened(manifest, key, options)) await fh.write(chunk)
+      await fh.sync()
+      ok = true
+    } finally {
+      await fh.close()
+      if (!ok) await rm(tmp, { force: true })
+    }
+    await rename(tmp, path)
+    return { path, size: manifest.size, manifestCid: parseCapability(capability).manifest.toString(), ...(manifest.name === undefined ? {} : { name: manifest.name }) }
+  }
+}
