@@ -84,9 +84,11 @@ export async function createHttpApi (deps: HttpApiDeps) {
     const body = range === undefined ? bytes : bytes.subarray(range.start, range.end + 1)
     if (range !== undefined) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${bytes.byteLength}`)
     reply.header('content-length', body.byteLength)
-    if (req.method === 'HEAD') return reply.send()
-    deps.metrics.blocksServed.inc({ plane: 'http' })
-    deps.metrics.bytesServed.inc({ plane: 'http' }, body.byteLength)
+    // Fastify answers HEAD through this GET route and drops the body itself.
+    if (req.method === 'GET') {
+      deps.metrics.blocksServed.inc({ plane: 'http' })
+      deps.metrics.bytesServed.inc({ plane: 'http' }, body.byteLength)
+    }
     return reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength))
   }
   app.get<{ Params: { cid: string } }>('/ipfs/:cid', block)

@@ -14,10 +14,10 @@ import type { PrivateKey } from '@libp2p/interface'
 export const DHT_PROTOCOL = '/p2pdv/kad/1.0.0'
 export const MAX_STREAM_WINDOW = 2 * 1024 * 1024
 
-export function libp2pOptions (privateKey: PrivateKey, host: string, port: number) {
+export function libp2pOptions (privateKey: PrivateKey, host: string, port: number, appendAnnounce: string[] = []) {
   return {
     privateKey,
-    addresses: { listen: [`/ip4/${host}/tcp/${port}`] },
+    addresses: { listen: [`/ip4/${host}/tcp/${port}`], appendAnnounce },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     // A stream's receive window stays below the stream's read buffer, so pausing a stream

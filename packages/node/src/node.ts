@@ -4,6 +4,8 @@
  */
 import { withBitswap } from '@helia/bitswap'
 import { withLibp2pLight } from '@helia/libp2p'
+import type { Libp2p } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { createHeliaLight } from 'helia'
@@ -45,28 +47,13 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   const datastore = new LevelDatastore(dir.datastore)
   await datastore.open()
 
-  const helia = withBitswap(withLibp2pLight(
-    createHeliaLight({ blockstore, datastore, routers: [] }),
-    libp2pOptions(privateKey, config.host, config.p2pPort)
-  ))
-  await helia.start()
-  const libp2p = helia.libp2p
-  const peerId = libp2p.peerId.toString()
+  // The HTTP plane starts first so its address can be announced with the libp2p ones; its
+  // handlers reach libp2p through these bindings, which are set before the node reports ready.
   let ready = false
-
-  const provideQueue = new ProvideQueue(async (cid, signal) => { await helia.routing.provide(cid, { signal }) }, log)
-  await libp2p.handle(STORE_PROTOCOL, createStoreHandler({
-    peerId,
-    privateKey,
-    blockstore,
-    quotaBytes: config.quotaBytes,
-    idleTimeoutMs: config.storeIdleTimeoutMs,
-    metrics,
-    log,
-    onStored: cid => { provideQueue.add(cid) }
-  }), { maxInboundStreams: 32 })
-
-  const multiaddrs = (): string[] => libp2p.getMultiaddrs().map(m => m.toString())
+  let libp2p: Libp2p | undefined
+  const peerId = peerIdFromPrivateKey(privateKey).toString()
+  // libp2p addresses only (the announced `/http` one is the data plane, not dialable by libp2p).
+  const multiaddrs = (): string[] => (libp2p?.getMultiaddrs() ?? []).map(m => m.toString()).filter(a => !a.includes('/http'))
   let httpUrl = ''
   const httpAddr = (): string => {
     const u = new URL(httpUrl)
@@ -77,30 +64,18 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     const found = new Map<string, ProviderRecord>()
     if (await blockstore.has(cid)) found.set(peerId, { ID: peerId, Addrs: [...multiaddrs(), httpAddr()] })
     try {
+      if (libp2p === undefined) return [...found.values()]
       for await (const p of libp2p.contentRouting.findProviders(cid, { signal })) {
         const id = p.id.toString()
         if (found.has(id)) continue
-        // Peers announce their HTTP data plane in their node info; ask the peer store for it.
-        const httpAddrs = await peerHttpAddrs(id)
-        found.set(id, { ID: id, Addrs: [...p.multiaddrs.map(m => m.toString()), ...httpAddrs] })
+        // Nodes announce their HTTP data plane as a `/http` multiaddr beside their libp2p ones.
+        found.set(id, { ID: id, Addrs: p.multiaddrs.map(m => m.toString()) })
         if (found.size >= 20) break
       }
     } catch (err) {
       if (!signal.aborted) log.debug({ err }, 'provider lookup failed')
     }
     return [...found.values()]
-  }
-
-  // Each node keeps its HTTP address in its peer record metadata, so others can point readers at it.
-  const peerHttpAddrs = async (id: string): Promise<string[]> => {
-    try {
-      const { peerIdFromString } = await import('@libp2p/peer-id')
-      const peer = await libp2p.peerStore.get(peerIdFromString(id))
-      const v = peer.metadata.get('p2pdv-http')
-      return v === undefined ? [] : [new TextDecoder().decode(v)]
-    } catch {
-      return []
-    }
   }
 
   const http = await createHttpApi({
@@ -115,11 +90,27 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   await http.listen({ host: config.host, port: config.httpPort })
   const addr = http.server.address()
   httpUrl = `http://${config.host}:${typeof addr === 'object' && addr !== null ? addr.port : config.httpPort}`
-  await libp2p.peerStore.merge(libp2p.peerId, { metadata: { 'p2pdv-http': new TextEncoder().encode(httpAddr()) } })
+  const helia = withBitswap(withLibp2pLight(
+    createHeliaLight({ blockstore, datastore, routers: [] }),
+    libp2pOptions(privateKey, config.host, config.p2pPort, [httpAddr()])
+  ))
+  await helia.start()
+  libp2p = helia.libp2p
+  const provideQueue = new ProvideQueue(async (cid, signal) => { await helia.routing.provide(cid, { signal }) }, log)
+  await helia.libp2p.handle(STORE_PROTOCOL, createStoreHandler({
+    peerId,
+    privateKey,
+    blockstore,
+    quotaBytes: config.quotaBytes,
+    idleTimeoutMs: config.storeIdleTimeoutMs,
+    metrics,
+    log,
+    onStored: cid => { provideQueue.add(cid) }
+  }), { maxInboundStreams: 32 })
 
   for (const b of config.bootstrap) {
     try {
-      await libp2p.dial(multiaddr(b), { signal: AbortSignal.timeout(10_000) })
+      await helia.libp2p.dial(multiaddr(b), { signal: AbortSignal.timeout(10_000) })
     } catch (err) {
       log.warn({ err, bootstrap: b }, 'could not reach a bootstrap peer; continuing')
     }

@@ -51,7 +51,7 @@ export class StoreClient {
   async storeBlocks (peer: PeerInfo, blocks: Array<{ cid: CID, bytes: Uint8Array }>, opts: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<StoreReceipt[]> {
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS)
     const signal = opts.signal === undefined ? timeout : AbortSignal.any([opts.signal, timeout])
-    const addr = peer.multiaddrs[0]
+    const addr = peer.multiaddrs.find(a => !a.includes('/http'))
     if (addr === undefined) throw new P2pdvError(StoreClientErrorCode.UNREACHABLE, `node ${peer.peerId} has no libp2p address`)
     let stream
     try {

@@ -1,0 +1,198 @@
+// A real node process, attacked and used through both planes.
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import * as dagCbor from '@ipld/dag-cbor'
+import { blockCid, MAX_BLOCK_BYTES } from '@p2pdv/core'
+import { decodeStoreResponse, encodeStoreHeader, STORE_PROTOCOL } from '@p2pdv/core/wire'
+import { StoreClient } from '@p2pdv/sdk'
+import { NextToLast } from 'blockstore-fs/sharding'
+import { spawnNode, spawnNodes, type SpawnedNode } from './fixtures/spawn-node.ts'
+
+function lp (body: Uint8Array): Uint8Array {
+  const pre: number[] = []
+  let n = body.byteLength
+  while (n >= 0x80) { pre.push((n & 0x7f) | 0x80); n = Math.floor(n / 128) }
+  pre.push(n)
+  return new Uint8Array([...pre, ...body])
+}
+
+/** Sends raw bytes on a store stream and collects the node's responses until it closes. */
+async function rawStore (dialer: Libp2p, node: SpawnedNode, payload: Uint8Array[]): Promise<Array<ReturnType<typeof decodeStoreResponse>>> {
+  const stream = await dialer.dialProtocol(multiaddr(node.info.multiaddrs[0]!), STORE_PROTOCOL)
+  for (const p of payload) if (!stream.send(p)) await stream.onDrain()
+  await stream.close().catch(() => {})
+  const chunks: Uint8Array[] = []
+  try { for await (const c of stream) chunks.push(c.subarray()) } catch {}
+  const all = Buffer.concat(chunks)
+  const out = []
+  let off = 0
+  while (off < all.length) {
+    let len = 0; let shift = 0; let b
+    do { b = all[off++]!; len += (b & 0x7f) * 2 ** shift; shift += 7 } while (b & 0x80)
+    out.push(decodeStoreResponse(new Uint8Array(all.subarray(off, off + len))))
+    off += len
+  }
+  return out
+}
+
+async function status (url: string, init?: RequestInit): Promise<number> {
+  const r = await fetch(url, init)
+  await r.arrayBuffer()
+  return r.status
+}
+
+describe('storage node', () => {
+  let node: SpawnedNode
+  let client: StoreClient
+  let dialer: Libp2p
+  const bytes = new Uint8Array(randomBytes(300_000))
+  let cid: Awaited<ReturnType<typeof blockCid>>
+
+  before(async () => {
+    node = await spawnNode({ args: ['--quota', String(2 * 1024 * 1024)] })
+    client = await StoreClient.create()
+    dialer = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
+    cid = await blockCid(bytes)
+  })
+  after(async () => {
+    await client?.close()
+    await dialer?.stop()
+    await node?.stop()
+    if (node !== undefined) await rm(node.info.dataDir, { recursive: true, force: true })
+  })
+
+  it('stores a block and returns a receipt signed by the node', async () => {
+    const peer = { peerId: node.info.peerId, multiaddrs: node.info.multiaddrs, http: node.info.http }
+    const [r] = await client.storeBlocks(peer, [{ cid, bytes }])
+    assert.equal(r?.peer, node.info.peerId)
+    assert.equal(r?.cid, cid.toString())
+    assert.equal(r?.size, bytes.byteLength)
+  })
+
+  it('serves it as a trustless-gateway raw block with caching headers, HEAD, Range and 304', async () => {
+    const url = `${node.info.http}/ipfs/${cid.toString()}`
+    const res = await fetch(url, { headers: { accept: 'application/vnd.ipld.raw' } })
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), 'application/vnd.ipld.raw')
+    assert.equal(res.headers.get('etag'), `"${cid.toString()}.raw"`)
+    assert.match(res.headers.get('cache-control') ?? '', /immutable/)
+    assert.deepEqual(new Uint8Array(await res.arrayBuffer()), bytes)
+    const head = await fetch(url, { method: 'HEAD' })
+    assert.equal(head.status, 200)
+    assert.equal(head.headers.get('content-length'), String(bytes.byteLength))
+    const part = await fetch(url, { headers: { range: 'bytes=10-19' } })
+    assert.equal(part.status, 206)
+    assert.equal(part.headers.get('content-range'), `bytes 10-19/${bytes.byteLength}`)
+    assert.deepEqual(new Uint8Array(await part.arrayBuffer()), bytes.subarray(10, 20))
+    assert.equal(await status(url, { headers: { range: `bytes=${bytes.byteLength}-` } }), 416)
+    assert.equal(await status(url, { headers: { 'if-none-match': `"${cid.toString()}.raw"` } }), 304)
+    assert.equal(await status(`${node.info.http}/ipfs/not-a-cid`), 400)
+  })
+
+  it('refuses a block whose bytes do not match its CID, and keeps serving', async () => {
+    const other = new Uint8Array(randomBytes(1000))
+    const [res] = await rawStore(dialer, node, [lp(encodeStoreHeader({ cid, size: other.byteLength })), lp(other)])
+    assert.equal(res?.ok, false)
+    assert.equal(res?.ok === false && res.code, 'ERR_BLOCK_HASH_MISMATCH')
+    assert.equal(await status(`${node.info.http}/healthz`), 200)
+  })
+
+  it('refuses an oversized block from its header, before reading the body', async () => {
+    const big = await blockCid(new Uint8Array([9]))
+    // Only the header is sent: the refusal must not wait for 3 MiB that never come.
+    const [res] = await rawStore(dialer, node, [lp(encodeStoreHeader({ cid: big, size: MAX_BLOCK_BYTES + 1 }))])
+    assert.equal(res?.ok === false && res.code, 'ERR_BLOCK_TOO_LARGE')
+    assert.equal(await status(`${node.info.http}/healthz`), 200)
+  })
+
+  it('answers malformed frames with a code and stays up', async () => {
+    const garbage = await rawStore(dialer, node, [lp(new Uint8Array([0xff, 0x00, 0x13]))])
+    assert.equal(garbage[0]?.ok === false && garbage[0].code, 'ERR_WIRE_MALFORMED')
+    const wrongVersion = await rawStore(dialer, node, [lp(dagCbor.encode({ v: 9, cid, size: 1 }))])
+    assert.equal(wrongVersion[0]?.ok === false && wrongVersion[0].code, 'ERR_WIRE_VERSION')
+    const hugeHeader = await rawStore(dialer, node, [lp(new Uint8Array(5000))])
+    assert.equal(hugeHeader[0]?.ok === false && hugeHeader[0].code, 'ERR_FRAME_TOO_LARGE')
+    assert.equal(await status(`${node.info.http}/healthz`), 200)
+  })
+
+  it('refuses blocks past its quota', async () => {
+    const peer = { peerId: node.info.peerId, multiaddrs: node.info.multiaddrs, http: node.info.http }
+    const blocks = await Promise.all([1, 2, 3].map(async () => { const b = new Uint8Array(randomBytes(1024 * 1024)); return { cid: await blockCid(b), bytes: b } }))
+    await assert.rejects(client.storeBlocks(peer, blocks), (err: any) => err.code === 'ERR_STORE_REFUSED' && err.details.code === 'ERR_QUOTA_EXCEEDED')
+    assert.equal(await status(`${node.info.http}/healthz`), 200)
+  })
+
+  it('detects bit rot on disk: never serves the damaged bytes, counts and quarantines them', async () => {
+    const { dir, file } = new NextToLast().encode(cid)
+    const path = join(node.info.dataDir, 'blocks', dir, file)
+    const onDisk = await readFile(path)
+    onDisk[onDisk.length >> 1]! ^= 0x01
+    await writeFile(path, onDisk)
+    const res = await fetch(`${node.info.http}/ipfs/${cid.toString()}`)
+    assert.equal(res.status, 502)
+    assert.equal((await res.json() as { code: string }).code, 'ERR_BLOCK_CORRUPT')
+    assert.equal(await status(`${node.info.http}/ipfs/${cid.toString()}`), 404)
+    const metrics = await (await fetch(`${node.info.http}/metrics`)).text()
+    assert.match(metrics, /p2pdv_corrupt_blocks_total 1\b/)
+  })
+})
+
+describe('node restarts and on-disk format', () => {
+  it('keeps its blocks and identity across a restart, and refuses a data dir of another format', async () => {
+    let node = await spawnNode()
+    const dataDir = node.info.dataDir
+    try {
+      const client = await StoreClient.create()
+      const b = new Uint8Array(randomBytes(5000))
+      const cid = await blockCid(b)
+      await client.storeBlocks({ peerId: node.info.peerId, multiaddrs: node.info.multiaddrs, http: node.info.http }, [{ cid, bytes: b }])
+      await client.close()
+      const peerId = node.info.peerId
+      await node.kill9()
+      node = await spawnNode({ dataDir })
+      assert.equal(node.info.peerId, peerId)
+      assert.deepEqual(new Uint8Array(await (await fetch(`${node.info.http}/ipfs/${cid.toString()}`)).arrayBuffer()), b)
+      await node.stop()
+      await writeFile(join(dataDir, 'VERSION'), JSON.stringify({ format: 99 }))
+      await assert.rejects(spawnNode({ dataDir }), { code: 'ERR_DATA_VERSION' })
+      await assert.rejects(spawnNode({ dataDir: join(dataDir, 'fresh'), env: { P2PDV_PASSPHRASE: '' } }), { code: 'ERR_NO_PASSPHRASE' })
+    } finally {
+      await node.stop()
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('provider discovery across nodes', () => {
+  it('a node finds, through the DHT, a block stored only on another node', async () => {
+    const nodes = await spawnNodes(3)
+    try {
+      const client = await StoreClient.create()
+      const b = new Uint8Array(randomBytes(2000))
+      const cid = await blockCid(b)
+      const holder = nodes[2]!
+      await client.storeBlocks({ peerId: holder.info.peerId, multiaddrs: holder.info.multiaddrs, http: holder.info.http }, [{ cid, bytes: b }])
+      await client.close()
+      // Announcing is asynchronous: ask until the record is there (bounded).
+      let found: Array<{ ID: string, Addrs: string[] }> = []
+      for (let i = 0; i < 40 && !found.some(p => p.ID === holder.info.peerId); i++) {
+        const res = await fetch(`${nodes[0]!.info.http}/routing/v1/providers/${cid.toString()}`)
+        found = (await res.json() as { Providers: typeof found }).Providers
+        if (!found.some(p => p.ID === holder.info.peerId)) await new Promise(resolve => setTimeout(resolve, 250))
+      }
+      const rec = found.find(p => p.ID === holder.info.peerId)
+      assert.ok(rec !== undefined, 'the holder is listed as a provider')
+      assert.ok(rec.Addrs.includes(`/ip4/127.0.0.1/tcp/${new URL(holder.info.http).port}/http`), 'with its HTTP data plane address')
+    } finally {
+      await Promise.all(nodes.map(async n => { await n.stop(); await rm(n.info.dataDir, { recursive: true, force: true }) }))
+    }
+  })
+})
