@@ -6,11 +6,13 @@ import { AeadAuthError, type Aead } from './types.ts'
 export function sealSync (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
   const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: AEAD_TAG_BYTES })
   c.setAAD(aad)
-  const out = new Uint8Array(plaintext.byteLength + AEAD_TAG_BYTES)
-  const n = c.update(plaintext).copy(out, 0)
+  const body = c.update(plaintext)
   c.final()
-  out.set(c.getAuthTag(), n)
-  return out
+  // Uninitialised is safe: every byte is written below. Unpooled, so it can be transferred.
+  const out = Buffer.allocUnsafeSlow(body.byteLength + AEAD_TAG_BYTES)
+  body.copy(out, 0)
+  c.getAuthTag().copy(out, body.byteLength)
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
 }
 
 export function openSync (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {

@@ -28,6 +28,8 @@ export class CryptoPool {
         if (p === undefined) return
         this.pending.delete(msg.id)
         this.load[i] = (this.load[i] ?? 1) - 1
+        // An idle worker must not keep the process alive; a busy one must.
+        if (this.load[i] === 0) w.unref()
         if (msg.result !== undefined) p.resolve(msg.result)
         else p.reject(new Error(msg.failure ?? 'worker failed'))
       })
@@ -40,7 +42,7 @@ export class CryptoPool {
 
   /** The capacity worth keeping in flight to keep every worker busy. */
   get window (): number {
-    return Math.max(2, this.size * 2)
+    return this.size * 4 + 2
   }
 
   async run (task: Task): Promise<TaskResult> {
@@ -49,6 +51,7 @@ export class CryptoPool {
     for (let i = 1; i < this.load.length; i++) if ((this.load[i] ?? 0) < (this.load[best] ?? 0)) best = i
     const worker = this.workers[best] as Worker
     this.load[best] = (this.load[best] ?? 0) + 1
+    worker.ref()
     const id = this.nextId++
     return await new Promise<TaskResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })

@@ -3,8 +3,14 @@
  * each in a buffer of its own (so it can be transferred to a worker), and tells which is last.
  * An empty stream yields one empty last chunk.
  */
+/** A fresh, unpooled, uninitialised buffer: every byte is overwritten before use, and it can be transferred. */
+function fresh (size: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(size)
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+}
+
 export async function * rechunk (source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<{ chunk: Uint8Array, last: boolean }> {
-  let current = new Uint8Array(size)
+  let current = fresh(size)
   let fill = 0
   let held: Uint8Array | undefined
   for await (const part of source) {
@@ -17,7 +23,7 @@ export async function * rechunk (source: AsyncIterable<Uint8Array>, size: number
       if (fill === size) {
         if (held !== undefined) yield { chunk: held, last: false }
         held = current
-        current = new Uint8Array(size)
+        current = fresh(size)
         fill = 0
       }
     }
