@@ -1,57 +1,7 @@
 #!/usr/bin/env node
-// p2pdv: dispatches to a sub-command. Every failure prints a message with a code and a hint.
-import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
-import { commands } from './commands/index.ts'
-import { GLOBAL_OPTIONS, parseCommandArgs, type Command } from './command.ts'
-import { Output } from './output.ts'
+// Entry point. Node 24 strips TypeScript types at load; the compile cache keeps the result (and
+// V8's code cache) on disk, so later runs start much faster. It must be on before anything loads.
+import { enableCompileCache } from 'node:module'
 
-function findCommand (argv: string[]): { cmd: Command, rest: string[] } | undefined {
-  // Longest match first, so "node start" wins over a hypothetical "node".
-  const sorted = [...commands].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)
-  for (const cmd of sorted) {
-    const words = cmd.name.split(' ')
-    if (words.every((w, i) => argv[i] === w)) return { cmd, rest: argv.slice(words.length) }
-  }
-  return undefined
-}
-
-function help (): string {
-  const width = Math.max(...commands.map(c => c.usage.length))
-  return [
-    'p2pdv — decentralized, end-to-end encrypted video',
-    '',
-    'Usage:',
-    ...commands.map(c => `  p2pdv ${c.usage.padEnd(width)}  ${c.summary}`),
-    '',
-    `Global options: ${Object.keys(GLOBAL_OPTIONS).map(o => `--${o}`).join(' ')}`
-  ].join('\n')
-}
-
-async function main (argv: string[]): Promise<number> {
-  const json = argv.includes('--json')
-  const out = new Output({ json })
-  const found = findCommand(argv)
-  if (found === undefined) {
-    if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
-      process.stdout.write(help() + '\n')
-      return argv.length === 0 ? 1 : 0
-    }
-    out.error(new P2pdvError('ERR_USAGE', `unknown command "${argv.join(' ')}"`, { hint: 'run `p2pdv help` for the list of commands' }))
-    return 2
-  }
-  const { cmd, rest } = found
-  try {
-    const args = parseCommandArgs(cmd, rest)
-    if (args.values.help === true) {
-      process.stdout.write(`usage: p2pdv ${cmd.usage}\n\n${cmd.summary}\n`)
-      return 0
-    }
-    return (await cmd.run(args, out)) ?? 0
-  } catch (err) {
-    out.error(err)
-    if (process.env.P2PDV_DEBUG === '1' && err instanceof Error) process.stderr.write(`${err.stack ?? ''}\n`)
-    return isP2pdvError(err, 'ERR_USAGE') ? 2 : 1
-  }
-}
-
-process.exitCode = await main(process.argv.slice(2))
+enableCompileCache()
+await import('./main.ts')

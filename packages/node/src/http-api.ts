@@ -8,6 +8,9 @@ import type { Logger } from 'pino'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { parseCid, type CID } from '@p2pdv/core'
 import type { NodeMetrics } from './metrics.ts'
+import type { Outcome } from './block-intake.ts'
+import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
+import { StoreRefusal } from '@p2pdv/core/wire'
 import { BlockstoreErrorCode, type VerifiedBlockstore } from './verified-blockstore.ts'
 
 export const RAW_CONTENT_TYPE = 'application/vnd.ipld.raw'
@@ -22,6 +25,8 @@ export interface HttpApiDeps {
   info: () => Record<string, unknown>
   ready: () => boolean
   findProviders: (cid: CID, signal: AbortSignal) => Promise<ProviderRecord[]>
+  /** Accepts an uploaded block (PUT), as the store protocol does. */
+  accept: (cid: CID, body: Uint8Array) => Promise<Outcome>
   providerLookupTimeoutMs: number
 }
 
@@ -52,6 +57,8 @@ function parseRange (header: string, size: number): { start: number, end: number
 
 export async function createHttpApi (deps: HttpApiDeps) {
   const app = Fastify({ logger: false, bodyLimit: 1024 })
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 1024 }, (_req, body, done) => { try { done(null, JSON.parse(body as string)) } catch (err) { done(err as Error, undefined) } })
 
   app.addHook('onRequest', async (_req, reply) => {
     reply.header('access-control-allow-origin', '*')
@@ -64,6 +71,7 @@ export async function createHttpApi (deps: HttpApiDeps) {
   app.setErrorHandler(async (err, _req, reply) => {
     if (err instanceof P2pdvError) return sendError(reply, statusFor(err.code), err)
     const status = (err as { statusCode?: number }).statusCode ?? 500
+    if (status === 413) return sendError(reply, 413, new P2pdvError(StoreRefusal.TOO_LARGE, `blocks are at most ${MAX_BLOCK_BYTES} bytes`))
     if (status >= 500) deps.log.error({ err }, 'HTTP request failed')
     return sendError(reply, status, new P2pdvError(status >= 500 ? 'ERR_INTERNAL' : 'ERR_BAD_REQUEST', status >= 500 ? 'internal error' : (err as Error).message))
   })
@@ -100,6 +108,26 @@ export async function createHttpApi (deps: HttpApiDeps) {
     return reply.type('application/json').send({
       Providers: providers.map(p => ({ Schema: 'peer', ID: p.ID, Addrs: p.Addrs, Protocols: ['transport-ipfs-gateway-http', 'transport-bitswap'] }))
     })
+  })
+
+  // Upload: the same intake as the libp2p store protocol, without its stream encryption cost
+  // (blocks are ciphertext checked by hash; the receipt is signed by the node's identity key).
+  for (const type of [RAW_CONTENT_TYPE, 'application/octet-stream']) {
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: MAX_BLOCK_BYTES }, (_req, body, done) => { done(null, body) })
+  }
+  app.put<{ Params: { cid: string }, Body: Buffer }>('/ipfs/:cid', { bodyLimit: MAX_BLOCK_BYTES }, async (req, reply) => {
+    const cid = parseCid(req.params.cid)
+    if (!Buffer.isBuffer(req.body)) {
+      return sendError(reply, 415, new P2pdvError('ERR_BAD_CONTENT_TYPE', `send the block as ${RAW_CONTENT_TYPE}`))
+    }
+    const body = new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength)
+    const { response } = await deps.accept(cid, body)
+    if (response.ok) {
+      const r = response.receipt
+      return reply.code(201).type('application/json').send({ receipt: { peer: r.peer, cid: r.cid.toString(), size: r.size, time: r.time, sig: Buffer.from(r.sig).toString('base64') } })
+    }
+    const status = response.code === StoreRefusal.QUOTA ? 507 : response.code === StoreRefusal.INTERNAL ? 500 : 400
+    return sendError(reply, status, new P2pdvError(response.code, response.message))
   })
 
   app.get('/healthz', async () => ({ ok: true }))

@@ -20,6 +20,7 @@ import { libp2pOptions } from './libp2p-options.ts'
 import { createMetrics } from './metrics.ts'
 import { ProvideQueue } from './provide-queue.ts'
 import { createStoreHandler } from './store-protocol.ts'
+import { BlockIntake } from './block-intake.ts'
 import { VerifiedBlockstore } from './verified-blockstore.ts'
 
 export const NODE_VERSION = '0.1.0'
@@ -51,6 +52,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   // handlers reach libp2p through these bindings, which are set before the node reports ready.
   let ready = false
   let libp2p: Libp2p | undefined
+  let intake: BlockIntake | undefined
   const peerId = peerIdFromPrivateKey(privateKey).toString()
   // libp2p addresses only (the announced `/http` one is the data plane, not dialable by libp2p).
   const multiaddrs = (): string[] => (libp2p?.getMultiaddrs() ?? []).map(m => m.toString()).filter(a => !a.includes('/http'))
@@ -85,6 +87,10 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     info: () => ({ peerId, multiaddrs: multiaddrs(), http: httpUrl, version: NODE_VERSION, blocks: blockstore.blocks, bytesUsed: blockstore.bytes, quotaBytes: config.quotaBytes }),
     ready: () => ready,
     findProviders,
+    accept: async (cid, body) => {
+      if (intake === undefined) return { response: { v: 1, ok: false, code: 'ERR_NOT_READY', message: 'the node is starting' }, result: 'ERR_NOT_READY' }
+      return await intake.accept(cid, body)
+    },
     providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS
   })
   await http.listen({ host: config.host, port: config.httpPort })
@@ -97,16 +103,16 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   await helia.start()
   libp2p = helia.libp2p
   const provideQueue = new ProvideQueue(async (cid, signal) => { await helia.routing.provide(cid, { signal }) }, log)
-  await helia.libp2p.handle(STORE_PROTOCOL, createStoreHandler({
+  intake = new BlockIntake({
     peerId,
     privateKey,
     blockstore,
     quotaBytes: config.quotaBytes,
-    idleTimeoutMs: config.storeIdleTimeoutMs,
     metrics,
     log,
     onStored: cid => { provideQueue.add(cid) }
-  }), { maxInboundStreams: 32 })
+  })
+  await helia.libp2p.handle(STORE_PROTOCOL, createStoreHandler({ idleTimeoutMs: config.storeIdleTimeoutMs, log }, intake), { maxInboundStreams: 32 })
 
   for (const b of config.bootstrap) {
     try {

@@ -83,12 +83,17 @@ export class VerifiedBlockstore implements Blockstore {
   async put (cid: CID, val: Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options?: AbortOptions): Promise<CID> {
     const bytes = val instanceof Uint8Array ? val : await concat(val)
     if (!digestOk(cid, bytes)) throw new P2pdvError('ERR_BLOCK_HASH_MISMATCH', `bytes do not hash to ${cid.toString()}`)
-    if (await this.fs.has(cid, options)) return cid
+    await this.putVerified(cid, bytes, options)
+    return cid
+  }
+
+  /** Stores bytes the caller has just verified against `cid` (the store protocol does). */
+  async putVerified (cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<void> {
+    if (await this.fs.has(cid, options)) return
     await this.fs.put(cid, bytes, options)
     this.blocks++
     this.bytes += bytes.byteLength
     this.publish()
-    return cid
   }
 
   async * putMany (source: Iterable<InputPair> | AsyncIterable<InputPair>, options?: AbortOptions): AsyncGenerator<CID> {

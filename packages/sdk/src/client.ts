@@ -11,7 +11,7 @@ import { BlockFetcher } from './block-fetcher.ts'
 import { PeerSet, type PeerInfo } from './peers.ts'
 import { DEFAULT_REPLICAS, ReplicatedWriter } from './replicated-writer.ts'
 import { CryptoPool, FileSealer, openFile } from './sealing/index.ts'
-import { StoreClient } from './store-client.ts'
+import { StoreClient, type StoreTransport } from './store-client.ts'
 
 export const DEFAULT_READ_CONCURRENCY = 8
 const READ_HIGH_WATER_MARK = 1024 * 1024
@@ -20,6 +20,8 @@ export interface ClientOptions {
   peers: PeerInfo[]
   /** Crypto worker threads (default: all cores; 0 = inline). */
   workers?: number
+  /** How blocks travel to nodes (default http). */
+  transport?: StoreTransport
 }
 
 export interface PutProgress { sealedBytes: number, storedBytes: number }
@@ -72,7 +74,7 @@ export class Client {
   }
 
   static async create (options: ClientOptions): Promise<Client> {
-    return new Client(options.peers, await StoreClient.create(), options.workers)
+    return new Client(options.peers, await StoreClient.create(options.transport === undefined ? {} : { transport: options.transport }), options.workers)
   }
 
   async close (): Promise<void> {

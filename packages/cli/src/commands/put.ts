@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { Client, DEFAULT_REPLICAS } from '@p2pdv/sdk'
-import { intOpt, requirePositional, type Command } from '../command.ts'
+import { intOpt, requirePositional, stringOpt, type Command } from '../command.ts'
 import { toP2pdvError } from '../output.ts'
 import { formatBytes, formatRate } from '../format.ts'
 import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
@@ -10,8 +10,8 @@ import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
 export const put: Command = {
   name: 'put',
   summary: 'seal a file and store it on the network; prints its capability',
-  usage: 'put FILE [--replicas 3] [--node URL …] [--json]',
-  options: { replicas: { type: 'string' }, ...NODE_OPTION },
+  usage: 'put FILE [--replicas 3] [--transport http|libp2p] [--node URL …] [--json]',
+  options: { replicas: { type: 'string' }, transport: { type: 'string' }, ...NODE_OPTION },
   async run (args, out) {
     const file = requirePositional(args, 0, 'FILE', put)
     const replicas = intOpt(args, 'replicas', DEFAULT_REPLICAS, 1, 16)
@@ -19,7 +19,9 @@ export const put: Command = {
       throw new P2pdvError('ERR_FILE_NOT_FOUND', `cannot read ${file}`, { hint: 'Check the path.', cause })
     })
     if (!info.isFile()) throw new P2pdvError('ERR_NOT_A_FILE', `${file} is not a regular file`, { hint: 'Pass a file, not a directory.' })
-    const client = await Client.create({ peers: await peersFromArgs(args) })
+    const transport = stringOpt(args, 'transport') ?? 'http'
+    if (transport !== 'http' && transport !== 'libp2p') throw new P2pdvError('ERR_USAGE', `--transport must be http or libp2p, not "${transport}"`, { hint: 'http is the fast default; libp2p uses the store protocol' })
+    const client = await Client.create({ peers: await peersFromArgs(args), transport })
     try {
       const bar = out.progress(`put ${basename(file)}`)
       const result = await client.putFile(file, {

@@ -1,0 +1,65 @@
+/**
+ * Accepting a block, whichever plane it arrives on (libp2p store protocol or HTTP PUT): verify
+ * its hash, keep within the quota (bytes being written are reserved, so concurrent writes cannot
+ * overshoot), persist atomically, sign a receipt, and announce it.
+ */
+import { createHash } from 'node:crypto'
+import type { PrivateKey } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+import type { Logger } from 'pino'
+import { receiptPayload, StoreRefusal, type Receipt, type StoreResponse } from '@p2pdv/core/wire'
+import type { NodeMetrics } from './metrics.ts'
+import type { VerifiedBlockstore } from './verified-blockstore.ts'
+
+export interface Outcome { response: StoreResponse, result: string }
+
+export interface BlockIntakeDeps {
+  peerId: string
+  privateKey: PrivateKey
+  blockstore: VerifiedBlockstore
+  quotaBytes: number
+  metrics: NodeMetrics
+  log: Logger
+  /** Called once per newly stored block (the node announces it on the DHT). */
+  onStored: (cid: CID) => void
+}
+
+export class BlockIntake {
+  private readonly deps: BlockIntakeDeps
+  private reserved = 0
+
+  constructor (deps: BlockIntakeDeps) { this.deps = deps }
+
+  refusal (code: string, message: string): Outcome {
+    this.deps.metrics.storeRequests.inc({ result: code })
+    return { response: { v: 1, ok: false, code, message }, result: code }
+  }
+
+  async accept (cid: CID, body: Uint8Array): Promise<Outcome> {
+    const { deps } = this
+    if (!createHash('sha256').update(body).digest().equals(cid.multihash.digest)) {
+      deps.log.warn({ cid: cid.toString() }, 'refused a block whose bytes do not match its CID')
+      return this.refusal(StoreRefusal.HASH_MISMATCH, `the block does not hash to ${cid.toString()}`)
+    }
+    const already = await deps.blockstore.has(cid)
+    if (!already) {
+      if (deps.blockstore.bytes + this.reserved + body.byteLength > deps.quotaBytes) {
+        return this.refusal(StoreRefusal.QUOTA, `this node's quota of ${deps.quotaBytes} bytes is full`)
+      }
+      this.reserved += body.byteLength
+      try {
+        await deps.blockstore.putVerified(cid, body)
+      } catch (err) {
+        deps.log.error({ err, cid: cid.toString() }, 'could not persist a block')
+        return this.refusal(StoreRefusal.INTERNAL, 'the node could not write the block')
+      } finally {
+        this.reserved -= body.byteLength
+      }
+      deps.onStored(cid)
+    }
+    const unsigned: Omit<Receipt, 'sig'> = { peer: deps.peerId, cid, size: body.byteLength, time: Date.now() }
+    const sig = await deps.privateKey.sign(receiptPayload(unsigned))
+    deps.metrics.storeRequests.inc({ result: 'ok' })
+    return { response: { v: 1, ok: true, receipt: { ...unsigned, sig } }, result: 'ok' }
+  }
+}
