@@ -58,7 +58,7 @@ describe('storage node', () => {
 
   before(async () => {
     node = await spawnNode({ args: ['--quota', String(2 * 1024 * 1024)] })
-    client = await StoreClient.create()
+    client = await StoreClient.create({ transport: 'http' })
     dialer = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
     cid = await blockCid(bytes)
   })
@@ -69,12 +69,34 @@ describe('storage node', () => {
     if (node !== undefined) await rm(node.info.dataDir, { recursive: true, force: true })
   })
 
-  it('stores a block and returns a receipt signed by the node', async () => {
+  it('stores blocks over the libp2p store protocol and over HTTP PUT, each with a receipt signed by the node', async () => {
     const peer = { peerId: node.info.peerId, multiaddrs: node.info.multiaddrs, http: node.info.http }
-    const [r] = await client.storeBlocks(peer, [{ cid, bytes }])
+    const overLibp2p = await StoreClient.create({ transport: 'libp2p' })
+    try {
+      const other = new Uint8Array(randomBytes(70_000))
+      const [a, b] = await overLibp2p.storeBlocks(peer, [{ cid, bytes }, { cid: await blockCid(other), bytes: other }])
+      assert.equal(a?.peer, node.info.peerId)
+      assert.equal(a?.cid, cid.toString())
+      assert.equal(b?.size, other.byteLength)
+    } finally {
+      await overLibp2p.close()
+    }
+    const again = new Uint8Array(randomBytes(1000))
+    const [r] = await client.storeBlocks(peer, [{ cid: await blockCid(again), bytes: again }])
     assert.equal(r?.peer, node.info.peerId)
-    assert.equal(r?.cid, cid.toString())
-    assert.equal(r?.size, bytes.byteLength)
+    assert.equal(r?.size, again.byteLength)
+  })
+
+  it('refuses bad uploads over HTTP with codes: wrong hash, over the size limit, wrong type', async () => {
+    const url = `${node.info.http}/ipfs/${cid.toString()}`
+    const put = async (body: Uint8Array, type = 'application/vnd.ipld.raw'): Promise<{ status: number, code: string }> => {
+      const res = await fetch(url, { method: 'PUT', headers: { 'content-type': type }, body: body as Uint8Array<ArrayBuffer> })
+      return { status: res.status, code: (await res.json() as { code: string }).code }
+    }
+    assert.deepEqual(await put(new Uint8Array([1, 2, 3])), { status: 400, code: 'ERR_BLOCK_HASH_MISMATCH' })
+    assert.deepEqual(await put(new Uint8Array(MAX_BLOCK_BYTES + 1)), { status: 413, code: 'ERR_BLOCK_TOO_LARGE' })
+    assert.equal((await put(new Uint8Array([1]), 'text/plain')).status, 415)
+    assert.equal(await status(`${node.info.http}/healthz`), 200)
   })
 
   it('serves it as a trustless-gateway raw block with caching headers, HEAD, Range and 304', async () => {
