@@ -54,5 +54,10 @@ async function main (argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2))
-// Benchmarks read the client's peak memory from here (kilobytes, as getrusage reports it).
-if (process.env.P2PDV_REPORT_RSS === '1') process.stderr.write(`p2pdv-max-rss-kb ${process.resourceUsage().maxRSS}\n`)
+// Benchmarks read the client's peak memory from here, in KiB. VmHWM is this process image's own
+// peak; getrusage's maxRSS would include the parent's peak, which Linux carries across fork+exec.
+if (process.env.P2PDV_REPORT_RSS === '1') {
+  const status = await import('node:fs/promises').then(async fs => await fs.readFile('/proc/self/status', 'utf8')).catch(() => '')
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(status)?.[1]
+  process.stderr.write(`p2pdv-max-rss-kb ${hwm ?? process.resourceUsage().maxRSS}\n`)
+}

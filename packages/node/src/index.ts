@@ -2,3 +2,4 @@ export { startNode, type NodeHandle, type StartNodeOptions, NODE_VERSION } from 
 export { parseNodeArgs, NODE_USAGE, type NodeConfig } from './config.ts'
 export { DATA_FORMAT_VERSION, DataDirErrorCode } from './data-dir.ts'
 export { BlockstoreErrorCode } from './verified-blockstore.ts'
+export { runDaemon } from './daemon.ts'

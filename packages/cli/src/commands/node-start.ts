@@ -1,15 +1,11 @@
-import { type Command } from '../command.ts'
-import { nodeMainPath } from './devnet.ts'
-import { spawn } from 'node:child_process'
+import { runDaemon, NODE_USAGE } from '@p2pdv/node'
+import type { Command } from '../command.ts'
 
-/**
- * `p2pdv node start` runs the node daemon in this process's place: the daemon owns its own
- * option parsing (`packages/node/src/main.ts`), so the CLI passes the arguments through.
- */
+/** `p2pdv node start`: runs the node daemon in this process; the daemon parses its own options. */
 export const nodeStart: Command = {
   name: 'node start',
   summary: 'run one storage node (blocks on disk, libp2p control plane, HTTP data plane)',
-  usage: 'node start --data DIR [--p2p-port N] [--http-port N] [--bootstrap ADDR] [--quota BYTES] [--passphrase-file F]',
+  usage: NODE_USAGE,
   options: {
     data: { type: 'string' },
     'p2p-port': { type: 'string' },
@@ -20,9 +16,8 @@ export const nodeStart: Command = {
     'passphrase-file': { type: 'string' }
   },
   async run () {
-    const argv = process.argv.slice(process.argv.indexOf('start') + 1).filter(a => a !== '--json')
-    const child = spawn(process.execPath, [nodeMainPath(), ...argv], { stdio: 'inherit' })
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig))
-    return await new Promise<number>(resolve => child.on('exit', code => resolve(code ?? 1)))
+    await runDaemon(process.argv.slice(process.argv.indexOf('start') + 1).filter(a => a !== '--json'))
+    // The daemon keeps running until a signal stops it.
+    return await new Promise<number>(() => {})
   }
 }
