@@ -1,0 +1,5 @@
+export { probe, type ProbeResult, MAX_DIMENSION, MAX_DURATION_SECONDS } from './probe.ts'
+export { planLadder, DEFAULT_RUNGS, AUDIO_KBPS, type Rendition, type Rung } from './ladder.ts'
+export { transcode, ffmpegLadderArgs, DEFAULT_SEGMENT_SECONDS, type TranscodeOptions, type TranscodeProgress, type TranscodeResult, type OutputRendition } from './transcode.ts'
+export { parseMediaPlaylist, parseMasterPlaylist, type MediaPlaylist } from './hls-playlist.ts'
+export { MediaErrorCode } from './run-tool.ts'

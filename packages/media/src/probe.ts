@@ -1,0 +1,65 @@
+/** What a media file is, from ffprobe, validated: refuses anything that is not a playable video. */
+import { stat } from 'node:fs/promises'
+import { P2pdvError } from '@p2pdv/core/errors'
+import { FFPROBE, MediaErrorCode, runTool } from './run-tool.ts'
+
+export const MAX_DIMENSION = 8192
+export const MAX_DURATION_SECONDS = 24 * 3600
+
+export interface ProbeResult {
+  durationSeconds: number
+  width: number
+  height: number
+  frameRate: number
+  videoCodec: string
+  audioCodec?: string
+  hasAudio: boolean
+}
+
+interface FfprobeStream { codec_type?: string, codec_name?: string, width?: number, height?: number, avg_frame_rate?: string, r_frame_rate?: string, duration?: string, disposition?: { attached_pic?: number } }
+
+function rate (r: string | undefined): number {
+  if (r === undefined) return 0
+  const [n, d] = r.split('/').map(Number)
+  return n !== undefined && d !== undefined && d > 0 ? n / d : Number(r) || 0
+}
+
+export async function probe (file: string, opts: { signal?: AbortSignal } = {}): Promise<ProbeResult> {
+  const info = await stat(file).catch(cause => {
+    throw new P2pdvError(MediaErrorCode.UNREADABLE, `cannot read ${file}`, { hint: 'Check the path.', cause })
+  })
+  if (!info.isFile() || info.size === 0) throw new P2pdvError(MediaErrorCode.NOT_VIDEO, `${file} is empty or not a file`, { hint: 'Pass a video file.' })
+  let out
+  try {
+    out = await runTool(FFPROBE, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file], opts)
+  } catch (err) {
+    if (err instanceof P2pdvError && err.code === MediaErrorCode.TOOL_FAILED) {
+      throw new P2pdvError(MediaErrorCode.UNREADABLE, `${file} is not a media file ffmpeg can read`, { hint: 'Pass a video file (MP4, MKV, WebM, MOV…).', cause: err })
+    }
+    throw err
+  }
+  let parsed: { streams?: FfprobeStream[], format?: { duration?: string } }
+  try { parsed = JSON.parse(out.stdout) } catch { throw new P2pdvError(MediaErrorCode.UNREADABLE, 'ffprobe returned no description') }
+  const streams = parsed.streams ?? []
+  const video = streams.find(s => s.codec_type === 'video' && s.disposition?.attached_pic !== 1)
+  const audio = streams.find(s => s.codec_type === 'audio')
+  if (video === undefined) throw new P2pdvError(MediaErrorCode.NOT_VIDEO, `${file} has no video stream`, { hint: 'Audio-only and image files cannot be published as videos.' })
+  const width = video.width ?? 0
+  const height = video.height ?? 0
+  const durationSeconds = Number(parsed.format?.duration ?? video.duration ?? 0)
+  if (width < 16 || height < 16 || width > MAX_DIMENSION || height > MAX_DIMENSION) {
+    throw new P2pdvError(MediaErrorCode.NOT_VIDEO, `${file} has unusable dimensions ${width}×${height}`, { hint: `Videos must be between 16 and ${MAX_DIMENSION} pixels on each side.` })
+  }
+  if (!(durationSeconds > 0) || durationSeconds > MAX_DURATION_SECONDS) {
+    throw new P2pdvError(MediaErrorCode.NOT_VIDEO, `${file} has no usable duration`, { hint: 'The file may be truncated; re-export it.' })
+  }
+  return {
+    durationSeconds,
+    width,
+    height,
+    frameRate: rate(video.avg_frame_rate) || rate(video.r_frame_rate) || 30,
+    videoCodec: video.codec_name ?? 'unknown',
+    ...(audio?.codec_name === undefined ? {} : { audioCodec: audio.codec_name }),
+    hasAudio: audio !== undefined
+  }
+}
