@@ -15,12 +15,11 @@ function findCommand (argv: string[]): { cmd: Command, rest: string[] } | undefi
 }
 
 function help (): string {
-  const width = Math.max(...commands.map(c => c.usage.length))
   return [
     'p2pdv — decentralized, end-to-end encrypted video',
     '',
     'Usage:',
-    ...commands.map(c => `  p2pdv ${c.usage.padEnd(width)}  ${c.summary}`),
+    ...commands.flatMap(c => [`  p2pdv ${c.usage}`, `      ${c.summary}`]),
     '',
     `Global options: ${Object.keys(GLOBAL_OPTIONS).map(o => `--${o}`).join(' ')}`
   ].join('\n')
