@@ -83,6 +83,7 @@ try {
     smallRun = await p2pdvRun(small, devnet.env)
   } finally {
     await devnet.stop()
+    await rm(devnet.dir, { recursive: true, force: true })
   }
   const bytes = MB * 1024 * 1024
   printTable(`put/get of ${MB} MiB: p2pdv (3 node processes, 3 replicas, sealed; wall clock incl. CLI start) vs Helia unixfs (1 copy, plaintext, in-process)`, [

@@ -50,7 +50,55 @@ export interface FileManifest {
   mime?: string
 }
 
-export type Manifest = FileManifest
+/** One sealed plaintext stream under the object's key: a segment, an init segment, a poster. */
+export interface StreamRef {
+  /** Stream number in the chunk nonces (unique per stream under one key). */
+  n: number
+  size: number
+  chunks: ChunkRef[]
+}
+
+export interface VideoRendition {
+  id: string
+  kind: 'video' | 'audio'
+  width?: number
+  height?: number
+  frameRate?: number
+  bandwidth: number
+  codecs: string
+  init: StreamRef
+  segments: Array<{ duration: number, stream: StreamRef }>
+}
+
+/**
+ * A video: every init segment, media segment and the poster is its own stream under the video's
+ * key, sealed with context `"<rendition>/<index>"` (`"<rendition>/init"`, `"poster"`), so a
+ * segment cannot be passed off as another rendition's or another position's.
+ */
+export interface VideoManifest {
+  v: 1
+  type: 'video'
+  objectId: Uint8Array
+  durationSeconds: number
+  segmentSeconds: number
+  /** SHA-256 of the source file, to recognise re-uploads. */
+  sourceSha256: Uint8Array
+  renditions: VideoRendition[]
+  poster: StreamRef
+  title?: string
+}
+
+export type Manifest = FileManifest | VideoManifest
+
+export const MAX_RENDITIONS = 16
+export const MAX_SEGMENTS_PER_RENDITION = 20_000
+const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/
+
+/** The AAD context of a video stream. */
+export function videoStreamContext (rendition: string, index: number | 'init'): Uint8Array {
+  return new TextEncoder().encode(`${rendition}/${index}`)
+}
+export const POSTER_CONTEXT = new TextEncoder().encode('poster')
 
 function malformed (what: string): P2pdvError {
   return new P2pdvError(ManifestErrorCode.MALFORMED, `manifest is malformed: ${what}`, {
@@ -120,6 +168,65 @@ export function validateFileManifest (value: unknown): FileManifest {
   return out
 }
 
+function streamRef (v: unknown, what: string): StreamRef {
+  const r = rec(v, what)
+  const chunks = chunkRefs(r.chunks, `${what}.chunks`, MAX_CHUNK_PLAINTEXT)
+  const size = uint(r.size, `${what}.size`)
+  if (chunks.reduce((a, c) => a + c.size, 0) !== size) throw malformed(`${what}: chunk sizes do not add up to size`)
+  return { n: uint(r.n, `${what}.n`, 2 ** 48 - 1), size, chunks }
+}
+
+function positive (v: unknown, what: string, max: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max) throw malformed(`${what} must be a number in (0, ${max}]`)
+  return v
+}
+
+export function validateVideoManifest (value: unknown): VideoManifest {
+  const m = rec(value, 'manifest')
+  if (!Array.isArray(m.renditions) || m.renditions.length === 0 || m.renditions.length > MAX_RENDITIONS) throw malformed(`renditions must list 1 to ${MAX_RENDITIONS}`)
+  const streams = new Set<number>()
+  const unique = (ref: StreamRef, what: string): StreamRef => {
+    if (streams.has(ref.n)) throw malformed(`${what} reuses stream ${ref.n}`)
+    streams.add(ref.n)
+    return ref
+  }
+  const renditions = m.renditions.map((v, i): VideoRendition => {
+    const r = rec(v, `renditions[${i}]`)
+    const id = text(r.id, `renditions[${i}].id`, 32)
+    if (!ID_PATTERN.test(id)) throw malformed(`renditions[${i}].id must be lowercase letters, digits, - or _`)
+    if (r.kind !== 'video' && r.kind !== 'audio') throw malformed(`renditions[${i}].kind must be video or audio`)
+    if (!Array.isArray(r.segments) || r.segments.length === 0 || r.segments.length > MAX_SEGMENTS_PER_RENDITION) throw malformed(`renditions[${i}].segments must list 1 to ${MAX_SEGMENTS_PER_RENDITION}`)
+    const out: VideoRendition = {
+      id,
+      kind: r.kind,
+      bandwidth: uint(r.bandwidth, `renditions[${i}].bandwidth`, 1e9),
+      codecs: text(r.codecs, `renditions[${i}].codecs`, 64),
+      init: unique(streamRef(r.init, `renditions[${i}].init`), `renditions[${i}].init`),
+      segments: r.segments.map((sv, j) => {
+        const sg = rec(sv, `renditions[${i}].segments[${j}]`)
+        return { duration: positive(sg.duration, `renditions[${i}].segments[${j}].duration`, 60), stream: unique(streamRef(sg.stream, `renditions[${i}].segments[${j}].stream`), `segment ${j}`) }
+      })
+    }
+    if (r.width !== undefined) out.width = uint(r.width, `renditions[${i}].width`, 16384)
+    if (r.height !== undefined) out.height = uint(r.height, `renditions[${i}].height`, 16384)
+    if (r.frameRate !== undefined) out.frameRate = positive(r.frameRate, `renditions[${i}].frameRate`, 1000)
+    return out
+  })
+  if (new Set(renditions.map(r => r.id)).size !== renditions.length) throw malformed('rendition ids must be unique')
+  const out: VideoManifest = {
+    v: 1,
+    type: 'video',
+    objectId: bytes(m.objectId, 'objectId', OBJECT_ID_BYTES),
+    durationSeconds: positive(m.durationSeconds, 'durationSeconds', 86_400),
+    segmentSeconds: positive(m.segmentSeconds, 'segmentSeconds', 60),
+    sourceSha256: bytes(m.sourceSha256, 'sourceSha256', 32),
+    renditions,
+    poster: unique(streamRef(m.poster, 'poster'), 'poster')
+  }
+  if (m.title !== undefined) out.title = text(m.title, 'title', 200)
+  return out
+}
+
 export function validateManifest (value: unknown): Manifest {
   const m = rec(value, 'manifest')
   if (m.v !== 1) {
@@ -127,6 +234,7 @@ export function validateManifest (value: unknown): Manifest {
   }
   switch (m.type) {
     case 'file': return validateFileManifest(m)
+    case 'video': return validateVideoManifest(m)
     default:
       throw new P2pdvError(ManifestErrorCode.UNSUPPORTED, `manifest type "${String(m.type).slice(0, 32)}" is not supported`, { hint: 'Upgrade p2pdv.' })
   }

@@ -6,11 +6,15 @@
 import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { formatCapability, generateContentKey, openManifest, parseCapability, type FileManifest } from '@p2pdv/core'
+import {
+  formatCapability, generateContentKey, generateObjectId, openManifest, parseCapability, P2pdvError, POSTER_CONTEXT, sealManifest,
+  videoStreamContext, type FileManifest, type Manifest, type StreamRef, type VideoManifest, type VideoRendition
+} from '@p2pdv/core'
 import { BlockFetcher } from './block-fetcher.ts'
 import { PeerSet, type PeerInfo } from './peers.ts'
 import { DEFAULT_REPLICAS, ReplicatedWriter } from './replicated-writer.ts'
-import { CryptoPool, FileSealer, openFile } from './sealing/index.ts'
+import { CryptoPool, FileSealer, openFile, sealStream } from './sealing/index.ts'
+import type { SealedStreamRef } from './sealing/open-file.ts'
 import { StoreClient, type StoreTransport } from './store-client.ts'
 
 export const DEFAULT_READ_CONCURRENCY = 8
@@ -58,6 +62,27 @@ export interface GetResult {
   size: number
   manifestCid: string
   name?: string
+}
+
+/** A transcoded video on disk (the shape @p2pdv/media's TranscodeResult has). */
+export interface PublishableVideo {
+  dir: string
+  durationSeconds: number
+  segmentSeconds: number
+  sourceSha256: Uint8Array
+  title?: string
+  poster: string
+  renditions: Array<{
+    id: string
+    kind: 'video' | 'audio'
+    width?: number
+    height?: number
+    frameRate?: number
+    bandwidth: number
+    codecs: string
+    init: string
+    segments: Array<{ path: string, duration: number }>
+  }>
 }
 
 export class Client {
@@ -126,31 +151,112 @@ export class Client {
     }
   }
 
-  /** Fetches and opens an object's manifest. */
-  async manifest (capability: string, signal?: AbortSignal): Promise<{ manifest: FileManifest, key: Uint8Array }> {
+  /** Fetches and opens an object's manifest (a file or a video). */
+  async manifest (capability: string, signal?: AbortSignal): Promise<{ manifest: Manifest, key: Uint8Array }> {
     const cap = parseCapability(capability)
     const { bytes } = await this.fetcher.fetch(cap.manifest, signal)
     return { manifest: await openManifest(cap.key, cap.manifest, bytes), key: cap.key }
   }
 
-  /** The object's plaintext, in order, verified chunk by chunk and as a whole at the end. */
-  async * read (capability: string, options: GetOptions = {}): AsyncGenerator<Uint8Array> {
-    const { manifest, key } = await this.manifest(capability, options.signal)
-    yield * this.readOpened(manifest, key, options)
+  private async fileManifest (capability: string, signal?: AbortSignal): Promise<{ manifest: FileManifest, key: Uint8Array }> {
+    const { manifest, key } = await this.manifest(capability, signal)
+    if (manifest.type !== 'file') {
+      throw new P2pdvError('ERR_NOT_A_FILE', 'this capability names a video, not a file', { hint: 'Play it with `p2pdv watch CAPABILITY`.' })
+    }
+    return { manifest, key }
   }
 
-  private async * readOpened (manifest: FileManifest, key: Uint8Array, options: GetOptions): AsyncGenerator<Uint8Array> {
-    let bytes = 0
+  /** The object's plaintext, in order, verified chunk by chunk and as a whole at the end. */
+  async * read (capability: string, options: GetOptions = {}): AsyncGenerator<Uint8Array> {
+    const { manifest, key } = await this.fileManifest(capability, options.signal)
     try {
-      for await (const chunk of openFile(manifest, async (cid, _i, signal) => (await this.fetcher.fetch(cid, signal)).bytes, {
-        key,
-        pool: this.pool,
-        concurrency: options.concurrency ?? DEFAULT_READ_CONCURRENCY,
-        ...(options.signal === undefined ? {} : { signal: options.signal })
-      })) {
-        bytes += chunk.byteLength
-        options.onProgress?.({ bytes, totalBytes: manifest.size })
-        yield chunk
+      yield * this.readStream(manifest, key, options)
+    } finally {
+      key.fill(0)
+    }
+  }
+
+  /** One sealed stream's plaintext (a file, or a video's segment with its stream number and context). */
+  async * readStream (ref: SealedStreamRef, key: Uint8Array, options: GetOptions & { stream?: number, context?: Uint8Array } = {}): AsyncGenerator<Uint8Array> {
+    let bytes = 0
+    for await (const chunk of openFile(ref, async (cid, _i, signal) => (await this.fetcher.fetch(cid, signal)).bytes, {
+      key,
+      pool: this.pool,
+      concurrency: options.concurrency ?? DEFAULT_READ_CONCURRENCY,
+      ...(options.stream === undefined ? {} : { stream: options.stream }),
+      ...(options.context === undefined ? {} : { context: options.context }),
+      ...(options.signal === undefined ? {} : { signal: options.signal })
+    })) {
+      bytes += chunk.byteLength
+      options.onProgress?.({ bytes, totalBytes: ref.size })
+      yield chunk
+    }
+  }
+
+  /**
+   * Publishes a transcoded video: every init segment, media segment and the poster becomes its
+   * own sealed stream under one fresh key, stored with replicas; then the sealed video manifest.
+   */
+  async publishVideo (video: PublishableVideo, options: PutOptions = {}): Promise<PutResult> {
+    const key = generateContentKey()
+    const objectId = generateObjectId()
+    let sealedBytes = 0
+    let storedBytes = 0
+    const writer = new ReplicatedWriter(this.peers.peers, async (peer, blocks, signal) =>
+      await this.store.storeBlocks(peer, blocks, signal === undefined ? {} : { signal }), {
+      replicas: options.replicas ?? DEFAULT_REPLICAS,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      onStored: bytes => { storedBytes += bytes; options.onProgress?.({ sealedBytes, storedBytes }) },
+      ...(options.onNodeFailed === undefined ? {} : { onNodeFailed: options.onNodeFailed })
+    })
+    let stream = 0
+    let blocks = 0
+    const seal = async (path: string, context: Uint8Array): Promise<StreamRef> => {
+      const n = stream++
+      const gen = sealStream(createReadStream(path, { highWaterMark: READ_HIGH_WATER_MARK }), { key, objectId, pool: this.pool, stream: n, context })
+      while (true) {
+        const step = await gen.next()
+        if (step.done === true) return { n, size: step.value.size, chunks: step.value.chunks }
+        sealedBytes += step.value.plaintextSize
+        blocks++
+        await writer.write(step.value.cid, step.value.bytes)
+      }
+    }
+    try {
+      const renditions: VideoRendition[] = []
+      for (const r of video.renditions) {
+        const init = await seal(join(video.dir, r.init), videoStreamContext(r.id, 'init'))
+        const segments: VideoRendition['segments'] = []
+        for (const [i, s] of r.segments.entries()) segments.push({ duration: s.duration, stream: await seal(join(video.dir, s.path), videoStreamContext(r.id, i)) })
+        renditions.push({
+          id: r.id, kind: r.kind, bandwidth: r.bandwidth, codecs: r.codecs, init, segments,
+          ...(r.width === undefined ? {} : { width: r.width }),
+          ...(r.height === undefined ? {} : { height: r.height }),
+          ...(r.frameRate === undefined ? {} : { frameRate: r.frameRate })
+        })
+      }
+      const manifest: VideoManifest = {
+        v: 1,
+        type: 'video',
+        objectId,
+        durationSeconds: video.durationSeconds,
+        segmentSeconds: video.segmentSeconds,
+        sourceSha256: video.sourceSha256,
+        renditions,
+        poster: await seal(join(video.dir, video.poster), POSTER_CONTEXT),
+        ...(video.title === undefined ? {} : { title: video.title })
+      }
+      const sealed = await sealManifest(key, manifest)
+      await writer.write(sealed.cid, sealed.block)
+      const receipts = await writer.flush()
+      return {
+        capability: formatCapability({ manifest: sealed.cid, key }),
+        manifestCid: sealed.cid.toString(),
+        size: sealedBytes,
+        blocks,
+        replicas: writer.replicas,
+        receipts: receipts.length,
+        nodes: [...new Set(receipts.map(r => r.peer))]
       }
     } finally {
       key.fill(0)
@@ -159,15 +265,16 @@ export class Client {
 
   /** Writes the object to `path` atomically: a temp file beside it, renamed only when verified. */
   async getToFile (capability: string, path: string, options: GetOptions = {}): Promise<GetResult> {
-    const { manifest, key } = await this.manifest(capability, options.signal)
+    const { manifest, key } = await this.fileManifest(capability, options.signal)
     const tmp = join(dirname(path), `.${basename(path)}.p2pdv-${process.pid}-${Date.now()}.part`)
     const fh = await open(tmp, 'wx', 0o600)
     let ok = false
     try {
-      for await (const chunk of this.readOpened(manifest, key, options)) await fh.write(chunk)
+      for await (const chunk of this.readStream(manifest, key, options)) await fh.write(chunk)
       await fh.sync()
       ok = true
     } finally {
+      key.fill(0)
       await fh.close()
       if (!ok) await rm(tmp, { force: true })
     }

@@ -3,5 +3,7 @@ import { devnet } from './devnet.ts'
 import { get } from './get.ts'
 import { nodeStart } from './node-start.ts'
 import { put } from './put.ts'
+import { upload } from './upload.ts'
+import { watch } from './watch.ts'
 
-export const commands: Command[] = [devnet, nodeStart, put, get]
+export const commands: Command[] = [devnet, nodeStart, put, get, upload, watch]

@@ -53,50 +53,70 @@ export class FileSealer {
   }
 
   async * blocks (source: AsyncIterable<Uint8Array>): AsyncGenerator<SealedBlock> {
-    const { key } = this.opts
     const objectId = this.opts.objectId ?? generateObjectId()
-    const stream = this.opts.stream ?? 0
     const pool = this.opts.pool ?? new CryptoPool(this.opts.workers)
-    const window = Math.max(2, pool.window)
-    const hash = createHash('sha256')
-    const chunks: ChunkRef[] = []
-    const inflight: Array<{ index: number, size: number, result: Promise<TaskResult> }> = []
-    let size = 0
-    let index = 0
-    const settle = async (): Promise<SealedBlock> => {
-      const next = inflight.shift()!
-      const r = await next.result
-      const cid = CID.createV1(raw.code, createDigest(sha256.code, r.digest!))
-      chunks.push({ cid, size: next.size })
-      return { index: next.index, cid, bytes: r.data, plaintextSize: next.size }
-    }
+    let sealed: SealedStream
     try {
-      for await (const { chunk, last } of rechunk(source, MAX_CHUNK_PLAINTEXT)) {
-        hash.update(chunk)
-        size += chunk.byteLength
-        const pos = { key, objectId, stream, index, last, ...(this.opts.context === undefined ? {} : { context: this.opts.context }) }
-        inflight.push({ index, size: chunk.byteLength, result: pool.run({ op: 'seal', pos, data: chunk }) })
-        index++
-        if (inflight.length >= window) yield await settle()
-      }
-      while (inflight.length > 0) yield await settle()
+      sealed = yield * sealStream(source, { ...this.opts, objectId, pool })
     } finally {
-      // Let every task finish before the pool closes (results are dropped on early exit).
-      await Promise.allSettled(inflight.map(async t => await t.result))
       if (this.opts.pool === undefined) await pool.close()
     }
     const manifest: FileManifest = {
       v: 1,
       type: 'file',
       objectId,
-      size,
+      size: sealed.size,
       chunkSize: MAX_CHUNK_PLAINTEXT,
-      sha256: new Uint8Array(hash.digest()),
-      chunks,
+      sha256: sealed.sha256,
+      chunks: sealed.chunks,
       ...(this.opts.name === undefined ? {} : { name: this.opts.name.slice(0, 255) }),
       ...(this.opts.mime === undefined ? {} : { mime: this.opts.mime })
     }
-    const { cid, block } = await sealManifest(key, manifest)
+    const { cid, block } = await sealManifest(this.opts.key, manifest)
     this.sealed = { manifest, manifestCid: cid, manifestBlock: block }
   }
+}
+
+export interface SealedStream {
+  size: number
+  chunks: ChunkRef[]
+  /** SHA-256 of the stream's plaintext. */
+  sha256: Uint8Array
+}
+
+/**
+ * Seals one stream (a file, a segment…) under `key`: yields its blocks in order and returns its
+ * chunk list. The pool is the caller's and stays open.
+ */
+export async function * sealStream (source: AsyncIterable<Uint8Array>, opts: { key: Uint8Array, objectId: Uint8Array, pool: CryptoPool, stream?: number, context?: Uint8Array }): AsyncGenerator<SealedBlock, SealedStream> {
+  const { key, objectId, pool } = opts
+  const stream = opts.stream ?? 0
+  const window = Math.max(2, pool.window)
+  const hash = createHash('sha256')
+  const chunks: ChunkRef[] = []
+  const inflight: Array<{ index: number, size: number, result: Promise<TaskResult> }> = []
+  let size = 0
+  let index = 0
+  const settle = async (): Promise<SealedBlock> => {
+    const next = inflight.shift()!
+    const r = await next.result
+    const cid = CID.createV1(raw.code, createDigest(sha256.code, r.digest!))
+    chunks.push({ cid, size: next.size })
+    return { index: next.index, cid, bytes: r.data, plaintextSize: next.size }
+  }
+  try {
+    for await (const { chunk, last } of rechunk(source, MAX_CHUNK_PLAINTEXT)) {
+      hash.update(chunk)
+      size += chunk.byteLength
+      const pos = { key, objectId, stream, index, last, ...(opts.context === undefined ? {} : { context: opts.context }) }
+      inflight.push({ index, size: chunk.byteLength, result: pool.run({ op: 'seal', pos, data: chunk }) })
+      index++
+      if (inflight.length >= window) yield await settle()
+    }
+    while (inflight.length > 0) yield await settle()
+  } finally {
+    // Let every task finish before anyone closes the pool (results are dropped on early exit).
+    await Promise.allSettled(inflight.map(async t => await t.result))
+  }
+  return { size, chunks, sha256: new Uint8Array(hash.digest()) }
 }

@@ -1,0 +1,31 @@
+import { Client, startVideoGateway } from '@p2pdv/sdk'
+import { intOpt, requirePositional, type Command } from '../command.ts'
+import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
+
+export const watch: Command = {
+  name: 'watch',
+  summary: 'serve a video as plain HLS on 127.0.0.1 for VLC, mpv or ffmpeg (Ctrl-C stops)',
+  usage: 'watch CAPABILITY [--port 0] [--node URL …] [--json]',
+  options: { port: { type: 'string' }, ...NODE_OPTION },
+  async run (args, out) {
+    const capability = requirePositional(args, 0, 'CAPABILITY', watch)
+    const port = intOpt(args, 'port', 0, 0, 65535)
+    const client = await Client.create({ peers: await peersFromArgs(args) })
+    try {
+      const gateway = await startVideoGateway(client, capability, { port })
+      out.result({ event: 'ready', url: gateway.url }, () => [
+        gateway.url,
+        '',
+        `Open it in a player, e.g.  mpv '${gateway.url}'   or   ffplay '${gateway.url}'`,
+        'The URL works only on this machine and only while this command runs (Ctrl-C stops it).'
+      ].join('\n'))
+      await new Promise<void>(resolve => {
+        process.once('SIGINT', resolve)
+        process.once('SIGTERM', resolve)
+      })
+      await gateway.close()
+    } finally {
+      await client.close()
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * A local HLS gateway for any player (VLC, mpv, ffmpeg): serves a video the user holds a
+ * capability for as plain HLS on 127.0.0.1, fetching, verifying and decrypting each segment on
+ * request. The key stays in this process; the URL carries a random token instead, compared in
+ * constant time, so other local users cannot read the stream by guessing the port.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
+import { P2pdvError, POSTER_CONTEXT, videoStreamContext, type StreamRef, type VideoManifest } from '@p2pdv/core'
+import { renderMasterPlaylist, renderMediaPlaylist } from '@p2pdv/core/playlists'
+import type { Client } from './client.ts'
+
+export interface VideoGateway {
+  /** The master playlist URL to give a player. */
+  url: string
+  close: () => Promise<void>
+}
+
+export interface VideoGatewayOptions {
+  host?: string
+  port?: number
+}
+
+const PLAYLIST = 'application/vnd.apple.mpegurl'
+
+export async function startVideoGateway (client: Client, capability: string, options: VideoGatewayOptions = {}): Promise<VideoGateway> {
+  const { manifest, key } = await client.manifest(capability)
+  if (manifest.type !== 'video') {
+    key.fill(0)
+    throw new P2pdvError('ERR_NOT_A_VIDEO', 'this capability names a file, not a video', { hint: 'Fetch files with `p2pdv get CAPABILITY -o OUT`.' })
+  }
+  const video: VideoManifest = manifest
+  const token = randomBytes(16).toString('hex')
+  const tokenBytes = Buffer.from(token)
+
+  const readAll = async (ref: StreamRef, context: Uint8Array): Promise<Buffer> => {
+    const parts: Uint8Array[] = []
+    for await (const c of client.readStream({ objectId: video.objectId, size: ref.size, chunks: ref.chunks }, key, { stream: ref.n, context })) parts.push(c)
+    return Buffer.concat(parts)
+  }
+
+  const route = async (path: string): Promise<{ type: string, body: Buffer | string } | undefined> => {
+    if (path === 'master.m3u8') return { type: PLAYLIST, body: renderMasterPlaylist(video) }
+    if (path === 'poster.jpg') return { type: 'image/jpeg', body: await readAll(video.poster, POSTER_CONTEXT) }
+    const m = /^([a-z0-9][a-z0-9_-]{0,31})\/(index\.m3u8|init\.mp4|(\d{1,6})\.m4s)$/.exec(path)
+    const r = m === null ? undefined : video.renditions.find(x => x.id === m[1])
+    if (m === null || r === undefined) return undefined
+    if (m[2] === 'index.m3u8') return { type: PLAYLIST, body: renderMediaPlaylist(r) }
+    if (m[2] === 'init.mp4') return { type: 'video/mp4', body: await readAll(r.init, videoStreamContext(r.id, 'init')) }
+    const i = Number(m[3])
+    const seg = r.segments[i]
+    if (seg === undefined) return undefined
+    return { type: r.kind === 'audio' ? 'audio/mp4' : 'video/mp4', body: await readAll(seg.stream, videoStreamContext(r.id, i)) }
+  }
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost')
+      const [, given = '', ...rest] = url.pathname.split('/')
+      const givenBytes = Buffer.from(given)
+      if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405).end(); return }
+      if (givenBytes.length !== tokenBytes.length || !timingSafeEqual(givenBytes, tokenBytes)) { res.writeHead(403).end(); return }
+      try {
+        const found = await route(rest.join('/'))
+        if (found === undefined) { res.writeHead(404).end(); return }
+        res.writeHead(200, { 'content-type': found.type, 'content-length': Buffer.byteLength(found.body), 'cache-control': 'no-store' })
+        res.end(req.method === 'HEAD' ? undefined : found.body)
+      } catch (err) {
+        const code = err instanceof P2pdvError ? err.code : 'ERR_INTERNAL'
+        res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ code }))
+      }
+    })()
+  })
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(options.port ?? 0, host, resolve) })
+  const port = (server.address() as { port: number }).port
+  return {
+    url: `http://${host}:${port}/${token}/master.m3u8`,
+    close: async () => {
+      key.fill(0)
+      await new Promise<void>(resolve => { server.close(() => { resolve() }); server.closeAllConnections() })
+    }
+  }
+}
