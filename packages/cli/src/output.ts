@@ -15,6 +15,8 @@ export interface OutputOptions {
 export interface ProgressUpdate {
   done: number
   total?: number | undefined
+  /** Replaces the byte figures after the bar (e.g. "1.9× realtime"). */
+  detail?: string
 }
 
 export class Output {
@@ -100,7 +102,12 @@ export class ProgressBar {
       const width = 24
       const filled = Math.round(frac * width)
       bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% `
-      tail = `${formatBytes(done)} / ${formatBytes(total)}  ${formatRate(rate)}  ETA ${formatDuration((total - done) / Math.max(rate, 1))}`
+      const eta = `ETA ${formatDuration(frac > 0 ? seconds * (1 - frac) / frac : NaN)}`
+      tail = this.last.detail === undefined
+        ? `${formatBytes(done)} / ${formatBytes(total)}  ${formatRate(rate)}  ${eta}`
+        : `${this.last.detail}  ${eta}`
+    } else if (this.last.detail !== undefined) {
+      tail = `${this.last.detail}  ${tail}`
     }
     this.stream.write(`\r\x1b[2K${this.label} ${bar}${tail}`)
   }

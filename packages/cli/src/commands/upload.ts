@@ -37,7 +37,7 @@ export const upload: Command = {
       const bar = out.progress('transcode')
       const t = await transcode(file, join(work, 'ladder'), {
         signal: controller.signal,
-        onProgress: p => { bar.update({ done: Math.round(p.percent * 10), total: 1000 }) }
+        onProgress: p => { if (p.stage === 'transcode') bar.update({ done: p.percent, total: 100, detail: `${p.speed.toFixed(1)}× realtime` }) }
       })
       bar.finish()
       out.note(`transcoded ${t.durationSeconds.toFixed(1)} s into ${t.renditions.map(r => r.id).join(', ')}`)
@@ -47,7 +47,7 @@ export const upload: Command = {
         const result = await client.publishVideo({ ...t, sourceSha256, title }, {
           replicas,
           signal: controller.signal,
-          onProgress: p => { seal.update({ done: p.storedBytes / replicas }) },
+          onProgress: p => { seal.update({ done: p.storedBytes / replicas, detail: `sealed ${formatBytes(p.sealedBytes)} · stored` }) },
           onNodeFailed: (peer, err) => { out.note(`\nnode ${peer.http} failed (${toP2pdvError(err).message}); moving its blocks`) }
         })
         const { seconds } = seal.finish()
