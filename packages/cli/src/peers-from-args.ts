@@ -1,10 +1,26 @@
 /** Where a client command finds nodes: `--node URL` flags, or the running devnet's state file. */
-import { P2pdvError } from '@p2pdv/core/errors'
+import { resolve } from 'node:path'
+import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import type { PeerInfo } from '@p2pdv/sdk'
 import { listOpt, type ParsedArgs } from './command.ts'
 import { readDevnetState } from './devnet-state.ts'
 
 export const NODE_OPTION = { node: { type: 'string', multiple: true } } as const
+
+/** Where downloaded blocks are kept for offline playback. */
+export function cacheDir (): string {
+  return resolve(process.env.P2PDV_CACHE_DIR ?? '.p2pdv/cache')
+}
+
+/** Like peersFromArgs, but with no devnet running it goes on with no nodes (cache only). */
+export async function peersOrOffline (args: ParsedArgs): Promise<PeerInfo[]> {
+  try {
+    return await peersFromArgs(args)
+  } catch (err) {
+    if (isP2pdvError(err, 'ERR_NO_DEVNET')) return []
+    throw err
+  }
+}
 
 export async function peersFromArgs (args: ParsedArgs): Promise<PeerInfo[]> {
   const urls = listOpt(args, 'node')

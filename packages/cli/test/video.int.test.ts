@@ -63,6 +63,25 @@ describe('p2pdv upload / watch', () => {
     }
   })
 
+  it('download keeps the blocks, and watch plays from them with every node stopped', async () => {
+    const env = { ...devnet.env, P2PDV_CACHE_DIR: join(devnet.dir, 'cache') }
+    const d = await runCli(['download', capability, '--json'], env)
+    assert.equal(d.code, 0, d.stdout + d.stderr)
+    assert.ok(d.json.blocks > 5)
+    await devnet.stop()
+    try {
+      const w = await startWatch(capability, env)
+      try {
+        const decoded = await run('ffmpeg', ['-v', 'error', '-i', w.url, '-map', '0:v:0', '-map', '0:a:0', '-f', 'null', '-'])
+        assert.equal(decoded.stderr.trim(), '')
+      } finally {
+        await w.stop()
+      }
+    } finally {
+      devnet = await startDevnet(3, devnet.dir)
+    }
+  })
+
   it('refuses to mix up files and videos, with hints', async () => {
     const r = await runCli(['get', capability, '-o', join(devnet.dir, 'x.bin'), '--json'], devnet.env)
     assert.equal(r.json.error.code, 'ERR_NOT_A_FILE')

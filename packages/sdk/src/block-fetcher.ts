@@ -10,6 +10,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import type { PeerInfo, PeerSet } from './peers.ts'
+import type { BlockCache } from './block-cache.ts'
 
 export const FetchErrorCode = {
   NOT_FOUND: 'ERR_BLOCK_UNAVAILABLE',
@@ -21,6 +22,8 @@ const PROVIDER_LOOKUP_TIMEOUT_MS = 5_000
 
 export interface BlockFetcherOptions {
   timeoutMs?: number
+  /** Checked before any node: blocks kept for offline use. */
+  cache?: BlockCache
   /** Called for each failed attempt, for logs and metrics (never contains key material). */
   onAttemptFailed?: (event: { cid: string, peerId: string, reason: string }) => void
 }
@@ -34,14 +37,18 @@ export class BlockFetcher {
   private readonly peers: PeerSet
   private readonly timeoutMs: number
   private readonly onAttemptFailed: BlockFetcherOptions['onAttemptFailed']
+  private readonly cache: BlockCache | undefined
 
   constructor (peers: PeerSet, options: BlockFetcherOptions = {}) {
     this.peers = peers
     this.timeoutMs = options.timeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS
     this.onAttemptFailed = options.onAttemptFailed
+    this.cache = options.cache
   }
 
   async fetch (cid: CID, signal?: AbortSignal, prefer?: ReadonlySet<string>): Promise<FetchedBlock> {
+    const cached = await this.cache?.get(cid)
+    if (cached !== undefined) return { bytes: cached, peerId: 'local-cache' }
     const tried = new Set<string>()
     const reasons: string[] = []
     const attempt = async (candidates: PeerInfo[]): Promise<FetchedBlock | undefined> => {

@@ -11,6 +11,7 @@ import {
   videoStreamContext, type FileManifest, type Manifest, type StreamRef, type VideoManifest, type VideoRendition
 } from '@p2pdv/core'
 import { BlockFetcher } from './block-fetcher.ts'
+import { BlockCache } from './block-cache.ts'
 import { PeerSet, type PeerInfo } from './peers.ts'
 import { DEFAULT_REPLICAS, ReplicatedWriter } from './replicated-writer.ts'
 import { CryptoPool, FileSealer, openFile, sealStream } from './sealing/index.ts'
@@ -26,6 +27,8 @@ export interface ClientOptions {
   workers?: number
   /** How blocks travel to nodes (default http). */
   transport?: StoreTransport
+  /** A directory of locally kept blocks, read before any node (offline playback). */
+  cacheDir?: string
 }
 
 export interface PutProgress { sealedBytes: number, storedBytes: number }
@@ -91,15 +94,48 @@ export class Client {
   private readonly pool: CryptoPool
   private readonly fetcher: BlockFetcher
 
-  private constructor (peers: PeerInfo[], store: StoreClient, workers: number | undefined) {
+  readonly cache: BlockCache | undefined
+
+  private constructor (peers: PeerInfo[], store: StoreClient, workers: number | undefined, cacheDir: string | undefined) {
     this.peers = new PeerSet(peers)
     this.store = store
     this.pool = new CryptoPool(workers)
-    this.fetcher = new BlockFetcher(this.peers)
+    this.cache = cacheDir === undefined ? undefined : new BlockCache(cacheDir)
+    this.fetcher = new BlockFetcher(this.peers, this.cache === undefined ? {} : { cache: this.cache })
   }
 
   static async create (options: ClientOptions): Promise<Client> {
-    return new Client(options.peers, await StoreClient.create(options.transport === undefined ? {} : { transport: options.transport }), options.workers)
+    return new Client(options.peers, await StoreClient.create(options.transport === undefined ? {} : { transport: options.transport }), options.workers, options.cacheDir)
+  }
+
+  /**
+   * Keeps every ciphertext block of an object (file or video) in the local cache, verified, so it
+   * can be read with every node offline. Resolves with the number of blocks and bytes kept.
+   */
+  async download (capability: string, options: { signal?: AbortSignal, onProgress?: (p: { blocks: number, totalBlocks: number, bytes: number }) => void } = {}): Promise<{ blocks: number, bytes: number }> {
+    if (this.cache === undefined) throw new P2pdvError('ERR_NO_CACHE', 'this client has no cache directory')
+    const cap = parseCapability(capability)
+    const { manifest, key } = await this.manifest(capability, options.signal)
+    key.fill(0)
+    const cids = manifest.type === 'file'
+      ? manifest.chunks.map(c => c.cid)
+      : [...manifest.renditions.flatMap(r => [r.init, ...r.segments.map(s => s.stream)]), manifest.poster].flatMap(s => s.chunks.map(c => c.cid))
+    cids.push(cap.manifest)
+    let done = 0
+    let bytes = 0
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < cids.length) {
+        const cid = cids[next++]!
+        const { bytes: b } = await this.fetcher.fetch(cid, options.signal)
+        await this.cache!.put(cid, b)
+        done++
+        bytes += b.byteLength
+        options.onProgress?.({ blocks: done, totalBlocks: cids.length, bytes })
+      }
+    }
+    await Promise.all(Array.from({ length: DEFAULT_READ_CONCURRENCY }, worker))
+    return { blocks: done, bytes }
   }
 
   async close (): Promise<void> {

@@ -1,9 +1,10 @@
 import type { Command } from '../command.ts'
 import { devnet } from './devnet.ts'
+import { download } from './download.ts'
 import { get } from './get.ts'
 import { nodeStart } from './node-start.ts'
 import { put } from './put.ts'
 import { upload } from './upload.ts'
 import { watch } from './watch.ts'
 
-export const commands: Command[] = [devnet, nodeStart, put, get, upload, watch]
+export const commands: Command[] = [devnet, nodeStart, put, get, upload, watch, download]

@@ -1,6 +1,6 @@
 import { Client, startVideoGateway } from '@p2pdv/sdk'
 import { intOpt, requirePositional, type Command } from '../command.ts'
-import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
+import { cacheDir, NODE_OPTION, peersOrOffline } from '../peers-from-args.ts'
 
 export const watch: Command = {
   name: 'watch',
@@ -10,7 +10,8 @@ export const watch: Command = {
   async run (args, out) {
     const capability = requirePositional(args, 0, 'CAPABILITY', watch)
     const port = intOpt(args, 'port', 0, 0, 65535)
-    const client = await Client.create({ peers: await peersFromArgs(args) })
+    // Blocks kept by `p2pdv download` play with every node offline.
+    const client = await Client.create({ peers: await peersOrOffline(args), cacheDir: cacheDir() })
     try {
       const gateway = await startVideoGateway(client, capability, { port })
       out.result({ event: 'ready', url: gateway.url }, () => [
