@@ -8,7 +8,7 @@ import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
   formatCapability, generateContentKey, generateObjectId, openManifest, parseCapability, P2pdvError, POSTER_CONTEXT, sealManifest,
-  videoStreamContext, type FileManifest, type Manifest, type StreamRef, type VideoManifest, type VideoRendition
+  videoStreamContext, type CID, type FileManifest, type Manifest, type StreamRef, type VideoManifest, type VideoRendition
 } from '@p2pdv/core'
 import { BlockFetcher } from './block-fetcher.ts'
 import { BlockCache } from './block-cache.ts'
@@ -142,6 +142,32 @@ export class Client {
     await Promise.all([this.store.close(), this.pool.close()])
   }
 
+  /** A writer for one upload, reporting sealed and stored bytes as it goes. */
+  private replicatedWriter (options: PutOptions, sealedBytes: () => number): ReplicatedWriter {
+    let storedBytes = 0
+    return new ReplicatedWriter(this.peers.peers, async (peer, blocks, signal) =>
+      await this.store.storeBlocks(peer, blocks, signal === undefined ? {} : { signal }), {
+      replicas: options.replicas ?? DEFAULT_REPLICAS,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      onStored: bytes => { storedBytes += bytes; options.onProgress?.({ sealedBytes: sealedBytes(), storedBytes }) },
+      ...(options.onNodeFailed === undefined ? {} : { onNodeFailed: options.onNodeFailed })
+    })
+  }
+
+  /** Waits for every replica, then names the object. */
+  private async finish (writer: ReplicatedWriter, manifestCid: CID, key: Uint8Array, size: number, blocks: number): Promise<PutResult> {
+    const receipts = await writer.flush()
+    return {
+      capability: formatCapability({ manifest: manifestCid, key }),
+      manifestCid: manifestCid.toString(),
+      size,
+      blocks,
+      replicas: writer.replicas,
+      receipts: receipts.length,
+      nodes: [...new Set(receipts.map(r => r.peer))]
+    }
+  }
+
   async putFile (path: string, options: PutOptions = {}): Promise<PutResult> {
     return await this.put(createReadStream(path, { highWaterMark: READ_HIGH_WATER_MARK }), { name: basename(path), ...options })
   }
@@ -149,14 +175,7 @@ export class Client {
   async put (source: AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
     const key = generateContentKey()
     let sealedBytes = 0
-    let storedBytes = 0
-    const writer = new ReplicatedWriter(this.peers.peers, async (peer, blocks, signal) =>
-      await this.store.storeBlocks(peer, blocks, signal === undefined ? {} : { signal }), {
-      replicas: options.replicas ?? DEFAULT_REPLICAS,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      onStored: bytes => { storedBytes += bytes; options.onProgress?.({ sealedBytes, storedBytes }) },
-      ...(options.onNodeFailed === undefined ? {} : { onNodeFailed: options.onNodeFailed })
-    })
+    const writer = this.replicatedWriter(options, () => sealedBytes)
     const sealer = new FileSealer({
       key,
       pool: this.pool,
@@ -172,16 +191,7 @@ export class Client {
       }
       const { manifest, manifestCid, manifestBlock } = sealer.result
       await writer.write(manifestCid, manifestBlock)
-      const receipts = await writer.flush()
-      return {
-        capability: formatCapability({ manifest: manifestCid, key }),
-        manifestCid: manifestCid.toString(),
-        size: manifest.size,
-        blocks,
-        replicas: writer.replicas,
-        receipts: receipts.length,
-        nodes: [...new Set(receipts.map(r => r.peer))]
-      }
+      return await this.finish(writer, manifestCid, key, manifest.size, blocks)
     } finally {
       key.fill(0)
     }
@@ -237,14 +247,7 @@ export class Client {
     const key = generateContentKey()
     const objectId = generateObjectId()
     let sealedBytes = 0
-    let storedBytes = 0
-    const writer = new ReplicatedWriter(this.peers.peers, async (peer, blocks, signal) =>
-      await this.store.storeBlocks(peer, blocks, signal === undefined ? {} : { signal }), {
-      replicas: options.replicas ?? DEFAULT_REPLICAS,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      onStored: bytes => { storedBytes += bytes; options.onProgress?.({ sealedBytes, storedBytes }) },
-      ...(options.onNodeFailed === undefined ? {} : { onNodeFailed: options.onNodeFailed })
-    })
+    const writer = this.replicatedWriter(options, () => sealedBytes)
     let stream = 0
     let blocks = 0
     const seal = async (path: string, context: Uint8Array): Promise<StreamRef> => {
@@ -284,16 +287,7 @@ export class Client {
       }
       const sealed = await sealManifest(key, manifest)
       await writer.write(sealed.cid, sealed.block)
-      const receipts = await writer.flush()
-      return {
-        capability: formatCapability({ manifest: sealed.cid, key }),
-        manifestCid: sealed.cid.toString(),
-        size: sealedBytes,
-        blocks,
-        replicas: writer.replicas,
-        receipts: receipts.length,
-        nodes: [...new Set(receipts.map(r => r.peer))]
-      }
+      return await this.finish(writer, sealed.cid, key, sealedBytes, blocks)
     } finally {
       key.fill(0)
     }
