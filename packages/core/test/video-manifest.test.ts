@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { blockCid, decodeManifest, encodeManifest, generateContentKey, generateObjectId, ManifestErrorCode, openManifest, sealManifest, type VideoManifest } from '@p2pdv/core'
-import { renderMasterPlaylist, renderMediaPlaylist } from '@p2pdv/core/playlists'
+import { renderMasterPlaylist, renderMediaPlaylist, resolveVideoPath } from '@p2pdv/core/playlists'
 
 async function sample (): Promise<VideoManifest> {
   const cid = await blockCid(new Uint8Array([1]))
@@ -47,5 +47,24 @@ describe('video manifest', () => {
     const media = renderMediaPlaylist(m.renditions[0]!)
     assert.match(media, /#EXT-X-TARGETDURATION:4\n/)
     assert.match(media, /#EXT-X-MAP:URI="init\.mp4"\n#EXTINF:4\.000000,\n0\.m4s\n#EXTINF:2\.000000,\n1\.m4s\n#EXT-X-ENDLIST\n$/)
+  })
+
+  it('maps every path of the video layout to a playlist or to the stream and context it was sealed under', async () => {
+    const m = await sample()
+    const dec = new TextDecoder()
+    const master = resolveVideoPath(m, 'master.m3u8')
+    assert.equal(master?.kind, 'text')
+    assert.match(master.kind === 'text' ? master.body : '', /360p\/index\.m3u8/)
+    const seg = resolveVideoPath(m, '360p/1.m4s')
+    assert.ok(seg?.kind === 'stream')
+    assert.equal(seg.stream.n, 2)
+    assert.equal(dec.decode(seg.context), '360p/1')
+    const init = resolveVideoPath(m, 'audio/init.mp4')
+    assert.ok(init?.kind === 'stream' && init.type === 'audio/mp4' && dec.decode(init.context) === 'audio/init')
+    const poster = resolveVideoPath(m, 'poster.jpg')
+    assert.ok(poster?.kind === 'stream' && poster.stream.n === 6)
+    for (const bad of ['360p/2.m4s', '720p/0.m4s', '../master.m3u8', '360p/-1.m4s', '360p/1.m4s?x', 'x'.repeat(200), '']) {
+      assert.equal(resolveVideoPath(m, bad), undefined, bad)
+    }
   })
 })

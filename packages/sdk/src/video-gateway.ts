@@ -6,8 +6,8 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
-import { P2pdvError, POSTER_CONTEXT, videoStreamContext, type StreamRef, type VideoManifest } from '@p2pdv/core'
-import { renderMasterPlaylist, renderMediaPlaylist } from '@p2pdv/core/playlists'
+import { P2pdvError, type StreamRef, type VideoManifest } from '@p2pdv/core'
+import { resolveVideoPath } from '@p2pdv/core/playlists'
 import type { Client } from './client.ts'
 
 export interface VideoGateway {
@@ -20,8 +20,6 @@ export interface VideoGatewayOptions {
   host?: string
   port?: number
 }
-
-const PLAYLIST = 'application/vnd.apple.mpegurl'
 
 export async function startVideoGateway (client: Client, capability: string, options: VideoGatewayOptions = {}): Promise<VideoGateway> {
   const { manifest, key } = await client.manifest(capability)
@@ -40,17 +38,9 @@ export async function startVideoGateway (client: Client, capability: string, opt
   }
 
   const route = async (path: string): Promise<{ type: string, body: Buffer | string } | undefined> => {
-    if (path === 'master.m3u8') return { type: PLAYLIST, body: renderMasterPlaylist(video) }
-    if (path === 'poster.jpg') return { type: 'image/jpeg', body: await readAll(video.poster, POSTER_CONTEXT) }
-    const m = /^([a-z0-9][a-z0-9_-]{0,31})\/(index\.m3u8|init\.mp4|(\d{1,6})\.m4s)$/.exec(path)
-    const r = m === null ? undefined : video.renditions.find(x => x.id === m[1])
-    if (m === null || r === undefined) return undefined
-    if (m[2] === 'index.m3u8') return { type: PLAYLIST, body: renderMediaPlaylist(r) }
-    if (m[2] === 'init.mp4') return { type: 'video/mp4', body: await readAll(r.init, videoStreamContext(r.id, 'init')) }
-    const i = Number(m[3])
-    const seg = r.segments[i]
-    if (seg === undefined) return undefined
-    return { type: r.kind === 'audio' ? 'audio/mp4' : 'video/mp4', body: await readAll(seg.stream, videoStreamContext(r.id, i)) }
+    const found = resolveVideoPath(video, path)
+    if (found === undefined || found.kind === 'text') return found
+    return { type: found.type, body: await readAll(found.stream, found.context) }
   }
 
   const server: Server = createServer((req, res) => {
