@@ -50,7 +50,7 @@ describe('erasure: Reed–Solomon over GF(2^8)', () => {
       for (const p of parity) assert.equal(p.byteLength, stripeShardSize(blocks.map(b => b.byteLength)))
       const all: Array<Uint8Array | undefined> = [...blocks, ...Array(k - d).fill(undefined), ...parity]
       // Drop m of the d + m stored blocks, chosen by the seed.
-      const stored = [...blocks.keys(), ...parity.keys().map(j => k + j)]
+      const stored = [...blocks.keys(), ...parity.map((_, j) => k + j)]
       const lost = stored.sort((a, b) => ((a * 37 + seed) % 101) - ((b * 37 + seed) % 101)).slice(0, m)
       const damaged = all.map((s, i) => lost.includes(i) ? undefined : s)
       const rebuilt = reconstructStripe({ k, m }, damaged, blocks.map(b => b.byteLength), lost)

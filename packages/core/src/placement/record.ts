@@ -154,6 +154,7 @@ export function validatePlacementRecord (value: unknown): PlacementRecord {
     return { cid: blockCid(b.cid, `${what}.cid`), size: uint(b.size, `${what}.size`, MAX_BLOCK_BYTES), root: bytes(b.root, `${what}.root`, 32), nodes: on }
   }
   if (!Array.isArray(r.stripes) || r.stripes.length === 0) throw malformed('stripes must list at least one stripe')
+  const stripeCount = r.stripes.length
   const stripes = r.stripes.map((v, i): StripePlacement => {
     const s = rec(v, `stripes[${i}]`)
     if (!Array.isArray(s.blocks)) throw malformed(`stripes[${i}].blocks must be a list`)
@@ -167,7 +168,7 @@ export function validatePlacementRecord (value: unknown): PlacementRecord {
     const blocks = s.blocks.map((b, j) => block(b, `stripes[${i}].blocks[${j}]`))
     const shard = stripeShardSize(blocks.slice(0, data).map(b => b.size))
     blocks.slice(data).forEach((p, j) => { if (p.size !== shard) throw malformed(`stripes[${i}] parity block ${j} must be ${shard} bytes (the stripe's shard size)`) })
-    if (sch.type === 'rs' && i < r.stripes.length - 1 && data !== sch.k) throw malformed(`stripes[${i}] is not full (only the last stripe may be short)`)
+    if (sch.type === 'rs' && i < stripeCount - 1 && data !== sch.k) throw malformed(`stripes[${i}] is not full (only the last stripe may be short)`)
     return { data, blocks }
   })
   return {
