@@ -46,7 +46,11 @@ export class BlockFetcher {
     this.cache = options.cache
   }
 
-  async fetch (cid: CID, signal?: AbortSignal, prefer?: ReadonlySet<string>): Promise<FetchedBlock> {
+  /**
+   * `prefer`: nodes known to hold the block, asked first. With `only`, no other node is asked and
+   * no provider lookup is made (the erasure reader decodes from parity instead).
+   */
+  async fetch (cid: CID, signal?: AbortSignal, prefer?: ReadonlySet<string>, options: { only?: boolean } = {}): Promise<FetchedBlock> {
     const cached = await this.cache?.get(cid)
     if (cached !== undefined) return { bytes: cached, peerId: 'local-cache' }
     const tried = new Set<string>()
@@ -73,9 +77,10 @@ export class BlockFetcher {
       return undefined
     }
 
-    const found = await attempt(this.peers.ranked(prefer))
+    const ranked = this.peers.ranked(prefer)
+    const found = await attempt(options.only === true && prefer !== undefined ? ranked.filter(p => prefer.has(p.peerId)) : ranked)
     if (found !== undefined) return found
-    const providers = await this.findProviders(cid, signal)
+    const providers = options.only === true ? [] : await this.findProviders(cid, signal)
     for (const p of providers) this.peers.add(p)
     const late = await attempt(providers)
     if (late !== undefined) return late
