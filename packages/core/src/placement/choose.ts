@@ -29,9 +29,10 @@ const enc = new TextEncoder()
 
 function unitHash (key: string, peerId: string): number {
   const h = sha256(enc.encode(`${key}\0${peerId}`))
-  // 53 uniformly distributed bits, strictly inside (0, 1).
-  const hi = ((h[0]! << 21) | (h[1]! << 13) | (h[2]! << 5) | (h[3]! >>> 3)) >>> 0
-  const lo = ((h[4]! << 24) | (h[5]! << 16) | (h[6]! << 8) | h[7]!) >>> 0
+  const view = new DataView(h.buffer, h.byteOffset, 8)
+  // 53 uniformly distributed bits (21 + 32), strictly inside (0, 1).
+  const hi = view.getUint32(0) >>> 11
+  const lo = view.getUint32(4)
   return (hi * 2 ** 32 + lo + 0.5) / 2 ** 53
 }
 
