@@ -143,7 +143,8 @@ function toHex (b: Uint8Array): Hex {
   return `0x${Array.from(b, x => x.toString(16).padStart(2, '0')).join('')}`
 }
 
-function fromHex (h: string): Uint8Array {
+/** 0x-hex to bytes (addresses, signatures). */
+export function fromHexBytes (h: string): Uint8Array {
   if (!/^0x([0-9a-fA-F]{2})*$/.test(h)) throw new P2pdvError('ERR_BAD_ARGUMENT', 'not a hex string')
   return Uint8Array.from(h.slice(2).match(/../g) ?? [], x => Number.parseInt(x, 16))
 }
@@ -192,7 +193,7 @@ export async function verifyListing (doc: ListingDocument): Promise<void> {
       recovered = await recoverMessageAddress({ message: { raw: listingDigest(doc) }, signature: toHex(sig) })
     } catch {}
   }
-  if (recovered === undefined || !equalBytes(fromHex(recovered), doc.creator)) {
+  if (recovered === undefined || !equalBytes(fromHexBytes(recovered), doc.creator)) {
     throw new P2pdvError(ListingErrorCode.BAD_SIGNATURE, `the listing is not signed by ${listingCreator(doc)}`, {
       hint: 'The listing was forged or altered; do not show it.'
     })

@@ -7,9 +7,12 @@ import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
-  formatCapability, generateContentKey, generateObjectId, openManifest, parseCapability, P2pdvError, POSTER_CONTEXT, sealManifest,
-  videoStreamContext, type CID, type FileManifest, type Manifest, type StreamRef, type VideoManifest, type VideoRendition
+  formatCapability, generateContentKey, generateObjectId, openListing, openManifest, parseCapability, parseCid, P2pdvError, POSTER_CONTEXT, sealManifest,
+  subtitleContext, thumbnailSheetContext, videoStreamContext, type CID, type FileManifest, type ListingDocument, type Manifest, type StreamRef,
+  type SubtitleTrack, type VideoManifest, type VideoRendition
 } from '@p2pdv/core'
+import type { LocalAccount } from 'viem'
+import { buildListing, type ListingInput } from './listing.ts'
 import { BlockFetcher } from './block-fetcher.ts'
 import { BlockCache } from './block-cache.ts'
 import { PeerSet, type PeerInfo } from './peers.ts'
@@ -86,6 +89,35 @@ export interface PublishableVideo {
     init: string
     segments: Array<{ path: string, duration: number }>
   }>
+  /** WebVTT files (relative paths), each sealed as its own stream. */
+  subtitles?: Array<{ lang: string, name: string, default?: boolean, path: string }>
+  /** Sprite sheets (relative paths, in order) and their grid. */
+  thumbnails?: {
+    intervalSeconds: number
+    tileWidth: number
+    tileHeight: number
+    columns: number
+    rows: number
+    sheets: string[]
+  }
+}
+
+export interface PublishListingResult {
+  listingCid: string
+  posterCid?: string
+  listing: ListingDocument
+  receipts: number
+  nodes: string[]
+}
+
+/** Every sealed stream of a video: segments, posters, subtitles, sprite sheets. */
+export function videoStreams (video: VideoManifest): StreamRef[] {
+  return [
+    ...video.renditions.flatMap(r => [r.init, ...r.segments.map(s => s.stream)]),
+    video.poster,
+    ...(video.subtitles ?? []).map(t => t.stream),
+    ...(video.thumbnails?.sheets ?? [])
+  ]
 }
 
 export class Client {
@@ -119,7 +151,7 @@ export class Client {
     key.fill(0)
     const cids = manifest.type === 'file'
       ? manifest.chunks.map(c => c.cid)
-      : [...manifest.renditions.flatMap(r => [r.init, ...r.segments.map(s => s.stream)]), manifest.poster].flatMap(s => s.chunks.map(c => c.cid))
+      : videoStreams(manifest).flatMap(s => s.chunks.map(c => c.cid))
     cids.push(cap.manifest)
     let done = 0
     let bytes = 0
@@ -274,6 +306,14 @@ export class Client {
           ...(r.frameRate === undefined ? {} : { frameRate: r.frameRate })
         })
       }
+      const poster = await seal(join(video.dir, video.poster), POSTER_CONTEXT)
+      const subtitles: SubtitleTrack[] = []
+      for (const t of video.subtitles ?? []) {
+        subtitles.push({ lang: t.lang, name: t.name, ...(t.default === true ? { default: true } : {}), stream: await seal(join(video.dir, t.path), subtitleContext(t.lang)) })
+      }
+      const th = video.thumbnails
+      const sheets: StreamRef[] = []
+      for (const [i, sheet] of (th?.sheets ?? []).entries()) sheets.push(await seal(join(video.dir, sheet), thumbnailSheetContext(i)))
       const manifest: VideoManifest = {
         v: 1,
         type: 'video',
@@ -282,8 +322,10 @@ export class Client {
         segmentSeconds: video.segmentSeconds,
         sourceSha256: video.sourceSha256,
         renditions,
-        poster: await seal(join(video.dir, video.poster), POSTER_CONTEXT),
-        ...(video.title === undefined ? {} : { title: video.title })
+        poster,
+        ...(video.title === undefined ? {} : { title: video.title }),
+        ...(subtitles.length === 0 ? {} : { subtitles }),
+        ...(th === undefined ? {} : { thumbnails: { intervalSeconds: th.intervalSeconds, tileWidth: th.tileWidth, tileHeight: th.tileHeight, columns: th.columns, rows: th.rows, sheets } })
       }
       const sealed = await sealManifest(key, manifest)
       await writer.write(sealed.cid, sealed.block)
@@ -291,6 +333,38 @@ export class Client {
     } finally {
       key.fill(0)
     }
+  }
+
+  /**
+   * Publishes a public listing: the poster JPEG (if any) as a plain block, then the listing
+   * signed by `signer`, both stored with replicas. The poster is a deliberate disclosure: anyone
+   * can see it without the video's key.
+   */
+  async publishListing (signer: LocalAccount, input: ListingInput, options: Omit<PutOptions, 'name' | 'mime'> = {}): Promise<PublishListingResult> {
+    let sealedBytes = 0
+    const writer = this.replicatedWriter(options, () => sealedBytes)
+    const { listing, cid, block, poster } = await buildListing(signer, input)
+    if (poster !== undefined) {
+      sealedBytes += poster.block.byteLength
+      await writer.write(poster.cid, poster.block)
+    }
+    sealedBytes += block.byteLength
+    await writer.write(cid, block)
+    const receipts = await writer.flush()
+    return {
+      listingCid: cid.toString(),
+      ...(poster === undefined ? {} : { posterCid: poster.cid.toString() }),
+      listing,
+      receipts: receipts.length,
+      nodes: [...new Set(receipts.map(r => r.peer))]
+    }
+  }
+
+  /** Fetches a listing and checks its hash, shape and signature (no key needed). */
+  async listing (cid: string, signal?: AbortSignal): Promise<ListingDocument> {
+    const c = parseCid(cid)
+    const { bytes } = await this.fetcher.fetch(c, signal)
+    return await openListing(c, bytes)
   }
 
   /** Writes the object to `path` atomically: a temp file beside it, renamed only when verified. */
