@@ -50,6 +50,8 @@ export interface StartAnvilOptions {
   /** Extra command-line arguments. */
   args?: string[]
   timeoutMs?: number
+  /** Run through the npm wrapper even when the binary resolves (tests the group stop). */
+  viaWrapper?: boolean
 }
 
 export interface Anvil {
@@ -73,9 +75,9 @@ const PLATFORM_PACKAGES: Record<string, string | undefined> = {
 }
 
 /** The command that runs anvil: the platform binary if installed, else the npm wrapper. */
-export function anvilCommand (): { file: string, args: string[], wrapper: boolean } {
+export function anvilCommand (viaWrapper = false): { file: string, args: string[], wrapper: boolean } {
   const pkg = PLATFORM_PACKAGES[`${process.platform}-${process.arch}`]
-  if (pkg !== undefined) {
+  if (pkg !== undefined && !viaWrapper) {
     try {
       const bin = require.resolve(`${pkg}/bin/${process.platform === 'win32' ? 'anvil.exe' : 'anvil'}`)
       if (existsSync(bin)) return { file: bin, args: [], wrapper: false }
@@ -92,7 +94,7 @@ export function anvilCommand (): { file: string, args: string[], wrapper: boolea
 
 /** Starts anvil on 127.0.0.1 and resolves once it accepts JSON-RPC. */
 export async function startAnvil (options: StartAnvilOptions = {}): Promise<Anvil> {
-  const cmd = anvilCommand()
+  const cmd = anvilCommand(options.viaWrapper)
   const chainId = options.chainId ?? ANVIL_CHAIN_ID
   const args = [
     ...cmd.args,

@@ -12,7 +12,7 @@
  * settlers, arbiters) go to the addresses given.
  */
 import {
-  concat, encodeDeployData, getContractAddress, keccak256, publicActions, toHex, zeroAddress,
+  concat, encodeDeployData, encodeFunctionData, getContractAddress, keccak256, publicActions, toHex, zeroAddress,
   type Abi, type Account, type Address, type Chain, type Hex, type Transport, type WalletClient
 } from 'viem'
 import { P2pdvError } from '@p2pdv/core/errors'
@@ -113,6 +113,11 @@ export interface Deployment {
 
 export type DeployerClient = WalletClient<Transport, Chain | undefined, Account>
 
+/** Gas limit for an estimate: +25 % and 10 000, as wallets do. */
+export function withMargin (estimate: bigint): bigint {
+  return estimate * 5n / 4n + 10_000n
+}
+
 export const DeployErrorCode = { FAILED: 'ERR_DEPLOY' } as const
 
 function deployError (message: string): P2pdvError {
@@ -130,6 +135,13 @@ export async function deployAll (walletClient: DeployerClient, options: DeployOp
   const gov = { ...DEFAULT_GOVERNANCE, ...options.governance }
   const progress = options.onProgress ?? (() => {})
 
+  // Estimates plus a margin: a node's estimate is the gas a call used, which can be less than it
+  // needs while running (an SSTORE needs 2300 gas left).
+  const send = async (request: { to?: Address, data: Hex }): Promise<Hex> => {
+    const gas = await client.estimateGas({ account: walletClient.account, ...request })
+    return await walletClient.sendTransaction({ ...request, gas: withMargin(gas), chain: walletClient.chain ?? null })
+  }
+
   const confirm = async (hash: Hex, what: string): Promise<void> => {
     const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 50 })
     if (receipt.status !== 'success') throw deployError(`${what} reverted (transaction ${hash})`)
@@ -144,11 +156,11 @@ export async function deployAll (walletClient: DeployerClient, options: DeployOp
       if ((await client.getCode({ address }) ?? '0x') !== '0x') {
         throw deployError(`${name} is already deployed at ${address}; pass another salt to deploy a second set`)
       }
-      await confirm(await walletClient.sendTransaction({ to: CREATE2_FACTORY, data: concat([salt, initCode]), chain: walletClient.chain ?? null }), name)
+      await confirm(await send({ to: CREATE2_FACTORY, data: concat([salt, initCode]) }), name)
       if ((await client.getCode({ address }) ?? '0x') === '0x') throw deployError(`${name}: no code at ${address} after deployment`)
       return address
     }
-    const hash = await walletClient.sendTransaction({ data: initCode, chain: walletClient.chain ?? null })
+    const hash = await send({ data: initCode })
     const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 50 })
     if (receipt.status !== 'success' || receipt.contractAddress == null) throw deployError(`${name} deployment failed (transaction ${hash})`)
     return receipt.contractAddress
@@ -179,11 +191,11 @@ export async function deployAll (walletClient: DeployerClient, options: DeployOp
 
   const grant = async (address: Address, role: Hex, account: Address, what: string): Promise<void> => {
     progress(what)
-    await confirm(await walletClient.writeContract({ address, abi: VideoRegistryAbi, functionName: 'grantRole', args: [role, account], chain: walletClient.chain ?? null }), what)
+    await confirm(await send({ to: address, data: encodeFunctionData({ abi: VideoRegistryAbi, functionName: 'grantRole', args: [role, account] }) }), what)
   }
   const renounce = async (address: Address, role: Hex, what: string): Promise<void> => {
     progress(what)
-    await confirm(await walletClient.writeContract({ address, abi: VideoRegistryAbi, functionName: 'renounceRole', args: [role, deployer], chain: walletClient.chain ?? null }), what)
+    await confirm(await send({ to: address, data: encodeFunctionData({ abi: VideoRegistryAbi, functionName: 'renounceRole', args: [role, deployer] }) }), what)
   }
 
   await grant(videoRegistry, ROLES.MODERATOR, licensing, 'registry moderator: licensing')

@@ -3,7 +3,9 @@
  * pulling P2PV fails in the token), so revert data is decoded against the custom errors of every
  * protocol contract and of OpenZeppelin's, not only the ABI that was called.
  */
-import { BaseError, decodeErrorResult, type Abi, type AbiError, type Hex } from 'viem'
+import { BaseError, decodeErrorResult, type Abi, type Hex } from 'viem'
+
+type AbiError = Extract<Abi[number], { type: 'error' }>
 import * as abis from './generated/abis.ts'
 
 /** Every custom error any protocol contract can raise, deduplicated by signature. */
