@@ -81,7 +81,7 @@ try {
   measure('AccessManager', 'subscribe', 'renewal, 3 periods', await tx(dave, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, dave, 3], value: 3n * ETHER / 1000n }))
   measure('AccessManager', 'withdraw', 'ETH', await tx(alice, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'withdraw', args: [ETH] }))
   measure('AccessManager', 'withdraw', 'P2PV', await tx(alice, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'withdraw', args: [c.token] }))
-  const hasAccessGas = await client.estimateContractGas({ address: c.accessManager, abi: AccessManagerAbi, functionName: 'hasAccess', args: [v1, bob], account: bob })
+  const hasAccessGas = await client.estimateGas({ account: bob, to: c.accessManager, data: encodeFunctionData({ abi: AccessManagerAbi, functionName: 'hasAccess', args: [v1, bob] }) })
   rows.push({ contract: 'AccessManager', fn: 'hasAccess', note: 'view, as a transaction would pay (keepers call it for free)', gas: hasAccessGas })
 
   // NodeRegistry.
