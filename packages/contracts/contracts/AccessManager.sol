@@ -87,6 +87,7 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
     error AmountTooLarge(uint256 amount);
     error NotForSale(bytes32 video);
     error AlreadyPaid(bytes32 video, address viewer);
+    error TermsChanged(uint256 amount, uint64 duration);
     error NoSubscriptionPlan(address creator);
     error InvalidPeriods(uint32 periods);
     error InsufficientPayment(uint256 required, uint256 sent);
@@ -160,14 +161,21 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
     /// @notice Pays for `viewer`'s access to a paid video (anyone may pay for anyone). ETH prices
     /// are paid with the call's value (overpayment is credited back to the payer); P2PV prices
     /// are pulled with transferFrom, so the payer approves this contract first. A time-limited
-    /// purchase extends a live one.
+    /// purchase extends a live one. The buyer states the terms it saw (at most `maxAmount`, for
+    /// exactly `duration`), so an owner cannot change them between submission and inclusion.
     /// @return until when the access ends (FOREVER for permanent access)
-    function buy(bytes32 video, address viewer) external payable nonReentrant returns (uint64 until) {
+    function buy(bytes32 video, address viewer, uint256 maxAmount, uint64 duration)
+        external
+        payable
+        nonReentrant
+        returns (uint64 until)
+    {
         if (viewer == address(0)) revert ZeroAddress();
         (address owner, uint8 policy, bool available) = registry.accessInfo(video);
         if (owner == address(0)) revert UnknownVideo(video);
         Price memory p = _prices[video];
         if (!available || policy != Policy.PAID || p.amount == 0) revert NotForSale(video);
+        if (p.amount > maxAmount || p.duration != duration) revert TermsChanged(p.amount, p.duration);
         uint64 current = paidUntil[video][viewer];
         if (current == FOREVER) revert AlreadyPaid(video, viewer);
         until = p.duration == 0 ? FOREVER : _extend(current, p.duration);
@@ -198,8 +206,9 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
     }
 
     /// @notice Subscribes (or renews) `subscriber` to `creator` for `periods` periods at the
-    /// current plan's price; a renewal extends a live subscription from its expiry.
-    function subscribe(address creator, address subscriber, uint32 periods)
+    /// current plan's price; a renewal extends a live subscription from its expiry. As with
+    /// `buy`, the subscriber states the plan it saw: at most `maxAmount` per `period` seconds.
+    function subscribe(address creator, address subscriber, uint32 periods, uint256 maxAmount, uint64 period)
         external
         payable
         nonReentrant
@@ -208,6 +217,7 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
         if (subscriber == address(0)) revert ZeroAddress();
         Plan memory plan = _plans[creator];
         if (plan.amount == 0) revert NoSubscriptionPlan(creator);
+        if (plan.amount > maxAmount || plan.period != period) revert TermsChanged(plan.amount, plan.period);
         if (periods == 0 || periods > MAX_PERIODS) revert InvalidPeriods(periods);
         uint256 amount = uint256(plan.amount) * periods;
         until = _extend(subscribedUntil[creator][subscriber], uint256(plan.period) * periods);

@@ -38,8 +38,11 @@ describe('AccessManager', () => {
   const setPrice = async (from: Address, id: Hex, asset: Address, amount: bigint, duration = 0n): Promise<void> => {
     await send(chain.client, from, { address: am, abi: AccessManagerAbi, functionName: 'setPrice', args: [id, asset, amount, duration] })
   }
-  const buy = async (from: Address, id: Hex, viewer: Address, value = 0n) =>
-    await send(chain.client, from, { address: am, abi: AccessManagerAbi, functionName: 'buy', args: [id, viewer], value })
+  /** Buys at the terms currently on chain (what a client shows), unless others are given. */
+  const buy = async (from: Address, id: Hex, viewer: Address, value = 0n, terms?: { maxAmount: bigint, duration: bigint }) => {
+    const [, amount, duration] = await chain.client.readContract({ address: am, abi: AccessManagerAbi, functionName: 'priceOf', args: [id] })
+    return await send(chain.client, from, { address: am, abi: AccessManagerAbi, functionName: 'buy', args: [id, viewer, terms?.maxAmount ?? amount, terms?.duration ?? duration], value })
+  }
   const approve = async (from: Address, amount: bigint): Promise<void> => {
     await send(chain.client, from, { address: token, abi: P2PVTokenAbi, functionName: 'approve', args: [am, amount] })
   }
@@ -108,7 +111,7 @@ describe('AccessManager', () => {
       const id = await video(alice, Policy.subscribers)
       await send(chain.client, alice, { address: am, abi: AccessManagerAbi, functionName: 'setPlan', args: [alice, ETH, 500n, 86_400n] })
       assert.equal(await hasAccess(id, bob), false)
-      const r = await send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 2], value: 1000n })
+      const r = await send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 2, 500n, 86_400n], value: 1000n })
       const until = await latestTimestamp(chain.client) + 2n * 86_400n
       assert.deepEqual(parseEventLogs({ abi: AccessManagerAbi, logs: r.logs, eventName: 'Subscribed' })[0]?.args, { creator: alice, subscriber: bob, payer: bob, asset: ETH, amount: 1000n, until })
       assert.equal(await hasAccess(id, bob), true)
@@ -118,7 +121,7 @@ describe('AccessManager', () => {
       const paid = await video(alice, Policy.paid)
       assert.equal(await hasAccess(paid, bob), false)
       // Renewal extends from the current expiry.
-      await send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 1], value: 500n })
+      await send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 1, 500n, 86_400n], value: 500n })
       assert.equal(await chain.client.readContract({ address: am, abi: AccessManagerAbi, functionName: 'subscribedUntil', args: [alice, bob] }), until + 86_400n)
       await travel(chain.client, 3 * 86_400 + 1)
       assert.equal(await hasAccess(id, bob), false)
@@ -197,7 +200,7 @@ describe('AccessManager', () => {
     it('pays subscriptions in P2PV too', async () => {
       await send(chain.client, alice, { address: am, abi: AccessManagerAbi, functionName: 'setPlan', args: [alice, token, 5n * P2PV, 30n * 86_400n] })
       await approve(bob, 15n * P2PV)
-      await send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 3] })
+      await send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 3, 5n * P2PV, 30n * 86_400n] })
       assert.equal(await owed(alice, token), 15n * P2PV * 8500n / 10000n)
     })
 
@@ -238,7 +241,7 @@ describe('AccessManager', () => {
       const id = await video(alice, Policy.paid)
       await setPrice(alice, id, ETH, 1000n)
       // The rejecting contract overpays: its refund is owed and cannot be pushed to it.
-      await send(chain.client, alice, { address: payee, abi: RejectingPayeeAbi, functionName: 'call', args: [am, encodeFunctionData({ abi: AccessManagerAbi, functionName: 'buy', args: [id, payee] })], value: 1500n })
+      await send(chain.client, alice, { address: payee, abi: RejectingPayeeAbi, functionName: 'call', args: [am, encodeFunctionData({ abi: AccessManagerAbi, functionName: 'buy', args: [id, payee, 1000n, 0n] })], value: 1500n })
       assert.equal(await owed(payee, ETH), 500n)
       await reverts(send(chain.client, alice, { address: payee, abi: RejectingPayeeAbi, functionName: 'call', args: [am, encodeFunctionData({ abi: AccessManagerAbi, functionName: 'withdraw', args: [ETH] })] }), 'TransferFailed', [payee, 500n])
       assert.equal(await owed(payee, ETH), 500n)
@@ -259,7 +262,7 @@ describe('AccessManager', () => {
       await reverts(send(chain.client, alice, { address: am, abi: AccessManagerAbi, functionName: 'setPrice', args: [id, ETH, 1n, 3651n * 86_400n] }), 'InvalidDuration', [3651n * 86_400n])
     })
 
-    it('buy: zero viewer, unknown video, not for sale (policy, no price, retired), already paid, underpaid', async () => {
+    it('buy: zero viewer, unknown video, not for sale (policy, no price, retired), changed terms, already paid, underpaid', async () => {
       const id = await video(alice, Policy.paid)
       await reverts(buy(bob, id, zeroAddress), 'ZeroAddress')
       const unknown = randomId()
@@ -267,6 +270,9 @@ describe('AccessManager', () => {
       await reverts(buy(bob, id, bob, 1n), 'NotForSale', [id]) // no price yet
       await setPrice(alice, id, ETH, 1000n)
       await reverts(buy(bob, id, bob, 999n), 'InsufficientPayment', [1000n, 999n])
+      // The owner raised the price, or changed the duration, after the buyer looked.
+      await reverts(buy(bob, id, bob, 1000n, { maxAmount: 999n, duration: 0n }), 'TermsChanged', [1000n, 0n])
+      await reverts(buy(bob, id, bob, 1000n, { maxAmount: 1000n, duration: 3600n }), 'TermsChanged', [1000n, 0n])
       await buy(bob, id, bob, 1000n)
       await reverts(buy(bob, id, bob, 1000n), 'AlreadyPaid', [id, bob])
       const pub = await video(alice, Policy.public)
@@ -276,20 +282,22 @@ describe('AccessManager', () => {
       await reverts(buy(carol, id, carol, 1000n), 'NotForSale', [id])
     })
 
-    it('setPlan and subscribe: not the creator, no plan, bad period, bad period count, underpaid', async () => {
+    it('setPlan and subscribe: not the creator, no plan, bad period, bad period count, changed terms, underpaid', async () => {
       await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'setPlan', args: [alice, ETH, 1n, 60n] }), 'NotCreatorOrDelegate', [alice, bob])
       await reverts(send(chain.client, alice, { address: am, abi: AccessManagerAbi, functionName: 'setPlan', args: [alice, ETH, 1n, 0n] }), 'InvalidDuration', [0n])
       await reverts(send(chain.client, alice, { address: am, abi: AccessManagerAbi, functionName: 'setPlan', args: [alice, dave, 1n, 60n] }), 'UnsupportedAsset', [dave])
       await reverts(send(chain.client, alice, { address: am, abi: AccessManagerAbi, functionName: 'setPlan', args: [alice, ETH, 2n ** 128n, 60n] }), 'AmountTooLarge', [2n ** 128n])
-      await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 1], value: 1n }), 'NoSubscriptionPlan', [alice])
+      await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 1, 1n, 60n], value: 1n }), 'NoSubscriptionPlan', [alice])
       await send(chain.client, alice, { address: am, abi: AccessManagerAbi, functionName: 'setPlan', args: [alice, ETH, 100n, 60n] })
-      await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, zeroAddress, 1], value: 100n }), 'ZeroAddress')
-      await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 0], value: 100n }), 'InvalidPeriods', [0])
-      await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 121], value: 12_100n }), 'InvalidPeriods', [121])
-      await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 2], value: 199n }), 'InsufficientPayment', [200n, 199n])
+      await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, zeroAddress, 1, 100n, 60n], value: 100n }), 'ZeroAddress')
+      await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 0, 100n, 60n], value: 100n }), 'InvalidPeriods', [0])
+      await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 121, 100n, 60n], value: 12_100n }), 'InvalidPeriods', [121])
+      await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 2, 100n, 60n], value: 199n }), 'InsufficientPayment', [200n, 199n])
+      await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 1, 99n, 60n], value: 100n }), 'TermsChanged', [100n, 60n])
+      await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 1, 100n, 61n], value: 100n }), 'TermsChanged', [100n, 60n])
       // A plan at amount 0 stops new subscriptions.
       await send(chain.client, alice, { address: am, abi: AccessManagerAbi, functionName: 'setPlan', args: [alice, ETH, 0n, 0n] })
-      await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 1], value: 100n }), 'NoSubscriptionPlan', [alice])
+      await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 1, 100n, 60n], value: 100n }), 'NoSubscriptionPlan', [alice])
     })
   })
 })

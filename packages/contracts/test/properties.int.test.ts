@@ -104,7 +104,7 @@ describe('properties (random action sequences against a live chain)', () => {
             const error = retired[a.v]! || policy[a.v] !== Policy.paid || a.v > 1
               ? 'NotForSale'
               : current === FOREVER ? 'AlreadyPaid' : value < price && !inToken ? 'InsufficientPayment' : undefined
-            const ok = await expect(error, async () => await send(chain.client, viewers[a.payer]!, { address: am, abi: AccessManagerAbi, functionName: 'buy', args: [ids[a.v]!, viewers[a.who]!], value }))
+            const ok = await expect(error, async () => await send(chain.client, viewers[a.payer]!, { address: am, abi: AccessManagerAbi, functionName: 'buy', args: [ids[a.v]!, viewers[a.who]!, price, inToken ? TOKEN_DURATION : 0n], value }))
             if (ok) {
               paidUntil.set(key(a.v, a.who), inToken ? (current > next ? current : next) + TOKEN_DURATION : FOREVER)
               split(inToken ? token : ETH, price)
@@ -116,7 +116,7 @@ describe('properties (random action sequences against a live chain)', () => {
             const price = PLAN.amount * BigInt(a.periods)
             const value = price + BigInt(a.extra)
             const ok = await expect(value < price ? 'InsufficientPayment' : undefined, async () =>
-              await send(chain.client, viewers[a.who]!, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, viewers[a.who]!, a.periods], value }))
+              await send(chain.client, viewers[a.who]!, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, viewers[a.who]!, a.periods, PLAN.amount, PLAN.period], value }))
             if (ok) {
               const current = subUntil.get(viewers[a.who]!) ?? 0n
               subUntil.set(viewers[a.who]!, (current > next ? current : next) + PLAN.period * BigInt(a.periods))

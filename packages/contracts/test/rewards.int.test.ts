@@ -37,7 +37,7 @@ describe('Rewards', () => {
     const id = randomId()
     await send(chain.client, alice, { address: chain.c.videoRegistry, abi: VideoRegistryAbi, functionName: 'register', args: [id, 'bafy', '', `0x${'ab'.repeat(32)}`, Policy.paid, 0] })
     await send(chain.client, alice, { address: chain.c.accessManager, abi: AccessManagerAbi, functionName: 'setPrice', args: [id, ETH, ETHER, 0n] })
-    await send(chain.client, bob, { address: chain.c.accessManager, abi: AccessManagerAbi, functionName: 'buy', args: [id, bob], value: ETHER })
+    await send(chain.client, bob, { address: chain.c.accessManager, abi: AccessManagerAbi, functionName: 'buy', args: [id, bob, ETHER, 0n], value: ETHER })
     const r = await send(chain.client, n1, { address: rewards, abi: RewardsAbi, functionName: 'collect', args: [chain.c.accessManager] })
     assert.deepEqual(parseEventLogs({ abi: RewardsAbi, logs: r.logs, eventName: 'Funded' })[0]?.args, { from: chain.c.accessManager, asset: ETH, amount: ETHER / 10n })
     assert.equal(await chain.client.getBalance({ address: rewards }), ETHER / 10n)

@@ -181,6 +181,22 @@ export const AccessManagerAbi = [
   {
     "inputs": [
       {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint64",
+        "name": "duration",
+        "type": "uint64"
+      }
+    ],
+    "name": "TermsChanged",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "address",
         "name": "to",
         "type": "address"
@@ -550,6 +566,16 @@ export const AccessManagerAbi = [
         "internalType": "address",
         "name": "viewer",
         "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "maxAmount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint64",
+        "name": "duration",
+        "type": "uint64"
       }
     ],
     "name": "buy",
@@ -864,6 +890,16 @@ export const AccessManagerAbi = [
         "internalType": "uint32",
         "name": "periods",
         "type": "uint32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "maxAmount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint64",
+        "name": "period",
+        "type": "uint64"
       }
     ],
     "name": "subscribe",
