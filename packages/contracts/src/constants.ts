@@ -1,6 +1,11 @@
 /** Values the contracts define, for clients (they must match the Solidity constants). */
 import { zeroAddress, type Address } from 'viem'
 
+/** The deployed contracts, by the name clients use for them. */
+export const CONTRACT_NAMES = ['token', 'timelock', 'governor', 'params', 'videoRegistry', 'accessManager', 'nodeRegistry', 'rewards', 'licensing'] as const
+export type ContractName = typeof CONTRACT_NAMES[number]
+export type ContractAddresses = Record<ContractName, Address>
+
 /** Access policies (VideoRegistry.POLICY_*). */
 export const Policy = {
   public: 0,

@@ -16,6 +16,7 @@ import {
   type Abi, type Account, type Address, type Chain, type Hex, type Transport, type WalletClient
 } from 'viem'
 import { P2pdvError } from '@p2pdv/core/errors'
+import type { ContractAddresses } from './constants.ts'
 import {
   AccessManagerAbi, LicensingAbi, NodeRegistryAbi, P2PVGovernorAbi, P2PVTimelockAbi, P2PVTokenAbi, ProtocolParamsAbi, RewardsAbi, VideoRegistryAbi
 } from './generated/abis.ts'
@@ -39,9 +40,6 @@ export const ROLES = {
   CANCELLER: keccak256(toHex('CANCELLER_ROLE'))
 } as const satisfies Record<string, Hex>
 
-export const CONTRACT_NAMES = ['token', 'timelock', 'governor', 'params', 'videoRegistry', 'accessManager', 'nodeRegistry', 'rewards', 'licensing'] as const
-export type ContractName = typeof CONTRACT_NAMES[number]
-export type ContractAddresses = Record<ContractName, Address>
 
 export interface ProtocolParamsInit {
   /** P2PV wei a node must keep staked to be active. */
