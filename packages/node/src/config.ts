@@ -1,5 +1,7 @@
 /** Node configuration: typed, with documented defaults, parsed once from argv and the environment. */
 import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { P2pdvError } from '@p2pdv/core/errors'
 
@@ -13,6 +15,21 @@ export const DEFAULT_QUOTA_BYTES = 10 * 1024 ** 3
 export const DEFAULT_STORE_IDLE_TIMEOUT_MS = 30_000
 export const DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS = 5_000
 
+/** Register and stake on chain at start (when the node has a wallet). */
+export interface NodeChainConfig {
+  /** A chain description (JSON: rpc, chainId, contracts; or a devnet.json). */
+  chainFile: string
+  /** Overrides the file's RPC endpoint. */
+  rpc?: string
+  /** Wallet name in `keysDir`, opened with the node's passphrase. */
+  wallet: string
+  keysDir: string
+  /** P2PV (in tokens, e.g. "1500") to stake at first registration; at least the minimum. */
+  stake?: string
+  /** Offer the key-keeper role. */
+  keeper: boolean
+}
+
 export interface NodeConfig {
   dataDir: string
   host: string
@@ -22,6 +39,7 @@ export interface NodeConfig {
   quotaBytes: number
   passphrase: string
   storeIdleTimeoutMs: number
+  chain?: NodeChainConfig
 }
 
 export const ConfigErrorCode = {
@@ -29,7 +47,7 @@ export const ConfigErrorCode = {
   NO_PASSPHRASE: 'ERR_NO_PASSPHRASE'
 } as const
 
-export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--passphrase-file FILE]'
+export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--passphrase-file FILE] [--wallet NAME --chain FILE [--rpc URL] [--keys DIR] [--stake P2PV] [--keeper]]'
 
 function port (v: string | undefined, name: string, fallback: number): number {
   if (v === undefined) return fallback
@@ -51,6 +69,12 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
         bootstrap: { type: 'string', multiple: true },
         quota: { type: 'string' },
         'passphrase-file': { type: 'string' },
+        wallet: { type: 'string' },
+        chain: { type: 'string' },
+        rpc: { type: 'string' },
+        keys: { type: 'string' },
+        stake: { type: 'string' },
+        keeper: { type: 'boolean' },
         json: { type: 'boolean' }
       },
       strict: true
@@ -75,6 +99,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     })
   }
   const host = typeof values.host === 'string' ? values.host : DEFAULT_HOST
+  const chain = parseChainOptions(values, env)
   return {
     dataDir,
     host,
@@ -83,6 +108,33 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     bootstrap: (values.bootstrap as string[] | undefined) ?? [],
     quotaBytes: quota,
     passphrase,
-    storeIdleTimeoutMs: DEFAULT_STORE_IDLE_TIMEOUT_MS
+    storeIdleTimeoutMs: DEFAULT_STORE_IDLE_TIMEOUT_MS,
+    ...(chain === undefined ? {} : { chain })
+  }
+}
+
+function parseChainOptions (values: Record<string, string | string[] | boolean | undefined>, env: NodeJS.ProcessEnv): NodeChainConfig | undefined {
+  const wallet = values.wallet
+  const chainFile = values.chain
+  const chainOnly = ['rpc', 'keys', 'stake', 'keeper'].filter(k => values[k] !== undefined)
+  if (wallet === undefined && chainFile === undefined) {
+    if (chainOnly.length > 0) throw new P2pdvError(ConfigErrorCode.INVALID, `--${chainOnly[0]} needs --wallet NAME and --chain FILE`, { hint: `usage: p2pdv ${NODE_USAGE}` })
+    return undefined
+  }
+  if (typeof wallet !== 'string' || typeof chainFile !== 'string') {
+    throw new P2pdvError(ConfigErrorCode.INVALID, '--wallet NAME and --chain FILE go together', { hint: 'The node registers and stakes on the chain the file describes, with that wallet.' })
+  }
+  const stake = values.stake
+  if (typeof stake === 'string' && !/^\d{1,12}(\.\d{1,18})?$/.test(stake)) {
+    throw new P2pdvError(ConfigErrorCode.INVALID, '--stake is a number of P2PV tokens', { hint: 'e.g. --stake 1500' })
+  }
+  const home = resolve(env.P2PDV_HOME ?? join(homedir(), '.p2pdv'))
+  return {
+    chainFile,
+    wallet,
+    keysDir: typeof values.keys === 'string' ? resolve(values.keys) : join(home, 'keys'),
+    keeper: values.keeper === true,
+    ...(typeof values.rpc === 'string' ? { rpc: values.rpc } : {}),
+    ...(typeof stake === 'string' ? { stake } : {})
   }
 }

@@ -10,6 +10,7 @@ import { intOpt, requirePositional, stringOpt, type Command } from '../command.t
 import { formatBytes } from '../format.ts'
 import { toP2pdvError } from '../output.ts'
 import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
+import { prepareUploadRegistration, UPLOAD_CHAIN_OPTIONS, UPLOAD_CHAIN_USAGE } from './upload-chain.ts'
 
 async function sha256File (path: string): Promise<Uint8Array> {
   const hash = createHash('sha256')
@@ -20,13 +21,15 @@ async function sha256File (path: string): Promise<Uint8Array> {
 export const upload: Command = {
   name: 'upload',
   summary: 'transcode a video to an adaptive ladder, seal every segment, store it; prints its capability',
-  usage: 'upload VIDEO [--title T] [--replicas 3] [--node URL …] [--json]',
-  options: { title: { type: 'string' }, replicas: { type: 'string' }, ...NODE_OPTION },
+  usage: `upload VIDEO [--title T] [--replicas 3] [--node URL …] ${UPLOAD_CHAIN_USAGE} [--json]`,
+  options: { title: { type: 'string' }, replicas: { type: 'string' }, ...NODE_OPTION, ...UPLOAD_CHAIN_OPTIONS },
   async run (args, out) {
     const file = requirePositional(args, 0, 'VIDEO', upload)
     const replicas = intOpt(args, 'replicas', DEFAULT_REPLICAS, 1, 16)
     const title = stringOpt(args, 'title') ?? basename(file)
     const peers = await peersFromArgs(args)
+    // The chain step is checked before the minutes of transcoding; it registers after publishing.
+    const registrar = await prepareUploadRegistration(args, out)
     // Plaintext segments exist only in this private temp dir, and only until they are sealed.
     const work = await mkdtemp(join(tmpdir(), 'p2pdv-upload-'))
     const controller = new AbortController()
@@ -51,8 +54,10 @@ export const upload: Command = {
           onNodeFailed: (peer, err) => { out.note(`\nnode ${peer.http} failed (${toP2pdvError(err).message}); moving its blocks`) }
         })
         const { seconds } = seal.finish()
-        out.result({ ...result, title, durationSeconds: t.durationSeconds, renditions: t.renditions.map(r => r.id), seconds }, () => [
+        const chain = await registrar?.register(result.capability)
+        out.result({ ...result, title, durationSeconds: t.durationSeconds, renditions: t.renditions.map(r => r.id), seconds, ...(chain === undefined ? {} : { chain }) }, () => [
           `published "${title}": ${t.renditions.length} renditions, ${formatBytes(result.size)} sealed in ${result.blocks} blocks × ${replicas} replicas`,
+          ...(chain === undefined ? [] : [`video id ${chain.videoId} (${chain.policy})`]),
           '',
           result.capability,
           '',
