@@ -27,9 +27,9 @@ export const upload: Command = {
     const file = requirePositional(args, 0, 'VIDEO', upload)
     const replicas = intOpt(args, 'replicas', DEFAULT_REPLICAS, 1, 16)
     const title = stringOpt(args, 'title') ?? basename(file)
-    const peers = await peersFromArgs(args)
     // The chain step is checked before the minutes of transcoding; it registers after publishing.
     const registrar = await prepareUploadRegistration(args, out)
+    const peers = await peersFromArgs(args)
     // Plaintext segments exist only in this private temp dir, and only until they are sealed.
     const work = await mkdtemp(join(tmpdir(), 'p2pdv-upload-'))
     const controller = new AbortController()
