@@ -8,7 +8,8 @@ import { startDevnetChain, type StartedChain } from '../chain/devnet-chain.ts'
 import { devnetDir, devnetKeysDir, removeDevnetState, writeDevnetState, type DevnetNode, type DevnetState } from '../devnet-state.ts'
 import { spawnReady, stopAll, type Child } from '../process-supervisor.ts'
 
-export const DEFAULT_DEVNET_NODES = 3
+/** Six nodes: enough for the default erasure coding (k = 4 data + m = 2 parity per stripe). */
+export const DEFAULT_DEVNET_NODES = 6
 
 interface NodeReady { event: 'ready', peerId: string, multiaddrs: string[], http: string, dataDir: string }
 
@@ -35,7 +36,7 @@ async function devnetPassphrase (dir: string): Promise<string> {
 export const devnet: Command = {
   name: 'devnet',
   summary: 'run a local network on 127.0.0.1: an EVM chain with the contracts deployed and storage nodes staked on it (Ctrl-C stops everything)',
-  usage: 'devnet [--nodes 3] [--fresh] [--rpc URL | --no-chain]',
+  usage: 'devnet [--nodes 6] [--fresh] [--rpc URL | --no-chain]',
   options: {
     nodes: { type: 'string' },
     fresh: { type: 'boolean', default: false },

@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts'
 import { access, buy, grant, ls, revoke } from './chain-videos.ts'
 import { balance, nodes, plan, subscribe, withdraw } from './chain-wallet.ts'
+import { check } from './check.ts'
 import { devnet } from './devnet.ts'
 import { download } from './download.ts'
 import { get } from './get.ts'
@@ -11,7 +12,7 @@ import { upload } from './upload.ts'
 import { watch } from './watch.ts'
 
 export const commands: Command[] = [
-  devnet, nodeStart, put, get, upload, watch, download,
+  devnet, nodeStart, put, get, check, upload, watch, download,
   ls, buy, grant, revoke, access, subscribe, plan, balance, withdraw, nodes,
   keysNew, keysLs, keysExport, keysImport
 ]
