@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { P2pdvError } from '@p2pdv/core/errors'
@@ -91,10 +92,14 @@ export const devnet: Command = {
         }, () => {})
         return child
       }
-      // The first node is everyone's bootstrap peer; the others start side by side.
+      // The first node is everyone's bootstrap peer; the others start side by side, as many at
+      // once as there are cores (more would only slow each start down).
       const first = await startNode(0, undefined)
-      const rest = await Promise.allSettled(Array.from({ length: count - 1 }, async (_, i) => await startNode(i + 1, first.ready.multiaddrs[0])))
-      const failed = rest.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      let next = 1
+      const lanes = Array.from({ length: Math.min(availableParallelism(), count - 1) }, async () => {
+        while (next < count) await startNode(next++, first.ready.multiaddrs[0])
+      })
+      const failed = (await Promise.allSettled(lanes)).find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed !== undefined) throw failed.reason
       children.sort((a, b) => Number(a.name.slice(5)) - Number(b.name.slice(5)))
     } catch (err) {
