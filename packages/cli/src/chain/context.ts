@@ -90,7 +90,9 @@ export async function openContext (args: ParsedArgs, resolved: { config: ChainCo
   let identity: Identity | undefined
   if (wallet !== 'none' && name !== undefined) {
     const passphrase = devnetWallets
-      ? (await readFile(devnetPassphrasePath(), 'utf8')).trim()
+      ? await readFile(devnetPassphrasePath(), 'utf8').then(t => t.trim(), (cause: unknown) => {
+        throw new P2pdvError('ERR_NO_PASSPHRASE', `the devnet's passphrase file ${devnetPassphrasePath()} is missing`, { hint: 'Restart the devnet (`npm start`), or pass --keys DIR for your own wallets.', cause })
+      })
       : await readPassphrase(args, { purpose: `the wallet "${name}"` })
     identity = await store.open(name, passphrase)
   } else if (wallet === 'required') {
