@@ -1,5 +1,7 @@
 /** Node configuration: typed, with documented defaults, parsed once from argv and the environment. */
 import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { P2pdvError } from '@p2pdv/core/errors'
 
@@ -19,6 +21,21 @@ export const DEFAULT_REPAIR_RATE_BYTES = 16 * 1024 * 1024
 /** Failure-domain labels: short, printable. */
 const ZONE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/
 
+/** Register and stake on chain at start (when the node has a wallet). */
+export interface NodeChainConfig {
+  /** A chain description (JSON: rpc, chainId, contracts; or a devnet.json). */
+  chainFile: string
+  /** Overrides the file's RPC endpoint. */
+  rpc?: string
+  /** Wallet name in `keysDir`, opened with the node's passphrase. */
+  wallet: string
+  keysDir: string
+  /** P2PV (in tokens, e.g. "1500") to stake at first registration; at least the minimum. */
+  stake?: string
+  /** Offer the key-keeper role. */
+  keeper: boolean
+}
+
 export interface NodeConfig {
   dataDir: string
   host: string
@@ -28,6 +45,7 @@ export interface NodeConfig {
   quotaBytes: number
   passphrase: string
   storeIdleTimeoutMs: number
+  chain?: NodeChainConfig
   /** Declared failure domain (rack, site, region…); placement spreads a stripe over zones. */
   zone?: string
   /** Run the repair worker for objects this node keeps placement records for (default on). */
@@ -43,7 +61,7 @@ export const ConfigErrorCode = {
   NO_PASSPHRASE: 'ERR_NO_PASSPHRASE'
 } as const
 
-export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] [--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--auditor URL] [--passphrase-file FILE]'
+export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] [--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--auditor URL] [--passphrase-file FILE] [--wallet NAME --chain FILE [--rpc URL] [--keys DIR] [--stake P2PV] [--keeper]]'
 
 function port (v: string | undefined, name: string, fallback: number): number {
   if (v === undefined) return fallback
@@ -65,6 +83,12 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
         bootstrap: { type: 'string', multiple: true },
         quota: { type: 'string' },
         'passphrase-file': { type: 'string' },
+        wallet: { type: 'string' },
+        chain: { type: 'string' },
+        rpc: { type: 'string' },
+        keys: { type: 'string' },
+        stake: { type: 'string' },
+        keeper: { type: 'boolean' },
         zone: { type: 'string' },
         repair: { type: 'boolean', default: true },
         'repair-interval': { type: 'string' },
@@ -95,6 +119,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     })
   }
   const host = typeof values.host === 'string' ? values.host : DEFAULT_HOST
+  const chain = parseChainOptions(values, env)
   const zone = values.zone
   if (typeof zone === 'string' && !ZONE_PATTERN.test(zone)) throw new P2pdvError(ConfigErrorCode.INVALID, '--zone must be 1 to 64 letters, digits or . _ : / -', { hint: 'e.g. --zone eu-west/rack-2' })
   const interval = values['repair-interval'] === undefined ? DEFAULT_REPAIR_INTERVAL_MS / 1000 : Number(values['repair-interval'])
@@ -116,6 +141,33 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     repair: values.repair !== false,
     repairIntervalMs: Math.round(interval * 1000),
     repairRateBytes: rate,
-    ...(typeof auditor === 'string' ? { auditor: auditor.replace(/\/+$/, '') } : {})
+    ...(typeof auditor === 'string' ? { auditor: auditor.replace(/\/+$/, '') } : {}),
+    ...(chain === undefined ? {} : { chain })
+  }
+}
+
+function parseChainOptions (values: Record<string, string | string[] | boolean | undefined>, env: NodeJS.ProcessEnv): NodeChainConfig | undefined {
+  const wallet = values.wallet
+  const chainFile = values.chain
+  const chainOnly = ['rpc', 'keys', 'stake', 'keeper'].filter(k => values[k] !== undefined)
+  if (wallet === undefined && chainFile === undefined) {
+    if (chainOnly.length > 0) throw new P2pdvError(ConfigErrorCode.INVALID, `--${chainOnly[0]} needs --wallet NAME and --chain FILE`, { hint: `usage: p2pdv ${NODE_USAGE}` })
+    return undefined
+  }
+  if (typeof wallet !== 'string' || typeof chainFile !== 'string') {
+    throw new P2pdvError(ConfigErrorCode.INVALID, '--wallet NAME and --chain FILE go together', { hint: 'The node registers and stakes on the chain the file describes, with that wallet.' })
+  }
+  const stake = values.stake
+  if (typeof stake === 'string' && !/^\d{1,12}(\.\d{1,18})?$/.test(stake)) {
+    throw new P2pdvError(ConfigErrorCode.INVALID, '--stake is a number of P2PV tokens', { hint: 'e.g. --stake 1500' })
+  }
+  const home = resolve(env.P2PDV_HOME ?? join(homedir(), '.p2pdv'))
+  return {
+    chainFile,
+    wallet,
+    keysDir: typeof values.keys === 'string' ? resolve(values.keys) : join(home, 'keys'),
+    keeper: values.keeper === true,
+    ...(typeof values.rpc === 'string' ? { rpc: values.rpc } : {}),
+    ...(typeof stake === 'string' ? { stake } : {})
   }
 }
