@@ -91,10 +91,10 @@ export const upload: Command = {
     const subtitles = subtitleArgs(args)
     const interval = thumbnailInterval(args)
     const listed = args.values.unlisted !== true
-    const peers = await peersFromArgs(args)
     // Everything that can refuse cheaply does so before minutes of transcoding: the chain step
     // (flags, wallet, chain), then the identity that signs the listing (the chain wallet if any).
     const registrar = await prepareUploadRegistration(args, out)
+    const peers = await peersFromArgs(args)
     const signer = !listed
       ? undefined
       : registrar?.identity !== undefined
