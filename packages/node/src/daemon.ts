@@ -2,11 +2,17 @@
 // JSON to stderr, and stops cleanly on SIGINT/SIGTERM. `main.ts` and `p2pdv node start` run it.
 import { P2pdvError } from '@p2pdv/core/errors'
 import { parseNodeArgs } from './config.ts'
+import type { WebApp } from './http-api.ts'
 import { startNode } from './node.ts'
 
-export async function runDaemon (argv: string[]): Promise<void> {
+export interface DaemonExtras {
+  /** Served at `/` when given (`p2pdv node start` and the devnet pass the web app). */
+  webApp?: WebApp
+}
+
+export async function runDaemon (argv: string[], extras: DaemonExtras = {}): Promise<void> {
   try {
-    const node = await startNode(parseNodeArgs(argv))
+    const node = await startNode({ ...parseNodeArgs(argv), ...extras })
     process.stdout.write(JSON.stringify({ event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, http: node.httpUrl, dataDir: node.dataDir }) + '\n')
     let stopping = false
     const stop = (): void => {

@@ -6,7 +6,7 @@
  * providers, and those are tried too.
  */
 import { CID } from 'multiformats/cid'
-import { sha256 } from 'multiformats/hashes/sha2'
+import { httpUrlFromMultiaddr, verifyBlock } from '@p2pdv/core'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import type { PeerInfo, PeerSet } from './peers.ts'
@@ -105,10 +105,8 @@ export class BlockFetcher {
       throw new P2pdvError('ERR_BLOCK_TOO_LARGE', 'block larger than the protocol maximum')
     }
     const bytes = await readLimited(res, MAX_BLOCK_BYTES)
-    const digest = await sha256.digest(bytes)
-    if (!equal(digest.digest, cid.multihash.digest) || cid.multihash.code !== sha256.code) {
-      throw new P2pdvError('ERR_BLOCK_HASH_MISMATCH', 'served bytes do not match the CID')
-    }
+    // Throws ERR_BLOCK_HASH_MISMATCH: the copy is dropped and the next node is asked.
+    await verifyBlock(cid, bytes)
     return bytes
   }
 
@@ -155,22 +153,7 @@ async function readLimited (res: Response, limit: number): Promise<Uint8Array> {
   return out
 }
 
-/**
- * Gateways announce their HTTP data plane the way IPFS delegated routing does: a multiaddr ending
- * in `/http` (e.g. `/ip4/127.0.0.1/tcp/4001/http`).
- */
-export function httpUrlFromMultiaddr (addr: string): string | undefined {
-  const m = /^\/(ip4|ip6|dns4|dns6|dns)\/([^/]+)\/tcp\/(\d{1,5})\/(http|https|tls\/http)$/.exec(addr)
-  if (m === null) return undefined
-  const host = m[1] === 'ip6' ? `[${m[2] ?? ''}]` : m[2] ?? ''
-  return `${m[4] === 'http' ? 'http' : 'https'}://${host}:${m[3] ?? ''}`
-}
-
-function equal (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
-  return true
-}
+export { httpUrlFromMultiaddr }
 
 function isAborted (signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true
