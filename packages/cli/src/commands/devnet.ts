@@ -10,9 +10,9 @@ export const DEFAULT_DEVNET_NODES = 3
 
 interface NodeReady { event: 'ready', peerId: string, multiaddrs: string[], http: string, dataDir: string }
 
-/** The node daemon's entry point, resolved through the package so it works from any cwd. */
+/** The node daemon's entry point (a node that also serves the web app), from any cwd. */
 export function nodeMainPath (): string {
-  return fileURLToPath(new URL('./main.ts', import.meta.resolve('@p2pdv/node')))
+  return fileURLToPath(new URL('../node-main.ts', import.meta.url))
 }
 
 /**
@@ -92,6 +92,8 @@ export const devnet: Command = {
     out.result({ event: 'ready', ...state }, () => [
       '',
       ...nodes.map(n => `  ${n.name}  ${n.http}  ${n.peerId}`),
+      '',
+      `web app: ${nodes[0]?.http ?? ''}/  (every node serves it)`,
       '',
       `devnet ready: ${nodes.length} node(s). State in ${join(dir, 'devnet.json')}; logs in ${dir}/*.log`,
       'Try: npx p2pdv put FILE   then   npx p2pdv get CAPABILITY -o OUT      (Ctrl-C to stop)'

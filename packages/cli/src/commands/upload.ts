@@ -51,11 +51,14 @@ export const upload: Command = {
           onNodeFailed: (peer, err) => { out.note(`\nnode ${peer.http} failed (${toP2pdvError(err).message}); moving its blocks`) }
         })
         const { seconds } = seal.finish()
-        out.result({ ...result, title, durationSeconds: t.durationSeconds, renditions: t.renditions.map(r => r.id), seconds }, () => [
+        // The key goes in the fragment, which the browser never sends to the node.
+        const watchUrl = peers[0] === undefined ? undefined : `${peers[0].http}/watch/${result.capability.slice('p2pdv://'.length)}`
+        out.result({ ...result, title, durationSeconds: t.durationSeconds, renditions: t.renditions.map(r => r.id), seconds, ...(watchUrl === undefined ? {} : { watchUrl }) }, () => [
           `published "${title}": ${t.renditions.length} renditions, ${formatBytes(result.size)} sealed in ${result.blocks} blocks × ${replicas} replicas`,
           '',
           result.capability,
           '',
+          ...(watchUrl === undefined ? [] : [`Watch it in a browser: ${watchUrl}`]),
           `Watch it in any HLS player: npx p2pdv watch '${result.capability}'`
         ].join('\n'))
       } finally {

@@ -110,8 +110,9 @@ export function createHlsLoader (source: VideoSource, options: HlsLoaderOptions 
           size = read.body.length
           data = context.responseType === 'arraybuffer' ? toArrayBuffer(new TextEncoder().encode(read.body)) : read.body
         } else {
-          const bytes = context.rangeEnd !== undefined || context.rangeStart !== undefined
-            ? read.bytes.subarray(context.rangeStart ?? 0, context.rangeEnd ?? read.bytes.byteLength)
+          // hls.js sets rangeStart = rangeEnd = 0 when it wants the whole resource (end exclusive).
+          const bytes = context.rangeEnd !== undefined && context.rangeEnd > 0
+            ? read.bytes.subarray(context.rangeStart ?? 0, context.rangeEnd)
             : read.bytes
           size = read.cipherBytes
           data = context.responseType === 'text' ? new TextDecoder().decode(bytes) : toArrayBuffer(bytes)
