@@ -74,6 +74,13 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
 
   useEffect(() => () => { if (poster !== undefined) URL.revokeObjectURL(poster) }, [poster])
 
+  // A new key typed into the address bar changes only the fragment: open the video afresh.
+  useEffect(() => {
+    const onHash = (): void => { window.location.reload() }
+    window.addEventListener('hashchange', onHash)
+    return () => { window.removeEventListener('hashchange', onHash) }
+  }, [])
+
   return (
     <div className='page watch'>
       <TopBar nodes={nodes} />
