@@ -23,6 +23,8 @@ import { ProvideQueue } from './provide-queue.ts'
 import { createStoreHandler } from './store-protocol.ts'
 import { BlockIntake } from './block-intake.ts'
 import { VerifiedBlockstore } from './verified-blockstore.ts'
+import { PlacementStore } from './placement-store.ts'
+import { RepairWorker, type RepairStats } from './repair.ts'
 
 export const NODE_VERSION = '0.1.0'
 
@@ -32,6 +34,8 @@ export interface NodeHandle {
   httpUrl: string
   dataDir: string
   blockstore: VerifiedBlockstore
+  placements: PlacementStore
+  repair: RepairWorker | undefined
   stop: () => Promise<void>
 }
 
@@ -50,6 +54,10 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   await blockstore.open()
   const datastore = new LevelDatastore(dir.datastore)
   await datastore.open()
+  const peerIdEarly = peerIdFromPrivateKey(privateKey).toString()
+  const placements = new PlacementStore({ dir: dir.placements, peerId: peerIdEarly, has: async cid => await blockstore.has(cid), log })
+  await placements.open()
+  let repair: RepairWorker | undefined
 
   // The HTTP plane starts first so its address can be announced with the libp2p ones; its
   // handlers reach libp2p through these bindings, which are set before the node reports ready.
@@ -107,6 +115,18 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     metrics,
     log,
     info: () => ({ peerId, multiaddrs: multiaddrs(), http: httpUrl, version: NODE_VERSION, blocks: blockstore.blocks, bytesUsed: blockstore.bytes, quotaBytes: config.quotaBytes }),
+    status: () => ({
+      peerId,
+      version: NODE_VERSION,
+      blocks: blockstore.blocks,
+      usedBytes: blockstore.bytes,
+      quotaBytes: config.quotaBytes,
+      freeBytes: Math.max(0, config.quotaBytes - blockstore.bytes),
+      ...(config.zone === undefined ? {} : { zone: config.zone }),
+      placements: placements.list().length,
+      repair: repair === undefined ? { enabled: false } : repair.stats satisfies RepairStats | { enabled: false }
+    }),
+    placements,
     ready: () => ready,
     findProviders,
     accept: async (cid, body) => {
@@ -145,6 +165,23 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       log.warn({ err, bootstrap: b }, 'could not reach a bootstrap peer; continuing')
     }
   }
+  if (config.repair) {
+    repair = new RepairWorker({
+      peerId,
+      privateKey,
+      selfUrl: () => httpUrl,
+      ...(config.zone === undefined ? {} : { zone: config.zone }),
+      blockstore,
+      placements,
+      libp2p: () => libp2p,
+      ...(config.auditor === undefined ? {} : { auditor: config.auditor }),
+      intervalMs: config.repairIntervalMs,
+      rateBytes: config.repairRateBytes,
+      metrics,
+      log
+    })
+    repair.start()
+  }
   ready = true
   log.info({ peerId, multiaddrs: multiaddrs(), http: httpUrl }, 'node ready')
 
@@ -154,8 +191,11 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     httpUrl,
     dataDir: config.dataDir,
     blockstore,
+    placements,
+    repair,
     stop: async () => {
       ready = false
+      await repair?.stop()
       provideQueue.stop()
       await http.close()
       await helia.stop()
