@@ -27,7 +27,8 @@ export function parsePeerDirectory (body: unknown): PeerInfo[] {
     if (typeof http !== 'string' || http.length > 200) continue
     let url: URL
     try { url = new URL(http) } catch { continue }
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== http.replace(/\/$/, '')) continue
+    // A bare origin: no path, query, fragment or credentials.
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') continue
     seen.add(peerId)
     out.push({ peerId, multiaddrs: [], http: url.origin })
   }
