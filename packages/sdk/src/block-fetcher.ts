@@ -29,6 +29,8 @@ export interface BlockFetcherOptions {
   cache?: BlockCache
   /** Called for each failed attempt, for logs and metrics (never contains key material). */
   onAttemptFailed?: (event: { cid: string, peerId: string, reason: string }) => void
+  /** Called for each verified block received from a node (not the cache), for stats. */
+  onFetched?: (event: { cid: string, peerId: string, bytes: number }) => void
 }
 
 export interface FetchedBlock {
@@ -41,6 +43,7 @@ export class BlockFetcher {
   private readonly timeoutMs: number
   private readonly hedgeMs: number
   private readonly onAttemptFailed: BlockFetcherOptions['onAttemptFailed']
+  private readonly onFetched: BlockFetcherOptions['onFetched']
   private readonly cache: BlockCache | undefined
 
   constructor (peers: PeerSet, options: BlockFetcherOptions = {}) {
@@ -48,6 +51,7 @@ export class BlockFetcher {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS
     this.hedgeMs = options.hedgeMs ?? DEFAULT_FETCH_HEDGE_MS
     this.onAttemptFailed = options.onAttemptFailed
+    this.onFetched = options.onFetched
     this.cache = options.cache
   }
 
@@ -93,6 +97,7 @@ export class BlockFetcher {
           this.peers.recordSuccess(peer.peerId, performance.now() - started)
           // Nodes asked earlier and still silent were slower than this one: let them back off.
           for (const [id, r] of running) if (r.started < started) this.peers.recordFailure(id)
+          this.onFetched?.({ cid: cid.toString(), peerId: peer.peerId, bytes: bytes.byteLength })
           finish({ bytes, peerId: peer.peerId })
         }, err => {
           clearTimeout(timer)

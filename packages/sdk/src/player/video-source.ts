@@ -1,13 +1,17 @@
 /**
  * A video opened in a player (browser or not): its manifest, its key, and verified reads of any
  * path of the video's layout (`@p2pdv/core/playlists` resolveVideoPath). Every block comes
- * through the BlockFetcher (hash verified; a bad copy is dropped and fetched from another node),
+ * through the ObjectReader over the BlockFetcher (hash verified; a bad copy is dropped and
+ * fetched from another node; an erasure-coded block whose holder is down or slow is rebuilt
+ * from its stripe's parity),
  * and every chunk is opened with the AEAD (WebCrypto in browsers) at its own position before a
  * single byte is returned. Nothing unverified ever leaves this module.
  */
-import { CidErrorCode, openChunk, openManifest, P2pdvError, type CID, type StreamRef, type VideoManifest } from '@p2pdv/core'
+import { CidErrorCode, openChunk, openManifest, P2pdvError, verifyBlock, type CID, type StreamRef, type VideoManifest } from '@p2pdv/core'
+import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { resolveVideoPath, type VideoResource } from '@p2pdv/core/playlists'
 import { BlockFetcher, type BlockFetcherOptions } from '../block-fetcher.ts'
+import { ObjectReader } from '../object-reader.ts'
 import type { PeerSet } from '../peers.ts'
 
 export const VideoSourceErrorCode = {
@@ -36,6 +40,8 @@ export interface VideoSourceStats {
   rejectedBlocks: number
   /** Failed attempts of any kind (refused, timed out, bad hash, 5xx). */
   failedAttempts: number
+  /** Erasure-coded blocks rebuilt from parity (a holder was down or slow). */
+  rebuiltBlocks: number
   /** Per node (peer id). */
   bySource: Record<string, SourceCounters>
 }
@@ -52,6 +58,11 @@ export interface OpenVideoOptions {
   signal?: AbortSignal
   timeoutMs?: number
   onEvent?: (event: VideoSourceEvent) => void
+  /**
+   * The manifest block if it was already fetched (e.g. from the serving node while the peer list
+   * loads); used only if it hashes to `manifest`, otherwise fetched like any block.
+   */
+  manifestBlock?: Uint8Array | undefined
 }
 
 export type VideoRead =
@@ -64,25 +75,31 @@ export class VideoSource {
   readonly peers: PeerSet
   readonly stats: VideoSourceStats
   private readonly key: Uint8Array
-  private readonly fetcher: BlockFetcher
-  private readonly onEvent: ((event: VideoSourceEvent) => void) | undefined
+  private readonly reader: ObjectReader
 
-  private constructor (manifestCid: CID, video: VideoManifest, key: Uint8Array, peers: PeerSet, fetcher: BlockFetcher, stats: VideoSourceStats, onEvent: OpenVideoOptions['onEvent']) {
+  private constructor (manifestCid: CID, video: VideoManifest, key: Uint8Array, peers: PeerSet, reader: ObjectReader, stats: VideoSourceStats) {
     this.manifestCid = manifestCid
     this.video = video
     this.key = key
     this.peers = peers
-    this.fetcher = fetcher
+    this.reader = reader
     this.stats = stats
-    this.onEvent = onEvent
   }
 
   /** Fetches and opens the manifest; refuses anything but a video. The key is copied. */
   static async open (options: OpenVideoOptions): Promise<VideoSource> {
-    const stats: VideoSourceStats = { blocks: 0, bytes: 0, rejectedBlocks: 0, failedAttempts: 0, bySource: {} }
+    const stats: VideoSourceStats = { blocks: 0, bytes: 0, rejectedBlocks: 0, failedAttempts: 0, rebuiltBlocks: 0, bySource: {} }
     const counters = (peerId: string): SourceCounters => (stats.bySource[peerId] ??= { blocks: 0, bytes: 0, failures: 0 })
     const fetcherOptions: BlockFetcherOptions = {
       timeoutMs: options.timeoutMs ?? PLAYER_BLOCK_TIMEOUT_MS,
+      onFetched: e => {
+        stats.blocks++
+        stats.bytes += e.bytes
+        const c = counters(e.peerId)
+        c.blocks++
+        c.bytes += e.bytes
+        options.onEvent?.({ type: 'block', ...e })
+      },
       onAttemptFailed: e => {
         stats.failedAttempts++
         counters(e.peerId).failures++
@@ -95,24 +112,26 @@ export class VideoSource {
     }
     const fetcher = new BlockFetcher(options.peers, fetcherOptions)
     const key = options.key.slice()
-    const { bytes, peerId } = await fetcher.fetch(options.manifest, options.signal)
+    const early = options.manifestBlock !== undefined && await verifyBlock(options.manifest, options.manifestBlock).then(() => true, () => false)
+    if (options.manifestBlock !== undefined && !early) {
+      stats.rejectedBlocks++
+      options.onEvent?.({ type: 'block-rejected', cid: options.manifest.toString(), peerId: 'prefetch' })
+    }
+    const bytes = early ? options.manifestBlock! : (await fetcher.fetch(options.manifest, options.signal)).bytes
     const manifest = await openManifest(key, options.manifest, bytes)
     if (manifest.type !== 'video') {
       key.fill(0)
       throw new P2pdvError(VideoSourceErrorCode.NOT_A_VIDEO, 'this link names a file, not a video', { hint: 'Fetch files with `p2pdv get CAPABILITY -o OUT`.' })
     }
-    const source = new VideoSource(options.manifest, manifest, key, options.peers, fetcher, stats, options.onEvent)
-    source.count(peerId, bytes.byteLength, options.manifest.toString())
-    return source
-  }
-
-  private count (peerId: string, bytes: number, cid: string): void {
-    this.stats.blocks++
-    this.stats.bytes += bytes
-    const c = (this.stats.bySource[peerId] ??= { blocks: 0, bytes: 0, failures: 0 })
-    c.blocks++
-    c.bytes += bytes
-    this.onEvent?.({ type: 'block', cid, peerId, bytes })
+    // Erasure-coded videos: the reader learns the stripes now (synchronously) and the holders
+    // from the placement record in the background, so the first segments need not wait for it.
+    const reader = new ObjectReader(fetcher, options.peers)
+    reader.register(options.manifest, manifest, options.signal).catch(() => {})
+    if (early) {
+      stats.blocks++
+      stats.bytes += bytes.byteLength
+    }
+    return new VideoSource(options.manifest, manifest, key, options.peers, reader, stats)
   }
 
   /** What a path of the video's layout names (playlist text or a sealed stream). */
@@ -131,7 +150,8 @@ export class VideoSource {
 
   /**
    * One stream's plaintext: its blocks fetched with bounded concurrency (each verified by the
-   * fetcher), each chunk opened at its position (stream, index, last flag, context), sizes checked.
+   * fetcher, or rebuilt from its stripe's parity and verified), each chunk opened at its position
+   * (stream, index, last flag, context), sizes checked.
    */
   async readStream (ref: StreamRef, context: Uint8Array, signal?: AbortSignal): Promise<{ bytes: Uint8Array, cipherBytes: number }> {
     const out = new Uint8Array(ref.size)
@@ -148,8 +168,9 @@ export class VideoSource {
       while (next < ref.chunks.length) {
         const index = next++
         const chunk = ref.chunks[index]!
-        const { bytes, peerId } = await this.fetcher.fetch(chunk.cid, linked)
-        this.count(peerId, bytes.byteLength, chunk.cid.toString())
+        // Verified by hash (fetched, or rebuilt from parity when a holder is down or slow).
+        const bytes = await this.reader.fetch(chunk.cid, linked)
+        this.stats.rebuiltBlocks = this.reader.rebuilt
         cipherBytes += bytes.byteLength
         const plain = await openChunk({ key: this.key, objectId: this.video.objectId, stream: ref.n, index, last: index === last, context }, bytes)
         if (plain.byteLength !== chunk.size) {
@@ -173,5 +194,22 @@ export class VideoSource {
   /** Forgets the key (best effort: JavaScript may hold copies). */
   close (): void {
     this.key.fill(0)
+  }
+}
+
+/**
+ * One block straight from `origin` (the node that served the page), to start opening a video
+ * while the peer list is still loading. Undefined on any failure: the caller falls back to the
+ * normal verified fetch with failover. The bytes are unverified until the caller checks them.
+ */
+export async function prefetchBlock (origin: string, cid: CID, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  try {
+    const timeout = AbortSignal.timeout(PLAYER_BLOCK_TIMEOUT_MS)
+    const res = await fetch(new URL(`/ipfs/${cid.toString()}?format=raw`, origin), { headers: { accept: 'application/vnd.ipld.raw' }, signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
+    if (!res.ok || Number(res.headers.get('content-length') ?? MAX_BLOCK_BYTES + 1) > MAX_BLOCK_BYTES) { await res.body?.cancel(); return undefined }
+    const bytes = new Uint8Array(await res.arrayBuffer())
+    return bytes.byteLength > MAX_BLOCK_BYTES ? undefined : bytes
+  } catch {
+    return undefined
   }
 }

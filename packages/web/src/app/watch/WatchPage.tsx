@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react'
 import { P2pdvError } from '@p2pdv/core/errors'
-import { fetchPeerDirectory, PeerSet, VideoSource, type VideoSourceStats } from '@p2pdv/sdk/browser'
+import { fetchPeerDirectory, PeerSet, prefetchBlock, VideoSource, type VideoSourceStats } from '@p2pdv/sdk/browser'
 import { userError, type UserError } from '../errors.ts'
 import { formatBytes, formatTime } from '../format.ts'
 import { LockIcon } from '../icons.tsx'
@@ -47,12 +47,17 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
       const manifest = manifestFromPath(window.location.pathname)
       if (manifest === undefined) throw new P2pdvError('ERR_BAD_LINK', 'the address does not contain a video id', { hint: 'Watch links look like …/watch/bafkrei…#…; open the link you were sent again.' })
       setStage({ kind: 'opening', step: 'Finding nodes' })
-      const [key, peers] = await Promise.all([keys.key(manifest, ctrl.signal), fetchPeerDirectory(window.location.origin, ctrl.signal)])
+      // The manifest is asked of the serving node while the peer list loads (one round trip saved).
+      const [key, peers, manifestBlock] = await Promise.all([
+        keys.key(manifest, ctrl.signal),
+        fetchPeerDirectory(window.location.origin, ctrl.signal),
+        prefetchBlock(window.location.origin, manifest, ctrl.signal)
+      ])
       setNodes(peers.length)
       setStage({ kind: 'opening', step: 'Opening the sealed manifest' })
       const peerSet = new PeerSet(peers)
       try {
-        source = await VideoSource.open({ peers: peerSet, manifest, key, signal: ctrl.signal })
+        source = await VideoSource.open({ peers: peerSet, manifest, key, signal: ctrl.signal, manifestBlock })
       } finally {
         key.fill(0)
       }
@@ -123,6 +128,7 @@ function VideoInfo ({ source }: { source: VideoSource }): ReactElement {
         <div><dt>nodes used</dt><dd>{used} of {source.peers.peers.length}</dd></div>
         <div><dt>bad copies dropped</dt><dd data-stat='rejected'>{stats.rejectedBlocks}</dd></div>
         <div><dt>failovers</dt><dd>{stats.failedAttempts}</dd></div>
+        {stats.rebuiltBlocks > 0 && <div><dt>rebuilt from parity</dt><dd>{stats.rebuiltBlocks}</dd></div>}
       </dl>
     </section>
   )
