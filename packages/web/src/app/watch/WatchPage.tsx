@@ -53,6 +53,7 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
         fetchPeerDirectory(window.location.origin, ctrl.signal),
         prefetchBlock(window.location.origin, manifest, ctrl.signal)
       ])
+      performance.mark('p2pdv:peers')
       setNodes(peers.length)
       setStage({ kind: 'opening', step: 'Opening the sealed manifest' })
       const peerSet = new PeerSet(peers)
@@ -61,6 +62,7 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
       } finally {
         key.fill(0)
       }
+      performance.mark('p2pdv:manifest-opened')
       window.p2pdvPlayer = {
         stats: () => structuredClone(source!.stats),
         sources: () => peerSet.ranked().map(p => ({ peerId: p.peerId, http: p.http })),

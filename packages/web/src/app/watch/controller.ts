@@ -84,6 +84,7 @@ export class PlayerController {
     })
     this.wireVideo()
     this.wireHls()
+    performance.mark('p2pdv:player')
     this.hls.attachMedia(video)
     this.hls.loadSource(masterPlaylistUrl(source))
   }
