@@ -59,6 +59,15 @@ describe('watch page in Chromium', () => {
     devnet = await startDevnet(3)
     const video = join(devnet.dir, 'clip.mp4')
     await makeTestVideo(video, 20)
+    // The upload skips nodes that do not answer their status within 3 s: on a loaded machine,
+    // let freshly started nodes answer once first (bounded).
+    for (const n of devnet.state.nodes) {
+      for (let i = 0; i < 60; i++) {
+        const ok = await fetch(`${n.http}/api/v1/status`, { signal: AbortSignal.timeout(10_000) }).then(r => r.ok, () => false)
+        if (ok) break
+        await new Promise(resolve => setTimeout(resolve, 500))
+      }
+    }
     const up = await runCli(['upload', video, '--title', 'Test card', '--json'], devnet.env, 300_000)
     assert.equal(up.code, 0, up.stdout + up.stderr)
     watchUrl = up.json.watchUrl
