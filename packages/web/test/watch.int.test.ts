@@ -3,7 +3,7 @@
 // driven by playwright-core). Blocks travel from the nodes' data planes to the page, are verified
 // and decrypted there, and reach the decoder only then.
 import assert from 'node:assert/strict'
-import { rm } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
@@ -68,7 +68,10 @@ describe('watch page in Chromium', () => {
         await new Promise(resolve => setTimeout(resolve, 500))
       }
     }
-    const up = await runCli(['upload', video, '--title', 'Test card', '--json'], devnet.env, 300_000)
+    const subs = join(devnet.dir, 'en.vtt')
+    await writeFile(subs, 'WEBVTT\n\n00:00:00.000 --> 00:00:20.000\nHello from p2pdv\n')
+    const env = { ...devnet.env, P2PDV_HOME: join(devnet.dir, 'home'), P2PDV_PASSPHRASE: 'test passphrase' }
+    const up = await runCli(['upload', video, '--title', 'Test card', '--subs', `en=${subs}`, '--thumbnails-interval', '2', '--json'], env, 300_000)
     assert.equal(up.code, 0, up.stdout + up.stderr)
     watchUrl = up.json.watchUrl
     capability = up.json.capability
@@ -148,6 +151,17 @@ describe('watch page in Chromium', () => {
       await playsPast(page, landed + 1)
     })
 
+    it('shows a subtitle cue from the subtitles menu, and sprite previews on the seek bar', async () => {
+      await page.mouse.move(640, 300)
+      await page.getByRole('button', { name: 'Subtitles' }).click()
+      await page.getByRole('menuitemradio').nth(1).click() // the first track after "Off"
+      await page.waitForFunction(() => [...document.querySelector('video')!.textTracks].some(t => t.mode === 'showing' && [...(t.activeCues ?? [])].some(c => (c as VTTCue).text.includes('Hello from p2pdv'))), undefined, { timeout: WAIT_MS })
+      const bar = (await page.getByRole('slider', { name: 'Seek' }).boundingBox())!
+      await page.mouse.move(bar.x + bar.width * 0.3, bar.y + bar.height / 2)
+      await page.locator('.seek-tile').waitFor({ timeout: WAIT_MS })
+      assert.match(await page.locator('.seek-tile').getAttribute('style') ?? '', /url\("blob:/)
+    })
+
     it('keeps playing when the node it reads from most is killed mid-playback', async () => {
       const top = (await page.evaluate(() => window.p2pdvPlayer!.sources()))[0]!
       const node = devnet.state.nodes.find(n => n.peerId === top.peerId)!
@@ -155,10 +169,10 @@ describe('watch page in Chromium', () => {
       killed.add(node.peerId)
       const failuresBefore = (await stats(page)).bySource[node.peerId]?.failures ?? 0
       // Switching rendition flushes the buffer: every block from here on must come from the others.
-      await chooseQuality(page, /^Auto/)
-      const now = (await snapshot(page)).t
-      await chooseQuality(page, /^360p/)
-      await page.waitForFunction(() => document.querySelector('video')!.videoHeight === 360, undefined, { timeout: WAIT_MS })
+      const { t: now, height } = await snapshot(page)
+      const other = height === 480 ? 360 : 480
+      await chooseQuality(page, new RegExp(`^${other}p`))
+      await page.waitForFunction(h => document.querySelector('video')!.videoHeight === h, other, { timeout: WAIT_MS })
       await playsPast(page, now + 2)
       const after = await stats(page)
       assert.ok((after.bySource[node.peerId]?.failures ?? 0) > failuresBefore, 'the killed node was tried and failed over')
