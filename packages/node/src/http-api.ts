@@ -21,6 +21,24 @@ const IMMUTABLE = 'public, max-age=29030400, immutable'
 
 export interface ProviderRecord { ID: string, Addrs: string[] }
 
+/** A peer's HTTP data plane, as `GET /api/v1/peers` lists it. */
+export interface PeerHttp { peerId: string, http: string }
+
+/** One file of a web app the node serves (built by whoever provides the app). */
+export interface WebAsset { body: Uint8Array, type: string }
+
+/**
+ * A web app for the node to serve at `/` and `/watch/<id>` (the page) and `/assets/<name>`.
+ * The node knows nothing about its content; the CLI passes `@p2pdv/web`'s.
+ */
+export interface WebApp {
+  page: () => Promise<WebAsset>
+  asset: (name: string) => Promise<WebAsset | undefined>
+}
+
+/** At most this many peers are listed (and allowed as page connect sources). */
+export const MAX_LISTED_PEERS = 64
+
 export interface HttpApiDeps {
   blockstore: VerifiedBlockstore
   metrics: NodeMetrics
@@ -34,6 +52,35 @@ export interface HttpApiDeps {
   /** Accepts an uploaded block (PUT), as the store protocol does. */
   accept: (cid: CID, body: Uint8Array) => Promise<Outcome>
   providerLookupTimeoutMs: number
+  /** This node's and its known peers' data planes, this node first, at most MAX_LISTED_PEERS. */
+  peers: () => Promise<PeerHttp[]>
+  webApp?: WebApp
+}
+
+/** Public, read-only routes any origin may read (IPFS trustless gateways allow `*`). */
+const CORS_OPEN = /^\/(ipfs|routing\/v1\/providers)\/|^\/api\/v1\/(peers|node|status|placements)$|^\/api\/v1\/objects\/[^/]+\/placement$|^\/healthz$/
+/** Everything the node answers that is not the app page: nothing may run or be framed. */
+const LOCKED_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+/**
+ * The page's policy: code, styles and images from this node only (no inline script, no third
+ * party), media from MSE blob URLs, and network reads from this node and the data planes it
+ * listed to the page (the page fetches blocks from them directly).
+ */
+export function pageCsp (peerOrigins: string[]): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' blob: data:",
+    "media-src 'self' blob:",
+    `connect-src 'self' ${peerOrigins.join(' ')}`.trimEnd(),
+    "font-src 'self'",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'"
+  ].join('; ')
 }
 
 function sendError (reply: FastifyReply, status: number, err: P2pdvError): FastifyReply {
@@ -75,9 +122,12 @@ export async function createHttpApi (deps: HttpApiDeps) {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 1024 }, (_req, body, done) => { try { done(null, JSON.parse(body as string)) } catch (err) { done(err as Error, undefined) } })
 
-  app.addHook('onRequest', async (_req, reply) => {
-    reply.header('access-control-allow-origin', '*')
+  app.addHook('onRequest', async (req, reply) => {
+    if ((req.method === 'GET' || req.method === 'HEAD') && CORS_OPEN.test(req.url.split('?')[0] ?? '')) reply.header('access-control-allow-origin', '*')
     reply.header('x-content-type-options', 'nosniff')
+    // Watch links carry the key in the fragment, which is never sent; send no referrer anyway.
+    reply.header('referrer-policy', 'no-referrer')
+    reply.header('content-security-policy', LOCKED_CSP)
   })
   app.addHook('onResponse', async (req, reply) => {
     deps.metrics.httpRequestSeconds.observe({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000)
@@ -144,6 +194,33 @@ export async function createHttpApi (deps: HttpApiDeps) {
     const status = response.code === StoreRefusal.QUOTA ? 507 : response.code === StoreRefusal.INTERNAL ? 500 : 400
     return sendError(reply, status, new P2pdvError(response.code, response.message))
   })
+
+  app.get('/api/v1/peers', async (_req, reply) => {
+    return reply.type('application/json').header('cache-control', 'no-store').send({ peers: (await deps.peers()).slice(0, MAX_LISTED_PEERS) })
+  })
+
+  const webApp = deps.webApp
+  if (webApp !== undefined) {
+    const page = async (_req: unknown, reply: FastifyReply): Promise<FastifyReply> => {
+      const [html, peers] = await Promise.all([webApp.page(), deps.peers()])
+      const origins = [...new Set(peers.slice(0, MAX_LISTED_PEERS).map(p => new URL(p.http).origin))]
+      return reply.type(html.type)
+        .header('cache-control', 'no-store')
+        .header('content-security-policy', pageCsp(origins))
+        .header('cross-origin-opener-policy', 'same-origin')
+        .header('x-frame-options', 'DENY')
+        .header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()')
+        .send(Buffer.from(html.body.buffer, html.body.byteOffset, html.body.byteLength))
+    }
+    app.get('/', page)
+    app.get<{ Params: { id: string } }>('/watch/:id', page)
+    app.get<{ Params: { name: string } }>('/assets/:name', async (req, reply) => {
+      const found = /^[\w.-]{1,100}$/.test(req.params.name) ? await webApp.asset(req.params.name) : undefined
+      if (found === undefined) return sendError(reply, 404, new P2pdvError('ERR_NO_ROUTE', 'no such asset'))
+      // Asset names carry a content hash: they never change.
+      return reply.type(found.type).header('cache-control', IMMUTABLE).send(Buffer.from(found.body.buffer, found.body.byteOffset, found.body.byteLength))
+    })
+  }
 
   // Placement records: public, signed, versioned (docs/protocol.md). Auditors, repair workers and
   // readers fetch them here; uploaders and repair workers send new versions.

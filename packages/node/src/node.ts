@@ -15,7 +15,8 @@ import { STORE_PROTOCOL } from '@p2pdv/core/wire'
 import type { NodeConfig } from './config.ts'
 import { DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS } from './config.ts'
 import { loadIdentity, prepareDataDir } from './data-dir.ts'
-import { createHttpApi, type ProviderRecord } from './http-api.ts'
+import { httpUrlFromMultiaddr } from '@p2pdv/core'
+import { createHttpApi, MAX_LISTED_PEERS, type PeerHttp, type ProviderRecord, type WebApp } from './http-api.ts'
 import { libp2pOptions } from './libp2p-options.ts'
 import { createMetrics } from './metrics.ts'
 import { ProvideQueue } from './provide-queue.ts'
@@ -40,6 +41,8 @@ export interface NodeHandle {
 
 export interface StartNodeOptions extends NodeConfig {
   logger?: Logger
+  /** A web app to serve at `/` (the CLI passes `@p2pdv/web`'s); none by default. */
+  webApp?: WebApp
 }
 
 export async function startNode (config: StartNodeOptions): Promise<NodeHandle> {
@@ -88,6 +91,25 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     return [...found.values()]
   }
 
+  // The data planes this node can vouch for: itself, then peers it is connected to, then others
+  // from its peer store, each by the `/http` multiaddr it announced (validated, deduplicated).
+  const peers = async (): Promise<PeerHttp[]> => {
+    const out: PeerHttp[] = [{ peerId, http: httpUrl }]
+    if (libp2p === undefined) return out
+    const connected = new Set(libp2p.getPeers().map(p => p.toString()))
+    const known = (await libp2p.peerStore.all()).filter(p => p.id.toString() !== peerId)
+    known.sort((a, b) => Number(connected.has(b.id.toString())) - Number(connected.has(a.id.toString())))
+    const seen = new Set([httpUrl])
+    for (const p of known) {
+      const http = p.addresses.map(a => httpUrlFromMultiaddr(a.multiaddr.toString())).find(u => u !== undefined)
+      if (http === undefined || seen.has(http)) continue
+      seen.add(http)
+      out.push({ peerId: p.id.toString(), http })
+      if (out.length >= MAX_LISTED_PEERS) break
+    }
+    return out
+  }
+
   const http = await createHttpApi({
     blockstore,
     metrics,
@@ -111,7 +133,9 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       if (intake === undefined) return { response: { v: 1, ok: false, code: 'ERR_NOT_READY', message: 'the node is starting' }, result: 'ERR_NOT_READY' }
       return await intake.accept(cid, body)
     },
-    providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS
+    providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
+    peers,
+    ...(config.webApp === undefined ? {} : { webApp: config.webApp })
   })
   await http.listen({ host: config.host, port: config.httpPort })
   const addr = http.server.address()

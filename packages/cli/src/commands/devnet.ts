@@ -14,9 +14,9 @@ export const DEFAULT_DEVNET_NODES = 6
 
 interface NodeReady { event: 'ready', peerId: string, multiaddrs: string[], http: string, dataDir: string }
 
-/** The node daemon's entry point, resolved through the package so it works from any cwd. */
+/** The node daemon's entry point (a node that also serves the web app), from any cwd. */
 export function nodeMainPath (): string {
-  return fileURLToPath(new URL('./main.ts', import.meta.resolve('@p2pdv/node')))
+  return fileURLToPath(new URL('../node-main.ts', import.meta.url))
 }
 
 /**
@@ -125,6 +125,8 @@ export const devnet: Command = {
         `  chain   ${chain.state.rpc} (chain id ${chain.state.chainId}); contracts in ${join(dir, 'chain.json')}`,
         `  wallets ${Object.entries(chain.state.accounts).filter(([n]) => !n.startsWith('node-')).map(([n, a]) => `${n} ${a.slice(0, 8)}…`).join(', ')} (commands act as alice; --as NAME for another)`
       ]),
+      '',
+      `web app: ${nodes[0]?.http ?? ''}/  (every node serves it)`,
       '',
       `devnet ready: ${nodes.length} node(s). State in ${join(dir, 'devnet.json')}; logs in ${dir}/*.log`,
       chain === undefined

@@ -1,7 +1,11 @@
 import { runDaemon, NODE_USAGE } from '@p2pdv/node'
+import { createWebApp } from '@p2pdv/web/app'
 import type { Command } from '../command.ts'
 
-/** `p2pdv node start`: runs the node daemon in this process; the daemon parses its own options. */
+/**
+ * `p2pdv node start`: runs the node daemon in this process (the daemon parses its own options),
+ * serving the web app at `/`.
+ */
 export const nodeStart: Command = {
   name: 'node start',
   summary: 'run one storage node (blocks on disk, libp2p control plane, HTTP data plane); with --wallet it registers and stakes on chain',
@@ -28,7 +32,7 @@ export const nodeStart: Command = {
     keeper: { type: 'boolean' }
   },
   async run () {
-    await runDaemon(process.argv.slice(process.argv.indexOf('start') + 1).filter(a => a !== '--json'))
+    await runDaemon(process.argv.slice(process.argv.indexOf('start') + 1).filter(a => a !== '--json'), { webApp: createWebApp() })
     // The daemon keeps running until a signal stops it.
     return await new Promise<number>(() => {})
   }
