@@ -1,10 +1,10 @@
-import { runDaemon, NODE_USAGE } from '@p2pdv/node'
-import { createWebApp } from '@p2pdv/web/app'
+import { NODE_USAGE } from '@p2pdv/node/config'
 import type { Command } from '../command.ts'
 
 /**
  * `p2pdv node start`: runs the node daemon in this process (the daemon parses its own options),
- * serving the web app at `/`.
+ * serving the web app at `/`. The daemon (Helia, libp2p: seconds to load) is imported only when
+ * this command runs, so every other command starts fast.
  */
 export const nodeStart: Command = {
   name: 'node start',
@@ -32,6 +32,7 @@ export const nodeStart: Command = {
     keeper: { type: 'boolean' }
   },
   async run () {
+    const [{ runDaemon }, { createWebApp }] = await Promise.all([import('@p2pdv/node'), import('@p2pdv/web/app')])
     await runDaemon(process.argv.slice(process.argv.indexOf('start') + 1).filter(a => a !== '--json'), { webApp: createWebApp() })
     // The daemon keeps running until a signal stops it.
     return await new Promise<number>(() => {})
