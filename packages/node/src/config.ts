@@ -2,6 +2,9 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { P2pdvError } from '@p2pdv/core/errors'
+import { DEFAULT_AUDIT_BATCH, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDIT_INTERVAL_MS, DEFAULT_AUDIT_READ_RATIO } from './audit/auditor.ts'
+import type { AuditTransportName } from './audit/transport.ts'
+import { parseTestFaults, type TestFault } from './faults.ts'
 
 export const DEFAULT_HOST = '127.0.0.1'
 /** 0 = an ephemeral port chosen by the OS. */
@@ -13,6 +16,15 @@ export const DEFAULT_QUOTA_BYTES = 10 * 1024 ** 3
 export const DEFAULT_STORE_IDLE_TIMEOUT_MS = 30_000
 export const DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS = 5_000
 
+/** The auditor role's settings (`--auditor` and the `--audit-*` options). */
+export interface AuditorConfig {
+  intervalMs: number
+  batch: number
+  readRatio: number
+  deadlineMs: number
+  transport: AuditTransportName
+}
+
 export interface NodeConfig {
   dataDir: string
   host: string
@@ -22,6 +34,10 @@ export interface NodeConfig {
   quotaBytes: number
   passphrase: string
   storeIdleTimeoutMs: number
+  /** Present when the node runs the auditor role. */
+  auditor?: AuditorConfig
+  /** Deliberate misbehaviour for tests (P2PDV_TEST_FAULTS, loopback only); empty otherwise. */
+  testFaults: TestFault[]
 }
 
 export const ConfigErrorCode = {
@@ -29,7 +45,51 @@ export const ConfigErrorCode = {
   NO_PASSPHRASE: 'ERR_NO_PASSPHRASE'
 } as const
 
-export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--passphrase-file FILE]'
+export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--passphrase-file FILE] ' +
+  '[--auditor [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p]]'
+
+/** The daemon's options (the CLI's `node start` declares the same set). */
+export const NODE_OPTIONS = {
+  data: { type: 'string' },
+  host: { type: 'string' },
+  'p2p-port': { type: 'string' },
+  'http-port': { type: 'string' },
+  bootstrap: { type: 'string', multiple: true },
+  quota: { type: 'string' },
+  'passphrase-file': { type: 'string' },
+  auditor: { type: 'boolean' },
+  'audit-interval': { type: 'string' },
+  'audit-batch': { type: 'string' },
+  'audit-read-ratio': { type: 'string' },
+  'audit-deadline': { type: 'string' },
+  'audit-transport': { type: 'string' }
+} as const
+
+function positiveInt (v: unknown, name: string, fallback: number, max: number): number {
+  if (v === undefined) return fallback
+  const n = Number(v)
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new P2pdvError(ConfigErrorCode.INVALID, `--${name} must be a whole number from 1 to ${max}`, { hint: `e.g. --${name} ${fallback}` })
+  return n
+}
+
+function auditorConfig (values: Record<string, unknown>): AuditorConfig | undefined {
+  const any = Object.keys(values).some(k => k.startsWith('audit-') && values[k] !== undefined)
+  if (values.auditor !== true) {
+    if (any) throw new P2pdvError(ConfigErrorCode.INVALID, '--audit-* options need --auditor', { hint: 'Add --auditor to run the auditor role.' })
+    return undefined
+  }
+  const ratio = values['audit-read-ratio'] === undefined ? DEFAULT_AUDIT_READ_RATIO : Number(values['audit-read-ratio'])
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) throw new P2pdvError(ConfigErrorCode.INVALID, '--audit-read-ratio must be a number from 0 to 1', { hint: `e.g. --audit-read-ratio ${DEFAULT_AUDIT_READ_RATIO}` })
+  const transport = values['audit-transport'] ?? 'http'
+  if (transport !== 'http' && transport !== 'libp2p') throw new P2pdvError(ConfigErrorCode.INVALID, '--audit-transport must be http or libp2p', { hint: 'e.g. --audit-transport http' })
+  return {
+    intervalMs: positiveInt(values['audit-interval'], 'audit-interval', DEFAULT_AUDIT_INTERVAL_MS, 24 * 3600_000),
+    batch: positiveInt(values['audit-batch'], 'audit-batch', DEFAULT_AUDIT_BATCH, 10_000),
+    readRatio: ratio,
+    deadlineMs: positiveInt(values['audit-deadline'], 'audit-deadline', DEFAULT_AUDIT_DEADLINE_MS, 60_000),
+    transport
+  }
+}
 
 function port (v: string | undefined, name: string, fallback: number): number {
   if (v === undefined) return fallback
@@ -43,16 +103,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        data: { type: 'string' },
-        host: { type: 'string' },
-        'p2p-port': { type: 'string' },
-        'http-port': { type: 'string' },
-        bootstrap: { type: 'string', multiple: true },
-        quota: { type: 'string' },
-        'passphrase-file': { type: 'string' },
-        json: { type: 'boolean' }
-      },
+      options: { ...NODE_OPTIONS, json: { type: 'boolean' } },
       strict: true
     }))
   } catch (cause) {
@@ -75,6 +126,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     })
   }
   const host = typeof values.host === 'string' ? values.host : DEFAULT_HOST
+  const auditor = auditorConfig(values)
   return {
     dataDir,
     host,
@@ -83,6 +135,8 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     bootstrap: (values.bootstrap as string[] | undefined) ?? [],
     quotaBytes: quota,
     passphrase,
-    storeIdleTimeoutMs: DEFAULT_STORE_IDLE_TIMEOUT_MS
+    storeIdleTimeoutMs: DEFAULT_STORE_IDLE_TIMEOUT_MS,
+    ...(auditor === undefined ? {} : { auditor }),
+    testFaults: parseTestFaults(env, host)
   }
 }

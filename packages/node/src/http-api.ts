@@ -12,6 +12,8 @@ import type { Outcome } from './block-intake.ts'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { StoreRefusal } from '@p2pdv/core/wire'
 import { BlockstoreErrorCode, type VerifiedBlockstore } from './verified-blockstore.ts'
+import { registerAuditRoutes, type AuditRoutesDeps } from './audit/http-routes.ts'
+import { TargetErrorCode } from './audit/targets.ts'
 
 export const RAW_CONTENT_TYPE = 'application/vnd.ipld.raw'
 const IMMUTABLE = 'public, max-age=29030400, immutable'
@@ -28,6 +30,12 @@ export interface HttpApiDeps {
   /** Accepts an uploaded block (PUT), as the store protocol does. */
   accept: (cid: CID, body: Uint8Array) => Promise<Outcome>
   providerLookupTimeoutMs: number
+  /** Answers an audit challenge (every node). */
+  audit: AuditRoutesDeps['answer']
+  /** The auditor role, on auditor nodes. */
+  auditor?: AuditRoutesDeps['auditor']
+  /** Test fault: GET serves the block with one byte flipped (see faults.ts). */
+  serveGarbage?: boolean
 }
 
 function sendError (reply: FastifyReply, status: number, err: P2pdvError): FastifyReply {
@@ -39,6 +47,9 @@ function statusFor (code: string): number {
     case BlockstoreErrorCode.NOT_FOUND: return 404
     case BlockstoreErrorCode.CORRUPT: return 502
     case 'ERR_BAD_CID': return 400
+    case TargetErrorCode.MALFORMED: return 400
+    case TargetErrorCode.BAD_RECEIPT: return 400
+    case 'ERR_AUDIT_TARGETS_FULL': return 507
     default: return 500
   }
 }
@@ -68,9 +79,10 @@ export async function createHttpApi (deps: HttpApiDeps) {
     deps.metrics.httpRequestSeconds.observe({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000)
   })
   app.setNotFoundHandler(async (req, reply) => sendError(reply, 404, new P2pdvError('ERR_NO_ROUTE', `no route ${req.method} ${req.url.slice(0, 100)}`)))
-  app.setErrorHandler(async (err, _req, reply) => {
+  app.setErrorHandler(async (err, req, reply) => {
     if (err instanceof P2pdvError) return sendError(reply, statusFor(err.code), err)
     const status = (err as { statusCode?: number }).statusCode ?? 500
+    if (status === 413 && req.url.startsWith('/api/')) return sendError(reply, 413, new P2pdvError('ERR_BODY_TOO_LARGE', 'the request body is too large for this endpoint'))
     if (status === 413) return sendError(reply, 413, new P2pdvError(StoreRefusal.TOO_LARGE, `blocks are at most ${MAX_BLOCK_BYTES} bytes`))
     if (status >= 500) deps.log.error({ err }, 'HTTP request failed')
     return sendError(reply, status, new P2pdvError(status >= 500 ? 'ERR_INTERNAL' : 'ERR_BAD_REQUEST', status >= 500 ? 'internal error' : (err as Error).message))
@@ -80,7 +92,11 @@ export async function createHttpApi (deps: HttpApiDeps) {
     const cid = parseCid(req.params.cid)
     const etag = `"${cid.toString()}.raw"`
     if (req.headers['if-none-match'] === etag) return reply.code(304).header('etag', etag).header('cache-control', IMMUTABLE).send()
-    const bytes = await deps.blockstore.getVerified(cid)
+    let bytes = await deps.blockstore.getVerified(cid)
+    if (deps.serveGarbage === true && bytes.byteLength > 0) {
+      bytes = bytes.slice()
+      bytes[bytes.byteLength >> 1]! ^= 0xff
+    }
     reply.header('content-type', RAW_CONTENT_TYPE)
       .header('etag', etag)
       .header('cache-control', IMMUTABLE)
@@ -129,6 +145,8 @@ export async function createHttpApi (deps: HttpApiDeps) {
     const status = response.code === StoreRefusal.QUOTA ? 507 : response.code === StoreRefusal.INTERNAL ? 500 : 400
     return sendError(reply, status, new P2pdvError(response.code, response.message))
   })
+
+  registerAuditRoutes(app, { answer: deps.audit, ...(deps.auditor === undefined ? {} : { auditor: deps.auditor }), sendError })
 
   app.get('/healthz', async () => ({ ok: true }))
   app.get('/readyz', async (_req, reply) => deps.ready() ? { ok: true } : reply.code(503).send({ ok: false }))

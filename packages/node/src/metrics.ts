@@ -10,6 +10,8 @@ export interface NodeMetrics {
   bytesServed: Counter<'plane'>
   corruptBlocks: Counter
   httpRequestSeconds: Histogram<'route' | 'status'>
+  auditsAnswered: Counter<'result'>
+  auditsPerformed: Counter<'kind' | 'outcome'>
 }
 
 export function createMetrics (): NodeMetrics {
@@ -23,6 +25,8 @@ export function createMetrics (): NodeMetrics {
     blocksServed: new Counter({ name: 'p2pdv_blocks_served_total', help: 'Blocks served, by plane', labelNames: ['plane'], registers: [registry] }),
     bytesServed: new Counter({ name: 'p2pdv_bytes_served_total', help: 'Block bytes served, by plane', labelNames: ['plane'], registers: [registry] }),
     corruptBlocks: new Counter({ name: 'p2pdv_corrupt_blocks_total', help: 'Stored blocks that failed verification on read and were quarantined', registers: [registry] }),
+    auditsAnswered: new Counter({ name: 'p2pdv_audits_answered_total', help: 'Audit challenges this node answered, by result (ok or refusal code)', labelNames: ['result'], registers: [registry] }),
+    auditsPerformed: new Counter({ name: 'p2pdv_audits_performed_total', help: 'Audits this node ran as an auditor, by kind (proof, read) and outcome', labelNames: ['kind', 'outcome'], registers: [registry] }),
     httpRequestSeconds: new Histogram({ name: 'p2pdv_http_request_seconds', help: 'HTTP data plane latency', labelNames: ['route', 'status'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] })
   }
 }

@@ -11,7 +11,14 @@ import { LevelDatastore } from 'datastore-level'
 import { createHeliaLight } from 'helia'
 import { pino, type Logger } from 'pino'
 import type { CID } from 'multiformats/cid'
-import { STORE_PROTOCOL } from '@p2pdv/core/wire'
+import { join } from 'node:path'
+import { AUDIT_PROTOCOL, STORE_PROTOCOL } from '@p2pdv/core/wire'
+import { Auditor } from './audit/auditor.ts'
+import { createAuditHandler } from './audit/protocol.ts'
+import { AuditResponder } from './audit/responder.ts'
+import { localSlashReporter, SlashPolicy } from './audit/slash.ts'
+import { AUDIT_DB_FILE, AuditStore } from './audit/store.ts'
+import { createAuditTransport, libp2pHttpResolver } from './audit/transport.ts'
 import type { NodeConfig } from './config.ts'
 import { DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS } from './config.ts'
 import { loadIdentity, prepareDataDir } from './data-dir.ts'
@@ -31,6 +38,8 @@ export interface NodeHandle {
   httpUrl: string
   dataDir: string
   blockstore: VerifiedBlockstore
+  /** The auditor role, when started with one. */
+  auditor?: Auditor
   stop: () => Promise<void>
 }
 
@@ -47,6 +56,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   await blockstore.open()
   const datastore = new LevelDatastore(dir.datastore)
   await datastore.open()
+  const faults = new Set(config.testFaults)
+  if (faults.size > 0) log.warn({ faults: [...faults] }, 'TEST FAULTS ARE ON: this node misbehaves on purpose (P2PDV_TEST_FAULTS)')
 
   // The HTTP plane starts first so its address can be announced with the libp2p ones; its
   // handlers reach libp2p through these bindings, which are set before the node reports ready.
@@ -80,18 +91,44 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     return [...found.values()]
   }
 
+  const responder = new AuditResponder({ peerId, privateKey, blockstore, metrics, log, forgeProofs: faults.has('forge-proofs') })
+  let auditor: Auditor | undefined
+  let auditStore: AuditStore | undefined
+  if (config.auditor !== undefined) {
+    auditStore = new AuditStore(join(dir.root, AUDIT_DB_FILE))
+    const resolve = (peer: string, signal: AbortSignal): Promise<string | undefined> => libp2p === undefined ? Promise.resolve(undefined) : libp2pHttpResolver(libp2p)(peer, signal)
+    const { transport, ...options } = config.auditor
+    auditor = new Auditor({
+      peerId,
+      privateKey,
+      store: auditStore,
+      transport: createAuditTransport(transport, { resolveHttp: resolve, libp2p: () => libp2p }),
+      log,
+      metrics,
+      slashPolicy: new SlashPolicy(),
+      slashReporter: localSlashReporter(auditStore, log),
+      options
+    })
+  }
+
   const http = await createHttpApi({
     blockstore,
     metrics,
     log,
-    info: () => ({ peerId, multiaddrs: multiaddrs(), http: httpUrl, version: NODE_VERSION, blocks: blockstore.blocks, bytesUsed: blockstore.bytes, quotaBytes: config.quotaBytes }),
+    info: () => ({
+      peerId, multiaddrs: multiaddrs(), http: httpUrl, version: NODE_VERSION, blocks: blockstore.blocks, bytesUsed: blockstore.bytes, quotaBytes: config.quotaBytes,
+      auditor: auditor !== undefined, ...(faults.size > 0 ? { testFaults: [...faults] } : {})
+    }),
     ready: () => ready,
     findProviders,
     accept: async (cid, body) => {
       if (intake === undefined) return { response: { v: 1, ok: false, code: 'ERR_NOT_READY', message: 'the node is starting' }, result: 'ERR_NOT_READY' }
       return await intake.accept(cid, body)
     },
-    providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS
+    providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
+    audit: async body => await responder.answer(body),
+    ...(auditor === undefined || auditStore === undefined ? {} : { auditor: { auditor, store: auditStore, peerId } }),
+    serveGarbage: faults.has('serve-garbage')
   })
   await http.listen({ host: config.host, port: config.httpPort })
   const addr = http.server.address()
@@ -113,6 +150,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     onStored: cid => { provideQueue.add(cid) }
   })
   await helia.libp2p.handle(STORE_PROTOCOL, createStoreHandler({ idleTimeoutMs: config.storeIdleTimeoutMs, log }, intake), { maxInboundStreams: 32 })
+  await helia.libp2p.handle(AUDIT_PROTOCOL, createAuditHandler(responder, log), { maxInboundStreams: 16 })
 
   for (const b of config.bootstrap) {
     try {
@@ -122,7 +160,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     }
   }
   ready = true
-  log.info({ peerId, multiaddrs: multiaddrs(), http: httpUrl }, 'node ready')
+  auditor?.start()
+  log.info({ peerId, multiaddrs: multiaddrs(), http: httpUrl, auditor: auditor !== undefined }, 'node ready')
 
   return {
     peerId,
@@ -130,13 +169,16 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     httpUrl,
     dataDir: config.dataDir,
     blockstore,
+    ...(auditor === undefined ? {} : { auditor }),
     stop: async () => {
       ready = false
+      await auditor?.stop()
       provideQueue.stop()
       await http.close()
       await helia.stop()
       await datastore.close()
       await blockstore.close()
+      auditStore?.close()
     }
   }
 }

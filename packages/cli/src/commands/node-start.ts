@@ -1,4 +1,4 @@
-import { runDaemon, NODE_USAGE } from '@p2pdv/node'
+import { runDaemon, NODE_OPTIONS, NODE_USAGE } from '@p2pdv/node'
 import type { Command } from '../command.ts'
 
 /** `p2pdv node start`: runs the node daemon in this process; the daemon parses its own options. */
@@ -6,15 +6,7 @@ export const nodeStart: Command = {
   name: 'node start',
   summary: 'run one storage node (blocks on disk, libp2p control plane, HTTP data plane)',
   usage: NODE_USAGE,
-  options: {
-    data: { type: 'string' },
-    'p2p-port': { type: 'string' },
-    'http-port': { type: 'string' },
-    host: { type: 'string' },
-    bootstrap: { type: 'string', multiple: true },
-    quota: { type: 'string' },
-    'passphrase-file': { type: 'string' }
-  },
+  options: NODE_OPTIONS,
   async run () {
     await runDaemon(process.argv.slice(process.argv.indexOf('start') + 1).filter(a => a !== '--json'))
     // The daemon keeps running until a signal stops it.
