@@ -13,6 +13,7 @@ import {
 import { BlockFetcher } from './block-fetcher.ts'
 import { BlockCache } from './block-cache.ts'
 import { PeerSet, type PeerInfo } from './peers.ts'
+import type { ReputationView } from './reputation.ts'
 import { DEFAULT_REPLICAS, ReplicatedWriter } from './replicated-writer.ts'
 import { CryptoPool, FileSealer, openFile, sealStream } from './sealing/index.ts'
 import type { SealedStreamRef } from './sealing/open-file.ts'
@@ -29,6 +30,8 @@ export interface ClientOptions {
   transport?: StoreTransport
   /** A directory of locally kept blocks, read before any node (offline playback). */
   cacheDir?: string
+  /** Scores from an auditor (`fetchReputation`): nodes below the threshold get no new blocks. */
+  reputation?: ReputationView
 }
 
 export interface PutProgress { sealedBytes: number, storedBytes: number }
@@ -105,7 +108,9 @@ export class Client {
   }
 
   static async create (options: ClientOptions): Promise<Client> {
-    return new Client(options.peers, await StoreClient.create(options.transport === undefined ? {} : { transport: options.transport }), options.workers, options.cacheDir)
+    const client = new Client(options.peers, await StoreClient.create(options.transport === undefined ? {} : { transport: options.transport }), options.workers, options.cacheDir)
+    client.peers.setReputation(options.reputation)
+    return client
   }
 
   /**
@@ -145,7 +150,7 @@ export class Client {
   /** A writer for one upload, reporting sealed and stored bytes as it goes. */
   private replicatedWriter (options: PutOptions, sealedBytes: () => number): ReplicatedWriter {
     let storedBytes = 0
-    return new ReplicatedWriter(this.peers.peers, async (peer, blocks, signal) =>
+    return new ReplicatedWriter(this.peers.eligible(), async (peer, blocks, signal) =>
       await this.store.storeBlocks(peer, blocks, signal === undefined ? {} : { signal }), {
       replicas: options.replicas ?? DEFAULT_REPLICAS,
       ...(options.signal === undefined ? {} : { signal: options.signal }),

@@ -2,6 +2,8 @@
  * The set of storage nodes a client talks to, with a live health score per node so reads go to
  * the fastest healthy node first and around slow or failing ones.
  */
+import { isEligible, type ReputationView } from './reputation.ts'
+
 export interface PeerInfo {
   peerId: string
   /** libp2p addresses (control plane: store protocol). */
@@ -26,6 +28,7 @@ const MAX_BACKOFF_MS = 30_000
 export class PeerSet {
   readonly peers: PeerInfo[]
   private readonly health = new Map<string, Health>()
+  private reputation: ReputationView | undefined
 
   constructor (peers: PeerInfo[]) {
     this.peers = [...peers]
@@ -36,6 +39,16 @@ export class PeerSet {
     if (this.health.has(peer.peerId)) return
     this.peers.push(peer)
     this.health.set(peer.peerId, { latencyMs: INITIAL_LATENCY_MS, failures: 0, backoffUntil: 0 })
+  }
+
+  /** Scores from an auditor: nodes below the threshold get no new blocks and are read last. */
+  setReputation (view: ReputationView | undefined): void {
+    this.reputation = view
+  }
+
+  /** Peers placement may choose (not below the reputation threshold). */
+  eligible (): PeerInfo[] {
+    return this.peers.filter(p => isEligible(this.reputation, p.peerId))
   }
 
   get (peerId: string): PeerInfo | undefined {
@@ -58,8 +71,9 @@ export class PeerSet {
   }
 
   /**
-   * Peers best first: those not backing off, by latency; then the backing-off ones (still worth a
-   * try when nothing else has the block). `prefer` lists peers known to hold the block.
+   * Peers best first: those not backing off, by latency; then those below the reputation
+   * threshold; then the backing-off ones (still worth a try when nothing else has the block).
+   * `prefer` lists peers known to hold the block.
    */
   ranked (prefer: ReadonlySet<string> = new Set(), now = Date.now()): PeerInfo[] {
     const score = (p: PeerInfo): number => {
@@ -67,7 +81,8 @@ export class PeerSet {
       if (h === undefined) return Number.MAX_SAFE_INTEGER
       const backoff = h.backoffUntil > now ? 1e9 : 0
       const known = prefer.has(p.peerId) ? 0 : 1e6
-      return backoff + known + h.latencyMs
+      const distrusted = isEligible(this.reputation, p.peerId) ? 0 : 5e8
+      return backoff + distrusted + known + h.latencyMs
     }
     return [...this.peers].sort((a, b) => score(a) - score(b))
   }

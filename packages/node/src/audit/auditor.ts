@@ -36,6 +36,8 @@ export const DEFAULT_AUDIT_READ_RATIO = 0.1
 export const DEFAULT_AUDIT_DEADLINE_MS = 10_000
 /** Audits in flight at once within a round. */
 export const DEFAULT_AUDIT_CONCURRENCY = 8
+/** Audits in flight at once to one node: below what a node answers at once (MAX_CONCURRENT_AUDITS). */
+export const PER_NODE_AUDIT_CONCURRENCY = 2
 
 export interface AuditorOptions {
   intervalMs: number
@@ -84,6 +86,16 @@ interface Verdict {
 
 const pass = (extra: Partial<Verdict> = {}): Verdict => ({ outcome: 'pass', counted: true, ...extra })
 
+/** Samples reordered round-robin over peers, so a round's concurrency spreads over nodes. */
+function interleaveByPeer (samples: AuditSample[]): AuditSample[] {
+  const byPeer = new Map<string, AuditSample[]>()
+  for (const s of samples) byPeer.set(s.peer, [...(byPeer.get(s.peer) ?? []), s])
+  const queues = [...byPeer.values()]
+  const out: AuditSample[] = []
+  for (let i = 0; out.length < samples.length; i++) for (const q of queues) if (i < q.length) out.push(q[i]!)
+  return out
+}
+
 function sha256 (bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest())
 }
@@ -124,15 +136,31 @@ export class Auditor {
 
   /** One round: a random sample of (block, holder) pairs, audited with bounded concurrency. */
   async runRound (): Promise<SignedAuditRecord[]> {
-    const samples = this.deps.store.sample(this.options.batch, this.deps.peerId)
+    const samples = interleaveByPeer(this.deps.store.sample(this.options.batch, this.deps.peerId))
     const out: SignedAuditRecord[] = []
     let next = 0
+    // No node gets more audits at once than it answers at once (it would refuse the rest as busy).
+    const inFlight = new Map<string, number>()
+    const released: Array<() => void> = []
+    const acquire = async (peer: string): Promise<void> => {
+      while ((inFlight.get(peer) ?? 0) >= PER_NODE_AUDIT_CONCURRENCY) await new Promise<void>(resolve => released.push(resolve))
+      inFlight.set(peer, (inFlight.get(peer) ?? 0) + 1)
+    }
+    const release = (peer: string): void => {
+      inFlight.set(peer, (inFlight.get(peer) ?? 1) - 1)
+      for (const wake of released.splice(0)) wake()
+    }
     const worker = async (): Promise<void> => {
       while (next < samples.length && !this.stopController.signal.aborted) {
         const s = samples[next++]!
-        const kind: AuditKind = Math.random() < this.options.readRatio ? 'read' : 'proof'
-        const r = kind === 'proof' ? await this.auditProof(s) : await this.auditRead(s)
-        if (r !== undefined) out.push(r)
+        await acquire(s.peer)
+        try {
+          const kind: AuditKind = Math.random() < this.options.readRatio ? 'read' : 'proof'
+          const r = kind === 'proof' ? await this.auditProof(s) : await this.auditRead(s)
+          if (r !== undefined) out.push(r)
+        } finally {
+          release(s.peer)
+        }
       }
     }
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, samples.length) }, worker))

@@ -54,7 +54,9 @@ export function registerAuditRoutes (app: FastifyInstance, deps: AuditRoutesDeps
       time: Date.now(),
       rounds: a.auditor.rounds,
       targets: a.store.targetCount,
-      peers: a.auditor.reputation()
+      peers: a.auditor.reputation(),
+      /** The latest slashing reports this auditor made (newest first). */
+      slashReports: a.store.slashReports(100)
     }
   })
 
