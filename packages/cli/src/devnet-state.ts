@@ -21,6 +21,8 @@ export interface DevnetState {
   startedAt: string
   pid: number
   nodes: DevnetNode[]
+  /** HTTP URL of the node running the auditor role (reputation: GET <auditor>/api/v1/reputation). */
+  auditor?: string
   [extra: string]: unknown
 }
 

@@ -7,6 +7,8 @@ import { devnetDir, removeDevnetState, writeDevnetState, type DevnetNode, type D
 import { spawnReady, stopAll, type Child } from '../process-supervisor.ts'
 
 export const DEFAULT_DEVNET_NODES = 3
+/** Which devnet node runs the auditor role. */
+export const DEVNET_AUDITOR_INDEX = 0
 
 interface NodeReady { event: 'ready', peerId: string, multiaddrs: string[], http: string, dataDir: string }
 
@@ -63,9 +65,11 @@ export const devnet: Command = {
         const name = `node-${i}`
         const dataDir = join(dir, name)
         const bootstrap = children[0]?.ready.multiaddrs[0]
+        // node-0 also runs the auditor role: it audits what it is told about and publishes
+        // reputation (GET /api/v1/reputation) for placement and readers.
         const child = await spawnReady<NodeReady>({
           name,
-          args: [nodeMainPath(), '--data', dataDir, ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap])],
+          args: [nodeMainPath(), '--data', dataDir, ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap]), ...(i === DEVNET_AUDITOR_INDEX ? ['--auditor'] : [])],
           env: { P2PDV_PASSPHRASE: passphrase },
           logFile: join(dir, `${name}.log`)
         })
@@ -87,11 +91,11 @@ export const devnet: Command = {
       dataDir: c.ready.dataDir,
       pid: c.proc.pid ?? -1
     }))
-    const state: DevnetState = { version: 1, startedAt: new Date().toISOString(), pid: process.pid, nodes }
+    const state: DevnetState = { version: 1, startedAt: new Date().toISOString(), pid: process.pid, nodes, auditor: nodes[DEVNET_AUDITOR_INDEX]!.http }
     await writeDevnetState(state, dir)
     out.result({ event: 'ready', ...state }, () => [
       '',
-      ...nodes.map(n => `  ${n.name}  ${n.http}  ${n.peerId}`),
+      ...nodes.map((n, i) => `  ${n.name}  ${n.http}  ${n.peerId}${i === DEVNET_AUDITOR_INDEX ? '  (auditor)' : ''}`),
       '',
       `devnet ready: ${nodes.length} node(s). State in ${join(dir, 'devnet.json')}; logs in ${dir}/*.log`,
       'Try: npx p2pdv put FILE   then   npx p2pdv get CAPABILITY -o OUT      (Ctrl-C to stop)'

@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import { Client } from '@p2pdv/sdk'
 import { requirePositional, stringOpt, type Command } from '../command.ts'
 import { formatBytes, formatRate } from '../format.ts'
-import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
+import { NODE_OPTION, peersFromArgs, reputationOrNone, withReputation } from '../peers-from-args.ts'
 import { P2pdvError } from '@p2pdv/core/errors'
 
 export const get: Command = {
@@ -14,7 +14,7 @@ export const get: Command = {
     const capability = requirePositional(args, 0, 'CAPABILITY', get)
     const output = stringOpt(args, 'output')
     if (output === undefined) throw new P2pdvError('ERR_USAGE', 'missing -o OUT', { hint: `usage: p2pdv ${get.usage}` })
-    const client = await Client.create({ peers: await peersFromArgs(args) })
+    const client = await Client.create({ peers: await peersFromArgs(args), ...withReputation(await reputationOrNone()) })
     try {
       const bar = out.progress('get')
       const result = await client.getToFile(capability, resolve(output), {

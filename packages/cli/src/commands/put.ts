@@ -5,7 +5,7 @@ import { Client, DEFAULT_REPLICAS } from '@p2pdv/sdk'
 import { intOpt, requirePositional, stringOpt, type Command } from '../command.ts'
 import { toP2pdvError } from '../output.ts'
 import { formatBytes, formatRate } from '../format.ts'
-import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
+import { NODE_OPTION, peersFromArgs, reputationOrNone, withReputation } from '../peers-from-args.ts'
 
 export const put: Command = {
   name: 'put',
@@ -21,7 +21,7 @@ export const put: Command = {
     if (!info.isFile()) throw new P2pdvError('ERR_NOT_A_FILE', `${file} is not a regular file`, { hint: 'Pass a file, not a directory.' })
     const transport = stringOpt(args, 'transport') ?? 'http'
     if (transport !== 'http' && transport !== 'libp2p') throw new P2pdvError('ERR_USAGE', `--transport must be http or libp2p, not "${transport}"`, { hint: 'http is the fast default; libp2p uses the store protocol' })
-    const client = await Client.create({ peers: await peersFromArgs(args), transport })
+    const client = await Client.create({ peers: await peersFromArgs(args), transport, ...withReputation(await reputationOrNone()) })
     try {
       const bar = out.progress(`put ${basename(file)}`)
       const result = await client.putFile(file, {

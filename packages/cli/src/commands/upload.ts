@@ -9,7 +9,7 @@ import { Client, DEFAULT_REPLICAS } from '@p2pdv/sdk'
 import { intOpt, requirePositional, stringOpt, type Command } from '../command.ts'
 import { formatBytes } from '../format.ts'
 import { toP2pdvError } from '../output.ts'
-import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
+import { NODE_OPTION, peersFromArgs, reputationOrNone, withReputation } from '../peers-from-args.ts'
 
 async function sha256File (path: string): Promise<Uint8Array> {
   const hash = createHash('sha256')
@@ -41,7 +41,7 @@ export const upload: Command = {
       })
       bar.finish()
       out.note(`transcoded ${t.durationSeconds.toFixed(1)} s into ${t.renditions.map(r => r.id).join(', ')}`)
-      const client = await Client.create({ peers })
+      const client = await Client.create({ peers, ...withReputation(await reputationOrNone()) })
       try {
         const seal = out.progress('seal + store')
         const result = await client.publishVideo({ ...t, sourceSha256, title }, {
