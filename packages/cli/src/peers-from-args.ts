@@ -1,7 +1,7 @@
 /** Where a client command finds nodes: `--node URL` flags, or the running devnet's state file. */
 import { resolve } from 'node:path'
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
-import { fetchReputation, type PeerInfo, type ReputationView } from '@p2pdv/sdk'
+import type { PeerInfo } from '@p2pdv/sdk'
 import { listOpt, type ParsedArgs } from './command.ts'
 import { readDevnetState } from './devnet-state.ts'
 
@@ -40,20 +40,3 @@ export async function peersFromArgs (args: ParsedArgs): Promise<PeerInfo[]> {
   }))
 }
 
-/**
- * The running devnet's reputation scores (its auditor node), so placement leaves out nodes below
- * the threshold and reads try them last. Best effort: without a devnet or an answer, undefined.
- */
-export async function reputationOrNone (): Promise<ReputationView | undefined> {
-  try {
-    const { auditor } = await readDevnetState()
-    return typeof auditor === 'string' ? await fetchReputation(auditor) : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** `{ reputation }` for ClientOptions when there is one (exactOptionalPropertyTypes). */
-export function withReputation (view: ReputationView | undefined): { reputation?: ReputationView } {
-  return view === undefined ? {} : { reputation: view }
-}

@@ -25,6 +25,8 @@ export const PLACEMENT_MIN_SCORE = 0.5
 export const REPUTATION_PRIOR = 0.9
 /** Weight of the prior, in observations. */
 export const REPUTATION_PRIOR_WEIGHT = 2
+/** The score of a node with no observations yet (every component at the prior). */
+export const NEW_NODE_SCORE = REPUTATION_PRIOR ** 3
 
 export type ReputationComponent = 'audit' | 'availability' | 'serving'
 export const REPUTATION_COMPONENTS: readonly ReputationComponent[] = ['audit', 'availability', 'serving']

@@ -15,8 +15,14 @@ export const DEFAULT_QUOTA_BYTES = 10 * 1024 ** 3
 /** A store stream that sends nothing for this long is closed. */
 export const DEFAULT_STORE_IDLE_TIMEOUT_MS = 30_000
 export const DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS = 5_000
+/** How often the repair worker scans the objects this node keeps placement records for. */
+export const DEFAULT_REPAIR_INTERVAL_MS = 60_000
+/** Repair traffic (bytes fetched plus bytes stored) per second, so repair never crowds out reads. */
+export const DEFAULT_REPAIR_RATE_BYTES = 16 * 1024 * 1024
+/** Failure-domain labels: short, printable. */
+const ZONE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/
 
-/** The auditor role's settings (`--auditor` and the `--audit-*` options). */
+/** The auditor role's settings (`--audit` and the `--audit-*` options). */
 export interface AuditorConfig {
   intervalMs: number
   batch: number
@@ -34,8 +40,16 @@ export interface NodeConfig {
   quotaBytes: number
   passphrase: string
   storeIdleTimeoutMs: number
-  /** Present when the node runs the auditor role. */
-  auditor?: AuditorConfig
+  /** Declared failure domain (rack, site, region…); placement spreads a stripe over zones. */
+  zone?: string
+  /** Run the repair worker for objects this node keeps placement records for (default on). */
+  repair: boolean
+  repairIntervalMs: number
+  repairRateBytes: number
+  /** An auditor node whose reputation scores weigh repair placement (else neutral; with --audit, this node's own). */
+  auditor?: string
+  /** Present when the node runs the auditor role (`--audit`). */
+  audit?: AuditorConfig
   /** Deliberate misbehaviour for tests (P2PDV_TEST_FAULTS, loopback only); empty otherwise. */
   testFaults: TestFault[]
 }
@@ -45,10 +59,14 @@ export const ConfigErrorCode = {
   NO_PASSPHRASE: 'ERR_NO_PASSPHRASE'
 } as const
 
-export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--passphrase-file FILE] ' +
-  '[--auditor [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p]]'
+export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] ' +
+  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--auditor URL] [--passphrase-file FILE] ' +
+  '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p]]'
 
-/** The daemon's options (the CLI's `node start` declares the same set). */
+/**
+ * The daemon's options (the CLI's `node start` declares the same set). `--auditor URL` names an
+ * auditor to read scores from; `--audit` runs the auditor role on this node.
+ */
 export const NODE_OPTIONS = {
   data: { type: 'string' },
   host: { type: 'string' },
@@ -57,7 +75,12 @@ export const NODE_OPTIONS = {
   bootstrap: { type: 'string', multiple: true },
   quota: { type: 'string' },
   'passphrase-file': { type: 'string' },
-  auditor: { type: 'boolean' },
+  zone: { type: 'string' },
+  repair: { type: 'boolean', default: true },
+  'repair-interval': { type: 'string' },
+  'repair-rate': { type: 'string' },
+  auditor: { type: 'string' },
+  audit: { type: 'boolean' },
   'audit-interval': { type: 'string' },
   'audit-batch': { type: 'string' },
   'audit-read-ratio': { type: 'string' },
@@ -74,8 +97,8 @@ function positiveInt (v: unknown, name: string, fallback: number, max: number): 
 
 function auditorConfig (values: Record<string, unknown>): AuditorConfig | undefined {
   const any = Object.keys(values).some(k => k.startsWith('audit-') && values[k] !== undefined)
-  if (values.auditor !== true) {
-    if (any) throw new P2pdvError(ConfigErrorCode.INVALID, '--audit-* options need --auditor', { hint: 'Add --auditor to run the auditor role.' })
+  if (values.audit !== true) {
+    if (any) throw new P2pdvError(ConfigErrorCode.INVALID, '--audit-* options need --audit', { hint: 'Add --audit to run the auditor role.' })
     return undefined
   }
   const ratio = values['audit-read-ratio'] === undefined ? DEFAULT_AUDIT_READ_RATIO : Number(values['audit-read-ratio'])
@@ -104,6 +127,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     ({ values } = parseArgs({
       args: argv,
       options: { ...NODE_OPTIONS, json: { type: 'boolean' } },
+      allowNegative: true,
       strict: true
     }))
   } catch (cause) {
@@ -126,7 +150,15 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     })
   }
   const host = typeof values.host === 'string' ? values.host : DEFAULT_HOST
-  const auditor = auditorConfig(values)
+  const zone = values.zone
+  if (typeof zone === 'string' && !ZONE_PATTERN.test(zone)) throw new P2pdvError(ConfigErrorCode.INVALID, '--zone must be 1 to 64 letters, digits or . _ : / -', { hint: 'e.g. --zone eu-west/rack-2' })
+  const interval = values['repair-interval'] === undefined ? DEFAULT_REPAIR_INTERVAL_MS / 1000 : Number(values['repair-interval'])
+  if (!Number.isFinite(interval) || interval < 0.1 || interval > 86_400) throw new P2pdvError(ConfigErrorCode.INVALID, '--repair-interval must be a number of seconds from 0.1 to 86400', { hint: 'e.g. --repair-interval 60' })
+  const rate = values['repair-rate'] === undefined ? DEFAULT_REPAIR_RATE_BYTES : Number(values['repair-rate'])
+  if (!Number.isSafeInteger(rate) || rate < 64 * 1024) throw new P2pdvError(ConfigErrorCode.INVALID, '--repair-rate must be a number of bytes per second, at least 65536', { hint: 'e.g. --repair-rate 16777216 for 16 MiB/s' })
+  const auditor = values.auditor
+  if (typeof auditor === 'string' && !/^https?:\/\/[^\s]+$/.test(auditor)) throw new P2pdvError(ConfigErrorCode.INVALID, '--auditor must be an http(s) URL', { hint: 'e.g. --auditor http://127.0.0.1:4001' })
+  const audit = auditorConfig(values)
   return {
     dataDir,
     host,
@@ -136,7 +168,12 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     quotaBytes: quota,
     passphrase,
     storeIdleTimeoutMs: DEFAULT_STORE_IDLE_TIMEOUT_MS,
-    ...(auditor === undefined ? {} : { auditor }),
+    ...(typeof zone === 'string' ? { zone } : {}),
+    repair: values.repair !== false,
+    repairIntervalMs: Math.round(interval * 1000),
+    repairRateBytes: rate,
+    ...(typeof auditor === 'string' ? { auditor: auditor.replace(/\/+$/, '') } : {}),
+    ...(audit === undefined ? {} : { audit }),
     testFaults: parseTestFaults(env, host)
   }
 }

@@ -53,6 +53,9 @@ export class FrameReader {
     })
     stream.addEventListener('remoteCloseWrite', () => { this.ended = true; this.notify() })
     stream.addEventListener('close', evt => { this.ended = true; this.failure = evt.error; this.notify() })
+    // A short sender may have sent everything and closed before this reader was attached: the
+    // event is gone, the status remains.
+    if (stream.remoteWriteStatus !== 'writable') this.ended = true
   }
 
   private notify (): void {

@@ -12,6 +12,9 @@ export interface NodeMetrics {
   httpRequestSeconds: Histogram<'route' | 'status'>
   auditsAnswered: Counter<'result'>
   auditsPerformed: Counter<'kind' | 'outcome'>
+  repairedBlocks: Counter<'kind'>
+  repairBytes: Counter<'direction'>
+  unrecoverableStripes: Counter
 }
 
 export function createMetrics (): NodeMetrics {
@@ -27,6 +30,9 @@ export function createMetrics (): NodeMetrics {
     corruptBlocks: new Counter({ name: 'p2pdv_corrupt_blocks_total', help: 'Stored blocks that failed verification on read and were quarantined', registers: [registry] }),
     auditsAnswered: new Counter({ name: 'p2pdv_audits_answered_total', help: 'Audit challenges this node answered, by result (ok or refusal code)', labelNames: ['result'], registers: [registry] }),
     auditsPerformed: new Counter({ name: 'p2pdv_audits_performed_total', help: 'Audits this node ran as an auditor, by kind (proof, read) and outcome', labelNames: ['kind', 'outcome'], registers: [registry] }),
+    repairedBlocks: new Counter({ name: 'p2pdv_repair_blocks_total', help: 'Blocks rebuilt from parity or re-copied by the repair worker and placed on other nodes', labelNames: ['kind'], registers: [registry] }),
+    repairBytes: new Counter({ name: 'p2pdv_repair_bytes_total', help: 'Repair traffic: bytes fetched (in) and stored on other nodes (out)', labelNames: ['direction'], registers: [registry] }),
+    unrecoverableStripes: new Counter({ name: 'p2pdv_repair_unrecoverable_total', help: 'Stripes found with fewer than k blocks left', registers: [registry] }),
     httpRequestSeconds: new Histogram({ name: 'p2pdv_http_request_seconds', help: 'HTTP data plane latency', labelNames: ['route', 'status'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] })
   }
 }

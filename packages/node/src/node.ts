@@ -19,6 +19,7 @@ import { AuditResponder } from './audit/responder.ts'
 import { localSlashReporter, SlashPolicy } from './audit/slash.ts'
 import { AUDIT_DB_FILE, AuditStore } from './audit/store.ts'
 import { createAuditTransport, libp2pHttpResolver } from './audit/transport.ts'
+import { knownHttpPeers, PlacementTargetSource } from './audit/placement-source.ts'
 import type { NodeConfig } from './config.ts'
 import { DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS } from './config.ts'
 import { loadIdentity, prepareDataDir } from './data-dir.ts'
@@ -29,6 +30,8 @@ import { ProvideQueue } from './provide-queue.ts'
 import { createStoreHandler } from './store-protocol.ts'
 import { BlockIntake } from './block-intake.ts'
 import { VerifiedBlockstore } from './verified-blockstore.ts'
+import { PlacementStore } from './placement-store.ts'
+import { RepairWorker, type RepairStats } from './repair.ts'
 
 export const NODE_VERSION = '0.1.0'
 
@@ -40,6 +43,8 @@ export interface NodeHandle {
   blockstore: VerifiedBlockstore
   /** The auditor role, when started with one. */
   auditor?: Auditor
+  placements: PlacementStore
+  repair: RepairWorker | undefined
   stop: () => Promise<void>
 }
 
@@ -58,6 +63,10 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   await datastore.open()
   const faults = new Set(config.testFaults)
   if (faults.size > 0) log.warn({ faults: [...faults] }, 'TEST FAULTS ARE ON: this node misbehaves on purpose (P2PDV_TEST_FAULTS)')
+  const peerIdEarly = peerIdFromPrivateKey(privateKey).toString()
+  const placements = new PlacementStore({ dir: dir.placements, peerId: peerIdEarly, has: async cid => await blockstore.has(cid), log })
+  await placements.open()
+  let repair: RepairWorker | undefined
 
   // The HTTP plane starts first so its address can be announced with the libp2p ones; its
   // handlers reach libp2p through these bindings, which are set before the node reports ready.
@@ -94,10 +103,11 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   const responder = new AuditResponder({ peerId, privateKey, blockstore, metrics, log, forgeProofs: faults.has('forge-proofs') })
   let auditor: Auditor | undefined
   let auditStore: AuditStore | undefined
-  if (config.auditor !== undefined) {
+  if (config.audit !== undefined) {
     auditStore = new AuditStore(join(dir.root, AUDIT_DB_FILE))
     const resolve = (peer: string, signal: AbortSignal): Promise<string | undefined> => libp2p === undefined ? Promise.resolve(undefined) : libp2pHttpResolver(libp2p)(peer, signal)
-    const { transport, ...options } = config.auditor
+    const { transport, ...options } = config.audit
+    const placementSource = new PlacementTargetSource({ store: auditStore, local: placements, peers: knownHttpPeers(() => libp2p, () => httpUrl), log })
     auditor = new Auditor({
       peerId,
       privateKey,
@@ -107,7 +117,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       metrics,
       slashPolicy: new SlashPolicy(),
       slashReporter: localSlashReporter(auditStore, log),
-      options
+      options,
+      sync: async signal => await placementSource.sync(signal)
     })
   }
 
@@ -119,6 +130,18 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       peerId, multiaddrs: multiaddrs(), http: httpUrl, version: NODE_VERSION, blocks: blockstore.blocks, bytesUsed: blockstore.bytes, quotaBytes: config.quotaBytes,
       auditor: auditor !== undefined, ...(faults.size > 0 ? { testFaults: [...faults] } : {})
     }),
+    status: () => ({
+      peerId,
+      version: NODE_VERSION,
+      blocks: blockstore.blocks,
+      usedBytes: blockstore.bytes,
+      quotaBytes: config.quotaBytes,
+      freeBytes: Math.max(0, config.quotaBytes - blockstore.bytes),
+      ...(config.zone === undefined ? {} : { zone: config.zone }),
+      placements: placements.list().length,
+      repair: repair === undefined ? { enabled: false } : repair.stats satisfies RepairStats | { enabled: false }
+    }),
+    placements,
     ready: () => ready,
     findProviders,
     accept: async (cid, body) => {
@@ -159,6 +182,24 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       log.warn({ err, bootstrap: b }, 'could not reach a bootstrap peer; continuing')
     }
   }
+  if (config.repair) {
+    repair = new RepairWorker({
+      peerId,
+      privateKey,
+      selfUrl: () => httpUrl,
+      ...(config.zone === undefined ? {} : { zone: config.zone }),
+      blockstore,
+      placements,
+      libp2p: () => libp2p,
+      // Scores from the auditor named by --auditor, else from this node's own auditor role.
+      ...(config.auditor !== undefined ? { auditor: config.auditor } : auditor !== undefined ? { auditor: httpUrl } : {}),
+      intervalMs: config.repairIntervalMs,
+      rateBytes: config.repairRateBytes,
+      metrics,
+      log
+    })
+    repair.start()
+  }
   ready = true
   auditor?.start()
   log.info({ peerId, multiaddrs: multiaddrs(), http: httpUrl, auditor: auditor !== undefined }, 'node ready')
@@ -170,9 +211,12 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     dataDir: config.dataDir,
     blockstore,
     ...(auditor === undefined ? {} : { auditor }),
+    placements,
+    repair,
     stop: async () => {
       ready = false
       await auditor?.stop()
+      await repair?.stop()
       provideQueue.stop()
       await http.close()
       await helia.stop()

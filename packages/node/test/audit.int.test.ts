@@ -14,12 +14,14 @@ import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as dagCbor from '@ipld/dag-cbor'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import { blockCid } from '@p2pdv/core'
 import { merkleRoot } from '@p2pdv/core/audit'
+import { decodePlacementRecord, placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
 import {
   AUDIT_PROTOCOL, AuditCode, auditRecordPayload, auditResponsePayload, checkAuditProof, decodeAuditResponse, decodeSignedAuditRecord,
   encodeAuditChallenge, MAX_AUDIT_MESSAGE_BYTES, WireErrorCode, type AuditChallenge, type AuditResponse
 } from '@p2pdv/core/wire'
-import { Client, fetchReputation } from '@p2pdv/sdk'
+import { Client } from '@p2pdv/sdk'
 import { NextToLast } from 'blockstore-fs/sharding'
 import { auditorArgs, randomBlock, registerTargets, reputation, results, storeOn, waitFor, type StoredBlock } from './fixtures/audit.ts'
 import { spawnNode, type SpawnedNode } from './fixtures/spawn-node.ts'
@@ -247,7 +249,7 @@ describe('cheating nodes', () => {
     for (const h of honest) assert.equal(reported.has(h.info.peerId), false)
 
     // New uploads leave them out: a client using the auditor's scores places blocks on honest nodes only.
-    const client = await Client.create({ peers: holders.map(n => ({ peerId: n.info.peerId, multiaddrs: n.info.multiaddrs, http: n.info.http })), reputation: await fetchReputation(auditor.info.http), workers: 0 })
+    const client = await Client.create({ peers: holders.map(n => ({ peerId: n.info.peerId, multiaddrs: n.info.multiaddrs, http: n.info.http })), auditor: auditor.info.http, workers: 0 })
     try {
       const data = new Uint8Array(randomBytes(3 * 1024 * 1024))
       const put = await client.put((async function * () { yield data })(), { replicas: 2 })
@@ -301,5 +303,80 @@ describe('availability', () => {
     const outcomes = async (n: SpawnedNode): Promise<Set<string>> => new Set((await results(auditor, { peer: n.info.peerId })).map(r => r.outcome))
     assert.ok((await outcomes(frozen)).has('timeout'))
     assert.ok((await outcomes(gone)).has('unreachable'))
+  })
+})
+
+describe('placement records, bit rot and repair', () => {
+  let auditor: SpawnedNode
+  let holders: SpawnedNode[] = []
+  before(async () => {
+    auditor = await spawnNode({ args: auditorArgs() })
+    const args = ['--bootstrap', auditor.info.multiaddrs[0]!, '--auditor', auditor.info.http, '--repair-interval', '0.5']
+    holders = []
+    for (let i = 0; i < 4; i += 2) holders.push(...await Promise.all([0, 1].map(async () => await spawnNode({ args }))))
+  })
+  after(async () => { await stopAll([...holders, auditor]) })
+
+  it('audits what placement records list, catches a rotten block, and audits the copy repair puts back', async () => {
+    const peers = holders.map(n => ({ peerId: n.info.peerId, multiaddrs: n.info.multiaddrs, http: n.info.http }))
+    const client = await Client.create({ peers, auditor: auditor.info.http, workers: 0 })
+    let manifestCid: string
+    try {
+      const put = await client.put((async function * () { yield new Uint8Array(randomBytes(2 * 1024 * 1024 + 999)) })(), { k: 2, m: 1 })
+      manifestCid = put.manifestCid
+    } finally {
+      await client.close()
+    }
+    /** The newest record version any holder keeps. */
+    const latestRecord = async (): Promise<PlacementRecord> => {
+      let best: PlacementRecord | undefined
+      for (const n of holders) {
+        const res = await fetch(`${n.info.http}/api/v1/objects/${manifestCid}/placement`)
+        if (res.status !== 200) { await res.arrayBuffer(); continue }
+        const r = decodePlacementRecord(new Uint8Array(await res.arrayBuffer()))
+        if (best === undefined || r.version > best.version) best = r
+      }
+      assert.ok(best !== undefined, 'some holder keeps the record')
+      return best
+    }
+    const first = await latestRecord()
+    const placed = placementBlocks(first).flatMap(({ block }) => block.nodes.map(peer => ({ cid: block.cid.toString(), peer })))
+
+    // No targets were posted: the auditor found the object through the holders' records.
+    await waitFor('a pass for every (block, holder) of the record', async () => {
+      const rows = await results(auditor)
+      return placed.every(p => rows.some(r => r.cid === p.cid && r.peer === p.peer && r.outcome === 'pass')) ? true : undefined
+    })
+
+    // Rot one data block on its holder.
+    const victim = first.stripes[0]!.blocks[0]!
+    const holder = holders.find(h => h.info.peerId === victim.nodes[0])!
+    const { dir, file } = new NextToLast().encode(victim.cid)
+    const path = join(holder.info.dataDir, 'blocks', dir, file)
+    const bytes = await readFile(path)
+    bytes[bytes.byteLength >> 1]! ^= 0x01
+    await writeFile(path, bytes)
+    const flippedAt = Date.now()
+
+    // Caught (by an audit, or by the repair worker's own check, which quarantines it too), and
+    // repaired: a newer record lists holders for the block again, and each passes an audit.
+    const repaired = await waitFor('a repaired record with every holder of the block passing again', async () => {
+      const latest = await latestRecord()
+      if (latest.version <= first.version) return undefined
+      const block = placementBlocks(latest).find(b => b.block.cid.equals(victim.cid))!.block
+      const rows = (await results(auditor)).filter(r => r.cid === victim.cid.toString() && r.issued > flippedAt)
+      return block.nodes.length > 0 && block.nodes.every(peer => rows.some(r => r.peer === peer && r.outcome === 'pass' && r.issued > latest.time)) ? { latest, block } : undefined
+    }, 120_000)
+    const metrics = await (await fetch(`${holder.info.http}/metrics`)).text()
+    assert.match(metrics, /p2pdv_corrupt_blocks_total 1\b/)
+    // The repaired copy is the original block, wherever it now lives.
+    for (const peer of repaired.block.nodes) {
+      const n = holders.find(h => h.info.peerId === peer)!
+      const got = new Uint8Array(await (await fetch(`${n.info.http}/ipfs/${victim.cid.toString()}`)).arrayBuffer())
+      assert.deepEqual(await blockCid(got), victim.cid)
+    }
+    // If the rot was found by an audit first, it was counted against the holder.
+    const caught = (await results(auditor, { peer: holder.info.peerId })).filter(r => r.cid === victim.cid.toString() && r.issued > flippedAt && r.outcome === 'fail')
+    assert.ok(caught.every(r => r.counted && (r.code === AuditCode.CORRUPT || r.code === AuditCode.NOT_FOUND)))
   })
 })

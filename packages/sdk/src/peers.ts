@@ -2,7 +2,19 @@
  * The set of storage nodes a client talks to, with a live health score per node so reads go to
  * the fastest healthy node first and around slow or failing ones.
  */
-import { isEligible, type ReputationView } from './reputation.ts'
+import { PLACEMENT_MIN_SCORE } from '@p2pdv/core/reputation'
+
+/** Scores an auditor publishes (`GET /api/v1/reputation`), peer id → 0 … 1. */
+export interface ReputationView {
+  scores: ReadonlyMap<string, number>
+  threshold: number
+}
+
+/** Not scored below the threshold (a node the auditor has no verdict on is eligible). */
+export function isEligible (view: ReputationView | undefined, peerId: string): boolean {
+  const s = view?.scores.get(peerId)
+  return s === undefined || s >= (view?.threshold ?? PLACEMENT_MIN_SCORE)
+}
 
 export interface PeerInfo {
   peerId: string
@@ -41,14 +53,9 @@ export class PeerSet {
     this.health.set(peer.peerId, { latencyMs: INITIAL_LATENCY_MS, failures: 0, backoffUntil: 0 })
   }
 
-  /** Scores from an auditor: nodes below the threshold get no new blocks and are read last. */
+  /** Scores from an auditor: nodes below the threshold are read from last (placement skips them too). */
   setReputation (view: ReputationView | undefined): void {
     this.reputation = view
-  }
-
-  /** Peers placement may choose (not below the reputation threshold). */
-  eligible (): PeerInfo[] {
-    return this.peers.filter(p => isEligible(this.reputation, p.peerId))
   }
 
   get (peerId: string): PeerInfo | undefined {
@@ -68,6 +75,12 @@ export class PeerSet {
     if (h === undefined) return
     h.failures++
     h.backoffUntil = now + Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(h.failures, 10))
+  }
+
+  /** True while a node is backing off after failures. */
+  isBackingOff (peerId: string, now = Date.now()): boolean {
+    const h = this.health.get(peerId)
+    return h !== undefined && h.backoffUntil > now
   }
 
   /**

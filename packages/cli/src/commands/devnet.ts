@@ -6,7 +6,8 @@ import { intOpt, type Command } from '../command.ts'
 import { devnetDir, removeDevnetState, writeDevnetState, type DevnetNode, type DevnetState } from '../devnet-state.ts'
 import { spawnReady, stopAll, type Child } from '../process-supervisor.ts'
 
-export const DEFAULT_DEVNET_NODES = 3
+/** Six nodes: enough for the default erasure coding (k = 4 data + m = 2 parity per stripe). */
+export const DEFAULT_DEVNET_NODES = 6
 /** Which devnet node runs the auditor role. */
 export const DEVNET_AUDITOR_INDEX = 0
 
@@ -35,7 +36,7 @@ async function devnetPassphrase (dir: string): Promise<string> {
 export const devnet: Command = {
   name: 'devnet',
   summary: 'run a local network: several storage nodes on 127.0.0.1 (Ctrl-C stops everything)',
-  usage: 'devnet [--nodes 3] [--fresh]',
+  usage: 'devnet [--nodes 6] [--fresh]',
   options: {
     nodes: { type: 'string' },
     fresh: { type: 'boolean', default: false }
@@ -65,11 +66,14 @@ export const devnet: Command = {
         const name = `node-${i}`
         const dataDir = join(dir, name)
         const bootstrap = children[0]?.ready.multiaddrs[0]
-        // node-0 also runs the auditor role: it audits what it is told about and publishes
-        // reputation (GET /api/v1/reputation) for placement and readers.
+        // node-0 also runs the auditor role: it audits the objects whose placement records the
+        // nodes keep and publishes reputation (GET /api/v1/reputation); the other nodes' repair
+        // workers weigh placement by it.
+        const auditorUrl = children[DEVNET_AUDITOR_INDEX]?.ready.http
+        const role = i === DEVNET_AUDITOR_INDEX ? ['--audit'] : auditorUrl === undefined ? [] : ['--auditor', auditorUrl]
         const child = await spawnReady<NodeReady>({
           name,
-          args: [nodeMainPath(), '--data', dataDir, ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap]), ...(i === DEVNET_AUDITOR_INDEX ? ['--auditor'] : [])],
+          args: [nodeMainPath(), '--data', dataDir, ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap]), ...role],
           env: { P2PDV_PASSPHRASE: passphrase },
           logFile: join(dir, `${name}.log`)
         })

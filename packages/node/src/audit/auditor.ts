@@ -68,6 +68,13 @@ export interface AuditorDeps {
   slashReporter?: SlashReporter
   options?: Partial<AuditorOptions>
   now?: () => number
+  /** Refreshes the targets (from placement records); run before a round when due. */
+  sync?: (signal: AbortSignal) => Promise<unknown>
+}
+
+/** How often targets are refreshed from placement records: 5 rounds, within [1 s, 10 min]. */
+export function syncIntervalMs (roundMs: number): number {
+  return Math.min(600_000, Math.max(1000, 5 * roundMs))
 }
 
 export interface PeerReputation extends ReputationScore {
@@ -106,6 +113,7 @@ export class Auditor {
   private timer: NodeJS.Timeout | undefined
   private current: Promise<unknown> | undefined
   private readonly stopController = new AbortController()
+  private lastSync = -Infinity
   rounds = 0
 
   constructor (deps: AuditorDeps) {
@@ -136,6 +144,14 @@ export class Auditor {
 
   /** One round: a random sample of (block, holder) pairs, audited with bounded concurrency. */
   async runRound (): Promise<SignedAuditRecord[]> {
+    if (this.deps.sync !== undefined && this.now() - this.lastSync >= syncIntervalMs(this.options.intervalMs)) {
+      this.lastSync = this.now()
+      try {
+        await this.deps.sync(this.stopController.signal)
+      } catch (err) {
+        this.deps.log.warn({ err }, 'could not refresh audit targets from placement records')
+      }
+    }
     const samples = interleaveByPeer(this.deps.store.sample(this.options.batch, this.deps.peerId))
     const out: SignedAuditRecord[] = []
     let next = 0

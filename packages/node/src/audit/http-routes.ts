@@ -47,6 +47,7 @@ export function registerAuditRoutes (app: FastifyInstance, deps: AuditRoutesDeps
   app.get('/api/v1/reputation', async (_req, reply) => {
     const a = deps.auditor
     if (a === undefined) return notAuditor(reply)
+    const peers = a.auditor.reputation()
     return {
       auditor: a.peerId,
       threshold: PLACEMENT_MIN_SCORE,
@@ -54,7 +55,10 @@ export function registerAuditRoutes (app: FastifyInstance, deps: AuditRoutesDeps
       time: Date.now(),
       rounds: a.auditor.rounds,
       targets: a.store.targetCount,
-      peers: a.auditor.reputation(),
+      /** What placement reads (core/placement weightedOrder): score per peer. */
+      scores: peers.map(p => ({ peerId: p.peerId, score: p.score })),
+      /** The same with components and counts. */
+      peers,
       /** The latest slashing reports this auditor made (newest first). */
       slashReports: a.store.slashReports(100)
     }

@@ -66,6 +66,7 @@ export class AuditStore {
         FROM holders h JOIN targets t ON t.cid = h.cid WHERE h.peer != ? ORDER BY RANDOM() LIMIT ?`),
       commit: this.db.prepare('UPDATE holders SET committed = 1 WHERE cid = ? AND peer = ?'),
       drop: this.db.prepare('DELETE FROM holders WHERE cid = ? AND peer = ?'),
+      holdersOf: this.db.prepare('SELECT peer FROM holders WHERE cid = ?'),
       fixRoot: this.db.prepare('UPDATE targets SET root = ? WHERE cid = ?'),
       addResult: this.db.prepare('INSERT INTO results (peer, cid, kind, outcome, code, counted, issued, signed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       resultCount: this.db.prepare('SELECT COUNT(*) AS n FROM results'),
@@ -92,6 +93,29 @@ export class AuditStore {
       for (const t of targets) {
         this.stmts.upsertTarget!.run(t.cid, t.size, t.root, now)
         for (const h of t.holders) this.stmts.upsertHolder!.run(t.cid, h.peer, h.committed ? 1 : 0)
+      }
+      this.db.exec('COMMIT')
+    } catch (err) {
+      this.db.exec('ROLLBACK')
+      throw err
+    }
+  }
+
+  /**
+   * Blocks from a placement record: adds them, and makes each block's holders exactly the listed
+   * ones (holders no longer listed are dropped; ones still listed keep their commitment).
+   */
+  syncTargets (targets: Array<StoredTarget & { holders: string[] }>, now: number): void {
+    if (this.targetCount + targets.length > MAX_AUDIT_TARGETS) {
+      throw new P2pdvError('ERR_AUDIT_TARGETS_FULL', `this auditor follows at most ${MAX_AUDIT_TARGETS} blocks`, { hint: 'Run more auditors.' })
+    }
+    this.db.exec('BEGIN')
+    try {
+      for (const t of targets) {
+        this.stmts.upsertTarget!.run(t.cid, t.size, t.root, now)
+        const listed = new Set(t.holders)
+        for (const h of this.stmts.holdersOf!.all(t.cid) as Array<{ peer: string }>) if (!listed.has(h.peer)) this.stmts.drop!.run(t.cid, h.peer)
+        for (const peer of listed) this.stmts.upsertHolder!.run(t.cid, peer, 0)
       }
       this.db.exec('COMMIT')
     } catch (err) {
