@@ -39,4 +39,3 @@ export async function peersFromArgs (args: ParsedArgs): Promise<PeerInfo[]> {
     }
   }))
 }
-
