@@ -365,7 +365,8 @@ describe('placement records, bit rot and repair', () => {
       if (latest.version <= first.version) return undefined
       const block = placementBlocks(latest).find(b => b.block.cid.equals(victim.cid))!.block
       const rows = (await results(auditor)).filter(r => r.cid === victim.cid.toString() && r.issued > flippedAt)
-      return block.nodes.length > 0 && block.nodes.every(peer => rows.some(r => r.peer === peer && r.outcome === 'pass' && r.issued > latest.time)) ? { latest, block } : undefined
+      // A pass after the flip is a good copy: the rotten one cannot pass.
+      return block.nodes.length > 0 && block.nodes.every(peer => rows.some(r => r.peer === peer && r.outcome === 'pass')) ? { latest, block } : undefined
     }, 300_000)
     // The rotten copy is never served: the holder re-hashes it and refuses it, or it is gone, or
     // repair put a good copy back there.
