@@ -36,7 +36,7 @@ export const PRODUCTION_SCHEME = 'RS(29,80)'
 
 export interface McSettings { nodes: number, runs: number, seed: number }
 export const DEFAULT_PRODUCTION_MC: McSettings = { nodes: 3000, runs: 2, seed: 1 }
-export const DEFAULT_VALIDATION_MC: McSettings = { nodes: 2000, runs: 8, seed: 2 }
+export const DEFAULT_VALIDATION_MC: McSettings = { nodes: 2000, runs: 12, seed: 2 }
 /** Runs of the fixed-delay comparison (it only shows the direction of the difference). */
 export const FIXED_DELAY_RUNS = 3
 
