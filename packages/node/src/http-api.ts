@@ -12,6 +12,8 @@ import type { Outcome } from './block-intake.ts'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { StoreRefusal } from '@p2pdv/core/wire'
 import { BlockstoreErrorCode, type VerifiedBlockstore } from './verified-blockstore.ts'
+import { registerAuditRoutes, type AuditRoutesDeps } from './audit/http-routes.ts'
+import { TargetErrorCode } from './audit/targets.ts'
 import { encodePlacementRecord, PlacementErrorCode } from '@p2pdv/core/placement'
 import { PlacementStoreErrorCode, type PlacementStore } from './placement-store.ts'
 
@@ -55,10 +57,16 @@ export interface HttpApiDeps {
   /** This node's and its known peers' data planes, this node first, at most MAX_LISTED_PEERS. */
   peers: () => Promise<PeerHttp[]>
   webApp?: WebApp
+  /** Answers an audit challenge (every node). */
+  audit: AuditRoutesDeps['answer']
+  /** The auditor role, on auditor nodes. */
+  auditor?: AuditRoutesDeps['auditor']
+  /** Test fault: GET serves the block with one byte flipped (see faults.ts). */
+  serveGarbage?: boolean
 }
 
 /** Public, read-only routes any origin may read (IPFS trustless gateways allow `*`). */
-const CORS_OPEN = /^\/(ipfs|routing\/v1\/providers)\/|^\/api\/v1\/(peers|node|status|placements)$|^\/api\/v1\/objects\/[^/]+\/placement$|^\/healthz$/
+const CORS_OPEN = /^\/(ipfs|routing\/v1\/providers)\/|^\/api\/v1\/(peers|node|status|placements|reputation)$|^\/api\/v1\/objects\/[^/]+\/placement$|^\/healthz$/
 /** Everything the node answers that is not the app page: nothing may run or be framed. */
 const LOCKED_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
@@ -92,6 +100,9 @@ function statusFor (code: string): number {
     case BlockstoreErrorCode.NOT_FOUND: return 404
     case BlockstoreErrorCode.CORRUPT: return 502
     case 'ERR_BAD_CID': return 400
+    case TargetErrorCode.MALFORMED: return 400
+    case TargetErrorCode.BAD_RECEIPT: return 400
+    case 'ERR_AUDIT_TARGETS_FULL': return 507
     case PlacementErrorCode.MALFORMED:
     case PlacementErrorCode.SIGNATURE:
     case PlacementErrorCode.UNSUPPORTED:
@@ -133,9 +144,10 @@ export async function createHttpApi (deps: HttpApiDeps) {
     deps.metrics.httpRequestSeconds.observe({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000)
   })
   app.setNotFoundHandler(async (req, reply) => sendError(reply, 404, new P2pdvError('ERR_NO_ROUTE', `no route ${req.method} ${req.url.slice(0, 100)}`)))
-  app.setErrorHandler(async (err, _req, reply) => {
+  app.setErrorHandler(async (err, req, reply) => {
     if (err instanceof P2pdvError) return sendError(reply, statusFor(err.code), err)
     const status = (err as { statusCode?: number }).statusCode ?? 500
+    if (status === 413 && req.url.startsWith('/api/')) return sendError(reply, 413, new P2pdvError('ERR_BODY_TOO_LARGE', 'the request body is too large for this endpoint'))
     if (status === 413) return sendError(reply, 413, new P2pdvError(StoreRefusal.TOO_LARGE, `blocks are at most ${MAX_BLOCK_BYTES} bytes`))
     if (status >= 500) deps.log.error({ err }, 'HTTP request failed')
     return sendError(reply, status, new P2pdvError(status >= 500 ? 'ERR_INTERNAL' : 'ERR_BAD_REQUEST', status >= 500 ? 'internal error' : (err as Error).message))
@@ -145,7 +157,11 @@ export async function createHttpApi (deps: HttpApiDeps) {
     const cid = parseCid(req.params.cid)
     const etag = `"${cid.toString()}.raw"`
     if (req.headers['if-none-match'] === etag) return reply.code(304).header('etag', etag).header('cache-control', IMMUTABLE).send()
-    const bytes = await deps.blockstore.getVerified(cid)
+    let bytes = await deps.blockstore.getVerified(cid)
+    if (deps.serveGarbage === true && bytes.byteLength > 0) {
+      bytes = bytes.slice()
+      bytes[bytes.byteLength >> 1]! ^= 0xff
+    }
     reply.header('content-type', RAW_CONTENT_TYPE)
       .header('etag', etag)
       .header('cache-control', IMMUTABLE)
@@ -222,6 +238,7 @@ export async function createHttpApi (deps: HttpApiDeps) {
     })
   }
 
+  registerAuditRoutes(app, { answer: deps.audit, ...(deps.auditor === undefined ? {} : { auditor: deps.auditor }), sendError })
   // Placement records: public, signed, versioned (docs/protocol.md). Auditors, repair workers and
   // readers fetch them here; uploaders and repair workers send new versions.
   app.get('/api/v1/placements', async () => ({

@@ -1,5 +1,5 @@
 export { startNode, type NodeHandle, type StartNodeOptions, NODE_VERSION } from './node.ts'
-export { parseNodeArgs, NODE_USAGE, type NodeConfig } from './config.ts'
+export { parseNodeArgs, NODE_OPTIONS, NODE_USAGE, type NodeConfig, type AuditorConfig } from './config.ts'
 export { DATA_FORMAT_VERSION, DataDirErrorCode } from './data-dir.ts'
 export { BlockstoreErrorCode } from './verified-blockstore.ts'
 export { runDaemon, type DaemonExtras } from './daemon.ts'

@@ -11,7 +11,15 @@ import { LevelDatastore } from 'datastore-level'
 import { createHeliaLight } from 'helia'
 import { pino, type Logger } from 'pino'
 import type { CID } from 'multiformats/cid'
-import { STORE_PROTOCOL } from '@p2pdv/core/wire'
+import { join } from 'node:path'
+import { AUDIT_PROTOCOL, STORE_PROTOCOL } from '@p2pdv/core/wire'
+import { Auditor } from './audit/auditor.ts'
+import { createAuditHandler } from './audit/protocol.ts'
+import { AuditResponder } from './audit/responder.ts'
+import { localSlashReporter, SlashPolicy } from './audit/slash.ts'
+import { AUDIT_DB_FILE, AuditStore } from './audit/store.ts'
+import { createAuditTransport, libp2pHttpResolver } from './audit/transport.ts'
+import { PlacementTargetSource } from './audit/placement-source.ts'
 import type { NodeConfig } from './config.ts'
 import { DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS } from './config.ts'
 import { loadIdentity, prepareDataDir } from './data-dir.ts'
@@ -34,6 +42,8 @@ export interface NodeHandle {
   httpUrl: string
   dataDir: string
   blockstore: VerifiedBlockstore
+  /** The auditor role, when started with one. */
+  auditor?: Auditor
   placements: PlacementStore
   repair: RepairWorker | undefined
   stop: () => Promise<void>
@@ -54,6 +64,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   await blockstore.open()
   const datastore = new LevelDatastore(dir.datastore)
   await datastore.open()
+  const faults = new Set(config.testFaults)
+  if (faults.size > 0) log.warn({ faults: [...faults] }, 'TEST FAULTS ARE ON: this node misbehaves on purpose (P2PDV_TEST_FAULTS)')
   const peerIdEarly = peerIdFromPrivateKey(privateKey).toString()
   const placements = new PlacementStore({ dir: dir.placements, peerId: peerIdEarly, has: async cid => await blockstore.has(cid), log })
   await placements.open()
@@ -110,11 +122,36 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     return out
   }
 
+  const responder = new AuditResponder({ peerId, privateKey, blockstore, metrics, log, forgeProofs: faults.has('forge-proofs') })
+  let auditor: Auditor | undefined
+  let auditStore: AuditStore | undefined
+  if (config.audit !== undefined) {
+    auditStore = new AuditStore(join(dir.root, AUDIT_DB_FILE))
+    const resolve = (peer: string, signal: AbortSignal): Promise<string | undefined> => libp2p === undefined ? Promise.resolve(undefined) : libp2pHttpResolver(libp2p)(peer, signal)
+    const { transport, ...options } = config.audit
+    const placementSource = new PlacementTargetSource({ store: auditStore, local: placements, peers: async () => (await peers()).slice(1).map(p => p.http), log })
+    auditor = new Auditor({
+      peerId,
+      privateKey,
+      store: auditStore,
+      transport: createAuditTransport(transport, { resolveHttp: resolve, libp2p: () => libp2p }),
+      log,
+      metrics,
+      slashPolicy: new SlashPolicy(),
+      slashReporter: localSlashReporter(auditStore, log),
+      options,
+      sync: async signal => await placementSource.sync(signal)
+    })
+  }
+
   const http = await createHttpApi({
     blockstore,
     metrics,
     log,
-    info: () => ({ peerId, multiaddrs: multiaddrs(), http: httpUrl, version: NODE_VERSION, blocks: blockstore.blocks, bytesUsed: blockstore.bytes, quotaBytes: config.quotaBytes }),
+    info: () => ({
+      peerId, multiaddrs: multiaddrs(), http: httpUrl, version: NODE_VERSION, blocks: blockstore.blocks, bytesUsed: blockstore.bytes, quotaBytes: config.quotaBytes,
+      auditor: auditor !== undefined, ...(faults.size > 0 ? { testFaults: [...faults] } : {})
+    }),
     status: () => ({
       peerId,
       version: NODE_VERSION,
@@ -135,7 +172,10 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     },
     providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
     peers,
-    ...(config.webApp === undefined ? {} : { webApp: config.webApp })
+    ...(config.webApp === undefined ? {} : { webApp: config.webApp }),
+    audit: async body => await responder.answer(body),
+    ...(auditor === undefined || auditStore === undefined ? {} : { auditor: { auditor, store: auditStore, peerId } }),
+    serveGarbage: faults.has('serve-garbage')
   })
   await http.listen({ host: config.host, port: config.httpPort })
   const addr = http.server.address()
@@ -157,6 +197,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     onStored: cid => { provideQueue.add(cid) }
   })
   await helia.libp2p.handle(STORE_PROTOCOL, createStoreHandler({ idleTimeoutMs: config.storeIdleTimeoutMs, log }, intake), { maxInboundStreams: 32 })
+  await helia.libp2p.handle(AUDIT_PROTOCOL, createAuditHandler(responder, log), { maxInboundStreams: 16 })
 
   for (const b of config.bootstrap) {
     try {
@@ -174,7 +215,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       blockstore,
       placements,
       libp2p: () => libp2p,
-      ...(config.auditor === undefined ? {} : { auditor: config.auditor }),
+      // Scores from the auditor named by --auditor, else from this node's own auditor role.
+      ...(config.auditor !== undefined ? { auditor: config.auditor } : auditor !== undefined ? { auditor: httpUrl } : {}),
       intervalMs: config.repairIntervalMs,
       rateBytes: config.repairRateBytes,
       metrics,
@@ -183,7 +225,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     repair.start()
   }
   ready = true
-  log.info({ peerId, multiaddrs: multiaddrs(), http: httpUrl }, 'node ready')
+  auditor?.start()
+  log.info({ peerId, multiaddrs: multiaddrs(), http: httpUrl, auditor: auditor !== undefined }, 'node ready')
 
   return {
     peerId,
@@ -191,16 +234,19 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     httpUrl,
     dataDir: config.dataDir,
     blockstore,
+    ...(auditor === undefined ? {} : { auditor }),
     placements,
     repair,
     stop: async () => {
       ready = false
+      await auditor?.stop()
       await repair?.stop()
       provideQueue.stop()
       await http.close()
       await helia.stop()
       await datastore.close()
       await blockstore.close()
+      auditStore?.close()
     }
   }
 }

@@ -129,7 +129,7 @@ export const upload: Command = {
       }).finally(stages.done)
       const transcodeSpeed = t.durationSeconds / ((performance.now() - started) / 1000)
       out.note(`transcoded ${t.durationSeconds.toFixed(1)} s into ${t.renditions.map(r => r.id).join(', ')} at ${transcodeSpeed.toFixed(1)}× realtime`)
-      const client = await Client.create({ peers, ...auditorFromArgs(args) })
+      const client = await Client.create({ peers, ...(await auditorFromArgs(args)) })
       try {
         const seal = out.progress('seal + store')
         const result = await client.publishVideo({ ...t, sourceSha256: Uint8Array.from(Buffer.from(sourceSha256, 'hex')), title }, {
