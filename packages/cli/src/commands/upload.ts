@@ -172,7 +172,6 @@ export const upload: Command = {
         }, () => [
           `published "${title}": ${t.renditions.length} renditions, ${t.subtitles.length} subtitle tracks, ${t.thumbnails?.sheets.length ?? 0} sprite sheets; ${formatBytes(result.size)} sealed in ${result.blocks} blocks, ${describeRedundancy(result)}`,
           listing === undefined ? 'unlisted: no public listing was published' : `public listing ${listing.listingCid}, signed by ${signer!.identity.address} ("${signer!.identity.name}")`,
-          ...(chain === undefined ? [] : [`registered on chain as video ${chain.videoId} (${chain.policy})`]),
           '',
           result.capability,
           '',
