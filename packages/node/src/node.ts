@@ -153,6 +153,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       ...(config.auditor === undefined ? {} : { auditor: config.auditor }),
       intervalMs: config.repairIntervalMs,
       rateBytes: config.repairRateBytes,
+      ...(config.gc ? { gcGraceMs: config.gcGraceMs } : {}),
       metrics,
       log
     })

@@ -31,6 +31,7 @@ import {
   chooseStripeNodes, encodePlacementRecord, signPlacementRecord, weightedOrder,
   type BlockPlacement, type PlacementCandidate, type PlacementRecord
 } from '@p2pdv/core/placement'
+import { GarbageCollector, type GcStats } from './gc.ts'
 import type { NodeMetrics } from './metrics.ts'
 import type { PlacementStore } from './placement-store.ts'
 import { RateLimiter } from './rate-limiter.ts'
@@ -57,6 +58,8 @@ export interface RepairDeps {
   auditor?: string
   intervalMs: number
   rateBytes: number
+  /** Delete blocks assigned elsewhere for this long (gc.ts); undefined = never. */
+  gcGraceMs?: number
   metrics: NodeMetrics
   log: Logger
 }
@@ -73,6 +76,8 @@ export interface RepairStats {
   deferred: number
   /** Probes that timed out the first time (each was retried once). */
   probeTimeouts: number
+  /** Garbage collection of blocks repair moved away (absent when off). */
+  gc?: GcStats
 }
 
 interface Peer extends PlacementCandidate { url: string }
@@ -96,9 +101,21 @@ export class RepairWorker {
   private readonly controller = new AbortController()
   readonly stats: RepairStats = { enabled: true, passes: 0, objectsChecked: 0, blocksRepaired: 0, bytesMoved: 0, unrecoverable: 0, deferred: 0, probeTimeouts: 0 }
 
+  private readonly gc: GarbageCollector | undefined
+
   constructor (deps: RepairDeps) {
     this.deps = deps
     this.limiter = new RateLimiter(deps.rateBytes)
+    if (deps.gcGraceMs !== undefined) {
+      this.gc = new GarbageCollector({
+        peerId: deps.peerId,
+        graceMs: deps.gcGraceMs,
+        records: () => deps.placements.list(),
+        has: async cid => await deps.blockstore.has(cid),
+        delete: async cid => { await deps.blockstore.delete(cid) }
+      })
+      this.stats.gc = this.gc.stats
+    }
   }
 
   start (): void {
@@ -131,6 +148,10 @@ export class RepairWorker {
       } catch (err) {
         if (!signal.aborted) this.deps.log.warn({ err, object: record.object.toString() }, 'repair of an object failed; retrying next pass')
       }
+    }
+    if (this.gc !== undefined && !signal.aborted) {
+      const deleted = await this.gc.pass(async (block, id) => await this.holds(block, id, peers, alive, signal), signal)
+      if (deleted.length > 0) this.deps.log.info({ blocks: deleted.length }, 'deleted blocks that placement records assign to other nodes, which confirmed their copies')
     }
     this.stats.passes++
     this.stats.lastPassAt = Date.now()
