@@ -161,6 +161,7 @@ export async function checkObject (peers: PeerSet, reader: ObjectReader, manifes
   } else {
     data.forEach((d, i) => { groups.push({ blocks: [{ cid: d.cid, size: d.size, kind: 'block', holders: record?.stripes[i]?.blocks[0]?.nodes ?? everyone }], needed: 1, copies: true }) })
   }
+  const copiesWanted = record === undefined ? 0 : record.scheme.type === 'rs' ? record.scheme.m + 1 : record.scheme.replicas
   const results: BlockHealth[] = groups.flatMap(g => g.blocks.map(b => ({ cid: b.cid.toString(), size: b.size, kind: b.kind, holders: b.holders, ok: [] as string[], timedOut: [] as string[] })))
   const jobs = groups.flatMap(g => g.blocks).flatMap((b, i) => b.holders.map(h => ({ b, i, h })))
   const timeouts = options.timeouts ?? { first: CHECK_TIMEOUT_MS, retry: CHECK_RETRY_TIMEOUT_MS }
@@ -186,8 +187,10 @@ export async function checkObject (peers: PeerSet, reader: ObjectReader, manifes
     // A replicated block counts its copies; a stripe counts blocks with at least one copy.
     const available = g.copies ? rs[0]!.ok.length : rs.filter(r => r.ok.length > 0).length
     const timedOut = g.copies ? rs[0]!.timedOut.length : rs.filter(r => r.ok.length === 0 && r.timedOut.length > 0).length
-    // Without a record nobody says how many copies there should be: those found are all there is.
-    const blocks = g.copies ? Math.max(record === undefined ? available + timedOut : rs[0]!.holders.length, 1) : rs.length
+    // A replicated block should have as many copies as the record's scheme says (the manifest of
+    // an erasure-coded object m + 1), even after repair has rewritten the record without dead
+    // holders. Without a record nobody says how many there should be: those found are all there is.
+    const blocks = g.copies ? Math.max(record === undefined ? available + timedOut : Math.max(rs[0]!.holders.length, copiesWanted), 1) : rs.length
     return {
       index: gi - 1,
       blocks,
