@@ -264,7 +264,8 @@ export class RepairWorker {
   }
 
   private async fetchBlock (block: BlockPlacement, holders: string[], peers: Map<string, Peer>, signal: AbortSignal): Promise<Uint8Array | undefined> {
-    for (const id of holders) {
+    // Its own copy first: free, and it spares the holders.
+    for (const id of [...holders].sort((a, b) => Number(b === this.deps.peerId) - Number(a === this.deps.peerId))) {
       try {
         if (id === this.deps.peerId) return await this.deps.blockstore.getVerified(block.cid)
         const peer = peers.get(id)
@@ -430,15 +431,23 @@ export class RepairWorker {
     // Shard i of the code: data blocks 0 … data−1, then implicit zero shards, then parity at k + j.
     const shardOf = (i: number): number => i < data ? i : k + (i - data)
     const shards: Array<Uint8Array | undefined> = Array(k + m).fill(undefined)
+    // Fetch `data` surviving blocks at once (each from its holders in turn); a block that cannot
+    // be had is marked lost and the next survivor is tried in its place.
+    // Blocks this node holds first: reading its own store costs no network traffic.
+    const local = (i: number): number => blocks[i]!.nodes.includes(this.deps.peerId) ? 0 : 1
+    const survivors = [...blocks.keys()].filter(i => blocks[i]!.nodes.length > 0).sort((a, b) => local(a) - local(b) || a - b)
     let fetched = 0
-    for (const [i, b] of blocks.entries()) {
-      if (fetched >= data) break
-      if (b.nodes.length === 0) continue
-      const bytes = await this.fetchBlock(b, b.nodes, peers, signal)
-      if (bytes === undefined) { blocks[i] = { ...b, nodes: [] }; continue }
-      shards[shardOf(i)] = bytes
-      fetched++
+    let cursor = 0
+    const fetcher = async (): Promise<void> => {
+      while (fetched < data && cursor < survivors.length) {
+        const i = survivors[cursor++]!
+        const b = blocks[i]!
+        const bytes = await this.fetchBlock(b, b.nodes, peers, signal)
+        if (bytes === undefined) { blocks[i] = { ...b, nodes: [] }; continue }
+        if (fetched < data) { shards[shardOf(i)] = bytes; fetched++ }
+      }
     }
+    await Promise.all(Array.from({ length: data }, fetcher))
     if (fetched < data) return blocks
     const missing = blocks.flatMap((b, i) => b.nodes.length === 0 ? [i] : [])
     const rebuilt = reconstructStripe(params, shards, blocks.slice(0, data).map(b => b.size), missing.map(shardOf))
