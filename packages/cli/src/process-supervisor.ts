@@ -26,9 +26,11 @@ export interface SpawnReadyOptions {
 }
 
 export async function spawnReady<Ready> (opts: SpawnReadyOptions): Promise<Child<Ready>> {
+  // stdin stays an open pipe that the child watches: if this process dies, even by SIGKILL, the
+  // pipe closes and the child stops rather than living on orphaned.
   const proc = spawn(process.execPath, opts.args, {
-    env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe']
+    env: { ...process.env, P2PDV_EXIT_WITH_PARENT: '1', ...opts.env },
+    stdio: ['pipe', 'pipe', 'pipe']
   })
   const log = createWriteStream(opts.logFile, { flags: 'a', mode: 0o600 })
   proc.stderr?.pipe(log)

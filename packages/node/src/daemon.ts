@@ -6,6 +6,9 @@ import { parseNodeArgs } from './config.ts'
 import type { WebApp } from './http-api.ts'
 import { startNode } from './node.ts'
 
+/** Set to `1` by a supervisor that keeps the child's stdin open as a lifeline. */
+export const EXIT_WITH_PARENT_ENV = 'P2PDV_EXIT_WITH_PARENT'
+
 export interface DaemonExtras {
   /** Served at `/` when given (`p2pdv node start` and the devnet pass the web app). */
   webApp?: WebApp
@@ -34,6 +37,11 @@ export async function runDaemon (argv: string[], extras: DaemonExtras = {}): Pro
     }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
+    // Supervised (devnet, tests): stdin is a pipe from the supervisor, and its end means the
+    // supervisor is gone (even killed with SIGKILL), so the node stops instead of living on orphaned.
+    if (process.env[EXIT_WITH_PARENT_ENV] === '1') {
+      process.stdin.on('end', stop).on('error', stop).resume()
+    }
   } catch (err) {
     const e = err instanceof P2pdvError ? err : new P2pdvError('ERR_START', (err as Error).message)
     process.stderr.write(`error: ${e.message} [${e.code}]\n${e.hint === undefined ? '' : `  hint: ${e.hint}\n`}`)

@@ -193,6 +193,20 @@ describe('node restarts and on-disk format', () => {
   })
 })
 
+describe('supervised nodes', () => {
+  it('stop cleanly when the supervisor goes away (its stdin pipe closes, as when it is SIGKILLed)', async () => {
+    const node = await spawnNode()
+    try {
+      const exited = new Promise<number | null>(resolve => node.proc.once('exit', code => resolve(code)))
+      node.proc.stdin!.destroy()
+      assert.equal(await exited, 0)
+    } finally {
+      await node.stop()
+      await rm(node.info.dataDir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('provider discovery across nodes', () => {
   it('a node finds, through the DHT, a block stored only on another node', async () => {
     const nodes = await spawnNodes(3)
