@@ -98,6 +98,30 @@ describe('hls.js loader', () => {
     assert.equal(loaderStatus(new P2pdvError('ERR_VIDEO_PATH', 'x')), 404)
   })
 
+  it('reports progress while a segment loads, block by block (hls.js reads it to estimate bandwidth)', async () => {
+    let release!: () => void
+    const blocked = new Promise<void>(resolve => { release = resolve })
+    const source = {
+      manifestCid: await blockCid(new Uint8Array([1])),
+      read: async (_path: string, _signal?: AbortSignal, onBytes?: (n: number) => void): Promise<VideoRead> => {
+        onBytes?.(10)
+        await blocked
+        onBytes?.(11)
+        return seg
+      }
+    } as unknown as VideoSource
+    const { loader, outcome } = load(createHlsLoader(source), { url: masterPlaylistUrl(source).replace('master.m3u8', 'a/0.m4s') })
+    await new Promise(resolve => setTimeout(resolve, 10))
+    assert.equal(loader.stats.loaded, 10, 'the first block counts before the segment is complete')
+    assert.ok(loader.stats.loading.first >= loader.stats.loading.start && loader.stats.loading.first > 0)
+    assert.equal(loader.stats.loading.end, 0)
+    const first = loader.stats.loading.first
+    release()
+    const done = await outcome
+    assert.equal(done.kind === 'success' && done.loaded, 21)
+    assert.equal(loader.stats.loading.first, first, 'time to first byte is when the first block came')
+  })
+
   it('after abort, calls onAbort and nothing else', async () => {
     const source = await fakeSource({ 'a/0.m4s': seg }, 50)
     const Loader = createHlsLoader(source)

@@ -102,7 +102,14 @@ export function createHlsLoader (source: VideoSource, options: HlsLoaderOptions 
       }
       try {
         const path = pathOf(context.url, prefix)
-        const read = await source.read(path, controller.signal)
+        // Progress as blocks arrive: hls.js's bandwidth estimate and its abandon rules read
+        // loading.first and loaded while a fragment loads; reporting nothing until the end made
+        // a slow start look like a stall and switched renditions down for no reason.
+        const read = await source.read(path, controller.signal, n => {
+          if (stats.loading.first === 0) stats.loading.first = performance.now()
+          stats.loaded += n
+          stats.chunkCount++
+        })
         if (done()) return
         let data: string | ArrayBuffer
         let size: number
@@ -118,10 +125,10 @@ export function createHlsLoader (source: VideoSource, options: HlsLoaderOptions 
           data = context.responseType === 'text' ? new TextDecoder().decode(bytes) : toArrayBuffer(bytes)
         }
         const now = performance.now()
-        stats.loading.first = Math.max(stats.loading.start, now - 1)
+        if (stats.loading.first === 0) stats.loading.first = Math.max(stats.loading.start, now - 1)
         stats.loading.end = now
         stats.loaded = stats.total = size
-        stats.chunkCount = 1
+        stats.chunkCount = Math.max(stats.chunkCount, 1)
         this.callbacks = null
         callbacks.onSuccess({ url: context.url, data, code: 200 }, stats, context, null)
       } catch (err) {

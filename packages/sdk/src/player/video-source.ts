@@ -139,12 +139,15 @@ export class VideoSource {
     return resolveVideoPath(this.video, path)
   }
 
-  /** Reads a path: rendered text, or the stream's verified plaintext. */
-  async read (path: string, signal?: AbortSignal): Promise<VideoRead> {
+  /**
+   * Reads a path: rendered text, or the stream's verified plaintext. `onBytes` hears of each
+   * block as it arrives (its ciphertext size), for progress and bandwidth estimates.
+   */
+  async read (path: string, signal?: AbortSignal, onBytes?: (cipherBytes: number) => void): Promise<VideoRead> {
     const found = this.resolve(path)
     if (found === undefined) throw new P2pdvError(VideoSourceErrorCode.NO_SUCH_PATH, `this video has no ${path.slice(0, 80)}`)
     if (found.kind === 'text') return { kind: 'text', type: found.type, body: found.body }
-    const { bytes, cipherBytes } = await this.readStream(found.stream, found.context, signal)
+    const { bytes, cipherBytes } = await this.readStream(found.stream, found.context, signal, onBytes)
     return { kind: 'bytes', type: found.type, bytes, cipherBytes }
   }
 
@@ -153,7 +156,7 @@ export class VideoSource {
    * fetcher, or rebuilt from its stripe's parity and verified), each chunk opened at its position
    * (stream, index, last flag, context), sizes checked.
    */
-  async readStream (ref: StreamRef, context: Uint8Array, signal?: AbortSignal): Promise<{ bytes: Uint8Array, cipherBytes: number }> {
+  async readStream (ref: StreamRef, context: Uint8Array, signal?: AbortSignal, onBytes?: (cipherBytes: number) => void): Promise<{ bytes: Uint8Array, cipherBytes: number }> {
     const out = new Uint8Array(ref.size)
     const offsets: number[] = []
     let off = 0
@@ -172,6 +175,7 @@ export class VideoSource {
         const bytes = await this.reader.fetch(chunk.cid, linked)
         this.stats.rebuiltBlocks = this.reader.rebuilt
         cipherBytes += bytes.byteLength
+        onBytes?.(bytes.byteLength)
         const plain = await openChunk({ key: this.key, objectId: this.video.objectId, stream: ref.n, index, last: index === last, context }, bytes)
         if (plain.byteLength !== chunk.size) {
           throw new P2pdvError(VideoSourceErrorCode.SIZE_MISMATCH, `chunk ${index} of stream ${ref.n} has ${plain.byteLength} bytes, not ${chunk.size}`, {
