@@ -17,11 +17,18 @@ import type { PeerSet } from './peers.ts'
 /** How long a data block may take before the parity path starts beside it. */
 export const DEFAULT_HEDGE_MS = 750
 export const PLACEMENT_GET_TIMEOUT_MS = 5_000
+/**
+ * How long a read of an erasure-coded block waits for the object's placement record, if it is
+ * still on its way: knowing the holder saves asking every node in turn.
+ */
+export const PLACEMENT_WAIT_MS = 1_000
 /** Decoded stripes kept for their other missing blocks. */
 const STRIPE_CACHE = 8
 
 interface StripeRef {
   key: string
+  /** The object's manifest CID. */
+  object: string
   k: number
   m: number
   /** The stripe's stored blocks: `data` data blocks, then m parity blocks. */
@@ -41,6 +48,8 @@ export class ObjectReader {
   private readonly holders = new Map<string, Set<string>>()
   private readonly decoded = new Map<string, Promise<Map<string, Uint8Array>>>()
   private readonly registered = new Set<string>()
+  /** Objects whose placement record is being fetched (key: manifest CID). */
+  private readonly pendingRecords = new Map<string, Promise<unknown>>()
   /** Blocks rebuilt from parity (for tests and metrics). */
   rebuilt = 0
 
@@ -50,8 +59,12 @@ export class ObjectReader {
     this.hedgeMs = options.hedgeMs ?? DEFAULT_HEDGE_MS
   }
 
-  /** Learns an object's stripes (from its manifest) and holders (from its placement record). */
-  async register (manifestCid: CID, manifest: Manifest, signal?: AbortSignal): Promise<PlacementRecord | undefined> {
+  /**
+   * Learns an object's stripes (from its manifest) and holders (from its placement record).
+   * `record` is the record fetch if the caller started it early (it needs only the manifest CID,
+   * so it can run beside the manifest fetch).
+   */
+  async register (manifestCid: CID, manifest: Manifest, signal?: AbortSignal, record?: Promise<PlacementRecord | undefined>): Promise<PlacementRecord | undefined> {
     const key = manifestCid.toString()
     if (this.registered.has(key)) return undefined
     this.registered.add(key)
@@ -61,16 +74,22 @@ export class ObjectReader {
       e.stripes.forEach((s, i) => {
         const data = blocks.slice(i * e.k, (i + 1) * e.k)
         const shard = Math.max(16, Math.ceil(Math.max(...data.map(d => d.size)) / 16) * 16)
-        const stripe: StripeRef = { key: `${key}/${i}`, k: e.k, m: e.m, data: data.length, blocks: [...data, ...s.parity.map(cid => ({ cid, size: shard }))] }
+        const stripe: StripeRef = { key: `${key}/${i}`, object: key, k: e.k, m: e.m, data: data.length, blocks: [...data, ...s.parity.map(cid => ({ cid, size: shard }))] }
         stripe.blocks.forEach((b, j) => { this.stripeOf.set(b.cid.toString(), { stripe, index: j }) })
       })
     }
-    const record = await this.placementRecord(manifestCid, signal)
-    if (record !== undefined && matchesManifest(record, manifest)) {
-      for (const b of [record.manifest, ...record.stripes.flatMap(s => s.blocks)]) this.holders.set(b.cid.toString(), new Set(b.nodes))
-      return record
+    const fetching = record ?? this.placementRecord(manifestCid, signal)
+    this.pendingRecords.set(key, fetching.catch(() => undefined))
+    try {
+      const found = await fetching
+      if (found !== undefined && matchesManifest(found, manifest)) {
+        for (const b of [found.manifest, ...found.stripes.flatMap(s => s.blocks)]) this.holders.set(b.cid.toString(), new Set(b.nodes))
+        return found
+      }
+      return undefined
+    } finally {
+      this.pendingRecords.delete(key)
     }
-    return undefined
   }
 
   /** The newest placement record any node keeps for the object (undefined if none answers). */
@@ -92,6 +111,8 @@ export class ObjectReader {
 
   async fetch (cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
     const pos = this.stripeOf.get(cid.toString())
+    const pending = pos === undefined ? undefined : this.pendingRecords.get(pos.stripe.object)
+    if (pending !== undefined) await Promise.race([pending, new Promise(resolve => setTimeout(resolve, PLACEMENT_WAIT_MS))])
     const prefer = this.holders.get(cid.toString())
     const only = prefer !== undefined && prefer.size > 0
     if (pos === undefined) return (await this.fetcher.fetch(cid, signal, prefer, { only: false })).bytes

@@ -111,6 +111,11 @@ export class VideoSource {
       }
     }
     const fetcher = new BlockFetcher(options.peers, fetcherOptions)
+    const reader = new ObjectReader(fetcher, options.peers)
+    // The placement record needs only the manifest CID: fetch it beside the manifest, so the
+    // first segments go straight to their holders instead of asking every node in turn.
+    const record = reader.placementRecord(options.manifest, options.signal)
+    record.catch(() => {})
     const key = options.key.slice()
     const early = options.manifestBlock !== undefined && await verifyBlock(options.manifest, options.manifestBlock).then(() => true, () => false)
     if (options.manifestBlock !== undefined && !early) {
@@ -124,9 +129,8 @@ export class VideoSource {
       throw new P2pdvError(VideoSourceErrorCode.NOT_A_VIDEO, 'this link names a file, not a video', { hint: 'Fetch files with `p2pdv get CAPABILITY -o OUT`.' })
     }
     // Erasure-coded videos: the reader learns the stripes now (synchronously) and the holders
-    // from the placement record in the background, so the first segments need not wait for it.
-    const reader = new ObjectReader(fetcher, options.peers)
-    reader.register(options.manifest, manifest, options.signal).catch(() => {})
+    // from the placement record when it arrives; a read waits for it only briefly.
+    reader.register(options.manifest, manifest, options.signal, record).catch(() => {})
     if (early) {
       stats.blocks++
       stats.bytes += bytes.byteLength
