@@ -26,7 +26,8 @@ describe('ChainClient', () => {
     const accounts = ANVIL_KEYS.slice(1, 4).map(k => privateKeyToAccount(k))
     const d = await deployAll(createWalletClient({ account: deployer, transport: http(anvil.rpc) }), {
       allocations: accounts.map(a => ({ to: a.address, amount: 10_000n * P2PV })),
-      params: { minStake: 1_000n * P2PV }
+      params: { minStake: 1_000n * P2PV },
+      roles: { auditors: [accounts[0]!.address] }
     })
     config = parseChainConfig({ rpc: anvil.rpc, chainId: d.chainId, contracts: d.contracts, startBlock: d.startBlock.toString() }, 'test')
     ;[alice, bob, node] = await Promise.all(accounts.map(async account => await ChainClient.connect(config, { account, pollingIntervalMs: 50 }))) as [ChainClient, ChainClient, ChainClient]
@@ -101,6 +102,29 @@ describe('ChainClient', () => {
     assert.equal(moved.action, 'updated')
     assert.deepEqual(moved.node.endpoints, ['http://127.0.0.1:4999'])
     assert.deepEqual((await reader.listNodes()).map(n => n.operator), [node.address])
+  })
+
+  it('audit role: maps peer ids to operators, sets reputation and slashes the governance fraction; others are refused', async () => {
+    // The node registered '12D3KooWTest' in the test above; alice holds the audit role.
+    assert.equal(await reader.operatorOfPeer('12D3KooWTest'), node.address)
+    assert.equal(await reader.operatorOfPeer('12D3KooWNobody'), undefined)
+    assert.equal(await reader.isAuditor(alice.address), true)
+    assert.equal(await bob.isAuditor(), false)
+    const evidence = `0x${'5a'.repeat(32)}` as Hex
+    await assert.rejects(bob.slashNode(node.address, evidence), { code: 'ERR_CHAIN_NOT_AUDITOR_OR_GOVERNANCE' })
+    await assert.rejects(bob.setNodeReputation(node.address, 1), { code: 'ERR_CHAIN_NOT_AUDITOR_OR_GOVERNANCE' })
+    await assert.rejects(alice.setNodeReputation(node.address, 10_001), { code: 'ERR_CHAIN_INVALID_REPUTATION' })
+    // Two writes at once from one account: serialized, so neither takes the other's nonce.
+    await Promise.all([alice.setNodeReputation(node.address, 7_000), alice.setNodeReputation(node.address, 6_000)])
+    assert.equal((await reader.getNode(node.address)).reputation, 6_000)
+    const terms = await reader.slashTerms()
+    assert.equal(terms.slashBps, 1_000)
+    const before = (await reader.balances(terms.treasury)).p2pv
+    const slashed = await alice.slashNode(node.address, evidence)
+    assert.equal(slashed.amount, 100n * P2PV)
+    assert.equal(slashed.evidence, evidence)
+    assert.equal((await reader.getNode(node.address)).stake, 900n * P2PV)
+    assert.equal((await reader.balances(terms.treasury)).p2pv, before + 100n * P2PV)
   })
 
   it('validates chain descriptions', () => {
