@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { createWalletClient, http, toHex, type Hex } from 'viem'
+import { createTestClient, createWalletClient, encodeFunctionData, http, toHex, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { deployAll, WEI_PER_TOKEN } from '@p2pdv/contracts'
+import { deployAll, ProtocolParamsAbi, WEI_PER_TOKEN } from '@p2pdv/contracts'
+import { DEFAULT_K, DEFAULT_M } from '@p2pdv/core/erasure'
 import { ANVIL_KEYS, startAnvil, type Anvil } from '@p2pdv/contracts/anvil'
 import { ChainClient, parseChainConfig, type ChainConfig } from '@p2pdv/sdk/chain'
 
@@ -89,6 +90,17 @@ describe('ChainClient', () => {
     await assert.rejects(bob.registerVideo({ id: v, manifestCid: CID, keyFingerprint: FP, policy: 'public' }), { code: 'ERR_CHAIN_VIDEO_ALREADY_REGISTERED' })
     await assert.rejects(ChainClient.connect({ ...config, chainId: 1 }), { code: 'ERR_CHAIN_MISMATCH' })
     await assert.rejects(ChainClient.connect({ ...config, rpc: 'http://127.0.0.1:9' }), { code: 'ERR_CHAIN_UNREACHABLE' })
+  })
+
+  it('reads the erasure defaults governance sets (deployed as the core default)', async () => {
+    assert.deepEqual(await reader.erasureDefaults(), { k: DEFAULT_K, m: DEFAULT_M })
+    const test = createTestClient({ mode: 'anvil', transport: http(anvil.rpc) })
+    const timelock = config.contracts.timelock
+    await test.impersonateAccount({ address: timelock })
+    await test.setBalance({ address: timelock, value: 10n ** 18n })
+    await test.sendUnsignedTransaction({ from: timelock, to: config.contracts.params, data: encodeFunctionData({ abi: ProtocolParamsAbi, functionName: 'setErasureDefaults', args: [10, 20] }) })
+    await test.stopImpersonatingAccount({ address: timelock })
+    assert.deepEqual(await reader.erasureDefaults(), { k: 10, m: 20 })
   })
 
   it('registers a node with the minimum stake, then only updates what changed', async () => {

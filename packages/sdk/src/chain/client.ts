@@ -360,6 +360,19 @@ export class ChainClient {
   }
 
   /**
+   * The erasure coding governance sets as the default for stored objects (ProtocolParams): what
+   * uploads use unless told otherwise (`PutOptions.defaultErasure`).
+   */
+  async erasureDefaults (): Promise<{ k: number, m: number }> {
+    try {
+      const [k, m] = await this.public.readContract({ address: this.config.contracts.params, abi: ProtocolParamsAbi, functionName: 'erasureDefaults' })
+      return { k, m }
+    } catch (err) {
+      throw chainError(err, 'reading the erasure defaults')
+    }
+  }
+
+  /**
    * Makes the signer a registered, active node with this profile: registers with `stake` (at
    * least the minimum) the first time; later updates a changed profile (ports move between
    * starts) and tops the stake up to the minimum when it fell below (a slash, a new minimum).
