@@ -178,8 +178,9 @@ export class Client {
 
   /**
    * Erasure coding (k, m) when k + m nodes are up; otherwise — unless k or m were asked for
-   * explicitly — replication, with a note saying why. Unasked k and m come from
-   * `defaultErasure` (the chain's governance defaults), else the core default. `replicas` alone asks for replication.
+   * explicitly — replication, with a note saying why. `replicas` alone asks for replication.
+   * Unasked k and m come from `defaultErasure` (the chain's governance defaults), else the core
+   * default.
    */
   async chooseScheme (options: PutOptions = {}): Promise<{ scheme: PlacementScheme, candidates: NodeCandidate[], note?: string }> {
     const candidates = await placementCandidates(this.peers.peers, { ...(this.options.auditor === undefined ? {} : { auditor: this.options.auditor }), ...(options.signal === undefined ? {} : { signal: options.signal }) })
