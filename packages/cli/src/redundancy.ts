@@ -1,8 +1,50 @@
-/** The redundancy flags shared by `put` and `upload`: erasure (--k, --m) or replication (--replicas). */
-import { P2pdvError } from '@p2pdv/core/errors'
+/**
+ * The redundancy flags shared by `put` and `upload`: erasure (--k, --m) or replication
+ * (--replicas); what they leave open comes from the chain's governance defaults, if any.
+ */
+import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import type { PutOptions, PutResult } from '@p2pdv/sdk'
+import { ChainClient } from '@p2pdv/sdk/chain'
+import { ChainContextErrorCode, resolveChainConfig } from './chain/context.ts'
 import { intOpt, listOpt, stringOpt, type ParsedArgs } from './command.ts'
 import { readDevnetState } from './devnet-state.ts'
+
+/**
+ * `put` reads the governance erasure defaults from a chain when one is configured: `--chain
+ * FILE` / `--rpc URL`, else the running devnet's unless `--node` names other nodes (`upload`
+ * takes the same flags for its registration and reads them from the chain it registers on).
+ */
+export const ERASURE_CHAIN_OPTIONS = { rpc: { type: 'string' }, chain: { type: 'string' } } as const
+
+/** True when the flags leave k or m to a default (no --replicas, not both --k and --m). */
+export function wantsErasureDefaults (r: Pick<PutOptions, 'k' | 'm' | 'replicas'>): boolean {
+  return r.replicas === undefined && (r.k === undefined || r.m === undefined)
+}
+
+/**
+ * The governance erasure defaults (ProtocolParams.erasureDefaults) for the k/m the flags leave
+ * open, read from `chain`, or from the configured chain when none is given; `{}` when the flags
+ * decide everything or no chain is configured (the sdk then uses the core default, 4 + 2).
+ */
+export async function erasureDefaultsFromChain (args: ParsedArgs, redundancy: Pick<PutOptions, 'k' | 'm' | 'replicas'>, chain?: ChainClient): Promise<Pick<PutOptions, 'defaultErasure'>> {
+  if (!wantsErasureDefaults(redundancy)) return {}
+  if (chain === undefined) {
+    const explicit = stringOpt(args, 'rpc') !== undefined || stringOpt(args, 'chain') !== undefined
+    // --node URLs without --rpc/--chain are some other network than the running devnet.
+    if (!explicit && listOpt(args, 'node').length > 0) return {}
+    let resolved
+    try {
+      resolved = await resolveChainConfig(args, false)
+    } catch (err) {
+      // A devnet started with --no-chain has no governance to ask.
+      if (isP2pdvError(err, ChainContextErrorCode.NO_CHAIN) && !explicit) return {}
+      throw err
+    }
+    if (resolved === undefined) return {}
+    chain = await ChainClient.connect(resolved.config)
+  }
+  return { defaultErasure: await chain.erasureDefaults() }
+}
 
 export const AUDITOR_OPTION = { auditor: { type: 'string' } } as const
 

@@ -4,12 +4,14 @@
 // subscribers-only ones; wallets are sealed files. Real processes throughout.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
-import { createPublicClient, http, type Hex } from 'viem'
-import { AccessManagerAbi, NodeRegistryAbi } from '@p2pdv/contracts'
+import { createPublicClient, createTestClient, encodeFunctionData, http, type Hex } from 'viem'
+import { AccessManagerAbi, NodeRegistryAbi, ProtocolParamsAbi } from '@p2pdv/contracts'
+import { DEFAULT_K, DEFAULT_M } from '@p2pdv/core/erasure'
 import { runCli, startDevnet, type RunningDevnet } from './fixtures/cli.ts'
 
 const run = promisify(execFile)
@@ -143,6 +145,39 @@ describe('p2pdv on chain: devnet, upload registers, buy, grant, subscribe, withd
     assert.equal(a.json.access, true)
     const wrong = await cli(['ls', '--rpc', 'http://127.0.0.1:9', '--chain', join(dir, 'chain.json')])
     assert.equal(wrong.json.error.code, 'ERR_CHAIN_UNREACHABLE')
+  })
+
+  it('put and upload use the erasure defaults governance set on chain, unless flags say otherwise', async () => {
+    const file = join(devnet.dir, 'erasure.bin')
+    await writeFile(file, randomBytes(300_000))
+    const core = await cli(['put', file])
+    assert.equal(core.code, 0, core.stderr)
+    assert.equal(core.json.scheme, 'replicas', 'the deployed 4 + 2 needs 6 nodes: two fall back to replicas')
+    // What a passed proposal does, as the timelock (the ProtocolParams admin) itself.
+    const test = createTestClient({ mode: 'anvil', transport: http(chain.rpc) })
+    const timelock = chain.contracts.timelock!
+    const setErasure = async (k: number, m: number): Promise<void> => {
+      const hash = await test.sendUnsignedTransaction({ from: timelock, to: chain.contracts.params!, data: encodeFunctionData({ abi: ProtocolParamsAbi, functionName: 'setErasureDefaults', args: [k, m] }) })
+      assert.equal((await createPublicClient({ transport: http(chain.rpc) }).waitForTransactionReceipt({ hash })).status, 'success')
+    }
+    await test.impersonateAccount({ address: timelock })
+    await test.setBalance({ address: timelock, value: 10n ** 18n })
+    try {
+      await setErasure(1, 1)
+      const gov = await cli(['put', file])
+      assert.equal(gov.code, 0, gov.stderr)
+      assert.deepEqual([gov.json.scheme, gov.json.k, gov.json.m], ['rs', 1, 1])
+      const halfFlag = await cli(['put', file, '--m', '1'])
+      assert.deepEqual([halfFlag.json.scheme, halfFlag.json.k, halfFlag.json.m], ['rs', 1, 1], 'k from the chain, m from the flag')
+      const flags = await cli(['put', file, '--replicas', '2'])
+      assert.deepEqual([flags.json.scheme, flags.json.replicas], ['replicas', 2])
+      const up = await cli(['upload', clip, '--title', 'Governed', '--unlisted', '--force'])
+      assert.equal(up.code, 0, up.stderr)
+      assert.deepEqual([up.json.scheme, up.json.k, up.json.m], ['rs', 1, 1])
+    } finally {
+      await setErasure(DEFAULT_K, DEFAULT_M)
+      await test.stopImpersonatingAccount({ address: timelock })
+    }
   })
 
   it('keys: wallets are created, listed, exported and imported as sealed files, never in plaintext', async () => {

@@ -12,14 +12,18 @@ import {IProtocolParams} from "./interfaces/IProtocolParams.sol";
 contract ProtocolParams is AccessControl, IProtocolParams {
     uint16 public constant BPS = 10_000;
     uint64 public constant MAX_UNBONDING_PERIOD = 365 days;
-    uint8 public constant MAX_REPLICATION = 16;
+    /// @notice Reed–Solomon over GF(2^8): at most 256 blocks per stripe (k data + m parity).
+    uint16 public constant MAX_STRIPE_BLOCKS = 256;
 
     // Slot 0: everything a purchase reads, so one SLOAD serves `split()`.
     address public treasury;
     uint16 public creatorBps;
     uint16 public nodePoolBps;
     uint16 public slashBps;
-    uint8 public defaultReplication;
+    /// @notice Default erasure coding of stored objects: k data blocks + m parity blocks per
+    /// stripe (clients use it unless told otherwise; any k of the k + m rebuild a stripe).
+    uint8 public defaultK;
+    uint8 public defaultM;
     // Slot 1
     uint64 public unbondingPeriod;
     // Slot 2
@@ -32,19 +36,21 @@ contract ProtocolParams is AccessControl, IProtocolParams {
         uint16 creatorBps;
         uint16 nodePoolBps;
         uint16 slashBps;
-        uint8 defaultReplication;
+        uint8 defaultK;
+        uint8 defaultM;
     }
 
     event MinStakeSet(uint256 minStake);
     event UnbondingPeriodSet(uint64 unbondingPeriod);
     event RevenueSplitSet(uint16 creatorBps, uint16 nodePoolBps, uint16 treasuryBps);
     event SlashBpsSet(uint16 slashBps);
-    event DefaultReplicationSet(uint8 defaultReplication);
+    event ErasureDefaultsSet(uint8 k, uint8 m);
     event TreasurySet(address treasury);
 
     error ZeroAddress();
     error InvalidSplit(uint256 creatorBps, uint256 nodePoolBps);
     error OutOfRange(uint256 value, uint256 min, uint256 max);
+    error InvalidErasure(uint256 k, uint256 m);
 
     constructor(address admin, Init memory init) {
         if (admin == address(0)) revert ZeroAddress();
@@ -54,7 +60,7 @@ contract ProtocolParams is AccessControl, IProtocolParams {
         _setUnbondingPeriod(init.unbondingPeriod);
         _setRevenueSplit(init.creatorBps, init.nodePoolBps);
         _setSlashBps(init.slashBps);
-        _setDefaultReplication(init.defaultReplication);
+        _setErasureDefaults(init.defaultK, init.defaultM);
     }
 
     /// @inheritdoc IProtocolParams
@@ -84,8 +90,14 @@ contract ProtocolParams is AccessControl, IProtocolParams {
         _setSlashBps(value);
     }
 
-    function setDefaultReplication(uint8 value) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setDefaultReplication(value);
+    /// @notice Both at once: their bound is joint (k ≥ 1, m ≥ 1, k + m ≤ MAX_STRIPE_BLOCKS).
+    function setErasureDefaults(uint8 k, uint8 m) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setErasureDefaults(k, m);
+    }
+
+    /// @notice The default erasure coding in one read.
+    function erasureDefaults() external view returns (uint8 k, uint8 m) {
+        return (defaultK, defaultM);
     }
 
     function setTreasury(address value) external onlyRole(DEFAULT_ADMIN_ROLE) {
@@ -116,10 +128,11 @@ contract ProtocolParams is AccessControl, IProtocolParams {
         emit SlashBpsSet(value);
     }
 
-    function _setDefaultReplication(uint8 value) private {
-        if (value == 0 || value > MAX_REPLICATION) revert OutOfRange(value, 1, MAX_REPLICATION);
-        defaultReplication = value;
-        emit DefaultReplicationSet(value);
+    function _setErasureDefaults(uint8 k, uint8 m) private {
+        if (k == 0 || m == 0 || uint256(k) + m > MAX_STRIPE_BLOCKS) revert InvalidErasure(k, m);
+        defaultK = k;
+        defaultM = m;
+        emit ErasureDefaultsSet(k, m);
     }
 
     function _setTreasury(address value) private {

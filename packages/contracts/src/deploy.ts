@@ -15,6 +15,7 @@ import {
   concat, encodeDeployData, encodeFunctionData, getContractAddress, keccak256, publicActions, toHex, zeroAddress,
   type Abi, type Account, type Address, type Chain, type Hex, type Transport, type WalletClient
 } from 'viem'
+import { DEFAULT_K, DEFAULT_M } from '@p2pdv/core/erasure'
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { ContractAddresses } from './constants.ts'
 import {
@@ -50,7 +51,14 @@ export interface ProtocolParamsInit {
   nodePoolBps: number
   /** Fraction of a node's stake an auditor's slash takes. */
   slashBps: number
-  defaultReplication: number
+  /**
+   * Default erasure coding clients use: k data + m parity blocks per stripe (k ≥ 1, m ≥ 1,
+   * k + m ≤ 256). Deployed as the core client default (4 + 2: any 2 of 6 nodes may fail);
+   * governance raises it as the network grows (the durability model wants wide stripes such as
+   * RS(29,80) at 10 % monthly churn, which needs ≥ 80 nodes).
+   */
+  defaultK: number
+  defaultM: number
 }
 
 export interface GovernanceInit {
@@ -75,7 +83,8 @@ export const DEFAULT_PARAMS: ProtocolParamsInit = {
   creatorBps: 8_500,
   nodePoolBps: 1_000,
   slashBps: 1_000,
-  defaultReplication: 3
+  defaultK: DEFAULT_K,
+  defaultM: DEFAULT_M
 }
 
 export const DEFAULT_GOVERNANCE: GovernanceInit = {
@@ -179,7 +188,8 @@ export async function deployAll (walletClient: DeployerClient, options: DeployOp
     creatorBps: params.creatorBps,
     nodePoolBps: params.nodePoolBps,
     slashBps: params.slashBps,
-    defaultReplication: params.defaultReplication
+    defaultK: params.defaultK,
+    defaultM: params.defaultM
   }])
   const videoRegistry = await deploy('VideoRegistry', VideoRegistryAbi, VideoRegistryBytecode, [deployer])
   const rewards = await deploy('Rewards', RewardsAbi, RewardsBytecode, [deployer, token])

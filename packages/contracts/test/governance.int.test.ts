@@ -80,7 +80,7 @@ describe('token, parameters and governance', () => {
 
   describe('ProtocolParams', () => {
     it('starts with the deployment values; the treasury is the timelock', async () => {
-      const read = async (functionName: 'minStake' | 'unbondingPeriod' | 'creatorBps' | 'nodePoolBps' | 'treasuryBps' | 'slashBps' | 'defaultReplication' | 'treasury') =>
+      const read = async (functionName: 'minStake' | 'unbondingPeriod' | 'creatorBps' | 'nodePoolBps' | 'treasuryBps' | 'slashBps' | 'defaultK' | 'defaultM' | 'treasury') =>
         await chain.client.readContract({ address: params, abi: ProtocolParamsAbi, functionName })
       assert.equal(await read('minStake'), TEST_PARAMS.minStake)
       assert.equal(await read('unbondingPeriod'), TEST_PARAMS.unbondingPeriod)
@@ -88,7 +88,9 @@ describe('token, parameters and governance', () => {
       assert.equal(await read('nodePoolBps'), 1000)
       assert.equal(await read('treasuryBps'), 500)
       assert.equal(await read('slashBps'), 1000)
-      assert.equal(await read('defaultReplication'), 3)
+      assert.equal(await read('defaultK'), 4)
+      assert.equal(await read('defaultM'), 2)
+      assert.deepEqual(await chain.client.readContract({ address: params, abi: ProtocolParamsAbi, functionName: 'erasureDefaults' }), [4, 2])
       assert.equal(await read('treasury'), timelock)
       assert.deepEqual(await chain.client.readContract({ address: params, abi: ProtocolParamsAbi, functionName: 'split' }), [8500, 1000, timelock])
     })
@@ -101,21 +103,37 @@ describe('token, parameters and governance', () => {
       await set('setUnbondingPeriod', [365n * 86_400n])
       await set('setRevenueSplit', [7000, 2000])
       await set('setSlashBps', [10_000])
-      await set('setDefaultReplication', [16])
+      await set('setErasureDefaults', [1, 255])
+      assert.deepEqual(await chain.client.readContract({ address: params, abi: ProtocolParamsAbi, functionName: 'erasureDefaults' }), [1, 255])
+      await set('setErasureDefaults', [255, 1])
       await set('setTreasury', [alice])
       assert.deepEqual(await chain.client.readContract({ address: params, abi: ProtocolParamsAbi, functionName: 'split' }), [7000, 2000, alice])
       await reverts(set('setUnbondingPeriod', [365n * 86_400n + 1n]), 'OutOfRange', [365n * 86_400n + 1n, 0n, 365n * 86_400n])
       await reverts(set('setRevenueSplit', [9000, 1001]), 'InvalidSplit', [9000n, 1001n])
       await reverts(set('setSlashBps', [10_001]), 'OutOfRange', [10_001n, 0n, 10_000n])
-      await reverts(set('setDefaultReplication', [0]), 'OutOfRange', [0n, 1n, 16n])
-      await reverts(set('setDefaultReplication', [17]), 'OutOfRange', [17n, 1n, 16n])
+      await reverts(set('setErasureDefaults', [0, 2]), 'InvalidErasure', [0n, 2n])
+      await reverts(set('setErasureDefaults', [4, 0]), 'InvalidErasure', [4n, 0n])
+      await reverts(set('setErasureDefaults', [200, 57]), 'InvalidErasure', [200n, 57n])
+      assert.deepEqual(await chain.client.readContract({ address: params, abi: ProtocolParamsAbi, functionName: 'erasureDefaults' }), [255, 1], 'refused values change nothing')
       await reverts(set('setTreasury', [zeroAddress]), 'ZeroAddress')
     })
 
     it('refuses a zero admin at construction', async () => {
-      const init = { treasury: alice, minStake: 0n, unbondingPeriod: 0n, creatorBps: 0, nodePoolBps: 0, slashBps: 0, defaultReplication: 1 }
+      const init = { treasury: alice, minStake: 0n, unbondingPeriod: 0n, creatorBps: 0, nodePoolBps: 0, slashBps: 0, defaultK: 1, defaultM: 1 }
       const data = encodeDeployData({ abi: ProtocolParamsAbi, bytecode: ProtocolParamsBytecode, args: [zeroAddress, init] })
       await reverts(chain.client.estimateGas({ account: deployer, data }), 'ZeroAddress')
+    })
+
+    it('refuses erasure defaults out of bounds at construction (k ≥ 1, m ≥ 1, k + m ≤ 256)', async () => {
+      const deploy = async (defaultK: number, defaultM: number) => {
+        const init = { ...TEST_PARAMS, treasury: alice, defaultK, defaultM }
+        return await chain.client.estimateGas({ account: deployer, data: encodeDeployData({ abi: ProtocolParamsAbi, bytecode: ProtocolParamsBytecode, args: [alice, init] }) })
+      }
+      await reverts(deploy(0, 2), 'InvalidErasure', [0n, 2n])
+      await reverts(deploy(4, 0), 'InvalidErasure', [4n, 0n])
+      await reverts(deploy(128, 129), 'InvalidErasure', [128n, 129n])
+      assert.ok(await deploy(128, 128) > 0n, 'k + m = 256 is the widest stripe allowed')
+      assert.ok(await deploy(1, 1) > 0n)
     })
   })
 
@@ -161,6 +179,26 @@ describe('token, parameters and governance', () => {
       assert.equal(await state(id), ProposalState.Executed)
       assert.deepEqual(await chain.client.readContract({ address: params, abi: ProtocolParamsAbi, functionName: 'split' }), [8000, 1500, timelock])
       assert.equal(await balance(bob), bobBefore + 1_000n * P2PV)
+    })
+
+    it('a proposal changes the erasure defaults (k, m) clients read', async () => {
+      targets = [params]
+      values = [0n]
+      calldatas = [encodeFunctionData({ abi: ProtocolParamsAbi, functionName: 'setErasureDefaults', args: [29, 51] })]
+      await send(chain.client, ops, { address: token, abi: P2PVTokenAbi, functionName: 'delegate', args: [ops] })
+      await travel(chain.client, 1)
+      const id = await propose(ops)
+      await travel(chain.client, TEST_GOVERNANCE.votingDelay + 1)
+      await send(chain.client, ops, { address: governor, abi: P2PVGovernorAbi, functionName: 'castVote', args: [id, 1] })
+      await travel(chain.client, TEST_GOVERNANCE.votingPeriod + 1)
+      await send(chain.client, alice, { address: governor, abi: P2PVGovernorAbi, functionName: 'queue', args: [targets, values, calldatas, descriptionHash] })
+      assert.deepEqual(await chain.client.readContract({ address: params, abi: ProtocolParamsAbi, functionName: 'erasureDefaults' }), [4, 2], 'unchanged while queued')
+      await travel(chain.client, Number(TEST_GOVERNANCE.timelockDelay) + 1)
+      const r = await send(chain.client, alice, { address: governor, abi: P2PVGovernorAbi, functionName: 'execute', args: [targets, values, calldatas, descriptionHash] })
+      assert.equal(await state(id), ProposalState.Executed)
+      assert.deepEqual(await chain.client.readContract({ address: params, abi: ProtocolParamsAbi, functionName: 'erasureDefaults' }), [29, 51])
+      const [event] = parseEventLogs({ abi: ProtocolParamsAbi, logs: r.logs, eventName: 'ErasureDefaultsSet' })
+      assert.deepEqual([event?.args.k, event?.args.m], [29, 51])
     })
 
     it('defeats a proposal that misses the quorum, and refuses proposers below the threshold', async () => {

@@ -51,7 +51,12 @@ export interface AuditorConfig {
   readRatio: number
   deadlineMs: number
   transport: AuditTransportName
+  /** How often reputation is published on chain (with a wallet holding the audit role). */
+  chainIntervalMs: number
 }
+
+/** Reputation is published on chain every 10 minutes by default (`--audit-chain-interval`). */
+export const DEFAULT_CHAIN_PUBLISH_INTERVAL_MS = 10 * 60_000
 
 export interface NodeConfig {
   dataDir: string
@@ -87,7 +92,7 @@ export const ConfigErrorCode = {
 
 export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] ' +
   '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--auditor URL] [--passphrase-file FILE] ' +
-  '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p]] ' +
+  '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p] [--audit-chain-interval MS]] ' +
   '[--wallet NAME --chain FILE [--rpc URL] [--keys DIR] [--stake P2PV] [--keeper]]'
 
 /**
@@ -120,7 +125,8 @@ export const NODE_OPTIONS = {
   'audit-batch': { type: 'string' },
   'audit-read-ratio': { type: 'string' },
   'audit-deadline': { type: 'string' },
-  'audit-transport': { type: 'string' }
+  'audit-transport': { type: 'string' },
+  'audit-chain-interval': { type: 'string' }
 } as const
 
 function positiveInt (v: unknown, name: string, fallback: number, max: number): number {
@@ -145,7 +151,8 @@ function auditorConfig (values: Record<string, unknown>): AuditorConfig | undefi
     batch: positiveInt(values['audit-batch'], 'audit-batch', DEFAULT_AUDIT_BATCH, 10_000),
     readRatio: ratio,
     deadlineMs: positiveInt(values['audit-deadline'], 'audit-deadline', DEFAULT_AUDIT_DEADLINE_MS, 60_000),
-    transport
+    transport,
+    chainIntervalMs: positiveInt(values['audit-chain-interval'], 'audit-chain-interval', DEFAULT_CHAIN_PUBLISH_INTERVAL_MS, 24 * 3600_000)
   }
 }
 

@@ -14,6 +14,7 @@ import type { CID } from 'multiformats/cid'
 import { join } from 'node:path'
 import { AUDIT_PROTOCOL, STORE_PROTOCOL } from '@p2pdv/core/wire'
 import { Auditor } from './audit/auditor.ts'
+import { chainSlashReporter, connectAuditorChain, ReputationPublisher, type AuditorChain } from './audit/chain-reporter.ts'
 import { createAuditHandler } from './audit/protocol.ts'
 import { AuditResponder } from './audit/responder.ts'
 import { localSlashReporter, SlashPolicy } from './audit/slash.ts'
@@ -57,6 +58,14 @@ export interface StartNodeOptions extends NodeConfig {
 
 export async function startNode (config: StartNodeOptions): Promise<NodeHandle> {
   const log = config.logger ?? pino({ name: 'p2pdv-node', level: process.env.P2PDV_LOG_LEVEL ?? 'info' }, pino.destination(2))
+  // An auditor with a wallet slashes and publishes reputation on chain: connect before anything
+  // opens, so a wrong passphrase or an unreachable chain stops the start cleanly.
+  const auditorChain: AuditorChain | undefined = config.audit !== undefined && config.chain !== undefined
+    ? await connectAuditorChain(config.chain, config.passphrase)
+    : undefined
+  if (auditorChain !== undefined && !auditorChain.auditorRole) {
+    log.warn({ operator: auditorChain.operator }, 'this wallet lacks the NodeRegistry audit role: slashing reports stay local and reputation is not published on chain')
+  }
   const dir = await prepareDataDir(config.dataDir)
   const privateKey = await loadIdentity(dir, config.passphrase)
   const metrics = createMetrics()
@@ -125,10 +134,12 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   const responder = new AuditResponder({ peerId, privateKey, blockstore, metrics, log, forgeProofs: faults.has('forge-proofs') })
   let auditor: Auditor | undefined
   let auditStore: AuditStore | undefined
+  let publisher: ReputationPublisher | undefined
   if (config.audit !== undefined) {
     auditStore = new AuditStore(join(dir.root, AUDIT_DB_FILE))
     const resolve = (peer: string, signal: AbortSignal): Promise<string | undefined> => libp2p === undefined ? Promise.resolve(undefined) : libp2pHttpResolver(libp2p)(peer, signal)
-    const { transport, ...options } = config.audit
+    const { transport, chainIntervalMs, ...options } = config.audit
+    const onChain = auditorChain?.auditorRole === true ? auditorChain : undefined
     const placementSource = new PlacementTargetSource({ store: auditStore, local: placements, peers: async () => (await peers()).slice(1).map(p => p.http), log })
     auditor = new Auditor({
       peerId,
@@ -138,10 +149,14 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       log,
       metrics,
       slashPolicy: new SlashPolicy(),
-      slashReporter: localSlashReporter(auditStore, log),
+      slashReporter: onChain === undefined ? localSlashReporter(auditStore, log) : chainSlashReporter(onChain, auditStore, log),
       options,
       sync: async signal => await placementSource.sync(signal)
     })
+    if (onChain !== undefined) {
+      const a = auditor
+      publisher = new ReputationPublisher({ chain: onChain, scores: () => a.reputation(), log, intervalMs: chainIntervalMs })
+    }
   }
 
   const http = await createHttpApi({
@@ -174,7 +189,18 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     peers,
     ...(config.webApp === undefined ? {} : { webApp: config.webApp }),
     audit: async body => await responder.answer(body),
-    ...(auditor === undefined || auditStore === undefined ? {} : { auditor: { auditor, store: auditStore, peerId } }),
+    ...(auditor === undefined || auditStore === undefined
+      ? {}
+      : {
+          auditor: {
+            auditor,
+            store: auditStore,
+            peerId,
+            chain: () => auditorChain === undefined
+              ? undefined
+              : { operator: auditorChain.operator, auditorRole: auditorChain.auditorRole, ...(publisher?.last === undefined ? {} : { lastPublish: publisher.last }) }
+          }
+        }),
     serveGarbage: faults.has('serve-garbage')
   })
   await http.listen({ host: config.host, port: config.httpPort })
@@ -227,6 +253,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   }
   ready = true
   auditor?.start()
+  publisher?.start()
   log.info({ peerId, multiaddrs: multiaddrs(), http: httpUrl, auditor: auditor !== undefined }, 'node ready')
 
   return {
@@ -240,6 +267,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     repair,
     stop: async () => {
       ready = false
+      await publisher?.stop()
       await auditor?.stop()
       await repair?.stop()
       provideQueue.stop()

@@ -11,7 +11,7 @@ import {
   subtitleContext, thumbnailSheetContext, videoStreamContext, type CID, type FileManifest, type ListingDocument, type Manifest, type StreamRef,
   type SubtitleTrack, type VideoManifest, type VideoRendition
 } from '@p2pdv/core'
-import { checkErasureParams, DEFAULT_K, DEFAULT_M } from '@p2pdv/core/erasure'
+import { checkErasureParams, DEFAULT_K, DEFAULT_M, type ErasureParams } from '@p2pdv/core/erasure'
 import { MIN_PLACEMENT_SCORE, weightedOrder, type PlacementScheme } from '@p2pdv/core/placement'
 import type { LocalAccount } from 'viem'
 import { checkObject, type CheckOptions, type CheckReport } from './check.ts'
@@ -55,6 +55,12 @@ export interface PutOptions {
   /** Erasure coding: data and parity blocks per stripe (defaults 4 and 2 when enough nodes are up). */
   k?: number
   m?: number
+  /**
+   * The k and m used where `k`/`m` are not given, instead of the core default: the governance
+   * value `ChainClient.erasureDefaults()` reads. Like the core default, it falls back to
+   * replication when fewer than k + m nodes are up.
+   */
+  defaultErasure?: ErasureParams
   signal?: AbortSignal
   onProgress?: (p: PutProgress) => void
   /** A node refused or failed; its blocks move to other nodes. */
@@ -173,14 +179,16 @@ export class Client {
   /**
    * Erasure coding (k, m) when k + m nodes are up; otherwise — unless k or m were asked for
    * explicitly — replication, with a note saying why. `replicas` alone asks for replication.
+   * Unasked k and m come from `defaultErasure` (the chain's governance defaults), else the core
+   * default.
    */
   async chooseScheme (options: PutOptions = {}): Promise<{ scheme: PlacementScheme, candidates: NodeCandidate[], note?: string }> {
     const candidates = await placementCandidates(this.peers.peers, { ...(this.options.auditor === undefined ? {} : { auditor: this.options.auditor }), ...(options.signal === undefined ? {} : { signal: options.signal }) })
     const eligible = weightedOrder('', candidates).length
     const wantsErasure = options.k !== undefined || options.m !== undefined
     if (options.replicas !== undefined && !wantsErasure) return { scheme: { type: 'replicas', replicas: options.replicas }, candidates }
-    const k = options.k ?? DEFAULT_K
-    const m = options.m ?? DEFAULT_M
+    const k = options.k ?? options.defaultErasure?.k ?? DEFAULT_K
+    const m = options.m ?? options.defaultErasure?.m ?? DEFAULT_M
     checkErasureParams(k, m)
     if (eligible >= k + m) return { scheme: { type: 'rs', k, m }, candidates }
     if (wantsErasure) {

@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { createWalletClient, http, toHex, type Hex } from 'viem'
+import { createTestClient, createWalletClient, encodeFunctionData, http, toHex, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { deployAll, WEI_PER_TOKEN } from '@p2pdv/contracts'
+import { deployAll, ProtocolParamsAbi, WEI_PER_TOKEN } from '@p2pdv/contracts'
+import { DEFAULT_K, DEFAULT_M } from '@p2pdv/core/erasure'
 import { ANVIL_KEYS, startAnvil, type Anvil } from '@p2pdv/contracts/anvil'
 import { ChainClient, parseChainConfig, type ChainConfig } from '@p2pdv/sdk/chain'
 
@@ -26,7 +27,8 @@ describe('ChainClient', () => {
     const accounts = ANVIL_KEYS.slice(1, 4).map(k => privateKeyToAccount(k))
     const d = await deployAll(createWalletClient({ account: deployer, transport: http(anvil.rpc) }), {
       allocations: accounts.map(a => ({ to: a.address, amount: 10_000n * P2PV })),
-      params: { minStake: 1_000n * P2PV }
+      params: { minStake: 1_000n * P2PV },
+      roles: { auditors: [accounts[0]!.address] }
     })
     config = parseChainConfig({ rpc: anvil.rpc, chainId: d.chainId, contracts: d.contracts, startBlock: d.startBlock.toString() }, 'test')
     ;[alice, bob, node] = await Promise.all(accounts.map(async account => await ChainClient.connect(config, { account, pollingIntervalMs: 50 }))) as [ChainClient, ChainClient, ChainClient]
@@ -90,6 +92,17 @@ describe('ChainClient', () => {
     await assert.rejects(ChainClient.connect({ ...config, rpc: 'http://127.0.0.1:9' }), { code: 'ERR_CHAIN_UNREACHABLE' })
   })
 
+  it('reads the erasure defaults governance sets (deployed as the core default)', async () => {
+    assert.deepEqual(await reader.erasureDefaults(), { k: DEFAULT_K, m: DEFAULT_M })
+    const test = createTestClient({ mode: 'anvil', transport: http(anvil.rpc) })
+    const timelock = config.contracts.timelock
+    await test.impersonateAccount({ address: timelock })
+    await test.setBalance({ address: timelock, value: 10n ** 18n })
+    await test.sendUnsignedTransaction({ from: timelock, to: config.contracts.params, data: encodeFunctionData({ abi: ProtocolParamsAbi, functionName: 'setErasureDefaults', args: [10, 20] }) })
+    await test.stopImpersonatingAccount({ address: timelock })
+    assert.deepEqual(await reader.erasureDefaults(), { k: 10, m: 20 })
+  })
+
   it('registers a node with the minimum stake, then only updates what changed', async () => {
     const profile = { peerId: '12D3KooWTest', endpoints: ['http://127.0.0.1:4001'], encryptionKey: FP, capacity: 10n ** 9n, keeper: true }
     const first = await node.ensureNodeRegistered(profile)
@@ -101,6 +114,29 @@ describe('ChainClient', () => {
     assert.equal(moved.action, 'updated')
     assert.deepEqual(moved.node.endpoints, ['http://127.0.0.1:4999'])
     assert.deepEqual((await reader.listNodes()).map(n => n.operator), [node.address])
+  })
+
+  it('audit role: maps peer ids to operators, sets reputation and slashes the governance fraction; others are refused', async () => {
+    // The node registered '12D3KooWTest' in the test above; alice holds the audit role.
+    assert.equal(await reader.operatorOfPeer('12D3KooWTest'), node.address)
+    assert.equal(await reader.operatorOfPeer('12D3KooWNobody'), undefined)
+    assert.equal(await reader.isAuditor(alice.address), true)
+    assert.equal(await bob.isAuditor(), false)
+    const evidence = `0x${'5a'.repeat(32)}` as Hex
+    await assert.rejects(bob.slashNode(node.address, evidence), { code: 'ERR_CHAIN_NOT_AUDITOR_OR_GOVERNANCE' })
+    await assert.rejects(bob.setNodeReputation(node.address, 1), { code: 'ERR_CHAIN_NOT_AUDITOR_OR_GOVERNANCE' })
+    await assert.rejects(alice.setNodeReputation(node.address, 10_001), { code: 'ERR_CHAIN_INVALID_REPUTATION' })
+    // Two writes at once from one account: serialized, so neither takes the other's nonce.
+    await Promise.all([alice.setNodeReputation(node.address, 7_000), alice.setNodeReputation(node.address, 6_000)])
+    assert.equal((await reader.getNode(node.address)).reputation, 6_000)
+    const terms = await reader.slashTerms()
+    assert.equal(terms.slashBps, 1_000)
+    const before = (await reader.balances(terms.treasury)).p2pv
+    const slashed = await alice.slashNode(node.address, evidence)
+    assert.equal(slashed.amount, 100n * P2PV)
+    assert.equal(slashed.evidence, evidence)
+    assert.equal((await reader.getNode(node.address)).stake, 900n * P2PV)
+    assert.equal((await reader.balances(terms.treasury)).p2pv, before + 100n * P2PV)
   })
 
   it('validates chain descriptions', () => {

@@ -53,7 +53,12 @@ async function ensureWallets (dir: string, passphrase: string, nodeWallets: stri
   return existing
 }
 
-export async function startDevnetChain (dir: string, passphrase: string, nodeWallets: string[], options: { rpc?: string } = {}): Promise<StartedChain> {
+/**
+ * Starts (or uses, with `rpc`) the chain and deploys. `auditors` name node wallets that get the
+ * NodeRegistry's audit role at deploy, besides `ops`: the devnet's auditor nodes slash and
+ * publish reputation with them.
+ */
+export async function startDevnetChain (dir: string, passphrase: string, nodeWallets: string[], options: { rpc?: string, auditors?: string[] } = {}): Promise<StartedChain> {
   const wallets = await ensureWallets(dir, passphrase, nodeWallets)
   const anvil = options.rpc === undefined ? await startAnvil({ logFile: join(dir, 'anvil.log') }) : undefined
   try {
@@ -67,7 +72,7 @@ export async function startDevnetChain (dir: string, passphrase: string, nodeWal
       ],
       params: DEVNET_PARAMS,
       governance: DEVNET_GOVERNANCE,
-      roles: { auditors: [address('ops')], settlers: [address('ops')], arbiters: [address('ops')] }
+      roles: { auditors: [address('ops'), ...(options.auditors ?? []).map(address)], settlers: [address('ops')], arbiters: [address('ops')] }
     })
     // Node wallets are fresh keys: give them ETH for gas.
     for (const name of nodeWallets) {

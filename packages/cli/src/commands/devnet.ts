@@ -74,7 +74,11 @@ export const devnet: Command = {
       if (args.values['no-chain'] !== true) {
         const rpc = stringOpt(args, 'rpc')
         out.note(rpc === undefined ? 'starting the chain (anvil) and deploying the contracts' : `deploying the contracts to ${rpc}`)
-        chain = await startDevnetChain(dir, passphrase, Array.from({ length: count }, (_, i) => `node-${i}`), rpc === undefined ? {} : { rpc })
+        chain = await startDevnetChain(dir, passphrase, Array.from({ length: count }, (_, i) => `node-${i}`), {
+          ...(rpc === undefined ? {} : { rpc }),
+          // The auditor node's wallet slashes and publishes reputation through the audit role.
+          auditors: [`node-${DEVNET_AUDITOR_INDEX}`]
+        })
       }
       out.note(`starting ${count} storage node(s) in ${dir}`)
       const startNode = async (i: number, bootstrap: string | undefined): Promise<Child<NodeReady>> => {

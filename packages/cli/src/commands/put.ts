@@ -3,7 +3,7 @@ import { basename } from 'node:path'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { Client } from '@p2pdv/sdk'
 import { requirePositional, stringOpt, type Command } from '../command.ts'
-import { AUDITOR_OPTION, auditorFromArgs, describeRedundancy, redundancyFromArgs } from '../redundancy.ts'
+import { AUDITOR_OPTION, auditorFromArgs, describeRedundancy, ERASURE_CHAIN_OPTIONS, erasureDefaultsFromChain, redundancyFromArgs } from '../redundancy.ts'
 import { toP2pdvError } from '../output.ts'
 import { formatBytes, formatRate } from '../format.ts'
 import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
@@ -11,8 +11,8 @@ import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
 export const put: Command = {
   name: 'put',
   summary: 'seal a file and store it on the network; prints its capability',
-  usage: 'put FILE [--k 4 --m 2 | --replicas 3] [--transport http|libp2p] [--auditor URL] [--node URL …] [--json]',
-  options: { replicas: { type: 'string' }, k: { type: 'string' }, m: { type: 'string' }, transport: { type: 'string' }, ...AUDITOR_OPTION, ...NODE_OPTION },
+  usage: 'put FILE [--k 4 --m 2 | --replicas 3] [--transport http|libp2p] [--auditor URL] [--node URL …] [--rpc URL] [--chain FILE] [--json]',
+  options: { replicas: { type: 'string' }, k: { type: 'string' }, m: { type: 'string' }, transport: { type: 'string' }, ...AUDITOR_OPTION, ...NODE_OPTION, ...ERASURE_CHAIN_OPTIONS },
   async run (args, out) {
     const file = requirePositional(args, 0, 'FILE', put)
     const redundancy = redundancyFromArgs(args)
@@ -22,11 +22,13 @@ export const put: Command = {
     if (!info.isFile()) throw new P2pdvError('ERR_NOT_A_FILE', `${file} is not a regular file`, { hint: 'Pass a file, not a directory.' })
     const transport = stringOpt(args, 'transport') ?? 'http'
     if (transport !== 'http' && transport !== 'libp2p') throw new P2pdvError('ERR_USAGE', `--transport must be http or libp2p, not "${transport}"`, { hint: 'http is the fast default; libp2p uses the store protocol' })
+    const defaults = await erasureDefaultsFromChain(args, redundancy)
     const client = await Client.create({ peers: await peersFromArgs(args), transport, ...(await auditorFromArgs(args)) })
     try {
       const bar = out.progress(`put ${basename(file)}`)
       const result = await client.putFile(file, {
         ...redundancy,
+        ...defaults,
         onProgress: p => { bar.update({ done: p.storedBytes / p.expansion, total: info.size }) },
         onNodeFailed: (peer, err) => { out.note(`\nnode ${peer.http} failed (${toP2pdvError(err).message}); moving its blocks to other nodes`) }
       })

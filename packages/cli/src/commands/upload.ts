@@ -8,7 +8,7 @@ import { P2pdvError } from '@p2pdv/core/errors'
 import { transcode, type SubtitleInput, type TranscodeProgress } from '@p2pdv/media'
 import { Client, DEFAULT_REPLICAS, type PublishListingResult } from '@p2pdv/sdk'
 import { intOpt, listOpt, requirePositional, stringOpt, type Command, type ParsedArgs } from '../command.ts'
-import { AUDITOR_OPTION, auditorFromArgs, describeRedundancy, redundancyFromArgs } from '../redundancy.ts'
+import { AUDITOR_OPTION, auditorFromArgs, describeRedundancy, erasureDefaultsFromChain, redundancyFromArgs } from '../redundancy.ts'
 import { formatBytes } from '../format.ts'
 import { toP2pdvError, type Output, type ProgressBar } from '../output.ts'
 import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
@@ -94,6 +94,9 @@ export const upload: Command = {
     // Everything that can refuse cheaply does so before minutes of transcoding: the chain step
     // (flags, wallet, chain), then the identity that signs the listing (the chain wallet if any).
     const registrar = await prepareUploadRegistration(args, out)
+    // The k/m the flags leave open: governance's, from the chain the video registers on (none
+    // with --no-chain or without a chain: the core default).
+    const defaults = registrar === undefined ? {} : await erasureDefaultsFromChain(args, redundancy, registrar.chain)
     const peers = await peersFromArgs(args)
     const signer = !listed
       ? undefined
@@ -134,6 +137,7 @@ export const upload: Command = {
         const seal = out.progress('seal + store')
         const result = await client.publishVideo({ ...t, sourceSha256: Uint8Array.from(Buffer.from(sourceSha256, 'hex')), title }, {
           ...redundancy,
+          ...defaults,
           signal: controller.signal,
           onProgress: p => { seal.update({ done: p.storedBytes / p.expansion, detail: `sealed ${formatBytes(p.sealedBytes)} · stored ${formatBytes(p.storedBytes)}` }) },
           onNodeFailed: (peer, err) => { out.note(`\nnode ${peer.http} failed (${toP2pdvError(err).message}); moving its blocks`) }

@@ -6595,7 +6595,12 @@ export const ProtocolParamsAbi = [
           },
           {
             "internalType": "uint8",
-            "name": "defaultReplication",
+            "name": "defaultK",
+            "type": "uint8"
+          },
+          {
+            "internalType": "uint8",
+            "name": "defaultM",
             "type": "uint8"
           }
         ],
@@ -6626,6 +6631,22 @@ export const ProtocolParamsAbi = [
       }
     ],
     "name": "AccessControlUnauthorizedAccount",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "k",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "m",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidErasure",
     "type": "error"
   },
   {
@@ -6676,11 +6697,17 @@ export const ProtocolParamsAbi = [
       {
         "indexed": false,
         "internalType": "uint8",
-        "name": "defaultReplication",
+        "name": "k",
+        "type": "uint8"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint8",
+        "name": "m",
         "type": "uint8"
       }
     ],
-    "name": "DefaultReplicationSet",
+    "name": "ErasureDefaultsSet",
     "type": "event"
   },
   {
@@ -6863,12 +6890,12 @@ export const ProtocolParamsAbi = [
   },
   {
     "inputs": [],
-    "name": "MAX_REPLICATION",
+    "name": "MAX_STRIPE_BLOCKS",
     "outputs": [
       {
-        "internalType": "uint8",
+        "internalType": "uint16",
         "name": "",
-        "type": "uint8"
+        "type": "uint16"
       }
     ],
     "stateMutability": "view",
@@ -6902,11 +6929,42 @@ export const ProtocolParamsAbi = [
   },
   {
     "inputs": [],
-    "name": "defaultReplication",
+    "name": "defaultK",
     "outputs": [
       {
         "internalType": "uint8",
         "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "defaultM",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "",
+        "type": "uint8"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "erasureDefaults",
+    "outputs": [
+      {
+        "internalType": "uint8",
+        "name": "k",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint8",
+        "name": "m",
         "type": "uint8"
       }
     ],
@@ -7040,11 +7098,16 @@ export const ProtocolParamsAbi = [
     "inputs": [
       {
         "internalType": "uint8",
-        "name": "value",
+        "name": "k",
+        "type": "uint8"
+      },
+      {
+        "internalType": "uint8",
+        "name": "m",
         "type": "uint8"
       }
     ],
-    "name": "setDefaultReplication",
+    "name": "setErasureDefaults",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"

@@ -14,10 +14,17 @@ import { MAX_TARGETS_BODY_BYTES, parseTargets } from './targets.ts'
 export const CBOR_CONTENT_TYPE = 'application/cbor'
 export const MAX_RESULTS_PER_PAGE = 1000
 
+/** What the reputation endpoint says about the auditor's chain link. */
+export interface AuditorChainStatus {
+  operator: string
+  auditorRole: boolean
+  lastPublish?: { time: number, updated: number, error?: string }
+}
+
 export interface AuditRoutesDeps {
   answer: (challenge: Uint8Array) => Promise<{ body: Uint8Array, response: AuditResponse }>
   /** Present on auditor nodes only. */
-  auditor?: { auditor: Auditor, store: AuditStore, peerId: string }
+  auditor?: { auditor: Auditor, store: AuditStore, peerId: string, chain?: () => AuditorChainStatus | undefined }
   sendError: (reply: FastifyReply, status: number, err: P2pdvError) => FastifyReply
 }
 
@@ -48,6 +55,7 @@ export function registerAuditRoutes (app: FastifyInstance, deps: AuditRoutesDeps
     const a = deps.auditor
     if (a === undefined) return notAuditor(reply)
     const peers = a.auditor.reputation()
+    const chain = a.chain?.()
     return {
       auditor: a.peerId,
       threshold: PLACEMENT_MIN_SCORE,
@@ -59,9 +67,21 @@ export function registerAuditRoutes (app: FastifyInstance, deps: AuditRoutesDeps
       scores: peers.map(p => ({ peerId: p.peerId, score: p.score })),
       /** The same with components and counts. */
       peers,
-      /** The latest slashing reports this auditor made (newest first). */
-      slashReports: a.store.slashReports(100)
+      /** The latest slashing reports this auditor made (newest first), with their chain outcome. */
+      slashReports: a.store.slashReports(100),
+      /** The auditor's wallet and audit role, when it runs with a chain. */
+      ...(chain === undefined ? {} : { chain })
     }
+  })
+
+  // The signed records behind a slashing report, by the hash the chain's Slashed event carries.
+  app.get<{ Params: { hash: string } }>('/api/v1/audit/evidence/:hash', async (req, reply) => {
+    const a = deps.auditor
+    if (a === undefined) return notAuditor(reply)
+    if (!/^0x[0-9a-fA-F]{64}$/.test(req.params.hash)) return deps.sendError(reply, 400, new P2pdvError('ERR_BAD_REQUEST', 'the evidence hash is 32 bytes as 0x-hex'))
+    const bytes = a.store.slashEvidence(req.params.hash)
+    if (bytes === undefined) return deps.sendError(reply, 404, new P2pdvError('ERR_NOT_FOUND', 'no slashing report of this auditor has this evidence hash', { hint: 'GET /api/v1/reputation lists the reports (slashReports[].evidenceHash).' }))
+    return reply.type(CBOR_CONTENT_TYPE).send(Buffer.from(bytes))
   })
 
   app.get<{ Querystring: { peer?: string, after?: string, limit?: string } }>('/api/v1/audit/results', async (req, reply) => {

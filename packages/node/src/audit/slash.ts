@@ -12,6 +12,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { encodeSignedAuditRecord, type SignedAuditRecord } from '@p2pdv/core/wire'
 import type { Logger } from 'pino'
+import { keccak256 } from 'viem'
 import type { AuditStore } from './store.ts'
 
 /** Counted data failures within SLASH_WINDOW_MS that trigger a report. */
@@ -74,13 +75,27 @@ export class SlashPolicy {
 }
 
 /**
+ * The evidence of a report as bytes: the DAG-CBOR list of the signed audit records (each itself
+ * DAG-CBOR), oldest first. Anyone holding them can check every signature and verdict.
+ */
+export function slashEvidenceBytes (evidence: SlashEvidence): Uint8Array {
+  return dagCbor.encode(evidence.records.map(encodeSignedAuditRecord))
+}
+
+/** keccak256 of the evidence bytes, 0x-hex: what the NodeRegistry's `Slashed` event records. */
+export function slashEvidenceHash (bytes: Uint8Array): `0x${string}` {
+  return keccak256(bytes)
+}
+
+/**
  * The reporter used when no chain is configured: keeps each report (with its signed evidence) in
- * the audit database and logs it. The chain reporter calls the NodeRegistry's audit role instead.
+ * the audit database and logs it. The chain reporter (chain-reporter.ts) also slashes on chain.
  */
 export function localSlashReporter (store: AuditStore, log: Logger, now: () => number = Date.now): SlashReporter {
   return {
     report: async (evidence) => {
-      store.addSlashReport(evidence.peer, now(), evidence.reason, dagCbor.encode(evidence.records.map(encodeSignedAuditRecord)))
+      const bytes = slashEvidenceBytes(evidence)
+      store.addSlashReport({ peer: evidence.peer, reported: now(), reason: evidence.reason, evidence: bytes, evidenceHash: slashEvidenceHash(bytes), status: 'local' })
       log.warn({ peer: evidence.peer, reason: evidence.reason, records: evidence.records.length }, 'node reported for slashing (no chain configured: kept locally)')
     }
   }

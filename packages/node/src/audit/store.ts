@@ -9,7 +9,8 @@ import { emptyReputation, type ReputationState } from '@p2pdv/core/reputation'
 import type { AuditKind, AuditOutcome } from '@p2pdv/core/wire'
 
 export const AUDIT_DB_FILE = 'audit.sqlite'
-export const AUDIT_DB_SCHEMA = 1
+/** 2: slashing reports carry their evidence hash and chain status. */
+export const AUDIT_DB_SCHEMA = 2
 /** Results kept; the oldest are pruned beyond this. */
 export const DEFAULT_MAX_RESULTS = 200_000
 /** Blocks an auditor follows at most. */
@@ -33,6 +34,27 @@ export interface StoredResult {
   signed: Uint8Array
 }
 
+/** Where a slashing report stands: kept locally (no chain), sent, or why it could not be. */
+export type SlashStatus = 'local' | 'pending' | 'slashed' | 'unregistered' | 'failed'
+
+export interface SlashReportRow {
+  id: number
+  peer: string
+  reported: number
+  reason: string
+  /** keccak256 of the evidence bytes (the DAG-CBOR list of signed audit records), 0x-hex. */
+  evidenceHash: string
+  status: SlashStatus
+  operator: string | null
+  tx: string | null
+  /** P2PV wei slashed (decimal string) once on chain. */
+  amount: string | null
+  error: string | null
+}
+
+/** Columns added to slash_reports by schema 2. */
+const SLASH_COLUMNS_V2 = ['evidence_hash TEXT NOT NULL DEFAULT \'\'', 'status TEXT NOT NULL DEFAULT \'local\'', 'operator TEXT', 'tx TEXT', 'amount TEXT', 'error TEXT']
+
 export class AuditStore {
   private readonly db: DatabaseSync
   private readonly stmts: Record<string, StatementSync>
@@ -49,11 +71,16 @@ export class AuditStore {
         outcome TEXT NOT NULL, code TEXT, counted INTEGER NOT NULL, issued INTEGER NOT NULL, signed BLOB NOT NULL);
       CREATE INDEX IF NOT EXISTS results_peer ON results (peer, id);
       CREATE TABLE IF NOT EXISTS reputation (peer TEXT PRIMARY KEY, state TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS slash_reports (id INTEGER PRIMARY KEY AUTOINCREMENT, peer TEXT NOT NULL, reported INTEGER NOT NULL, reason TEXT NOT NULL, evidence BLOB NOT NULL);
     `)
     const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as { value: string } | undefined
-    if (row === undefined) this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema', String(AUDIT_DB_SCHEMA))
-    else if (row.value !== String(AUDIT_DB_SCHEMA)) {
+    if (row?.value === '1') {
+      // Schema 1 → 2: the report table gains its evidence hash and chain status.
+      this.db.exec(SLASH_COLUMNS_V2.map(c => `ALTER TABLE slash_reports ADD COLUMN ${c};`).join('\n'))
+      this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(String(AUDIT_DB_SCHEMA), 'schema')
+    } else if (row === undefined) {
+      this.db.exec(`CREATE TABLE IF NOT EXISTS slash_reports (id INTEGER PRIMARY KEY AUTOINCREMENT, peer TEXT NOT NULL, reported INTEGER NOT NULL, reason TEXT NOT NULL, evidence BLOB NOT NULL, ${SLASH_COLUMNS_V2.join(', ')});`)
+      this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema', String(AUDIT_DB_SCHEMA))
+    } else if (row.value !== String(AUDIT_DB_SCHEMA)) {
       this.db.close()
       throw new P2pdvError('ERR_DATA_VERSION', `${path} has audit schema ${row.value}, this node reads ${AUDIT_DB_SCHEMA}`, { hint: 'Run the p2pdv version that wrote it, or move the file away to start the auditor afresh.' })
     }
@@ -74,8 +101,10 @@ export class AuditStore {
       getRep: this.db.prepare('SELECT state FROM reputation WHERE peer = ?'),
       putRep: this.db.prepare('INSERT INTO reputation (peer, state) VALUES (?, ?) ON CONFLICT (peer) DO UPDATE SET state = excluded.state'),
       allRep: this.db.prepare('SELECT peer, state FROM reputation ORDER BY peer'),
-      addSlash: this.db.prepare('INSERT INTO slash_reports (peer, reported, reason, evidence) VALUES (?, ?, ?, ?)'),
-      slashes: this.db.prepare('SELECT peer, reported, reason FROM slash_reports ORDER BY id DESC LIMIT ?')
+      addSlash: this.db.prepare('INSERT INTO slash_reports (peer, reported, reason, evidence, evidence_hash, status) VALUES (?, ?, ?, ?, ?, ?)'),
+      updateSlash: this.db.prepare('UPDATE slash_reports SET status = ?, operator = ?, tx = ?, amount = ?, error = ? WHERE id = ?'),
+      slashes: this.db.prepare('SELECT id, peer, reported, reason, evidence_hash, status, operator, tx, amount, error FROM slash_reports ORDER BY id DESC LIMIT ?'),
+      evidence: this.db.prepare('SELECT evidence FROM slash_reports WHERE evidence_hash = ? LIMIT 1')
     }
   }
 
@@ -175,11 +204,34 @@ export class AuditStore {
     return (this.stmts.allRep!.all() as Array<{ peer: string, state: string }>).map(r => ({ peer: r.peer, state: JSON.parse(r.state) as ReputationState }))
   }
 
-  addSlashReport (peer: string, reported: number, reason: string, evidence: Uint8Array): void {
-    this.stmts.addSlash!.run(peer, reported, reason, evidence)
+  /** Keeps a slashing report with its evidence; returns its id (to record the chain outcome). */
+  addSlashReport (r: { peer: string, reported: number, reason: string, evidence: Uint8Array, evidenceHash: string, status: SlashStatus }): number {
+    return Number(this.stmts.addSlash!.run(r.peer, r.reported, r.reason, r.evidence, r.evidenceHash, r.status).lastInsertRowid)
   }
 
-  slashReports (limit: number): Array<{ peer: string, reported: number, reason: string }> {
-    return (this.stmts.slashes!.all(limit) as Array<{ peer: string, reported: number, reason: string }>).map(r => ({ peer: r.peer, reported: Number(r.reported), reason: r.reason }))
+  updateSlashReport (id: number, u: { status: SlashStatus, operator?: string, tx?: string, amount?: string, error?: string }): void {
+    this.stmts.updateSlash!.run(u.status, u.operator ?? null, u.tx ?? null, u.amount ?? null, u.error ?? null, id)
+  }
+
+  /** The latest reports, newest first. */
+  slashReports (limit: number): SlashReportRow[] {
+    return (this.stmts.slashes!.all(limit) as Array<Record<string, unknown>>).map(r => ({
+      id: Number(r.id),
+      peer: String(r.peer),
+      reported: Number(r.reported),
+      reason: String(r.reason),
+      evidenceHash: String(r.evidence_hash),
+      status: r.status as SlashStatus,
+      operator: r.operator === null ? null : String(r.operator),
+      tx: r.tx === null ? null : String(r.tx),
+      amount: r.amount === null ? null : String(r.amount),
+      error: r.error === null ? null : String(r.error)
+    }))
+  }
+
+  /** The evidence bytes a report's hash commits to (what the chain's Slashed event names). */
+  slashEvidence (evidenceHash: string): Uint8Array | undefined {
+    const r = this.stmts.evidence!.get(evidenceHash.toLowerCase()) as { evidence: Uint8Array } | undefined
+    return r === undefined ? undefined : new Uint8Array(r.evidence)
   }
 }

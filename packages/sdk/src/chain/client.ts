@@ -8,7 +8,7 @@
  * exactly the amount they pay, never an open allowance.
  */
 import {
-  createPublicClient, createWalletClient, defineChain, http, parseEventLogs, zeroAddress,
+  createPublicClient, createWalletClient, defineChain, http, keccak256, parseEventLogs, toBytes, zeroAddress,
   type Abi, type Address, type Chain, type Hex, type LocalAccount, type PublicClient, type TransactionReceipt, type WalletClient
 } from 'viem'
 import { AccessManagerAbi, NodeRegistryAbi, P2PVTokenAbi, ProtocolParamsAbi, RewardsAbi, VideoRegistryAbi } from '@p2pdv/contracts/abis'
@@ -89,6 +89,21 @@ export interface Balances {
   owedP2pv: bigint
 }
 
+/** What a slash took, from the NodeRegistry's `Slashed` event. */
+export interface SlashResult {
+  operator: Address
+  /** P2PV wei moved from the node's stake (bonded, then unbonding) to the treasury. */
+  amount: bigint
+  evidence: Hex
+  receipt: TransactionReceipt
+}
+
+/** NodeRegistry.MAX_REPUTATION: reputations on chain are basis points of a perfect score. */
+export const MAX_CHAIN_REPUTATION = 10_000
+
+/** keccak256 of the role name, as the contracts define it. */
+const AUDITOR_ROLE = keccak256(toBytes('AUDITOR_ROLE'))
+
 export interface ChainClientOptions {
   /** Signs transactions; reads work without one. */
   account?: LocalAccount
@@ -106,6 +121,8 @@ export class ChainClient {
   readonly public: PublicClient
   readonly account: LocalAccount | undefined
   private readonly wallet: WalletClient | undefined
+  /** Writes from one account go out one at a time, so two never take the same nonce. */
+  private writes: Promise<unknown> = Promise.resolve()
 
   private constructor (config: ChainConfig, options: ChainClientOptions) {
     this.config = config
@@ -343,6 +360,19 @@ export class ChainClient {
   }
 
   /**
+   * The erasure coding governance sets as the default for stored objects (ProtocolParams): what
+   * uploads use unless told otherwise (`PutOptions.defaultErasure`).
+   */
+  async erasureDefaults (): Promise<{ k: number, m: number }> {
+    try {
+      const [k, m] = await this.public.readContract({ address: this.config.contracts.params, abi: ProtocolParamsAbi, functionName: 'erasureDefaults' })
+      return { k, m }
+    } catch (err) {
+      throw chainError(err, 'reading the erasure defaults')
+    }
+  }
+
+  /**
    * Makes the signer a registered, active node with this profile: registers with `stake` (at
    * least the minimum) the first time; later updates a changed profile (ports move between
    * starts) and tops the stake up to the minimum when it fell below (a slash, a new minimum).
@@ -370,6 +400,60 @@ export class ChainClient {
       }
     }
     return { action, toppedUp, node: await this.getNode(this.address) }
+  }
+
+  // ---- auditors (the NodeRegistry's audit role) ----
+
+  /** The operator that registered this libp2p peer id, or undefined when nobody did. */
+  async operatorOfPeer (peerId: string): Promise<Address | undefined> {
+    try {
+      const a = await this.public.readContract({ address: this.config.contracts.nodeRegistry, abi: NodeRegistryAbi, functionName: 'operatorOfPeer', args: [keccak256(toBytes(peerId))] })
+      return a === zeroAddress ? undefined : a
+    } catch (err) {
+      throw chainError(err, 'looking up the operator of a peer id')
+    }
+  }
+
+  /** Whether `account` (default the signer) holds the NodeRegistry's audit role. */
+  async isAuditor (account: Address = this.address): Promise<boolean> {
+    try {
+      return await this.public.readContract({ address: this.config.contracts.nodeRegistry, abi: NodeRegistryAbi, functionName: 'hasRole', args: [AUDITOR_ROLE, account] })
+    } catch (err) {
+      throw chainError(err, 'reading the audit role')
+    }
+  }
+
+  /** The governance fraction a slash takes (basis points) and where it goes. */
+  async slashTerms (): Promise<{ slashBps: number, treasury: Address }> {
+    const p = this.config.contracts.params
+    try {
+      const [slashBps, treasury] = await Promise.all([
+        this.public.readContract({ address: p, abi: ProtocolParamsAbi, functionName: 'slashBps' }),
+        this.public.readContract({ address: p, abi: ProtocolParamsAbi, functionName: 'treasury' })
+      ])
+      return { slashBps, treasury }
+    } catch (err) {
+      throw chainError(err, 'reading the slashing terms')
+    }
+  }
+
+  /**
+   * Slashes the governance fraction of `operator`'s stake (bonded and unbonding) to the treasury,
+   * recording `evidence` (a 32-byte hash of what proves the offence) in the `Slashed` event.
+   * Needs the audit role (or governance).
+   */
+  async slashNode (operator: Address, evidence: Hex): Promise<SlashResult> {
+    const receipt = await this.write('slashing the node', this.config.contracts.nodeRegistry, NodeRegistryAbi, 'slash', [operator, evidence])
+    const [log] = parseEventLogs({ abi: NodeRegistryAbi, logs: receipt.logs, eventName: 'Slashed' })
+    return { operator, amount: log?.args.amount ?? 0n, evidence, receipt }
+  }
+
+  /** Sets a node's reputation (0 … MAX_CHAIN_REPUTATION); needs the audit role (or governance). */
+  async setNodeReputation (operator: Address, reputation: number): Promise<TransactionReceipt> {
+    if (!Number.isInteger(reputation) || reputation < 0 || reputation > MAX_CHAIN_REPUTATION) {
+      throw new P2pdvError('ERR_CHAIN_INVALID_REPUTATION', `reputation must be an integer 0 … ${MAX_CHAIN_REPUTATION}, not ${reputation}`, { hint: 'Scale a score in [0, 1] by MAX_CHAIN_REPUTATION.' })
+    }
+    return await this.write('setting the node reputation', this.config.contracts.nodeRegistry, NodeRegistryAbi, 'setReputation', [operator, reputation])
   }
 
   /** Pulls the reward pool's share from the AccessManager (anyone may). */
@@ -402,6 +486,12 @@ export class ChainClient {
   }
 
   private async write (action: string, address: Address, abi: Abi, functionName: string, args: readonly unknown[], value = 0n): Promise<TransactionReceipt> {
+    const run = this.writes.then(async () => await this.writeNow(action, address, abi, functionName, args, value))
+    this.writes = run.catch(() => {})
+    return await run
+  }
+
+  private async writeNow (action: string, address: Address, abi: Abi, functionName: string, args: readonly unknown[], value: bigint): Promise<TransactionReceipt> {
     const account = this.requireAccount()
     const wallet = this.wallet!
     try {

@@ -1,0 +1,154 @@
+/**
+ * The auditor on chain: an auditor node started with a wallet (`--audit --wallet NAME --chain
+ * FILE`) slashes through the NodeRegistry's audit role and publishes reputation there.
+ *
+ * - Slashing: each report of the SlashPolicy is kept in `audit.sqlite` with its evidence (the
+ *   signed audit records), then `NodeRegistry.slash(operator, keccak256(evidence))` moves the
+ *   governance fraction of the node's stake to the treasury. The evidence hash in the `Slashed`
+ *   event lets anyone fetch the records (`GET /api/v1/audit/evidence/{hash}`) and check them.
+ * - Reputation: every `chainIntervalMs`, scores that moved by at least
+ *   REPUTATION_PUBLISH_MIN_CHANGE from what the chain holds are written with `setReputation`
+ *   (a few per round, so a large network costs bounded gas per round).
+ *
+ * Peers are mapped to operators by `operatorOfPeer` (a node registers its peer id with its
+ * stake); a peer nobody registered cannot be slashed, and its report stays local. The auditor
+ * never writes its own operator's reputation, nor slashes itself.
+ */
+import { isP2pdvError } from '@p2pdv/core/errors'
+import { ChainClient, MAX_CHAIN_REPUTATION } from '@p2pdv/sdk/chain'
+import { IdentityStore } from '@p2pdv/sdk/identity'
+import type { Logger } from 'pino'
+import type { Address } from 'viem'
+import { readChainConfig } from '../chain-registration.ts'
+import type { NodeChainConfig } from '../config.ts'
+import { slashEvidenceBytes, slashEvidenceHash, type SlashReporter } from './slash.ts'
+import type { AuditStore } from './store.ts'
+
+/**
+ * A score must differ from the chain's by this much (basis points of MAX_CHAIN_REPUTATION) to be
+ * written: small drifts are not worth gas, and two honest auditors with slightly different views
+ * do not overwrite each other every round.
+ */
+export const REPUTATION_PUBLISH_MIN_CHANGE = 500
+/** Reputation transactions per publishing round at most (the largest changes first). */
+export const MAX_REPUTATION_UPDATES_PER_ROUND = 20
+
+export interface AuditorChain {
+  client: ChainClient
+  /** The auditor's own address (its wallet). */
+  operator: Address
+  /** Whether the wallet holds the NodeRegistry's audit role (without it, reports stay local). */
+  auditorRole: boolean
+}
+
+/**
+ * Opens the node's wallet for the auditor and connects. The wallet's Ethereum key stays in
+ * memory for the node's lifetime (it signs slashes and reputation updates); its X25519 key is
+ * zeroed at once (not needed here).
+ */
+export async function connectAuditorChain (cfg: NodeChainConfig, passphrase: string): Promise<AuditorChain> {
+  const config = await readChainConfig(cfg)
+  const identity = await new IdentityStore(cfg.keysDir).open(cfg.wallet, passphrase)
+  identity.forget()
+  const client = await ChainClient.connect(config, { account: identity.account })
+  return { client, operator: identity.address, auditorRole: await client.isAuditor() }
+}
+
+/** Slashes on chain; every report is also kept locally with its evidence and outcome. */
+export function chainSlashReporter (chain: AuditorChain, store: AuditStore, log: Logger, now: () => number = Date.now): SlashReporter {
+  return {
+    report: async (evidence) => {
+      const bytes = slashEvidenceBytes(evidence)
+      const evidenceHash = slashEvidenceHash(bytes)
+      const id = store.addSlashReport({ peer: evidence.peer, reported: now(), reason: evidence.reason, evidence: bytes, evidenceHash, status: 'pending' })
+      let operator: Address | undefined
+      try {
+        operator = await chain.client.operatorOfPeer(evidence.peer)
+        if (operator === undefined || operator === chain.operator) {
+          store.updateSlashReport(id, { status: 'unregistered', ...(operator === undefined ? {} : { operator, error: 'the auditor does not slash itself' }) })
+          log.warn({ peer: evidence.peer, reason: evidence.reason }, 'node reported for slashing, but no other operator registered its peer id on chain: kept locally')
+          return
+        }
+        const r = await chain.client.slashNode(operator, evidenceHash)
+        store.updateSlashReport(id, { status: 'slashed', operator, tx: r.receipt.transactionHash, amount: r.amount.toString() })
+        log.warn({ peer: evidence.peer, operator, amount: r.amount.toString(), tx: r.receipt.transactionHash, evidence: evidenceHash, reason: evidence.reason }, 'node slashed on chain')
+      } catch (err) {
+        store.updateSlashReport(id, { status: 'failed', ...(operator === undefined ? {} : { operator }), error: isP2pdvError(err) ? err.code : 'ERR_CHAIN' })
+        throw err
+      }
+    }
+  }
+}
+
+export interface PublishedReputation { peer: string, operator: Address, from: number, to: number, tx: string }
+
+export interface ReputationPublisherDeps {
+  chain: AuditorChain
+  /** The auditor's current scores in [0, 1]. */
+  scores: () => Array<{ peerId: string, score: number }>
+  log: Logger
+  intervalMs: number
+  minChange?: number
+  maxUpdates?: number
+}
+
+/** Writes reputation scores to the NodeRegistry on a timer. */
+export class ReputationPublisher {
+  private readonly deps: ReputationPublisherDeps
+  private timer: NodeJS.Timeout | undefined
+  private current: Promise<unknown> | undefined
+  private stopped = false
+  /** The latest round's outcome, for the reputation endpoint. */
+  last: { time: number, updated: number, error?: string } | undefined
+
+  constructor (deps: ReputationPublisherDeps) {
+    this.deps = deps
+  }
+
+  start (): void {
+    const schedule = (): void => {
+      if (this.stopped) return
+      this.timer = setTimeout(() => {
+        this.current = this.publishOnce()
+          .catch(err => {
+            this.last = { time: Date.now(), updated: 0, error: isP2pdvError(err) ? err.code : 'ERR_CHAIN' }
+            this.deps.log.warn({ err }, 'could not publish reputation on chain')
+          })
+          .finally(schedule)
+      }, this.deps.intervalMs)
+    }
+    schedule()
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.timer)
+    await this.current
+  }
+
+  /** One round: reads each scored peer's operator and on-chain reputation, writes the ones that moved. */
+  async publishOnce (): Promise<PublishedReputation[]> {
+    const { chain, log } = this.deps
+    const minChange = this.deps.minChange ?? REPUTATION_PUBLISH_MIN_CHANGE
+    const due: Array<Omit<PublishedReputation, 'tx'>> = []
+    for (const { peerId, score } of this.deps.scores()) {
+      if (this.stopped) return []
+      const operator = await chain.client.operatorOfPeer(peerId)
+      if (operator === undefined || operator === chain.operator) continue
+      const node = await chain.client.getNode(operator)
+      if (!node.registered) continue
+      const to = Math.round(Math.min(1, Math.max(0, score)) * MAX_CHAIN_REPUTATION)
+      if (Math.abs(to - node.reputation) >= minChange) due.push({ peer: peerId, operator, from: node.reputation, to })
+    }
+    due.sort((a, b) => Math.abs(b.to - b.from) - Math.abs(a.to - a.from))
+    const out: PublishedReputation[] = []
+    for (const u of due.slice(0, this.deps.maxUpdates ?? MAX_REPUTATION_UPDATES_PER_ROUND)) {
+      if (this.stopped) break
+      const receipt = await chain.client.setNodeReputation(u.operator, u.to)
+      out.push({ ...u, tx: receipt.transactionHash })
+      log.info({ peer: u.peer, operator: u.operator, from: u.from, to: u.to }, 'reputation published on chain')
+    }
+    this.last = { time: Date.now(), updated: out.length }
+    return out
+  }
+}
