@@ -1,1 +1,7 @@
 export * from './keystore.ts'
+export * from './video-id.ts'
+export * from './hpke.ts'
+export * from './envelope.ts'
+export * from './shares.ts'
+export * from './keeper-wire.ts'
+export * from './release-log.ts'
