@@ -12,6 +12,23 @@ export const DEFAULT_QUOTA_BYTES = 10 * 1024 ** 3
 /** A store stream that sends nothing for this long is closed. */
 export const DEFAULT_STORE_IDLE_TIMEOUT_MS = 30_000
 export const DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS = 5_000
+/** Key releases per viewer per minute, and the burst a viewer may spend at once. */
+export const DEFAULT_KEEPER_RATE_PER_MINUTE = 60
+export const DEFAULT_KEEPER_BURST = 20
+export const DEFAULT_ANCHOR_INTERVAL_SECONDS = 600
+
+/** The keeper role and sign-in (both need the chain, or, in tests only, a file oracle). */
+export interface KeeperConfig {
+  /** Run the keeper role (hold and release key shares). */
+  enabled: boolean
+  /** TEST-ONLY: read access and keepers from this JSON file instead of the chain. */
+  devOracleFile?: string
+  ratePerMinute: number
+  burst: number
+  anchorIntervalSeconds: number
+  /** Extra authorities (host:port) SIWE messages may name, e.g. the web app's. */
+  siweDomains: string[]
+}
 
 export interface NodeConfig {
   dataDir: string
@@ -22,6 +39,8 @@ export interface NodeConfig {
   quotaBytes: number
   passphrase: string
   storeIdleTimeoutMs: number
+  /** Absent: no keeper role, no sign-in. */
+  keeper?: KeeperConfig
 }
 
 export const ConfigErrorCode = {
@@ -29,12 +48,19 @@ export const ConfigErrorCode = {
   NO_PASSPHRASE: 'ERR_NO_PASSPHRASE'
 } as const
 
-export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--passphrase-file FILE]'
+export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--passphrase-file FILE] [--keeper] [--keeper-rate PER_MINUTE] [--keeper-burst N] [--anchor-interval SECONDS] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
 
 function port (v: string | undefined, name: string, fallback: number): number {
   if (v === undefined) return fallback
   const n = Number(v)
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new P2pdvError(ConfigErrorCode.INVALID, `--${name} must be a port number from 0 to 65535`, { hint: `e.g. --${name} 0 for any free port` })
+  return n
+}
+
+function positive (v: string | undefined, name: string, fallback: number): number {
+  if (v === undefined) return fallback
+  const n = Number(v)
+  if (!Number.isSafeInteger(n) || n < 1) throw new P2pdvError(ConfigErrorCode.INVALID, `--${name} must be a whole number ≥ 1`, { hint: `e.g. --${name} ${fallback}` })
   return n
 }
 
@@ -51,6 +77,12 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
         bootstrap: { type: 'string', multiple: true },
         quota: { type: 'string' },
         'passphrase-file': { type: 'string' },
+        keeper: { type: 'boolean' },
+        'keeper-rate': { type: 'string' },
+        'keeper-burst': { type: 'string' },
+        'anchor-interval': { type: 'string' },
+        'siwe-domain': { type: 'string', multiple: true },
+        'dev-oracle-file': { type: 'string' },
         json: { type: 'boolean' }
       },
       strict: true
@@ -75,6 +107,20 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     })
   }
   const host = typeof values.host === 'string' ? values.host : DEFAULT_HOST
+  const devOracleFile = values['dev-oracle-file'] as string | undefined
+  const keeper: KeeperConfig = {
+    enabled: values.keeper === true,
+    ...(devOracleFile === undefined ? {} : { devOracleFile }),
+    ratePerMinute: positive(values['keeper-rate'] as string | undefined, 'keeper-rate', DEFAULT_KEEPER_RATE_PER_MINUTE),
+    burst: positive(values['keeper-burst'] as string | undefined, 'keeper-burst', DEFAULT_KEEPER_BURST),
+    anchorIntervalSeconds: positive(values['anchor-interval'] as string | undefined, 'anchor-interval', DEFAULT_ANCHOR_INTERVAL_SECONDS),
+    siweDomains: (values['siwe-domain'] as string[] | undefined) ?? []
+  }
+  if (keeper.enabled && devOracleFile === undefined) {
+    throw new P2pdvError(ConfigErrorCode.INVALID, 'a keeper needs the chain to check access before it releases a share', {
+      hint: 'Pass the chain settings (see `p2pdv node start --help`), or --dev-oracle-file FILE in tests.'
+    })
+  }
   return {
     dataDir,
     host,
@@ -83,6 +129,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     bootstrap: (values.bootstrap as string[] | undefined) ?? [],
     quotaBytes: quota,
     passphrase,
-    storeIdleTimeoutMs: DEFAULT_STORE_IDLE_TIMEOUT_MS
+    storeIdleTimeoutMs: DEFAULT_STORE_IDLE_TIMEOUT_MS,
+    keeper
   }
 }

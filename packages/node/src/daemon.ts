@@ -7,7 +7,7 @@ import { startNode } from './node.ts'
 export async function runDaemon (argv: string[]): Promise<void> {
   try {
     const node = await startNode(parseNodeArgs(argv))
-    process.stdout.write(JSON.stringify({ event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, http: node.httpUrl, dataDir: node.dataDir }) + '\n')
+    process.stdout.write(JSON.stringify({ event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, http: node.httpUrl, dataDir: node.dataDir, ...(node.keeper === undefined ? {} : { keeper: node.keeper }) }) + '\n')
     let stopping = false
     const stop = (): void => {
       if (stopping) return

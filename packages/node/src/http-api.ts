@@ -3,7 +3,7 @@
  * health, node info and metrics. Blocks are ciphertext addressed by hash: immutable, cacheable,
  * verifiable by the reader; every read is verified here too (no bad bytes leave the node).
  */
-import Fastify, { type FastifyReply } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { parseCid, type CID } from '@p2pdv/core'
@@ -28,7 +28,12 @@ export interface HttpApiDeps {
   /** Accepts an uploaded block (PUT), as the store protocol does. */
   accept: (cid: CID, body: Uint8Array) => Promise<Outcome>
   providerLookupTimeoutMs: number
+  /** More routes (the keeper role, sign-in), registered after the built-in ones. */
+  routes?: Array<(app: FastifyInstance) => void>
 }
+
+/** JSON bodies (keeper messages, sign-in) are small; nothing larger is parsed. */
+export const MAX_JSON_BODY_BYTES = 4096
 
 function sendError (reply: FastifyReply, status: number, err: P2pdvError): FastifyReply {
   return reply.code(status).type('application/json').send(err.toJSON())
@@ -38,7 +43,9 @@ function statusFor (code: string): number {
   switch (code) {
     case BlockstoreErrorCode.NOT_FOUND: return 404
     case BlockstoreErrorCode.CORRUPT: return 502
-    case 'ERR_BAD_CID': return 400
+    case 'ERR_BAD_CID':
+    case 'ERR_BAD_REQUEST': return 400
+    case 'ERR_NOT_ENABLED': return 404
     default: return 500
   }
 }
@@ -58,7 +65,9 @@ function parseRange (header: string, size: number): { start: number, end: number
 export async function createHttpApi (deps: HttpApiDeps) {
   const app = Fastify({ logger: false, bodyLimit: 1024 })
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 1024 }, (_req, body, done) => { try { done(null, JSON.parse(body as string)) } catch (err) { done(err as Error, undefined) } })
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_JSON_BODY_BYTES }, (_req, body, done) => {
+    try { done(null, JSON.parse(body as string)) } catch { done(new P2pdvError('ERR_BAD_REQUEST', 'the body is not valid JSON'), undefined) }
+  })
 
   app.addHook('onRequest', async (_req, reply) => {
     reply.header('access-control-allow-origin', '*')
@@ -129,6 +138,8 @@ export async function createHttpApi (deps: HttpApiDeps) {
     const status = response.code === StoreRefusal.QUOTA ? 507 : response.code === StoreRefusal.INTERNAL ? 500 : 400
     return sendError(reply, status, new P2pdvError(response.code, response.message))
   })
+
+  for (const r of deps.routes ?? []) r(app)
 
   app.get('/healthz', async () => ({ ok: true }))
   app.get('/readyz', async (_req, reply) => deps.ready() ? { ok: true } : reply.code(503).send({ ok: false }))

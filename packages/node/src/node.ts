@@ -22,6 +22,15 @@ import { ProvideQueue } from './provide-queue.ts'
 import { createStoreHandler } from './store-protocol.ts'
 import { BlockIntake } from './block-intake.ts'
 import { VerifiedBlockstore } from './verified-blockstore.ts'
+import { join } from 'node:path'
+import { KEEPER_PROTOCOL, toHex, type AccessOracle } from '@p2pdv/core/keys'
+import { SiweAuth } from './auth.ts'
+import { DevFileOracle } from './keeper/dev-file-oracle.ts'
+import { Keeper } from './keeper/keeper.ts'
+import { keeperRoutes } from './keeper/keeper-http.ts'
+import { loadKeeperKeys } from './keeper/keeper-keys.ts'
+import { createKeeperHandler } from './keeper/keeper-protocol.ts'
+import { KeeperStore } from './keeper/keeper-store.ts'
 
 export const NODE_VERSION = '0.1.0'
 
@@ -31,6 +40,8 @@ export interface NodeHandle {
   httpUrl: string
   dataDir: string
   blockstore: VerifiedBlockstore
+  /** Present when the node runs the keeper role. */
+  keeper?: { address: string, x25519PublicKey: string }
   stop: () => Promise<void>
 }
 
@@ -47,6 +58,32 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   await blockstore.open()
   const datastore = new LevelDatastore(dir.datastore)
   await datastore.open()
+
+  // The keeper role and sign-in read the chain through an oracle.
+  let oracle: AccessOracle | undefined
+  if (config.keeper?.devOracleFile !== undefined) {
+    oracle = new DevFileOracle(config.keeper.devOracleFile)
+    log.warn({ file: config.keeper.devOracleFile }, 'TEST-ONLY: access is read from a JSON file, not from the chain')
+  }
+  let keeper: Keeper | undefined
+  let keeperStore: KeeperStore | undefined
+  if (config.keeper?.enabled === true && oracle !== undefined) {
+    const keeperDir = join(dir.root, 'keeper')
+    const keys = await loadKeeperKeys(keeperDir, config.passphrase)
+    keeperStore = new KeeperStore(keeperDir)
+    keeper = new Keeper({
+      keys,
+      store: keeperStore,
+      oracle,
+      log,
+      registry: metrics.registry,
+      rate: { perMinute: config.keeper.ratePerMinute, burst: config.keeper.burst },
+      anchorIntervalMs: config.keeper.anchorIntervalSeconds * 1000
+    })
+  }
+  const auth = oracle === undefined
+    ? undefined
+    : new SiweAuth({ chainId: oracle.domain.chainId, domains: () => [new URL(httpUrl).host, ...(config.keeper?.siweDomains ?? [])] })
 
   // The HTTP plane starts first so its address can be announced with the libp2p ones; its
   // handlers reach libp2p through these bindings, which are set before the node reports ready.
@@ -91,7 +128,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       if (intake === undefined) return { response: { v: 1, ok: false, code: 'ERR_NOT_READY', message: 'the node is starting' }, result: 'ERR_NOT_READY' }
       return await intake.accept(cid, body)
     },
-    providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS
+    providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
+    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: httpUrl, multiaddrs: multiaddrs() }) })]
   })
   await http.listen({ host: config.host, port: config.httpPort })
   const addr = http.server.address()
@@ -113,6 +151,11 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     onStored: cid => { provideQueue.add(cid) }
   })
   await helia.libp2p.handle(STORE_PROTOCOL, createStoreHandler({ idleTimeoutMs: config.storeIdleTimeoutMs, log }, intake), { maxInboundStreams: 32 })
+  if (keeper !== undefined) {
+    await helia.libp2p.handle(KEEPER_PROTOCOL, createKeeperHandler(keeper, log), { maxInboundStreams: 64 })
+    keeper.start()
+    log.info({ address: keeper.address }, 'keeper role on')
+  }
 
   for (const b of config.bootstrap) {
     try {
@@ -130,13 +173,16 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     httpUrl,
     dataDir: config.dataDir,
     blockstore,
+    ...(keeper === undefined ? {} : { keeper: { address: keeper.address, x25519PublicKey: toHex(keeper.x25519PublicKey) } }),
     stop: async () => {
       ready = false
       provideQueue.stop()
+      await keeper?.stop()
       await http.close()
       await helia.stop()
       await datastore.close()
       await blockstore.close()
+      keeperStore?.close()
     }
   }
 }

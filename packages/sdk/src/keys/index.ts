@@ -1,0 +1,3 @@
+export * from './keeper-client.ts'
+export * from './key-resolver.ts'
+export * from './custody.ts'
