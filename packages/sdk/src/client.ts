@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
-  formatCapability, generateContentKey, generateObjectId, openManifest, parseCapability, P2pdvError, POSTER_CONTEXT, sealManifest,
+  blockCid, formatCapability, generateContentKey, generateObjectId, openManifest, parseCapability, P2pdvError, POSTER_CONTEXT, sealManifest,
   videoStreamContext, type CID, type FileManifest, type Manifest, type StreamRef, type VideoManifest, type VideoRendition
 } from '@p2pdv/core'
 import { BlockFetcher } from './block-fetcher.ts'
@@ -289,6 +289,61 @@ export class Client {
       await writer.write(sealed.cid, sealed.block)
       return await this.finish(writer, sealed.cid, key, sealedBytes, blocks)
     } finally {
+      key.fill(0)
+    }
+  }
+
+  /** Stores one block as it is (an envelope, a listing) with replicas; resolves with its CID. */
+  async putBlock (bytes: Uint8Array, options: PutOptions = {}): Promise<{ cid: CID, receipts: number }> {
+    const cid = await blockCid(bytes)
+    const writer = this.replicatedWriter(options, () => bytes.byteLength)
+    await writer.write(cid, bytes)
+    return { cid, receipts: (await writer.flush()).length }
+  }
+
+  /** Fetches one block, verified against its CID (cache first). */
+  async getBlock (cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
+    return (await this.fetcher.fetch(cid, signal)).bytes
+  }
+
+  /**
+   * Re-seals a video under a fresh key (a re-key): every stream is read, verified and opened with
+   * the old key and sealed again under the new one with a new object id, then a new manifest is
+   * stored. The old blocks are left to the nodes' garbage collection.
+   */
+  async resealVideo (capability: string, options: PutOptions = {}): Promise<PutResult & { key: Uint8Array }> {
+    const { manifest: old, key: oldKey } = await this.manifest(capability, options.signal)
+    if (old.type !== 'video') throw new P2pdvError('ERR_NOT_A_VIDEO', 'only videos are re-keyed this way')
+    const key = generateContentKey()
+    const objectId = generateObjectId()
+    let sealedBytes = 0
+    let blocks = 0
+    const writer = this.replicatedWriter(options, () => sealedBytes)
+    const reseal = async (ref: StreamRef, context: Uint8Array): Promise<StreamRef> => {
+      const plain = this.readStream({ objectId: old.objectId, size: ref.size, chunks: ref.chunks }, oldKey, { stream: ref.n, context, ...(options.signal === undefined ? {} : { signal: options.signal }) })
+      const gen = sealStream(plain, { key, objectId, pool: this.pool, stream: ref.n, context })
+      while (true) {
+        const step = await gen.next()
+        if (step.done === true) return { n: ref.n, size: step.value.size, chunks: step.value.chunks }
+        sealedBytes += step.value.plaintextSize
+        blocks++
+        await writer.write(step.value.cid, step.value.bytes)
+      }
+    }
+    try {
+      const renditions: VideoRendition[] = []
+      for (const r of old.renditions) {
+        const init = await reseal(r.init, videoStreamContext(r.id, 'init'))
+        const segments: VideoRendition['segments'] = []
+        for (const [i, s] of r.segments.entries()) segments.push({ duration: s.duration, stream: await reseal(s.stream, videoStreamContext(r.id, i)) })
+        renditions.push({ ...r, init, segments })
+      }
+      const manifest: VideoManifest = { ...old, objectId, renditions, poster: await reseal(old.poster, POSTER_CONTEXT) }
+      const sealed = await sealManifest(key, manifest)
+      await writer.write(sealed.cid, sealed.block)
+      return { ...await this.finish(writer, sealed.cid, key, sealedBytes, blocks), key: Uint8Array.from(key) }
+    } finally {
+      oldKey.fill(0)
       key.fill(0)
     }
   }

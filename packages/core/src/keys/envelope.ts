@@ -10,6 +10,7 @@
  * Whether K is the right key is checked by the caller against the on-chain fingerprint.
  */
 import * as dagCbor from '@ipld/dag-cbor'
+import { equalBytes } from '../cid.ts'
 import { P2pdvError } from '../errors.ts'
 import { checkKey, KEY_BYTES } from '../sealed.ts'
 import { bindingBytes, HPKE_ENC_BYTES, HPKE_TAG_BYTES, hpkeOpen, hpkeSeal, X25519_KEY_BYTES } from './hpke.ts'
@@ -89,12 +90,4 @@ export function decodeEnvelope (data: Uint8Array): Envelope {
     enc: bytesField(m.enc, HPKE_ENC_BYTES, 'enc'),
     ct: bytesField(m.ct, KEY_BYTES + HPKE_TAG_BYTES, 'ct')
   }
-}
-
-/** Constant-time equality for byte strings (length is not secret). */
-export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false
-  let d = 0
-  for (let i = 0; i < a.byteLength; i++) d |= a[i]! ^ b[i]!
-  return d === 0
 }

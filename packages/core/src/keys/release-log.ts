@@ -19,7 +19,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { randomBytes } from '@noble/hashes/utils.js'
 import { getAddress } from 'viem'
 import { P2pdvError } from '../errors.ts'
-import { equalBytes } from './envelope.ts'
+import { equalBytes } from '../cid.ts'
 import { bindingBytes } from './hpke.ts'
 import { fromHex, isVideoId, toHex, type Hex, type VideoId } from './video-id.ts'
 

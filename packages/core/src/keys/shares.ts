@@ -21,7 +21,7 @@ import { combine, split } from 'shamir-secret-sharing'
 import { P2pdvError } from '../errors.ts'
 import { keyFingerprint } from '../fingerprint.ts'
 import { checkKey, KEY_BYTES } from '../sealed.ts'
-import { equalBytes } from './envelope.ts'
+import { equalBytes } from '../cid.ts'
 import { bindingBytes, hpkeOpen, hpkeSeal, type HpkeSealed } from './hpke.ts'
 import { videoIdBytes, videoIdFromBytes, type VideoId } from './video-id.ts'
 

@@ -1,3 +1,5 @@
 export * from './keeper-client.ts'
 export * from './key-resolver.ts'
 export * from './custody.ts'
+export * from './envelopes.ts'
+export * from './watch-link.ts'
