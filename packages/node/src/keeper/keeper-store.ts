@@ -30,9 +30,19 @@ export interface StoredShare {
   time: number
 }
 
+export interface Decision {
+  viewer: Hex
+  nonce: Hex
+  expiry: number
+  time: number
+  body: LogBody
+  /** Logged instead of `body` when the nonce is found used. */
+  replay: LogBody
+}
+
 export class KeeperStore {
   private readonly db: DatabaseSync
-  private readonly st: Record<'getShare' | 'putShare' | 'putNonce' | 'pruneNonces' | 'appendLog' | 'lastLog' | 'logRange' | 'putAnchor' | 'lastAnchor' | 'countShares', StatementSync>
+  private readonly st: Record<'getShare' | 'putShare' | 'putNonce' | 'hasNonce' | 'pruneNonces' | 'appendLog' | 'lastLog' | 'logRange' | 'putAnchor' | 'lastAnchor' | 'countShares', StatementSync>
   private head: { length: number, head: Hex }
 
   constructor (dir: string) {
@@ -64,6 +74,7 @@ export class KeeperStore {
       putShare: this.db.prepare('INSERT OR REPLACE INTO shares (video, epoch, threshold, shares, owner, enc, ct, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       countShares: this.db.prepare('SELECT count(*) AS n FROM shares'),
       putNonce: this.db.prepare('INSERT OR IGNORE INTO nonces (viewer, nonce, expiry) VALUES (?, ?, ?)'),
+      hasNonce: this.db.prepare('SELECT 1 FROM nonces WHERE viewer = ? AND nonce = ?'),
       pruneNonces: this.db.prepare('DELETE FROM nonces WHERE expiry < ?'),
       appendLog: this.db.prepare('INSERT INTO log (seq, time, body_hash, body, link, video, subject) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       lastLog: this.db.prepare('SELECT seq, link FROM log ORDER BY seq DESC LIMIT 1'),
@@ -110,9 +121,26 @@ export class KeeperStore {
     })
   }
 
-  /** Consumes a nonce; false when it was already used (a replay). */
-  useNonce (viewer: Hex, nonce: Hex, expiry: number): boolean {
-    return this.st.putNonce.run(viewer.toLowerCase(), nonce.toLowerCase(), expiry).changes === 1
+  /** Whether a nonce was used already (a read; `commitDecisions` is what consumes it). */
+  nonceUsed (viewer: Hex, nonce: Hex): boolean {
+    return this.st.hasNonce.get(viewer.toLowerCase(), nonce.toLowerCase()) !== undefined
+  }
+
+  /**
+   * Commits a batch of decisions in one transaction (one fsync for all): each consumes its
+   * request's nonce and appends its log entry; a decision whose nonce turns out to be used (two
+   * copies of one request raced) logs its `replay` body instead and reports false.
+   */
+  commitDecisions (items: Decision[]): boolean[] {
+    const out: boolean[] = []
+    this.tx(() => {
+      for (const it of items) {
+        const fresh = this.st.putNonce.run(it.viewer.toLowerCase(), it.nonce.toLowerCase(), it.expiry).changes === 1
+        this.append(it.time, fresh ? it.body : it.replay)
+        out.push(fresh)
+      }
+    })
+    return out
   }
 
   /** Forgets nonces whose requests have expired (they can no longer be replayed anyway). */
@@ -120,13 +148,10 @@ export class KeeperStore {
     return Number(this.st.pruneNonces.run(nowSeconds).changes)
   }
 
-  /** Appends one entry to the audit log; `work` runs in the same transaction, before it. */
-  appendLog (time: number, body: LogBody, work?: () => void): LogEntry {
+  /** Appends one entry to the audit log. */
+  appendLog (time: number, body: LogBody): LogEntry {
     let entry: LogEntry | undefined
-    this.tx(() => {
-      work?.()
-      entry = this.append(time, body)
-    })
+    this.tx(() => { entry = this.append(time, body) })
     return entry!
   }
 

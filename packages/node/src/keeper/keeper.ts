@@ -16,10 +16,10 @@ import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import {
   KeeperWireErrorCode, newLogBody, openKeeperShare, OracleErrorCode, parseKeyRequest, parseShareDeposit, releaseSealed, sealShareRelease,
   shareDepositSigner, signKeyRelease, signLogHead, verifyKeyRequest, fromHex, toHex, ZERO_HASH,
-  type AccessOracle, type Hex, type KeeperDomain, type KeyResponse, type LogAnchor, type LogEntry, type SignedLogHead, type VideoId
+  type AccessOracle, type Hex, type KeeperDomain, type KeyResponse, type LogAnchor, type LogBody, type LogEntry, type SignedLogHead, type VideoId
 } from '@p2pdv/core/keys'
 import type { KeeperKeys } from './keeper-keys.ts'
-import type { KeeperStore } from './keeper-store.ts'
+import type { Decision, KeeperStore } from './keeper-store.ts'
 import { RateLimiter, type RateLimitOptions } from './rate-limit.ts'
 
 export const KeeperErrorCode = {
@@ -101,6 +101,7 @@ export class Keeper {
   private anchoring: Promise<void> | undefined
   private readonly requests: Counter<'result'> | undefined
   private readonly seconds: Histogram<'result'> | undefined
+  private readonly commits: GroupCommit
 
   constructor (o: KeeperOptions) {
     this.o = o
@@ -109,6 +110,7 @@ export class Keeper {
     this.domain = o.oracle.domain
     this.now = o.now ?? Date.now
     this.limiter = new RateLimiter({ ...o.rate, now: this.now })
+    this.commits = new GroupCommit(o.store)
     if (o.registry !== undefined) {
       this.requests = new Counter({ name: 'p2pdv_keeper_requests_total', help: 'Key requests answered by this keeper, by result (released or refusal code)', labelNames: ['result'], registers: [o.registry] })
       this.seconds = new Histogram({ name: 'p2pdv_keeper_release_seconds', help: 'Time to answer a key request', labelNames: ['result'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1], registers: [o.registry] })
@@ -158,7 +160,14 @@ export class Keeper {
     }
     this.inFlight++
     try {
-      const answer = await this.releaseInner(raw)
+      let answer: KeeperAnswer
+      try {
+        answer = await this.releaseInner(raw)
+      } catch (err) {
+        // Never a share and never a stack to the caller; the operator sees the cause.
+        this.o.log.error({ err }, 'key release failed')
+        answer = { status: 500, body: refusal(KeeperErrorCode.INTERNAL, 'the keeper failed; nothing was released') }
+      }
       this.count(answer.body.ok ? 'released' : answer.body.code, started)
       return answer
     } finally {
@@ -183,43 +192,45 @@ export class Keeper {
     const wait = this.limiter.take(viewer.toLowerCase())
     if (wait > 0) return refuse(KeeperErrorCode.RATE_LIMITED, `too many requests from ${viewer}; retry in ${Math.ceil(wait / 1000)} s`, Math.ceil(wait / 1000))
 
-    // From here on the request is the viewer's own: every decision is logged.
-    const decide = (decision: string, epoch = 0, work?: () => void): LogEntry =>
-      this.o.store.appendLog(nowMs, newLogBody({ kind: decision === 'released' ? 'release' : 'refusal', video, subject: viewer, request: digest, epoch, decision }), work)
-    const logged = (code: string, message: string, retryAfterSeconds?: number): KeeperAnswer => {
-      decide(code)
-      return refuse(code, message, retryAfterSeconds)
-    }
-    if (!this.o.store.useNonce(viewer, request.nonce, request.expiry)) {
-      return logged(KeeperErrorCode.REPLAYED, 'this request was already answered; sign a new one')
+    // From here on the request is the viewer's own: every decision is logged, in the same
+    // transaction that consumes the request's nonce, before the answer leaves.
+    const body = (decision: string, epoch = 0): LogBody =>
+      newLogBody({ kind: decision === 'released' ? 'release' : 'refusal', video, subject: viewer, request: digest, epoch, decision })
+    const replayed = (): KeeperAnswer => refuse(KeeperErrorCode.REPLAYED, 'this request was already answered; sign a new one')
+    const decide = async (decision: string, epoch = 0): Promise<boolean> =>
+      await this.commits.submit({ viewer, nonce: request.nonce, expiry: request.expiry, time: nowMs, body: body(decision, epoch), replay: body(KeeperErrorCode.REPLAYED, epoch) })
+    const logged = async (code: string, message: string, retryAfterSeconds?: number): Promise<KeeperAnswer> =>
+      await decide(code) ? refuse(code, message, retryAfterSeconds) : replayed()
+    if (this.o.store.nonceUsed(viewer, request.nonce)) {
+      this.o.store.appendLog(nowMs, body(KeeperErrorCode.REPLAYED))
+      return replayed()
     }
     const stored = this.o.store.getShare(video)
-    if (stored === undefined) return logged(KeeperErrorCode.NO_SHARE, `this keeper holds no share of ${video}`)
+    if (stored === undefined) return await logged(KeeperErrorCode.NO_SHARE, `this keeper holds no share of ${video}`)
     let allowed: boolean
     try {
       allowed = await this.o.oracle.hasAccess(video, viewer)
     } catch (err) {
       // Fail closed: no answer from the chain means no release.
       this.o.log.warn({ err: (err as Error).message }, 'access check failed')
-      return logged(OracleErrorCode.UNAVAILABLE, 'the keeper cannot reach the chain to check access; try again later', 5)
+      return await logged(OracleErrorCode.UNAVAILABLE, 'the keeper cannot reach the chain to check access; try again later', 5)
     }
-    if (!allowed) return logged(KeeperErrorCode.ACCESS_DENIED, `${viewer} has no access to ${video} on chain`)
+    if (!allowed) return await logged(KeeperErrorCode.ACCESS_DENIED, `${viewer} has no access to ${video} on chain`)
 
     const share = await openKeeperShare({ enc: stored.enc, ct: stored.ct }, this.o.keys.x25519, video, stored.epoch)
     let sealed
     try {
       sealed = await sealShareRelease(share, fromHex(request.viewerKey, 32, 'viewerKey'), fromHex(digest, 32, 'digest'))
     } catch (err) {
-      if (isP2pdvError(err)) return logged(err.code, err.message)
+      if (isP2pdvError(err)) return await logged(err.code, err.message)
       throw err
     } finally {
       share.y.fill(0)
     }
-    const body = await signKeyRelease(this.o.keys.account, this.domain, {
+    const answer = await signKeyRelease(this.o.keys.account, this.domain, {
       video, request: digest, epoch: stored.epoch, threshold: stored.threshold, shares: stored.shares, enc: toHex(sealed.enc), ct: toHex(sealed.ct)
     })
-    decide('released', stored.epoch)
-    return { status: 200, body }
+    return await decide('released', stored.epoch) ? { status: 200, body: answer } : replayed()
   }
 
   /** A creator hands this keeper its share of a video (or a newer epoch of it). */
@@ -297,5 +308,44 @@ export class Keeper {
       shares: this.o.store.shareCount,
       log: this.o.store.logHead
     }
+  }
+}
+
+/**
+ * Decisions made while a commit is pending are committed together on the next turn of the event
+ * loop: one transaction and one fsync for all of them instead of one each, and every answer
+ * still waits for its own entry to be on disk.
+ */
+class GroupCommit {
+  private readonly store: KeeperStore
+  private queue: Array<{ item: Decision, resolve: (fresh: boolean) => void, reject: (err: unknown) => void }> = []
+  private scheduled = false
+
+  constructor (store: KeeperStore) {
+    this.store = store
+  }
+
+  async submit (item: Decision): Promise<boolean> {
+    return await new Promise<boolean>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject })
+      if (!this.scheduled) {
+        this.scheduled = true
+        setImmediate(() => { this.flush() })
+      }
+    })
+  }
+
+  private flush (): void {
+    const batch = this.queue
+    this.queue = []
+    this.scheduled = false
+    let results: boolean[]
+    try {
+      results = this.store.commitDecisions(batch.map(b => b.item))
+    } catch (err) {
+      for (const b of batch) b.reject(err)
+      return
+    }
+    batch.forEach((b, i) => { b.resolve(results[i]!) })
   }
 }
