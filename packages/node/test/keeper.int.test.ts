@@ -9,7 +9,7 @@ import {
   decodeKeeperMessage, generateVideoId, KEEPER_PROTOCOL, keyRequestHash, MAX_KEEPER_MESSAGE_BYTES, parseLogEntry, parseSignedLogHead, sealShareToKeeper, signKeyRequest, signShareDeposit, splitKey, verifyLog, verifyLogHead,
   type KeyRequest, type SignedLogHead, type VideoId
 } from '@p2pdv/core/keys'
-import { createIdentity, depositShares, KeeperClient, KeyResolver, type Identity } from '@p2pdv/sdk'
+import { createIdentity, depositShares, KeyResolver, Libp2pKeeperClient, type Identity } from '@p2pdv/sdk'
 import { createSiweMessage } from 'viem/siwe'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -71,10 +71,11 @@ describe('keepers: 2-of-3 threshold custody with real node processes', () => {
   let stranger: Identity
   const video: VideoId = generateVideoId()
   const K = generateContentKey()
-  const client = new KeeperClient()
+  const client = new Libp2pKeeperClient({ transport: 'http' })
+  const p2p = new Libp2pKeeperClient({ transport: 'libp2p' })
   const resolvers: KeyResolver[] = []
   const resolverFor = (id: Identity, transport: 'http' | 'libp2p' = 'http'): KeyResolver => {
-    const r = new KeyResolver({ oracle, directory: oracle, viewer: viewerKeys(id), transport })
+    const r = new KeyResolver({ oracle, directory: oracle, viewer: viewerKeys(id), client: transport === 'http' ? client : p2p })
     resolvers.push(r)
     return r
   }
@@ -97,6 +98,7 @@ describe('keepers: 2-of-3 threshold custody with real node processes', () => {
   after(async () => {
     await Promise.all(resolvers.map(async r => await r.close()))
     await client.close()
+    await p2p.close()
     await Promise.all((keepers ?? []).map(async k => await k.stop()))
   })
 
@@ -138,7 +140,7 @@ describe('keepers: 2-of-3 threshold custody with real node processes', () => {
     assert.equal(replay.status, 409)
     assert.equal(replay.body.code, 'ERR_KEY_REQUEST_REPLAYED')
     // The same request replayed over libp2p is refused too (one replay store per keeper).
-    const overP2p = await client.release({ ...keepers[1]!.keeper, http: undefined } as never, once)
+    const overP2p = await p2p.release(keepers[1]!.keeper, once)
     assert.equal(overP2p.ok ? 'released' : overP2p.code, 'ERR_KEY_REQUEST_REPLAYED')
 
     const expired = await post(http, await fresh({ now: Math.floor(Date.now() / 1000) - 120, ttlSeconds: 60 }))
@@ -155,7 +157,7 @@ describe('keepers: 2-of-3 threshold custody with real node processes', () => {
 
     const wrongChain = await post(http, await fresh({ chainId: 1 }))
     assert.equal(wrongChain.body.code, 'ERR_KEY_REQUEST_WRONG_CHAIN')
-    const overP2pWrongChain = await client.release({ ...keepers[2]!.keeper, http: undefined } as never, await fresh({ chainId: 1 }))
+    const overP2pWrongChain = await p2p.release(keepers[2]!.keeper, await fresh({ chainId: 1 }))
     assert.equal(overP2pWrongChain.ok ? 'released' : overP2pWrongChain.code, 'ERR_KEY_REQUEST_WRONG_CHAIN')
   })
 

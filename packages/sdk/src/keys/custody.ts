@@ -6,7 +6,7 @@
  */
 import { P2pdvError } from '@p2pdv/core/errors'
 import { sealShareToKeeper, signShareDeposit, splitKey, type KeeperDomain, type KeeperInfo, type Hex, type TypedDataSigner, type VideoId } from '@p2pdv/core/keys'
-import type { KeeperClient } from './keeper-client.ts'
+import type { KeeperTransportClient } from './keeper-client.ts'
 
 /** Devnet defaults; each video may choose its own. */
 export const DEFAULT_THRESHOLD = 2
@@ -20,7 +20,7 @@ export interface DepositSharesOptions {
   keepers: KeeperInfo[]
   owner: TypedDataSigner
   domain: KeeperDomain
-  client: KeeperClient
+  client: KeeperTransportClient
   signal?: AbortSignal
 }
 

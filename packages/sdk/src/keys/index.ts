@@ -1,4 +1,5 @@
 export * from './keeper-client.ts'
+export * from './keeper-client-libp2p.ts'
 export * from './key-resolver.ts'
 export * from './custody.ts'
 export * from './envelopes.ts'

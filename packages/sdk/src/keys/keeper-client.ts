@@ -1,21 +1,10 @@
 /**
- * Talks to keepers over either of their transports: HTTP (`POST /api/v1/keeper/release`, JSON)
- * or libp2p (`/p2pdv/keeper/1.0.0`, one DAG-CBOR frame each way). Answers are parsed strictly
- * and size-bounded here; what they mean is the resolver's business.
+ * Talks to keepers over HTTP (`POST /api/v1/keeper/release`, JSON): fetch only, so it runs in
+ * pages as well as in Node. `Libp2pKeeperClient` (Node) adds the libp2p transport. Answers are
+ * parsed strictly and size-bounded here; what they mean is the resolver's business.
  */
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { identify } from '@libp2p/identify'
-import { peerIdFromString } from '@libp2p/peer-id'
-import { tcp } from '@libp2p/tcp'
-import { lpStream } from '@libp2p/utils'
-import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p, type Libp2p } from 'libp2p'
 import { P2pdvError } from '@p2pdv/core/errors'
-import {
-  decodeKeeperMessage, encodeKeeperMessage, KEEPER_PROTOCOL, MAX_KEEPER_MESSAGE_BYTES, parseKeyResponse,
-  type KeeperInfo, type KeyRequest, type KeyResponse, type ShareDeposit
-} from '@p2pdv/core/keys'
+import { MAX_KEEPER_MESSAGE_BYTES, parseKeyResponse, type KeeperInfo, type KeyRequest, type KeyResponse, type ShareDeposit } from '@p2pdv/core/keys'
 
 export type KeeperTransport = 'http' | 'libp2p'
 
@@ -26,6 +15,13 @@ export const KeeperClientErrorCode = {
   BAD_ANSWER: 'ERR_KEEPER_BAD_ANSWER'
 } as const
 
+/** What the resolver and the creator's tools need from a keeper transport. */
+export interface KeeperTransportClient {
+  release: (keeper: KeeperInfo, request: KeyRequest, signal?: AbortSignal) => Promise<KeyResponse>
+  deposit: (keeper: KeeperInfo, deposit: ShareDeposit, signal?: AbortSignal) => Promise<void>
+  close: () => Promise<void>
+}
+
 async function readBounded (res: Response, max: number): Promise<unknown> {
   const len = Number(res.headers.get('content-length') ?? 0)
   if (len > max) throw new P2pdvError(KeeperClientErrorCode.BAD_ANSWER, 'the keeper sent an oversized answer')
@@ -34,56 +30,33 @@ async function readBounded (res: Response, max: number): Promise<unknown> {
   try { return JSON.parse(text) } catch { throw new P2pdvError(KeeperClientErrorCode.BAD_ANSWER, `the keeper answered HTTP ${res.status} without JSON`) }
 }
 
-export class KeeperClient {
-  private libp2p: Promise<Libp2p> | undefined
-  readonly transport: KeeperTransport
+export class KeeperClient implements KeeperTransportClient {
   readonly timeoutMs: number
 
-  constructor (o: { transport?: KeeperTransport, timeoutMs?: number } = {}) {
-    this.transport = o.transport ?? 'http'
+  constructor (o: { timeoutMs?: number } = {}) {
     this.timeoutMs = o.timeoutMs ?? DEFAULT_KEEPER_TIMEOUT_MS
   }
 
-  async close (): Promise<void> {
-    const p = this.libp2p
-    this.libp2p = undefined
-    if (p !== undefined) await (await p).stop()
-  }
+  async close (): Promise<void> {}
 
-  private node (): Promise<Libp2p> {
-    this.libp2p ??= createLibp2p({
-      addresses: { listen: [] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      peerDiscovery: [],
-      services: { identify: identify() }
-    })
-    return this.libp2p
-  }
-
-  private signal (signal?: AbortSignal): AbortSignal {
+  protected signal (signal?: AbortSignal): AbortSignal {
     const t = AbortSignal.timeout(this.timeoutMs)
     return signal === undefined ? t : AbortSignal.any([signal, t])
   }
 
   /** Asks one keeper for its share. Network trouble is ERR_KEEPER_UNREACHABLE; refusals come back as responses. */
   async release (keeper: KeeperInfo, request: KeyRequest, signal?: AbortSignal): Promise<KeyResponse> {
-    const useLibp2p = (this.transport === 'libp2p' && keeper.multiaddrs !== undefined && keeper.multiaddrs.length > 0) || keeper.http === undefined
-    return useLibp2p ? await this.releaseLibp2p(keeper, request, signal) : await this.releaseHttp(keeper, request, signal)
-  }
-
-  private async releaseHttp (keeper: KeeperInfo, request: KeyRequest, signal?: AbortSignal): Promise<KeyResponse> {
+    if (keeper.http === undefined) throw new P2pdvError(KeeperClientErrorCode.UNREACHABLE, `keeper ${keeper.address} lists no HTTP address`)
     let res: Response
     try {
-      res = await fetch(`${keeper.http!}/api/v1/keeper/release`, {
+      res = await fetch(`${keeper.http}/api/v1/keeper/release`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(request),
         signal: this.signal(signal)
       })
     } catch (cause) {
-      throw new P2pdvError(KeeperClientErrorCode.UNREACHABLE, `keeper ${keeper.address} at ${keeper.http!} did not answer`, { cause })
+      throw new P2pdvError(KeeperClientErrorCode.UNREACHABLE, `keeper ${keeper.address} at ${keeper.http} did not answer`, { cause })
     }
     const body = await readBounded(res, MAX_KEEPER_MESSAGE_BYTES)
     try {
@@ -92,30 +65,6 @@ export class KeeperClient {
       // A node that is not a keeper (or a proxy error page) answers with a plain error body.
       const code = typeof (body as { code?: unknown }).code === 'string' ? (body as { code: string }).code : undefined
       if (code !== undefined && /^ERR_[A-Z0-9_]{1,60}$/.test(code)) return { v: 1, ok: false, code, message: String((body as { message?: unknown }).message ?? '').slice(0, 512) }
-      throw new P2pdvError(KeeperClientErrorCode.BAD_ANSWER, `keeper ${keeper.address} sent a malformed answer`, { cause })
-    }
-  }
-
-  private async releaseLibp2p (keeper: KeeperInfo, request: KeyRequest, signal?: AbortSignal): Promise<KeyResponse> {
-    const addrs = (keeper.multiaddrs ?? []).filter(a => !a.includes('/http'))
-    if (addrs.length === 0) throw new P2pdvError(KeeperClientErrorCode.UNREACHABLE, `keeper ${keeper.address} lists no libp2p address`)
-    const s = this.signal(signal)
-    let frame
-    try {
-      const node = await this.node()
-      let addr = multiaddr(addrs[0]!)
-      if (keeper.peerId !== undefined && !addrs[0]!.includes('/p2p/')) addr = addr.encapsulate(`/p2p/${peerIdFromString(keeper.peerId).toString()}`)
-      const stream = await node.dialProtocol(addr, KEEPER_PROTOCOL, { signal: s })
-      const lp = lpStream(stream, { maxDataLength: MAX_KEEPER_MESSAGE_BYTES })
-      await lp.write(encodeKeeperMessage(request), { signal: s })
-      frame = await lp.read({ signal: s })
-      await stream.close({ signal: s }).catch(() => {})
-    } catch (cause) {
-      throw new P2pdvError(KeeperClientErrorCode.UNREACHABLE, `keeper ${keeper.address} did not answer over libp2p`, { cause })
-    }
-    try {
-      return parseKeyResponse(decodeKeeperMessage(frame.subarray()))
-    } catch (cause) {
       throw new P2pdvError(KeeperClientErrorCode.BAD_ANSWER, `keeper ${keeper.address} sent a malformed answer`, { cause })
     }
   }

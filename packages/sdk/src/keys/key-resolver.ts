@@ -11,7 +11,7 @@ import {
   combineShares, fromHex, keyRequestHash, openShareRelease, OracleErrorCode, releaseSealed, signKeyRequest, verifyKeyRelease,
   type AccessOracle, type Hex, type KeeperDirectory, type KeeperInfo, type KeyShare, type TypedDataSigner, type VideoId
 } from '@p2pdv/core/keys'
-import { KeeperClient, type KeeperTransport } from './keeper-client.ts'
+import { KeeperClient, type KeeperTransportClient } from './keeper-client.ts'
 
 export const KeyResolverErrorCode = {
   NO_CUSTODY: 'ERR_NO_KEEPERS',
@@ -47,20 +47,20 @@ export interface KeyResolverOptions {
   oracle: AccessOracle
   directory: KeeperDirectory
   viewer: ViewerKeys
-  transport?: KeeperTransport
+  /** How keepers are reached (default: HTTP; `Libp2pKeeperClient` in Node for libp2p). */
+  client?: KeeperTransportClient
   timeoutMs?: number
-  client?: KeeperClient
 }
 
 export class KeyResolver {
   private readonly o: KeyResolverOptions
-  readonly client: KeeperClient
+  readonly client: KeeperTransportClient
   private readonly ownClient: boolean
 
   constructor (o: KeyResolverOptions) {
     this.o = o
     this.ownClient = o.client === undefined
-    this.client = o.client ?? new KeeperClient({ ...(o.transport === undefined ? {} : { transport: o.transport }), ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }) })
+    this.client = o.client ?? new KeeperClient(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs })
   }
 
   async close (): Promise<void> {
