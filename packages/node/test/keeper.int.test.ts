@@ -9,7 +9,7 @@ import {
   decodeKeeperMessage, generateVideoId, KEEPER_PROTOCOL, keyRequestHash, MAX_KEEPER_MESSAGE_BYTES, parseLogEntry, parseSignedLogHead, sealShareToKeeper, signKeyRequest, signShareDeposit, splitKey, verifyLog, verifyLogHead,
   type KeyRequest, type SignedLogHead, type VideoId
 } from '@p2pdv/core/keys'
-import { createIdentity, depositShares, KeyResolver, Libp2pKeeperClient, type Identity } from '@p2pdv/sdk'
+import { auditKeeperLog, createIdentity, depositShares, KeyResolver, Libp2pKeeperClient, signInToNode, type Identity } from '@p2pdv/sdk'
 import { createSiweMessage } from 'viem/siwe'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -45,15 +45,6 @@ const viewerKeys = (id: Identity) => ({ account: id.account, x25519PublicKey: id
 async function post (url: string, body: unknown): Promise<{ status: number, body: Record<string, unknown>, headers: Headers }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) })
   return { status: res.status, body: await res.json() as Record<string, unknown>, headers: res.headers }
-}
-
-async function signIn (node: KeeperNode, id: Identity): Promise<string> {
-  const { nonce } = await (await fetch(`${node.info.http}/api/v1/auth/nonce`)).json() as { nonce: string }
-  const message = createSiweMessage({ address: id.address, chainId: TEST_DOMAIN.chainId, domain: new URL(node.info.http).host, nonce, uri: node.info.http, version: '1', expirationTime: new Date(Date.now() + 600_000) })
-  const signature = await id.account.signMessage({ message })
-  const res = await post(`${node.info.http}/api/v1/auth/siwe`, { message, signature })
-  assert.equal(res.status, 200, JSON.stringify(res.body))
-  return res.body.token as string
 }
 
 async function fetchLog (node: KeeperNode, token?: string) {
@@ -225,14 +216,19 @@ describe('keepers: 2-of-3 threshold custody with real node processes', () => {
     assert.ok(anon.entries.length > 5)
     assert.ok(anon.entries.every(e => e.body === undefined), 'signed-out readers see no bodies')
 
-    const ownerView = await fetchLog(k, await signIn(k, creator))
-    verifyLog(ownerView.entries, { checkpoints: [ownerView.head] })
-    const visible = ownerView.entries.filter(e => e.body !== undefined)
-    assert.ok(visible.some(e => e.body!.kind === 'release' && e.body!.subject === viewer.address && e.body!.video === video))
-    assert.ok(visible.some(e => e.body!.kind === 'refusal' && e.body!.decision === 'ERR_ACCESS_DENIED' && e.body!.subject === stranger.address))
-    assert.ok(visible.some(e => e.body!.kind === 'deposit' && e.body!.subject === creator.address))
+    // What `p2pdv keys audit VIDEO` does: sign in as the owner, read and verify every page.
+    const session = await signInToNode(k.info.http, creator.account, TEST_DOMAIN.chainId)
+    assert.ok(session.roles.includes('creator'))
+    const audit = await auditKeeperLog({ keeper: k.keeper, domain: TEST_DOMAIN, token: session.token, video })
+    assert.ok(audit.entries.some(e => e.body!.kind === 'release' && e.body!.subject === viewer.address))
+    assert.ok(audit.entries.some(e => e.body!.kind === 'refusal' && e.body!.decision === 'ERR_ACCESS_DENIED' && e.body!.subject === stranger.address))
+    assert.ok(audit.entries.some(e => e.body!.kind === 'deposit' && e.body!.subject === creator.address))
+    assert.ok(audit.entries.every(e => e.body!.video === video))
+    // An anchor that disagrees with the log (a rewritten history) is caught.
+    await assert.rejects(auditKeeperLog({ keeper: k.keeper, domain: TEST_DOMAIN, anchor: { length: 2, head: `0x${'ee'.repeat(32)}` } }), (err: { code: string }) => err.code === 'ERR_AUDIT_LOG_BROKEN')
 
-    const strangerView = await fetchLog(k, await signIn(k, stranger))
+    const strangerView = await fetchLog(k, (await signInToNode(k.info.http, stranger.account, TEST_DOMAIN.chainId)).token)
+    verifyLog(strangerView.entries, { checkpoints: [strangerView.head] })
     assert.ok(strangerView.entries.filter(e => e.body !== undefined).every(e => e.body!.subject === stranger.address))
   })
 
