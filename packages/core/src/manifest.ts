@@ -15,7 +15,8 @@ import { aead } from '#aead'
 import { AeadAuthError } from './aead/types.ts'
 import { blockCid, CID, isBlockCid, verifyBlock } from './cid.ts'
 import { P2pdvError } from './errors.ts'
-import { MAX_BLOCK_BYTES, MAX_CHUNK_PLAINTEXT } from './limits.ts'
+import { checkErasureParams } from './erasure/index.ts'
+import { AEAD_TAG_BYTES, MAX_BLOCK_BYTES, MAX_CHUNK_PLAINTEXT } from './limits.ts'
 import { checkKey, FORMAT_VERSION, NONCE_BYTES, OBJECT_ID_BYTES, SealErrorCode } from './sealed.ts'
 
 export const ManifestErrorCode = {
@@ -37,6 +38,17 @@ export interface ChunkRef {
   size: number
 }
 
+/**
+ * Erasure coding of an object's blocks: its blocks in order (see `objectBlocks`) are cut into
+ * stripes of k; stripe i's m parity blocks are listed here (the data blocks are the object's own).
+ * Readers fetch data blocks directly and decode parity only when one is missing.
+ */
+export interface ErasureInfo {
+  k: number
+  m: number
+  stripes: Array<{ parity: CID[] }>
+}
+
 export interface FileManifest {
   v: 1
   type: 'file'
@@ -48,6 +60,7 @@ export interface FileManifest {
   chunks: ChunkRef[]
   name?: string
   mime?: string
+  erasure?: ErasureInfo
 }
 
 /** One sealed plaintext stream under the object's key: a segment, an init segment, a poster. */
@@ -86,6 +99,7 @@ export interface VideoManifest {
   renditions: VideoRendition[]
   poster: StreamRef
   title?: string
+  erasure?: ErasureInfo
 }
 
 export type Manifest = FileManifest | VideoManifest
@@ -165,6 +179,7 @@ export function validateFileManifest (value: unknown): FileManifest {
   }
   if (m.name !== undefined) out.name = text(m.name, 'name', MAX_NAME_LENGTH)
   if (m.mime !== undefined) out.mime = text(m.mime, 'mime', MAX_MIME_LENGTH)
+  if (m.erasure !== undefined) out.erasure = erasureInfo(m.erasure, objectBlocks(out).length)
   return out
 }
 
@@ -224,7 +239,38 @@ export function validateVideoManifest (value: unknown): VideoManifest {
     poster: unique(streamRef(m.poster, 'poster'), 'poster')
   }
   if (m.title !== undefined) out.title = text(m.title, 'title', 200)
+  if (m.erasure !== undefined) out.erasure = erasureInfo(m.erasure, objectBlocks(out).length)
   return out
+}
+
+function erasureInfo (v: unknown, blocks: number): ErasureInfo {
+  const e = rec(v, 'erasure')
+  const k = uint(e.k, 'erasure.k', 256)
+  const m = uint(e.m, 'erasure.m', 256)
+  try { checkErasureParams(k, m) } catch { throw malformed('erasure k/m out of range') }
+  const expected = Math.ceil(blocks / k)
+  if (!Array.isArray(e.stripes) || e.stripes.length !== expected) throw malformed(`erasure.stripes must list ${expected} stripes of ${k} blocks`)
+  return {
+    k,
+    m,
+    stripes: e.stripes.map((sv, i) => {
+      const st = rec(sv, `erasure.stripes[${i}]`)
+      if (!Array.isArray(st.parity) || st.parity.length !== m) throw malformed(`erasure.stripes[${i}].parity must list ${m} CIDs`)
+      return { parity: st.parity.map((c, j) => cid(c, `erasure.stripes[${i}].parity[${j}]`)) }
+    })
+  }
+}
+
+/**
+ * Every block of an object in its canonical order — a file's chunks; a video's renditions in
+ * manifest order (init segment, then media segments), then the poster — with its sealed size.
+ * Erasure stripes run over this order.
+ */
+export function objectBlocks (m: Manifest): Array<{ cid: CID, size: number }> {
+  const refs = m.type === 'file'
+    ? m.chunks
+    : [...m.renditions.flatMap(r => [r.init, ...r.segments.map(s => s.stream)]), m.poster].flatMap(s => s.chunks)
+  return refs.map(c => ({ cid: c.cid, size: c.size + AEAD_TAG_BYTES }))
 }
 
 export function validateManifest (value: unknown): Manifest {

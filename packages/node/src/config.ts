@@ -29,6 +29,12 @@ export interface KeeperConfig {
   /** Extra authorities (host:port) SIWE messages may name, e.g. the web app's. */
   siweDomains: string[]
 }
+/** How often the repair worker scans the objects this node keeps placement records for. */
+export const DEFAULT_REPAIR_INTERVAL_MS = 60_000
+/** Repair traffic (bytes fetched plus bytes stored) per second, so repair never crowds out reads. */
+export const DEFAULT_REPAIR_RATE_BYTES = 16 * 1024 * 1024
+/** Failure-domain labels: short, printable. */
+const ZONE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/
 
 export interface NodeConfig {
   dataDir: string
@@ -41,6 +47,14 @@ export interface NodeConfig {
   storeIdleTimeoutMs: number
   /** Absent: no keeper role, no sign-in. */
   keeper?: KeeperConfig
+  /** Declared failure domain (rack, site, region…); placement spreads a stripe over zones. */
+  zone?: string
+  /** Run the repair worker for objects this node keeps placement records for (default on). */
+  repair: boolean
+  repairIntervalMs: number
+  repairRateBytes: number
+  /** An auditor node whose reputation scores weigh repair placement (else neutral). */
+  auditor?: string
 }
 
 export const ConfigErrorCode = {
@@ -48,7 +62,7 @@ export const ConfigErrorCode = {
   NO_PASSPHRASE: 'ERR_NO_PASSPHRASE'
 } as const
 
-export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--passphrase-file FILE] [--keeper] [--keeper-rate PER_MINUTE] [--keeper-burst N] [--anchor-interval SECONDS] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
+export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] [--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--auditor URL] [--passphrase-file FILE] [--keeper] [--keeper-rate PER_MINUTE] [--keeper-burst N] [--anchor-interval SECONDS] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
 
 function port (v: string | undefined, name: string, fallback: number): number {
   if (v === undefined) return fallback
@@ -83,8 +97,14 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
         'anchor-interval': { type: 'string' },
         'siwe-domain': { type: 'string', multiple: true },
         'dev-oracle-file': { type: 'string' },
+        zone: { type: 'string' },
+        repair: { type: 'boolean', default: true },
+        'repair-interval': { type: 'string' },
+        'repair-rate': { type: 'string' },
+        auditor: { type: 'string' },
         json: { type: 'boolean' }
       },
+      allowNegative: true,
       strict: true
     }))
   } catch (cause) {
@@ -121,6 +141,14 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
       hint: 'Pass the chain settings (see `p2pdv node start --help`), or --dev-oracle-file FILE in tests.'
     })
   }
+  const zone = values.zone
+  if (typeof zone === 'string' && !ZONE_PATTERN.test(zone)) throw new P2pdvError(ConfigErrorCode.INVALID, '--zone must be 1 to 64 letters, digits or . _ : / -', { hint: 'e.g. --zone eu-west/rack-2' })
+  const interval = values['repair-interval'] === undefined ? DEFAULT_REPAIR_INTERVAL_MS / 1000 : Number(values['repair-interval'])
+  if (!Number.isFinite(interval) || interval < 0.1 || interval > 86_400) throw new P2pdvError(ConfigErrorCode.INVALID, '--repair-interval must be a number of seconds from 0.1 to 86400', { hint: 'e.g. --repair-interval 60' })
+  const rate = values['repair-rate'] === undefined ? DEFAULT_REPAIR_RATE_BYTES : Number(values['repair-rate'])
+  if (!Number.isSafeInteger(rate) || rate < 64 * 1024) throw new P2pdvError(ConfigErrorCode.INVALID, '--repair-rate must be a number of bytes per second, at least 65536', { hint: 'e.g. --repair-rate 16777216 for 16 MiB/s' })
+  const auditor = values.auditor
+  if (typeof auditor === 'string' && !/^https?:\/\/[^\s]+$/.test(auditor)) throw new P2pdvError(ConfigErrorCode.INVALID, '--auditor must be an http(s) URL', { hint: 'e.g. --auditor http://127.0.0.1:4001' })
   return {
     dataDir,
     host,
@@ -130,6 +158,11 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     quotaBytes: quota,
     passphrase,
     storeIdleTimeoutMs: DEFAULT_STORE_IDLE_TIMEOUT_MS,
-    keeper
+    keeper,
+    ...(typeof zone === 'string' ? { zone } : {}),
+    repair: values.repair !== false,
+    repairIntervalMs: Math.round(interval * 1000),
+    repairRateBytes: rate,
+    ...(typeof auditor === 'string' ? { auditor: auditor.replace(/\/+$/, '') } : {})
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The node's directory: `VERSION` (on-disk format, checked at every start), `identity.json`
  * (the libp2p identity key, sealed), `blocks/` (blockstore-fs), `datastore/` (LevelDB),
- * `quarantine/` (blocks that failed verification on read).
+ * `quarantine/` (blocks that failed verification on read), `placements/` (placement records this
+ * node keeps, one DAG-CBOR file per object).
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -23,6 +24,7 @@ export interface DataDirLayout {
   blocks: string
   datastore: string
   quarantine: string
+  placements: string
   identity: string
   version: string
 }
@@ -33,6 +35,7 @@ export function layout (root: string): DataDirLayout {
     blocks: join(root, 'blocks'),
     datastore: join(root, 'datastore'),
     quarantine: join(root, 'quarantine'),
+    placements: join(root, 'placements'),
     identity: join(root, 'identity.json'),
     version: join(root, 'VERSION')
   }
@@ -61,7 +64,7 @@ export async function prepareDataDir (root: string): Promise<DataDirLayout> {
       })
     }
   }
-  await Promise.all([l.blocks, l.datastore, l.quarantine].map(async d => await mkdir(d, { recursive: true, mode: 0o700 })))
+  await Promise.all([l.blocks, l.datastore, l.quarantine, l.placements].map(async d => await mkdir(d, { recursive: true, mode: 0o700 })))
   return l
 }
 

@@ -12,8 +12,11 @@ import type { Outcome } from './block-intake.ts'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { StoreRefusal } from '@p2pdv/core/wire'
 import { BlockstoreErrorCode, type VerifiedBlockstore } from './verified-blockstore.ts'
+import { encodePlacementRecord, PlacementErrorCode } from '@p2pdv/core/placement'
+import { PlacementStoreErrorCode, type PlacementStore } from './placement-store.ts'
 
 export const RAW_CONTENT_TYPE = 'application/vnd.ipld.raw'
+export const DAG_CBOR_CONTENT_TYPE = 'application/vnd.ipld.dag-cbor'
 const IMMUTABLE = 'public, max-age=29030400, immutable'
 
 export interface ProviderRecord { ID: string, Addrs: string[] }
@@ -23,6 +26,9 @@ export interface HttpApiDeps {
   metrics: NodeMetrics
   log: Logger
   info: () => Record<string, unknown>
+  /** Capacity and failure domain, for placement. */
+  status: () => Record<string, unknown>
+  placements: PlacementStore
   ready: () => boolean
   findProviders: (cid: CID, signal: AbortSignal) => Promise<ProviderRecord[]>
   /** Accepts an uploaded block (PUT), as the store protocol does. */
@@ -46,6 +52,15 @@ function statusFor (code: string): number {
     case 'ERR_BAD_CID':
     case 'ERR_BAD_REQUEST': return 400
     case 'ERR_NOT_ENABLED': return 404
+    case PlacementErrorCode.MALFORMED:
+    case PlacementErrorCode.SIGNATURE:
+    case PlacementErrorCode.UNSUPPORTED:
+    case PlacementStoreErrorCode.WRONG_OBJECT: return 400
+    case PlacementStoreErrorCode.NOT_RESPONSIBLE: return 403
+    case PlacementErrorCode.STALE:
+    case PlacementErrorCode.CONFLICT: return 409
+    case PlacementErrorCode.TOO_LARGE: return 413
+    case 'ERR_QUOTA_EXCEEDED': return 507
     default: return 500
   }
 }
@@ -121,7 +136,7 @@ export async function createHttpApi (deps: HttpApiDeps) {
 
   // Upload: the same intake as the libp2p store protocol, without its stream encryption cost
   // (blocks are ciphertext checked by hash; the receipt is signed by the node's identity key).
-  for (const type of [RAW_CONTENT_TYPE, 'application/octet-stream']) {
+  for (const type of [RAW_CONTENT_TYPE, 'application/octet-stream', DAG_CBOR_CONTENT_TYPE]) {
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: MAX_BLOCK_BYTES }, (_req, body, done) => { done(null, body) })
   }
   app.put<{ Params: { cid: string }, Body: Buffer }>('/ipfs/:cid', { bodyLimit: MAX_BLOCK_BYTES }, async (req, reply) => {
@@ -138,6 +153,26 @@ export async function createHttpApi (deps: HttpApiDeps) {
     const status = response.code === StoreRefusal.QUOTA ? 507 : response.code === StoreRefusal.INTERNAL ? 500 : 400
     return sendError(reply, status, new P2pdvError(response.code, response.message))
   })
+
+  // Placement records: public, signed, versioned (docs/protocol.md). Auditors, repair workers and
+  // readers fetch them here; uploaders and repair workers send new versions.
+  app.get('/api/v1/placements', async () => ({
+    objects: deps.placements.list().map(r => ({ object: r.object.toString(), version: r.version, time: r.time }))
+  }))
+  app.get<{ Params: { cid: string } }>('/api/v1/objects/:cid/placement', async (req, reply) => {
+    const cid = parseCid(req.params.cid)
+    const record = deps.placements.get(cid.toString())
+    if (record === undefined) return sendError(reply, 404, new P2pdvError(PlacementStoreErrorCode.NOT_FOUND, 'no placement record for this object here'))
+    const body = encodePlacementRecord(record)
+    return reply.type(DAG_CBOR_CONTENT_TYPE).header('cache-control', 'no-cache').send(Buffer.from(body.buffer, body.byteOffset, body.byteLength))
+  })
+  app.put<{ Params: { cid: string }, Body: Buffer }>('/api/v1/objects/:cid/placement', { bodyLimit: MAX_BLOCK_BYTES }, async (req, reply) => {
+    const cid = parseCid(req.params.cid)
+    if (!Buffer.isBuffer(req.body)) return sendError(reply, 415, new P2pdvError('ERR_BAD_CONTENT_TYPE', `send the record as ${DAG_CBOR_CONTENT_TYPE}`))
+    const result = await deps.placements.put(cid, new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength))
+    return reply.code(result.stored ? 201 : 200).send(result)
+  })
+  app.get('/api/v1/status', async () => deps.status())
 
   for (const r of deps.routes ?? []) r(app)
 

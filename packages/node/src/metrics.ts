@@ -10,6 +10,9 @@ export interface NodeMetrics {
   bytesServed: Counter<'plane'>
   corruptBlocks: Counter
   httpRequestSeconds: Histogram<'route' | 'status'>
+  repairedBlocks: Counter<'kind'>
+  repairBytes: Counter<'direction'>
+  unrecoverableStripes: Counter
 }
 
 export function createMetrics (): NodeMetrics {
@@ -23,6 +26,9 @@ export function createMetrics (): NodeMetrics {
     blocksServed: new Counter({ name: 'p2pdv_blocks_served_total', help: 'Blocks served, by plane', labelNames: ['plane'], registers: [registry] }),
     bytesServed: new Counter({ name: 'p2pdv_bytes_served_total', help: 'Block bytes served, by plane', labelNames: ['plane'], registers: [registry] }),
     corruptBlocks: new Counter({ name: 'p2pdv_corrupt_blocks_total', help: 'Stored blocks that failed verification on read and were quarantined', registers: [registry] }),
+    repairedBlocks: new Counter({ name: 'p2pdv_repair_blocks_total', help: 'Blocks rebuilt from parity or re-copied by the repair worker and placed on other nodes', labelNames: ['kind'], registers: [registry] }),
+    repairBytes: new Counter({ name: 'p2pdv_repair_bytes_total', help: 'Repair traffic: bytes fetched (in) and stored on other nodes (out)', labelNames: ['direction'], registers: [registry] }),
+    unrecoverableStripes: new Counter({ name: 'p2pdv_repair_unrecoverable_total', help: 'Stripes found with fewer than k blocks left', registers: [registry] }),
     httpRequestSeconds: new Histogram({ name: 'p2pdv_http_request_seconds', help: 'HTTP data plane latency', labelNames: ['route', 'status'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] })
   }
 }

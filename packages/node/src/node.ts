@@ -31,6 +31,8 @@ import { keeperRoutes } from './keeper/keeper-http.ts'
 import { loadKeeperKeys } from './keeper/keeper-keys.ts'
 import { createKeeperHandler } from './keeper/keeper-protocol.ts'
 import { KeeperStore } from './keeper/keeper-store.ts'
+import { PlacementStore } from './placement-store.ts'
+import { RepairWorker, type RepairStats } from './repair.ts'
 
 export const NODE_VERSION = '0.1.0'
 
@@ -42,6 +44,8 @@ export interface NodeHandle {
   blockstore: VerifiedBlockstore
   /** Present when the node runs the keeper role. */
   keeper?: { address: string, x25519PublicKey: string }
+  placements: PlacementStore
+  repair: RepairWorker | undefined
   stop: () => Promise<void>
 }
 
@@ -58,6 +62,10 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   await blockstore.open()
   const datastore = new LevelDatastore(dir.datastore)
   await datastore.open()
+  const peerIdEarly = peerIdFromPrivateKey(privateKey).toString()
+  const placements = new PlacementStore({ dir: dir.placements, peerId: peerIdEarly, has: async cid => await blockstore.has(cid), log })
+  await placements.open()
+  let repair: RepairWorker | undefined
 
   // The keeper role and sign-in read the chain through an oracle.
   let oracle: AccessOracle | undefined
@@ -122,6 +130,18 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     metrics,
     log,
     info: () => ({ peerId, multiaddrs: multiaddrs(), http: httpUrl, version: NODE_VERSION, blocks: blockstore.blocks, bytesUsed: blockstore.bytes, quotaBytes: config.quotaBytes }),
+    status: () => ({
+      peerId,
+      version: NODE_VERSION,
+      blocks: blockstore.blocks,
+      usedBytes: blockstore.bytes,
+      quotaBytes: config.quotaBytes,
+      freeBytes: Math.max(0, config.quotaBytes - blockstore.bytes),
+      ...(config.zone === undefined ? {} : { zone: config.zone }),
+      placements: placements.list().length,
+      repair: repair === undefined ? { enabled: false } : repair.stats satisfies RepairStats | { enabled: false }
+    }),
+    placements,
     ready: () => ready,
     findProviders,
     accept: async (cid, body) => {
@@ -164,6 +184,23 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       log.warn({ err, bootstrap: b }, 'could not reach a bootstrap peer; continuing')
     }
   }
+  if (config.repair) {
+    repair = new RepairWorker({
+      peerId,
+      privateKey,
+      selfUrl: () => httpUrl,
+      ...(config.zone === undefined ? {} : { zone: config.zone }),
+      blockstore,
+      placements,
+      libp2p: () => libp2p,
+      ...(config.auditor === undefined ? {} : { auditor: config.auditor }),
+      intervalMs: config.repairIntervalMs,
+      rateBytes: config.repairRateBytes,
+      metrics,
+      log
+    })
+    repair.start()
+  }
   ready = true
   log.info({ peerId, multiaddrs: multiaddrs(), http: httpUrl }, 'node ready')
 
@@ -174,8 +211,11 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     dataDir: config.dataDir,
     blockstore,
     ...(keeper === undefined ? {} : { keeper: { address: keeper.address, x25519PublicKey: toHex(keeper.x25519PublicKey) } }),
+    placements,
+    repair,
     stop: async () => {
       ready = false
+      await repair?.stop()
       provideQueue.stop()
       await keeper?.stop()
       await http.close()

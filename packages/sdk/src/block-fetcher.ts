@@ -18,10 +18,13 @@ export const FetchErrorCode = {
 } as const
 
 export const DEFAULT_BLOCK_TIMEOUT_MS = 10_000
+/** A node silent for this long gets a second node asked beside it. */
+export const DEFAULT_FETCH_HEDGE_MS = 750
 const PROVIDER_LOOKUP_TIMEOUT_MS = 5_000
 
 export interface BlockFetcherOptions {
   timeoutMs?: number
+  hedgeMs?: number
   /** Checked before any node: blocks kept for offline use. */
   cache?: BlockCache
   /** Called for each failed attempt, for logs and metrics (never contains key material). */
@@ -36,46 +39,81 @@ export interface FetchedBlock {
 export class BlockFetcher {
   private readonly peers: PeerSet
   private readonly timeoutMs: number
+  private readonly hedgeMs: number
   private readonly onAttemptFailed: BlockFetcherOptions['onAttemptFailed']
   private readonly cache: BlockCache | undefined
 
   constructor (peers: PeerSet, options: BlockFetcherOptions = {}) {
     this.peers = peers
     this.timeoutMs = options.timeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS
+    this.hedgeMs = options.hedgeMs ?? DEFAULT_FETCH_HEDGE_MS
     this.onAttemptFailed = options.onAttemptFailed
     this.cache = options.cache
   }
 
-  async fetch (cid: CID, signal?: AbortSignal, prefer?: ReadonlySet<string>): Promise<FetchedBlock> {
+  /**
+   * `prefer`: nodes known to hold the block, asked first. With `only`, no other node is asked and
+   * no provider lookup is made (the erasure reader decodes from parity instead).
+   */
+  async fetch (cid: CID, signal?: AbortSignal, prefer?: ReadonlySet<string>, options: { only?: boolean } = {}): Promise<FetchedBlock> {
     const cached = await this.cache?.get(cid)
     if (cached !== undefined) return { bytes: cached, peerId: 'local-cache' }
     const tried = new Set<string>()
     const reasons: string[] = []
-    const attempt = async (candidates: PeerInfo[]): Promise<FetchedBlock | undefined> => {
-      for (const peer of candidates) {
-        if (tried.has(peer.peerId)) continue
+    // Hedged: a node that has not answered within hedgeMs gets company (the next candidate);
+    // the first verified answer wins and the others are cancelled.
+    const attempt = async (candidates: PeerInfo[]): Promise<FetchedBlock | undefined> => await new Promise<FetchedBlock | undefined>((resolve, reject) => {
+      const list = candidates.filter(p => !tried.has(p.peerId))
+      const running = new Map<string, { controller: AbortController, started: number, timer: NodeJS.Timeout }>()
+      let next = 0
+      let done = false
+      const finish = (value: FetchedBlock | undefined, err?: unknown): void => {
+        if (done) return
+        done = true
+        signal?.removeEventListener('abort', onAbort)
+        for (const r of running.values()) { clearTimeout(r.timer); r.controller.abort() }
+        if (err !== undefined) reject(err)
+        else resolve(value)
+      }
+      const onAbort = (): void => { finish(undefined, abortError(signal!)) }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const launch = (): void => {
+        if (done) return
+        if (next >= list.length) { if (running.size === 0) finish(undefined); return }
+        const peer = list[next++]!
         tried.add(peer.peerId)
-        if (signal?.aborted === true) throw abortError(signal)
+        const controller = new AbortController()
         const started = performance.now()
-        try {
-          const bytes = await this.fetchFrom(peer, cid, signal)
+        const timer = setTimeout(launch, this.hedgeMs)
+        running.set(peer.peerId, { controller, started, timer })
+        this.fetchFrom(peer, cid, signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal])).then(bytes => {
+          clearTimeout(timer)
+          running.delete(peer.peerId)
+          if (done) return
           this.peers.recordSuccess(peer.peerId, performance.now() - started)
-          return { bytes, peerId: peer.peerId }
-        } catch (err) {
-          if (isAborted(signal)) throw abortError(signal!)
+          // Nodes asked earlier and still silent were slower than this one: let them back off.
+          for (const [id, r] of running) if (r.started < started) this.peers.recordFailure(id)
+          finish({ bytes, peerId: peer.peerId })
+        }, err => {
+          clearTimeout(timer)
+          running.delete(peer.peerId)
+          if (done) return
           const reason = err instanceof P2pdvError ? err.code : (err as Error).name
           reasons.push(`${peer.peerId.slice(-8)}: ${reason}`)
           // 404 is an honest "I don't have it", not a fault of the node.
           if (reason !== 'ERR_NOT_FOUND') this.peers.recordFailure(peer.peerId)
           this.onAttemptFailed?.({ cid: cid.toString(), peerId: peer.peerId, reason })
-        }
+          launch()
+        })
       }
-      return undefined
-    }
+      if (signal?.aborted === true) { finish(undefined, abortError(signal)); return }
+      launch()
+    })
 
-    const found = await attempt(this.peers.ranked(prefer))
+    const ranked = this.peers.ranked(prefer)
+    const found = await attempt(options.only === true && prefer !== undefined ? ranked.filter(p => prefer.has(p.peerId)) : ranked)
     if (found !== undefined) return found
-    const providers = await this.findProviders(cid, signal)
+    const providers = options.only === true ? [] : await this.findProviders(cid, signal)
     for (const p of providers) this.peers.add(p)
     const late = await attempt(providers)
     if (late !== undefined) return late
@@ -170,10 +208,6 @@ function equal (a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
   return true
-}
-
-function isAborted (signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true
 }
 
 function abortError (signal: AbortSignal): P2pdvError {

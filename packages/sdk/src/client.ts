@@ -7,13 +7,19 @@ import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
-  blockCid, formatCapability, generateContentKey, generateObjectId, openManifest, parseCapability, P2pdvError, POSTER_CONTEXT, sealManifest,
+  blockCid, formatCapability, generateContentKey, generateObjectId, objectBlocks, openManifest, parseCapability, P2pdvError, POSTER_CONTEXT, sealManifest,
   videoStreamContext, type CID, type FileManifest, type Manifest, type StreamRef, type VideoManifest, type VideoRendition
 } from '@p2pdv/core'
+import { checkErasureParams, DEFAULT_K, DEFAULT_M } from '@p2pdv/core/erasure'
+import { weightedOrder, type PlacementScheme } from '@p2pdv/core/placement'
+import { checkObject, type CheckOptions, type CheckReport } from './check.ts'
+import { placementCandidates, type NodeCandidate } from './node-status.ts'
+import { ObjectReader } from './object-reader.ts'
+import { ObjectWriter } from './object-writer.ts'
 import { BlockFetcher } from './block-fetcher.ts'
 import { BlockCache } from './block-cache.ts'
 import { PeerSet, type PeerInfo } from './peers.ts'
-import { DEFAULT_REPLICAS, ReplicatedWriter } from './replicated-writer.ts'
+import { DEFAULT_REPLICAS, PutErrorCode, ReplicatedWriter } from './replicated-writer.ts'
 import { CryptoPool, FileSealer, openFile, sealStream } from './sealing/index.ts'
 import type { SealedStreamRef } from './sealing/open-file.ts'
 import { StoreClient, type StoreTransport } from './store-client.ts'
@@ -29,12 +35,23 @@ export interface ClientOptions {
   transport?: StoreTransport
   /** A directory of locally kept blocks, read before any node (offline playback). */
   cacheDir?: string
+  /** An auditor node (`GET /api/v1/reputation`): its scores weigh placement. */
+  auditor?: string
+  /** Per-node block timeout (default 10 s); reads go around slow nodes long before it. */
+  blockTimeoutMs?: number
+  /** Delay before a slow block is also rebuilt from parity (default 750 ms). */
+  hedgeMs?: number
 }
 
-export interface PutProgress { sealedBytes: number, storedBytes: number }
+/** `expansion`: stored bytes per sealed byte (replicas, or (k + m) / k), for progress bars. */
+export interface PutProgress { sealedBytes: number, storedBytes: number, expansion: number }
 
 export interface PutOptions {
+  /** Replicate every block this many times (instead of erasure coding). */
   replicas?: number
+  /** Erasure coding: data and parity blocks per stripe (defaults 4 and 2 when enough nodes are up). */
+  k?: number
+  m?: number
   signal?: AbortSignal
   onProgress?: (p: PutProgress) => void
   /** A node refused or failed; its blocks move to other nodes. */
@@ -48,7 +65,19 @@ export interface PutResult {
   manifestCid: string
   size: number
   blocks: number
+  /** How the blocks are protected: `rs` (erasure, k and m set) or `replicas`. */
+  scheme: 'rs' | 'replicas'
+  k?: number
+  m?: number
+  /** Erasure stripes (rs only). */
+  stripes?: number
   replicas: number
+  /** Bytes stored on nodes (all copies, parity included) per sealed byte. */
+  overhead: number
+  /** Nodes that kept the placement record. */
+  placementStoredOn: number
+  /** Set when erasure coding was wanted but too few nodes are up (replication was used). */
+  note?: string
   /** Verified, signed receipts received (blocks × replicas, manifest included). */
   receipts: number
   nodes: string[]
@@ -95,17 +124,51 @@ export class Client {
   private readonly fetcher: BlockFetcher
 
   readonly cache: BlockCache | undefined
+  /** Reads blocks, decoding parity only when a data block is missing or slow. */
+  readonly reader: ObjectReader
+  private readonly options: ClientOptions
 
-  private constructor (peers: PeerInfo[], store: StoreClient, workers: number | undefined, cacheDir: string | undefined) {
-    this.peers = new PeerSet(peers)
+  private constructor (options: ClientOptions, store: StoreClient) {
+    this.options = options
+    this.peers = new PeerSet(options.peers)
     this.store = store
-    this.pool = new CryptoPool(workers)
-    this.cache = cacheDir === undefined ? undefined : new BlockCache(cacheDir)
-    this.fetcher = new BlockFetcher(this.peers, this.cache === undefined ? {} : { cache: this.cache })
+    this.pool = new CryptoPool(options.workers)
+    this.cache = options.cacheDir === undefined ? undefined : new BlockCache(options.cacheDir)
+    this.fetcher = new BlockFetcher(this.peers, {
+      ...(this.cache === undefined ? {} : { cache: this.cache }),
+      ...(options.blockTimeoutMs === undefined ? {} : { timeoutMs: options.blockTimeoutMs })
+    })
+    this.reader = new ObjectReader(this.fetcher, this.peers, options.hedgeMs === undefined ? {} : { hedgeMs: options.hedgeMs })
   }
 
   static async create (options: ClientOptions): Promise<Client> {
-    return new Client(options.peers, await StoreClient.create(options.transport === undefined ? {} : { transport: options.transport }), options.workers, options.cacheDir)
+    return new Client(options, await StoreClient.create(options.transport === undefined ? {} : { transport: options.transport }))
+  }
+
+  /**
+   * Erasure coding (k, m) when k + m nodes are up; otherwise — unless k or m were asked for
+   * explicitly — replication, with a note saying why. `replicas` alone asks for replication.
+   */
+  async chooseScheme (options: PutOptions = {}): Promise<{ scheme: PlacementScheme, candidates: NodeCandidate[], note?: string }> {
+    const candidates = await placementCandidates(this.peers.peers, { ...(this.options.auditor === undefined ? {} : { auditor: this.options.auditor }), ...(options.signal === undefined ? {} : { signal: options.signal }) })
+    const eligible = weightedOrder('', candidates).length
+    const wantsErasure = options.k !== undefined || options.m !== undefined
+    if (options.replicas !== undefined && !wantsErasure) return { scheme: { type: 'replicas', replicas: options.replicas }, candidates }
+    const k = options.k ?? DEFAULT_K
+    const m = options.m ?? DEFAULT_M
+    checkErasureParams(k, m)
+    if (eligible >= k + m) return { scheme: { type: 'rs', k, m }, candidates }
+    if (wantsErasure) {
+      throw new P2pdvError(PutErrorCode.NOT_ENOUGH_NODES, `erasure coding with k=${k}, m=${m} needs ${k + m} nodes, but only ${eligible} are reachable and eligible`, {
+        hint: `Start more nodes (p2pdv devnet --nodes ${k + m}), lower --k/--m, or use --replicas.`
+      })
+    }
+    const replicas = Math.min(DEFAULT_REPLICAS, Math.max(1, eligible))
+    return {
+      scheme: { type: 'replicas', replicas },
+      candidates,
+      note: `only ${eligible} node(s) reachable; erasure coding (k=${k}, m=${m}) needs ${k + m}: storing ${replicas} replica(s) of every block instead`
+    }
   }
 
   /**
@@ -117,9 +180,7 @@ export class Client {
     const cap = parseCapability(capability)
     const { manifest, key } = await this.manifest(capability, options.signal)
     key.fill(0)
-    const cids = manifest.type === 'file'
-      ? manifest.chunks.map(c => c.cid)
-      : [...manifest.renditions.flatMap(r => [r.init, ...r.segments.map(s => s.stream)]), manifest.poster].flatMap(s => s.chunks.map(c => c.cid))
+    const cids = objectBlocks(manifest).map(b => b.cid)
     cids.push(cap.manifest)
     let done = 0
     let bytes = 0
@@ -127,7 +188,7 @@ export class Client {
     const worker = async (): Promise<void> => {
       while (next < cids.length) {
         const cid = cids[next++]!
-        const { bytes: b } = await this.fetcher.fetch(cid, options.signal)
+        const b = await this.reader.fetch(cid, options.signal)
         await this.cache!.put(cid, b)
         done++
         bytes += b.byteLength
@@ -142,29 +203,41 @@ export class Client {
     await Promise.all([this.store.close(), this.pool.close()])
   }
 
-  /** A writer for one upload, reporting sealed and stored bytes as it goes. */
-  private replicatedWriter (options: PutOptions, sealedBytes: () => number): ReplicatedWriter {
+  /** The writers for one upload (scheme chosen from the nodes that are up), reporting progress. */
+  private async objectWriter (options: PutOptions, sealedBytes: () => number): Promise<{ writer: ReplicatedWriter, object: ObjectWriter, note?: string }> {
+    const { scheme, candidates, note } = await this.chooseScheme(options)
+    const expansion = scheme.type === 'rs' ? (scheme.k + scheme.m) / scheme.k : scheme.replicas
     let storedBytes = 0
-    return new ReplicatedWriter(this.peers.peers, async (peer, blocks, signal) =>
+    const writer = new ReplicatedWriter(candidates, async (peer, blocks, signal) =>
       await this.store.storeBlocks(peer, blocks, signal === undefined ? {} : { signal }), {
-      replicas: options.replicas ?? DEFAULT_REPLICAS,
+      replicas: scheme.type === 'rs' ? 1 : scheme.replicas,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      onStored: bytes => { storedBytes += bytes; options.onProgress?.({ sealedBytes: sealedBytes(), storedBytes }) },
+      onStored: bytes => { storedBytes += bytes; options.onProgress?.({ sealedBytes: sealedBytes(), storedBytes, expansion }) },
       ...(options.onNodeFailed === undefined ? {} : { onNodeFailed: options.onNodeFailed })
     })
+    return { writer, object: new ObjectWriter(scheme, candidates, writer), ...(note === undefined ? {} : { note }) }
   }
 
-  /** Waits for every replica, then names the object. */
-  private async finish (writer: ReplicatedWriter, manifestCid: CID, key: Uint8Array, size: number, blocks: number): Promise<PutResult> {
-    const receipts = await writer.flush()
+  /** Waits for every block's receipts, publishes the placement record, then names the object. */
+  private async finish (w: { writer: ReplicatedWriter, object: ObjectWriter, note?: string }, manifestCid: CID, key: Uint8Array, size: number, blocks: number, signal?: AbortSignal): Promise<PutResult> {
+    const receipts = await w.writer.flush()
+    const { record, storedOn } = await w.object.publishPlacement(receipts, key, signal)
+    const stored = receipts.reduce((a, r) => a + r.size, 0)
+    const sealed = record.stripes.reduce((a, s) => a + s.blocks.slice(0, s.data).reduce((b, x) => b + x.size, 0), 0) + record.manifest.size
+    const scheme = w.object.scheme
     return {
       capability: formatCapability({ manifest: manifestCid, key }),
       manifestCid: manifestCid.toString(),
       size,
       blocks,
-      replicas: writer.replicas,
+      scheme: scheme.type,
+      ...(scheme.type === 'rs' ? { k: scheme.k, m: scheme.m, stripes: record.stripes.length } : {}),
+      replicas: scheme.type === 'rs' ? 1 : scheme.replicas,
+      overhead: stored / Math.max(1, sealed),
+      placementStoredOn: storedOn,
       receipts: receipts.length,
-      nodes: [...new Set(receipts.map(r => r.peer))]
+      nodes: [...new Set(receipts.map(r => r.peer))],
+      ...(w.note === undefined ? {} : { note: w.note })
     }
   }
 
@@ -175,7 +248,7 @@ export class Client {
   async put (source: AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
     const key = generateContentKey()
     let sealedBytes = 0
-    const writer = this.replicatedWriter(options, () => sealedBytes)
+    const w = await this.objectWriter(options, () => sealedBytes)
     const sealer = new FileSealer({
       key,
       pool: this.pool,
@@ -187,11 +260,13 @@ export class Client {
       for await (const block of sealer.blocks(source)) {
         sealedBytes += block.plaintextSize
         blocks++
-        await writer.write(block.cid, block.bytes)
+        await w.object.write(block.cid, block.bytes)
       }
-      const { manifest, manifestCid, manifestBlock } = sealer.result
-      await writer.write(manifestCid, manifestBlock)
-      return await this.finish(writer, manifestCid, key, manifest.size, blocks)
+      const erasure = await w.object.endData()
+      const manifest: FileManifest = { ...sealer.result.manifest, ...(erasure === undefined ? {} : { erasure }) }
+      const sealed = await sealManifest(key, manifest)
+      await w.object.writeManifest(sealed.cid, sealed.block)
+      return await this.finish(w, sealed.cid, key, manifest.size, blocks, options.signal)
     } finally {
       key.fill(0)
     }
@@ -201,7 +276,20 @@ export class Client {
   async manifest (capability: string, signal?: AbortSignal): Promise<{ manifest: Manifest, key: Uint8Array }> {
     const cap = parseCapability(capability)
     const { bytes } = await this.fetcher.fetch(cap.manifest, signal)
-    return { manifest: await openManifest(cap.key, cap.manifest, bytes), key: cap.key }
+    const manifest = await openManifest(cap.key, cap.manifest, bytes)
+    await this.reader.register(cap.manifest, manifest, signal)
+    return { manifest, key: cap.key }
+  }
+
+  /**
+   * Per-stripe health of an object: for every block, which listed holders have it — a HEAD
+   * request each (cheap), or with `verify` a full download checked against the CID.
+   */
+  async check (capability: string, options: CheckOptions = {}): Promise<CheckReport> {
+    const cap = parseCapability(capability)
+    const { manifest, key } = await this.manifest(capability, options.signal)
+    key.fill(0)
+    return await checkObject(this.peers, this.reader, cap.manifest, manifest, options)
   }
 
   private async fileManifest (capability: string, signal?: AbortSignal): Promise<{ manifest: FileManifest, key: Uint8Array }> {
@@ -225,7 +313,7 @@ export class Client {
   /** One sealed stream's plaintext (a file, or a video's segment with its stream number and context). */
   async * readStream (ref: SealedStreamRef, key: Uint8Array, options: GetOptions & { stream?: number, context?: Uint8Array } = {}): AsyncGenerator<Uint8Array> {
     let bytes = 0
-    for await (const chunk of openFile(ref, async (cid, _i, signal) => (await this.fetcher.fetch(cid, signal)).bytes, {
+    for await (const chunk of openFile(ref, async (cid, _i, signal) => await this.reader.fetch(cid, signal), {
       key,
       pool: this.pool,
       concurrency: options.concurrency ?? DEFAULT_READ_CONCURRENCY,
@@ -247,7 +335,7 @@ export class Client {
     const key = generateContentKey()
     const objectId = generateObjectId()
     let sealedBytes = 0
-    const writer = this.replicatedWriter(options, () => sealedBytes)
+    const w = await this.objectWriter(options, () => sealedBytes)
     let stream = 0
     let blocks = 0
     const seal = async (path: string, context: Uint8Array): Promise<StreamRef> => {
@@ -258,7 +346,7 @@ export class Client {
         if (step.done === true) return { n, size: step.value.size, chunks: step.value.chunks }
         sealedBytes += step.value.plaintextSize
         blocks++
-        await writer.write(step.value.cid, step.value.bytes)
+        await w.object.write(step.value.cid, step.value.bytes)
       }
     }
     try {
@@ -274,6 +362,8 @@ export class Client {
           ...(r.frameRate === undefined ? {} : { frameRate: r.frameRate })
         })
       }
+      const poster = await seal(join(video.dir, video.poster), POSTER_CONTEXT)
+      const erasure = await w.object.endData()
       const manifest: VideoManifest = {
         v: 1,
         type: 'video',
@@ -282,21 +372,28 @@ export class Client {
         segmentSeconds: video.segmentSeconds,
         sourceSha256: video.sourceSha256,
         renditions,
-        poster: await seal(join(video.dir, video.poster), POSTER_CONTEXT),
-        ...(video.title === undefined ? {} : { title: video.title })
+        poster,
+        ...(video.title === undefined ? {} : { title: video.title }),
+        ...(erasure === undefined ? {} : { erasure })
       }
       const sealed = await sealManifest(key, manifest)
-      await writer.write(sealed.cid, sealed.block)
-      return await this.finish(writer, sealed.cid, key, sealedBytes, blocks)
+      await w.object.writeManifest(sealed.cid, sealed.block)
+      return await this.finish(w, sealed.cid, key, sealedBytes, blocks, options.signal)
     } finally {
       key.fill(0)
     }
   }
 
-  /** Stores one block as it is (an envelope, a listing) with replicas; resolves with its CID. */
+  /** Stores one small public block as it is (an envelope) on `replicas` nodes; resolves with its CID. */
   async putBlock (bytes: Uint8Array, options: PutOptions = {}): Promise<{ cid: CID, receipts: number }> {
     const cid = await blockCid(bytes)
-    const writer = this.replicatedWriter(options, () => bytes.byteLength)
+    const replicas = Math.min(options.replicas ?? DEFAULT_REPLICAS, this.peers.peers.length)
+    const writer = new ReplicatedWriter(this.peers.peers, async (peer, blocks, signal) =>
+      await this.store.storeBlocks(peer, blocks, signal === undefined ? {} : { signal }), {
+      replicas: Math.max(1, replicas),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onNodeFailed === undefined ? {} : { onNodeFailed: options.onNodeFailed })
+    })
     await writer.write(cid, bytes)
     return { cid, receipts: (await writer.flush()).length }
   }
@@ -309,16 +406,16 @@ export class Client {
   /**
    * Re-seals a video under a fresh key (a re-key): every stream is read, verified and opened with
    * the old key and sealed again under the new one with a new object id, then a new manifest is
-   * stored. The old blocks are left to the nodes' garbage collection.
+   * stored. The old blocks are no longer referenced by anything the registry points at.
    */
   async resealVideo (capability: string, options: PutOptions = {}): Promise<PutResult & { key: Uint8Array }> {
     const { manifest: old, key: oldKey } = await this.manifest(capability, options.signal)
-    if (old.type !== 'video') throw new P2pdvError('ERR_NOT_A_VIDEO', 'only videos are re-keyed this way')
+    if (old.type !== 'video') { oldKey.fill(0); throw new P2pdvError('ERR_NOT_A_VIDEO', 'only videos are re-keyed this way') }
     const key = generateContentKey()
     const objectId = generateObjectId()
     let sealedBytes = 0
     let blocks = 0
-    const writer = this.replicatedWriter(options, () => sealedBytes)
+    const w = await this.objectWriter(options, () => sealedBytes)
     const reseal = async (ref: StreamRef, context: Uint8Array): Promise<StreamRef> => {
       const plain = this.readStream({ objectId: old.objectId, size: ref.size, chunks: ref.chunks }, oldKey, { stream: ref.n, context, ...(options.signal === undefined ? {} : { signal: options.signal }) })
       const gen = sealStream(plain, { key, objectId, pool: this.pool, stream: ref.n, context })
@@ -327,7 +424,7 @@ export class Client {
         if (step.done === true) return { n: ref.n, size: step.value.size, chunks: step.value.chunks }
         sealedBytes += step.value.plaintextSize
         blocks++
-        await writer.write(step.value.cid, step.value.bytes)
+        await w.object.write(step.value.cid, step.value.bytes)
       }
     }
     try {
@@ -338,10 +435,13 @@ export class Client {
         for (const [i, s] of r.segments.entries()) segments.push({ duration: s.duration, stream: await reseal(s.stream, videoStreamContext(r.id, i)) })
         renditions.push({ ...r, init, segments })
       }
-      const manifest: VideoManifest = { ...old, objectId, renditions, poster: await reseal(old.poster, POSTER_CONTEXT) }
+      const poster = await reseal(old.poster, POSTER_CONTEXT)
+      const erasure = await w.object.endData()
+      const { erasure: _oldErasure, ...rest } = old
+      const manifest: VideoManifest = { ...rest, objectId, renditions, poster, ...(erasure === undefined ? {} : { erasure }) }
       const sealed = await sealManifest(key, manifest)
-      await writer.write(sealed.cid, sealed.block)
-      return { ...await this.finish(writer, sealed.cid, key, sealedBytes, blocks), key: Uint8Array.from(key) }
+      await w.object.writeManifest(sealed.cid, sealed.block)
+      return { ...await this.finish(w, sealed.cid, key, sealedBytes, blocks, options.signal), key: Uint8Array.from(key) }
     } finally {
       oldKey.fill(0)
       key.fill(0)

@@ -57,6 +57,12 @@ export class PeerSet {
     h.backoffUntil = now + Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(h.failures, 10))
   }
 
+  /** True while a node is backing off after failures. */
+  isBackingOff (peerId: string, now = Date.now()): boolean {
+    const h = this.health.get(peerId)
+    return h !== undefined && h.backoffUntil > now
+  }
+
   /**
    * Peers best first: those not backing off, by latency; then the backing-off ones (still worth a
    * try when nothing else has the block). `prefer` lists peers known to hold the block.

@@ -29,10 +29,24 @@ export interface StoreReceipt {
 /** Sends a batch of blocks to one node; resolves with one verified receipt per block. */
 export type StoreBatch = (peer: PeerInfo, blocks: Array<{ cid: CID, bytes: Uint8Array }>, signal?: AbortSignal) => Promise<StoreReceipt[]>
 
+/**
+ * Where one block goes, when not the default (`replicas` copies in rendezvous order of its CID):
+ * an erasure stripe gives each of its blocks one copy, the stripe's node order, and a shared
+ * `group` of nodes already used by the stripe, so its blocks land on distinct nodes even when
+ * some are rerouted after a failure.
+ */
+export interface BlockPlacementPlan {
+  order: PeerInfo[]
+  replicas: number
+  group?: Set<string>
+}
+
 interface Pending {
   cid: CID
   bytes: Uint8Array
   order: PeerInfo[]
+  replicas: number
+  group: Set<string> | undefined
   /** Index into `order` of the next candidate not yet asked. */
   next: number
   inFlight: number
@@ -122,24 +136,35 @@ export class ReplicatedWriter {
   }
 
   /** Queues a block; resolves once it is queued (not stored), applying back-pressure. */
-  async write (cid: CID, bytes: Uint8Array): Promise<void> {
+  async write (cid: CID, bytes: Uint8Array, plan?: BlockPlacementPlan): Promise<void> {
     if (this.firstError !== undefined) throw this.firstError
     let done!: () => void
     let fail!: (err: unknown) => void
     const finished = new Promise<void>((resolve, reject) => { done = resolve; fail = reject })
-    const p: Pending = { cid, bytes, order: rendezvousOrder(cid.toString(), this.peers), next: 0, inFlight: 0, receipts: [], done, fail }
+    const p: Pending = {
+      cid,
+      bytes,
+      order: plan?.order ?? rendezvousOrder(cid.toString(), this.peers),
+      replicas: plan?.replicas ?? this.replicas,
+      group: plan?.group,
+      next: 0,
+      inFlight: 0,
+      receipts: [],
+      done,
+      fail
+    }
     const tracked = finished.then(() => { this.outstanding.delete(tracked) }, err => {
       this.outstanding.delete(tracked)
       this.firstError ??= err
     })
     this.outstanding.add(tracked)
     const homes: Lane[] = []
-    while (homes.length < this.replicas) {
+    while (homes.length < p.replicas) {
       const lane = this.nextLane(p)
       if (lane === undefined) break
       homes.push(lane)
     }
-    if (homes.length < this.replicas) { this.failBlock(p); return }
+    if (homes.length < p.replicas) { this.failBlock(p); return }
     p.inFlight = homes.length
     await Promise.all(homes.map(async l => { await l.push(p) }))
   }
@@ -158,14 +183,16 @@ export class ReplicatedWriter {
     while (p.next < p.order.length) {
       const peer = p.order[p.next++] as PeerInfo
       const lane = this.lanes.get(peer.peerId)
-      if (lane !== undefined && !lane.dead) return lane
+      if (lane === undefined || lane.dead || p.group?.has(peer.peerId) === true) continue
+      p.group?.add(peer.peerId)
+      return lane
     }
     return undefined
   }
 
   private failBlock (p: Pending): void {
     const alive = [...this.lanes.values()].filter(l => !l.dead).length
-    p.fail(new P2pdvError(PutErrorCode.NOT_ENOUGH_NODES, `could not place ${this.replicas} replicas of block ${p.cid.toString()}: only ${p.receipts.length} node(s) accepted it and ${alive} node(s) are still reachable`, {
+    p.fail(new P2pdvError(PutErrorCode.NOT_ENOUGH_NODES, `could not place ${p.replicas} replica(s) of block ${p.cid.toString()}: only ${p.receipts.length} node(s) accepted it and ${alive} node(s) are still reachable`, {
       hint: 'Start more nodes or lower --replicas, then run put again.',
       details: { cid: p.cid.toString(), stored: p.receipts.length, reachable: alive }
     }))

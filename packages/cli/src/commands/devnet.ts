@@ -6,7 +6,8 @@ import { intOpt, type Command } from '../command.ts'
 import { devnetDir, removeDevnetState, writeDevnetState, type DevnetNode, type DevnetState } from '../devnet-state.ts'
 import { spawnReady, stopAll, type Child } from '../process-supervisor.ts'
 
-export const DEFAULT_DEVNET_NODES = 3
+/** Six nodes: enough for the default erasure coding (k = 4 data + m = 2 parity per stripe). */
+export const DEFAULT_DEVNET_NODES = 6
 
 interface NodeReady { event: 'ready', peerId: string, multiaddrs: string[], http: string, dataDir: string }
 
@@ -33,7 +34,7 @@ async function devnetPassphrase (dir: string): Promise<string> {
 export const devnet: Command = {
   name: 'devnet',
   summary: 'run a local network: several storage nodes on 127.0.0.1 (Ctrl-C stops everything)',
-  usage: 'devnet [--nodes 3] [--fresh]',
+  usage: 'devnet [--nodes 6] [--fresh]',
   options: {
     nodes: { type: 'string' },
     fresh: { type: 'boolean', default: false }

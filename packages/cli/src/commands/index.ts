@@ -1,4 +1,5 @@
 import type { Command } from '../command.ts'
+import { check } from './check.ts'
 import { devnet } from './devnet.ts'
 import { download } from './download.ts'
 import { get } from './get.ts'
@@ -7,4 +8,4 @@ import { put } from './put.ts'
 import { upload } from './upload.ts'
 import { watch } from './watch.ts'
 
-export const commands: Command[] = [devnet, nodeStart, put, get, upload, watch, download]
+export const commands: Command[] = [devnet, nodeStart, put, get, check, upload, watch, download]

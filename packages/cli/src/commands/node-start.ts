@@ -13,6 +13,12 @@ export const nodeStart: Command = {
     host: { type: 'string' },
     bootstrap: { type: 'string', multiple: true },
     quota: { type: 'string' },
+    zone: { type: 'string' },
+    repair: { type: 'boolean' },
+    'no-repair': { type: 'boolean' },
+    'repair-interval': { type: 'string' },
+    'repair-rate': { type: 'string' },
+    auditor: { type: 'string' },
     'passphrase-file': { type: 'string' }
   },
   async run () {

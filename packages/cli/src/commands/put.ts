@@ -1,8 +1,9 @@
 import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { P2pdvError } from '@p2pdv/core/errors'
-import { Client, DEFAULT_REPLICAS } from '@p2pdv/sdk'
-import { intOpt, requirePositional, stringOpt, type Command } from '../command.ts'
+import { Client } from '@p2pdv/sdk'
+import { requirePositional, stringOpt, type Command } from '../command.ts'
+import { AUDITOR_OPTION, auditorFromArgs, describeRedundancy, redundancyFromArgs } from '../redundancy.ts'
 import { toP2pdvError } from '../output.ts'
 import { formatBytes, formatRate } from '../format.ts'
 import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
@@ -10,28 +11,29 @@ import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
 export const put: Command = {
   name: 'put',
   summary: 'seal a file and store it on the network; prints its capability',
-  usage: 'put FILE [--replicas 3] [--transport http|libp2p] [--node URL …] [--json]',
-  options: { replicas: { type: 'string' }, transport: { type: 'string' }, ...NODE_OPTION },
+  usage: 'put FILE [--k 4 --m 2 | --replicas 3] [--transport http|libp2p] [--auditor URL] [--node URL …] [--json]',
+  options: { replicas: { type: 'string' }, k: { type: 'string' }, m: { type: 'string' }, transport: { type: 'string' }, ...AUDITOR_OPTION, ...NODE_OPTION },
   async run (args, out) {
     const file = requirePositional(args, 0, 'FILE', put)
-    const replicas = intOpt(args, 'replicas', DEFAULT_REPLICAS, 1, 16)
+    const redundancy = redundancyFromArgs(args)
     const info = await stat(file).catch(cause => {
       throw new P2pdvError('ERR_FILE_NOT_FOUND', `cannot read ${file}`, { hint: 'Check the path.', cause })
     })
     if (!info.isFile()) throw new P2pdvError('ERR_NOT_A_FILE', `${file} is not a regular file`, { hint: 'Pass a file, not a directory.' })
     const transport = stringOpt(args, 'transport') ?? 'http'
     if (transport !== 'http' && transport !== 'libp2p') throw new P2pdvError('ERR_USAGE', `--transport must be http or libp2p, not "${transport}"`, { hint: 'http is the fast default; libp2p uses the store protocol' })
-    const client = await Client.create({ peers: await peersFromArgs(args), transport })
+    const client = await Client.create({ peers: await peersFromArgs(args), transport, ...auditorFromArgs(args) })
     try {
       const bar = out.progress(`put ${basename(file)}`)
       const result = await client.putFile(file, {
-        replicas,
-        onProgress: p => { bar.update({ done: p.storedBytes / replicas, total: info.size }) },
+        ...redundancy,
+        onProgress: p => { bar.update({ done: p.storedBytes / p.expansion, total: info.size }) },
         onNodeFailed: (peer, err) => { out.note(`\nnode ${peer.http} failed (${toP2pdvError(err).message}); moving its blocks to other nodes`) }
       })
       const { seconds } = bar.finish()
+      if (result.note !== undefined) out.note(`note: ${result.note}`)
       out.result({ ...result, seconds }, () => [
-        `stored ${formatBytes(result.size)} in ${result.blocks} block(s) × ${replicas} replica(s) on ${result.nodes.length} node(s) in ${seconds.toFixed(2)} s (${formatRate(result.size / seconds)})`,
+        `stored ${formatBytes(result.size)} in ${result.blocks} block(s), ${describeRedundancy(result)}, on ${result.nodes.length} node(s) in ${seconds.toFixed(2)} s (${formatRate(result.size / seconds)})`,
         '',
         result.capability,
         '',

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { transcode } from '@p2pdv/media'
-import { Client, DEFAULT_REPLICAS } from '@p2pdv/sdk'
-import { intOpt, requirePositional, stringOpt, type Command } from '../command.ts'
+import { Client } from '@p2pdv/sdk'
+import { requirePositional, stringOpt, type Command } from '../command.ts'
+import { AUDITOR_OPTION, auditorFromArgs, describeRedundancy, redundancyFromArgs } from '../redundancy.ts'
 import { formatBytes } from '../format.ts'
 import { toP2pdvError } from '../output.ts'
 import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
@@ -20,11 +21,11 @@ async function sha256File (path: string): Promise<Uint8Array> {
 export const upload: Command = {
   name: 'upload',
   summary: 'transcode a video to an adaptive ladder, seal every segment, store it; prints its capability',
-  usage: 'upload VIDEO [--title T] [--replicas 3] [--node URL …] [--json]',
-  options: { title: { type: 'string' }, replicas: { type: 'string' }, ...NODE_OPTION },
+  usage: 'upload VIDEO [--title T] [--k 4 --m 2 | --replicas 3] [--auditor URL] [--node URL …] [--json]',
+  options: { title: { type: 'string' }, replicas: { type: 'string' }, k: { type: 'string' }, m: { type: 'string' }, ...AUDITOR_OPTION, ...NODE_OPTION },
   async run (args, out) {
     const file = requirePositional(args, 0, 'VIDEO', upload)
-    const replicas = intOpt(args, 'replicas', DEFAULT_REPLICAS, 1, 16)
+    const redundancy = redundancyFromArgs(args)
     const title = stringOpt(args, 'title') ?? basename(file)
     const peers = await peersFromArgs(args)
     // Plaintext segments exist only in this private temp dir, and only until they are sealed.
@@ -41,18 +42,19 @@ export const upload: Command = {
       })
       bar.finish()
       out.note(`transcoded ${t.durationSeconds.toFixed(1)} s into ${t.renditions.map(r => r.id).join(', ')}`)
-      const client = await Client.create({ peers })
+      const client = await Client.create({ peers, ...auditorFromArgs(args) })
       try {
         const seal = out.progress('seal + store')
         const result = await client.publishVideo({ ...t, sourceSha256, title }, {
-          replicas,
+          ...redundancy,
           signal: controller.signal,
-          onProgress: p => { seal.update({ done: p.storedBytes / replicas, detail: `sealed ${formatBytes(p.sealedBytes)} · stored` }) },
+          onProgress: p => { seal.update({ done: p.storedBytes / p.expansion, detail: `sealed ${formatBytes(p.sealedBytes)} · stored` }) },
           onNodeFailed: (peer, err) => { out.note(`\nnode ${peer.http} failed (${toP2pdvError(err).message}); moving its blocks`) }
         })
         const { seconds } = seal.finish()
+        if (result.note !== undefined) out.note(`note: ${result.note}`)
         out.result({ ...result, title, durationSeconds: t.durationSeconds, renditions: t.renditions.map(r => r.id), seconds }, () => [
-          `published "${title}": ${t.renditions.length} renditions, ${formatBytes(result.size)} sealed in ${result.blocks} blocks × ${replicas} replicas`,
+          `published "${title}": ${t.renditions.length} renditions, ${formatBytes(result.size)} sealed in ${result.blocks} blocks, ${describeRedundancy(result)}`,
           '',
           result.capability,
           '',

@@ -1,1 +1,2 @@
-export {}
+export * from './record.ts'
+export * from './choose.ts'

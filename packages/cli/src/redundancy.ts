@@ -1,0 +1,30 @@
+/** The redundancy flags shared by `put` and `upload`: erasure (--k, --m) or replication (--replicas). */
+import { P2pdvError } from '@p2pdv/core/errors'
+import type { PutOptions, PutResult } from '@p2pdv/sdk'
+import { intOpt, stringOpt, type ParsedArgs } from './command.ts'
+
+export const AUDITOR_OPTION = { auditor: { type: 'string' } } as const
+
+export function redundancyFromArgs (args: ParsedArgs): Pick<PutOptions, 'k' | 'm' | 'replicas'> {
+  const erasure = args.values.k !== undefined || args.values.m !== undefined
+  if (erasure && args.values.replicas !== undefined) {
+    throw new P2pdvError('ERR_USAGE', '--replicas cannot be combined with --k/--m', { hint: 'Choose erasure coding (--k 4 --m 2) or replication (--replicas 3).' })
+  }
+  return {
+    ...(args.values.k === undefined ? {} : { k: intOpt(args, 'k', 4, 1, 255) }),
+    ...(args.values.m === undefined ? {} : { m: intOpt(args, 'm', 2, 1, 255) }),
+    ...(args.values.replicas === undefined ? {} : { replicas: intOpt(args, 'replicas', 3, 1, 16) })
+  }
+}
+
+/** `--auditor URL` (or P2PDV_AUDITOR): reputation scores that weigh placement. */
+export function auditorFromArgs (args: ParsedArgs): { auditor?: string } {
+  const a = stringOpt(args, 'auditor') ?? process.env.P2PDV_AUDITOR
+  return a === undefined || a === '' ? {} : { auditor: a }
+}
+
+export function describeRedundancy (r: PutResult): string {
+  return r.scheme === 'rs'
+    ? `erasure-coded in ${r.stripes ?? 0} stripe(s) of k=${r.k ?? 0} data + m=${r.m ?? 0} parity (${r.overhead.toFixed(2)}× stored)`
+    : `× ${r.replicas} replica(s) (${r.overhead.toFixed(2)}× stored)`
+}

@@ -1,0 +1,2 @@
+/** The backend the `#erasure` import condition picks in Node. */
+export { pureBackend as backend } from './pure.ts'

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import * as dagCbor from '@ipld/dag-cbor'
+import { ed25519 } from '@noble/curves/ed25519.js'
+import { blockCid, decodeManifest, encodeManifest, generateContentKey, generateObjectId, ManifestErrorCode, objectBlocks, type FileManifest } from '@p2pdv/core'
+import { merkleRoot } from '@p2pdv/core/audit'
+import { encodeStripe } from '@p2pdv/core/erasure'
+import {
+  checkSupersedes, decodePlacementRecord, encodePlacementRecord, placementOwnerKey, PlacementErrorCode, signPlacementRecord,
+  type BlockPlacement, type PlacementRecord, type UnsignedPlacementRecord
+} from '@p2pdv/core/placement'
+
+const peers = ['12D3KooWLRPJAA5o6aHxgB5sMQSHa4dPjmqmW5Mce9L2X3Yd6FwB', '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN', '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK']
+
+async function placed (bytes: Uint8Array, nodes: string[]): Promise<BlockPlacement> {
+  return { cid: await blockCid(bytes), size: bytes.byteLength, root: merkleRoot(bytes), nodes }
+}
+
+async function sample (key = generateContentKey()): Promise<{ record: PlacementRecord, owner: ReturnType<typeof placementOwnerKey> }> {
+  const data = [new Uint8Array(100).fill(1), new Uint8Array(100).fill(2), new Uint8Array(40).fill(3)]
+  const parity = encodeStripe({ k: 3, m: 2 }, data)
+  const owner = placementOwnerKey(key)
+  const unsigned: UnsignedPlacementRecord = {
+    v: 1,
+    object: await blockCid(new Uint8Array([9])),
+    version: 1,
+    time: 1_700_000_000_000,
+    scheme: { type: 'rs', k: 3, m: 2 },
+    manifest: await placed(new Uint8Array([9]), peers),
+    stripes: [{ data: 3, blocks: await Promise.all([...data, ...parity].map(async (b, i) => await placed(b, [peers[i % 3]!]))) }],
+    owner: owner.publicKey
+  }
+  return { record: await signPlacementRecord(unsigned, owner.publicKey, owner.sign), owner }
+}
+
+describe('placement record', () => {
+  it('round-trips signed, interning node ids', async () => {
+    const { record } = await sample()
+    const bytes = encodePlacementRecord(record)
+    assert.deepEqual(decodePlacementRecord(bytes), record)
+    const wire = dagCbor.decode(bytes) as { nodes: string[] }
+    assert.deepEqual(wire.nodes.sort(), [...peers].sort())
+  })
+
+  it('refuses forged signatures, malformed fields and inconsistent parity sizes with typed errors', async () => {
+    const { record } = await sample()
+    const wire = dagCbor.decode(encodePlacementRecord(record)) as any
+    const again = (f: (w: any) => void): Uint8Array => { const w = structuredClone(wire); f(w); return dagCbor.encode(w) }
+    assert.throws(() => decodePlacementRecord(again(w => { w.version = 2 })), { code: PlacementErrorCode.SIGNATURE })
+    assert.throws(() => decodePlacementRecord(again(w => { w.stripes[0].blocks[4].size = 99 })), { code: PlacementErrorCode.MALFORMED })
+    assert.throws(() => decodePlacementRecord(again(w => { w.stripes[0].blocks.pop() })), { code: PlacementErrorCode.MALFORMED })
+    assert.throws(() => decodePlacementRecord(again(w => { w.stripes[0].blocks[0].on = [7] })), { code: PlacementErrorCode.MALFORMED })
+    assert.throws(() => decodePlacementRecord(again(w => { w.nodes[0] = '../etc/passwd' })), { code: PlacementErrorCode.MALFORMED })
+    assert.throws(() => decodePlacementRecord(again(w => { w.stripes[0].blocks[0].root = new Uint8Array(31) })), { code: PlacementErrorCode.MALFORMED })
+    assert.throws(() => decodePlacementRecord(again(w => { w.scheme = { type: 'rs', k: 0, m: 2 } })), { code: PlacementErrorCode.MALFORMED })
+    assert.throws(() => decodePlacementRecord(again(w => { w.scheme = { type: 'lrc' } })), { code: PlacementErrorCode.UNSUPPORTED })
+    assert.throws(() => decodePlacementRecord(again(w => { w.v = 2 })), { code: PlacementErrorCode.UNSUPPORTED })
+    assert.throws(() => decodePlacementRecord(new Uint8Array([0xff, 0x00])), { code: PlacementErrorCode.MALFORMED })
+    assert.throws(() => decodePlacementRecord(new Uint8Array(3 * 1024 * 1024)), { code: PlacementErrorCode.TOO_LARGE })
+  })
+
+  it('a newer version supersedes only with a higher version and the same blocks; a first version only from the owner', async () => {
+    const { record } = await sample()
+    const node = ed25519.utils.randomSecretKey()
+    const nodePub = ed25519.getPublicKey(node)
+    const moved = await signPlacementRecord({ ...record, version: 2, stripes: [{ ...record.stripes[0]!, blocks: record.stripes[0]!.blocks.map((b, i) => i === 0 ? { ...b, nodes: [peers[2]!] } : b) }] }, nodePub, p => ed25519.sign(p, node))
+    checkSupersedes(undefined, record)
+    checkSupersedes(record, decodePlacementRecord(encodePlacementRecord(moved)))
+    assert.throws(() => { checkSupersedes(moved, record) }, { code: PlacementErrorCode.STALE })
+    const swapped = await signPlacementRecord({ ...moved, version: 3, stripes: [{ ...moved.stripes[0]!, blocks: [...moved.stripes[0]!.blocks].reverse().map((b, i) => i < 2 ? { ...b, size: b.size } : b) }] }, nodePub, p => ed25519.sign(p, node))
+    assert.throws(() => { checkSupersedes(moved, swapped) }, { code: PlacementErrorCode.CONFLICT })
+    assert.throws(() => { checkSupersedes(undefined, { ...moved, version: 1 }) }, { code: PlacementErrorCode.CONFLICT })
+  })
+
+  it('the owner key is derived from the content key, so readers can recognise the uploader', () => {
+    const key = generateContentKey()
+    assert.deepEqual(placementOwnerKey(key).publicKey, placementOwnerKey(key).publicKey)
+    assert.notDeepEqual(placementOwnerKey(key).publicKey, placementOwnerKey(generateContentKey()).publicKey)
+  })
+})
+
+describe('manifest erasure field', () => {
+  it('round-trips and is checked against the object block count', async () => {
+    const cid = await blockCid(new Uint8Array([1]))
+    const m: FileManifest = {
+      v: 1, type: 'file', objectId: generateObjectId(), size: 5, chunkSize: 1, sha256: new Uint8Array(32),
+      chunks: Array.from({ length: 5 }, () => ({ cid, size: 1 })),
+      erasure: { k: 4, m: 2, stripes: [{ parity: [cid, cid] }, { parity: [cid, cid] }] }
+    }
+    assert.deepEqual(decodeManifest(encodeManifest(m)), m)
+    assert.deepEqual(objectBlocks(m).map(b => b.size), [17, 17, 17, 17, 17])
+    assert.throws(() => encodeManifest({ ...m, erasure: { k: 4, m: 2, stripes: [{ parity: [cid, cid] }] } }), { code: ManifestErrorCode.MALFORMED })
+    assert.throws(() => encodeManifest({ ...m, erasure: { k: 4, m: 2, stripes: [{ parity: [cid] }, { parity: [cid, cid] }] } }), { code: ManifestErrorCode.MALFORMED })
+    assert.throws(() => encodeManifest({ ...m, erasure: { k: 0, m: 2, stripes: [] } }), { code: ManifestErrorCode.MALFORMED })
+  })
+})

@@ -1,0 +1,103 @@
+/**
+ * The placement records this node keeps: the latest version per object, one file per object in
+ * `placements/` (written atomically), indexed in memory. A node keeps a record only for objects
+ * it is responsible for — it must hold at least one block the record says it holds — so nobody
+ * can make a node store or repair objects it has nothing to do with without first storing data
+ * on it (which its quota bounds). A newer version replaces an older one only under the rules of
+ * `checkSupersedes` (higher version, same blocks; version 1 signed by the owner).
+ */
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import { P2pdvError } from '@p2pdv/core/errors'
+import { parseCid, type CID } from '@p2pdv/core'
+import { checkSupersedes, decodePlacementRecord, placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
+
+export const PlacementStoreErrorCode = {
+  NOT_RESPONSIBLE: 'ERR_PLACEMENT_NOT_RESPONSIBLE',
+  WRONG_OBJECT: 'ERR_PLACEMENT_WRONG_OBJECT',
+  NOT_FOUND: 'ERR_NOT_FOUND'
+} as const
+
+/** Records kept at most (each ≤ 2 MiB; most are a few KiB). */
+export const MAX_PLACEMENT_RECORDS = 100_000
+
+export interface PlacementStoreDeps {
+  dir: string
+  peerId: string
+  /** Whether this node holds a block (verified storage). */
+  has: (cid: CID) => Promise<boolean>
+  log: Logger
+}
+
+export class PlacementStore {
+  private readonly deps: PlacementStoreDeps
+  private readonly records = new Map<string, PlacementRecord>()
+  /** Serialises writes per object so two updates cannot interleave. */
+  private readonly locks = new Map<string, Promise<unknown>>()
+
+  constructor (deps: PlacementStoreDeps) { this.deps = deps }
+
+  async open (): Promise<void> {
+    await mkdir(this.deps.dir, { recursive: true, mode: 0o700 })
+    for (const name of await readdir(this.deps.dir)) {
+      if (!name.endsWith('.cbor')) continue
+      try {
+        const r = decodePlacementRecord(new Uint8Array(await readFile(join(this.deps.dir, name))))
+        this.records.set(r.object.toString(), r)
+      } catch (err) {
+        this.deps.log.warn({ err, file: name }, 'ignoring an unreadable placement record')
+      }
+    }
+  }
+
+  get (object: string): PlacementRecord | undefined {
+    return this.records.get(object)
+  }
+
+  list (): PlacementRecord[] {
+    return [...this.records.values()]
+  }
+
+  /** Validates and keeps `bytes` as the object's record; resolves with the kept version. */
+  async put (object: CID, bytes: Uint8Array): Promise<{ version: number, stored: boolean }> {
+    const record = decodePlacementRecord(bytes)
+    if (record.object.toString() !== object.toString()) throw new P2pdvError(PlacementStoreErrorCode.WRONG_OBJECT, `the record is for ${record.object.toString()}, not ${object.toString()}`)
+    const key = object.toString()
+    const run = async (): Promise<{ version: number, stored: boolean }> => {
+      const current = this.records.get(key)
+      if (current !== undefined && current.version === record.version && Buffer.from(current.sig).equals(Buffer.from(record.sig))) return { version: current.version, stored: false }
+      checkSupersedes(current, record)
+      if (current === undefined) {
+        if (this.records.size >= MAX_PLACEMENT_RECORDS) throw new P2pdvError('ERR_QUOTA_EXCEEDED', 'this node keeps no more placement records')
+        const mine = placementBlocks(record).filter(b => b.block.nodes.includes(this.deps.peerId))
+        let holds = false
+        for (const b of mine) if (await this.deps.has(b.block.cid)) { holds = true; break }
+        if (!holds) {
+          throw new P2pdvError(PlacementStoreErrorCode.NOT_RESPONSIBLE, 'this node holds none of the blocks the record places on it', {
+            hint: 'Store the blocks first, then send the placement record to the nodes that hold them.'
+          })
+        }
+      }
+      const path = join(this.deps.dir, `${key}.cbor`)
+      const tmp = `${path}.${process.pid}.tmp`
+      await writeFile(tmp, bytes, { mode: 0o600 })
+      await rename(tmp, path)
+      this.records.set(key, record)
+      return { version: record.version, stored: true }
+    }
+    const prev = this.locks.get(key) ?? Promise.resolve()
+    const next = prev.then(run, run)
+    const tail = next.catch(() => {})
+    this.locks.set(key, tail)
+    try {
+      return await next
+    } finally {
+      if (this.locks.get(key) === tail) this.locks.delete(key)
+    }
+  }
+}
+
+export function parseObjectCid (text: string): CID {
+  return parseCid(text)
+}

@@ -1,0 +1,383 @@
+/**
+ * The repair worker. Every interval it walks the placement records this node keeps; for each
+ * object it is *responsible* for — it is the first reachable holder in the object's rendezvous
+ * order, so exactly one live holder acts and another takes over when that one dies — it checks
+ * every block's holders (HEAD on their data plane, or its own store). A stripe that has fallen to
+ * the repair threshold (k + r present blocks; r = m − 1, so the first loss triggers it) is rebuilt:
+ * k surviving blocks are fetched and verified, the missing blocks are decoded, checked against
+ * their CIDs, and stored on healthy nodes chosen by the same weighted rendezvous as uploads
+ * (outside the nodes and zones the stripe still uses), each with a verified signed receipt.
+ * Replicated blocks and the manifest block are re-copied the same way. Then a new version of the
+ * placement record, signed by this node, goes to every holder. All repair traffic passes one
+ * token bucket (`--repair-rate`), so repair never crowds out reads.
+ */
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { createHash } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { CID } from 'multiformats/cid'
+import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
+import { reconstructStripe } from '@p2pdv/core/erasure'
+import { parseCid } from '@p2pdv/core'
+import { receiptPayload } from '@p2pdv/core/wire'
+import {
+  chooseStripeNodes, encodePlacementRecord, signPlacementRecord, weightedOrder,
+  type BlockPlacement, type PlacementCandidate, type PlacementRecord
+} from '@p2pdv/core/placement'
+import type { NodeMetrics } from './metrics.ts'
+import type { PlacementStore } from './placement-store.ts'
+import { RateLimiter } from './rate-limiter.ts'
+import type { VerifiedBlockstore } from './verified-blockstore.ts'
+
+export const REPAIR_REQUEST_TIMEOUT_MS = 10_000
+const PROBE_TIMEOUT_MS = 2_000
+
+export interface RepairDeps {
+  peerId: string
+  privateKey: PrivateKey
+  selfUrl: () => string
+  zone?: string
+  blockstore: VerifiedBlockstore
+  placements: PlacementStore
+  libp2p: () => Libp2p | undefined
+  auditor?: string
+  intervalMs: number
+  rateBytes: number
+  metrics: NodeMetrics
+  log: Logger
+}
+
+export interface RepairStats {
+  enabled: boolean
+  passes: number
+  lastPassAt?: number
+  objectsChecked: number
+  blocksRepaired: number
+  bytesMoved: number
+  unrecoverable: number
+}
+
+interface Peer extends PlacementCandidate { url: string }
+
+/** Repair as soon as a stripe has lost one block (threshold k + r with r = m − 1). */
+export function repairNeeded (present: number, stored: number): boolean {
+  return present < stored
+}
+
+function httpUrlFromMultiaddr (addr: string): string | undefined {
+  const m = /^\/(ip4|ip6|dns4|dns6|dns)\/([^/]+)\/tcp\/(\d{1,5})\/http$/.exec(addr)
+  if (m === null) return undefined
+  return `http://${m[1] === 'ip6' ? `[${m[2] ?? ''}]` : m[2] ?? ''}:${m[3] ?? ''}`
+}
+
+export class RepairWorker {
+  private readonly deps: RepairDeps
+  private readonly limiter: RateLimiter
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<void> | undefined
+  private readonly controller = new AbortController()
+  readonly stats: RepairStats = { enabled: true, passes: 0, objectsChecked: 0, blocksRepaired: 0, bytesMoved: 0, unrecoverable: 0 }
+
+  constructor (deps: RepairDeps) {
+    this.deps = deps
+    this.limiter = new RateLimiter(deps.rateBytes)
+  }
+
+  start (): void {
+    const tick = (): void => {
+      this.running = this.pass().catch(err => { this.deps.log.error({ err }, 'repair pass failed') }).finally(() => {
+        this.running = undefined
+        if (!this.controller.signal.aborted) this.timer = setTimeout(tick, this.deps.intervalMs)
+      })
+    }
+    this.timer = setTimeout(tick, this.deps.intervalMs)
+  }
+
+  async stop (): Promise<void> {
+    this.controller.abort()
+    clearTimeout(this.timer)
+    await this.running
+  }
+
+  /** One scan of every object this node keeps a record for. */
+  async pass (): Promise<void> {
+    const signal = this.controller.signal
+    const peers = await this.knownPeers(signal)
+    const alive = new Map<string, boolean>()
+    for (const record of this.deps.placements.list()) {
+      if (signal.aborted) return
+      try {
+        if (!await this.responsible(record, peers, alive, signal)) continue
+        this.stats.objectsChecked++
+        await this.repairObject(record, peers, alive, signal)
+      } catch (err) {
+        if (!signal.aborted) this.deps.log.warn({ err, object: record.object.toString() }, 'repair of an object failed; retrying next pass')
+      }
+    }
+    this.stats.passes++
+    this.stats.lastPassAt = Date.now()
+  }
+
+  /** Peers with an HTTP data plane this node knows (peer store, DHT), itself included. */
+  private async knownPeers (signal: AbortSignal): Promise<Map<string, Peer>> {
+    const out = new Map<string, Peer>()
+    out.set(this.deps.peerId, { peerId: this.deps.peerId, url: this.deps.selfUrl(), ...(this.deps.zone === undefined ? {} : { zone: this.deps.zone }) })
+    const libp2p = this.deps.libp2p()
+    if (libp2p !== undefined) {
+      for (const p of await libp2p.peerStore.all({ signal })) {
+        const url = p.addresses.map(a => httpUrlFromMultiaddr(a.multiaddr.toString())).find(u => u !== undefined)
+        if (url !== undefined) out.set(p.id.toString(), { peerId: p.id.toString(), url })
+      }
+    }
+    return out
+  }
+
+  private async resolve (peerId: string, peers: Map<string, Peer>, signal: AbortSignal): Promise<Peer | undefined> {
+    const known = peers.get(peerId)
+    if (known !== undefined) return known
+    const libp2p = this.deps.libp2p()
+    if (libp2p === undefined) return undefined
+    try {
+      const info = await libp2p.peerRouting.findPeer(peerIdFromString(peerId), { signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS * 2)]) })
+      const url = info.multiaddrs.map(a => httpUrlFromMultiaddr(a.toString())).find(u => u !== undefined)
+      if (url === undefined) return undefined
+      const peer = { peerId, url }
+      peers.set(peerId, peer)
+      return peer
+    } catch {
+      return undefined
+    }
+  }
+
+  private async isAlive (peer: Peer | undefined, alive: Map<string, boolean>, signal: AbortSignal): Promise<boolean> {
+    if (peer === undefined) return false
+    if (peer.peerId === this.deps.peerId) return true
+    const known = alive.get(peer.peerId)
+    if (known !== undefined) return known
+    let ok = false
+    try {
+      const res = await fetch(`${peer.url}/api/v1/status`, { signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) })
+      if (res.ok) {
+        const s = await res.json() as { peerId?: unknown, zone?: unknown, freeBytes?: unknown }
+        ok = s.peerId === peer.peerId
+        if (typeof s.zone === 'string') peer.zone = s.zone
+        if (typeof s.freeBytes === 'number') peer.freeBytes = s.freeBytes
+      } else {
+        await res.body?.cancel()
+      }
+    } catch {
+      ok = false
+    }
+    alive.set(peer.peerId, ok)
+    return ok
+  }
+
+  /** The first reachable holder in the object's rendezvous order repairs it. */
+  private async responsible (record: PlacementRecord, peers: Map<string, Peer>, alive: Map<string, boolean>, signal: AbortSignal): Promise<boolean> {
+    const holders = [...new Set([record.manifest, ...record.stripes.flatMap(s => s.blocks)].flatMap(b => b.nodes))]
+    const order = weightedOrder(record.object.toString(), holders.map(peerId => ({ peerId })))
+    for (const h of order) {
+      if (h.peerId === this.deps.peerId) return true
+      if (await this.isAlive(await this.resolve(h.peerId, peers, signal), alive, signal)) return false
+    }
+    return false
+  }
+
+  private async holds (block: BlockPlacement, peerId: string, peers: Map<string, Peer>, alive: Map<string, boolean>, signal: AbortSignal): Promise<boolean> {
+    if (peerId === this.deps.peerId) return await this.deps.blockstore.has(block.cid)
+    const peer = await this.resolve(peerId, peers, signal)
+    if (!await this.isAlive(peer, alive, signal)) return false
+    try {
+      const res = await fetch(`${peer!.url}/ipfs/${block.cid.toString()}`, { method: 'HEAD', signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) })
+      return res.ok && Number(res.headers.get('content-length')) === block.size
+    } catch {
+      return false
+    }
+  }
+
+  private async fetchBlock (block: BlockPlacement, holders: string[], peers: Map<string, Peer>, signal: AbortSignal): Promise<Uint8Array | undefined> {
+    for (const id of holders) {
+      try {
+        if (id === this.deps.peerId) return await this.deps.blockstore.getVerified(block.cid)
+        const peer = peers.get(id)
+        if (peer === undefined) continue
+        await this.limiter.take(block.size, signal)
+        const res = await fetch(`${peer.url}/ipfs/${block.cid.toString()}`, { headers: { accept: 'application/vnd.ipld.raw' }, signal: AbortSignal.any([signal, AbortSignal.timeout(REPAIR_REQUEST_TIMEOUT_MS)]) })
+        if (!res.ok || Number(res.headers.get('content-length') ?? '0') > MAX_BLOCK_BYTES) { await res.body?.cancel(); continue }
+        const bytes = new Uint8Array(await res.arrayBuffer())
+        if (bytes.byteLength !== block.size || !digestMatches(block.cid, bytes)) continue
+        this.deps.metrics.repairBytes.inc({ direction: 'in' }, bytes.byteLength)
+        this.stats.bytesMoved += bytes.byteLength
+        return bytes
+      } catch (err) {
+        if (signal.aborted) throw err
+      }
+    }
+    return undefined
+  }
+
+  /** Stores a block on the first node of `order` that accepts it with a valid receipt. */
+  private async place (cid: CID, bytes: Uint8Array, order: Peer[], signal: AbortSignal): Promise<Peer | undefined> {
+    while (order.length > 0) {
+      const peer = order.shift()!
+      try {
+        if (peer.peerId === this.deps.peerId) {
+          await this.deps.blockstore.put(cid, bytes)
+          return peer
+        }
+        await this.limiter.take(bytes.byteLength, signal)
+        const res = await fetch(`${peer.url}/ipfs/${cid.toString()}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/vnd.ipld.raw' },
+          body: bytes as Uint8Array<ArrayBuffer>,
+          signal: AbortSignal.any([signal, AbortSignal.timeout(REPAIR_REQUEST_TIMEOUT_MS)])
+        })
+        const body = await res.json().catch(() => ({})) as { receipt?: { peer?: unknown, cid?: unknown, size?: unknown, time?: unknown, sig?: unknown } }
+        const r = body.receipt
+        if (res.status !== 201 || r === undefined || r.peer !== peer.peerId || r.cid !== cid.toString() || r.size !== bytes.byteLength || typeof r.time !== 'number' || typeof r.sig !== 'string') continue
+        const key = peerIdFromString(peer.peerId).publicKey
+        const signed = receiptPayload({ peer: peer.peerId, cid: parseCid(r.cid), size: r.size, time: r.time })
+        if (key === undefined || !await key.verify(signed, new Uint8Array(Buffer.from(r.sig, 'base64')))) continue
+        this.deps.metrics.repairBytes.inc({ direction: 'out' }, bytes.byteLength)
+        this.stats.bytesMoved += bytes.byteLength
+        return peer
+      } catch (err) {
+        if (signal.aborted) throw err
+      }
+    }
+    return undefined
+  }
+
+  private async candidates (peers: Map<string, Peer>, alive: Map<string, boolean>, signal: AbortSignal): Promise<Peer[]> {
+    const list: Peer[] = []
+    for (const p of peers.values()) if (await this.isAlive(p, alive, signal)) list.push(p)
+    if (this.deps.auditor !== undefined) {
+      try {
+        const res = await fetch(`${this.deps.auditor}/api/v1/reputation`, { signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) })
+        const body = res.ok ? await res.json() as { scores?: Array<{ peerId?: unknown, score?: unknown }> } : {}
+        const scores = new Map((body.scores ?? []).flatMap(s => typeof s.peerId === 'string' && typeof s.score === 'number' ? [[s.peerId, s.score] as const] : []))
+        for (const p of list) { const s = scores.get(p.peerId); if (s !== undefined) p.score = s }
+      } catch {
+        // No reputation: every node is neutral.
+      }
+    }
+    return list
+  }
+
+  private async repairObject (record: PlacementRecord, peers: Map<string, Peer>, alive: Map<string, boolean>, signal: AbortSignal): Promise<void> {
+    const object = record.object.toString()
+    const present = async (b: BlockPlacement): Promise<string[]> => {
+      const out: string[] = []
+      for (const id of b.nodes) if (await this.holds(b, id, peers, alive, signal)) out.push(id)
+      return out
+    }
+    let changed = false
+    let candidates: Peer[] | undefined
+    const pool = async (): Promise<Peer[]> => (candidates ??= await this.candidates(peers, alive, signal))
+
+    /** Copies of a replicated block (or the manifest) up to `want` holders. */
+    const recopy = async (b: BlockPlacement, want: number, key: string): Promise<BlockPlacement> => {
+      const holders = await present(b)
+      if (holders.length === b.nodes.length && holders.length >= want) return b
+      changed = true
+      if (holders.length === 0) { this.stats.unrecoverable++; this.deps.metrics.unrecoverableStripes.inc(); return { ...b, nodes: [] } }
+      if (holders.length >= want) return { ...b, nodes: holders }
+      const bytes = await this.fetchBlock(b, holders, peers, signal)
+      if (bytes === undefined) return { ...b, nodes: holders }
+      const taken = holders.map(h => peers.get(h) ?? { peerId: h, url: '' })
+      const order = chooseStripeNodes(key, await pool(), want - holders.length, { needBytes: b.size, taken })
+      const added: string[] = []
+      while (added.length < want - holders.length && order.length > 0) {
+        const placed = await this.place(b.cid, bytes, order, signal)
+        if (placed === undefined) break
+        added.push(placed.peerId)
+        this.stats.blocksRepaired++
+        this.deps.metrics.repairedBlocks.inc({ kind: 'copy' })
+      }
+      return { ...b, nodes: [...holders, ...added] }
+    }
+
+    const replicas = record.scheme.type === 'rs' ? record.scheme.m + 1 : record.scheme.replicas
+    const manifest = await recopy(record.manifest, replicas, `${object}/manifest`)
+    const stripes: PlacementRecord['stripes'] = []
+    for (const [si, stripe] of record.stripes.entries()) {
+      if (record.scheme.type === 'replicas') {
+        stripes.push({ data: 1, blocks: [await recopy(stripe.blocks[0]!, replicas, `${object}/${si}`)] })
+        continue
+      }
+      const { k, m } = record.scheme
+      const holders = await Promise.all(stripe.blocks.map(present))
+      const have = holders.filter(h => h.length > 0).length
+      if (holders.every((h, i) => h.length === stripe.blocks[i]!.nodes.length) && !repairNeeded(have, stripe.blocks.length)) { stripes.push(stripe); continue }
+      changed = true
+      let blocks = stripe.blocks.map((b, i) => ({ ...b, nodes: holders[i]! }))
+      if (repairNeeded(have, stripe.blocks.length)) {
+        if (have < stripe.data) {
+          this.stats.unrecoverable++
+          this.deps.metrics.unrecoverableStripes.inc()
+          this.deps.log.error({ object, stripe: si, have, need: stripe.data }, 'stripe has fewer blocks than it needs to rebuild')
+        } else {
+          blocks = await this.rebuildStripe(object, si, { k, m }, stripe.data, blocks, peers, pool, signal)
+        }
+      }
+      stripes.push({ data: stripe.data, blocks })
+    }
+    if (!changed) return
+    const next = await signPlacementRecord({
+      v: 1, object: record.object, version: record.version + 1, time: Date.now(), scheme: record.scheme, manifest, stripes, owner: record.owner
+    }, this.deps.privateKey.publicKey.raw, async p => await this.deps.privateKey.sign(p))
+    const bytes = encodePlacementRecord(next)
+    await this.deps.placements.put(record.object, bytes)
+    const audience = new Set([...[record.manifest, ...record.stripes.flatMap(s => s.blocks)], ...[manifest, ...stripes.flatMap(s => s.blocks)]].flatMap(b => b.nodes))
+    await Promise.all([...audience].filter(id => id !== this.deps.peerId).map(async id => {
+      const peer = peers.get(id)
+      if (peer === undefined || alive.get(id) === false) return
+      try {
+        const res = await fetch(`${peer.url}/api/v1/objects/${object}/placement`, {
+          method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.dag-cbor' }, body: bytes as Uint8Array<ArrayBuffer>, signal: AbortSignal.any([signal, AbortSignal.timeout(REPAIR_REQUEST_TIMEOUT_MS)])
+        })
+        await res.body?.cancel()
+      } catch {
+        // It learns the record on its next repair pass or from the next update.
+      }
+    }))
+    this.deps.log.info({ object, version: next.version }, 'placement record updated after repair')
+  }
+
+  private async rebuildStripe (object: string, si: number, params: { k: number, m: number }, data: number, blocks: BlockPlacement[], peers: Map<string, Peer>, pool: () => Promise<Peer[]>, signal: AbortSignal): Promise<BlockPlacement[]> {
+    const { k, m } = params
+    // Shard i of the code: data blocks 0 … data−1, then implicit zero shards, then parity at k + j.
+    const shardOf = (i: number): number => i < data ? i : k + (i - data)
+    const shards: Array<Uint8Array | undefined> = Array(k + m).fill(undefined)
+    let fetched = 0
+    for (const [i, b] of blocks.entries()) {
+      if (fetched >= data) break
+      if (b.nodes.length === 0) continue
+      const bytes = await this.fetchBlock(b, b.nodes, peers, signal)
+      if (bytes === undefined) { blocks[i] = { ...b, nodes: [] }; continue }
+      shards[shardOf(i)] = bytes
+      fetched++
+    }
+    if (fetched < data) return blocks
+    const missing = blocks.flatMap((b, i) => b.nodes.length === 0 ? [i] : [])
+    const rebuilt = reconstructStripe(params, shards, blocks.slice(0, data).map(b => b.size), missing.map(shardOf))
+    const taken = blocks.flatMap(b => b.nodes).map(id => peers.get(id) ?? { peerId: id, url: '' })
+    const order = chooseStripeNodes(`${object}/${si}/repair`, await pool(), missing.length, { needBytes: blocks[missing[0]!]!.size, taken })
+    const out = blocks.slice()
+    for (const [j, i] of missing.entries()) {
+      const bytes = rebuilt[j]!
+      const b = blocks[i]!
+      if (!digestMatches(b.cid, bytes)) throw new Error(`rebuilt block ${b.cid.toString()} does not match its CID`)
+      const placed = await this.place(b.cid, bytes, order, signal)
+      if (placed === undefined) continue
+      out[i] = { ...b, nodes: [placed.peerId] }
+      this.stats.blocksRepaired++
+      this.deps.metrics.repairedBlocks.inc({ kind: i < data ? 'data' : 'parity' })
+    }
+    return out
+  }
+}
+
+function digestMatches (cid: CID, bytes: Uint8Array): boolean {
+  return createHash('sha256').update(bytes).digest().equals(cid.multihash.digest)
+}

@@ -1,0 +1,172 @@
+/**
+ * `check`: how healthy an object's redundancy is, stripe by stripe. Holders come from the
+ * placement record (every node when there is none). The cheap check asks each holder whether it
+ * has the block (HEAD, and the size must match); `verify` downloads every copy and hashes it
+ * against its CID, which also catches nodes that answer HEAD but have lost or damaged the data.
+ */
+import { createHash } from 'node:crypto'
+import { objectBlocks, type CID, type Manifest } from '@p2pdv/core'
+import type { PlacementRecord } from '@p2pdv/core/placement'
+import type { ObjectReader } from './object-reader.ts'
+import { matchesManifest } from './object-reader.ts'
+import type { PeerInfo, PeerSet } from './peers.ts'
+
+export const CHECK_CONCURRENCY = 16
+export const CHECK_TIMEOUT_MS = 10_000
+
+export interface CheckOptions {
+  /** Download and hash every copy instead of asking (HEAD). */
+  verify?: boolean
+  signal?: AbortSignal
+}
+
+export interface BlockHealth {
+  cid: string
+  size: number
+  kind: 'manifest' | 'data' | 'parity' | 'block'
+  /** Nodes the placement record lists (or every node, without a record). */
+  holders: string[]
+  /** Holders that have it (verified bytes with `verify`). */
+  ok: string[]
+}
+
+export type StripeStatus = 'healthy' | 'degraded' | 'at-risk' | 'lost'
+
+export interface StripeHealth {
+  index: number
+  /** Blocks stored for the stripe (data + parity, or copies of a replicated block). */
+  blocks: number
+  /** Of them, available on at least one node. */
+  available: number
+  /** Blocks needed to read the stripe. */
+  needed: number
+  /** available − needed: how many more losses the stripe survives. */
+  margin: number
+  status: StripeStatus
+  missing: string[]
+}
+
+export interface CheckReport {
+  object: string
+  scheme: 'rs' | 'replicas'
+  k?: number
+  m?: number
+  replicas?: number
+  verified: boolean
+  /** Version of the placement record used (absent: no record found; every node was asked). */
+  placementVersion?: number
+  manifest: StripeHealth
+  stripes: StripeHealth[]
+  blocks: BlockHealth[]
+  /** Every stripe complete. */
+  healthy: boolean
+  degraded: number
+  lost: number
+}
+
+function status (available: number, blocks: number, needed: number): StripeStatus {
+  if (available < needed) return 'lost'
+  if (available === blocks) return 'healthy'
+  return available === needed ? 'at-risk' : 'degraded'
+}
+
+async function probe (peer: PeerInfo, cid: CID, size: number, verify: boolean, signal?: AbortSignal): Promise<boolean> {
+  const timeout = AbortSignal.timeout(CHECK_TIMEOUT_MS)
+  try {
+    const res = await fetch(`${peer.http}/ipfs/${cid.toString()}`, {
+      method: verify ? 'GET' : 'HEAD',
+      headers: { accept: 'application/vnd.ipld.raw' },
+      signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+    })
+    if (!res.ok) { await res.body?.cancel(); return false }
+    if (!verify) return Number(res.headers.get('content-length')) === size
+    const bytes = new Uint8Array(await res.arrayBuffer())
+    return bytes.byteLength === size && createHash('sha256').update(bytes).digest().equals(cid.multihash.digest)
+  } catch {
+    if (signal?.aborted === true) throw signal.reason
+    return false
+  }
+}
+
+export async function checkObject (peers: PeerSet, reader: ObjectReader, manifestCid: CID, manifest: Manifest, options: CheckOptions = {}): Promise<CheckReport> {
+  const verify = options.verify === true
+  const found = await reader.placementRecord(manifestCid, options.signal)
+  const record: PlacementRecord | undefined = found !== undefined && matchesManifest(found, manifest) ? found : undefined
+  const everyone = peers.peers.map(p => p.peerId)
+  const data = objectBlocks(manifest)
+  const e = manifest.erasure
+  // The object's blocks, grouped the way they fail together.
+  const groups: Array<{ blocks: Array<{ cid: CID, size: number, kind: BlockHealth['kind'], holders: string[] }>, needed: number, copies: boolean }> = []
+  const manifestSize = record?.manifest.size
+  groups.push({ blocks: [{ cid: manifestCid, size: manifestSize ?? -1, kind: 'manifest', holders: record?.manifest.nodes ?? everyone }], needed: 1, copies: true })
+  if (e !== undefined) {
+    e.stripes.forEach((s, i) => {
+      const ds = data.slice(i * e.k, (i + 1) * e.k)
+      const shard = Math.max(16, Math.ceil(Math.max(...ds.map(d => d.size)) / 16) * 16)
+      const listed = record?.stripes[i]?.blocks
+      groups.push({
+        blocks: [
+          ...ds.map((d, j) => ({ cid: d.cid, size: d.size, kind: 'data' as const, holders: listed?.[j]?.nodes ?? everyone })),
+          ...s.parity.map((cid, j) => ({ cid, size: shard, kind: 'parity' as const, holders: listed?.[ds.length + j]?.nodes ?? everyone }))
+        ],
+        needed: ds.length,
+        copies: false
+      })
+    })
+  } else {
+    data.forEach((d, i) => { groups.push({ blocks: [{ cid: d.cid, size: d.size, kind: 'block', holders: record?.stripes[i]?.blocks[0]?.nodes ?? everyone }], needed: 1, copies: true }) })
+  }
+  const results: BlockHealth[] = groups.flatMap(g => g.blocks.map(b => ({ cid: b.cid.toString(), size: b.size, kind: b.kind, holders: b.holders, ok: [] as string[] })))
+  const jobs = groups.flatMap(g => g.blocks).flatMap((b, i) => b.holders.map(h => ({ b, i, h })))
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const { b, i, h } = jobs[next++]!
+      const peer = peers.get(h)
+      if (peer === undefined) continue
+      // The manifest's size is known from the record only; without it, presence is enough.
+      const size = b.size >= 0 ? b.size : NaN
+      const ok = Number.isNaN(size) ? await probeAny(peer, b.cid, verify, options.signal) : await probe(peer, b.cid, size, verify, options.signal)
+      if (ok) results[i]!.ok.push(h)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(CHECK_CONCURRENCY, Math.max(1, jobs.length)) }, worker))
+  let offset = 0
+  const health = groups.map((g, gi): StripeHealth => {
+    const rs = results.slice(offset, offset + g.blocks.length)
+    offset += g.blocks.length
+    // A replicated block counts its copies; a stripe counts blocks with at least one copy.
+    const available = g.copies ? rs[0]!.ok.length : rs.filter(r => r.ok.length > 0).length
+    // Without a record nobody says how many copies there should be: those found are all there is.
+    const blocks = g.copies ? Math.max(record === undefined ? available : rs[0]!.holders.length, 1) : rs.length
+    return { index: gi - 1, blocks, available, needed: g.needed, margin: available - g.needed, status: status(available, blocks, g.needed), missing: rs.filter(r => r.ok.length < (g.copies ? r.holders.length : 1)).map(r => r.cid) }
+  })
+  const stripes = health.slice(1)
+  const scheme = e !== undefined ? 'rs' as const : 'replicas' as const
+  return {
+    object: manifestCid.toString(),
+    scheme,
+    ...(e !== undefined ? { k: e.k, m: e.m } : record?.scheme.type === 'replicas' ? { replicas: record.scheme.replicas } : {}),
+    verified: verify,
+    ...(record === undefined ? {} : { placementVersion: record.version }),
+    manifest: health[0]!,
+    stripes,
+    blocks: results,
+    healthy: health.every(h => h.status === 'healthy'),
+    degraded: health.filter(h => h.status === 'degraded' || h.status === 'at-risk').length,
+    lost: health.filter(h => h.status === 'lost').length
+  }
+}
+
+async function probeAny (peer: PeerInfo, cid: CID, verify: boolean, signal?: AbortSignal): Promise<boolean> {
+  const timeout = AbortSignal.timeout(CHECK_TIMEOUT_MS)
+  try {
+    const res = await fetch(`${peer.http}/ipfs/${cid.toString()}`, { method: verify ? 'GET' : 'HEAD', signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
+    if (!res.ok) { await res.body?.cancel(); return false }
+    if (!verify) return true
+    return createHash('sha256').update(new Uint8Array(await res.arrayBuffer())).digest().equals(cid.multihash.digest)
+  } catch {
+    if (signal?.aborted === true) throw signal.reason
+    return false
+  }
+}

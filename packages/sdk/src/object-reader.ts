@@ -1,0 +1,221 @@
+/**
+ * Reads an object's blocks the cheap way first: each data block straight from the node that
+ * holds it (known from the placement record, else any node). Parity is decoded only when that
+ * fails — the holder is down, has lost the block, serves bad bytes — or is slow: after a hedge
+ * delay a second path starts that fetches the stripe's other blocks from other nodes and rebuilds
+ * the block, and whichever verified copy arrives first wins. So a dead or slow node costs a
+ * reader at most one hedge delay per block, never a timeout. Every rebuilt block is checked
+ * against its CID like any fetched one; `get`, `download` and video playback all read through here.
+ */
+import { P2pdvError } from '@p2pdv/core/errors'
+import { objectBlocks, type CID, type Manifest } from '@p2pdv/core'
+import { ErasureErrorCode, reconstructStripe } from '@p2pdv/core/erasure'
+import { decodePlacementRecord, type PlacementRecord } from '@p2pdv/core/placement'
+import { createHash } from 'node:crypto'
+import type { BlockFetcher } from './block-fetcher.ts'
+import type { PeerSet } from './peers.ts'
+
+/** How long a data block may take before the parity path starts beside it. */
+export const DEFAULT_HEDGE_MS = 750
+export const PLACEMENT_GET_TIMEOUT_MS = 5_000
+/** Decoded stripes kept for their other missing blocks. */
+const STRIPE_CACHE = 8
+
+interface StripeRef {
+  key: string
+  k: number
+  m: number
+  /** The stripe's stored blocks: `data` data blocks, then m parity blocks. */
+  blocks: Array<{ cid: CID, size: number }>
+  data: number
+}
+
+export interface ObjectReaderOptions {
+  hedgeMs?: number
+}
+
+export class ObjectReader {
+  private readonly fetcher: BlockFetcher
+  private readonly peers: PeerSet
+  private readonly hedgeMs: number
+  private readonly stripeOf = new Map<string, { stripe: StripeRef, index: number }>()
+  private readonly holders = new Map<string, Set<string>>()
+  private readonly decoded = new Map<string, Promise<Map<string, Uint8Array>>>()
+  private readonly registered = new Set<string>()
+  /** Blocks rebuilt from parity (for tests and metrics). */
+  rebuilt = 0
+
+  constructor (fetcher: BlockFetcher, peers: PeerSet, options: ObjectReaderOptions = {}) {
+    this.fetcher = fetcher
+    this.peers = peers
+    this.hedgeMs = options.hedgeMs ?? DEFAULT_HEDGE_MS
+  }
+
+  /** Learns an object's stripes (from its manifest) and holders (from its placement record). */
+  async register (manifestCid: CID, manifest: Manifest, signal?: AbortSignal): Promise<PlacementRecord | undefined> {
+    const key = manifestCid.toString()
+    if (this.registered.has(key)) return undefined
+    this.registered.add(key)
+    const e = manifest.erasure
+    if (e !== undefined) {
+      const blocks = objectBlocks(manifest)
+      e.stripes.forEach((s, i) => {
+        const data = blocks.slice(i * e.k, (i + 1) * e.k)
+        const shard = Math.max(16, Math.ceil(Math.max(...data.map(d => d.size)) / 16) * 16)
+        const stripe: StripeRef = { key: `${key}/${i}`, k: e.k, m: e.m, data: data.length, blocks: [...data, ...s.parity.map(cid => ({ cid, size: shard }))] }
+        stripe.blocks.forEach((b, j) => { this.stripeOf.set(b.cid.toString(), { stripe, index: j }) })
+      })
+    }
+    const record = await this.placementRecord(manifestCid, signal)
+    if (record !== undefined && matchesManifest(record, manifest)) {
+      for (const b of [record.manifest, ...record.stripes.flatMap(s => s.blocks)]) this.holders.set(b.cid.toString(), new Set(b.nodes))
+      return record
+    }
+    return undefined
+  }
+
+  /** The newest placement record any node keeps for the object (undefined if none answers). */
+  async placementRecord (manifestCid: CID, signal?: AbortSignal): Promise<PlacementRecord | undefined> {
+    let best: PlacementRecord | undefined
+    await Promise.all(this.peers.ranked().slice(0, 4).map(async p => {
+      try {
+        const timeout = AbortSignal.timeout(PLACEMENT_GET_TIMEOUT_MS)
+        const res = await fetch(`${p.http}/api/v1/objects/${manifestCid.toString()}/placement`, { signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
+        if (!res.ok) { await res.body?.cancel(); return }
+        const r = decodePlacementRecord(new Uint8Array(await res.arrayBuffer()))
+        if (r.object.toString() === manifestCid.toString() && (best === undefined || r.version > best.version)) best = r
+      } catch {
+        // Another node may have it; without any, reads ask every node.
+      }
+    }))
+    return best
+  }
+
+  async fetch (cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
+    const pos = this.stripeOf.get(cid.toString())
+    const prefer = this.holders.get(cid.toString())
+    const only = prefer !== undefined && prefer.size > 0
+    if (pos === undefined) return (await this.fetcher.fetch(cid, signal, prefer, { only: false })).bytes
+    if (only && [...prefer].every(id => this.peers.isBackingOff(id))) return await this.decode(pos.stripe, cid, signal)
+    return await new Promise<Uint8Array>((resolve, reject) => {
+      const direct = new AbortController()
+      const parity = new AbortController()
+      const onAbort = (): void => { direct.abort(); parity.abort() }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      let settled = false
+      let decoding = false
+      let directError: unknown
+      let decodeError: unknown
+      const done = (): void => { settled = true; clearTimeout(timer); signal?.removeEventListener('abort', onAbort) }
+      const fail = (): void => {
+        if (settled || (decoding && decodeError === undefined) || directError === undefined) return
+        done()
+        reject(decodeError ?? directError)
+      }
+      const startDecode = (): void => {
+        if (decoding || settled) return
+        decoding = true
+        this.decode(pos.stripe, cid, parity.signal).then(bytes => {
+          if (settled) return
+          done()
+          direct.abort()
+          // The holder was too slow: let it back off so the next reads go around it at once.
+          if (prefer !== undefined) for (const id of prefer) this.peers.recordFailure(id)
+          resolve(bytes)
+        }, err => { decodeError = err; fail() })
+      }
+      const timer = setTimeout(startDecode, this.hedgeMs)
+      this.fetcher.fetch(cid, direct.signal, prefer, { only }).then(b => {
+        if (settled) return
+        done()
+        parity.abort()
+        resolve(b.bytes)
+      }, err => {
+        directError = err
+        if (signal?.aborted === true) { if (!settled) { done(); reject(err) } return }
+        if (!decoding) startDecode()
+        else fail()
+      })
+    })
+  }
+
+  /** Rebuilds `target` from any `data` other blocks of its stripe (fetched without hedging). */
+  private async decode (stripe: StripeRef, target: CID, signal?: AbortSignal): Promise<Uint8Array> {
+    let pending = this.decoded.get(stripe.key)
+    if (pending === undefined) {
+      pending = this.decodeStripe(stripe, target, signal)
+      this.decoded.set(stripe.key, pending)
+      pending.catch(() => { this.decoded.delete(stripe.key) })
+      if (this.decoded.size > STRIPE_CACHE) this.decoded.delete(this.decoded.keys().next().value!)
+    }
+    let blocks = await pending
+    let bytes = blocks.get(target.toString())
+    if (bytes === undefined) {
+      // A cached decode of this stripe that had this block as a source (it was present then).
+      this.decoded.delete(stripe.key)
+      blocks = await this.decodeStripe(stripe, target, signal)
+      bytes = blocks.get(target.toString())!
+    }
+    this.rebuilt++
+    return bytes
+  }
+
+  private async decodeStripe (stripe: StripeRef, target: CID, signal?: AbortSignal): Promise<Map<string, Uint8Array>> {
+    const shardOf = (i: number): number => i < stripe.data ? i : stripe.k + (i - stripe.data)
+    const targetIndex = stripe.blocks.findIndex(b => b.cid.equals(target))
+    // Sources: the others, nodes not backing off first, data before parity.
+    const others = stripe.blocks.map((b, i) => ({ b, i })).filter(x => x.i !== targetIndex)
+    const healthy = (i: number): boolean => [...(this.holders.get(stripe.blocks[i]!.cid.toString()) ?? [])].some(id => !this.peers.isBackingOff(id))
+    others.sort((a, b) => Number(healthy(b.i)) - Number(healthy(a.i)) || a.i - b.i)
+    const shards: Array<Uint8Array | undefined> = Array(stripe.k + stripe.m).fill(undefined)
+    let got = 0
+    let next = 0
+    const reasons: string[] = []
+    const worker = async (): Promise<void> => {
+      while (got < stripe.data && next < others.length) {
+        const { b, i } = others[next++]!
+        const prefer = this.holders.get(b.cid.toString())
+        try {
+          const { bytes } = await this.fetcher.fetch(b.cid, signal, prefer, { only: prefer !== undefined && prefer.size > 0 })
+          if (got < stripe.data) { shards[shardOf(i)] = bytes; got++ }
+        } catch (err) {
+          if (signal?.aborted === true) throw err
+          reasons.push(err instanceof P2pdvError ? err.code : String(err))
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: stripe.data }, worker))
+    if (got < stripe.data) {
+      throw new P2pdvError(ErasureErrorCode.TOO_FEW_SHARDS, `block ${target.toString()} is unavailable and only ${got} of the ${stripe.data} other blocks its stripe needs could be fetched`, {
+        hint: 'Too many nodes holding this object are down. Bring nodes back (repair then restores redundancy) and retry.',
+        details: { cid: target.toString(), attempts: reasons.slice(0, 16) }
+      })
+    }
+    const missing = stripe.blocks.map((_, i) => i).filter(i => shards[shardOf(i)] === undefined)
+    const rebuilt = reconstructStripe({ k: stripe.k, m: stripe.m }, shards, stripe.blocks.slice(0, stripe.data).map(b => b.size), missing.map(shardOf))
+    const out = new Map<string, Uint8Array>()
+    missing.forEach((i, j) => {
+      const b = stripe.blocks[i]!
+      const bytes = rebuilt[j]!
+      if (!createHash('sha256').update(bytes).digest().equals(b.cid.multihash.digest)) {
+        throw new P2pdvError('ERR_BLOCK_HASH_MISMATCH', `a block rebuilt from parity does not match ${b.cid.toString()}`, { hint: 'The object was written by a faulty client.' })
+      }
+      out.set(b.cid.toString(), bytes)
+    })
+    return out
+  }
+}
+
+/** A record is used only if it names exactly the manifest's blocks (readers hold the key; nodes do not). */
+export function matchesManifest (record: PlacementRecord, manifest: Manifest): boolean {
+  const blocks = objectBlocks(manifest)
+  if (manifest.erasure === undefined) {
+    return record.scheme.type === 'replicas' && record.stripes.length === blocks.length && record.stripes.every((s, i) => s.blocks[0]!.cid.equals(blocks[i]!.cid))
+  }
+  const e = manifest.erasure
+  if (record.scheme.type !== 'rs' || record.scheme.k !== e.k || record.scheme.m !== e.m || record.stripes.length !== e.stripes.length) return false
+  return record.stripes.every((s, i) => {
+    const data = blocks.slice(i * e.k, (i + 1) * e.k)
+    return s.data === data.length && s.blocks.every((b, j) => b.cid.equals(j < data.length ? data[j]!.cid : e.stripes[i]!.parity[j - data.length]!))
+  })
+}

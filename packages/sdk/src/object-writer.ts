@@ -1,0 +1,148 @@
+/**
+ * Lays out one object's blocks on nodes, by replication or by erasure coding, and writes the
+ * object's placement record.
+ *
+ * Erasure (scheme rs): blocks are cut, in the order they are written, into stripes of k. Each
+ * stripe gets its own weighted-rendezvous order of nodes (key: its first block's CID; distinct
+ * failure domains first) and one shared set of nodes already used, so its k + m blocks land on
+ * k + m distinct nodes even when a refusing node's block moves on. Data blocks go out as soon as
+ * they are sealed; when the stripe is full (or the object ends) its m parity blocks are encoded
+ * and follow. The manifest block is replicated m + 1 times, so it survives what a stripe does.
+ *
+ * When every block has its receipt, the placement record (scheme, stripes, CIDs, sizes, audit
+ * roots, holders from the signed receipts) is signed with the object's owner key and sent to the
+ * nodes that hold the object's blocks.
+ */
+import { P2pdvError } from '@p2pdv/core/errors'
+import { blockCid, type CID, type ErasureInfo } from '@p2pdv/core'
+import { encodeStripe } from '@p2pdv/core/erasure'
+import {
+  chooseStripeNodes, encodePlacementRecord, placementOwnerKey, signPlacementRecord, weightedOrder,
+  type BlockPlacement, type PlacementRecord, type PlacementScheme
+} from '@p2pdv/core/placement'
+import { merkleRootFast } from './merkle.ts'
+import type { NodeCandidate } from './node-status.ts'
+import type { ReplicatedWriter, StoreReceipt } from './replicated-writer.ts'
+
+export const PLACEMENT_PUT_TIMEOUT_MS = 10_000
+
+interface Written { cid: CID, size: number, root: Uint8Array }
+
+interface OpenStripe {
+  order: NodeCandidate[]
+  group: Set<string>
+  data: Array<Written & { bytes: Uint8Array }>
+}
+
+export class ObjectWriter {
+  readonly scheme: PlacementScheme
+  private readonly writer: ReplicatedWriter
+  private readonly candidates: NodeCandidate[]
+  private readonly stripes: Array<{ data: Written[], parity: Written[] }> = []
+  private readonly blocks: Written[] = []
+  private open: OpenStripe | undefined
+  private manifestBlock: Written | undefined
+
+  constructor (scheme: PlacementScheme, candidates: NodeCandidate[], writer: ReplicatedWriter) {
+    this.scheme = scheme
+    this.candidates = candidates
+    this.writer = writer
+  }
+
+  /** Writes one of the object's blocks (in object order). */
+  async write (cid: CID, bytes: Uint8Array): Promise<void> {
+    const w: Written = { cid, size: bytes.byteLength, root: merkleRootFast(bytes) }
+    if (this.scheme.type === 'replicas') {
+      this.blocks.push(w)
+      await this.writer.write(cid, bytes, { order: weightedOrder(cid.toString(), this.candidates, bytes.byteLength), replicas: this.scheme.replicas })
+      return
+    }
+    const { k, m } = this.scheme
+    if (this.open === undefined) {
+      this.open = { order: chooseStripeNodes(cid.toString(), this.candidates, k + m, { needBytes: bytes.byteLength }), group: new Set(), data: [] }
+    }
+    const stripe = this.open
+    stripe.data.push({ ...w, bytes })
+    await this.writer.write(cid, bytes, { order: stripe.order, replicas: 1, group: stripe.group })
+    if (stripe.data.length === k) await this.closeStripe()
+  }
+
+  private async closeStripe (): Promise<void> {
+    const stripe = this.open
+    if (stripe === undefined || this.scheme.type !== 'rs') return
+    this.open = undefined
+    const parity = encodeStripe(this.scheme, stripe.data.map(d => d.bytes))
+    const written: Written[] = []
+    for (const p of parity) {
+      const cid = await blockCid(p)
+      written.push({ cid, size: p.byteLength, root: merkleRootFast(p) })
+      await this.writer.write(cid, p, { order: stripe.order, replicas: 1, group: stripe.group })
+    }
+    this.stripes.push({ data: stripe.data.map(({ cid, size, root }) => ({ cid, size, root })), parity: written })
+  }
+
+  /** Ends the data: encodes the last (short) stripe; the erasure field for the manifest (rs only). */
+  async endData (): Promise<ErasureInfo | undefined> {
+    if (this.scheme.type !== 'rs') return undefined
+    await this.closeStripe()
+    return { k: this.scheme.k, m: this.scheme.m, stripes: this.stripes.map(s => ({ parity: s.parity.map(p => p.cid) })) }
+  }
+
+  async writeManifest (cid: CID, bytes: Uint8Array): Promise<void> {
+    this.manifestBlock = { cid, size: bytes.byteLength, root: merkleRootFast(bytes) }
+    const replicas = this.scheme.type === 'rs' ? this.scheme.m + 1 : this.scheme.replicas
+    await this.writer.write(cid, bytes, { order: weightedOrder(cid.toString(), this.candidates, bytes.byteLength), replicas })
+  }
+
+  /** The unsigned record's content from the receipts (holders are the nodes that signed one). */
+  placement (receipts: readonly StoreReceipt[], key: Uint8Array): Omit<PlacementRecord, 'signer' | 'sig'> {
+    if (this.manifestBlock === undefined) throw new P2pdvError('ERR_INTERNAL', 'placement() before writeManifest()')
+    const holders = new Map<string, string[]>()
+    for (const r of receipts) {
+      const list = holders.get(r.cid) ?? []
+      if (!list.includes(r.peer)) list.push(r.peer)
+      holders.set(r.cid, list)
+    }
+    const placed = (w: Written): BlockPlacement => ({ cid: w.cid, size: w.size, root: w.root, nodes: holders.get(w.cid.toString()) ?? [] })
+    const stripes = this.scheme.type === 'rs'
+      ? this.stripes.map(s => ({ data: s.data.length, blocks: [...s.data, ...s.parity].map(placed) }))
+      : this.blocks.map(b => ({ data: 1, blocks: [placed(b)] }))
+    return {
+      v: 1,
+      object: this.manifestBlock.cid,
+      version: 1,
+      time: Date.now(),
+      scheme: this.scheme,
+      manifest: placed(this.manifestBlock),
+      stripes,
+      owner: placementOwnerKey(key).publicKey
+    }
+  }
+
+  /** Signs the record with the owner key and sends it to every holder; resolves with how many kept it. */
+  async publishPlacement (receipts: readonly StoreReceipt[], key: Uint8Array, signal?: AbortSignal): Promise<{ record: PlacementRecord, storedOn: number }> {
+    const owner = placementOwnerKey(key)
+    const record = await signPlacementRecord(this.placement(receipts, key), owner.publicKey, owner.sign)
+    owner.secretKey.fill(0)
+    const bytes = encodePlacementRecord(record)
+    const holders = new Set(receipts.map(r => r.peer))
+    let storedOn = 0
+    await Promise.all(this.candidates.filter(c => holders.has(c.peerId)).map(async c => {
+      try {
+        const timeout = AbortSignal.timeout(PLACEMENT_PUT_TIMEOUT_MS)
+        const res = await fetch(`${c.http}/api/v1/objects/${record.object.toString()}/placement`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/vnd.ipld.dag-cbor' },
+          body: bytes as Uint8Array<ArrayBuffer>,
+          signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+        })
+        await res.body?.cancel()
+        if (res.ok) storedOn++
+      } catch {
+        // The object stays readable without its record (the manifest names every block); repair
+        // and audits need it, so the caller reports how many nodes kept it.
+      }
+    }))
+    return { record, storedOn }
+  }
+}
