@@ -39,7 +39,7 @@ async function perSecond (total: number, concurrency: number, fn: (i: number) =>
 
 const oracleFile = await TestOracleFile.create()
 const keepers: KeeperNode[] = []
-const unlimited = ['--keeper-rate', '100000000', '--keeper-burst', '100000000']
+const unlimited = ['--keeper-rate', '100000000', '--keeper-burst', '100000000', '--keeper-source-rate', '100000000']
 try {
   for (let i = 0; i < 5; i++) keepers.push(await spawnKeeper(oracleFile, { args: unlimited }))
   await oracleFile.setKeepers(keepers.map(k => k.keeper))

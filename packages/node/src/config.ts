@@ -15,6 +15,8 @@ export const DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS = 5_000
 /** Key releases per viewer per minute, and the burst a viewer may spend at once. */
 export const DEFAULT_KEEPER_RATE_PER_MINUTE = 60
 export const DEFAULT_KEEPER_BURST = 20
+/** Requests per sender per minute before any signature is checked (bounds junk's CPU cost). */
+export const DEFAULT_KEEPER_SOURCE_RATE_PER_MINUTE = 6000
 export const DEFAULT_ANCHOR_INTERVAL_SECONDS = 600
 
 /** The keeper role and sign-in (both need the chain, or, in tests only, a file oracle). */
@@ -25,6 +27,8 @@ export interface KeeperConfig {
   devOracleFile?: string
   ratePerMinute: number
   burst: number
+  /** Requests per sender (IP, peer) per minute before signatures are checked. */
+  sourceRatePerMinute: number
   anchorIntervalSeconds: number
   /** Extra authorities (host:port) SIWE messages may name, e.g. the web app's. */
   siweDomains: string[]
@@ -62,7 +66,7 @@ export const ConfigErrorCode = {
   NO_PASSPHRASE: 'ERR_NO_PASSPHRASE'
 } as const
 
-export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] [--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--auditor URL] [--passphrase-file FILE] [--keeper] [--keeper-rate PER_MINUTE] [--keeper-burst N] [--anchor-interval SECONDS] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
+export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] [--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--auditor URL] [--passphrase-file FILE] [--keeper] [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--anchor-interval SECONDS] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
 
 function port (v: string | undefined, name: string, fallback: number): number {
   if (v === undefined) return fallback
@@ -94,6 +98,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
         keeper: { type: 'boolean' },
         'keeper-rate': { type: 'string' },
         'keeper-burst': { type: 'string' },
+        'keeper-source-rate': { type: 'string' },
         'anchor-interval': { type: 'string' },
         'siwe-domain': { type: 'string', multiple: true },
         'dev-oracle-file': { type: 'string' },
@@ -133,6 +138,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     ...(devOracleFile === undefined ? {} : { devOracleFile }),
     ratePerMinute: positive(values['keeper-rate'] as string | undefined, 'keeper-rate', DEFAULT_KEEPER_RATE_PER_MINUTE),
     burst: positive(values['keeper-burst'] as string | undefined, 'keeper-burst', DEFAULT_KEEPER_BURST),
+    sourceRatePerMinute: positive(values['keeper-source-rate'] as string | undefined, 'keeper-source-rate', DEFAULT_KEEPER_SOURCE_RATE_PER_MINUTE),
     anchorIntervalSeconds: positive(values['anchor-interval'] as string | undefined, 'anchor-interval', DEFAULT_ANCHOR_INTERVAL_SECONDS),
     siweDomains: (values['siwe-domain'] as string[] | undefined) ?? []
   }

@@ -26,7 +26,7 @@ import { join } from 'node:path'
 import { KEEPER_PROTOCOL, toHex, type AccessOracle } from '@p2pdv/core/keys'
 import { SiweAuth } from './auth.ts'
 import { DevFileOracle } from './keeper/dev-file-oracle.ts'
-import { Keeper } from './keeper/keeper.ts'
+import { Keeper, SOURCE_BURST } from './keeper/keeper.ts'
 import { keeperRoutes } from './keeper/keeper-http.ts'
 import { loadKeeperKeys } from './keeper/keeper-keys.ts'
 import { createKeeperHandler } from './keeper/keeper-protocol.ts'
@@ -86,6 +86,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       log,
       registry: metrics.registry,
       rate: { perMinute: config.keeper.ratePerMinute, burst: config.keeper.burst },
+      sourceRate: { perMinute: config.keeper.sourceRatePerMinute, burst: Math.max(SOURCE_BURST, Math.ceil(config.keeper.sourceRatePerMinute / 30)) },
       anchorIntervalMs: config.keeper.anchorIntervalSeconds * 1000
     })
   }

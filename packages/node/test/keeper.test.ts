@@ -12,7 +12,7 @@ import {
   combineShares, fromHex, generateVideoId, keyRequestHash, openShareRelease, releaseSealed, sealShareToKeeper, signKeyRequest, signShareDeposit,
   splitKey, verifyLog, type AccessOracle, type Hex, type KeyShare, type VideoId
 } from '@p2pdv/core/keys'
-import { Keeper } from '../src/keeper/keeper.ts'
+import { Keeper, SOURCE_BURST } from '../src/keeper/keeper.ts'
 import { loadKeeperKeys } from '../src/keeper/keeper-keys.ts'
 import { KeeperStore } from '../src/keeper/keeper-store.ts'
 import { RateLimiter } from '../src/keeper/rate-limit.ts'
@@ -162,6 +162,19 @@ describe('keeper (unit, fake chain)', () => {
     s.tick(1000)
     const refilled = (await ask(s, video, a)).answer
     assert.equal(refilled.body.ok ? 'ok' : refilled.body.code, 'ERR_KEEPER_NO_SHARE')
+    s.store.close()
+  })
+
+  it('limits each sender before any signature is checked, so junk cannot take the CPU', async () => {
+    const s = await setup()
+    const codes = new Set<string>()
+    for (let i = 0; i <= SOURCE_BURST; i++) {
+      const r = await s.keeper.release({ v: 1, junk: i }, 'ip:10.0.0.1')
+      codes.add(r.body.ok ? 'ok' : r.body.code)
+    }
+    assert.deepEqual([...codes], ['ERR_KEEPER_MALFORMED', 'ERR_RATE_LIMITED'])
+    const other = await s.keeper.release({ v: 1 }, 'ip:10.0.0.2')
+    assert.equal(other.body.ok ? 'ok' : other.body.code, 'ERR_KEEPER_MALFORMED')
     s.store.close()
   })
 

@@ -49,7 +49,7 @@ export function keeperRoutes (deps: KeeperRoutesDeps) {
 
     app.post('/api/v1/keeper/release', { bodyLimit: MAX_KEEPER_MESSAGE_BYTES }, async (req, reply) => {
       if (keeper === undefined) throw notEnabled('the keeper role')
-      const answer = await keeper.release(req.body)
+      const answer = await keeper.release(req.body, `ip:${req.ip}`)
       if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds))
       return reply.code(answer.status).header('cache-control', 'no-store').send(answer.body)
     })

@@ -16,7 +16,7 @@ import type { Keeper } from './keeper.ts'
 export const KEEPER_STREAM_TIMEOUT_MS = 10_000
 
 export function createKeeperHandler (keeper: Keeper, log: Logger) {
-  return async (stream: Stream): Promise<void> => {
+  return async (stream: Stream, connection?: { remotePeer: { toString: () => string } }): Promise<void> => {
     const lp = lpStream(stream, { maxDataLength: MAX_KEEPER_MESSAGE_BYTES })
     const signal = AbortSignal.timeout(KEEPER_STREAM_TIMEOUT_MS)
     try {
@@ -41,7 +41,7 @@ export function createKeeperHandler (keeper: Keeper, log: Logger) {
         await stream.close({ signal })
         return
       }
-      response = (await keeper.release(body)).body
+      response = (await keeper.release(body, connection === undefined ? undefined : `peer:${connection.remotePeer.toString()}`)).body
       await lp.write(encodeKeeperMessage(response), { signal })
       await stream.close({ signal })
     } catch (err) {

@@ -42,6 +42,13 @@ export const NONCE_PRUNE_INTERVAL_MS = 60_000
 /** How often the log head is anchored on chain (when it moved). */
 export const DEFAULT_ANCHOR_INTERVAL_MS = 10 * 60_000
 export const MAX_LOG_PAGE = 1000
+/**
+ * Requests per sender (IP address or peer id) before any signature is checked: verifying one
+ * costs an ecrecover (~2 ms), so one sender of junk cannot take the keeper's CPU. Generous, so a
+ * gateway serving many viewers is not throttled like one viewer.
+ */
+export const SOURCE_RATE_PER_MINUTE = 6000
+export const SOURCE_BURST = 200
 
 /** HTTP status for each refusal (the libp2p transport carries only the code). */
 export function statusForCode (code: string): number {
@@ -77,6 +84,8 @@ export interface KeeperOptions {
   log: Logger
   registry?: Registry
   rate?: RateLimitOptions
+  /** Per sender, before signatures are checked (default SOURCE_RATE_PER_MINUTE / SOURCE_BURST). */
+  sourceRate?: RateLimitOptions
   maxInFlight?: number
   anchorIntervalMs?: number
   /** Unix ms; tests move time. */
@@ -95,6 +104,7 @@ export class Keeper {
   readonly domain: KeeperDomain
   private readonly o: KeeperOptions
   private readonly limiter: RateLimiter
+  private readonly sources: RateLimiter
   private readonly now: () => number
   private inFlight = 0
   private readonly timers: NodeJS.Timeout[] = []
@@ -110,6 +120,7 @@ export class Keeper {
     this.domain = o.oracle.domain
     this.now = o.now ?? Date.now
     this.limiter = new RateLimiter({ ...o.rate, now: this.now })
+    this.sources = new RateLimiter({ perMinute: SOURCE_RATE_PER_MINUTE, burst: SOURCE_BURST, ...o.sourceRate, now: this.now })
     this.commits = new GroupCommit(o.store)
     if (o.registry !== undefined) {
       this.requests = new Counter({ name: 'p2pdv_keeper_requests_total', help: 'Key requests answered by this keeper, by result (released or refusal code)', labelNames: ['result'], registers: [o.registry] })
@@ -152,8 +163,17 @@ export class Keeper {
     this.seconds?.observe({ result }, (performance.now() - started) / 1000)
   }
 
-  async release (raw: unknown): Promise<KeeperAnswer> {
+  /** `source` names the sender (IP address, peer id) for the pre-verification limit. */
+  async release (raw: unknown, source?: string): Promise<KeeperAnswer> {
     const started = performance.now()
+    if (source !== undefined) {
+      const wait = this.sources.take(source)
+      if (wait > 0) {
+        this.count(KeeperErrorCode.RATE_LIMITED, started)
+        const s = Math.ceil(wait / 1000)
+        return { status: 429, body: refusal(KeeperErrorCode.RATE_LIMITED, `too many requests from this sender; retry in ${s} s`), retryAfterSeconds: s }
+      }
+    }
     if (this.inFlight >= (this.o.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT)) {
       this.count(KeeperErrorCode.BUSY, started)
       return { status: 503, body: refusal(KeeperErrorCode.BUSY, 'the keeper is busy; try again shortly'), retryAfterSeconds: 1 }
