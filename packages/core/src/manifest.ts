@@ -83,10 +83,38 @@ export interface VideoRendition {
   segments: Array<{ duration: number, stream: StreamRef }>
 }
 
+/** A subtitle track: one UTF-8 WebVTT file, carried as an HLS subtitle rendition. */
+export interface SubtitleTrack {
+  /** BCP-47 tag ("en", "pt-BR"); at most 35 characters; unique (ignoring case) within the video. */
+  lang: string
+  /** Display name shown by players; at most 64 characters, no control characters. */
+  name: string
+  /** At most one track of a video is the default. */
+  default?: boolean
+  /** The WebVTT file, sealed with context `"subtitles:<lang>"`. */
+  stream: StreamRef
+}
+
 /**
- * A video: every init segment, media segment and the poster is its own stream under the video's
- * key, sealed with context `"<rendition>/<index>"` (`"<rendition>/init"`, `"poster"`), so a
- * segment cannot be passed off as another rendition's or another position's.
+ * Seek-preview thumbnails: one tile per `intervalSeconds` from t = 0, packed row-major into JPEG
+ * sprite sheets of `columns` × `rows` tiles (the last sheet may be partly empty). Tile i is on
+ * sheet ⌊i / (columns·rows)⌋. Players get them as a WebVTT thumbnails track rendered from this.
+ */
+export interface ThumbnailSprites {
+  intervalSeconds: number
+  tileWidth: number
+  tileHeight: number
+  columns: number
+  rows: number
+  /** JPEG sprite sheets, sheet i sealed with context `"thumbnails:<i>"`. */
+  sheets: StreamRef[]
+}
+
+/**
+ * A video: every init segment, media segment, the poster, each subtitle file and each sprite
+ * sheet is its own stream under the video's key, sealed with context `"<rendition>/<index>"`
+ * (`"<rendition>/init"`, `"poster"`, `"subtitles:<lang>"`, `"thumbnails:<i>"`), so a stream
+ * cannot be passed off as another one. ':' never appears in rendition ids, so these never collide.
  */
 export interface VideoManifest {
   v: 1
@@ -99,6 +127,8 @@ export interface VideoManifest {
   renditions: VideoRendition[]
   poster: StreamRef
   title?: string
+  subtitles?: SubtitleTrack[]
+  thumbnails?: ThumbnailSprites
   erasure?: ErasureInfo
 }
 
@@ -107,12 +137,46 @@ export type Manifest = FileManifest | VideoManifest
 export const MAX_RENDITIONS = 16
 export const MAX_SEGMENTS_PER_RENDITION = 20_000
 const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/
+/** Top-level path names of the video layout (see playlists/video-paths.ts): not rendition ids. */
+export const RESERVED_RENDITION_IDS: readonly string[] = ['subtitles', 'thumbnails']
 
 /** The AAD context of a video stream. */
 export function videoStreamContext (rendition: string, index: number | 'init'): Uint8Array {
   return new TextEncoder().encode(`${rendition}/${index}`)
 }
 export const POSTER_CONTEXT = new TextEncoder().encode('poster')
+/** The AAD context of a subtitle file. */
+export function subtitleContext (lang: string): Uint8Array {
+  return new TextEncoder().encode(`subtitles:${lang}`)
+}
+/** The AAD context of sprite sheet `i`. */
+export function thumbnailSheetContext (i: number): Uint8Array {
+  return new TextEncoder().encode(`thumbnails:${i}`)
+}
+
+export const MAX_SUBTITLE_TRACKS = 32
+export const MAX_SUBTITLE_LANG_LENGTH = 35
+export const MAX_SUBTITLE_NAME_LENGTH = 64
+/** A BCP-47 language tag in its common shape: a 2–8 letter language, then 1–8 character subtags. */
+const LANG_PATTERN = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/
+export const MAX_THUMBNAIL_SHEETS = 1024
+export const MAX_THUMBNAIL_TILE = 1024
+export const MAX_THUMBNAIL_GRID = 32
+/** Largest sprite sheet side in pixels (columns × tileWidth, rows × tileHeight). */
+export const MAX_THUMBNAIL_SHEET_SIDE = 8192
+export const MIN_THUMBNAIL_INTERVAL = 0.5
+export const MAX_THUMBNAIL_INTERVAL = 3600
+
+/** True when `lang` is a language tag a subtitle track may carry (also safe in URL paths). */
+export function isSubtitleLang (lang: string): boolean {
+  return lang.length <= MAX_SUBTITLE_LANG_LENGTH && LANG_PATTERN.test(lang)
+}
+
+/** How many thumbnail tiles a video of `durationSeconds` has: one per started interval. */
+export function thumbnailTileCount (durationSeconds: number, intervalSeconds: number): number {
+  // The epsilon keeps 8 s / 2 s at 4 tiles despite floating point.
+  return Math.max(1, Math.ceil(durationSeconds / intervalSeconds - 1e-9))
+}
 
 function malformed (what: string): P2pdvError {
   return new P2pdvError(ManifestErrorCode.MALFORMED, `manifest is malformed: ${what}`, {
@@ -209,6 +273,7 @@ export function validateVideoManifest (value: unknown): VideoManifest {
     const r = rec(v, `renditions[${i}]`)
     const id = text(r.id, `renditions[${i}].id`, 32)
     if (!ID_PATTERN.test(id)) throw malformed(`renditions[${i}].id must be lowercase letters, digits, - or _`)
+    if (RESERVED_RENDITION_IDS.includes(id)) throw malformed(`renditions[${i}].id "${id}" is reserved`)
     if (r.kind !== 'video' && r.kind !== 'audio') throw malformed(`renditions[${i}].kind must be video or audio`)
     if (!Array.isArray(r.segments) || r.segments.length === 0 || r.segments.length > MAX_SEGMENTS_PER_RENDITION) throw malformed(`renditions[${i}].segments must list 1 to ${MAX_SEGMENTS_PER_RENDITION}`)
     const out: VideoRendition = {
@@ -239,9 +304,62 @@ export function validateVideoManifest (value: unknown): VideoManifest {
     poster: unique(streamRef(m.poster, 'poster'), 'poster')
   }
   if (m.title !== undefined) out.title = text(m.title, 'title', 200)
+  if (m.subtitles !== undefined) out.subtitles = subtitleTracks(m.subtitles, unique)
+  if (m.thumbnails !== undefined) out.thumbnails = thumbnailSprites(m.thumbnails, out.durationSeconds, unique)
   if (m.erasure !== undefined) out.erasure = erasureInfo(m.erasure, objectBlocks(out).length)
   return out
 }
+
+function subtitleTracks (v: unknown, unique: (ref: StreamRef, what: string) => StreamRef): SubtitleTrack[] {
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_SUBTITLE_TRACKS) throw malformed(`subtitles must list 1 to ${MAX_SUBTITLE_TRACKS} tracks`)
+  const langs = new Set<string>()
+  const tracks = v.map((tv, i): SubtitleTrack => {
+    const t = rec(tv, `subtitles[${i}]`)
+    const lang = text(t.lang, `subtitles[${i}].lang`, MAX_SUBTITLE_LANG_LENGTH)
+    if (!isSubtitleLang(lang)) throw malformed(`subtitles[${i}].lang must be a BCP-47 language tag`)
+    if (langs.has(lang.toLowerCase())) throw malformed(`subtitles[${i}].lang repeats "${lang}"`)
+    langs.add(lang.toLowerCase())
+    const name = text(t.name, `subtitles[${i}].name`, MAX_SUBTITLE_NAME_LENGTH)
+    if (name.trim() === '') throw malformed(`subtitles[${i}].name must not be empty`)
+    const out: SubtitleTrack = { lang, name, stream: unique(streamRef(t.stream, `subtitles[${i}].stream`), `subtitles[${i}].stream`) }
+    if (t.default !== undefined) {
+      if (typeof t.default !== 'boolean') throw malformed(`subtitles[${i}].default must be a boolean`)
+      out.default = t.default
+    }
+    return out
+  })
+  if (tracks.filter(t => t.default === true).length > 1) throw malformed('at most one subtitle track may be the default')
+  return tracks
+}
+
+function thumbnailSprites (v: unknown, durationSeconds: number, unique: (ref: StreamRef, what: string) => StreamRef): ThumbnailSprites {
+  const t = rec(v, 'thumbnails')
+  const intervalSeconds = positive(t.intervalSeconds, 'thumbnails.intervalSeconds', MAX_THUMBNAIL_INTERVAL)
+  if (intervalSeconds < MIN_THUMBNAIL_INTERVAL) throw malformed(`thumbnails.intervalSeconds must be at least ${MIN_THUMBNAIL_INTERVAL}`)
+  const dim = (x: unknown, what: string, max: number): number => {
+    const n = uint(x, `thumbnails.${what}`, max)
+    if (n === 0) throw malformed(`thumbnails.${what} must be positive`)
+    return n
+  }
+  const tileWidth = dim(t.tileWidth, 'tileWidth', MAX_THUMBNAIL_TILE)
+  const tileHeight = dim(t.tileHeight, 'tileHeight', MAX_THUMBNAIL_TILE)
+  const columns = dim(t.columns, 'columns', MAX_THUMBNAIL_GRID)
+  const rows = dim(t.rows, 'rows', MAX_THUMBNAIL_GRID)
+  if (columns * tileWidth > MAX_THUMBNAIL_SHEET_SIDE || rows * tileHeight > MAX_THUMBNAIL_SHEET_SIDE) throw malformed(`thumbnail sheets must be at most ${MAX_THUMBNAIL_SHEET_SIDE} pixels a side`)
+  // No more sheets than the tiles of this video fill: the renderer never points past them.
+  const needed = Math.ceil(thumbnailTileCount(durationSeconds, intervalSeconds) / (columns * rows))
+  const max = Math.min(MAX_THUMBNAIL_SHEETS, needed)
+  if (!Array.isArray(t.sheets) || t.sheets.length === 0 || t.sheets.length > max) throw malformed(`thumbnails.sheets must list 1 to ${max} sheets for this duration and interval`)
+  return {
+    intervalSeconds,
+    tileWidth,
+    tileHeight,
+    columns,
+    rows,
+    sheets: t.sheets.map((sv, i) => unique(streamRef(sv, `thumbnails.sheets[${i}]`), `thumbnails.sheets[${i}]`))
+  }
+}
+
 
 function erasureInfo (v: unknown, blocks: number): ErasureInfo {
   const e = rec(v, 'erasure')
@@ -266,10 +384,20 @@ function erasureInfo (v: unknown, blocks: number): ErasureInfo {
  * manifest order (init segment, then media segments), then the poster — with its sealed size.
  * Erasure stripes run over this order.
  */
+/** A video's sealed streams in canonical order: renditions (init, then segments), poster, subtitles, sprite sheets. */
+export function videoStreams (m: VideoManifest): StreamRef[] {
+  return [
+    ...m.renditions.flatMap(r => [r.init, ...r.segments.map(s => s.stream)]),
+    m.poster,
+    ...(m.subtitles ?? []).map(t => t.stream),
+    ...(m.thumbnails?.sheets ?? [])
+  ]
+}
+
 export function objectBlocks (m: Manifest): Array<{ cid: CID, size: number }> {
   const refs = m.type === 'file'
     ? m.chunks
-    : [...m.renditions.flatMap(r => [r.init, ...r.segments.map(s => s.stream)]), m.poster].flatMap(s => s.chunks)
+    : videoStreams(m).flatMap(s => s.chunks)
   return refs.map(c => ({ cid: c.cid, size: c.size + AEAD_TAG_BYTES }))
 }
 

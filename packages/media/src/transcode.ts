@@ -1,26 +1,35 @@
 /**
- * Transcodes a video into a CMAF (fragmented MP4) HLS ladder with one ffmpeg process: the
- * decoded frames are split and scaled once per rendition, keyframes are forced at the same times
- * in every rendition (so players switch seamlessly at segment boundaries), and AAC audio is muxed
- * into each variant plus an audio-only variant. Work happens in a temporary directory renamed
- * into place only on success, so a cancelled or failed run leaves nothing behind.
+ * Transcodes a video into a CMAF (fragmented MP4) ladder with one ffmpeg process: the decoded
+ * frames are split and scaled once per rendition, keyframes are forced at the same times in every
+ * rendition (so players switch seamlessly at segment boundaries), every rendition carries one
+ * track (H.264 video renditions and one AAC audio rendition, as CMAF wants, so HLS and DASH can
+ * share the segments), and the same process picks the seek-preview tiles. Then sprite sheets,
+ * posters and subtitle files are written beside the segments. Subtitle files are checked before
+ * ffmpeg starts. Work happens in a temporary directory renamed into place only on success, so a
+ * cancelled or failed run leaves nothing behind.
  */
 import { randomBytes } from 'node:crypto'
-import { access, mkdir, readFile, rename, rm } from 'node:fs/promises'
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, basename } from 'node:path'
 import { P2pdvError } from '@p2pdv/core/errors'
+import { firstDecodeTime } from './fmp4.ts'
 import { parseMasterPlaylist, parseMediaPlaylist } from './hls-playlist.ts'
 import { AUDIO_KBPS, planLadder, type Rendition } from './ladder.ts'
 import { probe, type ProbeResult } from './probe.ts'
-import { FFMPEG, MediaErrorCode, runTool } from './run-tool.ts'
+import { aborted, FFMPEG, MediaErrorCode, runTool } from './run-tool.ts'
+import { packSprites, planSprites, spriteFilter, spriteOutputArgs, type SpritePlan, type ThumbnailOptions } from './sprites.ts'
+import { checkSubtitleInputs, loadSubtitles, renderWebVtt, type LoadedSubtitles, type SubtitleInput } from './subtitles.ts'
 
 export const DEFAULT_SEGMENT_SECONDS = 4
 export const MIN_SEGMENT_SECONDS = 2
 export const MAX_SEGMENT_SECONDS = 6
 export const DEFAULT_PRESET = 'veryfast'
 
+/** The public poster (a deliberate disclosure for listings) is at most this wide. */
+export const PUBLIC_POSTER_WIDTH = 480
+
 export interface TranscodeProgress {
-  stage: 'transcode' | 'poster'
+  stage: 'transcode' | 'sprites' | 'poster' | 'subtitles'
   percent: number
   outTimeSeconds: number
   /** Encoding speed as a multiple of real time. */
@@ -33,6 +42,10 @@ export interface TranscodeOptions {
   preset?: string
   signal?: AbortSignal
   onProgress?: (p: TranscodeProgress) => void
+  /** Subtitle files (.vtt or .srt), checked before transcoding starts. */
+  subtitles?: SubtitleInput[]
+  /** Seek-preview sprites (default on, one tile every 5 s); false for none. */
+  thumbnails?: ThumbnailOptions | false
 }
 
 export interface OutputRendition {
@@ -57,6 +70,21 @@ export interface TranscodeResult {
   /** ffmpeg's master playlist (relative path), playable as is by any HLS player. */
   master: string
   poster: string
+  /** A small JPEG (≤ 480 px wide) for public listings. */
+  publicPoster: string
+  /** Where the media timeline starts (earliest first-segment decode time), in seconds. */
+  timelineStartSeconds: number
+  /** Normalised WebVTT files, `subtitles/<lang>.vtt`. */
+  subtitles: Array<{ lang: string, name: string, default: boolean, path: string }>
+  thumbnails?: {
+    intervalSeconds: number
+    tileWidth: number
+    tileHeight: number
+    columns: number
+    rows: number
+    /** `thumbnails/<i>.jpg`, in order. */
+    sheets: string[]
+  }
 }
 
 function progressParser (durationSeconds: number, onProgress: TranscodeOptions['onProgress']): (line: string) => void {
@@ -76,22 +104,29 @@ function progressParser (durationSeconds: number, onProgress: TranscodeOptions['
   }
 }
 
-export function ffmpegLadderArgs (input: string, source: ProbeResult, ladder: Rendition[], segmentSeconds: number, preset: string): string[] {
+/**
+ * The one ffmpeg command for the ladder: video renditions v:0…, one audio rendition (when the
+ * source has audio), each its own CMAF rendition; with `sprites`, a last branch of the split
+ * writes the thumbnail tiles as raw frames to `sprites.path`.
+ */
+export function ffmpegLadderArgs (input: string, source: ProbeResult, ladder: Rendition[], segmentSeconds: number, preset: string, sprites?: { plan: SpritePlan, path: string }): string[] {
   const gop = Math.max(1, Math.round(source.frameRate * segmentSeconds))
   const n = ladder.length
-  const filter = [`[0:v]split=${n}${ladder.map((_, i) => `[v${i}]`).join('')}`,
-    ...ladder.map((r, i) => `[v${i}]scale=${r.width}:${r.height}:flags=bicubic,format=yuv420p[o${i}]`)].join(';')
+  const branches = n + (sprites === undefined ? 0 : 1)
+  const filter = [`[0:v]split=${branches}${Array.from({ length: branches }, (_, i) => `[v${i}]`).join('')}`,
+    ...ladder.map((r, i) => `[v${i}]scale=${r.width}:${r.height}:flags=bicubic,format=yuv420p[o${i}]`),
+    ...(sprites === undefined ? [] : [`[v${n}]${spriteFilter(sprites.plan)}[thumbs]`])].join(';')
   const maps: string[] = []
   const streamMap: string[] = []
   ladder.forEach((r, i) => {
     maps.push('-map', `[o${i}]`)
-    if (source.hasAudio) maps.push('-map', '0:a:0')
-    streamMap.push(source.hasAudio ? `v:${i},a:${i},name:${r.id}` : `v:${i},name:${r.id}`)
+    streamMap.push(`v:${i},name:${r.id}`)
   })
   if (source.hasAudio) {
     maps.push('-map', '0:a:0')
-    streamMap.push(`a:${n},name:audio`)
+    streamMap.push('a:0,name:audio')
   }
+  // -b:v per rendition also makes ffmpeg write BANDWIDTH for it in its master playlist.
   const rates = ladder.flatMap((r, i) => [`-b:v:${i}`, `${r.videoKbps}k`, `-maxrate:v:${i}`, `${Math.round(r.videoKbps * 1.1)}k`, `-bufsize:v:${i}`, `${r.videoKbps * 2}k`])
   return [
     '-hide_banner', '-nostats', '-loglevel', 'error', '-y', '-i', input,
@@ -107,7 +142,8 @@ export function ffmpegLadderArgs (input: string, source: ProbeResult, ladder: Re
     '-hls_segment_filename', '%v/seg_%05d.m4s', '-hls_fmp4_init_filename', 'init.mp4',
     '-var_stream_map', streamMap.join(' '),
     '-progress', 'pipe:1',
-    '%v/index.m3u8'
+    '%v/index.m3u8',
+    ...(sprites === undefined ? [] : ['-map', '[thumbs]', ...spriteOutputArgs(sprites.path)])
   ]
 }
 
@@ -119,19 +155,50 @@ export async function transcode (input: string, outDir: string, opts: TranscodeO
   if (await access(outDir).then(() => true, () => false)) {
     throw new P2pdvError(MediaErrorCode.BAD_OPTION, `${outDir} already exists`, { hint: 'Choose a new output directory; nothing is overwritten.' })
   }
-  const source = await probe(input, opts.signal === undefined ? {} : { signal: opts.signal })
+  const signal = opts.signal === undefined ? {} : { signal: opts.signal }
+  const source = await probe(input, signal)
+  // Subtitle files are checked first: a bad file must not cost a whole transcode.
+  const subtitleInputs = opts.subtitles ?? []
+  checkSubtitleInputs(subtitleInputs)
+  const subtitles: LoadedSubtitles[] = []
+  for (const s of subtitleInputs) subtitles.push(await loadSubtitles(s, source.durationSeconds))
   const ladder = opts.ladder ?? planLadder(source)
+  const plan = opts.thumbnails === false ? undefined : planSprites(source, opts.thumbnails ?? {})
   const work = join(dirname(outDir), `.${basename(outDir)}.partial-${randomBytes(4).toString('hex')}`)
+  // Stages that do not run ffmpeg still stop at the next step when cancelled.
+  const step = (p: TranscodeProgress): void => {
+    opts.onProgress?.(p)
+    if (opts.signal?.aborted === true) throw aborted()
+  }
   await mkdir(work, { recursive: true })
   try {
-    // ffmpeg writes relative paths (%v/…), so it runs with the work directory as cwd via -i absolute input.
-    const args = ffmpegLadderArgs(input, source, ladder, segmentSeconds, opts.preset ?? DEFAULT_PRESET)
+    const rawTiles = join(work, 'tiles.yuv')
+    // ffmpeg writes relative paths (%v/…); they are made absolute inside the work directory.
+    const args = ffmpegLadderArgs(input, source, ladder, segmentSeconds, opts.preset ?? DEFAULT_PRESET, plan === undefined ? undefined : { plan, path: rawTiles })
       .map(a => a.startsWith('%v/') ? join(work, a) : a)
-    await runTool(FFMPEG, args, { ...(opts.signal === undefined ? {} : { signal: opts.signal }), onStdoutLine: progressParser(source.durationSeconds, opts.onProgress) })
+    await runTool(FFMPEG, args, { ...signal, onStdoutLine: progressParser(source.durationSeconds, opts.onProgress) })
+
+    let thumbnails: TranscodeResult['thumbnails']
+    if (plan !== undefined) {
+      step({ stage: 'sprites', percent: 0, outTimeSeconds: source.durationSeconds, speed: 0 })
+      await mkdir(join(work, 'thumbnails'))
+      const sheets = await packSprites(rawTiles, plan, join(work, 'thumbnails'), signal)
+      thumbnails = {
+        intervalSeconds: plan.intervalSeconds,
+        tileWidth: plan.tileWidth,
+        tileHeight: plan.tileHeight,
+        columns: plan.columns,
+        rows: plan.rows,
+        sheets: sheets.map(f => join('thumbnails', f))
+      }
+      step({ stage: 'sprites', percent: 100, outTimeSeconds: source.durationSeconds, speed: 0 })
+    }
+
     const posterAt = Math.min(source.durationSeconds * 0.1, Math.max(0, source.durationSeconds - 0.1))
-    await runTool(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-ss', posterAt.toFixed(3), '-i', input, '-frames:v', '1', '-vf', `scale=-2:${Math.min(720, source.height - (source.height % 2))}`, '-q:v', '3', join(work, 'poster.jpg')],
-      opts.signal === undefined ? {} : { signal: opts.signal })
-    opts.onProgress?.({ stage: 'poster', percent: 100, outTimeSeconds: source.durationSeconds, speed: 0 })
+    await runTool(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-ss', posterAt.toFixed(3), '-i', input,
+      '-map', '0:v:0', '-frames:v', '1', '-vf', `scale=-2:${Math.min(720, source.height - (source.height % 2))}`, '-q:v', '3', join(work, 'poster.jpg'),
+      '-map', '0:v:0', '-frames:v', '1', '-vf', `scale='min(${PUBLIC_POSTER_WIDTH},iw)':-2`, '-q:v', '5', join(work, 'poster-public.jpg')], signal)
+    step({ stage: 'poster', percent: 100, outTimeSeconds: source.durationSeconds, speed: 0 })
 
     const variants = parseMasterPlaylist(await readFile(join(work, 'master.m3u8'), 'utf8'))
     const renditions: OutputRendition[] = []
@@ -149,6 +216,27 @@ export async function transcode (input: string, outDir: string, opts: TranscodeO
         segments: media.segments.map(s => ({ path: join(id, s.uri), duration: s.duration }))
       })
     }
+    if (renditions.length !== ladder.length + (source.hasAudio ? 1 : 0)) {
+      throw new P2pdvError(MediaErrorCode.TOOL_FAILED, `ffmpeg's master playlist lists ${renditions.length} renditions, expected ${ladder.length + (source.hasAudio ? 1 : 0)}`)
+    }
+
+    // Where the media timeline starts, as hls.js sees it: the earliest tfdt of any first segment.
+    let timelineStartSeconds = Infinity
+    for (const r of renditions) {
+      timelineStartSeconds = Math.min(timelineStartSeconds, firstDecodeTime(await readFile(join(work, r.init)), await readFile(join(work, r.segments[0]!.path))))
+    }
+    const subtitleFiles: TranscodeResult['subtitles'] = []
+    if (subtitles.length > 0) {
+      await mkdir(join(work, 'subtitles'))
+      for (const s of subtitles) {
+        const path = join('subtitles', `${s.lang}.vtt`)
+        await writeFile(join(work, path), renderWebVtt(s.parsed, timelineStartSeconds))
+        subtitleFiles.push({ lang: s.lang, name: s.name, default: s.default, path })
+      }
+      step({ stage: 'subtitles', percent: 100, outTimeSeconds: source.durationSeconds, speed: 0 })
+    }
+    if (opts.signal?.aborted === true) throw aborted()
+
     await rename(work, outDir)
     return {
       dir: outDir,
@@ -157,7 +245,11 @@ export async function transcode (input: string, outDir: string, opts: TranscodeO
       segmentSeconds,
       renditions,
       master: 'master.m3u8',
-      poster: 'poster.jpg'
+      poster: 'poster.jpg',
+      publicPoster: 'poster-public.jpg',
+      timelineStartSeconds,
+      subtitles: subtitleFiles,
+      ...(thumbnails === undefined ? {} : { thumbnails })
     }
   } catch (err) {
     await rm(work, { recursive: true, force: true })

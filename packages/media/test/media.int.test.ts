@@ -1,12 +1,12 @@
 // The real ffmpeg on generated media (lavfi testsrc2 + sine): nothing large is committed.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
-import { MediaErrorCode, planLadder, probe, transcode, type TranscodeProgress } from '@p2pdv/media'
+import { firstDecodeTime, MediaErrorCode, planLadder, planSprites, probe, SubtitleErrorCode, transcode, type TranscodeProgress } from '@p2pdv/media'
 
 const run = promisify(execFile)
 let dir: string
@@ -56,18 +56,32 @@ describe('planLadder', () => {
   })
 })
 
+/** A tile of a sprite sheet, or a frame of the source, as 8-bit gray pixels. */
+async function gray (args: string[]): Promise<Buffer> {
+  const { stdout } = await promisify(execFile)('ffmpeg', ['-v', 'error', ...args, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { encoding: 'buffer', maxBuffer: 1 << 24 })
+  return stdout as unknown as Buffer
+}
+const meanDiff = (a: Buffer, b: Buffer): number => a.reduce((s, x, i) => s + Math.abs(x - b[i]!), 0) / a.length
+
 describe('transcode', () => {
-  it('produces an aligned CMAF HLS ladder that ffmpeg plays back without errors', async () => {
+  it('produces an aligned CMAF HLS ladder, one track per rendition, that ffmpeg plays back without errors', async () => {
     const out = join(dir, 'ladder')
     const progress: TranscodeProgress[] = []
-    const r = await transcode(video, out, { onProgress: p => progress.push(p) })
+    const r = await transcode(video, out, { onProgress: p => progress.push(p), thumbnails: false })
     assert.deepEqual(r.renditions.map(x => x.id), ['720p', '480p', '360p', 'audio'])
     for (const rendition of r.renditions) {
       const total = rendition.segments.reduce((a, s) => a + s.duration, 0)
       assert.ok(Math.abs(total - 9) < 0.1, `${rendition.id}: segments sum to ${total}`)
       for (const s of rendition.segments.slice(0, -1)) assert.ok(s.duration >= 2 && s.duration <= 4.1, `${rendition.id} segment of ${s.duration}s`)
-      assert.match(rendition.codecs, rendition.kind === 'video' ? /^avc1\.64[0-9a-f]{4},mp4a\.40\.2$/ : /^mp4a\.40\.2$/)
+      // CMAF: each rendition is one track (video renditions no longer carry the audio).
+      assert.match(rendition.codecs, rendition.kind === 'video' ? /^avc1\.64[0-9a-f]{4}$/ : /^mp4a\.40\.2$/)
+      const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', join(out, rendition.id, 'index.m3u8')])
+      assert.deepEqual([...new Set(stdout.split('\n').filter(l => l !== ''))], [rendition.kind])
     }
+    assert.equal(r.thumbnails, undefined)
+    assert.deepEqual(r.subtitles, [])
+    // ffmpeg's fMP4 timeline starts at decode time 0 here; subtitles are mapped to whatever it is.
+    assert.equal(r.timelineStartSeconds, firstDecodeTime(await readFile(join(out, r.renditions[0]!.init)), await readFile(join(out, r.renditions[0]!.segments[0]!.path))))
     // Aligned: every video rendition cuts its segments at the same times.
     const cuts = r.renditions.filter(x => x.kind === 'video').map(x => x.segments.map(s => s.duration).join(','))
     assert.equal(new Set(cuts).size, 1)
@@ -76,22 +90,85 @@ describe('transcode', () => {
       const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=height', '-of', 'csv=p=0', join(out, rendition.id, 'index.m3u8')])
       assert.equal(Number(stdout.trim().split('\n')[0]), rendition.height)
     }
-    const decoded = await run('ffmpeg', ['-v', 'error', '-i', join(out, r.master), '-map', '0:v:0', '-map', '0:a:0', '-f', 'null', '-'])
-    assert.equal(decoded.stderr.trim(), '')
+    for (const rendition of r.renditions) {
+      const decoded = await run('ffmpeg', ['-v', 'error', '-i', join(out, rendition.id, 'index.m3u8'), '-f', 'null', '-'])
+      assert.equal(decoded.stderr.trim(), '')
+    }
     assert.ok(progress.some(p => p.stage === 'transcode' && p.percent === 100))
     assert.ok(progress.filter(p => p.stage === 'transcode').every((p, i, all) => i === 0 || p.percent >= all[i - 1]!.percent))
     assert.ok((await readdir(out)).includes('poster.jpg'))
+    const { stdout: pub } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=width', '-of', 'csv=p=0', join(out, r.publicPoster)])
+    assert.equal(Number(pub.trim()), 480)
   })
 
-  it('cancels cleanly: ERR_ABORTED and nothing left on disk', async () => {
-    const out = join(dir, 'cancelled')
-    const controller = new AbortController()
-    await assert.rejects(transcode(video, out, { signal: controller.signal, preset: 'slow', onProgress: () => { controller.abort() } }), { code: MediaErrorCode.ABORTED })
-    assert.deepEqual((await readdir(dir)).filter(f => f.includes('cancelled')), [])
+  it('writes sprite sheets whose tiles are the frames at each interval, and subtitle files mapped to the timeline', async () => {
+    const out = join(dir, 'extras')
+    const vtt = join(dir, 'en.vtt')
+    await writeFile(vtt, 'WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello\n')
+    const srt = join(dir, 'fr.srt')
+    await writeFile(srt, '1\n00:00:03,000 --> 00:00:20,000\nBonjour & au revoir\n')
+    const stages = new Set<string>()
+    const r = await transcode(video, out, {
+      ladder: planLadder({ width: 1280, height: 720 }).slice(-1),
+      thumbnails: { intervalSeconds: 2, columns: 2, rows: 2 },
+      subtitles: [{ lang: 'en', path: vtt }, { lang: 'fr', path: srt, default: true }],
+      onProgress: p => stages.add(p.stage)
+    })
+    assert.deepEqual([...stages].sort(), ['poster', 'sprites', 'subtitles', 'transcode'])
+    // 9 s every 2 s: 5 tiles, 2×2 per sheet → 2 sheets.
+    assert.deepEqual(r.thumbnails, { intervalSeconds: 2, tileWidth: 160, tileHeight: 90, columns: 2, rows: 2, sheets: ['thumbnails/0.jpg', 'thumbnails/1.jpg'] })
+    const { stdout: dims } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', join(out, 'thumbnails/0.jpg')])
+    assert.equal(dims.trim(), '320,180')
+    // Tile k (row-major) shows the source frame at k × 2 s, not the one a second earlier.
+    for (const k of [1, 3, 4]) {
+      const sheet = join(out, `thumbnails/${Math.floor(k / 4)}.jpg`)
+      const x = (k % 4 % 2) * 160
+      const y = Math.floor(k % 4 / 2) * 90
+      const tile = await gray(['-i', sheet, '-vf', `crop=160:90:${x}:${y}`])
+      const at = await gray(['-ss', String(k * 2), '-i', video, '-vf', 'scale=160:90'])
+      const earlier = await gray(['-ss', String(k * 2 - 1), '-i', video, '-vf', 'scale=160:90'])
+      assert.ok(meanDiff(tile, at) < meanDiff(tile, earlier), `tile ${k}`)
+    }
+    assert.deepEqual(r.subtitles, [
+      { lang: 'en', name: 'English', default: false, path: 'subtitles/en.vtt' },
+      { lang: 'fr', name: 'Français', default: true, path: 'subtitles/fr.vtt' }
+    ])
+    const fr = await readFile(join(out, 'subtitles/fr.vtt'), 'utf8')
+    assert.equal(fr, `WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:${Math.round(r.timelineStartSeconds * 90000)},LOCAL:00:00:00.000\n\n00:00:03.000 --> 00:00:09.000\nBonjour &amp; au revoir\n`)
+    // ffmpeg's own WebVTT reader finds the one cue where it belongs, without complaint.
+    const check = await run('ffprobe', ['-v', 'error', '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', join(out, 'subtitles/fr.vtt')])
+    assert.equal(check.stderr.trim(), '')
+    assert.equal(check.stdout.trim(), '3.000000,6.000000')
   })
 
-  it('never overwrites an existing output and refuses odd segment lengths', async () => {
+  it('refuses a bad subtitle file before transcoding, leaving nothing behind', async () => {
+    const bad = join(dir, 'bad.srt')
+    await writeFile(bad, '1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\nnot a timing\nx\n')
+    await assert.rejects(transcode(video, join(dir, 'badsubs'), { subtitles: [{ lang: 'en', path: bad }] }), { code: SubtitleErrorCode.SYNTAX, details: { file: bad, line: 6 } })
+    assert.deepEqual((await readdir(dir)).filter(f => f.includes('badsubs')), [])
+  })
+
+  it('cancels cleanly at any stage: ERR_ABORTED and nothing left on disk', async () => {
+    for (const stage of ['transcode', 'sprites', 'poster']) {
+      const out = join(dir, `cancelled-${stage}`)
+      const controller = new AbortController()
+      // The first stage is cancelled mid-encode (slow preset); later ones between steps (fast).
+      const fast = { ladder: planLadder({ width: 1280, height: 720 }).slice(-1), preset: 'ultrafast' }
+      await assert.rejects(transcode(video, out, {
+        signal: controller.signal,
+        ...(stage === 'transcode' ? { preset: 'slow' } : fast),
+        onProgress: p => { if (p.stage === stage) controller.abort() }
+      }), { code: MediaErrorCode.ABORTED }, stage)
+      assert.deepEqual((await readdir(dir)).filter(f => f.includes('cancelled')), [], stage)
+    }
+  })
+
+  it('never overwrites an existing output and refuses odd segment lengths and sprite options', async () => {
     await assert.rejects(transcode(video, dir), { code: MediaErrorCode.BAD_OPTION })
     await assert.rejects(transcode(video, join(dir, 'x'), { segmentSeconds: 30 }), { code: MediaErrorCode.BAD_OPTION })
+    await assert.rejects(transcode(video, join(dir, 'x'), { thumbnails: { intervalSeconds: 0.1 } }), { code: MediaErrorCode.BAD_OPTION })
+    assert.throws(() => planSprites({ width: 1920, height: 1080, durationSeconds: 86_400 }, { intervalSeconds: 1 }), { code: MediaErrorCode.BAD_OPTION })
+    // Portrait video: the tile's longer side is its height.
+    assert.deepEqual(planSprites({ width: 1080, height: 1920, durationSeconds: 10 }), { intervalSeconds: 5, tileWidth: 90, tileHeight: 160, columns: 5, rows: 5, tiles: 2, sheets: 1 })
   })
 })

@@ -7,12 +7,15 @@ import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
-  blockCid, formatCapability, generateContentKey, generateObjectId, objectBlocks, openManifest, parseCapability, P2pdvError, POSTER_CONTEXT, sealManifest,
-  videoStreamContext, type CID, type FileManifest, type Manifest, type StreamRef, type VideoManifest, type VideoRendition
+  blockCid, formatCapability, generateContentKey, generateObjectId, objectBlocks, openListing, openManifest, parseCapability, parseCid, P2pdvError, POSTER_CONTEXT, sealManifest,
+  subtitleContext, thumbnailSheetContext, videoStreamContext, type CID, type FileManifest, type ListingDocument, type Manifest, type StreamRef,
+  type SubtitleTrack, type VideoManifest, type VideoRendition
 } from '@p2pdv/core'
 import { checkErasureParams, DEFAULT_K, DEFAULT_M } from '@p2pdv/core/erasure'
 import { weightedOrder, type PlacementScheme } from '@p2pdv/core/placement'
+import type { LocalAccount } from 'viem'
 import { checkObject, type CheckOptions, type CheckReport } from './check.ts'
+import { buildListing, type ListingInput } from './listing.ts'
 import { placementCandidates, type NodeCandidate } from './node-status.ts'
 import { ObjectReader } from './object-reader.ts'
 import { ObjectWriter } from './object-writer.ts'
@@ -115,6 +118,25 @@ export interface PublishableVideo {
     init: string
     segments: Array<{ path: string, duration: number }>
   }>
+  /** WebVTT files (relative paths), each sealed as its own stream. */
+  subtitles?: Array<{ lang: string, name: string, default?: boolean, path: string }>
+  /** Sprite sheets (relative paths, in order) and their grid. */
+  thumbnails?: {
+    intervalSeconds: number
+    tileWidth: number
+    tileHeight: number
+    columns: number
+    rows: number
+    sheets: string[]
+  }
+}
+
+export interface PublishListingResult {
+  listingCid: string
+  posterCid?: string
+  listing: ListingDocument
+  receipts: number
+  nodes: string[]
 }
 
 export class Client {
@@ -363,6 +385,14 @@ export class Client {
         })
       }
       const poster = await seal(join(video.dir, video.poster), POSTER_CONTEXT)
+      const subtitles: SubtitleTrack[] = []
+      for (const t of video.subtitles ?? []) {
+        subtitles.push({ lang: t.lang, name: t.name, ...(t.default === true ? { default: true } : {}), stream: await seal(join(video.dir, t.path), subtitleContext(t.lang)) })
+      }
+      const th = video.thumbnails
+      const sheets: StreamRef[] = []
+      for (const [i, sheet] of (th?.sheets ?? []).entries()) sheets.push(await seal(join(video.dir, sheet), thumbnailSheetContext(i)))
+      // Every data block is written (in objectBlocks order) before the stripes are closed.
       const erasure = await w.object.endData()
       const manifest: VideoManifest = {
         v: 1,
@@ -374,6 +404,8 @@ export class Client {
         renditions,
         poster,
         ...(video.title === undefined ? {} : { title: video.title }),
+        ...(subtitles.length === 0 ? {} : { subtitles }),
+        ...(th === undefined ? {} : { thumbnails: { intervalSeconds: th.intervalSeconds, tileWidth: th.tileWidth, tileHeight: th.tileHeight, columns: th.columns, rows: th.rows, sheets } }),
         ...(erasure === undefined ? {} : { erasure })
       }
       const sealed = await sealManifest(key, manifest)
@@ -436,9 +468,21 @@ export class Client {
         renditions.push({ ...r, init, segments })
       }
       const poster = await reseal(old.poster, POSTER_CONTEXT)
+      const subtitles: SubtitleTrack[] = []
+      for (const t of old.subtitles ?? []) subtitles.push({ ...t, stream: await reseal(t.stream, subtitleContext(t.lang)) })
+      const sheets: StreamRef[] = []
+      for (const [i, sheet] of (old.thumbnails?.sheets ?? []).entries()) sheets.push(await reseal(sheet, thumbnailSheetContext(i)))
       const erasure = await w.object.endData()
-      const { erasure: _oldErasure, ...rest } = old
-      const manifest: VideoManifest = { ...rest, objectId, renditions, poster, ...(erasure === undefined ? {} : { erasure }) }
+      const { erasure: _oldErasure, subtitles: _s, thumbnails: _t, ...rest } = old
+      const manifest: VideoManifest = {
+        ...rest,
+        objectId,
+        renditions,
+        poster,
+        ...(subtitles.length === 0 ? {} : { subtitles }),
+        ...(old.thumbnails === undefined ? {} : { thumbnails: { ...old.thumbnails, sheets } }),
+        ...(erasure === undefined ? {} : { erasure })
+      }
       const sealed = await sealManifest(key, manifest)
       await w.object.writeManifest(sealed.cid, sealed.block)
       return { ...await this.finish(w, sealed.cid, key, sealedBytes, blocks, options.signal), key: Uint8Array.from(key) }
@@ -446,6 +490,39 @@ export class Client {
       oldKey.fill(0)
       key.fill(0)
     }
+  }
+
+  /**
+   * Publishes a public listing: the poster JPEG (if any) as a plain block, then the listing
+   * signed by `signer`, both stored with replicas. The poster is a deliberate disclosure: anyone
+   * can see it without the video's key.
+   */
+  async publishListing (signer: LocalAccount, input: ListingInput, options: Omit<PutOptions, 'name' | 'mime'> = {}): Promise<PublishListingResult> {
+    let sealedBytes = 0
+    // Listings are small and public: plain replicas, whatever the default scheme.
+    const { writer } = await this.objectWriter({ ...options, replicas: options.replicas ?? DEFAULT_REPLICAS }, () => sealedBytes)
+    const { listing, cid, block, poster } = await buildListing(signer, input)
+    if (poster !== undefined) {
+      sealedBytes += poster.block.byteLength
+      await writer.write(poster.cid, poster.block)
+    }
+    sealedBytes += block.byteLength
+    await writer.write(cid, block)
+    const receipts = await writer.flush()
+    return {
+      listingCid: cid.toString(),
+      ...(poster === undefined ? {} : { posterCid: poster.cid.toString() }),
+      listing,
+      receipts: receipts.length,
+      nodes: [...new Set(receipts.map(r => r.peer))]
+    }
+  }
+
+  /** Fetches a listing and checks its hash, shape and signature (no key needed). */
+  async listing (cid: string, signal?: AbortSignal): Promise<ListingDocument> {
+    const c = parseCid(cid)
+    const { bytes } = await this.fetcher.fetch(c, signal)
+    return await openListing(c, bytes)
   }
 
   /** Writes the object to `path` atomically: a temp file beside it, renamed only when verified. */

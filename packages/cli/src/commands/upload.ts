@@ -1,33 +1,99 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { transcode } from '@p2pdv/media'
-import { Client } from '@p2pdv/sdk'
-import { requirePositional, stringOpt, type Command } from '../command.ts'
+import { P2pdvError } from '@p2pdv/core/errors'
+import { transcode, type SubtitleInput, type TranscodeProgress } from '@p2pdv/media'
+import { Client, DEFAULT_REPLICAS, type PublishListingResult } from '@p2pdv/sdk'
+import { intOpt, listOpt, requirePositional, stringOpt, type Command, type ParsedArgs } from '../command.ts'
 import { AUDITOR_OPTION, auditorFromArgs, describeRedundancy, redundancyFromArgs } from '../redundancy.ts'
 import { formatBytes } from '../format.ts'
-import { toP2pdvError } from '../output.ts'
+import { toP2pdvError, type Output, type ProgressBar } from '../output.ts'
 import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
+import { AS_OPTION, openSigningIdentity, p2pdvHome } from '../signing-identity.ts'
+import { UploadIndex } from '../upload-index.ts'
 
-async function sha256File (path: string): Promise<Uint8Array> {
+export const DEFAULT_THUMBNAIL_INTERVAL = 5
+const MAX_TITLE = 200
+
+async function sha256File (path: string): Promise<string> {
   const hash = createHash('sha256')
   await pipeline(createReadStream(path), hash)
-  return new Uint8Array(hash.digest())
+  return hash.digest('hex')
+}
+
+/** `--subs en=file.vtt` → { lang: 'en', path: 'file.vtt' } (the first '=' splits). */
+function subtitleArgs (args: ParsedArgs): SubtitleInput[] {
+  return listOpt(args, 'subs').map(s => {
+    const eq = s.indexOf('=')
+    if (eq <= 0 || eq === s.length - 1) {
+      throw new P2pdvError('ERR_USAGE', `--subs takes LANG=FILE, got "${s.slice(0, 80)}"`, { hint: 'e.g. --subs en=talk.en.vtt --subs fr=talk.fr.srt' })
+    }
+    return { lang: s.slice(0, eq), path: s.slice(eq + 1) }
+  })
+}
+
+function thumbnailInterval (args: ParsedArgs): number {
+  const v = stringOpt(args, 'thumbnails-interval')
+  if (v === undefined) return DEFAULT_THUMBNAIL_INTERVAL
+  const n = Number(v)
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new P2pdvError('ERR_USAGE', `--thumbnails-interval must be a number of seconds (0 for no thumbnails), got "${v.slice(0, 40)}"`, { hint: `pass e.g. --thumbnails-interval ${DEFAULT_THUMBNAIL_INTERVAL}` })
+  }
+  return n
+}
+
+/** Draws the transcode bar, then one note per later stage. */
+function stageReporter (out: Output): { onProgress: (p: TranscodeProgress) => void, done: () => void } {
+  const bar: ProgressBar = out.progress('transcode')
+  let finished = false
+  const finish = (): void => { if (!finished) { finished = true; bar.finish() } }
+  const label: Record<string, string> = { sprites: 'seek-preview sprite sheets', poster: 'posters', subtitles: 'subtitle files' }
+  return {
+    onProgress: p => {
+      if (p.stage === 'transcode') { bar.update({ done: p.percent, total: 100, detail: `${p.speed.toFixed(1)}× realtime` }); return }
+      finish()
+      if (p.percent === 100) out.note(`${p.stage}: ${label[p.stage] ?? p.stage} written`)
+    },
+    done: finish
+  }
 }
 
 export const upload: Command = {
   name: 'upload',
-  summary: 'transcode a video to an adaptive ladder, seal every segment, store it; prints its capability',
-  usage: 'upload VIDEO [--title T] [--k 4 --m 2 | --replicas 3] [--auditor URL] [--node URL …] [--json]',
-  options: { title: { type: 'string' }, replicas: { type: 'string' }, k: { type: 'string' }, m: { type: 'string' }, ...AUDITOR_OPTION, ...NODE_OPTION },
+  summary: 'transcode a video (ladder, sprites, subtitles), seal every piece, store it, sign a public listing; prints its capability and a watch link',
+  usage: 'upload VIDEO [--title T] [--description D] [--tags a,b] [--subs LANG=FILE …] [--thumbnails-interval 5] [--as NAME] [--unlisted] [--force] [--k 4 --m 2 | --replicas 3] [--auditor URL] [--node URL …] [--json]',
+  options: {
+    title: { type: 'string' },
+    description: { type: 'string' },
+    tags: { type: 'string' },
+    subs: { type: 'string', multiple: true },
+    'thumbnails-interval': { type: 'string' },
+    unlisted: { type: 'boolean', default: false },
+    force: { type: 'boolean', default: false },
+    replicas: { type: 'string' },
+    k: { type: 'string' },
+    m: { type: 'string' },
+    ...AUDITOR_OPTION,
+    ...AS_OPTION,
+    ...NODE_OPTION
+  },
   async run (args, out) {
     const file = requirePositional(args, 0, 'VIDEO', upload)
     const redundancy = redundancyFromArgs(args)
-    const title = stringOpt(args, 'title') ?? basename(file)
+    const title = (stringOpt(args, 'title') ?? basename(file)).slice(0, MAX_TITLE)
+    const description = stringOpt(args, 'description')
+    const tags = (stringOpt(args, 'tags') ?? '').split(',')
+    const subtitles = subtitleArgs(args)
+    const interval = thumbnailInterval(args)
+    const listed = args.values.unlisted !== true
     const peers = await peersFromArgs(args)
+    // Everything that can refuse cheaply does so before minutes of transcoding.
+    const signer = listed ? await openSigningIdentity(args) : undefined
+    if (signer?.created === true) out.note(`created a local signing identity "default" (${signer.identity.address}) in ${signer.dir}`)
+    const index = UploadIndex.open(join(p2pdvHome(), 'uploads.sqlite'))
     // Plaintext segments exist only in this private temp dir, and only until they are sealed.
     const work = await mkdtemp(join(tmpdir(), 'p2pdv-upload-'))
     const controller = new AbortController()
@@ -35,36 +101,81 @@ export const upload: Command = {
     process.once('SIGINT', onSigint)
     try {
       const sourceSha256 = await sha256File(file)
-      const bar = out.progress('transcode')
+      const earlier = index.find(sourceSha256)
+      if (earlier !== undefined) {
+        if (args.values.force !== true) {
+          throw new P2pdvError('ERR_ALREADY_UPLOADED', `${basename(file)} was already uploaded on ${new Date(earlier.uploadedAt).toISOString()} as "${earlier.title}" (manifest ${earlier.manifestCid})`, {
+            hint: 'Use the capability you got then; pass --force to upload it again as a new video.',
+            details: { ...earlier }
+          })
+        }
+        out.note(`uploading again (--force): this file was uploaded on ${new Date(earlier.uploadedAt).toISOString()} as ${earlier.manifestCid}`)
+      }
+      const stages = stageReporter(out)
+      const started = performance.now()
       const t = await transcode(file, join(work, 'ladder'), {
         signal: controller.signal,
-        onProgress: p => { if (p.stage === 'transcode') bar.update({ done: p.percent, total: 100, detail: `${p.speed.toFixed(1)}× realtime` }) }
-      })
-      bar.finish()
-      out.note(`transcoded ${t.durationSeconds.toFixed(1)} s into ${t.renditions.map(r => r.id).join(', ')}`)
+        subtitles,
+        thumbnails: interval === 0 ? false : { intervalSeconds: interval },
+        onProgress: stages.onProgress
+      }).finally(stages.done)
+      const transcodeSpeed = t.durationSeconds / ((performance.now() - started) / 1000)
+      out.note(`transcoded ${t.durationSeconds.toFixed(1)} s into ${t.renditions.map(r => r.id).join(', ')} at ${transcodeSpeed.toFixed(1)}× realtime`)
       const client = await Client.create({ peers, ...auditorFromArgs(args) })
       try {
         const seal = out.progress('seal + store')
-        const result = await client.publishVideo({ ...t, sourceSha256, title }, {
+        const result = await client.publishVideo({ ...t, sourceSha256: Uint8Array.from(Buffer.from(sourceSha256, 'hex')), title }, {
           ...redundancy,
           signal: controller.signal,
-          onProgress: p => { seal.update({ done: p.storedBytes / p.expansion, detail: `sealed ${formatBytes(p.sealedBytes)} · stored` }) },
+          onProgress: p => { seal.update({ done: p.storedBytes / p.expansion, detail: `sealed ${formatBytes(p.sealedBytes)} · stored ${formatBytes(p.storedBytes)}` }) },
           onNodeFailed: (peer, err) => { out.note(`\nnode ${peer.http} failed (${toP2pdvError(err).message}); moving its blocks`) }
         })
         const { seconds } = seal.finish()
         if (result.note !== undefined) out.note(`note: ${result.note}`)
-        out.result({ ...result, title, durationSeconds: t.durationSeconds, renditions: t.renditions.map(r => r.id), seconds }, () => [
-          `published "${title}": ${t.renditions.length} renditions, ${formatBytes(result.size)} sealed in ${result.blocks} blocks, ${describeRedundancy(result)}`,
+        let listing: PublishListingResult | undefined
+        if (signer !== undefined) {
+          listing = await client.publishListing(signer.identity.account, {
+            title,
+            ...(description === undefined ? {} : { description }),
+            tags,
+            durationSeconds: t.durationSeconds,
+            posterJpeg: await readFile(join(t.dir, t.publicPoster))
+          }, { replicas: redundancy.replicas ?? DEFAULT_REPLICAS, signal: controller.signal })
+        }
+        index.record({ sourceSha256, manifestCid: result.manifestCid, ...(listing === undefined ? {} : { listingCid: listing.listingCid }), title, uploadedAt: Date.now() })
+        const key = result.capability.slice(result.capability.indexOf('#') + 1)
+        const watchUrl = `${peers[0]!.http.replace(/\/+$/, '')}/watch/${result.manifestCid}#${key}`
+        out.result({
+          ...result,
+          title,
+          durationSeconds: t.durationSeconds,
+          renditions: t.renditions.map(r => r.id),
+          subtitles: t.subtitles.map(s => s.lang),
+          thumbnailSheets: t.thumbnails?.sheets.length ?? 0,
+          transcodeSpeed,
+          seconds,
+          watchUrl,
+          ...(listing === undefined
+            ? {}
+            : { listingCid: listing.listingCid, posterCid: listing.posterCid, creator: signer!.identity.address, identity: { name: signer!.identity.name, created: signer!.created } }),
+          ...(earlier === undefined ? {} : { replaces: earlier.manifestCid })
+        }, () => [
+          `published "${title}": ${t.renditions.length} renditions, ${t.subtitles.length} subtitle tracks, ${t.thumbnails?.sheets.length ?? 0} sprite sheets; ${formatBytes(result.size)} sealed in ${result.blocks} blocks, ${describeRedundancy(result)}`,
+          listing === undefined ? 'unlisted: no public listing was published' : `public listing ${listing.listingCid}, signed by ${signer!.identity.address} ("${signer!.identity.name}")`,
           '',
           result.capability,
           '',
-          `Watch it in any HLS player: npx p2pdv watch '${result.capability}'`
+          `Watch in a browser:      ${watchUrl}`,
+          `Watch in any HLS player: npx p2pdv watch '${result.capability}'`,
+          'Both links carry the key after #: share them only with people who may watch.'
         ].join('\n'))
       } finally {
         await client.close()
       }
     } finally {
       process.removeListener('SIGINT', onSigint)
+      index.close()
+      signer?.identity.forget()
       await rm(work, { recursive: true, force: true })
     }
   }

@@ -8,11 +8,20 @@
  *   <rendition>/init.mp4              init segment          context "<rendition>/init"
  *   <rendition>/<i>.m4s               media segment i       context "<rendition>/<i>"
  *   poster.jpg                        poster image          context "poster"
+ *   subtitles/<lang>.m3u8             subtitle media playlist (one segment: the whole file)
+ *   subtitles/<lang>.vtt              WebVTT file           context "subtitles:<lang>"
+ *   thumbnails.vtt                    WebVTT thumbnails track (cues → thumbnails/<i>.jpg#xywh=…)
+ *   thumbnails/<i>.jpg                sprite sheet i        context "thumbnails:<i>"
+ *   manifest.mpd                      DASH MPD over the same segments
  */
-import { POSTER_CONTEXT, videoStreamContext, type StreamRef, type VideoManifest } from '../manifest.ts'
-import { renderMasterPlaylist, renderMediaPlaylist } from './hls.ts'
+import { POSTER_CONTEXT, subtitleContext, thumbnailSheetContext, videoStreamContext, type StreamRef, type VideoManifest } from '../manifest.ts'
+import { renderDashMpd } from './dash.ts'
+import { renderMasterPlaylist, renderMediaPlaylist, renderSubtitlePlaylist } from './hls.ts'
+import { renderThumbnailsVtt } from './thumbnails.ts'
 
 export const HLS_PLAYLIST_TYPE = 'application/vnd.apple.mpegurl'
+export const DASH_MPD_TYPE = 'application/dash+xml'
+export const WEBVTT_TYPE = 'text/vtt'
 
 export type VideoResource =
   | { kind: 'text', type: string, body: string }
@@ -20,12 +29,34 @@ export type VideoResource =
 
 const MAX_PATH = 128
 const RENDITION_PATH = /^([a-z0-9][a-z0-9_-]{0,31})\/(index\.m3u8|init\.mp4|(\d{1,6})\.m4s)$/
+const SUBTITLE_PATH = /^subtitles\/([A-Za-z0-9-]{2,35})\.(m3u8|vtt)$/
+const SHEET_PATH = /^thumbnails\/(\d{1,5})\.jpg$/
 
 /** What `path` (relative, no leading slash, no query) names in this video, or undefined. */
 export function resolveVideoPath (video: VideoManifest, path: string): VideoResource | undefined {
   if (path.length > MAX_PATH) return undefined
   if (path === 'master.m3u8') return { kind: 'text', type: HLS_PLAYLIST_TYPE, body: renderMasterPlaylist(video) }
   if (path === 'poster.jpg') return { kind: 'stream', type: 'image/jpeg', stream: video.poster, context: POSTER_CONTEXT }
+  if (path === 'manifest.mpd') return { kind: 'text', type: DASH_MPD_TYPE, body: renderDashMpd(video) }
+  if (path === 'thumbnails.vtt') {
+    const body = renderThumbnailsVtt(video)
+    return body === undefined ? undefined : { kind: 'text', type: WEBVTT_TYPE, body }
+  }
+  const sub = SUBTITLE_PATH.exec(path)
+  if (sub !== null) {
+    const track = video.subtitles?.find(t => t.lang === sub[1])
+    if (track === undefined) return undefined
+    return sub[2] === 'm3u8'
+      ? { kind: 'text', type: HLS_PLAYLIST_TYPE, body: renderSubtitlePlaylist(video, track) }
+      : { kind: 'stream', type: WEBVTT_TYPE, stream: track.stream, context: subtitleContext(track.lang) }
+  }
+  const sheet = SHEET_PATH.exec(path)
+  if (sheet !== null) {
+    // Leading zeros would name one sheet twice; only the canonical number resolves.
+    const i = Number(sheet[1])
+    const ref = String(i) === sheet[1] ? video.thumbnails?.sheets[i] : undefined
+    return ref === undefined ? undefined : { kind: 'stream', type: 'image/jpeg', stream: ref, context: thumbnailSheetContext(i) }
+  }
   const m = RENDITION_PATH.exec(path)
   const r = m === null ? undefined : video.renditions.find(x => x.id === m[1])
   if (m === null || r === undefined) return undefined

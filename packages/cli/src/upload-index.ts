@@ -1,0 +1,78 @@
+/**
+ * The local record of what this user uploaded, keyed by the plaintext SHA-256 of the source file,
+ * so uploading the same file twice is noticed before minutes of transcoding. It holds the
+ * manifest and listing CIDs and the time, never a content key. SQLite (`node:sqlite`, built into
+ * Node) at `$P2PDV_HOME/uploads.sqlite`; the schema version is SQLite's `user_version`.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { P2pdvError } from '@p2pdv/core/errors'
+
+export const UPLOAD_INDEX_VERSION = 1
+
+export interface UploadRecord {
+  sourceSha256: string
+  manifestCid: string
+  listingCid?: string
+  title: string
+  /** Milliseconds since 1970. */
+  uploadedAt: number
+}
+
+export class UploadIndex {
+  private readonly db: DatabaseSync
+
+  private constructor (db: DatabaseSync) {
+    this.db = db
+  }
+
+  static open (path: string): UploadIndex {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+    const db = new DatabaseSync(path)
+    try {
+      db.exec('PRAGMA busy_timeout = 5000')
+      const { user_version: version } = db.prepare('PRAGMA user_version').get() as { user_version: number }
+      if (version === 0) {
+        db.exec(`CREATE TABLE IF NOT EXISTS uploads (
+          source_sha256 TEXT NOT NULL,
+          manifest_cid TEXT NOT NULL,
+          listing_cid TEXT,
+          title TEXT NOT NULL,
+          uploaded_at INTEGER NOT NULL,
+          PRIMARY KEY (source_sha256, manifest_cid)
+        );
+        PRAGMA user_version = ${UPLOAD_INDEX_VERSION};`)
+      } else if (version !== UPLOAD_INDEX_VERSION) {
+        throw new P2pdvError('ERR_UPLOAD_INDEX_VERSION', `${path} has format ${version}; this p2pdv reads format ${UPLOAD_INDEX_VERSION}`, { hint: 'Upgrade p2pdv, or move the file away to start a new index.' })
+      }
+    } catch (err) {
+      db.close()
+      throw err
+    }
+    return new UploadIndex(db)
+  }
+
+  /** The latest upload of a source with this SHA-256 (hex), if any. */
+  find (sourceSha256: string): UploadRecord | undefined {
+    const row = this.db.prepare('SELECT source_sha256, manifest_cid, listing_cid, title, uploaded_at FROM uploads WHERE source_sha256 = ? ORDER BY uploaded_at DESC LIMIT 1').get(sourceSha256) as
+      { source_sha256: string, manifest_cid: string, listing_cid: string | null, title: string, uploaded_at: number } | undefined
+    if (row === undefined) return undefined
+    return {
+      sourceSha256: row.source_sha256,
+      manifestCid: row.manifest_cid,
+      ...(row.listing_cid === null ? {} : { listingCid: row.listing_cid }),
+      title: row.title,
+      uploadedAt: row.uploaded_at
+    }
+  }
+
+  record (r: UploadRecord): void {
+    this.db.prepare('INSERT OR REPLACE INTO uploads (source_sha256, manifest_cid, listing_cid, title, uploaded_at) VALUES (?, ?, ?, ?, ?)')
+      .run(r.sourceSha256, r.manifestCid, r.listingCid ?? null, r.title, r.uploadedAt)
+  }
+
+  close (): void {
+    this.db.close()
+  }
+}
