@@ -16,12 +16,33 @@ export interface DevnetNode extends PeerInfo {
   pid: number
 }
 
+/** The devnet's chain: where it is, what is deployed, and the named dev accounts. */
+export interface DevnetChain {
+  rpc: string
+  chainId: number
+  /** Block of the first deployment transaction (decimal string). */
+  startBlock: string
+  contracts: Record<string, string>
+  /** Dev identity name → address (alice, bob, carol, ops, node-0…). */
+  accounts: Record<string, string>
+}
+
 export interface DevnetState {
   version: typeof DEVNET_STATE_VERSION
   startedAt: string
   pid: number
   nodes: DevnetNode[]
+  chain?: DevnetChain
   [extra: string]: unknown
+}
+
+/** Dev wallets live here, sealed with the devnet passphrase. */
+export function devnetKeysDir (dir = devnetDir()): string {
+  return join(dir, 'keys')
+}
+
+export function devnetPassphrasePath (dir = devnetDir()): string {
+  return join(dir, 'passphrase')
 }
 
 export function devnetDir (): string {

@@ -1,42 +1,24 @@
 /**
- * The identity a command signs with (listings today; chain calls later): `--as NAME` from the
- * IdentityStore in `$P2PDV_HOME/keys` (default `~/.p2pdv/keys`), unlocked with `P2PDV_PASSPHRASE`.
+ * The identity a command signs with when no chain wallet is open (a listing stored without a
+ * chain): `--as NAME` from the IdentityStore in `--keys DIR` or `$P2PDV_HOME/keys`, unlocked with
+ * the passphrase (`--passphrase-file`, `P2PDV_PASSPHRASE` or a prompt).
  * Without `--as`, the identity named `default` is used, and created on first use (the command
  * says so). Kept in this one module so every command opens identities the same way.
  */
-import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import { IdentityErrorCode, IdentityStore, type Identity } from '@p2pdv/sdk'
 import { stringOpt, type ParsedArgs } from './command.ts'
+import { keysDir } from './home.ts'
+import { readPassphrase } from './passphrase.ts'
 
 export const AS_OPTION = { as: { type: 'string' } } as const
 export const DEFAULT_IDENTITY = 'default'
 
-/** The user's p2pdv directory: `$P2PDV_HOME`, default `~/.p2pdv`. */
-export function p2pdvHome (): string {
-  return resolve(process.env.P2PDV_HOME ?? join(homedir(), '.p2pdv'))
-}
-
-export function identityStore (): IdentityStore {
-  return new IdentityStore(join(p2pdvHome(), 'keys'))
-}
-
-function passphrase (): string {
-  const p = process.env.P2PDV_PASSPHRASE
-  if (p === undefined || p === '') {
-    throw new P2pdvError('ERR_NO_PASSPHRASE', 'no passphrase to unlock your signing identity', {
-      hint: 'Identity keys are sealed at rest: set P2PDV_PASSPHRASE (or pass --unlisted to publish without a listing).'
-    })
-  }
-  return p
-}
-
 /** Opens the signing identity; `created` is true when a new `default` identity was just made. */
 export async function openSigningIdentity (args: ParsedArgs): Promise<{ identity: Identity, created: boolean, dir: string }> {
-  const store = identityStore()
+  const store = new IdentityStore(keysDir(args))
   const name = stringOpt(args, 'as')
-  const pass = passphrase()
+  const pass = await readPassphrase(args, { purpose: `identity "${name ?? DEFAULT_IDENTITY}"` })
   if (name !== undefined) return { identity: await store.open(name, pass), created: false, dir: store.dir }
   try {
     return { identity: await store.open(DEFAULT_IDENTITY, pass), created: false, dir: store.dir }

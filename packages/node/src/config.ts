@@ -1,5 +1,7 @@
 /** Node configuration: typed, with documented defaults, parsed once from argv and the environment. */
 import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { P2pdvError } from '@p2pdv/core/errors'
 
@@ -40,6 +42,21 @@ export const DEFAULT_REPAIR_RATE_BYTES = 16 * 1024 * 1024
 /** Failure-domain labels: short, printable. */
 const ZONE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/
 
+/** Register and stake on chain at start (when the node has a wallet). */
+export interface NodeChainConfig {
+  /** A chain description (JSON: rpc, chainId, contracts; or a devnet.json). */
+  chainFile: string
+  /** Overrides the file's RPC endpoint. */
+  rpc?: string
+  /** Wallet name in `keysDir`, opened with the node's passphrase. */
+  wallet: string
+  keysDir: string
+  /** P2PV (in tokens, e.g. "1500") to stake at first registration; at least the minimum. */
+  stake?: string
+  /** Offer the key-keeper role. */
+  keeper: boolean
+}
+
 export interface NodeConfig {
   dataDir: string
   host: string
@@ -51,6 +68,7 @@ export interface NodeConfig {
   storeIdleTimeoutMs: number
   /** Absent: no keeper role, no sign-in. */
   keeper?: KeeperConfig
+  chain?: NodeChainConfig
   /** Declared failure domain (rack, site, region…); placement spreads a stripe over zones. */
   zone?: string
   /** Run the repair worker for objects this node keeps placement records for (default on). */
@@ -66,7 +84,7 @@ export const ConfigErrorCode = {
   NO_PASSPHRASE: 'ERR_NO_PASSPHRASE'
 } as const
 
-export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] [--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--auditor URL] [--passphrase-file FILE] [--keeper] [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--anchor-interval SECONDS] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
+export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] [--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--auditor URL] [--passphrase-file FILE] [--wallet NAME --chain FILE [--rpc URL] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--anchor-interval SECONDS]]] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
 
 function port (v: string | undefined, name: string, fallback: number): number {
   if (v === undefined) return fallback
@@ -102,6 +120,11 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
         'anchor-interval': { type: 'string' },
         'siwe-domain': { type: 'string', multiple: true },
         'dev-oracle-file': { type: 'string' },
+        wallet: { type: 'string' },
+        chain: { type: 'string' },
+        rpc: { type: 'string' },
+        keys: { type: 'string' },
+        stake: { type: 'string' },
         zone: { type: 'string' },
         repair: { type: 'boolean', default: true },
         'repair-interval': { type: 'string' },
@@ -142,9 +165,10 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     anchorIntervalSeconds: positive(values['anchor-interval'] as string | undefined, 'anchor-interval', DEFAULT_ANCHOR_INTERVAL_SECONDS),
     siweDomains: (values['siwe-domain'] as string[] | undefined) ?? []
   }
-  if (keeper.enabled && devOracleFile === undefined) {
+  const chain = parseChainOptions(values, env)
+  if (keeper.enabled && chain === undefined && devOracleFile === undefined) {
     throw new P2pdvError(ConfigErrorCode.INVALID, 'a keeper needs the chain to check access before it releases a share', {
-      hint: 'Pass the chain settings (see `p2pdv node start --help`), or --dev-oracle-file FILE in tests.'
+      hint: 'Pass --wallet NAME --chain FILE (the keeper signs with that wallet and registers as a keeper), or --dev-oracle-file FILE in tests.'
     })
   }
   const zone = values.zone
@@ -169,6 +193,34 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     repair: values.repair !== false,
     repairIntervalMs: Math.round(interval * 1000),
     repairRateBytes: rate,
-    ...(typeof auditor === 'string' ? { auditor: auditor.replace(/\/+$/, '') } : {})
+    ...(typeof auditor === 'string' ? { auditor: auditor.replace(/\/+$/, '') } : {}),
+    ...(chain === undefined ? {} : { chain })
+  }
+}
+
+function parseChainOptions (values: Record<string, string | string[] | boolean | undefined>, env: NodeJS.ProcessEnv): NodeChainConfig | undefined {
+  const wallet = values.wallet
+  const chainFile = values.chain
+  // --keeper without a chain is allowed only with the test-only file oracle (checked by the caller).
+  const chainOnly = ['rpc', 'keys', 'stake', ...(values['dev-oracle-file'] === undefined ? ['keeper'] : [])].filter(k => values[k] !== undefined)
+  if (wallet === undefined && chainFile === undefined) {
+    if (chainOnly.length > 0) throw new P2pdvError(ConfigErrorCode.INVALID, `--${chainOnly[0]} needs --wallet NAME and --chain FILE`, { hint: `usage: p2pdv ${NODE_USAGE}` })
+    return undefined
+  }
+  if (typeof wallet !== 'string' || typeof chainFile !== 'string') {
+    throw new P2pdvError(ConfigErrorCode.INVALID, '--wallet NAME and --chain FILE go together', { hint: 'The node registers and stakes on the chain the file describes, with that wallet.' })
+  }
+  const stake = values.stake
+  if (typeof stake === 'string' && !/^\d{1,12}(\.\d{1,18})?$/.test(stake)) {
+    throw new P2pdvError(ConfigErrorCode.INVALID, '--stake is a number of P2PV tokens', { hint: 'e.g. --stake 1500' })
+  }
+  const home = resolve(env.P2PDV_HOME ?? join(homedir(), '.p2pdv'))
+  return {
+    chainFile,
+    wallet,
+    keysDir: typeof values.keys === 'string' ? resolve(values.keys) : join(home, 'keys'),
+    keeper: values.keeper === true,
+    ...(typeof values.rpc === 'string' ? { rpc: values.rpc } : {}),
+    ...(typeof stake === 'string' ? { stake } : {})
   }
 }

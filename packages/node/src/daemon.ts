@@ -1,13 +1,25 @@
 // The node daemon: parses options, starts the node, prints one JSON ready line on stdout, logs
 // JSON to stderr, and stops cleanly on SIGINT/SIGTERM. `main.ts` and `p2pdv node start` run it.
 import { P2pdvError } from '@p2pdv/core/errors'
+import { registerNodeOnChain, type ChainRegistration } from './chain-registration.ts'
 import { parseNodeArgs } from './config.ts'
 import { startNode } from './node.ts'
 
 export async function runDaemon (argv: string[]): Promise<void> {
   try {
-    const node = await startNode(parseNodeArgs(argv))
-    process.stdout.write(JSON.stringify({ event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, http: node.httpUrl, dataDir: node.dataDir, ...(node.keeper === undefined ? {} : { keeper: node.keeper }) }) + '\n')
+    const config = parseNodeArgs(argv)
+    const node = await startNode(config)
+    // A node configured with a wallet must be registered to be useful: failing here stops it.
+    let chain: ChainRegistration | undefined
+    if (config.chain !== undefined) {
+      try {
+        chain = await registerNodeOnChain(node, config.chain, config.passphrase, config.quotaBytes)
+      } catch (err) {
+        await node.stop()
+        throw err
+      }
+    }
+    process.stdout.write(JSON.stringify({ event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, http: node.httpUrl, dataDir: node.dataDir, ...(chain === undefined ? {} : { chain }), ...(node.keeper === undefined ? {} : { keeper: node.keeper }) }) + '\n')
     let stopping = false
     const stop = (): void => {
       if (stopping) return

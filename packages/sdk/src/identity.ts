@@ -187,7 +187,22 @@ export class IdentityStore {
   async create (name: string, passphrase: string, options: { ethPrivateKey?: Hex, scrypt?: ScryptParams } = {}): Promise<Identity> {
     const ethPrivateKey = options.ethPrivateKey ?? generatePrivateKey()
     const id = await createIdentity(name, { ethPrivateKey })
-    const file = await sealIdentity(id, ethPrivateKey, passphrase, options.scrypt)
+    await this.write(name, await sealIdentity(id, ethPrivateKey, passphrase, options.scrypt))
+    return id
+  }
+
+  /**
+   * Saves an exported identity file under `name`, after checking that it opens with
+   * `passphrase` (so a damaged or foreign file is refused before it is stored).
+   */
+  async importFile (name: string, file: unknown, passphrase: string): Promise<Identity> {
+    const renamed = { ...(parseIdentityFile(file) as unknown as Record<string, unknown>), name }
+    const id = await openIdentity(renamed, passphrase)
+    await this.write(name, renamed as unknown as IdentityFile)
+    return id
+  }
+
+  private async write (name: string, file: IdentityFile): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
     const path = this.path(name)
     const tmp = `${path}.${process.pid}.tmp`
@@ -201,7 +216,6 @@ export class IdentityStore {
     } finally {
       await unlink(tmp)
     }
-    return id
   }
 
   async readFile (name: string): Promise<unknown> {

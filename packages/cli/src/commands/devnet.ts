@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { intOpt, type Command } from '../command.ts'
-import { devnetDir, removeDevnetState, writeDevnetState, type DevnetNode, type DevnetState } from '../devnet-state.ts'
+import { P2pdvError } from '@p2pdv/core/errors'
+import { intOpt, stringOpt, type Command } from '../command.ts'
+import { startDevnetChain, type StartedChain } from '../chain/devnet-chain.ts'
+import { devnetDir, devnetKeysDir, removeDevnetState, writeDevnetState, type DevnetNode, type DevnetState } from '../devnet-state.ts'
 import { spawnReady, stopAll, type Child } from '../process-supervisor.ts'
 
 /** Six nodes: enough for the default erasure coding (k = 4 data + m = 2 parity per stripe). */
@@ -33,25 +36,32 @@ async function devnetPassphrase (dir: string): Promise<string> {
 
 export const devnet: Command = {
   name: 'devnet',
-  summary: 'run a local network: several storage nodes on 127.0.0.1 (Ctrl-C stops everything)',
-  usage: 'devnet [--nodes 6] [--fresh]',
+  summary: 'run a local network on 127.0.0.1: an EVM chain with the contracts deployed and storage nodes staked on it (Ctrl-C stops everything)',
+  usage: 'devnet [--nodes 6] [--fresh] [--rpc URL | --no-chain]',
   options: {
     nodes: { type: 'string' },
-    fresh: { type: 'boolean', default: false }
+    fresh: { type: 'boolean', default: false },
+    rpc: { type: 'string' },
+    'no-chain': { type: 'boolean', default: false }
   },
   async run (args, out) {
     const count = intOpt(args, 'nodes', DEFAULT_DEVNET_NODES, 1, 64)
+    if (args.values['no-chain'] === true && stringOpt(args, 'rpc') !== undefined) {
+      throw new P2pdvError('ERR_USAGE', '--rpc names the chain to deploy to; --no-chain runs without one: pick one', { hint: `usage: p2pdv ${devnet.usage}` })
+    }
     const dir = devnetDir()
     if (args.values.fresh === true) await rm(dir, { recursive: true, force: true })
     await mkdir(dir, { recursive: true, mode: 0o700 })
     const passphrase = await devnetPassphrase(dir)
     const children: Array<Child<NodeReady>> = []
+    let chain: StartedChain | undefined
     let stopping = false
     const stop = async (): Promise<void> => {
       if (stopping) return
       stopping = true
       out.note('\nstopping devnet…')
       await stopAll(children)
+      await chain?.stop()
       await removeDevnetState(dir)
       out.note('devnet stopped')
     }
@@ -59,14 +69,20 @@ export const devnet: Command = {
     process.once('SIGTERM', () => { void stop().then(() => process.exit(0)) })
 
     try {
+      if (args.values['no-chain'] !== true) {
+        const rpc = stringOpt(args, 'rpc')
+        out.note(rpc === undefined ? 'starting the chain (anvil) and deploying the contracts' : `deploying the contracts to ${rpc}`)
+        chain = await startDevnetChain(dir, passphrase, Array.from({ length: count }, (_, i) => `node-${i}`), rpc === undefined ? {} : { rpc })
+      }
       out.note(`starting ${count} storage node(s) in ${dir}`)
-      for (let i = 0; i < count; i++) {
+      const startNode = async (i: number, bootstrap: string | undefined): Promise<Child<NodeReady>> => {
         const name = `node-${i}`
         const dataDir = join(dir, name)
-        const bootstrap = children[0]?.ready.multiaddrs[0]
+        // Each node registers and stakes with its own wallet as it starts, and offers the keeper role.
+        const chainArgs = chain === undefined ? [] : ['--chain', chain.chainFile, '--wallet', name, '--keys', devnetKeysDir(dir), '--keeper']
         const child = await spawnReady<NodeReady>({
           name,
-          args: [nodeMainPath(), '--data', dataDir, ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap])],
+          args: [nodeMainPath(), '--data', dataDir, ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap]), ...chainArgs],
           env: { P2PDV_PASSPHRASE: passphrase },
           logFile: join(dir, `${name}.log`)
         })
@@ -74,7 +90,18 @@ export const devnet: Command = {
         child.exited.then(code => {
           if (!stopping) out.note(`${name} exited (code ${String(code)}); the rest of the devnet keeps running`)
         }, () => {})
+        return child
       }
+      // The first node is everyone's bootstrap peer; the others start side by side, as many at
+      // once as there are cores (more would only slow each start down).
+      const first = await startNode(0, undefined)
+      let next = 1
+      const lanes = Array.from({ length: Math.min(availableParallelism(), count - 1) }, async () => {
+        while (next < count) await startNode(next++, first.ready.multiaddrs[0])
+      })
+      const failed = (await Promise.allSettled(lanes)).find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failed !== undefined) throw failed.reason
+      children.sort((a, b) => Number(a.name.slice(5)) - Number(b.name.slice(5)))
     } catch (err) {
       await stop()
       throw err
@@ -88,14 +115,21 @@ export const devnet: Command = {
       dataDir: c.ready.dataDir,
       pid: c.proc.pid ?? -1
     }))
-    const state: DevnetState = { version: 1, startedAt: new Date().toISOString(), pid: process.pid, nodes }
+    const state: DevnetState = { version: 1, startedAt: new Date().toISOString(), pid: process.pid, nodes, ...(chain === undefined ? {} : { chain: chain.state }) }
     await writeDevnetState(state, dir)
     out.result({ event: 'ready', ...state }, () => [
       '',
       ...nodes.map(n => `  ${n.name}  ${n.http}  ${n.peerId}`),
+      ...(chain === undefined ? [] : [
+        '',
+        `  chain   ${chain.state.rpc} (chain id ${chain.state.chainId}); contracts in ${join(dir, 'chain.json')}`,
+        `  wallets ${Object.entries(chain.state.accounts).filter(([n]) => !n.startsWith('node-')).map(([n, a]) => `${n} ${a.slice(0, 8)}…`).join(', ')} (commands act as alice; --as NAME for another)`
+      ]),
       '',
       `devnet ready: ${nodes.length} node(s). State in ${join(dir, 'devnet.json')}; logs in ${dir}/*.log`,
-      'Try: npx p2pdv put FILE   then   npx p2pdv get CAPABILITY -o OUT      (Ctrl-C to stop)'
+      chain === undefined
+        ? 'Try: npx p2pdv put FILE   then   npx p2pdv get CAPABILITY -o OUT      (Ctrl-C to stop)'
+        : 'Try: npx p2pdv upload VIDEO --price 0.01   then   npx p2pdv ls   and   npx p2pdv buy VIDEO_ID --as bob      (Ctrl-C to stop)'
     ].join('\n'))
     // Keep running until a signal arrives.
     setInterval(() => {}, 1 << 30)

@@ -12,8 +12,10 @@ import { AUDITOR_OPTION, auditorFromArgs, describeRedundancy, redundancyFromArgs
 import { formatBytes } from '../format.ts'
 import { toP2pdvError, type Output, type ProgressBar } from '../output.ts'
 import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
-import { AS_OPTION, openSigningIdentity, p2pdvHome } from '../signing-identity.ts'
+import { p2pdvHome } from '../home.ts'
+import { openSigningIdentity } from '../signing-identity.ts'
 import { UploadIndex } from '../upload-index.ts'
+import { prepareUploadRegistration, UPLOAD_CHAIN_OPTIONS, UPLOAD_CHAIN_USAGE } from './upload-chain.ts'
 
 export const DEFAULT_THUMBNAIL_INTERVAL = 5
 const MAX_TITLE = 200
@@ -64,7 +66,7 @@ function stageReporter (out: Output): { onProgress: (p: TranscodeProgress) => vo
 export const upload: Command = {
   name: 'upload',
   summary: 'transcode a video (ladder, sprites, subtitles), seal every piece, store it, sign a public listing; prints its capability and a watch link',
-  usage: 'upload VIDEO [--title T] [--description D] [--tags a,b] [--subs LANG=FILE …] [--thumbnails-interval 5] [--as NAME] [--unlisted] [--force] [--k 4 --m 2 | --replicas 3] [--auditor URL] [--node URL …] [--json]',
+  usage: `upload VIDEO [--title T] [--description D] [--tags a,b] [--subs LANG=FILE …] [--thumbnails-interval 5] [--unlisted] [--force] [--k 4 --m 2 | --replicas 3] [--auditor URL] [--node URL …] ${UPLOAD_CHAIN_USAGE} [--json]`,
   options: {
     title: { type: 'string' },
     description: { type: 'string' },
@@ -77,8 +79,8 @@ export const upload: Command = {
     k: { type: 'string' },
     m: { type: 'string' },
     ...AUDITOR_OPTION,
-    ...AS_OPTION,
-    ...NODE_OPTION
+    ...NODE_OPTION,
+    ...UPLOAD_CHAIN_OPTIONS
   },
   async run (args, out) {
     const file = requirePositional(args, 0, 'VIDEO', upload)
@@ -90,8 +92,14 @@ export const upload: Command = {
     const interval = thumbnailInterval(args)
     const listed = args.values.unlisted !== true
     const peers = await peersFromArgs(args)
-    // Everything that can refuse cheaply does so before minutes of transcoding.
-    const signer = listed ? await openSigningIdentity(args) : undefined
+    // Everything that can refuse cheaply does so before minutes of transcoding: the chain step
+    // (flags, wallet, chain), then the identity that signs the listing (the chain wallet if any).
+    const registrar = await prepareUploadRegistration(args, out)
+    const signer = !listed
+      ? undefined
+      : registrar?.identity !== undefined
+        ? { identity: registrar.identity, created: false, dir: '' }
+        : await openSigningIdentity(args)
     if (signer?.created === true) out.note(`created a local signing identity "default" (${signer.identity.address}) in ${signer.dir}`)
     const index = UploadIndex.open(join(p2pdvHome(), 'uploads.sqlite'))
     // Plaintext segments exist only in this private temp dir, and only until they are sealed.
@@ -142,6 +150,7 @@ export const upload: Command = {
             posterJpeg: await readFile(join(t.dir, t.publicPoster))
           }, { replicas: redundancy.replicas ?? DEFAULT_REPLICAS, signal: controller.signal })
         }
+        const chain = await registrar?.register(result.capability, listing?.listingCid)
         index.record({ sourceSha256, manifestCid: result.manifestCid, ...(listing === undefined ? {} : { listingCid: listing.listingCid }), title, uploadedAt: Date.now() })
         const key = result.capability.slice(result.capability.indexOf('#') + 1)
         const watchUrl = `${peers[0]!.http.replace(/\/+$/, '')}/watch/${result.manifestCid}#${key}`
@@ -158,10 +167,12 @@ export const upload: Command = {
           ...(listing === undefined
             ? {}
             : { listingCid: listing.listingCid, posterCid: listing.posterCid, creator: signer!.identity.address, identity: { name: signer!.identity.name, created: signer!.created } }),
-          ...(earlier === undefined ? {} : { replaces: earlier.manifestCid })
+          ...(earlier === undefined ? {} : { replaces: earlier.manifestCid }),
+          ...(chain === undefined ? {} : { chain })
         }, () => [
           `published "${title}": ${t.renditions.length} renditions, ${t.subtitles.length} subtitle tracks, ${t.thumbnails?.sheets.length ?? 0} sprite sheets; ${formatBytes(result.size)} sealed in ${result.blocks} blocks, ${describeRedundancy(result)}`,
           listing === undefined ? 'unlisted: no public listing was published' : `public listing ${listing.listingCid}, signed by ${signer!.identity.address} ("${signer!.identity.name}")`,
+          ...(chain === undefined ? [] : [`registered on chain as video ${chain.videoId} (${chain.policy})`]),
           '',
           result.capability,
           '',

@@ -1,0 +1,91 @@
+/**
+ * The devnet's chain: anvil on 127.0.0.1 (or any dev chain behind --rpc whose first well-known
+ * account is funded), the whole protocol deployed from anvil's first account through the CREATE2
+ * factory (the same addresses on every start), named dev wallets funded with ETH and P2PV, and a
+ * wallet per storage node so each node registers and stakes when it starts.
+ *
+ * Dev wallets are imported from anvil's published keys and sealed with the devnet passphrase kept
+ * beside them, with light scrypt: a throw-away local network, never for real funds.
+ */
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createWalletClient, http, publicActions, type Address } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { deployAll, WEI_PER_TOKEN, type GovernanceInit, type ProtocolParamsInit } from '@p2pdv/contracts'
+import { ANVIL_KEYS, startAnvil, type Anvil } from '@p2pdv/contracts/anvil'
+import { IdentityStore } from '@p2pdv/sdk/identity'
+import { devnetKeysDir, type DevnetChain } from '../devnet-state.ts'
+
+/** Dev wallets, imported from anvil's accounts 1…4 (account 0 deploys). */
+export const DEV_WALLETS = ['alice', 'bob', 'carol', 'ops'] as const
+/** Devnet wallets are sealed with light scrypt: their passphrase sits beside them anyway. */
+export const DEVNET_SCRYPT = { N: 2 ** 14, r: 8, p: 1 }
+export const DEV_P2PV = 100_000n * WEI_PER_TOKEN
+/** ops holds 10 % of the supply, enough to pass a proposal alone (quorum 4 %). */
+export const OPS_P2PV = 100_000_000n * WEI_PER_TOKEN
+export const NODE_P2PV = 10_000n * WEI_PER_TOKEN
+export const NODE_ETH = 100n * 10n ** 18n
+
+/** Short periods so a developer sees unbonding and governance finish in minutes. */
+export const DEVNET_PARAMS: Partial<ProtocolParamsInit> = { minStake: 1_000n * WEI_PER_TOKEN, unbondingPeriod: 60n }
+export const DEVNET_GOVERNANCE: Partial<GovernanceInit> = { votingDelay: 1, votingPeriod: 60, proposalThreshold: 1_000n * WEI_PER_TOKEN, timelockDelay: 60n }
+
+export interface StartedChain {
+  state: DevnetChain
+  /** The chain description nodes read (`--chain FILE`). */
+  chainFile: string
+  anvil: Anvil | undefined
+  stop: () => Promise<void>
+}
+
+/** Creates the wallets that are missing; existing ones (from an earlier start) are kept. */
+async function ensureWallets (dir: string, passphrase: string, nodeWallets: string[]): Promise<Map<string, Address>> {
+  const store = new IdentityStore(devnetKeysDir(dir))
+  const existing = new Map((await store.list()).map(i => [i.name, i.address]))
+  await Promise.all([
+    ...DEV_WALLETS.map(async (name, i) => {
+      if (!existing.has(name)) existing.set(name, (await store.create(name, passphrase, { ethPrivateKey: ANVIL_KEYS[i + 1]!, scrypt: DEVNET_SCRYPT })).address)
+    }),
+    ...nodeWallets.map(async name => {
+      if (!existing.has(name)) existing.set(name, (await store.create(name, passphrase, { scrypt: DEVNET_SCRYPT })).address)
+    })
+  ])
+  return existing
+}
+
+export async function startDevnetChain (dir: string, passphrase: string, nodeWallets: string[], options: { rpc?: string } = {}): Promise<StartedChain> {
+  const wallets = await ensureWallets(dir, passphrase, nodeWallets)
+  const anvil = options.rpc === undefined ? await startAnvil({ logFile: join(dir, 'anvil.log') }) : undefined
+  try {
+    const rpc = options.rpc ?? anvil!.rpc
+    const deployer = createWalletClient({ account: privateKeyToAccount(ANVIL_KEYS[0]), transport: http(rpc) }).extend(publicActions)
+    const address = (name: string): Address => wallets.get(name)!
+    const deployment = await deployAll(deployer, {
+      allocations: [
+        ...DEV_WALLETS.map(name => ({ to: address(name), amount: name === 'ops' ? OPS_P2PV : DEV_P2PV })),
+        ...nodeWallets.map(name => ({ to: address(name), amount: NODE_P2PV }))
+      ],
+      params: DEVNET_PARAMS,
+      governance: DEVNET_GOVERNANCE,
+      roles: { auditors: [address('ops')], settlers: [address('ops')], arbiters: [address('ops')] }
+    })
+    // Node wallets are fresh keys: give them ETH for gas.
+    for (const name of nodeWallets) {
+      const hash = await deployer.sendTransaction({ to: address(name), value: NODE_ETH, chain: null })
+      await deployer.waitForTransactionReceipt({ hash, pollingInterval: 50 })
+    }
+    const state: DevnetChain = {
+      rpc,
+      chainId: deployment.chainId,
+      startBlock: deployment.startBlock.toString(),
+      contracts: { ...deployment.contracts },
+      accounts: Object.fromEntries([...DEV_WALLETS, ...nodeWallets].map(name => [name, address(name)]))
+    }
+    const chainFile = join(dir, 'chain.json')
+    await writeFile(chainFile, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 })
+    return { state, chainFile, anvil, stop: async () => { await anvil?.stop() } }
+  } catch (err) {
+    await anvil?.stop()
+    throw err
+  }
+}

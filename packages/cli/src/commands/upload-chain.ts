@@ -1,0 +1,95 @@
+/**
+ * The chain step of `p2pdv upload`: registers the published video in the VideoRegistry (a fresh
+ * random 32-byte video id, the manifest CID, the key's fingerprint — never the key — and the
+ * access policy), and sets its price when it is sold.
+ *
+ * It is prepared before transcoding, so a bad flag, a missing wallet or an unreachable chain
+ * fail in a second instead of after minutes of work. Without any chain (no devnet chain, no
+ * --rpc/--chain) an upload is stored but not registered, unless a policy flag asked for one.
+ */
+import { randomBytes } from 'node:crypto'
+import { toHex, type Hex } from 'viem'
+import { keyFingerprint, parseCapability } from '@p2pdv/core'
+import { P2pdvError } from '@p2pdv/core/errors'
+import { formatAmount, formatDurationSeconds, parseAmount, parseDuration, type PolicyName, type Price } from '@p2pdv/sdk/chain'
+import { intOpt, stringOpt, type ParsedArgs } from '../command.ts'
+import { CHAIN_OPTIONS, openContext, resolveChainConfig } from '../chain/context.ts'
+import type { Output } from '../output.ts'
+import type { Identity } from '@p2pdv/sdk'
+
+export const UPLOAD_CHAIN_OPTIONS = {
+  price: { type: 'string' },
+  duration: { type: 'string' },
+  'subscribers-only': { type: 'boolean', default: false },
+  private: { type: 'boolean', default: false },
+  rating: { type: 'string' },
+  'no-chain': { type: 'boolean', default: false },
+  ...CHAIN_OPTIONS
+} as const
+
+export const UPLOAD_CHAIN_USAGE = '[--price 0.01|25p2pv [--duration 48h] | --subscribers-only | --private] [--rating 0-4] [--as NAME] [--rpc URL] [--chain FILE] [--no-chain]'
+
+export interface ChainRegistration {
+  videoId: Hex
+  owner: string
+  policy: PolicyName
+  price?: Price
+  keyFingerprint: Hex
+  manifestCid: string
+  listingCid: string
+}
+
+export interface UploadRegistrar {
+  /** The wallet that registers; it also signs the public listing. */
+  identity: Identity | undefined
+  register: (capability: string, listingCid?: string) => Promise<ChainRegistration>
+}
+
+function usage (message: string): P2pdvError {
+  return new P2pdvError('ERR_USAGE', message, { hint: `usage: p2pdv upload VIDEO … ${UPLOAD_CHAIN_USAGE}` })
+}
+
+/** Checks the flags and opens the chain and wallet; undefined when the upload is not registered. */
+export async function prepareUploadRegistration (args: ParsedArgs, out: Output): Promise<UploadRegistrar | undefined> {
+  const priceText = stringOpt(args, 'price')
+  const subscribers = args.values['subscribers-only'] === true
+  const priv = args.values.private === true
+  const asked = priceText !== undefined || subscribers || priv || stringOpt(args, 'duration') !== undefined
+  if ([priceText !== undefined, subscribers, priv].filter(Boolean).length > 1) throw usage('choose one of --price, --subscribers-only and --private')
+  if (stringOpt(args, 'duration') !== undefined && priceText === undefined) throw usage('--duration needs --price')
+  if (args.values['no-chain'] === true) {
+    if (asked) throw usage('--no-chain stores the video without registering it; it cannot take an access policy')
+    return undefined
+  }
+  const policy: PolicyName = priv ? 'private' : subscribers ? 'subscribers' : priceText !== undefined ? 'paid' : 'public'
+  let price: Price | undefined
+  if (priceText !== undefined) {
+    const { asset, amount } = parseAmount(priceText)
+    if (amount === 0n) throw usage('--price must be more than 0 (leave it out for a free video)')
+    price = { asset, amount, duration: parseDuration(stringOpt(args, 'duration') ?? '0') }
+  }
+  const rating = intOpt(args, 'rating', 0, 0, 4)
+  const resolved = await resolveChainConfig(args, asked)
+  if (resolved === undefined) {
+    out.note('no chain configured: the video is stored but not registered (start the devnet, or pass --rpc/--chain)')
+    return undefined
+  }
+  const ctx = await openContext(args, resolved, 'required')
+  const client = ctx.client
+  return {
+    identity: ctx.identity,
+    register: async (capability: string, listingCid = ''): Promise<ChainRegistration> => {
+      const cap = parseCapability(capability)
+      const fingerprint = toHex(keyFingerprint(cap.key))
+      cap.key.fill(0)
+      // Kept across re-keys: a later update of this video reuses the id.
+      const videoId = toHex(randomBytes(32))
+      const manifestCid = cap.manifest.toString()
+      await client.registerVideo({ id: videoId, manifestCid, listingCid, keyFingerprint: fingerprint, policy, rating })
+      if (price !== undefined) await client.setPrice(videoId, price)
+      const owner = client.address
+      out.note(`registered on chain as ${videoId} (${policy}${price === undefined ? '' : `, ${formatAmount(price.amount, price.asset)}${price.duration === 0n ? '' : ` for ${formatDurationSeconds(price.duration)}`}`}) by ${ctx.names.get(owner.toLowerCase()) ?? owner}`)
+      return { videoId, owner, policy, ...(price === undefined ? {} : { price }), keyFingerprint: fingerprint, manifestCid, listingCid }
+    }
+  }
+}

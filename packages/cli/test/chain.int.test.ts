@@ -1,0 +1,171 @@
+// The on-chain layer as a user runs it: `p2pdv devnet` starts anvil with the contracts and nodes
+// that stake on start; uploads register on chain; bob cannot watch a paid video until he buys
+// it; the creator withdraws the revenue; grants open private videos; subscriptions open
+// subscribers-only ones; wallets are sealed files. Real processes throughout.
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { after, before, describe, it } from 'node:test'
+import { createPublicClient, http, type Hex } from 'viem'
+import { AccessManagerAbi, NodeRegistryAbi } from '@p2pdv/contracts'
+import { runCli, startDevnet, type RunningDevnet } from './fixtures/cli.ts'
+
+const run = promisify(execFile)
+
+describe('p2pdv on chain: devnet, upload registers, buy, grant, subscribe, withdraw', () => {
+  let devnet: RunningDevnet
+  let clip: string
+  let chain: NonNullable<RunningDevnet['state']['chain']>
+  let paidVideo: Hex
+  const cli = async (args: string[], env: NodeJS.ProcessEnv = {}) => await runCli([...args, '--json'], { ...devnet.env, ...env }, 300_000)
+  const hasAccess = async (video: Hex, viewer: `0x${string}`): Promise<boolean> =>
+    await createPublicClient({ transport: http(chain.rpc) }).readContract({ address: chain.contracts.accessManager!, abi: AccessManagerAbi, functionName: 'hasAccess', args: [video, viewer] })
+
+  before(async () => {
+    devnet = await startDevnet(2)
+    chain = devnet.state.chain!
+    clip = join(devnet.dir, 'clip.mp4')
+    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=426x240:rate=24', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-shortest', clip])
+  })
+  after(async () => {
+    await devnet?.stop()
+    if (devnet !== undefined) await rm(devnet.dir, { recursive: true, force: true })
+  })
+
+  it('the devnet runs a chain with every contract, named dev wallets, and nodes registered with stake', async () => {
+    assert.match(chain.rpc, /^http:\/\/127\.0\.0\.1:\d+$/)
+    for (const name of ['token', 'governor', 'timelock', 'params', 'videoRegistry', 'accessManager', 'nodeRegistry', 'rewards', 'licensing']) {
+      const code = await createPublicClient({ transport: http(chain.rpc) }).getCode({ address: chain.contracts[name]! })
+      assert.ok(code !== undefined && code.length > 2, `${name} has code`)
+    }
+    assert.deepEqual(Object.keys(chain.accounts).sort(), ['alice', 'bob', 'carol', 'node-0', 'node-1', 'ops'])
+    const r = await cli(['nodes'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.json.nodes.length, 2)
+    for (const n of r.json.nodes) {
+      assert.equal(n.active, true)
+      assert.equal(n.keeper, true)
+      assert.ok(devnet.state.nodes.some(d => d.peerId === n.peerId && n.endpoints.includes(d.http)))
+      assert.equal(n.encryptionKey.length, 66)
+    }
+    const onChain = await createPublicClient({ transport: http(chain.rpc) }).readContract({ address: chain.contracts.nodeRegistry!, abi: NodeRegistryAbi, functionName: 'isActive', args: [chain.accounts['node-0']!] })
+    assert.equal(onChain, true)
+  })
+
+  it('refuses conflicting policy flags before transcoding anything', async () => {
+    const r = await cli(['upload', clip, '--replicas', '2', '--price', '0.01', '--private'])
+    assert.equal(r.code, 2)
+    assert.equal(r.json.error.code, 'ERR_USAGE')
+    const bad = await cli(['upload', clip, '--replicas', '2', '--price', 'lots'])
+    assert.equal(bad.json.error.code, 'ERR_BAD_AMOUNT')
+  })
+
+  it('upload --price registers the video on chain (owner, manifest CID, key fingerprint, price); ls lists it', async () => {
+    const r = await cli(['upload', clip, '--replicas', '2', '--title', 'Paid clip', '--price', '0.01'])
+    assert.equal(r.code, 0, r.stderr)
+    const c = r.json.chain
+    assert.match(c.videoId, /^0x[0-9a-f]{64}$/)
+    assert.equal(c.owner, chain.accounts.alice)
+    assert.equal(c.policy, 'paid')
+    assert.equal(c.manifestCid, r.json.manifestCid)
+    assert.equal(c.listingCid, '')
+    paidVideo = c.videoId
+    const ls = await cli(['ls'])
+    const v = ls.json.videos.find((x: { id: string }) => x.id === paidVideo)
+    assert.equal(v.owner, chain.accounts.alice)
+    assert.equal(v.ownerName, 'alice')
+    assert.equal(v.manifestCid, r.json.manifestCid)
+    assert.equal(v.keyFingerprint, c.keyFingerprint)
+    assert.deepEqual(v.price, { asset: 'eth', amount: '10000000000000000', duration: '0' })
+  })
+
+  it('bob has no access until he buys; then hasAccess is true; alice withdraws 85 % of the price', async () => {
+    assert.equal(await hasAccess(paidVideo, chain.accounts.bob!), false)
+    const before = await cli(['access', paidVideo, 'bob'])
+    assert.equal(before.json.access, false)
+    const bought = await cli(['buy', paidVideo, '--as', 'bob'])
+    assert.equal(bought.code, 0, bought.stderr)
+    assert.equal(bought.json.viewer, chain.accounts.bob)
+    assert.equal(await hasAccess(paidVideo, chain.accounts.bob!), true)
+    assert.equal((await cli(['access', paidVideo, 'bob'])).json.access, true)
+    assert.equal(await hasAccess(paidVideo, chain.accounts.carol!), false)
+    const again = await cli(['buy', paidVideo, '--as', 'bob'])
+    assert.equal(again.json.error.code, 'ERR_CHAIN_ALREADY_PAID')
+
+    const owed = await cli(['balance'])
+    assert.equal(owed.json.owedEth, '8500000000000000')
+    const w = await cli(['withdraw'])
+    assert.equal(w.code, 0, w.stderr)
+    assert.deepEqual(w.json.withdrawn.map((x: { asset: string, amount: string }) => [x.asset, x.amount]), [['eth', '8500000000000000']])
+    assert.equal((await cli(['balance'])).json.owedEth, '0')
+    assert.equal((await cli(['withdraw'])).json.error.code, 'ERR_CHAIN_NOTHING_TO_WITHDRAW')
+  })
+
+  it('a private upload is granted-only: carol gets in by a grant and out by a revoke; others cannot grant', async () => {
+    const r = await cli(['upload', clip, '--replicas', '2', '--private'])
+    assert.equal(r.code, 0, r.stderr)
+    const id = r.json.chain.videoId as Hex
+    assert.equal(await hasAccess(id, chain.accounts.carol!), false)
+    assert.equal((await cli(['buy', id, '--as', 'carol'])).json.error.code, 'ERR_NOT_FOR_SALE')
+    assert.equal((await cli(['grant', id, 'carol', '--as', 'bob'])).json.error.code, 'ERR_CHAIN_NOT_VIDEO_MANAGER')
+    assert.equal((await cli(['grant', id, 'carol'])).code, 0)
+    assert.equal(await hasAccess(id, chain.accounts.carol!), true)
+    assert.equal((await cli(['revoke', id, chain.accounts.carol!])).code, 0)
+    assert.equal(await hasAccess(id, chain.accounts.carol!), false)
+    assert.equal(await hasAccess(id, chain.accounts.alice!), true, 'the owner always has access')
+  })
+
+  it('a subscribers-only upload opens to a subscriber of its creator', async () => {
+    const r = await cli(['upload', clip, '--replicas', '2', '--subscribers-only'])
+    assert.equal(r.code, 0, r.stderr)
+    const id = r.json.chain.videoId as Hex
+    assert.equal((await cli(['subscribe', 'alice', '--as', 'carol'])).json.error.code, 'ERR_CHAIN_NO_SUBSCRIPTION_PLAN')
+    assert.equal((await cli(['plan', '--price', '0.001', '--period', '30d'])).code, 0)
+    const s = await cli(['subscribe', 'alice', '--as', 'carol', '--periods', '2'])
+    assert.equal(s.code, 0, s.stderr)
+    assert.equal(await hasAccess(id, chain.accounts.carol!), true)
+    assert.equal(await hasAccess(id, chain.accounts.bob!), false)
+  })
+
+  it('--rpc and --chain point the commands at an endpoint with a given deployment and wallet directory', async () => {
+    const dir = join(devnet.dir, 'devnet')
+    const ls = await cli(['ls', '--rpc', chain.rpc, '--chain', join(dir, 'chain.json')])
+    assert.equal(ls.code, 0, ls.stderr)
+    assert.ok(ls.json.videos.some((v: { id: string }) => v.id === paidVideo))
+    const noWallet = await cli(['buy', paidVideo, '--rpc', chain.rpc, '--chain', join(dir, 'chain.json')])
+    assert.equal(noWallet.json.error.code, 'ERR_USAGE')
+    const a = await cli(['access', paidVideo, '--rpc', chain.rpc, '--chain', join(dir, 'chain.json'), '--keys', join(dir, 'keys'), '--as', 'bob', '--passphrase-file', join(dir, 'passphrase')])
+    assert.equal(a.code, 0, a.stderr)
+    assert.equal(a.json.access, true)
+    const wrong = await cli(['ls', '--rpc', 'http://127.0.0.1:9', '--chain', join(dir, 'chain.json')])
+    assert.equal(wrong.json.error.code, 'ERR_CHAIN_UNREACHABLE')
+  })
+
+  it('keys: wallets are created, listed, exported and imported as sealed files, never in plaintext', async () => {
+    const keys = join(devnet.dir, 'home-keys')
+    const env = { P2PDV_PASSPHRASE: 'correct horse battery staple' }
+    const created = await cli(['keys', 'new', 'dave', '--keys', keys], env)
+    assert.equal(created.code, 0, created.stderr)
+    assert.match(created.json.did, /^did:pkh:eip155:31337:0x/)
+    assert.equal((await stat(join(keys, 'dave.json'))).mode & 0o777, 0o600)
+    const exported = join(devnet.dir, 'dave-backup.json')
+    assert.equal((await cli(['keys', 'export', 'dave', '--keys', keys, '-o', exported], env)).code, 0)
+    const imported = await cli(['keys', 'import', 'dave2', exported, '--keys', keys], env)
+    assert.equal(imported.json.address, created.json.address)
+    assert.equal(imported.json.x25519PublicKey, created.json.x25519PublicKey)
+    const wrong = await cli(['keys', 'import', 'dave3', exported, '--keys', keys], { P2PDV_PASSPHRASE: 'wrong' })
+    assert.equal(wrong.json.error.code, 'ERR_KEYSTORE_WRONG_PASSPHRASE')
+    // A raw key is sealed at once; the file never holds it in the clear.
+    const rawKey = '0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6'
+    await writeFile(join(devnet.dir, 'raw.txt'), rawKey + '\n', { mode: 0o600 })
+    const raw = await cli(['keys', 'import', 'erin', join(devnet.dir, 'raw.txt'), '--keys', keys], env)
+    assert.equal(raw.json.address, '0xa0Ee7A142d267C1f36714E4a8F75612F20a79720')
+    assert.ok(!(await readFile(join(keys, 'erin.json'), 'utf8')).includes(rawKey.slice(2)))
+    const ls = await cli(['keys', 'ls', '--keys', keys])
+    assert.deepEqual(ls.json.identities.map((i: { name: string }) => i.name), ['dave', 'dave2', 'erin'])
+    const noPass = await runCli(['keys', 'new', 'frank', '--keys', keys, '--json'], { ...devnet.env, P2PDV_PASSPHRASE: '' })
+    assert.equal(noPass.json.error.code, 'ERR_NO_PASSPHRASE')
+  })
+})

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IVideoRegistry, Policy} from "./interfaces/IVideoRegistry.sol";
+import {IProtocolParams} from "./interfaces/IProtocolParams.sol";
+import {IPayments} from "./interfaces/IPayments.sol";
+
+/// @title Access and payments
+/// @notice Who may watch a video: viewers the owner granted, viewers who paid (for good or for a
+/// while), and subscribers of the owner, each according to the video's policy in the registry.
+/// Key keepers release content-key shares only when `hasAccess(video, viewer)` is true.
+///
+/// Payments are in ETH or P2PV. Each one is split at once between the video's owner, the storage
+/// nodes' reward pool and the treasury, in basis points governance sets, and credited to their
+/// balances here; payees withdraw themselves (pull payments), so a payee that cannot receive
+/// never blocks a sale. Overpaid ETH is credited back to the payer the same way. The contract's
+/// balance of each asset always equals `totalOwed` of that asset.
+contract AccessManager is ReentrancyGuardTransient, IPayments {
+    using SafeERC20 for IERC20;
+
+    /// @notice The asset address that stands for ether.
+    address public constant ETH = address(0);
+    uint16 public constant BPS = 10_000;
+    /// @notice Access that never expires.
+    uint64 public constant FOREVER = type(uint64).max;
+    /// @notice Longest time-limited purchase, and longest subscription period.
+    uint64 public constant MAX_DURATION = 3650 days;
+    /// @notice Subscription periods bought in one call.
+    uint32 public constant MAX_PERIODS = 120;
+
+    IVideoRegistry public immutable registry;
+    IProtocolParams public immutable params;
+    IERC20 public immutable token;
+    address public immutable rewardPool;
+
+    /// @dev amount 0 = not for sale; duration 0 = permanent access.
+    struct Price {
+        uint128 amount;
+        uint64 duration;
+        bool inToken;
+    }
+
+    /// @dev amount 0 = no plan.
+    struct Plan {
+        uint128 amount;
+        uint64 period;
+        bool inToken;
+    }
+
+    mapping(bytes32 video => Price) private _prices;
+    mapping(address creator => Plan) private _plans;
+    mapping(bytes32 video => mapping(address viewer => bool)) public isGranted;
+    /// @notice When paid access ends (FOREVER for a permanent purchase, 0 for none).
+    mapping(bytes32 video => mapping(address viewer => uint64)) public paidUntil;
+    mapping(address creator => mapping(address subscriber => uint64)) public subscribedUntil;
+    /// @inheritdoc IPayments
+    mapping(address payee => mapping(address asset => uint256)) public owed;
+    mapping(address asset => uint256) public totalOwed;
+
+    event Granted(bytes32 indexed video, address indexed viewer, address indexed by);
+    event Revoked(bytes32 indexed video, address indexed viewer, address indexed by);
+    event PriceSet(bytes32 indexed video, address asset, uint256 amount, uint64 duration);
+    event PlanSet(address indexed creator, address asset, uint256 amount, uint64 period);
+    event Purchased(
+        bytes32 indexed video, address indexed viewer, address indexed payer, address asset, uint256 amount, uint64 until
+    );
+    event Subscribed(
+        address indexed creator,
+        address indexed subscriber,
+        address indexed payer,
+        address asset,
+        uint256 amount,
+        uint64 until
+    );
+    event Refunded(address indexed payer, uint256 amount);
+    event Withdrawn(address indexed payee, address indexed asset, uint256 amount);
+
+    error ZeroAddress();
+    error UnknownVideo(bytes32 video);
+    error NotVideoManager(bytes32 video, address account);
+    error NotCreatorOrDelegate(address creator, address account);
+    error UnsupportedAsset(address asset);
+    error InvalidDuration(uint64 duration);
+    error AmountTooLarge(uint256 amount);
+    error NotForSale(bytes32 video);
+    error AlreadyPaid(bytes32 video, address viewer);
+    error TermsChanged(uint256 amount, uint64 duration);
+    error NoSubscriptionPlan(address creator);
+    error InvalidPeriods(uint32 periods);
+    error InsufficientPayment(uint256 required, uint256 sent);
+    error UnexpectedValue(uint256 sent);
+    error NothingToWithdraw(address payee, address asset);
+    error TransferFailed(address to, uint256 amount);
+
+    constructor(IVideoRegistry registry_, IProtocolParams params_, IERC20 token_, address rewardPool_) {
+        if (
+            address(registry_) == address(0) || address(params_) == address(0) || address(token_) == address(0)
+                || rewardPool_ == address(0)
+        ) revert ZeroAddress();
+        registry = registry_;
+        params = params_;
+        token = token_;
+        rewardPool = rewardPool_;
+    }
+
+    // ---- access ----
+
+    /// @notice True when `viewer` may obtain the content key of `video` now. The owner always
+    /// may; nobody else once the video is retired or blocked. Otherwise a grant always counts;
+    /// a public video is open to all; a private one to grantees only; a live payment counts for
+    /// paid and subscribers-only videos; a live subscription to the owner for subscribers-only.
+    function hasAccess(bytes32 video, address viewer) external view returns (bool) {
+        (address owner, uint8 policy, bool available) = registry.accessInfo(video);
+        if (owner == address(0)) return false;
+        if (viewer == owner) return true;
+        if (!available) return false;
+        if (isGranted[video][viewer]) return true;
+        if (policy == Policy.PUBLIC) return true;
+        if (policy == Policy.PRIVATE) return false;
+        if (paidUntil[video][viewer] > block.timestamp) return true;
+        return policy == Policy.SUBSCRIBERS && subscribedUntil[owner][viewer] > block.timestamp;
+    }
+
+    /// @notice Gives `viewer` access regardless of the policy (except after retirement or a block).
+    function grant(bytes32 video, address viewer) external {
+        _checkManager(video);
+        if (viewer == address(0)) revert ZeroAddress();
+        isGranted[video][viewer] = true;
+        emit Granted(video, viewer, msg.sender);
+    }
+
+    /// @notice Withdraws a grant. What a viewer paid for is not revocable.
+    function revoke(bytes32 video, address viewer) external {
+        _checkManager(video);
+        isGranted[video][viewer] = false;
+        emit Revoked(video, viewer, msg.sender);
+    }
+
+    // ---- pay per view ----
+
+    /// @param asset ETH (address 0) or the P2PV token
+    /// @param amount 0 takes the video off sale
+    /// @param duration seconds of access per purchase; 0 = permanent
+    function setPrice(bytes32 video, address asset, uint256 amount, uint64 duration) external {
+        _checkManager(video);
+        bool inToken = _checkAsset(asset);
+        if (amount > type(uint128).max) revert AmountTooLarge(amount);
+        if (duration > MAX_DURATION) revert InvalidDuration(duration);
+        _prices[video] = Price(uint128(amount), duration, inToken);
+        emit PriceSet(video, asset, amount, duration);
+    }
+
+    function priceOf(bytes32 video) external view returns (address asset, uint256 amount, uint64 duration) {
+        Price memory p = _prices[video];
+        return (p.inToken ? address(token) : ETH, p.amount, p.duration);
+    }
+
+    /// @notice Pays for `viewer`'s access to a paid video (anyone may pay for anyone). ETH prices
+    /// are paid with the call's value (overpayment is credited back to the payer); P2PV prices
+    /// are pulled with transferFrom, so the payer approves this contract first. A time-limited
+    /// purchase extends a live one. The buyer states the terms it saw (at most `maxAmount`, for
+    /// exactly `duration`), so an owner cannot change them between submission and inclusion.
+    /// @return until when the access ends (FOREVER for permanent access)
+    function buy(bytes32 video, address viewer, uint256 maxAmount, uint64 duration)
+        external
+        payable
+        nonReentrant
+        returns (uint64 until)
+    {
+        if (viewer == address(0)) revert ZeroAddress();
+        (address owner, uint8 policy, bool available) = registry.accessInfo(video);
+        if (owner == address(0)) revert UnknownVideo(video);
+        Price memory p = _prices[video];
+        if (!available || policy != Policy.PAID || p.amount == 0) revert NotForSale(video);
+        if (p.amount > maxAmount || p.duration != duration) revert TermsChanged(p.amount, p.duration);
+        uint64 current = paidUntil[video][viewer];
+        if (current == FOREVER) revert AlreadyPaid(video, viewer);
+        until = p.duration == 0 ? FOREVER : _extend(current, p.duration);
+        paidUntil[video][viewer] = until;
+        address asset = p.inToken ? address(token) : ETH;
+        emit Purchased(video, viewer, msg.sender, asset, p.amount, until);
+        _settle(owner, asset, p.amount);
+    }
+
+    // ---- subscriptions ----
+
+    /// @notice Sets the caller's (or, for a delegate, the creator's) subscription plan: `amount`
+    /// per `period` seconds. Amount 0 ends new subscriptions; live ones run to their expiry.
+    function setPlan(address creator, address asset, uint256 amount, uint64 period) external {
+        if (msg.sender != creator && !registry.isDelegate(creator, msg.sender)) {
+            revert NotCreatorOrDelegate(creator, msg.sender);
+        }
+        bool inToken = _checkAsset(asset);
+        if (amount > type(uint128).max) revert AmountTooLarge(amount);
+        if (amount != 0 && (period == 0 || period > MAX_DURATION)) revert InvalidDuration(period);
+        _plans[creator] = Plan(uint128(amount), period, inToken);
+        emit PlanSet(creator, asset, amount, period);
+    }
+
+    function planOf(address creator) external view returns (address asset, uint256 amount, uint64 period) {
+        Plan memory p = _plans[creator];
+        return (p.inToken ? address(token) : ETH, p.amount, p.period);
+    }
+
+    /// @notice Subscribes (or renews) `subscriber` to `creator` for `periods` periods at the
+    /// current plan's price; a renewal extends a live subscription from its expiry. As with
+    /// `buy`, the subscriber states the plan it saw: at most `maxAmount` per `period` seconds.
+    function subscribe(address creator, address subscriber, uint32 periods, uint256 maxAmount, uint64 period)
+        external
+        payable
+        nonReentrant
+        returns (uint64 until)
+    {
+        if (subscriber == address(0)) revert ZeroAddress();
+        Plan memory plan = _plans[creator];
+        if (plan.amount == 0) revert NoSubscriptionPlan(creator);
+        if (plan.amount > maxAmount || plan.period != period) revert TermsChanged(plan.amount, plan.period);
+        if (periods == 0 || periods > MAX_PERIODS) revert InvalidPeriods(periods);
+        uint256 amount = uint256(plan.amount) * periods;
+        until = _extend(subscribedUntil[creator][subscriber], uint256(plan.period) * periods);
+        subscribedUntil[creator][subscriber] = until;
+        address asset = plan.inToken ? address(token) : ETH;
+        emit Subscribed(creator, subscriber, msg.sender, asset, amount, until);
+        _settle(creator, asset, amount);
+    }
+
+    // ---- balances ----
+
+    /// @inheritdoc IPayments
+    function withdraw(address asset) external nonReentrant returns (uint256 amount) {
+        _checkAsset(asset);
+        amount = owed[msg.sender][asset];
+        if (amount == 0) revert NothingToWithdraw(msg.sender, asset);
+        owed[msg.sender][asset] = 0;
+        totalOwed[asset] -= amount;
+        emit Withdrawn(msg.sender, asset, amount);
+        if (asset == ETH) {
+            (bool ok,) = msg.sender.call{value: amount}("");
+            if (!ok) revert TransferFailed(msg.sender, amount);
+        } else {
+            token.safeTransfer(msg.sender, amount);
+        }
+    }
+
+    // ---- internals ----
+
+    /// @dev Takes `amount` of `asset` from the caller and credits the owner, the node pool and
+    /// the treasury. Called last: every state change of the caller is already written.
+    function _settle(address owner, address asset, uint256 amount) private {
+        (uint16 creatorBps, uint16 nodePoolBps, address treasury) = params.split();
+        uint256 toCreator = amount * creatorBps / BPS;
+        uint256 toPool = amount * nodePoolBps / BPS;
+        _credit(owner, asset, toCreator);
+        _credit(rewardPool, asset, toPool);
+        _credit(treasury, asset, amount - toCreator - toPool);
+        if (asset == ETH) {
+            if (msg.value < amount) revert InsufficientPayment(amount, msg.value);
+            uint256 excess = msg.value - amount;
+            if (excess != 0) {
+                _credit(msg.sender, ETH, excess);
+                emit Refunded(msg.sender, excess);
+            }
+        } else {
+            if (msg.value != 0) revert UnexpectedValue(msg.value);
+            token.safeTransferFrom(msg.sender, address(this), amount);
+        }
+    }
+
+    function _credit(address payee, address asset, uint256 amount) private {
+        if (amount == 0) return;
+        owed[payee][asset] += amount;
+        totalOwed[asset] += amount;
+    }
+
+    /// @dev Extends from the later of now and `current`; capped below FOREVER.
+    function _extend(uint64 current, uint256 duration) private view returns (uint64) {
+        uint256 start = current > block.timestamp ? current : block.timestamp;
+        uint256 end = start + duration;
+        return end >= FOREVER ? FOREVER - 1 : uint64(end);
+    }
+
+    function _checkManager(bytes32 video) private view {
+        if (!registry.canManage(video, msg.sender)) {
+            (address owner,,) = registry.accessInfo(video);
+            if (owner == address(0)) revert UnknownVideo(video);
+            revert NotVideoManager(video, msg.sender);
+        }
+    }
+
+    function _checkAsset(address asset) private view returns (bool inToken) {
+        if (asset == ETH) return false;
+        if (asset == address(token)) return true;
+        revert UnsupportedAsset(asset);
+    }
+}

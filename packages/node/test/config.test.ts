@@ -1,0 +1,26 @@
+// Node options for registering on chain: parsed once, with refusals for half-given settings.
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { parseNodeArgs } from '@p2pdv/node'
+
+const env = { P2PDV_PASSPHRASE: 'pw', P2PDV_HOME: '/home/op/.p2pdv' }
+
+describe('node chain options', () => {
+  it('has no chain settings unless --wallet and --chain are given', () => {
+    assert.equal(parseNodeArgs(['--data', 'd'], env).chain, undefined)
+  })
+
+  it('parses wallet, chain file, rpc, keys, stake and keeper, with $P2PDV_HOME/keys by default', () => {
+    const c = parseNodeArgs(['--data', 'd', '--wallet', 'node-0', '--chain', 'chain.json', '--stake', '1500', '--keeper', '--rpc', 'http://127.0.0.1:8545'], env).chain
+    assert.deepEqual(c, { chainFile: 'chain.json', wallet: 'node-0', keysDir: join('/home/op/.p2pdv', 'keys'), keeper: true, rpc: 'http://127.0.0.1:8545', stake: '1500' })
+  })
+
+  it('refuses half-given chain settings and a malformed stake', () => {
+    assert.throws(() => parseNodeArgs(['--data', 'd', '--wallet', 'w'], env), { code: 'ERR_CONFIG' })
+    assert.throws(() => parseNodeArgs(['--data', 'd', '--chain', 'c.json'], env), { code: 'ERR_CONFIG' })
+    assert.throws(() => parseNodeArgs(['--data', 'd', '--keeper'], env), { code: 'ERR_CONFIG' })
+    assert.throws(() => parseNodeArgs(['--data', 'd', '--wallet', 'w', '--chain', 'c', '--stake', '-5'], env), { code: 'ERR_CONFIG' })
+    assert.throws(() => parseNodeArgs(['--data', 'd', '--wallet', 'w', '--chain', 'c', '--stake', '1e3'], env), { code: 'ERR_CONFIG' })
+  })
+})

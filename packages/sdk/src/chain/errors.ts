@@ -1,0 +1,68 @@
+/**
+ * Chain failures as P2pdvErrors. A contract revert becomes `ERR_CHAIN_<ERROR_NAME>` (e.g.
+ * `ERR_CHAIN_NOT_FOR_SALE` for `NotForSale`), so programs match on the contract's own custom
+ * error; transport problems become ERR_CHAIN_UNREACHABLE. Messages never carry the RPC URL
+ * (it may hold an API key).
+ */
+import { BaseError, HttpRequestError, InsufficientFundsError, TimeoutError } from 'viem'
+import { decodeRevert } from '@p2pdv/contracts/errors'
+import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
+
+export const ChainErrorCode = {
+  UNREACHABLE: 'ERR_CHAIN_UNREACHABLE',
+  INSUFFICIENT_FUNDS: 'ERR_CHAIN_INSUFFICIENT_FUNDS',
+  WRONG_CHAIN: 'ERR_CHAIN_MISMATCH',
+  NO_ACCOUNT: 'ERR_CHAIN_NO_ACCOUNT',
+  TX_FAILED: 'ERR_CHAIN_TX_FAILED',
+  FAILED: 'ERR_CHAIN'
+} as const
+
+/** `NotForSale` → `ERR_CHAIN_NOT_FOR_SALE`. */
+export function revertCode (errorName: string): string {
+  return `ERR_CHAIN_${errorName.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toUpperCase()}`
+}
+
+const HINTS: Record<string, string> = {
+  NotForSale: 'The video is not for sale (it is free, subscribers-only, private or retired, or has no price). `p2pdv ls` shows its policy.',
+  AlreadyPaid: 'This viewer already has permanent access.',
+  TermsChanged: 'The price or duration changed after it was read; look again with `p2pdv ls` and retry.',
+  InsufficientPayment: 'Send at least the price.',
+  NotVideoManager: 'Only the video\'s owner or a delegate it approved can do this; pick the owner with --as NAME.',
+  NotVideoOwner: 'Only the video\'s owner can do this.',
+  UnknownVideo: 'No video with this id is registered; list them with `p2pdv ls`.',
+  VideoAlreadyRegistered: 'The video id is taken; an upload picks a fresh random id, so upload again.',
+  VideoIsRetired: 'The video was retired; nothing about it can change any more.',
+  NoSubscriptionPlan: 'This creator offers no subscription.',
+  NothingToWithdraw: 'Nothing is owed to this account in that currency.',
+  StakeBelowMinimum: 'Stake at least the governance minimum (ProtocolParams.minStake).',
+  PeerIdTaken: 'Another operator registered this peer id.',
+  ERC20InsufficientBalance: 'The account does not hold enough P2PV.',
+  ERC20InsufficientAllowance: 'Approve the contract to spend the P2PV first.',
+  AccessControlUnauthorizedAccount: 'This account lacks the role the call needs.'
+}
+
+/** Turns anything a viem call threw into a P2pdvError with a stable code. */
+export function chainError (err: unknown, action: string): P2pdvError {
+  if (isP2pdvError(err)) return err
+  const revert = decodeRevert(err)
+  if (revert !== undefined && revert.name !== 'unknown') {
+    const args = revert.args.map(a => typeof a === 'bigint' ? a.toString() : String(a)).join(', ')
+    return new P2pdvError(revertCode(revert.name), `${action} was refused by the contract: ${revert.name}(${args})`, {
+      details: { error: revert.name, args: revert.args.map(a => typeof a === 'bigint' ? a.toString() : a) },
+      ...(HINTS[revert.name] === undefined ? {} : { hint: HINTS[revert.name] }),
+      cause: err
+    })
+  }
+  if (err instanceof BaseError) {
+    if (err.walk(e => e instanceof InsufficientFundsError) !== null) {
+      return new P2pdvError(ChainErrorCode.INSUFFICIENT_FUNDS, `${action}: the account has too little ETH for the value and gas`, { hint: 'Fund the account first.', cause: err })
+    }
+    if (err.walk(e => e instanceof HttpRequestError || e instanceof TimeoutError) !== null) {
+      return new P2pdvError(ChainErrorCode.UNREACHABLE, `${action}: the chain's RPC endpoint did not answer`, {
+        hint: 'Is the devnet (or the node behind --rpc) running?', cause: err
+      })
+    }
+    return new P2pdvError(ChainErrorCode.FAILED, `${action} failed: ${err.shortMessage}`, { cause: err })
+  }
+  return new P2pdvError(ChainErrorCode.FAILED, `${action} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+}

@@ -1,0 +1,5 @@
+export * from './config.ts'
+export * from './errors.ts'
+export * from './client.ts'
+export * from './amounts.ts'
+export { ETH, FOREVER, Policy, policyName, type PolicyName, CONTRACT_NAMES, type ContractAddresses } from '@p2pdv/contracts/constants'
