@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises'
 import { parseUnits, toHex } from 'viem'
 import { P2pdvError } from '@p2pdv/core/errors'
-import { ChainClient, parseChainConfig } from '@p2pdv/sdk/chain'
+import { ChainClient, parseChainConfig, type ChainConfig } from '@p2pdv/sdk/chain'
 import { IdentityStore } from '@p2pdv/sdk/identity'
 import type { NodeChainConfig } from './config.ts'
 
@@ -24,12 +24,8 @@ export interface ChainRegistration {
   keeper: boolean
 }
 
-export async function registerNodeOnChain (
-  node: { peerId: string, httpUrl: string, multiaddrs: string[] },
-  cfg: NodeChainConfig,
-  passphrase: string,
-  capacityBytes: number
-): Promise<ChainRegistration> {
+/** The chain description a node was pointed at (`--chain FILE`, `--rpc` overriding its endpoint). */
+export async function readChainFile (cfg: Pick<NodeChainConfig, 'chainFile' | 'rpc'>): Promise<ChainConfig> {
   let json: unknown
   try {
     json = JSON.parse(await readFile(cfg.chainFile, 'utf8'))
@@ -37,7 +33,16 @@ export async function registerNodeOnChain (
     throw new P2pdvError('ERR_CHAIN_CONFIG', `cannot read the chain description ${cfg.chainFile}`, { hint: 'Pass --chain FILE with rpc, chainId and contract addresses.', cause })
   }
   const inner = typeof json === 'object' && json !== null && 'chain' in json ? (json as { chain: unknown }).chain : json
-  const config = parseChainConfig(inner, cfg.chainFile, cfg.rpc === undefined ? {} : { rpc: cfg.rpc })
+  return parseChainConfig(inner, cfg.chainFile, cfg.rpc === undefined ? {} : { rpc: cfg.rpc })
+}
+
+export async function registerNodeOnChain (
+  node: { peerId: string, httpUrl: string, multiaddrs: string[] },
+  cfg: NodeChainConfig,
+  passphrase: string,
+  capacityBytes: number
+): Promise<ChainRegistration> {
+  const config = await readChainFile(cfg)
   const identity = await new IdentityStore(cfg.keysDir).open(cfg.wallet, passphrase)
   try {
     const client = await ChainClient.connect(config, { account: identity.account })

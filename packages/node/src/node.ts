@@ -23,12 +23,16 @@ import { createStoreHandler } from './store-protocol.ts'
 import { BlockIntake } from './block-intake.ts'
 import { VerifiedBlockstore } from './verified-blockstore.ts'
 import { join } from 'node:path'
-import { KEEPER_PROTOCOL, toHex, type AccessOracle } from '@p2pdv/core/keys'
+import { KEEPER_PROTOCOL, toHex, type AccessOracle, type LogAnchor } from '@p2pdv/core/keys'
+import { ChainClient } from '@p2pdv/sdk/chain'
+import { IdentityStore } from '@p2pdv/sdk/identity'
+import { ChainKeyOracle } from '@p2pdv/sdk/keys'
+import { readChainFile } from './chain-registration.ts'
 import { SiweAuth } from './auth.ts'
 import { DevFileOracle } from './keeper/dev-file-oracle.ts'
 import { Keeper, SOURCE_BURST } from './keeper/keeper.ts'
 import { keeperRoutes } from './keeper/keeper-http.ts'
-import { loadKeeperKeys } from './keeper/keeper-keys.ts'
+import { loadKeeperKeys, type KeeperKeys } from './keeper/keeper-keys.ts'
 import { createKeeperHandler } from './keeper/keeper-protocol.ts'
 import { KeeperStore } from './keeper/keeper-store.ts'
 import { PlacementStore } from './placement-store.ts'
@@ -69,20 +73,36 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
 
   // The keeper role and sign-in read the chain through an oracle.
   let oracle: AccessOracle | undefined
+  let anchor: LogAnchor | undefined
+  let walletKeys: KeeperKeys | undefined
+  let forgetWallet: (() => void) | undefined
   if (config.keeper?.devOracleFile !== undefined) {
     oracle = new DevFileOracle(config.keeper.devOracleFile)
     log.warn({ file: config.keeper.devOracleFile }, 'TEST-ONLY: access is read from a JSON file, not from the chain')
+  } else if (config.chain !== undefined) {
+    // The keeper signs releases and anchors its log with the node's wallet: the address the
+    // NodeRegistry lists, whose X25519 key creators seal shares to.
+    const wallet = config.keeper?.enabled === true ? await new IdentityStore(config.chain.keysDir).open(config.chain.wallet, config.passphrase) : undefined
+    const client = await ChainClient.connect(await readChainFile(config.chain), wallet === undefined ? {} : { account: wallet.account })
+    const chainOracle = new ChainKeyOracle(client)
+    oracle = chainOracle
+    if (wallet !== undefined) {
+      anchor = chainOracle
+      walletKeys = { account: wallet.account, x25519: { publicKey: wallet.x25519PublicKey, privateKey: wallet.x25519PrivateKey } }
+      forgetWallet = wallet.forget
+    }
   }
   let keeper: Keeper | undefined
   let keeperStore: KeeperStore | undefined
   if (config.keeper?.enabled === true && oracle !== undefined) {
     const keeperDir = join(dir.root, 'keeper')
-    const keys = await loadKeeperKeys(keeperDir, config.passphrase)
+    const keys = walletKeys ?? await loadKeeperKeys(keeperDir, config.passphrase)
     keeperStore = new KeeperStore(keeperDir)
     keeper = new Keeper({
       keys,
       store: keeperStore,
       oracle,
+      ...(anchor === undefined ? {} : { anchor }),
       log,
       registry: metrics.registry,
       rate: { perMinute: config.keeper.ratePerMinute, burst: config.keeper.burst },
@@ -224,6 +244,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       await datastore.close()
       await blockstore.close()
       keeperStore?.close()
+      forgetWallet?.()
     }
   }
 }

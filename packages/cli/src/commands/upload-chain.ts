@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { toHex, type Hex } from 'viem'
 import { keyFingerprint, parseCapability } from '@p2pdv/core'
 import { P2pdvError } from '@p2pdv/core/errors'
-import { formatAmount, formatDurationSeconds, parseAmount, parseDuration, type PolicyName, type Price } from '@p2pdv/sdk/chain'
+import { formatAmount, formatDurationSeconds, parseAmount, parseDuration, type ChainClient, type PolicyName, type Price } from '@p2pdv/sdk/chain'
 import { intOpt, stringOpt, type ParsedArgs } from '../command.ts'
 import { CHAIN_OPTIONS, openContext, resolveChainConfig } from '../chain/context.ts'
 import type { Output } from '../output.ts'
@@ -42,6 +42,7 @@ export interface ChainRegistration {
 export interface UploadRegistrar {
   /** The wallet that registers; it also signs the public listing. */
   identity: Identity | undefined
+  client: ChainClient
   register: (capability: string, listingCid?: string) => Promise<ChainRegistration>
 }
 
@@ -78,6 +79,7 @@ export async function prepareUploadRegistration (args: ParsedArgs, out: Output):
   const client = ctx.client
   return {
     identity: ctx.identity,
+    client,
     register: async (capability: string, listingCid = ''): Promise<ChainRegistration> => {
       const cap = parseCapability(capability)
       const fingerprint = toHex(keyFingerprint(cap.key))

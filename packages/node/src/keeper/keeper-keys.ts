@@ -1,6 +1,8 @@
 /**
- * A keeper's own keys, created on its first start with `--keeper` and sealed at rest with the
- * node's passphrase (scrypt + AES-256-GCM, label "keeper-keys") in `keeper/keys.json`:
+ * A keeper's keys. With a chain, they are the node's wallet (the NodeRegistry lists its address
+ * and X25519 key, so viewers check releases against the registry). Without one (tests with the
+ * file oracle), the keeper's own keys, created on its first start with `--keeper` and sealed at
+ * rest with the node's passphrase (scrypt + AES-256-GCM, label "keeper-keys") in `keeper/keys.json`:
  * an Ethereum account (signs releases and log heads, anchors the log, is what the NodeRegistry
  * lists) and an X25519 key (creators seal shares to it). Deposited shares stay HPKE-sealed to the
  * X25519 key on disk, so they are as safe at rest as this file.
@@ -9,14 +11,14 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { x25519 } from '@noble/curves/ed25519.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
-import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
+import { generatePrivateKey, privateKeyToAccount, type LocalAccount } from 'viem/accounts'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { openSecret, sealSecret, type ScryptParams } from '@p2pdv/core/keys'
 
 export const KEEPER_KEYS_LABEL = 'keeper-keys'
 
 export interface KeeperKeys {
-  account: PrivateKeyAccount
+  account: LocalAccount
   x25519: { publicKey: Uint8Array, privateKey: Uint8Array }
 }
 

@@ -4,6 +4,7 @@
  * the same with a higher epoch: keepers replace their old share, which can then never be
  * combined with the new ones.
  */
+import { keccak256, concat } from 'viem'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { sealShareToKeeper, signShareDeposit, splitKey, type KeeperDomain, type KeeperInfo, type Hex, type TypedDataSigner, type VideoId } from '@p2pdv/core/keys'
 import type { KeeperTransportClient } from './keeper-client.ts'
@@ -54,4 +55,18 @@ export async function depositShares (o: DepositSharesOptions): Promise<DepositRe
     })
   }
   return results
+}
+
+/**
+ * Picks `n` keepers for a video by rendezvous hashing (keccak256(video || keeper)), so videos
+ * spread over all keepers and the same video picks the same keepers while they stay registered.
+ */
+export function chooseKeepers (video: VideoId, keepers: KeeperInfo[], n: number): KeeperInfo[] {
+  if (keepers.length < n) {
+    throw new P2pdvError('ERR_NOT_ENOUGH_KEEPERS', `${n} keepers were asked for, but only ${keepers.length} are registered and active`, {
+      hint: 'Ask for fewer (--keepers N), or start more nodes with --keeper.'
+    })
+  }
+  const score = (k: KeeperInfo): string => keccak256(concat([video, k.address]))
+  return [...keepers].sort((a, b) => score(a) < score(b) ? -1 : score(a) > score(b) ? 1 : 0).slice(0, n)
 }
