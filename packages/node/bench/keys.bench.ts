@@ -1,18 +1,30 @@
-// Key resolution through keepers on loopback: latency of a whole resolution (sign one request,
-// ask every keeper, verify, open, combine t, check the fingerprint) for 2-of-3 and 3-of-5,
-// median and p99 over BENCH_KEY_REQUESTS (≥ 100) resolutions, beside a bare HTTP round trip to
-// the same keepers and the access check alone, measured in the same run; and one keeper's
-// release throughput beside its plain HTTP throughput at the same concurrency.
+// Key resolution through keepers on loopback, with the chain in the loop: a real anvil with the
+// protocol deployed, five keeper node processes registered and staked on it (each checks
+// `hasAccess` on chain for every request). Measured: a whole resolution (sign one request, ask
+// every keeper of the video, verify, open, combine t, check the fingerprint read from the chain)
+// for 2-of-3 and 3-of-5, median and p99 over BENCH_KEY_REQUESTS (≥ 100) resolutions, beside a bare
+// HTTP round trip to a keeper and the on-chain access check alone, measured in the same run; and
+// one keeper's release throughput beside its plain HTTP throughput at the same concurrency.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createWalletClient, http, publicActions, toHex } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { deployAll, WEI_PER_TOKEN } from '@p2pdv/contracts'
+import { ANVIL_KEYS, startAnvil } from '@p2pdv/contracts/anvil'
 import { generateContentKey, keyFingerprint } from '@p2pdv/core'
-import { generateVideoId, signKeyRequest, type AccessOracle, type KeeperDirectory, type KeyRequest } from '@p2pdv/core/keys'
-import { createIdentity, depositShares, KeeperClient, KeyResolver, type Identity } from '@p2pdv/sdk'
+import { generateVideoId, signKeyRequest, type KeyRequest, type VideoId } from '@p2pdv/core/keys'
+import { ChainClient, parseChainConfig } from '@p2pdv/sdk/chain'
+import { createIdentity, IdentityStore } from '@p2pdv/sdk/identity'
+import { ChainKeyOracle, chooseKeepers, depositShares, KeeperClient, KeyResolver } from '@p2pdv/sdk/keys'
 import { printTable, type Row } from '../../../scripts/bench-util.ts'
-import { DevFileOracle } from '../src/keeper/dev-file-oracle.ts'
-import { spawnKeeper, TEST_DOMAIN, TestOracleFile, type KeeperNode } from '../test/fixtures/keepers.ts'
+import { spawnNode, TEST_PASSPHRASE, type SpawnedNode } from '../test/fixtures/spawn-node.ts'
 
 const REQUESTS = Math.max(100, Number(process.env.BENCH_KEY_REQUESTS ?? 200))
 const THROUGHPUT_REQUESTS = Math.max(200, Number(process.env.BENCH_KEY_THROUGHPUT ?? 1000))
 const CONCURRENCY = 16
+const KEEPERS = 5
+const LIGHT_SCRYPT = { N: 2 ** 12, r: 8, p: 1 }
 
 function stats (ms: number[]): { median: number, p99: number } {
   const s = [...ms].sort((a, b) => a - b)
@@ -37,54 +49,80 @@ async function perSecond (total: number, concurrency: number, fn: (i: number) =>
   return total / ((performance.now() - t) / 1000)
 }
 
-const oracleFile = await TestOracleFile.create()
-const keepers: KeeperNode[] = []
-const unlimited = ['--keeper-rate', '100000000', '--keeper-burst', '100000000', '--keeper-source-rate', '100000000']
+const dir = await mkdtemp(join(tmpdir(), 'p2pdv-keys-bench-'))
+const anvil = await startAnvil({ logFile: join(dir, 'anvil.log') })
+const keepers: SpawnedNode[] = []
 try {
-  for (let i = 0; i < 5; i++) keepers.push(await spawnKeeper(oracleFile, { args: unlimited }))
-  await oracleFile.setKeepers(keepers.map(k => k.keeper))
-  const oracle = new DevFileOracle(oracleFile.path)
-  const creator = await createIdentity('creator')
-  const viewer = await createIdentity('viewer')
-  const client = new KeeperClient()
-  const rows: Row[] = []
+  // Chain: the protocol, a creator with tokens, and a funded wallet per keeper.
+  const store = new IdentityStore(join(dir, 'keys'))
+  const wallets = []
+  for (let i = 0; i < KEEPERS; i++) wallets.push(await store.create(`keeper-${i}`, TEST_PASSPHRASE, { scrypt: LIGHT_SCRYPT }))
+  const creatorAccount = privateKeyToAccount(ANVIL_KEYS[1]!)
+  const deployer = createWalletClient({ account: privateKeyToAccount(ANVIL_KEYS[0]), transport: http(anvil.rpc) }).extend(publicActions)
+  const deployment = await deployAll(deployer, {
+    allocations: [{ to: creatorAccount.address, amount: 100_000n * WEI_PER_TOKEN }, ...wallets.map(w => ({ to: w.address, amount: 10_000n * WEI_PER_TOKEN }))],
+    params: { minStake: 1_000n * WEI_PER_TOKEN }
+  })
+  for (const w of wallets) await deployer.waitForTransactionReceipt({ hash: await deployer.sendTransaction({ to: w.address, value: 10n ** 20n, chain: null }), pollingInterval: 50 })
+  const chainJson = { rpc: anvil.rpc, chainId: deployment.chainId, startBlock: deployment.startBlock.toString(), contracts: deployment.contracts }
+  const chainFile = join(dir, 'chain.json')
+  await writeFile(chainFile, JSON.stringify(chainJson))
+  const config = parseChainConfig(chainJson, chainFile)
 
-  const setUp = async (t: number, n: number): Promise<string> => {
+  // Keeper processes, registered as keepers by their own wallets; no rate limits in the way.
+  const unlimited = ['--keeper-rate', '100000000', '--keeper-burst', '100000000', '--keeper-source-rate', '100000000']
+  for (let i = 0; i < KEEPERS; i++) {
+    keepers.push(await spawnNode({ args: ['--chain', chainFile, '--wallet', `keeper-${i}`, '--keys', store.dir, '--keeper', ...unlimited] }))
+  }
+
+  const creator = await ChainClient.connect(config, { account: creatorAccount })
+  const reader = new ChainKeyOracle(await ChainClient.connect(config))
+  const registered = await reader.keepers()
+  if (registered.length !== KEEPERS) throw new Error(`${registered.length} keepers registered, expected ${KEEPERS}`)
+  const client = new KeeperClient()
+
+  // Free videos: every viewer has access, so each resolution may use a fresh viewer (no per-viewer limit).
+  const setUp = async (t: number, n: number): Promise<VideoId> => {
     const video = generateVideoId()
     const K = generateContentKey()
-    const chosen = keepers.slice(0, n)
-    await oracleFile.registerVideo(video, { owner: creator.address, keyFingerprint: keyFingerprint(K), custody: { epoch: 0, threshold: t, keepers: chosen.map(k => k.keeper.address) }, access: [viewer.address] })
-    await depositShares({ key: K, video, epoch: 0, threshold: t, keepers: chosen.map(k => k.keeper), owner: creator.account, domain: TEST_DOMAIN, client })
+    await creator.registerVideo({ id: video, manifestCid: 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy', keyFingerprint: toHex(keyFingerprint(K)), policy: 'public' })
+    const chosen = chooseKeepers(video, registered, n)
+    await depositShares({ key: K, video, epoch: 0, threshold: t, keepers: chosen, owner: creatorAccount, domain: reader.domain, client })
+    await creator.setCustody(video, { epoch: 0, threshold: t, keepers: chosen.map(k => k.address) })
     return video
   }
-  const viewerKeys = (id: Identity) => ({ account: id.account, x25519PublicKey: id.x25519PublicKey, x25519PrivateKey: id.x25519PrivateKey })
-  const resolver = new KeyResolver({ oracle: oracle as AccessOracle, directory: oracle as KeeperDirectory, viewer: viewerKeys(viewer), client })
+  const viewer = await createIdentity('viewer')
+  const resolver = new KeyResolver({ oracle: reader, directory: reader, client, viewer: { account: viewer.account, x25519PublicKey: viewer.x25519PublicKey, x25519PrivateKey: viewer.x25519PrivateKey } })
 
-  // Baselines: a bare HTTP round trip to a keeper, and the access check alone.
-  const http = stats(await sample(REQUESTS, async () => { await (await fetch(`${keepers[0]!.info.http}/healthz`)).arrayBuffer() }))
   const v23 = await setUp(2, 3)
-  const access = stats(await sample(REQUESTS, async () => await oracle.hasAccess(v23 as `0x${string}`, viewer.address)))
-
-  for (const [t, n, video] of [[2, 3, v23], [3, 5, await setUp(3, 5)]] as const) {
-    const r = stats(await sample(REQUESTS, async () => { (await resolver.resolve(video as `0x${string}`)).key.fill(0) }))
-    rows.push({ name: `resolve t=${t}/${n} median`, value: r.median, baselineName: 'HTTP round trip median', baseline: http.median, unit: 'ms', better: 'lower' })
-    rows.push({ name: `resolve t=${t}/${n} p99`, value: r.p99, baselineName: 'HTTP round trip p99', baseline: http.p99, unit: 'ms', better: 'lower' })
-    rows.push({ name: `resolve t=${t}/${n} median`, value: r.median, baselineName: 'access check alone, median', baseline: access.median, unit: 'ms', better: 'lower' })
+  const v35 = await setUp(3, 5)
+  const k0 = registered[0]!
+  const httpRtt = stats(await sample(REQUESTS, async () => { await (await fetch(`${k0.http!}/healthz`)).arrayBuffer() }))
+  const access = stats(await sample(REQUESTS, async () => await reader.hasAccess(v23, viewer.address)))
+  const rows: Row[] = []
+  for (const [t, n, video] of [[2, 3, v23], [3, 5, v35]] as const) {
+    const r = stats(await sample(REQUESTS, async () => { (await resolver.resolve(video)).key.fill(0) }))
+    rows.push({ name: `resolve t=${t}/${n} median`, value: r.median, baselineName: 'HTTP round trip median', baseline: httpRtt.median, unit: 'ms', better: 'lower' })
+    rows.push({ name: `resolve t=${t}/${n} p99`, value: r.p99, baselineName: 'HTTP round trip p99', baseline: httpRtt.p99, unit: 'ms', better: 'lower' })
+    rows.push({ name: `resolve t=${t}/${n} median`, value: r.median, baselineName: 'on-chain hasAccess alone, median', baseline: access.median, unit: 'ms', better: 'lower' })
+    rows.push({ name: `resolve t=${t}/${n} p99`, value: r.p99, baselineName: 'on-chain hasAccess alone, p99', baseline: access.p99, unit: 'ms', better: 'lower' })
   }
 
-  // Throughput of one keeper: pre-signed requests (signing is the viewer's cost, not the keeper's).
-  const k0 = keepers[0]!
+  // One keeper's throughput: pre-signed requests (signing is the viewer's cost, not the keeper's).
   const requests: KeyRequest[] = []
-  for (let i = 0; i < THROUGHPUT_REQUESTS; i++) requests.push(await signKeyRequest(viewer.account, { domain: TEST_DOMAIN, video: v23 as `0x${string}`, viewerKey: viewer.x25519PublicKey, ttlSeconds: 300 }))
+  for (let i = 0; i < THROUGHPUT_REQUESTS; i++) requests.push(await signKeyRequest(viewer.account, { domain: reader.domain, video: v23, viewerKey: viewer.x25519PublicKey, ttlSeconds: 300 }))
+  const holder = registered.find(k => chooseKeepers(v23, registered, 3).some(c => c.address === k.address))!
   let refused = 0
-  const releases = await perSecond(THROUGHPUT_REQUESTS, CONCURRENCY, async i => { const r = await client.release(k0.keeper, requests[i]!); if (!r.ok) refused++ })
-  const plain = await perSecond(THROUGHPUT_REQUESTS, CONCURRENCY, async () => { await (await fetch(`${k0.info.http}/healthz`)).arrayBuffer() })
+  const releases = await perSecond(THROUGHPUT_REQUESTS, CONCURRENCY, async i => { const r = await client.release(holder, requests[i]!); if (!r.ok) refused++ })
+  const plain = await perSecond(THROUGHPUT_REQUESTS, CONCURRENCY, async () => { await (await fetch(`${holder.http!}/healthz`)).arrayBuffer() })
   if (refused > 0) throw new Error(`${refused} releases were refused during the throughput run`)
-  rows.push({ name: `keeper releases/s (${CONCURRENCY} in flight)`, value: releases, baselineName: 'keeper /healthz requests/s', baseline: plain, unit: '/s', better: 'higher' })
+  rows.push({ name: `keeper releases/s (${CONCURRENCY} in flight, chain check each)`, value: releases, baselineName: 'keeper /healthz requests/s', baseline: plain, unit: '/s', better: 'higher' })
 
-  printTable(`Key resolution on loopback (${REQUESTS} resolutions each; keepers are real node processes; access from the test file oracle)`, rows)
+  printTable(`Key resolution on loopback (${REQUESTS} resolutions each; ${KEEPERS} keeper processes; hasAccess read from anvil per request)`, rows)
   await resolver.close()
-  await client.close()
+  viewer.forget()
 } finally {
   await Promise.all(keepers.map(async k => await k.stop()))
+  await anvil.stop()
+  await rm(dir, { recursive: true, force: true })
 }

@@ -10,10 +10,14 @@ import { isP2pdvError } from '@p2pdv/core/errors'
 import {
   fromHex, type AccessOracle, type Custody, type Hex, type KeeperDirectory, type KeeperDomain, type KeeperInfo, type LogAnchor, type VideoId, type VideoRecord
 } from '@p2pdv/core/keys'
+import { VideoRegistryAbi } from '@p2pdv/contracts/abis'
 import type { ChainClient, NodeInfo } from '../chain/client.ts'
+import { chainError } from '../chain/errors.ts'
 
 /** How many registered nodes are read at once when listing keepers. */
 export const KEEPER_LIST_LIMIT = 256
+/** How long a keeper's registered profile is reused before it is read again. */
+export const KEEPER_INFO_TTL_MS = 30_000
 
 export function keeperFromNode (n: NodeInfo): KeeperInfo | undefined {
   if (!n.registered || !n.active || !n.keeper) return undefined
@@ -33,6 +37,7 @@ export function keeperFromNode (n: NodeInfo): KeeperInfo | undefined {
 export class ChainKeyOracle implements AccessOracle, KeeperDirectory, LogAnchor {
   readonly client: ChainClient
   readonly domain: KeeperDomain
+  private readonly infos = new Map<string, { info: KeeperInfo | undefined, until: number }>()
 
   constructor (client: ChainClient) {
     this.client = client
@@ -44,13 +49,16 @@ export class ChainKeyOracle implements AccessOracle, KeeperDirectory, LogAnchor 
   }
 
   async video (video: VideoId): Promise<VideoRecord | undefined> {
+    let v
     try {
-      const v = await this.client.getVideo(video)
-      return { owner: v.owner, keyFingerprint: fromHex(v.keyFingerprint, 32, 'keyFingerprint'), ...(v.manifestCid === '' ? {} : { manifest: v.manifestCid }) }
+      // One read (the registry record); ChainClient.getVideo also reads the price, not needed here.
+      v = await this.client.public.readContract({ address: this.client.config.contracts.videoRegistry, abi: VideoRegistryAbi, functionName: 'getVideo', args: [video] })
     } catch (err) {
-      if (isP2pdvError(err, 'ERR_CHAIN_UNKNOWN_VIDEO')) return undefined
-      throw err
+      const e = chainError(err, 'reading the video')
+      if (isP2pdvError(e, 'ERR_CHAIN_UNKNOWN_VIDEO')) return undefined
+      throw e
     }
+    return { owner: v.owner, keyFingerprint: fromHex(v.keyFingerprint, 32, 'keyFingerprint'), ...(v.manifestCid === '' ? {} : { manifest: v.manifestCid }) }
   }
 
   async custody (video: VideoId): Promise<Custody | undefined> {
@@ -62,8 +70,23 @@ export class ChainKeyOracle implements AccessOracle, KeeperDirectory, LogAnchor 
     return { creator: videos.length > 0, nodeHost: node.registered }
   }
 
+  /**
+   * A keeper's registered endpoints and key. Cached for KEEPER_INFO_TTL_MS: profiles change
+   * rarely (a restart moves ports), and reading them costs two calls per keeper per resolution.
+   * Access is never cached.
+   */
   async keeper (address: Hex): Promise<KeeperInfo | undefined> {
-    return keeperFromNode(await this.client.getNode(getAddress(address)))
+    const key = address.toLowerCase()
+    const hit = this.infos.get(key)
+    if (hit !== undefined && hit.until > Date.now()) return hit.info
+    const info = keeperFromNode(await this.client.getNode(getAddress(address)))
+    this.infos.set(key, { info, until: Date.now() + KEEPER_INFO_TTL_MS })
+    return info
+  }
+
+  /** Forgets cached keeper profiles (after a keeper was unreachable, say). */
+  forgetKeepers (): void {
+    this.infos.clear()
   }
 
   async keepers (): Promise<KeeperInfo[]> {
