@@ -14,6 +14,7 @@ import { toHex, type Hex, type KeeperInfo, type LogEntry, type VideoId } from '@
 import { Client } from '@p2pdv/sdk'
 import { didPkh, IdentityStore } from '@p2pdv/sdk/identity'
 import { auditKeeperLog, ChainKeyOracle, chooseKeepers, DEFAULT_KEEPERS, DEFAULT_THRESHOLD, depositShares, grantEnvelope, KeeperClient, signInToNode, type KeeperAudit } from '@p2pdv/sdk/keys'
+import { parseDuration } from '@p2pdv/sdk/chain'
 import { intOpt, requirePositional, stringOpt, type Command } from '../command.ts'
 import { CHAIN_OPTIONS, chainContext, displayName, parseVideoId, type ChainContext } from '../chain/context.ts'
 import { publicOf, readGrants, recordFor, writeGrants, type GrantRecord } from '../chain/grant-records.ts'
@@ -93,24 +94,37 @@ async function keeperPlan (args: Parameters<Command['run']>[0], oracle: ChainKey
 
 export const keysRefresh: Command = {
   name: 'keys refresh',
-  summary: 'deal new keeper shares of the same key under a newer epoch; keepers drop the old ones',
-  usage: 'keys refresh VIDEO [--keepers N] [--threshold T] [--capability CAP] [--as NAME] [--rpc URL] [--chain FILE] [--json]',
-  options: { keepers: { type: 'string' }, threshold: { type: 'string' }, ...VIDEO_KEY_OPTIONS, ...CHAIN_OPTIONS },
+  summary: 'deal new keeper shares of the same key under a newer epoch (now, or --every 24h until stopped); keepers drop the old ones',
+  usage: 'keys refresh VIDEO [--every DURATION] [--keepers N] [--threshold T] [--capability CAP] [--as NAME] [--rpc URL] [--chain FILE] [--json]',
+  options: { every: { type: 'string' }, keepers: { type: 'string' }, threshold: { type: 'string' }, ...VIDEO_KEY_OPTIONS, ...CHAIN_OPTIONS },
   async run (args, out) {
     const video = parseVideoId(requirePositional(args, 0, 'VIDEO', keysRefresh))
+    const everyText = stringOpt(args, 'every')
+    const everyMs = everyText === undefined ? undefined : Number(parseDuration(everyText)) * 1000
+    if (everyMs !== undefined && everyMs < 60_000) throw new P2pdvError('ERR_USAGE', '--every must be at least a minute', { hint: 'e.g. --every 24h' })
     const ctx = await chainContext(args, 'required')
     const oracle = new ChainKeyOracle(ctx.client)
+    const stop = new AbortController()
+    const onSignal = (): void => { stop.abort() }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
     try {
-      const plan = await keeperPlan(args, oracle, video)
-      const { key } = await recoverVideoKey(args, oracle, ctx.identity!, video)
-      try {
-        await dealShares(out, { ctx, oracle, video, key, ...plan })
-      } finally {
-        key.fill(0)
-      }
-      out.result({ video, epoch: plan.epoch, threshold: plan.threshold, keepers: plan.keepers.map(k => k.address) }, () =>
-        `refreshed ${video}: epoch ${plan.epoch}, any ${plan.threshold} of ${plan.keepers.length} keepers; shares of earlier epochs are dropped and never combine with these`)
+      do {
+        const plan = await keeperPlan(args, oracle, video)
+        const { key } = await recoverVideoKey(args, oracle, ctx.identity!, video)
+        try {
+          await dealShares(out, { ctx, oracle, video, key, ...plan })
+        } finally {
+          key.fill(0)
+        }
+        out.result({ video, epoch: plan.epoch, threshold: plan.threshold, keepers: plan.keepers.map(k => k.address) }, () =>
+          `refreshed ${video}: epoch ${plan.epoch}, any ${plan.threshold} of ${plan.keepers.length} keepers; shares of earlier epochs are dropped and never combine with these`)
+        // A proactive refresh needs the dealer (this client, which can recover K): see docs/architecture.md.
+        if (everyMs !== undefined) await new Promise<void>(resolve => { const t = setTimeout(resolve, everyMs); stop.signal.addEventListener('abort', () => { clearTimeout(t); resolve() }, { once: true }) })
+      } while (everyMs !== undefined && !stop.signal.aborted)
     } finally {
+      process.removeListener('SIGINT', onSignal)
+      process.removeListener('SIGTERM', onSignal)
       ctx.identity?.forget()
     }
   }
