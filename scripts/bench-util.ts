@@ -15,7 +15,7 @@ export function printTable (title: string, rows: Row[]): void {
   const fmt = (n: number): string => n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)
   const lines = rows.map(r => {
     const ratio = r.value / r.baseline
-    return [r.name, `${fmt(r.value)} ${r.unit}`, r.baselineName, `${fmt(r.baseline)} ${r.unit}`, `${ratio.toFixed(2)}×`, r.target ?? '']
+    return [r.name, `${fmt(r.value)} ${r.unit}`, r.baselineName, `${fmt(r.baseline)} ${r.unit}`, `${ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2)}×`, r.target ?? '']
   })
   const head = ['measure', 'p2pdv', 'baseline', 'baseline value', 'ratio', 'target']
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map(l => l[i]!.length)))

@@ -33,6 +33,8 @@ export interface DevnetState {
   pid: number
   nodes: DevnetNode[]
   chain?: DevnetChain
+  /** HTTP URL of the node running the auditor role (reputation: GET <auditor>/api/v1/reputation). */
+  auditor?: string
   [extra: string]: unknown
 }
 

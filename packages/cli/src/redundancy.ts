@@ -1,7 +1,8 @@
 /** The redundancy flags shared by `put` and `upload`: erasure (--k, --m) or replication (--replicas). */
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { PutOptions, PutResult } from '@p2pdv/sdk'
-import { intOpt, stringOpt, type ParsedArgs } from './command.ts'
+import { intOpt, listOpt, stringOpt, type ParsedArgs } from './command.ts'
+import { readDevnetState } from './devnet-state.ts'
 
 export const AUDITOR_OPTION = { auditor: { type: 'string' } } as const
 
@@ -17,10 +18,20 @@ export function redundancyFromArgs (args: ParsedArgs): Pick<PutOptions, 'k' | 'm
   }
 }
 
-/** `--auditor URL` (or P2PDV_AUDITOR): reputation scores that weigh placement. */
-export function auditorFromArgs (args: ParsedArgs): { auditor?: string } {
+/**
+ * `--auditor URL` (or P2PDV_AUDITOR): reputation scores that weigh placement and order reads.
+ * Without one, and without --node flags, the running devnet's auditor node (if any).
+ */
+export async function auditorFromArgs (args: ParsedArgs): Promise<{ auditor?: string }> {
   const a = stringOpt(args, 'auditor') ?? process.env.P2PDV_AUDITOR
-  return a === undefined || a === '' ? {} : { auditor: a }
+  if (a !== undefined && a !== '') return { auditor: a }
+  if (listOpt(args, 'node').length > 0) return {}
+  try {
+    const { auditor } = await readDevnetState()
+    return typeof auditor === 'string' ? { auditor } : {}
+  } catch {
+    return {}
+  }
 }
 
 export function describeRedundancy (r: PutResult): string {

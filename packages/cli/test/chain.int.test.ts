@@ -70,7 +70,8 @@ describe('p2pdv on chain: devnet, upload registers, buy, grant, subscribe, withd
     assert.equal(c.owner, chain.accounts.alice)
     assert.equal(c.policy, 'paid')
     assert.equal(c.manifestCid, r.json.manifestCid)
-    assert.equal(c.listingCid, '')
+    assert.match(c.listingCid, /^bafkrei[a-z2-7]{52}$/)
+    assert.equal(c.listingCid, r.json.listingCid, 'the registry records the signed listing the upload published')
     paidVideo = c.videoId
     const ls = await cli(['ls'])
     const v = ls.json.videos.find((x: { id: string }) => x.id === paidVideo)
@@ -78,6 +79,7 @@ describe('p2pdv on chain: devnet, upload registers, buy, grant, subscribe, withd
     assert.equal(v.ownerName, 'alice')
     assert.equal(v.manifestCid, r.json.manifestCid)
     assert.equal(v.keyFingerprint, c.keyFingerprint)
+    assert.equal(v.listingCid, c.listingCid)
     assert.deepEqual(v.price, { asset: 'eth', amount: '10000000000000000', duration: '0' })
   })
 
@@ -104,7 +106,7 @@ describe('p2pdv on chain: devnet, upload registers, buy, grant, subscribe, withd
   })
 
   it('a private upload is granted-only: carol gets in by a grant and out by a revoke; others cannot grant', async () => {
-    const r = await cli(['upload', clip, '--replicas', '2', '--private'])
+    const r = await cli(['upload', clip, '--replicas', '2', '--private', '--force'])
     assert.equal(r.code, 0, r.stderr)
     const id = r.json.chain.videoId as Hex
     assert.equal(await hasAccess(id, chain.accounts.carol!), false)
@@ -118,7 +120,7 @@ describe('p2pdv on chain: devnet, upload registers, buy, grant, subscribe, withd
   })
 
   it('a subscribers-only upload opens to a subscriber of its creator', async () => {
-    const r = await cli(['upload', clip, '--replicas', '2', '--subscribers-only'])
+    const r = await cli(['upload', clip, '--replicas', '2', '--subscribers-only', '--force'])
     assert.equal(r.code, 0, r.stderr)
     const id = r.json.chain.videoId as Hex
     assert.equal((await cli(['subscribe', 'alice', '--as', 'carol'])).json.error.code, 'ERR_CHAIN_NO_SUBSCRIPTION_PLAN')

@@ -77,8 +77,12 @@ describe('p2pdv upload / watch', () => {
     assert.match(capability, /^p2pdv:\/\/b[a-z2-7]+#[A-Za-z0-9_-]{43}$/)
     const key = capability.split('#')[1]
     assert.equal(uploaded.watchUrl, `${devnet.state.nodes[0]!.http}/watch/${uploaded.manifestCid}#${key}`)
-    // No identity existed: a local "default" one was created, and it signed the listing.
-    assert.deepEqual(uploaded.identity, { name: 'default', created: true })
+    // On a devnet with a chain, the chain wallet (alice) signs the listing, and the registry
+    // records that listing beside the manifest.
+    assert.deepEqual(uploaded.identity, { name: 'alice', created: false })
+    assert.equal(uploaded.chain.listingCid, uploaded.listingCid)
+    assert.equal(uploaded.chain.manifestCid, uploaded.manifestCid)
+    assert.equal(uploaded.creator, uploaded.chain.owner)
     const client = await Client.create({ peers: devnet.state.nodes })
     try {
       const listing = await client.listing(uploaded.listingCid)
@@ -101,8 +105,6 @@ describe('p2pdv upload / watch', () => {
     } finally {
       await client.close()
     }
-    // A second upload signs with the same identity.
-    assert.match(await readFile(join(devnet.dir, 'home', 'keys', 'default.json'), 'utf8'), new RegExp(uploaded.creator.slice(2), 'i'))
   })
 
   it('recognises a re-upload of the same file and stops, unless --force', async () => {
@@ -114,11 +116,14 @@ describe('p2pdv upload / watch', () => {
     assert.equal(again.json.error.details.listingCid, uploaded.listingCid)
     assert.equal(JSON.stringify(again.json).includes(capability.split('#')[1]!), false, 'the key is never stored or echoed')
     assert.equal(await storedBlocks(devnet), before)
-    const forced = await runCli(['upload', video, '--force', '--unlisted', '--thumbnails-interval', '0', '--json'], env, 300_000)
+    // Without a chain, a local "default" identity is created on first use and signs the listing.
+    const forced = await runCli(['upload', video, '--force', '--no-chain', '--thumbnails-interval', '0', '--json'], env, 300_000)
     assert.equal(forced.code, 0, forced.stdout + forced.stderr)
     assert.equal(forced.json.replaces, uploaded.manifestCid)
-    assert.equal(forced.json.listingCid, undefined)
     assert.notEqual(forced.json.manifestCid, uploaded.manifestCid)
+    assert.equal(forced.json.chain, undefined)
+    assert.deepEqual(forced.json.identity, { name: 'default', created: true })
+    assert.match(await readFile(join(devnet.dir, 'home', 'keys', 'default.json'), 'utf8'), new RegExp(forced.json.creator.slice(2), 'i'))
   })
 
   it('refuses bad subtitle files with codes naming file and line, and publishes nothing', async () => {

@@ -52,3 +52,13 @@ describe('audit merkle trees', () => {
     assert.throws(() => merkleProof(b, 9), { code: AuditErrorCode.BAD_ARGUMENT })
   })
 })
+
+describe('audit hash backends', () => {
+  it('node:crypto and noble produce the same digests, so roots agree in Node and in browsers', async () => {
+    const node = await import('../src/hash/node.ts')
+    const noble = await import('../src/hash/noble.ts')
+    fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 2000 }), { maxLength: 4 }), parts => {
+      assert.deepEqual(node.sha256Parts(...parts), noble.sha256Parts(...parts))
+    }), { numRuns: 200 })
+  })
+})

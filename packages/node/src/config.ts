@@ -4,6 +4,9 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { P2pdvError } from '@p2pdv/core/errors'
+import { DEFAULT_AUDIT_BATCH, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDIT_INTERVAL_MS, DEFAULT_AUDIT_READ_RATIO } from './audit/auditor.ts'
+import type { AuditTransportName } from './audit/transport.ts'
+import { parseTestFaults, type TestFault } from './faults.ts'
 
 export const DEFAULT_HOST = '127.0.0.1'
 /** 0 = an ephemeral port chosen by the OS. */
@@ -57,6 +60,15 @@ export interface NodeChainConfig {
   keeper: boolean
 }
 
+/** The auditor role's settings (`--audit` and the `--audit-*` options). */
+export interface AuditorConfig {
+  intervalMs: number
+  batch: number
+  readRatio: number
+  deadlineMs: number
+  transport: AuditTransportName
+}
+
 export interface NodeConfig {
   dataDir: string
   host: string
@@ -75,8 +87,12 @@ export interface NodeConfig {
   repair: boolean
   repairIntervalMs: number
   repairRateBytes: number
-  /** An auditor node whose reputation scores weigh repair placement (else neutral). */
+  /** An auditor node whose reputation scores weigh repair placement (else neutral; with --audit, this node's own). */
   auditor?: string
+  /** Present when the node runs the auditor role (`--audit`). */
+  audit?: AuditorConfig
+  /** Deliberate misbehaviour for tests (P2PDV_TEST_FAULTS, loopback only); empty otherwise. */
+  testFaults: TestFault[]
 }
 
 export const ConfigErrorCode = {
@@ -84,7 +100,74 @@ export const ConfigErrorCode = {
   NO_PASSPHRASE: 'ERR_NO_PASSPHRASE'
 } as const
 
-export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] [--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--auditor URL] [--passphrase-file FILE] [--wallet NAME --chain FILE [--rpc URL] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--anchor-interval SECONDS]]] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
+export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] ' +
+  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--auditor URL] [--passphrase-file FILE] ' +
+  '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p]] ' +
+  '[--wallet NAME --chain FILE [--rpc URL] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
+  '[--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
+
+/**
+ * The daemon's options (the CLI's `node start` declares the same set). `--auditor URL` names an
+ * auditor to read scores from; `--audit` runs the auditor role on this node.
+ */
+export const NODE_OPTIONS = {
+  data: { type: 'string' },
+  host: { type: 'string' },
+  'p2p-port': { type: 'string' },
+  'http-port': { type: 'string' },
+  bootstrap: { type: 'string', multiple: true },
+  quota: { type: 'string' },
+  'passphrase-file': { type: 'string' },
+  wallet: { type: 'string' },
+  chain: { type: 'string' },
+  rpc: { type: 'string' },
+  keys: { type: 'string' },
+  stake: { type: 'string' },
+  keeper: { type: 'boolean' },
+  'keeper-rate': { type: 'string' },
+  'keeper-burst': { type: 'string' },
+  'keeper-source-rate': { type: 'string' },
+  'anchor-interval': { type: 'string' },
+  'siwe-domain': { type: 'string', multiple: true },
+  'dev-oracle-file': { type: 'string' },
+  zone: { type: 'string' },
+  repair: { type: 'boolean', default: true },
+  'repair-interval': { type: 'string' },
+  'repair-rate': { type: 'string' },
+  auditor: { type: 'string' },
+  audit: { type: 'boolean' },
+  'audit-interval': { type: 'string' },
+  'audit-batch': { type: 'string' },
+  'audit-read-ratio': { type: 'string' },
+  'audit-deadline': { type: 'string' },
+  'audit-transport': { type: 'string' }
+} as const
+
+function positiveInt (v: unknown, name: string, fallback: number, max: number): number {
+  if (v === undefined) return fallback
+  const n = Number(v)
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new P2pdvError(ConfigErrorCode.INVALID, `--${name} must be a whole number from 1 to ${max}`, { hint: `e.g. --${name} ${fallback}` })
+  return n
+}
+
+function auditorConfig (values: Record<string, unknown>): AuditorConfig | undefined {
+  const any = Object.keys(values).some(k => k.startsWith('audit-') && values[k] !== undefined)
+  if (values.audit !== true) {
+    if (any) throw new P2pdvError(ConfigErrorCode.INVALID, '--audit-* options need --audit', { hint: 'Add --audit to run the auditor role.' })
+    return undefined
+  }
+  const ratio = values['audit-read-ratio'] === undefined ? DEFAULT_AUDIT_READ_RATIO : Number(values['audit-read-ratio'])
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) throw new P2pdvError(ConfigErrorCode.INVALID, '--audit-read-ratio must be a number from 0 to 1', { hint: `e.g. --audit-read-ratio ${DEFAULT_AUDIT_READ_RATIO}` })
+  const transport = values['audit-transport'] ?? 'http'
+  if (transport !== 'http' && transport !== 'libp2p') throw new P2pdvError(ConfigErrorCode.INVALID, '--audit-transport must be http or libp2p', { hint: 'e.g. --audit-transport http' })
+  return {
+    intervalMs: positiveInt(values['audit-interval'], 'audit-interval', DEFAULT_AUDIT_INTERVAL_MS, 24 * 3600_000),
+    batch: positiveInt(values['audit-batch'], 'audit-batch', DEFAULT_AUDIT_BATCH, 10_000),
+    readRatio: ratio,
+    deadlineMs: positiveInt(values['audit-deadline'], 'audit-deadline', DEFAULT_AUDIT_DEADLINE_MS, 60_000),
+    transport
+  }
+}
 
 function port (v: string | undefined, name: string, fallback: number): number {
   if (v === undefined) return fallback
@@ -105,33 +188,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        data: { type: 'string' },
-        host: { type: 'string' },
-        'p2p-port': { type: 'string' },
-        'http-port': { type: 'string' },
-        bootstrap: { type: 'string', multiple: true },
-        quota: { type: 'string' },
-        'passphrase-file': { type: 'string' },
-        keeper: { type: 'boolean' },
-        'keeper-rate': { type: 'string' },
-        'keeper-burst': { type: 'string' },
-        'keeper-source-rate': { type: 'string' },
-        'anchor-interval': { type: 'string' },
-        'siwe-domain': { type: 'string', multiple: true },
-        'dev-oracle-file': { type: 'string' },
-        wallet: { type: 'string' },
-        chain: { type: 'string' },
-        rpc: { type: 'string' },
-        keys: { type: 'string' },
-        stake: { type: 'string' },
-        zone: { type: 'string' },
-        repair: { type: 'boolean', default: true },
-        'repair-interval': { type: 'string' },
-        'repair-rate': { type: 'string' },
-        auditor: { type: 'string' },
-        json: { type: 'boolean' }
-      },
+      options: { ...NODE_OPTIONS, json: { type: 'boolean' } },
       allowNegative: true,
       strict: true
     }))
@@ -179,6 +236,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
   if (!Number.isSafeInteger(rate) || rate < 64 * 1024) throw new P2pdvError(ConfigErrorCode.INVALID, '--repair-rate must be a number of bytes per second, at least 65536', { hint: 'e.g. --repair-rate 16777216 for 16 MiB/s' })
   const auditor = values.auditor
   if (typeof auditor === 'string' && !/^https?:\/\/[^\s]+$/.test(auditor)) throw new P2pdvError(ConfigErrorCode.INVALID, '--auditor must be an http(s) URL', { hint: 'e.g. --auditor http://127.0.0.1:4001' })
+  const audit = auditorConfig(values)
   return {
     dataDir,
     host,
@@ -194,7 +252,9 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     repairIntervalMs: Math.round(interval * 1000),
     repairRateBytes: rate,
     ...(typeof auditor === 'string' ? { auditor: auditor.replace(/\/+$/, '') } : {}),
-    ...(chain === undefined ? {} : { chain })
+    ...(audit === undefined ? {} : { audit }),
+    ...(chain === undefined ? {} : { chain }),
+    testFaults: parseTestFaults(env, host)
   }
 }
 

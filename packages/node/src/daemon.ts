@@ -3,12 +3,18 @@
 import { P2pdvError } from '@p2pdv/core/errors'
 import { registerNodeOnChain, type ChainRegistration } from './chain-registration.ts'
 import { parseNodeArgs } from './config.ts'
+import type { WebApp } from './http-api.ts'
 import { startNode } from './node.ts'
 
-export async function runDaemon (argv: string[]): Promise<void> {
+export interface DaemonExtras {
+  /** Served at `/` when given (`p2pdv node start` and the devnet pass the web app). */
+  webApp?: WebApp
+}
+
+export async function runDaemon (argv: string[], extras: DaemonExtras = {}): Promise<void> {
   try {
     const config = parseNodeArgs(argv)
-    const node = await startNode(config)
+    const node = await startNode({ ...config, ...extras })
     // A node configured with a wallet must be registered to be useful: failing here stops it.
     let chain: ChainRegistration | undefined
     if (config.chain !== undefined) {

@@ -92,3 +92,15 @@ export class FrameReader {
     }
   }
 }
+
+/** `body` with its unsigned-varint length prefix, ready to send. */
+export function lengthPrefixed (body: Uint8Array): Uint8Array {
+  let n = body.byteLength
+  const prefix: number[] = []
+  while (n >= 0x80) { prefix.push((n & 0x7f) | 0x80); n = Math.floor(n / 128) }
+  prefix.push(n)
+  const out = new Uint8Array(prefix.length + body.byteLength)
+  out.set(prefix)
+  out.set(body, prefix.length)
+  return out
+}

@@ -12,6 +12,8 @@ import type { Outcome } from './block-intake.ts'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { StoreRefusal } from '@p2pdv/core/wire'
 import { BlockstoreErrorCode, type VerifiedBlockstore } from './verified-blockstore.ts'
+import { registerAuditRoutes, type AuditRoutesDeps } from './audit/http-routes.ts'
+import { TargetErrorCode } from './audit/targets.ts'
 import { encodePlacementRecord, PlacementErrorCode } from '@p2pdv/core/placement'
 import { PlacementStoreErrorCode, type PlacementStore } from './placement-store.ts'
 
@@ -20,6 +22,24 @@ export const DAG_CBOR_CONTENT_TYPE = 'application/vnd.ipld.dag-cbor'
 const IMMUTABLE = 'public, max-age=29030400, immutable'
 
 export interface ProviderRecord { ID: string, Addrs: string[] }
+
+/** A peer's HTTP data plane, as `GET /api/v1/peers` lists it. */
+export interface PeerHttp { peerId: string, http: string }
+
+/** One file of a web app the node serves (built by whoever provides the app). */
+export interface WebAsset { body: Uint8Array, type: string }
+
+/**
+ * A web app for the node to serve at `/` and `/watch/<id>` (the page) and `/assets/<name>`.
+ * The node knows nothing about its content; the CLI passes `@p2pdv/web`'s.
+ */
+export interface WebApp {
+  page: () => Promise<WebAsset>
+  asset: (name: string) => Promise<WebAsset | undefined>
+}
+
+/** At most this many peers are listed (and allowed as page connect sources). */
+export const MAX_LISTED_PEERS = 64
 
 export interface HttpApiDeps {
   blockstore: VerifiedBlockstore
@@ -36,6 +56,41 @@ export interface HttpApiDeps {
   providerLookupTimeoutMs: number
   /** More routes (the keeper role, sign-in), registered after the built-in ones. */
   routes?: Array<(app: FastifyInstance) => void>
+  /** This node's and its known peers' data planes, this node first, at most MAX_LISTED_PEERS. */
+  peers: () => Promise<PeerHttp[]>
+  webApp?: WebApp
+  /** Answers an audit challenge (every node). */
+  audit: AuditRoutesDeps['answer']
+  /** The auditor role, on auditor nodes. */
+  auditor?: AuditRoutesDeps['auditor']
+  /** Test fault: GET serves the block with one byte flipped (see faults.ts). */
+  serveGarbage?: boolean
+}
+
+/** Public, read-only routes any origin may read (IPFS trustless gateways allow `*`). */
+const CORS_OPEN = /^\/(ipfs|routing\/v1\/providers)\/|^\/api\/v1\/(peers|node|status|placements|reputation)$|^\/api\/v1\/objects\/[^/]+\/placement$|^\/healthz$/
+/** Everything the node answers that is not the app page: nothing may run or be framed. */
+const LOCKED_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+/**
+ * The page's policy: code, styles and images from this node only (no inline script, no third
+ * party), media from MSE blob URLs, and network reads from this node and the data planes it
+ * listed to the page (the page fetches blocks from them directly).
+ */
+export function pageCsp (peerOrigins: string[]): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' blob: data:",
+    "media-src 'self' blob:",
+    `connect-src 'self' ${peerOrigins.join(' ')}`.trimEnd(),
+    "font-src 'self'",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'"
+  ].join('; ')
 }
 
 /** JSON bodies (keeper messages, sign-in) are small; nothing larger is parsed. */
@@ -52,6 +107,9 @@ function statusFor (code: string): number {
     case 'ERR_BAD_CID':
     case 'ERR_BAD_REQUEST': return 400
     case 'ERR_NOT_ENABLED': return 404
+    case TargetErrorCode.MALFORMED: return 400
+    case TargetErrorCode.BAD_RECEIPT: return 400
+    case 'ERR_AUDIT_TARGETS_FULL': return 507
     case PlacementErrorCode.MALFORMED:
     case PlacementErrorCode.SIGNATURE:
     case PlacementErrorCode.UNSUPPORTED:
@@ -84,17 +142,21 @@ export async function createHttpApi (deps: HttpApiDeps) {
     try { done(null, JSON.parse(body as string)) } catch { done(new P2pdvError('ERR_BAD_REQUEST', 'the body is not valid JSON'), undefined) }
   })
 
-  app.addHook('onRequest', async (_req, reply) => {
-    reply.header('access-control-allow-origin', '*')
+  app.addHook('onRequest', async (req, reply) => {
+    if ((req.method === 'GET' || req.method === 'HEAD') && CORS_OPEN.test(req.url.split('?')[0] ?? '')) reply.header('access-control-allow-origin', '*')
     reply.header('x-content-type-options', 'nosniff')
+    // Watch links carry the key in the fragment, which is never sent; send no referrer anyway.
+    reply.header('referrer-policy', 'no-referrer')
+    reply.header('content-security-policy', LOCKED_CSP)
   })
   app.addHook('onResponse', async (req, reply) => {
     deps.metrics.httpRequestSeconds.observe({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000)
   })
   app.setNotFoundHandler(async (req, reply) => sendError(reply, 404, new P2pdvError('ERR_NO_ROUTE', `no route ${req.method} ${req.url.slice(0, 100)}`)))
-  app.setErrorHandler(async (err, _req, reply) => {
+  app.setErrorHandler(async (err, req, reply) => {
     if (err instanceof P2pdvError) return sendError(reply, statusFor(err.code), err)
     const status = (err as { statusCode?: number }).statusCode ?? 500
+    if (status === 413 && req.url.startsWith('/api/')) return sendError(reply, 413, new P2pdvError('ERR_BODY_TOO_LARGE', 'the request body is too large for this endpoint'))
     if (status === 413) return sendError(reply, 413, new P2pdvError(StoreRefusal.TOO_LARGE, `blocks are at most ${MAX_BLOCK_BYTES} bytes`))
     if (status >= 500) deps.log.error({ err }, 'HTTP request failed')
     return sendError(reply, status, new P2pdvError(status >= 500 ? 'ERR_INTERNAL' : 'ERR_BAD_REQUEST', status >= 500 ? 'internal error' : (err as Error).message))
@@ -104,7 +166,11 @@ export async function createHttpApi (deps: HttpApiDeps) {
     const cid = parseCid(req.params.cid)
     const etag = `"${cid.toString()}.raw"`
     if (req.headers['if-none-match'] === etag) return reply.code(304).header('etag', etag).header('cache-control', IMMUTABLE).send()
-    const bytes = await deps.blockstore.getVerified(cid)
+    let bytes = await deps.blockstore.getVerified(cid)
+    if (deps.serveGarbage === true && bytes.byteLength > 0) {
+      bytes = bytes.slice()
+      bytes[bytes.byteLength >> 1]! ^= 0xff
+    }
     reply.header('content-type', RAW_CONTENT_TYPE)
       .header('etag', etag)
       .header('cache-control', IMMUTABLE)
@@ -154,6 +220,34 @@ export async function createHttpApi (deps: HttpApiDeps) {
     return sendError(reply, status, new P2pdvError(response.code, response.message))
   })
 
+  app.get('/api/v1/peers', async (_req, reply) => {
+    return reply.type('application/json').header('cache-control', 'no-store').send({ peers: (await deps.peers()).slice(0, MAX_LISTED_PEERS) })
+  })
+
+  const webApp = deps.webApp
+  if (webApp !== undefined) {
+    const page = async (_req: unknown, reply: FastifyReply): Promise<FastifyReply> => {
+      const [html, peers] = await Promise.all([webApp.page(), deps.peers()])
+      const origins = [...new Set(peers.slice(0, MAX_LISTED_PEERS).map(p => new URL(p.http).origin))]
+      return reply.type(html.type)
+        .header('cache-control', 'no-store')
+        .header('content-security-policy', pageCsp(origins))
+        .header('cross-origin-opener-policy', 'same-origin')
+        .header('x-frame-options', 'DENY')
+        .header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()')
+        .send(Buffer.from(html.body.buffer, html.body.byteOffset, html.body.byteLength))
+    }
+    app.get('/', page)
+    app.get<{ Params: { id: string } }>('/watch/:id', page)
+    app.get<{ Params: { name: string } }>('/assets/:name', async (req, reply) => {
+      const found = /^[\w.-]{1,100}$/.test(req.params.name) ? await webApp.asset(req.params.name) : undefined
+      if (found === undefined) return sendError(reply, 404, new P2pdvError('ERR_NO_ROUTE', 'no such asset'))
+      // Asset names carry a content hash: they never change.
+      return reply.type(found.type).header('cache-control', IMMUTABLE).send(Buffer.from(found.body.buffer, found.body.byteOffset, found.body.byteLength))
+    })
+  }
+
+  registerAuditRoutes(app, { answer: deps.audit, ...(deps.auditor === undefined ? {} : { auditor: deps.auditor }), sendError })
   // Placement records: public, signed, versioned (docs/protocol.md). Auditors, repair workers and
   // readers fetch them here; uploaders and repair workers send new versions.
   app.get('/api/v1/placements', async () => ({

@@ -1,5 +1,6 @@
 export { startNode, type NodeHandle, type StartNodeOptions, NODE_VERSION } from './node.ts'
-export { parseNodeArgs, NODE_USAGE, type NodeConfig } from './config.ts'
+export { parseNodeArgs, NODE_OPTIONS, NODE_USAGE, type NodeConfig, type AuditorConfig } from './config.ts'
 export { DATA_FORMAT_VERSION, DataDirErrorCode } from './data-dir.ts'
 export { BlockstoreErrorCode } from './verified-blockstore.ts'
-export { runDaemon } from './daemon.ts'
+export { runDaemon, type DaemonExtras } from './daemon.ts'
+export { pageCsp, MAX_LISTED_PEERS, type WebApp, type WebAsset, type PeerHttp } from './http-api.ts'

@@ -10,6 +10,8 @@ export interface NodeMetrics {
   bytesServed: Counter<'plane'>
   corruptBlocks: Counter
   httpRequestSeconds: Histogram<'route' | 'status'>
+  auditsAnswered: Counter<'result'>
+  auditsPerformed: Counter<'kind' | 'outcome'>
   repairedBlocks: Counter<'kind'>
   repairBytes: Counter<'direction'>
   unrecoverableStripes: Counter
@@ -26,6 +28,8 @@ export function createMetrics (): NodeMetrics {
     blocksServed: new Counter({ name: 'p2pdv_blocks_served_total', help: 'Blocks served, by plane', labelNames: ['plane'], registers: [registry] }),
     bytesServed: new Counter({ name: 'p2pdv_bytes_served_total', help: 'Block bytes served, by plane', labelNames: ['plane'], registers: [registry] }),
     corruptBlocks: new Counter({ name: 'p2pdv_corrupt_blocks_total', help: 'Stored blocks that failed verification on read and were quarantined', registers: [registry] }),
+    auditsAnswered: new Counter({ name: 'p2pdv_audits_answered_total', help: 'Audit challenges this node answered, by result (ok or refusal code)', labelNames: ['result'], registers: [registry] }),
+    auditsPerformed: new Counter({ name: 'p2pdv_audits_performed_total', help: 'Audits this node ran as an auditor, by kind (proof, read) and outcome', labelNames: ['kind', 'outcome'], registers: [registry] }),
     repairedBlocks: new Counter({ name: 'p2pdv_repair_blocks_total', help: 'Blocks rebuilt from parity or re-copied by the repair worker and placed on other nodes', labelNames: ['kind'], registers: [registry] }),
     repairBytes: new Counter({ name: 'p2pdv_repair_bytes_total', help: 'Repair traffic: bytes fetched (in) and stored on other nodes (out)', labelNames: ['direction'], registers: [registry] }),
     unrecoverableStripes: new Counter({ name: 'p2pdv_repair_unrecoverable_total', help: 'Stripes found with fewer than k blocks left', registers: [registry] }),

@@ -11,18 +11,26 @@ import { LevelDatastore } from 'datastore-level'
 import { createHeliaLight } from 'helia'
 import { pino, type Logger } from 'pino'
 import type { CID } from 'multiformats/cid'
-import { STORE_PROTOCOL } from '@p2pdv/core/wire'
+import { join } from 'node:path'
+import { AUDIT_PROTOCOL, STORE_PROTOCOL } from '@p2pdv/core/wire'
+import { Auditor } from './audit/auditor.ts'
+import { createAuditHandler } from './audit/protocol.ts'
+import { AuditResponder } from './audit/responder.ts'
+import { localSlashReporter, SlashPolicy } from './audit/slash.ts'
+import { AUDIT_DB_FILE, AuditStore } from './audit/store.ts'
+import { createAuditTransport, libp2pHttpResolver } from './audit/transport.ts'
+import { PlacementTargetSource } from './audit/placement-source.ts'
 import type { NodeConfig } from './config.ts'
 import { DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS } from './config.ts'
 import { loadIdentity, prepareDataDir } from './data-dir.ts'
-import { createHttpApi, type ProviderRecord } from './http-api.ts'
+import { httpUrlFromMultiaddr } from '@p2pdv/core'
+import { createHttpApi, MAX_LISTED_PEERS, type PeerHttp, type ProviderRecord, type WebApp } from './http-api.ts'
 import { libp2pOptions } from './libp2p-options.ts'
 import { createMetrics } from './metrics.ts'
 import { ProvideQueue } from './provide-queue.ts'
 import { createStoreHandler } from './store-protocol.ts'
 import { BlockIntake } from './block-intake.ts'
 import { VerifiedBlockstore } from './verified-blockstore.ts'
-import { join } from 'node:path'
 import { KEEPER_PROTOCOL, toHex, type AccessOracle, type LogAnchor } from '@p2pdv/core/keys'
 import { ChainClient } from '@p2pdv/sdk/chain'
 import { IdentityStore } from '@p2pdv/sdk/identity'
@@ -48,6 +56,8 @@ export interface NodeHandle {
   blockstore: VerifiedBlockstore
   /** Present when the node runs the keeper role. */
   keeper?: { address: string, x25519PublicKey: string }
+  /** The auditor role, when started with one. */
+  auditor?: Auditor
   placements: PlacementStore
   repair: RepairWorker | undefined
   stop: () => Promise<void>
@@ -55,6 +65,8 @@ export interface NodeHandle {
 
 export interface StartNodeOptions extends NodeConfig {
   logger?: Logger
+  /** A web app to serve at `/` (the CLI passes `@p2pdv/web`'s); none by default. */
+  webApp?: WebApp
 }
 
 export async function startNode (config: StartNodeOptions): Promise<NodeHandle> {
@@ -66,6 +78,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   await blockstore.open()
   const datastore = new LevelDatastore(dir.datastore)
   await datastore.open()
+  const faults = new Set(config.testFaults)
+  if (faults.size > 0) log.warn({ faults: [...faults] }, 'TEST FAULTS ARE ON: this node misbehaves on purpose (P2PDV_TEST_FAULTS)')
   const peerIdEarly = peerIdFromPrivateKey(privateKey).toString()
   const placements = new PlacementStore({ dir: dir.placements, peerId: peerIdEarly, has: async cid => await blockstore.has(cid), log })
   await placements.open()
@@ -146,11 +160,55 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     return [...found.values()]
   }
 
+  // The data planes this node can vouch for: itself, then peers it is connected to, then others
+  // from its peer store, each by the `/http` multiaddr it announced (validated, deduplicated).
+  const peers = async (): Promise<PeerHttp[]> => {
+    const out: PeerHttp[] = [{ peerId, http: httpUrl }]
+    if (libp2p === undefined) return out
+    const connected = new Set(libp2p.getPeers().map(p => p.toString()))
+    const known = (await libp2p.peerStore.all()).filter(p => p.id.toString() !== peerId)
+    known.sort((a, b) => Number(connected.has(b.id.toString())) - Number(connected.has(a.id.toString())))
+    const seen = new Set([httpUrl])
+    for (const p of known) {
+      const http = p.addresses.map(a => httpUrlFromMultiaddr(a.multiaddr.toString())).find(u => u !== undefined)
+      if (http === undefined || seen.has(http)) continue
+      seen.add(http)
+      out.push({ peerId: p.id.toString(), http })
+      if (out.length >= MAX_LISTED_PEERS) break
+    }
+    return out
+  }
+
+  const responder = new AuditResponder({ peerId, privateKey, blockstore, metrics, log, forgeProofs: faults.has('forge-proofs') })
+  let auditor: Auditor | undefined
+  let auditStore: AuditStore | undefined
+  if (config.audit !== undefined) {
+    auditStore = new AuditStore(join(dir.root, AUDIT_DB_FILE))
+    const resolve = (peer: string, signal: AbortSignal): Promise<string | undefined> => libp2p === undefined ? Promise.resolve(undefined) : libp2pHttpResolver(libp2p)(peer, signal)
+    const { transport, ...options } = config.audit
+    const placementSource = new PlacementTargetSource({ store: auditStore, local: placements, peers: async () => (await peers()).slice(1).map(p => p.http), log })
+    auditor = new Auditor({
+      peerId,
+      privateKey,
+      store: auditStore,
+      transport: createAuditTransport(transport, { resolveHttp: resolve, libp2p: () => libp2p }),
+      log,
+      metrics,
+      slashPolicy: new SlashPolicy(),
+      slashReporter: localSlashReporter(auditStore, log),
+      options,
+      sync: async signal => await placementSource.sync(signal)
+    })
+  }
+
   const http = await createHttpApi({
     blockstore,
     metrics,
     log,
-    info: () => ({ peerId, multiaddrs: multiaddrs(), http: httpUrl, version: NODE_VERSION, blocks: blockstore.blocks, bytesUsed: blockstore.bytes, quotaBytes: config.quotaBytes }),
+    info: () => ({
+      peerId, multiaddrs: multiaddrs(), http: httpUrl, version: NODE_VERSION, blocks: blockstore.blocks, bytesUsed: blockstore.bytes, quotaBytes: config.quotaBytes,
+      auditor: auditor !== undefined, ...(faults.size > 0 ? { testFaults: [...faults] } : {})
+    }),
     status: () => ({
       peerId,
       version: NODE_VERSION,
@@ -170,7 +228,12 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       return await intake.accept(cid, body)
     },
     providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
-    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: httpUrl, multiaddrs: multiaddrs() }) })]
+    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: httpUrl, multiaddrs: multiaddrs() }) })],
+    peers,
+    ...(config.webApp === undefined ? {} : { webApp: config.webApp }),
+    audit: async body => await responder.answer(body),
+    ...(auditor === undefined || auditStore === undefined ? {} : { auditor: { auditor, store: auditStore, peerId } }),
+    serveGarbage: faults.has('serve-garbage')
   })
   await http.listen({ host: config.host, port: config.httpPort })
   const addr = http.server.address()
@@ -197,6 +260,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     keeper.start()
     log.info({ address: keeper.address }, 'keeper role on')
   }
+  await helia.libp2p.handle(AUDIT_PROTOCOL, createAuditHandler(responder, log), { maxInboundStreams: 16 })
 
   for (const b of config.bootstrap) {
     try {
@@ -214,7 +278,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       blockstore,
       placements,
       libp2p: () => libp2p,
-      ...(config.auditor === undefined ? {} : { auditor: config.auditor }),
+      // Scores from the auditor named by --auditor, else from this node's own auditor role.
+      ...(config.auditor !== undefined ? { auditor: config.auditor } : auditor !== undefined ? { auditor: httpUrl } : {}),
       intervalMs: config.repairIntervalMs,
       rateBytes: config.repairRateBytes,
       metrics,
@@ -223,7 +288,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     repair.start()
   }
   ready = true
-  log.info({ peerId, multiaddrs: multiaddrs(), http: httpUrl }, 'node ready')
+  auditor?.start()
+  log.info({ peerId, multiaddrs: multiaddrs(), http: httpUrl, auditor: auditor !== undefined }, 'node ready')
 
   return {
     peerId,
@@ -232,10 +298,12 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     dataDir: config.dataDir,
     blockstore,
     ...(keeper === undefined ? {} : { keeper: { address: keeper.address, x25519PublicKey: toHex(keeper.x25519PublicKey) } }),
+    ...(auditor === undefined ? {} : { auditor }),
     placements,
     repair,
     stop: async () => {
       ready = false
+      await auditor?.stop()
       await repair?.stop()
       provideQueue.stop()
       await keeper?.stop()
@@ -245,6 +313,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       await blockstore.close()
       keeperStore?.close()
       forgetWallet?.()
+      auditStore?.close()
     }
   }
 }

@@ -18,7 +18,7 @@ import type { Logger } from 'pino'
 import type { CID } from 'multiformats/cid'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { reconstructStripe } from '@p2pdv/core/erasure'
-import { parseCid } from '@p2pdv/core'
+import { httpUrlFromMultiaddr, parseCid } from '@p2pdv/core'
 import { receiptPayload } from '@p2pdv/core/wire'
 import {
   chooseStripeNodes, encodePlacementRecord, signPlacementRecord, weightedOrder,
@@ -62,12 +62,6 @@ interface Peer extends PlacementCandidate { url: string }
 /** Repair as soon as a stripe has lost one block (threshold k + r with r = m − 1). */
 export function repairNeeded (present: number, stored: number): boolean {
   return present < stored
-}
-
-function httpUrlFromMultiaddr (addr: string): string | undefined {
-  const m = /^\/(ip4|ip6|dns4|dns6|dns)\/([^/]+)\/tcp\/(\d{1,5})\/http$/.exec(addr)
-  if (m === null) return undefined
-  return `http://${m[1] === 'ip6' ? `[${m[2] ?? ''}]` : m[2] ?? ''}:${m[3] ?? ''}`
 }
 
 export class RepairWorker {

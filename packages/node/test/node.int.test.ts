@@ -213,6 +213,24 @@ describe('provider discovery across nodes', () => {
       const rec = found.find(p => p.ID === holder.info.peerId)
       assert.ok(rec !== undefined, 'the holder is listed as a provider')
       assert.ok(rec.Addrs.includes(`/ip4/127.0.0.1/tcp/${new URL(holder.info.http).port}/http`), 'with its HTTP data plane address')
+
+      // The peer directory a browser reads: this node first, then the others' data planes.
+      const listed = await fetch(`${nodes[0]!.info.http}/api/v1/peers`)
+      assert.equal(listed.headers.get('access-control-allow-origin'), '*')
+      const { peers } = await listed.json() as { peers: Array<{ peerId: string, http: string }> }
+      assert.deepEqual(peers[0], { peerId: nodes[0]!.info.peerId, http: nodes[0]!.info.http })
+      assert.deepEqual(new Set(peers.map(p => p.http)), new Set(nodes.map(n => n.info.http)))
+      // Public reads are open to any origin; writes and node internals are not. Nothing a node
+      // answers may run as a page (the web app, when served, has its own policy).
+      const block = await fetch(`${holder.info.http}/ipfs/${cid.toString()}`, { method: 'HEAD' })
+      assert.equal(block.headers.get('access-control-allow-origin'), '*')
+      assert.equal(block.headers.get('referrer-policy'), 'no-referrer')
+      assert.match(block.headers.get('content-security-policy') ?? '', /default-src 'none'/)
+      const metrics = await fetch(`${holder.info.http}/metrics`)
+      await metrics.arrayBuffer()
+      assert.equal(metrics.headers.get('access-control-allow-origin'), null)
+      // A node started without the web app has no pages.
+      assert.equal((await fetch(`${holder.info.http}/`)).status, 404)
     } finally {
       await Promise.all(nodes.map(async n => { await n.stop(); await rm(n.info.dataDir, { recursive: true, force: true }) }))
     }

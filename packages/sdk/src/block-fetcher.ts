@@ -6,7 +6,7 @@
  * providers, and those are tried too.
  */
 import { CID } from 'multiformats/cid'
-import { sha256 } from 'multiformats/hashes/sha2'
+import { httpUrlFromMultiaddr, verifyBlock } from '@p2pdv/core'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import type { PeerInfo, PeerSet } from './peers.ts'
@@ -29,6 +29,8 @@ export interface BlockFetcherOptions {
   cache?: BlockCache
   /** Called for each failed attempt, for logs and metrics (never contains key material). */
   onAttemptFailed?: (event: { cid: string, peerId: string, reason: string }) => void
+  /** Called for each verified block received from a node (not the cache), for stats. */
+  onFetched?: (event: { cid: string, peerId: string, bytes: number }) => void
 }
 
 export interface FetchedBlock {
@@ -41,6 +43,7 @@ export class BlockFetcher {
   private readonly timeoutMs: number
   private readonly hedgeMs: number
   private readonly onAttemptFailed: BlockFetcherOptions['onAttemptFailed']
+  private readonly onFetched: BlockFetcherOptions['onFetched']
   private readonly cache: BlockCache | undefined
 
   constructor (peers: PeerSet, options: BlockFetcherOptions = {}) {
@@ -48,6 +51,7 @@ export class BlockFetcher {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS
     this.hedgeMs = options.hedgeMs ?? DEFAULT_FETCH_HEDGE_MS
     this.onAttemptFailed = options.onAttemptFailed
+    this.onFetched = options.onFetched
     this.cache = options.cache
   }
 
@@ -93,6 +97,7 @@ export class BlockFetcher {
           this.peers.recordSuccess(peer.peerId, performance.now() - started)
           // Nodes asked earlier and still silent were slower than this one: let them back off.
           for (const [id, r] of running) if (r.started < started) this.peers.recordFailure(id)
+          this.onFetched?.({ cid: cid.toString(), peerId: peer.peerId, bytes: bytes.byteLength })
           finish({ bytes, peerId: peer.peerId })
         }, err => {
           clearTimeout(timer)
@@ -143,10 +148,8 @@ export class BlockFetcher {
       throw new P2pdvError('ERR_BLOCK_TOO_LARGE', 'block larger than the protocol maximum')
     }
     const bytes = await readLimited(res, MAX_BLOCK_BYTES)
-    const digest = await sha256.digest(bytes)
-    if (!equal(digest.digest, cid.multihash.digest) || cid.multihash.code !== sha256.code) {
-      throw new P2pdvError('ERR_BLOCK_HASH_MISMATCH', 'served bytes do not match the CID')
-    }
+    // Throws ERR_BLOCK_HASH_MISMATCH: the copy is dropped and the next node is asked.
+    await verifyBlock(cid, bytes)
     return bytes
   }
 
@@ -193,22 +196,7 @@ async function readLimited (res: Response, limit: number): Promise<Uint8Array> {
   return out
 }
 
-/**
- * Gateways announce their HTTP data plane the way IPFS delegated routing does: a multiaddr ending
- * in `/http` (e.g. `/ip4/127.0.0.1/tcp/4001/http`).
- */
-export function httpUrlFromMultiaddr (addr: string): string | undefined {
-  const m = /^\/(ip4|ip6|dns4|dns6|dns)\/([^/]+)\/tcp\/(\d{1,5})\/(http|https|tls\/http)$/.exec(addr)
-  if (m === null) return undefined
-  const host = m[1] === 'ip6' ? `[${m[2] ?? ''}]` : m[2] ?? ''
-  return `${m[4] === 'http' ? 'http' : 'https'}://${host}:${m[3] ?? ''}`
-}
-
-function equal (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
-  return true
-}
+export { httpUrlFromMultiaddr }
 
 function abortError (signal: AbortSignal): P2pdvError {
   return new P2pdvError(FetchErrorCode.ABORTED, 'the read was cancelled', { cause: signal.reason })

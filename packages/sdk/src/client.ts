@@ -12,11 +12,11 @@ import {
   type SubtitleTrack, type VideoManifest, type VideoRendition
 } from '@p2pdv/core'
 import { checkErasureParams, DEFAULT_K, DEFAULT_M } from '@p2pdv/core/erasure'
-import { weightedOrder, type PlacementScheme } from '@p2pdv/core/placement'
+import { MIN_PLACEMENT_SCORE, weightedOrder, type PlacementScheme } from '@p2pdv/core/placement'
 import type { LocalAccount } from 'viem'
 import { checkObject, type CheckOptions, type CheckReport } from './check.ts'
 import { buildListing, type ListingInput } from './listing.ts'
-import { placementCandidates, type NodeCandidate } from './node-status.ts'
+import { fetchReputation, placementCandidates, type NodeCandidate } from './node-status.ts'
 import { ObjectReader } from './object-reader.ts'
 import { ObjectWriter } from './object-writer.ts'
 import { BlockFetcher } from './block-fetcher.ts'
@@ -164,7 +164,10 @@ export class Client {
   }
 
   static async create (options: ClientOptions): Promise<Client> {
-    return new Client(options, await StoreClient.create(options.transport === undefined ? {} : { transport: options.transport }))
+    const client = new Client(options, await StoreClient.create(options.transport === undefined ? {} : { transport: options.transport }))
+    // Readers try nodes the auditor scores below the placement threshold last.
+    if (options.auditor !== undefined) client.peers.setReputation({ scores: await fetchReputation(options.auditor), threshold: MIN_PLACEMENT_SCORE })
+    return client
   }
 
   /**

@@ -8,10 +8,9 @@
  * against its CID like any fetched one; `get`, `download` and video playback all read through here.
  */
 import { P2pdvError } from '@p2pdv/core/errors'
-import { objectBlocks, type CID, type Manifest } from '@p2pdv/core'
+import { objectBlocks, verifyBlock, type CID, type Manifest } from '@p2pdv/core'
 import { ErasureErrorCode, reconstructStripe } from '@p2pdv/core/erasure'
 import { decodePlacementRecord, type PlacementRecord } from '@p2pdv/core/placement'
-import { createHash } from 'node:crypto'
 import type { BlockFetcher } from './block-fetcher.ts'
 import type { PeerSet } from './peers.ts'
 
@@ -194,14 +193,17 @@ export class ObjectReader {
     const missing = stripe.blocks.map((_, i) => i).filter(i => shards[shardOf(i)] === undefined)
     const rebuilt = reconstructStripe({ k: stripe.k, m: stripe.m }, shards, stripe.blocks.slice(0, stripe.data).map(b => b.size), missing.map(shardOf))
     const out = new Map<string, Uint8Array>()
-    missing.forEach((i, j) => {
+    // verifyBlock hashes with node:crypto in Node and WebCrypto in browsers (the player reads here too).
+    await Promise.all(missing.map(async (i, j) => {
       const b = stripe.blocks[i]!
       const bytes = rebuilt[j]!
-      if (!createHash('sha256').update(bytes).digest().equals(b.cid.multihash.digest)) {
+      try {
+        await verifyBlock(b.cid, bytes)
+      } catch {
         throw new P2pdvError('ERR_BLOCK_HASH_MISMATCH', `a block rebuilt from parity does not match ${b.cid.toString()}`, { hint: 'The object was written by a faulty client.' })
       }
       out.set(b.cid.toString(), bytes)
-    })
+    }))
     return out
   }
 }

@@ -2,6 +2,20 @@
  * The set of storage nodes a client talks to, with a live health score per node so reads go to
  * the fastest healthy node first and around slow or failing ones.
  */
+import { PLACEMENT_MIN_SCORE } from '@p2pdv/core/reputation'
+
+/** Scores an auditor publishes (`GET /api/v1/reputation`), peer id → 0 … 1. */
+export interface ReputationView {
+  scores: ReadonlyMap<string, number>
+  threshold: number
+}
+
+/** Not scored below the threshold (a node the auditor has no verdict on is eligible). */
+export function isEligible (view: ReputationView | undefined, peerId: string): boolean {
+  const s = view?.scores.get(peerId)
+  return s === undefined || s >= (view?.threshold ?? PLACEMENT_MIN_SCORE)
+}
+
 export interface PeerInfo {
   peerId: string
   /** libp2p addresses (control plane: store protocol). */
@@ -26,6 +40,7 @@ const MAX_BACKOFF_MS = 30_000
 export class PeerSet {
   readonly peers: PeerInfo[]
   private readonly health = new Map<string, Health>()
+  private reputation: ReputationView | undefined
 
   constructor (peers: PeerInfo[]) {
     this.peers = [...peers]
@@ -36,6 +51,11 @@ export class PeerSet {
     if (this.health.has(peer.peerId)) return
     this.peers.push(peer)
     this.health.set(peer.peerId, { latencyMs: INITIAL_LATENCY_MS, failures: 0, backoffUntil: 0 })
+  }
+
+  /** Scores from an auditor: nodes below the threshold are read from last (placement skips them too). */
+  setReputation (view: ReputationView | undefined): void {
+    this.reputation = view
   }
 
   get (peerId: string): PeerInfo | undefined {
@@ -64,8 +84,9 @@ export class PeerSet {
   }
 
   /**
-   * Peers best first: those not backing off, by latency; then the backing-off ones (still worth a
-   * try when nothing else has the block). `prefer` lists peers known to hold the block.
+   * Peers best first: those not backing off, by latency; then those below the reputation
+   * threshold; then the backing-off ones (still worth a try when nothing else has the block).
+   * `prefer` lists peers known to hold the block.
    */
   ranked (prefer: ReadonlySet<string> = new Set(), now = Date.now()): PeerInfo[] {
     const score = (p: PeerInfo): number => {
@@ -73,7 +94,8 @@ export class PeerSet {
       if (h === undefined) return Number.MAX_SAFE_INTEGER
       const backoff = h.backoffUntil > now ? 1e9 : 0
       const known = prefer.has(p.peerId) ? 0 : 1e6
-      return backoff + known + h.latencyMs
+      const distrusted = isEligible(this.reputation, p.peerId) ? 0 : 5e8
+      return backoff + distrusted + known + h.latencyMs
     }
     return [...this.peers].sort((a, b) => score(a) - score(b))
   }

@@ -14,12 +14,14 @@ export const DEVNET_ANCHOR_INTERVAL_SECONDS = 10
 
 /** Six nodes: enough for the default erasure coding (k = 4 data + m = 2 parity per stripe). */
 export const DEFAULT_DEVNET_NODES = 6
+/** Which devnet node runs the auditor role. */
+export const DEVNET_AUDITOR_INDEX = 0
 
 interface NodeReady { event: 'ready', peerId: string, multiaddrs: string[], http: string, dataDir: string }
 
-/** The node daemon's entry point, resolved through the package so it works from any cwd. */
+/** The node daemon's entry point (a node that also serves the web app), from any cwd. */
 export function nodeMainPath (): string {
-  return fileURLToPath(new URL('./main.ts', import.meta.resolve('@p2pdv/node')))
+  return fileURLToPath(new URL('../node-main.ts', import.meta.url))
 }
 
 /**
@@ -83,9 +85,14 @@ export const devnet: Command = {
         const dataDir = join(dir, name)
         // Each node registers and stakes with its own wallet as it starts, and offers the keeper role.
         const chainArgs = chain === undefined ? [] : ['--chain', chain.chainFile, '--wallet', name, '--keys', devnetKeysDir(dir), '--keeper', '--anchor-interval', String(DEVNET_ANCHOR_INTERVAL_SECONDS)]
+        // node-0 also runs the auditor role: it audits the objects whose placement records the
+        // nodes keep and publishes reputation (GET /api/v1/reputation); the other nodes' repair
+        // workers weigh placement by it.
+        const auditorUrl = children[DEVNET_AUDITOR_INDEX]?.ready.http
+        const role = i === DEVNET_AUDITOR_INDEX ? ['--audit'] : auditorUrl === undefined ? [] : ['--auditor', auditorUrl]
         const child = await spawnReady<NodeReady>({
           name,
-          args: [nodeMainPath(), '--data', dataDir, ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap]), ...chainArgs],
+          args: [nodeMainPath(), '--data', dataDir, ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap]), ...role, ...chainArgs],
           env: { P2PDV_PASSPHRASE: passphrase },
           logFile: join(dir, `${name}.log`)
         })
@@ -118,16 +125,18 @@ export const devnet: Command = {
       dataDir: c.ready.dataDir,
       pid: c.proc.pid ?? -1
     }))
-    const state: DevnetState = { version: 1, startedAt: new Date().toISOString(), pid: process.pid, nodes, ...(chain === undefined ? {} : { chain: chain.state }) }
+    const state: DevnetState = { version: 1, startedAt: new Date().toISOString(), pid: process.pid, nodes, auditor: nodes[DEVNET_AUDITOR_INDEX]!.http, ...(chain === undefined ? {} : { chain: chain.state }) }
     await writeDevnetState(state, dir)
     out.result({ event: 'ready', ...state }, () => [
       '',
-      ...nodes.map(n => `  ${n.name}  ${n.http}  ${n.peerId}`),
+      ...nodes.map((n, i) => `  ${n.name}  ${n.http}  ${n.peerId}${i === DEVNET_AUDITOR_INDEX ? '  (auditor)' : ''}`),
       ...(chain === undefined ? [] : [
         '',
         `  chain   ${chain.state.rpc} (chain id ${chain.state.chainId}); contracts in ${join(dir, 'chain.json')}`,
         `  wallets ${Object.entries(chain.state.accounts).filter(([n]) => !n.startsWith('node-')).map(([n, a]) => `${n} ${a.slice(0, 8)}…`).join(', ')} (commands act as alice; --as NAME for another)`
       ]),
+      '',
+      `web app: ${nodes[0]?.http ?? ''}/  (every node serves it)`,
       '',
       `devnet ready: ${nodes.length} node(s). State in ${join(dir, 'devnet.json')}; logs in ${dir}/*.log`,
       chain === undefined

@@ -3,18 +3,19 @@ import { Client } from '@p2pdv/sdk'
 import { requirePositional, stringOpt, type Command } from '../command.ts'
 import { formatBytes, formatRate } from '../format.ts'
 import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
+import { AUDITOR_OPTION, auditorFromArgs } from '../redundancy.ts'
 import { P2pdvError } from '@p2pdv/core/errors'
 
 export const get: Command = {
   name: 'get',
   summary: 'fetch, verify and decrypt an object to a file (written atomically)',
-  usage: 'get CAPABILITY -o OUT [--node URL …] [--json]',
-  options: { output: { type: 'string', short: 'o' }, ...NODE_OPTION },
+  usage: 'get CAPABILITY -o OUT [--auditor URL] [--node URL …] [--json]',
+  options: { output: { type: 'string', short: 'o' }, ...AUDITOR_OPTION, ...NODE_OPTION },
   async run (args, out) {
     const capability = requirePositional(args, 0, 'CAPABILITY', get)
     const output = stringOpt(args, 'output')
     if (output === undefined) throw new P2pdvError('ERR_USAGE', 'missing -o OUT', { hint: `usage: p2pdv ${get.usage}` })
-    const client = await Client.create({ peers: await peersFromArgs(args) })
+    const client = await Client.create({ peers: await peersFromArgs(args), ...(await auditorFromArgs(args)) })
     try {
       const bar = out.progress('get')
       const result = await client.getToFile(capability, resolve(output), {

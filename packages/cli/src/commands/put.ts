@@ -22,7 +22,7 @@ export const put: Command = {
     if (!info.isFile()) throw new P2pdvError('ERR_NOT_A_FILE', `${file} is not a regular file`, { hint: 'Pass a file, not a directory.' })
     const transport = stringOpt(args, 'transport') ?? 'http'
     if (transport !== 'http' && transport !== 'libp2p') throw new P2pdvError('ERR_USAGE', `--transport must be http or libp2p, not "${transport}"`, { hint: 'http is the fast default; libp2p uses the store protocol' })
-    const client = await Client.create({ peers: await peersFromArgs(args), transport, ...auditorFromArgs(args) })
+    const client = await Client.create({ peers: await peersFromArgs(args), transport, ...(await auditorFromArgs(args)) })
     try {
       const bar = out.progress(`put ${basename(file)}`)
       const result = await client.putFile(file, {

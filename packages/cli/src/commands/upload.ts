@@ -94,10 +94,10 @@ export const upload: Command = {
     const subtitles = subtitleArgs(args)
     const interval = thumbnailInterval(args)
     const listed = args.values.unlisted !== true
-    const peers = await peersFromArgs(args)
     // Everything that can refuse cheaply does so before minutes of transcoding: the chain step
     // (flags, wallet, chain), then the identity that signs the listing (the chain wallet if any).
     const registrar = await prepareUploadRegistration(args, out)
+    const peers = await peersFromArgs(args)
     const signer = !listed
       ? undefined
       : registrar?.identity !== undefined
@@ -132,7 +132,7 @@ export const upload: Command = {
       }).finally(stages.done)
       const transcodeSpeed = t.durationSeconds / ((performance.now() - started) / 1000)
       out.note(`transcoded ${t.durationSeconds.toFixed(1)} s into ${t.renditions.map(r => r.id).join(', ')} at ${transcodeSpeed.toFixed(1)}× realtime`)
-      const client = await Client.create({ peers, ...auditorFromArgs(args) })
+      const client = await Client.create({ peers, ...(await auditorFromArgs(args)) })
       try {
         const seal = out.progress('seal + store')
         const result = await client.publishVideo({ ...t, sourceSha256: Uint8Array.from(Buffer.from(sourceSha256, 'hex')), title }, {
@@ -181,7 +181,6 @@ export const upload: Command = {
         }, () => [
           `published "${title}": ${t.renditions.length} renditions, ${t.subtitles.length} subtitle tracks, ${t.thumbnails?.sheets.length ?? 0} sprite sheets; ${formatBytes(result.size)} sealed in ${result.blocks} blocks, ${describeRedundancy(result)}`,
           listing === undefined ? 'unlisted: no public listing was published' : `public listing ${listing.listingCid}, signed by ${signer!.identity.address} ("${signer!.identity.name}")`,
-          ...(chain === undefined ? [] : [`registered on chain as video ${chain.videoId} (${chain.policy})`]),
           ...(custody === undefined ? [] : [`key held by ${custody.keepers.length} keepers (any ${custody.threshold} release it to viewers the chain allows)`, '', `Video link (no key in it, safe to post): ${videoLink!}`, `  watch it: npx p2pdv watch '${videoLink!}' --as NAME`]),
           '',
           result.capability,

@@ -12,7 +12,7 @@
  * The leaf index is hashed in, so a node cannot answer a challenge for leaf i with another leaf;
  * the size is hashed into the root, so one root stands for exactly one block length.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
+import { sha256Parts } from '#sha256'
 import { P2pdvError } from '../errors.ts'
 import { MAX_BLOCK_BYTES } from '../limits.ts'
 
@@ -38,20 +38,16 @@ export function leafCount (blockBytes: number, leafBytes = AUDIT_LEAF_BYTES): nu
   return Math.max(1, Math.ceil(blockBytes / leafBytes))
 }
 
+const INNER_PREFIX = new Uint8Array([1])
+
 function leafHash (index: number, slice: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(5 + slice.byteLength)
-  buf[0] = 0
-  new DataView(buf.buffer).setUint32(1, index)
-  buf.set(slice, 5)
-  return sha256(buf)
+  const prefix = new Uint8Array(5)
+  new DataView(prefix.buffer).setUint32(1, index)
+  return sha256Parts(prefix, slice)
 }
 
 function innerHash (left: Uint8Array, right: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(65)
-  buf[0] = 1
-  buf.set(left, 1)
-  buf.set(right, 33)
-  return sha256(buf)
+  return sha256Parts(INNER_PREFIX, left, right)
 }
 
 function leaves (block: Uint8Array, leafBytes: number): Uint8Array[] {
@@ -67,11 +63,10 @@ function up (level: Uint8Array[]): Uint8Array[] {
 }
 
 function sealRoot (blockBytes: number, top: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(37)
-  buf[0] = 2
-  new DataView(buf.buffer).setUint32(1, blockBytes)
-  buf.set(top, 5)
-  return sha256(buf)
+  const prefix = new Uint8Array(5)
+  prefix[0] = 2
+  new DataView(prefix.buffer).setUint32(1, blockBytes)
+  return sha256Parts(prefix, top)
 }
 
 export function merkleRoot (block: Uint8Array, leafBytes = AUDIT_LEAF_BYTES): Uint8Array {

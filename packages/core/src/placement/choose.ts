@@ -9,11 +9,12 @@
  * takes nodes from distinct zones first and reuses a zone only when none is left.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
+import { NEW_NODE_SCORE, PLACEMENT_MIN_SCORE } from '../reputation.ts'
 
-/** Score of a node no auditor has scored (scores run from 0 to 1). */
-export const NEUTRAL_SCORE = 0.5
-/** Nodes scored below this by an auditor get no new blocks. */
-export const MIN_PLACEMENT_SCORE = 0.2
+/** Score of a node no auditor has scored: what an auditor gives a node it has no verdict on yet. */
+export const NEUTRAL_SCORE = NEW_NODE_SCORE
+/** Nodes scored below this by an auditor get no new blocks (one constant, in core/reputation.ts). */
+export const MIN_PLACEMENT_SCORE = PLACEMENT_MIN_SCORE
 
 export interface PlacementCandidate {
   peerId: string

@@ -1,1 +1,3 @@
 export * from './store.ts'
+export * from './audit.ts'
+export * from './audit-record.ts'

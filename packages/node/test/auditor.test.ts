@@ -1,0 +1,154 @@
+// The auditor's verdict rules, with a unit-level fake transport standing in for the nodes.
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { pino } from 'pino'
+import { blockCid, P2pdvError, type CID } from '@p2pdv/core'
+import { merkleProof, merkleRoot } from '@p2pdv/core/audit'
+import { PLACEMENT_MIN_SCORE } from '@p2pdv/core/reputation'
+import {
+  AuditCode, auditRecordPayload, auditResponsePayload, decodeAuditChallenge, decodeSignedAuditRecord, encodeAuditResponse, type SignedAuditRecord
+} from '@p2pdv/core/wire'
+import { Auditor } from '../src/audit/auditor.ts'
+import { AuditStore } from '../src/audit/store.ts'
+import type { AuditTransport } from '../src/audit/transport.ts'
+import { createMetrics } from '../src/metrics.ts'
+
+type Behaviour = 'honest' | 'forge' | 'garbage' | 'missing' | 'silent' | 'down'
+
+interface FakeNode { key: PrivateKey, peer: string, blocks: Map<string, Uint8Array>, behaviour: Behaviour }
+
+async function fakeNode (behaviour: Behaviour): Promise<FakeNode> {
+  const key = await generateKeyPair('Ed25519')
+  return { key, peer: peerIdFromPrivateKey(key).toString(), blocks: new Map(), behaviour }
+}
+
+/** Answers like real nodes would, per behaviour. */
+function fakeTransport (nodes: FakeNode[]): AuditTransport {
+  const find = (peer: string): FakeNode => nodes.find(n => n.peer === peer)!
+  const never = async (signal: AbortSignal): Promise<never> => await new Promise((_resolve, reject) => { signal.addEventListener('abort', () => { reject(signal.reason) }, { once: true }) })
+  return {
+    challenge: async (peer, body, signal) => {
+      const n = find(peer)
+      if (n.behaviour === 'down') throw new P2pdvError(AuditCode.UNREACHABLE, 'connection refused')
+      if (n.behaviour === 'silent') return await never(signal)
+      const c = decodeAuditChallenge(body)
+      const block = n.blocks.get(c.cid.toString())
+      if (block === undefined || n.behaviour === 'missing') return encodeAuditResponse({ v: 1, ok: false, code: AuditCode.NOT_FOUND, message: 'no' })
+      const honest = merkleProof(block, c.index)
+      const proof = n.behaviour === 'forge' ? { ...honest, leaf: new Uint8Array(randomBytes(honest.leaf.byteLength)) } : honest
+      const time = Date.now()
+      return encodeAuditResponse({ v: 1, ok: true, peer: n.peer, proof, time, sig: await n.key.sign(auditResponsePayload(n.peer, c, proof, time)) })
+    },
+    read: async (peer, cid, signal) => {
+      const n = find(peer)
+      if (n.behaviour === 'silent') return await never(signal)
+      const block = n.blocks.get(cid.toString())
+      if (block === undefined || n.behaviour === 'missing') return { status: 404 }
+      if (n.behaviour === 'garbage') { const g = block.slice(); g[0]! ^= 1; return { status: 200, bytes: g } }
+      return { status: 200, bytes: block }
+    }
+  }
+}
+
+const dirs: string[] = []
+after(async () => { await Promise.all(dirs.map(async d => await rm(d, { recursive: true, force: true }))) })
+
+async function setup (nodes: FakeNode[], readRatio = 0) {
+  const dir = await mkdtemp(join(tmpdir(), 'p2pdv-auditor-'))
+  dirs.push(dir)
+  const store = new AuditStore(join(dir, 'audit.sqlite'))
+  const key = await generateKeyPair('Ed25519')
+  const peerId = peerIdFromPrivateKey(key).toString()
+  const auditor = new Auditor({ peerId, privateKey: key, store, transport: fakeTransport(nodes), log: pino({ level: 'silent' }), metrics: createMetrics(), options: { readRatio, batch: 1000, deadlineMs: 300 } })
+  return { store, auditor, key, peerId }
+}
+
+async function block (size: number): Promise<{ bytes: Uint8Array, cid: CID }> {
+  const bytes = new Uint8Array(randomBytes(size))
+  return { bytes, cid: await blockCid(bytes) }
+}
+
+const byPeer = (records: SignedAuditRecord[], peer: string): SignedAuditRecord[] => records.filter(r => r.record.peer === peer)
+
+describe('auditor verdicts', () => {
+  it('passes honest holders, signs every record with its key, and scores liars below the placement threshold', async () => {
+    const honest = await fakeNode('honest')
+    const forger = await fakeNode('forge')
+    const { bytes, cid } = await block(50_000)
+    for (const n of [honest, forger]) n.blocks.set(cid.toString(), bytes)
+    const { store, auditor, peerId } = await setup([honest, forger])
+    store.addTargets([{ cid: cid.toString(), size: bytes.byteLength, root: merkleRoot(bytes), holders: [{ peer: honest.peer, committed: true }, { peer: forger.peer, committed: true }] }], Date.now())
+    const records = [...await auditor.runRound(), ...await auditor.runRound(), ...await auditor.runRound()]
+    assert.ok(byPeer(records, honest.peer).every(r => r.record.outcome === 'pass'))
+    assert.ok(byPeer(records, forger.peer).every(r => r.record.outcome === 'fail' && r.record.code === AuditCode.BAD_PROOF && r.record.counted))
+    const key = peerIdFromString(peerId).publicKey!
+    for (const r of records) assert.ok(await key.verify(auditRecordPayload(r.record), r.sig))
+    // What was kept decodes to what was signed.
+    const kept = store.results({ limit: 10 }).map(r => decodeSignedAuditRecord(r.signed))
+    assert.equal(kept.length, records.length)
+    const rep = new Map(auditor.reputation().map(p => [p.peerId, p]))
+    assert.ok(rep.get(honest.peer)!.eligible)
+    assert.ok(rep.get(forger.peer)!.score < PLACEMENT_MIN_SCORE)
+  })
+
+  it('catches a node that proves honestly but serves garbage on reads', async () => {
+    const cheat = await fakeNode('garbage')
+    const { bytes, cid } = await block(3000)
+    cheat.blocks.set(cid.toString(), bytes)
+    const { store, auditor } = await setup([cheat], 1)
+    store.addTargets([{ cid: cid.toString(), size: bytes.byteLength, root: merkleRoot(bytes), holders: [{ peer: cheat.peer, committed: true }] }], Date.now())
+    const records = [...await auditor.runRound(), ...await auditor.runRound(), ...await auditor.runRound()]
+    assert.ok(records.every(r => r.record.kind === 'read' && r.record.code === AuditCode.READ_MISMATCH && r.record.served?.byteLength === 32))
+    const [p] = auditor.reputation()
+    assert.ok(p!.serving < 0.5 && !p!.eligible)
+    assert.equal(p!.counts.audit.failures, 0)
+  })
+
+  it('does not let an uploader frame a node: unconfirmed holders and wrong roots cost nothing', async () => {
+    const bystander = await fakeNode('honest') // listed as a holder, but never got the block
+    const holder = await fakeNode('honest')
+    const { bytes, cid } = await block(9000)
+    holder.blocks.set(cid.toString(), bytes)
+    const { store, auditor } = await setup([bystander, holder])
+    const wrongRoot = merkleRoot(bytes.subarray(1))
+    store.addTargets([{ cid: cid.toString(), size: bytes.byteLength, root: wrongRoot, holders: [{ peer: bystander.peer, committed: false }, { peer: holder.peer, committed: false }] }], Date.now())
+    const first = await auditor.runRound()
+    const b = byPeer(first, bystander.peer)[0]!
+    assert.equal(b.record.outcome, 'fail')
+    assert.equal(b.record.code, AuditCode.NOT_FOUND)
+    assert.equal(b.record.counted, false)
+    // The wrong root is noticed and corrected from the block itself; the honest holder passes.
+    assert.equal(byPeer(first, holder.peer)[0]!.record.outcome, 'pass')
+    assert.deepEqual(store.target(cid.toString())!.root, merkleRoot(bytes))
+    // The bystander was dropped; the holder is now committed.
+    const second = await auditor.runRound()
+    assert.deepEqual(second.map(r => r.record.peer), [holder.peer])
+    assert.deepEqual(store.sample(10, 'nobody').map(s => [s.peer, s.committed]), [[holder.peer, true]])
+    const rep = new Map(auditor.reputation().map(p => [p.peerId, p]))
+    assert.equal(rep.get(bystander.peer)!.counts.audit.failures, 0)
+  })
+
+  it('counts a committed holder that lost the block, and tells timeouts and unreachable nodes apart', async () => {
+    const loser = await fakeNode('missing')
+    const frozen = await fakeNode('silent')
+    const gone = await fakeNode('down')
+    const { bytes, cid } = await block(100)
+    const { store, auditor } = await setup([loser, frozen, gone])
+    store.addTargets([{ cid: cid.toString(), size: bytes.byteLength, root: merkleRoot(bytes), holders: [loser, frozen, gone].map(n => ({ peer: n.peer, committed: true })) }], Date.now())
+    const records = await auditor.runRound()
+    assert.deepEqual(byPeer(records, loser.peer).map(r => [r.record.outcome, r.record.code, r.record.counted]), [['fail', AuditCode.NOT_FOUND, true]])
+    assert.deepEqual(byPeer(records, frozen.peer).map(r => [r.record.outcome, r.record.code]), [['timeout', AuditCode.TIMEOUT]])
+    assert.deepEqual(byPeer(records, gone.peer).map(r => [r.record.outcome, r.record.code]), [['unreachable', AuditCode.UNREACHABLE]])
+    const rep = new Map(auditor.reputation().map(p => [p.peerId, p]))
+    assert.equal(rep.get(frozen.peer)!.counts.availability.failures, 1)
+    assert.equal(rep.get(frozen.peer)!.counts.audit.failures, 0)
+    assert.equal(rep.get(loser.peer)!.counts.audit.failures, 1)
+  })
+})

@@ -1,0 +1,215 @@
+/**
+ * A video opened in a player (browser or not): its manifest, its key, and verified reads of any
+ * path of the video's layout (`@p2pdv/core/playlists` resolveVideoPath). Every block comes
+ * through the ObjectReader over the BlockFetcher (hash verified; a bad copy is dropped and
+ * fetched from another node; an erasure-coded block whose holder is down or slow is rebuilt
+ * from its stripe's parity),
+ * and every chunk is opened with the AEAD (WebCrypto in browsers) at its own position before a
+ * single byte is returned. Nothing unverified ever leaves this module.
+ */
+import { CidErrorCode, openChunk, openManifest, P2pdvError, verifyBlock, type CID, type StreamRef, type VideoManifest } from '@p2pdv/core'
+import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
+import { resolveVideoPath, type VideoResource } from '@p2pdv/core/playlists'
+import { BlockFetcher, type BlockFetcherOptions } from '../block-fetcher.ts'
+import { ObjectReader } from '../object-reader.ts'
+import type { PeerSet } from '../peers.ts'
+
+export const VideoSourceErrorCode = {
+  NOT_A_VIDEO: 'ERR_NOT_A_VIDEO',
+  NO_SUCH_PATH: 'ERR_VIDEO_PATH',
+  SIZE_MISMATCH: 'ERR_PLAINTEXT_SIZE_MISMATCH'
+} as const
+
+/** Per-block timeout for playback: short, so a hung node costs little before failover. */
+export const PLAYER_BLOCK_TIMEOUT_MS = 5_000
+/** Blocks of one stream fetched at once. */
+export const STREAM_FETCH_CONCURRENCY = 4
+
+export interface SourceCounters {
+  blocks: number
+  bytes: number
+  failures: number
+}
+
+export interface VideoSourceStats {
+  /** Verified blocks received. */
+  blocks: number
+  /** Ciphertext bytes received (verified). */
+  bytes: number
+  /** Copies that failed their hash and were dropped before use. */
+  rejectedBlocks: number
+  /** Failed attempts of any kind (refused, timed out, bad hash, 5xx). */
+  failedAttempts: number
+  /** Erasure-coded blocks rebuilt from parity (a holder was down or slow). */
+  rebuiltBlocks: number
+  /** Per node (peer id). */
+  bySource: Record<string, SourceCounters>
+}
+
+export type VideoSourceEvent =
+  | { type: 'block', cid: string, peerId: string, bytes: number }
+  | { type: 'attempt-failed', cid: string, peerId: string, reason: string }
+  | { type: 'block-rejected', cid: string, peerId: string }
+
+export interface OpenVideoOptions {
+  peers: PeerSet
+  manifest: CID
+  key: Uint8Array
+  signal?: AbortSignal
+  timeoutMs?: number
+  onEvent?: (event: VideoSourceEvent) => void
+  /**
+   * The manifest block if it was already fetched (e.g. from the serving node while the peer list
+   * loads); used only if it hashes to `manifest`, otherwise fetched like any block.
+   */
+  manifestBlock?: Uint8Array | undefined
+}
+
+export type VideoRead =
+  | { kind: 'text', type: string, body: string }
+  | { kind: 'bytes', type: string, bytes: Uint8Array, cipherBytes: number }
+
+export class VideoSource {
+  readonly manifestCid: CID
+  readonly video: VideoManifest
+  readonly peers: PeerSet
+  readonly stats: VideoSourceStats
+  private readonly key: Uint8Array
+  private readonly reader: ObjectReader
+
+  private constructor (manifestCid: CID, video: VideoManifest, key: Uint8Array, peers: PeerSet, reader: ObjectReader, stats: VideoSourceStats) {
+    this.manifestCid = manifestCid
+    this.video = video
+    this.key = key
+    this.peers = peers
+    this.reader = reader
+    this.stats = stats
+  }
+
+  /** Fetches and opens the manifest; refuses anything but a video. The key is copied. */
+  static async open (options: OpenVideoOptions): Promise<VideoSource> {
+    const stats: VideoSourceStats = { blocks: 0, bytes: 0, rejectedBlocks: 0, failedAttempts: 0, rebuiltBlocks: 0, bySource: {} }
+    const counters = (peerId: string): SourceCounters => (stats.bySource[peerId] ??= { blocks: 0, bytes: 0, failures: 0 })
+    const fetcherOptions: BlockFetcherOptions = {
+      timeoutMs: options.timeoutMs ?? PLAYER_BLOCK_TIMEOUT_MS,
+      onFetched: e => {
+        stats.blocks++
+        stats.bytes += e.bytes
+        const c = counters(e.peerId)
+        c.blocks++
+        c.bytes += e.bytes
+        options.onEvent?.({ type: 'block', ...e })
+      },
+      onAttemptFailed: e => {
+        stats.failedAttempts++
+        counters(e.peerId).failures++
+        options.onEvent?.({ type: 'attempt-failed', ...e })
+        if (e.reason === CidErrorCode.HASH_MISMATCH) {
+          stats.rejectedBlocks++
+          options.onEvent?.({ type: 'block-rejected', cid: e.cid, peerId: e.peerId })
+        }
+      }
+    }
+    const fetcher = new BlockFetcher(options.peers, fetcherOptions)
+    const key = options.key.slice()
+    const early = options.manifestBlock !== undefined && await verifyBlock(options.manifest, options.manifestBlock).then(() => true, () => false)
+    if (options.manifestBlock !== undefined && !early) {
+      stats.rejectedBlocks++
+      options.onEvent?.({ type: 'block-rejected', cid: options.manifest.toString(), peerId: 'prefetch' })
+    }
+    const bytes = early ? options.manifestBlock! : (await fetcher.fetch(options.manifest, options.signal)).bytes
+    const manifest = await openManifest(key, options.manifest, bytes)
+    if (manifest.type !== 'video') {
+      key.fill(0)
+      throw new P2pdvError(VideoSourceErrorCode.NOT_A_VIDEO, 'this link names a file, not a video', { hint: 'Fetch files with `p2pdv get CAPABILITY -o OUT`.' })
+    }
+    // Erasure-coded videos: the reader learns the stripes now (synchronously) and the holders
+    // from the placement record in the background, so the first segments need not wait for it.
+    const reader = new ObjectReader(fetcher, options.peers)
+    reader.register(options.manifest, manifest, options.signal).catch(() => {})
+    if (early) {
+      stats.blocks++
+      stats.bytes += bytes.byteLength
+    }
+    return new VideoSource(options.manifest, manifest, key, options.peers, reader, stats)
+  }
+
+  /** What a path of the video's layout names (playlist text or a sealed stream). */
+  resolve (path: string): VideoResource | undefined {
+    return resolveVideoPath(this.video, path)
+  }
+
+  /** Reads a path: rendered text, or the stream's verified plaintext. */
+  async read (path: string, signal?: AbortSignal): Promise<VideoRead> {
+    const found = this.resolve(path)
+    if (found === undefined) throw new P2pdvError(VideoSourceErrorCode.NO_SUCH_PATH, `this video has no ${path.slice(0, 80)}`)
+    if (found.kind === 'text') return { kind: 'text', type: found.type, body: found.body }
+    const { bytes, cipherBytes } = await this.readStream(found.stream, found.context, signal)
+    return { kind: 'bytes', type: found.type, bytes, cipherBytes }
+  }
+
+  /**
+   * One stream's plaintext: its blocks fetched with bounded concurrency (each verified by the
+   * fetcher, or rebuilt from its stripe's parity and verified), each chunk opened at its position
+   * (stream, index, last flag, context), sizes checked.
+   */
+  async readStream (ref: StreamRef, context: Uint8Array, signal?: AbortSignal): Promise<{ bytes: Uint8Array, cipherBytes: number }> {
+    const out = new Uint8Array(ref.size)
+    const offsets: number[] = []
+    let off = 0
+    for (const c of ref.chunks) { offsets.push(off); off += c.size }
+    let next = 0
+    let cipherBytes = 0
+    const last = ref.chunks.length - 1
+    // The first failure cancels the stream's other fetches.
+    const stop = new AbortController()
+    const linked = signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal])
+    const worker = async (): Promise<void> => {
+      while (next < ref.chunks.length) {
+        const index = next++
+        const chunk = ref.chunks[index]!
+        // Verified by hash (fetched, or rebuilt from parity when a holder is down or slow).
+        const bytes = await this.reader.fetch(chunk.cid, linked)
+        this.stats.rebuiltBlocks = this.reader.rebuilt
+        cipherBytes += bytes.byteLength
+        const plain = await openChunk({ key: this.key, objectId: this.video.objectId, stream: ref.n, index, last: index === last, context }, bytes)
+        if (plain.byteLength !== chunk.size) {
+          throw new P2pdvError(VideoSourceErrorCode.SIZE_MISMATCH, `chunk ${index} of stream ${ref.n} has ${plain.byteLength} bytes, not ${chunk.size}`, {
+            hint: 'The video was written by a faulty client; it cannot be played.'
+          })
+        }
+        out.set(plain, offsets[index]!)
+      }
+    }
+    const workers = Array.from({ length: Math.min(STREAM_FETCH_CONCURRENCY, ref.chunks.length) }, async () => {
+      try { await worker() } catch (err) { stop.abort(); throw err }
+    })
+    const results = await Promise.allSettled(workers)
+    // Report the cause, not the cancellations it triggered in the other workers.
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map(r => r.reason as unknown)
+    if (failed.length > 0) throw failed.find(e => !(e instanceof P2pdvError && e.code === 'ERR_ABORTED')) ?? failed[0]
+    return { bytes: out, cipherBytes }
+  }
+
+  /** Forgets the key (best effort: JavaScript may hold copies). */
+  close (): void {
+    this.key.fill(0)
+  }
+}
+
+/**
+ * One block straight from `origin` (the node that served the page), to start opening a video
+ * while the peer list is still loading. Undefined on any failure: the caller falls back to the
+ * normal verified fetch with failover. The bytes are unverified until the caller checks them.
+ */
+export async function prefetchBlock (origin: string, cid: CID, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  try {
+    const timeout = AbortSignal.timeout(PLAYER_BLOCK_TIMEOUT_MS)
+    const res = await fetch(new URL(`/ipfs/${cid.toString()}?format=raw`, origin), { headers: { accept: 'application/vnd.ipld.raw' }, signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
+    if (!res.ok || Number(res.headers.get('content-length') ?? MAX_BLOCK_BYTES + 1) > MAX_BLOCK_BYTES) { await res.body?.cancel(); return undefined }
+    const bytes = new Uint8Array(await res.arrayBuffer())
+    return bytes.byteLength > MAX_BLOCK_BYTES ? undefined : bytes
+  } catch {
+    return undefined
+  }
+}

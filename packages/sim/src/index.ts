@@ -1,0 +1,5 @@
+export * from './params.ts'
+export * from './markov.ts'
+export * from './monte-carlo.ts'
+export * from './report.ts'
+export { Rng } from './rng.ts'

@@ -1,0 +1,137 @@
+/**
+ * `/watch/<manifest CID>#<key>`: obtains the key (KeySource), learns the nodes from the node that
+ * served the page, opens the sealed manifest, then hands the video to the player.
+ */
+import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react'
+import { P2pdvError } from '@p2pdv/core/errors'
+import { fetchPeerDirectory, PeerSet, prefetchBlock, VideoSource, type VideoSourceStats } from '@p2pdv/sdk/browser'
+import { userError, type UserError } from '../errors.ts'
+import { formatBytes, formatTime } from '../format.ts'
+import { LockIcon } from '../icons.tsx'
+import { FragmentKeySource, type KeySource } from '../key-source.ts'
+import { manifestFromPath } from '../links.ts'
+import { TopBar } from '../TopBar.tsx'
+import { posterUrl } from './media-extras.ts'
+import { Player } from './Player.tsx'
+import { ErrorPanel } from './ErrorPanel.tsx'
+import type { PlayerController } from './controller.ts'
+
+type Stage =
+  | { kind: 'opening', step: string }
+  | { kind: 'ready', source: VideoSource }
+  | { kind: 'error', error: UserError }
+
+/** What the page exposes for diagnostics and tests (no key material). */
+export interface PlayerDiagnostics {
+  stats: () => VideoSourceStats
+  sources: () => Array<{ peerId: string, http: string }>
+  controller: () => PlayerController | undefined
+}
+
+declare global {
+  interface Window { p2pdvPlayer?: PlayerDiagnostics }
+}
+
+export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactElement {
+  const [stage, setStage] = useState<Stage>({ kind: 'opening', step: 'Starting' })
+  const [poster, setPoster] = useState<string | undefined>()
+  const [nodes, setNodes] = useState<number | undefined>()
+  const controllerRef = useRef<PlayerController | undefined>(undefined)
+  const onController = useCallback((c: PlayerController | undefined) => { controllerRef.current = c }, [])
+
+  useEffect(() => {
+    const ctrl = new AbortController()
+    let source: VideoSource | undefined
+    const keys = keySource ?? new FragmentKeySource(window.location.hash)
+    void (async () => {
+      const manifest = manifestFromPath(window.location.pathname)
+      if (manifest === undefined) throw new P2pdvError('ERR_BAD_LINK', 'the address does not contain a video id', { hint: 'Watch links look like …/watch/bafkrei…#…; open the link you were sent again.' })
+      setStage({ kind: 'opening', step: 'Finding nodes' })
+      // The manifest is asked of the serving node while the peer list loads (one round trip saved).
+      const [key, peers, manifestBlock] = await Promise.all([
+        keys.key(manifest, ctrl.signal),
+        fetchPeerDirectory(window.location.origin, ctrl.signal),
+        prefetchBlock(window.location.origin, manifest, ctrl.signal)
+      ])
+      performance.mark('p2pdv:peers')
+      setNodes(peers.length)
+      setStage({ kind: 'opening', step: 'Opening the sealed manifest' })
+      const peerSet = new PeerSet(peers)
+      try {
+        source = await VideoSource.open({ peers: peerSet, manifest, key, signal: ctrl.signal, manifestBlock })
+      } finally {
+        key.fill(0)
+      }
+      performance.mark('p2pdv:manifest-opened')
+      window.p2pdvPlayer = {
+        stats: () => structuredClone(source!.stats),
+        sources: () => peerSet.ranked().map(p => ({ peerId: p.peerId, http: p.http })),
+        controller: () => controllerRef.current
+      }
+      document.title = `${source.video.title ?? 'Untitled video'} · P2PDEVIDEO`
+      setStage({ kind: 'ready', source })
+      const url = await posterUrl(source, ctrl.signal)
+      if (url !== undefined && !ctrl.signal.aborted) setPoster(url)
+    })().catch(err => { if (!ctrl.signal.aborted) setStage({ kind: 'error', error: userError(err) }) })
+    return () => {
+      ctrl.abort()
+      source?.close()
+    }
+  }, [keySource])
+
+  useEffect(() => () => { if (poster !== undefined) URL.revokeObjectURL(poster) }, [poster])
+
+  // A new key typed into the address bar changes only the fragment: open the video afresh.
+  useEffect(() => {
+    const onHash = (): void => { window.location.reload() }
+    window.addEventListener('hashchange', onHash)
+    return () => { window.removeEventListener('hashchange', onHash) }
+  }, [])
+
+  return (
+    <div className='page watch'>
+      <TopBar nodes={nodes} />
+      <main className='watch-main'>
+        {stage.kind === 'ready'
+          ? <Player source={stage.source} poster={poster} onController={onController} />
+          : (
+            <div className='player placeholder' aria-busy={stage.kind === 'opening'}>
+              {stage.kind === 'opening'
+                ? <div className='status'><div className='spinner' /><p>{stage.step}…</p></div>
+                : <ErrorPanel error={stage.error} />}
+            </div>
+            )}
+        {stage.kind === 'ready' && <VideoInfo source={stage.source} />}
+      </main>
+    </div>
+  )
+}
+
+function VideoInfo ({ source }: { source: VideoSource }): ReactElement {
+  const [stats, setStats] = useState<VideoSourceStats>(() => structuredClone(source.stats))
+  useEffect(() => {
+    const t = setInterval(() => { setStats(structuredClone(source.stats)) }, 1000)
+    return () => { clearInterval(t) }
+  }, [source])
+  const v = source.video
+  const heights = v.renditions.filter(r => r.kind === 'video' && r.height !== undefined).map(r => r.height!).sort((a, b) => b - a)
+  const used = Object.entries(stats.bySource).filter(([, c]) => c.blocks > 0).length
+  return (
+    <section className='video-info'>
+      <h1>{v.title ?? 'Untitled video'}</h1>
+      <p className='meta'>
+        <span>{formatTime(v.durationSeconds)}</span>
+        {heights.length > 0 && <span>up to {heights[0]}p</span>}
+        <span className='badge'><LockIcon size={14} /> decrypted in this browser</span>
+      </p>
+      <dl className='net-stats' aria-label='Network'>
+        <div><dt>blocks verified</dt><dd data-stat='blocks'>{stats.blocks}</dd></div>
+        <div><dt>received</dt><dd>{formatBytes(stats.bytes)}</dd></div>
+        <div><dt>nodes used</dt><dd>{used} of {source.peers.peers.length}</dd></div>
+        <div><dt>bad copies dropped</dt><dd data-stat='rejected'>{stats.rejectedBlocks}</dd></div>
+        <div><dt>failovers</dt><dd>{stats.failedAttempts}</dd></div>
+        {stats.rebuiltBlocks > 0 && <div><dt>rebuilt from parity</dt><dd>{stats.rebuiltBlocks}</dd></div>}
+      </dl>
+    </section>
+  )
+}

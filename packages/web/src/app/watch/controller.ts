@@ -1,0 +1,231 @@
+/**
+ * The player's logic without React: hls.js on a <video>, fed by the p2pdv loader, and a state
+ * snapshot that the UI renders (a new object on every change, for useSyncExternalStore).
+ */
+import Hls, { ErrorTypes, Events, type ErrorData } from 'hls.js'
+import { P2pdvError } from '@p2pdv/core/errors'
+import { createHlsLoader, masterPlaylistUrl, type LoaderFailure, type VideoSource } from '@p2pdv/sdk/browser'
+import { userError, type UserError } from '../errors.ts'
+
+export interface QualityOption { index: number, label: string, height: number, bitrate: number }
+export interface SubtitleOption { index: number, label: string, lang: string }
+
+export interface PlayerState {
+  /** Played at least one frame. */
+  started: boolean
+  playing: boolean
+  /** Waiting for data (buffering, seeking). */
+  waiting: boolean
+  ended: boolean
+  currentTime: number
+  duration: number
+  /** Buffered ranges, seconds. */
+  buffered: Array<[number, number]>
+  volume: number
+  muted: boolean
+  /** The browser refused sound without a click, so playback started muted. */
+  autoplayMuted: boolean
+  /** The browser refused to start without a click. */
+  needsClick: boolean
+  qualities: QualityOption[]
+  /** -1 = automatic. */
+  selectedQuality: number
+  /** The level being played now (-1 before the first). */
+  activeQuality: number
+  subtitles: SubtitleOption[]
+  /** -1 = off. */
+  selectedSubtitle: number
+  fullscreen: boolean
+  error: UserError | undefined
+}
+
+/** Forward buffer: enough to ride out a slow node, small enough to stay fair to the network. */
+export const MAX_BUFFER_SECONDS = 30
+
+const INITIAL: PlayerState = {
+  started: false,
+  playing: false,
+  waiting: true,
+  ended: false,
+  currentTime: 0,
+  duration: 0,
+  buffered: [],
+  volume: 1,
+  muted: false,
+  autoplayMuted: false,
+  needsClick: false,
+  qualities: [],
+  selectedQuality: -1,
+  activeQuality: -1,
+  subtitles: [],
+  selectedSubtitle: -1,
+  fullscreen: false,
+  error: undefined
+}
+
+export class PlayerController {
+  readonly video: HTMLVideoElement
+  readonly hls: Hls
+  private state: PlayerState = INITIAL
+  private readonly listeners = new Set<() => void>()
+  private lastFailure: LoaderFailure | undefined
+  private recoveredMedia = false
+  private readonly cleanups: Array<() => void> = []
+
+  constructor (video: HTMLVideoElement, source: VideoSource) {
+    this.video = video
+    this.hls = new Hls({
+      loader: createHlsLoader(source, { onFailure: f => { this.lastFailure = f } }),
+      // No blob: workers (the page's CSP allows none); fMP4 needs no transmuxing anyway.
+      enableWorker: false,
+      maxBufferLength: MAX_BUFFER_SECONDS,
+      capLevelToPlayerSize: true,
+      renderTextTracksNatively: true
+    })
+    this.wireVideo()
+    this.wireHls()
+    performance.mark('p2pdv:player')
+    this.hls.attachMedia(video)
+    this.hls.loadSource(masterPlaylistUrl(source))
+  }
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn)
+    return () => { this.listeners.delete(fn) }
+  }
+
+  snapshot = (): PlayerState => this.state
+
+  private set (patch: Partial<PlayerState>): void {
+    this.state = { ...this.state, ...patch }
+    for (const fn of this.listeners) fn()
+  }
+
+  private on<K extends keyof HTMLMediaElementEventMap> (type: K, fn: () => void): void {
+    this.video.addEventListener(type, fn)
+    this.cleanups.push(() => { this.video.removeEventListener(type, fn) })
+  }
+
+  private times (): Partial<PlayerState> {
+    const v = this.video
+    const buffered: Array<[number, number]> = []
+    for (let i = 0; i < v.buffered.length; i++) buffered.push([v.buffered.start(i), v.buffered.end(i)])
+    return { currentTime: v.currentTime, duration: Number.isFinite(v.duration) ? v.duration : this.state.duration, buffered }
+  }
+
+  private wireVideo (): void {
+    this.on('playing', () => { this.set({ started: true, playing: true, waiting: false, ended: false, needsClick: false, ...this.times() }) })
+    this.on('play', () => { this.set({ playing: true, ended: false }) })
+    this.on('pause', () => { this.set({ playing: false, ...this.times() }) })
+    this.on('waiting', () => { this.set({ waiting: true }) })
+    this.on('seeking', () => { this.set({ waiting: true, ...this.times() }) })
+    this.on('seeked', () => { this.set({ waiting: this.video.readyState < 3, ...this.times() }) })
+    this.on('canplay', () => { this.set({ waiting: false, ...this.times() }) })
+    this.on('timeupdate', () => { this.set(this.times()) })
+    this.on('progress', () => { this.set(this.times()) })
+    this.on('durationchange', () => { this.set(this.times()) })
+    this.on('ended', () => { this.set({ ended: true, playing: false }) })
+    this.on('volumechange', () => { this.set({ volume: this.video.volume, muted: this.video.muted, autoplayMuted: this.state.autoplayMuted && this.video.muted }) })
+    const onFullscreen = (): void => { this.set({ fullscreen: document.fullscreenElement !== null }) }
+    document.addEventListener('fullscreenchange', onFullscreen)
+    this.cleanups.push(() => { document.removeEventListener('fullscreenchange', onFullscreen) })
+  }
+
+  private wireHls (): void {
+    const hls = this.hls
+    hls.on(Events.MANIFEST_PARSED, () => {
+      const qualities = hls.levels
+        .map((l, index) => ({ index, height: l.height, bitrate: l.bitrate, label: l.height > 0 ? `${l.height}p` : `${Math.round(l.bitrate / 1000)} kb/s` }))
+        .filter(q => q.height > 0)
+        .sort((a, b) => b.height - a.height)
+      this.set({ qualities })
+      void this.autoplay()
+    })
+    hls.on(Events.LEVEL_SWITCHED, (_e, data) => { this.set({ activeQuality: data.level }) })
+    hls.on(Events.SUBTITLE_TRACKS_UPDATED, (_e, data) => {
+      this.set({ subtitles: data.subtitleTracks.map((t, index) => ({ index, lang: t.lang ?? '', label: t.name !== '' ? t.name : (t.lang ?? `Track ${index + 1}`) })) })
+    })
+    hls.on(Events.SUBTITLE_TRACK_SWITCH, (_e, data) => { this.set({ selectedSubtitle: hls.subtitleDisplay ? data.id : -1 }) })
+    hls.on(Events.ERROR, (_e, data) => { this.onHlsError(data) })
+  }
+
+  private onHlsError (data: ErrorData): void {
+    if (!data.fatal) return
+    if (data.type === ErrorTypes.MEDIA_ERROR && !this.recoveredMedia) {
+      // One decoder hiccup is worth a recovery; a second one is reported.
+      this.recoveredMedia = true
+      this.hls.recoverMediaError()
+      return
+    }
+    const why = `${data.details}${data.error?.message === undefined ? '' : `: ${data.error.message}`}`.slice(0, 300)
+    let err: P2pdvError
+    if (data.type === ErrorTypes.NETWORK_ERROR && this.lastFailure !== undefined) err = this.lastFailure.error
+    else if (data.type === ErrorTypes.MEDIA_ERROR) err = new P2pdvError('ERR_PLAYBACK', `the browser's decoder failed (${why})`, { hint: 'Reload the page; if it happens again, try another browser.' })
+    else err = new P2pdvError('ERR_PLAYBACK', `playback failed (${why})`, { hint: 'Reload the page. If it keeps happening, the nodes holding this video may be offline.' })
+    this.fail(err)
+  }
+
+  fail (err: unknown): void {
+    this.hls.stopLoad()
+    this.set({ error: userError(err), waiting: false, playing: false })
+  }
+
+  private async autoplay (): Promise<void> {
+    try {
+      await this.video.play()
+    } catch (err) {
+      if ((err as DOMException).name !== 'NotAllowedError') return
+      // Sound needs a click in most browsers: start muted and offer to unmute.
+      this.video.muted = true
+      try {
+        await this.video.play()
+        this.set({ autoplayMuted: true })
+      } catch {
+        this.set({ needsClick: true, waiting: false })
+      }
+    }
+  }
+
+  play (): void { void this.video.play().catch(() => {}) }
+  pause (): void { this.video.pause() }
+  toggle (): void { if (this.video.paused || this.video.ended) this.play(); else this.pause() }
+
+  seek (seconds: number): void {
+    const d = this.state.duration
+    this.video.currentTime = Math.max(0, Math.min(d > 0 ? d - 0.05 : seconds, seconds))
+    this.set(this.times())
+  }
+
+  seekBy (delta: number): void { this.seek(this.video.currentTime + delta) }
+
+  setVolume (v: number): void {
+    this.video.volume = Math.max(0, Math.min(1, v))
+    if (this.video.volume > 0) this.video.muted = false
+  }
+
+  toggleMute (): void { this.video.muted = !this.video.muted }
+
+  /** -1 = automatic; otherwise an hls.js level index (switches now, flushing what is buffered). */
+  setQuality (index: number): void {
+    this.hls.currentLevel = index
+    this.set({ selectedQuality: index })
+  }
+
+  /** -1 = off. */
+  setSubtitle (index: number): void {
+    this.hls.subtitleDisplay = index >= 0
+    this.hls.subtitleTrack = index
+    this.set({ selectedSubtitle: index })
+  }
+
+  toggleSubtitles (): void {
+    if (this.state.subtitles.length === 0) return
+    this.setSubtitle(this.state.selectedSubtitle >= 0 ? -1 : 0)
+  }
+
+  destroy (): void {
+    for (const c of this.cleanups.splice(0)) c()
+    this.hls.destroy()
+    this.listeners.clear()
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The web app as a node serves it: the React app bundled by esbuild in this process, in memory,
+ * on first request, then kept (a node builds it at most once per run). There is no build step
+ * for a user to remember: `npm install && npm start` serves it, and the bundle always matches
+ * the sources. Asset names carry a content hash, so they are cached as immutable.
+ */
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+
+/** One file of the app (the shape the node's `WebApp` interface takes). */
+export interface WebAsset { body: Uint8Array, type: string }
+
+export interface WebApp {
+  /** The HTML page for every app route (`/`, `/watch/<id>`). */
+  page: () => Promise<WebAsset>
+  /** A hashed asset by file name (`app-3HXJ….js`), or undefined. */
+  asset: (name: string) => Promise<WebAsset | undefined>
+}
+
+export interface BuiltApp {
+  html: string
+  assets: Map<string, WebAsset>
+  buildMs: number
+}
+
+const APP_ENTRY = fileURLToPath(new URL('../app/main.tsx', import.meta.url))
+const FAVICON = fileURLToPath(new URL('../app/favicon.svg', import.meta.url))
+/** Browsers with MSE, WebCrypto AES-GCM, ES2022: the last two years of each engine. */
+export const BROWSER_TARGETS = ['chrome111', 'firefox115', 'safari16.4', 'edge111']
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json'
+}
+
+function typeOf (name: string): string {
+  return TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream'
+}
+
+/** Bundles the app (minified, no source maps, no inline code) and renders its page. */
+export async function buildWebApp (): Promise<BuiltApp> {
+  const started = performance.now()
+  // esbuild is loaded only when a page is first asked for: nodes that never serve one skip it.
+  const { build } = await import('esbuild')
+  const result = await build({
+    entryPoints: { app: APP_ENTRY },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: BROWSER_TARGETS,
+    minify: true,
+    write: false,
+    outdir: '/assets',
+    entryNames: '[name]-[hash]',
+    assetNames: '[name]-[hash]',
+    jsx: 'automatic',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    legalComments: 'none',
+    logLevel: 'silent'
+  })
+  const assets = new Map<string, WebAsset>()
+  for (const f of result.outputFiles) {
+    const name = f.path.slice(f.path.lastIndexOf('/') + 1)
+    assets.set(name, { body: f.contents, type: typeOf(name) })
+  }
+  const favicon = new Uint8Array(await readFile(FAVICON))
+  assets.set('favicon.svg', { body: favicon, type: TYPES['.svg']! })
+  const js = [...assets.keys()].find(n => n.startsWith('app-') && n.endsWith('.js'))
+  const css = [...assets.keys()].find(n => n.startsWith('app-') && n.endsWith('.css'))
+  if (js === undefined) throw new Error('the web app bundle has no script')
+  return { html: renderPage(js, css), assets, buildMs: performance.now() - started }
+}
+
+/** The one HTML page: no inline script or style, nothing from another origin. */
+export function renderPage (script: string, stylesheet: string | undefined): string {
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="referrer" content="no-referrer">',
+    '<meta name="color-scheme" content="dark">',
+    '<title>P2PDEVIDEO</title>',
+    '<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">',
+    stylesheet === undefined ? '' : `<link rel="stylesheet" href="/assets/${stylesheet}">`,
+    `<script type="module" src="/assets/${script}"></script>`,
+    '</head>',
+    '<body>',
+    '<div id="root"></div>',
+    '<noscript><p class="noscript">P2PDEVIDEO decrypts videos in your browser, so it needs JavaScript.</p></noscript>',
+    '</body>',
+    '</html>',
+    ''
+  ].filter(l => l !== '').join('\n')
+}
+
+/** The app for a node to serve: built on first use, then kept; a failed build is retried. */
+export function createWebApp (): WebApp {
+  let built: Promise<BuiltApp> | undefined
+  const get = async (): Promise<BuiltApp> => {
+    built ??= buildWebApp()
+    try {
+      return await built
+    } catch (err) {
+      built = undefined
+      throw err
+    }
+  }
+  return {
+    page: async () => ({ body: new TextEncoder().encode((await get()).html), type: 'text/html; charset=utf-8' }),
+    asset: async name => (await get()).assets.get(name)
+  }
+}

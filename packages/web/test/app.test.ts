@@ -1,0 +1,70 @@
+// The page's pure helpers and the app bundle as a node serves it.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { formatCapability, generateContentKey, blockCid, isP2pdvError } from '@p2pdv/core'
+import { FragmentKeySource } from '../src/app/key-source.ts'
+import { manifestFromPath, watchPathFor } from '../src/app/links.ts'
+import { tileAt } from '../src/app/watch/media-extras.ts'
+import { buildWebApp } from '../src/server/web-app.ts'
+
+const code = (fn: () => unknown): string | undefined => {
+  try { fn() } catch (err) { return isP2pdvError(err) ? err.code : 'not a P2pdvError' }
+  return undefined
+}
+
+describe('watch links', async () => {
+  const cid = await blockCid(new Uint8Array([7]))
+  const cap = formatCapability({ manifest: cid, key: generateContentKey() })
+  const key = cap.split('#')[1]!
+
+  it('turns a capability or a watch link from any node into a same-origin watch path', () => {
+    assert.equal(watchPathFor(cap), `/watch/${cid.toString()}#${key}`)
+    assert.equal(watchPathFor(`  http://10.0.0.5:4001/watch/${cid.toString()}#${key}\n`), `/watch/${cid.toString()}#${key}`)
+    assert.equal(manifestFromPath(`/watch/${cid.toString()}`)?.toString(), cid.toString())
+    assert.equal(manifestFromPath('/watch/not-a-cid'), undefined)
+  })
+
+  it('refuses incomplete or foreign input with ERR_BAD_CAPABILITY', () => {
+    assert.equal(code(() => watchPathFor(cap.split('#')[0]!)), 'ERR_BAD_CAPABILITY')
+    assert.equal(code(() => watchPathFor(`http://x/watch/${cid.toString()}#short`)), 'ERR_BAD_CAPABILITY')
+    assert.equal(code(() => watchPathFor('http://x/elsewhere')), 'ERR_BAD_CAPABILITY')
+    assert.equal(code(() => watchPathFor('hello')), 'ERR_BAD_CAPABILITY')
+  })
+
+  it('reads the key from the fragment, with a code when it is missing', async () => {
+    const k = await new FragmentKeySource(`#${key}`).key(cid)
+    assert.equal(k.byteLength, 32)
+    await assert.rejects(new FragmentKeySource('').key(cid), (e: unknown) => isP2pdvError(e, 'ERR_KEY_MISSING'))
+  })
+})
+
+describe('seek thumbnails', () => {
+  it('maps a time to its sheet and tile, clamped to the grid', () => {
+    const grid = { intervalSeconds: 2, tileWidth: 160, tileHeight: 90, columns: 5, rows: 5, sheets: [0, 1] }
+    assert.deepEqual(tileAt(grid, 0), { sheet: 0, x: 0, y: 0 })
+    assert.deepEqual(tileAt(grid, 13), { sheet: 0, x: 160, y: 90 })
+    assert.deepEqual(tileAt(grid, 50), { sheet: 1, x: 0, y: 0 })
+    assert.deepEqual(tileAt(grid, 10_000), { sheet: 1, x: 640, y: 360 })
+    assert.deepEqual(tileAt(grid, -3), { sheet: 0, x: 0, y: 0 })
+  })
+})
+
+describe('web app bundle', () => {
+  it('builds in process: one page with no inline code, hashed same-origin assets', async () => {
+    const app = await buildWebApp()
+    assert.doesNotMatch(app.html, /<script(?![^>]*\bsrc="\/assets\/)[^>]*>/)
+    assert.doesNotMatch(app.html, /\sstyle=|\son[a-z]+=/i)
+    const refs = [...app.html.matchAll(/(?:src|href)="([^"]+)"/g)].map(m => m[1]!)
+    assert.ok(refs.length >= 3)
+    for (const r of refs) {
+      assert.match(r, /^\/assets\//)
+      assert.ok(app.assets.has(r.slice('/assets/'.length)), `${r} is served`)
+    }
+    const js = [...app.assets.keys()].find(n => /^app-[A-Z0-9]+\.js$/.test(n))
+    assert.ok(js !== undefined)
+    // The browser build opens chunks with WebCrypto, never node:crypto.
+    const code = new TextDecoder().decode(app.assets.get(js)!.body)
+    assert.match(code, /crypto\.subtle/)
+    assert.doesNotMatch(code, /node:crypto|createDecipheriv/)
+  })
+})
