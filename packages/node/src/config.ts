@@ -58,6 +58,8 @@ export interface NodeChainConfig {
   stake?: string
   /** Offer the key-keeper role. */
   keeper: boolean
+  /** An RPC URL pages may use to read the chain (default: the chain's own, when it is loopback). */
+  publicRpc?: string
 }
 
 /** The auditor role's settings (`--audit` and the `--audit-*` options). */
@@ -104,7 +106,7 @@ export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 
   '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--auditor URL] [--passphrase-file FILE] ' +
   '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p]] ' +
   '[--wallet NAME --chain FILE [--rpc URL] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
-  '[--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
+  '[--public-rpc URL] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
 
 /**
  * The daemon's options (the CLI's `node start` declares the same set). `--auditor URL` names an
@@ -130,6 +132,7 @@ export const NODE_OPTIONS = {
   'anchor-interval': { type: 'string' },
   'siwe-domain': { type: 'string', multiple: true },
   'dev-oracle-file': { type: 'string' },
+  'public-rpc': { type: 'string' },
   zone: { type: 'string' },
   repair: { type: 'boolean', default: true },
   'repair-interval': { type: 'string' },
@@ -280,6 +283,7 @@ function parseChainOptions (values: Record<string, string | string[] | boolean |
     wallet,
     keysDir: typeof values.keys === 'string' ? resolve(values.keys) : join(home, 'keys'),
     keeper: values.keeper === true,
+    ...(typeof values['public-rpc'] === 'string' ? { publicRpc: values['public-rpc'] } : {}),
     ...(typeof values.rpc === 'string' ? { rpc: values.rpc } : {}),
     ...(typeof stake === 'string' ? { stake } : {})
   }

@@ -56,6 +56,8 @@ export interface HttpApiDeps {
   providerLookupTimeoutMs: number
   /** More routes (the keeper role, sign-in), registered after the built-in ones. */
   routes?: Array<(app: FastifyInstance) => void>
+  /** More origins the page may connect to (the chain's RPC endpoint, keepers). */
+  pageConnectOrigins?: () => Promise<string[]>
   /** This node's and its known peers' data planes, this node first, at most MAX_LISTED_PEERS. */
   peers: () => Promise<PeerHttp[]>
   webApp?: WebApp
@@ -68,7 +70,7 @@ export interface HttpApiDeps {
 }
 
 /** Public, read-only routes any origin may read (IPFS trustless gateways allow `*`). */
-const CORS_OPEN = /^\/(ipfs|routing\/v1\/providers)\/|^\/api\/v1\/(peers|node|status|placements|reputation)$|^\/api\/v1\/objects\/[^/]+\/placement$|^\/healthz$/
+const CORS_OPEN = /^\/(ipfs|routing\/v1\/providers)\/|^\/api\/v1\/(peers|node|status|placements|reputation|chain|keeper)$|^\/api\/v1\/objects\/[^/]+\/placement$|^\/healthz$/
 /** Everything the node answers that is not the app page: nothing may run or be framed. */
 const LOCKED_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
@@ -227,8 +229,8 @@ export async function createHttpApi (deps: HttpApiDeps) {
   const webApp = deps.webApp
   if (webApp !== undefined) {
     const page = async (_req: unknown, reply: FastifyReply): Promise<FastifyReply> => {
-      const [html, peers] = await Promise.all([webApp.page(), deps.peers()])
-      const origins = [...new Set(peers.slice(0, MAX_LISTED_PEERS).map(p => new URL(p.http).origin))]
+      const [html, peers, extra] = await Promise.all([webApp.page(), deps.peers(), deps.pageConnectOrigins?.().catch(() => []) ?? []])
+      const origins = [...new Set([...peers.slice(0, MAX_LISTED_PEERS).map(p => new URL(p.http).origin), ...extra.slice(0, MAX_LISTED_PEERS)])]
       return reply.type(html.type)
         .header('cache-control', 'no-store')
         .header('content-security-policy', pageCsp(origins))
@@ -239,6 +241,8 @@ export async function createHttpApi (deps: HttpApiDeps) {
     }
     app.get('/', page)
     app.get<{ Params: { id: string } }>('/watch/:id', page)
+    // Video links (no key in them): `/watch/video/<video id>`; the page asks the keepers.
+    app.get<{ Params: { id: string } }>('/watch/video/:id', page)
     app.get<{ Params: { name: string } }>('/assets/:name', async (req, reply) => {
       const found = /^[\w.-]{1,100}$/.test(req.params.name) ? await webApp.asset(req.params.name) : undefined
       if (found === undefined) return sendError(reply, 404, new P2pdvError('ERR_NO_ROUTE', 'no such asset'))

@@ -48,6 +48,15 @@ import { RepairWorker, type RepairStats } from './repair.ts'
 
 export const NODE_VERSION = '0.1.0'
 
+function isLoopback (url: string): boolean {
+  try {
+    const h = new URL(url).hostname
+    return h === '127.0.0.1' || h === 'localhost' || h === '[::1]'
+  } catch {
+    return false
+  }
+}
+
 export interface NodeHandle {
   peerId: string
   multiaddrs: string[]
@@ -89,6 +98,9 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   let oracle: AccessOracle | undefined
   let anchor: LogAnchor | undefined
   let walletKeys: KeeperKeys | undefined
+  let keeperOrigins: (() => Promise<string[]>) | undefined
+  let chainDescription: (() => Record<string, unknown>) | undefined
+  let rpcOrigin: string | undefined
   let forgetWallet: (() => void) | undefined
   if (config.keeper?.devOracleFile !== undefined) {
     oracle = new DevFileOracle(config.keeper.devOracleFile)
@@ -97,9 +109,18 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     // The keeper signs releases and anchors its log with the node's wallet: the address the
     // NodeRegistry lists, whose X25519 key creators seal shares to.
     const wallet = config.keeper?.enabled === true ? await new IdentityStore(config.chain.keysDir).open(config.chain.wallet, config.passphrase) : undefined
-    const client = await ChainClient.connect(await readChainFile(config.chain), wallet === undefined ? {} : { account: wallet.account })
+    const chainConfig = await readChainFile(config.chain)
+    const client = await ChainClient.connect(chainConfig, wallet === undefined ? {} : { account: wallet.account })
     const chainOracle = new ChainKeyOracle(client)
     oracle = chainOracle
+    keeperOrigins = async () => (await chainOracle.keepersCached()).flatMap(k => k.http === undefined ? [] : [new URL(k.http).origin])
+    // Pages read the chain themselves. Only an endpoint that is safe to hand out is shared: a
+    // loopback one (the devnet), or one the operator names (an RPC URL may carry an API key).
+    const publicRpc = config.chain.publicRpc ?? (isLoopback(chainConfig.rpc) ? chainConfig.rpc : undefined)
+    if (publicRpc !== undefined) {
+      chainDescription = () => ({ chainId: chainConfig.chainId, rpc: publicRpc, startBlock: chainConfig.startBlock.toString(), contracts: chainConfig.contracts })
+      rpcOrigin = new URL(publicRpc).origin
+    }
     if (wallet !== undefined) {
       anchor = chainOracle
       walletKeys = { account: wallet.account, x25519: { publicKey: wallet.x25519PublicKey, privateKey: wallet.x25519PrivateKey } }
@@ -228,7 +249,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       return await intake.accept(cid, body)
     },
     providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
-    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: httpUrl, multiaddrs: multiaddrs() }) })],
+    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: httpUrl, multiaddrs: multiaddrs() }), ...(chainDescription === undefined ? {} : { chain: chainDescription }) })],
+    pageConnectOrigins: async () => [...(rpcOrigin === undefined ? [] : [rpcOrigin]), ...(await keeperOrigins?.() ?? [])],
     peers,
     ...(config.webApp === undefined ? {} : { webApp: config.webApp }),
     audit: async body => await responder.answer(body),

@@ -160,7 +160,10 @@ export const upload: Command = {
         const videoLink = chain === undefined ? undefined : formatVideoLink({ video: chain.videoId })
         index.record({ sourceSha256, manifestCid: result.manifestCid, ...(listing === undefined ? {} : { listingCid: listing.listingCid }), title, uploadedAt: Date.now() })
         const key = result.capability.slice(result.capability.indexOf('#') + 1)
-        const watchUrl = `${peers[0]!.http.replace(/\/+$/, '')}/watch/${result.manifestCid}#${key}`
+        const pageBase = peers[0]!.http.replace(/\/+$/, '')
+        const watchUrl = `${pageBase}/watch/${result.manifestCid}#${key}`
+        // The page for the video link: no key in it; the page asks the keepers for the viewer.
+        const videoWatchUrl = custody === undefined || chain === undefined ? undefined : `${pageBase}/watch/video/${chain.videoId}`
         out.result({
           ...result,
           title,
@@ -177,11 +180,12 @@ export const upload: Command = {
           ...(earlier === undefined ? {} : { replaces: earlier.manifestCid }),
           ...(chain === undefined ? {} : { chain }),
           ...(custody === undefined ? {} : { keepers: custody }),
-          ...(videoLink === undefined ? {} : { videoLink })
+          ...(videoLink === undefined ? {} : { videoLink }),
+          ...(videoWatchUrl === undefined ? {} : { videoWatchUrl })
         }, () => [
           `published "${title}": ${t.renditions.length} renditions, ${t.subtitles.length} subtitle tracks, ${t.thumbnails?.sheets.length ?? 0} sprite sheets; ${formatBytes(result.size)} sealed in ${result.blocks} blocks, ${describeRedundancy(result)}`,
           listing === undefined ? 'unlisted: no public listing was published' : `public listing ${listing.listingCid}, signed by ${signer!.identity.address} ("${signer!.identity.name}")`,
-          ...(custody === undefined ? [] : [`key held by ${custody.keepers.length} keepers (any ${custody.threshold} release it to viewers the chain allows)`, '', `Video link (no key in it, safe to post): ${videoLink!}`, `  watch it: npx p2pdv watch '${videoLink!}' --as NAME`]),
+          ...(custody === undefined ? [] : [`key held by ${custody.keepers.length} keepers (any ${custody.threshold} release it to viewers the chain allows)`, '', `Video link (no key in it, safe to post): ${videoLink!}`, `  watch it: npx p2pdv watch '${videoLink!}' --as NAME`, `  or in a browser: ${videoWatchUrl!}`]),
           '',
           result.capability,
           '',

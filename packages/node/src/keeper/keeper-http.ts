@@ -21,6 +21,20 @@ export interface KeeperRoutesDeps {
   log: Logger
   /** Extra info merged into GET /api/v1/keeper (peer id, addresses). */
   describe: () => Record<string, unknown>
+  /** What pages need to read the chain (GET /api/v1/chain): chain id, a public RPC URL, contracts. */
+  chain?: () => Record<string, unknown> | undefined
+}
+
+/**
+ * Key requests may come from a page served by any node (the keeper is often another node than
+ * the one that served the page). They carry no cookie and prove themselves by signature, and the
+ * answer is sealed to the key inside the request, so any origin may ask.
+ */
+const KEEPER_CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'POST',
+  'access-control-allow-headers': 'content-type',
+  'access-control-max-age': '600'
 }
 
 export async function rolesOf (oracle: AccessOracle | undefined, address: Hex): Promise<Role[]> {
@@ -47,7 +61,9 @@ export function keeperRoutes (deps: KeeperRoutesDeps) {
       return reply.send({ ...keeper.info(), ...deps.describe(), head: await keeper.signedHead() })
     })
 
+    app.options('/api/v1/keeper/release', async (_req, reply) => reply.code(204).headers(KEEPER_CORS).send())
     app.post('/api/v1/keeper/release', { bodyLimit: MAX_KEEPER_MESSAGE_BYTES }, async (req, reply) => {
+      reply.header('access-control-allow-origin', '*')
       if (keeper === undefined) throw notEnabled('the keeper role')
       const answer = await keeper.release(req.body, `ip:${req.ip}`)
       if (answer.retryAfterSeconds !== undefined) reply.header('retry-after', String(answer.retryAfterSeconds))
@@ -75,6 +91,16 @@ export function keeperRoutes (deps: KeeperRoutesDeps) {
         return owners.get(video) === me
       }
       return reply.header('cache-control', 'no-store').send(await keeper.logPage(from, limit, canSee))
+    })
+
+    app.get('/api/v1/chain', async (_req, reply) => {
+      const c = deps.chain?.()
+      if (c === undefined) {
+        throw new P2pdvError('ERR_NOT_ENABLED', 'this node shares no chain with pages', {
+          hint: 'Start it with --chain FILE; an RPC URL that is not loopback is shared only when named with --public-rpc URL.'
+        })
+      }
+      return reply.header('cache-control', 'no-cache').send(c)
     })
 
     app.get('/api/v1/auth/nonce', async (_req, reply) => {

@@ -38,6 +38,7 @@ export class ChainKeyOracle implements AccessOracle, KeeperDirectory, LogAnchor 
   readonly client: ChainClient
   readonly domain: KeeperDomain
   private readonly infos = new Map<string, { info: KeeperInfo | undefined, until: number }>()
+  private list: { keepers: KeeperInfo[], until: number } | undefined
 
   constructor (client: ChainClient) {
     this.client = client
@@ -92,6 +93,14 @@ export class ChainKeyOracle implements AccessOracle, KeeperDirectory, LogAnchor 
   async keepers (): Promise<KeeperInfo[]> {
     const nodes = await this.client.listNodes()
     return nodes.slice(0, KEEPER_LIST_LIMIT).map(keeperFromNode).filter((k): k is KeeperInfo => k !== undefined)
+  }
+
+  /** `keepers()`, reused for KEEPER_INFO_TTL_MS (for pages' connect lists, not for custody). */
+  async keepersCached (): Promise<KeeperInfo[]> {
+    if (this.list !== undefined && this.list.until > Date.now()) return this.list.keepers
+    const keepers = await this.keepers()
+    this.list = { keepers, until: Date.now() + KEEPER_INFO_TTL_MS }
+    return keepers
   }
 
   async anchor (length: number, head: Hex): Promise<Hex> {
