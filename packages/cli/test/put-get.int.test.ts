@@ -1,5 +1,6 @@
-// End to end, as a user runs it: a real devnet of 3 node processes, then `p2pdv put` and
-// `p2pdv get` as separate processes.
+// End to end, as a user runs it: a real devnet of 3 node processes, then `p2pdv put`, `get` and
+// `check` as separate processes. `check` is followed through healthy, silent-holder, degraded
+// and lost states as nodes are killed.
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
@@ -15,6 +16,8 @@ describe('p2pdv put / get on a 3-node devnet', () => {
   let input: Buffer
   let inputPath: string
   let capability: string
+  /** Erasure-coded k = 2, m = 1 (3 nodes are enough): 3 stripes of 2 data + 1 parity blocks. */
+  let rsCapability: string
 
   before(async () => {
     devnet = await startDevnet(3)
@@ -48,6 +51,56 @@ describe('p2pdv put / get on a 3-node devnet', () => {
     const r = await runCli(['get', capability, '-o', out, '--json'], devnet.env)
     assert.equal(r.code, 0, r.stderr + r.stdout)
     assert.equal(sha(await readFile(out)), sha(input))
+  })
+
+  it('check: every stripe healthy, in text and --json (exit 0)', async () => {
+    const put = await runCli(['put', inputPath, '--k', '2', '--m', '1', '--json'], devnet.env)
+    assert.equal(put.code, 0, put.stderr + put.stdout)
+    rsCapability = put.json.capability
+    const text = await runCli(['check', rsCapability], devnet.env)
+    assert.equal(text.code, 0, text.stderr + text.stdout)
+    assert.match(text.stdout, /erasure k=2, m=1/)
+    assert.match(text.stdout, /stripe 0 +healthy +3\/3 available, needs 2/)
+    assert.match(text.stdout, /^healthy; /m)
+    const json = await runCli(['check', capability, '--json'], devnet.env)
+    assert.equal(json.code, 0, json.stderr + json.stdout)
+    assert.equal(json.json.scheme, 'replicas')
+    assert.equal(json.json.healthy, true)
+    assert.equal(json.json.lost, 0)
+    assert.equal(json.json.unknown, 0)
+    assert.equal(json.json.stripes.length, 6)
+    for (const st of json.json.stripes) assert.deepEqual([st.status, st.available, st.blocks], ['healthy', 3, 3])
+    assert.equal(json.json.manifest.available, 3)
+  })
+
+  it('check: a holder that never answers is reported as timed out, not missing (exit 3)', async () => {
+    // A proxy in front of one node that swallows block probes (everything else passes through).
+    const real = devnet.state.nodes[2]!
+    const held: Array<() => void> = []
+    let swallowed = 0
+    const silent: Server = createServer((req, res) => {
+      if ((req.url ?? '').startsWith('/ipfs/')) { swallowed++; held.push(() => res.destroy()); return }
+      void fetch(real.http + (req.url ?? '/')).then(async r => { res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/octet-stream' }); res.end(Buffer.from(await r.arrayBuffer())) }, () => res.destroy())
+    })
+    await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const nodes = [devnet.state.nodes[0]!.http, devnet.state.nodes[1]!.http, `http://127.0.0.1:${(silent.address() as { port: number }).port}`]
+      // Live nodes get 3 s, then 9 s: plenty even on a loaded machine; the silent one never answers.
+      const r = await runCli(['check', capability, '--json', '--timeout', '3', ...nodes.flatMap(n => ['--node', n])], devnet.env)
+      assert.equal(r.code, 3, r.stderr + r.stdout)
+      assert.ok(swallowed > 0)
+      assert.equal(r.json.lost, 0)
+      assert.equal(r.json.unknown, 7, 'the manifest and 6 blocks: each maybe healthy, maybe degraded')
+      assert.ok(r.json.timeouts > 0)
+      for (const b of r.json.blocks) {
+        assert.deepEqual(b.timedOut, [real.peerId])
+        assert.equal(b.ok.length, 2)
+      }
+    } finally {
+      for (const release of held) release()
+      silent.closeAllConnections()
+      silent.close()
+    }
   })
 
   it('a wrong key fails with a typed error and leaves no output file', async () => {
@@ -98,6 +151,39 @@ describe('p2pdv put / get on a 3-node devnet', () => {
     const r = await runCli(['get', capability, '-o', out, '--json'], devnet.env)
     assert.equal(r.code, 0, r.stderr + r.stdout)
     assert.equal(sha(await readFile(out)), sha(input))
+  })
+
+  it('check: degraded after one node is killed (exit 0)', async () => {
+    // Node 1 was killed above. Repair may have rewritten the records by now; the verdict is the same.
+    const r = await runCli(['check', rsCapability, '--json'], devnet.env)
+    assert.equal(r.code, 0, r.stderr + r.stdout)
+    assert.equal(r.json.healthy, false)
+    assert.equal(r.json.lost, 0)
+    for (const st of r.json.stripes) assert.deepEqual([st.status, st.available, st.needed], ['at-risk', st.needed, st.needed])
+    const text = await runCli(['check', capability], devnet.env)
+    assert.equal(text.code, 0, text.stderr + text.stdout)
+    assert.match(text.stdout, /stripe 0 +degraded +2\/3 available, needs 1, survives 1 more loss/)
+    assert.match(text.stdout, /degraded: 7 stripe\(s\) lost blocks/, 'the manifest and the 6 blocks')
+  })
+
+  it('check: a stripe with fewer than k blocks left is lost (exit 1), in text and --json', async () => {
+    // Kill one of the two live nodes, keeping one that holds the object's manifest (on m + 1 = 2
+    // nodes), so check can still read the manifest and judge the stripes.
+    const before = await runCli(['check', rsCapability, '--json'], devnet.env)
+    const keep: string = before.json.blocks[0].ok[0]
+    const victim = devnet.state.nodes.find((n, i) => i !== 1 && n.peerId !== keep)!
+    process.kill(victim.pid, 'SIGKILL')
+    const json = await runCli(['check', rsCapability, '--json'], devnet.env)
+    assert.equal(json.code, 1, json.stderr + json.stdout)
+    assert.equal(json.json.lost, 3)
+    assert.ok(json.json.stripes.every((st: { status: string }) => st.status === 'lost'))
+    const text = await runCli(['check', rsCapability], devnet.env)
+    assert.equal(text.code, 1)
+    assert.match(text.stdout, /LOST: 3 stripe\(s\) cannot be read/)
+    // The replicated object still has one copy of everything: at risk, not lost.
+    const rep = await runCli(['check', capability, '--json'], devnet.env)
+    assert.equal(rep.code, 0, rep.stderr + rep.stdout)
+    for (const st of rep.json.stripes) assert.equal(st.status, 'at-risk')
   })
 
   it('blocks survive a restart of the whole devnet', async () => {

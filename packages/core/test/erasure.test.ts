@@ -2,8 +2,14 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { encodeStripe, ErasureErrorCode, erasureBackend, pureBackend, reconstructStripe, stripeShardSize, ERASURE_ALIGN } from '@p2pdv/core/erasure'
+import { createWasmBackend, encodeStripe, ErasureErrorCode, erasureBackend, pureBackend, reconstructStripe, stripeShardSize, ERASURE_ALIGN, type RsBackend } from '@p2pdv/core/erasure'
 import { encodingMatrix, invert, multiply, identity } from '../src/erasure/matrix.ts'
+import { generateModule, WASM_SOURCES } from '../../../scripts/assemble-wasm.ts'
+
+// Node 24 has WebAssembly SIMD and relaxed SIMD: both kernels must load here.
+const simd = createWasmBackend('simd')
+const relaxed = createWasmBackend('relaxed')
+const fast: RsBackend[] = [simd, relaxed].filter(b => b !== undefined)
 
 const vectors = JSON.parse(readFileSync(new URL('./vectors/reed-solomon.json', import.meta.url), 'utf8')) as { cases: Array<{ k: number, m: number, shardSize: number, parity: string[] }> }
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
@@ -11,7 +17,7 @@ const seeded = (n: number, seed: number): Uint8Array => Uint8Array.from({ length
 
 describe('erasure: Reed–Solomon over GF(2^8)', () => {
   it('matches parity computed by an independent implementation (known answers, up to 64 + 64 shards)', () => {
-    for (const rs of [pureBackend, erasureBackend]) {
+    for (const rs of [pureBackend, ...fast]) {
       for (const c of vectors.cases) {
         const data = Array.from({ length: c.k }, (_, i) => Uint8Array.from({ length: c.shardSize }, (_, j) => (i * 31 + j * 7 + 13 + ((i * j) >> 2)) & 0xff))
         assert.deepEqual(rs.encode(c.k, c.m, data, c.shardSize).map(hex), c.parity, `${rs.name} k=${c.k} m=${c.m}`)
@@ -31,14 +37,56 @@ describe('erasure: Reed–Solomon over GF(2^8)', () => {
     }
   })
 
-  it('the Node backend and the portable backend produce identical parity and rebuilds', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 300 }), fc.nat(), (k, m, words, seed) => {
-      const size = words * ERASURE_ALIGN
+  it('Node runs the WebAssembly SIMD kernels (plain and relaxed), and #erasure picks one', () => {
+    assert.equal(simd?.name, 'wasm-simd')
+    assert.equal(relaxed?.name, 'wasm-relaxed-simd')
+    assert.match(erasureBackend.name, /^wasm-/)
+  })
+
+  it('the SIMD kernels and the portable coder produce identical parity and rebuilds (any size, many chunks)', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 6 }), fc.oneof(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 2000, max: 5000 })), fc.nat(), fc.boolean(), (k, m, words, seed, ragged) => {
+      // Whole lanes, or ragged sizes that end mid-lane; up to 144 KiB spans several kernel chunks.
+      const size = words * ERASURE_ALIGN - (ragged ? 1 + (seed % 15) : 0)
       const data = Array.from({ length: k }, (_, i) => seeded(size, seed + i))
-      const a = pureBackend.encode(k, m, data, size)
-      const b = erasureBackend.encode(k, m, data, size)
-      assert.deepEqual(b.map(hex), a.map(hex))
+      const expected = pureBackend.encode(k, m, data, size)
+      const lost = [...Array(k + m).keys()].sort((a, b) => ((a * 31 + seed) % 23) - ((b * 31 + seed) % 23)).slice(0, m)
+      const shards = [...data, ...expected].map((s, i) => lost.includes(i) ? undefined : s)
+      const rebuiltExpected = pureBackend.reconstruct(k, m, shards, size, lost)
+      for (const rs of fast) {
+        assert.deepEqual(rs.encode(k, m, data, size).map(hex), expected.map(hex), rs.name)
+        assert.deepEqual(rs.reconstruct(k, m, shards, size, lost).map(hex), rebuiltExpected.map(hex), rs.name)
+      }
     }), { numRuns: 60 })
+  })
+
+  it('wide stripes (29 + 51) agree across backends', () => {
+    const k = 29
+    const m = 51
+    const size = 4096 + 48
+    const data = Array.from({ length: k }, (_, i) => seeded(size, i))
+    const expected = pureBackend.encode(k, m, data, size).map(hex)
+    for (const rs of fast) assert.deepEqual(rs.encode(k, m, data, size).map(hex), expected, rs.name)
+  })
+
+  it('backends write into caller buffers when given, and refuse wrong ones', () => {
+    const data = [seeded(64, 1), seeded(64, 2), seeded(64, 3)]
+    const expected = pureBackend.encode(3, 2, data, 64).map(hex)
+    for (const rs of [pureBackend, ...fast]) {
+      const into = [new Uint8Array(64).fill(0xaa), new Uint8Array(64).fill(0x55)]
+      const out = rs.encode(3, 2, data, 64, into)
+      assert.equal(out[0], into[0])
+      assert.deepEqual(into.map(hex), expected, rs.name)
+      assert.throws(() => rs.encode(3, 2, data, 64, [new Uint8Array(64)]), { code: ErasureErrorCode.BAD_SHARD })
+      assert.throws(() => rs.encode(3, 2, data, 64, [new Uint8Array(64), new Uint8Array(63)]), { code: ErasureErrorCode.BAD_SHARD })
+      assert.throws(() => rs.reconstruct(3, 2, [undefined, data[1], data[2], new Uint8Array(64), undefined], 64, [0], []), { code: ErasureErrorCode.BAD_SHARD })
+    }
+  })
+
+  it('the committed kernel bytes are what the committed WAT assembles to (no drift)', async () => {
+    for (const source of WASM_SOURCES) {
+      const { text } = await generateModule(source)
+      assert.equal(readFileSync(source.module, 'utf8'), text, 'run `npm run build:wasm -w packages/core` and commit the result')
+    }
   })
 
   it('any k of the k + m blocks rebuild every other block, for stripes of ragged blocks', () => {

@@ -42,6 +42,11 @@ export interface KeeperConfig {
 export const DEFAULT_REPAIR_INTERVAL_MS = 60_000
 /** Repair traffic (bytes fetched plus bytes stored) per second, so repair never crowds out reads. */
 export const DEFAULT_REPAIR_RATE_BYTES = 16 * 1024 * 1024
+/**
+ * How long a block must have been assigned to other nodes (which confirm their copies) before this
+ * node deletes its own (node/src/gc.ts).
+ */
+export const DEFAULT_GC_GRACE_MS = 24 * 60 * 60 * 1000
 /** Failure-domain labels: short, printable. */
 const ZONE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/
 
@@ -89,6 +94,9 @@ export interface NodeConfig {
   repair: boolean
   repairIntervalMs: number
   repairRateBytes: number
+  /** Delete blocks that placement records moved to other nodes (part of the repair pass; default on). */
+  gc: boolean
+  gcGraceMs: number
   /** An auditor node whose reputation scores weigh repair placement (else neutral; with --audit, this node's own). */
   auditor?: string
   /** Present when the node runs the auditor role (`--audit`). */
@@ -103,7 +111,7 @@ export const ConfigErrorCode = {
 } as const
 
 export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] ' +
-  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--auditor URL] [--passphrase-file FILE] ' +
+  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--auditor URL] [--passphrase-file FILE] ' +
   '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p]] ' +
   '[--wallet NAME --chain FILE [--rpc URL] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
   '[--public-rpc URL] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
@@ -137,6 +145,8 @@ export const NODE_OPTIONS = {
   repair: { type: 'boolean', default: true },
   'repair-interval': { type: 'string' },
   'repair-rate': { type: 'string' },
+  gc: { type: 'boolean', default: true },
+  'gc-grace': { type: 'string' },
   auditor: { type: 'string' },
   audit: { type: 'boolean' },
   'audit-interval': { type: 'string' },
@@ -237,6 +247,8 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
   if (!Number.isFinite(interval) || interval < 0.1 || interval > 86_400) throw new P2pdvError(ConfigErrorCode.INVALID, '--repair-interval must be a number of seconds from 0.1 to 86400', { hint: 'e.g. --repair-interval 60' })
   const rate = values['repair-rate'] === undefined ? DEFAULT_REPAIR_RATE_BYTES : Number(values['repair-rate'])
   if (!Number.isSafeInteger(rate) || rate < 64 * 1024) throw new P2pdvError(ConfigErrorCode.INVALID, '--repair-rate must be a number of bytes per second, at least 65536', { hint: 'e.g. --repair-rate 16777216 for 16 MiB/s' })
+  const grace = values['gc-grace'] === undefined ? DEFAULT_GC_GRACE_MS / 1000 : Number(values['gc-grace'])
+  if (!Number.isFinite(grace) || grace < 0 || grace > 365 * 86_400) throw new P2pdvError(ConfigErrorCode.INVALID, '--gc-grace must be a number of seconds from 0 to 31536000', { hint: 'e.g. --gc-grace 86400 (a day)' })
   const auditor = values.auditor
   if (typeof auditor === 'string' && !/^https?:\/\/[^\s]+$/.test(auditor)) throw new P2pdvError(ConfigErrorCode.INVALID, '--auditor must be an http(s) URL', { hint: 'e.g. --auditor http://127.0.0.1:4001' })
   const audit = auditorConfig(values)
@@ -254,6 +266,8 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     repair: values.repair !== false,
     repairIntervalMs: Math.round(interval * 1000),
     repairRateBytes: rate,
+    gc: values.gc !== false,
+    gcGraceMs: Math.round(grace * 1000),
     ...(typeof auditor === 'string' ? { auditor: auditor.replace(/\/+$/, '') } : {}),
     ...(audit === undefined ? {} : { audit }),
     ...(chain === undefined ? {} : { chain }),

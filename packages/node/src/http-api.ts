@@ -117,6 +117,7 @@ function statusFor (code: string): number {
     case PlacementErrorCode.UNSUPPORTED:
     case PlacementStoreErrorCode.WRONG_OBJECT: return 400
     case PlacementStoreErrorCode.NOT_RESPONSIBLE: return 403
+    case PlacementStoreErrorCode.NOT_A_HOLDER: return 403
     case PlacementErrorCode.STALE:
     case PlacementErrorCode.CONFLICT: return 409
     case PlacementErrorCode.TOO_LARGE: return 413

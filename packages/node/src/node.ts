@@ -304,6 +304,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       ...(config.auditor !== undefined ? { auditor: config.auditor } : auditor !== undefined ? { auditor: httpUrl } : {}),
       intervalMs: config.repairIntervalMs,
       rateBytes: config.repairRateBytes,
+      ...(config.gc ? { gcGraceMs: config.gcGraceMs } : {}),
       metrics,
       log
     })

@@ -4,8 +4,12 @@
  * it is responsible for — it must hold at least one block the record says it holds — so nobody
  * can make a node store or repair objects it has nothing to do with without first storing data
  * on it (which its quota bounds). A newer version replaces an older one only under the rules of
- * `checkSupersedes` (higher version, same blocks; version 1 signed by the owner).
+ * `checkSupersedes` (higher version, same blocks; version 1 signed by the owner), and only if it
+ * is signed by the owner or by a node the current version lists as a holder: a stranger cannot
+ * rewrite who holds an object (repairers are always current holders, see repair.ts).
  */
+import { publicKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
@@ -15,6 +19,7 @@ import { checkSupersedes, decodePlacementRecord, placementBlocks, type Placement
 
 export const PlacementStoreErrorCode = {
   NOT_RESPONSIBLE: 'ERR_PLACEMENT_NOT_RESPONSIBLE',
+  NOT_A_HOLDER: 'ERR_PLACEMENT_NOT_A_HOLDER',
   WRONG_OBJECT: 'ERR_PLACEMENT_WRONG_OBJECT',
   NOT_FOUND: 'ERR_NOT_FOUND'
 } as const
@@ -68,6 +73,11 @@ export class PlacementStore {
       const current = this.records.get(key)
       if (current !== undefined && current.version === record.version && Buffer.from(current.sig).equals(Buffer.from(record.sig))) return { version: current.version, stored: false }
       checkSupersedes(current, record)
+      if (current !== undefined && !signedByOwnerOrHolder(current, record)) {
+        throw new P2pdvError(PlacementStoreErrorCode.NOT_A_HOLDER, 'an update must be signed by the owner or by a node that holds blocks of the object', {
+          hint: 'Only the uploader and the object\'s current holders (which run its repair) may publish new placement versions.'
+        })
+      }
       if (current === undefined) {
         if (this.records.size >= MAX_PLACEMENT_RECORDS) throw new P2pdvError('ERR_QUOTA_EXCEEDED', 'this node keeps no more placement records')
         const mine = placementBlocks(record).filter(b => b.block.nodes.includes(this.deps.peerId))
@@ -96,6 +106,18 @@ export class PlacementStore {
       if (this.locks.get(key) === tail) this.locks.delete(key)
     }
   }
+}
+
+/** The update's signer is the owner, or the peer id of a node `current` lists as a holder. */
+export function signedByOwnerOrHolder (current: PlacementRecord, next: PlacementRecord): boolean {
+  if (Buffer.from(next.signer).equals(Buffer.from(next.owner))) return true
+  let signer: string
+  try {
+    signer = peerIdFromPublicKey(publicKeyFromRaw(next.signer)).toString()
+  } catch {
+    return false
+  }
+  return placementBlocks(current).some(b => b.block.nodes.includes(signer))
 }
 
 export function parseObjectCid (text: string): CID {

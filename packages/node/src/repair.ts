@@ -10,6 +10,13 @@
  * Replicated blocks and the manifest block are re-copied the same way. Then a new version of the
  * placement record, signed by this node, goes to every holder. All repair traffic passes one
  * token bucket (`--repair-rate`), so repair never crowds out reads.
+ *
+ * A probe that times out is not an answer: on a loaded machine a live node can be slow, and taking
+ * its silence for a loss would rewrite the record without holders that still have the blocks. So
+ * a timed-out probe is retried once with a longer timeout; a block whose holder times out twice
+ * is "unknown", and the stripe (or replicated block) it belongs to is left as it is until a later
+ * pass gets an answer. Only a refused connection, a wrong peer, a 404 or a wrong size drops a
+ * holder.
  */
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -24,6 +31,7 @@ import {
   chooseStripeNodes, encodePlacementRecord, signPlacementRecord, weightedOrder,
   type BlockPlacement, type PlacementCandidate, type PlacementRecord
 } from '@p2pdv/core/placement'
+import { GarbageCollector, type GcStats } from './gc.ts'
 import type { NodeMetrics } from './metrics.ts'
 import type { PlacementStore } from './placement-store.ts'
 import { RateLimiter } from './rate-limiter.ts'
@@ -31,6 +39,13 @@ import type { VerifiedBlockstore } from './verified-blockstore.ts'
 
 export const REPAIR_REQUEST_TIMEOUT_MS = 10_000
 const PROBE_TIMEOUT_MS = 2_000
+/** The second, last try of a probe that timed out. */
+export const PROBE_RETRY_TIMEOUT_MS = 15_000
+
+/** Whether a node is up: `slow` = its status probe timed out twice. */
+type Liveness = 'up' | 'down' | 'slow'
+/** Whether a holder has a block: `unknown` = it timed out twice. */
+type Presence = 'yes' | 'no' | 'unknown'
 
 export interface RepairDeps {
   peerId: string
@@ -43,6 +58,8 @@ export interface RepairDeps {
   auditor?: string
   intervalMs: number
   rateBytes: number
+  /** Delete blocks assigned elsewhere for this long (gc.ts); undefined = never. */
+  gcGraceMs?: number
   metrics: NodeMetrics
   log: Logger
 }
@@ -55,6 +72,12 @@ export interface RepairStats {
   blocksRepaired: number
   bytesMoved: number
   unrecoverable: number
+  /** Stripes and replicated blocks left for a later pass because a holder did not answer. */
+  deferred: number
+  /** Probes that timed out the first time (each was retried once). */
+  probeTimeouts: number
+  /** Garbage collection of blocks repair moved away (absent when off). */
+  gc?: GcStats
 }
 
 interface Peer extends PlacementCandidate { url: string }
@@ -70,11 +93,23 @@ export class RepairWorker {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private readonly controller = new AbortController()
-  readonly stats: RepairStats = { enabled: true, passes: 0, objectsChecked: 0, blocksRepaired: 0, bytesMoved: 0, unrecoverable: 0 }
+  readonly stats: RepairStats = { enabled: true, passes: 0, objectsChecked: 0, blocksRepaired: 0, bytesMoved: 0, unrecoverable: 0, deferred: 0, probeTimeouts: 0 }
+
+  private readonly gc: GarbageCollector | undefined
 
   constructor (deps: RepairDeps) {
     this.deps = deps
     this.limiter = new RateLimiter(deps.rateBytes)
+    if (deps.gcGraceMs !== undefined) {
+      this.gc = new GarbageCollector({
+        peerId: deps.peerId,
+        graceMs: deps.gcGraceMs,
+        records: () => deps.placements.list(),
+        has: async cid => await deps.blockstore.has(cid),
+        delete: async cid => { await deps.blockstore.delete(cid) }
+      })
+      this.stats.gc = this.gc.stats
+    }
   }
 
   start (): void {
@@ -97,7 +132,7 @@ export class RepairWorker {
   async pass (): Promise<void> {
     const signal = this.controller.signal
     const peers = await this.knownPeers(signal)
-    const alive = new Map<string, boolean>()
+    const alive = new Map<string, Liveness>()
     for (const record of this.deps.placements.list()) {
       if (signal.aborted) return
       try {
@@ -107,6 +142,10 @@ export class RepairWorker {
       } catch (err) {
         if (!signal.aborted) this.deps.log.warn({ err, object: record.object.toString() }, 'repair of an object failed; retrying next pass')
       }
+    }
+    if (this.gc !== undefined && !signal.aborted) {
+      const deleted = await this.gc.pass(async (block, id) => await this.holds(block, id, peers, alive, signal), signal)
+      if (deleted.length > 0) this.deps.log.info({ blocks: deleted.length }, 'deleted blocks that placement records assign to other nodes, which confirmed their copies')
     }
     this.stats.passes++
     this.stats.lastPassAt = Date.now()
@@ -143,31 +182,55 @@ export class RepairWorker {
     }
   }
 
-  private async isAlive (peer: Peer | undefined, alive: Map<string, boolean>, signal: AbortSignal): Promise<boolean> {
-    if (peer === undefined) return false
-    if (peer.peerId === this.deps.peerId) return true
+  /**
+   * Runs a probe with PROBE_TIMEOUT_MS and, if that timed out, once more with
+   * PROBE_RETRY_TIMEOUT_MS; 'timeout' only when both did.
+   */
+  private async twice<T> (probe: (timeout: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T | 'timeout'> {
+    for (const ms of [PROBE_TIMEOUT_MS, PROBE_RETRY_TIMEOUT_MS]) {
+      const timeout = AbortSignal.timeout(ms)
+      try {
+        return await probe(AbortSignal.any([signal, timeout]))
+      } catch (err) {
+        if (signal.aborted) throw err
+        if (!timeout.aborted) throw err
+        if (ms === PROBE_TIMEOUT_MS) this.stats.probeTimeouts++
+      }
+    }
+    return 'timeout'
+  }
+
+  private async liveness (peer: Peer | undefined, alive: Map<string, Liveness>, signal: AbortSignal): Promise<Liveness> {
+    if (peer === undefined) return 'down'
+    if (peer.peerId === this.deps.peerId) return 'up'
     const known = alive.get(peer.peerId)
     if (known !== undefined) return known
-    let ok = false
+    let state: Liveness
     try {
-      const res = await fetch(`${peer.url}/api/v1/status`, { signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) })
-      if (res.ok) {
-        const s = await res.json() as { peerId?: unknown, zone?: unknown, freeBytes?: unknown }
-        ok = s.peerId === peer.peerId
-        if (typeof s.zone === 'string') peer.zone = s.zone
-        if (typeof s.freeBytes === 'number') peer.freeBytes = s.freeBytes
-      } else {
-        await res.body?.cancel()
-      }
-    } catch {
-      ok = false
+      const r = await this.twice(async s => {
+        const res = await fetch(`${peer.url}/api/v1/status`, { signal: s })
+        if (!res.ok) { await res.body?.cancel(); return false }
+        const body = await res.json() as { peerId?: unknown, zone?: unknown, freeBytes?: unknown }
+        if (typeof body.zone === 'string') peer.zone = body.zone
+        if (typeof body.freeBytes === 'number') peer.freeBytes = body.freeBytes
+        return body.peerId === peer.peerId
+      }, signal)
+      state = r === 'timeout' ? 'slow' : r ? 'up' : 'down'
+    } catch (err) {
+      if (signal.aborted) throw err
+      state = 'down' // refused, reset, not our peer
     }
-    alive.set(peer.peerId, ok)
-    return ok
+    alive.set(peer.peerId, state)
+    return state
+  }
+
+  /** Up and answering: a node to act through, place on, or defer to. */
+  private async isAlive (peer: Peer | undefined, alive: Map<string, Liveness>, signal: AbortSignal): Promise<boolean> {
+    return await this.liveness(peer, alive, signal) === 'up'
   }
 
   /** The first reachable holder in the object's rendezvous order repairs it. */
-  private async responsible (record: PlacementRecord, peers: Map<string, Peer>, alive: Map<string, boolean>, signal: AbortSignal): Promise<boolean> {
+  private async responsible (record: PlacementRecord, peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<boolean> {
     const holders = [...new Set([record.manifest, ...record.stripes.flatMap(s => s.blocks)].flatMap(b => b.nodes))]
     const order = weightedOrder(record.object.toString(), holders.map(peerId => ({ peerId })))
     for (const h of order) {
@@ -177,20 +240,26 @@ export class RepairWorker {
     return false
   }
 
-  private async holds (block: BlockPlacement, peerId: string, peers: Map<string, Peer>, alive: Map<string, boolean>, signal: AbortSignal): Promise<boolean> {
-    if (peerId === this.deps.peerId) return await this.deps.blockstore.has(block.cid)
+  private async holds (block: BlockPlacement, peerId: string, peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<Presence> {
+    if (peerId === this.deps.peerId) return await this.deps.blockstore.has(block.cid) ? 'yes' : 'no'
     const peer = await this.resolve(peerId, peers, signal)
-    if (!await this.isAlive(peer, alive, signal)) return false
+    const state = await this.liveness(peer, alive, signal)
+    if (state !== 'up') return state === 'slow' ? 'unknown' : 'no'
     try {
-      const res = await fetch(`${peer!.url}/ipfs/${block.cid.toString()}`, { method: 'HEAD', signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) })
-      return res.ok && Number(res.headers.get('content-length')) === block.size
-    } catch {
-      return false
+      const r = await this.twice(async s => {
+        const res = await fetch(`${peer!.url}/ipfs/${block.cid.toString()}`, { method: 'HEAD', signal: s })
+        return res.ok && Number(res.headers.get('content-length')) === block.size
+      }, signal)
+      return r === 'timeout' ? 'unknown' : r ? 'yes' : 'no'
+    } catch (err) {
+      if (signal.aborted) throw err
+      return 'no'
     }
   }
 
   private async fetchBlock (block: BlockPlacement, holders: string[], peers: Map<string, Peer>, signal: AbortSignal): Promise<Uint8Array | undefined> {
-    for (const id of holders) {
+    // Its own copy first: free, and it spares the holders.
+    for (const id of [...holders].sort((a, b) => Number(b === this.deps.peerId) - Number(a === this.deps.peerId))) {
       try {
         if (id === this.deps.peerId) return await this.deps.blockstore.getVerified(block.cid)
         const peer = peers.get(id)
@@ -242,7 +311,7 @@ export class RepairWorker {
     return undefined
   }
 
-  private async candidates (peers: Map<string, Peer>, alive: Map<string, boolean>, signal: AbortSignal): Promise<Peer[]> {
+  private async candidates (peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<Peer[]> {
     const list: Peer[] = []
     for (const p of peers.values()) if (await this.isAlive(p, alive, signal)) list.push(p)
     if (this.deps.auditor !== undefined) {
@@ -258,12 +327,22 @@ export class RepairWorker {
     return list
   }
 
-  private async repairObject (record: PlacementRecord, peers: Map<string, Peer>, alive: Map<string, boolean>, signal: AbortSignal): Promise<void> {
+  private async repairObject (record: PlacementRecord, peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<void> {
     const object = record.object.toString()
-    const present = async (b: BlockPlacement): Promise<string[]> => {
+    /** Holders that have the block, or undefined when one did not answer (decide later). */
+    const present = async (b: BlockPlacement): Promise<string[] | undefined> => {
       const out: string[] = []
-      for (const id of b.nodes) if (await this.holds(b, id, peers, alive, signal)) out.push(id)
-      return out
+      let unknown = false
+      for (const id of b.nodes) {
+        const p = await this.holds(b, id, peers, alive, signal)
+        if (p === 'yes') out.push(id)
+        else if (p === 'unknown') unknown = true
+      }
+      return unknown ? undefined : out
+    }
+    const defer = (what: string): void => {
+      this.stats.deferred++
+      this.deps.log.warn({ object, what }, 'a holder did not answer twice; leaving this for a later repair pass')
     }
     let changed = false
     let candidates: Peer[] | undefined
@@ -272,6 +351,7 @@ export class RepairWorker {
     /** Copies of a replicated block (or the manifest) up to `want` holders. */
     const recopy = async (b: BlockPlacement, want: number, key: string): Promise<BlockPlacement> => {
       const holders = await present(b)
+      if (holders === undefined) { defer(key); return b }
       if (holders.length === b.nodes.length && holders.length >= want) return b
       changed = true
       if (holders.length === 0) { this.stats.unrecoverable++; this.deps.metrics.unrecoverableStripes.inc(); return { ...b, nodes: [] } }
@@ -300,7 +380,9 @@ export class RepairWorker {
         continue
       }
       const { k, m } = record.scheme
-      const holders = await Promise.all(stripe.blocks.map(present))
+      const found = await Promise.all(stripe.blocks.map(present))
+      if (found.some(h => h === undefined)) { defer(`${object}/${si}`); stripes.push(stripe); continue }
+      const holders = found as string[][]
       const have = holders.filter(h => h.length > 0).length
       if (holders.every((h, i) => h.length === stripe.blocks[i]!.nodes.length) && !repairNeeded(have, stripe.blocks.length)) { stripes.push(stripe); continue }
       changed = true
@@ -325,7 +407,7 @@ export class RepairWorker {
     const audience = new Set([...[record.manifest, ...record.stripes.flatMap(s => s.blocks)], ...[manifest, ...stripes.flatMap(s => s.blocks)]].flatMap(b => b.nodes))
     await Promise.all([...audience].filter(id => id !== this.deps.peerId).map(async id => {
       const peer = peers.get(id)
-      if (peer === undefined || alive.get(id) === false) return
+      if (peer === undefined || alive.get(id) === 'down') return
       try {
         const res = await fetch(`${peer.url}/api/v1/objects/${object}/placement`, {
           method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.dag-cbor' }, body: bytes as Uint8Array<ArrayBuffer>, signal: AbortSignal.any([signal, AbortSignal.timeout(REPAIR_REQUEST_TIMEOUT_MS)])
@@ -343,15 +425,23 @@ export class RepairWorker {
     // Shard i of the code: data blocks 0 … data−1, then implicit zero shards, then parity at k + j.
     const shardOf = (i: number): number => i < data ? i : k + (i - data)
     const shards: Array<Uint8Array | undefined> = Array(k + m).fill(undefined)
+    // Fetch `data` surviving blocks at once (each from its holders in turn); a block that cannot
+    // be had is marked lost and the next survivor is tried in its place.
+    // Blocks this node holds first: reading its own store costs no network traffic.
+    const local = (i: number): number => blocks[i]!.nodes.includes(this.deps.peerId) ? 0 : 1
+    const survivors = [...blocks.keys()].filter(i => blocks[i]!.nodes.length > 0).sort((a, b) => local(a) - local(b) || a - b)
     let fetched = 0
-    for (const [i, b] of blocks.entries()) {
-      if (fetched >= data) break
-      if (b.nodes.length === 0) continue
-      const bytes = await this.fetchBlock(b, b.nodes, peers, signal)
-      if (bytes === undefined) { blocks[i] = { ...b, nodes: [] }; continue }
-      shards[shardOf(i)] = bytes
-      fetched++
+    let cursor = 0
+    const fetcher = async (): Promise<void> => {
+      while (fetched < data && cursor < survivors.length) {
+        const i = survivors[cursor++]!
+        const b = blocks[i]!
+        const bytes = await this.fetchBlock(b, b.nodes, peers, signal)
+        if (bytes === undefined) { blocks[i] = { ...b, nodes: [] }; continue }
+        if (fetched < data) { shards[shardOf(i)] = bytes; fetched++ }
+      }
     }
+    await Promise.all(Array.from({ length: data }, fetcher))
     if (fetched < data) return blocks
     const missing = blocks.flatMap((b, i) => b.nodes.length === 0 ? [i] : [])
     const rebuilt = reconstructStripe(params, shards, blocks.slice(0, data).map(b => b.size), missing.map(shardOf))

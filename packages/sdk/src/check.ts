@@ -3,6 +3,12 @@
  * placement record (every node when there is none). The cheap check asks each holder whether it
  * has the block (HEAD, and the size must match); `verify` downloads every copy and hashes it
  * against its CID, which also catches nodes that answer HEAD but have lost or damaged the data.
+ *
+ * A holder that does not answer in time is not counted as missing: on a loaded machine or network
+ * a live node can be slow, and calling its block lost would make `check` (and anything that acts
+ * on it) cry wolf. Such a probe is retried once with a longer timeout; a holder that times out
+ * twice is reported as `timedOut`, and a stripe whose verdict depends on those holders is
+ * `unknown` rather than `lost` or `degraded`. A refused connection or a 404 is a real answer.
  */
 import { createHash } from 'node:crypto'
 import { objectBlocks, type CID, type Manifest } from '@p2pdv/core'
@@ -13,11 +19,15 @@ import type { PeerInfo, PeerSet } from './peers.ts'
 
 export const CHECK_CONCURRENCY = 16
 export const CHECK_TIMEOUT_MS = 10_000
+/** The second, last try of a holder whose first probe timed out. */
+export const CHECK_RETRY_TIMEOUT_MS = 30_000
 
 export interface CheckOptions {
   /** Download and hash every copy instead of asking (HEAD). */
   verify?: boolean
   signal?: AbortSignal
+  /** Per-probe timeouts (defaults CHECK_TIMEOUT_MS, then CHECK_RETRY_TIMEOUT_MS). */
+  timeouts?: ProbeTimeouts
 }
 
 export interface BlockHealth {
@@ -28,9 +38,15 @@ export interface BlockHealth {
   holders: string[]
   /** Holders that have it (verified bytes with `verify`). */
   ok: string[]
+  /** Holders that did not answer, twice (neither counted as having it nor as missing it). */
+  timedOut: string[]
 }
 
-export type StripeStatus = 'healthy' | 'degraded' | 'at-risk' | 'lost'
+/**
+ * `unknown`: some holders timed out and the verdict depends on them (with their blocks the stripe
+ * would be better off than without).
+ */
+export type StripeStatus = 'healthy' | 'degraded' | 'at-risk' | 'lost' | 'unknown'
 
 export interface StripeHealth {
   index: number
@@ -42,6 +58,8 @@ export interface StripeHealth {
   needed: number
   /** available − needed: how many more losses the stripe survives. */
   margin: number
+  /** Blocks no holder confirmed but some holder timed out on (counted in neither way). */
+  timedOut: number
   status: StripeStatus
   missing: string[]
 }
@@ -61,7 +79,12 @@ export interface CheckReport {
   /** Every stripe complete. */
   healthy: boolean
   degraded: number
+  /** Stripes known to be unreadable. */
   lost: number
+  /** Stripes whose verdict waits on holders that timed out. */
+  unknown: number
+  /** Probes that timed out the first time (each was retried once). */
+  timeouts: number
 }
 
 function status (available: number, blocks: number, needed: number): StripeStatus {
@@ -70,22 +93,44 @@ function status (available: number, blocks: number, needed: number): StripeStatu
   return available === needed ? 'at-risk' : 'degraded'
 }
 
-async function probe (peer: PeerInfo, cid: CID, size: number, verify: boolean, signal?: AbortSignal): Promise<boolean> {
-  const timeout = AbortSignal.timeout(CHECK_TIMEOUT_MS)
+/** The status, unless the blocks that timed out could change it. */
+export function stripeStatus (available: number, timedOut: number, blocks: number, needed: number): StripeStatus {
+  const seen = status(available, blocks, needed)
+  return timedOut > 0 && status(Math.min(blocks, available + timedOut), blocks, needed) !== seen ? 'unknown' : seen
+}
+
+export type ProbeResult = 'ok' | 'missing' | 'timeout'
+
+/**
+ * One holder, one block: `size` NaN means any size will do (the manifest without a record). A
+ * timeout is the only failure that is not an answer.
+ */
+async function probeOnce (peer: PeerInfo, cid: CID, size: number, verify: boolean, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
+  const timeout = AbortSignal.timeout(timeoutMs)
   try {
     const res = await fetch(`${peer.http}/ipfs/${cid.toString()}`, {
       method: verify ? 'GET' : 'HEAD',
       headers: { accept: 'application/vnd.ipld.raw' },
       signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
     })
-    if (!res.ok) { await res.body?.cancel(); return false }
-    if (!verify) return Number(res.headers.get('content-length')) === size
+    if (!res.ok) { await res.body?.cancel(); return 'missing' }
+    if (!verify) return Number.isNaN(size) || Number(res.headers.get('content-length')) === size ? 'ok' : 'missing'
     const bytes = new Uint8Array(await res.arrayBuffer())
-    return bytes.byteLength === size && createHash('sha256').update(bytes).digest().equals(cid.multihash.digest)
+    return (Number.isNaN(size) || bytes.byteLength === size) && createHash('sha256').update(bytes).digest().equals(cid.multihash.digest) ? 'ok' : 'missing'
   } catch {
     if (signal?.aborted === true) throw signal.reason
-    return false
+    return timeout.aborted ? 'timeout' : 'missing'
   }
+}
+
+export interface ProbeTimeouts { first: number, retry: number }
+
+/** Probes a holder, once more with the longer timeout if the first try timed out. */
+export async function probeHolder (peer: PeerInfo, cid: CID, size: number, verify: boolean, timeouts: ProbeTimeouts, signal?: AbortSignal, onTimeout?: () => void): Promise<ProbeResult> {
+  const first = await probeOnce(peer, cid, size, verify, timeouts.first, signal)
+  if (first !== 'timeout') return first
+  onTimeout?.()
+  return await probeOnce(peer, cid, size, verify, timeouts.retry, signal)
 }
 
 export async function checkObject (peers: PeerSet, reader: ObjectReader, manifestCid: CID, manifest: Manifest, options: CheckOptions = {}): Promise<CheckReport> {
@@ -116,8 +161,11 @@ export async function checkObject (peers: PeerSet, reader: ObjectReader, manifes
   } else {
     data.forEach((d, i) => { groups.push({ blocks: [{ cid: d.cid, size: d.size, kind: 'block', holders: record?.stripes[i]?.blocks[0]?.nodes ?? everyone }], needed: 1, copies: true }) })
   }
-  const results: BlockHealth[] = groups.flatMap(g => g.blocks.map(b => ({ cid: b.cid.toString(), size: b.size, kind: b.kind, holders: b.holders, ok: [] as string[] })))
+  const copiesWanted = record === undefined ? 0 : record.scheme.type === 'rs' ? record.scheme.m + 1 : record.scheme.replicas
+  const results: BlockHealth[] = groups.flatMap(g => g.blocks.map(b => ({ cid: b.cid.toString(), size: b.size, kind: b.kind, holders: b.holders, ok: [] as string[], timedOut: [] as string[] })))
   const jobs = groups.flatMap(g => g.blocks).flatMap((b, i) => b.holders.map(h => ({ b, i, h })))
+  const timeouts = options.timeouts ?? { first: CHECK_TIMEOUT_MS, retry: CHECK_RETRY_TIMEOUT_MS }
+  let timeoutCount = 0
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < jobs.length) {
@@ -126,8 +174,9 @@ export async function checkObject (peers: PeerSet, reader: ObjectReader, manifes
       if (peer === undefined) continue
       // The manifest's size is known from the record only; without it, presence is enough.
       const size = b.size >= 0 ? b.size : NaN
-      const ok = Number.isNaN(size) ? await probeAny(peer, b.cid, verify, options.signal) : await probe(peer, b.cid, size, verify, options.signal)
-      if (ok) results[i]!.ok.push(h)
+      const r = await probeHolder(peer, b.cid, size, verify, timeouts, options.signal, () => { timeoutCount++ })
+      if (r === 'ok') results[i]!.ok.push(h)
+      else if (r === 'timeout') results[i]!.timedOut.push(h)
     }
   }
   await Promise.all(Array.from({ length: Math.min(CHECK_CONCURRENCY, Math.max(1, jobs.length)) }, worker))
@@ -137,9 +186,21 @@ export async function checkObject (peers: PeerSet, reader: ObjectReader, manifes
     offset += g.blocks.length
     // A replicated block counts its copies; a stripe counts blocks with at least one copy.
     const available = g.copies ? rs[0]!.ok.length : rs.filter(r => r.ok.length > 0).length
-    // Without a record nobody says how many copies there should be: those found are all there is.
-    const blocks = g.copies ? Math.max(record === undefined ? available : rs[0]!.holders.length, 1) : rs.length
-    return { index: gi - 1, blocks, available, needed: g.needed, margin: available - g.needed, status: status(available, blocks, g.needed), missing: rs.filter(r => r.ok.length < (g.copies ? r.holders.length : 1)).map(r => r.cid) }
+    const timedOut = g.copies ? rs[0]!.timedOut.length : rs.filter(r => r.ok.length === 0 && r.timedOut.length > 0).length
+    // A replicated block should have as many copies as the record's scheme says (the manifest of
+    // an erasure-coded object m + 1), even after repair has rewritten the record without dead
+    // holders. Without a record nobody says how many there should be: those found are all there is.
+    const blocks = g.copies ? Math.max(record === undefined ? available + timedOut : Math.max(rs[0]!.holders.length, copiesWanted), 1) : rs.length
+    return {
+      index: gi - 1,
+      blocks,
+      available,
+      needed: g.needed,
+      margin: available - g.needed,
+      timedOut,
+      status: stripeStatus(available, timedOut, blocks, g.needed),
+      missing: rs.filter(r => r.ok.length + r.timedOut.length < (g.copies ? r.holders.length : 1)).map(r => r.cid)
+    }
   })
   const stripes = health.slice(1)
   const scheme = e !== undefined ? 'rs' as const : 'replicas' as const
@@ -154,19 +215,8 @@ export async function checkObject (peers: PeerSet, reader: ObjectReader, manifes
     blocks: results,
     healthy: health.every(h => h.status === 'healthy'),
     degraded: health.filter(h => h.status === 'degraded' || h.status === 'at-risk').length,
-    lost: health.filter(h => h.status === 'lost').length
-  }
-}
-
-async function probeAny (peer: PeerInfo, cid: CID, verify: boolean, signal?: AbortSignal): Promise<boolean> {
-  const timeout = AbortSignal.timeout(CHECK_TIMEOUT_MS)
-  try {
-    const res = await fetch(`${peer.http}/ipfs/${cid.toString()}`, { method: verify ? 'GET' : 'HEAD', signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
-    if (!res.ok) { await res.body?.cancel(); return false }
-    if (!verify) return true
-    return createHash('sha256').update(new Uint8Array(await res.arrayBuffer())).digest().equals(cid.multihash.digest)
-  } catch {
-    if (signal?.aborted === true) throw signal.reason
-    return false
+    lost: health.filter(h => h.status === 'lost').length,
+    unknown: health.filter(h => h.status === 'unknown').length,
+    timeouts: timeoutCount
   }
 }

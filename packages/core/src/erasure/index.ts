@@ -6,22 +6,20 @@
  * stripe with fewer than k data blocks (the object's last) is completed by all-zero shards that
  * are never stored. Parity blocks are exactly one shard long. See docs/protocol.md.
  *
- * The arithmetic runs on the fastest backend for the platform (`#erasure`: WASM SIMD in Node,
- * portable TypeScript in browsers); both give byte-identical parity (tested).
+ * The arithmetic runs on the fastest backend the platform allows (`#erasure`: a WebAssembly SIMD
+ * kernel in Node and in browsers that permit it, else portable TypeScript); all give
+ * byte-identical parity (tested).
  */
 import { backend } from '#erasure'
 import { P2pdvError } from '../errors.ts'
 import { MAX_BLOCK_BYTES } from '../limits.ts'
-import type { RsBackend } from './types.ts'
+import { ErasureErrorCode, type RsBackend } from './types.ts'
 
 export type { RsBackend } from './types.ts'
 export { pureBackend } from './pure.ts'
+export { createWasmBackend } from './wasm.ts'
 
-export const ErasureErrorCode = {
-  BAD_PARAMS: 'ERR_ERASURE_PARAMS',
-  TOO_FEW_SHARDS: 'ERR_ERASURE_TOO_FEW_SHARDS',
-  BAD_SHARD: 'ERR_ERASURE_SHARD'
-} as const
+export { ErasureErrorCode }
 
 /** GF(2^8) has 256 elements, so at most 256 shards per stripe. */
 export const MAX_ERASURE_SHARDS = 256

@@ -5,7 +5,7 @@
  */
 import { MUL_TABLE } from './gf256.ts'
 import { encodingMatrix, invert, type Matrix } from './matrix.ts'
-import type { RsBackend } from './types.ts'
+import { checkInto, type RsBackend } from './types.ts'
 
 /**
  * out[r] = Σ_c rows[r][c] · inputs[c] over `size` bytes. Four bytes per step through 32-bit
@@ -71,6 +71,13 @@ export function cachedEncodingMatrix (k: number, m: number): Matrix {
   return mx
 }
 
+/** The first k present shards: the ones a rebuild reads. */
+export function sourcesOf (shards: ReadonlyArray<Uint8Array | undefined>, k: number): number[] {
+  const sources: number[] = []
+  for (let i = 0; i < shards.length && sources.length < k; i++) if (shards[i] !== undefined) sources.push(i)
+  return sources
+}
+
 /** The rows that rebuild `targets` from the shards at `sources` (k indices into the k+m shards). */
 export function decodingRows (k: number, m: number, sources: number[], targets: number[]): Matrix {
   const enc = cachedEncodingMatrix(k, m)
@@ -95,20 +102,16 @@ export function decodingRows (k: number, m: number, sources: number[], targets: 
 
 export const pureBackend: RsBackend = {
   name: 'pure-ts',
-  encode (k, m, data, shardSize) {
-    const parity = Array.from({ length: m }, () => new Uint8Array(shardSize))
+  encode (k, m, data, shardSize, into) {
+    const parity = into !== undefined ? checkInto(into, m, shardSize) : Array.from({ length: m }, () => new Uint8Array(shardSize))
     applyMatrix(cachedEncodingMatrix(k, m).slice(k), data, parity, shardSize)
     return parity
   },
-  reconstruct (k, m, shards, shardSize, targets) {
-    const sources: number[] = []
-    for (let i = 0; i < shards.length && sources.length < k; i++) if (shards[i] !== undefined) sources.push(i)
+  reconstruct (k, m, shards, shardSize, targets, into) {
+    const sources = sourcesOf(shards, k)
     const rows = decodingRows(k, m, sources, targets)
-    const out = targets.map(() => new Uint8Array(shardSize))
+    const out = into !== undefined ? checkInto(into, targets.length, shardSize) : targets.map(() => new Uint8Array(shardSize))
     applyMatrix(rows, sources.map(i => shards[i]!), out, shardSize)
     return out
   }
 }
-
-/** The backend the `#erasure` import condition picks in browsers. */
-export const backend: RsBackend = pureBackend
