@@ -2,7 +2,7 @@
 import { zeroAddress, type Address } from 'viem'
 
 /** The deployed contracts, by the name clients use for them. */
-export const CONTRACT_NAMES = ['token', 'timelock', 'governor', 'params', 'videoRegistry', 'accessManager', 'nodeRegistry', 'rewards', 'licensing'] as const
+export const CONTRACT_NAMES = ['token', 'timelock', 'governor', 'params', 'videoRegistry', 'accessManager', 'nodeRegistry', 'rewards', 'licensing', 'keyCustody'] as const
 export type ContractName = typeof CONTRACT_NAMES[number]
 export type ContractAddresses = Record<ContractName, Address>
 

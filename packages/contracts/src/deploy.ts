@@ -19,10 +19,10 @@ import { DEFAULT_K, DEFAULT_M } from '@p2pdv/core/erasure'
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { ContractAddresses } from './constants.ts'
 import {
-  AccessManagerAbi, LicensingAbi, NodeRegistryAbi, P2PVGovernorAbi, P2PVTimelockAbi, P2PVTokenAbi, ProtocolParamsAbi, RewardsAbi, VideoRegistryAbi
+  AccessManagerAbi, KeyCustodyAbi, LicensingAbi, NodeRegistryAbi, P2PVGovernorAbi, P2PVTimelockAbi, P2PVTokenAbi, ProtocolParamsAbi, RewardsAbi, VideoRegistryAbi
 } from './generated/abis.ts'
 import {
-  AccessManagerBytecode, LicensingBytecode, NodeRegistryBytecode, P2PVGovernorBytecode, P2PVTimelockBytecode, P2PVTokenBytecode,
+  AccessManagerBytecode, KeyCustodyBytecode, LicensingBytecode, NodeRegistryBytecode, P2PVGovernorBytecode, P2PVTimelockBytecode, P2PVTokenBytecode,
   ProtocolParamsBytecode, RewardsBytecode, VideoRegistryBytecode
 } from './generated/bytecode.ts'
 
@@ -196,6 +196,8 @@ export async function deployAll (walletClient: DeployerClient, options: DeployOp
   const accessManager = await deploy('AccessManager', AccessManagerAbi, AccessManagerBytecode, [videoRegistry, paramsAddress, token, rewards])
   const nodeRegistry = await deploy('NodeRegistry', NodeRegistryAbi, NodeRegistryBytecode, [deployer, token, paramsAddress])
   const licensing = await deploy('Licensing', LicensingAbi, LicensingBytecode, [deployer, videoRegistry])
+  // Keeper sets per video and keepers' log anchors: no admin, nothing to hand over.
+  const keyCustody = await deploy('KeyCustody', KeyCustodyAbi, KeyCustodyBytecode, [videoRegistry])
 
   const grant = async (address: Address, role: Hex, account: Address, what: string): Promise<void> => {
     progress(what)
@@ -222,6 +224,6 @@ export async function deployAll (walletClient: DeployerClient, options: DeployOp
     chainId,
     deployer,
     startBlock,
-    contracts: { token, timelock, governor, params: paramsAddress, videoRegistry, accessManager, nodeRegistry, rewards, licensing }
+    contracts: { token, timelock, governor, params: paramsAddress, videoRegistry, accessManager, nodeRegistry, rewards, licensing, keyCustody }
   }
 }

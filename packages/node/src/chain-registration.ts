@@ -24,8 +24,8 @@ export interface ChainRegistration {
   keeper: boolean
 }
 
-/** The chain description `--chain FILE` names (a bare one, or the `chain` part of a devnet.json), `--rpc` overriding its endpoint. */
-export async function readChainConfig (cfg: NodeChainConfig): Promise<ChainConfig> {
+/** The chain description a node was pointed at (`--chain FILE`, `--rpc` overriding its endpoint). */
+export async function readChainFile (cfg: Pick<NodeChainConfig, 'chainFile' | 'rpc'>): Promise<ChainConfig> {
   let json: unknown
   try {
     json = JSON.parse(await readFile(cfg.chainFile, 'utf8'))
@@ -42,7 +42,7 @@ export async function registerNodeOnChain (
   passphrase: string,
   capacityBytes: number
 ): Promise<ChainRegistration> {
-  const config = await readChainConfig(cfg)
+  const config = await readChainFile(cfg)
   const identity = await new IdentityStore(cfg.keysDir).open(cfg.wallet, passphrase)
   try {
     const client = await ChainClient.connect(config, { account: identity.account })

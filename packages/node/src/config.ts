@@ -17,6 +17,27 @@ export const DEFAULT_QUOTA_BYTES = 10 * 1024 ** 3
 /** A store stream that sends nothing for this long is closed. */
 export const DEFAULT_STORE_IDLE_TIMEOUT_MS = 30_000
 export const DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS = 5_000
+/** Key releases per viewer per minute, and the burst a viewer may spend at once. */
+export const DEFAULT_KEEPER_RATE_PER_MINUTE = 60
+export const DEFAULT_KEEPER_BURST = 20
+/** Requests per sender per minute before any signature is checked (bounds junk's CPU cost). */
+export const DEFAULT_KEEPER_SOURCE_RATE_PER_MINUTE = 6000
+export const DEFAULT_ANCHOR_INTERVAL_SECONDS = 600
+
+/** The keeper role and sign-in (both need the chain, or, in tests only, a file oracle). */
+export interface KeeperConfig {
+  /** Run the keeper role (hold and release key shares). */
+  enabled: boolean
+  /** TEST-ONLY: read access and keepers from this JSON file instead of the chain. */
+  devOracleFile?: string
+  ratePerMinute: number
+  burst: number
+  /** Requests per sender (IP, peer) per minute before signatures are checked. */
+  sourceRatePerMinute: number
+  anchorIntervalSeconds: number
+  /** Extra authorities (host:port) SIWE messages may name, e.g. the web app's. */
+  siweDomains: string[]
+}
 /** How often the repair worker scans the objects this node keeps placement records for. */
 export const DEFAULT_REPAIR_INTERVAL_MS = 60_000
 /** Repair traffic (bytes fetched plus bytes stored) per second, so repair never crowds out reads. */
@@ -42,6 +63,8 @@ export interface NodeChainConfig {
   stake?: string
   /** Offer the key-keeper role. */
   keeper: boolean
+  /** An RPC URL pages may use to read the chain (default: the chain's own, when it is loopback). */
+  publicRpc?: string
 }
 
 /** The auditor role's settings (`--audit` and the `--audit-*` options). */
@@ -67,6 +90,8 @@ export interface NodeConfig {
   quotaBytes: number
   passphrase: string
   storeIdleTimeoutMs: number
+  /** Absent: no keeper role, no sign-in. */
+  keeper?: KeeperConfig
   chain?: NodeChainConfig
   /** Declared failure domain (rack, site, region…); placement spreads a stripe over zones. */
   zone?: string
@@ -93,7 +118,8 @@ export const ConfigErrorCode = {
 export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] ' +
   '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--auditor URL] [--passphrase-file FILE] ' +
   '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p] [--audit-chain-interval MS]] ' +
-  '[--wallet NAME --chain FILE [--rpc URL] [--keys DIR] [--stake P2PV] [--keeper]]'
+  '[--wallet NAME --chain FILE [--rpc URL] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
+  '[--public-rpc URL] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
 
 /**
  * The daemon's options (the CLI's `node start` declares the same set). `--auditor URL` names an
@@ -113,6 +139,13 @@ export const NODE_OPTIONS = {
   keys: { type: 'string' },
   stake: { type: 'string' },
   keeper: { type: 'boolean' },
+  'keeper-rate': { type: 'string' },
+  'keeper-burst': { type: 'string' },
+  'keeper-source-rate': { type: 'string' },
+  'anchor-interval': { type: 'string' },
+  'siwe-domain': { type: 'string', multiple: true },
+  'dev-oracle-file': { type: 'string' },
+  'public-rpc': { type: 'string' },
   zone: { type: 'string' },
   repair: { type: 'boolean', default: true },
   'repair-interval': { type: 'string' },
@@ -163,6 +196,13 @@ function port (v: string | undefined, name: string, fallback: number): number {
   return n
 }
 
+function positive (v: string | undefined, name: string, fallback: number): number {
+  if (v === undefined) return fallback
+  const n = Number(v)
+  if (!Number.isSafeInteger(n) || n < 1) throw new P2pdvError(ConfigErrorCode.INVALID, `--${name} must be a whole number ≥ 1`, { hint: `e.g. --${name} ${fallback}` })
+  return n
+}
+
 export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.env): NodeConfig {
   let values: Record<string, string | string[] | boolean | undefined>
   try {
@@ -192,7 +232,22 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     })
   }
   const host = typeof values.host === 'string' ? values.host : DEFAULT_HOST
+  const devOracleFile = values['dev-oracle-file'] as string | undefined
+  const keeper: KeeperConfig = {
+    enabled: values.keeper === true,
+    ...(devOracleFile === undefined ? {} : { devOracleFile }),
+    ratePerMinute: positive(values['keeper-rate'] as string | undefined, 'keeper-rate', DEFAULT_KEEPER_RATE_PER_MINUTE),
+    burst: positive(values['keeper-burst'] as string | undefined, 'keeper-burst', DEFAULT_KEEPER_BURST),
+    sourceRatePerMinute: positive(values['keeper-source-rate'] as string | undefined, 'keeper-source-rate', DEFAULT_KEEPER_SOURCE_RATE_PER_MINUTE),
+    anchorIntervalSeconds: positive(values['anchor-interval'] as string | undefined, 'anchor-interval', DEFAULT_ANCHOR_INTERVAL_SECONDS),
+    siweDomains: (values['siwe-domain'] as string[] | undefined) ?? []
+  }
   const chain = parseChainOptions(values, env)
+  if (keeper.enabled && chain === undefined && devOracleFile === undefined) {
+    throw new P2pdvError(ConfigErrorCode.INVALID, 'a keeper needs the chain to check access before it releases a share', {
+      hint: 'Pass --wallet NAME --chain FILE (the keeper signs with that wallet and registers as a keeper), or --dev-oracle-file FILE in tests.'
+    })
+  }
   const zone = values.zone
   if (typeof zone === 'string' && !ZONE_PATTERN.test(zone)) throw new P2pdvError(ConfigErrorCode.INVALID, '--zone must be 1 to 64 letters, digits or . _ : / -', { hint: 'e.g. --zone eu-west/rack-2' })
   const interval = values['repair-interval'] === undefined ? DEFAULT_REPAIR_INTERVAL_MS / 1000 : Number(values['repair-interval'])
@@ -213,6 +268,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     quotaBytes: quota,
     passphrase,
     storeIdleTimeoutMs: DEFAULT_STORE_IDLE_TIMEOUT_MS,
+    keeper,
     ...(typeof zone === 'string' ? { zone } : {}),
     repair: values.repair !== false,
     repairIntervalMs: Math.round(interval * 1000),
@@ -229,7 +285,8 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
 function parseChainOptions (values: Record<string, string | string[] | boolean | undefined>, env: NodeJS.ProcessEnv): NodeChainConfig | undefined {
   const wallet = values.wallet
   const chainFile = values.chain
-  const chainOnly = ['rpc', 'keys', 'stake', 'keeper'].filter(k => values[k] !== undefined)
+  // --keeper without a chain is allowed only with the test-only file oracle (checked by the caller).
+  const chainOnly = ['rpc', 'keys', 'stake', ...(values['dev-oracle-file'] === undefined ? ['keeper'] : [])].filter(k => values[k] !== undefined)
   if (wallet === undefined && chainFile === undefined) {
     if (chainOnly.length > 0) throw new P2pdvError(ConfigErrorCode.INVALID, `--${chainOnly[0]} needs --wallet NAME and --chain FILE`, { hint: `usage: p2pdv ${NODE_USAGE}` })
     return undefined
@@ -247,6 +304,7 @@ function parseChainOptions (values: Record<string, string | string[] | boolean |
     wallet,
     keysDir: typeof values.keys === 'string' ? resolve(values.keys) : join(home, 'keys'),
     keeper: values.keeper === true,
+    ...(typeof values['public-rpc'] === 'string' ? { publicRpc: values['public-rpc'] } : {}),
     ...(typeof values.rpc === 'string' ? { rpc: values.rpc } : {}),
     ...(typeof stake === 'string' ? { stake } : {})
   }

@@ -28,7 +28,7 @@ export async function runDaemon (argv: string[], extras: DaemonExtras = {}): Pro
         throw err
       }
     }
-    process.stdout.write(JSON.stringify({ event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, http: node.httpUrl, dataDir: node.dataDir, ...(chain === undefined ? {} : { chain }) }) + '\n')
+    process.stdout.write(JSON.stringify({ event: 'ready', peerId: node.peerId, multiaddrs: node.multiaddrs, http: node.httpUrl, dataDir: node.dataDir, ...(chain === undefined ? {} : { chain }), ...(node.keeper === undefined ? {} : { keeper: node.keeper }) }) + '\n')
     let stopping = false
     const stop = (): void => {
       if (stopping) return

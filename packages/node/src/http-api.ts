@@ -3,7 +3,7 @@
  * health, node info and metrics. Blocks are ciphertext addressed by hash: immutable, cacheable,
  * verifiable by the reader; every read is verified here too (no bad bytes leave the node).
  */
-import Fastify, { type FastifyReply } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { parseCid, type CID } from '@p2pdv/core'
@@ -54,6 +54,10 @@ export interface HttpApiDeps {
   /** Accepts an uploaded block (PUT), as the store protocol does. */
   accept: (cid: CID, body: Uint8Array) => Promise<Outcome>
   providerLookupTimeoutMs: number
+  /** More routes (the keeper role, sign-in), registered after the built-in ones. */
+  routes?: Array<(app: FastifyInstance) => void>
+  /** More origins the page may connect to (the chain's RPC endpoint, keepers). */
+  pageConnectOrigins?: () => Promise<string[]>
   /** This node's and its known peers' data planes, this node first, at most MAX_LISTED_PEERS. */
   peers: () => Promise<PeerHttp[]>
   webApp?: WebApp
@@ -66,7 +70,7 @@ export interface HttpApiDeps {
 }
 
 /** Public, read-only routes any origin may read (IPFS trustless gateways allow `*`). */
-const CORS_OPEN = /^\/(ipfs|routing\/v1\/providers)\/|^\/api\/v1\/(peers|node|status|placements|reputation)$|^\/api\/v1\/objects\/[^/]+\/placement$|^\/healthz$/
+const CORS_OPEN = /^\/(ipfs|routing\/v1\/providers)\/|^\/api\/v1\/(peers|node|status|placements|reputation|chain|keeper)$|^\/api\/v1\/objects\/[^/]+\/placement$|^\/healthz$/
 /** Everything the node answers that is not the app page: nothing may run or be framed. */
 const LOCKED_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
@@ -91,6 +95,9 @@ export function pageCsp (peerOrigins: string[]): string {
   ].join('; ')
 }
 
+/** JSON bodies (keeper messages, sign-in) are small; nothing larger is parsed. */
+export const MAX_JSON_BODY_BYTES = 4096
+
 function sendError (reply: FastifyReply, status: number, err: P2pdvError): FastifyReply {
   return reply.code(status).type('application/json').send(err.toJSON())
 }
@@ -99,7 +106,9 @@ function statusFor (code: string): number {
   switch (code) {
     case BlockstoreErrorCode.NOT_FOUND: return 404
     case BlockstoreErrorCode.CORRUPT: return 502
-    case 'ERR_BAD_CID': return 400
+    case 'ERR_BAD_CID':
+    case 'ERR_BAD_REQUEST': return 400
+    case 'ERR_NOT_ENABLED': return 404
     case TargetErrorCode.MALFORMED: return 400
     case TargetErrorCode.BAD_RECEIPT: return 400
     case 'ERR_AUDIT_TARGETS_FULL': return 507
@@ -132,7 +141,9 @@ function parseRange (header: string, size: number): { start: number, end: number
 export async function createHttpApi (deps: HttpApiDeps) {
   const app = Fastify({ logger: false, bodyLimit: 1024 })
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 1024 }, (_req, body, done) => { try { done(null, JSON.parse(body as string)) } catch (err) { done(err as Error, undefined) } })
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_JSON_BODY_BYTES }, (_req, body, done) => {
+    try { done(null, JSON.parse(body as string)) } catch { done(new P2pdvError('ERR_BAD_REQUEST', 'the body is not valid JSON'), undefined) }
+  })
 
   app.addHook('onRequest', async (req, reply) => {
     if ((req.method === 'GET' || req.method === 'HEAD') && CORS_OPEN.test(req.url.split('?')[0] ?? '')) reply.header('access-control-allow-origin', '*')
@@ -219,8 +230,8 @@ export async function createHttpApi (deps: HttpApiDeps) {
   const webApp = deps.webApp
   if (webApp !== undefined) {
     const page = async (_req: unknown, reply: FastifyReply): Promise<FastifyReply> => {
-      const [html, peers] = await Promise.all([webApp.page(), deps.peers()])
-      const origins = [...new Set(peers.slice(0, MAX_LISTED_PEERS).map(p => new URL(p.http).origin))]
+      const [html, peers, extra] = await Promise.all([webApp.page(), deps.peers(), deps.pageConnectOrigins?.().catch(() => []) ?? []])
+      const origins = [...new Set([...peers.slice(0, MAX_LISTED_PEERS).map(p => new URL(p.http).origin), ...extra.slice(0, MAX_LISTED_PEERS)])]
       return reply.type(html.type)
         .header('cache-control', 'no-store')
         .header('content-security-policy', pageCsp(origins))
@@ -231,6 +242,8 @@ export async function createHttpApi (deps: HttpApiDeps) {
     }
     app.get('/', page)
     app.get<{ Params: { id: string } }>('/watch/:id', page)
+    // Video links (no key in them): `/watch/video/<video id>`; the page asks the keepers.
+    app.get<{ Params: { id: string } }>('/watch/video/:id', page)
     app.get<{ Params: { name: string } }>('/assets/:name', async (req, reply) => {
       const found = /^[\w.-]{1,100}$/.test(req.params.name) ? await webApp.asset(req.params.name) : undefined
       if (found === undefined) return sendError(reply, 404, new P2pdvError('ERR_NO_ROUTE', 'no such asset'))
@@ -259,6 +272,8 @@ export async function createHttpApi (deps: HttpApiDeps) {
     return reply.code(result.stored ? 201 : 200).send(result)
   })
   app.get('/api/v1/status', async () => deps.status())
+
+  for (const r of deps.routes ?? []) r(app)
 
   app.get('/healthz', async () => ({ ok: true }))
   app.get('/readyz', async (_req, reply) => deps.ready() ? { ok: true } : reply.code(503).send({ ok: false }))

@@ -32,10 +32,31 @@ import { ProvideQueue } from './provide-queue.ts'
 import { createStoreHandler } from './store-protocol.ts'
 import { BlockIntake } from './block-intake.ts'
 import { VerifiedBlockstore } from './verified-blockstore.ts'
+import { KEEPER_PROTOCOL, toHex, type AccessOracle, type LogAnchor } from '@p2pdv/core/keys'
+import { ChainClient } from '@p2pdv/sdk/chain'
+import { IdentityStore } from '@p2pdv/sdk/identity'
+import { ChainKeyOracle } from '@p2pdv/sdk/keys'
+import { readChainFile } from './chain-registration.ts'
+import { SiweAuth } from './auth.ts'
+import { DevFileOracle } from './keeper/dev-file-oracle.ts'
+import { Keeper, SOURCE_BURST } from './keeper/keeper.ts'
+import { keeperRoutes } from './keeper/keeper-http.ts'
+import { loadKeeperKeys, type KeeperKeys } from './keeper/keeper-keys.ts'
+import { createKeeperHandler } from './keeper/keeper-protocol.ts'
+import { KeeperStore } from './keeper/keeper-store.ts'
 import { PlacementStore } from './placement-store.ts'
 import { RepairWorker, type RepairStats } from './repair.ts'
 
 export const NODE_VERSION = '0.1.0'
+
+function isLoopback (url: string): boolean {
+  try {
+    const h = new URL(url).hostname
+    return h === '127.0.0.1' || h === 'localhost' || h === '[::1]'
+  } catch {
+    return false
+  }
+}
 
 export interface NodeHandle {
   peerId: string
@@ -43,6 +64,8 @@ export interface NodeHandle {
   httpUrl: string
   dataDir: string
   blockstore: VerifiedBlockstore
+  /** Present when the node runs the keeper role. */
+  keeper?: { address: string, x25519PublicKey: string }
   /** The auditor role, when started with one. */
   auditor?: Auditor
   placements: PlacementStore
@@ -79,6 +102,61 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   const placements = new PlacementStore({ dir: dir.placements, peerId: peerIdEarly, has: async cid => await blockstore.has(cid), log })
   await placements.open()
   let repair: RepairWorker | undefined
+
+  // The keeper role and sign-in read the chain through an oracle.
+  let oracle: AccessOracle | undefined
+  let anchor: LogAnchor | undefined
+  let walletKeys: KeeperKeys | undefined
+  let keeperOrigins: (() => Promise<string[]>) | undefined
+  let chainDescription: (() => Record<string, unknown>) | undefined
+  let rpcOrigin: string | undefined
+  let forgetWallet: (() => void) | undefined
+  if (config.keeper?.devOracleFile !== undefined) {
+    oracle = new DevFileOracle(config.keeper.devOracleFile)
+    log.warn({ file: config.keeper.devOracleFile }, 'TEST-ONLY: access is read from a JSON file, not from the chain')
+  } else if (config.chain !== undefined) {
+    // The keeper signs releases and anchors its log with the node's wallet: the address the
+    // NodeRegistry lists, whose X25519 key creators seal shares to.
+    const wallet = config.keeper?.enabled === true ? await new IdentityStore(config.chain.keysDir).open(config.chain.wallet, config.passphrase) : undefined
+    const chainConfig = await readChainFile(config.chain)
+    const client = await ChainClient.connect(chainConfig, wallet === undefined ? {} : { account: wallet.account })
+    const chainOracle = new ChainKeyOracle(client)
+    oracle = chainOracle
+    keeperOrigins = async () => (await chainOracle.keepersCached()).flatMap(k => k.http === undefined ? [] : [new URL(k.http).origin])
+    // Pages read the chain themselves. Only an endpoint that is safe to hand out is shared: a
+    // loopback one (the devnet), or one the operator names (an RPC URL may carry an API key).
+    const publicRpc = config.chain.publicRpc ?? (isLoopback(chainConfig.rpc) ? chainConfig.rpc : undefined)
+    if (publicRpc !== undefined) {
+      chainDescription = () => ({ chainId: chainConfig.chainId, rpc: publicRpc, startBlock: chainConfig.startBlock.toString(), contracts: chainConfig.contracts })
+      rpcOrigin = new URL(publicRpc).origin
+    }
+    if (wallet !== undefined) {
+      anchor = chainOracle
+      walletKeys = { account: wallet.account, x25519: { publicKey: wallet.x25519PublicKey, privateKey: wallet.x25519PrivateKey } }
+      forgetWallet = wallet.forget
+    }
+  }
+  let keeper: Keeper | undefined
+  let keeperStore: KeeperStore | undefined
+  if (config.keeper?.enabled === true && oracle !== undefined) {
+    const keeperDir = join(dir.root, 'keeper')
+    const keys = walletKeys ?? await loadKeeperKeys(keeperDir, config.passphrase)
+    keeperStore = new KeeperStore(keeperDir)
+    keeper = new Keeper({
+      keys,
+      store: keeperStore,
+      oracle,
+      ...(anchor === undefined ? {} : { anchor }),
+      log,
+      registry: metrics.registry,
+      rate: { perMinute: config.keeper.ratePerMinute, burst: config.keeper.burst },
+      sourceRate: { perMinute: config.keeper.sourceRatePerMinute, burst: Math.max(SOURCE_BURST, Math.ceil(config.keeper.sourceRatePerMinute / 30)) },
+      anchorIntervalMs: config.keeper.anchorIntervalSeconds * 1000
+    })
+  }
+  const auth = oracle === undefined
+    ? undefined
+    : new SiweAuth({ chainId: oracle.domain.chainId, domains: () => [new URL(httpUrl).host, ...(config.keeper?.siweDomains ?? [])] })
 
   // The HTTP plane starts first so its address can be announced with the libp2p ones; its
   // handlers reach libp2p through these bindings, which are set before the node reports ready.
@@ -186,6 +264,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       return await intake.accept(cid, body)
     },
     providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
+    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: httpUrl, multiaddrs: multiaddrs() }), ...(chainDescription === undefined ? {} : { chain: chainDescription }) })],
+    pageConnectOrigins: async () => [...(rpcOrigin === undefined ? [] : [rpcOrigin]), ...(await keeperOrigins?.() ?? [])],
     peers,
     ...(config.webApp === undefined ? {} : { webApp: config.webApp }),
     audit: async body => await responder.answer(body),
@@ -223,6 +303,11 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     onStored: cid => { provideQueue.add(cid) }
   })
   await helia.libp2p.handle(STORE_PROTOCOL, createStoreHandler({ idleTimeoutMs: config.storeIdleTimeoutMs, log }, intake), { maxInboundStreams: 32 })
+  if (keeper !== undefined) {
+    await helia.libp2p.handle(KEEPER_PROTOCOL, createKeeperHandler(keeper, log), { maxInboundStreams: 64 })
+    keeper.start()
+    log.info({ address: keeper.address }, 'keeper role on')
+  }
   await helia.libp2p.handle(AUDIT_PROTOCOL, createAuditHandler(responder, log), { maxInboundStreams: 16 })
 
   for (const b of config.bootstrap) {
@@ -262,6 +347,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     httpUrl,
     dataDir: config.dataDir,
     blockstore,
+    ...(keeper === undefined ? {} : { keeper: { address: keeper.address, x25519PublicKey: toHex(keeper.x25519PublicKey) } }),
     ...(auditor === undefined ? {} : { auditor }),
     placements,
     repair,
@@ -271,10 +357,13 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       await auditor?.stop()
       await repair?.stop()
       provideQueue.stop()
+      await keeper?.stop()
       await http.close()
       await helia.stop()
       await datastore.close()
       await blockstore.close()
+      keeperStore?.close()
+      forgetWallet?.()
       auditStore?.close()
     }
   }

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
-  formatCapability, generateContentKey, generateObjectId, objectBlocks, openListing, openManifest, parseCapability, parseCid, P2pdvError, POSTER_CONTEXT, sealManifest,
+  blockCid, formatCapability, generateContentKey, generateObjectId, objectBlocks, openListing, openManifest, parseCapability, parseCid, P2pdvError, POSTER_CONTEXT, sealManifest,
   subtitleContext, thumbnailSheetContext, videoStreamContext, type CID, type FileManifest, type ListingDocument, type Manifest, type StreamRef,
   type SubtitleTrack, type VideoManifest, type VideoRendition
 } from '@p2pdv/core'
@@ -423,6 +423,82 @@ export class Client {
       await w.object.writeManifest(sealed.cid, sealed.block)
       return await this.finish(w, sealed.cid, key, sealedBytes, blocks, options.signal)
     } finally {
+      key.fill(0)
+    }
+  }
+
+  /** Stores one small public block as it is (an envelope) on `replicas` nodes; resolves with its CID. */
+  async putBlock (bytes: Uint8Array, options: PutOptions = {}): Promise<{ cid: CID, receipts: number }> {
+    const cid = await blockCid(bytes)
+    const replicas = Math.min(options.replicas ?? DEFAULT_REPLICAS, this.peers.peers.length)
+    const writer = new ReplicatedWriter(this.peers.peers, async (peer, blocks, signal) =>
+      await this.store.storeBlocks(peer, blocks, signal === undefined ? {} : { signal }), {
+      replicas: Math.max(1, replicas),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onNodeFailed === undefined ? {} : { onNodeFailed: options.onNodeFailed })
+    })
+    await writer.write(cid, bytes)
+    return { cid, receipts: (await writer.flush()).length }
+  }
+
+  /** Fetches one block, verified against its CID (cache first). */
+  async getBlock (cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
+    return (await this.fetcher.fetch(cid, signal)).bytes
+  }
+
+  /**
+   * Re-seals a video under a fresh key (a re-key): every stream is read, verified and opened with
+   * the old key and sealed again under the new one with a new object id, then a new manifest is
+   * stored. The old blocks are no longer referenced by anything the registry points at.
+   */
+  async resealVideo (capability: string, options: PutOptions = {}): Promise<PutResult & { key: Uint8Array }> {
+    const { manifest: old, key: oldKey } = await this.manifest(capability, options.signal)
+    if (old.type !== 'video') { oldKey.fill(0); throw new P2pdvError('ERR_NOT_A_VIDEO', 'only videos are re-keyed this way') }
+    const key = generateContentKey()
+    const objectId = generateObjectId()
+    let sealedBytes = 0
+    let blocks = 0
+    const w = await this.objectWriter(options, () => sealedBytes)
+    const reseal = async (ref: StreamRef, context: Uint8Array): Promise<StreamRef> => {
+      const plain = this.readStream({ objectId: old.objectId, size: ref.size, chunks: ref.chunks }, oldKey, { stream: ref.n, context, ...(options.signal === undefined ? {} : { signal: options.signal }) })
+      const gen = sealStream(plain, { key, objectId, pool: this.pool, stream: ref.n, context })
+      while (true) {
+        const step = await gen.next()
+        if (step.done === true) return { n: ref.n, size: step.value.size, chunks: step.value.chunks }
+        sealedBytes += step.value.plaintextSize
+        blocks++
+        await w.object.write(step.value.cid, step.value.bytes)
+      }
+    }
+    try {
+      const renditions: VideoRendition[] = []
+      for (const r of old.renditions) {
+        const init = await reseal(r.init, videoStreamContext(r.id, 'init'))
+        const segments: VideoRendition['segments'] = []
+        for (const [i, s] of r.segments.entries()) segments.push({ duration: s.duration, stream: await reseal(s.stream, videoStreamContext(r.id, i)) })
+        renditions.push({ ...r, init, segments })
+      }
+      const poster = await reseal(old.poster, POSTER_CONTEXT)
+      const subtitles: SubtitleTrack[] = []
+      for (const t of old.subtitles ?? []) subtitles.push({ ...t, stream: await reseal(t.stream, subtitleContext(t.lang)) })
+      const sheets: StreamRef[] = []
+      for (const [i, sheet] of (old.thumbnails?.sheets ?? []).entries()) sheets.push(await reseal(sheet, thumbnailSheetContext(i)))
+      const erasure = await w.object.endData()
+      const { erasure: _oldErasure, subtitles: _s, thumbnails: _t, ...rest } = old
+      const manifest: VideoManifest = {
+        ...rest,
+        objectId,
+        renditions,
+        poster,
+        ...(subtitles.length === 0 ? {} : { subtitles }),
+        ...(old.thumbnails === undefined ? {} : { thumbnails: { ...old.thumbnails, sheets } }),
+        ...(erasure === undefined ? {} : { erasure })
+      }
+      const sealed = await sealManifest(key, manifest)
+      await w.object.writeManifest(sealed.cid, sealed.block)
+      return { ...await this.finish(w, sealed.cid, key, sealedBytes, blocks, options.signal), key: Uint8Array.from(key) }
+    } finally {
+      oldKey.fill(0)
       key.fill(0)
     }
   }

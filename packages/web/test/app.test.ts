@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { formatCapability, generateContentKey, blockCid, isP2pdvError } from '@p2pdv/core'
 import { FragmentKeySource } from '../src/app/key-source.ts'
-import { manifestFromPath, watchPathFor } from '../src/app/links.ts'
+import { manifestFromPath, videoFromPath, watchPathFor } from '../src/app/links.ts'
 import { tileAt } from '../src/app/watch/media-extras.ts'
 import { buildWebApp } from '../src/server/web-app.ts'
 
@@ -22,6 +22,17 @@ describe('watch links', async () => {
     assert.equal(watchPathFor(`  http://10.0.0.5:4001/watch/${cid.toString()}#${key}\n`), `/watch/${cid.toString()}#${key}`)
     assert.equal(manifestFromPath(`/watch/${cid.toString()}`)?.toString(), cid.toString())
     assert.equal(manifestFromPath('/watch/not-a-cid'), undefined)
+  })
+
+  it('turns a video link (no key) or its watch page on any node into /watch/video/<id>', () => {
+    const video = `0x${'ab'.repeat(32)}`
+    assert.equal(watchPathFor(`p2pdv://video/${video.toUpperCase().replace('0X', '0x')}?m=${cid.toString()}`), `/watch/video/${video}`)
+    assert.equal(watchPathFor(`http://10.0.0.5:4001/watch/video/${video}`), `/watch/video/${video}`)
+    assert.equal(videoFromPath(`/watch/video/${video}`), video)
+    assert.equal(videoFromPath(`/watch/video/${video.slice(0, -2)}`), undefined)
+    assert.equal(videoFromPath(`/watch/${cid.toString()}`), undefined)
+    assert.equal(code(() => watchPathFor(`p2pdv://video/${video}#key`)), 'ERR_BAD_LINK')
+    assert.equal(code(() => watchPathFor('p2pdv://video/0x12')), 'ERR_BAD_LINK')
   })
 
   it('refuses incomplete or foreign input with ERR_BAD_CAPABILITY', () => {

@@ -2,6 +2,7 @@
 import { formatAmount, formatDurationSeconds, FOREVER, isLive, type VideoInfo } from '@p2pdv/sdk/chain'
 import { requirePositional, stringOpt, type Command } from '../command.ts'
 import { CHAIN_OPTIONS, chainContext, displayName, parseVideoId, resolveAddress, type ChainContext } from '../chain/context.ts'
+import { GRANT_ENVELOPE_OPTIONS, grantWithEnvelope } from './grant-envelope.ts'
 
 function describePrice (v: VideoInfo): string {
   if (v.policy !== 'paid') return v.policy
@@ -56,14 +57,18 @@ export const buy: Command = {
 export const grant: Command = {
   name: 'grant',
   summary: 'let a named viewer watch your video (address or wallet name)',
-  usage: 'grant VIDEO ADDRESS|NAME [--as NAME] [--rpc URL] [--chain FILE] [--json]',
-  options: { ...CHAIN_OPTIONS },
+  usage: 'grant VIDEO ADDRESS|NAME [--envelope [--identity-file FILE] [--capability CAP]] [--as NAME] [--rpc URL] [--chain FILE] [--json]',
+  options: { ...CHAIN_OPTIONS, ...GRANT_ENVELOPE_OPTIONS },
   async run (args, out) {
     const id = parseVideoId(requirePositional(args, 0, 'VIDEO', grant))
     const ctx = await chainContext(args, 'required')
-    const viewer = resolveAddress(requirePositional(args, 1, 'ADDRESS', grant), ctx)
+    const given = requirePositional(args, 1, 'ADDRESS', grant)
+    const viewer = resolveAddress(given, ctx)
     const receipt = await ctx.client.grant(id, viewer)
-    out.result({ video: id, viewer, granted: true, tx: receipt.transactionHash }, () => `granted ${displayName(viewer, ctx)} access to ${id.slice(0, 10)}…`)
+    // --envelope: also K sealed to the viewer (works without keepers); see grant-envelope.ts.
+    const env = args.values.envelope === true ? await grantWithEnvelope(args, ctx, id, viewer, given) : undefined
+    out.result({ video: id, viewer, granted: true, tx: receipt.transactionHash, ...(env === undefined ? {} : env) }, () =>
+      `granted ${displayName(viewer, ctx)} access to ${id.slice(0, 10)}…${env === undefined ? '' : `\nenvelope ${env.envelope}; their link (no key in it): ${env.link}`}`)
   }
 }
 

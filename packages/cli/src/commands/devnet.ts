@@ -9,6 +9,9 @@ import { startDevnetChain, type StartedChain } from '../chain/devnet-chain.ts'
 import { devnetDir, devnetKeysDir, removeDevnetState, writeDevnetState, type DevnetNode, type DevnetState } from '../devnet-state.ts'
 import { spawnReady, stopAll, type Child } from '../process-supervisor.ts'
 
+/** Keepers anchor their audit-log heads this often on the devnet, so anchors show up in seconds. */
+export const DEVNET_ANCHOR_INTERVAL_SECONDS = 10
+
 /** Six nodes: enough for the default erasure coding (k = 4 data + m = 2 parity per stripe). */
 export const DEFAULT_DEVNET_NODES = 6
 /** Which devnet node runs the auditor role. */
@@ -85,7 +88,7 @@ export const devnet: Command = {
         const name = `node-${i}`
         const dataDir = join(dir, name)
         // Each node registers and stakes with its own wallet as it starts, and offers the keeper role.
-        const chainArgs = chain === undefined ? [] : ['--chain', chain.chainFile, '--wallet', name, '--keys', devnetKeysDir(dir), '--keeper']
+        const chainArgs = chain === undefined ? [] : ['--chain', chain.chainFile, '--wallet', name, '--keys', devnetKeysDir(dir), '--keeper', '--anchor-interval', String(DEVNET_ANCHOR_INTERVAL_SECONDS)]
         // node-0 also runs the auditor role: it audits the objects whose placement records the
         // nodes keep and publishes reputation (GET /api/v1/reputation); the other nodes' repair
         // workers weigh placement by it.

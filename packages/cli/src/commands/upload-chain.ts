@@ -42,8 +42,8 @@ export interface ChainRegistration {
 export interface UploadRegistrar {
   /** The wallet that registers; it also signs the public listing. */
   identity: Identity | undefined
-  /** The chain it registers on (where the governance erasure defaults are read). */
-  chain: ChainClient
+  /** The chain it registers on (governance erasure defaults, keepers). */
+  client: ChainClient
   register: (capability: string, listingCid?: string) => Promise<ChainRegistration>
 }
 
@@ -80,7 +80,7 @@ export async function prepareUploadRegistration (args: ParsedArgs, out: Output):
   const client = ctx.client
   return {
     identity: ctx.identity,
-    chain: client,
+    client,
     register: async (capability: string, listingCid = ''): Promise<ChainRegistration> => {
       const cap = parseCapability(capability)
       const fingerprint = toHex(keyFingerprint(cap.key))

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { P2pdvError } from '@p2pdv/core/errors'
+import { formatVideoLink } from '@p2pdv/core'
 import { transcode, type SubtitleInput, type TranscodeProgress } from '@p2pdv/media'
 import { Client, DEFAULT_REPLICAS, type PublishListingResult } from '@p2pdv/sdk'
 import { intOpt, listOpt, requirePositional, stringOpt, type Command, type ParsedArgs } from '../command.ts'
@@ -16,6 +17,7 @@ import { p2pdvHome } from '../home.ts'
 import { openSigningIdentity } from '../signing-identity.ts'
 import { UploadIndex } from '../upload-index.ts'
 import { prepareUploadRegistration, UPLOAD_CHAIN_OPTIONS, UPLOAD_CHAIN_USAGE } from './upload-chain.ts'
+import { depositWithKeepers, UPLOAD_KEEPER_OPTIONS, UPLOAD_KEEPER_USAGE } from './upload-keepers.ts'
 
 export const DEFAULT_THUMBNAIL_INTERVAL = 5
 const MAX_TITLE = 200
@@ -66,7 +68,7 @@ function stageReporter (out: Output): { onProgress: (p: TranscodeProgress) => vo
 export const upload: Command = {
   name: 'upload',
   summary: 'transcode a video (ladder, sprites, subtitles), seal every piece, store it, sign a public listing; prints its capability and a watch link',
-  usage: `upload VIDEO [--title T] [--description D] [--tags a,b] [--subs LANG=FILE …] [--thumbnails-interval 5] [--unlisted] [--force] [--k 4 --m 2 | --replicas 3] [--auditor URL] [--node URL …] ${UPLOAD_CHAIN_USAGE} [--json]`,
+  usage: `upload VIDEO [--title T] [--description D] [--tags a,b] [--subs LANG=FILE …] [--thumbnails-interval 5] [--unlisted] [--force] [--k 4 --m 2 | --replicas 3] [--auditor URL] [--node URL …] ${UPLOAD_CHAIN_USAGE} ${UPLOAD_KEEPER_USAGE} [--json]`,
   options: {
     title: { type: 'string' },
     description: { type: 'string' },
@@ -80,7 +82,8 @@ export const upload: Command = {
     m: { type: 'string' },
     ...AUDITOR_OPTION,
     ...NODE_OPTION,
-    ...UPLOAD_CHAIN_OPTIONS
+    ...UPLOAD_CHAIN_OPTIONS,
+    ...UPLOAD_KEEPER_OPTIONS
   },
   async run (args, out) {
     const file = requirePositional(args, 0, 'VIDEO', upload)
@@ -96,7 +99,7 @@ export const upload: Command = {
     const registrar = await prepareUploadRegistration(args, out)
     // The k/m the flags leave open: governance's, from the chain the video registers on (none
     // with --no-chain or without a chain: the core default).
-    const defaults = registrar === undefined ? {} : await erasureDefaultsFromChain(args, redundancy, registrar.chain)
+    const defaults = registrar === undefined ? {} : await erasureDefaultsFromChain(args, redundancy, registrar.client)
     const peers = await peersFromArgs(args)
     const signer = !listed
       ? undefined
@@ -155,9 +158,16 @@ export const upload: Command = {
           }, { replicas: redundancy.replicas ?? DEFAULT_REPLICAS, signal: controller.signal })
         }
         const chain = await registrar?.register(result.capability, listing?.listingCid)
+        const custody = chain === undefined || registrar?.identity === undefined
+          ? undefined
+          : await depositWithKeepers(args, out, { client: registrar.client, identity: registrar.identity, capability: result.capability, videoId: chain.videoId })
+        const videoLink = chain === undefined ? undefined : formatVideoLink({ video: chain.videoId })
         index.record({ sourceSha256, manifestCid: result.manifestCid, ...(listing === undefined ? {} : { listingCid: listing.listingCid }), title, uploadedAt: Date.now() })
         const key = result.capability.slice(result.capability.indexOf('#') + 1)
-        const watchUrl = `${peers[0]!.http.replace(/\/+$/, '')}/watch/${result.manifestCid}#${key}`
+        const pageBase = peers[0]!.http.replace(/\/+$/, '')
+        const watchUrl = `${pageBase}/watch/${result.manifestCid}#${key}`
+        // The page for the video link: no key in it; the page asks the keepers for the viewer.
+        const videoWatchUrl = custody === undefined || chain === undefined ? undefined : `${pageBase}/watch/video/${chain.videoId}`
         out.result({
           ...result,
           title,
@@ -172,10 +182,14 @@ export const upload: Command = {
             ? {}
             : { listingCid: listing.listingCid, posterCid: listing.posterCid, creator: signer!.identity.address, identity: { name: signer!.identity.name, created: signer!.created } }),
           ...(earlier === undefined ? {} : { replaces: earlier.manifestCid }),
-          ...(chain === undefined ? {} : { chain })
+          ...(chain === undefined ? {} : { chain }),
+          ...(custody === undefined ? {} : { keepers: custody }),
+          ...(videoLink === undefined ? {} : { videoLink }),
+          ...(videoWatchUrl === undefined ? {} : { videoWatchUrl })
         }, () => [
           `published "${title}": ${t.renditions.length} renditions, ${t.subtitles.length} subtitle tracks, ${t.thumbnails?.sheets.length ?? 0} sprite sheets; ${formatBytes(result.size)} sealed in ${result.blocks} blocks, ${describeRedundancy(result)}`,
           listing === undefined ? 'unlisted: no public listing was published' : `public listing ${listing.listingCid}, signed by ${signer!.identity.address} ("${signer!.identity.name}")`,
+          ...(custody === undefined ? [] : [`key held by ${custody.keepers.length} keepers (any ${custody.threshold} release it to viewers the chain allows)`, '', `Video link (no key in it, safe to post): ${videoLink!}`, `  watch it: npx p2pdv watch '${videoLink!}' --as NAME`, `  or in a browser: ${videoWatchUrl!}`]),
           '',
           result.capability,
           '',

@@ -1,18 +1,26 @@
+import { VIDEO_LINK_PREFIX } from '@p2pdv/core'
 import { Client, startVideoGateway } from '@p2pdv/sdk'
 import { intOpt, requirePositional, type Command } from '../command.ts'
 import { cacheDir, NODE_OPTION, peersOrOffline } from '../peers-from-args.ts'
+import { keyedWatchLink, WATCH_KEY_OPTIONS } from '../chain/watch-keys.ts'
 
 export const watch: Command = {
   name: 'watch',
-  summary: 'serve a video as plain HLS on 127.0.0.1 for VLC, mpv or ffmpeg (Ctrl-C stops)',
-  usage: 'watch CAPABILITY [--port 0] [--node URL …] [--json]',
-  options: { port: { type: 'string' }, ...NODE_OPTION },
+  summary: 'serve a video as plain HLS on 127.0.0.1 for VLC, mpv or ffmpeg (Ctrl-C stops); a video link gets its key from an envelope or the keepers',
+  usage: 'watch CAPABILITY|p2pdv://video/ID [--as NAME | --anonymous] [--port 0] [--node URL …] [--rpc URL] [--chain FILE] [--json]',
+  options: { port: { type: 'string' }, ...NODE_OPTION, ...WATCH_KEY_OPTIONS },
   async run (args, out) {
-    const capability = requirePositional(args, 0, 'CAPABILITY', watch)
+    const link = requirePositional(args, 0, 'CAPABILITY', watch)
     const port = intOpt(args, 'port', 0, 0, 65535)
     // Blocks kept by `p2pdv download` play with every node offline.
     const client = await Client.create({ peers: await peersOrOffline(args), cacheDir: cacheDir() })
     try {
+      let capability = link
+      if (link.trim().startsWith(VIDEO_LINK_PREFIX)) {
+        const resolved = await keyedWatchLink(args, client, link, out)
+        capability = resolved.capability
+        out.note(`key obtained through ${resolved.via === 'keepers' ? 'the keepers' : 'the envelope'} for ${resolved.video ?? ''}`)
+      }
       const gateway = await startVideoGateway(client, capability, { port })
       out.result({ event: 'ready', url: gateway.url }, () => [
         gateway.url,

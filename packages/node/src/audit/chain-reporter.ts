@@ -19,7 +19,7 @@ import { ChainClient, MAX_CHAIN_REPUTATION } from '@p2pdv/sdk/chain'
 import { IdentityStore } from '@p2pdv/sdk/identity'
 import type { Logger } from 'pino'
 import type { Address } from 'viem'
-import { readChainConfig } from '../chain-registration.ts'
+import { readChainFile } from '../chain-registration.ts'
 import type { NodeChainConfig } from '../config.ts'
 import { slashEvidenceBytes, slashEvidenceHash, type SlashReporter } from './slash.ts'
 import type { AuditStore } from './store.ts'
@@ -47,7 +47,7 @@ export interface AuditorChain {
  * zeroed at once (not needed here).
  */
 export async function connectAuditorChain (cfg: NodeChainConfig, passphrase: string): Promise<AuditorChain> {
-  const config = await readChainConfig(cfg)
+  const config = await readChainFile(cfg)
   const identity = await new IdentityStore(cfg.keysDir).open(cfg.wallet, passphrase)
   identity.forget()
   const client = await ChainClient.connect(config, { account: identity.account })

@@ -11,7 +11,7 @@ import {
   createPublicClient, createWalletClient, defineChain, http, keccak256, parseEventLogs, toBytes, zeroAddress,
   type Abi, type Address, type Chain, type Hex, type LocalAccount, type PublicClient, type TransactionReceipt, type WalletClient
 } from 'viem'
-import { AccessManagerAbi, NodeRegistryAbi, P2PVTokenAbi, ProtocolParamsAbi, RewardsAbi, VideoRegistryAbi } from '@p2pdv/contracts/abis'
+import { AccessManagerAbi, KeyCustodyAbi, NodeRegistryAbi, P2PVTokenAbi, ProtocolParamsAbi, RewardsAbi, VideoRegistryAbi } from '@p2pdv/contracts/abis'
 import { ETH, FOREVER, Policy, policyName, type PolicyName } from '@p2pdv/contracts/constants'
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { ChainConfig } from './config.ts'
@@ -459,6 +459,43 @@ export class ChainClient {
   /** Pulls the reward pool's share from the AccessManager (anyone may). */
   async collectRewards (): Promise<TransactionReceipt> {
     return await this.write('collecting rewards', this.config.contracts.rewards, RewardsAbi, 'collect', [this.config.contracts.accessManager])
+  }
+
+  // ---- key custody (KeyCustody.sol) and re-keys ----
+
+  /** Points a video at a new manifest, listing and key fingerprint (after a re-key). */
+  async updateVideo (id: Hex, update: { manifestCid: string, listingCid: string, keyFingerprint: Hex }): Promise<TransactionReceipt> {
+    return await this.write('updating the video', this.config.contracts.videoRegistry, VideoRegistryAbi, 'update', [id, update.manifestCid, update.listingCid, update.keyFingerprint])
+  }
+
+  /** Which keepers hold the video's key shares, how many are needed, and the share epoch (undefined: none). */
+  async custodyOf (id: Hex): Promise<{ epoch: number, threshold: number, keepers: Address[] } | undefined> {
+    try {
+      const [epoch, threshold, keepers] = await this.public.readContract({ address: this.config.contracts.keyCustody, abi: KeyCustodyAbi, functionName: 'custodyOf', args: [id] })
+      return keepers.length === 0 ? undefined : { epoch, threshold, keepers: [...keepers] }
+    } catch (err) {
+      throw chainError(err, 'reading the video\'s keepers')
+    }
+  }
+
+  /** Records the keepers of a video's shares at a new epoch (owner or delegate). */
+  async setCustody (id: Hex, custody: { epoch: number, threshold: number, keepers: Address[] }): Promise<TransactionReceipt> {
+    return await this.write('recording the key keepers', this.config.contracts.keyCustody, KeyCustodyAbi, 'setCustody', [id, custody.epoch, custody.threshold, custody.keepers])
+  }
+
+  /** A keeper anchors the head of its release log. */
+  async anchorLog (length: number, head: Hex): Promise<TransactionReceipt> {
+    return await this.write('anchoring the audit log', this.config.contracts.keyCustody, KeyCustodyAbi, 'anchor', [BigInt(length), head])
+  }
+
+  /** The latest anchored log head of a keeper, if any. */
+  async latestAnchor (keeper: Address): Promise<{ length: number, head: Hex, anchoredAt: bigint } | undefined> {
+    try {
+      const [length, anchoredAt, head] = await this.public.readContract({ address: this.config.contracts.keyCustody, abi: KeyCustodyAbi, functionName: 'anchors', args: [keeper] })
+      return length === 0n ? undefined : { length: Number(length), head, anchoredAt }
+    } catch (err) {
+      throw chainError(err, 'reading the keeper\'s anchor')
+    }
   }
 
   // ---- internals ----

@@ -20,7 +20,14 @@ const TITLES: Record<string, string> = {
   ERR_PLAINTEXT_SIZE_MISMATCH: 'This video is damaged',
   ERR_MEDIA_UNSUPPORTED: 'This browser cannot play the video',
   ERR_PLAYBACK: 'The video stopped playing',
-  ERR_BAD_LINK: 'This page does not name a video'
+  ERR_BAD_LINK: 'This page does not name a video',
+  ERR_ACCESS_DENIED: 'You do not have access to this video',
+  ERR_KEEPERS_UNAVAILABLE: 'Too few key keepers answered',
+  ERR_NO_KEEPERS: 'No key keepers hold this video',
+  ERR_NO_CHAIN: 'This node cannot look the video up',
+  ERR_VIDEO_UNKNOWN: 'This video is not registered',
+  ERR_WALLET_REFUSED: 'Your wallet did not sign',
+  ERR_KEY_FINGERPRINT_MISMATCH: 'The key does not match this video'
 }
 
 export function userError (err: unknown): UserError {

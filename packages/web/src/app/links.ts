@@ -3,7 +3,8 @@
  * key rides in the fragment, which browsers never send to a server (nor in a Referer). A
  * capability `p2pdv://<CID>#<key>` names the same thing without a node.
  */
-import { formatCapability, parseCapability, P2pdvError, parseCid, type CID } from '@p2pdv/core'
+import { formatCapability, parseCapability, parseVideoLink, P2pdvError, parseCid, VIDEO_LINK_PREFIX, type CID } from '@p2pdv/core'
+import type { VideoId } from '@p2pdv/core/keys'
 
 /** `/watch/<cid>` for the CID in a path, or undefined. */
 export function manifestFromPath (pathname: string): CID | undefined {
@@ -12,9 +13,19 @@ export function manifestFromPath (pathname: string): CID | undefined {
   try { return parseCid(m[1]!) } catch { return undefined }
 }
 
+/** `/watch/video/<video id>` (a link without a key: the keepers give it), or undefined. */
+export function videoFromPath (pathname: string): VideoId | undefined {
+  const m = /^\/watch\/video\/(0x[0-9a-fA-F]{64})\/?$/.exec(pathname)
+  return m === null ? undefined : m[1]!.toLowerCase() as VideoId
+}
+
 /** The same-origin path (with fragment) that watches what `input` names. */
 export function watchPathFor (input: string): string {
   const s = input.trim()
+  // A video link carries no key: the page asks the video's keepers. (`m=` and `e=` are not
+  // needed there: the registry names the manifest, and an envelope is sealed to a key the page
+  // does not hold.)
+  if (s.startsWith(VIDEO_LINK_PREFIX)) return `/watch/video/${parseVideoLink(s).video}`
   if (s.startsWith('p2pdv://')) {
     const cap = parseCapability(s)
     return watchPath(cap.manifest, formatCapability(cap).split('#')[1]!)
@@ -25,6 +36,8 @@ export function watchPathFor (input: string): string {
       hint: 'Paste a link like p2pdv://bafkrei…#… or http://…/watch/bafkrei…#…, complete with the part after #.'
     })
   }
+  const video = videoFromPath(url.pathname)
+  if (video !== undefined) return `/watch/video/${video}`
   const cid = manifestFromPath(url.pathname)
   if (cid === undefined) throw new P2pdvError('ERR_BAD_CAPABILITY', 'that link does not name a video', { hint: 'Watch links look like …/watch/bafkrei…#…' })
   // Validates the key the same way a capability is validated.

@@ -4,12 +4,13 @@
  */
 import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react'
 import { P2pdvError } from '@p2pdv/core/errors'
+import type { CID } from '@p2pdv/core'
 import { fetchPeerDirectory, PeerSet, prefetchBlock, VideoSource, type VideoSourceStats } from '@p2pdv/sdk/browser'
 import { userError, type UserError } from '../errors.ts'
 import { formatBytes, formatTime } from '../format.ts'
 import { LockIcon } from '../icons.tsx'
-import { FragmentKeySource, type KeySource } from '../key-source.ts'
-import { manifestFromPath } from '../links.ts'
+import { FragmentKeySource, KeeperKeySource, type KeySource } from '../key-source.ts'
+import { manifestFromPath, videoFromPath } from '../links.ts'
 import { TopBar } from '../TopBar.tsx'
 import { posterUrl } from './media-extras.ts'
 import { Player } from './Player.tsx'
@@ -44,12 +45,19 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
     let source: VideoSource | undefined
     const keys = keySource ?? new FragmentKeySource(window.location.hash)
     void (async () => {
-      const manifest = manifestFromPath(window.location.pathname)
+      // `/watch/video/<id>`: no key in the link; the chain names the manifest, the keepers give the key.
+      const video = videoFromPath(window.location.pathname)
+      let keyed: { manifest: CID, key: Uint8Array } | undefined
+      if (video !== undefined) {
+        setStage({ kind: 'opening', step: 'Asking the key keepers' })
+        keyed = await new KeeperKeySource(video, window.location.origin).open(ctrl.signal)
+      }
+      const manifest = keyed?.manifest ?? manifestFromPath(window.location.pathname)
       if (manifest === undefined) throw new P2pdvError('ERR_BAD_LINK', 'the address does not contain a video id', { hint: 'Watch links look like …/watch/bafkrei…#…; open the link you were sent again.' })
       setStage({ kind: 'opening', step: 'Finding nodes' })
       // The manifest is asked of the serving node while the peer list loads (one round trip saved).
       const [key, peers, manifestBlock] = await Promise.all([
-        keys.key(manifest, ctrl.signal),
+        keyed !== undefined ? Promise.resolve(keyed.key) : keys.key(manifest, ctrl.signal),
         fetchPeerDirectory(window.location.origin, ctrl.signal),
         prefetchBlock(window.location.origin, manifest, ctrl.signal)
       ])
