@@ -167,7 +167,17 @@ describe('watch page in Chromium', () => {
       const node = devnet.state.nodes.find(n => n.peerId === top.peerId)!
       process.kill(node.pid, 'SIGKILL')
       killed.add(node.peerId)
-      const before = await stats(page)
+      // Gone for sure (its port refuses connections), and the page has taken in every block the
+      // node finished sending before it died (the count holds still for a moment).
+      while (await fetch(`${node.http}/healthz`).then(() => true, () => false)) await new Promise(resolve => setTimeout(resolve, 100))
+      const fromNode = (s: Awaited<ReturnType<typeof stats>>): number => s.bySource[node.peerId]?.blocks ?? 0
+      let before = await stats(page)
+      for (let settled = 0; settled < 3;) {
+        await new Promise(resolve => setTimeout(resolve, 300))
+        const again = await stats(page)
+        settled = fromNode(again) === fromNode(before) ? settled + 1 : 0
+        before = again
+      }
       const othersBefore = Object.entries(before.bySource).filter(([id]) => id !== node.peerId).reduce((n, [, c]) => n + c.blocks, 0)
       // Switching rendition flushes the buffer: every block from here on must come from the others.
       const { t: now, height } = await snapshot(page)
