@@ -293,7 +293,7 @@ export class Client {
       for await (const block of sealer.blocks(source)) {
         sealedBytes += block.plaintextSize
         blocks++
-        await w.object.write(block.cid, block.bytes)
+        await w.object.write(block.cid, block.bytes, block.root)
       }
       const erasure = await w.object.endData()
       const manifest: FileManifest = { ...sealer.result.manifest, ...(erasure === undefined ? {} : { erasure }) }
@@ -379,7 +379,7 @@ export class Client {
         if (step.done === true) return { n, size: step.value.size, chunks: step.value.chunks }
         sealedBytes += step.value.plaintextSize
         blocks++
-        await w.object.write(step.value.cid, step.value.bytes)
+        await w.object.write(step.value.cid, step.value.bytes, step.value.root)
       }
     }
     try {
@@ -467,7 +467,7 @@ export class Client {
         if (step.done === true) return { n: ref.n, size: step.value.size, chunks: step.value.chunks }
         sealedBytes += step.value.plaintextSize
         blocks++
-        await w.object.write(step.value.cid, step.value.bytes)
+        await w.object.write(step.value.cid, step.value.bytes, step.value.root)
       }
     }
     try {

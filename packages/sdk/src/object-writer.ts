@@ -49,9 +49,12 @@ export class ObjectWriter {
     this.writer = writer
   }
 
-  /** Writes one of the object's blocks (in object order). */
-  async write (cid: CID, bytes: Uint8Array): Promise<void> {
-    const w: Written = { cid, size: bytes.byteLength, root: merkleRootFast(bytes) }
+  /**
+   * Writes one of the object's blocks (in object order). `root` is its audit Merkle root if the
+   * sealer already computed it (computed here otherwise).
+   */
+  async write (cid: CID, bytes: Uint8Array, root?: Uint8Array): Promise<void> {
+    const w: Written = { cid, size: bytes.byteLength, root: root ?? merkleRootFast(bytes) }
     if (this.scheme.type === 'replicas') {
       this.blocks.push(w)
       await this.writer.write(cid, bytes, { order: weightedOrder(cid.toString(), this.candidates, bytes.byteLength), replicas: this.scheme.replicas })

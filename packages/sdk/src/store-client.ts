@@ -18,6 +18,7 @@ import type { CID } from 'multiformats/cid'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { parseCid } from '@p2pdv/core'
 import { decodeStoreResponse, encodeStoreHeader, MAX_STORE_MESSAGE_BYTES, receiptPayload, STORE_PROTOCOL } from '@p2pdv/core/wire'
+import { putBytes, type PutResponse } from './http-put.ts'
 import type { PeerInfo } from './peers.ts'
 import type { StoreReceipt } from './replicated-writer.ts'
 
@@ -208,21 +209,16 @@ export class StoreClient {
         const i = next++
         const b = blocks[i]!
         const timeout = AbortSignal.timeout(this.timeoutMs)
-        let res: Response
+        let res: PutResponse
         try {
-          res = await fetch(`${peer.http}/ipfs/${b.cid.toString()}`, {
-            method: 'PUT',
-            headers: { 'content-type': 'application/vnd.ipld.raw' },
-            body: b.bytes as Uint8Array<ArrayBuffer>,
-            signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
-          })
+          res = await putBytes(`${peer.http}/ipfs/${b.cid.toString()}`, b.bytes, 'application/vnd.ipld.raw', signal === undefined ? timeout : AbortSignal.any([signal, timeout]))
         } catch (cause) {
           throw new P2pdvError(StoreClientErrorCode.UNREACHABLE, `cannot reach node ${peer.peerId} at ${peer.http}`, { hint: 'Is the node running?', cause })
         }
-        const body = await res.json().catch(() => ({})) as { receipt?: { peer?: unknown, cid?: unknown, size?: unknown, time?: unknown, sig?: unknown }, code?: unknown, message?: unknown }
+        const body = parseJson(res.body) as { receipt?: { peer?: unknown, cid?: unknown, size?: unknown, time?: unknown, sig?: unknown }, code?: unknown, message?: unknown }
         if (res.status !== 201 || body.receipt === undefined) {
           const code = typeof body.code === 'string' ? body.code : `ERR_HTTP_${res.status}`
-          throw new P2pdvError(StoreClientErrorCode.REFUSED, `node ${peer.peerId} refused block ${b.cid.toString()}: ${String(body.message ?? res.statusText)} [${code}]`, { details: { code } })
+          throw new P2pdvError(StoreClientErrorCode.REFUSED, `node ${peer.peerId} refused block ${b.cid.toString()}: ${String(body.message ?? `HTTP ${res.status}`)} [${code}]`, { details: { code } })
         }
         const r = body.receipt
         if (typeof r.peer !== 'string' || typeof r.cid !== 'string' || typeof r.size !== 'number' || typeof r.time !== 'number' || typeof r.sig !== 'string' || r.sig.length > 512) {
@@ -233,5 +229,14 @@ export class StoreClient {
     }
     await Promise.all(Array.from({ length: Math.min(HTTP_PUT_CONCURRENCY, blocks.length) }, worker))
     return out
+  }
+}
+
+function parseJson (text: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(text)
+    return typeof v === 'object' && v !== null ? v as Record<string, unknown> : {}
+  } catch {
+    return {}
   }
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import { chunkAad, chunkAuthError, chunkNonce, type ChunkPosition } from '@p2pdv/core'
 import { openSync, sealSync } from '@p2pdv/core/aead-node'
 import { AeadAuthError } from '@p2pdv/core'
+import { merkleRootFast } from '../merkle.ts'
 
 export interface SealTask {
   op: 'seal'
@@ -27,6 +28,8 @@ export interface TaskResult {
   data: Uint8Array
   /** sha2-256 of the sealed bytes (seal only). */
   digest?: Uint8Array
+  /** Audit Merkle root of the sealed bytes (seal only; see @p2pdv/core/audit). */
+  root?: Uint8Array
   error?: { code: string, stream: number, index: number }
 }
 
@@ -35,7 +38,7 @@ export function runTask (task: Task): TaskResult {
   const aad = chunkAad(task.pos.objectId, task.pos.context)
   if (task.op === 'seal') {
     const sealed = sealSync(task.pos.key, nonce, aad, task.data)
-    return { data: sealed, digest: new Uint8Array(createHash('sha256').update(sealed).digest()) }
+    return { data: sealed, digest: new Uint8Array(createHash('sha256').update(sealed).digest()), root: merkleRootFast(sealed) }
   }
   const digest = createHash('sha256').update(task.data).digest()
   if (!digest.equals(task.digest)) return { data: new Uint8Array(0), error: { code: 'ERR_BLOCK_HASH_MISMATCH', stream: task.pos.stream, index: task.pos.index } }

@@ -17,6 +17,8 @@ export interface SealedBlock {
   cid: CID
   bytes: Uint8Array
   plaintextSize: number
+  /** The block's audit Merkle root, computed by the worker that sealed it. */
+  root?: Uint8Array
 }
 
 export interface SealFileOptions {
@@ -102,7 +104,7 @@ export async function * sealStream (source: AsyncIterable<Uint8Array>, opts: { k
     const r = await next.result
     const cid = CID.createV1(raw.code, createDigest(sha256.code, r.digest!))
     chunks.push({ cid, size: next.size })
-    return { index: next.index, cid, bytes: r.data, plaintextSize: next.size }
+    return { index: next.index, cid, bytes: r.data, plaintextSize: next.size, ...(r.root === undefined ? {} : { root: r.root }) }
   }
   try {
     for await (const { chunk, last } of rechunk(source, MAX_CHUNK_PLAINTEXT)) {
