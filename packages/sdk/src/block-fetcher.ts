@@ -182,6 +182,22 @@ export class BlockFetcher {
 
 async function readLimited (res: Response, limit: number): Promise<Uint8Array> {
   if (res.body === null) return new Uint8Array(0)
+  const declared = Number(res.headers.get('content-length') ?? NaN)
+  const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity'
+  if (!encoded && Number.isSafeInteger(declared) && declared >= 0) {
+    // The usual case: one buffer of the announced size, filled as parts arrive (no list of parts
+    // and no second copy). A body longer than announced is refused; a shorter one is returned as
+    // is and fails its hash.
+    if (declared > limit) { await res.body.cancel(); throw new P2pdvError('ERR_BLOCK_TOO_LARGE', 'block larger than the protocol maximum') }
+    const out = new Uint8Array(declared)
+    let off = 0
+    for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {
+      if (off + part.byteLength > declared) throw new P2pdvError('ERR_BLOCK_TOO_LARGE', 'the node sent more bytes than it announced')
+      out.set(part, off)
+      off += part.byteLength
+    }
+    return off === declared ? out : out.subarray(0, off)
+  }
   const parts: Uint8Array[] = []
   let size = 0
   for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {

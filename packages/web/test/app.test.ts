@@ -74,8 +74,12 @@ describe('web app bundle', () => {
     const js = [...app.assets.keys()].find(n => /^app-[A-Z0-9]+\.js$/.test(n))
     assert.ok(js !== undefined)
     // The browser build opens chunks with WebCrypto, never node:crypto.
-    const code = new TextDecoder().decode(app.assets.get(js)!.body)
-    assert.match(code, /crypto\.subtle/)
-    assert.doesNotMatch(code, /node:crypto|createDecipheriv/)
+    const text = (name: string): string => new TextDecoder().decode(app.assets.get(name)!.body)
+    const all = [...app.assets.keys()].filter(n => n.endsWith('.js')).map(text).join('\n')
+    assert.match(all, /crypto\.subtle/)
+    assert.doesNotMatch(all, /node:crypto|createDecipheriv/)
+    // The keeper and chain code is a chunk of its own, loaded only for video links.
+    assert.match(all, /eth_signTypedData_v4/)
+    assert.doesNotMatch(text(js), /eth_signTypedData_v4/)
   })
 })

@@ -167,6 +167,11 @@ describe('watch page in Chromium', () => {
       const node = devnet.state.nodes.find(n => n.peerId === top.peerId)!
       process.kill(node.pid, 'SIGKILL')
       killed.add(node.peerId)
+      // Blocks are immutable and cached by the browser: a block the dead node served earlier would
+      // come back from the HTTP cache and count as its. Only the network counts here.
+      const cdp = await page.context().newCDPSession(page)
+      await cdp.send('Network.enable')
+      await cdp.send('Network.setCacheDisabled', { cacheDisabled: true })
       // Gone for sure (its port refuses connections), and the page has taken in every block the
       // node finished sending before it died (the count holds still for a moment).
       while (await fetch(`${node.http}/healthz`).then(() => true, () => false)) await new Promise(resolve => setTimeout(resolve, 100))

@@ -1,12 +1,9 @@
 /**
  * Where the player gets a video's key: the link's fragment (never sent to any server), or, for a
- * video link without a key, the video's keepers (any t of them, each checking on chain that this
- * page's wallet may watch).
+ * video link without a key, the video's keepers (keeper-key-source.ts, loaded only for such
+ * links: it brings the chain client, about two thirds of the app's code).
  */
-import { parseCapability, P2pdvError, parseCid, type CID } from '@p2pdv/core'
-import type { Hex, VideoId } from '@p2pdv/core/keys'
-import { ChainClient, ChainKeyOracle, eip1193Viewer, KeyResolver, pageWalletViewer, parseChainConfig } from '@p2pdv/sdk/browser'
-import type { EIP1193Provider } from 'viem'
+import { parseCapability, P2pdvError, type CID } from '@p2pdv/core'
 
 export interface KeySource {
   /** Shown to the user while the key is being obtained. */
@@ -33,62 +30,5 @@ export class FragmentKeySource implements KeySource {
       })
     }
     return parseCapability(`p2pdv://${manifest.toString()}#${this.fragment}`).key
-  }
-}
-
-declare global {
-  interface Window {
-    ethereum?: EIP1193Provider
-    /** The account this page asks keepers with (for diagnostics and tests; no key material). */
-    p2pdvViewer?: { address: Hex, wallet: 'injected' | 'page' }
-  }
-}
-
-/**
- * The keepers of an on-chain video. The page reads the chain description from the node that
- * served it, signs one request with an injected wallet (EIP-1193) when there is one, else with a
- * devnet wallet kept by the page, and combines the keepers' shares; the key is checked against
- * the fingerprint the registry holds.
- */
-export class KeeperKeySource {
-  readonly label = 'Asking the key keepers'
-  private readonly video: VideoId
-  private readonly origin: string
-
-  constructor (video: VideoId, origin: string) {
-    this.video = video
-    this.origin = origin
-  }
-
-  async open (signal?: AbortSignal): Promise<{ manifest: CID, key: Uint8Array }> {
-    let res: Response
-    try {
-      res = await fetch(`${this.origin}/api/v1/chain`, signal === undefined ? {} : { signal })
-    } catch (cause) {
-      throw new P2pdvError('ERR_PEERS_UNAVAILABLE', 'this node did not answer', { cause })
-    }
-    if (!res.ok) throw new P2pdvError('ERR_NO_CHAIN', 'this node shares no chain to look the video up on', { hint: 'Open the video from a node of its network (the devnet, or one started with --public-rpc).' })
-    const client = await ChainClient.connect(parseChainConfig(await res.json(), 'the node\'s chain description'))
-    const oracle = new ChainKeyOracle(client)
-    const record = await oracle.video(this.video)
-    if (record?.manifest === undefined) throw new P2pdvError('ERR_VIDEO_UNKNOWN', 'no video with this id is registered on chain', { hint: 'Check the link.' })
-    const injected = window.ethereum
-    const viewer = injected !== undefined ? await eip1193Viewer(injected) : pageWalletViewer(window.localStorage)
-    window.p2pdvViewer = { address: viewer.address, wallet: injected !== undefined ? 'injected' : 'page' }
-    const resolver = new KeyResolver({ oracle, directory: oracle, viewer })
-    try {
-      const { key } = await resolver.resolve(this.video, signal === undefined ? {} : { signal })
-      return { manifest: parseCid(record.manifest), key }
-    } catch (err) {
-      if (err instanceof P2pdvError && err.code === 'ERR_ACCESS_DENIED') {
-        throw new P2pdvError(err.code, err.message, {
-          hint: `This page asks as ${viewer.address}${injected === undefined ? ' (a devnet wallet kept by this page)' : ''}; buy or be granted access for that address, then try again.`,
-          ...(err.details === undefined ? {} : { details: err.details })
-        })
-      }
-      throw err
-    } finally {
-      viewer.x25519PrivateKey.fill(0)
-    }
   }
 }

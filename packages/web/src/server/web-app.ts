@@ -47,6 +47,8 @@ export async function buildWebApp (): Promise<BuiltApp> {
   const result = await build({
     entryPoints: { app: APP_ENTRY },
     bundle: true,
+    // Code splitting: the chain client and keeper code load only for video links (keys).
+    splitting: true,
     format: 'esm',
     platform: 'browser',
     target: BROWSER_TARGETS,
@@ -54,6 +56,7 @@ export async function buildWebApp (): Promise<BuiltApp> {
     write: false,
     outdir: '/assets',
     entryNames: '[name]-[hash]',
+    chunkNames: 'chunk-[hash]',
     assetNames: '[name]-[hash]',
     jsx: 'automatic',
     define: { 'process.env.NODE_ENV': '"production"' },

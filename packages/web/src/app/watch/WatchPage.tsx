@@ -9,7 +9,7 @@ import { fetchPeerDirectory, PeerSet, prefetchBlock, VideoSource, type VideoSour
 import { userError, type UserError } from '../errors.ts'
 import { formatBytes, formatTime } from '../format.ts'
 import { LockIcon } from '../icons.tsx'
-import { FragmentKeySource, KeeperKeySource, type KeySource } from '../key-source.ts'
+import { FragmentKeySource, type KeySource } from '../key-source.ts'
 import { manifestFromPath, videoFromPath } from '../links.ts'
 import { TopBar } from '../TopBar.tsx'
 import { posterUrl } from './media-extras.ts'
@@ -50,6 +50,7 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
       let keyed: { manifest: CID, key: Uint8Array } | undefined
       if (video !== undefined) {
         setStage({ kind: 'opening', step: 'Asking the key keepers' })
+        const { KeeperKeySource } = await import('../keeper-key-source.ts')
         keyed = await new KeeperKeySource(video, window.location.origin).open(ctrl.signal)
       }
       const manifest = keyed?.manifest ?? manifestFromPath(window.location.pathname)
