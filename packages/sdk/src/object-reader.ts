@@ -112,7 +112,12 @@ export class ObjectReader {
   async fetch (cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
     const pos = this.stripeOf.get(cid.toString())
     const pending = pos === undefined ? undefined : this.pendingRecords.get(pos.stripe.object)
-    if (pending !== undefined) await Promise.race([pending, new Promise(resolve => setTimeout(resolve, PLACEMENT_WAIT_MS))])
+    if (pending !== undefined) {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      // The timer is cleared once the record is in, so no read leaves one running behind it.
+      await Promise.race([pending, new Promise(resolve => { timer = setTimeout(resolve, PLACEMENT_WAIT_MS) })])
+      clearTimeout(timer)
+    }
     const prefer = this.holders.get(cid.toString())
     const only = prefer !== undefined && prefer.size > 0
     if (pos === undefined) return (await this.fetcher.fetch(cid, signal, prefer, { only: false })).bytes
