@@ -35,9 +35,13 @@ export class BlockIntake {
     return { response: { v: 1, ok: false, code, message }, result: code }
   }
 
-  async accept (cid: CID, body: Uint8Array): Promise<Outcome> {
+  /**
+   * `hashMatches`: the caller hashed the body as it arrived (HTTP PUT) and says whether it matched
+   * the CID; otherwise it is hashed here.
+   */
+  async accept (cid: CID, body: Uint8Array, hashMatches?: boolean): Promise<Outcome> {
     const { deps } = this
-    if (!createHash('sha256').update(body).digest().equals(cid.multihash.digest)) {
+    if (!(hashMatches ?? createHash('sha256').update(body).digest().equals(cid.multihash.digest))) {
       deps.log.warn({ cid: cid.toString() }, 'refused a block whose bytes do not match its CID')
       return this.refusal(StoreRefusal.HASH_MISMATCH, `the block does not hash to ${cid.toString()}`)
     }

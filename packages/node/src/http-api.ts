@@ -3,6 +3,7 @@
  * health, node info and metrics. Blocks are ciphertext addressed by hash: immutable, cacheable,
  * verifiable by the reader; every read is verified here too (no bad bytes leave the node).
  */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import { P2pdvError } from '@p2pdv/core/errors'
@@ -17,9 +18,9 @@ import { TargetErrorCode } from './audit/targets.ts'
 import { encodePlacementRecord, PlacementErrorCode } from '@p2pdv/core/placement'
 import { PlacementStoreErrorCode, type PlacementStore } from './placement-store.ts'
 
-export const RAW_CONTENT_TYPE = 'application/vnd.ipld.raw'
-export const DAG_CBOR_CONTENT_TYPE = 'application/vnd.ipld.dag-cbor'
-const IMMUTABLE = 'public, max-age=29030400, immutable'
+import { blockRoutes, commonHeaders, DAG_CBOR_CONTENT_TYPE, IMMUTABLE } from './block-routes.ts'
+
+export { RAW_CONTENT_TYPE, DAG_CBOR_CONTENT_TYPE } from './block-routes.ts'
 
 export interface ProviderRecord { ID: string, Addrs: string[] }
 
@@ -51,8 +52,8 @@ export interface HttpApiDeps {
   placements: PlacementStore
   ready: () => boolean
   findProviders: (cid: CID, signal: AbortSignal) => Promise<ProviderRecord[]>
-  /** Accepts an uploaded block (PUT), as the store protocol does. */
-  accept: (cid: CID, body: Uint8Array) => Promise<Outcome>
+  /** Accepts an uploaded block (PUT), as the store protocol does; `hashMatches` as BlockIntake.accept. */
+  accept: (cid: CID, body: Uint8Array, hashMatches?: boolean) => Promise<Outcome>
   providerLookupTimeoutMs: number
   /** More routes (the keeper role, sign-in), registered after the built-in ones. */
   routes?: Array<(app: FastifyInstance) => void>
@@ -65,14 +66,14 @@ export interface HttpApiDeps {
   audit: AuditRoutesDeps['answer']
   /** The auditor role, on auditor nodes. */
   auditor?: AuditRoutesDeps['auditor']
+  /** Called for every block read or written over HTTP (background work waits for quiet). */
+  onBlockTraffic?: () => void
   /** Test fault: GET serves the block with one byte flipped (see faults.ts). */
   serveGarbage?: boolean
 }
 
 /** Public, read-only routes any origin may read (IPFS trustless gateways allow `*`). */
 const CORS_OPEN = /^\/(ipfs|routing\/v1\/providers)\/|^\/api\/v1\/(peers|node|status|placements|reputation|chain|keeper)$|^\/api\/v1\/objects\/[^/]+\/placement$|^\/healthz$/
-/** Everything the node answers that is not the app page: nothing may run or be framed. */
-const LOCKED_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 /**
  * The page's policy: code, styles and images from this node only (no inline script, no third
@@ -126,31 +127,28 @@ function statusFor (code: string): number {
   }
 }
 
-/** Parses a single `bytes=a-b` range (multi-range is not offered). */
-function parseRange (header: string, size: number): { start: number, end: number } | 'unsatisfiable' | undefined {
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
-  if (m === null) return undefined
-  const [, a = '', b = ''] = m
-  if (a === '' && b === '') return undefined
-  let start: number, end: number
-  if (a === '') { const n = Number(b); start = Math.max(0, size - n); end = size - 1 } else { start = Number(a); end = b === '' ? size - 1 : Math.min(Number(b), size - 1) }
-  if (start >= size || start > end || size === 0) return 'unsatisfiable'
-  return { start, end }
-}
-
 export async function createHttpApi (deps: HttpApiDeps) {
-  const app = Fastify({ logger: false, bodyLimit: 1024 })
+  // Block reads and writes are answered on node:http directly (block-routes.ts); fastify the rest.
+  const blocks = blockRoutes({
+    blockstore: deps.blockstore,
+    metrics: deps.metrics,
+    log: deps.log,
+    accept: deps.accept,
+    ...(deps.onBlockTraffic === undefined ? {} : { onBlockTraffic: deps.onBlockTraffic }),
+    ...(deps.serveGarbage === undefined ? {} : { serveGarbage: deps.serveGarbage })
+  })
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024,
+    serverFactory: handler => createServer((req: IncomingMessage, res: ServerResponse) => { if (!blocks(req, res)) handler(req, res) })
+  })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_JSON_BODY_BYTES }, (_req, body, done) => {
     try { done(null, JSON.parse(body as string)) } catch { done(new P2pdvError('ERR_BAD_REQUEST', 'the body is not valid JSON'), undefined) }
   })
 
   app.addHook('onRequest', async (req, reply) => {
-    if ((req.method === 'GET' || req.method === 'HEAD') && CORS_OPEN.test(req.url.split('?')[0] ?? '')) reply.header('access-control-allow-origin', '*')
-    reply.header('x-content-type-options', 'nosniff')
-    // Watch links carry the key in the fragment, which is never sent; send no referrer anyway.
-    reply.header('referrer-policy', 'no-referrer')
-    reply.header('content-security-policy', LOCKED_CSP)
+    reply.headers(commonHeaders(req.method, CORS_OPEN.test(req.url.split('?')[0] ?? '')))
   })
   app.addHook('onResponse', async (req, reply) => {
     deps.metrics.httpRequestSeconds.observe({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000)
@@ -165,35 +163,6 @@ export async function createHttpApi (deps: HttpApiDeps) {
     return sendError(reply, status, new P2pdvError(status >= 500 ? 'ERR_INTERNAL' : 'ERR_BAD_REQUEST', status >= 500 ? 'internal error' : (err as Error).message))
   })
 
-  const block = async (req: { params: { cid: string }, headers: Record<string, string | string[] | undefined>, method: string }, reply: FastifyReply): Promise<FastifyReply> => {
-    const cid = parseCid(req.params.cid)
-    const etag = `"${cid.toString()}.raw"`
-    if (req.headers['if-none-match'] === etag) return reply.code(304).header('etag', etag).header('cache-control', IMMUTABLE).send()
-    let bytes = await deps.blockstore.getVerified(cid)
-    if (deps.serveGarbage === true && bytes.byteLength > 0) {
-      bytes = bytes.slice()
-      bytes[bytes.byteLength >> 1]! ^= 0xff
-    }
-    reply.header('content-type', RAW_CONTENT_TYPE)
-      .header('etag', etag)
-      .header('cache-control', IMMUTABLE)
-      .header('accept-ranges', 'bytes')
-      .header('x-ipfs-roots', cid.toString())
-      .header('content-disposition', `attachment; filename="${cid.toString()}.bin"`)
-    const range = typeof req.headers.range === 'string' ? parseRange(req.headers.range, bytes.byteLength) : undefined
-    if (range === 'unsatisfiable') return reply.code(416).header('content-range', `bytes */${bytes.byteLength}`).send()
-    const body = range === undefined ? bytes : bytes.subarray(range.start, range.end + 1)
-    if (range !== undefined) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${bytes.byteLength}`)
-    reply.header('content-length', body.byteLength)
-    // Fastify answers HEAD through this GET route and drops the body itself.
-    if (req.method === 'GET') {
-      deps.metrics.blocksServed.inc({ plane: 'http' })
-      deps.metrics.bytesServed.inc({ plane: 'http' }, body.byteLength)
-    }
-    return reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength))
-  }
-  app.get<{ Params: { cid: string } }>('/ipfs/:cid', block)
-
   app.get<{ Params: { cid: string } }>('/routing/v1/providers/:cid', async (req, reply) => {
     const cid = parseCid(req.params.cid)
     const signal = AbortSignal.timeout(deps.providerLookupTimeoutMs)
@@ -203,25 +172,8 @@ export async function createHttpApi (deps: HttpApiDeps) {
     })
   })
 
-  // Upload: the same intake as the libp2p store protocol, without its stream encryption cost
-  // (blocks are ciphertext checked by hash; the receipt is signed by the node's identity key).
-  for (const type of [RAW_CONTENT_TYPE, 'application/octet-stream', DAG_CBOR_CONTENT_TYPE]) {
-    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: MAX_BLOCK_BYTES }, (_req, body, done) => { done(null, body) })
-  }
-  app.put<{ Params: { cid: string }, Body: Buffer }>('/ipfs/:cid', { bodyLimit: MAX_BLOCK_BYTES }, async (req, reply) => {
-    const cid = parseCid(req.params.cid)
-    if (!Buffer.isBuffer(req.body)) {
-      return sendError(reply, 415, new P2pdvError('ERR_BAD_CONTENT_TYPE', `send the block as ${RAW_CONTENT_TYPE}`))
-    }
-    const body = new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength)
-    const { response } = await deps.accept(cid, body)
-    if (response.ok) {
-      const r = response.receipt
-      return reply.code(201).type('application/json').send({ receipt: { peer: r.peer, cid: r.cid.toString(), size: r.size, time: r.time, sig: Buffer.from(r.sig).toString('base64') } })
-    }
-    const status = response.code === StoreRefusal.QUOTA ? 507 : response.code === StoreRefusal.INTERNAL ? 500 : 400
-    return sendError(reply, status, new P2pdvError(response.code, response.message))
-  })
+  // Placement records arrive as DAG-CBOR bodies.
+  app.addContentTypeParser(DAG_CBOR_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: MAX_BLOCK_BYTES }, (_req, body, done) => { done(null, body) })
 
   app.get('/api/v1/peers', async (_req, reply) => {
     return reply.type('application/json').header('cache-control', 'no-store').send({ peers: (await deps.peers()).slice(0, MAX_LISTED_PEERS) })

@@ -163,6 +163,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   let ready = false
   let libp2p: Libp2p | undefined
   let intake: BlockIntake | undefined
+  let provideQueue: ProvideQueue | undefined
   const peerId = peerIdFromPrivateKey(privateKey).toString()
   // libp2p addresses only (the announced `/http` one is the data plane, not dialable by libp2p).
   const multiaddrs = (): string[] => (libp2p?.getMultiaddrs() ?? []).map(m => m.toString()).filter(a => !a.includes('/http'))
@@ -259,9 +260,9 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     placements,
     ready: () => ready,
     findProviders,
-    accept: async (cid, body) => {
+    accept: async (cid, body, hashMatches) => {
       if (intake === undefined) return { response: { v: 1, ok: false, code: 'ERR_NOT_READY', message: 'the node is starting' }, result: 'ERR_NOT_READY' }
-      return await intake.accept(cid, body)
+      return await intake.accept(cid, body, hashMatches)
     },
     providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
     routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: httpUrl, multiaddrs: multiaddrs() }), ...(chainDescription === undefined ? {} : { chain: chainDescription }) })],
@@ -281,6 +282,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
               : { operator: auditorChain.operator, auditorRole: auditorChain.auditorRole, ...(publisher?.last === undefined ? {} : { lastPublish: publisher.last }) }
           }
         }),
+    onBlockTraffic: () => { provideQueue?.traffic() },
     serveGarbage: faults.has('serve-garbage')
   })
   await http.listen({ host: config.host, port: config.httpPort })
@@ -292,7 +294,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   ))
   await helia.start()
   libp2p = helia.libp2p
-  const provideQueue = new ProvideQueue(async (cid, signal) => { await helia.routing.provide(cid, { signal }) }, log)
+  provideQueue = new ProvideQueue(async (cid, signal) => { await helia.routing.provide(cid, { signal }) }, log)
   intake = new BlockIntake({
     peerId,
     privateKey,
@@ -300,7 +302,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     quotaBytes: config.quotaBytes,
     metrics,
     log,
-    onStored: cid => { provideQueue.add(cid) }
+    onStored: cid => { provideQueue?.add(cid) }
   })
   await helia.libp2p.handle(STORE_PROTOCOL, createStoreHandler({ idleTimeoutMs: config.storeIdleTimeoutMs, log }, intake), { maxInboundStreams: 32 })
   if (keeper !== undefined) {
@@ -356,7 +358,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       await publisher?.stop()
       await auditor?.stop()
       await repair?.stop()
-      provideQueue.stop()
+      provideQueue?.stop()
       await keeper?.stop()
       await http.close()
       await helia.stop()

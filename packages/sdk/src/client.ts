@@ -20,6 +20,7 @@ import { fetchReputation, placementCandidates, type NodeCandidate } from './node
 import { ObjectReader } from './object-reader.ts'
 import { ObjectWriter } from './object-writer.ts'
 import { BlockFetcher } from './block-fetcher.ts'
+import { getBytes } from './node-http.ts'
 import { BlockCache } from './block-cache.ts'
 import { PeerSet, type PeerInfo } from './peers.ts'
 import { DEFAULT_REPLICAS, PutErrorCode, ReplicatedWriter } from './replicated-writer.ts'
@@ -163,6 +164,7 @@ export class Client {
     this.pool = new CryptoPool(options.workers)
     this.cache = options.cacheDir === undefined ? undefined : new BlockCache(options.cacheDir)
     this.fetcher = new BlockFetcher(this.peers, {
+      get: getBytes,
       ...(this.cache === undefined ? {} : { cache: this.cache }),
       ...(options.blockTimeoutMs === undefined ? {} : { timeoutMs: options.blockTimeoutMs })
     })
@@ -349,6 +351,8 @@ export class Client {
     for await (const chunk of openFile(ref, async (cid, _i, signal) => await this.reader.fetch(cid, signal), {
       key,
       pool: this.pool,
+      // The reader returns only blocks that hash to their CIDs (fetched or rebuilt from parity).
+      verified: true,
       concurrency: options.concurrency ?? DEFAULT_READ_CONCURRENCY,
       ...(options.stream === undefined ? {} : { stream: options.stream }),
       ...(options.context === undefined ? {} : { context: options.context }),

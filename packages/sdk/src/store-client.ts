@@ -9,7 +9,6 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import type { Stream } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { tcp } from '@libp2p/tcp'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -18,7 +17,8 @@ import type { CID } from 'multiformats/cid'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { parseCid } from '@p2pdv/core'
 import { decodeStoreResponse, encodeStoreHeader, MAX_STORE_MESSAGE_BYTES, receiptPayload, STORE_PROTOCOL } from '@p2pdv/core/wire'
-import { putBytes, type PutResponse } from './http-put.ts'
+import { putBytes, type PutResponse } from './node-http.ts'
+import { ReceiptVerifier } from './receipt-verifier.ts'
 import type { PeerInfo } from './peers.ts'
 import type { StoreReceipt } from './replicated-writer.ts'
 
@@ -50,9 +50,11 @@ class StoreSession {
   private closed = false
   private wake: (() => void) | undefined
   private readonly timeoutMs: number
+  private readonly receipts: ReceiptVerifier
 
-  constructor (peer: PeerInfo, stream: Stream, timeoutMs: number) {
+  constructor (peer: PeerInfo, stream: Stream, timeoutMs: number, receipts: ReceiptVerifier) {
     this.peer = peer
+    this.receipts = receipts
     this.stream = stream
     this.timeoutMs = timeoutMs
     this.lp = lpStream(stream, { maxDataLength: MAX_STORE_MESSAGE_BYTES })
@@ -123,7 +125,7 @@ class StoreSession {
         if (!res.ok) {
           throw new P2pdvError(StoreClientErrorCode.REFUSED, `node ${this.peer.peerId} refused block ${w.cid.toString()}: ${res.message} [${res.code}]`, { details: { code: res.code } })
         }
-        w.resolve(await verifyReceipt(this.peer, res.receipt, w.cid, w.size))
+        w.resolve(await verifyReceipt(this.receipts, this.peer, res.receipt, w.cid, w.size))
       }
     } catch (err) {
       this.fail(err)
@@ -137,9 +139,8 @@ export type StoreTransport = 'http' | 'libp2p'
 /** Parallel PUTs per node and call on the HTTP transport. */
 export const HTTP_PUT_CONCURRENCY = 4
 
-async function verifyReceipt (peer: PeerInfo, r: { peer: string, cid: CID, size: number, time: number, sig: Uint8Array }, cid: CID, size: number): Promise<StoreReceipt> {
-  const key = peerIdFromString(peer.peerId).publicKey
-  const valid = r.peer === peer.peerId && r.cid.equals(cid) && r.size === size && key !== undefined && await key.verify(receiptPayload(r), r.sig)
+async function verifyReceipt (verifier: ReceiptVerifier, peer: PeerInfo, r: { peer: string, cid: CID, size: number, time: number, sig: Uint8Array }, cid: CID, size: number): Promise<StoreReceipt> {
+  const valid = r.peer === peer.peerId && r.cid.equals(cid) && r.size === size && await verifier.verify(peer.peerId, receiptPayload(r), r.sig)
   if (!valid) throw new P2pdvError(StoreClientErrorCode.BAD_RECEIPT, `node ${peer.peerId} returned an invalid receipt for ${cid.toString()}`)
   return { peer: r.peer, cid: r.cid.toString(), size: r.size, time: r.time }
 }
@@ -148,6 +149,7 @@ export class StoreClient {
   private readonly libp2p: Libp2p
   private readonly sessions = new Map<string, Promise<StoreSession>>()
   private readonly timeoutMs: number
+  private readonly receipts = new ReceiptVerifier()
   readonly transport: StoreTransport
 
   private constructor (libp2p: Libp2p, timeoutMs: number, transport: StoreTransport) {
@@ -185,7 +187,7 @@ export class StoreClient {
       if (addr === undefined) throw new P2pdvError(StoreClientErrorCode.UNREACHABLE, `node ${peer.peerId} has no libp2p address`)
       const dialSignal = AbortSignal.any([AbortSignal.timeout(this.timeoutMs), ...(signal === undefined ? [] : [signal])])
       try {
-        return new StoreSession(peer, await this.libp2p.dialProtocol(multiaddr(addr), STORE_PROTOCOL, { signal: dialSignal }), this.timeoutMs)
+        return new StoreSession(peer, await this.libp2p.dialProtocol(multiaddr(addr), STORE_PROTOCOL, { signal: dialSignal }), this.timeoutMs, this.receipts)
       } catch (cause) {
         throw new P2pdvError(StoreClientErrorCode.UNREACHABLE, `cannot open a store stream to ${peer.peerId}`, { hint: 'Is the node running?', cause })
       }
@@ -224,7 +226,7 @@ export class StoreClient {
         if (typeof r.peer !== 'string' || typeof r.cid !== 'string' || typeof r.size !== 'number' || typeof r.time !== 'number' || typeof r.sig !== 'string' || r.sig.length > 512) {
           throw new P2pdvError(StoreClientErrorCode.BAD_RECEIPT, `node ${peer.peerId} returned a malformed receipt`)
         }
-        out[i] = await verifyReceipt(peer, { peer: r.peer, cid: parseCid(r.cid), size: r.size, time: r.time, sig: new Uint8Array(Buffer.from(r.sig, 'base64')) }, b.cid, b.bytes.byteLength)
+        out[i] = await verifyReceipt(this.receipts, peer, { peer: r.peer, cid: parseCid(r.cid), size: r.size, time: r.time, sig: new Uint8Array(Buffer.from(r.sig, 'base64')) }, b.cid, b.bytes.byteLength)
       }
     }
     await Promise.all(Array.from({ length: Math.min(HTTP_PUT_CONCURRENCY, blocks.length) }, worker))

@@ -34,3 +34,4 @@ export const aead: Aead = {
   seal: async (key, nonce, aad, pt) => sealSync(key, nonce, aad, pt),
   open: async (key, nonce, aad, ct) => openSync(key, nonce, aad, ct)
 }
+export { AeadAuthError } from './types.ts'
