@@ -10,7 +10,7 @@
 import { P2pdvError } from '@p2pdv/core/errors'
 import { objectBlocks, verifyBlock, type CID, type Manifest } from '@p2pdv/core'
 import { ErasureErrorCode, reconstructStripe } from '@p2pdv/core/erasure'
-import { decodePlacementRecord, type PlacementRecord } from '@p2pdv/core/placement'
+import { decodePlacementRecordAsync, type PlacementRecord } from '@p2pdv/core/placement'
 import type { BlockFetcher } from './block-fetcher.ts'
 import type { PeerSet } from './peers.ts'
 
@@ -62,9 +62,11 @@ export class ObjectReader {
   /**
    * Learns an object's stripes (from its manifest) and holders (from its placement record).
    * `record` is the record fetch if the caller started it early (it needs only the manifest CID,
-   * so it can run beside the manifest fetch).
+   * so it can run beside the manifest fetch). `early`: a record already at hand (the page's first
+   * requests fetched it from the serving node); its holders are used at once, and a newer version
+   * from the lookup replaces them.
    */
-  async register (manifestCid: CID, manifest: Manifest, signal?: AbortSignal, record?: Promise<PlacementRecord | undefined>): Promise<PlacementRecord | undefined> {
+  async register (manifestCid: CID, manifest: Manifest, signal?: AbortSignal, record?: Promise<PlacementRecord | undefined>, early?: PlacementRecord): Promise<PlacementRecord | undefined> {
     const key = manifestCid.toString()
     if (this.registered.has(key)) return undefined
     this.registered.add(key)
@@ -78,15 +80,22 @@ export class ObjectReader {
         stripe.blocks.forEach((b, j) => { this.stripeOf.set(b.cid.toString(), { stripe, index: j }) })
       })
     }
+    const learn = (r: PlacementRecord): void => {
+      for (const b of [r.manifest, ...r.stripes.flatMap(s => s.blocks)]) this.holders.set(b.cid.toString(), new Set(b.nodes))
+    }
+    const usable = (r: PlacementRecord | undefined): r is PlacementRecord => r !== undefined && r.object.equals(manifestCid) && matchesManifest(r, manifest)
+    const head = usable(early) ? early : undefined
+    if (head !== undefined) learn(head)
     const fetching = record ?? this.placementRecord(manifestCid, signal)
-    this.pendingRecords.set(key, fetching.catch(() => undefined))
+    // With a record at hand, reads need not wait for the lookup.
+    if (head === undefined) this.pendingRecords.set(key, fetching.catch(() => undefined))
     try {
       const found = await fetching
-      if (found !== undefined && matchesManifest(found, manifest)) {
-        for (const b of [found.manifest, ...found.stripes.flatMap(s => s.blocks)]) this.holders.set(b.cid.toString(), new Set(b.nodes))
+      if (usable(found) && (head === undefined || found.version > head.version)) {
+        learn(found)
         return found
       }
-      return undefined
+      return head
     } finally {
       this.pendingRecords.delete(key)
     }
@@ -100,7 +109,7 @@ export class ObjectReader {
         const timeout = AbortSignal.timeout(PLACEMENT_GET_TIMEOUT_MS)
         const res = await fetch(`${p.http}/api/v1/objects/${manifestCid.toString()}/placement`, { signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
         if (!res.ok) { await res.body?.cancel(); return }
-        const r = decodePlacementRecord(new Uint8Array(await res.arrayBuffer()))
+        const r = await decodePlacementRecordAsync(new Uint8Array(await res.arrayBuffer()))
         if (r.object.toString() === manifestCid.toString() && (best === undefined || r.version > best.version)) best = r
       } catch {
         // Another node may have it; without any, reads ask every node.

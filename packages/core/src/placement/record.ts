@@ -14,6 +14,7 @@
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { ed25519 } from '@noble/curves/ed25519.js'
+import { verifyEd25519 } from '../ed25519.ts'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { CID, isBlockCid } from '../cid.ts'
@@ -231,14 +232,29 @@ export function encodePlacementRecord (r: PlacementRecord): Uint8Array {
   return body
 }
 
-/** Decodes and validates a record and checks its signature. */
-export function decodePlacementRecord (data: Uint8Array): PlacementRecord {
+function decodeUnverified (data: Uint8Array): PlacementRecord {
   if (data.byteLength > MAX_PLACEMENT_BYTES) throw new P2pdvError(PlacementErrorCode.TOO_LARGE, 'placement record larger than one block')
   let value: unknown
   try { value = dagCbor.decode(data) } catch (cause) { throw Object.assign(malformed('not DAG-CBOR'), { cause }) }
-  const r = validatePlacementRecord(value)
+  return validatePlacementRecord(value)
+}
+
+/** Decodes and validates a record and checks its signature. */
+export function decodePlacementRecord (data: Uint8Array): PlacementRecord {
+  const r = decodeUnverified(data)
   verifyPlacementSignature(r)
   return r
+}
+
+/** The same, with the signature checked by the platform's Ed25519 where it has one (readers, pages). */
+export async function decodePlacementRecordAsync (data: Uint8Array): Promise<PlacementRecord> {
+  const r = decodeUnverified(data)
+  if (!await verifyEd25519(r.sig, placementSigningPayload(r), r.signer)) throw badSignature()
+  return r
+}
+
+function badSignature (): P2pdvError {
+  return new P2pdvError(PlacementErrorCode.SIGNATURE, 'the placement record signature does not verify', { hint: 'The record was forged or damaged; it is ignored.' })
 }
 
 /** Signs with any Ed25519 signer (a node's libp2p key, or the owner key below). */
@@ -250,7 +266,7 @@ export async function signPlacementRecord (r: UnsignedPlacementRecord, signer: U
 export function verifyPlacementSignature (r: PlacementRecord): void {
   let ok = false
   try { ok = ed25519.verify(r.sig, placementSigningPayload(r), r.signer) } catch { ok = false }
-  if (!ok) throw new P2pdvError(PlacementErrorCode.SIGNATURE, 'the placement record signature does not verify', { hint: 'The record was forged or damaged; it is ignored.' })
+  if (!ok) throw badSignature()
 }
 
 /** The object owner's signing key, derived from the content key: anyone holding K can re-derive it. */

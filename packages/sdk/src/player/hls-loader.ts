@@ -10,8 +10,16 @@
  * hls.js is a type-only import here: the player bundles hls.js itself, the sdk does not.
  */
 import type { HlsConfig, Loader, LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats } from 'hls.js'
+import type { CID } from 'multiformats/cid'
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { VideoSource } from './video-source.ts'
+
+/**
+ * A video that is still opening: its manifest CID (known from the link) and the source to come.
+ * A player can be built on it at once, so the browser's media pipeline (MediaSource) starts while
+ * the manifest is fetched and opened, as it does for a plain HLS page.
+ */
+export interface PendingVideo { manifestCid: CID, ready: Promise<VideoSource> }
 
 /** A reserved name (RFC 6761): nothing can ever be fetched from it, should a URL escape. */
 export const VIRTUAL_ORIGIN = 'https://p2pdv.invalid'
@@ -19,8 +27,13 @@ export const VIRTUAL_ORIGIN = 'https://p2pdv.invalid'
 export const LoaderErrorCode = { OUTSIDE_VIDEO: 'ERR_LOADER_URL' } as const
 
 /** The URL to give `hls.loadSource` for this video. */
-export function masterPlaylistUrl (source: VideoSource): string {
-  return `${VIRTUAL_ORIGIN}/${source.manifestCid.toString()}/master.m3u8`
+export function masterPlaylistUrl (video: { manifestCid: CID }): string {
+  return `${VIRTUAL_ORIGIN}/${video.manifestCid.toString()}/master.m3u8`
+}
+
+/** The rendition a playlist URL of ours names (`…/<manifest CID>/<rendition>/index.m3u8`), if any. */
+export function renditionOfPlaylist (url: string): string | undefined {
+  return /^https:\/\/p2pdv\.invalid\/[a-z2-7]+\/([a-z0-9][a-z0-9_-]{0,31})\/index\.m3u8$/.exec(url)?.[1]
 }
 
 /** A failed load as hls.js sees it (an HTTP-like status decides whether hls.js retries). */
@@ -65,9 +78,15 @@ function toError (err: unknown): P2pdvError {
 
 export type HlsLoaderClass = new (config: HlsConfig) => Loader<LoaderContext>
 
-/** A loader class bound to one opened video, for hls.js's `loader` config. */
-export function createHlsLoader (source: VideoSource, options: HlsLoaderOptions = {}): HlsLoaderClass {
-  const prefix = `${VIRTUAL_ORIGIN}/${source.manifestCid.toString()}/`
+/**
+ * A loader class bound to one video, opened or still opening (loads wait for it), for hls.js's
+ * `loader` config.
+ */
+export function createHlsLoader (video: VideoSource | PendingVideo, options: HlsLoaderOptions = {}): HlsLoaderClass {
+  const prefix = `${VIRTUAL_ORIGIN}/${video.manifestCid.toString()}/`
+  const ready: Promise<VideoSource> = 'ready' in video ? video.ready : Promise.resolve(video)
+  // A video that fails to open is reported by its opener; loads only see the failure.
+  ready.catch(() => {})
 
   return class P2pdvHlsLoader implements Loader<LoaderContext> {
     context: LoaderContext | null = null
@@ -105,6 +124,8 @@ export function createHlsLoader (source: VideoSource, options: HlsLoaderOptions 
         // Progress as blocks arrive: hls.js's bandwidth estimate and its abandon rules read
         // loading.first and loaded while a fragment loads; reporting nothing until the end made
         // a slow start look like a stall and switched renditions down for no reason.
+        const source = await ready
+        if (controller.signal.aborted || this.callbacks !== callbacks) return
         const read = await source.read(path, controller.signal, n => {
           if (stats.loading.first === 0) stats.loading.first = performance.now()
           stats.loaded += n

@@ -35,14 +35,20 @@ export function parsePeerDirectory (body: unknown): PeerInfo[] {
   return out
 }
 
-/** Asks `origin` (the serving node) for the peers it knows; the node itself comes first. */
-export async function fetchPeerDirectory (origin: string, signal?: AbortSignal): Promise<PeerInfo[]> {
+/**
+ * Asks `origin` (the serving node) for the peers it knows; the node itself comes first.
+ * `prefetched`: the body of that same request if the page already made it (undefined: ask).
+ */
+export async function fetchPeerDirectory (origin: string, signal?: AbortSignal, prefetched?: Promise<string | undefined>): Promise<PeerInfo[]> {
   const timeout = AbortSignal.timeout(DIRECTORY_TIMEOUT_MS)
   let peers: PeerInfo[]
   try {
-    const res = await fetch(new URL('/api/v1/peers', origin), { headers: { accept: 'application/json' }, signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
-    if (!res.ok) throw new Error(`HTTP ${res.status}`)
-    const text = await res.text()
+    let text = await prefetched
+    if (text === undefined) {
+      const res = await fetch(new URL('/api/v1/peers', origin), { headers: { accept: 'application/json' }, signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
+      if (!res.ok) throw new Error(`HTTP ${res.status}`)
+      text = await res.text()
+    }
     if (text.length > MAX_DIRECTORY_BYTES) throw new Error('peer list too large')
     peers = parsePeerDirectory(JSON.parse(text))
   } catch (cause) {

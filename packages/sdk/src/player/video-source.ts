@@ -9,6 +9,7 @@
  */
 import { CidErrorCode, openChunk, openManifest, P2pdvError, verifyBlock, type CID, type StreamRef, type VideoManifest } from '@p2pdv/core'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
+import { decodePlacementRecordAsync, type PlacementRecord } from '@p2pdv/core/placement'
 import { resolveVideoPath, type VideoResource } from '@p2pdv/core/playlists'
 import { BlockFetcher, type BlockFetcherOptions } from '../block-fetcher.ts'
 import { ObjectReader } from '../object-reader.ts'
@@ -63,6 +64,11 @@ export interface OpenVideoOptions {
    * loads); used only if it hashes to `manifest`, otherwise fetched like any block.
    */
   manifestBlock?: Uint8Array | undefined
+  /**
+   * The object's placement record as fetched early (DAG-CBOR, unverified): used at once if its
+   * signature verifies and it names this manifest; the usual lookup still runs beside it.
+   */
+  placementBlock?: Uint8Array | undefined
 }
 
 export type VideoRead =
@@ -76,6 +82,8 @@ export class VideoSource {
   readonly stats: VideoSourceStats
   private readonly key: Uint8Array
   private readonly reader: ObjectReader
+  /** Reads started ahead of the player (warm), each taken by the first read of its path. */
+  private readonly warmed = new Map<string, Promise<VideoRead>>()
 
   private constructor (manifestCid: CID, video: VideoManifest, key: Uint8Array, peers: PeerSet, reader: ObjectReader, stats: VideoSourceStats) {
     this.manifestCid = manifestCid
@@ -116,6 +124,7 @@ export class VideoSource {
     // first segments go straight to their holders instead of asking every node in turn.
     const record = reader.placementRecord(options.manifest, options.signal)
     record.catch(() => {})
+    const recordAtHand = earlyRecord(options.placementBlock)
     const key = options.key.slice()
     const early = options.manifestBlock !== undefined && await verifyBlock(options.manifest, options.manifestBlock).then(() => true, () => false)
     if (options.manifestBlock !== undefined && !early) {
@@ -130,7 +139,7 @@ export class VideoSource {
     }
     // Erasure-coded videos: the reader learns the stripes now (synchronously) and the holders
     // from the placement record when it arrives; a read waits for it only briefly.
-    reader.register(options.manifest, manifest, options.signal, record).catch(() => {})
+    reader.register(options.manifest, manifest, options.signal, record, await recordAtHand).catch(() => {})
     if (early) {
       stats.blocks++
       stats.bytes += bytes.byteLength
@@ -144,10 +153,41 @@ export class VideoSource {
   }
 
   /**
+   * Starts reading what a player asks for first from a rendition (its init segment and first
+   * segment), so the blocks are on their way while the player sets up its media pipeline. The
+   * next `read` of each path takes the result. Unknown renditions are ignored.
+   */
+  warm (renditionId: string): void {
+    const r = this.video.renditions.find(x => x.id === renditionId)
+    if (r === undefined || r.segments.length === 0) return
+    for (const path of [`${r.id}/init.mp4`, `${r.id}/0.m4s`]) {
+      if (this.warmed.has(path)) continue
+      const read = this.readNow(path)
+      // A warm read that fails is simply read again when asked for.
+      read.catch(() => { this.warmed.delete(path) })
+      this.warmed.set(path, read)
+    }
+  }
+
+  /**
    * Reads a path: rendered text, or the stream's verified plaintext. `onBytes` hears of each
    * block as it arrives (its ciphertext size), for progress and bandwidth estimates.
    */
   async read (path: string, signal?: AbortSignal, onBytes?: (cipherBytes: number) => void): Promise<VideoRead> {
+    const early = this.warmed.get(path)
+    if (early !== undefined) {
+      this.warmed.delete(path)
+      const read = await early.catch(() => undefined)
+      if (read !== undefined) {
+        signal?.throwIfAborted()
+        if (read.kind === 'bytes') onBytes?.(read.cipherBytes)
+        return read
+      }
+    }
+    return await this.readNow(path, signal, onBytes)
+  }
+
+  private async readNow (path: string, signal?: AbortSignal, onBytes?: (cipherBytes: number) => void): Promise<VideoRead> {
     const found = this.resolve(path)
     if (found === undefined) throw new P2pdvError(VideoSourceErrorCode.NO_SUCH_PATH, `this video has no ${path.slice(0, 80)}`)
     if (found.kind === 'text') return { kind: 'text', type: found.type, body: found.body }
@@ -201,8 +241,15 @@ export class VideoSource {
 
   /** Forgets the key (best effort: JavaScript may hold copies). */
   close (): void {
+    this.warmed.clear()
     this.key.fill(0)
   }
+}
+
+/** A placement record fetched early, if it decodes and its signature verifies. */
+async function earlyRecord (bytes: Uint8Array | undefined): Promise<PlacementRecord | undefined> {
+  if (bytes === undefined) return undefined
+  try { return await decodePlacementRecordAsync(bytes) } catch { return undefined }
 }
 
 /**

@@ -1,6 +1,6 @@
 /** What P2PDEVIDEO is, and a box to paste a capability or watch link into. */
 import { useEffect, useState, type FormEvent, type ReactElement } from 'react'
-import { fetchPeerDirectory } from '@p2pdv/sdk/browser'
+import { fetchPeerDirectory } from '@p2pdv/sdk/player'
 import { userError, type UserError } from './errors.ts'
 import { LockIcon, PlayIcon } from './icons.tsx'
 import { watchPathFor } from './links.ts'

@@ -4,8 +4,8 @@
  * (Auto + each rendition) and subtitle menus, fullscreen, keyboard shortcuts, buffering and error
  * states.
  */
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactElement, type PointerEvent as ReactPointerEvent } from 'react'
-import type { VideoSource } from '@p2pdv/sdk/browser'
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactElement, type ReactNode, type PointerEvent as ReactPointerEvent } from 'react'
+import type { PendingVideo, VideoSource } from '@p2pdv/sdk/player'
 import { formatTime } from '../format.ts'
 import { CaptionsIcon, CheckIcon, ExitFullscreenIcon, FullscreenIcon, MuteIcon, PauseIcon, PlayIcon, ReplayIcon, SettingsIcon, VolumeIcon } from '../icons.tsx'
 import { PlayerController, type PlayerState } from './controller.ts'
@@ -17,12 +17,16 @@ const noSubscribe = (): (() => void) => () => {}
 const noSnapshot = (): undefined => undefined
 
 export interface PlayerProps {
-  source: VideoSource
+  /** The video, from the moment its link is known: the player starts its media pipeline at once. */
+  video: PendingVideo
+  /** The opened video (undefined while it opens; `opening` is shown meanwhile). */
+  source: VideoSource | undefined
+  opening?: ReactNode
   poster?: string | undefined
   onController?: (c: PlayerController | undefined) => void
 }
 
-export function Player ({ source, poster, onController }: PlayerProps): ReactElement {
+export function Player ({ video, source, opening, poster, onController }: PlayerProps): ReactElement {
   const root = useRef<HTMLDivElement>(null)
   const videoRef = useRef<HTMLVideoElement>(null)
   const [controller, setController] = useState<PlayerController | undefined>()
@@ -32,17 +36,17 @@ export function Player ({ source, poster, onController }: PlayerProps): ReactEle
   const hideTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
 
   const sprites = useMemo(() => {
-    const grid = thumbnailGrid(source.video)
-    return grid === undefined ? undefined : new ThumbnailSprites(source, grid)
+    const grid = source === undefined ? undefined : thumbnailGrid(source.video)
+    return grid === undefined || source === undefined ? undefined : new ThumbnailSprites(source, grid)
   }, [source])
   useEffect(() => () => { sprites?.dispose() }, [sprites])
 
   useEffect(() => {
-    const c = new PlayerController(videoRef.current!, source)
+    const c = new PlayerController(videoRef.current!, video)
     setController(c)
     onController?.(c)
     return () => { onController?.(undefined); c.destroy() }
-  }, [source, onController])
+  }, [video, onController])
 
   const poke = useCallback(() => {
     setActive(true)
@@ -88,7 +92,8 @@ export function Player ({ source, poster, onController }: PlayerProps): ReactEle
     return () => { window.removeEventListener('keydown', onKey) }
   }, [controller, poke, toggleFullscreen])
 
-  const s = state
+  // Until the video is open there is nothing to control: the opening status shows instead.
+  const s = source === undefined ? undefined : state
   const showControls = s === undefined || !s.playing || active || menu !== undefined
   const showBigPlay = s !== undefined && s.error === undefined && (s.needsClick || (!s.playing && !s.waiting))
   const quality = s === undefined ? undefined : s.qualities.find(q => q.index === s.activeQuality)
@@ -109,6 +114,7 @@ export function Player ({ source, poster, onController }: PlayerProps): ReactEle
         onDoubleClick={toggleFullscreen}
       />
       {s?.started !== true && poster !== undefined && <img className='poster' src={poster} alt='' />}
+      {source === undefined && opening !== undefined && <div className='opening'>{opening}</div>}
       {s !== undefined && s.waiting && s.error === undefined && <div className='buffering' aria-label='Loading'><div className='spinner' /></div>}
       {showBigPlay && (
         <button type='button' className='big-play' aria-label={s.ended ? 'Replay' : 'Play'} onClick={() => { controller?.play() }}>

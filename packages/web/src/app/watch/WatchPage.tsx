@@ -2,15 +2,16 @@
  * `/watch/<manifest CID>#<key>`: obtains the key (KeySource), learns the nodes from the node that
  * served the page, opens the sealed manifest, then hands the video to the player.
  */
-import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react'
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactElement } from 'react'
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { CID } from '@p2pdv/core'
-import { fetchPeerDirectory, PeerSet, prefetchBlock, VideoSource, type VideoSourceStats } from '@p2pdv/sdk/browser'
+import { fetchPeerDirectory, PeerSet, prefetchBlock, VideoSource, type PendingVideo, type VideoSourceStats } from '@p2pdv/sdk/player'
 import { userError, type UserError } from '../errors.ts'
 import { formatBytes, formatTime } from '../format.ts'
 import { LockIcon } from '../icons.tsx'
 import { FragmentKeySource, type KeySource } from '../key-source.ts'
 import { manifestFromPath, videoFromPath } from '../links.ts'
+import { takeBoot } from '../early.ts'
 import { TopBar } from '../TopBar.tsx'
 import { posterUrl } from './media-extras.ts'
 import { Player } from './Player.tsx'
@@ -35,12 +36,19 @@ declare global {
 
 export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactElement {
   const [stage, setStage] = useState<Stage>({ kind: 'opening', step: 'Starting' })
+  // Set as soon as the manifest CID is known (at once for a capability link, after the keepers
+  // for a video link): the player starts its media pipeline before the video is open.
+  const [pending, setPending] = useState<Opening | undefined>(() => {
+    const manifest = manifestFromPath(window.location.pathname)
+    return manifest === undefined ? undefined : opening(manifest)
+  })
   const [poster, setPoster] = useState<string | undefined>()
   const [nodes, setNodes] = useState<number | undefined>()
   const controllerRef = useRef<PlayerController | undefined>(undefined)
   const onController = useCallback((c: PlayerController | undefined) => { controllerRef.current = c }, [])
 
-  useEffect(() => {
+  // A layout effect: it starts before the first paint (the requests are asynchronous anyway).
+  useLayoutEffect(() => {
     const ctrl = new AbortController()
     let source: VideoSource | undefined
     const keys = keySource ?? new FragmentKeySource(window.location.hash)
@@ -55,26 +63,20 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
       }
       const manifest = keyed?.manifest ?? manifestFromPath(window.location.pathname)
       if (manifest === undefined) throw new P2pdvError('ERR_BAD_LINK', 'the address does not contain a video id', { hint: 'Watch links look like …/watch/bafkrei…#…; open the link you were sent again.' })
+      const target = pending?.manifestCid.equals(manifest) === true ? pending : opening(manifest)
+      if (target !== pending) setPending(target)
       setStage({ kind: 'opening', step: 'Finding nodes' })
-      // The manifest is asked of the serving node while the peer list loads (one round trip saved).
-      const [key, peers, manifestBlock] = await Promise.all([
-        keyed !== undefined ? Promise.resolve(keyed.key) : keys.key(manifest, ctrl.signal),
-        fetchPeerDirectory(window.location.origin, ctrl.signal),
-        prefetchBlock(window.location.origin, manifest, ctrl.signal)
-      ])
-      performance.mark('p2pdv:peers')
-      setNodes(peers.length)
-      setStage({ kind: 'opening', step: 'Opening the sealed manifest' })
-      const peerSet = new PeerSet(peers)
       try {
-        source = await VideoSource.open({ peers: peerSet, manifest, key, signal: ctrl.signal, manifestBlock })
-      } finally {
-        key.fill(0)
+        source = await openSource(manifest, keyed?.key)
+      } catch (err) {
+        target.fail(err)
+        throw err
       }
+      target.open(source)
       performance.mark('p2pdv:manifest-opened')
       window.p2pdvPlayer = {
         stats: () => structuredClone(source!.stats),
-        sources: () => peerSet.ranked().map(p => ({ peerId: p.peerId, http: p.http })),
+        sources: () => source!.peers.ranked().map(p => ({ peerId: p.peerId, http: p.http })),
         controller: () => controllerRef.current
       }
       document.title = `${source.video.title ?? 'Untitled video'} · P2PDEVIDEO`
@@ -82,10 +84,32 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
       const url = await posterUrl(source, ctrl.signal)
       if (url !== undefined && !ctrl.signal.aborted) setPoster(url)
     })().catch(err => { if (!ctrl.signal.aborted) setStage({ kind: 'error', error: userError(err) }) })
+
+    /** Learns the nodes, fetches and opens the sealed manifest; `given`: a key from the keepers. */
+    async function openSource (manifest: CID, given: Uint8Array | undefined): Promise<VideoSource> {
+      // The manifest is asked of the serving node while the peer list loads (one round trip
+      // saved); on a watch link the boot script has asked for both before the app even ran.
+      const boot = takeBoot(manifest)
+      const [key, peers, manifestBlock, placementBlock] = await Promise.all([
+        given !== undefined ? Promise.resolve(given) : keys.key(manifest, ctrl.signal),
+        fetchPeerDirectory(window.location.origin, ctrl.signal, boot?.peers),
+        (async () => await boot?.block ?? await prefetchBlock(window.location.origin, manifest, ctrl.signal))(),
+        boot?.placement
+      ])
+      performance.mark('p2pdv:peers')
+      setNodes(peers.length)
+      setStage({ kind: 'opening', step: 'Opening the sealed manifest' })
+      try {
+        return await VideoSource.open({ peers: new PeerSet(peers), manifest, key, signal: ctrl.signal, manifestBlock, placementBlock })
+      } finally {
+        key.fill(0)
+      }
+    }
     return () => {
       ctrl.abort()
       source?.close()
     }
+    // `pending` is read once: a page opens one video (a new fragment reloads the page).
   }, [keySource])
 
   useEffect(() => () => { if (poster !== undefined) URL.revokeObjectURL(poster) }, [poster])
@@ -101,19 +125,39 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
     <div className='page watch'>
       <TopBar nodes={nodes} />
       <main className='watch-main'>
-        {stage.kind === 'ready'
-          ? <Player source={stage.source} poster={poster} onController={onController} />
+        {stage.kind !== 'error' && pending !== undefined
+          ? (
+            <Player
+              video={pending}
+              source={stage.kind === 'ready' ? stage.source : undefined}
+              opening={stage.kind === 'opening' ? <OpeningStatus step={stage.step} /> : undefined}
+              poster={poster}
+              onController={onController}
+            />
+            )
           : (
             <div className='player placeholder' aria-busy={stage.kind === 'opening'}>
-              {stage.kind === 'opening'
-                ? <div className='status'><div className='spinner' /><p>{stage.step}…</p></div>
-                : <ErrorPanel error={stage.error} />}
+              {stage.kind === 'error' ? <ErrorPanel error={stage.error} /> : <OpeningStatus step={stage.kind === 'opening' ? stage.step : 'Starting'} />}
             </div>
             )}
         {stage.kind === 'ready' && <VideoInfo source={stage.source} />}
       </main>
     </div>
   )
+}
+
+/** A video being opened: the player's PendingVideo, and the opener's side of its promise. */
+interface Opening extends PendingVideo { open: (s: VideoSource) => void, fail: (e: unknown) => void }
+
+function opening (manifestCid: CID): Opening {
+  let open: (s: VideoSource) => void = () => {}
+  let fail: (e: unknown) => void = () => {}
+  const ready = new Promise<VideoSource>((resolve, reject) => { open = resolve; fail = reject })
+  return { manifestCid, ready, open, fail }
+}
+
+function OpeningStatus ({ step }: { step: string }): ReactElement {
+  return <div className='status' aria-busy='true'><div className='spinner' /><p>{step}…</p></div>
 }
 
 function VideoInfo ({ source }: { source: VideoSource }): ReactElement {

@@ -4,7 +4,7 @@
  */
 import Hls, { ErrorTypes, Events, type ErrorData } from 'hls.js'
 import { P2pdvError } from '@p2pdv/core/errors'
-import { createHlsLoader, masterPlaylistUrl, type LoaderFailure, type VideoSource } from '@p2pdv/sdk/browser'
+import { createHlsLoader, masterPlaylistUrl, renditionOfPlaylist, type LoaderFailure, type PendingVideo, type VideoSource } from '@p2pdv/sdk/player'
 import { userError, type UserError } from '../errors.ts'
 
 export interface QualityOption { index: number, label: string, height: number, bitrate: number }
@@ -71,22 +71,29 @@ export class PlayerController {
   private lastFailure: LoaderFailure | undefined
   private recoveredMedia = false
   private readonly cleanups: Array<() => void> = []
+  private readonly ready: Promise<VideoSource>
 
-  constructor (video: HTMLVideoElement, source: VideoSource) {
-    this.video = video
+  /**
+   * `video` may still be opening: the MediaSource is attached and the master playlist asked for
+   * at once, and the loader answers when the video is open (the media pipeline's start-up then
+   * overlaps fetching and opening the manifest).
+   */
+  constructor (element: HTMLVideoElement, video: VideoSource | PendingVideo) {
+    this.video = element
     this.hls = new Hls({
-      loader: createHlsLoader(source, { onFailure: f => { this.lastFailure = f } }),
+      loader: createHlsLoader(video, { onFailure: f => { this.lastFailure = f } }),
       // No blob: workers (the page's CSP allows none); fMP4 needs no transmuxing anyway.
       enableWorker: false,
       maxBufferLength: MAX_BUFFER_SECONDS,
       capLevelToPlayerSize: true,
       renderTextTracksNatively: true
     })
+    this.ready = 'ready' in video ? video.ready : Promise.resolve(video)
     this.wireVideo()
     this.wireHls()
     performance.mark('p2pdv:player')
-    this.hls.attachMedia(video)
-    this.hls.loadSource(masterPlaylistUrl(source))
+    this.hls.attachMedia(element)
+    this.hls.loadSource(masterPlaylistUrl(video))
   }
 
   subscribe = (fn: () => void): (() => void) => {
@@ -133,7 +140,17 @@ export class PlayerController {
 
   private wireHls (): void {
     const hls = this.hls
-    hls.on(Events.MANIFEST_PARSED, () => {
+    hls.on(Events.MANIFEST_PARSED, (_e, data) => {
+      // The first level and the default audio are known now: start their first segments while
+      // hls.js waits for the media pipeline and loads the level playlists.
+      const start = hls.levels[hls.startLevel] ?? hls.levels[0]
+      const audio = data.audioTracks.find(t => t.default) ?? data.audioTracks[0]
+      void this.ready.then(source => {
+        for (const url of [start?.url[0], audio?.url]) {
+          const id = url === undefined ? undefined : renditionOfPlaylist(url)
+          if (id !== undefined) source.warm(id)
+        }
+      }, () => {})
       const qualities = hls.levels
         .map((l, index) => ({ index, height: l.height, bitrate: l.bitrate, label: l.height > 0 ? `${l.height}p` : `${Math.round(l.bitrate / 1000)} kb/s` }))
         .filter(q => q.height > 0)

@@ -3,7 +3,7 @@
  * defensively: a manifest without them shows no preview and no subtitle menu.
  */
 import type { VideoManifest } from '@p2pdv/core'
-import type { VideoSource } from '@p2pdv/sdk/browser'
+import type { VideoSource } from '@p2pdv/sdk/player'
 
 export interface ThumbnailGrid {
   intervalSeconds: number
