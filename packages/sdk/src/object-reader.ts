@@ -22,6 +22,8 @@ export const PLACEMENT_GET_TIMEOUT_MS = 5_000
  * still on its way: knowing the holder saves asking every node in turn.
  */
 export const PLACEMENT_WAIT_MS = 1_000
+/** With a placement record at hand, the nodes are asked for a newer version this much later. */
+export const LATER_LOOKUP_MS = 3_000
 /** Decoded stripes kept for their other missing blocks. */
 const STRIPE_CACHE = 8
 
@@ -86,7 +88,9 @@ export class ObjectReader {
     const usable = (r: PlacementRecord | undefined): r is PlacementRecord => r !== undefined && r.object.equals(manifestCid) && matchesManifest(r, manifest)
     const head = usable(early) ? early : undefined
     if (head !== undefined) learn(head)
-    const fetching = record ?? this.placementRecord(manifestCid, signal)
+    // With a record at hand, the lookup for a newer version (after a repair) waits until the
+    // first reads are done instead of competing with them.
+    const fetching = record ?? (head === undefined ? this.placementRecord(manifestCid, signal) : this.laterLookup(manifestCid, signal))
     // With a record at hand, reads need not wait for the lookup.
     if (head === undefined) this.pendingRecords.set(key, fetching.catch(() => undefined))
     try {
@@ -99,6 +103,11 @@ export class ObjectReader {
     } finally {
       this.pendingRecords.delete(key)
     }
+  }
+
+  private async laterLookup (manifestCid: CID, signal?: AbortSignal): Promise<PlacementRecord | undefined> {
+    await new Promise(resolve => { setTimeout(resolve, LATER_LOOKUP_MS) })
+    return signal?.aborted === true ? undefined : await this.placementRecord(manifestCid, signal)
   }
 
   /** The newest placement record any node keeps for the object (undefined if none answers). */

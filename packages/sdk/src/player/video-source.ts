@@ -121,9 +121,10 @@ export class VideoSource {
     const fetcher = new BlockFetcher(options.peers, fetcherOptions)
     const reader = new ObjectReader(fetcher, options.peers)
     // The placement record needs only the manifest CID: fetch it beside the manifest, so the
-    // first segments go straight to their holders instead of asking every node in turn.
-    const record = reader.placementRecord(options.manifest, options.signal)
-    record.catch(() => {})
+    // first segments go straight to their holders instead of asking every node in turn (unless
+    // the page brought one; the reader then looks for a newer one later).
+    const record = options.placementBlock === undefined ? reader.placementRecord(options.manifest, options.signal) : undefined
+    record?.catch(() => {})
     const recordAtHand = earlyRecord(options.placementBlock)
     const key = options.key.slice()
     const early = options.manifestBlock !== undefined && await verifyBlock(options.manifest, options.manifestBlock).then(() => true, () => false)

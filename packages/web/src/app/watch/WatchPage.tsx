@@ -81,6 +81,9 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
       }
       document.title = `${source.video.title ?? 'Untitled video'} · P2PDEVIDEO`
       setStage({ kind: 'ready', source })
+      // The poster is for a video that does not start at once (autoplay refused, a slow network):
+      // asked for only then, so it never competes with the first segments.
+      if (await startsWithin(controllerRef.current, POSTER_DELAY_MS, ctrl.signal)) return
       const url = await posterUrl(source, ctrl.signal)
       if (url !== undefined && !ctrl.signal.aborted) setPoster(url)
     })().catch(err => { if (!ctrl.signal.aborted) setStage({ kind: 'error', error: userError(err) }) })
@@ -144,6 +147,22 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
       </main>
     </div>
   )
+}
+
+/** How long a video may take to show its first frame before its poster is fetched. */
+const POSTER_DELAY_MS = 1000
+
+/** True if the player shows a frame within `ms` (false on timeout or abort). */
+async function startsWithin (c: PlayerController | undefined, ms: number, signal: AbortSignal): Promise<boolean> {
+  if (c === undefined) return false
+  if (c.snapshot().started) return true
+  return await new Promise<boolean>(resolve => {
+    const done = (v: boolean): void => { clearTimeout(timer); unsubscribe(); signal.removeEventListener('abort', onAbort); resolve(v) }
+    const onAbort = (): void => { done(false) }
+    const timer = setTimeout(() => { done(false) }, ms)
+    const unsubscribe = c.subscribe(() => { if (c.snapshot().started) done(true) })
+    signal.addEventListener('abort', onAbort)
+  })
 }
 
 /** A video being opened: the player's PendingVideo, and the opener's side of its promise. */
