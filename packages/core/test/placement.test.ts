@@ -3,10 +3,10 @@ import { describe, it } from 'node:test'
 import * as dagCbor from '@ipld/dag-cbor'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { blockCid, decodeManifest, encodeManifest, generateContentKey, generateObjectId, ManifestErrorCode, objectBlocks, type FileManifest } from '@p2pdv/core'
-import { merkleRoot } from '@p2pdv/core/audit'
+import { AUDIT_LEAF_BYTES, LEGACY_AUDIT_LEAF_BYTES, merkleRoot } from '@p2pdv/core/audit'
 import { encodeStripe } from '@p2pdv/core/erasure'
 import {
-  checkSupersedes, decodePlacementRecord, encodePlacementRecord, placementOwnerKey, PlacementErrorCode, signPlacementRecord,
+  auditLeafBytes, checkSupersedes, decodePlacementRecord, decodePlacementRecordAsync, encodePlacementRecord, samePlacementStructure, placementOwnerKey, PlacementErrorCode, signPlacementRecord,
   type BlockPlacement, type PlacementRecord, type UnsignedPlacementRecord
 } from '@p2pdv/core/placement'
 
@@ -40,6 +40,28 @@ describe('placement record', () => {
     assert.deepEqual(decodePlacementRecord(bytes), record)
     const wire = dagCbor.decode(bytes) as { nodes: string[] }
     assert.deepEqual(wire.nodes.sort(), [...peers].sort())
+  })
+
+  it('records its roots\' leaf size; a record without one (written before the field) means 1 KiB and verifies as signed', async () => {
+    const key = generateContentKey()
+    const { record, owner } = await sample(key)
+    assert.equal(record.leaf, undefined)
+    assert.equal(auditLeafBytes(record), LEGACY_AUDIT_LEAF_BYTES)
+    const legacyWire = dagCbor.decode(encodePlacementRecord(record)) as Record<string, unknown>
+    assert.equal('leaf' in legacyWire, false, 'a record without the field encodes as before it existed')
+    const { sig: _s, signer: _k, ...unsigned } = { ...record, leaf: AUDIT_LEAF_BYTES }
+    const current = await signPlacementRecord(unsigned, owner.publicKey, owner.sign)
+    const back = decodePlacementRecord(encodePlacementRecord(current))
+    assert.equal(auditLeafBytes(back), AUDIT_LEAF_BYTES)
+    assert.deepEqual(await decodePlacementRecordAsync(encodePlacementRecord(current)), back)
+    // Same blocks and roots but another leaf size is another structure: no update may switch it.
+    assert.equal(samePlacementStructure(record, back), false)
+    const wire = dagCbor.decode(encodePlacementRecord(current)) as Record<string, unknown>
+    for (const leaf of [1000, 0, 2 ** 20, 'big']) {
+      assert.throws(() => decodePlacementRecord(dagCbor.encode({ ...wire, leaf })), { code: PlacementErrorCode.MALFORMED })
+    }
+    // The field is signed: changing it breaks the signature.
+    await assert.rejects(decodePlacementRecordAsync(dagCbor.encode({ ...wire, leaf: 2 * AUDIT_LEAF_BYTES })), { code: PlacementErrorCode.SIGNATURE })
   })
 
   it('refuses forged signatures, malformed fields and inconsistent parity sizes with typed errors', async () => {

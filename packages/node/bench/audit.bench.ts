@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { blockCid } from '@p2pdv/core'
-import { merkleProof, merkleRoot } from '@p2pdv/core/audit'
+import { AUDIT_LEAF_BYTES, leafCount, merkleProof, merkleRoot } from '@p2pdv/core/audit'
 import { auditResponsePayload, checkAuditProof, decodeAuditResponse, encodeAuditResponse } from '@p2pdv/core/wire'
 import { mbps, printTable } from '../../../scripts/bench-util.ts'
 
@@ -24,7 +24,7 @@ const blocks = await Promise.all(Array.from({ length: BLOCKS }, async () => {
 // Signed answers to random challenges, as nodes send them.
 const answers = await Promise.all(Array.from({ length: CHALLENGES }, async (_, i) => {
   const b = blocks[i % BLOCKS]!
-  const challenge = { cid: b.cid, index: Math.floor(Math.random() * Math.ceil(BLOCK / 1024)), nonce: new Uint8Array(randomBytes(32)), auditor: peer, deadline: Date.now() + 60_000 }
+  const challenge = { cid: b.cid, index: Math.floor(Math.random() * leafCount(BLOCK)), leaf: AUDIT_LEAF_BYTES, nonce: new Uint8Array(randomBytes(32)), auditor: peer, deadline: Date.now() + 60_000 }
   const proof = merkleProof(b.bytes, challenge.index)
   const time = Date.now()
   const bytes = encodeAuditResponse({ v: 1, ok: true, peer, proof, time, sig: await key.sign(auditResponsePayload(peer, challenge, proof, time)) })
@@ -59,14 +59,14 @@ const verifyAll = await rateAsync(async () => {
   for (const a of answers) {
     const r = decodeAuditResponse(a.bytes)
     if (!r.ok) throw new Error('refusal')
-    checkAuditProof(a.challenge, { root: a.b.root, size: BLOCK }, r.proof)
+    checkAuditProof(a.challenge, { root: a.b.root, size: BLOCK, leafBytes: AUDIT_LEAF_BYTES }, r.proof)
     if (!await publicKey.verify(auditResponsePayload(peer, a.challenge, r.proof, r.time), r.sig)) throw new Error('bad signature')
   }
 })
 const proofsOnly = rate(() => {
   for (const a of answers) {
     const r = decodeAuditResponse(a.bytes)
-    if (r.ok) checkAuditProof(a.challenge, { root: a.b.root, size: BLOCK }, r.proof)
+    if (r.ok) checkAuditProof(a.challenge, { root: a.b.root, size: BLOCK, leafBytes: AUDIT_LEAF_BYTES }, r.proof)
   }
 })
 const hashResponses = rate(() => { for (const a of answers) sha(a.bytes) })

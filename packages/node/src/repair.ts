@@ -400,7 +400,8 @@ export class RepairWorker {
     }
     if (!changed) return
     const next = await signPlacementRecord({
-      v: 1, object: record.object, version: record.version + 1, time: Date.now(), scheme: record.scheme, manifest, stripes, owner: record.owner
+      v: 1, object: record.object, version: record.version + 1, time: Date.now(), scheme: record.scheme, manifest, stripes, owner: record.owner,
+      ...(record.leaf === undefined ? {} : { leaf: record.leaf })
     }, this.deps.privateKey.publicKey.raw, async p => await this.deps.privateKey.sign(p))
     const bytes = encodePlacementRecord(next)
     await this.deps.placements.put(record.object, bytes)

@@ -15,10 +15,10 @@ import { multiaddr } from '@multiformats/multiaddr'
 import * as dagCbor from '@ipld/dag-cbor'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { blockCid } from '@p2pdv/core'
-import { merkleRoot } from '@p2pdv/core/audit'
+import { AUDIT_LEAF_BYTES, leafCount, merkleRoot } from '@p2pdv/core/audit'
 import { decodePlacementRecord, placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
 import {
-  AUDIT_PROTOCOL, AuditCode, auditRecordPayload, auditResponsePayload, checkAuditProof, decodeAuditResponse, decodeSignedAuditRecord,
+  AUDIT_PROTOCOL, AuditCode, auditRecordPayload, recordLeafBytes, auditResponsePayload, checkAuditProof, decodeAuditResponse, decodeSignedAuditRecord,
   encodeAuditChallenge, MAX_AUDIT_MESSAGE_BYTES, WireErrorCode, type AuditChallenge, type AuditResponse
 } from '@p2pdv/core/wire'
 import { Client } from '@p2pdv/sdk'
@@ -31,7 +31,7 @@ async function stopAll (nodes: Array<SpawnedNode | undefined>): Promise<void> {
 }
 
 const challengeFor = (cid: AuditChallenge['cid'], index: number, deadline = Date.now() + 10_000): Omit<AuditChallenge, 'v'> =>
-  ({ cid, index, nonce: new Uint8Array(randomBytes(32)), auditor: '12D3KooWTestAuditor', deadline })
+  ({ cid, index, leaf: AUDIT_LEAF_BYTES, nonce: new Uint8Array(randomBytes(32)), auditor: '12D3KooWTestAuditor', deadline })
 
 async function postChallenge (node: SpawnedNode, body: Uint8Array, type = 'application/cbor'): Promise<{ status: number, response?: AuditResponse, json?: { code: string } }> {
   const res = await fetch(`${node.info.http}/api/v1/audit`, { method: 'POST', headers: { 'content-type': type }, body: body as Uint8Array<ArrayBuffer> })
@@ -63,12 +63,12 @@ describe('audit protocol on a node', () => {
   })
 
   it('answers a fresh challenge over HTTP with a signed proof that verifies against the root, without the data or a key', async () => {
-    for (const index of [0, 17, 292]) {
+    for (const index of [0, 7, leafCount(block.bytes.byteLength) - 1]) {
       const challenge = challengeFor(block.cid, index)
       const { status, response } = await postChallenge(node, encodeAuditChallenge(challenge))
       assert.equal(status, 200)
       assert.ok(response?.ok)
-      checkAuditProof(challenge, { root, size: block.bytes.byteLength }, response.proof)
+      checkAuditProof(challenge, { root, size: block.bytes.byteLength, leafBytes: AUDIT_LEAF_BYTES }, response.proof)
       assert.ok(await verifySigned(node.info.peerId, challenge, response))
       // The signature is bound to this challenge's nonce: it does not verify for another one.
       assert.equal(await verifySigned(node.info.peerId, { ...challenge, nonce: new Uint8Array(32) }, response), false)
@@ -87,14 +87,15 @@ describe('audit protocol on a node', () => {
     const challenge = challengeFor(block.cid, 5)
     const response = await ask(encodeAuditChallenge(challenge))
     assert.ok(response.ok)
-    checkAuditProof(challenge, { root, size: block.bytes.byteLength }, response.proof)
+    checkAuditProof(challenge, { root, size: block.bytes.byteLength, leafBytes: AUDIT_LEAF_BYTES }, response.proof)
     assert.ok(await verifySigned(node.info.peerId, challenge, response))
     const garbage = await ask(new Uint8Array([0xff, 0x01, 0x02]))
     assert.equal(garbage.ok === false && garbage.code, WireErrorCode.MALFORMED)
     // A frame over the size limit is refused from its length prefix.
     const stream = await dialer.dialProtocol(multiaddr(node.info.multiaddrs[0]!), AUDIT_PROTOCOL)
     const lp = lpStream(stream, { maxDataLength: MAX_AUDIT_MESSAGE_BYTES })
-    stream.send(new Uint8Array([0x80, 0x80, 0x04])) // varint 65536, then nothing
+    assert.ok(MAX_AUDIT_MESSAGE_BYTES < 1 << 20)
+    stream.send(new Uint8Array([0x80, 0x80, 0x40])) // varint 1 MiB, then nothing
     const tooBig = decodeAuditResponse((await lp.read()).subarray())
     assert.equal(tooBig.ok === false && tooBig.code, 'ERR_FRAME_TOO_LARGE')
     await stream.close().catch(() => {})
@@ -137,9 +138,10 @@ describe('bit rot', () => {
   after(async () => { await stopAll([holder, auditor]) })
 
   it('the next audit catches every single-byte corruption on disk, over a matrix of block sizes and positions', async () => {
-    // Sizes: tiny, around one leaf, several leaves, and a sealed 1 MiB chunk (1 MiB + 16-byte tag).
-    const sizes = [1, 1000, 1024, 4097, 65_553, 1_048_592]
-    const matrix = sizes.flatMap(size => [...new Set([0, 1023, 1024, size >> 1, size - 1].filter(p => p >= 0 && p < size))].map(pos => ({ size, pos })))
+    // Sizes: tiny, around one leaf (16 KiB; and the legacy 1 KiB), several leaves, and a sealed
+    // 1 MiB chunk (1 MiB + 16-byte tag).
+    const sizes = [1, 1000, 4097, 16_385, 65_553, 1_048_592]
+    const matrix = sizes.flatMap(size => [...new Set([0, 1024, AUDIT_LEAF_BYTES - 1, AUDIT_LEAF_BYTES, size >> 1, size - 1].filter(p => p >= 0 && p < size))].map(pos => ({ size, pos })))
     const flipped = await Promise.all(matrix.map(async m => ({ ...m, block: await storeOn([holder], await randomBlock(m.size)) })))
     const controls = await Promise.all([1, 5000, 300_000].map(async size => await storeOn([holder], await randomBlock(size))))
     assert.equal((await registerTargets(auditor, [...flipped.map(f => f.block), ...controls])).status, 202)
@@ -235,10 +237,10 @@ describe('cheating nodes', () => {
     const evidence = decodeSignedAuditRecord(new Uint8Array(Buffer.from(forged.find(r => r.code === AuditCode.BAD_PROOF)!.record, 'base64'))).record
     const answer = decodeAuditResponse(evidence.response!)
     assert.ok(answer.ok)
-    const challenge = { cid: evidence.cid, index: evidence.index!, nonce: evidence.nonce!, auditor: evidence.auditor, deadline: evidence.deadline }
+    const challenge = { cid: evidence.cid, index: evidence.index!, leaf: recordLeafBytes(evidence), nonce: evidence.nonce!, auditor: evidence.auditor, deadline: evidence.deadline }
     assert.ok(await verifySigned(forger.info.peerId, challenge, answer))
     const block = blocks.find(b => b.cid.equals(evidence.cid))!
-    assert.throws(() => { checkAuditProof(challenge, { root: merkleRoot(block.bytes), size: block.bytes.byteLength }, answer.proof) }, { code: AuditCode.BAD_PROOF })
+    assert.throws(() => { checkAuditProof(challenge, { root: merkleRoot(block.bytes), size: block.bytes.byteLength, leafBytes: AUDIT_LEAF_BYTES }, answer.proof) }, { code: AuditCode.BAD_PROOF })
 
     // Repeated failures were reported for slashing (no chain here: kept by the auditor).
     const reported = await waitFor('slashing reports', async () => {

@@ -10,7 +10,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { pino } from 'pino'
 import { blockCid, P2pdvError, type CID } from '@p2pdv/core'
-import { merkleProof, merkleRoot } from '@p2pdv/core/audit'
+import { AUDIT_LEAF_BYTES, merkleProof, merkleRoot } from '@p2pdv/core/audit'
 import { PLACEMENT_MIN_SCORE } from '@p2pdv/core/reputation'
 import {
   AuditCode, auditRecordPayload, auditResponsePayload, decodeAuditChallenge, decodeSignedAuditRecord, encodeAuditResponse, type SignedAuditRecord
@@ -84,7 +84,7 @@ describe('auditor verdicts', () => {
     const { bytes, cid } = await block(50_000)
     for (const n of [honest, forger]) n.blocks.set(cid.toString(), bytes)
     const { store, auditor, peerId } = await setup([honest, forger])
-    store.addTargets([{ cid: cid.toString(), size: bytes.byteLength, root: merkleRoot(bytes), holders: [{ peer: honest.peer, committed: true }, { peer: forger.peer, committed: true }] }], Date.now())
+    store.addTargets([{ cid: cid.toString(), size: bytes.byteLength, root: merkleRoot(bytes), leafBytes: AUDIT_LEAF_BYTES, holders: [{ peer: honest.peer, committed: true }, { peer: forger.peer, committed: true }] }], Date.now())
     const records = [...await auditor.runRound(), ...await auditor.runRound(), ...await auditor.runRound()]
     assert.ok(byPeer(records, honest.peer).every(r => r.record.outcome === 'pass'))
     assert.ok(byPeer(records, forger.peer).every(r => r.record.outcome === 'fail' && r.record.code === AuditCode.BAD_PROOF && r.record.counted))
@@ -103,7 +103,7 @@ describe('auditor verdicts', () => {
     const { bytes, cid } = await block(3000)
     cheat.blocks.set(cid.toString(), bytes)
     const { store, auditor } = await setup([cheat], 1)
-    store.addTargets([{ cid: cid.toString(), size: bytes.byteLength, root: merkleRoot(bytes), holders: [{ peer: cheat.peer, committed: true }] }], Date.now())
+    store.addTargets([{ cid: cid.toString(), size: bytes.byteLength, root: merkleRoot(bytes), leafBytes: AUDIT_LEAF_BYTES, holders: [{ peer: cheat.peer, committed: true }] }], Date.now())
     const records = [...await auditor.runRound(), ...await auditor.runRound(), ...await auditor.runRound()]
     assert.ok(records.every(r => r.record.kind === 'read' && r.record.code === AuditCode.READ_MISMATCH && r.record.served?.byteLength === 32))
     const [p] = auditor.reputation()
@@ -118,7 +118,7 @@ describe('auditor verdicts', () => {
     holder.blocks.set(cid.toString(), bytes)
     const { store, auditor } = await setup([bystander, holder])
     const wrongRoot = merkleRoot(bytes.subarray(1))
-    store.addTargets([{ cid: cid.toString(), size: bytes.byteLength, root: wrongRoot, holders: [{ peer: bystander.peer, committed: false }, { peer: holder.peer, committed: false }] }], Date.now())
+    store.addTargets([{ cid: cid.toString(), size: bytes.byteLength, root: wrongRoot, leafBytes: AUDIT_LEAF_BYTES, holders: [{ peer: bystander.peer, committed: false }, { peer: holder.peer, committed: false }] }], Date.now())
     const first = await auditor.runRound()
     const b = byPeer(first, bystander.peer)[0]!
     assert.equal(b.record.outcome, 'fail')
@@ -141,7 +141,7 @@ describe('auditor verdicts', () => {
     const gone = await fakeNode('down')
     const { bytes, cid } = await block(100)
     const { store, auditor } = await setup([loser, frozen, gone])
-    store.addTargets([{ cid: cid.toString(), size: bytes.byteLength, root: merkleRoot(bytes), holders: [loser, frozen, gone].map(n => ({ peer: n.peer, committed: true })) }], Date.now())
+    store.addTargets([{ cid: cid.toString(), size: bytes.byteLength, root: merkleRoot(bytes), leafBytes: AUDIT_LEAF_BYTES, holders: [loser, frozen, gone].map(n => ({ peer: n.peer, committed: true })) }], Date.now())
     const records = await auditor.runRound()
     assert.deepEqual(byPeer(records, loser.peer).map(r => [r.record.outcome, r.record.code, r.record.counted]), [['fail', AuditCode.NOT_FOUND, true]])
     assert.deepEqual(byPeer(records, frozen.peer).map(r => [r.record.outcome, r.record.code]), [['timeout', AuditCode.TIMEOUT]])

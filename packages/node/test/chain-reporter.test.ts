@@ -149,4 +149,28 @@ describe('audit store schema', () => {
       await rm(dir, { recursive: true, force: true })
     }
   })
+
+  it('upgrades a schema-2 database in place: targets recorded before leaf sizes keep their 1 KiB roots', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'p2pdv-audit-v2-'))
+    try {
+      const path = join(dir, 'audit.sqlite')
+      const v2 = new DatabaseSync(path)
+      v2.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema', '2');
+        CREATE TABLE targets (cid TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL, added INTEGER NOT NULL);
+        INSERT INTO targets VALUES ('bafkold', 4096, x'${'ab'.repeat(32)}', 1);
+        CREATE TABLE slash_reports (id INTEGER PRIMARY KEY AUTOINCREMENT, peer TEXT NOT NULL, reported INTEGER NOT NULL, reason TEXT NOT NULL, evidence BLOB NOT NULL,
+          evidence_hash TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'local', operator TEXT, tx TEXT, amount TEXT, error TEXT);`)
+      v2.close()
+      const store = new AuditStore(path)
+      assert.equal(store.target('bafkold')?.leafBytes, 1024)
+      store.addTargets([{ cid: 'bafknew', size: 9, root: new Uint8Array(32), leafBytes: 16384, holders: [] }], 2)
+      assert.equal(store.target('bafknew')?.leafBytes, 16384)
+      store.close()
+      const again = new AuditStore(path)
+      assert.equal(again.target('bafkold')?.leafBytes, 1024)
+      again.close()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
 })

@@ -20,6 +20,7 @@ import {
   chooseStripeNodes, encodePlacementRecord, placementOwnerKey, signPlacementRecord, weightedOrder,
   type BlockPlacement, type PlacementRecord, type PlacementScheme
 } from '@p2pdv/core/placement'
+import { AUDIT_LEAF_BYTES } from '@p2pdv/core/audit'
 import { merkleRootFast } from './merkle.ts'
 import type { NodeCandidate } from './node-status.ts'
 import type { ReplicatedWriter, StoreReceipt } from './replicated-writer.ts'
@@ -118,6 +119,8 @@ export class ObjectWriter {
       scheme: this.scheme,
       manifest: placed(this.manifestBlock),
       stripes,
+      // The roots were computed with merkleRootFast's default leaves.
+      leaf: AUDIT_LEAF_BYTES,
       owner: placementOwnerKey(key).publicKey
     }
   }

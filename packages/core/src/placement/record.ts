@@ -21,6 +21,7 @@ import { CID, isBlockCid } from '../cid.ts'
 import { checkErasureParams, stripeShardSize } from '../erasure/index.ts'
 import { P2pdvError } from '../errors.ts'
 import { MAX_BLOCK_BYTES } from '../limits.ts'
+import { isAuditLeafBytes, LEGACY_AUDIT_LEAF_BYTES } from '../audit/merkle.ts'
 
 export const PlacementErrorCode = {
   MALFORMED: 'ERR_PLACEMENT_MALFORMED',
@@ -77,6 +78,11 @@ export interface PlacementRecord {
   /** The sealed manifest block itself, replicated (it is the object's root). */
   manifest: BlockPlacement
   stripes: StripePlacement[]
+  /**
+   * Leaf size (bytes) of every audit root in the record. Absent in records written before it was
+   * recorded, whose roots use LEGACY_AUDIT_LEAF_BYTES (see `auditLeafBytes`).
+   */
+  leaf?: number
   /** Ed25519 public key of the object's owner (derived from the content key). */
   owner: Uint8Array
   /** Ed25519 public key that signed this version: the owner, or a repairing node. */
@@ -172,6 +178,7 @@ export function validatePlacementRecord (value: unknown): PlacementRecord {
     if (sch.type === 'rs' && i < stripeCount - 1 && data !== sch.k) throw malformed(`stripes[${i}] is not full (only the last stripe may be short)`)
     return { data, blocks }
   })
+  if (r.leaf !== undefined && !isAuditLeafBytes(r.leaf)) throw malformed('leaf must be a power of two from 1024 to 65536')
   return {
     v: 1,
     object: blockCid(r.object, 'object'),
@@ -180,6 +187,7 @@ export function validatePlacementRecord (value: unknown): PlacementRecord {
     scheme: sch,
     manifest: block(r.manifest, 'manifest'),
     stripes,
+    ...(r.leaf === undefined ? {} : { leaf: r.leaf as number }),
     owner: bytes(r.owner, 'owner', 32),
     signer: bytes(r.signer, 'signer', 32),
     sig: bytes(r.sig, 'sig', 64)
@@ -208,6 +216,8 @@ function toWire (r: UnsignedPlacementRecord & Partial<Pick<PlacementRecord, 'sig
     nodes,
     manifest,
     stripes,
+    // Written only when set, so records from before the field encode (and verify) as they did.
+    ...(r.leaf === undefined ? {} : { leaf: r.leaf }),
     owner: r.owner,
     ...(r.signer === undefined ? {} : { signer: r.signer }),
     ...(r.sig === undefined ? {} : { sig: r.sig })
@@ -281,10 +291,16 @@ function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
+/** The leaf size of a record's audit roots. */
+export function auditLeafBytes (r: Pick<PlacementRecord, 'leaf'>): number {
+  return r.leaf ?? LEGACY_AUDIT_LEAF_BYTES
+}
+
 /** True when both records describe the same blocks (everything but holders, version, time, signer). */
 export function samePlacementStructure (a: PlacementRecord, b: PlacementRecord): boolean {
   const sameBlock = (x: BlockPlacement, y: BlockPlacement): boolean => x.cid.equals(y.cid) && x.size === y.size && sameBytes(x.root, y.root)
   return a.object.equals(b.object) &&
+    auditLeafBytes(a) === auditLeafBytes(b) &&
     JSON.stringify(a.scheme) === JSON.stringify(b.scheme) &&
     sameBytes(a.owner, b.owner) &&
     sameBlock(a.manifest, b.manifest) &&

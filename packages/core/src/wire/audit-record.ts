@@ -9,11 +9,12 @@
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import type { CID } from 'multiformats/cid'
+import { isAuditLeafBytes, LEGACY_AUDIT_LEAF_BYTES } from '../audit/merkle.ts'
 import { AUDIT_NONCE_BYTES, AUDIT_RECORD_DOMAIN, MAX_AUDIT_MESSAGE_BYTES } from './audit.ts'
 import { blockCidField, malformed, readMap } from './codec.ts'
 
 export const AUDIT_RECORD_VERSION = 1
-/** A record holds at most one response (≤ 4 KiB) and a few fields. */
+/** A record holds at most one response and a few fields. */
 export const MAX_AUDIT_RECORD_BYTES = MAX_AUDIT_MESSAGE_BYTES + 1024
 
 /** `proof`: a Merkle challenge; `read`: a full GET of the block, hashed by the auditor. */
@@ -35,6 +36,8 @@ export interface AuditRecord {
   index?: number
   /** The challenge's nonce (proof records). */
   nonce?: Uint8Array
+  /** The challenge's leaf size (proof records), when it is not LEGACY_AUDIT_LEAF_BYTES. */
+  leaf?: number
   /** ms since the epoch, auditor clock: when the challenge or read was sent, and its deadline. */
   issued: number
   deadline: number
@@ -54,6 +57,11 @@ export interface AuditRecord {
 }
 
 export interface SignedAuditRecord { record: AuditRecord, sig: Uint8Array }
+
+/** The leaf size a proof record's challenge used. */
+export function recordLeafBytes (r: Pick<AuditRecord, 'leaf'>): number {
+  return r.leaf ?? LEGACY_AUDIT_LEAF_BYTES
+}
 
 function strip (r: AuditRecord): Record<string, unknown> {
   const out: Record<string, unknown> = {}
@@ -105,6 +113,10 @@ export function decodeSignedAuditRecord (data: Uint8Array): SignedAuditRecord {
   if (r.nonce !== undefined) {
     if (!(r.nonce instanceof Uint8Array) || r.nonce.byteLength !== AUDIT_NONCE_BYTES) throw malformed('audit record', 'nonce')
     record.nonce = r.nonce
+  }
+  if (r.leaf !== undefined) {
+    if (!isAuditLeafBytes(r.leaf)) throw malformed('audit record', 'leaf')
+    record.leaf = r.leaf
   }
   if (r.code !== undefined) record.code = str(r.code, 'code', 64)
   if (r.response !== undefined) {

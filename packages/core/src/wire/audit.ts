@@ -13,14 +13,14 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { sha256 } from '@noble/hashes/sha2.js'
 import type { CID } from 'multiformats/cid'
-import { AUDIT_LEAF_BYTES, MAX_PROOF_DEPTH, verifyMerkleProof, type MerkleProof } from '../audit/merkle.ts'
+import { isAuditLeafBytes, LEGACY_AUDIT_LEAF_BYTES, MAX_AUDIT_LEAF_BYTES, MAX_PROOF_DEPTH, verifyMerkleProof, type MerkleProof } from '../audit/merkle.ts'
 import { P2pdvError } from '../errors.ts'
 import { blockCidField, malformed, readMap } from './codec.ts'
 
 export const AUDIT_PROTOCOL = '/p2pdv/audit/1.0.0'
 export const AUDIT_WIRE_VERSION = 1
-/** A response carries at most one 1 KiB leaf, 24 path hashes and a signature: 4 KiB is ample. */
-export const MAX_AUDIT_MESSAGE_BYTES = 4096
+/** A response carries at most one leaf (≤ 64 KiB), 24 path hashes and a signature. */
+export const MAX_AUDIT_MESSAGE_BYTES = MAX_AUDIT_LEAF_BYTES + 4096
 export const AUDIT_NONCE_BYTES = 32
 /** Nodes refuse challenges whose deadline is further away than this (a challenge is short-lived). */
 export const MAX_AUDIT_WINDOW_MS = 60_000
@@ -56,8 +56,13 @@ export const AuditCode = {
 export interface AuditChallenge {
   v: 1
   cid: CID
-  /** Index of the challenged leaf (AUDIT_LEAF_BYTES per leaf). */
+  /** Index of the challenged leaf. */
   index: number
+  /**
+   * Leaf size of the block's recorded root (its placement record's). On the wire only when it is
+   * not LEGACY_AUDIT_LEAF_BYTES, so older challenges keep their exact bytes.
+   */
+  leaf: number
   /** 32 fresh random bytes: binds the signed answer to this challenge (no replay). */
   nonce: Uint8Array
   /** Peer id of the auditor asking. */
@@ -82,14 +87,17 @@ function peerField (v: unknown, what: string): string {
 
 export function encodeAuditChallenge (c: Omit<AuditChallenge, 'v'>): Uint8Array {
   if (c.nonce.byteLength !== AUDIT_NONCE_BYTES) throw malformed('audit', `nonce must be ${AUDIT_NONCE_BYTES} bytes`)
-  return dagCbor.encode({ v: AUDIT_WIRE_VERSION, cid: c.cid, index: c.index, nonce: c.nonce, auditor: c.auditor, deadline: c.deadline })
+  if (!isAuditLeafBytes(c.leaf)) throw malformed('audit', 'leaf must be a power of two from 1024 to 65536')
+  return dagCbor.encode({ v: AUDIT_WIRE_VERSION, cid: c.cid, index: c.index, ...(c.leaf === LEGACY_AUDIT_LEAF_BYTES ? {} : { leaf: c.leaf }), nonce: c.nonce, auditor: c.auditor, deadline: c.deadline })
 }
 
 export function decodeAuditChallenge (data: Uint8Array): AuditChallenge {
   const m = readMap(data, MAX_AUDIT_MESSAGE_BYTES, AUDIT_WIRE_VERSION, 'audit')
   if (!(m.nonce instanceof Uint8Array) || m.nonce.byteLength !== AUDIT_NONCE_BYTES) throw malformed('audit', `nonce must be ${AUDIT_NONCE_BYTES} bytes`)
   const index = nonNegInt(m.index, 'index')
-  return { v: 1, cid: blockCidField(m.cid, 'audit'), index, nonce: m.nonce, auditor: peerField(m.auditor, 'auditor'), deadline: nonNegInt(m.deadline, 'deadline') }
+  const leaf = m.leaf ?? LEGACY_AUDIT_LEAF_BYTES
+  if (!isAuditLeafBytes(leaf)) throw malformed('audit', 'leaf must be a power of two from 1024 to 65536')
+  return { v: 1, cid: blockCidField(m.cid, 'audit'), index, leaf, nonce: m.nonce, auditor: peerField(m.auditor, 'auditor'), deadline: nonNegInt(m.deadline, 'deadline') }
 }
 
 export function encodeAuditResponse (r: AuditResponse): Uint8Array {
@@ -109,7 +117,7 @@ export function decodeAuditResponse (data: Uint8Array): AuditResponse {
     return { v: 1, ok: false, code: m.code, message: m.message }
   }
   if (m.ok !== true) throw malformed('audit', 'ok must be true or false')
-  if (!(m.leaf instanceof Uint8Array) || m.leaf.byteLength > AUDIT_LEAF_BYTES) throw malformed('audit', `leaf must be at most ${AUDIT_LEAF_BYTES} bytes`)
+  if (!(m.leaf instanceof Uint8Array) || m.leaf.byteLength > MAX_AUDIT_LEAF_BYTES) throw malformed('audit', `leaf must be at most ${MAX_AUDIT_LEAF_BYTES} bytes`)
   if (!Array.isArray(m.path) || m.path.length > MAX_PROOF_DEPTH) throw malformed('audit', `path must be a list of at most ${MAX_PROOF_DEPTH} steps`)
   const path = m.path.map(step => {
     if (step === null) return null
@@ -145,6 +153,8 @@ export interface AuditTarget {
   size: number
   /** The block's audit Merkle root (`merkleRoot`). */
   root: Uint8Array
+  /** The root's leaf size. */
+  leafBytes: number
   /** Peer ids expected to hold the block. */
   holders: string[]
 }
@@ -153,7 +163,7 @@ export interface AuditTarget {
  * Checks that a proof answers this challenge for this block: the index is the challenged one and
  * the leaf and path lead to the recorded root. Throws ERR_AUDIT_BAD_PROOF.
  */
-export function checkAuditProof (challenge: Pick<AuditChallenge, 'index'>, target: Pick<AuditTarget, 'root' | 'size'>, proof: MerkleProof): void {
+export function checkAuditProof (challenge: Pick<AuditChallenge, 'index'>, target: Pick<AuditTarget, 'root' | 'size' | 'leafBytes'>, proof: MerkleProof): void {
   if (proof.index !== challenge.index) throw new P2pdvError(AuditCode.BAD_PROOF, `proof is for leaf ${proof.index}, leaf ${challenge.index} was challenged`)
-  verifyMerkleProof(target.root, target.size, proof)
+  verifyMerkleProof(target.root, target.size, proof, target.leafBytes)
 }

@@ -13,7 +13,7 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { leafCount, merkleRoot } from '@p2pdv/core/audit'
+import { leafCount, LEGACY_AUDIT_LEAF_BYTES, merkleRoot } from '@p2pdv/core/audit'
 import { equalBytes, parseCid } from '@p2pdv/core'
 import { isP2pdvError } from '@p2pdv/core/errors'
 import { observationsFor, observe, reputationScore, PLACEMENT_MIN_SCORE, DEFAULT_REPUTATION_PARAMS, type ReputationScore } from '@p2pdv/core/reputation'
@@ -193,7 +193,8 @@ export class Auditor {
     const issued = this.now()
     const challenge: Omit<AuditChallenge, 'v'> = {
       cid: parseCid(s.cid),
-      index: randomInt(leafCount(s.size)),
+      index: randomInt(leafCount(s.size, s.leafBytes)),
+      leaf: s.leafBytes,
       nonce: new Uint8Array(randomBytes(32)),
       auditor: this.deps.peerId,
       deadline: issued + this.options.deadlineMs
@@ -240,7 +241,7 @@ export class Auditor {
       this.deps.log.warn({ cid: s.cid }, 'the recorded audit root of a block was wrong; corrected from the block itself')
       this.deps.store.fixRoot(s.cid, root)
       try {
-        checkAuditProof(challenge, { root, size: s.size }, response.proof)
+        checkAuditProof(challenge, { root, size: s.size, leafBytes: s.leafBytes }, response.proof)
         this.deps.store.commit(s.cid, s.peer)
         return pass({ response: raw })
       } catch {
@@ -255,7 +256,7 @@ export class Auditor {
     try {
       const res = await this.deps.transport.read(s.peer, parseCid(s.cid), this.signal())
       if (res.bytes === undefined || !equalBytes(sha256(res.bytes), parseCid(s.cid).multihash.digest)) return undefined
-      return merkleRoot(res.bytes)
+      return merkleRoot(res.bytes, s.leafBytes)
     } catch {
       return undefined
     }
@@ -303,6 +304,7 @@ export class Auditor {
     const record: AuditRecord = { v: 1, auditor: deps.peerId, peer: s.peer, cid: parseCid(s.cid), kind, issued, deadline: challenge.deadline, outcome: v.outcome, counted: v.counted }
     if (challenge.index !== undefined) record.index = challenge.index
     if (challenge.nonce !== undefined) record.nonce = challenge.nonce
+    if (challenge.leaf !== undefined && challenge.leaf !== LEGACY_AUDIT_LEAF_BYTES) record.leaf = challenge.leaf
     if (v.code !== undefined && v.outcome !== 'pass') record.code = v.code
     if (v.response !== undefined) record.response = v.response
     if (v.served !== undefined) record.served = v.served

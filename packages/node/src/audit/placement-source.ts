@@ -10,7 +10,7 @@
  * node: listed holders start uncommitted (a failure counts only after the holder passed once), and
  * a wrong root is corrected from the block itself (see auditor.ts).
  */
-import { decodePlacementRecord, MAX_PLACEMENT_BYTES, placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
+import { auditLeafBytes, decodePlacementRecord, MAX_PLACEMENT_BYTES, placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
 import type { Logger } from 'pino'
 import type { PlacementStore } from '../placement-store.ts'
 import type { AuditStore } from './store.ts'
@@ -47,7 +47,8 @@ export class PlacementTargetSource {
   ingest (record: PlacementRecord, now = Date.now()): number {
     const key = record.object.toString()
     if ((this.seen.get(key) ?? 0) >= record.version) return 0
-    const blocks = placementBlocks(record).map(({ block }) => ({ cid: block.cid.toString(), size: block.size, root: block.root, holders: block.nodes }))
+    const leafBytes = auditLeafBytes(record)
+    const blocks = placementBlocks(record).map(({ block }) => ({ cid: block.cid.toString(), size: block.size, root: block.root, leafBytes, holders: block.nodes }))
     this.deps.store.syncTargets(blocks, now)
     this.seen.set(key, record.version)
     return blocks.length

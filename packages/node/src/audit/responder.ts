@@ -70,8 +70,10 @@ export class AuditResponder {
         if (isP2pdvError(err, BlockstoreErrorCode.NOT_FOUND)) return this.refuse(AuditCode.NOT_FOUND, 'the block is not stored here')
         throw err
       }
-      if (challenge.index >= leafCount(block.byteLength)) return this.refuse(AuditCode.BAD_CHALLENGE, `the block has ${leafCount(block.byteLength)} leaves`)
-      const proof = deps.forgeProofs === true ? forgedProof(block, challenge.index) : merkleProof(block, challenge.index)
+      // Leaves of the size the auditor's recorded root uses (the challenge says which).
+      const leaves = leafCount(block.byteLength, challenge.leaf)
+      if (challenge.index >= leaves) return this.refuse(AuditCode.BAD_CHALLENGE, `the block has ${leaves} leaves of ${challenge.leaf} bytes`)
+      const proof = deps.forgeProofs === true ? forgedProof(block, challenge.index, challenge.leaf) : merkleProof(block, challenge.index, challenge.leaf)
       const time = Date.now()
       const sig = await deps.privateKey.sign(auditResponsePayload(deps.peerId, challenge, proof, time))
       return { v: 1, ok: true, peer: deps.peerId, proof, time, sig }
@@ -85,8 +87,8 @@ export class AuditResponder {
 }
 
 /** What a cheater that kept nothing useful would send: the right shape, made-up contents. */
-function forgedProof (block: Uint8Array, index: number): MerkleProof {
-  const honest = merkleProof(block, index)
+function forgedProof (block: Uint8Array, index: number, leafBytes: number): MerkleProof {
+  const honest = merkleProof(block, index, leafBytes)
   return {
     index,
     leaf: new Uint8Array(randomBytes(honest.leaf.byteLength)),

@@ -9,14 +9,20 @@ import { emptyReputation, type ReputationState } from '@p2pdv/core/reputation'
 import type { AuditKind, AuditOutcome } from '@p2pdv/core/wire'
 
 export const AUDIT_DB_FILE = 'audit.sqlite'
-/** 2: slashing reports carry their evidence hash and chain status. */
-export const AUDIT_DB_SCHEMA = 2
+/** 2: slashing reports carry their evidence hash and chain status. 3: targets carry their roots' leaf size. */
+export const AUDIT_DB_SCHEMA = 3
 /** Results kept; the oldest are pruned beyond this. */
 export const DEFAULT_MAX_RESULTS = 200_000
 /** Blocks an auditor follows at most. */
 export const MAX_AUDIT_TARGETS = 1_000_000
 
-export interface StoredTarget { cid: string, size: number, root: Uint8Array }
+export interface StoredTarget {
+  cid: string
+  size: number
+  root: Uint8Array
+  /** Leaf size of `root` (AUDIT_LEAF_BYTES for new uploads; 1 KiB for roots from before schema 3). */
+  leafBytes: number
+}
 export interface TargetHolderInput { peer: string, committed: boolean }
 /** One (block, holder) pair to audit. */
 export interface AuditSample extends StoredTarget { peer: string, committed: boolean }
@@ -54,6 +60,8 @@ export interface SlashReportRow {
 
 /** Columns added to slash_reports by schema 2. */
 const SLASH_COLUMNS_V2 = ['evidence_hash TEXT NOT NULL DEFAULT \'\'', 'status TEXT NOT NULL DEFAULT \'local\'', 'operator TEXT', 'tx TEXT', 'amount TEXT', 'error TEXT']
+/** The column schema 3 adds to targets: roots recorded before it used 1 KiB leaves. */
+const TARGET_LEAF_COLUMN_V3 = 'leaf INTEGER NOT NULL DEFAULT 1024'
 
 export class AuditStore {
   private readonly db: DatabaseSync
@@ -65,7 +73,7 @@ export class AuditStore {
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS targets (cid TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL, added INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS targets (cid TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL, added INTEGER NOT NULL, ${TARGET_LEAF_COLUMN_V3});
       CREATE TABLE IF NOT EXISTS holders (cid TEXT NOT NULL, peer TEXT NOT NULL, committed INTEGER NOT NULL, PRIMARY KEY (cid, peer));
       CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY AUTOINCREMENT, peer TEXT NOT NULL, cid TEXT NOT NULL, kind TEXT NOT NULL,
         outcome TEXT NOT NULL, code TEXT, counted INTEGER NOT NULL, issued INTEGER NOT NULL, signed BLOB NOT NULL);
@@ -73,9 +81,12 @@ export class AuditStore {
       CREATE TABLE IF NOT EXISTS reputation (peer TEXT PRIMARY KEY, state TEXT NOT NULL);
     `)
     const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as { value: string } | undefined
-    if (row?.value === '1') {
-      // Schema 1 → 2: the report table gains its evidence hash and chain status.
-      this.db.exec(SLASH_COLUMNS_V2.map(c => `ALTER TABLE slash_reports ADD COLUMN ${c};`).join('\n'))
+    if (row?.value === '1' || row?.value === '2') {
+      // Migrated in place. 1 → 2: the report table gains its evidence hash and chain status.
+      // 2 → 3: targets gain their roots' leaf size (the table existed, so CREATE above kept it).
+      if (row.value === '1') this.db.exec(SLASH_COLUMNS_V2.map(c => `ALTER TABLE slash_reports ADD COLUMN ${c};`).join('\n'))
+      const columns = this.db.prepare('PRAGMA table_info(targets)').all() as Array<{ name: string }>
+      if (!columns.some(c => c.name === 'leaf')) this.db.exec(`ALTER TABLE targets ADD COLUMN ${TARGET_LEAF_COLUMN_V3};`)
       this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(String(AUDIT_DB_SCHEMA), 'schema')
     } else if (row === undefined) {
       this.db.exec(`CREATE TABLE IF NOT EXISTS slash_reports (id INTEGER PRIMARY KEY AUTOINCREMENT, peer TEXT NOT NULL, reported INTEGER NOT NULL, reason TEXT NOT NULL, evidence BLOB NOT NULL, ${SLASH_COLUMNS_V2.join(', ')});`)
@@ -86,10 +97,10 @@ export class AuditStore {
     }
     this.stmts = {
       targetCount: this.db.prepare('SELECT COUNT(*) AS n FROM targets'),
-      upsertTarget: this.db.prepare('INSERT INTO targets (cid, size, root, added) VALUES (?, ?, ?, ?) ON CONFLICT (cid) DO NOTHING'),
+      upsertTarget: this.db.prepare('INSERT INTO targets (cid, size, root, added, leaf) VALUES (?, ?, ?, ?, ?) ON CONFLICT (cid) DO NOTHING'),
       upsertHolder: this.db.prepare('INSERT INTO holders (cid, peer, committed) VALUES (?, ?, ?) ON CONFLICT (cid, peer) DO UPDATE SET committed = MAX(committed, excluded.committed)'),
-      getTarget: this.db.prepare('SELECT cid, size, root FROM targets WHERE cid = ?'),
-      sample: this.db.prepare(`SELECT t.cid AS cid, t.size AS size, t.root AS root, h.peer AS peer, h.committed AS committed
+      getTarget: this.db.prepare('SELECT cid, size, root, leaf FROM targets WHERE cid = ?'),
+      sample: this.db.prepare(`SELECT t.cid AS cid, t.size AS size, t.root AS root, t.leaf AS leaf, h.peer AS peer, h.committed AS committed
         FROM holders h JOIN targets t ON t.cid = h.cid WHERE h.peer != ? ORDER BY RANDOM() LIMIT ?`),
       commit: this.db.prepare('UPDATE holders SET committed = 1 WHERE cid = ? AND peer = ?'),
       drop: this.db.prepare('DELETE FROM holders WHERE cid = ? AND peer = ?'),
@@ -120,7 +131,7 @@ export class AuditStore {
     this.db.exec('BEGIN')
     try {
       for (const t of targets) {
-        this.stmts.upsertTarget!.run(t.cid, t.size, t.root, now)
+        this.stmts.upsertTarget!.run(t.cid, t.size, t.root, now, t.leafBytes)
         for (const h of t.holders) this.stmts.upsertHolder!.run(t.cid, h.peer, h.committed ? 1 : 0)
       }
       this.db.exec('COMMIT')
@@ -141,7 +152,7 @@ export class AuditStore {
     this.db.exec('BEGIN')
     try {
       for (const t of targets) {
-        this.stmts.upsertTarget!.run(t.cid, t.size, t.root, now)
+        this.stmts.upsertTarget!.run(t.cid, t.size, t.root, now, t.leafBytes)
         const listed = new Set(t.holders)
         for (const h of this.stmts.holdersOf!.all(t.cid) as Array<{ peer: string }>) if (!listed.has(h.peer)) this.stmts.drop!.run(t.cid, h.peer)
         for (const peer of listed) this.stmts.upsertHolder!.run(t.cid, peer, 0)
@@ -154,14 +165,14 @@ export class AuditStore {
   }
 
   target (cid: string): StoredTarget | undefined {
-    const r = this.stmts.getTarget!.get(cid) as { cid: string, size: number, root: Uint8Array } | undefined
-    return r === undefined ? undefined : { cid: r.cid, size: Number(r.size), root: new Uint8Array(r.root) }
+    const r = this.stmts.getTarget!.get(cid) as { cid: string, size: number, root: Uint8Array, leaf: number } | undefined
+    return r === undefined ? undefined : { cid: r.cid, size: Number(r.size), root: new Uint8Array(r.root), leafBytes: Number(r.leaf) }
   }
 
   /** Up to `n` random (block, holder) pairs, without repeats, leaving out `self`. */
   sample (n: number, self: string): AuditSample[] {
-    return (this.stmts.sample!.all(self, n) as Array<{ cid: string, size: number, root: Uint8Array, peer: string, committed: number }>)
-      .map(r => ({ cid: r.cid, size: Number(r.size), root: new Uint8Array(r.root), peer: r.peer, committed: Number(r.committed) === 1 }))
+    return (this.stmts.sample!.all(self, n) as Array<{ cid: string, size: number, root: Uint8Array, leaf: number, peer: string, committed: number }>)
+      .map(r => ({ cid: r.cid, size: Number(r.size), root: new Uint8Array(r.root), leafBytes: Number(r.leaf), peer: r.peer, committed: Number(r.committed) === 1 }))
   }
 
   commit (cid: string, peer: string): void { this.stmts.commit!.run(cid, peer) }

@@ -7,6 +7,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { parseCid } from '@p2pdv/core'
 import { P2pdvError } from '@p2pdv/core/errors'
+import { AUDIT_LEAF_BYTES, isAuditLeafBytes } from '@p2pdv/core/audit'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { receiptPayload } from '@p2pdv/core/wire'
 import type { StoredTarget, TargetHolderInput } from './store.ts'
@@ -21,7 +22,10 @@ export const TargetErrorCode = {
   BAD_RECEIPT: 'ERR_BAD_RECEIPT'
 } as const
 
-/** JSON shape: `{ targets: [{ cid, size, root (base64), holders: [peerId | { peer, receipt?: { time, sig (base64) } }] }] }`. */
+/**
+ * JSON shape: `{ targets: [{ cid, size, root (base64), leafBytes?, holders: [peerId | { peer, receipt?: { time, sig (base64) } }] }] }`;
+ * `leafBytes` is the root's leaf size (default AUDIT_LEAF_BYTES).
+ */
 export type TargetInput = StoredTarget & { holders: TargetHolderInput[] }
 
 function bad (what: string): P2pdvError {
@@ -45,6 +49,8 @@ export async function parseTargets (body: unknown): Promise<TargetInput[]> {
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0 || size > MAX_BLOCK_BYTES) throw bad(`size must be 0 … ${MAX_BLOCK_BYTES}`)
     const root = base64(t.root, 'root', 32)
     if (root.byteLength !== 32) throw bad('root must be 32 bytes (base64)')
+    const leafBytes = t.leafBytes ?? AUDIT_LEAF_BYTES
+    if (!isAuditLeafBytes(leafBytes)) throw bad('leafBytes must be a power of two from 1024 to 65536')
     if (!Array.isArray(t.holders) || t.holders.length === 0 || t.holders.length > MAX_HOLDERS_PER_TARGET) throw bad(`holders must list 1 … ${MAX_HOLDERS_PER_TARGET} peers`)
     const holders: TargetHolderInput[] = []
     for (const h of t.holders as unknown[]) {
@@ -62,7 +68,7 @@ export async function parseTargets (body: unknown): Promise<TargetInput[]> {
       }
       holders.push({ peer: entry.peer, committed })
     }
-    out.push({ cid: cid.toString(), size, root, holders })
+    out.push({ cid: cid.toString(), size, root, leafBytes, holders })
   }
   return out
 }
