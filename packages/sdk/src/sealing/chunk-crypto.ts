@@ -13,6 +13,8 @@ export interface SealTask {
   op: 'seal'
   pos: ChunkPosition
   data: Uint8Array
+  /** Compute the block's audit Merkle root too (uploads do; default true). */
+  root?: boolean
 }
 
 export interface OpenTask {
@@ -32,6 +34,8 @@ export interface TaskResult {
   /** Audit Merkle root of the sealed bytes (seal only; see @p2pdv/core/audit). */
   root?: Uint8Array
   error?: { code: string, stream: number, index: number }
+  /** The task's input buffer, zeroed, handed back for reuse (seal tasks run in a worker). */
+  spare?: ArrayBuffer
 }
 
 export function runTask (task: Task): TaskResult {
@@ -39,7 +43,8 @@ export function runTask (task: Task): TaskResult {
   const aad = chunkAad(task.pos.objectId, task.pos.context)
   if (task.op === 'seal') {
     const sealed = sealSync(task.pos.key, nonce, aad, task.data)
-    return { data: sealed, digest: new Uint8Array(createHash('sha256').update(sealed).digest()), root: merkleRootFast(sealed) }
+    const digest = new Uint8Array(createHash('sha256').update(sealed).digest())
+    return task.root === false ? { data: sealed, digest } : { data: sealed, digest, root: merkleRootFast(sealed) }
   }
   if (task.digest !== undefined && !createHash('sha256').update(task.data).digest().equals(task.digest)) return { data: new Uint8Array(0), error: { code: 'ERR_BLOCK_HASH_MISMATCH', stream: task.pos.stream, index: task.pos.index } }
   try {

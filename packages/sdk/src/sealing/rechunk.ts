@@ -4,13 +4,17 @@
  * An empty stream yields one empty last chunk.
  */
 /** A fresh, unpooled, uninitialised buffer: every byte is overwritten before use, and it can be transferred. */
-function fresh (size: number): Uint8Array {
+export function freshChunk (size: number): Uint8Array {
   const b = Buffer.allocUnsafeSlow(size)
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 }
 
-export async function * rechunk (source: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<{ chunk: Uint8Array, last: boolean }> {
-  let current = fresh(size)
+/**
+ * `alloc` supplies the buffers of full chunks (recycled ones, say); it must return `size` bytes
+ * the caller owns whole.
+ */
+export async function * rechunk (source: AsyncIterable<Uint8Array>, size: number, alloc: (size: number) => Uint8Array = freshChunk): AsyncGenerator<{ chunk: Uint8Array, last: boolean }> {
+  let current = alloc(size)
   let fill = 0
   let held: Uint8Array | undefined
   for await (const part of source) {
@@ -23,7 +27,7 @@ export async function * rechunk (source: AsyncIterable<Uint8Array>, size: number
       if (fill === size) {
         if (held !== undefined) yield { chunk: held, last: false }
         held = current
-        current = fresh(size)
+        current = alloc(size)
         fill = 0
       }
     }

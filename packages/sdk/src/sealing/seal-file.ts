@@ -10,7 +10,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import * as raw from 'multiformats/codecs/raw'
 import type { TaskResult } from './chunk-crypto.ts'
 import { CryptoPool } from './pool.ts'
-import { rechunk } from './rechunk.ts'
+import { freshChunk, rechunk } from './rechunk.ts'
 
 export interface SealedBlock {
   index: number
@@ -32,6 +32,8 @@ export interface SealFileOptions {
   workers?: number
   name?: string
   mime?: string
+  /** Compute each block's audit root in the workers (default true: uploads record them). */
+  auditRoots?: boolean
 }
 
 export interface SealedFile {
@@ -79,6 +81,9 @@ export class FileSealer {
   }
 }
 
+/** Spare plaintext buffers kept (the pool's window is a few per worker). */
+const MAX_SPARES = 16
+
 export interface SealedStream {
   size: number
   chunks: ChunkRef[]
@@ -90,28 +95,35 @@ export interface SealedStream {
  * Seals one stream (a file, a segment…) under `key`: yields its blocks in order and returns its
  * chunk list. The pool is the caller's and stays open.
  */
-export async function * sealStream (source: AsyncIterable<Uint8Array>, opts: { key: Uint8Array, objectId: Uint8Array, pool: CryptoPool, stream?: number, context?: Uint8Array }): AsyncGenerator<SealedBlock, SealedStream> {
+export async function * sealStream (source: AsyncIterable<Uint8Array>, opts: { key: Uint8Array, objectId: Uint8Array, pool: CryptoPool, stream?: number, context?: Uint8Array, auditRoots?: boolean }): AsyncGenerator<SealedBlock, SealedStream> {
   const { key, objectId, pool } = opts
   const stream = opts.stream ?? 0
   const window = Math.max(2, pool.window)
   const hash = createHash('sha256')
   const chunks: ChunkRef[] = []
   const inflight: Array<{ index: number, size: number, result: Promise<TaskResult> }> = []
+  // Plaintext buffers the workers handed back (zeroed), reused for the next chunks.
+  const spares: ArrayBuffer[] = []
+  const alloc = (n: number): Uint8Array => {
+    const b = spares.pop()
+    return b !== undefined && b.byteLength === n ? new Uint8Array(b) : freshChunk(n)
+  }
   let size = 0
   let index = 0
   const settle = async (): Promise<SealedBlock> => {
     const next = inflight.shift()!
     const r = await next.result
+    if (r.spare !== undefined && spares.length < MAX_SPARES) spares.push(r.spare)
     const cid = CID.createV1(raw.code, createDigest(sha256.code, r.digest!))
     chunks.push({ cid, size: next.size })
     return { index: next.index, cid, bytes: r.data, plaintextSize: next.size, ...(r.root === undefined ? {} : { root: r.root }) }
   }
   try {
-    for await (const { chunk, last } of rechunk(source, MAX_CHUNK_PLAINTEXT)) {
+    for await (const { chunk, last } of rechunk(source, MAX_CHUNK_PLAINTEXT, alloc)) {
       hash.update(chunk)
       size += chunk.byteLength
       const pos = { key, objectId, stream, index, last, ...(opts.context === undefined ? {} : { context: opts.context }) }
-      inflight.push({ index, size: chunk.byteLength, result: pool.run({ op: 'seal', pos, data: chunk }) })
+      inflight.push({ index, size: chunk.byteLength, result: pool.run({ op: 'seal', pos, data: chunk, ...(opts.auditRoots === false ? { root: false } : {}) }) })
       index++
       if (inflight.length >= window) yield await settle()
     }
