@@ -1,10 +1,10 @@
 // p2pdv: dispatches to a sub-command. Every failure prints a message with a code and a hint.
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
-import { commands } from './commands/index.ts'
-import { GLOBAL_OPTIONS, parseCommandArgs, type Command } from './command.ts'
+import { commands, type CommandEntry } from './commands/index.ts'
+import { GLOBAL_OPTIONS, parseCommandArgs } from './command.ts'
 import { Output } from './output.ts'
 
-function findCommand (argv: string[]): { cmd: Command, rest: string[] } | undefined {
+function findCommand (argv: string[]): { cmd: CommandEntry, rest: string[] } | undefined {
   // Longest match first, so "node start" wins over a hypothetical "node".
   const sorted = [...commands].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)
   for (const cmd of sorted) {
@@ -14,12 +14,13 @@ function findCommand (argv: string[]): { cmd: Command, rest: string[] } | undefi
   return undefined
 }
 
-function help (): string {
+async function help (): Promise<string> {
+  const all = await Promise.all(commands.map(async c => await c.load()))
   return [
     'p2pdv — decentralized, end-to-end encrypted video',
     '',
     'Usage:',
-    ...commands.flatMap(c => [`  p2pdv ${c.usage}`, `      ${c.summary}`]),
+    ...all.flatMap(c => [`  p2pdv ${c.usage}`, `      ${c.summary}`]),
     '',
     `Global options: ${Object.keys(GLOBAL_OPTIONS).map(o => `--${o}`).join(' ')}`
   ].join('\n')
@@ -31,14 +32,15 @@ async function main (argv: string[]): Promise<number> {
   const found = findCommand(argv)
   if (found === undefined) {
     if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
-      process.stdout.write(help() + '\n')
+      process.stdout.write(await help() + '\n')
       return argv.length === 0 ? 1 : 0
     }
     out.error(new P2pdvError('ERR_USAGE', `unknown command "${argv.join(' ')}"`, { hint: 'run `p2pdv help` for the list of commands' }))
     return 2
   }
-  const { cmd, rest } = found
+  const { rest } = found
   try {
+    const cmd = await found.cmd.load()
     const args = parseCommandArgs(cmd, rest)
     if (args.values.help === true) {
       process.stdout.write(`usage: p2pdv ${cmd.usage}\n\n${cmd.summary}\n`)

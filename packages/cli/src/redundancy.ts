@@ -4,7 +4,7 @@
  */
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import type { PutOptions, PutResult } from '@p2pdv/sdk'
-import { ChainClient } from '@p2pdv/sdk/chain'
+import type { ChainClient } from '@p2pdv/sdk/chain'
 import { ChainContextErrorCode, resolveChainConfig } from './chain/context.ts'
 import { intOpt, listOpt, stringOpt, type ParsedArgs } from './command.ts'
 import { readDevnetState } from './devnet-state.ts'
@@ -41,6 +41,8 @@ export async function erasureDefaultsFromChain (args: ParsedArgs, redundancy: Pi
       throw err
     }
     if (resolved === undefined) return {}
+    // Loaded here: a put that names its redundancy never needs the chain client (viem).
+    const { ChainClient } = await import('@p2pdv/sdk/chain')
     chain = await ChainClient.connect(resolved.config)
   }
   return { defaultErasure: await chain.erasureDefaults() }

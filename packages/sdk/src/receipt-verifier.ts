@@ -8,6 +8,12 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto'
 import type { PublicKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import type { CID } from 'multiformats/cid'
+import { P2pdvError } from '@p2pdv/core/errors'
+import { receiptPayload } from '@p2pdv/core/wire'
+import type { PeerInfo } from './peers.ts'
+import type { StoreReceipt } from './replicated-writer.ts'
+import { StoreClientErrorCode } from './store-errors.ts'
 
 /** Peers whose keys are kept; an upload talks to far fewer. */
 const MAX_CACHED_KEYS = 1024
@@ -16,6 +22,13 @@ type Verifier = (payload: Uint8Array, sig: Uint8Array) => Promise<boolean>
 
 export class ReceiptVerifier {
   private readonly verifiers = new Map<string, Verifier | null>()
+
+  /** A node's receipt for a block it was sent, checked (its peer, the CID, the size, the signature). */
+  async check (peer: PeerInfo, r: { peer: string, cid: CID, size: number, time: number, sig: Uint8Array }, cid: CID, size: number): Promise<StoreReceipt> {
+    const valid = r.peer === peer.peerId && r.cid.equals(cid) && r.size === size && await this.verify(peer.peerId, receiptPayload(r), r.sig)
+    if (!valid) throw new P2pdvError(StoreClientErrorCode.BAD_RECEIPT, `node ${peer.peerId} returned an invalid receipt for ${cid.toString()}`)
+    return { peer: r.peer, cid: r.cid.toString(), size: r.size, time: r.time }
+  }
 
   /** True when `sig` is `peerId`'s signature over `payload`. */
   async verify (peerId: string, payload: Uint8Array, sig: Uint8Array): Promise<boolean> {

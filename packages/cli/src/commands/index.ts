@@ -1,20 +1,41 @@
+/**
+ * Every command by name, loaded only when it runs: a command's module pulls in what it needs
+ * (the sdk, the chain client, libp2p, esbuild…), and loading all of them cost every `p2pdv`
+ * invocation most of a second before it did anything. `help` loads them all.
+ */
 import type { Command } from '../command.ts'
-import { access, buy, grant, ls, revoke } from './chain-videos.ts'
-import { balance, nodes, plan, subscribe, withdraw } from './chain-wallet.ts'
-import { check } from './check.ts'
-import { devnet } from './devnet.ts'
-import { download } from './download.ts'
-import { get } from './get.ts'
-import { keysExport, keysImport, keysLs, keysNew } from './keys.ts'
-import { keysAudit, keysPublic, keysRefresh, rekey } from './keys-custody.ts'
-import { nodeStart } from './node-start.ts'
-import { put } from './put.ts'
-import { upload } from './upload.ts'
-import { watch } from './watch.ts'
 
-export const commands: Command[] = [
-  devnet, nodeStart, put, get, check, upload, watch, download,
-  ls, buy, grant, revoke, access, subscribe, plan, balance, withdraw, nodes,
-  keysNew, keysLs, keysExport, keysImport,
-  keysPublic, keysAudit, keysRefresh, rekey
+export interface CommandEntry {
+  /** Space-separated words, as Command.name. */
+  name: string
+  load: () => Promise<Command>
+}
+
+export const commands: CommandEntry[] = [
+  { name: 'devnet', load: async () => (await import('./devnet.ts')).devnet },
+  { name: 'node start', load: async () => (await import('./node-start.ts')).nodeStart },
+  { name: 'put', load: async () => (await import('./put.ts')).put },
+  { name: 'get', load: async () => (await import('./get.ts')).get },
+  { name: 'check', load: async () => (await import('./check.ts')).check },
+  { name: 'upload', load: async () => (await import('./upload.ts')).upload },
+  { name: 'watch', load: async () => (await import('./watch.ts')).watch },
+  { name: 'download', load: async () => (await import('./download.ts')).download },
+  { name: 'ls', load: async () => (await import('./chain-videos.ts')).ls },
+  { name: 'buy', load: async () => (await import('./chain-videos.ts')).buy },
+  { name: 'grant', load: async () => (await import('./chain-videos.ts')).grant },
+  { name: 'revoke', load: async () => (await import('./chain-videos.ts')).revoke },
+  { name: 'access', load: async () => (await import('./chain-videos.ts')).access },
+  { name: 'subscribe', load: async () => (await import('./chain-wallet.ts')).subscribe },
+  { name: 'plan', load: async () => (await import('./chain-wallet.ts')).plan },
+  { name: 'balance', load: async () => (await import('./chain-wallet.ts')).balance },
+  { name: 'withdraw', load: async () => (await import('./chain-wallet.ts')).withdraw },
+  { name: 'nodes', load: async () => (await import('./chain-wallet.ts')).nodes },
+  { name: 'keys new', load: async () => (await import('./keys.ts')).keysNew },
+  { name: 'keys ls', load: async () => (await import('./keys.ts')).keysLs },
+  { name: 'keys export', load: async () => (await import('./keys.ts')).keysExport },
+  { name: 'keys import', load: async () => (await import('./keys.ts')).keysImport },
+  { name: 'keys public', load: async () => (await import('./keys-custody.ts')).keysPublic },
+  { name: 'keys audit', load: async () => (await import('./keys-custody.ts')).keysAudit },
+  { name: 'keys refresh', load: async () => (await import('./keys-custody.ts')).keysRefresh },
+  { name: 'rekey', load: async () => (await import('./keys-custody.ts')).rekey }
 ]
