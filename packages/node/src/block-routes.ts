@@ -27,6 +27,11 @@ export const IMMUTABLE = 'public, max-age=29030400, immutable'
 /** Everything the node answers that is not the app page: nothing may run or be framed. */
 export const LOCKED_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 const ROUTE = '/ipfs/:cid'
+/**
+ * Uploads whose bodies are read at once. Each holds a block-sized buffer from its first byte, so
+ * slow or stalled uploads must not be able to pile up: beyond this a PUT is refused with 503.
+ */
+export const MAX_CONCURRENT_UPLOADS = 64
 const PATH = /^\/ipfs\/([^/?#]{1,200})(?:\?.*)?$/
 
 export interface BlockRoutesDeps {
@@ -68,6 +73,7 @@ export function parseRange (header: string, size: number): { start: number, end:
  */
 export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const pool = new BodyPool()
+  let uploads = 0
   const send = (req: IncomingMessage, res: ServerResponse, started: number, status: number, headers: Record<string, string | number>, body?: Uint8Array): void => {
     res.writeHead(status, { ...commonHeaders(req.method ?? '', true), ...(body === undefined ? {} : { 'content-length': body.byteLength }), ...headers })
     res.end(body === undefined || req.method === 'HEAD' ? undefined : body)
@@ -114,14 +120,25 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
     const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length'])
     if (declared !== undefined && (!Number.isSafeInteger(declared) || declared < 0)) { fail(req, res, started, 400, new P2pdvError('ERR_BAD_REQUEST', 'Content-Length is not a byte count')); return }
     if ((declared ?? 0) > MAX_BLOCK_BYTES) { fail(req, res, started, 413, new P2pdvError(StoreRefusal.TOO_LARGE, `blocks are at most ${MAX_BLOCK_BYTES} bytes`)); return }
-    const body = await readBody(req, declared, pool)
-    if (body === 'too-large') { fail(req, res, started, 413, new P2pdvError(StoreRefusal.TOO_LARGE, `blocks are at most ${MAX_BLOCK_BYTES} bytes`)); return }
-    if (body === 'short') { fail(req, res, started, 400, new P2pdvError('ERR_BAD_REQUEST', 'the body is shorter than its Content-Length')); return }
+    if (uploads >= MAX_CONCURRENT_UPLOADS) {
+      res.setHeader('retry-after', '1')
+      fail(req, res, started, 503, new P2pdvError('ERR_BUSY', `this node is reading ${MAX_CONCURRENT_UPLOADS} uploads already`, { hint: 'Retry in a moment, or send the block to another node.' }))
+      return
+    }
+    // Counted until the block is written and its buffer back in the pool.
+    uploads++
     let outcome: Outcome
     try {
-      outcome = await deps.accept(cid, body.bytes, body.digest.equals(cid.multihash.digest))
+      const body = await readBody(req, declared, pool)
+      if (body === 'too-large') { fail(req, res, started, 413, new P2pdvError(StoreRefusal.TOO_LARGE, `blocks are at most ${MAX_BLOCK_BYTES} bytes`)); return }
+      if (body === 'short') { fail(req, res, started, 400, new P2pdvError('ERR_BAD_REQUEST', 'the body is shorter than its Content-Length')); return }
+      try {
+        outcome = await deps.accept(cid, body.bytes, body.digest.equals(cid.multihash.digest))
+      } finally {
+        body.release()
+      }
     } finally {
-      body.release()
+      uploads--
     }
     const { response } = outcome
     if (response.ok) {
@@ -189,16 +206,22 @@ async function readBody (req: IncomingMessage, declared: number | undefined, poo
   const into = declared === undefined ? undefined : pool.take()
   const parts: Buffer[] = []
   let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    if (size + chunk.byteLength > (declared ?? MAX_BLOCK_BYTES)) {
-      req.destroy()
-      if (into !== undefined) pool.give(into)
-      return 'too-large'
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      if (size + chunk.byteLength > (declared ?? MAX_BLOCK_BYTES)) {
+        req.destroy()
+        if (into !== undefined) pool.give(into)
+        return 'too-large'
+      }
+      hash.update(chunk)
+      if (into !== undefined) into.set(chunk, size)
+      else parts.push(chunk)
+      size += chunk.byteLength
     }
-    hash.update(chunk)
-    if (into !== undefined) into.set(chunk, size)
-    else parts.push(chunk)
-    size += chunk.byteLength
+  } catch {
+    // The client went away mid-body: what arrived is not a block.
+    if (into !== undefined) pool.give(into)
+    return 'short'
   }
   if (into !== undefined && size < declared!) { pool.give(into); return 'short' }
   const bytes = into ?? Buffer.concat(parts, size)

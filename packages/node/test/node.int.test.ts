@@ -15,6 +15,7 @@ import { blockCid, MAX_BLOCK_BYTES } from '@p2pdv/core'
 import { decodeStoreResponse, encodeStoreHeader, STORE_PROTOCOL } from '@p2pdv/core/wire'
 import { StoreClient } from '@p2pdv/sdk'
 import { NextToLast } from 'blockstore-fs/sharding'
+import { MAX_CONCURRENT_UPLOADS } from '../src/block-routes.ts'
 import { spawnNode, spawnNodes, type SpawnedNode } from './fixtures/spawn-node.ts'
 
 function lp (body: Uint8Array): Uint8Array {
@@ -100,6 +101,36 @@ describe('storage node', () => {
     assert.deepEqual(await headerOnlyPut(url, MAX_BLOCK_BYTES + 1), { status: 413, code: 'ERR_BLOCK_TOO_LARGE' })
     assert.equal((await put(new Uint8Array([1]), 'text/plain')).status, 415)
     assert.equal(await status(`${node.info.http}/healthz`), 200)
+  })
+
+  it('refuses more stalled uploads than it reads at once with 503, and takes uploads again once they are gone', async () => {
+    // Uploads that send their head and then nothing each hold a block buffer: the node caps them.
+    const u = new URL(`${node.info.http}/ipfs/${cid.toString()}`)
+    const stalled = await Promise.all(Array.from({ length: MAX_CONCURRENT_UPLOADS }, async () => {
+      const socket = connect(Number(u.port), u.hostname)
+      await new Promise<void>(resolve => socket.once('connect', resolve))
+      socket.write(`PUT ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/vnd.ipld.raw\r\nContent-Length: 1000\r\n\r\nx`)
+      return socket
+    }))
+    try {
+      let refused: { status: number, code: string } | undefined
+      // The node sees the stalled heads shortly after they are sent.
+      for (let i = 0; i < 50 && refused?.status !== 503; i++) {
+        await new Promise(resolve => setTimeout(resolve, 100))
+        refused = await headerOnlyPut(u.toString(), 10)
+      }
+      assert.deepEqual(refused, { status: 503, code: 'ERR_BUSY' })
+      assert.equal(await status(`${node.info.http}/healthz`), 200)
+    } finally {
+      for (const s of stalled) s.destroy()
+    }
+    const again = new Uint8Array(randomBytes(100))
+    let ok = 0
+    for (let i = 0; i < 50 && ok !== 201; i++) {
+      await new Promise(resolve => setTimeout(resolve, 100))
+      ok = (await fetch(`${node.info.http}/ipfs/${(await blockCid(again)).toString()}`, { method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.raw' }, body: again as Uint8Array<ArrayBuffer> })).status
+    }
+    assert.equal(ok, 201)
   })
 
   it('serves it as a trustless-gateway raw block with caching headers, HEAD, Range and 304', async () => {

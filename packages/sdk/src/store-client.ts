@@ -50,8 +50,8 @@ export class StoreClient {
 
   private async libp2pHost (): Promise<{ libp2p: Libp2p, open: typeof import('./store-session.ts').openStoreSession }> {
     this.host ??= (async () => {
-      const m = await import('./store-session.ts')
-      return { libp2p: await m.createStoreHost(), open: m.openStoreSession }
+      const [m, { createClientHost }] = await Promise.all([import('./store-session.ts'), import('./libp2p-client.ts')])
+      return { libp2p: await createClientHost(), open: m.openStoreSession }
     })()
     return await this.host
   }

@@ -1,16 +1,12 @@
 /**
- * The libp2p side of uploads: a client host (TCP, noise, yamux, identify; no listening) and one
- * pipelined `/p2pdv/store/1.0.0` stream per node, where blocks go back to back while receipts come
+ * The libp2p side of uploads: one pipelined `/p2pdv/store/1.0.0` stream per node (over the client
+ * host of libp2p-client.ts), where blocks go back to back while receipts come
  * back in order. Loaded only when an upload asks for the libp2p transport.
  */
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { identify } from '@libp2p/identify'
 import type { Stream } from '@libp2p/interface'
-import { tcp } from '@libp2p/tcp'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p, type Libp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
 import type { CID } from 'multiformats/cid'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { decodeStoreResponse, encodeStoreHeader, MAX_STORE_MESSAGE_BYTES, STORE_PROTOCOL } from '@p2pdv/core/wire'
@@ -18,17 +14,6 @@ import type { PeerInfo } from './peers.ts'
 import type { ReceiptVerifier } from './receipt-verifier.ts'
 import type { StoreReceipt } from './replicated-writer.ts'
 import { StoreClientErrorCode } from './store-errors.ts'
-
-export async function createStoreHost (): Promise<Libp2p> {
-  return await createLibp2p({
-    addresses: { listen: [] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    peerDiscovery: [],
-    services: { identify: identify() }
-  })
-}
 
 export async function openStoreSession (libp2p: Libp2p, peer: PeerInfo, addr: string, opts: { timeoutMs: number, receipts: ReceiptVerifier, signal: AbortSignal }): Promise<StoreSession> {
   return new StoreSession(peer, await libp2p.dialProtocol(multiaddr(addr), STORE_PROTOCOL, { signal: opts.signal }), opts.timeoutMs, opts.receipts)

@@ -3,16 +3,13 @@
  * Used when asked for (`transport: 'libp2p'`) or when a keeper lists no HTTP address; deposits
  * still go over HTTP.
  */
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { identify } from '@libp2p/identify'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p, type Libp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { decodeKeeperMessage, encodeKeeperMessage, KEEPER_PROTOCOL, MAX_KEEPER_MESSAGE_BYTES, parseKeyResponse, type KeeperInfo, type KeyRequest, type KeyResponse } from '@p2pdv/core/keys'
+import { createClientHost } from '../libp2p-client.ts'
 import { KeeperClient, KeeperClientErrorCode, type KeeperTransport } from './keeper-client.ts'
 
 export class Libp2pKeeperClient extends KeeperClient {
@@ -31,14 +28,7 @@ export class Libp2pKeeperClient extends KeeperClient {
   }
 
   private node (): Promise<Libp2p> {
-    this.libp2p ??= createLibp2p({
-      addresses: { listen: [] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      peerDiscovery: [],
-      services: { identify: identify() }
-    })
+    this.libp2p ??= createClientHost()
     return this.libp2p
   }
 

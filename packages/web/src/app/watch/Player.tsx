@@ -4,7 +4,7 @@
  * (Auto + each rendition) and subtitle menus, fullscreen, keyboard shortcuts, buffering and error
  * states.
  */
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactElement, type ReactNode, type PointerEvent as ReactPointerEvent } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactElement, type ReactNode, type PointerEvent as ReactPointerEvent } from 'react'
 import type { PendingVideo, VideoSource } from '@p2pdv/sdk/player'
 import { formatTime } from '../format.ts'
 import { CaptionsIcon, CheckIcon, ExitFullscreenIcon, FullscreenIcon, MuteIcon, PauseIcon, PlayIcon, ReplayIcon, SettingsIcon, VolumeIcon } from '../icons.tsx'
