@@ -11,7 +11,8 @@ import { promisify } from 'node:util'
 import { generateContentKey, generateObjectId, MAX_CHUNK_PLAINTEXT } from '@p2pdv/core'
 import { DEFAULT_SEGMENT_SECONDS, planLadder, probe, transcode, type TranscodeResult } from '@p2pdv/media'
 // The sdk's sealing pool (a workspace package; media itself does not depend on it).
-import { CryptoPool, sealStream } from '@p2pdv/sdk/sealing'
+import { CryptoPool, SealPipeline } from '@p2pdv/sdk/sealing'
+import { merkleRootFast } from '../../sdk/src/merkle.ts'
 import { mbps, printTable, timed, type Row } from '../../../scripts/bench-util.ts'
 
 const run = promisify(execFile)
@@ -62,6 +63,7 @@ async function benchSealing (t: TranscodeResult): Promise<void> {
         const cipher = createCipheriv('aes-256-gcm', key, nonce)
         const sealed = Buffer.concat([cipher.update(f.subarray(i * MAX_CHUNK_PLAINTEXT, (i + 1) * MAX_CHUNK_PLAINTEXT)), cipher.final(), cipher.getAuthTag()])
         createHash('sha256').update(sealed).digest()
+        merkleRootFast(sealed) // publishVideo computes each block's audit root too
       }
     }
   }
@@ -71,11 +73,10 @@ async function benchSealing (t: TranscodeResult): Promise<void> {
   const sealAll = async (workers: number): Promise<number> => {
     const pool = new CryptoPool(workers)
     const objectId = generateObjectId()
+    // As publishVideo: the SealPipeline, blocks handed over in order (and dropped, as once sent).
     const once = async (): Promise<void> => {
-      for (const [n, f] of files.entries()) {
-        const gen = sealStream((async function * () { yield f })(), { key, objectId, pool, stream: n, context: new TextEncoder().encode(`bench/${n}`) })
-        while ((await gen.next()).done !== true) { /* blocks are dropped, as publishVideo does once sent */ }
-      }
+      const pipeline = new SealPipeline({ key, objectId, pool, write: async () => {} })
+      await Promise.all(files.map(async (f, n) => await pipeline.add(() => (async function * () { yield f })(), new TextEncoder().encode(`bench/${n}`))))
     }
     await once() // starts the workers (module loading is paid once per process)
     const { seconds } = await timed(once)
@@ -85,8 +86,8 @@ async function benchSealing (t: TranscodeResult): Promise<void> {
   const one = await sealAll(1)
   const all = await sealAll(availableParallelism())
   const base = mbps(total, rawT)
-  printTable(`Sealing the ladder's ${files.length} segment files (${(total / 1e6).toFixed(1)} MB, one stream each, AES-256-GCM + SHA-256 CID)`, [
-    { name: 'publishVideo sealing, 1 worker', value: mbps(total, one), baselineName: 'raw node:crypto, 1 thread', baseline: base, unit: 'MB/s', better: 'higher', target: '≥ 0.8×' },
-    { name: `publishVideo sealing, ${availableParallelism()} workers`, value: mbps(total, all), baselineName: 'raw node:crypto, 1 thread', baseline: base, unit: 'MB/s', better: 'higher' }
+  printTable(`Sealing the ladder's ${files.length} segment files (${(total / 1e6).toFixed(1)} MB, one stream each, AES-256-GCM + SHA-256 CID + audit root)`, [
+    { name: 'publishVideo sealing, 1 worker', value: mbps(total, one), baselineName: 'raw node:crypto, same work, 1 thread', baseline: base, unit: 'MB/s', better: 'higher', target: '≥ 0.8×' },
+    { name: `publishVideo sealing, ${availableParallelism()} workers`, value: mbps(total, all), baselineName: 'raw node:crypto, same work, 1 thread', baseline: base, unit: 'MB/s', better: 'higher' }
   ])
 }

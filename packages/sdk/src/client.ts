@@ -24,7 +24,7 @@ import { getBytes } from './node-http.ts'
 import { BlockCache } from './block-cache.ts'
 import { PeerSet, type PeerInfo } from './peers.ts'
 import { DEFAULT_REPLICAS, PutErrorCode, ReplicatedWriter } from './replicated-writer.ts'
-import { CryptoPool, FileSealer, openFile, sealStream } from './sealing/index.ts'
+import { CryptoPool, FileSealer, openFile, SealPipeline, sealStream } from './sealing/index.ts'
 import type { SealedStreamRef } from './sealing/open-file.ts'
 import { StoreClient, type StoreTransport } from './store-client.ts'
 
@@ -373,40 +373,40 @@ export class Client {
     const objectId = generateObjectId()
     let sealedBytes = 0
     const w = await this.objectWriter(options, () => sealedBytes)
-    let stream = 0
     let blocks = 0
-    const seal = async (path: string, context: Uint8Array): Promise<StreamRef> => {
-      const n = stream++
-      const gen = sealStream(createReadStream(path, { highWaterMark: READ_HIGH_WATER_MARK }), { key, objectId, pool: this.pool, stream: n, context })
-      while (true) {
-        const step = await gen.next()
-        if (step.done === true) return { n, size: step.value.size, chunks: step.value.chunks }
-        sealedBytes += step.value.plaintextSize
+    // Segments seal several at a time and are written in manifest order (the stripes follow it).
+    const pipeline = new SealPipeline({
+      key,
+      objectId,
+      pool: this.pool,
+      write: async b => {
+        sealedBytes += b.plaintextSize
         blocks++
-        await w.object.write(step.value.cid, step.value.bytes, step.value.root)
+        await w.object.write(b.cid, b.bytes, b.root)
       }
-    }
+    })
+    const seal = async (path: string, context: Uint8Array): Promise<StreamRef> =>
+      await pipeline.add(() => createReadStream(path, { highWaterMark: READ_HIGH_WATER_MARK }), context)
     try {
-      const renditions: VideoRendition[] = []
-      for (const r of video.renditions) {
-        const init = await seal(join(video.dir, r.init), videoStreamContext(r.id, 'init'))
-        const segments: VideoRendition['segments'] = []
-        for (const [i, s] of r.segments.entries()) segments.push({ duration: s.duration, stream: await seal(join(video.dir, s.path), videoStreamContext(r.id, i)) })
-        renditions.push({
-          id: r.id, kind: r.kind, bandwidth: r.bandwidth, codecs: r.codecs, init, segments,
+      // Every stream is added at once, in manifest order; the pipeline bounds how many seal.
+      const renditions = Promise.all(video.renditions.map(async r => {
+        const init = seal(join(video.dir, r.init), videoStreamContext(r.id, 'init'))
+        const segments = r.segments.map((s, i) => ({ duration: s.duration, stream: seal(join(video.dir, s.path), videoStreamContext(r.id, i)) }))
+        const rendition: VideoRendition = {
+          id: r.id, kind: r.kind, bandwidth: r.bandwidth, codecs: r.codecs, init: await init,
+          segments: await Promise.all(segments.map(async s => ({ duration: s.duration, stream: await s.stream }))),
           ...(r.width === undefined ? {} : { width: r.width }),
           ...(r.height === undefined ? {} : { height: r.height }),
           ...(r.frameRate === undefined ? {} : { frameRate: r.frameRate })
-        })
-      }
-      const poster = await seal(join(video.dir, video.poster), POSTER_CONTEXT)
-      const subtitles: SubtitleTrack[] = []
-      for (const t of video.subtitles ?? []) {
-        subtitles.push({ lang: t.lang, name: t.name, ...(t.default === true ? { default: true } : {}), stream: await seal(join(video.dir, t.path), subtitleContext(t.lang)) })
-      }
+        }
+        return rendition
+      }))
+      const poster = seal(join(video.dir, video.poster), POSTER_CONTEXT)
+      const subtitles = Promise.all((video.subtitles ?? []).map(async (t): Promise<SubtitleTrack> =>
+        ({ lang: t.lang, name: t.name, ...(t.default === true ? { default: true } : {}), stream: await seal(join(video.dir, t.path), subtitleContext(t.lang)) })))
       const th = video.thumbnails
-      const sheets: StreamRef[] = []
-      for (const [i, sheet] of (th?.sheets ?? []).entries()) sheets.push(await seal(join(video.dir, sheet), thumbnailSheetContext(i)))
+      const sheets = Promise.all((th?.sheets ?? []).map(async (sheet, i) => await seal(join(video.dir, sheet), thumbnailSheetContext(i))))
+      const [renditionList, posterRef, subtitleList, sheetList] = await Promise.all([renditions, poster, subtitles, sheets])
       // Every data block is written (in objectBlocks order) before the stripes are closed.
       const erasure = await w.object.endData()
       const manifest: VideoManifest = {
@@ -416,11 +416,11 @@ export class Client {
         durationSeconds: video.durationSeconds,
         segmentSeconds: video.segmentSeconds,
         sourceSha256: video.sourceSha256,
-        renditions,
-        poster,
+        renditions: renditionList,
+        poster: posterRef,
         ...(video.title === undefined ? {} : { title: video.title }),
-        ...(subtitles.length === 0 ? {} : { subtitles }),
-        ...(th === undefined ? {} : { thumbnails: { intervalSeconds: th.intervalSeconds, tileWidth: th.tileWidth, tileHeight: th.tileHeight, columns: th.columns, rows: th.rows, sheets } }),
+        ...(subtitleList.length === 0 ? {} : { subtitles: subtitleList }),
+        ...(th === undefined ? {} : { thumbnails: { intervalSeconds: th.intervalSeconds, tileWidth: th.tileWidth, tileHeight: th.tileHeight, columns: th.columns, rows: th.rows, sheets: sheetList } }),
         ...(erasure === undefined ? {} : { erasure })
       }
       const sealed = await sealManifest(key, manifest)

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { generateContentKey, MAX_CHUNK_PLAINTEXT, openManifest, SealErrorCode, type CID } from '@p2pdv/core'
-import { CryptoPool, FileSealer, openFile, rechunk } from '@p2pdv/sdk/sealing'
+import { CryptoPool, FileSealer, openFile, rechunk, SealPipeline } from '@p2pdv/sdk/sealing'
 
 async function * from (...parts: Uint8Array[]): AsyncGenerator<Uint8Array> { for (const p of parts) yield p }
 
@@ -70,5 +70,50 @@ describe('FileSealer + openFile through the worker pool', () => {
     } finally {
       await pool.close()
     }
+  })
+})
+
+describe('SealPipeline', () => {
+  it('seals several streams at once and writes every block in stream order; each stream opens at its number', async () => {
+    const key = generateContentKey()
+    const objectId = new Uint8Array(randomBytes(16))
+    const pool = new CryptoPool(2)
+    try {
+      const inputs = Array.from({ length: 12 }, (_, i) => new Uint8Array(randomBytes(i % 3 === 0 ? MAX_CHUNK_PLAINTEXT + 100 : 3000 + i)))
+      const written: Array<{ cid: CID, bytes: Uint8Array }> = []
+      let opened = 0
+      let maxOpen = 0
+      const pipeline = new SealPipeline({ key, objectId, pool, ahead: 3, write: async b => { written.push({ cid: b.cid, bytes: b.bytes }); await new Promise(resolve => setTimeout(resolve, 1)) } })
+      const refs = await Promise.all(inputs.map(async (input, i) => await pipeline.add(() => {
+        opened++
+        maxOpen = Math.max(maxOpen, opened - written.length)
+        return from(input)
+      }, new Uint8Array([i]))))
+      assert.deepEqual(refs.map(r => r.n), inputs.map((_, i) => i))
+      // Written in order: stream after stream, each stream's chunks in order.
+      assert.deepEqual(written.map(w => w.cid.toString()), refs.flatMap(r => r.chunks.map(c => c.cid.toString())))
+      const store = new Map(written.map(w => [w.cid.toString(), w.bytes.slice()]))
+      for (const [i, r] of refs.entries()) {
+        const plain = Buffer.concat(await collect(openFile({ objectId, size: r.size, chunks: r.chunks }, async cid => store.get(cid.toString())!.slice(), { key, pool, stream: r.n, context: new Uint8Array([i]) })))
+        assert.deepEqual(new Uint8Array(plain), inputs[i])
+      }
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('fails the stream that failed and every later one, and does not hang', async () => {
+    const pool = new CryptoPool(0)
+    const pipeline = new SealPipeline({ key: generateContentKey(), objectId: new Uint8Array(16), pool, ahead: 2, write: async () => {} })
+    const broken = (async function * (): AsyncGenerator<Uint8Array> { yield new Uint8Array(3); throw new Error('disk gone') })
+    const results = await Promise.allSettled([
+      pipeline.add(() => from(new Uint8Array(10)), new Uint8Array(0)),
+      pipeline.add(broken, new Uint8Array(0)),
+      pipeline.add(() => from(new Uint8Array(10)), new Uint8Array(0)),
+      pipeline.add(() => from(new Uint8Array(10)), new Uint8Array(0))
+    ])
+    assert.deepEqual(results.map(r => r.status), ['fulfilled', 'rejected', 'rejected', 'rejected'])
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /disk gone/)
+    await pool.close()
   })
 })
