@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import { receiptPayload, StoreRefusal, type Receipt, type StoreResponse } from '@p2pdv/core/wire'
 import type { NodeMetrics } from './metrics.ts'
 import type { VerifiedBlockstore } from './verified-blockstore.ts'
+import { identitySigner, type Sign } from './identity-signer.ts'
 
 export interface Outcome { response: StoreResponse, result: string }
 
@@ -26,9 +27,37 @@ export interface BlockIntakeDeps {
 
 export class BlockIntake {
   private readonly deps: BlockIntakeDeps
+  private readonly sign: Sign
   private reserved = 0
+  /** Blocks being stored now, with how that ends (undefined: stored or held). */
+  private readonly writing = new Map<string, Promise<Outcome | undefined>>()
 
-  constructor (deps: BlockIntakeDeps) { this.deps = deps }
+  constructor (deps: BlockIntakeDeps) {
+    this.deps = deps
+    this.sign = identitySigner(deps.privateKey)
+  }
+
+  /** Writes the block unless it is held already; a refusal if it cannot (quota, disk). */
+  private async persist (cid: CID, body: Uint8Array): Promise<Outcome | undefined> {
+    const { deps } = this
+    let held: boolean
+    try { held = await deps.blockstore.has(cid) } catch { held = false }
+    if (held) return undefined
+    if (deps.blockstore.bytes + this.reserved + body.byteLength > deps.quotaBytes) {
+      return this.refusal(StoreRefusal.QUOTA, `this node's quota of ${deps.quotaBytes} bytes is full`)
+    }
+    this.reserved += body.byteLength
+    try {
+      await deps.blockstore.putNew(cid, body)
+    } catch (err) {
+      deps.log.error({ err, cid: cid.toString() }, 'could not persist a block')
+      return this.refusal(StoreRefusal.INTERNAL, 'the node could not write the block')
+    } finally {
+      this.reserved -= body.byteLength
+    }
+    deps.onStored(cid)
+    return undefined
+  }
 
   refusal (code: string, message: string): Outcome {
     this.deps.metrics.storeRequests.inc({ result: code })
@@ -45,24 +74,20 @@ export class BlockIntake {
       deps.log.warn({ cid: cid.toString() }, 'refused a block whose bytes do not match its CID')
       return this.refusal(StoreRefusal.HASH_MISMATCH, `the block does not hash to ${cid.toString()}`)
     }
-    const already = await deps.blockstore.has(cid)
-    if (!already) {
-      if (deps.blockstore.bytes + this.reserved + body.byteLength > deps.quotaBytes) {
-        return this.refusal(StoreRefusal.QUOTA, `this node's quota of ${deps.quotaBytes} bytes is full`)
-      }
-      this.reserved += body.byteLength
-      try {
-        await deps.blockstore.putVerified(cid, body)
-      } catch (err) {
-        deps.log.error({ err, cid: cid.toString() }, 'could not persist a block')
-        return this.refusal(StoreRefusal.INTERNAL, 'the node could not write the block')
-      } finally {
-        this.reserved -= body.byteLength
-      }
-      deps.onStored(cid)
+    // A second upload of a block being written waits for the first: written and counted once.
+    // The entry is made before anything is awaited, so two uploads never both write.
+    const key = cid.toString()
+    let pending = this.writing.get(key)
+    if (pending === undefined) {
+      const mine = this.persist(cid, body)
+      pending = mine
+      this.writing.set(key, mine)
+      void mine.then(() => { this.writing.delete(key) })
     }
+    const refused = await pending
+    if (refused !== undefined) return refused
     const unsigned: Omit<Receipt, 'sig'> = { peer: deps.peerId, cid, size: body.byteLength, time: Date.now() }
-    const sig = await deps.privateKey.sign(receiptPayload(unsigned))
+    const sig = await this.sign(receiptPayload(unsigned))
     deps.metrics.storeRequests.inc({ result: 'ok' })
     return { response: { v: 1, ok: true, receipt: { ...unsigned, sig } }, result: 'ok' }
   }

@@ -141,6 +141,11 @@ export class VerifiedBlockstore implements Blockstore {
   /** Stores bytes the caller has just verified against `cid` (the store protocol does). */
   async putVerified (cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<void> {
     if (await this.has(cid, options)) return
+    await this.putNew(cid, bytes, options)
+  }
+
+  /** As putVerified, for a caller that has just seen `has(cid)` be false (the intake does). */
+  async putNew (cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<void> {
     await this.write(cid, bytes, options)
     this.blocks++
     this.bytes += bytes.byteLength

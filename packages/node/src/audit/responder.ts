@@ -15,6 +15,7 @@ import {
 import type { Logger } from 'pino'
 import type { NodeMetrics } from '../metrics.ts'
 import { BlockstoreErrorCode, type VerifiedBlockstore } from '../verified-blockstore.ts'
+import { identitySigner, type Sign } from '../identity-signer.ts'
 
 /** Audits answered at once; each reads one block (≤ 2 MiB) and hashes it. */
 export const MAX_CONCURRENT_AUDITS = 4
@@ -33,9 +34,13 @@ export interface AuditResponderDeps {
 
 export class AuditResponder {
   private readonly deps: AuditResponderDeps
+  private readonly sign: Sign
   private active = 0
 
-  constructor (deps: AuditResponderDeps) { this.deps = deps }
+  constructor (deps: AuditResponderDeps) {
+    this.deps = deps
+    this.sign = identitySigner(deps.privateKey)
+  }
 
   /** Decodes a challenge and answers it; the result is an encoded AuditResponse. */
   async answer (bytes: Uint8Array): Promise<{ body: Uint8Array, response: AuditResponse }> {
@@ -75,7 +80,7 @@ export class AuditResponder {
       if (challenge.index >= leaves) return this.refuse(AuditCode.BAD_CHALLENGE, `the block has ${leaves} leaves of ${challenge.leaf} bytes`)
       const proof = deps.forgeProofs === true ? forgedProof(block, challenge.index, challenge.leaf) : merkleProof(block, challenge.index, challenge.leaf)
       const time = Date.now()
-      const sig = await deps.privateKey.sign(auditResponsePayload(deps.peerId, challenge, proof, time))
+      const sig = await this.sign(auditResponsePayload(deps.peerId, challenge, proof, time))
       return { v: 1, ok: true, peer: deps.peerId, proof, time, sig }
     } catch (err) {
       deps.log.error({ err, cid: challenge.cid.toString() }, 'could not answer an audit')
