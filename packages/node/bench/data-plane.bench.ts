@@ -35,7 +35,7 @@ createServer(async (req, res) => {
     const b = await fs.readFile(name); createHash('sha256').update(b).digest()
     res.writeHead(200, { 'content-type': 'application/vnd.ipld.raw', 'content-length': b.length }).end(b)
   }
-}).listen(0, '127.0.0.1', function () { console.log(JSON.stringify({ url: 'http://127.0.0.1:' + this.address().port })) })
+}).listen(0, '127.0.0.1', function () { process.stdout.write(JSON.stringify({ url: 'http://127.0.0.1:' + this.address().port }) + '\\n') })
 `
 
 function cpuSeconds (pid: number): number {

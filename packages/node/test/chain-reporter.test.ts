@@ -125,16 +125,24 @@ describe('reputation publisher', () => {
   })
 })
 
+/** Runs `check` on an audit database an older node wrote with `sql`, in a temp dir removed after. */
+async function withOldDatabase (schema: string, sql: string, check: (path: string) => Promise<void> | void): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), `p2pdv-audit-v${schema}-`))
+  try {
+    const path = join(dir, 'audit.sqlite')
+    const old = new DatabaseSync(path)
+    old.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema', '${schema}'); ${sql}`)
+    old.close()
+    await check(path)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
 describe('audit store schema', () => {
   it('upgrades a schema-1 database in place: old reports stay readable as local ones', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'p2pdv-audit-v1-'))
-    try {
-      const path = join(dir, 'audit.sqlite')
-      const v1 = new DatabaseSync(path)
-      v1.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema', '1');
-        CREATE TABLE slash_reports (id INTEGER PRIMARY KEY AUTOINCREMENT, peer TEXT NOT NULL, reported INTEGER NOT NULL, reason TEXT NOT NULL, evidence BLOB NOT NULL);
-        INSERT INTO slash_reports (peer, reported, reason, evidence) VALUES ('old', 5, 'three strikes', x'80');`)
-      v1.close()
+    await withOldDatabase('1', `CREATE TABLE slash_reports (id INTEGER PRIMARY KEY AUTOINCREMENT, peer TEXT NOT NULL, reported INTEGER NOT NULL, reason TEXT NOT NULL, evidence BLOB NOT NULL);
+        INSERT INTO slash_reports (peer, reported, reason, evidence) VALUES ('old', 5, 'three strikes', x'80');`, path => {
       const store = new AuditStore(path)
       const [row] = store.slashReports(10)
       assert.equal(row?.peer, 'old')
@@ -145,22 +153,14 @@ describe('audit store schema', () => {
       const again = new AuditStore(path)
       assert.equal(again.slashReports(10).length, 2)
       again.close()
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    })
   })
 
   it('upgrades a schema-2 database in place: targets recorded before leaf sizes keep their 1 KiB roots', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'p2pdv-audit-v2-'))
-    try {
-      const path = join(dir, 'audit.sqlite')
-      const v2 = new DatabaseSync(path)
-      v2.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema', '2');
-        CREATE TABLE targets (cid TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL, added INTEGER NOT NULL);
+    await withOldDatabase('2', `CREATE TABLE targets (cid TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL, added INTEGER NOT NULL);
         INSERT INTO targets VALUES ('bafkold', 4096, x'${'ab'.repeat(32)}', 1);
         CREATE TABLE slash_reports (id INTEGER PRIMARY KEY AUTOINCREMENT, peer TEXT NOT NULL, reported INTEGER NOT NULL, reason TEXT NOT NULL, evidence BLOB NOT NULL,
-          evidence_hash TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'local', operator TEXT, tx TEXT, amount TEXT, error TEXT);`)
-      v2.close()
+          evidence_hash TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'local', operator TEXT, tx TEXT, amount TEXT, error TEXT);`, path => {
       const store = new AuditStore(path)
       assert.equal(store.target('bafkold')?.leafBytes, 1024)
       store.addTargets([{ cid: 'bafknew', size: 9, root: new Uint8Array(32), leafBytes: 16384, holders: [] }], 2)
@@ -169,8 +169,6 @@ describe('audit store schema', () => {
       const again = new AuditStore(path)
       assert.equal(again.target('bafkold')?.leafBytes, 1024)
       again.close()
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    })
   })
 })
