@@ -5,7 +5,6 @@
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import type { PutOptions, PutResult } from '@p2pdv/sdk'
 import type { ChainClient } from '@p2pdv/sdk/chain'
-import { ChainContextErrorCode, resolveChainConfig } from './chain/context.ts'
 import { intOpt, listOpt, stringOpt, type ParsedArgs } from './command.ts'
 import { readDevnetState } from './devnet-state.ts'
 
@@ -32,6 +31,9 @@ export async function erasureDefaultsFromChain (args: ParsedArgs, redundancy: Pi
     const explicit = stringOpt(args, 'rpc') !== undefined || stringOpt(args, 'chain') !== undefined
     // --node URLs without --rpc/--chain are some other network than the running devnet.
     if (!explicit && listOpt(args, 'node').length > 0) return {}
+    // Loaded here: the chain context (viem, the chain client) is most of the CLI's module graph,
+    // and a put that names its redundancy never needs it.
+    const { ChainContextErrorCode, resolveChainConfig } = await import('./chain/context.ts')
     let resolved
     try {
       resolved = await resolveChainConfig(args, false)
@@ -41,7 +43,6 @@ export async function erasureDefaultsFromChain (args: ParsedArgs, redundancy: Pi
       throw err
     }
     if (resolved === undefined) return {}
-    // Loaded here: a put that names its redundancy never needs the chain client (viem).
     const { ChainClient } = await import('@p2pdv/sdk/chain')
     chain = await ChainClient.connect(resolved.config)
   }

@@ -15,7 +15,7 @@
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { recoverMessageAddress, type Hex } from 'viem'
+import type { Hex } from 'viem'
 import { blockCid, CID, equalBytes, isBlockCid, verifyBlock } from './cid.ts'
 import { P2pdvError } from './errors.ts'
 import { MAX_BLOCK_BYTES } from './limits.ts'
@@ -190,6 +190,8 @@ export async function verifyListing (doc: ListingDocument): Promise<void> {
   let recovered: string | undefined
   if (s <= HALF_N && (v === 27 || v === 28)) {
     try {
+      // viem loads on first use: it is most of the module graph, and file commands never need it.
+      const { recoverMessageAddress } = await import('viem')
       recovered = await recoverMessageAddress({ message: { raw: listingDigest(doc) }, signature: toHex(sig) })
     } catch {}
   }

@@ -90,8 +90,11 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
     deps.onBlockTraffic?.()
     const etag = `"${cid.toString()}.raw"`
     if (req.headers['if-none-match'] === etag) { send(req, res, started, 304, { etag, 'cache-control': IMMUTABLE }); return }
-    let bytes = await deps.blockstore.getVerified(cid)
-    if (deps.serveGarbage === true && bytes.byteLength > 0) {
+    // HEAD answers from the file's size: a presence probe must not cost a read and a hash.
+    const size = req.method === 'HEAD' ? await deps.blockstore.sizeOf(cid) : undefined
+    if (req.method === 'HEAD' && size === undefined) throw new P2pdvError(BlockstoreErrorCode.NOT_FOUND, `block ${cid.toString()} is not stored here`)
+    let bytes = size === undefined ? await deps.blockstore.getVerified(cid) : undefined
+    if (deps.serveGarbage === true && bytes !== undefined && bytes.byteLength > 0) {
       bytes = bytes.slice()
       bytes[bytes.byteLength >> 1]! ^= 0xff
     }
@@ -103,15 +106,15 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
       'x-ipfs-roots': cid.toString(),
       'content-disposition': `attachment; filename="${cid.toString()}.bin"`
     }
-    const range = typeof req.headers.range === 'string' ? parseRange(req.headers.range, bytes.byteLength) : undefined
-    if (range === 'unsatisfiable') { send(req, res, started, 416, { ...headers, 'content-range': `bytes */${bytes.byteLength}` }); return }
+    const total = bytes?.byteLength ?? size!
+    const range = typeof req.headers.range === 'string' ? parseRange(req.headers.range, total) : undefined
+    if (range === 'unsatisfiable') { send(req, res, started, 416, { ...headers, 'content-range': `bytes */${total}` }); return }
+    if (range !== undefined) headers['content-range'] = `bytes ${range.start}-${range.end}/${total}`
+    headers['content-length'] = range === undefined ? total : range.end - range.start + 1
+    if (bytes === undefined) { send(req, res, started, range === undefined ? 200 : 206, headers); return }
     const body = range === undefined ? bytes : bytes.subarray(range.start, range.end + 1)
-    if (range !== undefined) headers['content-range'] = `bytes ${range.start}-${range.end}/${bytes.byteLength}`
-    headers['content-length'] = body.byteLength
-    if (req.method === 'GET') {
-      deps.metrics.blocksServed.inc({ plane: 'http' })
-      deps.metrics.bytesServed.inc({ plane: 'http' }, body.byteLength)
-    }
+    deps.metrics.blocksServed.inc({ plane: 'http' })
+    deps.metrics.bytesServed.inc({ plane: 'http' }, body.byteLength)
     send(req, res, started, range === undefined ? 200 : 206, headers, body)
   }
 

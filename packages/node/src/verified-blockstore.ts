@@ -110,6 +110,21 @@ export class VerifiedBlockstore implements Blockstore {
     }
   }
 
+  /**
+   * The stored size of a block, from the file system alone (no read, no hash), or undefined if it
+   * is not stored. What a HEAD answers: presence probes (repair, `p2pdv check`) ask this of every
+   * block they track, and reading and hashing each one would make every probe a full scrub.
+   * Damage is found by reads (every GET verifies) and by audits.
+   */
+  async sizeOf (cid: CID, options?: AbortOptions): Promise<number | undefined> {
+    options?.signal?.throwIfAborted()
+    try {
+      return (await stat(this.pathOf(cid))).size
+    } catch {
+      return undefined
+    }
+  }
+
   /** Writes the file atomically (temp file, then rename): no reader ever sees part of a block. */
   private async write (cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<void> {
     const { dir, file } = this.sharding.encode(cid)

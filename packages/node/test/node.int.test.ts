@@ -192,10 +192,16 @@ describe('storage node', () => {
     const onDisk = await readFile(path)
     onDisk[onDisk.length >> 1]! ^= 0x01
     await writeFile(path, onDisk)
+    // HEAD is a presence probe answered from the file system: it does not read the block, so it
+    // cannot see the damage (audits and reads do); the GET that reads it finds and quarantines it.
+    const head = await fetch(`${node.info.http}/ipfs/${cid.toString()}`, { method: 'HEAD' })
+    assert.equal(head.status, 200)
+    assert.equal(head.headers.get('content-length'), String(onDisk.byteLength))
     const res = await fetch(`${node.info.http}/ipfs/${cid.toString()}`)
     assert.equal(res.status, 502)
     assert.equal((await res.json() as { code: string }).code, 'ERR_BLOCK_CORRUPT')
     assert.equal(await status(`${node.info.http}/ipfs/${cid.toString()}`), 404)
+    assert.equal((await fetch(`${node.info.http}/ipfs/${cid.toString()}`, { method: 'HEAD' })).status, 404)
     const metrics = await (await fetch(`${node.info.http}/metrics`)).text()
     assert.match(metrics, /p2pdv_corrupt_blocks_total 1\b/)
   })

@@ -1,4 +1,4 @@
-import { Client } from '@p2pdv/sdk'
+import { Client } from '@p2pdv/sdk/client'
 import { requirePositional, type Command } from '../command.ts'
 import { formatBytes } from '../format.ts'
 import { cacheDir, NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { Client } from '@p2pdv/sdk'
+import { Client } from '@p2pdv/sdk/client'
 import { requirePositional, stringOpt, type Command } from '../command.ts'
 import { formatBytes, formatRate } from '../format.ts'
 import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { P2pdvError } from '@p2pdv/core/errors'
-import { Client } from '@p2pdv/sdk'
+import { Client } from '@p2pdv/sdk/client'
 import { requirePositional, stringOpt, type Command } from '../command.ts'
 import { AUDITOR_OPTION, auditorFromArgs, describeRedundancy, ERASURE_CHAIN_OPTIONS, erasureDefaultsFromChain, redundancyFromArgs } from '../redundancy.ts'
 import { toP2pdvError } from '../output.ts'
