@@ -3,7 +3,6 @@
  * pool into the replicated writer; `get` streams verified blocks from the best nodes through the
  * pool into a temp file that is renamed into place only after the size and SHA-256 matched.
  */
-import { createReadStream } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
@@ -24,12 +23,11 @@ import { getBytes } from './node-http.ts'
 import { BlockCache } from './block-cache.ts'
 import { PeerSet, type PeerInfo } from './peers.ts'
 import { DEFAULT_REPLICAS, PutErrorCode, ReplicatedWriter } from './replicated-writer.ts'
-import { CryptoPool, FileSealer, openFile, SealPipeline, sealStream } from './sealing/index.ts'
+import { CryptoPool, fileChunks, FileSealer, openFile, SealPipeline, sealStream, type ChunkReader } from './sealing/index.ts'
 import type { SealedStreamRef } from './sealing/open-file.ts'
 import { StoreClient, type StoreTransport } from './store-client.ts'
 
 export const DEFAULT_READ_CONCURRENCY = 8
-const READ_HIGH_WATER_MARK = 1024 * 1024
 
 export interface ClientOptions {
   peers: PeerInfo[]
@@ -277,10 +275,11 @@ export class Client {
   }
 
   async putFile (path: string, options: PutOptions = {}): Promise<PutResult> {
-    return await this.put(createReadStream(path, { highWaterMark: READ_HIGH_WATER_MARK }), { name: basename(path), ...options })
+    return await this.put(fileChunks(path), { name: basename(path), ...options })
   }
 
-  async put (source: AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<PutResult> {
+  /** `source`: a byte stream, or a ChunkReader (`fileChunks(path)`, which putFile uses). */
+  async put (source: AsyncIterable<Uint8Array> | ChunkReader, options: PutOptions = {}): Promise<PutResult> {
     const key = generateContentKey()
     let sealedBytes = 0
     const w = await this.objectWriter(options, () => sealedBytes)
@@ -386,7 +385,7 @@ export class Client {
       }
     })
     const seal = async (path: string, context: Uint8Array): Promise<StreamRef> =>
-      await pipeline.add(() => createReadStream(path, { highWaterMark: READ_HIGH_WATER_MARK }), context)
+      await pipeline.add(() => fileChunks(path), context)
     try {
       // Every stream is added at once, in manifest order; the pipeline bounds how many seal.
       const renditions = Promise.all(video.renditions.map(async r => {

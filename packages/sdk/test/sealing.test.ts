@@ -2,7 +2,10 @@ import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { generateContentKey, MAX_CHUNK_PLAINTEXT, openManifest, SealErrorCode, type CID } from '@p2pdv/core'
-import { CryptoPool, FileSealer, openFile, rechunk, SealPipeline } from '@p2pdv/sdk/sealing'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CryptoPool, fileChunks, FileSealer, openFile, rechunk, SealPipeline } from '@p2pdv/sdk/sealing'
 
 async function * from (...parts: Uint8Array[]): AsyncGenerator<Uint8Array> { for (const p of parts) yield p }
 
@@ -14,6 +17,49 @@ describe('rechunk', () => {
     assert.deepEqual(out.map(c => [c.chunk.byteLength, c.last]), [[4, false], [4, false], [4, false], [4, true]])
     assert.deepEqual((await collect(rechunk(from(), 4))).map(c => [c.chunk.byteLength, c.last]), [[0, true]])
     assert.deepEqual((await collect(rechunk(from(new Uint8Array(9)), 4))).map(c => [c.chunk.byteLength, c.last]), [[4, false], [4, false], [1, true]])
+  })
+})
+
+describe('fileChunks', () => {
+  it('reads a file into exact chunks of the buffers it is given, flags the last, and keeps every byte', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'p2pdv-chunks-'))
+    try {
+      for (const size of [0, 1, 4, 5, 8, 9]) {
+        const bytes = new Uint8Array(randomBytes(size))
+        const path = join(dir, `f${size}`)
+        await writeFile(path, bytes)
+        const given: Uint8Array[] = []
+        const out = await collect(fileChunks(path).readChunks(4, n => { const b = new Uint8Array(n); given.push(b); return b }))
+        const want = size === 0 ? [[0, true]] : Array.from({ length: Math.ceil(size / 4) }, (_, i) => [Math.min(4, size - i * 4), i === Math.ceil(size / 4) - 1])
+        assert.deepEqual(out.map(c => [c.chunk.byteLength, c.last]), want, `file of ${size} bytes`)
+        assert.deepEqual(Buffer.concat(out.map(c => c.chunk)), Buffer.from(bytes))
+        // Full chunks are the very buffers handed out (no copy).
+        for (const c of out.filter(c => c.chunk.byteLength === 4)) assert.ok(given.includes(c.chunk))
+      }
+      await assert.rejects(collect(fileChunks(join(dir, 'missing')).readChunks(4, n => new Uint8Array(n))), { code: 'ENOENT' })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('seals a file read this way to the same plaintext', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'p2pdv-chunks-'))
+    const pool = new CryptoPool(2)
+    try {
+      const input = randomBytes(2 * MAX_CHUNK_PLAINTEXT + 7)
+      const path = join(dir, 'in.bin')
+      await writeFile(path, input)
+      const key = generateContentKey()
+      const sealer = new FileSealer({ key, pool })
+      const blocks = new Map<string, Uint8Array>()
+      for await (const b of sealer.blocks(fileChunks(path))) blocks.set(b.cid.toString(), b.bytes)
+      assert.equal(sealer.result.manifest.chunks.length, 3)
+      const out = Buffer.concat(await collect(openFile(sealer.result.manifest, async (cid: CID) => blocks.get(cid.toString())!, { key, pool })))
+      assert.ok(out.equals(input))
+    } finally {
+      await pool.close()
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 

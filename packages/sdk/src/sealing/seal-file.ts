@@ -10,6 +10,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import * as raw from 'multiformats/codecs/raw'
 import type { TaskResult } from './chunk-crypto.ts'
 import { CryptoPool } from './pool.ts'
+import { isChunkReader, type ChunkReader } from './file-chunks.ts'
 import { freshChunk, rechunk } from './rechunk.ts'
 
 export interface SealedBlock {
@@ -56,7 +57,8 @@ export class FileSealer {
     return this.sealed
   }
 
-  async * blocks (source: AsyncIterable<Uint8Array>): AsyncGenerator<SealedBlock> {
+  /** `source`: any byte stream (re-cut into chunks), or a ChunkReader such as `fileChunks(path)` (no copy). */
+  async * blocks (source: AsyncIterable<Uint8Array> | ChunkReader): AsyncGenerator<SealedBlock> {
     const objectId = this.opts.objectId ?? generateObjectId()
     const pool = this.opts.pool ?? new CryptoPool(this.opts.workers)
     let sealed: SealedStream
@@ -95,7 +97,7 @@ export interface SealedStream {
  * Seals one stream (a file, a segment…) under `key`: yields its blocks in order and returns its
  * chunk list. The pool is the caller's and stays open.
  */
-export async function * sealStream (source: AsyncIterable<Uint8Array>, opts: { key: Uint8Array, objectId: Uint8Array, pool: CryptoPool, stream?: number, context?: Uint8Array, auditRoots?: boolean }): AsyncGenerator<SealedBlock, SealedStream> {
+export async function * sealStream (source: AsyncIterable<Uint8Array> | ChunkReader, opts: { key: Uint8Array, objectId: Uint8Array, pool: CryptoPool, stream?: number, context?: Uint8Array, auditRoots?: boolean }): AsyncGenerator<SealedBlock, SealedStream> {
   const { key, objectId, pool } = opts
   const stream = opts.stream ?? 0
   const window = Math.max(2, pool.window)
@@ -119,7 +121,8 @@ export async function * sealStream (source: AsyncIterable<Uint8Array>, opts: { k
     return { index: next.index, cid, bytes: r.data, plaintextSize: next.size, ...(r.root === undefined ? {} : { root: r.root }) }
   }
   try {
-    for await (const { chunk, last } of rechunk(source, MAX_CHUNK_PLAINTEXT, alloc)) {
+    const cut = isChunkReader(source) ? source.readChunks(MAX_CHUNK_PLAINTEXT, alloc) : rechunk(source, MAX_CHUNK_PLAINTEXT, alloc)
+    for await (const { chunk, last } of cut) {
       hash.update(chunk)
       size += chunk.byteLength
       const pos = { key, objectId, stream, index, last, ...(opts.context === undefined ? {} : { context: opts.context }) }

@@ -7,6 +7,7 @@
  */
 import type { StreamRef } from '@p2pdv/core'
 import type { CryptoPool } from './pool.ts'
+import type { ChunkReader } from './file-chunks.ts'
 import { sealStream, type SealedBlock } from './seal-file.ts'
 
 /** Streams sealed ahead of the one being written. */
@@ -41,7 +42,7 @@ export class SealPipeline {
    * Adds a stream (it gets the next stream number) and resolves with its reference once its
    * blocks are written. `open` is called when its turn to seal comes.
    */
-  async add (open: () => AsyncIterable<Uint8Array>, context: Uint8Array): Promise<StreamRef> {
+  async add (open: () => AsyncIterable<Uint8Array> | ChunkReader, context: Uint8Array): Promise<StreamRef> {
     const n = this.next++
     const sealing = this.seal(n, open, context)
     sealing.catch(() => {})
@@ -66,7 +67,7 @@ export class SealPipeline {
     return await done
   }
 
-  private async seal (n: number, open: () => AsyncIterable<Uint8Array>, context: Uint8Array): Promise<{ blocks: SealedBlock[], ref: StreamRef }> {
+  private async seal (n: number, open: () => AsyncIterable<Uint8Array> | ChunkReader, context: Uint8Array): Promise<{ blocks: SealedBlock[], ref: StreamRef }> {
     await this.acquire()
     const blocks: SealedBlock[] = []
     const gen = sealStream(open(), { key: this.opts.key, objectId: this.opts.objectId, pool: this.opts.pool, stream: n, context })
