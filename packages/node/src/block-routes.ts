@@ -91,9 +91,10 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
     const etag = `"${cid.toString()}.raw"`
     if (req.headers['if-none-match'] === etag) { send(req, res, started, 304, { etag, 'cache-control': IMMUTABLE }); return }
     // HEAD answers from the file's size: a presence probe must not cost a read and a hash.
-    const size = req.method === 'HEAD' ? await deps.blockstore.sizeOf(cid) : undefined
-    if (req.method === 'HEAD' && size === undefined) throw new P2pdvError(BlockstoreErrorCode.NOT_FOUND, `block ${cid.toString()} is not stored here`)
-    let bytes = size === undefined ? await deps.blockstore.getVerified(cid) : undefined
+    const head = req.method === 'HEAD'
+    let bytes = head ? undefined : await deps.blockstore.getVerified(cid)
+    const total = bytes?.byteLength ?? await deps.blockstore.sizeOf(cid)
+    if (total === undefined) throw new P2pdvError(BlockstoreErrorCode.NOT_FOUND, `block ${cid.toString()} is not stored here`)
     if (deps.serveGarbage === true && bytes !== undefined && bytes.byteLength > 0) {
       bytes = bytes.slice()
       bytes[bytes.byteLength >> 1]! ^= 0xff
@@ -106,7 +107,6 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
       'x-ipfs-roots': cid.toString(),
       'content-disposition': `attachment; filename="${cid.toString()}.bin"`
     }
-    const total = bytes?.byteLength ?? size!
     const range = typeof req.headers.range === 'string' ? parseRange(req.headers.range, total) : undefined
     if (range === 'unsatisfiable') { send(req, res, started, 416, { ...headers, 'content-range': `bytes */${total}` }); return }
     if (range !== undefined) headers['content-range'] = `bytes ${range.start}-${range.end}/${total}`

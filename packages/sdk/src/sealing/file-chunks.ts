@@ -6,8 +6,7 @@
  * usually) on libuv's thread pool.
  */
 import { open } from 'node:fs/promises'
-
-export type ChunkAlloc = (size: number) => Uint8Array
+import { flagLast, type ChunkAlloc } from './rechunk.ts'
 
 /** A source that fills chunk buffers itself, in order, and tells which chunk is last. */
 export interface ChunkReader {
@@ -20,41 +19,26 @@ export function isChunkReader (source: unknown): source is ChunkReader {
 
 /** Reads `path` to its end, whatever its size when opened. An empty file is one empty last chunk. */
 export function fileChunks (path: string): ChunkReader {
-  return {
-    async * readChunks (size, alloc) {
-      const fh = await open(path, 'r')
-      try {
-        /** Fills `buf` from the file's current position; fewer bytes only at the end of the file. */
-        const fill = async (buf: Uint8Array): Promise<number> => {
-          let got = 0
-          while (got < buf.byteLength) {
-            const { bytesRead } = await fh.read(buf, got, buf.byteLength - got, null)
-            if (bytesRead === 0) break
-            got += bytesRead
-          }
-          return got
-        }
-        // A full chunk is held back until the next read shows whether it was the last.
-        let held: Uint8Array | undefined
-        for (;;) {
-          const buf = alloc(size)
-          const n = await fill(buf)
-          if (n === size) {
-            if (held !== undefined) yield { chunk: held, last: false }
-            held = buf
-            continue
-          }
-          if (n > 0) {
-            if (held !== undefined) yield { chunk: held, last: false }
-            yield { chunk: buf.slice(0, n), last: true }
-          } else {
-            yield { chunk: held ?? new Uint8Array(0), last: true }
-          }
-          return
-        }
-      } finally {
-        await fh.close()
+  return { readChunks: (size, alloc) => flagLast(readFile(path, size, alloc)) }
+}
+
+/** The file in chunks of `size` bytes, each read into a buffer from `alloc` (the last one shorter). */
+async function * readFile (path: string, size: number, alloc: ChunkAlloc): AsyncGenerator<Uint8Array> {
+  const fh = await open(path, 'r')
+  try {
+    for (;;) {
+      const buf = alloc(size)
+      let got = 0
+      while (got < size) {
+        const { bytesRead } = await fh.read(buf, got, size - got, null)
+        if (bytesRead === 0) break
+        got += bytesRead
       }
+      if (got === size) { yield buf; continue }
+      if (got > 0) yield buf.slice(0, got)
+      return
     }
+  } finally {
+    await fh.close()
   }
 }
