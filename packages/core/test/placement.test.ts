@@ -6,7 +6,7 @@ import { blockCid, decodeManifest, encodeManifest, generateContentKey, generateO
 import { AUDIT_LEAF_BYTES, LEGACY_AUDIT_LEAF_BYTES, merkleRoot } from '@p2pdv/core/audit'
 import { encodeStripe } from '@p2pdv/core/erasure'
 import {
-  auditLeafBytes, checkSupersedes, decodePlacementRecord, decodePlacementRecordAsync, encodePlacementRecord, samePlacementStructure, placementOwnerKey, PlacementErrorCode, signPlacementRecord,
+  auditLeafBytes, checkSupersedes, comparePlacement, decodePlacementRecord, decodePlacementRecordAsync, encodePlacementRecord, samePlacementStructure, placementOwnerKey, PlacementErrorCode, signPlacementRecord,
   type BlockPlacement, type PlacementRecord, type UnsignedPlacementRecord
 } from '@p2pdv/core/placement'
 
@@ -92,6 +92,27 @@ describe('placement record', () => {
     const swapped = await signPlacementRecord({ ...moved, version: 3, stripes: [{ ...moved.stripes[0]!, blocks: [...moved.stripes[0]!.blocks].reverse().map((b, i) => i < 2 ? { ...b, size: b.size } : b) }] }, nodePub, p => ed25519.sign(p, node))
     assert.throws(() => { checkSupersedes(moved, swapped) }, { code: PlacementErrorCode.CONFLICT })
     assert.throws(() => { checkSupersedes(undefined, { ...moved, version: 1 }) }, { code: PlacementErrorCode.CONFLICT })
+  })
+
+  it('two records of one version are ordered by signature, the same way from either side, so every node keeps the same one', async () => {
+    const { record } = await sample()
+    const node = ed25519.utils.randomSecretKey()
+    const other = ed25519.utils.randomSecretKey()
+    const moveTo = (peer: string): PlacementRecord['stripes'] => [{ ...record.stripes[0]!, blocks: record.stripes[0]!.blocks.map((b, i) => i === 0 ? { ...b, nodes: [peer] } : b) }]
+    const a = await signPlacementRecord({ ...record, version: 2, stripes: moveTo(peers[1]!) }, ed25519.getPublicKey(node), p => ed25519.sign(p, node))
+    const b = await signPlacementRecord({ ...record, version: 2, stripes: moveTo(peers[2]!) }, ed25519.getPublicKey(other), p => ed25519.sign(p, other))
+    assert.equal(Math.sign(comparePlacement(a, b)), -Math.sign(comparePlacement(b, a)))
+    assert.notEqual(comparePlacement(a, b), 0)
+    assert.equal(comparePlacement(a, a), 0)
+    const [winner, loser] = comparePlacement(a, b) > 0 ? [a, b] : [b, a]
+    // The winner has the smaller signature, and it replaces the loser but not the reverse.
+    assert.ok(Buffer.compare(Buffer.from(winner.sig), Buffer.from(loser.sig)) < 0)
+    checkSupersedes(loser, winner)
+    assert.throws(() => { checkSupersedes(winner, loser) }, { code: PlacementErrorCode.STALE, message: /takes precedence/ })
+    assert.throws(() => { checkSupersedes(winner, winner) }, { code: PlacementErrorCode.STALE })
+    // A higher version wins whatever its signature.
+    const v3 = await signPlacementRecord({ ...loser, version: 3 }, ed25519.getPublicKey(node), p => ed25519.sign(p, node))
+    assert.ok(comparePlacement(v3, winner) > 0)
   })
 
   it('the owner key is derived from the content key, so readers can recognise the uploader', () => {

@@ -208,7 +208,8 @@ export async function createHttpApi (deps: HttpApiDeps) {
   // Placement records: public, signed, versioned (docs/protocol.md). Auditors, repair workers and
   // readers fetch them here; uploaders and repair workers send new versions.
   app.get('/api/v1/placements', async () => ({
-    objects: deps.placements.list().map(r => ({ object: r.object.toString(), version: r.version, time: r.time }))
+    // `sig` lets a follower tell two records of one version apart (comparePlacement breaks the tie).
+    objects: deps.placements.list().map(r => ({ object: r.object.toString(), version: r.version, time: r.time, sig: Buffer.from(r.sig).toString('base64') }))
   }))
   app.get<{ Params: { cid: string } }>('/api/v1/objects/:cid/placement', async (req, reply) => {
     const cid = parseCid(req.params.cid)

@@ -4,9 +4,15 @@
  * it is responsible for — it must hold at least one block the record says it holds — so nobody
  * can make a node store or repair objects it has nothing to do with without first storing data
  * on it (which its quota bounds). A newer version replaces an older one only under the rules of
- * `checkSupersedes` (higher version, same blocks; version 1 signed by the owner), and only if it
- * is signed by the owner or by a node the current version lists as a holder: a stranger cannot
- * rewrite who holds an object (repairers are always current holders, see repair.ts).
+ * `checkSupersedes` (later in `comparePlacement`'s order, same blocks; version 1 signed by the
+ * owner), and only if it is signed by the owner or by a node the current version lists as a
+ * holder: a stranger cannot rewrite who holds an object (repairers are always current holders,
+ * see repair.ts).
+ *
+ * Two holders that repaired at once wrote the same version, each from the version before; each
+ * may have dropped the other from its list (it took the other for down). So the winner of such a
+ * tie is also accepted when its signer held blocks in the version the held one replaced: the
+ * store keeps that version beside the current one (`<object>.prev`).
  */
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
@@ -15,7 +21,7 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { parseCid, type CID } from '@p2pdv/core'
-import { checkSupersedes, decodePlacementRecord, placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
+import { checkSupersedes, decodePlacementRecord, encodePlacementRecord, placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
 
 export const PlacementStoreErrorCode = {
   NOT_RESPONSIBLE: 'ERR_PLACEMENT_NOT_RESPONSIBLE',
@@ -38,6 +44,8 @@ export interface PlacementStoreDeps {
 export class PlacementStore {
   private readonly deps: PlacementStoreDeps
   private readonly records = new Map<string, PlacementRecord>()
+  /** Per object, the holders of the version the current one replaced (they authorized it). */
+  private readonly priorHolders = new Map<string, Set<string>>()
   /** Serialises writes per object so two updates cannot interleave. */
   private readonly locks = new Map<string, Promise<unknown>>()
 
@@ -45,13 +53,23 @@ export class PlacementStore {
 
   async open (): Promise<void> {
     await mkdir(this.deps.dir, { recursive: true, mode: 0o700 })
-    for (const name of await readdir(this.deps.dir)) {
+    const names = await readdir(this.deps.dir)
+    for (const name of names) {
       if (!name.endsWith('.cbor')) continue
       try {
         const r = decodePlacementRecord(new Uint8Array(await readFile(join(this.deps.dir, name))))
         this.records.set(r.object.toString(), r)
       } catch (err) {
         this.deps.log.warn({ err, file: name }, 'ignoring an unreadable placement record')
+      }
+    }
+    for (const name of names) {
+      if (!name.endsWith(PREV_SUFFIX)) continue
+      try {
+        const r = decodePlacementRecord(new Uint8Array(await readFile(join(this.deps.dir, name))))
+        if (this.records.has(r.object.toString())) this.priorHolders.set(r.object.toString(), holdersOf(r))
+      } catch (err) {
+        this.deps.log.warn({ err, file: name }, 'ignoring an unreadable previous placement record')
       }
     }
   }
@@ -64,6 +82,14 @@ export class PlacementStore {
     return [...this.records.values()]
   }
 
+  /** Writes a file of the store atomically (temp file, then rename). */
+  private async writeFile (name: string, bytes: Uint8Array): Promise<void> {
+    const path = join(this.deps.dir, name)
+    const tmp = `${path}.${process.pid}.tmp`
+    await writeFile(tmp, bytes, { mode: 0o600 })
+    await rename(tmp, path)
+  }
+
   /** Validates and keeps `bytes` as the object's record; resolves with the kept version. */
   async put (object: CID, bytes: Uint8Array): Promise<{ version: number, stored: boolean }> {
     const record = decodePlacementRecord(bytes)
@@ -73,7 +99,8 @@ export class PlacementStore {
       const current = this.records.get(key)
       if (current !== undefined && current.version === record.version && Buffer.from(current.sig).equals(Buffer.from(record.sig))) return { version: current.version, stored: false }
       checkSupersedes(current, record)
-      if (current !== undefined && !signedByOwnerOrHolder(current, record)) {
+      const tie = current !== undefined && current.version === record.version
+      if (current !== undefined && !signedByOwnerOrHolder(current, record) && !(tie && signedByOwnerOrHolder(this.priorHolders.get(key) ?? new Set(), record))) {
         throw new P2pdvError(PlacementStoreErrorCode.NOT_A_HOLDER, 'an update must be signed by the owner or by a node that holds blocks of the object', {
           hint: 'Only the uploader and the object\'s current holders (which run its repair) may publish new placement versions.'
         })
@@ -89,10 +116,11 @@ export class PlacementStore {
           })
         }
       }
-      const path = join(this.deps.dir, `${key}.cbor`)
-      const tmp = `${path}.${process.pid}.tmp`
-      await writeFile(tmp, bytes, { mode: 0o600 })
-      await rename(tmp, path)
+      if (current !== undefined && !tie) {
+        await this.writeFile(`${key}${PREV_SUFFIX}`, encodePlacementRecord(current))
+        this.priorHolders.set(key, holdersOf(current))
+      }
+      await this.writeFile(`${key}.cbor`, bytes)
       this.records.set(key, record)
       return { version: record.version, stored: true }
     }
@@ -108,8 +136,14 @@ export class PlacementStore {
   }
 }
 
-/** The update's signer is the owner, or the peer id of a node `current` lists as a holder. */
-export function signedByOwnerOrHolder (current: PlacementRecord, next: PlacementRecord): boolean {
+const PREV_SUFFIX = '.prev'
+
+function holdersOf (record: PlacementRecord): Set<string> {
+  return new Set(placementBlocks(record).flatMap(b => b.block.nodes))
+}
+
+/** The update's signer is the owner, or the peer id of a node `current` lists as a holder (or of one in `holders`). */
+export function signedByOwnerOrHolder (current: PlacementRecord | Set<string>, next: PlacementRecord): boolean {
   if (Buffer.from(next.signer).equals(Buffer.from(next.owner))) return true
   let signer: string
   try {
@@ -117,7 +151,7 @@ export function signedByOwnerOrHolder (current: PlacementRecord, next: Placement
   } catch {
     return false
   }
-  return placementBlocks(current).some(b => b.block.nodes.includes(signer))
+  return (current instanceof Set ? current : holdersOf(current)).has(signer)
 }
 
 export function parseObjectCid (text: string): CID {

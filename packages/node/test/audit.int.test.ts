@@ -16,7 +16,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { blockCid } from '@p2pdv/core'
 import { AUDIT_LEAF_BYTES, leafCount, merkleRoot } from '@p2pdv/core/audit'
-import { decodePlacementRecord, placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
+import { comparePlacement, decodePlacementRecord, placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
 import {
   AUDIT_PROTOCOL, AuditCode, auditRecordPayload, recordLeafBytes, auditResponsePayload, checkAuditProof, decodeAuditResponse, decodeSignedAuditRecord,
   encodeAuditChallenge, MAX_AUDIT_MESSAGE_BYTES, WireErrorCode, type AuditChallenge, type AuditResponse
@@ -329,14 +329,14 @@ describe('placement records, bit rot and repair', () => {
     } finally {
       await client.close()
     }
-    /** The newest record version any holder keeps. */
+    /** The latest record any holder keeps, in the order every node applies. */
     const latestRecord = async (): Promise<PlacementRecord> => {
       let best: PlacementRecord | undefined
       for (const n of holders) {
         const res = await fetch(`${n.info.http}/api/v1/objects/${manifestCid}/placement`)
         if (res.status !== 200) { await res.arrayBuffer(); continue }
         const r = decodePlacementRecord(new Uint8Array(await res.arrayBuffer()))
-        if (best === undefined || r.version > best.version) best = r
+        if (best === undefined || comparePlacement(r, best) > 0) best = r
       }
       assert.ok(best !== undefined, 'some holder keeps the record')
       return best
@@ -372,7 +372,20 @@ describe('placement records, bit rot and repair', () => {
       // verified read instead.
       const audited = block.nodes.filter(peer => peer !== auditor.info.peerId)
       return block.nodes.length > 0 && audited.every(peer => rows.some(r => r.peer === peer && r.outcome === 'pass')) ? { latest, block } : undefined
-    }, 300_000)
+    }, 300_000, async () => {
+      const lines = [`victim ${victim.cid.toString()} on ${holder.info.peerId}, auditor ${auditor.info.peerId}`]
+      for (const n of holders) {
+        const res = await fetch(`${n.info.http}/api/v1/objects/${manifestCid}/placement`)
+        const r = res.status === 200 ? decodePlacementRecord(new Uint8Array(await res.arrayBuffer())) : undefined
+        if (r === undefined) await res.body?.cancel()
+        const nodes = r === undefined ? [] : placementBlocks(r).find(b => b.block.cid.equals(victim.cid))!.block.nodes
+        const status = await (await fetch(`${n.info.http}/api/v1/status`)).json() as { repair?: unknown }
+        lines.push(`${n.info.peerId}: record v${r?.version ?? '-'} sig ${r === undefined ? '-' : Buffer.from(r.sig).toString('hex').slice(0, 12)} lists [${nodes.join(', ')}]; repair ${JSON.stringify(status.repair)}`)
+      }
+      const rows = (await results(auditor)).filter(r => r.cid === victim.cid.toString() && r.issued > flippedAt)
+      lines.push(`audits of the block since the flip: ${JSON.stringify(rows.slice(0, 12).map(r => [r.peer.slice(-6), r.outcome, r.code]))}`)
+      return lines.join('\n')
+    })
     // The rotten copy is never served: the holder re-hashes it and refuses it, or it is gone, or
     // repair put a good copy back there.
     const served = await fetch(`${holder.info.http}/ipfs/${victim.cid.toString()}`)

@@ -9,7 +9,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import pino from 'pino'
 import { blockCid, generateContentKey } from '@p2pdv/core'
-import { encodePlacementRecord, placementOwnerKey, signPlacementRecord, type BlockPlacement, type PlacementRecord } from '@p2pdv/core/placement'
+import { comparePlacement, encodePlacementRecord, placementOwnerKey, PlacementErrorCode, signPlacementRecord, type BlockPlacement, type PlacementRecord } from '@p2pdv/core/placement'
 import { PlacementStore, PlacementStoreErrorCode } from '../src/placement-store.ts'
 
 describe('placement store: who may publish a new version', async () => {
@@ -56,5 +56,45 @@ describe('placement store: who may publish a new version', async () => {
     assert.equal((await store.put(v1.object, encodePlacementRecord(await update(3, strangerKey)))).version, 3)
     const byOwner = await signPlacementRecord({ ...v1, version: 4 }, owner.publicKey, owner.sign)
     assert.equal((await store.put(v1.object, encodePlacementRecord(byOwner))).version, 4)
+  })
+
+  it('between two records of one version (two repairs at once), keeps the tie\'s winner whichever arrives first', async () => {
+    // Version 4 lists both; then each wrote version 5 taking the other for down, so each dropped
+    // the other: neither signer is a holder in the other's version 5, only in version 4.
+    const only = async (node: string, key: typeof holderKey): Promise<PlacementRecord> => await signPlacementRecord({
+      ...v1,
+      version: 5,
+      manifest: { ...v1.manifest, nodes: [node, me] },
+      stripes: v1.stripes.map(s => ({ ...s, blocks: s.blocks.map(b => ({ ...b, nodes: [node, me] })) }))
+    }, key.publicKey.raw, async p => await key.sign(p))
+    const a = await only(holder, holderKey)
+    const b = await only(stranger, strangerKey)
+    const [winner, loser] = comparePlacement(a, b) > 0 ? [a, b] : [b, a]
+    const hex = (sig: Uint8Array | undefined): string => Buffer.from(sig ?? []).toString('hex')
+    for (const [first, second] of [[loser, winner], [winner, loser]] as const) {
+      const d = await mkdtemp(join(tmpdir(), 'p2pdv-placements-tie-'))
+      try {
+        const s = new PlacementStore({ dir: d, peerId: me, has: async () => true, log: pino({ level: 'silent' }) })
+        await s.open()
+        await s.put(v1.object, encodePlacementRecord(v1))
+        await s.put(v1.object, encodePlacementRecord(await update(4, holderKey)))
+        await s.put(v1.object, encodePlacementRecord(first))
+        // The other copy arrives after a restart: what authorizes it (version 4) is read from disk.
+        const again = new PlacementStore({ dir: d, peerId: me, has: async () => true, log: pino({ level: 'silent' }) })
+        await again.open()
+        if (second === winner) assert.deepEqual(await again.put(v1.object, encodePlacementRecord(second)), { version: 5, stored: true })
+        else await assert.rejects(again.put(v1.object, encodePlacementRecord(second)), { code: PlacementErrorCode.STALE })
+        assert.equal(hex(again.get(v1.object.toString())?.sig), hex(winner.sig))
+        // A stranger to version 4 may not take part in the tie, even with a winning signature.
+        let forged: PlacementRecord
+        do {
+          const outsider = await generateKeyPair('Ed25519')
+          forged = await only(peerIdFromPrivateKey(outsider).toString(), outsider)
+        } while (comparePlacement(forged, winner) <= 0)
+        await assert.rejects(again.put(v1.object, encodePlacementRecord(forged)), { code: PlacementStoreErrorCode.NOT_A_HOLDER })
+      } finally {
+        await rm(d, { recursive: true, force: true })
+      }
+    }
   })
 })

@@ -10,7 +10,7 @@
 import { P2pdvError } from '@p2pdv/core/errors'
 import { objectBlocks, verifyBlock, type CID, type Manifest } from '@p2pdv/core'
 import { ErasureErrorCode, reconstructStripe } from '@p2pdv/core/erasure'
-import { decodePlacementRecordAsync, type PlacementRecord } from '@p2pdv/core/placement'
+import { comparePlacement, decodePlacementRecordAsync, type PlacementRecord } from '@p2pdv/core/placement'
 import type { BlockFetcher } from './block-fetcher.ts'
 import type { PeerSet } from './peers.ts'
 
@@ -95,7 +95,7 @@ export class ObjectReader {
     if (head === undefined) this.pendingRecords.set(key, fetching.catch(() => undefined))
     try {
       const found = await fetching
-      if (usable(found) && (head === undefined || found.version > head.version)) {
+      if (usable(found) && (head === undefined || comparePlacement(found, head) > 0)) {
         learn(found)
         return found
       }
@@ -110,7 +110,7 @@ export class ObjectReader {
     return signal?.aborted === true ? undefined : await this.placementRecord(manifestCid, signal)
   }
 
-  /** The newest placement record any node keeps for the object (undefined if none answers). */
+  /** The latest placement record (`comparePlacement`) any node keeps for the object (undefined if none answers). */
   async placementRecord (manifestCid: CID, signal?: AbortSignal): Promise<PlacementRecord | undefined> {
     let best: PlacementRecord | undefined
     await Promise.all(this.peers.ranked().slice(0, 4).map(async p => {
@@ -119,7 +119,7 @@ export class ObjectReader {
         const res = await fetch(`${p.http}/api/v1/objects/${manifestCid.toString()}/placement`, { signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
         if (!res.ok) { await res.body?.cancel(); return }
         const r = await decodePlacementRecordAsync(new Uint8Array(await res.arrayBuffer()))
-        if (r.object.toString() === manifestCid.toString() && (best === undefined || r.version > best.version)) best = r
+        if (r.object.toString() === manifestCid.toString() && (best === undefined || comparePlacement(r, best) > 0)) best = r
       } catch {
         // Another node may have it; without any, reads ask every node.
       }

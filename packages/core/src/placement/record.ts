@@ -312,8 +312,29 @@ export function samePlacementStructure (a: PlacementRecord, b: PlacementRecord):
 }
 
 /**
+ * The total order every node applies to versions of one object's record: the higher version
+ * wins, and between two records of the same version (two holders repaired at once, each
+ * believing the other down) the one with the smaller signature wins. Without the tie-break,
+ * each node would keep whichever copy reached it first, and the holders, the auditor and
+ * readers could follow different holder lists for good. Signatures are unforgeable and differ
+ * whenever contents or signer do, so the order is total; grinding one buys a holder nothing it
+ * could not get by writing the next version. Positive when `a` supersedes `b`, 0 when equal.
+ */
+export function comparePlacement (a: Pick<PlacementRecord, 'version' | 'sig'>, b: Pick<PlacementRecord, 'version' | 'sig'>): number {
+  if (a.version !== b.version) return a.version - b.version
+  return compareBytes(b.sig, a.sig)
+}
+
+function compareBytes (a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.byteLength, b.byteLength)
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
+  return a.byteLength - b.byteLength
+}
+
+/**
  * Whether `next` may replace `current` (undefined: none held yet). A first record must be
- * signed by its owner key; a newer one must have a higher version and the same structure.
+ * signed by its owner key; a replacement must come later in `comparePlacement`'s order (a higher
+ * version, or the winner of a same-version tie) and have the same structure.
  * Throws ERR_PLACEMENT_STALE or ERR_PLACEMENT_CONFLICT; signatures are checked on decode.
  */
 export function checkSupersedes (current: PlacementRecord | undefined, next: PlacementRecord): void {
@@ -324,8 +345,11 @@ export function checkSupersedes (current: PlacementRecord | undefined, next: Pla
     return
   }
   if (!next.object.equals(current.object)) throw new P2pdvError(PlacementErrorCode.CONFLICT, 'the record is for another object')
-  if (next.version <= current.version) {
-    throw new P2pdvError(PlacementErrorCode.STALE, `placement version ${next.version} is not newer than the held version ${current.version}`, {
+  if (comparePlacement(next, current) <= 0) {
+    const tie = next.version === current.version
+    throw new P2pdvError(PlacementErrorCode.STALE, tie
+      ? `another placement record of version ${next.version} is held, and it takes precedence (the smaller signature wins a tie)`
+      : `placement version ${next.version} is not newer than the held version ${current.version}`, {
       hint: 'Fetch the latest record, apply the change to it and try again.',
       details: { held: current.version }
     })

@@ -10,7 +10,7 @@
  * node: listed holders start uncommitted (a failure counts only after the holder passed once), and
  * a wrong root is corrected from the block itself (see auditor.ts).
  */
-import { auditLeafBytes, decodePlacementRecord, MAX_PLACEMENT_BYTES, placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
+import { auditLeafBytes, comparePlacement, decodePlacementRecord, MAX_PLACEMENT_BYTES, placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
 import type { Logger } from 'pino'
 import type { PlacementStore } from '../placement-store.ts'
 import type { AuditStore } from './store.ts'
@@ -38,19 +38,25 @@ async function getBytes (url: string, limit: number, signal: AbortSignal): Promi
 
 export class PlacementTargetSource {
   private readonly deps: PlacementSourceDeps
-  /** Highest version ingested per object. */
-  private readonly seen = new Map<string, number>()
+  /** The record ingested per object: the latest in `comparePlacement`'s order seen so far. */
+  private readonly seen = new Map<string, Pick<PlacementRecord, 'version' | 'sig'>>()
+
+  /** Whether a record of this version and signature would replace the one ingested. */
+  private isNews (object: string, record: Pick<PlacementRecord, 'version' | 'sig'>): boolean {
+    const seen = this.seen.get(object)
+    return seen === undefined || comparePlacement(record, seen) > 0
+  }
 
   constructor (deps: PlacementSourceDeps) { this.deps = deps }
 
   /** Turns a record into targets (replacing the holders of its blocks). */
   ingest (record: PlacementRecord, now = Date.now()): number {
     const key = record.object.toString()
-    if ((this.seen.get(key) ?? 0) >= record.version) return 0
+    if (!this.isNews(key, record)) return 0
     const leafBytes = auditLeafBytes(record)
     const blocks = placementBlocks(record).map(({ block }) => ({ cid: block.cid.toString(), size: block.size, root: block.root, leafBytes, holders: block.nodes }))
     this.deps.store.syncTargets(blocks, now)
-    this.seen.set(key, record.version)
+    this.seen.set(key, { version: record.version, sig: record.sig })
     return blocks.length
   }
 
@@ -67,11 +73,13 @@ export class PlacementTargetSource {
       try {
         const listing = await getBytes(`${url}/api/v1/placements`, MAX_LISTING_BYTES, signal)
         if (listing === undefined) continue
-        const { objects } = JSON.parse(new TextDecoder().decode(listing)) as { objects?: Array<{ object?: unknown, version?: unknown }> }
+        const { objects } = JSON.parse(new TextDecoder().decode(listing)) as { objects?: Array<{ object?: unknown, version?: unknown, sig?: unknown }> }
         for (const o of Array.isArray(objects) ? objects : []) {
           if (records >= MAX_RECORDS_PER_SYNC || signal.aborted) break
           if (typeof o.object !== 'string' || typeof o.version !== 'number' || o.object.length > 128) continue
-          if ((this.seen.get(o.object) ?? 0) >= o.version) continue
+          // A peer that lists no signature (an older node) is asked whenever the version ties.
+          const sig = typeof o.sig === 'string' && o.sig.length <= 256 ? new Uint8Array(Buffer.from(o.sig, 'base64')) : new Uint8Array(0)
+          if (!this.isNews(o.object, { version: o.version, sig })) continue
           const bytes = await getBytes(`${url}/api/v1/objects/${encodeURIComponent(o.object)}/placement`, MAX_PLACEMENT_BYTES, signal)
           if (bytes === undefined) continue
           let record: PlacementRecord
