@@ -348,6 +348,12 @@ describe('placement records, bit rot and repair', () => {
     await waitFor('a pass for every (block, holder) of the record', async () => {
       const rows = await results(auditor)
       return placed.every(p => rows.some(r => r.cid === p.cid && r.peer === p.peer && r.outcome === 'pass')) ? true : undefined
+    }, undefined, async () => {
+      const rows = await results(auditor)
+      const missing = placed.filter(p => !rows.some(r => r.cid === p.cid && r.peer === p.peer && r.outcome === 'pass'))
+      const outcomes = missing.map(p => `${p.cid.slice(-8)}@${p.peer.slice(-6)}: ${JSON.stringify(rows.filter(r => r.cid === p.cid && r.peer === p.peer).slice(0, 5).map(r => [r.outcome, r.code]))}`)
+      const known = await (await fetch(`${auditor.info.http}/api/v1/peers`)).json() as unknown
+      return [`auditor ${auditor.info.peerId} knows ${JSON.stringify(known)}`, `${rows.length} results; no pass yet for:`, ...outcomes, `auditor stderr: ${auditor.stderr().slice(-3000)}`].join('\n')
     })
 
     // Rot one data block on its holder.
