@@ -98,8 +98,10 @@ describe('ChainClient', () => {
     const timelock = config.contracts.timelock
     await test.impersonateAccount({ address: timelock })
     await test.setBalance({ address: timelock, value: 10n ** 18n })
-    await test.sendUnsignedTransaction({ from: timelock, to: config.contracts.params, data: encodeFunctionData({ abi: ProtocolParamsAbi, functionName: 'setErasureDefaults', args: [10, 20] }) })
+    const hash = await test.sendUnsignedTransaction({ from: timelock, to: config.contracts.params, data: encodeFunctionData({ abi: ProtocolParamsAbi, functionName: 'setErasureDefaults', args: [10, 20] }) })
     await test.stopImpersonatingAccount({ address: timelock })
+    // Sending returns before the block with it is mined; read only once it is.
+    assert.equal((await reader.public.waitForTransactionReceipt({ hash })).status, 'success')
     assert.deepEqual(await reader.erasureDefaults(), { k: 10, m: 20 })
   })
 
