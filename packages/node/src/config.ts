@@ -7,6 +7,7 @@ import { P2pdvError } from '@p2pdv/core/errors'
 import { DEFAULT_AUDIT_BATCH, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDIT_INTERVAL_MS, DEFAULT_AUDIT_READ_RATIO } from './audit/auditor.ts'
 import type { AuditTransportName } from './audit/transport.ts'
 import { parseTestFaults, type TestFault } from './faults.ts'
+import { ANNOUNCE_GRACE_MS, ANNOUNCE_STRATEGIES, type AnnounceStrategy } from './announcer.ts'
 
 export const DEFAULT_HOST = '127.0.0.1'
 /** 0 = an ephemeral port chosen by the OS. */
@@ -104,6 +105,10 @@ export interface NodeConfig {
   gcGraceMs: number
   /** An auditor node whose reputation scores weigh repair placement (else neutral; with --audit, this node's own). */
   auditor?: string
+  /** What the node announces on the DHT (announcer.ts): `roots` (default) or every block (`all`). */
+  announce: AnnounceStrategy
+  /** With `roots`: how long a stored block waits for a placement record before it is announced by itself. */
+  announceGraceMs: number
   /** Present when the node runs the auditor role (`--audit`). */
   audit?: AuditorConfig
   /** Deliberate misbehaviour for tests (P2PDV_TEST_FAULTS, loopback only); empty otherwise. */
@@ -116,7 +121,7 @@ export const ConfigErrorCode = {
 } as const
 
 export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] ' +
-  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--auditor URL] [--passphrase-file FILE] ' +
+  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--auditor URL] [--passphrase-file FILE] ' +
   '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p] [--audit-chain-interval MS]] ' +
   '[--wallet NAME --chain FILE [--rpc URL] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
   '[--public-rpc URL] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
@@ -152,6 +157,8 @@ export const NODE_OPTIONS = {
   'repair-rate': { type: 'string' },
   gc: { type: 'boolean', default: true },
   'gc-grace': { type: 'string' },
+  announce: { type: 'string' },
+  'announce-grace': { type: 'string' },
   auditor: { type: 'string' },
   audit: { type: 'boolean' },
   'audit-interval': { type: 'string' },
@@ -258,6 +265,10 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
   if (!Number.isFinite(grace) || grace < 0 || grace > 365 * 86_400) throw new P2pdvError(ConfigErrorCode.INVALID, '--gc-grace must be a number of seconds from 0 to 31536000', { hint: 'e.g. --gc-grace 86400 (a day)' })
   const auditor = values.auditor
   if (typeof auditor === 'string' && !/^https?:\/\/[^\s]+$/.test(auditor)) throw new P2pdvError(ConfigErrorCode.INVALID, '--auditor must be an http(s) URL', { hint: 'e.g. --auditor http://127.0.0.1:4001' })
+  const announce = values.announce ?? 'roots'
+  if (!ANNOUNCE_STRATEGIES.includes(announce as AnnounceStrategy)) throw new P2pdvError(ConfigErrorCode.INVALID, '--announce must be roots or all', { hint: 'roots (the default) announces each object once; all announces every block' })
+  const announceGrace = values['announce-grace'] === undefined ? ANNOUNCE_GRACE_MS / 1000 : Number(values['announce-grace'])
+  if (!Number.isFinite(announceGrace) || announceGrace < 0 || announceGrace > 86_400) throw new P2pdvError(ConfigErrorCode.INVALID, '--announce-grace must be a number of seconds from 0 to 86400', { hint: `e.g. --announce-grace ${ANNOUNCE_GRACE_MS / 1000}` })
   const audit = auditorConfig(values)
   return {
     dataDir,
@@ -275,6 +286,8 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     repairRateBytes: rate,
     gc: values.gc !== false,
     gcGraceMs: Math.round(grace * 1000),
+    announce: announce as AnnounceStrategy,
+    announceGraceMs: Math.round(announceGrace * 1000),
     ...(typeof auditor === 'string' ? { auditor: auditor.replace(/\/+$/, '') } : {}),
     ...(audit === undefined ? {} : { audit }),
     ...(chain === undefined ? {} : { chain }),

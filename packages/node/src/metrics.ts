@@ -14,6 +14,7 @@ export interface NodeMetrics {
   auditsPerformed: Counter<'kind' | 'outcome'>
   repairedBlocks: Counter<'kind'>
   repairBytes: Counter<'direction'>
+  dhtProvides: Counter
   unrecoverableStripes: Counter
 }
 
@@ -32,6 +33,7 @@ export function createMetrics (): NodeMetrics {
     auditsPerformed: new Counter({ name: 'p2pdv_audits_performed_total', help: 'Audits this node ran as an auditor, by kind (proof, read) and outcome', labelNames: ['kind', 'outcome'], registers: [registry] }),
     repairedBlocks: new Counter({ name: 'p2pdv_repair_blocks_total', help: 'Blocks rebuilt from parity or re-copied by the repair worker and placed on other nodes', labelNames: ['kind'], registers: [registry] }),
     repairBytes: new Counter({ name: 'p2pdv_repair_bytes_total', help: 'Repair traffic: bytes fetched (in) and stored on other nodes (out)', labelNames: ['direction'], registers: [registry] }),
+    dhtProvides: new Counter({ name: 'p2pdv_dht_provides_total', help: 'Provider announcements made on the DHT, by result (ok, failed)', labelNames: ['result'], registers: [registry] }),
     unrecoverableStripes: new Counter({ name: 'p2pdv_repair_unrecoverable_total', help: 'Stripes found with fewer than k blocks left', registers: [registry] }),
     httpRequestSeconds: new Histogram({ name: 'p2pdv_http_request_seconds', help: 'HTTP data plane latency', labelNames: ['route', 'status'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] })
   }

@@ -5,7 +5,7 @@
 import { withBitswap } from '@helia/bitswap'
 import { withLibp2pLight } from '@helia/libp2p'
 import type { Libp2p } from '@libp2p/interface'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { createHeliaLight } from 'helia'
@@ -29,6 +29,7 @@ import { createHttpApi, MAX_LISTED_PEERS, type PeerHttp, type ProviderRecord, ty
 import { libp2pOptions } from './libp2p-options.ts'
 import { createMetrics } from './metrics.ts'
 import { ProvideQueue } from './provide-queue.ts'
+import { Announcer } from './announcer.ts'
 import { createStoreHandler } from './store-protocol.ts'
 import { BlockIntake } from './block-intake.ts'
 import { VerifiedBlockstore } from './verified-blockstore.ts'
@@ -99,7 +100,21 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   const faults = new Set(config.testFaults)
   if (faults.size > 0) log.warn({ faults: [...faults] }, 'TEST FAULTS ARE ON: this node misbehaves on purpose (P2PDV_TEST_FAULTS)')
   const peerIdEarly = peerIdFromPrivateKey(privateKey).toString()
-  const placements = new PlacementStore({ dir: dir.placements, peerId: peerIdEarly, has: async cid => await blockstore.has(cid), log })
+  let provideQueue: ProvideQueue | undefined
+  const announcer = new Announcer({
+    strategy: config.announce,
+    graceMs: config.announceGraceMs,
+    announce: cid => { provideQueue?.add(cid) },
+    covered: cid => placements.covers(cid),
+    has: async cid => await blockstore.has(cid)
+  })
+  const placements = new PlacementStore({
+    dir: dir.placements,
+    peerId: peerIdEarly,
+    has: async cid => await blockstore.has(cid),
+    onKept: record => { announcer.kept(record).catch(err => { log.debug({ err }, 'could not announce an object') }) },
+    log
+  })
   await placements.open()
   let repair: RepairWorker | undefined
 
@@ -163,7 +178,6 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   let ready = false
   let libp2p: Libp2p | undefined
   let intake: BlockIntake | undefined
-  let provideQueue: ProvideQueue | undefined
   const peerId = peerIdFromPrivateKey(privateKey).toString()
   // libp2p addresses only (the announced `/http` one is the data plane, not dialable by libp2p).
   const multiaddrs = (): string[] => (libp2p?.getMultiaddrs() ?? []).map(m => m.toString()).filter(a => !a.includes('/http'))
@@ -176,6 +190,19 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   const findProviders = async (cid: CID, signal: AbortSignal): Promise<ProviderRecord[]> => {
     const found = new Map<string, ProviderRecord>()
     if (await blockstore.has(cid)) found.set(peerId, { ID: peerId, Addrs: [...multiaddrs(), httpAddr()] })
+    // A block of an object this node keeps the record of: its holders are listed there (with
+    // `--announce roots` such blocks have no DHT entry of their own), at the addresses the peer
+    // store has for them.
+    for (const id of placements.holdersOf(cid) ?? []) {
+      if (found.has(id) || libp2p === undefined) continue
+      try {
+        const peer = await libp2p.peerStore.get(peerIdFromString(id))
+        if (peer.addresses.length > 0) found.set(id, { ID: id, Addrs: peer.addresses.map(a => a.multiaddr.toString()) })
+      } catch {
+        // Not in the peer store: the DHT lookup below may still find it.
+      }
+    }
+    if ([...found.keys()].some(id => id !== peerId)) return [...found.values()]
     try {
       if (libp2p === undefined) return [...found.values()]
       for await (const p of libp2p.contentRouting.findProviders(cid, { signal })) {
@@ -294,7 +321,15 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   ))
   await helia.start()
   libp2p = helia.libp2p
-  provideQueue = new ProvideQueue(async (cid, signal) => { await helia.routing.provide(cid, { signal }) }, log)
+  provideQueue = new ProvideQueue(async (cid, signal) => {
+    try {
+      await helia.routing.provide(cid, { signal })
+      metrics.dhtProvides.inc({ result: 'ok' })
+    } catch (err) {
+      metrics.dhtProvides.inc({ result: 'failed' })
+      throw err
+    }
+  }, log)
   intake = new BlockIntake({
     peerId,
     privateKey,
@@ -302,7 +337,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     quotaBytes: config.quotaBytes,
     metrics,
     log,
-    onStored: cid => { provideQueue?.add(cid) }
+    onStored: cid => { announcer.stored(cid) }
   })
   await helia.libp2p.handle(STORE_PROTOCOL, createStoreHandler({ idleTimeoutMs: config.storeIdleTimeoutMs, log }, intake), { maxInboundStreams: 32 })
   if (keeper !== undefined) {
@@ -359,6 +394,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       await auditor?.stop()
       await repair?.stop()
       provideQueue?.stop()
+      announcer.stop()
       await keeper?.stop()
       await http.close()
       await helia.stop()

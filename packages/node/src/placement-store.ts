@@ -38,14 +38,21 @@ export interface PlacementStoreDeps {
   peerId: string
   /** Whether this node holds a block (verified storage). */
   has: (cid: CID) => Promise<boolean>
+  /** Called after a record (any version) is kept, not for the ones read at open. */
+  onKept?: (record: PlacementRecord) => void
   log: Logger
 }
+
+/** Where a block sits in its object's record: the manifest (stripe −1) or a stripe position. */
+interface BlockPosition { object: string, stripe: number, index: number }
 
 export class PlacementStore {
   private readonly deps: PlacementStoreDeps
   private readonly records = new Map<string, PlacementRecord>()
   /** Per object, the holders of the version the current one replaced (they authorized it). */
   private readonly priorHolders = new Map<string, Set<string>>()
+  /** Every block of every kept record, by CID (versions of a record share their blocks). */
+  private readonly blocks = new Map<string, BlockPosition>()
   /** Serialises writes per object so two updates cannot interleave. */
   private readonly locks = new Map<string, Promise<unknown>>()
 
@@ -58,7 +65,7 @@ export class PlacementStore {
       if (!name.endsWith('.cbor')) continue
       try {
         const r = decodePlacementRecord(new Uint8Array(await readFile(join(this.deps.dir, name))))
-        this.records.set(r.object.toString(), r)
+        this.keep(r)
       } catch (err) {
         this.deps.log.warn({ err, file: name }, 'ignoring an unreadable placement record')
       }
@@ -80,6 +87,25 @@ export class PlacementStore {
 
   list (): PlacementRecord[] {
     return [...this.records.values()]
+  }
+
+  /** Whether a kept record lists this block. */
+  covers (cid: CID): boolean {
+    return this.blocks.has(cid.toString())
+  }
+
+  /** The holders the latest kept record lists for a block, or undefined if no record lists it. */
+  holdersOf (cid: CID): string[] | undefined {
+    const at = this.blocks.get(cid.toString())
+    const record = at === undefined ? undefined : this.records.get(at.object)
+    if (at === undefined || record === undefined) return undefined
+    return (at.stripe < 0 ? record.manifest : record.stripes[at.stripe]!.blocks[at.index]!).nodes
+  }
+
+  private keep (record: PlacementRecord): void {
+    const object = record.object.toString()
+    if (!this.records.has(object)) for (const { block, stripe, index } of placementBlocks(record)) this.blocks.set(block.cid.toString(), { object, stripe, index })
+    this.records.set(object, record)
   }
 
   /** Writes a file of the store atomically (temp file, then rename). */
@@ -121,7 +147,8 @@ export class PlacementStore {
         this.priorHolders.set(key, holdersOf(current))
       }
       await this.writeFile(`${key}.cbor`, bytes)
-      this.records.set(key, record)
+      this.keep(record)
+      this.deps.onKept?.(record)
       return { version: record.version, stored: true }
     }
     const prev = this.locks.get(key) ?? Promise.resolve()

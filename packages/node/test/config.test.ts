@@ -24,3 +24,18 @@ describe('node chain options', () => {
     assert.throws(() => parseNodeArgs(['--data', 'd', '--wallet', 'w', '--chain', 'c', '--stake', '1e3'], env), { code: 'ERR_CONFIG' })
   })
 })
+
+describe('node announce options', () => {
+  it('announces roots after a 15 min grace by default; --announce all and --announce-grace change that', () => {
+    const d = parseNodeArgs(['--data', 'd'], env)
+    assert.deepEqual([d.announce, d.announceGraceMs], ['roots', 900_000])
+    const c = parseNodeArgs(['--data', 'd', '--announce', 'all', '--announce-grace', '0.5'], env)
+    assert.deepEqual([c.announce, c.announceGraceMs], ['all', 500])
+  })
+
+  it('refuses an unknown strategy and a grace out of range, naming the option', () => {
+    assert.throws(() => parseNodeArgs(['--data', 'd', '--announce', 'some'], env), { code: 'ERR_CONFIG', message: /--announce must be roots or all/ })
+    assert.throws(() => parseNodeArgs(['--data', 'd', '--announce-grace', '-1'], env), { code: 'ERR_CONFIG', message: /--announce-grace/ })
+    assert.throws(() => parseNodeArgs(['--data', 'd', '--announce-grace', 'soon'], env), { code: 'ERR_CONFIG', message: /--announce-grace/ })
+  })
+})

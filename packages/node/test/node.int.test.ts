@@ -1,7 +1,8 @@
 // A real node process, attacked and used through both planes.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -13,7 +14,8 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import * as dagCbor from '@ipld/dag-cbor'
 import { blockCid, MAX_BLOCK_BYTES } from '@p2pdv/core'
 import { decodeStoreResponse, encodeStoreHeader, STORE_PROTOCOL } from '@p2pdv/core/wire'
-import { StoreClient } from '@p2pdv/sdk'
+import { Client, StoreClient } from '@p2pdv/sdk'
+import { decodePlacementRecord } from '@p2pdv/core/placement'
 import { NextToLast } from 'blockstore-fs/sharding'
 import { MAX_CONCURRENT_UPLOADS } from '../src/block-routes.ts'
 import { spawnNode, spawnNodes, type SpawnedNode } from './fixtures/spawn-node.ts'
@@ -248,8 +250,8 @@ describe('supervised nodes', () => {
 })
 
 describe('provider discovery across nodes', () => {
-  it('a node finds, through the DHT, a block stored only on another node', async () => {
-    const nodes = await spawnNodes(3)
+  it('a node finds, through the DHT, a block stored only on another node (no placement record covers it, so it is announced by itself after the grace period)', async () => {
+    const nodes = await spawnNodes(3, { args: ['--announce-grace', '0.2'] })
     try {
       const client = await StoreClient.create()
       const b = new Uint8Array(randomBytes(2000))
@@ -287,6 +289,61 @@ describe('provider discovery across nodes', () => {
       assert.equal((await fetch(`${holder.info.http}/`)).status, 404)
     } finally {
       await Promise.all(nodes.map(async n => { await n.stop(); await rm(n.info.dataDir, { recursive: true, force: true }) }))
+    }
+  })
+
+  it('roots: each object is announced once, by its manifest CID; its other blocks only through the holders\' records, and a reader that knows none of the holders still gets it', async () => {
+    const nodes = await spawnNodes(4)
+    const dir = await mkdtemp(join(tmpdir(), 'p2pdv-roots-'))
+    try {
+      // The first node (everyone's bootstrap) takes no part in the upload: it holds nothing.
+      const [outsider, ...holders] = nodes as [SpawnedNode, ...SpawnedNode[]]
+      const writer = await Client.create({ peers: holders.map(n => ({ peerId: n.info.peerId, multiaddrs: n.info.multiaddrs, http: n.info.http })), workers: 0 })
+      const data = new Uint8Array(randomBytes(3 * 1024 * 1024 + 5))
+      let put: Awaited<ReturnType<Client['put']>>
+      try {
+        put = await writer.put((async function * () { yield data })(), { k: 2, m: 1 })
+      } finally {
+        await writer.close()
+      }
+      const record = decodePlacementRecord(new Uint8Array(await (await fetch(`${holders[0]!.info.http}/api/v1/objects/${put.manifestCid}/placement`)).arrayBuffer()))
+      const manifestHolders = record.manifest.nodes
+      const provides = async (n: SpawnedNode): Promise<number> => {
+        const text = await (await fetch(`${n.info.http}/metrics`)).text()
+        return [...text.matchAll(/^p2pdv_dht_provides_total\{result="[a-z]+"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0)
+      }
+
+      // The outsider finds the manifest's holders through the DHT (announcing is asynchronous).
+      let found: string[] = []
+      for (let i = 0; i < 60 && !manifestHolders.every(h => found.includes(h)); i++) {
+        const res = await fetch(`${outsider.info.http}/routing/v1/providers/${put.manifestCid}`)
+        found = (await res.json() as { Providers: Array<{ ID: string }> }).Providers.map(p => p.ID)
+        if (!manifestHolders.every(h => found.includes(h))) await new Promise(resolve => setTimeout(resolve, 250))
+      }
+      assert.deepEqual(manifestHolders.filter(h => !found.includes(h)), [], 'every holder of the manifest is found on the DHT')
+      // One announcement per holder of the manifest and none for the object's other blocks:
+      // checked after more than the provide queue's quiet spell, when they would have gone out.
+      await new Promise(resolve => setTimeout(resolve, 1500))
+      for (const n of holders) assert.equal(await provides(n), manifestHolders.includes(n.info.peerId) ? 1 : 0, `announcements made by ${n.info.peerId}`)
+
+      // A holder answers routing queries for a data block from the record: all its holders.
+      const block = record.stripes[0]!.blocks[0]!
+      const answer = await (await fetch(`${holders[0]!.info.http}/routing/v1/providers/${block.cid.toString()}`)).json() as { Providers: Array<{ ID: string, Addrs: string[] }> }
+      assert.deepEqual(new Set(answer.Providers.map(p => p.ID)), new Set(block.nodes))
+      assert.ok(answer.Providers.every(p => p.Addrs.some(a => a.endsWith('/http'))), 'with their HTTP data planes')
+
+      // A reader that knows only the outsider reads the object bit-exact.
+      const reader = await Client.create({ peers: [{ peerId: outsider.info.peerId, multiaddrs: outsider.info.multiaddrs, http: outsider.info.http }], workers: 0 })
+      try {
+        const out = join(dir, 'out.bin')
+        await reader.getToFile(put.capability, out)
+        assert.deepEqual(new Uint8Array(await readFile(out)), data)
+      } finally {
+        await reader.close()
+      }
+    } finally {
+      await Promise.all(nodes.map(async n => { await n.stop(); await rm(n.info.dataDir, { recursive: true, force: true }) }))
+      await rm(dir, { recursive: true, force: true })
     }
   })
 })

@@ -128,7 +128,8 @@ export class BlockFetcher {
     const ranked = this.peers.ranked(prefer)
     const found = await attempt(options.only === true && prefer !== undefined ? ranked.filter(p => prefer.has(p.peerId)) : ranked)
     if (found !== undefined) return found
-    const providers = options.only === true ? [] : await this.findProviders(cid, signal)
+    // Known nodes were all asked above; only new ones are worth a second round.
+    const providers = options.only === true ? [] : (await this.providers(cid, signal)).filter(p => !tried.has(p.peerId))
     for (const p of providers) this.peers.add(p)
     const late = await attempt(providers)
     if (late !== undefined) return late
@@ -149,8 +150,12 @@ export class BlockFetcher {
     return bytes
   }
 
-  /** Asks each reachable node's delegated routing endpoint who provides the CID. */
-  private async findProviders (cid: CID, signal?: AbortSignal): Promise<PeerInfo[]> {
+  /**
+   * Asks the best three nodes' delegated routing endpoints who provides the CID (a node answers
+   * from its own store, the placement records it keeps and the DHT). Nodes already known come
+   * back as known; new ones are not added to the peer set here.
+   */
+  async providers (cid: CID, signal?: AbortSignal): Promise<PeerInfo[]> {
     const found = new Map<string, PeerInfo>()
     await Promise.all(this.peers.ranked().slice(0, 3).map(async peer => {
       try {
@@ -162,7 +167,9 @@ export class BlockFetcher {
         if (!res.ok) { await res.body?.cancel(); return }
         const body = await res.json() as { Providers?: Array<{ ID?: unknown, Addrs?: unknown }> }
         for (const p of body.Providers ?? []) {
-          if (typeof p.ID !== 'string' || found.has(p.ID) || this.peers.get(p.ID) !== undefined) continue
+          if (typeof p.ID !== 'string' || found.has(p.ID)) continue
+          const known = this.peers.get(p.ID)
+          if (known !== undefined) { found.set(p.ID, known); continue }
           const addrs = Array.isArray(p.Addrs) ? p.Addrs.filter((a): a is string => typeof a === 'string') : []
           const http = addrs.map(httpUrlFromMultiaddr).find(u => u !== undefined)
           if (http === undefined) continue

@@ -12,7 +12,7 @@ import { objectBlocks, verifyBlock, type CID, type Manifest } from '@p2pdv/core'
 import { ErasureErrorCode, reconstructStripe } from '@p2pdv/core/erasure'
 import { comparePlacement, decodePlacementRecordAsync, type PlacementRecord } from '@p2pdv/core/placement'
 import type { BlockFetcher } from './block-fetcher.ts'
-import type { PeerSet } from './peers.ts'
+import type { PeerInfo, PeerSet } from './peers.ts'
 
 /** How long a data block may take before the parity path starts beside it. */
 export const DEFAULT_HEDGE_MS = 750
@@ -112,8 +112,19 @@ export class ObjectReader {
 
   /** The latest placement record (`comparePlacement`) any node keeps for the object (undefined if none answers). */
   async placementRecord (manifestCid: CID, signal?: AbortSignal): Promise<PlacementRecord | undefined> {
+    const asked = this.peers.ranked().slice(0, 4)
+    const best = await this.recordFrom(asked, manifestCid, signal)
+    if (best !== undefined || signal?.aborted === true) return best
+    // None of the best nodes keeps it (they hold nothing of the object): the holders of the
+    // manifest do, and the DHT knows them (nodes announce each object's manifest CID).
+    const holders = (await this.fetcher.providers(manifestCid, signal).catch(() => [])).filter(p => !asked.some(a => a.peerId === p.peerId)).slice(0, 4)
+    for (const p of holders) this.peers.add(p)
+    return await this.recordFrom(holders, manifestCid, signal)
+  }
+
+  private async recordFrom (peers: PeerInfo[], manifestCid: CID, signal?: AbortSignal): Promise<PlacementRecord | undefined> {
     let best: PlacementRecord | undefined
-    await Promise.all(this.peers.ranked().slice(0, 4).map(async p => {
+    await Promise.all(peers.map(async p => {
       try {
         const timeout = AbortSignal.timeout(PLACEMENT_GET_TIMEOUT_MS)
         const res = await fetch(`${p.http}/api/v1/objects/${manifestCid.toString()}/placement`, { signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
