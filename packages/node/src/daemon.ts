@@ -3,6 +3,7 @@
 import { P2pdvError } from '@p2pdv/core/errors'
 import { registerNodeOnChain, type ChainRegistration } from './chain-registration.ts'
 import { parseNodeArgs } from './config.ts'
+import { tuneGcForBlockTraffic } from './gc-tuning.ts'
 import type { WebApp } from './http-api.ts'
 import { startNode } from './node.ts'
 
@@ -15,6 +16,7 @@ export interface DaemonExtras {
 }
 
 export async function runDaemon (argv: string[], extras: DaemonExtras = {}): Promise<void> {
+  tuneGcForBlockTraffic()
   try {
     const config = parseNodeArgs(argv)
     const node = await startNode({ ...config, ...extras })

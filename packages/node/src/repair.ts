@@ -426,8 +426,11 @@ export class RepairWorker {
     // Shard i of the code: data blocks 0 … data−1, then implicit zero shards, then parity at k + j.
     const shardOf = (i: number): number => i < data ? i : k + (i - data)
     const shards: Array<Uint8Array | undefined> = Array(k + m).fill(undefined)
-    // Fetch `data` surviving blocks at once (each from its holders in turn); a block that cannot
-    // be had is marked lost and the next survivor is tried in its place.
+    // Fetch `data` surviving blocks at once (each from its holders in turn); when one cannot be
+    // read, the next survivor is tried in its place. A survivor that could not be read keeps its
+    // holders: its probe said they have it, and a read can fail for passing reasons (a timeout on
+    // a loaded node). Dropping them would turn a stripe that has enough blocks into one the record
+    // calls lost, for good: no later pass probes holders the record no longer lists.
     // Blocks this node holds first: reading its own store costs no network traffic.
     const local = (i: number): number => blocks[i]!.nodes.includes(this.deps.peerId) ? 0 : 1
     const survivors = [...blocks.keys()].filter(i => blocks[i]!.nodes.length > 0).sort((a, b) => local(a) - local(b) || a - b)
@@ -438,12 +441,15 @@ export class RepairWorker {
         const i = survivors[cursor++]!
         const b = blocks[i]!
         const bytes = await this.fetchBlock(b, b.nodes, peers, signal)
-        if (bytes === undefined) { blocks[i] = { ...b, nodes: [] }; continue }
+        if (bytes === undefined) continue
         if (fetched < data) { shards[shardOf(i)] = bytes; fetched++ }
       }
     }
     await Promise.all(Array.from({ length: data }, fetcher))
-    if (fetched < data) return blocks
+    if (fetched < data) {
+      this.deps.log.warn({ object, stripe: si, fetched, need: data }, 'could not read enough surviving blocks to rebuild; trying again next pass')
+      return blocks
+    }
     const missing = blocks.flatMap((b, i) => b.nodes.length === 0 ? [i] : [])
     const rebuilt = reconstructStripe(params, shards, blocks.slice(0, data).map(b => b.size), missing.map(shardOf))
     const taken = blocks.flatMap(b => b.nodes).map(id => peers.get(id) ?? { peerId: id, url: '' })
