@@ -13,7 +13,7 @@
  * per object per holder of its manifest. `all` keeps the old behaviour: every block, as stored.
  */
 import type { CID } from 'multiformats/cid'
-import type { PlacementRecord } from '@p2pdv/core/placement'
+import { placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
 
 export type AnnounceStrategy = 'roots' | 'all'
 export const ANNOUNCE_STRATEGIES: readonly AnnounceStrategy[] = ['roots', 'all']
@@ -72,12 +72,11 @@ export class Announcer {
   /** A placement record was kept: its blocks are covered, and the object is announced if held here. */
   async kept (record: PlacementRecord): Promise<void> {
     if (this.deps.strategy === 'all') return
-    this.uncovered.delete(record.manifest.cid.toString())
-    for (const s of record.stripes) for (const b of s.blocks) this.uncovered.delete(b.cid.toString())
+    for (const { block } of placementBlocks(record)) this.uncovered.delete(block.cid.toString())
     if (await this.deps.has(record.object)) this.deps.announce(record.object)
   }
 
-  /** Announces every block whose grace has run out and that no record covers by now. */
+  /** Announces every block whose grace has run out (no record came to cover it). */
   sweep (): void {
     const cutoff = this.now() - this.graceMs
     for (const [key, { at }] of this.uncovered) {
@@ -92,10 +91,11 @@ export class Announcer {
     this.uncovered.clear()
   }
 
+  /** Blocks still here are covered by no record: kept() takes out the ones a record covers. */
   private release (key: string): void {
     const entry = this.uncovered.get(key)
     this.uncovered.delete(key)
-    if (entry !== undefined && !this.deps.covered(entry.cid)) this.deps.announce(entry.cid)
+    if (entry !== undefined) this.deps.announce(entry.cid)
   }
 
   private schedule (): void {

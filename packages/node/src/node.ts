@@ -193,10 +193,11 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     // A block of an object this node keeps the record of: its holders are listed there (with
     // `--announce roots` such blocks have no DHT entry of their own), at the addresses the peer
     // store has for them.
+    const peerStore = libp2p?.peerStore
     for (const id of placements.holdersOf(cid) ?? []) {
-      if (found.has(id) || libp2p === undefined) continue
+      if (found.has(id) || peerStore === undefined) continue
       try {
-        const peer = await libp2p.peerStore.get(peerIdFromString(id))
+        const peer = await peerStore.get(peerIdFromString(id))
         if (peer.addresses.length > 0) found.set(id, { ID: id, Addrs: peer.addresses.map(a => a.multiaddr.toString()) })
       } catch {
         // Not in the peer store: the DHT lookup below may still find it.

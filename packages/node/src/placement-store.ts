@@ -126,7 +126,9 @@ export class PlacementStore {
       if (current !== undefined && current.version === record.version && Buffer.from(current.sig).equals(Buffer.from(record.sig))) return { version: current.version, stored: false }
       checkSupersedes(current, record)
       const tie = current !== undefined && current.version === record.version
-      if (current !== undefined && !signedByOwnerOrHolder(current, record) && !(tie && signedByOwnerOrHolder(this.priorHolders.get(key) ?? new Set(), record))) {
+      // Who may sign: a holder in the held version, or (a tie) in the one both ties replaced.
+      const authorities = current === undefined ? undefined : new Set([...holdersOf(current), ...(tie ? this.priorHolders.get(key) ?? [] : [])])
+      if (authorities !== undefined && !signedByOwnerOrHolder(authorities, record)) {
         throw new P2pdvError(PlacementStoreErrorCode.NOT_A_HOLDER, 'an update must be signed by the owner or by a node that holds blocks of the object', {
           hint: 'Only the uploader and the object\'s current holders (which run its repair) may publish new placement versions.'
         })
@@ -169,8 +171,8 @@ function holdersOf (record: PlacementRecord): Set<string> {
   return new Set(placementBlocks(record).flatMap(b => b.block.nodes))
 }
 
-/** The update's signer is the owner, or the peer id of a node `current` lists as a holder (or of one in `holders`). */
-export function signedByOwnerOrHolder (current: PlacementRecord | Set<string>, next: PlacementRecord): boolean {
+/** The update's signer is the owner, or one of `holders` (peer ids). */
+export function signedByOwnerOrHolder (holders: ReadonlySet<string>, next: PlacementRecord): boolean {
   if (Buffer.from(next.signer).equals(Buffer.from(next.owner))) return true
   let signer: string
   try {
@@ -178,7 +180,7 @@ export function signedByOwnerOrHolder (current: PlacementRecord | Set<string>, n
   } catch {
     return false
   }
-  return (current instanceof Set ? current : holdersOf(current)).has(signer)
+  return holders.has(signer)
 }
 
 export function parseObjectCid (text: string): CID {
