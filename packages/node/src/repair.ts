@@ -16,7 +16,9 @@
  * a timed-out probe is retried once with a longer timeout; a block whose holder times out twice
  * is "unknown", and the stripe (or replicated block) it belongs to is left as it is until a later
  * pass gets an answer. Only a refused connection, a wrong peer, a 404 or a wrong size drops a
- * holder.
+ * holder. Nor is a holder whose address this node cannot find (not in its peer store, not found
+ * on the DHT) taken for down at once: a node that joined through another bootstrap peer may not
+ * be known here yet. For UNRESOLVED_GRACE_MS it counts as slow; after that, as down.
  */
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -41,6 +43,8 @@ export const REPAIR_REQUEST_TIMEOUT_MS = 10_000
 const PROBE_TIMEOUT_MS = 2_000
 /** The second, last try of a probe that timed out. */
 export const PROBE_RETRY_TIMEOUT_MS = 15_000
+/** How long a holder nobody can find an address for counts as slow before it counts as down. */
+export const UNRESOLVED_GRACE_MS = 10 * 60_000
 
 /** Whether a node is up: `slow` = its status probe timed out twice. */
 type Liveness = 'up' | 'down' | 'slow'
@@ -96,6 +100,8 @@ export class RepairWorker {
   readonly stats: RepairStats = { enabled: true, passes: 0, objectsChecked: 0, blocksRepaired: 0, bytesMoved: 0, unrecoverable: 0, deferred: 0, probeTimeouts: 0 }
 
   private readonly gc: GarbageCollector | undefined
+  /** Holders this node could not find an address for, since when (cleared once found). */
+  private readonly unresolvedSince = new Map<string, number>()
 
   constructor (deps: RepairDeps) {
     this.deps = deps
@@ -200,8 +206,20 @@ export class RepairWorker {
     return 'timeout'
   }
 
-  private async liveness (peer: Peer | undefined, alive: Map<string, Liveness>, signal: AbortSignal): Promise<Liveness> {
-    if (peer === undefined) return 'down'
+  /** A holder's address and state; one without a known address is slow for a grace period, then down. */
+  private async locate (peerId: string, peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<{ peer?: Peer, state: Liveness }> {
+    const peer = await this.resolve(peerId, peers, signal)
+    if (peer !== undefined) {
+      this.unresolvedSince.delete(peerId)
+      return { peer, state: await this.liveness(peer, alive, signal) }
+    }
+    const now = Date.now()
+    const since = this.unresolvedSince.get(peerId) ?? now
+    this.unresolvedSince.set(peerId, since)
+    return { state: now - since < UNRESOLVED_GRACE_MS ? 'slow' : 'down' }
+  }
+
+  private async liveness (peer: Peer, alive: Map<string, Liveness>, signal: AbortSignal): Promise<Liveness> {
     if (peer.peerId === this.deps.peerId) return 'up'
     const known = alive.get(peer.peerId)
     if (known !== undefined) return known
@@ -225,7 +243,7 @@ export class RepairWorker {
   }
 
   /** Up and answering: a node to act through, place on, or defer to. */
-  private async isAlive (peer: Peer | undefined, alive: Map<string, Liveness>, signal: AbortSignal): Promise<boolean> {
+  private async isAlive (peer: Peer, alive: Map<string, Liveness>, signal: AbortSignal): Promise<boolean> {
     return await this.liveness(peer, alive, signal) === 'up'
   }
 
@@ -235,19 +253,18 @@ export class RepairWorker {
     const order = weightedOrder(record.object.toString(), holders.map(peerId => ({ peerId })))
     for (const h of order) {
       if (h.peerId === this.deps.peerId) return true
-      if (await this.isAlive(await this.resolve(h.peerId, peers, signal), alive, signal)) return false
+      if ((await this.locate(h.peerId, peers, alive, signal)).state === 'up') return false
     }
     return false
   }
 
   private async holds (block: BlockPlacement, peerId: string, peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<Presence> {
     if (peerId === this.deps.peerId) return await this.deps.blockstore.has(block.cid) ? 'yes' : 'no'
-    const peer = await this.resolve(peerId, peers, signal)
-    const state = await this.liveness(peer, alive, signal)
-    if (state !== 'up') return state === 'slow' ? 'unknown' : 'no'
+    const { peer, state } = await this.locate(peerId, peers, alive, signal)
+    if (peer === undefined || state !== 'up') return state === 'slow' ? 'unknown' : 'no'
     try {
       const r = await this.twice(async s => {
-        const res = await fetch(`${peer!.url}/ipfs/${block.cid.toString()}`, { method: 'HEAD', signal: s })
+        const res = await fetch(`${peer.url}/ipfs/${block.cid.toString()}`, { method: 'HEAD', signal: s })
         return res.ok && Number(res.headers.get('content-length')) === block.size
       }, signal)
       return r === 'timeout' ? 'unknown' : r ? 'yes' : 'no'
