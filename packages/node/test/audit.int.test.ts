@@ -353,7 +353,14 @@ describe('placement records, bit rot and repair', () => {
       const missing = placed.filter(p => !rows.some(r => r.cid === p.cid && r.peer === p.peer && r.outcome === 'pass'))
       const outcomes = missing.map(p => `${p.cid.slice(-8)}@${p.peer.slice(-6)}: ${JSON.stringify(rows.filter(r => r.cid === p.cid && r.peer === p.peer).slice(0, 5).map(r => [r.outcome, r.code]))}`)
       const known = await (await fetch(`${auditor.info.http}/api/v1/peers`)).json() as unknown
-      return [`auditor ${auditor.info.peerId} knows ${JSON.stringify(known)}`, `${rows.length} results; no pass yet for:`, ...outcomes, `auditor stderr: ${auditor.stderr().slice(-3000)}`].join('\n')
+      const records = await Promise.all(holders.map(async n => {
+        const res = await fetch(`${n.info.http}/api/v1/objects/${manifestCid}/placement`)
+        if (res.status !== 200) { await res.body?.cancel(); return `${n.info.peerId.slice(-6)}: no record` }
+        const r = decodePlacementRecord(new Uint8Array(await res.arrayBuffer()))
+        return `${n.info.peerId.slice(-6)}: v${r.version} ${missing.map(p => `${p.cid.slice(-8)} on [${placementBlocks(r).find(b => b.block.cid.toString() === p.cid)!.block.nodes.map(h => h.slice(-6)).join(', ')}]`).join('; ')}`
+      }))
+      const repairLog = holders.flatMap(n => n.stderr().split('\n').filter(l => /repair|placement/.test(l)).slice(-3).map(l => `${n.info.peerId.slice(-6)}: ${l.slice(0, 300)}`))
+      return [`auditor ${auditor.info.peerId} knows ${JSON.stringify(known)}`, `${rows.length} results; no pass yet for:`, ...outcomes, 'records held:', ...records, 'repair log:', ...repairLog, `auditor stderr: ${auditor.stderr().slice(-3000)}`].join('\n')
     })
 
     // Rot one data block on its holder.
