@@ -1,4 +1,4 @@
-/** The shape every `p2pdv` sub-command has; bin.ts dispatches on `name`. */
+/** The shape every `p2pdv` sub-command has; main.ts dispatches on `name`. */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { Output } from './output.ts'

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { randomBytes } from 'node:crypto'
 import * as dagCbor from '@ipld/dag-cbor'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { blockCid, decodeManifest, encodeManifest, generateContentKey, generateObjectId, ManifestErrorCode, objectBlocks, type FileManifest } from '@p2pdv/core'
 import { AUDIT_LEAF_BYTES, LEGACY_AUDIT_LEAF_BYTES, merkleRoot } from '@p2pdv/core/audit'
 import { encodeStripe } from '@p2pdv/core/erasure'
 import {
-  auditLeafBytes, checkSupersedes, comparePlacement, decodePlacementRecord, decodePlacementRecordAsync, encodePlacementRecord, samePlacementStructure, placementOwnerKey, PlacementErrorCode, signPlacementRecord,
+  auditLeafBytes, checkSupersedes, placementOwnerSigner, comparePlacement, decodePlacementRecord, decodePlacementRecordAsync, encodePlacementRecord, samePlacementStructure, placementOwnerKey, PlacementErrorCode, signPlacementRecord,
   type BlockPlacement, type PlacementRecord, type UnsignedPlacementRecord
 } from '@p2pdv/core/placement'
 
@@ -119,6 +120,19 @@ describe('placement record', () => {
     const key = generateContentKey()
     assert.deepEqual(placementOwnerKey(key).publicKey, placementOwnerKey(key).publicKey)
     assert.notDeepEqual(placementOwnerKey(key).publicKey, placementOwnerKey(generateContentKey()).publicKey)
+  })
+
+  it('the platform signer uploads use is the same key, with the same signatures, as the portable one', async () => {
+    for (let i = 0; i < 4; i++) {
+      const key = generateContentKey()
+      const portable = placementOwnerKey(key)
+      const native = await placementOwnerSigner(key)
+      assert.deepEqual(native.publicKey, portable.publicKey)
+      const payload = new Uint8Array(randomBytes(100 + i))
+      // Ed25519 is deterministic: equal signatures mean the same secret key.
+      assert.deepEqual(await native.sign(payload), portable.sign(payload))
+      assert.ok(ed25519.verify(await native.sign(payload), payload, portable.publicKey))
+    }
   })
 })
 

@@ -1,9 +1,9 @@
 // The keeper role in process, with an in-memory fake chain (unit level) and a controllable clock.
 import assert from 'node:assert/strict'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import { x25519 } from '@noble/curves/ed25519.js'
 import { pino } from 'pino'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
@@ -47,8 +47,12 @@ function viewerIdentity () {
   return { account, publicKey: x25519.getPublicKey(privateKey), privateKey }
 }
 
+const dirs: string[] = []
+after(async () => { await Promise.all(dirs.map(async d => await rm(d, { recursive: true, force: true }))) })
+
 async function setup (o: { burst?: number, perMinute?: number } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'p2pdv-keeper-unit-'))
+  dirs.push(dir)
   let now = 1_700_000_000_000
   const chain = new FakeChain()
   const keys = await loadKeeperKeys(dir, 'pw', LIGHT_SCRYPT)

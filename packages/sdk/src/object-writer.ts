@@ -17,7 +17,7 @@ import { P2pdvError } from '@p2pdv/core/errors'
 import { blockCid, type CID, type ErasureInfo } from '@p2pdv/core'
 import { encodeStripe } from '@p2pdv/core/erasure'
 import {
-  chooseStripeNodes, encodePlacementRecord, placementOwnerKey, signPlacementRecord, weightedOrder,
+  chooseStripeNodes, encodePlacementRecord, placementOwnerSigner, signPlacementRecord, weightedOrder,
   type BlockPlacement, type PlacementRecord, type PlacementScheme
 } from '@p2pdv/core/placement'
 import { AUDIT_LEAF_BYTES } from '@p2pdv/core/audit'
@@ -99,7 +99,7 @@ export class ObjectWriter {
   }
 
   /** The unsigned record's content from the receipts (holders are the nodes that signed one). */
-  placement (receipts: readonly StoreReceipt[], key: Uint8Array): Omit<PlacementRecord, 'signer' | 'sig'> {
+  placement (receipts: readonly StoreReceipt[], owner: Uint8Array): Omit<PlacementRecord, 'signer' | 'sig'> {
     if (this.manifestBlock === undefined) throw new P2pdvError('ERR_INTERNAL', 'placement() before writeManifest()')
     const holders = new Map<string, string[]>()
     for (const r of receipts) {
@@ -121,15 +121,14 @@ export class ObjectWriter {
       stripes,
       // The roots were computed with merkleRootFast's default leaves.
       leaf: AUDIT_LEAF_BYTES,
-      owner: placementOwnerKey(key).publicKey
+      owner
     }
   }
 
   /** Signs the record with the owner key and sends it to every holder; resolves with how many kept it. */
   async publishPlacement (receipts: readonly StoreReceipt[], key: Uint8Array, signal?: AbortSignal): Promise<{ record: PlacementRecord, storedOn: number }> {
-    const owner = placementOwnerKey(key)
-    const record = await signPlacementRecord(this.placement(receipts, key), owner.publicKey, owner.sign)
-    owner.secretKey.fill(0)
+    const owner = await placementOwnerSigner(key)
+    const record = await signPlacementRecord(this.placement(receipts, owner.publicKey), owner.publicKey, owner.sign)
     const bytes = encodePlacementRecord(record)
     const holders = new Set(receipts.map(r => r.peer))
     let storedOn = 0

@@ -3,17 +3,17 @@
  * block and replica (768 for 256 MiB × 3), so the node's Ed25519 key is imported into node:crypto
  * once per peer and kept: rebuilding it from the peer id for every signature (what the libp2p key
  * object does) was most of the cost, about 2 ms per receipt on the 2-core benchmark machine.
- * Peers with other key types fall back to the libp2p key's own verify.
+ * The key is read from the peer id directly (peer-key.ts); peers with other key types fall back to
+ * @libp2p/peer-id, loaded only for them, and the libp2p key's own verify.
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto'
-import type { PublicKey } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
 import type { CID } from 'multiformats/cid'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { receiptPayload } from '@p2pdv/core/wire'
 import type { PeerInfo } from './peers.ts'
 import type { StoreReceipt } from './replicated-writer.ts'
 import { StoreClientErrorCode } from './store-errors.ts'
+import { ed25519KeyOfPeerId } from './peer-key.ts'
 
 /** Peers whose keys are kept; an upload talks to far fewer. */
 const MAX_CACHED_KEYS = 1024
@@ -21,7 +21,7 @@ const MAX_CACHED_KEYS = 1024
 type Verifier = (payload: Uint8Array, sig: Uint8Array) => Promise<boolean>
 
 export class ReceiptVerifier {
-  private readonly verifiers = new Map<string, Verifier | null>()
+  private readonly verifiers = new Map<string, Promise<Verifier | null>>()
 
   /** A node's receipt for a block it was sent, checked (its peer, the CID, the size, the signature). */
   async check (peer: PeerInfo, r: { peer: string, cid: CID, size: number, time: number, sig: Uint8Array }, cid: CID, size: number): Promise<StoreReceipt> {
@@ -32,25 +32,42 @@ export class ReceiptVerifier {
 
   /** True when `sig` is `peerId`'s signature over `payload`. */
   async verify (peerId: string, payload: Uint8Array, sig: Uint8Array): Promise<boolean> {
-    const v = this.verifierFor(peerId)
+    const v = await this.verifierFor(peerId)
     return v !== null && await v(payload, sig)
   }
 
-  private verifierFor (peerId: string): Verifier | null {
+  private async verifierFor (peerId: string): Promise<Verifier | null> {
     const known = this.verifiers.get(peerId)
-    if (known !== undefined) return known
-    let key: PublicKey | undefined
-    try { key = peerIdFromString(peerId).publicKey } catch { key = undefined }
-    const v = key === undefined ? null : verifierOf(key)
+    if (known !== undefined) return await known
+    const v = verifierOf(peerId)
     if (this.verifiers.size >= MAX_CACHED_KEYS) this.verifiers.clear()
     this.verifiers.set(peerId, v)
-    return v
+    return await v
   }
 }
 
-function verifierOf (key: PublicKey): Verifier {
-  if (key.type !== 'Ed25519') return async (payload, sig) => await key.verify(payload, sig)
-  const object: KeyObject = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(key.raw).toString('base64url') }, format: 'jwk' })
+async function verifierOf (peerId: string): Promise<Verifier | null> {
+  const raw = ed25519KeyOfPeerId(peerId)
+  if (raw !== undefined) return ed25519Verifier(raw)
+  let key
+  try {
+    const { peerIdFromString } = await import('@libp2p/peer-id')
+    key = peerIdFromString(peerId).publicKey
+  } catch {
+    return null
+  }
+  if (key === undefined) return null
+  if (key.type === 'Ed25519') return ed25519Verifier(key.raw)
+  return async (payload, sig) => { try { return await key.verify(payload, sig) } catch { return false } }
+}
+
+function ed25519Verifier (raw: Uint8Array): Verifier | null {
+  let object: KeyObject
+  try {
+    object = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' })
+  } catch {
+    return null
+  }
   return async (payload, sig) => {
     try { return verify(null, payload, object, sig) } catch { return false }
   }

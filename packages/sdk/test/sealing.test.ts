@@ -119,6 +119,42 @@ describe('FileSealer + openFile through the worker pool', () => {
   })
 })
 
+describe('CryptoPool before its workers are up', () => {
+  it('runs the first tasks inline, hands the plaintext back zeroed, then uses the workers', async () => {
+    const pool = new CryptoPool(2)
+    try {
+      const key = generateContentKey()
+      const objectId = new Uint8Array(randomBytes(16))
+      const plain = new Uint8Array(randomBytes(4096))
+      const input = plain.slice()
+      // Called at once: no worker has started yet, so this one runs on this thread.
+      const early = await pool.run({ op: 'seal', pos: { key, objectId, stream: 0, index: 0, last: true }, data: input })
+      assert.equal(pool.inlineRuns, 1)
+      assert.ok(input.every(b => b === 0), 'the plaintext is zeroed once sealed, as a worker does')
+      assert.equal(early.spare, input.buffer)
+      // Once a worker is ready, tasks go to it: same sealed bytes, no more inline runs.
+      const deadline = Date.now() + 10_000
+      let late = early
+      while (Date.now() < deadline) {
+        const before: number = pool.inlineRuns
+        late = await pool.run({ op: 'seal', pos: { key, objectId, stream: 0, index: 0, last: true }, data: plain.slice() })
+        if (pool.inlineRuns === before) break
+        await new Promise(resolve => setTimeout(resolve, 20))
+      }
+      const inlineSoFar = pool.inlineRuns
+      const again = await pool.run({ op: 'seal', pos: { key, objectId, stream: 0, index: 0, last: true }, data: plain.slice() })
+      assert.equal(pool.inlineRuns, inlineSoFar, 'a ready worker took the task')
+      assert.deepEqual(again.data, early.data)
+      assert.deepEqual(late.data, early.data)
+      assert.deepEqual(again.digest, early.digest)
+      const opened = await pool.run({ op: 'open', pos: { key, objectId, stream: 0, index: 0, last: true }, data: again.data, digest: again.digest! })
+      assert.deepEqual(opened.data, plain)
+    } finally {
+      await pool.close()
+    }
+  })
+})
+
 describe('SealPipeline', () => {
   it('seals several streams at once and writes every block in stream order; each stream opens at its number', async () => {
     const key = generateContentKey()

@@ -14,7 +14,7 @@
  */
 import * as dagCbor from '@ipld/dag-cbor'
 import { ed25519 } from '@noble/curves/ed25519.js'
-import { verifyEd25519 } from '../ed25519.ts'
+import { ed25519Signer, verifyEd25519, type Ed25519Signer } from '../ed25519.ts'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { CID, isBlockCid } from '../cid.ts'
@@ -277,6 +277,19 @@ export function verifyPlacementSignature (r: PlacementRecord): void {
   let ok = false
   try { ok = ed25519.verify(r.sig, placementSigningPayload(r), r.signer) } catch { ok = false }
   if (!ok) throw badSignature()
+}
+
+/**
+ * The owner key as a signer on the platform's Ed25519 (WebCrypto) where there is one: what
+ * uploads use. The same key as placementOwnerKey.
+ */
+export async function placementOwnerSigner (contentKey: Uint8Array): Promise<Ed25519Signer> {
+  const seed = hkdf(sha256, contentKey, undefined, OWNER_KEY_INFO, 32)
+  try {
+    return await ed25519Signer(seed)
+  } finally {
+    seed.fill(0)
+  }
 }
 
 /** The object owner's signing key, derived from the content key: anyone holding K can re-derive it. */

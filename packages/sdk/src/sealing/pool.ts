@@ -1,6 +1,11 @@
 /**
  * A pool of worker threads for chunk crypto. `workers: 0` runs tasks inline (small inputs, or
  * when threads are not wanted). Plaintext buffers are transferred, not copied.
+ *
+ * A worker takes about a tenth of a second to start (a thread, then its modules). Until one has
+ * said it is ready, tasks run inline on the calling thread instead of queueing behind that start:
+ * a small `put` or `get` is done before any worker would have been, and a large one seals its
+ * first chunks while the workers come up.
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
@@ -8,22 +13,30 @@ import { runTask, type Task, type TaskResult } from './chunk-crypto.ts'
 
 interface Pending { resolve: (r: TaskResult) => void, reject: (e: Error) => void }
 
+/** What a worker posts: `ready` once, when its modules are loaded; then one answer per task. */
+export type WorkerMessage = { ready: true } | { id: number, result?: TaskResult, failure?: string }
+
 export function defaultWorkers (): number {
   return Math.max(1, availableParallelism())
 }
 
 export class CryptoPool {
   private readonly workers: Worker[] = []
+  private readonly ready: boolean[] = []
   private readonly pending = new Map<number, Pending>()
   private readonly load: number[] = []
   private nextId = 0
+  /** Tasks run inline because no worker was ready yet (for tests and stats). */
+  inlineRuns = 0
   readonly size: number
 
   constructor (workers = defaultWorkers()) {
     this.size = workers
     for (let i = 0; i < workers; i++) {
       const w = new Worker(new URL('./worker.ts', import.meta.url))
-      w.on('message', (msg: { id: number, result?: TaskResult, failure?: string }) => {
+      this.ready.push(false)
+      w.on('message', (msg: WorkerMessage) => {
+        if ('ready' in msg) { this.ready[i] = true; return }
         const p = this.pending.get(msg.id)
         if (p === undefined) return
         this.pending.delete(msg.id)
@@ -47,8 +60,12 @@ export class CryptoPool {
 
   async run (task: Task): Promise<TaskResult> {
     if (this.size === 0) return runTask(task)
-    let best = 0
-    for (let i = 1; i < this.load.length; i++) if ((this.load[i] ?? 0) < (this.load[best] ?? 0)) best = i
+    let best = -1
+    for (let i = 0; i < this.load.length; i++) if (this.ready[i] === true && (best < 0 || (this.load[i] ?? 0) < (this.load[best] ?? 0))) best = i
+    if (best < 0) {
+      this.inlineRuns++
+      return runInline(task)
+    }
     const worker = this.workers[best] as Worker
     this.load[best] = (this.load[best] ?? 0) + 1
     worker.ref()
@@ -66,4 +83,14 @@ export class CryptoPool {
     await Promise.all(this.workers.map(async w => await w.terminate()))
     this.workers.length = 0
   }
+}
+
+/** A task on this thread, with the same hand-back as a worker's: a seal's input zeroed, as a spare. */
+function runInline (task: Task): TaskResult {
+  const result = runTask(task)
+  if (task.op === 'seal' && task.data.byteOffset === 0 && task.data.buffer.byteLength === task.data.byteLength && task.data.byteLength > 0) {
+    task.data.fill(0)
+    result.spare = task.data.buffer as ArrayBuffer
+  }
+  return result
 }

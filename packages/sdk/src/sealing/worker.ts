@@ -22,3 +22,5 @@ parentPort?.on('message', (msg: { id: number, task: Task }) => {
     parentPort?.postMessage({ id: msg.id, failure: (err as Error).message })
   }
 })
+// Modules loaded: the pool may send work here now (until then it runs tasks inline).
+parentPort?.postMessage({ ready: true })
