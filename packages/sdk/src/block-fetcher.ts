@@ -53,7 +53,8 @@ export class BlockFetcher {
   private readonly onAttemptFailed: BlockFetcherOptions['onAttemptFailed']
   private readonly onFetched: BlockFetcherOptions['onFetched']
   private readonly cache: BlockCache | undefined
-  private readonly get: GetBlock
+  /** How bodies are read (fetch, or node:http in the Node client); other small reads use it too. */
+  readonly get: GetBlock
 
   constructor (peers: PeerSet, options: BlockFetcherOptions = {}) {
     this.peers = peers

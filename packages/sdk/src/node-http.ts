@@ -48,10 +48,11 @@ export async function putBytes (url: string, body: Uint8Array, contentType: stri
 }
 
 /**
- * GET of a block of at most `limit` bytes. A body longer than announced or than `limit` is
- * refused (ERR_BLOCK_TOO_LARGE); a shorter one is returned as is (it then fails its hash).
+ * GET of a block (or any body: `accept`) of at most `limit` bytes. A body longer than announced or
+ * than `limit` is refused (ERR_BLOCK_TOO_LARGE); a shorter one is returned as is (a block then
+ * fails its hash).
  */
-export async function getBytes (url: string, limit: number, signal: AbortSignal): Promise<BlockResponse> {
+export async function getBytes (url: string, limit: number, signal: AbortSignal, accept = 'application/vnd.ipld.raw'): Promise<BlockResponse> {
   const u = new URL(url)
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new P2pdvError('ERR_BAD_URL', `not an HTTP URL: ${url.slice(0, 100)}`)
   const send = u.protocol === 'https:' ? httpsRequest : httpRequest
@@ -66,7 +67,7 @@ export async function getBytes (url: string, limit: number, signal: AbortSignal)
     const req = send(u, {
       method: 'GET',
       agent: agents[u.protocol as 'http:' | 'https:'],
-      headers: { accept: 'application/vnd.ipld.raw' },
+      headers: { accept },
       signal
     }, (res: IncomingMessage) => {
       res.on('error', finish)

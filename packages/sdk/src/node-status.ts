@@ -4,17 +4,21 @@
  * answer in time is left out of new placements; without an auditor every node scores neutral.
  */
 import type { PlacementCandidate } from '@p2pdv/core/placement'
+import { getBytes } from './node-http.ts'
 import type { PeerInfo } from './peers.ts'
 
 export const STATUS_TIMEOUT_MS = 3_000
+/** A status or reputation answer longer than this is refused (a node or auditor gone wrong). */
+export const MAX_STATUS_BYTES = 4 * 1024 * 1024
 
 export interface NodeCandidate extends PeerInfo, PlacementCandidate {}
 
+/** JSON over node:http (this module is the Node client's; fetch would load undici for three small GETs). */
 async function getJson (url: string, signal?: AbortSignal): Promise<unknown> {
   const timeout = AbortSignal.timeout(STATUS_TIMEOUT_MS)
-  const res = await fetch(url, { headers: { accept: 'application/json' }, signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
-  if (!res.ok) { await res.body?.cancel(); throw new Error(`HTTP ${res.status}`) }
-  return await res.json()
+  const res = await getBytes(url, MAX_STATUS_BYTES, signal === undefined ? timeout : AbortSignal.any([signal, timeout]), 'application/json')
+  if (res.status !== 200 || res.body === undefined) throw new Error(`HTTP ${res.status}`)
+  return JSON.parse(new TextDecoder().decode(res.body))
 }
 
 /** Reputation scores from an auditor's `GET /api/v1/reputation` (peer id → 0 … 1); empty on any failure. */

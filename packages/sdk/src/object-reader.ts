@@ -10,7 +10,7 @@
 import { P2pdvError } from '@p2pdv/core/errors'
 import { objectBlocks, verifyBlock, type CID, type Manifest } from '@p2pdv/core'
 import { ErasureErrorCode, reconstructStripe } from '@p2pdv/core/erasure'
-import { comparePlacement, decodePlacementRecordAsync, type PlacementRecord } from '@p2pdv/core/placement'
+import { comparePlacement, decodePlacementRecordAsync, MAX_PLACEMENT_BYTES, type PlacementRecord } from '@p2pdv/core/placement'
 import type { BlockFetcher } from './block-fetcher.ts'
 import type { PeerInfo, PeerSet } from './peers.ts'
 
@@ -127,9 +127,11 @@ export class ObjectReader {
     await Promise.all(peers.map(async p => {
       try {
         const timeout = AbortSignal.timeout(PLACEMENT_GET_TIMEOUT_MS)
-        const res = await fetch(`${p.http}/api/v1/objects/${manifestCid.toString()}/placement`, { signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
-        if (!res.ok) { await res.body?.cancel(); return }
-        const r = await decodePlacementRecordAsync(new Uint8Array(await res.arrayBuffer()))
+        // Through the fetcher's reader: node:http in Node, and a record longer than any valid
+        // one is refused before it is all read.
+        const res = await this.fetcher.get(`${p.http}/api/v1/objects/${manifestCid.toString()}/placement`, MAX_PLACEMENT_BYTES, signal === undefined ? timeout : AbortSignal.any([signal, timeout]))
+        if (res.status !== 200 || res.body === undefined) return
+        const r = await decodePlacementRecordAsync(res.body)
         if (r.object.toString() === manifestCid.toString() && (best === undefined || comparePlacement(r, best) > 0)) best = r
       } catch {
         // Another node may have it; without any, reads ask every node.
