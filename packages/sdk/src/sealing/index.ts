@@ -1,6 +1,6 @@
 export { FileSealer, sealStream, type SealedBlock, type SealFileOptions, type SealedFile, type SealedStream } from './seal-file.ts'
 export { openFile, OpenErrorCode, DEFAULT_FETCH_CONCURRENCY, type FetchBlock, type OpenFileOptions } from './open-file.ts'
-export { CryptoPool, defaultWorkers } from './pool.ts'
+export { CryptoPool, defaultWorkers, MAX_INLINE_BEFORE_READY } from './pool.ts'
 export { rechunk } from './rechunk.ts'
 export { fileChunks, isChunkReader, type ChunkReader } from './file-chunks.ts'
 export { SealPipeline, DEFAULT_SEAL_AHEAD, type SealPipelineOptions } from './seal-pipeline.ts'
