@@ -31,6 +31,8 @@ export async function verifyEd25519 (sig: Uint8Array, message: Uint8Array, publi
 export interface Ed25519Signer {
   publicKey: Uint8Array
   sign: (message: Uint8Array) => Promise<Uint8Array>
+  /** Drops the secret: zeroes the copy the portable path keeps (a platform key is not extractable). */
+  forget: () => void
 }
 
 // PKCS #8 wrapping of a raw Ed25519 seed (RFC 8410): the fixed DER header, then the 32 bytes.
@@ -49,12 +51,13 @@ export async function ed25519Signer (seed: Uint8Array): Promise<Ed25519Signer> {
     pkcs8.set(PKCS8_ED25519_PREFIX)
     pkcs8.set(seed, PKCS8_ED25519_PREFIX.byteLength)
     try {
-      // Extractable only to read the public half once (JWK `x`); the key object stays in scope.
-      const key = await subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, true, ['sign'])
-      const jwk = await subtle.exportKey('jwk', key)
+      // The signing key is not extractable; a second, extractable import only yields the public
+      // half (JWK `x`) and is dropped at once.
+      const key = await subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, false, ['sign'])
+      const { x } = await subtle.exportKey('jwk', await subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, true, ['sign']))
       nativeWorks = true
-      const publicKey = base64UrlBytes(jwk.x ?? '')
-      return { publicKey, sign: async message => new Uint8Array(await subtle.sign({ name: 'Ed25519' }, key, message as Uint8Array<ArrayBuffer>)) }
+      const publicKey = base64UrlBytes(x ?? '')
+      return { publicKey, sign: async message => new Uint8Array(await subtle.sign({ name: 'Ed25519' }, key, message as Uint8Array<ArrayBuffer>)), forget: () => {} }
     } catch (err) {
       // Unsupported: noble from now on. Any other refusal: noble for this key (same result).
       if ((err as DOMException).name === 'NotSupportedError') nativeWorks = false
@@ -63,7 +66,7 @@ export async function ed25519Signer (seed: Uint8Array): Promise<Ed25519Signer> {
     }
   }
   const secret = seed.slice()
-  return { publicKey: ed25519.getPublicKey(secret), sign: async message => ed25519.sign(message, secret) }
+  return { publicKey: ed25519.getPublicKey(secret), sign: async message => ed25519.sign(message, secret), forget: () => { secret.fill(0) } }
 }
 
 function base64UrlBytes (s: string): Uint8Array {

@@ -129,7 +129,12 @@ export class ObjectWriter {
   /** Signs the record with the owner key and sends it to every holder; resolves with how many kept it. */
   async publishPlacement (receipts: readonly StoreReceipt[], key: Uint8Array, signal?: AbortSignal): Promise<{ record: PlacementRecord, storedOn: number }> {
     const owner = await placementOwnerSigner(key)
-    const record = await signPlacementRecord(this.placement(receipts, owner.publicKey), owner.publicKey, owner.sign)
+    let record: PlacementRecord
+    try {
+      record = await signPlacementRecord(this.placement(receipts, owner.publicKey), owner.publicKey, owner.sign)
+    } finally {
+      owner.forget()
+    }
     const bytes = encodePlacementRecord(record)
     const holders = new Set(receipts.map(r => r.peer))
     let storedOn = 0
