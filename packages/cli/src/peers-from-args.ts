@@ -28,11 +28,10 @@ export async function peersFromArgs (args: ParsedArgs): Promise<PeerInfo[]> {
   return await Promise.all(urls.map(async url => {
     const base = url.replace(/\/+$/, '')
     try {
-      const res = await fetch(`${base}/api/v1/node`, { signal: AbortSignal.timeout(5000) })
-      if (!res.ok) throw new Error(`HTTP ${res.status}`)
-      const info = await res.json() as { peerId: string, multiaddrs: string[] }
-      return { peerId: info.peerId, multiaddrs: info.multiaddrs, http: base }
+      const { nodeInfo } = await import('@p2pdv/sdk/client')
+      return await nodeInfo(base, AbortSignal.timeout(5000))
     } catch (cause) {
+      if (isP2pdvError(cause, 'ERR_BAD_NODE_INFO')) throw cause
       throw new P2pdvError('ERR_NODE_UNREACHABLE', `cannot reach the node at ${base}`, {
         hint: 'Check the URL and that the node is running (`p2pdv node start`).', cause
       })

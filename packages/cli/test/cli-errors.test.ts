@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -25,6 +26,25 @@ describe('p2pdv errors say what went wrong and what to do', () => {
     assert.equal(r.code, 2)
     assert.match(r.stderr, /\[ERR_USAGE\]/)
     assert.match(r.stderr, /hint: usage: p2pdv put FILE/)
+  })
+
+  it('a --node URL that is not a p2pdv node gets ERR_BAD_NODE_INFO naming the URL; one that is down, ERR_NODE_UNREACHABLE', async () => {
+    const answers = ['<html>not json</html>', JSON.stringify({ peerId: 42, multiaddrs: [] }), JSON.stringify({ peerId: 'x'.repeat(20), multiaddrs: Array.from({ length: 1000 }, () => '/ip4/127.0.0.1/tcp/1') })]
+    for (const answer of answers) {
+      const server = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }).end(answer) })
+      await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+      try {
+        const r = await runCli(['get', 'p2pdv://bafkreib#AAAA', '-o', join(dir, 'o'), '--node', url, '--json'], env)
+        assert.equal(r.code, 1)
+        assert.equal(r.json.error.code, 'ERR_BAD_NODE_INFO', answer.slice(0, 40))
+        assert.ok(r.json.error.message.includes(url))
+      } finally {
+        server.close()
+      }
+    }
+    const down = await runCli(['get', 'p2pdv://bafkreib#AAAA', '-o', join(dir, 'o'), '--node', 'http://127.0.0.1:9', '--json'], env)
+    assert.equal(down.json.error.code, 'ERR_NODE_UNREACHABLE')
   })
 
   it('put of a missing file names the file', async () => {

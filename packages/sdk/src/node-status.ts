@@ -3,6 +3,7 @@
  * failure domain) and, when an auditor node is known, its reputation scores. A node that does not
  * answer in time is left out of new placements; without an auditor every node scores neutral.
  */
+import { P2pdvError } from '@p2pdv/core/errors'
 import type { PlacementCandidate } from '@p2pdv/core/placement'
 import { getBytes } from './node-http.ts'
 import type { PeerInfo } from './peers.ts'
@@ -19,6 +20,28 @@ async function getJson (url: string, signal?: AbortSignal): Promise<unknown> {
   const res = await getBytes(url, MAX_STATUS_BYTES, signal === undefined ? timeout : AbortSignal.any([signal, timeout]), 'application/json')
   if (res.status !== 200 || res.body === undefined) throw new Error(`HTTP ${res.status}`)
   return JSON.parse(new TextDecoder().decode(res.body))
+}
+
+/** Longest peer id and multiaddr a node's `/api/v1/node` answer may carry, and how many addresses. */
+const MAX_ID_CHARS = 128
+const MAX_ADDR_CHARS = 512
+const MAX_ADDRS = 64
+
+/**
+ * Who the node at `base` is (`GET /api/v1/node`: peer id and multiaddrs), checked: a string peer
+ * id and at most MAX_ADDRS string addresses, each of bounded length. Throws on anything else.
+ */
+export async function nodeInfo (base: string, signal?: AbortSignal): Promise<PeerInfo> {
+  const http = base.replace(/\/+$/, '')
+  const body = await getJson(`${http}/api/v1/node`, signal).catch((cause: unknown) => {
+    if (cause instanceof SyntaxError) throw new P2pdvError('ERR_BAD_NODE_INFO', `${http}/api/v1/node did not answer with JSON`, { hint: 'Is this URL a p2pdv node?', cause })
+    throw cause
+  }) as { peerId?: unknown, multiaddrs?: unknown } | null
+  const { peerId, multiaddrs } = body ?? {}
+  const bad = (what: string): P2pdvError => new P2pdvError('ERR_BAD_NODE_INFO', `${http}/api/v1/node answered without ${what}`, { hint: 'Is this URL a p2pdv node? Check it, or the node\'s version.' })
+  if (typeof peerId !== 'string' || peerId.length === 0 || peerId.length > MAX_ID_CHARS) throw bad('a valid peer id')
+  if (!Array.isArray(multiaddrs) || multiaddrs.length > MAX_ADDRS || !multiaddrs.every(a => typeof a === 'string' && a.length <= MAX_ADDR_CHARS)) throw bad(`a list of at most ${MAX_ADDRS} multiaddrs`)
+  return { peerId, multiaddrs: multiaddrs as string[], http }
 }
 
 /** Reputation scores from an auditor's `GET /api/v1/reputation` (peer id → 0 … 1); empty on any failure. */
