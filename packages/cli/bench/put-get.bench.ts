@@ -2,6 +2,7 @@
 // node and cat from another node over bitswap, same data, same machine, same run. On a small
 // shared machine single runs of either vary by ±10 %, so each is run BENCH_PASSES times (3),
 // alternating, and the medians are compared; every pass's ratio is printed too.
+import { execFileSync } from 'node:child_process'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
@@ -31,6 +32,11 @@ async function randomFile (name: string, mb: number): Promise<string> {
   for (let i = 0; i < mb; i++) if (!out.write(randomBytes(1024 * 1024))) await new Promise<void>(resolve => { out.once('drain', () => { resolve() }) })
   await new Promise<void>(resolve => { out.end(() => { resolve() }) })
   return path
+}
+
+/** Flushes dirty pages to disk (outside any timing). */
+function settleDisk (): void {
+  execFileSync('sync')
 }
 
 function maxRssMb (stderr: string): number {
@@ -89,7 +95,11 @@ try {
   let smallRun, overLibp2p
   try {
     for (let i = 0; i < PASSES; i++) {
+      // Each side starts with the disk caught up: a previous pass's dirty pages (up to 1 GiB)
+      // would otherwise be written back during the next one, whichever side that is.
+      settleDisk()
       heliaRuns.push(await heliaBaseline(big))
+      settleDisk()
       ourRuns.push(await p2pdvRun(big, devnet.env))
     }
     overLibp2p = await p2pdvRun(big, devnet.env, 'libp2p')
