@@ -29,6 +29,13 @@ export async function timed<T> (fn: () => Promise<T>): Promise<{ seconds: number
   return { seconds: (performance.now() - t) / 1000, result }
 }
 
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median (xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
 export function mbps (bytes: number, seconds: number): number {
   return bytes / 1e6 / seconds
 }

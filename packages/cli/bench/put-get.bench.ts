@@ -19,7 +19,7 @@ import { tcp } from '@libp2p/tcp'
 import { FsBlockstore } from 'blockstore-fs'
 import { MemoryDatastore } from 'datastore-core'
 import { createHeliaLight } from 'helia'
-import { benchMegabytes, mbps, printTable, timed } from '../../../scripts/bench-util.ts'
+import { benchMegabytes, mbps, median, printTable, timed } from '../../../scripts/bench-util.ts'
 import { runCli, startDevnet } from '../test/fixtures/cli.ts'
 
 const MB = benchMegabytes(256)
@@ -109,7 +109,6 @@ try {
     await rm(devnet.dir, { recursive: true, force: true })
   }
   const bytes = MB * 1024 * 1024
-  const median = (xs: number[]): number => { const s = xs.slice().sort((a, b) => a - b); return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2 }
   const ours = { put: median(ourRuns.map(r => r.put)), get: median(ourRuns.map(r => r.get)), both: median(ourRuns.map(r => r.put + r.get)), putRss: Math.max(...ourRuns.map(r => r.putRss)), getRss: Math.max(...ourRuns.map(r => r.getRss)) }
   const helia = { add: median(heliaRuns.map(r => r.add)), cat: median(heliaRuns.map(r => r.cat)), both: median(heliaRuns.map(r => r.add + r.cat)) }
   printTable(`put/get of ${MB} MiB: p2pdv (3 node processes, 3 replicas, sealed; wall clock incl. CLI start) vs Helia unixfs (1 copy, plaintext, in-process); medians of ${PASSES} pass(es), peak RSS the highest`, [

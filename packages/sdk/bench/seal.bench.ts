@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os'
 import { generateContentKey, MAX_CHUNK_PLAINTEXT, type CID } from '@p2pdv/core'
 import { CryptoPool, FileSealer, openFile } from '@p2pdv/sdk/sealing'
 import { merkleRootFast } from '../src/merkle.ts'
-import { benchMegabytes, mbps, printTable, timed } from '../../../scripts/bench-util.ts'
+import { benchMegabytes, mbps, median, printTable, timed } from '../../../scripts/bench-util.ts'
 
 const MB = benchMegabytes(256)
 const total = MB * 1024 * 1024
@@ -44,10 +44,10 @@ async function warmPool (workers: number): Promise<CryptoPool> {
 /** Timed passes per figure; each figure is their median (the machine is shared and noisy). */
 const PASSES = 3
 
-async function median (pass: () => Promise<number>): Promise<number> {
+async function medianOfPasses (pass: () => Promise<number>): Promise<number> {
   const times: number[] = []
   for (let i = 0; i < PASSES; i++) times.push(await pass())
-  return times.sort((a, b) => a - b)[PASSES >> 1]!
+  return median(times)
 }
 
 /**
@@ -61,16 +61,16 @@ async function sealWith (workers: number, auditRoots: boolean): Promise<number> 
     return (await timed(async () => { for await (const _ of sealer.blocks(source())) { /* drop */ } })).seconds
   }
   await pass()
-  const seconds = await median(pass)
+  const seconds = await medianOfPasses(pass)
   await pool.close()
   return seconds
 }
 
 rawSeal(true) // warm-up: first touch of memory and JIT, for a fair baseline
-const rawSealT = await median(async () => (await timed(async () => rawSeal())).seconds)
-const rawRootsT = await median(async () => (await timed(async () => rawSeal(true))).seconds)
+const rawSealT = await medianOfPasses(async () => (await timed(async () => rawSeal())).seconds)
+const rawRootsT = await medianOfPasses(async () => (await timed(async () => rawSeal(true))).seconds)
 const sealed = rawSeal()
-const rawOpenT = await median(async () => (await timed(async () => {
+const rawOpenT = await medianOfPasses(async () => (await timed(async () => {
   sealed.forEach((s, i) => {
     createHash('sha256').update(s).digest()
     nonce[10] = i & 0xff

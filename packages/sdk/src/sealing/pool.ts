@@ -11,7 +11,7 @@
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { runTask, type Task, type TaskResult } from './chunk-crypto.ts'
+import { ownsWholeBuffer, recycleInput, runTask, type Task, type TaskResult } from './chunk-crypto.ts'
 
 interface Pending { resolve: (r: TaskResult) => void, reject: (e: Error) => void }
 
@@ -73,26 +73,32 @@ export class CryptoPool {
 
   async run (task: Task): Promise<TaskResult> {
     if (this.size === 0) return runTask(task)
-    let best = -1
-    for (let i = 0; i < this.load.length; i++) if (this.ready[i] === true && (best < 0 || (this.load[i] ?? 0) < (this.load[best] ?? 0))) best = i
+    let best = this.leastLoaded(i => this.ready[i] === true)
     if (best < 0 && this.inlineRuns < MAX_INLINE_BEFORE_READY) {
       this.inlineRuns++
-      return runInline(task)
+      const result = runTask(task)
+      recycleInput(task, result)
+      return result
     }
     // No worker ready and the inline budget spent: queue on the least loaded one (it takes the
     // task once it has started).
-    if (best < 0) for (let i = 0; i < this.load.length; i++) if (best < 0 || (this.load[i] ?? 0) < (this.load[best] ?? 0)) best = i
+    if (best < 0) best = this.leastLoaded(() => true)
     const worker = this.workers[best] as Worker
     this.load[best] = (this.load[best] ?? 0) + 1
     worker.ref()
     const id = this.nextId++
     return await new Promise<TaskResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      const buf = task.data.buffer as ArrayBuffer
       // Only transfer buffers the task owns whole; otherwise copy (structured clone).
-      const owned = task.data.byteOffset === 0 && buf.byteLength === task.data.byteLength
-      worker.postMessage({ id, task }, owned ? [buf] : [])
+      worker.postMessage({ id, task }, ownsWholeBuffer(task.data) ? [task.data.buffer as ArrayBuffer] : [])
     })
+  }
+
+  /** The index of the least loaded worker among those `eligible` accepts, or -1 if none. */
+  private leastLoaded (eligible: (i: number) => boolean): number {
+    let best = -1
+    for (let i = 0; i < this.load.length; i++) if (eligible(i) && (best < 0 || (this.load[i] ?? 0) < (this.load[best] ?? 0))) best = i
+    return best
   }
 
   async close (): Promise<void> {
@@ -101,12 +107,3 @@ export class CryptoPool {
   }
 }
 
-/** A task on this thread, with the same hand-back as a worker's: a seal's input zeroed, as a spare. */
-function runInline (task: Task): TaskResult {
-  const result = runTask(task)
-  if (task.op === 'seal' && task.data.byteOffset === 0 && task.data.buffer.byteLength === task.data.byteLength && task.data.byteLength > 0) {
-    task.data.fill(0)
-    result.spare = task.data.buffer as ArrayBuffer
-  }
-  return result
-}

@@ -1,22 +1,16 @@
 // Worker thread: runs chunk tasks posted by the pool and transfers the results back.
 import { parentPort } from 'node:worker_threads'
-import { runTask, type Task } from './chunk-crypto.ts'
+import { ownsWholeBuffer, recycleInput, runTask, type Task } from './chunk-crypto.ts'
 
 parentPort?.on('message', (msg: { id: number, task: Task }) => {
   try {
     const result = runTask(msg.task)
-    const input = msg.task.data
-    input.fill(0)
+    recycleInput(msg.task, result)
+    // The input is this thread's copy: zeroed whether or not it goes back as a spare.
+    if (result.spare === undefined) msg.task.data.fill(0)
     // Transfer only a buffer this view owns whole (never a slice of a shared pool).
-    const d = result.data
-    if (d.byteOffset !== 0 || d.buffer.byteLength !== d.byteLength) result.data = d.slice()
-    const transfer = [result.data.buffer as ArrayBuffer]
-    // A plaintext buffer that came whole goes back, zeroed, for the next chunk: a fresh megabyte
-    // per chunk cost the main thread page faults and garbage collections.
-    if (msg.task.op === 'seal' && input.byteOffset === 0 && input.buffer.byteLength === input.byteLength && input.byteLength > 0) {
-      result.spare = input.buffer as ArrayBuffer
-      transfer.push(result.spare)
-    }
+    if (!ownsWholeBuffer(result.data)) result.data = result.data.slice()
+    const transfer = [result.data.buffer as ArrayBuffer, ...(result.spare === undefined ? [] : [result.spare])]
     parentPort?.postMessage({ id: msg.id, result }, transfer)
   } catch (err) {
     parentPort?.postMessage({ id: msg.id, failure: (err as Error).message })
