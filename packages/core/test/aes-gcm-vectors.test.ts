@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { aead as nodeAead } from '../src/aead/node.ts'
+import { aead as nodeAead, sealSync } from '../src/aead/node.ts'
 import { aead as webAead } from '../src/aead/webcrypto.ts'
 import { hex, loadWycheproof, VECTORS_DIR } from './fixtures/vectors.ts'
 
@@ -32,6 +32,27 @@ describe('AES-GCM (Wycheproof)', { skip }, () => {
       }
     }
     assert.ok(count > 50, `ran ${count} vectors`)
+  })
+
+  it('sealSync into a recycled buffer writes the same bytes into it; a buffer of the wrong size is left alone', () => {
+    let count = 0
+    for (const g of groups.filter(g => g.ivSize === 96 && g.keySize === 256 && g.tagSize === 128)) {
+      for (const t of g.tests.filter(t => t.result === 'valid')) {
+        const [key, iv, aad, msg] = [hex(t.key), hex(t.iv), hex(t.aad), hex(t.msg)]
+        const sealed = new Uint8Array([...hex(t.ct), ...hex(t.tag)])
+        const into = new Uint8Array(sealed.byteLength).fill(0xa5).buffer
+        const out = sealSync(key, iv, aad, msg, into)
+        assert.equal(out.buffer, into, `tcId ${t.tcId}: sealed into the given buffer`)
+        assert.deepEqual(out, sealed, `tcId ${t.tcId}`)
+        const wrong = new ArrayBuffer(sealed.byteLength + 1)
+        const other = sealSync(key, iv, aad, msg, wrong)
+        assert.notEqual(other.buffer, wrong)
+        assert.deepEqual(other, sealed)
+        assert.ok(new Uint8Array(wrong).every(b => b === 0), `tcId ${t.tcId}: the wrong-size buffer is untouched`)
+        count++
+      }
+    }
+    assert.ok(count > 30, `ran ${count} vectors`)
   })
 
   it('every other IV and key size through raw node:crypto', () => {

@@ -298,7 +298,7 @@ export class Client {
       for await (const block of sealer.blocks(source)) {
         sealedBytes += block.plaintextSize
         blocks++
-        await w.object.write(block.cid, block.bytes, block.root)
+        await w.object.write(block.cid, block.bytes, block.root, block.release)
       }
       const erasure = await w.object.endData()
       const manifest: FileManifest = { ...sealer.result.manifest, ...(erasure === undefined ? {} : { erasure }) }
@@ -385,7 +385,7 @@ export class Client {
       write: async b => {
         sealedBytes += b.plaintextSize
         blocks++
-        await w.object.write(b.cid, b.bytes, b.root)
+        await w.object.write(b.cid, b.bytes, b.root, b.release)
       }
     })
     const seal = async (path: string, context: Uint8Array): Promise<StreamRef> =>
@@ -474,7 +474,7 @@ export class Client {
         if (step.done === true) return { n: ref.n, size: step.value.size, chunks: step.value.chunks }
         sealedBytes += step.value.plaintextSize
         blocks++
-        await w.object.write(step.value.cid, step.value.bytes, step.value.root)
+        await w.object.write(step.value.cid, step.value.bytes, step.value.root, step.value.release)
       }
     }
     try {

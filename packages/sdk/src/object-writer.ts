@@ -53,13 +53,15 @@ export class ObjectWriter {
 
   /**
    * Writes one of the object's blocks (in object order). `root` is its audit Merkle root if the
-   * sealer already computed it (computed here otherwise).
+   * sealer already computed it (computed here otherwise). `release` is called when the bytes are
+   * no longer needed (replicas: every copy stored; erasure stripes keep them for parity and do not
+   * call it).
    */
-  async write (cid: CID, bytes: Uint8Array, root?: Uint8Array): Promise<void> {
+  async write (cid: CID, bytes: Uint8Array, root?: Uint8Array, release?: () => void): Promise<void> {
     const w: Written = { cid, size: bytes.byteLength, root: root ?? merkleRootFast(bytes) }
     if (this.scheme.type === 'replicas') {
       this.blocks.push(w)
-      await this.writer.write(cid, bytes, { order: weightedOrder(cid.toString(), this.candidates, bytes.byteLength), replicas: this.scheme.replicas })
+      await this.writer.write(cid, bytes, { order: weightedOrder(cid.toString(), this.candidates, bytes.byteLength), replicas: this.scheme.replicas, ...(release === undefined ? {} : { release }) })
       return
     }
     const { k, m } = this.scheme

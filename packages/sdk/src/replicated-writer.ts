@@ -39,6 +39,12 @@ export interface BlockPlacementPlan {
   order: PeerInfo[]
   replicas: number
   group?: Set<string>
+  /**
+   * Called once every replica has its receipt, when no request holds the bytes any more (the
+   * sealer recycles the buffer). Not called if the block fails: a failed request may still be
+   * unwinding.
+   */
+  release?: () => void
 }
 
 interface Pending {
@@ -51,6 +57,7 @@ interface Pending {
   next: number
   inFlight: number
   receipts: StoreReceipt[]
+  release: (() => void) | undefined
   done: () => void
   fail: (err: unknown) => void
 }
@@ -150,6 +157,7 @@ export class ReplicatedWriter {
       next: 0,
       inFlight: 0,
       receipts: [],
+      release: plan?.release,
       done,
       fail
     }
@@ -213,7 +221,7 @@ export class ReplicatedWriter {
           p.receipts.push(r)
           this.receipts.push(r)
           this.opts.onStored?.(p.bytes.byteLength)
-          if (--p.inFlight === 0) p.done()
+          if (--p.inFlight === 0) { p.done(); p.release?.() }
         })
       } catch (err) {
         if (this.opts.signal?.aborted === true) { for (const p of batch) p.fail(err); continue }

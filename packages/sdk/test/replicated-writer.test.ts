@@ -65,6 +65,37 @@ describe('ReplicatedWriter', () => {
     }, { code: PutErrorCode.NOT_ENOUGH_NODES })
   })
 
+  it('releases a block\'s bytes once, after every replica is stored (rerouted ones too), and never for a failed block', async () => {
+    const { store, held } = cluster(new Set(['peer-1']))
+    const released = new Map<string, number>()
+    const w = new ReplicatedWriter(peers, store, { replicas: 3 })
+    for (let i = 0; i < 20; i++) {
+      const b = await block(i)
+      const key = b.cid.toString()
+      await w.write(b.cid, b.bytes, {
+        order: peers,
+        replicas: 3,
+        release: () => {
+          // Every copy is already held when the bytes are handed back.
+          assert.equal(held.get(key)?.size, 3, `block ${i} released before all its replicas were stored`)
+          released.set(key, (released.get(key) ?? 0) + 1)
+        }
+      })
+    }
+    await w.flush()
+    assert.equal(released.size, 20)
+    for (const n of released.values()) assert.equal(n, 1)
+
+    const failing = cluster(new Set(['peer-0', 'peer-1', 'peer-2']))
+    let failedReleases = 0
+    const w2 = new ReplicatedWriter(peers, failing.store, { replicas: 3 })
+    await assert.rejects(async () => {
+      for (let i = 0; i < 5; i++) { const b = await block(i); await w2.write(b.cid, b.bytes, { order: peers, replicas: 3, release: () => { failedReleases++ } }) }
+      await w2.flush()
+    }, { code: PutErrorCode.NOT_ENOUGH_NODES })
+    assert.equal(failedReleases, 0)
+  })
+
   it('refuses up front when fewer nodes are known than replicas', () => {
     assert.throws(() => new ReplicatedWriter(peers.slice(0, 2), cluster().store, { replicas: 3 }), { code: PutErrorCode.NOT_ENOUGH_NODES })
   })

@@ -3,13 +3,18 @@ import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { AEAD_TAG_BYTES } from '../limits.ts'
 import { AeadAuthError, type Aead } from './types.ts'
 
-export function sealSync (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+/**
+ * `into`: a buffer for the sealed bytes, used when it is exactly their size (plaintext + tag), so a
+ * caller that recycles its output buffers allocates none; otherwise a fresh one is allocated.
+ */
+export function sealSync (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, into?: ArrayBuffer): Uint8Array {
   const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: AEAD_TAG_BYTES })
   c.setAAD(aad)
   const body = c.update(plaintext)
   c.final()
+  const size = body.byteLength + AEAD_TAG_BYTES
   // Uninitialised is safe: every byte is written below. Unpooled, so it can be transferred.
-  const out = Buffer.allocUnsafeSlow(body.byteLength + AEAD_TAG_BYTES)
+  const out = into?.byteLength === size ? Buffer.from(into) : Buffer.allocUnsafeSlow(size)
   body.copy(out, 0)
   c.getAuthTag().copy(out, body.byteLength)
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)

@@ -15,6 +15,8 @@ export interface SealTask {
   data: Uint8Array
   /** Compute the block's audit Merkle root too (uploads do; default true). */
   root?: boolean
+  /** A buffer of exactly the sealed size to seal into (a recycled one: see CryptoPool.sealedBuffer). */
+  into?: ArrayBuffer
 }
 
 export interface OpenTask {
@@ -57,7 +59,7 @@ export function runTask (task: Task): TaskResult {
   const nonce = chunkNonce(task.pos.stream, task.pos.index, task.pos.last)
   const aad = chunkAad(task.pos.objectId, task.pos.context)
   if (task.op === 'seal') {
-    const sealed = sealSync(task.pos.key, nonce, aad, task.data)
+    const sealed = sealSync(task.pos.key, nonce, aad, task.data, task.into)
     const digest = new Uint8Array(createHash('sha256').update(sealed).digest())
     return task.root === false ? { data: sealed, digest } : { data: sealed, digest, root: merkleRootFast(sealed) }
   }

@@ -23,6 +23,9 @@ interface Pending { resolve: (r: TaskResult) => void, reject: (e: Error) => void
  */
 export const WORKER_YOUNG_GENERATION_MB = 2
 
+/** Sealed-block buffers kept for reuse (a put has about this many blocks between sealer and nodes). */
+export const MAX_SEALED_FREE = 32
+
 /** Tasks run inline, at most, while no worker is ready yet. */
 export const MAX_INLINE_BEFORE_READY = 2
 
@@ -39,6 +42,9 @@ export class CryptoPool {
   private readonly pending = new Map<number, Pending>()
   private readonly load: number[] = []
   private nextId = 0
+  private readonly sealedFree: ArrayBuffer[] = []
+  /** Chunks sealed into a recycled buffer (for tests and stats). */
+  sealedReused = 0
   /** Tasks run inline because no worker was ready yet (at most MAX_INLINE_BEFORE_READY; for tests and stats). */
   inlineRuns = 0
   readonly size: number
@@ -90,7 +96,9 @@ export class CryptoPool {
     return await new Promise<TaskResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
       // Only transfer buffers the task owns whole; otherwise copy (structured clone).
-      worker.postMessage({ id, task }, ownsWholeBuffer(task.data) ? [task.data.buffer as ArrayBuffer] : [])
+      const transfer = ownsWholeBuffer(task.data) ? [task.data.buffer as ArrayBuffer] : []
+      if (task.op === 'seal' && task.into !== undefined) transfer.push(task.into)
+      worker.postMessage({ id, task }, transfer)
     })
   }
 
@@ -99,6 +107,28 @@ export class CryptoPool {
     let best = -1
     for (let i = 0; i < this.load.length; i++) if (eligible(i) && (best < 0 || (this.load[i] ?? 0) < (this.load[best] ?? 0))) best = i
     return best
+  }
+
+  /**
+   * A buffer of `size` bytes to seal a chunk into: one a consumer gave back with `recycleSealed`,
+   * or undefined (the sealer allocates). Sealed bytes are ciphertext, so a recycled buffer needs no
+   * wiping.
+   */
+  sealedBuffer (size: number): ArrayBuffer | undefined {
+    const i = this.sealedFree.findIndex(b => b.byteLength === size)
+    if (i < 0) return undefined
+    this.sealedReused++
+    return this.sealedFree.splice(i, 1)[0]
+  }
+
+  /**
+   * Takes back a sealed block's buffer that its consumer is done with (every replica stored), for
+   * the next chunk: a fresh megabyte per chunk is memory outside V8's heap, and every few dozen of
+   * them cost the client a full garbage collection. Only buffers the view spans whole are kept.
+   */
+  recycleSealed (bytes: Uint8Array): void {
+    if (!ownsWholeBuffer(bytes) || bytes.byteLength === 0 || this.sealedFree.length >= MAX_SEALED_FREE) return
+    this.sealedFree.push(bytes.buffer as ArrayBuffer)
   }
 
   async close (): Promise<void> {

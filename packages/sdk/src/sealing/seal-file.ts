@@ -4,7 +4,7 @@
  * build and seal the manifest.
  */
 import { createHash } from 'node:crypto'
-import { CID, generateObjectId, MAX_CHUNK_PLAINTEXT, sealManifest, type ChunkRef, type FileManifest } from '@p2pdv/core'
+import { AEAD_TAG_BYTES, CID, generateObjectId, MAX_CHUNK_PLAINTEXT, sealManifest, type ChunkRef, type FileManifest } from '@p2pdv/core'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import { sha256 } from 'multiformats/hashes/sha2'
 import * as raw from 'multiformats/codecs/raw'
@@ -20,6 +20,12 @@ export interface SealedBlock {
   plaintextSize: number
   /** The block's audit Merkle root, computed by the worker that sealed it. */
   root?: Uint8Array
+  /**
+   * Hands `bytes` back to the pool for a later chunk, once the consumer is done with them (every
+   * copy stored). Optional: a block never released is simply collected. `bytes` must not be read
+   * after; a second call does nothing.
+   */
+  release: () => void
 }
 
 export interface SealFileOptions {
@@ -118,7 +124,9 @@ export async function * sealStream (source: AsyncIterable<Uint8Array> | ChunkRea
     if (r.spare !== undefined && spares.length < MAX_SPARES) spares.push(r.spare)
     const cid = CID.createV1(raw.code, createDigest(sha256.code, r.digest!))
     chunks.push({ cid, size: next.size })
-    return { index: next.index, cid, bytes: r.data, plaintextSize: next.size, ...(r.root === undefined ? {} : { root: r.root }) }
+    let released = false
+    const release = (): void => { if (!released) { released = true; pool.recycleSealed(r.data) } }
+    return { index: next.index, cid, bytes: r.data, plaintextSize: next.size, release, ...(r.root === undefined ? {} : { root: r.root }) }
   }
   try {
     const cut = isChunkReader(source) ? source.readChunks(MAX_CHUNK_PLAINTEXT, alloc) : rechunk(source, MAX_CHUNK_PLAINTEXT, alloc)
@@ -126,7 +134,8 @@ export async function * sealStream (source: AsyncIterable<Uint8Array> | ChunkRea
       hash.update(chunk)
       size += chunk.byteLength
       const pos = { key, objectId, stream, index, last, ...(opts.context === undefined ? {} : { context: opts.context }) }
-      inflight.push({ index, size: chunk.byteLength, result: pool.run({ op: 'seal', pos, data: chunk, ...(opts.auditRoots === false ? { root: false } : {}) }) })
+      const into = pool.sealedBuffer(chunk.byteLength + AEAD_TAG_BYTES)
+      inflight.push({ index, size: chunk.byteLength, result: pool.run({ op: 'seal', pos, data: chunk, ...(into === undefined ? {} : { into }), ...(opts.auditRoots === false ? { root: false } : {}) }) })
       index++
       if (inflight.length >= window) yield await settle()
     }

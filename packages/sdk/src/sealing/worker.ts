@@ -6,8 +6,9 @@ parentPort?.on('message', (msg: { id: number, task: Task }) => {
   try {
     const result = runTask(msg.task)
     recycleInput(msg.task, result)
-    // The input is this thread's copy: zeroed whether or not it goes back as a spare.
-    if (result.spare === undefined) msg.task.data.fill(0)
+    // A seal's input is plaintext, and this thread's copy: zeroed whether or not it goes back as
+    // a spare. An open's input is ciphertext.
+    if (msg.task.op === 'seal' && result.spare === undefined) msg.task.data.fill(0)
     // Transfer only a buffer this view owns whole (never a slice of a shared pool).
     if (!ownsWholeBuffer(result.data)) result.data = result.data.slice()
     const transfer = [result.data.buffer as ArrayBuffer, ...(result.spare === undefined ? [] : [result.spare])]
