@@ -20,7 +20,7 @@ export { nodeInfo } from './node-status.ts'
 import { ObjectReader } from './object-reader.ts'
 import { ObjectWriter } from './object-writer.ts'
 import { BlockFetcher } from './block-fetcher.ts'
-import { getBytes } from './node-http.ts'
+import { BodyBuffers, getBytes } from './node-http.ts'
 import { BlockCache } from './block-cache.ts'
 import { PeerSet, type PeerInfo } from './peers.ts'
 import { DEFAULT_REPLICAS, PutErrorCode, ReplicatedWriter } from './replicated-writer.ts'
@@ -158,6 +158,8 @@ export class Client {
   /** Reads blocks, decoding parity only when a data block is missing or slow. */
   readonly reader: ObjectReader
   private readonly options: ClientOptions
+  /** GET bodies' buffers, handed back by the workers that open them. */
+  private readonly bodies = new BodyBuffers()
 
   private constructor (options: ClientOptions, store: StoreClient) {
     this.options = options
@@ -166,7 +168,7 @@ export class Client {
     this.pool = new CryptoPool(options.workers)
     this.cache = options.cacheDir === undefined ? undefined : new BlockCache(options.cacheDir)
     this.fetcher = new BlockFetcher(this.peers, {
-      get: getBytes,
+      get: async (url, limit, signal) => await getBytes(url, limit, signal, undefined, this.bodies),
       ...(this.cache === undefined ? {} : { cache: this.cache }),
       ...(options.blockTimeoutMs === undefined ? {} : { timeoutMs: options.blockTimeoutMs })
     })
@@ -356,6 +358,7 @@ export class Client {
       pool: this.pool,
       // The reader returns only blocks that hash to their CIDs (fetched or rebuilt from parity).
       verified: true,
+      recycle: b => { this.bodies.give(b) },
       concurrency: options.concurrency ?? DEFAULT_READ_CONCURRENCY,
       ...(options.stream === undefined ? {} : { stream: options.stream }),
       ...(options.context === undefined ? {} : { context: options.context }),

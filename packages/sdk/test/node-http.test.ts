@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { getBytes } from '../src/node-http.ts'
+import { BodyBuffers, getBytes, MAX_BODY_BUFFERS } from '../src/node-http.ts'
 import { ReceiptVerifier } from '../src/receipt-verifier.ts'
 
 const LIMIT = 4096
@@ -42,6 +42,39 @@ describe('getBytes', () => {
     await assert.rejects(getBytes(`${base}/chunked-too-large`, LIMIT, signal), { code: 'ERR_BLOCK_TOO_LARGE' })
     assert.deepEqual(await getBytes(`${base}/missing`, LIMIT, signal), { status: 404 })
     await assert.rejects(getBytes('ftp://127.0.0.1/x', LIMIT, signal), { code: 'ERR_BAD_URL' })
+  })
+
+  it('reads an announced body into a recycled buffer of its size, and only of its size', async () => {
+    const signal = AbortSignal.timeout(5000)
+    const buffers = new BodyBuffers()
+    const given = new Uint8Array(block.byteLength).fill(7).buffer
+    buffers.give(new ArrayBuffer(block.byteLength + 1))
+    buffers.give(given)
+    const ok = await getBytes(`${base}/ok`, LIMIT, signal, undefined, buffers)
+    assert.equal(buffers.reused, 1)
+    assert.equal(ok.body?.buffer, given)
+    assert.deepEqual(ok.body, block)
+    // The next one has no buffer of its size left: a fresh one, the same bytes.
+    const again = await getBytes(`${base}/ok`, LIMIT, signal, undefined, buffers)
+    assert.equal(buffers.reused, 1)
+    assert.notEqual(again.body?.buffer, given)
+    assert.deepEqual(again.body, block)
+    // Without a length there is nothing to match: no recycled buffer is taken.
+    buffers.give(new ArrayBuffer(block.byteLength))
+    assert.deepEqual((await getBytes(`${base}/chunked`, LIMIT, signal, undefined, buffers)).body, block)
+    assert.equal(buffers.reused, 1)
+  })
+})
+
+describe('BodyBuffers', () => {
+  it('keeps at most MAX_BODY_BUFFERS and hands each out once', () => {
+    const buffers = new BodyBuffers()
+    for (let i = 0; i < MAX_BODY_BUFFERS + 5; i++) buffers.give(new ArrayBuffer(8))
+    buffers.give(new ArrayBuffer(0))
+    const taken = new Set<ArrayBufferLike>()
+    for (let b = buffers.take(8); b !== undefined; b = buffers.take(8)) taken.add(b.buffer)
+    assert.equal(taken.size, MAX_BODY_BUFFERS)
+    assert.equal(buffers.take(0), undefined)
   })
 })
 

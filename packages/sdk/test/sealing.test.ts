@@ -144,6 +144,40 @@ describe('sealed-block buffer recycling', () => {
     }
   })
 
+  it('hands each opened block\'s buffer back from the workers, never from an inline open', async () => {
+    const key = generateContentKey()
+    const input = randomBytes(5 * MAX_CHUNK_PLAINTEXT + 3)
+    const pool = new CryptoPool(2)
+    try {
+      const sealer = new FileSealer({ key, pool })
+      const blocks = new Map<string, Uint8Array>()
+      for await (const b of sealer.blocks(from(new Uint8Array(input)))) blocks.set(b.cid.toString(), b.bytes.slice())
+      const { manifest } = sealer.result
+      const handed: ArrayBuffer[] = []
+      const fetched = new Set<ArrayBufferLike>()
+      const fetch = async (cid: CID): Promise<Uint8Array> => { const b = blocks.get(cid.toString())!.slice(); fetched.add(b.buffer); return b }
+      const inlineBefore = pool.inlineRuns
+      const out = Buffer.concat(await collect(openFile(manifest, fetch, { key, pool, recycle: b => { handed.push(b) } })))
+      assert.ok(out.equals(input))
+      // Every open a worker ran (all, once the workers are up) hands its block's buffer back whole.
+      assert.equal(handed.length, manifest.chunks.length - (pool.inlineRuns - inlineBefore))
+      assert.ok(handed.length > 0)
+      const sealedSizes = new Set(manifest.chunks.map(c => c.size + 16))
+      for (const b of handed) assert.ok(sealedSizes.has(b.byteLength), `a ${b.byteLength}-byte buffer is no block's`)
+      assert.ok(handed.every(b => !fetched.has(b)), 'a transferred buffer comes back as a new object')
+    } finally {
+      await pool.close()
+    }
+    // Inline (no workers) the input may still be the caller's: nothing is handed back.
+    const inline = new CryptoPool(0)
+    const sealer = new FileSealer({ key, pool: inline })
+    const blocks: Uint8Array[] = []
+    for await (const b of sealer.blocks(from(new Uint8Array(input.subarray(0, 1000))))) blocks.push(b.bytes)
+    let handedInline = 0
+    await collect(openFile(sealer.result.manifest, async () => blocks[0]!, { key, pool: inline, recycle: () => { handedInline++ } }))
+    assert.equal(handedInline, 0)
+  })
+
   it('keeps no buffer a block never released', async () => {
     const pool = new CryptoPool(2)
     try {

@@ -36,7 +36,10 @@ export interface TaskResult {
   /** Audit Merkle root of the sealed bytes (seal only; see @p2pdv/core/audit). */
   root?: Uint8Array
   error?: { code: string, stream: number, index: number }
-  /** The task's input buffer, zeroed, handed back for reuse (seal tasks run in a worker). */
+  /**
+   * The task's input buffer handed back for reuse: a seal's plaintext, zeroed; an open's
+   * ciphertext, from a worker only (see recycleInput).
+   */
   spare?: ArrayBuffer
 }
 
@@ -46,12 +49,16 @@ export function ownsWholeBuffer (view: Uint8Array): boolean {
 }
 
 /**
- * Hands a seal's plaintext back, zeroed, as `result.spare` for the next chunk (whole buffers only):
- * a fresh megabyte per chunk cost the main thread page faults and garbage collections.
+ * Hands the input back as `result.spare` for a later chunk (whole buffers only): a fresh megabyte
+ * per chunk cost the main thread page faults and garbage collections. A seal's plaintext is zeroed
+ * first. An open's ciphertext goes back only from a worker (`inWorker`), where the input is the
+ * thread's own (transferred, so no view on the main thread is left, or cloned); run inline, it
+ * may still be the caller's (a cache's, a decoded stripe's).
  */
-export function recycleInput (task: Task, result: TaskResult): void {
-  if (task.op !== 'seal' || task.data.byteLength === 0 || !ownsWholeBuffer(task.data)) return
-  task.data.fill(0)
+export function recycleInput (task: Task, result: TaskResult, inWorker = false): void {
+  if (task.data.byteLength === 0 || !ownsWholeBuffer(task.data)) return
+  if (task.op === 'seal') task.data.fill(0)
+  else if (!inWorker || result.error !== undefined) return
   result.spare = task.data.buffer as ArrayBuffer
 }
 

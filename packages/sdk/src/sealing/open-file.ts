@@ -22,6 +22,11 @@ export interface OpenFileOptions {
   signal?: AbortSignal
   /** fetchBlock returns bytes already checked against their CIDs: do not hash them again. */
   verified?: boolean
+  /**
+   * Takes each block's buffer once a worker has opened it (ciphertext, handed back: see
+   * recycleInput), so the fetcher can read a later block into it instead of a fresh megabyte.
+   */
+  recycle?: (buffer: ArrayBuffer) => void
 }
 
 function digestMismatch (): P2pdvError {
@@ -51,7 +56,11 @@ export async function * openFile (manifest: SealedStreamRef, fetchBlock: FetchBl
     const ref = manifest.chunks[index]!
     const pos = { key: opts.key, objectId: manifest.objectId, stream, index, last: index === last, ...(opts.context === undefined ? {} : { context: opts.context }) }
     inflight.push(fetchBlock(ref.cid, index, opts.signal)
-      .then(async data => ({ ...await pool.run({ op: 'open', pos, data, ...(opts.verified === true ? {} : { digest: ref.cid.multihash.digest }) }), index })))
+      .then(async data => {
+        const r = await pool.run({ op: 'open', pos, data, ...(opts.verified === true ? {} : { digest: ref.cid.multihash.digest }) })
+        if (r.spare !== undefined) opts.recycle?.(r.spare)
+        return { ...r, index }
+      }))
   }
   try {
     while (next < manifest.chunks.length && inflight.length < concurrency) launch()

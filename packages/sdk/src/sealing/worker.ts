@@ -5,7 +5,7 @@ import { ownsWholeBuffer, recycleInput, runTask, type Task } from './chunk-crypt
 parentPort?.on('message', (msg: { id: number, task: Task }) => {
   try {
     const result = runTask(msg.task)
-    recycleInput(msg.task, result)
+    recycleInput(msg.task, result, true)
     // A seal's input is plaintext, and this thread's copy: zeroed whether or not it goes back as
     // a spare. An open's input is ciphertext.
     if (msg.task.op === 'seal' && result.spare === undefined) msg.task.data.fill(0)
