@@ -20,7 +20,8 @@ export { nodeInfo } from './node-status.ts'
 import { ObjectReader } from './object-reader.ts'
 import { ObjectWriter } from './object-writer.ts'
 import { BlockFetcher } from './block-fetcher.ts'
-import { BodyBuffers, getBytes } from './node-http.ts'
+import { getBytes, MAX_BODY_BUFFERS } from './node-http.ts'
+import { BufferRecycler } from './buffer-recycler.ts'
 import { BlockCache } from './block-cache.ts'
 import { PeerSet, type PeerInfo } from './peers.ts'
 import { DEFAULT_REPLICAS, PutErrorCode, ReplicatedWriter } from './replicated-writer.ts'
@@ -158,8 +159,8 @@ export class Client {
   /** Reads blocks, decoding parity only when a data block is missing or slow. */
   readonly reader: ObjectReader
   private readonly options: ClientOptions
-  /** GET bodies' buffers, handed back by the workers that open them. */
-  private readonly bodies = new BodyBuffers()
+  /** GET bodies' buffers (ciphertext), handed back by the workers that open them. */
+  private readonly bodies = new BufferRecycler(MAX_BODY_BUFFERS)
 
   private constructor (options: ClientOptions, store: StoreClient) {
     this.options = options

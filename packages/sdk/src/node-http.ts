@@ -10,6 +10,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { BlockResponse } from './block-fetcher.ts'
+import type { BufferRecycler } from './buffer-recycler.ts'
 
 /** A node answers a PUT with a small JSON receipt or error; anything longer is refused. */
 export const MAX_PUT_RESPONSE_BYTES = 64 * 1024
@@ -47,38 +48,15 @@ export async function putBytes (url: string, body: Uint8Array, contentType: stri
   })
 }
 
-/** Buffers a GET body may be read into: block buffers handed back once opened. */
+/** Block buffers kept for GET bodies (see the Client's `bodies`). */
 export const MAX_BODY_BUFFERS = 16
-
-/**
- * Block-sized buffers for GET bodies, recycled: each block a get reads is a megabyte outside V8's
- * heap, on this thread and then on the worker that opens it, and such memory drives full
- * collections and peak RSS. Bodies are ciphertext (verified, then opened by a worker that hands
- * the buffer back), so a reused buffer needs no wiping. A buffer taken is the taker's alone.
- */
-export class BodyBuffers {
-  private readonly free: ArrayBuffer[] = []
-  /** Bodies read into a recycled buffer (for tests and stats). */
-  reused = 0
-
-  take (size: number): Buffer | undefined {
-    const i = this.free.findIndex(b => b.byteLength === size)
-    if (i < 0) return undefined
-    this.reused++
-    return Buffer.from(this.free.splice(i, 1)[0]!)
-  }
-
-  give (buffer: ArrayBuffer): void {
-    if (buffer.byteLength > 0 && this.free.length < MAX_BODY_BUFFERS) this.free.push(buffer)
-  }
-}
 
 /**
  * GET of a block (or any body: `accept`) of at most `limit` bytes. A body longer than announced or
  * than `limit` is refused (ERR_BLOCK_TOO_LARGE); a shorter one is returned as is (a block then
- * fails its hash).
+ * fails its hash). `buffers`: block buffers to read a body into (ciphertext only: see BufferRecycler).
  */
-export async function getBytes (url: string, limit: number, signal: AbortSignal, accept = 'application/vnd.ipld.raw', buffers?: BodyBuffers): Promise<BlockResponse> {
+export async function getBytes (url: string, limit: number, signal: AbortSignal, accept = 'application/vnd.ipld.raw', buffers?: BufferRecycler): Promise<BlockResponse> {
   const u = new URL(url)
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new P2pdvError('ERR_BAD_URL', `not an HTTP URL: ${url.slice(0, 100)}`)
   const send = u.protocol === 'https:' ? httpsRequest : httpRequest
@@ -104,7 +82,9 @@ export async function getBytes (url: string, limit: number, signal: AbortSignal,
       const declared = Number(res.headers['content-length'])
       const known = Number.isSafeInteger(declared) && declared >= 0 && (res.headers['content-encoding'] ?? 'identity') === 'identity'
       if (known && declared > limit) { refuse('block larger than the protocol maximum'); return }
-      let body = (known ? buffers?.take(declared) : undefined) ?? Buffer.allocUnsafeSlow(known ? declared : Math.min(limit, 64 * 1024))
+      // A body of announced length goes into a recycled block buffer if there is one.
+      const reused = known ? buffers?.take(declared) : undefined
+      let body = reused === undefined ? Buffer.allocUnsafeSlow(known ? declared : Math.min(limit, 64 * 1024)) : Buffer.from(reused)
       let size = 0
       res.on('data', (chunk: Buffer) => {
         if (settled) return

@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { BodyBuffers, getBytes, MAX_BODY_BUFFERS } from '../src/node-http.ts'
+import { BufferRecycler } from '../src/buffer-recycler.ts'
+import { getBytes } from '../src/node-http.ts'
 import { ReceiptVerifier } from '../src/receipt-verifier.ts'
 
 const LIMIT = 4096
@@ -46,7 +47,7 @@ describe('getBytes', () => {
 
   it('reads an announced body into a recycled buffer of its size, and only of its size', async () => {
     const signal = AbortSignal.timeout(5000)
-    const buffers = new BodyBuffers()
+    const buffers = new BufferRecycler(4)
     const given = new Uint8Array(block.byteLength).fill(7).buffer
     buffers.give(new ArrayBuffer(block.byteLength + 1))
     buffers.give(given)
@@ -66,14 +67,16 @@ describe('getBytes', () => {
   })
 })
 
-describe('BodyBuffers', () => {
-  it('keeps at most MAX_BODY_BUFFERS and hands each out once', () => {
-    const buffers = new BodyBuffers()
-    for (let i = 0; i < MAX_BODY_BUFFERS + 5; i++) buffers.give(new ArrayBuffer(8))
+describe('BufferRecycler', () => {
+  it('keeps at most `max` buffers, hands each out once, and only at its exact size', () => {
+    const buffers = new BufferRecycler(3)
+    for (let i = 0; i < 5; i++) buffers.give(new ArrayBuffer(8))
     buffers.give(new ArrayBuffer(0))
-    const taken = new Set<ArrayBufferLike>()
-    for (let b = buffers.take(8); b !== undefined; b = buffers.take(8)) taken.add(b.buffer)
-    assert.equal(taken.size, MAX_BODY_BUFFERS)
+    assert.equal(buffers.take(9), undefined)
+    const taken = new Set<ArrayBuffer>()
+    for (let b = buffers.take(8); b !== undefined; b = buffers.take(8)) taken.add(b)
+    assert.equal(taken.size, 3)
+    assert.equal(buffers.reused, 3)
     assert.equal(buffers.take(0), undefined)
   })
 })

@@ -12,6 +12,7 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { ownsWholeBuffer, recycleInput, runTask, type Task, type TaskResult } from './chunk-crypto.ts'
+import { BufferRecycler } from '../buffer-recycler.ts'
 
 interface Pending { resolve: (r: TaskResult) => void, reject: (e: Error) => void }
 
@@ -42,9 +43,7 @@ export class CryptoPool {
   private readonly pending = new Map<number, Pending>()
   private readonly load: number[] = []
   private nextId = 0
-  private readonly sealedFree: ArrayBuffer[] = []
-  /** Chunks sealed into a recycled buffer (for tests and stats). */
-  sealedReused = 0
+  private readonly sealedFree = new BufferRecycler(MAX_SEALED_FREE)
   /** Tasks run inline because no worker was ready yet (at most MAX_INLINE_BEFORE_READY; for tests and stats). */
   inlineRuns = 0
   readonly size: number
@@ -115,20 +114,20 @@ export class CryptoPool {
    * wiping.
    */
   sealedBuffer (size: number): ArrayBuffer | undefined {
-    const i = this.sealedFree.findIndex(b => b.byteLength === size)
-    if (i < 0) return undefined
-    this.sealedReused++
-    return this.sealedFree.splice(i, 1)[0]
+    return this.sealedFree.take(size)
+  }
+
+  /** Chunks sealed into a recycled buffer (for tests and stats). */
+  get sealedReused (): number {
+    return this.sealedFree.reused
   }
 
   /**
    * Takes back a sealed block's buffer that its consumer is done with (every replica stored), for
-   * the next chunk: a fresh megabyte per chunk is memory outside V8's heap, and every few dozen of
-   * them cost the client a full garbage collection. Only buffers the view spans whole are kept.
+   * the next chunk (see BufferRecycler). Only buffers the view spans whole are kept.
    */
   recycleSealed (bytes: Uint8Array): void {
-    if (!ownsWholeBuffer(bytes) || bytes.byteLength === 0 || this.sealedFree.length >= MAX_SEALED_FREE) return
-    this.sealedFree.push(bytes.buffer as ArrayBuffer)
+    if (ownsWholeBuffer(bytes)) this.sealedFree.give(bytes.buffer as ArrayBuffer)
   }
 
   async close (): Promise<void> {
