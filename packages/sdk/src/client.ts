@@ -10,6 +10,7 @@ import {
   subtitleContext, thumbnailSheetContext, videoStreamContext, type CID, type FileManifest, type ListingDocument, type Manifest, type StreamRef,
   type SubtitleTrack, type VideoManifest, type VideoRendition
 } from '@p2pdv/core'
+import { freeNow } from '@p2pdv/core/buffers'
 import { checkErasureParams, DEFAULT_K, DEFAULT_M, type ErasureParams } from '@p2pdv/core/erasure'
 import { MIN_PLACEMENT_SCORE, weightedOrder, type PlacementScheme } from '@p2pdv/core/placement'
 import type { LocalAccount } from 'viem'
@@ -561,6 +562,8 @@ export class Client {
       let unsynced = 0
       for await (const chunk of this.readStream(manifest, key, options)) {
         await fh.write(chunk)
+        // Written: this chunk's megabyte is freed now, not at the next collection.
+        freeNow(chunk)
         unsynced += chunk.byteLength
         if (unsynced >= syncEvery) {
           unsynced = 0

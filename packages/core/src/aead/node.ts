@@ -1,6 +1,7 @@
 /** Node backend: node:crypto (OpenSSL, AES-NI), synchronous and the fastest option in Node. */
 import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { AEAD_TAG_BYTES } from '../limits.ts'
+import { freeNow } from '../buffers.ts'
 import { AeadAuthError, type Aead } from './types.ts'
 
 /**
@@ -17,6 +18,9 @@ export function sealSync (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, p
   const out = into?.byteLength === size ? Buffer.from(into) : Buffer.allocUnsafeSlow(size)
   body.copy(out, 0)
   c.getAuthTag().copy(out, body.byteLength)
+  // The cipher's own output is garbage once copied: in a sealing worker, a megabyte per chunk that
+  // otherwise waits for a collection (a 1 GiB put's peak RSS: 254-256 -> 203-215 MB).
+  freeNow(body)
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
 }
 

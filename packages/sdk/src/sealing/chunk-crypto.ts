@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 // pull in manifests, keys and curves, ~0.7 s of module loading per worker).
 import { chunkAad, chunkAuthError, chunkNonce, type ChunkPosition } from '@p2pdv/core/sealed'
 import { AeadAuthError, openSync, sealSync } from '@p2pdv/core/aead-node'
+import { ownsWholeBuffer } from '@p2pdv/core/buffers'
 import { merkleRootFast } from '../merkle.ts'
 
 export interface SealTask {
@@ -43,10 +44,7 @@ export interface TaskResult {
   spare?: ArrayBuffer
 }
 
-/** True when `view` spans its whole ArrayBuffer: only such buffers are transferred or recycled. */
-export function ownsWholeBuffer (view: Uint8Array): boolean {
-  return view.byteOffset === 0 && view.buffer.byteLength === view.byteLength
-}
+export { ownsWholeBuffer }
 
 /**
  * Hands the input back as `result.spare` for a later chunk (whole buffers only): a fresh megabyte
