@@ -3,7 +3,7 @@
  * pool into the replicated writer; `get` streams verified blocks from the best nodes through the
  * pool into a temp file that is renamed into place only after the size and SHA-256 matched.
  */
-import { open, rename, rm } from 'node:fs/promises'
+import { open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
   blockCid, formatCapability, generateContentKey, generateObjectId, objectBlocks, openListing, openManifest, parseCapability, parseCid, P2pdvError, POSTER_CONTEXT, sealManifest,
@@ -25,6 +25,7 @@ import { getBytes, MAX_BODY_BUFFERS } from './node-http.ts'
 import { BufferRecycler } from './buffer-recycler.ts'
 import { BlockCache } from './block-cache.ts'
 import { PeerSet, type PeerInfo } from './peers.ts'
+import { checkRoom } from './room-check.ts'
 import { DEFAULT_REPLICAS, PutErrorCode, ReplicatedWriter } from './replicated-writer.ts'
 import { CryptoPool, fileChunks, FileSealer, openFile, SealPipeline, sealStream, type ChunkReader } from './sealing/index.ts'
 import type { SealedStreamRef } from './sealing/open-file.ts'
@@ -72,6 +73,11 @@ export interface PutOptions {
   onNodeFailed?: (peer: PeerInfo, err: unknown) => void
   name?: string
   mime?: string
+  /**
+   * The plaintext's size, if known before it is read (putFile knows it): the put is refused at once,
+   * before anything is sealed, when the nodes have too little room for it (ERR_NOT_ENOUGH_SPACE).
+   */
+  size?: number
 }
 
 export interface PutResult {
@@ -248,6 +254,7 @@ export class Client {
   private async objectWriter (options: PutOptions, sealedBytes: () => number): Promise<{ writer: ReplicatedWriter, object: ObjectWriter, note?: string }> {
     const { scheme, candidates, note } = await this.chooseScheme(options)
     const expansion = scheme.type === 'rs' ? (scheme.k + scheme.m) / scheme.k : scheme.replicas
+    if (options.size !== undefined) checkRoom(options.size, expansion, scheme, candidates)
     let storedBytes = 0
     const writer = new ReplicatedWriter(candidates, async (peer, blocks, signal) =>
       await this.store.storeBlocks(peer, blocks, signal === undefined ? {} : { signal }), {
@@ -283,7 +290,7 @@ export class Client {
   }
 
   async putFile (path: string, options: PutOptions = {}): Promise<PutResult> {
-    return await this.put(fileChunks(path), { name: basename(path), ...options })
+    return await this.put(fileChunks(path), { name: basename(path), size: (await stat(path)).size, ...options })
   }
 
   /** `source`: a byte stream, or a ChunkReader (`fileChunks(path)`, which putFile uses). */

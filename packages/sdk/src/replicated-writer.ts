@@ -8,11 +8,14 @@
  */
 import type { CID } from 'multiformats/cid'
 import { P2pdvError } from '@p2pdv/core/errors'
+import { StoreRefusal } from '@p2pdv/core/wire'
 import type { PeerInfo } from './peers.ts'
 import { rendezvousOrder } from './placement.ts'
 
 export const PutErrorCode = {
-  NOT_ENOUGH_NODES: 'ERR_NOT_ENOUGH_NODES'
+  NOT_ENOUGH_NODES: 'ERR_NOT_ENOUGH_NODES',
+  /** The nodes reported too little free space for the object (checked before uploading). */
+  NOT_ENOUGH_SPACE: 'ERR_NOT_ENOUGH_SPACE'
 } as const
 
 export const DEFAULT_REPLICAS = 3
@@ -124,6 +127,8 @@ export class ReplicatedWriter {
   private readonly workers: Array<Promise<void>> = []
   readonly receipts: StoreReceipt[] = []
   private firstError: unknown
+  /** The latest node failure or refusal, named when a block runs out of nodes. */
+  private lastFailure: unknown
 
   constructor (peers: PeerInfo[], store: StoreBatch, opts: ReplicatedWriterOptions = {}) {
     this.replicas = opts.replicas ?? DEFAULT_REPLICAS
@@ -200,9 +205,11 @@ export class ReplicatedWriter {
 
   private failBlock (p: Pending): void {
     const alive = [...this.lanes.values()].filter(l => !l.dead).length
-    p.fail(new P2pdvError(PutErrorCode.NOT_ENOUGH_NODES, `could not place ${p.replicas} replica(s) of block ${p.cid.toString()}: only ${p.receipts.length} node(s) accepted it and ${alive} node(s) are still reachable`, {
-      hint: 'Start more nodes or lower --replicas, then run put again.',
-      details: { cid: p.cid.toString(), stored: p.receipts.length, reachable: alive }
+    const last = this.lastFailure instanceof Error ? this.lastFailure : undefined
+    const full = last instanceof P2pdvError && last.details?.code === StoreRefusal.QUOTA
+    p.fail(new P2pdvError(PutErrorCode.NOT_ENOUGH_NODES, `could not place ${p.replicas} replica(s) of block ${p.cid.toString()}: only ${p.receipts.length} node(s) accepted it and ${alive} node(s) are still reachable${last === undefined ? '' : ` (last failure: ${last.message})`}`, {
+      hint: full ? 'The nodes are full: give them more room (p2pdv node start --quota BYTES), start more nodes, or lower --replicas, then run put again.' : 'Start more nodes or lower --replicas, then run put again.',
+      details: { cid: p.cid.toString(), stored: p.receipts.length, reachable: alive, ...(last instanceof P2pdvError && typeof last.details?.code === 'string' ? { lastFailure: last.details.code } : {}) }
     }))
   }
 
@@ -225,6 +232,7 @@ export class ReplicatedWriter {
         })
       } catch (err) {
         if (this.opts.signal?.aborted === true) { for (const p of batch) p.fail(err); continue }
+        this.lastFailure = err
         if (!lane.dead) {
           lane.dead = true
           this.opts.onNodeFailed?.(lane.peer, err)

@@ -4,6 +4,8 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { PutErrorCode, ReplicatedWriter, type StoreBatch, type StoreReceipt } from '../src/replicated-writer.ts'
 import type { PeerInfo } from '../src/peers.ts'
+import { P2pdvError } from '@p2pdv/core/errors'
+import { StoreRefusal } from '@p2pdv/core/wire'
 
 const peers: PeerInfo[] = Array.from({ length: 5 }, (_, i) => ({ peerId: `peer-${i}`, multiaddrs: [], http: `http://127.0.0.1:${1000 + i}` }))
 
@@ -94,6 +96,23 @@ describe('ReplicatedWriter', () => {
       await w2.flush()
     }, { code: PutErrorCode.NOT_ENOUGH_NODES })
     assert.equal(failedReleases, 0)
+  })
+
+  it('names the last refusal when a block runs out of nodes, and says so when the nodes are full', async () => {
+    const full: StoreBatch = async peer => {
+      throw new P2pdvError('ERR_STORE_REFUSED', `node ${peer.peerId} refused block: this node's quota of 10 bytes is full [${StoreRefusal.QUOTA}]`, { details: { code: StoreRefusal.QUOTA } })
+    }
+    const w = new ReplicatedWriter(peers, full, { replicas: 3 })
+    await assert.rejects(async () => {
+      for (let i = 0; i < 3; i++) { const b = await block(i); await w.write(b.cid, b.bytes) }
+      await w.flush()
+    }, (err: any) => {
+      assert.equal(err.code, PutErrorCode.NOT_ENOUGH_NODES)
+      assert.match(err.message, /last failure: .*quota/)
+      assert.match(err.hint, /nodes are full/)
+      assert.equal(err.details.lastFailure, StoreRefusal.QUOTA)
+      return true
+    })
   })
 
   it('refuses up front when fewer nodes are known than replicas', () => {
