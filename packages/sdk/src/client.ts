@@ -25,7 +25,7 @@ import { getBytes, MAX_BODY_BUFFERS } from './node-http.ts'
 import { BufferRecycler } from './buffer-recycler.ts'
 import { BlockCache } from './block-cache.ts'
 import { PeerSet, type PeerInfo } from './peers.ts'
-import { checkRoom } from './room-check.ts'
+import { checkRoom, expansionOf } from './room-check.ts'
 import { DEFAULT_REPLICAS, PutErrorCode, ReplicatedWriter } from './replicated-writer.ts'
 import { CryptoPool, fileChunks, FileSealer, openFile, SealPipeline, sealStream, type ChunkReader } from './sealing/index.ts'
 import type { SealedStreamRef } from './sealing/open-file.ts'
@@ -253,8 +253,8 @@ export class Client {
   /** The writers for one upload (scheme chosen from the nodes that are up), reporting progress. */
   private async objectWriter (options: PutOptions, sealedBytes: () => number): Promise<{ writer: ReplicatedWriter, object: ObjectWriter, note?: string }> {
     const { scheme, candidates, note } = await this.chooseScheme(options)
-    const expansion = scheme.type === 'rs' ? (scheme.k + scheme.m) / scheme.k : scheme.replicas
-    if (options.size !== undefined) checkRoom(options.size, expansion, scheme, candidates)
+    const expansion = expansionOf(scheme)
+    if (options.size !== undefined) checkRoom(options.size, scheme, candidates)
     let storedBytes = 0
     const writer = new ReplicatedWriter(candidates, async (peer, blocks, signal) =>
       await this.store.storeBlocks(peer, blocks, signal === undefined ? {} : { signal }), {

@@ -16,12 +16,12 @@ describe('checkRoom', () => {
 
   it('passes when the eligible nodes have room for every replica of every sealed byte', () => {
     const each = sealed
-    assert.doesNotThrow(() => { checkRoom(size, 3, { type: 'replicas', replicas: 3 }, [node(0, each), node(1, each), node(2, each)]) })
+    assert.doesNotThrow(() => { checkRoom(size, { type: 'replicas', replicas: 3 }, [node(0, each), node(1, each), node(2, each)]) })
   })
 
   it('refuses, naming what is needed and what is free, when they do not', () => {
     const nodes = [node(0, sealed), node(1, sealed), node(2, sealed - 1)]
-    assert.throws(() => { checkRoom(size, 3, { type: 'replicas', replicas: 3 }, nodes) }, (err: any) => {
+    assert.throws(() => { checkRoom(size, { type: 'replicas', replicas: 3 }, nodes) }, (err: any) => {
       assert.equal(err.code, PutErrorCode.NOT_ENOUGH_SPACE)
       assert.equal(err.details.needBytes, 3 * sealed)
       assert.equal(err.details.freeBytes, 3 * sealed - 1)
@@ -33,7 +33,7 @@ describe('checkRoom', () => {
 
   it('counts only eligible nodes, and does not guess when a node did not report its room', () => {
     // A node scored below the placement threshold does not count, however roomy.
-    assert.throws(() => { checkRoom(size, 1.5, { type: 'rs', k: 4, m: 2 }, [node(0, sealed), node(1, 100 * sealed, 0)]) }, { code: PutErrorCode.NOT_ENOUGH_SPACE })
-    assert.doesNotThrow(() => { checkRoom(size, 3, { type: 'replicas', replicas: 3 }, [node(0, 1), node(1), node(2, 1)]) })
+    assert.throws(() => { checkRoom(size, { type: 'rs', k: 4, m: 2 }, [node(0, sealed), node(1, 100 * sealed, 0)]) }, { code: PutErrorCode.NOT_ENOUGH_SPACE })
+    assert.doesNotThrow(() => { checkRoom(size, { type: 'replicas', replicas: 3 }, [node(0, 1), node(1), node(2, 1)]) })
   })
 })
