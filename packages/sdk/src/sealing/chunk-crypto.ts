@@ -44,7 +44,6 @@ export interface TaskResult {
   spare?: ArrayBuffer
 }
 
-export { ownsWholeBuffer }
 
 /**
  * Hands the input back as `result.spare` for a later chunk (whole buffers only): a fresh megabyte

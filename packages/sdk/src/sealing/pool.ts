@@ -11,7 +11,8 @@
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { ownsWholeBuffer, recycleInput, runTask, type Task, type TaskResult } from './chunk-crypto.ts'
+import { ownsWholeBuffer } from '@p2pdv/core/buffers'
+import { recycleInput, runTask, type Task, type TaskResult } from './chunk-crypto.ts'
 import { BufferRecycler } from '../buffer-recycler.ts'
 
 interface Pending { resolve: (r: TaskResult) => void, reject: (e: Error) => void }

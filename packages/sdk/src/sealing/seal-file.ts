@@ -12,6 +12,7 @@ import type { TaskResult } from './chunk-crypto.ts'
 import { CryptoPool } from './pool.ts'
 import { isChunkReader, type ChunkReader } from './file-chunks.ts'
 import { freshChunk, rechunk } from './rechunk.ts'
+import { BufferRecycler } from '../buffer-recycler.ts'
 
 export interface SealedBlock {
   index: number
@@ -111,17 +112,17 @@ export async function * sealStream (source: AsyncIterable<Uint8Array> | ChunkRea
   const chunks: ChunkRef[] = []
   const inflight: Array<{ index: number, size: number, result: Promise<TaskResult> }> = []
   // Plaintext buffers the workers handed back (zeroed), reused for the next chunks.
-  const spares: ArrayBuffer[] = []
+  const spares = new BufferRecycler(MAX_SPARES)
   const alloc = (n: number): Uint8Array => {
-    const b = spares.pop()
-    return b !== undefined && b.byteLength === n ? new Uint8Array(b) : freshChunk(n)
+    const b = spares.take(n)
+    return b === undefined ? freshChunk(n) : new Uint8Array(b)
   }
   let size = 0
   let index = 0
   const settle = async (): Promise<SealedBlock> => {
     const next = inflight.shift()!
     const r = await next.result
-    if (r.spare !== undefined && spares.length < MAX_SPARES) spares.push(r.spare)
+    if (r.spare !== undefined) spares.give(r.spare)
     const cid = CID.createV1(raw.code, createDigest(sha256.code, r.digest!))
     chunks.push({ cid, size: next.size })
     let released = false

@@ -1,6 +1,7 @@
 // Worker thread: runs chunk tasks posted by the pool and transfers the results back.
 import { parentPort } from 'node:worker_threads'
-import { ownsWholeBuffer, recycleInput, runTask, type Task } from './chunk-crypto.ts'
+import { ownsWholeBuffer } from '@p2pdv/core/buffers'
+import { recycleInput, runTask, type Task } from './chunk-crypto.ts'
 
 parentPort?.on('message', (msg: { id: number, task: Task }) => {
   try {
