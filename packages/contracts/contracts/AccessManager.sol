@@ -110,8 +110,9 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
 
     /// @notice True when `viewer` may obtain the content key of `video` now. The owner always
     /// may; nobody else once the video is retired or blocked. Otherwise a grant always counts;
-    /// a public video is open to all; a private one to grantees only; a live payment counts for
-    /// paid and subscribers-only videos; a live subscription to the owner for subscribers-only.
+    /// a public video is open to all; a live payment counts whatever the policy is now (a
+    /// purchase survives a switch to private or subscribers-only); otherwise a private one is
+    /// open to grantees only, and a live subscription to the owner opens subscribers-only.
     function hasAccess(bytes32 video, address viewer) external view returns (bool) {
         (address owner, uint8 policy, bool available) = registry.accessInfo(video);
         if (owner == address(0)) return false;
@@ -119,8 +120,10 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
         if (!available) return false;
         if (isGranted[video][viewer]) return true;
         if (policy == Policy.PUBLIC) return true;
-        if (policy == Policy.PRIVATE) return false;
+        // What a viewer paid for outlives later policy changes (paid -> private or
+        // subscribers-only): the owner cannot take a sale back, only retirement or a block can.
         if (paidUntil[video][viewer] > block.timestamp) return true;
+        if (policy == Policy.PRIVATE) return false;
         return policy == Policy.SUBSCRIBERS && subscribedUntil[owner][viewer] > block.timestamp;
     }
 

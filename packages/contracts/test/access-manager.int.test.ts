@@ -67,12 +67,25 @@ describe('AccessManager', () => {
       assert.equal(await hasAccess(id, bob), false)
     })
 
-    it('private: a payment made while it was paid does not open it', async () => {
+    it('a purchase survives the owner switching the video to private or subscribers-only', async () => {
       const id = await video(alice, Policy.paid)
       await setPrice(alice, id, ETH, ETHER / 100n)
       await buy(bob, id, bob, ETHER / 100n)
       assert.equal(await hasAccess(id, bob), true)
       await send(chain.client, alice, { address: registry, abi: VideoRegistryAbi, functionName: 'setPolicy', args: [id, Policy.private] })
+      assert.equal(await hasAccess(id, bob), true, 'bob paid for good: private does not take it back')
+      assert.equal(await hasAccess(id, carol), false, 'but nobody else gets in')
+      await send(chain.client, alice, { address: registry, abi: VideoRegistryAbi, functionName: 'setPolicy', args: [id, Policy.subscribers] })
+      assert.equal(await hasAccess(id, bob), true, 'nor does subscribers-only')
+    })
+
+    it('a time-limited purchase still ends at its expiry after a switch to private', async () => {
+      const id = await video(alice, Policy.paid)
+      await setPrice(alice, id, ETH, 1000n, 3600n)
+      await buy(bob, id, bob, 1000n)
+      await send(chain.client, alice, { address: registry, abi: VideoRegistryAbi, functionName: 'setPolicy', args: [id, Policy.private] })
+      assert.equal(await hasAccess(id, bob), true)
+      await travel(chain.client, 3601)
       assert.equal(await hasAccess(id, bob), false)
     })
 

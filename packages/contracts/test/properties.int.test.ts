@@ -1,7 +1,7 @@
 // Property tests against a live anvil: fast-check drives random sequences of actions through the
 // contracts and a small model of what they should do. After every sequence the invariants hold:
 // the token supply is conserved; the AccessManager holds exactly what it owes; nobody has access
-// without a grant, payment or subscription; stake never leaves before its unbonding period; a
+// without a grant, payment or subscription, and a payment survives any policy change; stake never leaves before its unbonding period; a
 // reward leaf is paid at most once. Each run starts from the same deployed state (snapshot).
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -151,7 +151,8 @@ describe('properties (random action sequences against a live chain)', () => {
           const expected = !retired[v]! && (
             granted.has(key(v, w)) ||
             policy[v] === Policy.public ||
-            (policy[v] !== Policy.private && (paidUntil.get(key(v, w)) ?? 0n) > t) ||
+            // What was paid for outlives policy changes (a switch to private included).
+            (paidUntil.get(key(v, w)) ?? 0n) > t ||
             (policy[v] === Policy.subscribers && (subUntil.get(viewer) ?? 0n) > t))
           assert.equal(await chain.client.readContract({ address: am, abi: AccessManagerAbi, functionName: 'hasAccess', args: [id, viewer] }), expected, `video ${v} (policy ${policy[v]}), viewer ${w}`)
         }
