@@ -1,24 +1,23 @@
 /**
  * The repair worker. Every interval it walks the placement records this node keeps; for each
- * object it is *responsible* for — it is the first reachable holder in the object's rendezvous
- * order, so exactly one live holder acts and another takes over when that one dies — it checks
- * every block's holders (HEAD on their data plane, or its own store). A stripe that has fallen to
- * the repair threshold (k + r present blocks; r = m − 1, so the first loss triggers it) is rebuilt:
- * k surviving blocks are fetched and verified, the missing blocks are decoded, checked against
- * their CIDs, and stored on healthy nodes chosen by the same weighted rendezvous as uploads
- * (outside the nodes and zones the stripe still uses), each with a verified signed receipt.
- * Replicated blocks and the manifest block are re-copied the same way. Then a new version of the
- * placement record, signed by this node, goes to every holder. All repair traffic passes one
- * token bucket (`--repair-rate`), so repair never crowds out reads.
+ * object it is *responsible* for — it is the first holder in the object's rendezvous order that is
+ * up, so exactly one live holder acts and another takes over when that one dies — it asks every
+ * listed holder of every block whether it has it (HEAD on its data plane, or its own store), then
+ * lets the pure plan (`planRepair`, core/placement/repair-plan.ts) decide: rebuild the blocks of a
+ * readable stripe that no holder has (k blocks fetched and verified, the missing ones decoded,
+ * checked against their CIDs and stored on nodes chosen by the same weighted rendezvous as
+ * uploads, each with a verified signed receipt), copy replicated blocks and the manifest up to
+ * their replica count, and publish the next record version only if a holder list changed. All
+ * repair traffic passes one token bucket (`--repair-rate`), so repair never crowds out reads.
  *
- * A probe that times out is not an answer: on a loaded machine a live node can be slow, and taking
- * its silence for a loss would rewrite the record without holders that still have the blocks. So
- * a timed-out probe is retried once with a longer timeout; a block whose holder times out twice
- * is "unknown", and the stripe (or replicated block) it belongs to is left as it is until a later
- * pass gets an answer. Only a refused connection, a wrong peer, a 404 or a wrong size drops a
- * holder. Nor is a holder whose address this node cannot find (not in its peer store, not found
- * on the DHT) taken for down at once: a node that joined through another bootstrap peer may not
- * be known here yet. For UNRESOLVED_GRACE_MS it counts as slow; after that, as down.
+ * Unreachable is not lost. Only a live node that is who it claims and answers 404 or the wrong
+ * size is `absent`; a node that is down, refused the connection, timed out twice or cannot be
+ * found is `unknown`, and it stays listed (rebuilt copies go beside it). A stripe with fewer than
+ * k blocks present is left exactly as it is — no new version — and logged once as at risk, so a
+ * long outage costs nothing once the nodes come back. A timed-out probe is retried once with a
+ * longer timeout; a holder whose address this node cannot find counts as slow for
+ * UNRESOLVED_GRACE_MS (it may have joined through another bootstrap peer), then as down: neither
+ * ever removes it from a record.
  */
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -30,8 +29,9 @@ import { reconstructStripe } from '@p2pdv/core/erasure'
 import { httpUrlFromMultiaddr, parseCid } from '@p2pdv/core'
 import { receiptPayload } from '@p2pdv/core/wire'
 import {
-  chooseStripeNodes, encodePlacementRecord, signPlacementRecord, weightedOrder,
-  type BlockPlacement, type PlacementCandidate, type PlacementRecord
+  blockKey, comparePlacement, decodePlacementRecord, encodePlacementRecord, MAX_PLACEMENT_BYTES, nextPlacementRecord, PlacementErrorCode, placementBlocks,
+  planRepair, signPlacementRecord, targetReplicas, weightedOrder,
+  type BlockPlacement, type DeferReason, type Observation, type PlacementCandidate, type PlacementRecord, type RepairAction, type RepairPlan, type UnsignedPlacementRecord
 } from '@p2pdv/core/placement'
 import { GarbageCollector, type GcStats } from './gc.ts'
 import type { NodeMetrics } from './metrics.ts'
@@ -48,8 +48,13 @@ export const UNRESOLVED_GRACE_MS = 10 * 60_000
 
 /** Whether a node is up: `slow` = its status probe timed out twice. */
 type Liveness = 'up' | 'down' | 'slow'
-/** Whether a holder has a block: `unknown` = it timed out twice. */
+/**
+ * Whether a holder has a block: `no` only from its own store or a live node that is who it claims
+ * (404, wrong size); `unknown` when it is down, unreachable, timed out twice or cannot be found.
+ */
 type Presence = 'yes' | 'no' | 'unknown'
+/** Blocks whose holders are asked at once. */
+const OBSERVE_CONCURRENCY = 8
 
 export interface RepairDeps {
   peerId: string
@@ -75,8 +80,11 @@ export interface RepairStats {
   objectsChecked: number
   blocksRepaired: number
   bytesMoved: number
+  /** Stripes (or replicated blocks) now known lost: every other holder said it lost them. */
   unrecoverable: number
-  /** Stripes and replicated blocks left for a later pass because a holder did not answer. */
+  /** Stripes (or replicated blocks) now with fewer blocks reachable than needed, waiting for holders. */
+  atRisk: number
+  /** Stripes and replicated blocks left for a later pass (counted each pass). */
   deferred: number
   /** Probes that timed out the first time (each was retried once). */
   probeTimeouts: number
@@ -86,20 +94,17 @@ export interface RepairStats {
 
 interface Peer extends PlacementCandidate { url: string }
 
-/** Repair as soon as a stripe has lost one block (threshold k + r with r = m − 1). */
-export function repairNeeded (present: number, stored: number): boolean {
-  return present < stored
-}
-
 export class RepairWorker {
   private readonly deps: RepairDeps
   private readonly limiter: RateLimiter
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private readonly controller = new AbortController()
-  readonly stats: RepairStats = { enabled: true, passes: 0, objectsChecked: 0, blocksRepaired: 0, bytesMoved: 0, unrecoverable: 0, deferred: 0, probeTimeouts: 0 }
+  readonly stats: RepairStats = { enabled: true, passes: 0, objectsChecked: 0, blocksRepaired: 0, bytesMoved: 0, unrecoverable: 0, atRisk: 0, deferred: 0, probeTimeouts: 0 }
 
   private readonly gc: GarbageCollector | undefined
+  /** Groups (`object/stripe`) the plan leaves alone, and why: logged once, not every pass. */
+  private readonly atRisk = new Map<string, DeferReason>()
   /** Holders this node could not find an address for, since when (cleared once found). */
   private readonly unresolvedSince = new Map<string, number>()
 
@@ -261,16 +266,20 @@ export class RepairWorker {
   private async holds (block: BlockPlacement, peerId: string, peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<Presence> {
     if (peerId === this.deps.peerId) return await this.deps.blockstore.has(block.cid) ? 'yes' : 'no'
     const { peer, state } = await this.locate(peerId, peers, alive, signal)
-    if (peer === undefined || state !== 'up') return state === 'slow' ? 'unknown' : 'no'
+    // Down or not found is not an answer: the node may come back with the block.
+    if (peer === undefined || state !== 'up') return 'unknown'
     try {
       const r = await this.twice(async s => {
         const res = await fetch(`${peer.url}/ipfs/${block.cid.toString()}`, { method: 'HEAD', signal: s })
-        return res.ok && Number(res.headers.get('content-length')) === block.size
+        await res.body?.cancel()
+        if (res.status === 404) return 'no'
+        if (!res.ok) return 'unknown' // busy, failing: no statement about the block
+        return Number(res.headers.get('content-length')) === block.size ? 'yes' : 'no'
       }, signal)
-      return r === 'timeout' ? 'unknown' : r ? 'yes' : 'no'
+      return r === 'timeout' ? 'unknown' : r
     } catch (err) {
       if (signal.aborted) throw err
-      return 'no'
+      return 'unknown' // it went away between its status and this probe
     }
   }
 
@@ -344,88 +353,115 @@ export class RepairWorker {
     return list
   }
 
+  /** Copies a replicated block (or the manifest) wants, by the record's scheme. */
+  private wantedReplicas (record: PlacementRecord): number {
+    return targetReplicas(record.scheme)
+  }
+
+  /** What every listed holder of every block of the record says (see `Observation`). */
+  private async observe (record: PlacementRecord, peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<Map<string, Map<string, Observation>>> {
+    const out = new Map<string, Map<string, Observation>>()
+    const jobs = placementBlocks(record)
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < jobs.length) {
+        const { block, stripe, index } = jobs[next++]!
+        const seen = new Map<string, Observation>()
+        for (const id of block.nodes) {
+          const p = await this.holds(block, id, peers, alive, signal)
+          seen.set(id, p === 'yes' ? 'present' : p === 'no' ? 'absent' : 'unknown')
+        }
+        out.set(blockKey({ stripe, index }), seen)
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(OBSERVE_CONCURRENCY, jobs.length) }, worker))
+    return out
+  }
+
+  /**
+   * Groups the plan left alone (fewer blocks present than needed): logged when they become so
+   * and when they recover, not every pass.
+   */
+  private noteDeferred (object: string, plan: RepairPlan): void {
+    const now = new Map<string, DeferReason>()
+    for (const a of plan.actions) {
+      if (a.type !== 'defer') continue
+      this.stats.deferred++
+      const key = `${object}/${a.stripe < 0 ? 'manifest' : a.stripe}`
+      now.set(key, a.reason)
+      if (this.atRisk.get(key) === a.reason) continue
+      if (a.reason === 'lost') {
+        this.deps.metrics.unrecoverableStripes.inc()
+        this.deps.log.error({ object, stripe: a.stripe, present: a.present, need: a.need }, 'every other holder of these blocks says it lost them: the stripe cannot be read; its record is kept as it is')
+      } else if (a.reason === 'at-risk') {
+        this.deps.log.warn({ object, stripe: a.stripe, present: a.present, need: a.need }, 'too few blocks reachable to rebuild; holders that did not answer stay listed, repair waits for them')
+      } else {
+        this.deps.log.warn({ object, stripe: a.stripe }, 'a block lists as many holders as a record may; no copy added')
+      }
+    }
+    for (const key of this.atRisk.keys()) {
+      if (!key.startsWith(`${object}/`) || now.has(key)) continue
+      this.atRisk.delete(key)
+      this.deps.log.info({ object, group: key.slice(object.length + 1) }, 'enough blocks reachable again')
+    }
+    for (const [key, reason] of now) this.atRisk.set(key, reason)
+    this.stats.atRisk = [...this.atRisk.values()].filter(r => r !== 'lost').length
+    this.stats.unrecoverable = [...this.atRisk.values()].filter(r => r === 'lost').length
+  }
+
+  /**
+   * Observe, plan (core/placement/repair-plan.ts), act, then publish the record the plan gives for
+   * what actually succeeded — if it changed, and if no newer version has appeared meanwhile.
+   */
   private async repairObject (record: PlacementRecord, peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<void> {
     const object = record.object.toString()
-    /** Holders that have the block, or undefined when one did not answer (decide later). */
-    const present = async (b: BlockPlacement): Promise<string[] | undefined> => {
-      const out: string[] = []
-      let unknown = false
-      for (const id of b.nodes) {
-        const p = await this.holds(b, id, peers, alive, signal)
-        if (p === 'yes') out.push(id)
-        else if (p === 'unknown') unknown = true
-      }
-      return unknown ? undefined : out
+    const observations = await this.observe(record, peers, alive, signal)
+    const params = { replicas: this.wantedReplicas(record), now: Date.now() }
+    let plan = planRepair(record, observations, [], params)
+    this.noteDeferred(object, plan)
+    if (plan.actions.some(a => a.type !== 'defer')) {
+      const candidates = await this.candidates(peers, alive, signal)
+      const zones = new Map([...peers.values()].flatMap(p => p.zone === undefined ? [] : [[p.peerId, p.zone] as const]))
+      plan = planRepair(record, observations, candidates, { ...params, zones })
     }
-    const defer = (what: string): void => {
-      this.stats.deferred++
-      this.deps.log.warn({ object, what }, 'a holder did not answer twice; leaving this for a later repair pass')
+    const placed = new Map<string, string[]>()
+    for (const action of plan.actions) {
+      if (action.type === 'copy') await this.copy(action, peers, placed, signal)
+      else if (action.type === 'rebuild') await this.rebuildStripe(record, action, peers, placed, signal)
     }
-    let changed = false
-    let candidates: Peer[] | undefined
-    const pool = async (): Promise<Peer[]> => (candidates ??= await this.candidates(peers, alive, signal))
+    const next = nextPlacementRecord(record, observations, placed, Date.now())
+    if (next === undefined) return
+    await this.publish(record, next, peers, alive, signal)
+  }
 
-    /** Copies of a replicated block (or the manifest) up to `want` holders. */
-    const recopy = async (b: BlockPlacement, want: number, key: string): Promise<BlockPlacement> => {
-      const holders = await present(b)
-      if (holders === undefined) { defer(key); return b }
-      if (holders.length === b.nodes.length && holders.length >= want) return b
-      changed = true
-      if (holders.length === 0) { this.stats.unrecoverable++; this.deps.metrics.unrecoverableStripes.inc(); return { ...b, nodes: [] } }
-      if (holders.length >= want) return { ...b, nodes: holders }
-      const bytes = await this.fetchBlock(b, holders, peers, signal)
-      if (bytes === undefined) return { ...b, nodes: holders }
-      const taken = holders.map(h => peers.get(h) ?? { peerId: h, url: '' })
-      const order = chooseStripeNodes(key, await pool(), want - holders.length, { needBytes: b.size, taken })
-      const added: string[] = []
-      while (added.length < want - holders.length && order.length > 0) {
-        const placed = await this.place(b.cid, bytes, order, signal)
-        if (placed === undefined) break
-        added.push(placed.peerId)
-        this.stats.blocksRepaired++
-        this.deps.metrics.repairedBlocks.inc({ kind: 'copy' })
-      }
-      return { ...b, nodes: [...holders, ...added] }
+  /**
+   * Writes the next version, unless a newer one exists: the one this node now keeps (it arrived
+   * during the pass) or one a live holder keeps, which this node adopts instead. Either way the
+   * next pass plans from the newest record; two repairers never race one version forward.
+   */
+  private async publish (record: PlacementRecord, unsigned: UnsignedPlacementRecord, peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<void> {
+    const object = record.object.toString()
+    const superseded = (): boolean => {
+      const held = this.deps.placements.get(object)
+      return held !== undefined && comparePlacement(held, record) !== 0
     }
-
-    const replicas = record.scheme.type === 'rs' ? record.scheme.m + 1 : record.scheme.replicas
-    const manifest = await recopy(record.manifest, replicas, `${object}/manifest`)
-    const stripes: PlacementRecord['stripes'] = []
-    for (const [si, stripe] of record.stripes.entries()) {
-      if (record.scheme.type === 'replicas') {
-        stripes.push({ data: 1, blocks: [await recopy(stripe.blocks[0]!, replicas, `${object}/${si}`)] })
-        continue
-      }
-      const { k, m } = record.scheme
-      const found = await Promise.all(stripe.blocks.map(present))
-      if (found.some(h => h === undefined)) { defer(`${object}/${si}`); stripes.push(stripe); continue }
-      const holders = found as string[][]
-      const have = holders.filter(h => h.length > 0).length
-      if (holders.every((h, i) => h.length === stripe.blocks[i]!.nodes.length) && !repairNeeded(have, stripe.blocks.length)) { stripes.push(stripe); continue }
-      changed = true
-      let blocks = stripe.blocks.map((b, i) => ({ ...b, nodes: holders[i]! }))
-      if (repairNeeded(have, stripe.blocks.length)) {
-        if (have < stripe.data) {
-          this.stats.unrecoverable++
-          this.deps.metrics.unrecoverableStripes.inc()
-          this.deps.log.error({ object, stripe: si, have, need: stripe.data }, 'stripe has fewer blocks than it needs to rebuild')
-        } else {
-          blocks = await this.rebuildStripe(object, si, { k, m }, stripe.data, blocks, peers, pool, signal)
-        }
-      }
-      stripes.push({ data: stripe.data, blocks })
+    if (superseded() || await this.adoptNewer(record, peers, alive, signal)) {
+      this.deps.log.debug({ object, version: record.version }, 'a newer placement record appeared while repairing; replanning from it next pass')
+      return
     }
-    if (!changed) return
-    const next = await signPlacementRecord({
-      v: 1, object: record.object, version: record.version + 1, time: Date.now(), scheme: record.scheme, manifest, stripes, owner: record.owner,
-      ...(record.leaf === undefined ? {} : { leaf: record.leaf })
-    }, this.deps.privateKey.publicKey.raw, async p => await this.deps.privateKey.sign(p))
+    const next = await signPlacementRecord(unsigned, this.deps.privateKey.publicKey.raw, async p => await this.deps.privateKey.sign(p))
     const bytes = encodePlacementRecord(next)
-    await this.deps.placements.put(record.object, bytes)
-    const audience = new Set([...[record.manifest, ...record.stripes.flatMap(s => s.blocks)], ...[manifest, ...stripes.flatMap(s => s.blocks)]].flatMap(b => b.nodes))
+    try {
+      await this.deps.placements.put(record.object, bytes)
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== PlacementErrorCode.STALE) throw err
+      this.deps.log.debug({ object, version: next.version }, 'a newer placement record arrived first; replanning from it next pass')
+      return
+    }
+    const audience = new Set([...placementBlocks(record), ...placementBlocks(next)].flatMap(b => b.block.nodes))
     await Promise.all([...audience].filter(id => id !== this.deps.peerId).map(async id => {
       const peer = peers.get(id)
-      if (peer === undefined || alive.get(id) === 'down') return
+      if (peer === undefined || alive.get(id) !== 'up') return
       try {
         const res = await fetch(`${peer.url}/api/v1/objects/${object}/placement`, {
           method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.dag-cbor' }, body: bytes as Uint8Array<ArrayBuffer>, signal: AbortSignal.any([signal, AbortSignal.timeout(REPAIR_REQUEST_TIMEOUT_MS)])
@@ -438,51 +474,92 @@ export class RepairWorker {
     this.deps.log.info({ object, version: next.version }, 'placement record updated after repair')
   }
 
-  private async rebuildStripe (object: string, si: number, params: { k: number, m: number }, data: number, blocks: BlockPlacement[], peers: Map<string, Peer>, pool: () => Promise<Peer[]>, signal: AbortSignal): Promise<BlockPlacement[]> {
-    const { k, m } = params
+  /** Asks the live holders for their version; keeps (and returns true for) a newer one. */
+  private async adoptNewer (record: PlacementRecord, peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<boolean> {
+    const object = record.object.toString()
+    const holders = [...new Set(placementBlocks(record).flatMap(b => b.block.nodes))].filter(id => id !== this.deps.peerId && alive.get(id) === 'up')
+    const found = await Promise.all(holders.map(async id => {
+      try {
+        const res = await fetch(`${peers.get(id)!.url}/api/v1/objects/${object}/placement`, { signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) })
+        if (!res.ok || Number(res.headers.get('content-length') ?? '0') > MAX_PLACEMENT_BYTES) { await res.body?.cancel(); return undefined }
+        const bytes = new Uint8Array(await res.arrayBuffer())
+        const theirs = decodePlacementRecord(bytes)
+        return theirs.object.equals(record.object) && comparePlacement(theirs, record) > 0 ? { theirs, bytes } : undefined
+      } catch (err) {
+        if (signal.aborted) throw err
+        return undefined
+      }
+    }))
+    const newest = found.filter(f => f !== undefined).sort((a, b) => comparePlacement(b.theirs, a.theirs))
+    for (const { bytes } of newest) {
+      try {
+        await this.deps.placements.put(record.object, bytes)
+        return true
+      } catch {
+        // Not acceptable here (a stranger's signature, another structure): try the next.
+      }
+    }
+    return false
+  }
+
+  /** Copies a block from its present holders onto up to `count` of the plan's targets. */
+  private async copy (action: Extract<RepairAction, { type: 'copy' }>, peers: Map<string, Peer>, placed: Map<string, string[]>, signal: AbortSignal): Promise<void> {
+    const order = action.targets.flatMap(id => peers.get(id) ?? [])
+    if (order.length === 0) return
+    const bytes = await this.fetchBlock(action.block, action.sources, peers, signal)
+    if (bytes === undefined) return
+    const added: string[] = []
+    while (added.length < action.count && order.length > 0) {
+      const to = await this.place(action.block.cid, bytes, order, signal)
+      if (to === undefined) break
+      added.push(to.peerId)
+      this.stats.blocksRepaired++
+      this.deps.metrics.repairedBlocks.inc({ kind: 'copy' })
+    }
+    if (added.length > 0) placed.set(blockKey(action.at), added)
+  }
+
+  private async rebuildStripe (record: PlacementRecord, action: Extract<RepairAction, { type: 'rebuild' }>, peers: Map<string, Peer>, placed: Map<string, string[]>, signal: AbortSignal): Promise<void> {
+    if (record.scheme.type !== 'rs') return
+    const { k, m } = record.scheme
+    const si = action.stripe
+    const { data, blocks } = record.stripes[si]!
+    const order = action.targets.flatMap(id => peers.get(id) ?? [])
+    if (order.length === 0) return
     // Shard i of the code: data blocks 0 … data−1, then implicit zero shards, then parity at k + j.
     const shardOf = (i: number): number => i < data ? i : k + (i - data)
     const shards: Array<Uint8Array | undefined> = Array(k + m).fill(undefined)
-    // Fetch `data` surviving blocks at once (each from its holders in turn); when one cannot be
-    // read, the next survivor is tried in its place. A survivor that could not be read keeps its
-    // holders: its probe said they have it, and a read can fail for passing reasons (a timeout on
-    // a loaded node). Dropping them would turn a stripe that has enough blocks into one the record
-    // calls lost, for good: no later pass probes holders the record no longer lists.
-    // Blocks this node holds first: reading its own store costs no network traffic.
-    const local = (i: number): number => blocks[i]!.nodes.includes(this.deps.peerId) ? 0 : 1
-    const survivors = [...blocks.keys()].filter(i => blocks[i]!.nodes.length > 0).sort((a, b) => local(a) - local(b) || a - b)
+    // Fetch `data` surviving blocks at once (each from its present holders in turn); when one
+    // cannot be read, the next survivor is tried in its place. Blocks this node holds first:
+    // reading its own store costs no network traffic.
+    const local = (s: { holders: string[] }): number => s.holders.includes(this.deps.peerId) ? 0 : 1
+    const survivors = [...action.sources].sort((a, b) => local(a) - local(b) || a.index - b.index)
     let fetched = 0
     let cursor = 0
     const fetcher = async (): Promise<void> => {
       while (fetched < data && cursor < survivors.length) {
-        const i = survivors[cursor++]!
-        const b = blocks[i]!
-        const bytes = await this.fetchBlock(b, b.nodes, peers, signal)
+        const { index, holders } = survivors[cursor++]!
+        const bytes = await this.fetchBlock(blocks[index]!, holders, peers, signal)
         if (bytes === undefined) continue
-        if (fetched < data) { shards[shardOf(i)] = bytes; fetched++ }
+        if (fetched < data) { shards[shardOf(index)] = bytes; fetched++ }
       }
     }
     await Promise.all(Array.from({ length: data }, fetcher))
     if (fetched < data) {
-      this.deps.log.warn({ object, stripe: si, fetched, need: data }, 'could not read enough surviving blocks to rebuild; trying again next pass')
-      return blocks
+      this.deps.log.warn({ object: record.object.toString(), stripe: si, fetched, need: data }, 'could not read enough surviving blocks to rebuild; trying again next pass')
+      return
     }
-    const missing = blocks.flatMap((b, i) => b.nodes.length === 0 ? [i] : [])
-    const rebuilt = reconstructStripe(params, shards, blocks.slice(0, data).map(b => b.size), missing.map(shardOf))
-    const taken = blocks.flatMap(b => b.nodes).map(id => peers.get(id) ?? { peerId: id, url: '' })
-    const order = chooseStripeNodes(`${object}/${si}/repair`, await pool(), missing.length, { needBytes: blocks[missing[0]!]!.size, taken })
-    const out = blocks.slice()
-    for (const [j, i] of missing.entries()) {
+    const rebuilt = reconstructStripe({ k, m }, shards, blocks.slice(0, data).map(b => b.size), action.missing.map(shardOf))
+    for (const [j, i] of action.missing.entries()) {
       const bytes = rebuilt[j]!
       const b = blocks[i]!
       if (!digestMatches(b.cid, bytes)) throw new Error(`rebuilt block ${b.cid.toString()} does not match its CID`)
-      const placed = await this.place(b.cid, bytes, order, signal)
-      if (placed === undefined) continue
-      out[i] = { ...b, nodes: [placed.peerId] }
+      const to = await this.place(b.cid, bytes, order, signal)
+      if (to === undefined) continue
+      placed.set(blockKey({ stripe: si, index: i }), [to.peerId])
       this.stats.blocksRepaired++
       this.deps.metrics.repairedBlocks.inc({ kind: i < data ? 'data' : 'parity' })
     }
-    return out
   }
 }
 

@@ -89,7 +89,8 @@ export interface CheckReport {
 
 function status (available: number, blocks: number, needed: number): StripeStatus {
   if (available < needed) return 'lost'
-  if (available === blocks) return 'healthy'
+  // More copies than wanted: repair lists new copies beside holders that were unreachable.
+  if (available >= blocks) return 'healthy'
   return available === needed ? 'at-risk' : 'degraded'
 }
 
@@ -188,9 +189,10 @@ export async function checkObject (peers: PeerSet, reader: ObjectReader, manifes
     const available = g.copies ? rs[0]!.ok.length : rs.filter(r => r.ok.length > 0).length
     const timedOut = g.copies ? rs[0]!.timedOut.length : rs.filter(r => r.ok.length === 0 && r.timedOut.length > 0).length
     // A replicated block should have as many copies as the record's scheme says (the manifest of
-    // an erasure-coded object m + 1), even after repair has rewritten the record without dead
-    // holders. Without a record nobody says how many there should be: those found are all there is.
-    const blocks = g.copies ? Math.max(record === undefined ? available + timedOut : Math.max(rs[0]!.holders.length, copiesWanted), 1) : rs.length
+    // an erasure-coded object m + 1), not as many as it lists: repair keeps unreachable holders
+    // listed beside the copies it adds. Without a record nobody says how many there should be:
+    // those found are all there is.
+    const blocks = g.copies ? Math.max(record === undefined ? available + timedOut : copiesWanted, 1) : rs.length
     return {
       index: gi - 1,
       blocks,

@@ -71,5 +71,9 @@ describe('check: probes and verdicts', () => {
     assert.equal(stripeStatus(2, 2, 6, 4), 'unknown', 'two present, two silent: maybe readable')
     assert.equal(stripeStatus(5, 1, 6, 4), 'unknown', 'maybe healthy, maybe degraded')
     assert.equal(stripeStatus(1, 1, 6, 4), 'lost', 'even with the silent block there are too few')
+    // A replicated block with more copies than wanted (repair lists new copies beside holders
+    // that were unreachable, and they came back) is healthy, not degraded.
+    assert.equal(stripeStatus(5, 0, 3, 1), 'healthy')
+    assert.equal(stripeStatus(4, 1, 3, 1), 'healthy')
   })
 })
