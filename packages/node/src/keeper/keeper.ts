@@ -71,6 +71,7 @@ export function statusForCode (code: string): number {
     case KeeperErrorCode.CONFLICT: return 409
     case KeeperErrorCode.RATE_LIMITED: return 429
     case KeeperErrorCode.BUSY:
+    case OracleErrorCode.DISAGREE:
     case OracleErrorCode.UNAVAILABLE: return 503
     default: return 500
   }
@@ -231,8 +232,9 @@ export class Keeper {
     try {
       allowed = await this.o.oracle.hasAccess(video, viewer)
     } catch (err) {
-      // Fail closed: no answer from the chain means no release.
+      // Fail closed: no answer from the chain, or RPC endpoints that disagree, mean no release.
       this.o.log.warn({ err: (err as Error).message }, 'access check failed')
+      if (isP2pdvError(err, OracleErrorCode.DISAGREE)) return await logged(OracleErrorCode.DISAGREE, 'the keeper\'s RPC endpoints disagree on access; nothing was released, try again later', 5)
       return await logged(OracleErrorCode.UNAVAILABLE, 'the keeper cannot reach the chain to check access; try again later', 5)
     }
     if (!allowed) return await logged(KeeperErrorCode.ACCESS_DENIED, `${viewer} has no access to ${video} on chain`)
@@ -266,6 +268,7 @@ export class Keeper {
         record = await this.o.oracle.video(d.video)
       } catch (err) {
         this.o.log.warn({ err: (err as Error).message }, 'owner lookup failed')
+        if (isP2pdvError(err, OracleErrorCode.DISAGREE)) return refuse(OracleErrorCode.DISAGREE, 'the keeper\'s RPC endpoints disagree on the owner; try again later')
         return refuse(OracleErrorCode.UNAVAILABLE, 'the keeper cannot reach the chain to check the owner; try again later')
       }
       if (record === undefined) return refuse(OracleErrorCode.UNKNOWN_VIDEO, `${d.video} is not registered on chain`)
