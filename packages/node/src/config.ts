@@ -24,6 +24,7 @@ export const DEFAULT_KEEPER_BURST = 20
 /** Requests per sender per minute before any signature is checked (bounds junk's CPU cost). */
 export const DEFAULT_KEEPER_SOURCE_RATE_PER_MINUTE = 6000
 export const DEFAULT_ANCHOR_INTERVAL_SECONDS = 600
+export const DEFAULT_KEEPER_NEW_SIGNER_RATE_PER_MINUTE = 300
 /** `--rpc` may be repeated up to this many times (the keeper's quorum; sdk MAX_QUORUM_ENDPOINTS). */
 export const MAX_RPC_ENDPOINTS = 7
 
@@ -37,6 +38,8 @@ export interface KeeperConfig {
   burst: number
   /** Requests per sender (IP, peer) per minute before signatures are checked. */
   sourceRatePerMinute: number
+  /** Requests per minute from all viewers never released to, together (bounds log growth by strangers). */
+  newSignerRatePerMinute: number
   anchorIntervalSeconds: number
   /** Extra authorities (host:port) SIWE messages may name, e.g. the web app's. */
   siweDomains: string[]
@@ -130,7 +133,7 @@ export const ConfigErrorCode = {
 export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] ' +
   '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--auditor URL] [--passphrase-file FILE] ' +
   '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p] [--audit-chain-interval MS]] ' +
-  '[--wallet NAME --chain FILE [--rpc URL …] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
+  '[--wallet NAME --chain FILE [--rpc URL …] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--keeper-new-signer-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
   '[--public-rpc URL] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
 
 /**
@@ -154,6 +157,7 @@ export const NODE_OPTIONS = {
   'keeper-rate': { type: 'string' },
   'keeper-burst': { type: 'string' },
   'keeper-source-rate': { type: 'string' },
+  'keeper-new-signer-rate': { type: 'string' },
   'anchor-interval': { type: 'string' },
   'siwe-domain': { type: 'string', multiple: true },
   'dev-oracle-file': { type: 'string' },
@@ -253,6 +257,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     ratePerMinute: positive(values['keeper-rate'] as string | undefined, 'keeper-rate', DEFAULT_KEEPER_RATE_PER_MINUTE),
     burst: positive(values['keeper-burst'] as string | undefined, 'keeper-burst', DEFAULT_KEEPER_BURST),
     sourceRatePerMinute: positive(values['keeper-source-rate'] as string | undefined, 'keeper-source-rate', DEFAULT_KEEPER_SOURCE_RATE_PER_MINUTE),
+    newSignerRatePerMinute: positive(values['keeper-new-signer-rate'] as string | undefined, 'keeper-new-signer-rate', DEFAULT_KEEPER_NEW_SIGNER_RATE_PER_MINUTE),
     anchorIntervalSeconds: positive(values['anchor-interval'] as string | undefined, 'anchor-interval', DEFAULT_ANCHOR_INTERVAL_SECONDS),
     siweDomains: (values['siwe-domain'] as string[] | undefined) ?? []
   }

@@ -170,6 +170,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       registry: metrics.registry,
       rate: { perMinute: config.keeper.ratePerMinute, burst: config.keeper.burst },
       sourceRate: { perMinute: config.keeper.sourceRatePerMinute, burst: Math.max(SOURCE_BURST, Math.ceil(config.keeper.sourceRatePerMinute / 30)) },
+      newSignerRate: { perMinute: config.keeper.newSignerRatePerMinute, burst: Math.max(1, Math.ceil(config.keeper.newSignerRatePerMinute / 3)) },
       anchorIntervalMs: config.keeper.anchorIntervalSeconds * 1000
     })
   }

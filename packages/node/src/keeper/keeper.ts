@@ -5,10 +5,12 @@
  *
  * A release request goes through, cheapest check first: shape and size → chain/deployment →
  * expiry → signature (ecrecover) → per-viewer rate limit → replay (nonce consumed) → share held →
- * `hasAccess(video, viewer)` on chain → open the share, re-seal it to the viewer's key bound to
+ * new-signer limit (all viewers never released to, together) → `hasAccess(video, viewer)` on
+ * chain (every RPC endpoint, which must agree) → open the share, re-seal it to the viewer's key bound to
  * the request digest, sign → append to the audit log → answer. The log entry is committed before
  * the answer leaves; a keeper that cannot log does not release. Requests that fail before the
- * signature is verified are counted, not logged (anyone can send junk; only viewers are logged).
+ * signature is verified, or for a video the keeper holds no share of, or past a rate limit, are
+ * counted, not logged (anyone can send junk or sign with a fresh key; only decisions are logged).
  */
 import type { Logger } from 'pino'
 import { Counter, Histogram, type Registry } from 'prom-client'
@@ -49,6 +51,16 @@ export const MAX_LOG_PAGE = 1000
  */
 export const SOURCE_RATE_PER_MINUTE = 6000
 export const SOURCE_BURST = 200
+/**
+ * Requests per minute, all together, from signers this keeper has never released to, before it
+ * reads the chain or logs anything: any fresh key can sign a request, and each refusal it earns
+ * is appended to the log for good, so this bounds how fast strangers can grow the log (and the
+ * RPC reads they cost). Viewers released to before are not counted.
+ */
+export const NEW_SIGNER_RATE_PER_MINUTE = 300
+export const NEW_SIGNER_BURST = 100
+/** Signers remembered as released to (least recently used forgotten first; they count as new again). */
+export const MAX_KNOWN_SIGNERS = 100_000
 
 /** HTTP status for each refusal (the libp2p transport carries only the code). */
 export function statusForCode (code: string): number {
@@ -87,6 +99,8 @@ export interface KeeperOptions {
   rate?: RateLimitOptions
   /** Per sender, before signatures are checked (default SOURCE_RATE_PER_MINUTE / SOURCE_BURST). */
   sourceRate?: RateLimitOptions
+  /** All signers never released to, together (default NEW_SIGNER_RATE_PER_MINUTE / NEW_SIGNER_BURST). */
+  newSignerRate?: RateLimitOptions
   maxInFlight?: number
   anchorIntervalMs?: number
   /** Unix ms; tests move time. */
@@ -106,6 +120,8 @@ export class Keeper {
   private readonly o: KeeperOptions
   private readonly limiter: RateLimiter
   private readonly sources: RateLimiter
+  private readonly newSigners: RateLimiter
+  private readonly known = new Map<string, true>()
   private readonly now: () => number
   private inFlight = 0
   private readonly timers: NodeJS.Timeout[] = []
@@ -122,6 +138,7 @@ export class Keeper {
     this.now = o.now ?? Date.now
     this.limiter = new RateLimiter({ ...o.rate, now: this.now })
     this.sources = new RateLimiter({ perMinute: SOURCE_RATE_PER_MINUTE, burst: SOURCE_BURST, ...o.sourceRate, now: this.now })
+    this.newSigners = new RateLimiter({ perMinute: NEW_SIGNER_RATE_PER_MINUTE, burst: NEW_SIGNER_BURST, ...o.newSignerRate, maxKeys: 1, now: this.now })
     this.commits = new GroupCommit(o.store)
     if (o.registry !== undefined) {
       this.requests = new Counter({ name: 'p2pdv_keeper_requests_total', help: 'Key requests answered by this keeper, by result (released or refusal code)', labelNames: ['result'], registers: [o.registry] })
@@ -222,12 +239,20 @@ export class Keeper {
       await this.commits.submit({ viewer, nonce: request.nonce, expiry: request.expiry, time: nowMs, body: body(decision, epoch), replay: body(KeeperErrorCode.REPLAYED, epoch) })
     const logged = async (code: string, message: string, retryAfterSeconds?: number): Promise<KeeperAnswer> =>
       await decide(code) ? refuse(code, message, retryAfterSeconds) : replayed()
-    if (this.o.store.nonceUsed(viewer, request.nonce)) {
-      this.o.store.appendLog(nowMs, body(KeeperErrorCode.REPLAYED))
-      return replayed()
-    }
+    // A replay releases nothing and costs its sender nothing to repeat: counted, not logged.
+    if (this.o.store.nonceUsed(viewer, request.nonce)) return replayed()
+    // Cheap checks that need no chain read are answered without a log entry: they release
+    // nothing, and logging them would let any fresh key grow the log for free.
     const stored = this.o.store.getShare(video)
-    if (stored === undefined) return await logged(KeeperErrorCode.NO_SHARE, `this keeper holds no share of ${video}`)
+    if (stored === undefined) return refuse(KeeperErrorCode.NO_SHARE, `this keeper holds no share of ${video}`)
+    const signer = viewer.toLowerCase()
+    if (!this.known.has(signer)) {
+      const newWait = this.newSigners.take('new')
+      if (newWait > 0) {
+        const s = Math.ceil(newWait / 1000)
+        return refuse(KeeperErrorCode.RATE_LIMITED, `too many requests from new viewers; retry in ${s} s`, s)
+      }
+    }
     let allowed: boolean
     try {
       allowed = await this.o.oracle.hasAccess(video, viewer)
@@ -252,7 +277,15 @@ export class Keeper {
     const answer = await signKeyRelease(this.o.keys.account, this.domain, {
       video, request: digest, epoch: stored.epoch, threshold: stored.threshold, shares: stored.shares, enc: toHex(sealed.enc), ct: toHex(sealed.ct)
     })
-    return await decide('released', stored.epoch) ? { status: 200, body: answer } : replayed()
+    if (!await decide('released', stored.epoch)) return replayed()
+    this.rememberSigner(signer)
+    return { status: 200, body: answer }
+  }
+
+  private rememberSigner (signer: string): void {
+    this.known.delete(signer)
+    if (this.known.size >= MAX_KNOWN_SIGNERS) this.known.delete(this.known.keys().next().value!)
+    this.known.set(signer, true)
   }
 
   /** A creator hands this keeper its share of a video (or a newer epoch of it). */
