@@ -24,6 +24,9 @@ export const DEFAULT_KEEPER_BURST = 20
 /** Requests per sender per minute before any signature is checked (bounds junk's CPU cost). */
 export const DEFAULT_KEEPER_SOURCE_RATE_PER_MINUTE = 6000
 export const DEFAULT_ANCHOR_INTERVAL_SECONDS = 600
+export const DEFAULT_KEEPER_NEW_SIGNER_RATE_PER_MINUTE = 300
+/** `--rpc` may be repeated up to this many times (the keeper's quorum; sdk MAX_QUORUM_ENDPOINTS). */
+export const MAX_RPC_ENDPOINTS = 7
 
 /** The keeper role and sign-in (both need the chain, or, in tests only, a file oracle). */
 export interface KeeperConfig {
@@ -35,6 +38,8 @@ export interface KeeperConfig {
   burst: number
   /** Requests per sender (IP, peer) per minute before signatures are checked. */
   sourceRatePerMinute: number
+  /** Requests per minute from all viewers never released to, together (bounds log growth by strangers). */
+  newSignerRatePerMinute: number
   anchorIntervalSeconds: number
   /** Extra authorities (host:port) SIWE messages may name, e.g. the web app's. */
   siweDomains: string[]
@@ -55,8 +60,13 @@ const ZONE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/
 export interface NodeChainConfig {
   /** A chain description (JSON: rpc, chainId, contracts; or a devnet.json). */
   chainFile: string
-  /** Overrides the file's RPC endpoint. */
+  /** Overrides the file's RPC endpoint (the first `--rpc`; writes go there). */
   rpc?: string
+  /**
+   * Every `--rpc` given: a keeper reads access from all of them and releases only when they all
+   * agree (absent: the file's endpoint alone, a quorum of one).
+   */
+  rpcs?: string[]
   /** Wallet name in `keysDir`, opened with the node's passphrase. */
   wallet: string
   keysDir: string
@@ -123,7 +133,7 @@ export const ConfigErrorCode = {
 export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] ' +
   '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--auditor URL] [--passphrase-file FILE] ' +
   '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p] [--audit-chain-interval MS]] ' +
-  '[--wallet NAME --chain FILE [--rpc URL] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
+  '[--wallet NAME --chain FILE [--rpc URL …] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--keeper-new-signer-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
   '[--public-rpc URL] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
 
 /**
@@ -140,13 +150,14 @@ export const NODE_OPTIONS = {
   'passphrase-file': { type: 'string' },
   wallet: { type: 'string' },
   chain: { type: 'string' },
-  rpc: { type: 'string' },
+  rpc: { type: 'string', multiple: true },
   keys: { type: 'string' },
   stake: { type: 'string' },
   keeper: { type: 'boolean' },
   'keeper-rate': { type: 'string' },
   'keeper-burst': { type: 'string' },
   'keeper-source-rate': { type: 'string' },
+  'keeper-new-signer-rate': { type: 'string' },
   'anchor-interval': { type: 'string' },
   'siwe-domain': { type: 'string', multiple: true },
   'dev-oracle-file': { type: 'string' },
@@ -246,6 +257,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     ratePerMinute: positive(values['keeper-rate'] as string | undefined, 'keeper-rate', DEFAULT_KEEPER_RATE_PER_MINUTE),
     burst: positive(values['keeper-burst'] as string | undefined, 'keeper-burst', DEFAULT_KEEPER_BURST),
     sourceRatePerMinute: positive(values['keeper-source-rate'] as string | undefined, 'keeper-source-rate', DEFAULT_KEEPER_SOURCE_RATE_PER_MINUTE),
+    newSignerRatePerMinute: positive(values['keeper-new-signer-rate'] as string | undefined, 'keeper-new-signer-rate', DEFAULT_KEEPER_NEW_SIGNER_RATE_PER_MINUTE),
     anchorIntervalSeconds: positive(values['anchor-interval'] as string | undefined, 'anchor-interval', DEFAULT_ANCHOR_INTERVAL_SECONDS),
     siweDomains: (values['siwe-domain'] as string[] | undefined) ?? []
   }
@@ -311,6 +323,11 @@ function parseChainOptions (values: Record<string, string | string[] | boolean |
   if (typeof stake === 'string' && !/^\d{1,12}(\.\d{1,18})?$/.test(stake)) {
     throw new P2pdvError(ConfigErrorCode.INVALID, '--stake is a number of P2PV tokens', { hint: 'e.g. --stake 1500' })
   }
+  const rpcs = (values.rpc as string[] | undefined) ?? []
+  if (rpcs.length > MAX_RPC_ENDPOINTS) throw new P2pdvError(ConfigErrorCode.INVALID, `at most ${MAX_RPC_ENDPOINTS} --rpc endpoints`, { hint: 'A few independent providers are enough: each must agree before a keeper releases.' })
+  const badRpc = rpcs.find(u => !/^(https?|wss?):\/\/[^\s]+$/.test(u))
+  if (badRpc !== undefined) throw new P2pdvError(ConfigErrorCode.INVALID, '--rpc must be an http(s) or ws(s) URL', { hint: 'e.g. --rpc https://rpc.example.org --rpc http://127.0.0.1:8545' })
+  if (new Set(rpcs).size !== rpcs.length) throw new P2pdvError(ConfigErrorCode.INVALID, 'the same --rpc is given twice', { hint: 'A quorum needs independent endpoints; name each once.' })
   const home = resolve(env.P2PDV_HOME ?? join(homedir(), '.p2pdv'))
   return {
     chainFile,
@@ -318,7 +335,7 @@ function parseChainOptions (values: Record<string, string | string[] | boolean |
     keysDir: typeof values.keys === 'string' ? resolve(values.keys) : join(home, 'keys'),
     keeper: values.keeper === true,
     ...(typeof values['public-rpc'] === 'string' ? { publicRpc: values['public-rpc'] } : {}),
-    ...(typeof values.rpc === 'string' ? { rpc: values.rpc } : {}),
+    ...(rpcs.length === 0 ? {} : { rpc: rpcs[0]!, rpcs }),
     ...(typeof stake === 'string' ? { stake } : {})
   }
 }

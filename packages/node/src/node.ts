@@ -42,6 +42,7 @@ import { SiweAuth } from './auth.ts'
 import { DevFileOracle } from './keeper/dev-file-oracle.ts'
 import { Keeper, SOURCE_BURST } from './keeper/keeper.ts'
 import { keeperRoutes } from './keeper/keeper-http.ts'
+import { connectQuorumOracle } from './keeper/chain-quorum.ts'
 import { loadKeeperKeys, type KeeperKeys } from './keeper/keeper-keys.ts'
 import { createKeeperHandler } from './keeper/keeper-protocol.ts'
 import { KeeperStore } from './keeper/keeper-store.ts'
@@ -120,6 +121,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
 
   // The keeper role and sign-in read the chain through an oracle.
   let oracle: AccessOracle | undefined
+  /** What the keeper releases on: every --rpc endpoint must agree, in time (chain-quorum.ts). */
+  let releaseOracle: AccessOracle | undefined
   let anchor: LogAnchor | undefined
   let walletKeys: KeeperKeys | undefined
   let keeperOrigins: (() => Promise<string[]>) | undefined
@@ -137,6 +140,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     const client = await ChainClient.connect(chainConfig, wallet === undefined ? {} : { account: wallet.account })
     const chainOracle = new ChainKeyOracle(client)
     oracle = chainOracle
+    if (config.keeper?.enabled === true) releaseOracle = await connectQuorumOracle(chainConfig, config.chain.rpcs ?? [])
     keeperOrigins = async () => (await chainOracle.keepersCached()).flatMap(k => k.http === undefined ? [] : [new URL(k.http).origin])
     // Pages read the chain themselves. Only an endpoint that is safe to hand out is shared: a
     // loopback one (the devnet), or one the operator names (an RPC URL may carry an API key).
@@ -160,12 +164,13 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     keeper = new Keeper({
       keys,
       store: keeperStore,
-      oracle,
+      oracle: releaseOracle ?? oracle,
       ...(anchor === undefined ? {} : { anchor }),
       log,
       registry: metrics.registry,
       rate: { perMinute: config.keeper.ratePerMinute, burst: config.keeper.burst },
       sourceRate: { perMinute: config.keeper.sourceRatePerMinute, burst: Math.max(SOURCE_BURST, Math.ceil(config.keeper.sourceRatePerMinute / 30)) },
+      newSignerRate: { perMinute: config.keeper.newSignerRatePerMinute, burst: Math.max(1, Math.ceil(config.keeper.newSignerRatePerMinute / 3)) },
       anchorIntervalMs: config.keeper.anchorIntervalSeconds * 1000
     })
   }

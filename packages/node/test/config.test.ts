@@ -13,7 +13,17 @@ describe('node chain options', () => {
 
   it('parses wallet, chain file, rpc, keys, stake and keeper, with $P2PDV_HOME/keys by default', () => {
     const c = parseNodeArgs(['--data', 'd', '--wallet', 'node-0', '--chain', 'chain.json', '--stake', '1500', '--keeper', '--rpc', 'http://127.0.0.1:8545'], env).chain
-    assert.deepEqual(c, { chainFile: 'chain.json', wallet: 'node-0', keysDir: join('/home/op/.p2pdv', 'keys'), keeper: true, rpc: 'http://127.0.0.1:8545', stake: '1500' })
+    assert.deepEqual(c, { chainFile: 'chain.json', wallet: 'node-0', keysDir: join('/home/op/.p2pdv', 'keys'), keeper: true, rpc: 'http://127.0.0.1:8545', rpcs: ['http://127.0.0.1:8545'], stake: '1500' })
+  })
+
+  it('takes --rpc once per endpoint of the keeper\'s quorum (the first also carries writes); refuses bad and repeated ones', () => {
+    const base = ['--data', 'd', '--wallet', 'node-0', '--chain', 'chain.json', '--keeper']
+    const c = parseNodeArgs([...base, '--rpc', 'http://127.0.0.1:8545', '--rpc', 'https://rpc.example.org'], env).chain
+    assert.equal(c?.rpc, 'http://127.0.0.1:8545')
+    assert.deepEqual(c?.rpcs, ['http://127.0.0.1:8545', 'https://rpc.example.org'])
+    assert.throws(() => parseNodeArgs([...base, '--rpc', 'ftp://x'], env), { code: 'ERR_CONFIG' })
+    assert.throws(() => parseNodeArgs([...base, '--rpc', 'http://a', '--rpc', 'http://a'], env), { code: 'ERR_CONFIG' })
+    assert.throws(() => parseNodeArgs([...base, ...Array.from({ length: 8 }, (_, i) => ['--rpc', `http://h${i}`]).flat()], env), { code: 'ERR_CONFIG' })
   })
 
   it('refuses half-given chain settings and a malformed stake', () => {

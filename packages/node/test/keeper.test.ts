@@ -140,8 +140,10 @@ describe('keeper (unit, fake chain)', () => {
   it('remembers nonces until expiry, then forgets them; an expired request stays refused', async () => {
     const s = await setup()
     const video = generateVideoId()
+    const K = generateContentKey()
     s.chain.owners.set(video, s.owner.address)
-    s.chain.fingerprints.set(video, keyFingerprint(generateContentKey()))
+    s.chain.fingerprints.set(video, keyFingerprint(K))
+    assert.equal((await deposit(s, video, (await splitKey(K, { video, epoch: 0, threshold: 2, shares: 2 }))[0]!)).status, 201)
     const viewer = viewerIdentity()
     const { req } = await ask(s, video, viewer)
     const replay = await s.keeper.release(JSON.parse(JSON.stringify(req)))
@@ -180,6 +182,47 @@ describe('keeper (unit, fake chain)', () => {
     const other = await s.keeper.release({ v: 1 }, 'ip:10.0.0.2')
     assert.equal(other.body.ok ? 'ok' : other.body.code, 'ERR_KEEPER_MALFORMED')
     s.store.close()
+  })
+
+  it('does not let fresh keys grow the log: no-share and replays are not logged, new signers share one rate limit', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'p2pdv-keeper-unit-'))
+    dirs.push(dir)
+    let now = 1_700_000_000_000
+    const chain = new FakeChain()
+    const keys = await loadKeeperKeys(dir, 'pw', LIGHT_SCRYPT)
+    const store = new KeeperStore(dir)
+    const keeper = new Keeper({ keys, store, oracle: chain, log: pino({ level: 'silent' }), now: () => now, newSignerRate: { burst: 5, perMinute: 6 } })
+    const s = { keeper, keys, store, chain, owner: privateKeyToAccount(generatePrivateKey()), now: () => now }
+    const video = generateVideoId()
+    const K = generateContentKey()
+    chain.owners.set(video, s.owner.address)
+    chain.fingerprints.set(video, keyFingerprint(K))
+    const [share] = await splitKey(K, { video, epoch: 0, threshold: 2, shares: 2 })
+    const sealed = await sealShareToKeeper(share!, keys.x25519.publicKey)
+    assert.equal((await keeper.deposit(JSON.parse(JSON.stringify(await signShareDeposit(s.owner, domain, { video, epoch: 0, threshold: 2, shares: 2, keeper: keys.account.address, sealed }))))).status, 201)
+    const fan = viewerIdentity()
+    chain.access.add(`${video}|${fan.account.address.toLowerCase()}`)
+    const first = await ask(s as never, video, fan)
+    assert.ok(first.answer.body.ok, 'a viewer with access is served')
+    const logged = store.logHead.length
+    const codes = new Map<string, number>()
+    for (let i = 0; i < 40; i++) {
+      const r = (await ask(s as never, video, viewerIdentity())).answer
+      const code = r.body.ok ? 'ok' : r.body.code
+      codes.set(code, (codes.get(code) ?? 0) + 1)
+    }
+    assert.deepEqual(Object.fromEntries(codes), { ERR_ACCESS_DENIED: 4, ERR_RATE_LIMITED: 36 })
+    const stranger = viewerIdentity()
+    const noShare = await ask(s as never, generateVideoId(), stranger)
+    assert.equal(noShare.answer.body.ok ? 'ok' : noShare.answer.body.code, 'ERR_KEEPER_NO_SHARE')
+    const replay = await keeper.release(JSON.parse(JSON.stringify(first.req)))
+    assert.equal(replay.body.ok ? 'ok' : replay.body.code, 'ERR_KEY_REQUEST_REPLAYED')
+    assert.equal(store.logHead.length, logged + 4, 'only the refusals within the new-signer budget were logged')
+    // A viewer released to before is not held back by strangers using up the budget.
+    const again = await ask(s as never, video, fan)
+    assert.ok(again.answer.body.ok)
+    now += 60_000
+    store.close()
   })
 
   it('keeps its keys sealed: a restart with the same passphrase has the same address, a wrong one is refused', async () => {

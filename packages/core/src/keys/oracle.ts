@@ -56,5 +56,7 @@ export interface LogAnchor {
 
 export const OracleErrorCode = {
   UNAVAILABLE: 'ERR_ORACLE_UNAVAILABLE',
+  /** Independent RPC endpoints gave different answers: at least one lies or lags; fail closed. */
+  DISAGREE: 'ERR_ORACLE_DISAGREE',
   UNKNOWN_VIDEO: 'ERR_VIDEO_UNKNOWN'
 } as const

@@ -5,10 +5,12 @@
  *
  * A release request goes through, cheapest check first: shape and size → chain/deployment →
  * expiry → signature (ecrecover) → per-viewer rate limit → replay (nonce consumed) → share held →
- * `hasAccess(video, viewer)` on chain → open the share, re-seal it to the viewer's key bound to
+ * new-signer limit (all viewers never released to, together) → `hasAccess(video, viewer)` on
+ * chain (every RPC endpoint, which must agree) → open the share, re-seal it to the viewer's key bound to
  * the request digest, sign → append to the audit log → answer. The log entry is committed before
  * the answer leaves; a keeper that cannot log does not release. Requests that fail before the
- * signature is verified are counted, not logged (anyone can send junk; only viewers are logged).
+ * signature is verified, or for a video the keeper holds no share of, or past a rate limit, are
+ * counted, not logged (anyone can send junk or sign with a fresh key; only decisions are logged).
  */
 import type { Logger } from 'pino'
 import { Counter, Histogram, type Registry } from 'prom-client'
@@ -49,6 +51,16 @@ export const MAX_LOG_PAGE = 1000
  */
 export const SOURCE_RATE_PER_MINUTE = 6000
 export const SOURCE_BURST = 200
+/**
+ * Requests per minute, all together, from signers this keeper has never released to, before it
+ * reads the chain or logs anything: any fresh key can sign a request, and each refusal it earns
+ * is appended to the log for good, so this bounds how fast strangers can grow the log (and the
+ * RPC reads they cost). Viewers released to before are not counted.
+ */
+export const NEW_SIGNER_RATE_PER_MINUTE = 300
+export const NEW_SIGNER_BURST = 100
+/** Signers remembered as released to (least recently used forgotten first; they count as new again). */
+export const MAX_KNOWN_SIGNERS = 100_000
 
 /** HTTP status for each refusal (the libp2p transport carries only the code). */
 export function statusForCode (code: string): number {
@@ -71,6 +83,7 @@ export function statusForCode (code: string): number {
     case KeeperErrorCode.CONFLICT: return 409
     case KeeperErrorCode.RATE_LIMITED: return 429
     case KeeperErrorCode.BUSY:
+    case OracleErrorCode.DISAGREE:
     case OracleErrorCode.UNAVAILABLE: return 503
     default: return 500
   }
@@ -86,6 +99,8 @@ export interface KeeperOptions {
   rate?: RateLimitOptions
   /** Per sender, before signatures are checked (default SOURCE_RATE_PER_MINUTE / SOURCE_BURST). */
   sourceRate?: RateLimitOptions
+  /** All signers never released to, together (default NEW_SIGNER_RATE_PER_MINUTE / NEW_SIGNER_BURST). */
+  newSignerRate?: RateLimitOptions
   maxInFlight?: number
   anchorIntervalMs?: number
   /** Unix ms; tests move time. */
@@ -105,6 +120,8 @@ export class Keeper {
   private readonly o: KeeperOptions
   private readonly limiter: RateLimiter
   private readonly sources: RateLimiter
+  private readonly newSigners: RateLimiter
+  private readonly known = new Map<string, true>()
   private readonly now: () => number
   private inFlight = 0
   private readonly timers: NodeJS.Timeout[] = []
@@ -121,6 +138,7 @@ export class Keeper {
     this.now = o.now ?? Date.now
     this.limiter = new RateLimiter({ ...o.rate, now: this.now })
     this.sources = new RateLimiter({ perMinute: SOURCE_RATE_PER_MINUTE, burst: SOURCE_BURST, ...o.sourceRate, now: this.now })
+    this.newSigners = new RateLimiter({ perMinute: NEW_SIGNER_RATE_PER_MINUTE, burst: NEW_SIGNER_BURST, ...o.newSignerRate, maxKeys: 1, now: this.now })
     this.commits = new GroupCommit(o.store)
     if (o.registry !== undefined) {
       this.requests = new Counter({ name: 'p2pdv_keeper_requests_total', help: 'Key requests answered by this keeper, by result (released or refusal code)', labelNames: ['result'], registers: [o.registry] })
@@ -221,18 +239,27 @@ export class Keeper {
       await this.commits.submit({ viewer, nonce: request.nonce, expiry: request.expiry, time: nowMs, body: body(decision, epoch), replay: body(KeeperErrorCode.REPLAYED, epoch) })
     const logged = async (code: string, message: string, retryAfterSeconds?: number): Promise<KeeperAnswer> =>
       await decide(code) ? refuse(code, message, retryAfterSeconds) : replayed()
-    if (this.o.store.nonceUsed(viewer, request.nonce)) {
-      this.o.store.appendLog(nowMs, body(KeeperErrorCode.REPLAYED))
-      return replayed()
-    }
+    // A replay releases nothing and costs its sender nothing to repeat: counted, not logged.
+    if (this.o.store.nonceUsed(viewer, request.nonce)) return replayed()
+    // Cheap checks that need no chain read are answered without a log entry: they release
+    // nothing, and logging them would let any fresh key grow the log for free.
     const stored = this.o.store.getShare(video)
-    if (stored === undefined) return await logged(KeeperErrorCode.NO_SHARE, `this keeper holds no share of ${video}`)
+    if (stored === undefined) return refuse(KeeperErrorCode.NO_SHARE, `this keeper holds no share of ${video}`)
+    const signer = viewer.toLowerCase()
+    if (!this.known.has(signer)) {
+      const newWait = this.newSigners.take('new')
+      if (newWait > 0) {
+        const s = Math.ceil(newWait / 1000)
+        return refuse(KeeperErrorCode.RATE_LIMITED, `too many requests from new viewers; retry in ${s} s`, s)
+      }
+    }
     let allowed: boolean
     try {
       allowed = await this.o.oracle.hasAccess(video, viewer)
     } catch (err) {
-      // Fail closed: no answer from the chain means no release.
+      // Fail closed: no answer from the chain, or RPC endpoints that disagree, mean no release.
       this.o.log.warn({ err: (err as Error).message }, 'access check failed')
+      if (isP2pdvError(err, OracleErrorCode.DISAGREE)) return await logged(OracleErrorCode.DISAGREE, 'the keeper\'s RPC endpoints disagree on access; nothing was released, try again later', 5)
       return await logged(OracleErrorCode.UNAVAILABLE, 'the keeper cannot reach the chain to check access; try again later', 5)
     }
     if (!allowed) return await logged(KeeperErrorCode.ACCESS_DENIED, `${viewer} has no access to ${video} on chain`)
@@ -250,7 +277,15 @@ export class Keeper {
     const answer = await signKeyRelease(this.o.keys.account, this.domain, {
       video, request: digest, epoch: stored.epoch, threshold: stored.threshold, shares: stored.shares, enc: toHex(sealed.enc), ct: toHex(sealed.ct)
     })
-    return await decide('released', stored.epoch) ? { status: 200, body: answer } : replayed()
+    if (!await decide('released', stored.epoch)) return replayed()
+    this.rememberSigner(signer)
+    return { status: 200, body: answer }
+  }
+
+  private rememberSigner (signer: string): void {
+    this.known.delete(signer)
+    if (this.known.size >= MAX_KNOWN_SIGNERS) this.known.delete(this.known.keys().next().value!)
+    this.known.set(signer, true)
   }
 
   /** A creator hands this keeper its share of a video (or a newer epoch of it). */
@@ -266,6 +301,7 @@ export class Keeper {
         record = await this.o.oracle.video(d.video)
       } catch (err) {
         this.o.log.warn({ err: (err as Error).message }, 'owner lookup failed')
+        if (isP2pdvError(err, OracleErrorCode.DISAGREE)) return refuse(OracleErrorCode.DISAGREE, 'the keeper\'s RPC endpoints disagree on the owner; try again later')
         return refuse(OracleErrorCode.UNAVAILABLE, 'the keeper cannot reach the chain to check the owner; try again later')
       }
       if (record === undefined) return refuse(OracleErrorCode.UNKNOWN_VIDEO, `${d.video} is not registered on chain`)

@@ -108,6 +108,10 @@ export interface ChainClientOptions {
   /** Signs transactions; reads work without one. */
   account?: LocalAccount
   pollingIntervalMs?: number
+  /** Per HTTP request (default 20 s); keepers' quorum reads use their own, shorter bound. */
+  timeoutMs?: number
+  /** Retries of a failed request (default 2). */
+  retryCount?: number
 }
 
 /** Gas limit for an estimate: +25 % and 10 000, as wallets do (an estimate can be what a call used, not what it needed). */
@@ -132,7 +136,7 @@ export class ChainClient {
       nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
       rpcUrls: { default: { http: [config.rpc] } }
     })
-    const transport = http(config.rpc, { timeout: 20_000, retryCount: 2 })
+    const transport = http(config.rpc, { timeout: options.timeoutMs ?? 20_000, retryCount: options.retryCount ?? 2 })
     this.public = createPublicClient({ chain: this.chain, transport, pollingInterval: options.pollingIntervalMs ?? 250 })
     this.account = options.account
     this.wallet = options.account === undefined ? undefined : createWalletClient({ account: options.account, chain: this.chain, transport })
