@@ -232,17 +232,27 @@ export class Client {
     let done = 0
     let bytes = 0
     let next = 0
+    // The first failure stops the other workers' fetches: it is the one reported.
+    const stop = new AbortController()
+    const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal])
+    let failure: { err: unknown } | undefined
     const worker = async (): Promise<void> => {
-      while (next < cids.length) {
-        const cid = cids[next++]!
-        const b = await this.reader.fetch(cid, options.signal)
-        await this.cache!.put(cid, b)
-        done++
-        bytes += b.byteLength
-        options.onProgress?.({ blocks: done, totalBlocks: cids.length, bytes })
+      try {
+        while (next < cids.length && failure === undefined) {
+          const cid = cids[next++]!
+          const b = await this.reader.fetch(cid, signal)
+          await this.cache!.put(cid, b)
+          done++
+          bytes += b.byteLength
+          options.onProgress?.({ blocks: done, totalBlocks: cids.length, bytes })
+        }
+      } catch (err) {
+        failure ??= { err }
+        stop.abort()
       }
     }
     await Promise.all(Array.from({ length: DEFAULT_READ_CONCURRENCY }, worker))
+    if (failure !== undefined) throw failure.err
     return { blocks: done, bytes }
   }
 
@@ -565,6 +575,7 @@ export class Client {
     // before the rename has only the tail left to flush: 256 MiB gets took 10% less wall time.
     const syncEvery = Math.max(SYNC_MIN_BYTES, Math.min(SYNC_MAX_BYTES, Math.ceil(manifest.size / 8)))
     let syncing: Promise<void> = Promise.resolve()
+    let closed = false
     try {
       let unsynced = 0
       for await (const chunk of this.readStream(manifest, key, options)) {
@@ -582,14 +593,17 @@ export class Client {
       }
       await syncing
       await fh.sync()
+      await fh.close()
+      closed = true
+      await rename(tmp, path)
       ok = true
     } finally {
       key.fill(0)
       await syncing.catch(() => {})
-      await fh.close()
+      if (!closed) await fh.close().catch(() => {})
+      // Whatever failed (a block, the disk, the rename), no partial file is left behind.
       if (!ok) await rm(tmp, { force: true })
     }
-    await rename(tmp, path)
     return { path, size: manifest.size, manifestCid: parseCapability(capability).manifest.toString(), ...(manifest.name === undefined ? {} : { name: manifest.name }) }
   }
 }

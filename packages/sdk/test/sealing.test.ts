@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { generateContentKey, MAX_CHUNK_PLAINTEXT, openManifest, SealErrorCode, type CID } from '@p2pdv/core'
+import { generateContentKey, MAX_CHUNK_PLAINTEXT, openManifest, P2pdvError, SealErrorCode, type CID } from '@p2pdv/core'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -114,6 +114,41 @@ describe('FileSealer + openFile through the worker pool', () => {
       const truncated = { ...manifest, chunks: manifest.chunks.slice(0, 3), size: 3 * MAX_CHUNK_PLAINTEXT }
       await assert.rejects(collect(openFile(truncated, byCid, { key, pool })), { code: SealErrorCode.CHUNK_AUTH })
     } finally {
+      await pool.close()
+    }
+  })
+  it('a fetch that fails while an earlier one is awaited ends the stream with its typed error, never as an unhandled rejection', async () => {
+    const key = generateContentKey()
+    const pool = new CryptoPool(0)
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown): void => { unhandled.push(reason) }
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const sealer = new FileSealer({ key, pool })
+      const blocks: Uint8Array[] = []
+      for await (const b of sealer.blocks(from(randomBytes(4 * MAX_CHUNK_PLAINTEXT)))) blocks.push(b.bytes)
+      let releaseFirst!: () => void
+      const firstHeld = new Promise<void>(resolve => { releaseFirst = resolve })
+      const laterFailed: Array<Promise<unknown>> = []
+      // Block 0 is held until every later block has failed: those rejections settle while openFile awaits block 0.
+      const fetch = async (_cid: CID, index: number): Promise<Uint8Array> => {
+        if (index === 0) { await firstHeld; throw new P2pdvError('ERR_BLOCK_UNAVAILABLE', 'gone') }
+        const failure = Promise.reject(new P2pdvError('ERR_BLOCK_UNAVAILABLE', 'gone'))
+        laterFailed.push(failure.catch(() => {}))
+        return await failure
+      }
+      const reading = collect(openFile(sealer.result.manifest, fetch, { key, pool }))
+      const settled = reading.then(() => undefined, (err: unknown) => err)
+      while (laterFailed.length < 3) await new Promise(resolve => setImmediate(resolve))
+      await Promise.all(laterFailed)
+      // Give the runtime a full turn to report rejections nobody handles.
+      await new Promise(resolve => setTimeout(resolve, 20))
+      releaseFirst()
+      const err = await settled
+      assert.equal((err as P2pdvError).code, 'ERR_BLOCK_UNAVAILABLE')
+      assert.deepEqual(unhandled, [])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
       await pool.close()
     }
   })

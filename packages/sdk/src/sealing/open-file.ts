@@ -51,16 +51,25 @@ export async function * openFile (manifest: SealedStreamRef, fetchBlock: FetchBl
   const last = manifest.chunks.length - 1
   let next = 0
   let size = 0
+  // Fetches still running when the stream ends early (a failed block, or the reader stopped)
+  // are cancelled, so the error surfaces now rather than after their timeouts.
+  const stop = new AbortController()
+  const signal = opts.signal === undefined ? stop.signal : AbortSignal.any([opts.signal, stop.signal])
   const launch = (): void => {
     const index = next++
     const ref = manifest.chunks[index]!
     const pos = { key: opts.key, objectId: manifest.objectId, stream, index, last: index === last, ...(opts.context === undefined ? {} : { context: opts.context }) }
-    inflight.push(fetchBlock(ref.cid, index, opts.signal)
+    const opened = fetchBlock(ref.cid, index, signal)
       .then(async data => {
         const r = await pool.run({ op: 'open', pos, data, ...(opts.verified === true ? {} : { digest: ref.cid.multihash.digest }) })
         if (r.spare !== undefined) opts.recycle?.(r.spare)
         return { ...r, index }
-      }))
+      })
+    // Only the oldest fetch is awaited; a later one may fail first (its holder went down). Its
+    // error is thrown when its turn comes, or dropped if an earlier one ends the stream; until
+    // then it must not count as an unhandled rejection, which would kill the process mid-write.
+    opened.catch(() => {})
+    inflight.push(opened)
   }
   try {
     while (next < manifest.chunks.length && inflight.length < concurrency) launch()
@@ -78,6 +87,7 @@ export async function * openFile (manifest: SealedStreamRef, fetchBlock: FetchBl
     }
     if (size !== manifest.size || (manifest.sha256 !== undefined && !hash.digest().equals(manifest.sha256))) throw digestMismatch()
   } finally {
+    stop.abort()
     await Promise.allSettled(inflight)
     if (opts.pool === undefined) await pool.close()
   }
