@@ -14,7 +14,6 @@ import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { StoreRefusal } from '@p2pdv/core/wire'
 import { BlockstoreErrorCode, type VerifiedBlockstore } from './verified-blockstore.ts'
 import { registerAuditRoutes, type AuditRoutesDeps } from './audit/http-routes.ts'
-import { TargetErrorCode } from './audit/targets.ts'
 import { encodePlacementRecord, PlacementErrorCode } from '@p2pdv/core/placement'
 import { PlacementStoreErrorCode, type PlacementStore } from './placement-store.ts'
 
@@ -110,9 +109,6 @@ function statusFor (code: string): number {
     case 'ERR_BAD_CID':
     case 'ERR_BAD_REQUEST': return 400
     case 'ERR_NOT_ENABLED': return 404
-    case TargetErrorCode.MALFORMED: return 400
-    case TargetErrorCode.BAD_RECEIPT: return 400
-    case 'ERR_AUDIT_TARGETS_FULL': return 507
     case PlacementErrorCode.MALFORMED:
     case PlacementErrorCode.SIGNATURE:
     case PlacementErrorCode.UNSUPPORTED:

@@ -156,18 +156,23 @@ describe('audit store schema', () => {
     })
   })
 
-  it('upgrades a schema-2 database in place: targets recorded before leaf sizes keep their 1 KiB roots', async () => {
-    await withOldDatabase('2', `CREATE TABLE targets (cid TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL, added INTEGER NOT NULL);
-        INSERT INTO targets VALUES ('bafkold', 4096, x'${'ab'.repeat(32)}', 1);
+  it('upgrades a schema-3 database in place: targets anyone posted are dropped, reports stay', async () => {
+    await withOldDatabase('3', `CREATE TABLE targets (cid TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL, added INTEGER NOT NULL, leaf INTEGER NOT NULL DEFAULT 1024);
+        INSERT INTO targets VALUES ('bafkold', 4096, x'${'ab'.repeat(32)}', 1, 1024);
+        CREATE TABLE holders (cid TEXT NOT NULL, peer TEXT NOT NULL, committed INTEGER NOT NULL, PRIMARY KEY (cid, peer));
+        INSERT INTO holders VALUES ('bafkold', 'victim', 1);
         CREATE TABLE slash_reports (id INTEGER PRIMARY KEY AUTOINCREMENT, peer TEXT NOT NULL, reported INTEGER NOT NULL, reason TEXT NOT NULL, evidence BLOB NOT NULL,
-          evidence_hash TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'local', operator TEXT, tx TEXT, amount TEXT, error TEXT);`, path => {
+          evidence_hash TEXT NOT NULL DEFAULT '', status TEXT NOT NULL DEFAULT 'local', operator TEXT, tx TEXT, amount TEXT, error TEXT);
+        INSERT INTO slash_reports (peer, reported, reason, evidence) VALUES ('old', 5, 'three strikes', x'80');`, path => {
       const store = new AuditStore(path)
-      assert.equal(store.target('bafkold')?.leafBytes, 1024)
-      store.addTargets([{ cid: 'bafknew', size: 9, root: new Uint8Array(32), leafBytes: 16384, holders: [] }], 2)
+      assert.equal(store.target('bafkold'), undefined)
+      assert.equal(store.holderCount, 0)
+      assert.deepEqual(store.slashReports(10).map(r => r.peer), ['old'])
+      store.syncRecord('bafkobject', 'local', [{ cid: 'bafknew', size: 9, root: new Uint8Array(32), leafBytes: 16384, holders: ['p'] }], 2)
       assert.equal(store.target('bafknew')?.leafBytes, 16384)
       store.close()
       const again = new AuditStore(path)
-      assert.equal(again.target('bafkold')?.leafBytes, 1024)
+      assert.equal(again.target('bafknew')?.leafBytes, 16384)
       again.close()
     })
   })

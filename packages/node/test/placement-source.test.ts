@@ -10,7 +10,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import pino from 'pino'
 import { blockCid, generateContentKey } from '@p2pdv/core'
 import { comparePlacement, encodePlacementRecord, placementOwnerKey, signPlacementRecord, type BlockPlacement, type PlacementRecord } from '@p2pdv/core/placement'
-import { PlacementTargetSource } from '../src/audit/placement-source.ts'
+import { PlacementSourceErrorCode, PlacementTargetSource, recordBlocks } from '../src/audit/placement-source.ts'
 import type { AuditStore } from '../src/audit/store.ts'
 
 const A = '12D3KooWLRPJAA5o6aHxgB5sMQSHa4dPjmqmW5Mce9L2X3Yd6FwB'
@@ -54,7 +54,7 @@ describe('auditor placement source', async () => {
   /** A source, and the holders it last synced into its store for the data block. */
   const harness = (): { source: PlacementTargetSource, holders: () => string[] | undefined } => {
     let holders: string[] | undefined
-    const store = { syncTargets: (blocks: Array<{ cid: string, holders: string[] }>) => { holders = blocks.find(b => b.cid === v1.stripes[0]!.blocks[0]!.cid.toString())?.holders } }
+    const store = { syncRecord: (_object: string, _source: string, blocks: Array<{ cid: string, holders: string[] }>) => { holders = blocks.find(b => b.cid === v1.stripes[0]!.blocks[0]!.cid.toString())?.holders } }
     const source = new PlacementTargetSource({ store: store as unknown as AuditStore, peers: async () => [url], log: pino({ level: 'silent' }) })
     return { source, holders: () => holders }
   }
@@ -78,5 +78,22 @@ describe('auditor placement source', async () => {
     served = loser
     assert.deepEqual(await source.sync(AbortSignal.timeout(5000)), { records: 0, blocks: 0 })
     assert.deepEqual(holders(), winner.stripes[0]!.blocks[0]!.nodes)
+  })
+
+  it('refuses a record that lists one CID with two sizes or roots, and merges the holders of an exact repeat', async () => {
+    const block = v1.stripes[0]!.blocks[0]!
+    const twice = async (second: BlockPlacement): Promise<PlacementRecord> => await signPlacementRecord({
+      ...v1, stripes: [{ data: 1, blocks: [block] }, { data: 1, blocks: [second] }]
+    }, owner.publicKey, owner.sign)
+    for (const liar of [{ ...block, size: block.size + 1 }, { ...block, root: new Uint8Array(32).fill(1) }]) {
+      const record = await twice(liar)
+      assert.throws(() => recordBlocks(record), { code: PlacementSourceErrorCode.CONFLICT })
+      const { source, holders } = harness()
+      assert.throws(() => source.ingest(record), { code: PlacementSourceErrorCode.CONFLICT })
+      assert.equal(holders(), undefined)
+    }
+    const merged = recordBlocks(await twice({ ...block, nodes: [C] }))
+    assert.deepEqual(merged.find(b => b.cid === block.cid.toString())?.holders, [A, B, C])
+    assert.equal(merged.length, 2)
   })
 })

@@ -6,9 +6,11 @@
  * audits but serves garbage). Every verdict is signed with the auditor's identity key, kept in
  * `audit.sqlite`, folded into the holder's reputation, and fed to the slashing policy.
  *
- * Targets come from uploaders, so they are not trusted to frame a node: a failure counts against a
- * holder only once the holder confirmed it held the block (a signed store receipt, or an earlier
- * pass), and a bad proof counts only after a full read shows the recorded root is the block's.
+ * Targets come from placement records, which anyone who uploaded something can write, so they are
+ * not trusted to frame a node: losing a block counts against a holder only once the holder passed
+ * an audit of it, and a failure that depends on the recorded size or root (a bad proof, a refused
+ * challenge) counts only once the auditor computed that size and root from the block itself (a
+ * full read checked against the CID). A read that finds them wrong corrects them.
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto'
 import type { PrivateKey } from '@libp2p/interface'
@@ -224,6 +226,12 @@ export class Auditor {
       // Busy or a clock disagreement: the node did not answer the audit; that is availability.
       if (response.code === AuditCode.BUSY || response.code === AuditCode.EXPIRED) return { outcome: 'timeout', code: response.code, counted: true, response: raw }
       if (!s.committed && response.code === AuditCode.NOT_FOUND) this.deps.store.dropHolder(s.cid, s.peer)
+      // "No such leaf": our challenge came from the recorded size; only the block can say whose
+      // fault that is. Unverified, it is looked up (and corrected) and the holder is not blamed.
+      if (response.code === AuditCode.BAD_CHALLENGE) {
+        const holderAtFault = s.verified || await this.verifyTarget(s) === 'same'
+        return { outcome: 'fail', code: response.code, counted: s.committed && holderAtFault, response: raw }
+      }
       return { outcome: 'fail', code: response.code, counted: s.committed, response: raw }
     }
     const key = peerIdFromString(s.peer).publicKey
@@ -235,28 +243,41 @@ export class Auditor {
       return pass({ response: raw })
     } catch {}
     // A signed proof that does not lead to the recorded root: either the node cheats or the
-    // root it was checked against is wrong. The block itself (authenticated by its CID) decides.
-    const root = await this.rootFromRead(s)
-    if (root !== undefined && !equalBytes(root, s.root)) {
-      this.deps.log.warn({ cid: s.cid }, 'the recorded audit root of a block was wrong; corrected from the block itself')
-      this.deps.store.fixRoot(s.cid, root)
+    // size or root it was checked against is wrong. The block itself (authenticated by its CID)
+    // decides; until it has, the failure is not counted.
+    if (s.verified) return { outcome: 'fail', code: AuditCode.BAD_PROOF, counted: true, response: raw }
+    const facts = await this.readFacts(s)
+    if (facts === undefined) return { outcome: 'fail', code: AuditCode.BAD_PROOF, counted: false, response: raw }
+    const changed = facts.size !== s.size || !equalBytes(facts.root, s.root)
+    this.deps.store.setVerified(s.cid, facts.size, facts.root)
+    if (changed) {
+      this.deps.log.warn({ cid: s.cid }, 'the recorded size or audit root of a block was wrong; corrected from the block itself')
       try {
-        checkAuditProof(challenge, { root, size: s.size, leafBytes: s.leafBytes }, response.proof)
+        checkAuditProof(challenge, { root: facts.root, size: facts.size, leafBytes: s.leafBytes }, response.proof)
         this.deps.store.commit(s.cid, s.peer)
         return pass({ response: raw })
-      } catch {
-        return { outcome: 'fail', code: AuditCode.BAD_PROOF, counted: true, response: raw }
-      }
+      } catch {}
     }
     return { outcome: 'fail', code: AuditCode.BAD_PROOF, counted: true, response: raw }
   }
 
-  /** The block's root computed from a full read of it (verified against the CID), if one succeeds. */
-  private async rootFromRead (s: AuditSample): Promise<Uint8Array | undefined> {
+  /**
+   * Reads the block and records its true size and root; 'same' when they are what was recorded,
+   * 'corrected' when they were not, undefined when no read succeeded.
+   */
+  private async verifyTarget (s: AuditSample): Promise<'same' | 'corrected' | undefined> {
+    const facts = await this.readFacts(s)
+    if (facts === undefined) return undefined
+    this.deps.store.setVerified(s.cid, facts.size, facts.root)
+    return facts.size === s.size && equalBytes(facts.root, s.root) ? 'same' : 'corrected'
+  }
+
+  /** The block's size and root computed from a full read of it (verified against the CID), if one succeeds. */
+  private async readFacts (s: AuditSample): Promise<{ size: number, root: Uint8Array } | undefined> {
     try {
       const res = await this.deps.transport.read(s.peer, parseCid(s.cid), this.signal())
       if (res.bytes === undefined || !equalBytes(sha256(res.bytes), parseCid(s.cid).multihash.digest)) return undefined
-      return merkleRoot(res.bytes, s.leafBytes)
+      return { size: res.bytes.byteLength, root: merkleRoot(res.bytes, s.leafBytes) }
     } catch {
       return undefined
     }
@@ -273,7 +294,11 @@ export class Auditor {
       if (res.bytes !== undefined) {
         const served = sha256(res.bytes)
         verdict = equalBytes(served, cid.multihash.digest) ? pass({ served }) : { outcome: 'fail', code: AuditCode.READ_MISMATCH, counted: true, served }
-        if (verdict.outcome === 'pass' && !s.committed) this.deps.store.commit(s.cid, s.peer)
+        if (verdict.outcome === 'pass') {
+          // The block itself: what later proofs and challenges are checked against from now on.
+          if (!s.verified) this.deps.store.setVerified(s.cid, res.bytes.byteLength, merkleRoot(res.bytes, s.leafBytes))
+          if (!s.committed) this.deps.store.commit(s.cid, s.peer)
+        }
       } else if (res.status === 404) {
         if (!s.committed) this.deps.store.dropHolder(s.cid, s.peer)
         verdict = { outcome: 'fail', code: AuditCode.NOT_FOUND, counted: s.committed }

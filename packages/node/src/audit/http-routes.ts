@@ -1,7 +1,9 @@
 /**
  * Audit endpoints of the HTTP plane. Every node answers challenges (`POST /api/v1/audit`, the same
  * DAG-CBOR messages as `/p2pdv/audit/1.0.0`); an auditor node also serves reputation, its signed
- * results, and takes blocks to follow.
+ * results and the evidence behind its slashing reports. It learns what to audit only from
+ * placement records (placement-source.ts); the old endpoint that took targets from anyone answers
+ * 410 with a pointer to that path.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { P2pdvError } from '@p2pdv/core/errors'
@@ -9,10 +11,10 @@ import { DEFAULT_REPUTATION_PARAMS, PLACEMENT_MIN_SCORE } from '@p2pdv/core/repu
 import { AuditCode, MAX_AUDIT_MESSAGE_BYTES, type AuditResponse } from '@p2pdv/core/wire'
 import type { Auditor } from './auditor.ts'
 import type { AuditStore } from './store.ts'
-import { MAX_TARGETS_BODY_BYTES, parseTargets } from './targets.ts'
 
 export const CBOR_CONTENT_TYPE = 'application/cbor'
 export const MAX_RESULTS_PER_PAGE = 1000
+export const AUDIT_TARGETS_REMOVED = 'ERR_AUDIT_TARGETS_REMOVED'
 
 /** What the reputation endpoint says about the auditor's chain link. */
 export interface AuditorChainStatus {
@@ -98,11 +100,11 @@ export function registerAuditRoutes (app: FastifyInstance, deps: AuditRoutesDeps
     }
   })
 
-  app.post('/api/v1/audit/targets', { bodyLimit: MAX_TARGETS_BODY_BYTES }, async (req, reply) => {
-    const a = deps.auditor
-    if (a === undefined) return notAuditor(reply)
-    const targets = await parseTargets(req.body)
-    a.store.addTargets(targets, Date.now())
-    return reply.code(202).send({ accepted: targets.length, targets: a.store.targetCount })
-  })
+  // Targets posted by anyone let a stranger pick the size a node was audited against (issue 15).
+  // Answered before the body is read: nothing in it is looked at.
+  app.post('/api/v1/audit/targets', {
+    onRequest: async (_req, reply) => deps.sendError(reply, 410, new P2pdvError(AUDIT_TARGETS_REMOVED, 'auditors no longer take targets over HTTP', {
+      hint: 'Auditors follow signed placement records: PUT the object\'s record on its holders (PUT /api/v1/objects/{cid}/placement; uploads do this) and the auditor syncs it.'
+    }))
+  }, async (_req, reply) => reply)
 }

@@ -6,14 +6,28 @@
  * parity — into a target: CID, size, audit root, holders. A newer version (after a repair)
  * replaces the holders of its blocks.
  *
- * Records are written by uploaders and repairing nodes, so nothing in them is trusted to frame a
- * node: listed holders start uncommitted (a failure counts only after the holder passed once), and
- * a wrong root is corrected from the block itself (see auditor.ts).
+ * This is the only way targets reach the auditor: a record is signed (version 1 by its owner),
+ * its blocks' sizes and roots can never change between versions, and the nodes that keep it hold
+ * some of its blocks. Records are still written by anyone who uploads, so nothing in them is
+ * trusted to frame a node: listed holders start uncommitted (losing the block counts only after
+ * the holder passed once), a wrong size or root is corrected from the block itself and costs the
+ * holder nothing (see auditor.ts), a record that gives one CID two sizes or roots is refused, and
+ * each source (the peer listing the record, or this node) may bring at most
+ * MAX_TARGETS_PER_SOURCE blocks (store.ts).
  */
+import { equalBytes } from '@p2pdv/core'
+import { P2pdvError } from '@p2pdv/core/errors'
 import { auditLeafBytes, comparePlacement, decodePlacementRecord, MAX_PLACEMENT_BYTES, placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
 import type { Logger } from 'pino'
 import type { PlacementStore } from '../placement-store.ts'
-import type { AuditStore } from './store.ts'
+import type { AuditStore, RecordBlock } from './store.ts'
+
+export const PlacementSourceErrorCode = {
+  CONFLICT: 'ERR_AUDIT_RECORD_CONFLICT'
+} as const
+
+/** The source name of this node's own records. */
+export const LOCAL_SOURCE = 'local'
 
 /** Records fetched per sync at most (the rest wait for the next one). */
 export const MAX_RECORDS_PER_SYNC = 1000
@@ -49,15 +63,29 @@ export class PlacementTargetSource {
 
   constructor (deps: PlacementSourceDeps) { this.deps = deps }
 
-  /** Turns a record into targets (replacing the holders of its blocks). */
-  ingest (record: PlacementRecord, now = Date.now()): number {
+  /**
+   * Turns a record brought by `source` into targets (replacing what its earlier version claimed).
+   * Throws ERR_AUDIT_RECORD_CONFLICT for a record that lists one CID with two sizes or roots, and
+   * the store's ERR_AUDIT_SOURCE_FULL / ERR_AUDIT_TARGETS_FULL (the record is then tried again
+   * at a later sync).
+   */
+  ingest (record: PlacementRecord, source = LOCAL_SOURCE, now = Date.now()): number {
     const key = record.object.toString()
     if (!this.isNews(key, record)) return 0
-    const leafBytes = auditLeafBytes(record)
-    const blocks = placementBlocks(record).map(({ block }) => ({ cid: block.cid.toString(), size: block.size, root: block.root, leafBytes, holders: block.nodes }))
-    this.deps.store.syncTargets(blocks, now)
+    const blocks = recordBlocks(record)
+    this.deps.store.syncRecord(key, source, blocks, now)
     this.seen.set(key, { version: record.version, sig: record.sig })
     return blocks.length
+  }
+
+  /** `ingest` for a sync: a refused record is logged and skipped. */
+  private tryIngest (record: PlacementRecord, source: string): number {
+    try {
+      return this.ingest(record, source)
+    } catch (err) {
+      this.deps.log.warn({ err, source, object: record.object.toString() }, 'not auditing the blocks of a placement record')
+      return 0
+    }
   }
 
   /** One pass over this node's records and every known peer's. */
@@ -65,7 +93,7 @@ export class PlacementTargetSource {
     let records = 0
     let blocks = 0
     for (const r of this.deps.local?.list() ?? []) {
-      const n = this.ingest(r)
+      const n = this.tryIngest(r, LOCAL_SOURCE)
       if (n > 0) { records++; blocks += n }
     }
     for (const url of await this.deps.peers()) {
@@ -90,7 +118,7 @@ export class PlacementTargetSource {
             continue
           }
           if (record.object.toString() !== o.object) continue
-          const n = this.ingest(record)
+          const n = this.tryIngest(record, url)
           if (n > 0) { records++; blocks += n }
         }
       } catch (err) {
@@ -99,4 +127,29 @@ export class PlacementTargetSource {
     }
     return { records, blocks }
   }
+}
+
+/**
+ * A record's blocks as targets, one per CID: a CID listed twice (no honest upload does) must
+ * agree on size and root and its holders are merged; otherwise the record is refused, so it
+ * cannot make the auditor hold two claims about one block.
+ */
+export function recordBlocks (record: PlacementRecord): RecordBlock[] {
+  const leafBytes = auditLeafBytes(record)
+  const byCid = new Map<string, RecordBlock>()
+  for (const { block } of placementBlocks(record)) {
+    const cid = block.cid.toString()
+    const known = byCid.get(cid)
+    if (known === undefined) {
+      byCid.set(cid, { cid, size: block.size, root: block.root, leafBytes, holders: [...block.nodes] })
+      continue
+    }
+    if (known.size !== block.size || !equalBytes(known.root, block.root)) {
+      throw new P2pdvError(PlacementSourceErrorCode.CONFLICT, `the placement record of ${record.object.toString()} lists block ${cid} with two sizes or roots`, {
+        hint: 'The record was forged or written by a faulty uploader; its blocks are not audited.'
+      })
+    }
+    for (const peer of block.nodes) if (!known.holders.includes(peer)) known.holders.push(peer)
+  }
+  return [...byCid.values()]
 }

@@ -2,6 +2,11 @@
  * The auditor's memory, in `audit.sqlite` in the node's data directory (node:sqlite, built into
  * Node 24): the blocks it audits and who holds them, every signed result, and each peer's
  * reputation state. Writes are small and synchronous; results are pruned to a bounded count.
+ *
+ * Targets come only from signed placement records (placement-source.ts). Each (block, holder)
+ * pair is kept while some record claims it (`claims`), so a record's newer version that drops a
+ * holder removes the pair, and a block no record claims is forgotten. Records are counted against
+ * the peer that listed them (`records.source`), so no one source can fill the table.
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { P2pdvError } from '@p2pdv/core/errors'
@@ -9,12 +14,24 @@ import { emptyReputation, type ReputationState } from '@p2pdv/core/reputation'
 import type { AuditKind, AuditOutcome } from '@p2pdv/core/wire'
 
 export const AUDIT_DB_FILE = 'audit.sqlite'
-/** 2: slashing reports carry their evidence hash and chain status. 3: targets carry their roots' leaf size. */
-export const AUDIT_DB_SCHEMA = 3
+/**
+ * 2: slashing reports carry their evidence hash and chain status. 3: targets carry their roots' leaf size.
+ * 4: targets come from placement records only (claims per record, a verified flag); older targets
+ * came from unauthenticated posts and are dropped on migration (the next sync brings back the
+ * ones records list).
+ */
+export const AUDIT_DB_SCHEMA = 4
 /** Results kept; the oldest are pruned beyond this. */
 export const DEFAULT_MAX_RESULTS = 200_000
 /** Blocks an auditor follows at most. */
 export const MAX_AUDIT_TARGETS = 1_000_000
+/** Blocks the records one source (a listing peer, or this node) brings may claim at most. */
+export const MAX_TARGETS_PER_SOURCE = 100_000
+
+export const AuditStoreErrorCode = {
+  FULL: 'ERR_AUDIT_TARGETS_FULL',
+  SOURCE_FULL: 'ERR_AUDIT_SOURCE_FULL'
+} as const
 
 export interface StoredTarget {
   cid: string
@@ -23,9 +40,16 @@ export interface StoredTarget {
   /** Leaf size of `root` (AUDIT_LEAF_BYTES for new uploads; 1 KiB for roots from before schema 3). */
   leafBytes: number
 }
-export interface TargetHolderInput { peer: string, committed: boolean }
-/** One (block, holder) pair to audit. */
-export interface AuditSample extends StoredTarget { peer: string, committed: boolean }
+/** A target as the auditor keeps it: `verified` once its size and root were computed from the block itself. */
+export interface KnownTarget extends StoredTarget { verified: boolean }
+/** One block of a placement record, with the holders the record lists. */
+export interface RecordBlock extends StoredTarget { holders: string[] }
+/**
+ * One (block, holder) pair to audit. `committed`: the holder passed an audit of this block, so
+ * its losing the block counts. `verified`: size and root came from the block itself, so a proof or
+ * challenge that disagrees with them is the holder's fault, not the record's.
+ */
+export interface AuditSample extends KnownTarget { peer: string, committed: boolean }
 
 export interface StoredResult {
   id: number
@@ -60,8 +84,6 @@ export interface SlashReportRow {
 
 /** Columns added to slash_reports by schema 2. */
 const SLASH_COLUMNS_V2 = ['evidence_hash TEXT NOT NULL DEFAULT \'\'', 'status TEXT NOT NULL DEFAULT \'local\'', 'operator TEXT', 'tx TEXT', 'amount TEXT', 'error TEXT']
-/** The column schema 3 adds to targets: roots recorded before it used 1 KiB leaves. */
-const TARGET_LEAF_COLUMN_V3 = 'leaf INTEGER NOT NULL DEFAULT 1024'
 
 export class AuditStore {
   private readonly db: DatabaseSync
@@ -73,20 +95,17 @@ export class AuditStore {
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS targets (cid TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL, added INTEGER NOT NULL, ${TARGET_LEAF_COLUMN_V3});
-      CREATE TABLE IF NOT EXISTS holders (cid TEXT NOT NULL, peer TEXT NOT NULL, committed INTEGER NOT NULL, PRIMARY KEY (cid, peer));
       CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY AUTOINCREMENT, peer TEXT NOT NULL, cid TEXT NOT NULL, kind TEXT NOT NULL,
         outcome TEXT NOT NULL, code TEXT, counted INTEGER NOT NULL, issued INTEGER NOT NULL, signed BLOB NOT NULL);
       CREATE INDEX IF NOT EXISTS results_peer ON results (peer, id);
       CREATE TABLE IF NOT EXISTS reputation (peer TEXT PRIMARY KEY, state TEXT NOT NULL);
     `)
     const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as { value: string } | undefined
-    if (row?.value === '1' || row?.value === '2') {
+    if (row?.value === '1' || row?.value === '2' || row?.value === '3') {
       // Migrated in place. 1 → 2: the report table gains its evidence hash and chain status.
-      // 2 → 3: targets gain their roots' leaf size (the table existed, so CREATE above kept it).
+      // → 4: targets and holders posted by anyone are dropped (records bring theirs back).
       if (row.value === '1') this.db.exec(SLASH_COLUMNS_V2.map(c => `ALTER TABLE slash_reports ADD COLUMN ${c};`).join('\n'))
-      const columns = this.db.prepare('PRAGMA table_info(targets)').all() as Array<{ name: string }>
-      if (!columns.some(c => c.name === 'leaf')) this.db.exec(`ALTER TABLE targets ADD COLUMN ${TARGET_LEAF_COLUMN_V3};`)
+      this.db.exec('DROP TABLE IF EXISTS targets; DROP TABLE IF EXISTS holders;')
       this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(String(AUDIT_DB_SCHEMA), 'schema')
     } else if (row === undefined) {
       this.db.exec(`CREATE TABLE IF NOT EXISTS slash_reports (id INTEGER PRIMARY KEY AUTOINCREMENT, peer TEXT NOT NULL, reported INTEGER NOT NULL, reason TEXT NOT NULL, evidence BLOB NOT NULL, ${SLASH_COLUMNS_V2.join(', ')});`)
@@ -95,17 +114,35 @@ export class AuditStore {
       this.db.close()
       throw new P2pdvError('ERR_DATA_VERSION', `${path} has audit schema ${row.value}, this node reads ${AUDIT_DB_SCHEMA}`, { hint: 'Run the p2pdv version that wrote it, or move the file away to start the auditor afresh.' })
     }
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS targets (cid TEXT PRIMARY KEY, size INTEGER NOT NULL, root BLOB NOT NULL, leaf INTEGER NOT NULL, verified INTEGER NOT NULL, added INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS holders (cid TEXT NOT NULL, peer TEXT NOT NULL, committed INTEGER NOT NULL, PRIMARY KEY (cid, peer));
+      CREATE TABLE IF NOT EXISTS records (object TEXT PRIMARY KEY, source TEXT NOT NULL, blocks INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS records_source ON records (source);
+      CREATE TABLE IF NOT EXISTS claims (object TEXT NOT NULL, cid TEXT NOT NULL, peer TEXT NOT NULL, PRIMARY KEY (object, cid, peer));
+      CREATE INDEX IF NOT EXISTS claims_pair ON claims (cid, peer);
+    `)
     this.stmts = {
       targetCount: this.db.prepare('SELECT COUNT(*) AS n FROM targets'),
-      upsertTarget: this.db.prepare('INSERT INTO targets (cid, size, root, added, leaf) VALUES (?, ?, ?, ?, ?) ON CONFLICT (cid) DO NOTHING'),
-      upsertHolder: this.db.prepare('INSERT INTO holders (cid, peer, committed) VALUES (?, ?, ?) ON CONFLICT (cid, peer) DO UPDATE SET committed = MAX(committed, excluded.committed)'),
-      getTarget: this.db.prepare('SELECT cid, size, root, leaf FROM targets WHERE cid = ?'),
-      sample: this.db.prepare(`SELECT t.cid AS cid, t.size AS size, t.root AS root, t.leaf AS leaf, h.peer AS peer, h.committed AS committed
+      holderCount: this.db.prepare('SELECT COUNT(*) AS n FROM holders'),
+      insertTarget: this.db.prepare('INSERT INTO targets (cid, size, root, leaf, verified, added) VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT (cid) DO NOTHING'),
+      insertHolder: this.db.prepare('INSERT INTO holders (cid, peer, committed) VALUES (?, ?, 0) ON CONFLICT (cid, peer) DO NOTHING'),
+      insertClaim: this.db.prepare('INSERT INTO claims (object, cid, peer) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      claimsOf: this.db.prepare('SELECT cid, peer FROM claims WHERE object = ?'),
+      dropClaims: this.db.prepare('DELETE FROM claims WHERE object = ?'),
+      putRecord: this.db.prepare('INSERT INTO records (object, source, blocks) VALUES (?, ?, ?) ON CONFLICT (object) DO UPDATE SET source = excluded.source, blocks = excluded.blocks'),
+      dropRecord: this.db.prepare('DELETE FROM records WHERE object = ?'),
+      sourceBlocks: this.db.prepare('SELECT COALESCE(SUM(blocks), 0) AS n FROM records WHERE source = ? AND object != ?'),
+      isTarget: this.db.prepare('SELECT 1 FROM targets WHERE cid = ?'),
+      // A pair no record claims any more is forgotten, and so is a block nobody is audited for.
+      dropUnclaimedHolder: this.db.prepare('DELETE FROM holders WHERE cid = ? AND peer = ? AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.cid = ? AND c.peer = ?)'),
+      dropEmptyTarget: this.db.prepare('DELETE FROM targets WHERE cid = ? AND NOT EXISTS (SELECT 1 FROM holders h WHERE h.cid = ?)'),
+      getTarget: this.db.prepare('SELECT cid, size, root, leaf, verified FROM targets WHERE cid = ?'),
+      sample: this.db.prepare(`SELECT t.cid AS cid, t.size AS size, t.root AS root, t.leaf AS leaf, t.verified AS verified, h.peer AS peer, h.committed AS committed
         FROM holders h JOIN targets t ON t.cid = h.cid WHERE h.peer != ? ORDER BY RANDOM() LIMIT ?`),
       commit: this.db.prepare('UPDATE holders SET committed = 1 WHERE cid = ? AND peer = ?'),
       drop: this.db.prepare('DELETE FROM holders WHERE cid = ? AND peer = ?'),
-      holdersOf: this.db.prepare('SELECT peer FROM holders WHERE cid = ?'),
-      fixRoot: this.db.prepare('UPDATE targets SET root = ? WHERE cid = ?'),
+      correct: this.db.prepare('UPDATE targets SET size = ?, root = ?, verified = 1 WHERE cid = ?'),
       addResult: this.db.prepare('INSERT INTO results (peer, cid, kind, outcome, code, counted, issued, signed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       resultCount: this.db.prepare('SELECT COUNT(*) AS n FROM results'),
       prune: this.db.prepare('DELETE FROM results WHERE id <= (SELECT MAX(id) FROM results) - ?'),
@@ -123,40 +160,39 @@ export class AuditStore {
 
   get targetCount (): number { return Number((this.stmts.targetCount!.get() as { n: number }).n) }
 
-  /** Adds blocks to audit (known blocks keep their root; holders are added or upgraded to committed). */
-  addTargets (targets: Array<StoredTarget & { holders: TargetHolderInput[] }>, now: number): void {
-    if (this.targetCount + targets.length > MAX_AUDIT_TARGETS) {
-      throw new P2pdvError('ERR_AUDIT_TARGETS_FULL', `this auditor follows at most ${MAX_AUDIT_TARGETS} blocks`, { hint: 'Send the targets to another auditor.' })
-    }
-    this.db.exec('BEGIN')
-    try {
-      for (const t of targets) {
-        this.stmts.upsertTarget!.run(t.cid, t.size, t.root, now, t.leafBytes)
-        for (const h of t.holders) this.stmts.upsertHolder!.run(t.cid, h.peer, h.committed ? 1 : 0)
-      }
-      this.db.exec('COMMIT')
-    } catch (err) {
-      this.db.exec('ROLLBACK')
-      throw err
-    }
-  }
+  /** (block, holder) pairs followed. */
+  get holderCount (): number { return Number((this.stmts.holderCount!.get() as { n: number }).n) }
 
   /**
-   * Blocks from a placement record: adds them, and makes each block's holders exactly the listed
-   * ones (holders no longer listed are dropped; ones still listed keep their commitment).
+   * Follows the blocks of one object's placement record, brought by `source`: each listed
+   * (block, holder) pair is audited, and the pairs an earlier version of the record claimed but
+   * this one does not are forgotten (unless another record claims them too). Known blocks keep
+   * their size and root (a later read corrects a wrong one); holders start uncommitted. Throws
+   * ERR_AUDIT_SOURCE_FULL when the source's records would claim more than `perSource` blocks and
+   * ERR_AUDIT_TARGETS_FULL when the table is full; nothing is changed then.
    */
-  syncTargets (targets: Array<StoredTarget & { holders: string[] }>, now: number): void {
-    if (this.targetCount + targets.length > MAX_AUDIT_TARGETS) {
-      throw new P2pdvError('ERR_AUDIT_TARGETS_FULL', `this auditor follows at most ${MAX_AUDIT_TARGETS} blocks`, { hint: 'Run more auditors.' })
+  syncRecord (object: string, source: string, blocks: RecordBlock[], now: number, perSource = MAX_TARGETS_PER_SOURCE): void {
+    const held = Number((this.stmts.sourceBlocks!.get(source, object) as { n: number }).n)
+    if (held + blocks.length > perSource) {
+      throw new P2pdvError(AuditStoreErrorCode.SOURCE_FULL, `the records from ${source.slice(0, 80)} would make this auditor follow more than ${perSource} blocks`, { hint: 'The rest wait until some of that source\'s records are forgotten; run more auditors for bigger nodes.' })
+    }
+    const fresh = blocks.filter(b => this.stmts.isTarget!.get(b.cid) === undefined).length
+    if (this.targetCount + fresh > MAX_AUDIT_TARGETS) {
+      throw new P2pdvError(AuditStoreErrorCode.FULL, `this auditor follows at most ${MAX_AUDIT_TARGETS} blocks`, { hint: 'Run more auditors.' })
     }
     this.db.exec('BEGIN')
     try {
-      for (const t of targets) {
-        this.stmts.upsertTarget!.run(t.cid, t.size, t.root, now, t.leafBytes)
-        const listed = new Set(t.holders)
-        for (const h of this.stmts.holdersOf!.all(t.cid) as Array<{ peer: string }>) if (!listed.has(h.peer)) this.stmts.drop!.run(t.cid, h.peer)
-        for (const peer of listed) this.stmts.upsertHolder!.run(t.cid, peer, 0)
+      const before = this.stmts.claimsOf!.all(object) as Array<{ cid: string, peer: string }>
+      this.stmts.dropClaims!.run(object)
+      this.stmts.putRecord!.run(object, source, blocks.length)
+      for (const b of blocks) {
+        this.stmts.insertTarget!.run(b.cid, b.size, b.root, b.leafBytes, now)
+        for (const peer of b.holders) {
+          this.stmts.insertHolder!.run(b.cid, peer)
+          this.stmts.insertClaim!.run(object, b.cid, peer)
+        }
       }
+      this.collect(before)
       this.db.exec('COMMIT')
     } catch (err) {
       this.db.exec('ROLLBACK')
@@ -164,20 +200,49 @@ export class AuditStore {
     }
   }
 
-  target (cid: string): StoredTarget | undefined {
-    const r = this.stmts.getTarget!.get(cid) as { cid: string, size: number, root: Uint8Array, leaf: number } | undefined
-    return r === undefined ? undefined : { cid: r.cid, size: Number(r.size), root: new Uint8Array(r.root), leafBytes: Number(r.leaf) }
+  /** Stops following what one object's record claimed (the record is gone). */
+  forgetRecord (object: string): void {
+    this.db.exec('BEGIN')
+    try {
+      const before = this.stmts.claimsOf!.all(object) as Array<{ cid: string, peer: string }>
+      this.stmts.dropClaims!.run(object)
+      this.stmts.dropRecord!.run(object)
+      this.collect(before)
+      this.db.exec('COMMIT')
+    } catch (err) {
+      this.db.exec('ROLLBACK')
+      throw err
+    }
+  }
+
+  /** Deletes the pairs among `pairs` no record claims any more, then blocks left without holders. */
+  private collect (pairs: Array<{ cid: string, peer: string }>): void {
+    for (const p of pairs) this.stmts.dropUnclaimedHolder!.run(p.cid, p.peer, p.cid, p.peer)
+    for (const cid of new Set(pairs.map(p => p.cid))) this.stmts.dropEmptyTarget!.run(cid, cid)
+  }
+
+  target (cid: string): KnownTarget | undefined {
+    const r = this.stmts.getTarget!.get(cid) as { cid: string, size: number, root: Uint8Array, leaf: number, verified: number } | undefined
+    return r === undefined ? undefined : { cid: r.cid, size: Number(r.size), root: new Uint8Array(r.root), leafBytes: Number(r.leaf), verified: Number(r.verified) === 1 }
   }
 
   /** Up to `n` random (block, holder) pairs, without repeats, leaving out `self`. */
   sample (n: number, self: string): AuditSample[] {
-    return (this.stmts.sample!.all(self, n) as Array<{ cid: string, size: number, root: Uint8Array, leaf: number, peer: string, committed: number }>)
-      .map(r => ({ cid: r.cid, size: Number(r.size), root: new Uint8Array(r.root), leafBytes: Number(r.leaf), peer: r.peer, committed: Number(r.committed) === 1 }))
+    return (this.stmts.sample!.all(self, n) as Array<{ cid: string, size: number, root: Uint8Array, leaf: number, verified: number, peer: string, committed: number }>)
+      .map(r => ({ cid: r.cid, size: Number(r.size), root: new Uint8Array(r.root), leafBytes: Number(r.leaf), verified: Number(r.verified) === 1, peer: r.peer, committed: Number(r.committed) === 1 }))
   }
 
+  /** The holder passed an audit of the block. */
   commit (cid: string, peer: string): void { this.stmts.commit!.run(cid, peer) }
-  dropHolder (cid: string, peer: string): void { this.stmts.drop!.run(cid, peer) }
-  fixRoot (cid: string, root: Uint8Array): void { this.stmts.fixRoot!.run(root, cid) }
+
+  /** Stops auditing a holder that never had the block (a record listed it wrongly); a block left with no holder goes too. */
+  dropHolder (cid: string, peer: string): void {
+    this.stmts.drop!.run(cid, peer)
+    this.stmts.dropEmptyTarget!.run(cid, cid)
+  }
+
+  /** Size and root as computed from the block itself (read and checked against its CID). */
+  setVerified (cid: string, size: number, root: Uint8Array): void { this.stmts.correct!.run(size, root, cid) }
 
   addResult (r: Omit<StoredResult, 'id'>, maxResults = DEFAULT_MAX_RESULTS): void {
     this.stmts.addResult!.run(r.peer, r.cid, r.kind, r.outcome, r.code, r.counted ? 1 : 0, r.issued, r.signed)
