@@ -2,9 +2,10 @@
  * The devnet writes what it started to `<dir>/devnet.json`; every other command reads it to find
  * the nodes (and, later, the chain and the web app) without any flags.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { P2pdvError } from '@p2pdv/core/errors'
+import { PORTS_FILE, readRememberedPorts } from '@p2pdv/node/ports'
 import type { PeerInfo } from '@p2pdv/sdk'
 
 export const DEFAULT_DEVNET_DIR = '.p2pdv/devnet'
@@ -14,6 +15,8 @@ export interface DevnetNode extends PeerInfo {
   name: string
   dataDir: string
   pid: number
+  /** When this entry was last known right (ms): devnet.json's or the node's ports.json's write time. */
+  seen?: number
 }
 
 /** The devnet's chain: where it is, what is deployed, and the named dev accounts. */
@@ -78,10 +81,36 @@ export async function readDevnetState (dir = devnetDir()): Promise<DevnetState> 
   try {
     const state = JSON.parse(text) as DevnetState
     if (state.version !== DEVNET_STATE_VERSION || !Array.isArray(state.nodes)) throw new Error('shape')
+    const written = (await stat(statePath(dir))).mtimeMs
+    const followed = await Promise.all(state.nodes.map(async n => await followRestart(n, written)))
+    // The auditor is one of the nodes: it moves with it.
+    const auditor = state.nodes.findIndex(n => n.http === state.auditor)
+    if (auditor >= 0) state.auditor = followed[auditor]!.http
+    state.nodes = followed
     return state
   } catch {
     throw new P2pdvError('ERR_DEVNET_STATE', `${statePath(dir)} is not a devnet state file this version understands`, {
       hint: 'Stop the devnet, delete .p2pdv/devnet/devnet.json and start it again.'
     })
+  }
+}
+
+/**
+ * A devnet node restarted by hand (or on other ports) writes the ports it bound to its data dir:
+ * the entry follows them, so devnet.json never sends a client to a port the node left.
+ */
+async function followRestart (node: DevnetNode, written: number): Promise<DevnetNode> {
+  const ports = await readRememberedPorts(node.dataDir)
+  let http: URL
+  try { http = new URL(node.http) } catch { return node }
+  const portsWritten = await stat(join(node.dataDir, PORTS_FILE)).then(s => s.mtimeMs, () => 0)
+  if (ports.http === undefined || ports.p2p === undefined || portsWritten <= written) return { ...node, seen: written }
+  http.port = String(ports.http)
+  const p2p = ports.p2p
+  return {
+    ...node,
+    http: http.origin,
+    multiaddrs: node.multiaddrs.map(a => a.replace(/\/tcp\/\d+/, `/tcp/${p2p}`)),
+    seen: portsWritten
   }
 }

@@ -2,7 +2,8 @@
  * The node's directory: `VERSION` (on-disk format, checked at every start), `identity.json`
  * (the libp2p identity key, sealed), `blocks/` (blockstore-fs), `datastore/` (LevelDB),
  * `quarantine/` (blocks that failed verification on read), `placements/` (placement records this
- * node keeps, one DAG-CBOR file per object).
+ * node keeps, one DAG-CBOR file per object), `ports.json` (the ports it bound, bound again on the
+ * next start: ports.ts).
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'

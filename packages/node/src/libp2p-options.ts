@@ -10,6 +10,7 @@ import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import type { PrivateKey } from '@libp2p/interface'
+import { PEER_ADDRESS_AGE_MS, PEER_AGE_MS } from './known-peers.ts'
 
 export const DHT_PROTOCOL = '/p2pdv/kad/1.0.0'
 export const MAX_STREAM_WINDOW = 2 * 1024 * 1024
@@ -24,6 +25,9 @@ export function libp2pOptions (privateKey: PrivateKey, host: string, port: numbe
     // (back-pressure in FrameReader) can never overflow it.
     streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW } })],
     peerDiscovery: [],
+    // The peer store is persisted in the node's datastore; peers seen in the last week are
+    // dialled again at start (known-peers.ts), so a moved bootstrap peer does not strand a node.
+    peerStore: { maxAddressAge: PEER_ADDRESS_AGE_MS, maxPeerAge: PEER_AGE_MS },
     services: {
       identify: identify(),
       ping: ping(),

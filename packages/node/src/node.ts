@@ -6,7 +6,6 @@ import { withBitswap } from '@helia/bitswap'
 import { withLibp2pLight } from '@helia/libp2p'
 import type { Libp2p } from '@libp2p/interface'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { createHeliaLight } from 'helia'
 import { pino, type Logger } from 'pino'
@@ -27,6 +26,8 @@ import { loadIdentity, prepareDataDir } from './data-dir.ts'
 import { httpUrlFromMultiaddr } from '@p2pdv/core'
 import { createHttpApi, MAX_LISTED_PEERS, type PeerHttp, type ProviderRecord, type WebApp } from './http-api.ts'
 import { libp2pOptions } from './libp2p-options.ts'
+import { dialStartPeers } from './known-peers.ts'
+import { choosePort, isAddressInUse, portInUse, readRememberedPorts, writeRememberedPorts } from './ports.ts'
 import { createMetrics } from './metrics.ts'
 import { ProvideQueue } from './provide-queue.ts'
 import { Announcer } from './announcer.ts'
@@ -288,6 +289,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       freeBytes: Math.max(0, config.quotaBytes - blockstore.bytes),
       ...(config.zone === undefined ? {} : { zone: config.zone }),
       placements: placements.list().length,
+      connectedPeers: libp2p?.getPeers().length ?? 0,
       repair: repair === undefined ? { enabled: false } : repair.stats satisfies RepairStats | { enabled: false }
     }),
     placements,
@@ -318,15 +320,32 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     onBlockTraffic: () => { provideQueue?.traffic() },
     serveGarbage: faults.has('serve-garbage')
   })
-  await http.listen({ host: config.host, port: config.httpPort })
+  // Ports: explicit ones, else the ones this data dir bound last time (ports.ts), else any.
+  const remembered = await readRememberedPorts(dir.root)
+  const moved = (plane: string) => (port: number): void => { log.warn({ plane, port }, `the ${plane} port this node had before is taken: binding a new one (clients and peers find it through peer lists)`) }
+  const httpPort = await choosePort('http', config.host, config.httpPort, remembered.http, moved('http'))
+  const p2pPort = await choosePort('p2p', config.host, config.p2pPort, remembered.p2p, moved('p2p'))
+  try {
+    await http.listen({ host: config.host, port: httpPort.port })
+  } catch (err) {
+    throw isAddressInUse(err) ? portInUse('http', config.host, httpPort.port, err) : err
+  }
   const addr = http.server.address()
-  httpUrl = `http://${config.host}:${typeof addr === 'object' && addr !== null ? addr.port : config.httpPort}`
+  httpUrl = `http://${config.host}:${typeof addr === 'object' && addr !== null ? addr.port : httpPort.port}`
   const helia = withBitswap(withLibp2pLight(
     createHeliaLight({ blockstore, datastore, routers: [] }),
-    libp2pOptions(privateKey, config.host, config.p2pPort, [httpAddr()])
+    libp2pOptions(privateKey, config.host, p2pPort.port, [httpAddr()])
   ))
-  await helia.start()
+  try {
+    await helia.start()
+  } catch (err) {
+    await http.close()
+    throw isAddressInUse(err) ? portInUse('p2p', config.host, p2pPort.port, err) : err
+  }
   libp2p = helia.libp2p
+  const boundP2p = Number(multiaddrs()[0]?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
+  const boundHttp = Number(new URL(httpUrl).port)
+  if (boundP2p > 0 && (remembered.http !== boundHttp || remembered.p2p !== boundP2p)) await writeRememberedPorts(dir.root, { http: boundHttp, p2p: boundP2p })
   provideQueue = new ProvideQueue(async (cid, signal) => {
     try {
       await helia.routing.provide(cid, { signal })
@@ -353,13 +372,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   }
   await helia.libp2p.handle(AUDIT_PROTOCOL, createAuditHandler(responder, log), { maxInboundStreams: 16 })
 
-  for (const b of config.bootstrap) {
-    try {
-      await helia.libp2p.dial(multiaddr(b), { signal: AbortSignal.timeout(10_000) })
-    } catch (err) {
-      log.warn({ err, bootstrap: b }, 'could not reach a bootstrap peer; continuing')
-    }
-  }
+  await dialStartPeers(helia.libp2p, config.bootstrap, log)
   if (config.repair) {
     repair = new RepairWorker({
       peerId,

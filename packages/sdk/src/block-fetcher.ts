@@ -39,6 +39,11 @@ export interface BlockFetcherOptions {
   onAttemptFailed?: (event: { cid: string, peerId: string, reason: string }) => void
   /** Called for each verified block received from a node (not the cache), for stats. */
   onFetched?: (event: { cid: string, peerId: string, bytes: number }) => void
+  /**
+   * Learns where peers are now (the client's PeerDirectory, into the peer set). Called when no
+   * known node had a block, before giving up: a holder may have moved.
+   */
+  refreshPeers?: (signal?: AbortSignal) => Promise<void>
 }
 
 export interface FetchedBlock {
@@ -53,6 +58,7 @@ export class BlockFetcher {
   private readonly onAttemptFailed: BlockFetcherOptions['onAttemptFailed']
   private readonly onFetched: BlockFetcherOptions['onFetched']
   private readonly cache: BlockCache | undefined
+  private readonly refreshPeers: BlockFetcherOptions['refreshPeers']
   /** How bodies are read (fetch, or node:http in the Node client); other small reads use it too. */
   readonly get: GetBlock
 
@@ -64,6 +70,7 @@ export class BlockFetcher {
     this.onAttemptFailed = options.onAttemptFailed
     this.onFetched = options.onFetched
     this.cache = options.cache
+    this.refreshPeers = options.refreshPeers
   }
 
   /**
@@ -73,12 +80,14 @@ export class BlockFetcher {
   async fetch (cid: CID, signal?: AbortSignal, prefer?: ReadonlySet<string>, options: { only?: boolean } = {}): Promise<FetchedBlock> {
     const cached = await this.cache?.get(cid)
     if (cached !== undefined) return { bytes: cached, peerId: 'local-cache' }
+    // By peer and address: a peer that moved is worth asking again at its new address.
     const tried = new Set<string>()
+    const tryKey = (p: PeerInfo): string => `${p.peerId} ${p.http}`
     const reasons: string[] = []
     // Hedged: a node that has not answered within hedgeMs gets company (the next candidate);
     // the first verified answer wins and the others are cancelled.
     const attempt = async (candidates: PeerInfo[]): Promise<FetchedBlock | undefined> => await new Promise<FetchedBlock | undefined>((resolve, reject) => {
-      const list = candidates.filter(p => !tried.has(p.peerId))
+      const list = candidates.filter(p => !tried.has(tryKey(p)))
       const running = new Map<string, { controller: AbortController, started: number, timer: NodeJS.Timeout }>()
       let next = 0
       let done = false
@@ -96,7 +105,7 @@ export class BlockFetcher {
         if (done) return
         if (next >= list.length) { if (running.size === 0) finish(undefined); return }
         const peer = list[next++]!
-        tried.add(peer.peerId)
+        tried.add(tryKey(peer))
         const controller = new AbortController()
         const started = performance.now()
         const timer = setTimeout(launch, this.hedgeMs)
@@ -127,10 +136,17 @@ export class BlockFetcher {
     })
 
     const ranked = this.peers.ranked(prefer)
-    const found = await attempt(options.only === true && prefer !== undefined ? ranked.filter(p => prefer.has(p.peerId)) : ranked)
+    const eligible = (peers: PeerInfo[]): PeerInfo[] => options.only === true && prefer !== undefined ? peers.filter(p => prefer.has(p.peerId)) : peers
+    const found = await attempt(eligible(ranked))
     if (found !== undefined) return found
+    // A holder may have moved (a restart on new ports) or be one this client never knew.
+    if (this.refreshPeers !== undefined && signal?.aborted !== true) {
+      await this.refreshPeers(signal).catch(() => {})
+      const moved = await attempt(eligible(this.peers.ranked(prefer)))
+      if (moved !== undefined) return moved
+    }
     // Known nodes were all asked above; only new ones are worth a second round.
-    const providers = options.only === true ? [] : (await this.providers(cid, signal)).filter(p => !tried.has(p.peerId))
+    const providers = options.only === true ? [] : (await this.providers(cid, signal)).filter(p => !tried.has(tryKey(p)))
     for (const p of providers) this.peers.add(p)
     const late = await attempt(providers)
     if (late !== undefined) return late

@@ -18,6 +18,7 @@ import { checkObject, type CheckOptions, type CheckReport } from './check.ts'
 import { buildListing, type ListingInput } from './listing.ts'
 import { fetchReputation, placementCandidates, type NodeCandidate } from './node-status.ts'
 export { nodeInfo } from './node-status.ts'
+export { PeerDirectory } from './peer-directory.ts'
 import { ObjectReader } from './object-reader.ts'
 import { ObjectWriter } from './object-writer.ts'
 import { BlockFetcher } from './block-fetcher.ts'
@@ -50,7 +51,15 @@ export interface ClientOptions {
   blockTimeoutMs?: number
   /** Delay before a slow block is also rebuilt from parity (default 750 ms). */
   hedgeMs?: number
+  /**
+   * Where peers are now (a PeerDirectory): asked when a holder cannot be reached or is unknown,
+   * and when nodes are missing for a put, before giving up.
+   */
+  directory?: PeerSource
 }
+
+/** Learns the current addresses of the network's peers (PeerDirectory implements it). */
+export interface PeerSource { refresh: (signal?: AbortSignal) => Promise<PeerInfo[]> }
 
 /** `expansion`: stored bytes per sealed byte (replicas, or (k + m) / k), for progress bars. */
 export interface PutProgress { sealedBytes: number, storedBytes: number, expansion: number }
@@ -178,7 +187,8 @@ export class Client {
     this.fetcher = new BlockFetcher(this.peers, {
       get: async (url, limit, signal) => await getBytes(url, limit, signal, undefined, this.bodies),
       ...(this.cache === undefined ? {} : { cache: this.cache }),
-      ...(options.blockTimeoutMs === undefined ? {} : { timeoutMs: options.blockTimeoutMs })
+      ...(options.blockTimeoutMs === undefined ? {} : { timeoutMs: options.blockTimeoutMs }),
+      ...(options.directory === undefined ? {} : { refreshPeers: async (signal?: AbortSignal) => { await this.refreshPeers(signal) } })
     })
     this.reader = new ObjectReader(this.fetcher, this.peers, options.hedgeMs === undefined ? {} : { hedgeMs: options.hedgeMs })
   }
@@ -190,6 +200,11 @@ export class Client {
     return client
   }
 
+  /** Moves known peers to their current addresses and adds new ones (with a directory; else nothing). */
+  async refreshPeers (signal?: AbortSignal): Promise<void> {
+    for (const p of await this.options.directory?.refresh(signal) ?? []) this.peers.upsert(p)
+  }
+
   /**
    * Erasure coding (k, m) when k + m nodes are up; otherwise — unless k or m were asked for
    * explicitly — replication, with a note saying why. `replicas` alone asks for replication.
@@ -197,7 +212,13 @@ export class Client {
    * default.
    */
   async chooseScheme (options: PutOptions = {}): Promise<{ scheme: PlacementScheme, candidates: NodeCandidate[], note?: string }> {
-    const candidates = await placementCandidates(this.peers.peers, { ...(this.options.auditor === undefined ? {} : { auditor: this.options.auditor }), ...(options.signal === undefined ? {} : { signal: options.signal }) })
+    const ask = { ...(this.options.auditor === undefined ? {} : { auditor: this.options.auditor }), ...(options.signal === undefined ? {} : { signal: options.signal }) }
+    let candidates = await placementCandidates(this.peers.peers, ask)
+    // Some nodes did not answer (as the peer id expected at that URL): they may have moved.
+    if (candidates.length < this.peers.peers.length && this.options.directory !== undefined) {
+      await this.refreshPeers(options.signal).catch(() => {})
+      candidates = await placementCandidates(this.peers.peers, ask)
+    }
     const eligible = weightedOrder('', candidates).length
     const wantsErasure = options.k !== undefined || options.m !== undefined
     if (options.replicas !== undefined && !wantsErasure) return { scheme: { type: 'replicas', replicas: options.replicas }, candidates }
@@ -348,6 +369,8 @@ export class Client {
     const cap = parseCapability(capability)
     const { manifest, key } = await this.manifest(capability, options.signal)
     key.fill(0)
+    // Holders are probed at the addresses the network knows now, not at stale ones.
+    await this.refreshPeers(options.signal).catch(() => {})
     return await checkObject(this.peers, this.reader, cap.manifest, manifest, options)
   }
 

@@ -44,6 +44,48 @@ export async function nodeInfo (base: string, signal?: AbortSignal): Promise<Pee
   return { peerId, multiaddrs: multiaddrs as string[], http }
 }
 
+/** A node lists at most this many peers (node/src/http-api.ts MAX_LISTED_PEERS); a longer list is refused. */
+export const MAX_LISTED_PEERS = 64
+/** A peer list longer than this is refused before it is all read. */
+export const MAX_PEER_LIST_BYTES = 64 * 1024
+const MAX_URL_CHARS = 256
+
+/** An http(s) origin with nothing else in it (no credentials, path, query or fragment), or undefined. */
+export function checkedHttpOrigin (v: unknown): string | undefined {
+  if (typeof v !== 'string' || v.length > MAX_URL_CHARS) return undefined
+  let u: URL
+  try { u = new URL(v) } catch { return undefined }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.username !== '' || u.password !== '' || u.pathname !== '/' || u.search !== '' || u.hash !== '') return undefined
+  return u.origin
+}
+
+/**
+ * The data planes a node vouches for (`GET /api/v1/peers`), checked: at most MAX_LISTED_PEERS
+ * entries of a bounded peer id and a plain http(s) origin; malformed entries are dropped, a body
+ * that is not such a list throws ERR_BAD_PEER_LIST. Entries are claims, not facts: a caller
+ * checks a URL answers as the peer id listed before it uses it (PeerDirectory).
+ */
+export async function peerList (base: string, signal?: AbortSignal): Promise<Array<{ peerId: string, http: string }>> {
+  const http = base.replace(/\/+$/, '')
+  const timeout = AbortSignal.timeout(STATUS_TIMEOUT_MS)
+  const bad = (why: string): P2pdvError => new P2pdvError('ERR_BAD_PEER_LIST', `${http}/api/v1/peers ${why}`, { hint: 'Is this URL a p2pdv node? Check it, or the node\'s version.' })
+  const res = await getBytes(`${http}/api/v1/peers`, MAX_PEER_LIST_BYTES, signal === undefined ? timeout : AbortSignal.any([signal, timeout]), 'application/json').catch((cause: unknown) => {
+    throw cause instanceof P2pdvError && cause.code === 'ERR_BLOCK_TOO_LARGE' ? bad(`answered with more than ${MAX_PEER_LIST_BYTES} bytes`) : cause
+  })
+  if (res.status !== 200 || res.body === undefined) throw bad(`answered HTTP ${res.status}`)
+  let body: unknown
+  try { body = JSON.parse(new TextDecoder().decode(res.body)) } catch { throw bad('did not answer with JSON') }
+  const peers = (body as { peers?: unknown } | null)?.peers
+  if (!Array.isArray(peers) || peers.length > MAX_LISTED_PEERS) throw bad(`did not answer with a list of at most ${MAX_LISTED_PEERS} peers`)
+  const out: Array<{ peerId: string, http: string }> = []
+  for (const p of peers as Array<{ peerId?: unknown, http?: unknown } | null>) {
+    const peerId = p?.peerId
+    const origin = checkedHttpOrigin(p?.http)
+    if (typeof peerId === 'string' && peerId.length > 0 && peerId.length <= MAX_ID_CHARS && origin !== undefined) out.push({ peerId, http: origin })
+  }
+  return out
+}
+
 /** Reputation scores from an auditor's `GET /api/v1/reputation` (peer id → 0 … 1); empty on any failure. */
 export async function fetchReputation (auditor: string | undefined, signal?: AbortSignal): Promise<Map<string, number>> {
   const out = new Map<string, number>()

@@ -53,6 +53,19 @@ export class PeerSet {
     this.health.set(peer.peerId, { latencyMs: INITIAL_LATENCY_MS, failures: 0, backoffUntil: 0 })
   }
 
+  /**
+   * Adds a peer, or moves a known one to a new address (its health starts afresh: the failures
+   * were the old address's). True when anything changed.
+   */
+  upsert (peer: PeerInfo): boolean {
+    const i = this.peers.findIndex(p => p.peerId === peer.peerId)
+    if (i < 0) { this.add(peer); return true }
+    if (this.peers[i]!.http === peer.http) return false
+    this.peers[i] = peer
+    this.health.set(peer.peerId, { latencyMs: INITIAL_LATENCY_MS, failures: 0, backoffUntil: 0 })
+    return true
+  }
+
   /** Scores from an auditor: nodes below the threshold are read from last (placement skips them too). */
   setReputation (view: ReputationView | undefined): void {
     this.reputation = view

@@ -2,7 +2,7 @@ import { P2pdvError } from '@p2pdv/core/errors'
 import { CHECK_RETRY_TIMEOUT_MS, CHECK_TIMEOUT_MS, Client, type CheckReport, type ProbeTimeouts, type StripeHealth } from '@p2pdv/sdk'
 import { requirePositional, type Command } from '../command.ts'
 import { formatBytes } from '../format.ts'
-import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
+import { clientPeers, NODE_OPTION } from '../peers-from-args.ts'
 
 function line (label: string, s: StripeHealth): string {
   const slow = s.timedOut > 0 ? `; ${s.timedOut} more not confirmed (holders timed out twice)` : ''
@@ -41,7 +41,7 @@ export const check: Command = {
   async run (args, out) {
     const capability = requirePositional(args, 0, 'CAPABILITY', check)
     const timeouts = timeoutsFrom(args.values.timeout)
-    const client = await Client.create({ peers: await peersFromArgs(args), workers: 0 })
+    const client = await Client.create({ ...await clientPeers(args), workers: 0 })
     try {
       const report = await client.check(capability, { verify: args.values.verify === true, timeouts })
       out.result(report, () => {

@@ -1,7 +1,7 @@
 import { Client } from '@p2pdv/sdk/client'
 import { requirePositional, type Command } from '../command.ts'
 import { formatBytes } from '../format.ts'
-import { cacheDir, NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
+import { cacheDir, clientPeers, NODE_OPTION } from '../peers-from-args.ts'
 
 export const download: Command = {
   name: 'download',
@@ -10,7 +10,7 @@ export const download: Command = {
   options: { ...NODE_OPTION },
   async run (args, out) {
     const capability = requirePositional(args, 0, 'CAPABILITY', download)
-    const client = await Client.create({ peers: await peersFromArgs(args), cacheDir: cacheDir() })
+    const client = await Client.create({ ...await clientPeers(args), cacheDir: cacheDir() })
     try {
       const bar = out.progress('download')
       const r = await client.download(capability, { onProgress: p => { bar.update({ done: p.blocks, total: p.totalBlocks, detail: `${p.blocks}/${p.totalBlocks} blocks, ${formatBytes(p.bytes)}` }) } })

@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import { Client } from '@p2pdv/sdk/client'
 import { requirePositional, stringOpt, type Command } from '../command.ts'
 import { formatBytes, formatRate } from '../format.ts'
-import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
+import { clientPeers, NODE_OPTION } from '../peers-from-args.ts'
 import { AUDITOR_OPTION, auditorFromArgs } from '../redundancy.ts'
 import { P2pdvError } from '@p2pdv/core/errors'
 
@@ -15,7 +15,7 @@ export const get: Command = {
     const capability = requirePositional(args, 0, 'CAPABILITY', get)
     const output = stringOpt(args, 'output')
     if (output === undefined) throw new P2pdvError('ERR_USAGE', 'missing -o OUT', { hint: `usage: p2pdv ${get.usage}` })
-    const client = await Client.create({ peers: await peersFromArgs(args), ...(await auditorFromArgs(args)) })
+    const client = await Client.create({ ...await clientPeers(args), ...(await auditorFromArgs(args)) })
     try {
       const bar = out.progress('get')
       const result = await client.getToFile(capability, resolve(output), {

@@ -6,7 +6,7 @@ import { requirePositional, stringOpt, type Command } from '../command.ts'
 import { AUDITOR_OPTION, auditorFromArgs, describeRedundancy, ERASURE_CHAIN_OPTIONS, erasureDefaultsFromChain, redundancyFromArgs } from '../redundancy.ts'
 import { toP2pdvError } from '../output.ts'
 import { formatBytes, formatRate } from '../format.ts'
-import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
+import { clientPeers, NODE_OPTION } from '../peers-from-args.ts'
 
 export const put: Command = {
   name: 'put',
@@ -23,7 +23,7 @@ export const put: Command = {
     const transport = stringOpt(args, 'transport') ?? 'http'
     if (transport !== 'http' && transport !== 'libp2p') throw new P2pdvError('ERR_USAGE', `--transport must be http or libp2p, not "${transport}"`, { hint: 'http is the fast default; libp2p uses the store protocol' })
     const defaults = await erasureDefaultsFromChain(args, redundancy)
-    const client = await Client.create({ peers: await peersFromArgs(args), transport, ...(await auditorFromArgs(args)) })
+    const client = await Client.create({ ...await clientPeers(args), transport, ...(await auditorFromArgs(args)) })
     try {
       const bar = out.progress(`put ${basename(file)}`)
       const result = await client.putFile(file, {

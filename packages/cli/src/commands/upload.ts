@@ -12,7 +12,7 @@ import { intOpt, listOpt, requirePositional, stringOpt, type Command, type Parse
 import { AUDITOR_OPTION, auditorFromArgs, describeRedundancy, erasureDefaultsFromChain, redundancyFromArgs } from '../redundancy.ts'
 import { formatBytes } from '../format.ts'
 import { toP2pdvError, type Output, type ProgressBar } from '../output.ts'
-import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
+import { clientPeers, NODE_OPTION } from '../peers-from-args.ts'
 import { p2pdvHome } from '../home.ts'
 import { openSigningIdentity } from '../signing-identity.ts'
 import { UploadIndex } from '../upload-index.ts'
@@ -100,7 +100,7 @@ export const upload: Command = {
     // The k/m the flags leave open: governance's, from the chain the video registers on (none
     // with --no-chain or without a chain: the core default).
     const defaults = registrar === undefined ? {} : await erasureDefaultsFromChain(args, redundancy, registrar.client)
-    const peers = await peersFromArgs(args)
+    const { peers, directory } = await clientPeers(args)
     const signer = !listed
       ? undefined
       : registrar?.identity !== undefined
@@ -135,7 +135,7 @@ export const upload: Command = {
       }).finally(stages.done)
       const transcodeSpeed = t.durationSeconds / ((performance.now() - started) / 1000)
       out.note(`transcoded ${t.durationSeconds.toFixed(1)} s into ${t.renditions.map(r => r.id).join(', ')} at ${transcodeSpeed.toFixed(1)}× realtime`)
-      const client = await Client.create({ peers, ...(await auditorFromArgs(args)) })
+      const client = await Client.create({ peers, directory, ...(await auditorFromArgs(args)) })
       try {
         const seal = out.progress('seal + store')
         const result = await client.publishVideo({ ...t, sourceSha256: Uint8Array.from(Buffer.from(sourceSha256, 'hex')), title }, {

@@ -1,7 +1,7 @@
 import { VIDEO_LINK_PREFIX } from '@p2pdv/core'
 import { Client, startVideoGateway } from '@p2pdv/sdk'
 import { intOpt, requirePositional, type Command } from '../command.ts'
-import { cacheDir, NODE_OPTION, peersOrOffline } from '../peers-from-args.ts'
+import { cacheDir, clientPeersOrOffline, NODE_OPTION } from '../peers-from-args.ts'
 import { keyedWatchLink, WATCH_KEY_OPTIONS } from '../chain/watch-keys.ts'
 
 export const watch: Command = {
@@ -13,7 +13,7 @@ export const watch: Command = {
     const link = requirePositional(args, 0, 'CAPABILITY', watch)
     const port = intOpt(args, 'port', 0, 0, 65535)
     // Blocks kept by `p2pdv download` play with every node offline.
-    const client = await Client.create({ peers: await peersOrOffline(args), cacheDir: cacheDir() })
+    const client = await Client.create({ ...await clientPeersOrOffline(args), cacheDir: cacheDir() })
     try {
       let capability = link
       if (link.trim().startsWith(VIDEO_LINK_PREFIX)) {
