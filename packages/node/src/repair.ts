@@ -144,16 +144,22 @@ export class RepairWorker {
     const signal = this.controller.signal
     const peers = await this.knownPeers(signal)
     const alive = new Map<string, Liveness>()
+    const checked = new Set<string>()
     for (const record of this.deps.placements.list()) {
       if (signal.aborted) return
       try {
         if (!await this.responsible(record, peers, alive, signal)) continue
         this.stats.objectsChecked++
+        checked.add(record.object.toString())
         await this.repairObject(record, peers, alive, signal)
       } catch (err) {
         if (!signal.aborted) this.deps.log.warn({ err, object: record.object.toString() }, 'repair of an object failed; retrying next pass')
       }
     }
+    // Objects another holder now repairs are its to report.
+    for (const key of this.atRisk.keys()) if (!checked.has(key.slice(0, key.indexOf('/')))) this.atRisk.delete(key)
+    this.stats.atRisk = [...this.atRisk.values()].filter(r => r !== 'lost').length
+    this.stats.unrecoverable = [...this.atRisk.values()].filter(r => r === 'lost').length
     if (this.gc !== undefined && !signal.aborted) {
       const deleted = await this.gc.pass(async (block, id) => await this.holds(block, id, peers, alive, signal), signal)
       if (deleted.length > 0) this.deps.log.info({ blocks: deleted.length }, 'deleted blocks that placement records assign to other nodes, which confirmed their copies')
@@ -213,6 +219,10 @@ export class RepairWorker {
 
   /** A holder's address and state; one without a known address is slow for a grace period, then down. */
   private async locate (peerId: string, peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<{ peer?: Peer, state: Liveness }> {
+    // Looked up in vain earlier this pass: a holder that stays listed while gone must not cost a
+    // DHT lookup per block it is listed for.
+    const missed = alive.get(peerId)
+    if (!peers.has(peerId) && missed !== undefined) return { state: missed }
     const peer = await this.resolve(peerId, peers, signal)
     if (peer !== undefined) {
       this.unresolvedSince.delete(peerId)
@@ -221,7 +231,9 @@ export class RepairWorker {
     const now = Date.now()
     const since = this.unresolvedSince.get(peerId) ?? now
     this.unresolvedSince.set(peerId, since)
-    return { state: now - since < UNRESOLVED_GRACE_MS ? 'slow' : 'down' }
+    const state = now - since < UNRESOLVED_GRACE_MS ? 'slow' : 'down'
+    alive.set(peerId, state)
+    return { state }
   }
 
   private async liveness (peer: Peer, alive: Map<string, Liveness>, signal: AbortSignal): Promise<Liveness> {
@@ -405,8 +417,6 @@ export class RepairWorker {
       this.deps.log.info({ object, group: key.slice(object.length + 1) }, 'enough blocks reachable again')
     }
     for (const [key, reason] of now) this.atRisk.set(key, reason)
-    this.stats.atRisk = [...this.atRisk.values()].filter(r => r !== 'lost').length
-    this.stats.unrecoverable = [...this.atRisk.values()].filter(r => r === 'lost').length
   }
 
   /**

@@ -38,7 +38,7 @@ describe('repair through an outage of more than m nodes (RS(4,2) on 6 nodes, 3 k
   })
   after(async () => { await Promise.all(started.map(async n => { await n.stop() })) })
 
-  it('keeps every holder listed, and the object is healthy once the nodes are back', async () => {
+  it('keeps every holder listed, and the object is healthy once the nodes are back', async t => {
     const input = randomBytes(3 * 1024 * 1024 + 777) // 4 data blocks: one full stripe
     const client = await Client.create({ peers: peersOf(nodes), workers: 0 })
     let capability: string
@@ -73,6 +73,7 @@ describe('repair through an outage of more than m nodes (RS(4,2) on 6 nodes, 3 k
     try {
       let report = await reader.check(capability)
       while (report.unknown > 0) report = await reader.check(capability)
+      t.diagnostic(`placement version after the outage: ${report.placementVersion ?? 'none'}`)
       for (const b of report.blocks) {
         for (const h of listed.get(b.cid) ?? []) assert.ok(b.holders.includes(h), `${b.cid}: holder ${h} is still listed`)
         assert.ok(b.ok.length >= 1, `${b.cid} is held`)
