@@ -59,7 +59,21 @@ export async function clientPeers (args: ParsedArgs): Promise<{ peers: PeerInfo[
   } else {
     network = `nodes ${urls.map(u => u.replace(/\/+$/, '')).sort().join(' ')}`
     const now = Date.now()
-    seeds = (await peersFromArgs(args)).map(p => ({ ...p, seen: now }))
+    try {
+      seeds = (await peersFromArgs(args)).map(p => ({ ...p, seen: now }))
+    } catch (err) {
+      // A named node does not answer (it may have moved): go on with what this network's cache
+      // knows, refreshed from whichever of those nodes answers.
+      if (!isP2pdvError(err, 'ERR_NODE_UNREACHABLE')) throw err
+      const cached = await PeerDirectory.open({ file: peerCacheFile(network) })
+      if (cached.peers().length === 0) throw err
+      await cached.refresh()
+      return { peers: cached.peers(), directory: cached }
+    }
+    // Checked just now: remembered for when one of these URLs stops answering.
+    const directory = await PeerDirectory.open({ file: peerCacheFile(network), seeds })
+    await directory.save().catch(() => {})
+    return { peers: directory.peers(), directory }
   }
   const directory = await PeerDirectory.open({ file: peerCacheFile(network), seeds })
   return { peers: directory.peers(), directory }

@@ -7,6 +7,7 @@ import { P2pdvError } from '@p2pdv/core/errors'
 import type { PlacementCandidate } from '@p2pdv/core/placement'
 import { getBytes } from './node-http.ts'
 import type { PeerInfo } from './peers.ts'
+import { parsePeerDirectory } from './player/peer-directory.ts'
 
 export const STATUS_TIMEOUT_MS = 3_000
 /** A status or reputation answer longer than this is refused (a node or auditor gone wrong). */
@@ -60,10 +61,11 @@ export function checkedHttpOrigin (v: unknown): string | undefined {
 }
 
 /**
- * The data planes a node vouches for (`GET /api/v1/peers`), checked: at most MAX_LISTED_PEERS
- * entries of a bounded peer id and a plain http(s) origin; malformed entries are dropped, a body
- * that is not such a list throws ERR_BAD_PEER_LIST. Entries are claims, not facts: a caller
- * checks a URL answers as the peer id listed before it uses it (PeerDirectory).
+ * The data planes a node vouches for (`GET /api/v1/peers`), checked as the page checks them
+ * (`parsePeerDirectory`: a peer id, a bare http(s) origin, deduplicated), in at most
+ * MAX_PEER_LIST_BYTES; a body that is not a list of at most MAX_LISTED_PEERS throws
+ * ERR_BAD_PEER_LIST. Entries are claims, not facts: a caller checks a URL answers as the peer id
+ * listed for it before using it (PeerDirectory).
  */
 export async function peerList (base: string, signal?: AbortSignal): Promise<Array<{ peerId: string, http: string }>> {
   const http = base.replace(/\/+$/, '')
@@ -77,13 +79,7 @@ export async function peerList (base: string, signal?: AbortSignal): Promise<Arr
   try { body = JSON.parse(new TextDecoder().decode(res.body)) } catch { throw bad('did not answer with JSON') }
   const peers = (body as { peers?: unknown } | null)?.peers
   if (!Array.isArray(peers) || peers.length > MAX_LISTED_PEERS) throw bad(`did not answer with a list of at most ${MAX_LISTED_PEERS} peers`)
-  const out: Array<{ peerId: string, http: string }> = []
-  for (const p of peers as Array<{ peerId?: unknown, http?: unknown } | null>) {
-    const peerId = p?.peerId
-    const origin = checkedHttpOrigin(p?.http)
-    if (typeof peerId === 'string' && peerId.length > 0 && peerId.length <= MAX_ID_CHARS && origin !== undefined) out.push({ peerId, http: origin })
-  }
-  return out
+  return parsePeerDirectory(body).map(p => ({ peerId: p.peerId, http: p.http }))
 }
 
 /** Reputation scores from an auditor's `GET /api/v1/reputation` (peer id → 0 … 1); empty on any failure. */

@@ -21,7 +21,7 @@ export const PeerDirectoryErrorCode = {
 
 export const DIRECTORY_FORMAT = 1
 /** Peers kept in the cache file, most recently seen first. */
-export const MAX_DIRECTORY_PEERS = 1024
+export const MAX_CACHED_PEERS = 1024
 /** A peer not seen (verified) for this long is dropped from the cache. */
 export const FORGET_AFTER_MS = 7 * 24 * 3600_000
 /** Refreshes closer together than this reuse the last one (many failing reads share one refresh). */
@@ -32,7 +32,7 @@ export const REFRESH_SOURCES = 8
 export const MAX_VERIFICATIONS = 64
 
 /** A peer and when it last answered as itself (ms since epoch; 0: never checked, e.g. a devnet.json entry). */
-export interface DirectoryPeer extends PeerInfo { seen: number }
+export interface CachedPeer extends PeerInfo { seen: number }
 
 export interface RefreshReport {
   /** Nodes whose lists were read. */
@@ -59,7 +59,7 @@ const MAX_ID_CHARS = 128
 const MAX_ADDRS = 64
 const MAX_ADDR_CHARS = 512
 
-function checkedEntry (v: unknown): DirectoryPeer | undefined {
+function checkedEntry (v: unknown): CachedPeer | undefined {
   const e = v as { peerId?: unknown, http?: unknown, multiaddrs?: unknown, seen?: unknown } | null
   const http = checkedHttpOrigin(e?.http)
   if (e === null || typeof e.peerId !== 'string' || e.peerId.length === 0 || e.peerId.length > MAX_ID_CHARS || http === undefined) return undefined
@@ -69,7 +69,7 @@ function checkedEntry (v: unknown): DirectoryPeer | undefined {
 }
 
 export class PeerDirectory {
-  private readonly entries = new Map<string, DirectoryPeer>()
+  private readonly entries = new Map<string, CachedPeer>()
   private readonly file: string | undefined
   private readonly identify: NonNullable<PeerDirectoryOptions['identify']>
   private readonly list: NonNullable<PeerDirectoryOptions['list']>
@@ -95,7 +95,7 @@ export class PeerDirectory {
       const list = (parsed as { version?: unknown, peers?: unknown } | undefined)
       if (list?.version === DIRECTORY_FORMAT && Array.isArray(list.peers)) {
         const oldest = d.now() - FORGET_AFTER_MS
-        for (const raw of list.peers.slice(0, MAX_DIRECTORY_PEERS)) {
+        for (const raw of list.peers.slice(0, MAX_CACHED_PEERS)) {
           const e = checkedEntry(raw)
           if (e !== undefined && (e.seen === 0 || e.seen >= oldest)) d.entries.set(e.peerId, e)
         }
@@ -114,7 +114,7 @@ export class PeerDirectory {
     return [...this.entries.values()].sort((a, b) => b.seen - a.seen).map(({ seen: _seen, ...p }) => p)
   }
 
-  get (peerId: string): DirectoryPeer | undefined {
+  get (peerId: string): CachedPeer | undefined {
     return this.entries.get(peerId)
   }
 
@@ -122,7 +122,7 @@ export class PeerDirectory {
    * Checks that `http` answers as `peerId` and remembers it there. Throws ERR_PEER_ID_MISMATCH
    * when another peer answers, ERR_NODE_UNREACHABLE when none does.
    */
-  async verify (peerId: string, http: string, signal?: AbortSignal): Promise<DirectoryPeer> {
+  async verify (peerId: string, http: string, signal?: AbortSignal): Promise<CachedPeer> {
     let info: PeerInfo
     try {
       info = await this.identify(http, signal)
@@ -136,7 +136,7 @@ export class PeerDirectory {
         details: { expected: peerId, answered: info.peerId, http }
       })
     }
-    const entry: DirectoryPeer = { peerId, http: info.http, multiaddrs: info.multiaddrs, seen: this.now() }
+    const entry: CachedPeer = { peerId, http: info.http, multiaddrs: info.multiaddrs, seen: this.now() }
     this.entries.set(peerId, entry)
     return entry
   }
@@ -188,10 +188,10 @@ export class PeerDirectory {
     return this.peers()
   }
 
-  /** Writes the cache file (atomically, 0600), most recently seen first, at most MAX_DIRECTORY_PEERS. */
+  /** Writes the cache file (atomically, 0600), most recently seen first, at most MAX_CACHED_PEERS. */
   async save (): Promise<void> {
     if (this.file === undefined) return
-    const peers = [...this.entries.values()].sort((a, b) => b.seen - a.seen).slice(0, MAX_DIRECTORY_PEERS)
+    const peers = [...this.entries.values()].sort((a, b) => b.seen - a.seen).slice(0, MAX_CACHED_PEERS)
     await mkdir(dirname(this.file), { recursive: true, mode: 0o700 })
     const tmp = `${this.file}.${process.pid}.tmp`
     await writeFile(tmp, JSON.stringify({ version: DIRECTORY_FORMAT, peers }, null, 1) + '\n', { mode: 0o600 })

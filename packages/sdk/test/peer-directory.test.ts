@@ -9,6 +9,9 @@ import { PeerDirectory } from '../src/peer-directory.ts'
 import { peerList } from '../src/node-status.ts'
 import { PeerSet } from '../src/peers.ts'
 
+/** A peer id shaped like a real one (base58 letters, 20 to 100 of them), named for reading. */
+const id = (name: string): string => `12D3KooW${name.replace(/[^A-Za-z]/g, 'x')}${'Z'.repeat(20)}`
+
 /** A fake node: answers /api/v1/node as `id` and /api/v1/peers with whatever `peers()` says. */
 interface FakeNode { id: string, url: string, server: Server, peers: () => unknown }
 
@@ -40,53 +43,53 @@ describe('PeerDirectory', () => {
   }
 
   it('learns a moved peer from another node\'s list, checks it answers as that peer, and keeps it in the cache file', async () => {
-    const a = await fake('peer-a')
-    const bNow = await fake('peer-b')
-    a.peers = () => ({ peers: [{ peerId: 'peer-a', http: a.url }, { peerId: 'peer-b', http: bNow.url }, { peerId: 'peer-c', http: 'http://127.0.0.1:1' }] })
+    const a = await fake(id('a'))
+    const bNow = await fake(id('b'))
+    a.peers = () => ({ peers: [{ peerId: id('a'), http: a.url }, { peerId: id('b'), http: bNow.url }, { peerId: id('c'), http: 'http://127.0.0.1:1' }] })
     const file = join(dir, 'moved.json')
-    const d = await PeerDirectory.open({ file, seeds: [{ peerId: 'peer-a', http: a.url, multiaddrs: [] }, { peerId: 'peer-b', http: 'http://127.0.0.1:9', multiaddrs: [] }] })
+    const d = await PeerDirectory.open({ file, seeds: [{ peerId: id('a'), http: a.url, multiaddrs: [] }, { peerId: id('b'), http: 'http://127.0.0.1:9', multiaddrs: [] }] })
     await d.refresh()
-    assert.equal(d.get('peer-b')?.http, bNow.url)
-    assert.deepEqual(d.lastRefresh?.moved, ['peer-b'])
+    assert.equal(d.get(id('b'))?.http, bNow.url)
+    assert.deepEqual(d.lastRefresh?.moved, [id('b')])
     // Listed but not answering: not used.
-    assert.equal(d.get('peer-c'), undefined)
-    assert.deepEqual(d.lastRefresh?.rejected.map(r => [r.peerId, r.code]), [['peer-c', 'ERR_NODE_UNREACHABLE']])
+    assert.equal(d.get(id('c')), undefined)
+    assert.deepEqual(d.lastRefresh?.rejected.map(r => [r.peerId, r.code]), [[id('c'), 'ERR_NODE_UNREACHABLE']])
     const again = await PeerDirectory.open({ file })
-    assert.equal(again.get('peer-b')?.http, bNow.url)
+    assert.equal(again.get(id('b'))?.http, bNow.url)
     // An older seed (devnet.json written before) does not undo what was verified since.
-    const seeded = await PeerDirectory.open({ file, seeds: [{ peerId: 'peer-b', http: 'http://127.0.0.1:9', multiaddrs: [], seen: 1 }] })
-    assert.equal(seeded.get('peer-b')?.http, bNow.url)
+    const seeded = await PeerDirectory.open({ file, seeds: [{ peerId: id('b'), http: 'http://127.0.0.1:9', multiaddrs: [], seen: 1 }] })
+    assert.equal(seeded.get(id('b'))?.http, bNow.url)
   })
 
   it('refuses a lying peer list: a URL that answers as another peer id is ERR_PEER_ID_MISMATCH and is not used', async () => {
-    const honest = await fake('peer-h')
-    const other = await fake('peer-o')
-    const liar = await fake('peer-l', self => ({ peers: [{ peerId: 'peer-l', http: self }, { peerId: 'peer-h', http: other.url }] }))
-    const d = await PeerDirectory.open({ seeds: [{ peerId: 'peer-l', http: liar.url, multiaddrs: [] }, { peerId: 'peer-h', http: honest.url, multiaddrs: [] }] })
+    const honest = await fake(id('h'))
+    const other = await fake(id('o'))
+    const liar = await fake(id('l'), self => ({ peers: [{ peerId: id('l'), http: self }, { peerId: id('h'), http: other.url }] }))
+    const d = await PeerDirectory.open({ seeds: [{ peerId: id('l'), http: liar.url, multiaddrs: [] }, { peerId: id('h'), http: honest.url, multiaddrs: [] }] })
     await d.refresh()
-    assert.equal(d.get('peer-h')?.http, honest.url)
-    assert.deepEqual(d.lastRefresh?.rejected.map(r => [r.peerId, r.code]), [['peer-h', 'ERR_PEER_ID_MISMATCH']])
-    await assert.rejects(d.verify('peer-h', other.url), { code: 'ERR_PEER_ID_MISMATCH' })
+    assert.equal(d.get(id('h'))?.http, honest.url)
+    assert.deepEqual(d.lastRefresh?.rejected.map(r => [r.peerId, r.code]), [[id('h'), 'ERR_PEER_ID_MISMATCH']])
+    await assert.rejects(d.verify(id('h'), other.url), { code: 'ERR_PEER_ID_MISMATCH' })
   })
 
   it('drops a cached address that another node answers at now', async () => {
-    const squatter = await fake('peer-new')
-    const d = await PeerDirectory.open({ seeds: [{ peerId: 'peer-old', http: squatter.url, multiaddrs: [] }] })
+    const squatter = await fake(id('new'))
+    const d = await PeerDirectory.open({ seeds: [{ peerId: id('old'), http: squatter.url, multiaddrs: [] }] })
     await d.refresh()
-    assert.equal(d.get('peer-old'), undefined)
-    assert.equal(d.get('peer-new')?.http, squatter.url)
+    assert.equal(d.get(id('old')), undefined)
+    assert.equal(d.get(id('new'))?.http, squatter.url)
   })
 
   it('reads hostile peer lists and cache files without trusting them', async () => {
-    const tooMany = await fake('x', self => ({ peers: Array.from({ length: 65 }, (_, i) => ({ peerId: `p${i}`, http: self })) }))
+    const tooMany = await fake(id('x'), self => ({ peers: Array.from({ length: 65 }, (_, i) => ({ peerId: id(`p${'q'.repeat(i)}`), http: self })) }))
     await assert.rejects(peerList(tooMany.url), { code: 'ERR_BAD_PEER_LIST' })
-    const huge = await fake('y', () => JSON.stringify({ peers: [{ peerId: 'z'.repeat(100_000), http: 'http://127.0.0.1:1' }] }))
+    const huge = await fake(id('y'), () => JSON.stringify({ peers: [{ peerId: 'z'.repeat(100_000), http: 'http://127.0.0.1:1' }] }))
     await assert.rejects(peerList(huge.url), { code: 'ERR_BAD_PEER_LIST' })
-    const notJson = await fake('w', () => '<html>')
+    const notJson = await fake(id('w'), () => '<html>')
     await assert.rejects(peerList(notJson.url), { code: 'ERR_BAD_PEER_LIST' })
     // Bad entries are dropped: URLs with credentials, paths or other schemes, long ids.
-    const mixed = await fake('v', self => ({ peers: [{ peerId: 'ok', http: self }, { peerId: 'cred', http: 'http://u:p@127.0.0.1:1' }, { peerId: 'path', http: `${self}/x` }, { peerId: 'file', http: 'file:///etc/passwd' }, { peerId: 'i'.repeat(200), http: self }, null, 7] }))
-    assert.deepEqual((await peerList(mixed.url)).map(p => p.peerId), ['ok'])
+    const mixed = await fake(id('v'), self => ({ peers: [{ peerId: id('ok'), http: self }, { peerId: id('cred'), http: 'http://u:p@127.0.0.1:1' }, { peerId: id('path'), http: `${self}/x` }, { peerId: id('file'), http: 'file:///etc/passwd' }, { peerId: 'i'.repeat(200), http: self }, { peerId: 'not/an id', http: self }, null, 7] }))
+    assert.deepEqual((await peerList(mixed.url)).map(p => p.peerId), [id('ok')])
     const file = join(dir, 'hostile.json')
     await writeFile(file, JSON.stringify({ version: 1, peers: [{ peerId: 'ok', http: 'http://127.0.0.1:2', multiaddrs: ['/ip4/1.2.3.4/tcp/1', 5], seen: Date.now() }, { peerId: 'bad', http: 'javascript:alert(1)' }, 'junk'] }))
     const d = await PeerDirectory.open({ file })
@@ -97,8 +100,8 @@ describe('PeerDirectory', () => {
 
   it('shares one refresh between concurrent callers', async () => {
     let lists = 0
-    const n = await fake('peer-n', self => { lists++; return { peers: [{ peerId: 'peer-n', http: self }] } })
-    const d = await PeerDirectory.open({ seeds: [{ peerId: 'peer-n', http: n.url, multiaddrs: [] }] })
+    const n = await fake(id('n'), self => { lists++; return { peers: [{ peerId: id('n'), http: self }] } })
+    const d = await PeerDirectory.open({ seeds: [{ peerId: id('n'), http: n.url, multiaddrs: [] }] })
     await Promise.all([d.refresh(), d.refresh(), d.refresh()])
     assert.equal(lists, 1)
   })
