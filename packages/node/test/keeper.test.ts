@@ -12,6 +12,7 @@ import {
   combineShares, fromHex, generateVideoId, keyRequestHash, openShareRelease, releaseSealed, sealShareToKeeper, signKeyRequest, signShareDeposit,
   splitKey, verifyLog, type AccessOracle, type Hex, type KeyShare, type VideoId
 } from '@p2pdv/core/keys'
+import { verifyKeeperLog } from '@p2pdv/sdk/keys'
 import { Keeper, SOURCE_BURST } from '../src/keeper/keeper.ts'
 import { loadKeeperKeys } from '../src/keeper/keeper-keys.ts'
 import { KeeperStore } from '../src/keeper/keeper-store.ts'
@@ -222,6 +223,56 @@ describe('keeper (unit, fake chain)', () => {
     const again = await ask(s as never, video, fan)
     assert.ok(again.answer.body.ok)
     now += 60_000
+    store.close()
+  })
+
+  it('compacts the log behind an anchored head after the retention period; the rest still verifies against the chain', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'p2pdv-keeper-unit-'))
+    dirs.push(dir)
+    let now = 1_700_000_000_000
+    const chain = new FakeChain()
+    const anchors: Array<{ length: number, head: Hex }> = []
+    const anchor = { anchor: async (length: number, head: Hex): Promise<Hex> => { anchors.push({ length, head }); return `0x${'cd'.repeat(32)}` }, latest: async () => anchors.at(-1) }
+    const keys = await loadKeeperKeys(dir, 'pw', LIGHT_SCRYPT)
+    let store = new KeeperStore(dir)
+    const keeper = new Keeper({ keys, store, oracle: chain, anchor, log: pino({ level: 'silent' }), now: () => now, logRetentionMs: 24 * 3600_000 })
+    const s = { keeper, keys, store, chain, owner: privateKeyToAccount(generatePrivateKey()), now: () => now }
+    const video = generateVideoId()
+    const K = generateContentKey()
+    chain.owners.set(video, s.owner.address)
+    chain.fingerprints.set(video, keyFingerprint(K))
+    const [share] = await splitKey(K, { video, epoch: 0, threshold: 2, shares: 2 })
+    const sealed = await sealShareToKeeper(share!, keys.x25519.publicKey)
+    await keeper.deposit(JSON.parse(JSON.stringify(await signShareDeposit(s.owner, domain, { video, epoch: 0, threshold: 2, shares: 2, keeper: keys.account.address, sealed }))))
+    for (let i = 0; i < 5; i++) await ask(s as never, video, viewerIdentity())
+    await keeper.anchorNow()
+    const first = anchors[0]!
+    assert.equal(first.length, 6)
+    assert.equal(keeper.compactNow(), undefined, 'nothing is compacted within the retention period')
+    now += 2 * 24 * 3600_000
+    for (let i = 0; i < 3; i++) await ask(s as never, video, viewerIdentity())
+    await keeper.anchorNow()
+    await ask(s as never, video, viewerIdentity())
+    assert.deepEqual(keeper.compactNow(), { length: 6, dropped: 6 })
+    assert.equal(store.logRange(0, 100)[0]!.seq, 6)
+
+    const page = await keeper.logPage(0, 1000, async () => true)
+    assert.deepEqual(page.base, first)
+    const latest = { length: anchors[1]!.length, head: anchors[1]!.head }
+    const keeperInfo = { address: keys.account.address, x25519PublicKey: keys.x25519.publicKey }
+    const anchorAt = async (length: number) => anchors.find(a => a.length === length)?.head
+    const covered = await verifyKeeperLog(page, { keeper: keeperInfo, domain, anchor: latest, anchorAt })
+    assert.deepEqual(covered.map(e => e.seq), [6, 7, 8, 9])
+    // A start the chain never anchored, or no way to check it, is refused.
+    await assert.rejects(verifyKeeperLog(page, { keeper: keeperInfo, domain, anchor: latest, anchorAt: async () => `0x${'ee'.repeat(32)}` }), { code: 'ERR_AUDIT_LOG_BROKEN' })
+    await assert.rejects(verifyKeeperLog(page, { keeper: keeperInfo, domain, anchor: latest }), { code: 'ERR_AUDIT_LOG_BROKEN' })
+    await assert.rejects(verifyKeeperLog({ ...page, base: undefined as never }, { keeper: keeperInfo, domain, anchor: latest, anchorAt }), { code: 'ERR_AUDIT_LOG_BROKEN' })
+    // After a restart the log continues from where it was.
+    const head = store.logHead
+    store.close()
+    store = new KeeperStore(dir)
+    assert.deepEqual(store.logHead, head)
+    assert.deepEqual(store.logBase(), first)
     store.close()
   })
 

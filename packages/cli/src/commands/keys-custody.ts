@@ -48,7 +48,7 @@ export const keysAudit: Command = {
         // Signed in, the owner sees every entry about the video, a viewer their own; signed out, only hashes.
         const token = ctx.identity === undefined ? undefined : (await signInToNode(info.http, ctx.identity.account, ctx.client.config.chainId)).token
         const anchor = await oracle.latest(address)
-        const audit = await auditKeeperLog({ keeper: info, domain: oracle.domain, video, ...(token === undefined ? {} : { token }), ...(anchor === undefined ? {} : { anchor }) })
+        const audit = await auditKeeperLog({ keeper: info, domain: oracle.domain, video, ...(token === undefined ? {} : { token }), ...(anchor === undefined ? {} : { anchor }), anchorAt: async length => await oracle.anchoredAt(address, length) })
         reports.push({ keeper: address, ok: true, audit })
       } catch (err) {
         const e = err instanceof P2pdvError ? err : new P2pdvError('ERR_UNEXPECTED', (err as Error).message)

@@ -167,3 +167,10 @@ export function parseLogEntry (v: unknown): LogEntry {
   if (m.body !== undefined && m.body !== null) e.body = parseLogBody(m.body)
   return e
 }
+
+/** A `{ length, head }` a keeper serves (e.g. the `base` a compacted log starts from). */
+export function parseCheckpoint (v: unknown): Checkpoint {
+  if (typeof v !== 'object' || v === null) throw malformed('checkpoint')
+  const m = v as Record<string, unknown>
+  return { length: int(m.length, 'length'), head: hex(m.head, 32, 'head') }
+}

@@ -6,6 +6,8 @@
  *   nonces   (viewer, nonce) of every verified request until it expires: the replay store
  *   log      the hash-chained audit log (core/keys/release-log.ts); entries are only appended
  *   anchors  log heads anchored on chain
+ *   log_base where the kept log starts after compaction: (length, head) of an anchored head;
+ *            entries before it were deleted (format 2; a format-1 database gains the table)
  *
  * `PRAGMA user_version` holds the format; another value refuses to start (ERR_DATA_VERSION).
  * Writes are synchronous and each release is appended to the log in the same transaction that
@@ -17,7 +19,9 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { hashLogBody, linkHash, ZERO_HASH, type Hex, type LogBody, type LogEntry, type VideoId } from '@p2pdv/core/keys'
 
-export const KEEPER_DB_FORMAT = 1
+export const KEEPER_DB_FORMAT = 2
+
+const LOG_BASE_TABLE = 'CREATE TABLE log_base (id INTEGER PRIMARY KEY CHECK (id = 0), length INTEGER NOT NULL, head TEXT NOT NULL);'
 
 export interface StoredShare {
   video: VideoId
@@ -42,7 +46,7 @@ export interface Decision {
 
 export class KeeperStore {
   private readonly db: DatabaseSync
-  private readonly st: Record<'getShare' | 'putShare' | 'putNonce' | 'hasNonce' | 'pruneNonces' | 'appendLog' | 'lastLog' | 'logRange' | 'putAnchor' | 'lastAnchor' | 'countShares', StatementSync>
+  private readonly st: Record<'getShare' | 'putShare' | 'putNonce' | 'hasNonce' | 'pruneNonces' | 'appendLog' | 'lastLog' | 'logRange' | 'putAnchor' | 'lastAnchor' | 'countShares' | 'anchorAt' | 'anchorsBefore' | 'linkAt' | 'dropLog' | 'getBase' | 'putBase', StatementSync>
   private head: { length: number, head: Hex }
 
   constructor (dir: string) {
@@ -61,8 +65,11 @@ export class KeeperStore {
           video TEXT NOT NULL, subject TEXT NOT NULL);
         CREATE INDEX log_video ON log (video);
         CREATE TABLE anchors (length INTEGER PRIMARY KEY, head TEXT NOT NULL, tx TEXT NOT NULL, time INTEGER NOT NULL);
+        ${LOG_BASE_TABLE}
         PRAGMA user_version = ${KEEPER_DB_FORMAT};
         COMMIT;`)
+    } else if (version === 1) {
+      this.db.exec(`BEGIN; ${LOG_BASE_TABLE} PRAGMA user_version = ${KEEPER_DB_FORMAT}; COMMIT;`)
     } else if (version !== KEEPER_DB_FORMAT) {
       this.db.close()
       throw new P2pdvError('ERR_DATA_VERSION', `the keeper database has format ${version}; this node reads format ${KEEPER_DB_FORMAT}`, {
@@ -80,10 +87,16 @@ export class KeeperStore {
       lastLog: this.db.prepare('SELECT seq, link FROM log ORDER BY seq DESC LIMIT 1'),
       logRange: this.db.prepare('SELECT seq, time, body_hash, body FROM log WHERE seq >= ? ORDER BY seq LIMIT ?'),
       putAnchor: this.db.prepare('INSERT OR REPLACE INTO anchors (length, head, tx, time) VALUES (?, ?, ?, ?)'),
-      lastAnchor: this.db.prepare('SELECT length, head, tx, time FROM anchors ORDER BY length DESC LIMIT 1')
+      lastAnchor: this.db.prepare('SELECT length, head, tx, time FROM anchors ORDER BY length DESC LIMIT 1'),
+      anchorAt: this.db.prepare('SELECT length, head, tx, time FROM anchors WHERE length = ?'),
+      anchorsBefore: this.db.prepare('SELECT length, head, tx, time FROM anchors WHERE time <= ? ORDER BY length DESC LIMIT 1'),
+      linkAt: this.db.prepare('SELECT link FROM log WHERE seq = ?'),
+      dropLog: this.db.prepare('DELETE FROM log WHERE seq < ?'),
+      getBase: this.db.prepare('SELECT length, head FROM log_base WHERE id = 0'),
+      putBase: this.db.prepare('INSERT OR REPLACE INTO log_base (id, length, head) VALUES (0, ?, ?)')
     }
     const last = this.st.lastLog.get() as { seq: number, link: string } | undefined
-    this.head = last === undefined ? { length: 0, head: ZERO_HASH } : { length: last.seq + 1, head: last.link as Hex }
+    this.head = last === undefined ? (this.logBase() ?? { length: 0, head: ZERO_HASH }) : { length: last.seq + 1, head: last.link as Hex }
   }
 
   close (): void {
@@ -177,6 +190,40 @@ export class KeeperStore {
   lastAnchor (): { length: number, head: Hex, tx: Hex, time: number } | undefined {
     const r = this.st.lastAnchor.get() as { length: number, head: string, tx: string, time: number } | undefined
     return r === undefined ? undefined : { length: Number(r.length), head: r.head as Hex, tx: r.tx as Hex, time: Number(r.time) }
+  }
+
+  /** Where the kept log starts, when older entries were compacted away. */
+  logBase (): { length: number, head: Hex } | undefined {
+    const r = this.st.getBase.get() as { length: number, head: string } | undefined
+    return r === undefined ? undefined : { length: Number(r.length), head: r.head as Hex }
+  }
+
+  /** The newest anchor recorded at or before `time` (Unix ms). */
+  anchorBefore (time: number): { length: number, head: Hex, tx: Hex, time: number } | undefined {
+    const r = this.st.anchorsBefore.get(time) as { length: number, head: string, tx: string, time: number } | undefined
+    return r === undefined ? undefined : { length: Number(r.length), head: r.head as Hex, tx: r.tx as Hex, time: Number(r.time) }
+  }
+
+  /**
+   * Deletes the entries before `length`, which must be a head this keeper anchored on chain (so a
+   * reader can still check the rest of the chain from it, against the chain). Returns the number
+   * of entries deleted.
+   */
+  compactLog (length: number): number {
+    const anchor = this.st.anchorAt.get(length) as { head: string } | undefined
+    if (anchor === undefined) throw new P2pdvError('ERR_LOG_NOT_ANCHORED', `the log head at ${length} entries was never anchored; only anchored segments are compacted`)
+    const base = this.logBase()
+    if (base !== undefined && base.length >= length) return 0
+    const link = this.st.linkAt.get(length - 1) as { link: string } | undefined
+    if (link === undefined || link.link.toLowerCase() !== anchor.head.toLowerCase()) {
+      throw new P2pdvError('ERR_AUDIT_LOG_BROKEN', `the log entry ${length - 1} does not match the head anchored for ${length} entries`)
+    }
+    let dropped = 0
+    this.tx(() => {
+      dropped = Number(this.st.dropLog.run(length).changes)
+      this.st.putBase.run(length, anchor.head)
+    })
+    return dropped
   }
 
   private tx (fn: () => void): void {

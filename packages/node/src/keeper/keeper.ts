@@ -45,6 +45,14 @@ export const NONCE_PRUNE_INTERVAL_MS = 60_000
 export const DEFAULT_ANCHOR_INTERVAL_MS = 10 * 60_000
 export const MAX_LOG_PAGE = 1000
 /**
+ * Log entries are kept this long after an anchor covers them; then the segment behind that
+ * anchor is deleted and the log starts at the anchored head (readers verify from there, against
+ * the chain). Gives viewers and owners a month to audit, and bounds the log's size.
+ */
+export const DEFAULT_LOG_RETENTION_MS = 30 * 24 * 3600_000
+/** How often the keeper looks for a segment to compact. */
+export const COMPACT_INTERVAL_MS = 3600_000
+/**
  * Requests per sender (IP address or peer id) before any signature is checked: verifying one
  * costs an ecrecover (~2 ms), so one sender of junk cannot take the keeper's CPU. Generous, so a
  * gateway serving many viewers is not throttled like one viewer.
@@ -103,6 +111,8 @@ export interface KeeperOptions {
   newSignerRate?: RateLimitOptions
   maxInFlight?: number
   anchorIntervalMs?: number
+  /** How long anchored entries are kept before compaction (default DEFAULT_LOG_RETENTION_MS). */
+  logRetentionMs?: number
   /** Unix ms; tests move time. */
   now?: () => number
 }
@@ -149,6 +159,9 @@ export class Keeper {
   /** Starts the periodic jobs: forgetting expired nonces, anchoring the log head. */
   start (): void {
     this.timers.push(setInterval(() => { this.o.store.pruneNonces(Math.floor(this.now() / 1000)) }, NONCE_PRUNE_INTERVAL_MS).unref())
+    this.timers.push(setInterval(() => {
+      try { this.compactNow() } catch (err) { this.o.log.warn({ err }, 'compacting the audit log failed; will retry') }
+    }, COMPACT_INTERVAL_MS).unref())
     if (this.o.anchor !== undefined) {
       this.timers.push(setInterval(() => { void this.anchorNow().catch(err => { this.o.log.warn({ err }, 'anchoring the audit log head failed; will retry') }) }, this.o.anchorIntervalMs ?? DEFAULT_ANCHOR_INTERVAL_MS).unref())
     }
@@ -174,6 +187,19 @@ export class Keeper {
     this.anchoring = run
     await run
     return { ...head, tx: this.o.store.lastAnchor()!.tx }
+  }
+
+  /**
+   * Deletes the log segment behind the newest anchor older than the retention period; the log
+   * then starts at that anchored head. Returns what was dropped, if anything.
+   */
+  compactNow (): { length: number, dropped: number } | undefined {
+    const anchor = this.o.store.anchorBefore(this.now() - (this.o.logRetentionMs ?? DEFAULT_LOG_RETENTION_MS))
+    const base = this.o.store.logBase()
+    if (anchor === undefined || (base !== undefined && base.length >= anchor.length)) return undefined
+    const dropped = this.o.store.compactLog(anchor.length)
+    this.o.log.info({ length: anchor.length, dropped }, 'audit log compacted behind an anchored head')
+    return { length: anchor.length, dropped }
   }
 
   private count (result: string, started: number): void {
@@ -341,7 +367,7 @@ export class Keeper {
    * requests, the owner's own videos, everything for the node host); the rest carry only their
    * hashes, which is all the chain needs to verify.
    */
-  async logPage (from: number, limit: number, canSee: (video: VideoId, subject: Hex) => Promise<boolean>): Promise<{ entries: LogEntry[], head: SignedLogHead, anchor?: { length: number, head: Hex, tx: Hex } }> {
+  async logPage (from: number, limit: number, canSee: (video: VideoId, subject: Hex) => Promise<boolean>): Promise<{ entries: LogEntry[], head: SignedLogHead, anchor?: { length: number, head: Hex, tx: Hex }, base?: { length: number, head: Hex } }> {
     const entries = this.o.store.logRange(from, Math.min(limit, MAX_LOG_PAGE))
     const out: LogEntry[] = []
     const seen = new Map<string, boolean>()
@@ -352,7 +378,14 @@ export class Keeper {
       out.push(visible ? e : { seq: e.seq, time: e.time, bodyHash: e.bodyHash })
     }
     const anchor = this.o.store.lastAnchor()
-    return { entries: out, head: await this.signedHead(), ...(anchor === undefined ? {} : { anchor: { length: anchor.length, head: anchor.head, tx: anchor.tx } }) }
+    // After compaction the entries start at `base` (an anchored head), whatever `from` asked.
+    const base = this.o.store.logBase()
+    return {
+      entries: out,
+      head: await this.signedHead(),
+      ...(anchor === undefined ? {} : { anchor: { length: anchor.length, head: anchor.head, tx: anchor.tx } }),
+      ...(base === undefined ? {} : { base })
+    }
   }
 
   info (): Record<string, unknown> {

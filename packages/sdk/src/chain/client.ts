@@ -492,6 +492,22 @@ export class ChainClient {
     return await this.write('anchoring the audit log', this.config.contracts.keyCustody, KeyCustodyAbi, 'anchor', [BigInt(length), head])
   }
 
+  /** The head a keeper anchored at exactly `length` entries (its LogAnchored events), if it did. */
+  async anchoredHeadAt (keeper: Address, length: number): Promise<Hex | undefined> {
+    try {
+      const latest = await this.public.getBlockNumber()
+      for (let from = this.config.startBlock; from <= latest; from += LOG_WINDOW) {
+        const to = from + LOG_WINDOW - 1n < latest ? from + LOG_WINDOW - 1n : latest
+        const logs = await this.public.getContractEvents({ address: this.config.contracts.keyCustody, abi: KeyCustodyAbi, eventName: 'LogAnchored', args: { keeper }, fromBlock: from, toBlock: to })
+        const hit = logs.find(l => l.args.length !== undefined && Number(l.args.length) === length)
+        if (hit?.args.head !== undefined) return hit.args.head
+      }
+      return undefined
+    } catch (err) {
+      throw chainError(err, 'reading the keeper\'s anchors')
+    }
+  }
+
   /** The latest anchored log head of a keeper, if any. */
   async latestAnchor (keeper: Address): Promise<{ length: number, head: Hex, anchoredAt: bigint } | undefined> {
     try {

@@ -107,6 +107,11 @@ export class ChainKeyOracle implements AccessOracle, KeeperDirectory, LogAnchor 
     return (await this.client.anchorLog(length, head)).transactionHash
   }
 
+  /** The head `keeper` anchored at exactly `length` entries (where a compacted log starts). */
+  async anchoredAt (keeper: Hex, length: number): Promise<Hex | undefined> {
+    return await this.client.anchoredHeadAt(getAddress(keeper), length)
+  }
+
   async latest (keeper: Hex): Promise<{ length: number, head: Hex } | undefined> {
     const a = await this.client.latestAnchor(getAddress(keeper))
     return a === undefined ? undefined : { length: a.length, head: a.head }
