@@ -23,7 +23,7 @@ import {
 } from '@p2pdv/core/wire'
 import { Client } from '@p2pdv/sdk'
 import { NextToLast } from 'blockstore-fs/sharding'
-import { auditorArgs, randomBlock, registerTargets, reputation, results, storeOn, waitFor, type StoredBlock } from './fixtures/audit.ts'
+import { auditorArgs, randomBlock, publishRecord, reputation, results, storeOn, waitFor, type StoredBlock } from './fixtures/audit.ts'
 import { spawnNode, type SpawnedNode } from './fixtures/spawn-node.ts'
 
 async function stopAll (nodes: Array<SpawnedNode | undefined>): Promise<void> {
@@ -144,7 +144,7 @@ describe('bit rot', () => {
     const matrix = sizes.flatMap(size => [...new Set([0, 1024, AUDIT_LEAF_BYTES - 1, AUDIT_LEAF_BYTES, size >> 1, size - 1].filter(p => p >= 0 && p < size))].map(pos => ({ size, pos })))
     const flipped = await Promise.all(matrix.map(async m => ({ ...m, block: await storeOn([holder], await randomBlock(m.size)) })))
     const controls = await Promise.all([1, 5000, 300_000].map(async size => await storeOn([holder], await randomBlock(size))))
-    assert.equal((await registerTargets(auditor, [...flipped.map(f => f.block), ...controls])).status, 202)
+    await publishRecord([...flipped.map(f => f.block), ...controls])
 
     // Every block passes an audit first.
     const all = [...flipped.map(f => f.block), ...controls].map(b => b.cid.toString())
@@ -213,7 +213,7 @@ describe('cheating nodes', () => {
   it('catches a node that serves garbage and one that forges proofs; both fall below the threshold and get no new blocks', async () => {
     const holders = [garbage, forger, ...honest]
     const blocks = await Promise.all([3000, 70_000, 1_000_000].map(async size => await storeOn(holders, await randomBlock(size))))
-    assert.equal((await registerTargets(auditor, blocks)).status, 202)
+    await publishRecord(blocks)
 
     const rep = await waitFor('both cheaters below the threshold', async () => {
       const r = await reputation(auditor)
@@ -282,7 +282,7 @@ describe('availability', () => {
 
   it('a node that stops answering (frozen: timeouts) or is gone (unreachable) loses availability, not audit score', async () => {
     const block = await storeOn([frozen, gone], await randomBlock(20_000))
-    assert.equal((await registerTargets(auditor, [block])).status, 202)
+    await publishRecord([block])
     await waitFor('first passes', async () => {
       const r = await reputation(auditor)
       return [frozen, gone].every(n => (r.peers.get(n.info.peerId)?.counts.audit.passes ?? 0) > 0) ? true : undefined
@@ -414,5 +414,53 @@ describe('placement records, bit rot and repair', () => {
     // If the rot was found by an audit first, it was counted against the holder.
     const caught = (await results(auditor, { peer: holder.info.peerId })).filter(r => r.cid === victim.cid.toString() && r.issued > flippedAt && r.outcome === 'fail')
     assert.ok(caught.every(r => r.counted && (r.code === AuditCode.CORRUPT || r.code === AuditCode.NOT_FOUND)))
+  })
+})
+
+describe('framing an honest node (issue 15)', () => {
+  let auditor: SpawnedNode
+  let honest: SpawnedNode
+  before(async () => {
+    auditor = await spawnNode({ args: auditorArgs() })
+    honest = await spawnNode({ bootstrap: [auditor.info.multiaddrs[0]!] })
+  })
+  after(async () => { await stopAll([honest, auditor]) })
+
+  it('a wrong size and root, posted or in a stranger\'s record, with a genuine receipt, cost the holder nothing: no counted failure, no slashing report', async () => {
+    const size = 300_000
+    const wrong = { size: 40 * AUDIT_LEAF_BYTES, root: new Uint8Array(randomBytes(32)) }
+    // The attacker uploads the block to the honest node (block PUTs are open) and keeps its receipt.
+    const block = await storeOn([honest], await randomBlock(size))
+    const receipt = block.receipts.get(honest.info.peerId)!
+    const post = async (body: unknown): Promise<Response> => await fetch(`${auditor.info.http}/api/v1/audit/targets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const target = { cid: block.cid.toString(), size: wrong.size, root: Buffer.from(wrong.root).toString('base64'), holders: [honest.info.peerId] }
+    const posted = [
+      await post({ targets: [target] }),
+      await post({ targets: [{ ...target, size, root: Buffer.from(merkleRoot(block.bytes)).toString('base64'), holders: [{ peer: honest.info.peerId, receipt }] }] })
+    ]
+    // The same through a placement record: the attacker's own object, listing the block with the
+    // wrong size and root (the node keeps it, as it holds the record's manifest). The genuine
+    // record follows once the auditor has acted on the first.
+    await publishRecord([{ block, ...wrong }])
+    const cid = block.cid.toString()
+    await waitFor('a first audit of the block', async () => (await results(auditor, { peer: honest.info.peerId })).some(r => r.cid === cid) ? true : undefined)
+    await publishRecord([block])
+    const rows = await waitFor('passes of the block', async () => {
+      const rows = (await results(auditor, { peer: honest.info.peerId })).filter(r => r.cid === cid)
+      return rows.some(r => r.outcome === 'fail' && r.counted) || rows.filter(r => r.outcome === 'pass').length >= 5 ? rows : undefined
+    })
+    assert.deepEqual(rows.filter(r => r.counted && r.outcome !== 'pass').map(r => r.code), [])
+    const rep = await reputation(auditor)
+    assert.equal(rep.peers.get(honest.info.peerId)?.counts.audit.failures, 0)
+    assert.equal(rep.peers.get(honest.info.peerId)?.eligible, true)
+    assert.deepEqual(rep.slashReports.filter(s => s.peer === honest.info.peerId), [])
+    // The endpoint that took targets from anyone is gone, whatever the body (not even read).
+    for (const res of posted) {
+      assert.equal(res.status, 410)
+      assert.equal((await res.json() as { code: string }).code, 'ERR_AUDIT_TARGETS_REMOVED')
+    }
+    const huge = await fetch(`${auditor.info.http}/api/v1/audit/targets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(4 * 1024 * 1024) })
+    assert.equal(huge.status, 410)
+    await huge.arrayBuffer()
   })
 })

@@ -17,7 +17,7 @@ import { ANVIL_KEYS, startAnvil, type Anvil } from '@p2pdv/contracts/anvil'
 import { PLACEMENT_MIN_SCORE } from '@p2pdv/core/reputation'
 import { AuditCode, auditRecordPayload, decodeSignedAuditRecord } from '@p2pdv/core/wire'
 import { IdentityStore } from '@p2pdv/sdk/identity'
-import { auditorArgs, randomBlock, registerTargets, storeOn, waitFor } from './fixtures/audit.ts'
+import { auditorArgs, randomBlock, publishRecord, storeOn, waitFor } from './fixtures/audit.ts'
 import { spawnNode, TEST_PASSPHRASE, type SpawnedNode } from './fixtures/spawn-node.ts'
 
 const P2PV = WEI_PER_TOKEN
@@ -70,7 +70,7 @@ describe('auditor slashes a forging node on chain and publishes its reputation',
     assert.equal(stakeBefore, MIN_STAKE, 'the forger registered with the minimum stake when it started')
 
     const block = await storeOn([forger!], await randomBlock(100_000))
-    assert.equal((await registerTargets(auditor!, [block])).status, 202)
+    await publishRecord([block])
 
     const report = await waitFor('a slashing report that reached the chain', async () => {
       const body = await (await fetch(`${auditor!.info.http}/api/v1/reputation`)).json() as { slashReports: SlashReport[], chain?: { operator: string, auditorRole: boolean } }
