@@ -16,8 +16,10 @@ import { parseCid } from '@p2pdv/core'
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { StoreRefusal } from '@p2pdv/core/wire'
+import { GrantErrorCode } from '@p2pdv/core/grants'
 import type { Outcome } from './block-intake.ts'
 import type { NodeMetrics } from './metrics.ts'
+import type { UploadSession } from './upload-gate.ts'
 import { BlockstoreErrorCode, type VerifiedBlockstore } from './verified-blockstore.ts'
 
 export const RAW_CONTENT_TYPE = 'application/vnd.ipld.raw'
@@ -40,7 +42,12 @@ export interface BlockRoutesDeps {
   metrics: NodeMetrics
   log: Logger
   /** The node's intake (BlockIntake.accept); the body was hashed on arrival, `hashMatches` says how it compared. */
-  accept: (cid: CID, body: Uint8Array, hashMatches: boolean) => Promise<Outcome>
+  accept: (cid: CID, body: Uint8Array, hashMatches: boolean, session: UploadSession) => Promise<Outcome>
+  /**
+   * Admits an upload from its `authorization` header (UploadGate.admit), before its body is
+   * read; throws a P2pdvError (ERR_GRANT_…) to refuse it. `source`: the remote address.
+   */
+  admit: (authorization: string | undefined, source: string) => Promise<UploadSession>
   onBlockTraffic?: () => void
   serveGarbage?: boolean
 }
@@ -129,6 +136,16 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
       fail(req, res, started, 503, new P2pdvError('ERR_BUSY', `this node is reading ${MAX_CONCURRENT_UPLOADS} uploads already`, { hint: 'Retry in a moment, or send the block to another node.' }))
       return
     }
+    // Refused before a byte of the body is read: an upload must name who it is charged to.
+    let session: UploadSession
+    try {
+      session = await deps.admit(req.headers.authorization, req.socket.remoteAddress ?? '')
+    } catch (err) {
+      const e = isP2pdvError(err) ? err : new P2pdvError(GrantErrorCode.MALFORMED, 'unreadable upload grant')
+      if (e.code === GrantErrorCode.RATE) res.setHeader('retry-after', '60')
+      fail(req, res, started, grantStatus(e.code), e)
+      return
+    }
     // Counted until the block is written and its buffer back in the pool.
     uploads++
     let outcome: Outcome
@@ -137,7 +154,7 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
       if (body === 'too-large') { fail(req, res, started, 413, new P2pdvError(StoreRefusal.TOO_LARGE, `blocks are at most ${MAX_BLOCK_BYTES} bytes`)); return }
       if (body === 'short') { fail(req, res, started, 400, new P2pdvError('ERR_BAD_REQUEST', 'the body is shorter than its Content-Length')); return }
       try {
-        outcome = await deps.accept(cid, body.bytes, body.digest.equals(cid.multihash.digest))
+        outcome = await deps.accept(cid, body.bytes, body.digest.equals(cid.multihash.digest), session)
       } finally {
         body.release()
       }
@@ -150,8 +167,8 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
       send(req, res, started, 201, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ receipt: { peer: r.peer, cid: r.cid.toString(), size: r.size, time: r.time, sig: Buffer.from(r.sig).toString('base64') } })))
       return
     }
-    const status = response.code === StoreRefusal.QUOTA ? 507 : response.code === StoreRefusal.INTERNAL ? 500 : 400
-    fail(req, res, started, status, new P2pdvError(response.code, response.message))
+    const status = response.code === StoreRefusal.QUOTA ? 507 : response.code === StoreRefusal.INTERNAL ? 500 : response.code.startsWith('ERR_GRANT_') || response.code === GrantErrorCode.IDENTITY_QUOTA ? grantStatus(response.code) : 400
+    fail(req, res, started, status, new P2pdvError(response.code, response.message, outcome.hint === undefined ? {} : { hint: outcome.hint }))
   }
 
   return (req, res) => {
@@ -179,6 +196,15 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
     })()
     return true
   }
+}
+
+/** HTTP status of a refused upload grant: 401 none, 400 malformed, 429 rate, 403 otherwise. */
+export function grantStatus (code: string): number {
+  if (code === GrantErrorCode.MISSING) return 401
+  if (code === GrantErrorCode.MALFORMED) return 400
+  if (code === GrantErrorCode.RATE) return 429
+  if (code === 'ERR_BUSY') return 503
+  return 403
 }
 
 /**

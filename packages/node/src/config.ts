@@ -8,6 +8,7 @@ import { DEFAULT_AUDIT_BATCH, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDIT_INTERVAL_
 import type { AuditTransportName } from './audit/transport.ts'
 import { parseTestFaults, type TestFault } from './faults.ts'
 import { ANNOUNCE_GRACE_MS, ANNOUNCE_STRATEGIES, type AnnounceStrategy } from './announcer.ts'
+import { DEFAULT_UNCLAIMED_GRACE_MS } from './unclaimed.ts'
 
 export const DEFAULT_HOST = '127.0.0.1'
 /** 0 = an ephemeral port chosen by the OS. */
@@ -123,7 +124,14 @@ export interface NodeConfig {
   audit?: AuditorConfig
   /** Deliberate misbehaviour for tests (P2PDV_TEST_FAULTS, loopback only); empty otherwise. */
   testFaults: TestFault[]
+  /** Bytes one uploader identity may store here (`--identity-quota`; default a quarter of the quota). */
+  identityQuotaBytes: number
+  /** How long a stored block may wait for a placement record before it is deleted (`--unclaimed-grace`). */
+  unclaimedGraceMs: number
 }
+
+/** The share of the node's quota one uploader identity may use by default. */
+export const DEFAULT_IDENTITY_QUOTA_SHARE = 0.25
 
 export const ConfigErrorCode = {
   INVALID: 'ERR_CONFIG',
@@ -131,7 +139,7 @@ export const ConfigErrorCode = {
 } as const
 
 export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] ' +
-  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--auditor URL] [--passphrase-file FILE] ' +
+  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--identity-quota BYTES] [--unclaimed-grace SECONDS] [--auditor URL] [--passphrase-file FILE] ' +
   '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p] [--audit-chain-interval MS]] ' +
   '[--wallet NAME --chain FILE [--rpc URL …] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--keeper-new-signer-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
   '[--public-rpc URL] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
@@ -170,6 +178,8 @@ export const NODE_OPTIONS = {
   'gc-grace': { type: 'string' },
   announce: { type: 'string' },
   'announce-grace': { type: 'string' },
+  'identity-quota': { type: 'string' },
+  'unclaimed-grace': { type: 'string' },
   auditor: { type: 'string' },
   audit: { type: 'boolean' },
   'audit-interval': { type: 'string' },
@@ -282,6 +292,10 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
   const announceGrace = values['announce-grace'] === undefined ? ANNOUNCE_GRACE_MS / 1000 : Number(values['announce-grace'])
   if (!Number.isFinite(announceGrace) || announceGrace < 0 || announceGrace > 86_400) throw new P2pdvError(ConfigErrorCode.INVALID, '--announce-grace must be a number of seconds from 0 to 86400', { hint: `e.g. --announce-grace ${ANNOUNCE_GRACE_MS / 1000}` })
   const audit = auditorConfig(values)
+  const identityQuota = values['identity-quota'] === undefined ? Math.floor(quota * DEFAULT_IDENTITY_QUOTA_SHARE) : Number(values['identity-quota'])
+  if (!Number.isSafeInteger(identityQuota) || identityQuota < 0) throw new P2pdvError(ConfigErrorCode.INVALID, '--identity-quota must be a number of bytes', { hint: 'e.g. --identity-quota 2147483648 for 2 GiB per uploader' })
+  const unclaimedGrace = values['unclaimed-grace'] === undefined ? DEFAULT_UNCLAIMED_GRACE_MS / 1000 : Number(values['unclaimed-grace'])
+  if (!Number.isFinite(unclaimedGrace) || unclaimedGrace < 0 || unclaimedGrace > 30 * 86_400) throw new P2pdvError(ConfigErrorCode.INVALID, '--unclaimed-grace must be a number of seconds from 0 to 2592000', { hint: `e.g. --unclaimed-grace ${DEFAULT_UNCLAIMED_GRACE_MS / 1000} (an hour)` })
   return {
     dataDir,
     host,
@@ -303,7 +317,9 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     ...(typeof auditor === 'string' ? { auditor: auditor.replace(/\/+$/, '') } : {}),
     ...(audit === undefined ? {} : { audit }),
     ...(chain === undefined ? {} : { chain }),
-    testFaults: parseTestFaults(env, host)
+    testFaults: parseTestFaults(env, host),
+    identityQuotaBytes: identityQuota,
+    unclaimedGraceMs: Math.round(unclaimedGrace * 1000)
   }
 }
 

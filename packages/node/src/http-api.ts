@@ -17,6 +17,7 @@ import { registerAuditRoutes, type AuditRoutesDeps } from './audit/http-routes.t
 import { encodePlacementRecord, PlacementErrorCode } from '@p2pdv/core/placement'
 import { PlacementStoreErrorCode, type PlacementStore } from './placement-store.ts'
 
+import type { UploadSession } from './upload-gate.ts'
 import { blockRoutes, commonHeaders, DAG_CBOR_CONTENT_TYPE, IMMUTABLE } from './block-routes.ts'
 
 export { RAW_CONTENT_TYPE, DAG_CBOR_CONTENT_TYPE } from './block-routes.ts'
@@ -52,7 +53,9 @@ export interface HttpApiDeps {
   ready: () => boolean
   findProviders: (cid: CID, signal: AbortSignal) => Promise<ProviderRecord[]>
   /** Accepts an uploaded block (PUT), as the store protocol does; `hashMatches` as BlockIntake.accept. */
-  accept: (cid: CID, body: Uint8Array, hashMatches?: boolean) => Promise<Outcome>
+  accept: (cid: CID, body: Uint8Array, hashMatches: boolean, session: UploadSession) => Promise<Outcome>
+  /** Admits an upload by its grant (UploadGate.admit) before its body is read. */
+  admit: (authorization: string | undefined, source: string) => Promise<UploadSession>
   providerLookupTimeoutMs: number
   /** More routes (the keeper role, sign-in), registered after the built-in ones. */
   routes?: Array<(app: FastifyInstance) => void>
@@ -130,6 +133,7 @@ export async function createHttpApi (deps: HttpApiDeps) {
     metrics: deps.metrics,
     log: deps.log,
     accept: deps.accept,
+    admit: deps.admit,
     ...(deps.onBlockTraffic === undefined ? {} : { onBlockTraffic: deps.onBlockTraffic }),
     ...(deps.serveGarbage === undefined ? {} : { serveGarbage: deps.serveGarbage })
   })

@@ -49,6 +49,10 @@ import { createKeeperHandler } from './keeper/keeper-protocol.ts'
 import { KeeperStore } from './keeper/keeper-store.ts'
 import { PlacementStore } from './placement-store.ts'
 import { RepairWorker, type RepairStats } from './repair.ts'
+import { grantFromAuthorization } from '@p2pdv/core/grants'
+import { nodeGrantSigner } from './node-grants.ts'
+import { UnclaimedCollector } from './unclaimed.ts'
+import { openAdmission, UploadGate } from './upload-gate.ts'
 
 export const NODE_VERSION = '0.1.0'
 
@@ -114,10 +118,26 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     dir: dir.placements,
     peerId: peerIdEarly,
     has: async cid => await blockstore.has(cid),
-    onKept: record => { announcer.kept(record).catch(err => { log.debug({ err }, 'could not announce an object') }) },
+    onKept: record => { unclaimed.kept(record); announcer.kept(record).catch(err => { log.debug({ err }, 'could not announce an object') }) },
     log
   })
+  // Uploads carry signed grants (upload-gate.ts); blocks no record claims are collected (unclaimed.ts).
+  const gate = new UploadGate({ peerId: peerIdEarly, policy: openAdmission, identityQuotaBytes: config.identityQuotaBytes, ledgerFile: join(dir.root, 'uploads.json'), log })
+  await gate.open()
+  const unclaimed = new UnclaimedCollector({
+    graceMs: config.unclaimedGraceMs,
+    claimed: cid => placements.covers(cid),
+    delete: async cid => { await blockstore.delete(cid) },
+    onCollected: (cid, size, identity) => {
+      if (identity !== undefined) gate.release(identity, size)
+      log.info({ cid: cid.toString(), size }, 'collected a block no placement record claimed')
+    }
+  })
   await placements.open()
+  // Blocks on disk that no record lists (an upload cut short before a restart) wait their grace again.
+  void (async () => {
+    for await (const { cid } of blockstore.getAll()) unclaimed.stored(cid, await blockstore.sizeOf(cid) ?? 0)
+  })().catch(err => { log.warn({ err }, 'could not list stored blocks for unclaimed collection') })
   let repair: RepairWorker | undefined
 
   // The keeper role and sign-in read the chain through an oracle.
@@ -290,15 +310,17 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       ...(config.zone === undefined ? {} : { zone: config.zone }),
       placements: placements.list().length,
       connectedPeers: libp2p?.getPeers().length ?? 0,
+      unclaimed: { waiting: unclaimed.pending, ...unclaimed.stats },
       repair: repair === undefined ? { enabled: false } : repair.stats satisfies RepairStats | { enabled: false }
     }),
     placements,
     ready: () => ready,
     findProviders,
-    accept: async (cid, body, hashMatches) => {
+    accept: async (cid, body, hashMatches, session) => {
       if (intake === undefined) return { response: { v: 1, ok: false, code: 'ERR_NOT_READY', message: 'the node is starting' }, result: 'ERR_NOT_READY' }
-      return await intake.accept(cid, body, hashMatches)
+      return await intake.accept(cid, body, hashMatches, session)
     },
+    admit: async (authorization, source) => await gate.admit(grantFromAuthorization(authorization), source),
     providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
     routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: httpUrl, multiaddrs: multiaddrs() }), ...(chainDescription === undefined ? {} : { chain: chainDescription }) })],
     pageConnectOrigins: async () => [...(rpcOrigin === undefined ? [] : [rpcOrigin]), ...(await keeperOrigins?.() ?? [])],
@@ -362,9 +384,9 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     quotaBytes: config.quotaBytes,
     metrics,
     log,
-    onStored: cid => { announcer.stored(cid) }
+    onStored: (cid, size, identity) => { announcer.stored(cid); unclaimed.stored(cid, size, identity) }
   })
-  await helia.libp2p.handle(STORE_PROTOCOL, createStoreHandler({ idleTimeoutMs: config.storeIdleTimeoutMs, log }, intake), { maxInboundStreams: 32 })
+  await helia.libp2p.handle(STORE_PROTOCOL, createStoreHandler({ idleTimeoutMs: config.storeIdleTimeoutMs, log, admit: async (grant, source) => await gate.admit(grant, source) }, intake), { maxInboundStreams: 32 })
   if (keeper !== undefined) {
     await helia.libp2p.handle(KEEPER_PROTOCOL, createKeeperHandler(keeper, log), { maxInboundStreams: 64 })
     keeper.start()
@@ -387,6 +409,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       intervalMs: config.repairIntervalMs,
       rateBytes: config.repairRateBytes,
       ...(config.gc ? { gcGraceMs: config.gcGraceMs } : {}),
+      grantFor: nodeGrantSigner(privateKey),
       metrics,
       log
     })
@@ -414,6 +437,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       await repair?.stop()
       provideQueue?.stop()
       announcer.stop()
+      unclaimed.stop()
+      await gate.close()
       await keeper?.stop()
       await http.close()
       await helia.stop()

@@ -69,6 +69,8 @@ export interface RepairDeps {
   rateBytes: number
   /** Delete blocks assigned elsewhere for this long (gc.ts); undefined = never. */
   gcGraceMs?: number
+  /** The `authorization` header (an upload grant signed by this node) for PUTs to a peer (node-grants.ts). */
+  grantFor?: (peerId: string) => Promise<string>
   metrics: NodeMetrics
   log: Logger
 }
@@ -329,7 +331,7 @@ export class RepairWorker {
         await this.limiter.take(bytes.byteLength, signal)
         const res = await fetch(`${peer.url}/ipfs/${cid.toString()}`, {
           method: 'PUT',
-          headers: { 'content-type': 'application/vnd.ipld.raw' },
+          headers: { 'content-type': 'application/vnd.ipld.raw', ...(this.deps.grantFor === undefined ? {} : { authorization: await this.deps.grantFor(peer.peerId) }) },
           body: bytes as Uint8Array<ArrayBuffer>,
           signal: AbortSignal.any([signal, AbortSignal.timeout(REPAIR_REQUEST_TIMEOUT_MS)])
         })

@@ -3,18 +3,22 @@
  * frames, checks each header against the limits before reading its block, verifies the hash,
  * persists atomically, and answers each with a signed receipt or a refusal code.
  */
-import type { Stream } from '@libp2p/interface'
-import { P2pdvError } from '@p2pdv/core/errors'
+import type { Connection, Stream } from '@libp2p/interface'
+import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
+import { GrantErrorCode } from '@p2pdv/core/grants'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { decodeStoreHeader, encodeStoreResponse, MAX_STORE_MESSAGE_BYTES, StoreRefusal } from '@p2pdv/core/wire'
 import type { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
 import type { BlockIntake, Outcome } from './block-intake.ts'
 import { FrameErrorCode, FrameReader } from './frame-reader.ts'
+import type { UploadSession } from './upload-gate.ts'
 
 export interface StoreHandlerDeps {
   idleTimeoutMs: number
   log: Logger
+  /** Admits a stream by the grant of its first header (UploadGate.admit); `source`: the remote peer. */
+  admit: (grant: Uint8Array | undefined, source: string) => Promise<UploadSession>
 }
 
 function varintLength (n: number): number {
@@ -34,10 +38,14 @@ function writeVarint (out: Uint8Array, n: number): void {
 export const STORE_PIPELINE_DEPTH = 8
 
 export function createStoreHandler (deps: StoreHandlerDeps, intake: BlockIntake) {
-  const persist = async (cid: CID, body: Uint8Array): Promise<Outcome> => await intake.accept(cid, body)
+  const persist = async (cid: CID, body: Uint8Array, session: UploadSession): Promise<Outcome> => await intake.accept(cid, body, undefined, session)
 
-  return async (stream: Stream): Promise<void> => {
+  return async (stream: Stream, connection?: Connection): Promise<void> => {
     const frames = new FrameReader(stream)
+    const source = connection?.remotePeer.toString() ?? ''
+    // The stream's grant: checked once, charged for every block (a header may switch to another).
+    let session: UploadSession | undefined
+    let sessionGrant: Uint8Array | undefined
     const pending: Array<Promise<Outcome>> = []
     const send = async (o: Outcome): Promise<void> => {
       const body = encodeStoreResponse(o.response)
@@ -95,13 +103,28 @@ export function createStoreHandler (deps: StoreHandlerDeps, intake: BlockIntake)
           enqueue(Promise.resolve(fail(StoreRefusal.TOO_LARGE, `blocks are at most ${MAX_BLOCK_BYTES} bytes; this one claims ${header.size}`)))
           break
         }
+        if (header.grant !== undefined && (sessionGrant === undefined || !Buffer.from(header.grant).equals(Buffer.from(sessionGrant)))) {
+          try {
+            session = await deps.admit(header.grant, source)
+            sessionGrant = header.grant
+          } catch (err) {
+            // The block that follows is never read: the stream ends after this reply.
+            const e = isP2pdvError(err) ? err : new P2pdvError(GrantErrorCode.MALFORMED, 'unreadable upload grant')
+            enqueue(Promise.resolve(fail(e.code, e.message)))
+            break
+          }
+        }
+        if (session === undefined) {
+          enqueue(Promise.resolve(fail(GrantErrorCode.MISSING, 'the first header of a store stream must carry an upload grant')))
+          break
+        }
         const body = await frames.read(MAX_BLOCK_BYTES, signal)
         if (body === undefined) throw new P2pdvError('ERR_FRAME_TRUNCATED', 'stream ended before the block')
         if (body.byteLength !== header.size) {
           enqueue(Promise.resolve(fail(StoreRefusal.SIZE_MISMATCH, `header announced ${header.size} bytes, ${body.byteLength} arrived`)))
           continue
         }
-        enqueue(persist(header.cid, body))
+        enqueue(persist(header.cid, body, session))
       }
       await replies
       await stream.close()

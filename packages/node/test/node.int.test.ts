@@ -19,6 +19,7 @@ import { decodePlacementRecord } from '@p2pdv/core/placement'
 import { NextToLast } from 'blockstore-fs/sharding'
 import { MAX_CONCURRENT_UPLOADS } from '../src/block-routes.ts'
 import { spawnNode, spawnNodes, type SpawnedNode } from './fixtures/spawn-node.ts'
+import { testGrant, type TestGrant } from './fixtures/grants.ts'
 
 function lp (body: Uint8Array): Uint8Array {
   const pre: number[] = []
@@ -59,9 +60,11 @@ describe('storage node', () => {
   let dialer: Libp2p
   const bytes = new Uint8Array(randomBytes(300_000))
   let cid: Awaited<ReturnType<typeof blockCid>>
+  let grant: TestGrant
 
   before(async () => {
-    node = await spawnNode({ args: ['--quota', String(2 * 1024 * 1024)] })
+    node = await spawnNode({ args: ['--quota', String(2 * 1024 * 1024), '--identity-quota', String(2 * 1024 * 1024)] })
+    grant = await testGrant(node.info.peerId)
     client = await StoreClient.create({ transport: 'http' })
     dialer = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
     cid = await blockCid(bytes)
@@ -94,7 +97,7 @@ describe('storage node', () => {
   it('refuses bad uploads over HTTP with codes: wrong hash, over the size limit, wrong type', async () => {
     const url = `${node.info.http}/ipfs/${cid.toString()}`
     const put = async (body: Uint8Array, type = 'application/vnd.ipld.raw'): Promise<{ status: number, code: string }> => {
-      const res = await fetch(url, { method: 'PUT', headers: { 'content-type': type }, body: body as Uint8Array<ArrayBuffer> })
+      const res = await fetch(url, { method: 'PUT', headers: { 'content-type': type, authorization: grant.authorization }, body: body as Uint8Array<ArrayBuffer> })
       return { status: res.status, code: (await res.json() as { code: string }).code }
     }
     assert.deepEqual(await put(new Uint8Array([1, 2, 3])), { status: 400, code: 'ERR_BLOCK_HASH_MISMATCH' })
@@ -111,7 +114,7 @@ describe('storage node', () => {
     const stalled = await Promise.all(Array.from({ length: MAX_CONCURRENT_UPLOADS }, async () => {
       const socket = connect(Number(u.port), u.hostname)
       await new Promise<void>(resolve => socket.once('connect', resolve))
-      socket.write(`PUT ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/vnd.ipld.raw\r\nContent-Length: 1000\r\n\r\nx`)
+      socket.write(`PUT ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/vnd.ipld.raw\r\nAuthorization: ${grant.authorization}\r\nContent-Length: 1000\r\n\r\nx`)
       return socket
     }))
     try {
@@ -130,7 +133,7 @@ describe('storage node', () => {
     let ok = 0
     for (let i = 0; i < 50 && ok !== 201; i++) {
       await new Promise(resolve => setTimeout(resolve, 100))
-      ok = (await fetch(`${node.info.http}/ipfs/${(await blockCid(again)).toString()}`, { method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.raw' }, body: again as Uint8Array<ArrayBuffer> })).status
+      ok = (await fetch(`${node.info.http}/ipfs/${(await blockCid(again)).toString()}`, { method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.raw', authorization: grant.authorization }, body: again as Uint8Array<ArrayBuffer> })).status
     }
     assert.equal(ok, 201)
   })
@@ -157,7 +160,7 @@ describe('storage node', () => {
 
   it('refuses a block whose bytes do not match its CID, and keeps serving', async () => {
     const other = new Uint8Array(randomBytes(1000))
-    const [res] = await rawStore(dialer, node, [lp(encodeStoreHeader({ cid, size: other.byteLength })), lp(other)])
+    const [res] = await rawStore(dialer, node, [lp(encodeStoreHeader({ cid, size: other.byteLength, grant: grant.bytes })), lp(other)])
     assert.equal(res?.ok, false)
     assert.equal(res?.ok === false && res.code, 'ERR_BLOCK_HASH_MISMATCH')
     assert.equal(await status(`${node.info.http}/healthz`), 200)

@@ -31,6 +31,7 @@ import { DEFAULT_REPLICAS, PutErrorCode, ReplicatedWriter } from './replicated-w
 import { CryptoPool, fileChunks, FileSealer, openFile, SealPipeline, sealStream, type ChunkReader } from './sealing/index.ts'
 import type { SealedStreamRef } from './sealing/open-file.ts'
 import { StoreClient, type StoreTransport } from './store-client.ts'
+import type { Uploader } from './upload-grants.ts'
 
 export const DEFAULT_READ_CONCURRENCY = 8
 /** getToFile flushes the file to disk in the background every eighth of it, within these bounds. */
@@ -56,6 +57,8 @@ export interface ClientOptions {
    * and when nodes are missing for a put, before giving up.
    */
   directory?: PeerSource
+  /** Who signs the upload grants nodes require (upload-grants.ts; default: a throw-away key). */
+  uploader?: Uploader
 }
 
 /** Learns the current addresses of the network's peers (PeerDirectory implements it). */
@@ -194,7 +197,7 @@ export class Client {
   }
 
   static async create (options: ClientOptions): Promise<Client> {
-    const client = new Client(options, await StoreClient.create(options.transport === undefined ? {} : { transport: options.transport }))
+    const client = new Client(options, await StoreClient.create({ ...(options.transport === undefined ? {} : { transport: options.transport }), ...(options.uploader === undefined ? {} : { uploader: options.uploader }) }))
     // Readers try nodes the auditor scores below the placement threshold last.
     if (options.auditor !== undefined) client.peers.setReputation({ scores: await fetchReputation(options.auditor), threshold: MIN_PLACEMENT_SCORE })
     return client
@@ -482,15 +485,35 @@ export class Client {
   /** Stores one small public block as it is (an envelope) on `replicas` nodes; resolves with its CID. */
   async putBlock (bytes: Uint8Array, options: PutOptions = {}): Promise<{ cid: CID, receipts: number }> {
     const cid = await blockCid(bytes)
-    const replicas = Math.min(options.replicas ?? DEFAULT_REPLICAS, this.peers.peers.length)
-    const writer = new ReplicatedWriter(this.peers.peers, async (peer, blocks, signal) =>
-      await this.store.storeBlocks(peer, blocks, signal === undefined ? {} : { signal }), {
-      replicas: Math.max(1, replicas),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.onNodeFailed === undefined ? {} : { onNodeFailed: options.onNodeFailed })
-    })
-    await writer.write(cid, bytes)
-    return { cid, receipts: (await writer.flush()).length }
+    const replicas = Math.max(1, Math.min(options.replicas ?? DEFAULT_REPLICAS, this.peers.peers.length))
+    const receipts = await this.storePublic({ cid, bytes }, [], { ...options, replicas })
+    return { cid, receipts: receipts.length }
+  }
+
+  /**
+   * Stores public blocks (`main` and `extra`) as replicas, then a placement record that claims
+   * them (object: `main`), so nodes keep them past their unclaimed-block grace. The record's owner
+   * key is random: only its holders (repair) ever update it.
+   */
+  private async storePublic (main: { cid: CID, bytes: Uint8Array }, extra: Array<{ cid: CID, bytes: Uint8Array }>, options: PutOptions & { replicas: number }): Promise<Array<{ peer: string }>> {
+    let sealedBytes = 0
+    const { k: _k, m: _m, ...replicated } = options
+    const w = await this.objectWriter(replicated, () => sealedBytes)
+    // A record lists at least one stripe: a lone block is both the manifest and the stripe.
+    for (const b of extra.length === 0 ? [main] : extra) {
+      sealedBytes += b.bytes.byteLength
+      await w.object.write(b.cid, b.bytes)
+    }
+    sealedBytes += main.bytes.byteLength
+    await w.object.writeManifest(main.cid, main.bytes)
+    const receipts = await w.writer.flush()
+    const owner = generateContentKey()
+    try {
+      await w.object.publishPlacement(receipts, owner, options.signal)
+    } finally {
+      owner.fill(0)
+    }
+    return receipts
   }
 
   /** Fetches one block, verified against its CID (cache first). */
@@ -561,17 +584,9 @@ export class Client {
    * can see it without the video's key.
    */
   async publishListing (signer: LocalAccount, input: ListingInput, options: Omit<PutOptions, 'name' | 'mime'> = {}): Promise<PublishListingResult> {
-    let sealedBytes = 0
     // Listings are small and public: plain replicas, whatever the default scheme.
-    const { writer } = await this.objectWriter({ ...options, replicas: options.replicas ?? DEFAULT_REPLICAS }, () => sealedBytes)
     const { listing, cid, block, poster } = await buildListing(signer, input)
-    if (poster !== undefined) {
-      sealedBytes += poster.block.byteLength
-      await writer.write(poster.cid, poster.block)
-    }
-    sealedBytes += block.byteLength
-    await writer.write(cid, block)
-    const receipts = await writer.flush()
+    const receipts = await this.storePublic({ cid, bytes: block }, poster === undefined ? [] : [{ cid: poster.cid, bytes: poster.block }], { ...options, replicas: options.replicas ?? DEFAULT_REPLICAS })
     return {
       listingCid: cid.toString(),
       ...(poster === undefined ? {} : { posterCid: poster.cid.toString() }),

@@ -22,7 +22,8 @@ const agents = {
 
 export interface PutResponse { status: number, body: string }
 
-export async function putBytes (url: string, body: Uint8Array, contentType: string, signal: AbortSignal): Promise<PutResponse> {
+/** `authorization`: an upload grant (`P2PDV-Grant …`, see upload-grants.ts) for block PUTs. */
+export async function putBytes (url: string, body: Uint8Array, contentType: string, signal: AbortSignal, authorization?: string): Promise<PutResponse> {
   const u = new URL(url)
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new P2pdvError('ERR_BAD_URL', `not an HTTP URL: ${url.slice(0, 100)}`)
   const send = u.protocol === 'https:' ? httpsRequest : httpRequest
@@ -30,7 +31,7 @@ export async function putBytes (url: string, body: Uint8Array, contentType: stri
     const req = send(u, {
       method: 'PUT',
       agent: agents[u.protocol as 'http:' | 'https:'],
-      headers: { 'content-type': contentType, 'content-length': body.byteLength },
+      headers: { 'content-type': contentType, 'content-length': body.byteLength, ...(authorization === undefined ? {} : { authorization }) },
       signal
     }, (res: IncomingMessage) => {
       const parts: Buffer[] = []

@@ -15,6 +15,7 @@ import type { PeerInfo } from './peers.ts'
 import type { StoreReceipt } from './replicated-writer.ts'
 import { DEFAULT_STORE_TIMEOUT_MS, StoreClientErrorCode } from './store-errors.ts'
 import type { StoreSession } from './store-session.ts'
+import { ephemeralUploader, GrantBook, type Uploader } from './upload-grants.ts'
 
 export { DEFAULT_STORE_TIMEOUT_MS, StoreClientErrorCode } from './store-errors.ts'
 
@@ -31,14 +32,20 @@ export class StoreClient {
   private readonly timeoutMs: number
   private readonly receipts = new ReceiptVerifier()
   readonly transport: StoreTransport
+  /** Upload grants, one per node, signed by the uploader. */
+  private readonly grants: GrantBook
 
-  private constructor (timeoutMs: number, transport: StoreTransport) {
+  private constructor (timeoutMs: number, transport: StoreTransport, uploader: Uploader | undefined) {
     this.timeoutMs = timeoutMs
     this.transport = transport
+    // Without an uploader, a throw-away key signs: nodes without a chain admit it (with a quota).
+    let fallback: Promise<Uploader> | undefined
+    this.grants = new GrantBook(async () => uploader ?? await (fallback ??= ephemeralUploader()))
   }
 
-  static async create (options: { timeoutMs?: number, transport?: StoreTransport } = {}): Promise<StoreClient> {
-    return new StoreClient(options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS, options.transport ?? 'http')
+  /** `uploader`: who signs the upload grants (default: a throw-away Ed25519 key). */
+  static async create (options: { timeoutMs?: number, transport?: StoreTransport, uploader?: Uploader } = {}): Promise<StoreClient> {
+    return new StoreClient(options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS, options.transport ?? 'http', options.uploader)
   }
 
   async close (): Promise<void> {
@@ -81,7 +88,7 @@ export class StoreClient {
   async storeBlocks (peer: PeerInfo, blocks: Array<{ cid: CID, bytes: Uint8Array }>, opts: { signal?: AbortSignal } = {}): Promise<StoreReceipt[]> {
     if (this.transport === 'http' && peer.http !== '') return await this.putOverHttp(peer, blocks, opts.signal)
     const session = await this.session(peer, opts.signal)
-    return await session.store(blocks, opts.signal)
+    return await session.store(blocks, opts.signal, async size => (await this.grants.forNode(peer.peerId, size)).bytes)
   }
 
   private async putOverHttp (peer: PeerInfo, blocks: Array<{ cid: CID, bytes: Uint8Array }>, signal?: AbortSignal): Promise<StoreReceipt[]> {
@@ -93,8 +100,9 @@ export class StoreClient {
         const b = blocks[i]!
         const timeout = AbortSignal.timeout(this.timeoutMs)
         let res: PutResponse
+        const grant = await this.grants.forNode(peer.peerId, b.bytes.byteLength)
         try {
-          res = await putBytes(`${peer.http}/ipfs/${b.cid.toString()}`, b.bytes, 'application/vnd.ipld.raw', signal === undefined ? timeout : AbortSignal.any([signal, timeout]))
+          res = await putBytes(`${peer.http}/ipfs/${b.cid.toString()}`, b.bytes, 'application/vnd.ipld.raw', signal === undefined ? timeout : AbortSignal.any([signal, timeout]), grant.authorization)
         } catch (cause) {
           throw new P2pdvError(StoreClientErrorCode.UNREACHABLE, `cannot reach node ${peer.peerId} at ${peer.http}`, { hint: 'Is the node running?', cause })
         }

@@ -38,6 +38,8 @@ export class StoreSession {
   private wake: (() => void) | undefined
   private readonly timeoutMs: number
   private readonly receipts: ReceiptVerifier
+  /** The grant the node last received on this stream (a header repeats it only when it changes). */
+  private lastGrant: Uint8Array | undefined
 
   constructor (peer: PeerInfo, stream: Stream, timeoutMs: number, receipts: ReceiptVerifier) {
     this.peer = peer
@@ -54,14 +56,18 @@ export class StoreSession {
 
   get broken (): boolean { return this.failure !== undefined }
 
-  async store (blocks: Array<{ cid: CID, bytes: Uint8Array }>, signal?: AbortSignal): Promise<StoreReceipt[]> {
+  /** `grant`: the encoded upload grant to charge `size` more bytes to (upload-grants.ts). */
+  async store (blocks: Array<{ cid: CID, bytes: Uint8Array }>, signal: AbortSignal | undefined, grant: (size: number) => Promise<Uint8Array>): Promise<StoreReceipt[]> {
     if (this.failure !== undefined) throw this.failure
     const receipts = blocks.map(b => new Promise<StoreReceipt>((resolve, reject) => {
       this.writeChain = this.writeChain.then(async () => {
         if (this.failure !== undefined) { reject(this.failure); return }
+        const g = await grant(b.bytes.byteLength)
+        const fresh = g === this.lastGrant ? undefined : g
+        this.lastGrant = g
         this.waiting.push({ cid: b.cid, size: b.bytes.byteLength, resolve, reject })
         this.notify()
-        await this.lp.writeV([encodeStoreHeader({ cid: b.cid, size: b.bytes.byteLength }), b.bytes], signal === undefined ? {} : { signal })
+        await this.lp.writeV([encodeStoreHeader({ cid: b.cid, size: b.bytes.byteLength, ...(fresh === undefined ? {} : { grant: fresh }) }), b.bytes], signal === undefined ? {} : { signal })
       }).catch(err => { this.fail(err) })
     }))
     return await Promise.all(receipts)

@@ -7,12 +7,15 @@ import { AUDITOR_OPTION, auditorFromArgs, describeRedundancy, ERASURE_CHAIN_OPTI
 import { toP2pdvError } from '../output.ts'
 import { formatBytes, formatRate } from '../format.ts'
 import { clientPeers, NODE_OPTION } from '../peers-from-args.ts'
+import { PASSPHRASE_OPTION } from '../passphrase.ts'
+import { AS_OPTION, openSigningIdentity } from '../signing-identity.ts'
+import { accountUploader } from '@p2pdv/sdk'
 
 export const put: Command = {
   name: 'put',
   summary: 'seal a file and store it on the network; prints its capability',
-  usage: 'put FILE [--k 4 --m 2 | --replicas 3] [--transport http|libp2p] [--auditor URL] [--node URL …] [--rpc URL] [--chain FILE] [--json]',
-  options: { replicas: { type: 'string' }, k: { type: 'string' }, m: { type: 'string' }, transport: { type: 'string' }, ...AUDITOR_OPTION, ...NODE_OPTION, ...ERASURE_CHAIN_OPTIONS },
+  usage: 'put FILE [--k 4 --m 2 | --replicas 3] [--transport http|libp2p] [--as NAME] [--auditor URL] [--node URL …] [--rpc URL] [--chain FILE] [--json]',
+  options: { replicas: { type: 'string' }, k: { type: 'string' }, m: { type: 'string' }, transport: { type: 'string' }, ...AS_OPTION, ...PASSPHRASE_OPTION, ...AUDITOR_OPTION, ...NODE_OPTION, ...ERASURE_CHAIN_OPTIONS },
   async run (args, out) {
     const file = requirePositional(args, 0, 'FILE', put)
     const redundancy = redundancyFromArgs(args)
@@ -23,7 +26,10 @@ export const put: Command = {
     const transport = stringOpt(args, 'transport') ?? 'http'
     if (transport !== 'http' && transport !== 'libp2p') throw new P2pdvError('ERR_USAGE', `--transport must be http or libp2p, not "${transport}"`, { hint: 'http is the fast default; libp2p uses the store protocol' })
     const defaults = await erasureDefaultsFromChain(args, redundancy)
-    const client = await Client.create({ ...await clientPeers(args), transport, ...(await auditorFromArgs(args)) })
+    // Nodes store blocks only under a signed upload grant: `--as NAME` signs with that identity
+    // (what nodes on a chain admit); without it a throw-away key signs, which nodes without a chain admit.
+    const identity = stringOpt(args, 'as') === undefined ? undefined : (await openSigningIdentity(args)).identity
+    const client = await Client.create({ ...await clientPeers(args), transport, ...(await auditorFromArgs(args)), ...(identity === undefined ? {} : { uploader: accountUploader(identity.account) }) })
     try {
       const bar = out.progress(`put ${basename(file)}`)
       const result = await client.putFile(file, {
@@ -43,6 +49,7 @@ export const put: Command = {
       ].join('\n'))
     } finally {
       await client.close()
+      identity?.forget()
     }
   }
 }

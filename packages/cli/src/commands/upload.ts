@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { formatVideoLink } from '@p2pdv/core'
 import { transcode, type SubtitleInput, type TranscodeProgress } from '@p2pdv/media'
-import { Client, DEFAULT_REPLICAS, type PublishListingResult } from '@p2pdv/sdk'
+import { accountUploader, Client, DEFAULT_REPLICAS, type PublishListingResult } from '@p2pdv/sdk'
 import { intOpt, listOpt, requirePositional, stringOpt, type Command, type ParsedArgs } from '../command.ts'
 import { AUDITOR_OPTION, auditorFromArgs, describeRedundancy, erasureDefaultsFromChain, redundancyFromArgs } from '../redundancy.ts'
 import { formatBytes } from '../format.ts'
@@ -135,7 +135,8 @@ export const upload: Command = {
       }).finally(stages.done)
       const transcodeSpeed = t.durationSeconds / ((performance.now() - started) / 1000)
       out.note(`transcoded ${t.durationSeconds.toFixed(1)} s into ${t.renditions.map(r => r.id).join(', ')} at ${transcodeSpeed.toFixed(1)}× realtime`)
-      const client = await Client.create({ peers, directory, ...(await auditorFromArgs(args)) })
+      // The upload grants nodes require are signed by the listing's identity (else a throw-away key).
+      const client = await Client.create({ peers, directory, ...(await auditorFromArgs(args)), ...(signer === undefined ? {} : { uploader: accountUploader(signer.identity.account) }) })
       try {
         const seal = out.progress('seal + store')
         const result = await client.publishVideo({ ...t, sourceSha256: Uint8Array.from(Buffer.from(sourceSha256, 'hex')), title }, {

@@ -35,7 +35,11 @@ export const StoreRefusal = {
   INTERNAL: 'ERR_INTERNAL'
 } as const
 
-export interface StoreHeader { v: 1, cid: CID, size: number }
+/**
+ * `grant`: an encoded upload grant (upload-grant.ts). The first header of a stream must carry one;
+ * later headers may omit it and are charged to the stream's grant.
+ */
+export interface StoreHeader { v: 1, cid: CID, size: number, grant?: Uint8Array }
 
 export interface Receipt {
   /** Node peer id (string form). */
@@ -77,13 +81,14 @@ function sizeField (v: unknown): number {
 }
 
 export function encodeStoreHeader (h: Omit<StoreHeader, 'v'>): Uint8Array {
-  return dagCbor.encode({ v: STORE_WIRE_VERSION, cid: h.cid, size: h.size })
+  return dagCbor.encode({ v: STORE_WIRE_VERSION, cid: h.cid, size: h.size, ...(h.grant === undefined ? {} : { grant: h.grant }) })
 }
 
 /** Decodes a header; a size above MAX_BLOCK_BYTES is reported by the caller as TOO_LARGE. */
 export function decodeStoreHeader (data: Uint8Array): StoreHeader {
   const m = decodeMap(data)
-  return { v: 1, cid: blockCidField(m.cid), size: sizeField(m.size) }
+  if (m.grant !== undefined && !(m.grant instanceof Uint8Array)) throw malformed('grant must be bytes')
+  return { v: 1, cid: blockCidField(m.cid), size: sizeField(m.size), ...(m.grant === undefined ? {} : { grant: m.grant }) }
 }
 
 export function encodeStoreResponse (r: StoreResponse): Uint8Array {
