@@ -1,4 +1,4 @@
-// `npm run soak -- --minutes 30 [--seed N] [--nodes 6] [--json] [--keep]`: a fault-injection run
+// `npm run soak -- --minutes 30 [--seed N] [--nodes 6] [--json] [--keep] [--live-heap] [--no-faults]`: a fault-injection run
 // on a fresh devnet (kill -9, SIGSTOP, restarts with the same command line) under put/get/check
 // load, judged by the history checker. See docs/soak.md.
 import { parseArgs } from 'node:util'
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     'no-faults': { type: 'boolean', default: false },
     dir: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'live-heap': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false }
   }
 })
@@ -38,6 +39,7 @@ const result = await runSoak({
   // --no-faults: the same load with no nemesis (a steady-load memory baseline).
   nemesis: { ...SOAK_DEFAULTS.nemesis, maxDown: values['no-faults'] ? 0 : num('max-down', values['max-down'], 0, 32) },
   keep: values.keep,
+  liveHeap: values['live-heap'],
   ...(values.dir === undefined ? {} : { dir: values.dir }),
   log: line => { process.stderr.write(line + '\n') }
 })

@@ -6,7 +6,7 @@
  */
 import { CID } from 'multiformats/cid'
 import { blockKey, type DiskFinding, type DiskView } from './disk.ts'
-import type { HistoryEntry, MemorySample, NemesisEntry, OpEntry } from './history.ts'
+import type { HistoryEntry, LiveHeapSample, MemorySample, NemesisEntry, OpEntry } from './history.ts'
 
 /** The part of `p2pdv check --json` the checker reads. */
 export interface CheckJson {
@@ -41,6 +41,8 @@ export interface Verdict {
   droppedHolders: DiskFinding[]
   nemesis: Record<string, number>
   memory: Record<string, Array<{ t: number, rssMiB: number, heapMiB?: number, externalMiB?: number }>>
+  /** Per node, live V8 heap (MiB, after a forced full GC) before the load and at the end. */
+  liveHeap: Record<string, { startMiB?: number, endMiB?: number }>
 }
 
 export interface FinalState {
@@ -124,6 +126,11 @@ export function judge (entries: HistoryEntry[], final: FinalState, startedAt: nu
     })
   }
 
+  const liveHeap: Verdict['liveHeap'] = {}
+  for (const s of entries.filter((x): x is LiveHeapSample => x.kind === 'live-heap')) {
+    (liveHeap[s.node] ??= {})[s.phase === 'start' ? 'startMiB' : 'endMiB'] = Math.round(s.bytes / MiB * 10) / 10
+  }
+
   return {
     operations,
     failuresByCode,
@@ -137,7 +144,8 @@ export function judge (entries: HistoryEntry[], final: FinalState, startedAt: nu
     phantomHolders: final.phantom,
     droppedHolders: final.dropped,
     nemesis,
-    memory
+    memory,
+    liveHeap
   }
 }
 

@@ -18,6 +18,8 @@ export interface ClusterNode {
   name: string
   peerId: string
   dataDir: string
+  /** Where the node's stderr (its log) goes. */
+  logFile: string
   /** The node's HTTP API now (a restarted node may listen elsewhere). */
   http: string
   /** The HTTP API devnet.json gives clients. */
@@ -71,15 +73,21 @@ async function cmdline (pid: number): Promise<string[]> {
   return raw.split('\0').filter(a => a !== '')
 }
 
+/** Devnet starts tried before giving up. */
+const START_ATTEMPTS = 3
+
 /**
- * Starts the devnet; on a loaded machine a node may miss the devnet's own 60 s start timeout, so
- * one failed start is retried (on a fresh devnet dir).
+ * Starts the devnet. On a loaded machine a node may miss the devnet's own 60 s start timeout
+ * (ERR_CHILD_TIMEOUT; seen at a load average of 20 on 2 cores), so a failed start is retried on a
+ * fresh devnet dir.
  */
 export async function startCluster (dir: string, count: number): Promise<Cluster> {
-  try {
-    return await startClusterOnce(dir, count)
-  } catch {
-    return await startClusterOnce(dir, count)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(dir, count)
+    } catch (err) {
+      if (attempt >= START_ATTEMPTS) throw err
+    }
   }
 }
 
@@ -105,7 +113,7 @@ async function startClusterOnce (dir: string, count: number): Promise<Cluster> {
   })
   const passphrase = (await readFile(join(devnetDir, 'passphrase'), 'utf8')).trim()
   const nodes: ClusterNode[] = await Promise.all(ready.nodes.map(async n => ({
-    name: n.name, peerId: n.peerId, dataDir: n.dataDir, http: n.http, advertisedHttp: n.http, pid: n.pid, status: 'up' as const, argv: await cmdline(n.pid), restarts: 0
+    name: n.name, peerId: n.peerId, dataDir: n.dataDir, logFile: join(devnetDir, `${n.name}.log`), http: n.http, advertisedHttp: n.http, pid: n.pid, status: 'up' as const, argv: await cmdline(n.pid), restarts: 0
   })))
 
   const kill = async (node: ClusterNode): Promise<void> => {
@@ -120,7 +128,7 @@ async function startClusterOnce (dir: string, count: number): Promise<Cluster> {
     // The devnet's own environment for its nodes: its passphrase, and exit when the parent (here
     // the harness) goes away.
     const proc = spawn(exe!, args, { env: { ...process.env, P2PDV_PASSPHRASE: passphrase, P2PDV_EXIT_WITH_PARENT: '1' }, stdio: ['pipe', 'pipe', 'pipe'] })
-    proc.stderr.pipe(createWriteStream(join(devnetDir, `${node.name}.log`), { flags: 'a' }))
+    proc.stderr.pipe(createWriteStream(node.logFile, { flags: 'a' }))
     const info = await new Promise<{ http: string }>((resolve, reject) => {
       const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`${node.name} not ready after restart`)) }, READY_TIMEOUT_MS)
       createInterface({ input: proc.stdout }).on('line', line => {

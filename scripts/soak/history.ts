@@ -52,7 +52,16 @@ export interface MemorySample {
   external?: number
 }
 
-export type HistoryEntry = OpEntry | NemesisEntry | MemorySample
+/** A node's live V8 heap (after a forced full GC) before the load and after the run. */
+export interface LiveHeapSample {
+  kind: 'live-heap'
+  at: number
+  node: string
+  phase: 'start' | 'end'
+  bytes: number
+}
+
+export type HistoryEntry = OpEntry | NemesisEntry | MemorySample | LiveHeapSample
 
 export class History {
   readonly entries: HistoryEntry[] = []

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises'
 import type { Cluster } from './cluster.ts'
 import type { History } from './history.ts'
+import { liveHeapBytes } from './live-heap.ts'
 
 export const MEMORY_SAMPLE_INTERVAL_MS = 10_000
 const METRICS_TIMEOUT_MS = 3000
@@ -42,4 +43,13 @@ export function startMemorySampler (cluster: Cluster, history: History, interval
   let running: Promise<void> = sampleOnce(cluster, history)
   const timer = setInterval(() => { running = running.then(async () => await sampleOnce(cluster, history)) }, intervalMs)
   return async () => { clearInterval(timer); await running }
+}
+
+/** Each up node's live heap after a forced full GC, one node at a time. */
+export async function sampleLiveHeaps (cluster: Cluster, history: History, phase: 'start' | 'end'): Promise<void> {
+  for (const node of cluster.nodes) {
+    if (node.status !== 'up') continue
+    const bytes = await liveHeapBytes(node.pid, node.logFile)
+    if (bytes !== undefined) history.add({ kind: 'live-heap', at: Date.now(), node: node.name, phase, bytes })
+  }
 }

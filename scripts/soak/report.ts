@@ -45,6 +45,10 @@ export function renderText (r: SoakResult): string {
     ...list(v.droppedHolders, f => `${f.object} ${f.block} on ${f.node}`),
     'node RSS, MiB (min, max, last; curve as minute:RSS/V8 heap used):',
     ...memoryLines(r),
+    ...(Object.keys(r.verdict.liveHeap).length === 0
+      ? []
+      : ['live V8 heap after a forced full GC, MiB (before the load -> at the end):',
+          ...Object.entries(r.verdict.liveHeap).map(([node, h]) => `  ${node}  ${h.startMiB ?? '?'} -> ${h.endMiB ?? '?'}`)]),
     r.violations.length === 0 ? 'verdict: every invariant held' : `verdict: VIOLATED ${r.violations.join(', ')}`,
     `history: ${r.dir}/history.jsonl`
   ].join('\n')

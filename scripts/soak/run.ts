@@ -10,7 +10,7 @@ import { judge, violations, type CheckJson, type Verdict } from './checker.ts'
 import { startCluster } from './cluster.ts'
 import { compareRecordsWithDisk, readDisks } from './disk.ts'
 import { History } from './history.ts'
-import { startMemorySampler } from './memory.ts'
+import { sampleLiveHeaps, startMemorySampler } from './memory.ts'
 import { DEFAULT_NEMESIS, startNemesis, type NemesisOptions } from './nemesis.ts'
 import { createPrng } from './prng.ts'
 import { Workload, type Acked, type WorkloadOptions } from './workload.ts'
@@ -29,6 +29,11 @@ export interface SoakOptions {
   dir?: string
   /** Keep the devnet's data dirs and logs at the end (else only history.jsonl stays). */
   keep: boolean
+  /**
+   * Measure each node's live heap (forced full GC through its inspector, live-heap.ts) before the
+   * load and at the end: the leak question. Off in tests (it opens 127.0.0.1:9229 in turn).
+   */
+  liveHeap: boolean
   /** Called with progress lines (stderr in the CLI; nothing in the test). */
   log?: (line: string) => void
 }
@@ -42,7 +47,8 @@ export const SOAK_DEFAULTS: Omit<SoakOptions, 'seed' | 'minutes'> = {
   nemesis: DEFAULT_NEMESIS,
   // Nodes scan for repairs once a minute (DEFAULT_REPAIR_INTERVAL_MS): a few scans' worth.
   repairWaitMs: 6 * 60_000,
-  keep: false
+  keep: false,
+  liveHeap: false
 }
 
 export interface SoakResult {
@@ -90,6 +96,7 @@ export async function runSoak (options: SoakOptions): Promise<SoakResult> {
   const startedAt = Date.now()
   const stopSampler = startMemorySampler(cluster, history)
   try {
+    if (options.liveHeap) await sampleLiveHeaps(cluster, history, 'start')
     const workload = new Workload({
       dir: join(dir, 'work'),
       env: cluster.env,
@@ -125,6 +132,7 @@ export async function runSoak (options: SoakOptions): Promise<SoakResult> {
     log(`soak: reading back ${workload.acked.length} acknowledged writes`)
     await eachInLanes(workload.acked, options.lanes, async target => { await workload.get('final-get', target) })
 
+    if (options.liveHeap) await sampleLiveHeaps(cluster, history, 'end')
     const diskNodes = cluster.nodes.map(n => ({ name: n.name, peerId: n.peerId, dataDir: n.dataDir }))
     const disk = await readDisks(diskNodes)
     const { phantom, dropped } = compareRecordsWithDisk(disk, diskNodes)
