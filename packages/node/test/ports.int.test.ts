@@ -65,6 +65,9 @@ describe('node ports across restarts', () => {
     }
   })
 
+  // A guard more than a regression test: on the code before, the DHT's routing table (reloaded
+  // from the persisted peer store) already redialled b within libp2p's one-hour address age; the
+  // explicit dial of known peers and the 7-day age keep that true after longer outages.
   it('a node whose bootstrap peer moved rejoins through the peers it saw before (its peer store is persisted)', async () => {
     let a = await spawnNode()
     const b = await spawnNode({ bootstrap: [a.info.multiaddrs[0]!] })

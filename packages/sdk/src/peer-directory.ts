@@ -143,7 +143,8 @@ export class PeerDirectory {
 
   /**
    * Reads the peer lists of up to REFRESH_SOURCES known nodes, checks every new address they
-   * name (new peers, known peers that moved) and keeps those that answer as listed; then saves
+   * name (new peers, known peers no longer answering where they were) and keeps those that answer
+   * as listed; then saves
    * the cache. Concurrent calls share one refresh, and one within REFRESH_MIN_INTERVAL_MS of the
    * last returns its result. Resolves with every known peer.
    */
@@ -173,8 +174,20 @@ export class PeerDirectory {
         claims.set(`${c.peerId} ${c.http}`, c)
       }
     }))
+    // A known peer listed at another address may still answer where the client has it (a second
+    // address, a proxy, a list that is behind): it moves only if it no longer does.
+    const stillThere = new Map<string, Promise<boolean>>()
+    const answersAt = (peerId: string, http: string): Promise<boolean> => {
+      let p = stillThere.get(peerId)
+      if (p === undefined) {
+        p = this.identify(http, signal).then(i => i.peerId === peerId, () => false)
+        stillThere.set(peerId, p)
+      }
+      return p
+    }
     await Promise.all([...claims.values()].slice(0, MAX_VERIFICATIONS).map(async c => {
       const before = this.entries.get(c.peerId)
+      if (before !== undefined && await answersAt(c.peerId, before.http)) return
       try {
         await this.verify(c.peerId, c.http, signal)
         if (before === undefined) report.added.push(c.peerId)

@@ -62,14 +62,29 @@ describe('PeerDirectory', () => {
   })
 
   it('refuses a lying peer list: a URL that answers as another peer id is ERR_PEER_ID_MISMATCH and is not used', async () => {
-    const honest = await fake(id('h'))
+    // The client looks for a peer that moved (its address is dead); a hostile list offers a URL
+    // that another node answers at.
     const other = await fake(id('o'))
     const liar = await fake(id('l'), self => ({ peers: [{ peerId: id('l'), http: self }, { peerId: id('h'), http: other.url }] }))
-    const d = await PeerDirectory.open({ seeds: [{ peerId: id('l'), http: liar.url, multiaddrs: [] }, { peerId: id('h'), http: honest.url, multiaddrs: [] }] })
+    const d = await PeerDirectory.open({ seeds: [{ peerId: id('l'), http: liar.url, multiaddrs: [] }, { peerId: id('h'), http: 'http://127.0.0.1:9', multiaddrs: [] }] })
     await d.refresh()
-    assert.equal(d.get(id('h'))?.http, honest.url)
+    assert.equal(d.get(id('h'))?.http, 'http://127.0.0.1:9')
     assert.deepEqual(d.lastRefresh?.rejected.map(r => [r.peerId, r.code]), [[id('h'), 'ERR_PEER_ID_MISMATCH']])
     await assert.rejects(d.verify(id('h'), other.url), { code: 'ERR_PEER_ID_MISMATCH' })
+  })
+
+  it('keeps a known peer where it answers, even if a list names another address for it', async () => {
+    const proxy = await fake(id('k'))
+    const direct = await fake(id('k'))
+    const src = await fake(id('s'), self => ({ peers: [{ peerId: id('s'), http: self }, { peerId: id('k'), http: direct.url }] }))
+    const d = await PeerDirectory.open({ seeds: [{ peerId: id('s'), http: src.url, multiaddrs: [] }, { peerId: id('k'), http: proxy.url, multiaddrs: [] }] })
+    await d.refresh()
+    assert.equal(d.get(id('k'))?.http, proxy.url)
+    proxy.server.close()
+    proxy.server.closeAllConnections()
+    const later = await PeerDirectory.open({ seeds: [{ peerId: id('s'), http: src.url, multiaddrs: [] }, { peerId: id('k'), http: proxy.url, multiaddrs: [] }] })
+    await later.refresh()
+    assert.equal(later.get(id('k'))?.http, direct.url)
   })
 
   it('drops a cached address that another node answers at now', async () => {
