@@ -473,7 +473,7 @@ export class RepairWorker {
     const audience = new Set([...placementBlocks(record), ...placementBlocks(next)].flatMap(b => b.block.nodes))
     await Promise.all([...audience].filter(id => id !== this.deps.peerId).map(async id => {
       const peer = peers.get(id)
-      if (peer === undefined || alive.get(id) !== 'up') return
+      if (peer === undefined || alive.get(id) === 'down') return
       try {
         const res = await fetch(`${peer.url}/api/v1/objects/${object}/placement`, {
           method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.dag-cbor' }, body: bytes as Uint8Array<ArrayBuffer>, signal: AbortSignal.any([signal, AbortSignal.timeout(REPAIR_REQUEST_TIMEOUT_MS)])
