@@ -234,7 +234,7 @@ describe('cheating nodes', () => {
     assert.ok(served.filter(r => r.kind === 'proof').every(r => r.outcome === 'pass'))
     // A signed bad proof is evidence anyone can re-check: the node's own signature over a proof
     // that does not verify against the public root.
-    const evidence = decodeSignedAuditRecord(new Uint8Array(Buffer.from(forged.find(r => r.code === AuditCode.BAD_PROOF)!.record, 'base64'))).record
+    const evidence = decodeSignedAuditRecord(new Uint8Array(Buffer.from(forged.find(r => r.code === AuditCode.BAD_PROOF && blocks.some(b => b.cid.toString() === r.cid))!.record, 'base64'))).record
     const answer = decodeAuditResponse(evidence.response!)
     assert.ok(answer.ok)
     const challenge = { cid: evidence.cid, index: evidence.index!, leaf: recordLeafBytes(evidence), nonce: evidence.nonce!, auditor: evidence.auditor, deadline: evidence.deadline }
@@ -257,8 +257,9 @@ describe('cheating nodes', () => {
       const put = await client.put((async function * () { yield data })(), { replicas: 2 })
       assert.deepEqual(new Set(put.nodes), new Set(honest.map(h => h.info.peerId)))
       const info = async (n: SpawnedNode): Promise<number> => (await (await fetch(`${n.info.http}/api/v1/node`)).json() as { blocks: number }).blocks
-      assert.equal(await info(garbage), blocks.length)
-      assert.equal(await info(forger), blocks.length)
+      // Their blocks and the record's manifest, nothing new.
+      assert.equal(await info(garbage), blocks.length + 1)
+      assert.equal(await info(forger), blocks.length + 1)
     } finally {
       await client.close()
     }

@@ -8,10 +8,10 @@ import type { AddressInfo } from 'node:net'
 import { after, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import pino from 'pino'
-import { blockCid, generateContentKey } from '@p2pdv/core'
+import { blockCid, generateContentKey, P2pdvError } from '@p2pdv/core'
 import { comparePlacement, encodePlacementRecord, placementOwnerKey, signPlacementRecord, type BlockPlacement, type PlacementRecord } from '@p2pdv/core/placement'
 import { PlacementSourceErrorCode, PlacementTargetSource, recordBlocks } from '../src/audit/placement-source.ts'
-import type { AuditStore } from '../src/audit/store.ts'
+import { AuditStoreErrorCode, type AuditStore } from '../src/audit/store.ts'
 
 const A = '12D3KooWLRPJAA5o6aHxgB5sMQSHa4dPjmqmW5Mce9L2X3Yd6FwB'
 const B = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
@@ -95,5 +95,25 @@ describe('auditor placement source', async () => {
     const merged = recordBlocks(await twice({ ...block, nodes: [C] }))
     assert.deepEqual(merged.find(b => b.cid === block.cid.toString())?.holders, [A, B, C])
     assert.equal(merged.length, 2)
+  })
+
+  it('counts what a peer lists against that peer, and tries a record refused for a full source again at the next sync', async () => {
+    const calls: Array<{ object: string, source: string }> = []
+    let full = true
+    const store = {
+      syncRecord: (object: string, source: string) => {
+        calls.push({ object, source })
+        if (full) throw new P2pdvError(AuditStoreErrorCode.SOURCE_FULL, 'full')
+      }
+    }
+    const source = new PlacementTargetSource({ store: store as unknown as AuditStore, peers: async () => [url], log: pino({ level: 'silent' }) })
+    served = winner
+    assert.deepEqual(await source.sync(AbortSignal.timeout(5000)), { records: 0, blocks: 0 })
+    full = false
+    assert.deepEqual(await source.sync(AbortSignal.timeout(5000)), { records: 1, blocks: 2 })
+    assert.deepEqual(calls, [{ object: winner.object.toString(), source: url }, { object: winner.object.toString(), source: url }])
+    // Taken: not fetched again.
+    assert.deepEqual(await source.sync(AbortSignal.timeout(5000)), { records: 0, blocks: 0 })
+    assert.equal(calls.length, 2)
   })
 })

@@ -16,11 +16,11 @@
  * MAX_TARGETS_PER_SOURCE blocks (store.ts).
  */
 import { equalBytes } from '@p2pdv/core'
-import { P2pdvError } from '@p2pdv/core/errors'
+import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import { auditLeafBytes, comparePlacement, decodePlacementRecord, MAX_PLACEMENT_BYTES, placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
 import type { Logger } from 'pino'
 import type { PlacementStore } from '../placement-store.ts'
-import type { AuditStore, RecordBlock } from './store.ts'
+import { AuditStoreErrorCode, type AuditStore, type RecordBlock } from './store.ts'
 
 export const PlacementSourceErrorCode = {
   CONFLICT: 'ERR_AUDIT_RECORD_CONFLICT'
@@ -72,7 +72,14 @@ export class PlacementTargetSource {
   ingest (record: PlacementRecord, source = LOCAL_SOURCE, now = Date.now()): number {
     const key = record.object.toString()
     if (!this.isNews(key, record)) return 0
-    const blocks = recordBlocks(record)
+    let blocks: RecordBlock[]
+    try {
+      blocks = recordBlocks(record)
+    } catch (err) {
+      // For good: this version is not fetched again; a newer one is judged afresh.
+      this.seen.set(key, { version: record.version, sig: record.sig })
+      throw err
+    }
     this.deps.store.syncRecord(key, source, blocks, now)
     this.seen.set(key, { version: record.version, sig: record.sig })
     return blocks.length
@@ -83,7 +90,9 @@ export class PlacementTargetSource {
     try {
       return this.ingest(record, source)
     } catch (err) {
-      this.deps.log.warn({ err, source, object: record.object.toString() }, 'not auditing the blocks of a placement record')
+      // A full source is the normal state of a flood (its records wait for later syncs): not worth a warning each time.
+      const full = isP2pdvError(err, AuditStoreErrorCode.SOURCE_FULL) || isP2pdvError(err, AuditStoreErrorCode.FULL)
+      this.deps.log[full ? 'debug' : 'warn']({ err, source, object: record.object.toString() }, 'not auditing the blocks of a placement record')
       return 0
     }
   }
