@@ -21,6 +21,11 @@ export const AuthErrorCode = {
 export const DEFAULT_SESSION_TTL_MS = 12 * 3600_000
 export const NONCE_TTL_MS = 5 * 60_000
 export const MAX_OPEN_NONCES = 10_000
+/**
+ * Open nonces per source (IP address): past it the source's own oldest nonce is forgotten, so
+ * one sender asking for nonces in a loop cannot push everyone else's out of the table.
+ */
+export const MAX_NONCES_PER_SOURCE = 16
 /** A SIWE message may not ask for a session longer than this. */
 export const MAX_SESSION_TTL_MS = 24 * 3600_000
 export const MAX_SIWE_MESSAGE_BYTES = 2048
@@ -40,7 +45,9 @@ export interface SiweAuthOptions {
 
 export class SiweAuth {
   private readonly secret = randomBytes(32)
-  private readonly nonces = new Map<string, number>()
+  private readonly nonces = new Map<string, { expiresAt: number, source: string }>()
+  /** Each source's open nonces, oldest first. */
+  private readonly bySource = new Map<string, string[]>()
   private readonly o: SiweAuthOptions
   private readonly now: () => number
 
@@ -49,14 +56,31 @@ export class SiweAuth {
     this.now = o.now ?? Date.now
   }
 
-  issueNonce (): { nonce: string, expiresAt: number } {
+  /** `source` names the requester (e.g. `ip:…`); each holds at most MAX_NONCES_PER_SOURCE open nonces. */
+  issueNonce (source = 'unknown'): { nonce: string, expiresAt: number } {
     const now = this.now()
-    for (const [n, exp] of this.nonces) { if (exp > now && this.nonces.size < MAX_OPEN_NONCES) break; this.nonces.delete(n) }
+    for (const [n, v] of this.nonces) { if (v.expiresAt > now && this.nonces.size < MAX_OPEN_NONCES) break; this.forget(n) }
+    const mine = this.bySource.get(source) ?? []
+    while (mine.length >= MAX_NONCES_PER_SOURCE) this.forget(mine[0]!)
     // EIP-4361 nonces are at least 8 alphanumerics; 128 random bits in base62-ish hex.
     const nonce = randomBytes(16).toString('hex')
     const expiresAt = now + NONCE_TTL_MS
-    this.nonces.set(nonce, expiresAt)
+    this.nonces.set(nonce, { expiresAt, source })
+    const list = this.bySource.get(source) ?? []
+    list.push(nonce)
+    this.bySource.set(source, list)
     return { nonce, expiresAt }
+  }
+
+  private forget (nonce: string): void {
+    const v = this.nonces.get(nonce)
+    if (v === undefined) return
+    this.nonces.delete(nonce)
+    const list = this.bySource.get(v.source)
+    if (list === undefined) return
+    const i = list.indexOf(nonce)
+    if (i >= 0) list.splice(i, 1)
+    if (list.length === 0) this.bySource.delete(v.source)
   }
 
   async signIn (message: unknown, signature: unknown): Promise<{ token: string } & Session> {
@@ -71,7 +95,7 @@ export class SiweAuth {
     if (parsed.expirationTime === undefined) throw reject('it has no expiration time')
     if (parsed.expirationTime.getTime() > now + MAX_SESSION_TTL_MS) throw reject('it asks for a session longer than 24 h')
     if (!validateSiweMessage({ message: parsed, time: new Date(now) })) throw reject('it is expired, not yet valid or malformed')
-    const nonceExpiry = this.nonces.get(parsed.nonce)
+    const nonceExpiry = this.nonces.get(parsed.nonce)?.expiresAt
     if (nonceExpiry === undefined || nonceExpiry <= now) throw reject('the nonce is unknown, used or expired')
     let signer: Hex
     try {
@@ -81,7 +105,7 @@ export class SiweAuth {
     }
     if (signer.toLowerCase() !== parsed.address.toLowerCase()) throw new P2pdvError(AuthErrorCode.BAD_SIGNATURE, 'the SIWE message is not signed by the address it names')
     // Only a correctly signed message uses up its nonce (a forger cannot burn someone else's).
-    this.nonces.delete(parsed.nonce)
+    this.forget(parsed.nonce)
     const expiresAt = Math.min(parsed.expirationTime.getTime(), now + (this.o.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS))
     const session: Session = { address: getAddress(signer), chainId: this.o.chainId, expiresAt }
     return { token: this.token(session), ...session }

@@ -63,4 +63,19 @@ describe('SIWE sessions', () => {
     assert.equal(sessionToken({ cookie: 'a=1; p2pdv_session=xyz.uvw; b=2' }), 'xyz.uvw')
     assert.equal(sessionToken({}), undefined)
   })
+
+  it('caps open nonces per source: one sender flooding nonce requests cannot evict anyone else\'s', async () => {
+    const s = setup()
+    const { nonce } = s.auth.issueNonce('ip:10.0.0.2')
+    const flood: string[] = []
+    for (let i = 0; i < 10_050; i++) flood.push(s.auth.issueNonce('ip:10.0.0.66').nonce)
+    const msg = s.message(nonce)
+    const session = await s.auth.signIn(msg, await s.account.signMessage({ message: msg }))
+    assert.equal(session.address, s.account.address)
+    // The flooder keeps only its newest nonces open.
+    const stale = s.message(flood[0]!)
+    await assert.rejects(s.auth.signIn(stale, await s.account.signMessage({ message: stale })), code('ERR_SIWE_REJECTED'))
+    const fresh = s.message(flood.at(-1)!)
+    assert.ok((await s.auth.signIn(fresh, await s.account.signMessage({ message: fresh }))).token)
+  })
 })

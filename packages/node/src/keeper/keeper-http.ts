@@ -103,9 +103,9 @@ export function keeperRoutes (deps: KeeperRoutesDeps) {
       return reply.header('cache-control', 'no-cache').send(c)
     })
 
-    app.get('/api/v1/auth/nonce', async (_req, reply) => {
+    app.get('/api/v1/auth/nonce', async (req, reply) => {
       if (auth === undefined) throw notEnabled('sign-in (it needs a chain)')
-      return reply.header('cache-control', 'no-store').send(auth.issueNonce())
+      return reply.header('cache-control', 'no-store').send(auth.issueNonce(`ip:${req.ip}`))
     })
 
     app.post<{ Body: { message?: unknown, signature?: unknown } }>('/api/v1/auth/siwe', { bodyLimit: MAX_SIWE_MESSAGE_BYTES + 512 }, async (req, reply) => {
