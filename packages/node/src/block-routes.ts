@@ -20,6 +20,8 @@ import { GrantErrorCode } from '@p2pdv/core/grants'
 import type { Outcome } from './block-intake.ts'
 import type { NodeMetrics } from './metrics.ts'
 import type { UploadSession } from './upload-gate.ts'
+import { HotBlocks } from './hot-blocks.ts'
+import { MIN_UPLOAD_BYTES_PER_SECOND, UPLOAD_GRACE_MS, UploadDeadlines } from './upload-deadlines.ts'
 import { BlockstoreErrorCode, type VerifiedBlockstore } from './verified-blockstore.ts'
 
 export const RAW_CONTENT_TYPE = 'application/vnd.ipld.raw'
@@ -35,6 +37,8 @@ const ROUTE = '/ipfs/:cid'
  * slow or stalled uploads must not be able to pile up: beyond this a PUT is refused with 503.
  */
 export const MAX_CONCURRENT_UPLOADS = 64
+/** An upload body that stopped or trickled below the minimum rate (upload-deadlines.ts): 408. */
+export const UPLOAD_STALLED = 'ERR_UPLOAD_STALLED'
 const PATH = /^\/ipfs\/([^/?#]{1,200})(?:\?.*)?$/
 
 export interface BlockRoutesDeps {
@@ -50,6 +54,21 @@ export interface BlockRoutesDeps {
   admit: (authorization: string | undefined, source: string) => Promise<UploadSession>
   onBlockTraffic?: () => void
   serveGarbage?: boolean
+  /** Bytes of hot blocks kept in memory (default DEFAULT_HOT_BLOCK_BYTES). */
+  hotBlockBytes?: number
+}
+
+interface Served { bytes: Uint8Array, etag: string, headers: Record<string, string>, full: string[] }
+
+function blockHeaders (cid: string, etag: string): Record<string, string> {
+  return {
+    'content-type': RAW_CONTENT_TYPE,
+    etag,
+    'cache-control': IMMUTABLE,
+    'accept-ranges': 'bytes',
+    'x-ipfs-roots': cid,
+    'content-disposition': `attachment; filename="${cid}.bin"`
+  }
 }
 
 /** Headers every answer of the node carries (the same as fastify's onRequest hook sets). */
@@ -82,10 +101,19 @@ export function parseRange (header: string, size: number): { start: number, end:
 export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const pool = new BodyPool()
   let uploads = 0
+  const deadlines = new UploadDeadlines()
+  // Metric children bound once: looking labels up on every request showed in the GET profile.
+  const latency = new Map<number, { observe: (v: number) => void }>()
+  const observe = (status: number, started: number): void => {
+    let child = latency.get(status)
+    if (child === undefined) latency.set(status, child = deps.metrics.httpRequestSeconds.labels({ route: ROUTE, status: String(status) }))
+    child.observe((performance.now() - started) / 1000)
+  }
+  const servedCounters = { blocks: deps.metrics.blocksServed.labels({ plane: 'http' }), bytes: deps.metrics.bytesServed.labels({ plane: 'http' }) }
   const send = (req: IncomingMessage, res: ServerResponse, started: number, status: number, headers: Record<string, string | number>, body?: Uint8Array): void => {
     res.writeHead(status, { ...commonHeaders(req.method ?? '', true), ...(body === undefined ? {} : { 'content-length': body.byteLength }), ...headers })
     res.end(body === undefined || req.method === 'HEAD' ? undefined : body)
-    deps.metrics.httpRequestSeconds.observe({ route: ROUTE, status: String(status) }, (performance.now() - started) / 1000)
+    observe(status, started)
   }
   const fail = (req: IncomingMessage, res: ServerResponse, started: number, status: number, err: P2pdvError): void => {
     // A refused upload may still be streaming its body: close the connection rather than read it.
@@ -93,7 +121,44 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
     send(req, res, started, status, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify(err.toJSON())))
   }
 
+  /** A block as it is served: verified bytes and the headers of a full answer, built once. */
+  const served = (cid: CID, bytes: Uint8Array): Served => {
+    const key = cid.toString()
+    const etag = `"${key}.raw"`
+    const headers = blockHeaders(key, etag)
+    const full: string[] = []
+    for (const [k, v] of Object.entries({ ...commonHeaders('GET', true), ...headers, 'content-length': String(bytes.byteLength) })) full.push(k, v)
+    return { bytes, etag, headers, full }
+  }
+  const hot = new HotBlocks<Served>(deps.hotBlockBytes)
+  deps.blockstore.onRemove(cid => { hot.delete(cid.toString()) })
+
+  /** Answers a GET from a verified block (synchronously: the hot path). */
+  const serve = (req: IncomingMessage, res: ServerResponse, block: Served, started: number): void => {
+    deps.onBlockTraffic?.()
+    if (req.headers['if-none-match'] === block.etag) { send(req, res, started, 304, { etag: block.etag, 'cache-control': IMMUTABLE }); return }
+    const total = block.bytes.byteLength
+    const range = typeof req.headers.range === 'string' ? parseRange(req.headers.range, total) : undefined
+    if (range === 'unsatisfiable') { send(req, res, started, 416, { ...block.headers, 'content-range': `bytes */${total}` }); return }
+    servedCounters.blocks.inc()
+    if (range === undefined) {
+      servedCounters.bytes.inc(total)
+      res.writeHead(200, block.full)
+      res.end(block.bytes)
+      observe(200, started)
+      return
+    }
+    const body = block.bytes.subarray(range.start, range.end + 1)
+    servedCounters.bytes.inc(body.byteLength)
+    send(req, res, started, 206, { ...block.headers, 'content-range': `bytes ${range.start}-${range.end}/${total}` }, body)
+  }
+
   const get = async (req: IncomingMessage, res: ServerResponse, cid: CID, started: number): Promise<void> => {
+    if (req.method === 'GET' && deps.serveGarbage !== true) {
+      // Hot blocks come from memory; a miss reads and verifies the file once for all who wait on it.
+      serve(req, res, await hot.load(cid.toString(), async () => served(cid, await deps.blockstore.getVerified(cid))), started)
+      return
+    }
     deps.onBlockTraffic?.()
     const etag = `"${cid.toString()}.raw"`
     if (req.headers['if-none-match'] === etag) { send(req, res, started, 304, { etag, 'cache-control': IMMUTABLE }); return }
@@ -106,22 +171,15 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
       bytes = bytes.slice()
       bytes[bytes.byteLength >> 1]! ^= 0xff
     }
-    const headers: Record<string, string | number> = {
-      'content-type': RAW_CONTENT_TYPE,
-      etag,
-      'cache-control': IMMUTABLE,
-      'accept-ranges': 'bytes',
-      'x-ipfs-roots': cid.toString(),
-      'content-disposition': `attachment; filename="${cid.toString()}.bin"`
-    }
+    const headers: Record<string, string | number> = blockHeaders(cid.toString(), etag)
     const range = typeof req.headers.range === 'string' ? parseRange(req.headers.range, total) : undefined
     if (range === 'unsatisfiable') { send(req, res, started, 416, { ...headers, 'content-range': `bytes */${total}` }); return }
     if (range !== undefined) headers['content-range'] = `bytes ${range.start}-${range.end}/${total}`
     headers['content-length'] = range === undefined ? total : range.end - range.start + 1
     if (bytes === undefined) { send(req, res, started, range === undefined ? 200 : 206, headers); return }
     const body = range === undefined ? bytes : bytes.subarray(range.start, range.end + 1)
-    deps.metrics.blocksServed.inc({ plane: 'http' })
-    deps.metrics.bytesServed.inc({ plane: 'http' }, body.byteLength)
+    servedCounters.blocks.inc()
+    servedCounters.bytes.inc(body.byteLength)
     send(req, res, started, range === undefined ? 200 : 206, headers, body)
   }
 
@@ -150,7 +208,8 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
     uploads++
     let outcome: Outcome
     try {
-      const body = await readBody(req, declared, pool)
+      const body = await readBody(req, declared, pool, deadlines)
+      if (body === 'stalled') { fail(req, res, started, 408, new P2pdvError(UPLOAD_STALLED, `the body sent less than ${MIN_UPLOAD_BYTES_PER_SECOND / 1024} KiB/s or stopped for ${UPLOAD_GRACE_MS / 1000} s`, { hint: 'Check the connection and retry the upload, or send the block to another node.' })); return }
       if (body === 'too-large') { fail(req, res, started, 413, new P2pdvError(StoreRefusal.TOO_LARGE, `blocks are at most ${MAX_BLOCK_BYTES} bytes`)); return }
       if (body === 'short') { fail(req, res, started, 400, new P2pdvError('ERR_BAD_REQUEST', 'the body is shorter than its Content-Length')); return }
       try {
@@ -175,6 +234,9 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
     const m = req.method === 'GET' || req.method === 'HEAD' || req.method === 'PUT' ? PATH.exec(req.url ?? '') : null
     if (m === null) return false
     const started = performance.now()
+    // A hot block asked for by its canonical CID string is answered before any parsing.
+    const hit = req.method === 'GET' && deps.serveGarbage !== true ? hot.get(m[1]!) : undefined
+    if (hit !== undefined) { serve(req, res, hit, started); return true }
     void (async () => {
       let cid: CID
       try {
@@ -225,35 +287,55 @@ class BodyPool {
   }
 }
 
-type Body = { bytes: Uint8Array, digest: Buffer, release: () => void } | 'too-large' | 'short'
+type Body = { bytes: Uint8Array, digest: Buffer, release: () => void } | 'too-large' | 'short' | 'stalled'
 
 /**
  * Reads a request body of at most MAX_BLOCK_BYTES, hashing it on the way: into one pooled buffer,
- * or (chunked uploads, no length announced) collected and joined once at the end.
+ * or (chunked uploads, no length announced) collected and joined once at the end. A body that
+ * falls behind its deadline (upload-deadlines.ts) is left unread: 'stalled'.
  */
-async function readBody (req: IncomingMessage, declared: number | undefined, pool: BodyPool): Promise<Body> {
+async function readBody (req: IncomingMessage, declared: number | undefined, pool: BodyPool, deadlines: UploadDeadlines): Promise<Body> {
   const hash = createHash('sha256')
   const into = declared === undefined ? undefined : pool.take()
   const parts: Buffer[] = []
   let size = 0
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+  return await new Promise<Body>(resolve => {
+    const finish = (result: Body): void => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onGone)
+      req.off('close', onGone)
+      watch.done()
+      // Nothing writes into the buffer once the listeners are off: it may go back to the pool.
+      if (typeof result === 'string' && into !== undefined) pool.give(into)
+      resolve(result)
+    }
+    const onData = (chunk: Buffer): void => {
       if (size + chunk.byteLength > (declared ?? MAX_BLOCK_BYTES)) {
         req.destroy()
-        if (into !== undefined) pool.give(into)
-        return 'too-large'
+        finish('too-large')
+        return
       }
       hash.update(chunk)
       if (into !== undefined) into.set(chunk, size)
       else parts.push(chunk)
       size += chunk.byteLength
+      watch.progress(size)
     }
-  } catch {
+    const onEnd = (): void => {
+      if (into !== undefined && size < declared!) { finish('short'); return }
+      const bytes = into ?? Buffer.concat(parts, size)
+      finish({ bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, size), digest: hash.digest(), release: () => { if (into !== undefined) pool.give(into) } })
+    }
     // The client went away mid-body: what arrived is not a block.
-    if (into !== undefined) pool.give(into)
-    return 'short'
-  }
-  if (into !== undefined && size < declared!) { pool.give(into); return 'short' }
-  const bytes = into ?? Buffer.concat(parts, size)
-  return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, size), digest: hash.digest(), release: () => { if (into !== undefined) pool.give(into) } }
+    const onGone = (): void => { finish('short') }
+    const watch = deadlines.watch(() => {
+      req.pause()
+      finish('stalled')
+    })
+    req.on('data', onData)
+    req.once('end', onEnd)
+    req.once('error', onGone)
+    req.once('close', onGone)
+  })
 }

@@ -4,6 +4,7 @@
  * verifiable by the reader; every read is verified here too (no bad bytes leave the node).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import { P2pdvError } from '@p2pdv/core/errors'
@@ -126,6 +127,28 @@ function statusFor (code: string): number {
   }
 }
 
+/**
+ * Node's defaults let a client hold a connection for 60 s with half a request head and 300 s with
+ * half a body, and only look every 30 s. A head must arrive within 10 s (slowloris); a whole
+ * request within 60 s, above the 37 s a 1 MiB block takes at the minimum upload rate (block bodies
+ * also have their own, closer deadline: upload-deadlines.ts); checked every second.
+ */
+export const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1_000 } as const
+
+/** Errors before a request exists (timeouts, bad heads) get the API's JSON error body, with a code. */
+function clientErrorHandler (err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, reason, error] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? [408, 'Request Timeout', new P2pdvError('ERR_REQUEST_TIMEOUT', 'the request did not arrive in time', { hint: 'Send the request head within 10 s and the whole request within 60 s.' })]
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', new P2pdvError('ERR_HEADERS_TOO_LARGE', 'the request head is too large')]
+      : [400, 'Bad Request', new P2pdvError('ERR_BAD_REQUEST', 'not a valid HTTP request')]
+  const body = JSON.stringify(error.toJSON())
+  if (!socket.writable) { socket.destroy(); return }
+  // Destroyed once the answer is flushed: a client that never closes its side must not keep the socket.
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, () => { socket.destroy() })
+}
+
 export async function createHttpApi (deps: HttpApiDeps) {
   // Block reads and writes are answered on node:http directly (block-routes.ts); fastify the rest.
   const blocks = blockRoutes({
@@ -140,7 +163,8 @@ export async function createHttpApi (deps: HttpApiDeps) {
   const app = Fastify({
     logger: false,
     bodyLimit: 1024,
-    serverFactory: handler => createServer((req: IncomingMessage, res: ServerResponse) => { if (!blocks(req, res)) handler(req, res) })
+    clientErrorHandler,
+    serverFactory: handler => createServer(SERVER_TIMEOUTS, (req: IncomingMessage, res: ServerResponse) => { if (!blocks(req, res)) handler(req, res) })
   })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: MAX_JSON_BODY_BYTES }, (_req, body, done) => {

@@ -69,6 +69,7 @@ export class VerifiedBlockstore implements Blockstore {
   private readonly quarantineDir: string
   private readonly metrics: NodeMetrics
   private readonly log: Logger
+  private readonly removeListeners: Array<(cid: CID) => void> = []
   blocks = 0
   bytes = 0
 
@@ -94,6 +95,15 @@ export class VerifiedBlockstore implements Blockstore {
   }
 
   async close (): Promise<void> {}
+
+  /** Calls `fn` with every block deleted or quarantined (caches of verified bytes drop it). */
+  onRemove (fn: (cid: CID) => void): void {
+    this.removeListeners.push(fn)
+  }
+
+  private removed (cid: CID): void {
+    for (const fn of this.removeListeners) fn(cid)
+  }
 
   private publish (): void {
     this.metrics.blocksStored.set(this.blocks)
@@ -212,6 +222,7 @@ export class VerifiedBlockstore implements Blockstore {
 
   async delete (cid: CID, options?: AbortOptions): Promise<void> {
     options?.signal?.throwIfAborted()
+    this.removed(cid)
     let size: number
     try {
       size = (await stat(this.pathOf(cid))).size
@@ -241,6 +252,7 @@ export class VerifiedBlockstore implements Blockstore {
 
   private async quarantine (cid: CID, size: number): Promise<void> {
     this.metrics.corruptBlocks.inc()
+    this.removed(cid)
     this.log.error({ cid: cid.toString() }, 'stored block failed verification; quarantined')
     try {
       await rename(this.pathOf(cid), join(this.quarantineDir, `${cid.toString()}.${Date.now()}`))

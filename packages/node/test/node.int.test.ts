@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { connect } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -108,34 +108,50 @@ describe('storage node', () => {
     assert.equal(await status(`${node.info.http}/healthz`), 200)
   })
 
-  it('refuses more stalled uploads than it reads at once with 503, and takes uploads again once they are gone', async () => {
-    // Uploads that send their head and then nothing each hold a block buffer: the node caps them.
+  it('cuts stalled uploads with 408 ERR_UPLOAD_STALLED, so 64 of them cannot lock out other uploads', { timeout: 120_000 }, async () => {
+    // 64 uploads that declare 900 KB and send one byte: each holds an upload slot and a block buffer.
     const u = new URL(`${node.info.http}/ipfs/${cid.toString()}`)
     const stalled = await Promise.all(Array.from({ length: MAX_CONCURRENT_UPLOADS }, async () => {
       const socket = connect(Number(u.port), u.hostname)
       await new Promise<void>(resolve => socket.once('connect', resolve))
-      socket.write(`PUT ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/vnd.ipld.raw\r\nAuthorization: ${grant.authorization}\r\nContent-Length: 1000\r\n\r\nx`)
-      return socket
+      const answer = answerOf(socket)
+      socket.write(`PUT ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/vnd.ipld.raw\r\nAuthorization: ${grant.authorization}\r\nContent-Length: 900000\r\n\r\nx`)
+      return { socket, answer }
     }))
     try {
       let refused: { status: number, code: string } | undefined
-      // The node sees the stalled heads shortly after they are sent.
+      // The node sees the stalled heads shortly after they are sent; meanwhile every slot is taken.
       for (let i = 0; i < 50 && refused?.status !== 503; i++) {
         await new Promise(resolve => setTimeout(resolve, 100))
         refused = await headerOnlyPut(u.toString(), 10)
       }
       assert.deepEqual(refused, { status: 503, code: 'ERR_BUSY' })
+      // The node cuts each of them itself (this side never closes them), with a code...
+      for (const s of stalled) assert.deepEqual(await s.answer, { status: 408, code: 'ERR_UPLOAD_STALLED' })
+      // ...and the slots they held take uploads again at once.
+      const again = new Uint8Array(randomBytes(100))
+      assert.equal(await status(`${node.info.http}/ipfs/${(await blockCid(again)).toString()}`, { method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.raw', authorization: grant.authorization }, body: again as Uint8Array<ArrayBuffer> }), 201)
       assert.equal(await status(`${node.info.http}/healthz`), 200)
     } finally {
-      for (const s of stalled) s.destroy()
+      for (const s of stalled) s.socket.destroy()
     }
-    const again = new Uint8Array(randomBytes(100))
-    let ok = 0
-    for (let i = 0; i < 50 && ok !== 201; i++) {
-      await new Promise(resolve => setTimeout(resolve, 100))
-      ok = (await fetch(`${node.info.http}/ipfs/${(await blockCid(again)).toString()}`, { method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.raw', authorization: grant.authorization }, body: again as Uint8Array<ArrayBuffer> })).status
+  })
+
+  it('closes connections whose request head never completes with 408 ERR_REQUEST_TIMEOUT (slowloris)', { timeout: 60_000 }, async () => {
+    const u = new URL(node.info.http)
+    const sockets = await Promise.all(Array.from({ length: 16 }, async () => {
+      const socket = connect(Number(u.port), u.hostname)
+      await new Promise<void>(resolve => socket.once('connect', resolve))
+      const answer = answerOf(socket)
+      socket.write(`PUT /ipfs/${cid.toString()} HTTP/1.1\r\nHost: ${u.host}\r\nX-Slow: `)
+      return { socket, answer }
+    }))
+    try {
+      for (const s of sockets) assert.deepEqual(await s.answer, { status: 408, code: 'ERR_REQUEST_TIMEOUT' })
+      assert.equal(await status(`${node.info.http}/healthz`), 200)
+    } finally {
+      for (const s of sockets) s.socket.destroy()
     }
-    assert.equal(ok, 201)
   })
 
   it('serves it as a trustless-gateway raw block with caching headers, HEAD, Range and 304', async () => {
@@ -192,23 +208,39 @@ describe('storage node', () => {
   })
 
   it('detects bit rot on disk: never serves the damaged bytes, counts and quarantines them', async () => {
-    const { dir, file } = new NextToLast().encode(cid)
-    const path = join(node.info.dataDir, 'blocks', dir, file)
-    const onDisk = await readFile(path)
-    onDisk[onDisk.length >> 1]! ^= 0x01
-    await writeFile(path, onDisk)
+    const rot = async (c: typeof cid): Promise<Buffer> => {
+      const { dir, file } = new NextToLast().encode(c)
+      const path = join(node.info.dataDir, 'blocks', dir, file)
+      const onDisk = await readFile(path)
+      onDisk[onDisk.length >> 1]! ^= 0x01
+      await writeFile(path, onDisk)
+      return onDisk
+    }
+    // A block no one has read since it was stored: the GET reads the file and verifies it.
+    const cold = new Uint8Array(randomBytes(1000))
+    const coldCid = await blockCid(cold)
+    const url = `${node.info.http}/ipfs/${coldCid.toString()}`
+    assert.equal(await status(url, { method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.raw' }, body: cold as Uint8Array<ArrayBuffer> }), 201)
+    const onDisk = await rot(coldCid)
     // HEAD is a presence probe answered from the file system: it does not read the block, so it
     // cannot see the damage (audits and reads do); the GET that reads it finds and quarantines it.
-    const head = await fetch(`${node.info.http}/ipfs/${cid.toString()}`, { method: 'HEAD' })
+    const head = await fetch(url, { method: 'HEAD' })
     assert.equal(head.status, 200)
     assert.equal(head.headers.get('content-length'), String(onDisk.byteLength))
-    const res = await fetch(`${node.info.http}/ipfs/${cid.toString()}`)
+    const res = await fetch(url)
     assert.equal(res.status, 502)
     assert.equal((await res.json() as { code: string }).code, 'ERR_BLOCK_CORRUPT')
-    assert.equal(await status(`${node.info.http}/ipfs/${cid.toString()}`), 404)
-    assert.equal((await fetch(`${node.info.http}/ipfs/${cid.toString()}`, { method: 'HEAD' })).status, 404)
+    assert.equal(await status(url), 404)
+    assert.equal((await fetch(url, { method: 'HEAD' })).status, 404)
     const metrics = await (await fetch(`${node.info.http}/metrics`)).text()
     assert.match(metrics, /p2pdv_corrupt_blocks_total 1\b/)
+    // A hot block is answered from memory, where it was verified when read in: still the good
+    // bytes, never the damaged file's.
+    assert.equal(await status(`${node.info.http}/ipfs/${cid.toString()}`), 200)
+    await rot(cid)
+    const hot = await fetch(`${node.info.http}/ipfs/${cid.toString()}`)
+    assert.equal(hot.status, 200)
+    assert.deepEqual(new Uint8Array(await hot.arrayBuffer()), bytes)
   })
 })
 
@@ -352,6 +384,15 @@ describe('provider discovery across nodes', () => {
 })
 
 /** Sends only the request head of a PUT with this Content-Length; resolves with the answer. */
+/** The status and error code of the one answer a raw socket gets before the node closes it. */
+async function answerOf (socket: Socket): Promise<{ status: number, code: string }> {
+  let text = ''
+  socket.on('data', d => { text += String(d) })
+  await new Promise<void>(resolve => socket.once('close', () => resolve()))
+  const [head, body] = text.split('\r\n\r\n')
+  return { status: Number(/^HTTP\/1\.1 (\d+)/.exec(head ?? '')?.[1]), code: (JSON.parse(body === undefined || body === '' ? '{}' : body) as { code: string }).code }
+}
+
 async function headerOnlyPut (url: string, length: number): Promise<{ status: number, code: string }> {
   const u = new URL(url)
   const socket = connect(Number(u.port), u.hostname)
