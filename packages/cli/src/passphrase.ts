@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { P2pdvError } from '@p2pdv/core/errors'
+import { checkNewPassphrase } from '@p2pdv/sdk/identity'
 import { stringOpt, type ParsedArgs } from './command.ts'
 
 export const PASSPHRASE_OPTION = { 'passphrase-file': { type: 'string' } } as const
@@ -16,7 +17,14 @@ export const PassphraseErrorCode = {
   UNREADABLE: 'ERR_PASSPHRASE_FILE'
 } as const
 
-export async function readPassphrase (args: ParsedArgs, options: { purpose: string, confirm?: boolean }): Promise<string> {
+/** `newWallet`: the passphrase will seal a new wallet, so a weak one is refused (ERR_WEAK_PASSPHRASE). */
+export async function readPassphrase (args: ParsedArgs, options: { purpose: string, confirm?: boolean, newWallet?: boolean }): Promise<string> {
+  const pass = await readAny(args, options)
+  if (options.newWallet === true) checkNewPassphrase(pass)
+  return pass
+}
+
+async function readAny (args: ParsedArgs, options: { purpose: string, confirm?: boolean }): Promise<string> {
   const file = stringOpt(args, 'passphrase-file')
   if (file !== undefined) {
     let text: string

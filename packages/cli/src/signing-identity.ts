@@ -9,6 +9,7 @@ import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import { IdentityErrorCode, IdentityStore, type Identity } from '@p2pdv/sdk'
 import { stringOpt, type ParsedArgs } from './command.ts'
 import { keysDir } from './home.ts'
+import { checkNewPassphrase } from '@p2pdv/sdk/identity'
 import { readPassphrase } from './passphrase.ts'
 
 export const AS_OPTION = { as: { type: 'string' } } as const
@@ -25,6 +26,8 @@ export async function openSigningIdentity (args: ParsedArgs): Promise<{ identity
   } catch (err) {
     if (!isP2pdvError(err, IdentityErrorCode.NOT_FOUND)) throw err
   }
+  // A new wallet: its passphrase must be strong enough (opening an existing one never checks).
+  checkNewPassphrase(pass)
   try {
     return { identity: await store.create(DEFAULT_IDENTITY, pass), created: true, dir: store.dir }
   } catch (err) {

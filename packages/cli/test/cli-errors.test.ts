@@ -65,4 +65,15 @@ describe('p2pdv errors say what went wrong and what to do', () => {
     assert.equal(r.code, 0)
     for (const cmd of ['devnet', 'node start', 'put', 'get']) assert.match(r.stdout, new RegExp(`p2pdv ${cmd}`))
   })
+
+  it('a weak passphrase for a new wallet is refused with ERR_WEAK_PASSPHRASE; a strong one creates it', async () => {
+    const keys = join(dir, 'weak-keys')
+    for (const weak of ['pw', 'password1234', 'aaaaaaaaaaaaaaaa']) {
+      const r = await runCli(['keys', 'new', 'eve', '--keys', keys, '--json'], { ...env, P2PDV_PASSPHRASE: weak })
+      assert.equal(r.code, 1)
+      assert.equal(r.json.error.code, 'ERR_WEAK_PASSPHRASE', weak)
+    }
+    const ok = await runCli(['keys', 'new', 'eve', '--keys', keys, '--json'], { ...env, P2PDV_PASSPHRASE: 'correct horse battery staple' })
+    assert.equal(ok.code, 0, ok.stderr)
+  })
 })

@@ -16,6 +16,8 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { P2pdvError } from '@p2pdv/core'
 import { DEFAULT_SCRYPT, openSecret, sealSecret, type ScryptParams, type SealedSecret } from '@p2pdv/core/keys'
 
+export { checkNewPassphrase, estimatePassphraseBits, MIN_PASSPHRASE_BITS, MIN_PASSPHRASE_LENGTH, WEAK_PASSPHRASE } from './passphrase-strength.ts'
+
 export const IdentityErrorCode = {
   MALFORMED: 'ERR_IDENTITY_MALFORMED',
   NOT_FOUND: 'ERR_IDENTITY_NOT_FOUND',

@@ -26,7 +26,7 @@ export const keysNew: Command = {
   async run (args, out) {
     const name = requirePositional(args, 0, 'NAME', keysNew)
     const store = new IdentityStore(keysDir(args))
-    const passphrase = await readPassphrase(args, { purpose: `the new wallet "${name}"`, confirm: true })
+    const passphrase = await readPassphrase(args, { purpose: `the new wallet "${name}"`, confirm: true, newWallet: true })
     const id = await store.create(name, passphrase)
     id.forget()
     const info = { ...describeIdentity(id), keysDir: store.dir }
@@ -90,7 +90,7 @@ export const keysImport: Command = {
     let id
     if (/^(0x)?[0-9a-fA-F]{64}$/.test(trimmed)) {
       const key = (trimmed.startsWith('0x') ? trimmed : `0x${trimmed}`) as `0x${string}`
-      id = await store.create(name, await readPassphrase(args, { purpose: `the imported wallet "${name}"`, confirm: true }), { ethPrivateKey: key })
+      id = await store.create(name, await readPassphrase(args, { purpose: `the imported wallet "${name}"`, confirm: true, newWallet: true }), { ethPrivateKey: key })
     } else {
       let file: unknown
       try { file = JSON.parse(trimmed) } catch {
