@@ -60,6 +60,9 @@ export function classify (code: number | null, json: unknown, stderr: string, re
   return { type: 'crash', reason: `exit ${String(code)} without a typed error: ${lastLine(stderr)}` }
 }
 
+/** The error line of a stack trace (what failed), else the last lines. */
 function lastLine (text: string): string {
-  return text.trim().split('\n').filter(l => l.trim() !== '').slice(-3).join(' | ').slice(0, 300)
+  const lines = text.trim().split('\n').map(l => l.trim()).filter(l => l !== '')
+  const error = lines.find(l => /^(\w*Error|\[\w+|Uncaught|node:internal)/.test(l) || /Error:/.test(l))
+  return (error ?? lines.slice(-3).join(' | ')).slice(0, 300)
 }
