@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline'
 import { blockCid } from '@p2pdv/core'
 import { mbps, printTable } from '../../../scripts/bench-util.ts'
 import { spawnNode } from '../test/fixtures/spawn-node.ts'
+import { testGrant } from '../test/fixtures/grants.ts'
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 256)
 const IN_FLIGHT = 4
@@ -48,10 +49,12 @@ const blocks = await Promise.all(Array.from({ length: BLOCKS }, async () => {
   return { bytes, cid: (await blockCid(bytes)).toString() }
 }))
 const agent = new Agent({ keepAlive: true })
+/** The node's upload grant (one per run; the bare server ignores it). */
+let authorization = ''
 
 async function call (method: 'PUT' | 'GET', url: string, body?: Uint8Array): Promise<number> {
   return await new Promise((resolve, reject) => {
-    const req = request(url, { method, agent, headers: method === 'PUT' ? { 'content-type': 'application/vnd.ipld.raw', 'content-length': body!.byteLength } : { accept: 'application/vnd.ipld.raw' } }, res => {
+    const req = request(url, { method, agent, headers: method === 'PUT' ? { 'content-type': 'application/vnd.ipld.raw', 'content-length': body!.byteLength, authorization } : { accept: 'application/vnd.ipld.raw' } }, res => {
       let n = 0
       res.on('data', (d: Buffer) => { n += d.byteLength })
       res.on('end', () => { res.statusCode! < 300 ? resolve(n) : reject(new Error(`${method} ${res.statusCode}`)) })
@@ -83,6 +86,7 @@ async function measure (pid: number, base: string): Promise<{ put: { seconds: nu
 const dir = await mkdtemp(join(tmpdir(), 'p2pdv-data-plane-'))
 const bare = spawn(process.execPath, ['-e', BARE_SERVER, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
 const node = await spawnNode()
+authorization = (await testGrant(node.info.peerId, { bytes: 64 * 1024 ** 3 })).authorization
 try {
   const bareUrl = await new Promise<string>(resolve => createInterface({ input: bare.stdout! }).once('line', line => { resolve((JSON.parse(line) as { url: string }).url) }))
   // A few untimed requests first, so both servers run warm (JIT); the measured blocks are new to both.

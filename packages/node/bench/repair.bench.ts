@@ -10,6 +10,7 @@ import { rm } from 'node:fs/promises'
 import { Client, type CheckReport, type PeerInfo, type PutOptions } from '@p2pdv/sdk'
 import { printTable, type Row } from '../../../scripts/bench-util.ts'
 import { spawnNodes, type SpawnedNode } from '../test/fixtures/spawn-node.ts'
+import { testGrant } from '../test/fixtures/grants.ts'
 
 const GIB = Number(process.env.REPAIR_BENCH_GIB ?? 0.25)
 const BYTES = Math.round((Number.isFinite(GIB) && GIB > 0 ? GIB : 0.25) * 1024 ** 3)
@@ -73,12 +74,13 @@ async function loseOneNode (nodes: SpawnedNode[], dead: Set<string>, put: PutOpt
 async function rawCopy (from: SpawnedNode, to: SpawnedNode, report: CheckReport, bytes: number): Promise<{ seconds: number, bytes: number }> {
   const blocks = report.blocks.filter(b => b.ok.includes(from.info.peerId) && !b.ok.includes(to.info.peerId) && b.size > 0)
   let copied = 0
+  const { authorization } = await testGrant(to.info.peerId, { bytes: 64 * 1024 ** 3 })
   const t0 = performance.now()
   for (const b of blocks) {
     if (copied >= bytes) break
     const res = await fetch(`${from.info.http}/ipfs/${b.cid}`, { headers: { accept: 'application/vnd.ipld.raw' } })
     const body = new Uint8Array(await res.arrayBuffer())
-    const put = await fetch(`${to.info.http}/ipfs/${b.cid}`, { method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.raw' }, body })
+    const put = await fetch(`${to.info.http}/ipfs/${b.cid}`, { method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.raw', authorization }, body })
     if (put.status !== 201) throw new Error(`raw copy: PUT answered ${put.status}`)
     await put.body?.cancel()
     copied += body.byteLength * 2 // fetched + stored, as the repair counters count
