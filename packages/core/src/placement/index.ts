@@ -1,2 +1,3 @@
 export * from './record.ts'
 export * from './choose.ts'
+export * from './shortfall.ts'
