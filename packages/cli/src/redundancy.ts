@@ -51,7 +51,10 @@ export async function erasureDefaultsFromChain (args: ParsedArgs, redundancy: Pi
 
 export const AUDITOR_OPTION = { auditor: { type: 'string' } } as const
 
-export function redundancyFromArgs (args: ParsedArgs): Pick<PutOptions, 'k' | 'm' | 'replicas'> {
+/** `--allow-degraded`: store on fewer nodes than the scheme needs, recorded as under-replicated. */
+export const ALLOW_DEGRADED_OPTION = { 'allow-degraded': { type: 'boolean' } } as const
+
+export function redundancyFromArgs (args: ParsedArgs): Pick<PutOptions, 'k' | 'm' | 'replicas' | 'allowDegraded'> {
   const erasure = args.values.k !== undefined || args.values.m !== undefined
   if (erasure && args.values.replicas !== undefined) {
     throw new P2pdvError('ERR_USAGE', '--replicas cannot be combined with --k/--m', { hint: 'Choose erasure coding (--k 4 --m 2) or replication (--replicas 3).' })
@@ -59,7 +62,8 @@ export function redundancyFromArgs (args: ParsedArgs): Pick<PutOptions, 'k' | 'm
   return {
     ...(args.values.k === undefined ? {} : { k: intOpt(args, 'k', 4, 1, 255) }),
     ...(args.values.m === undefined ? {} : { m: intOpt(args, 'm', 2, 1, 255) }),
-    ...(args.values.replicas === undefined ? {} : { replicas: intOpt(args, 'replicas', 3, 1, 16) })
+    ...(args.values.replicas === undefined ? {} : { replicas: intOpt(args, 'replicas', 3, 1, 16) }),
+    ...(args.values['allow-degraded'] === true ? { allowDegraded: true } : {})
   }
 }
 
@@ -77,6 +81,12 @@ export async function auditorFromArgs (args: ParsedArgs): Promise<{ auditor?: st
   } catch {
     return {}
   }
+}
+
+/** The warning a degraded put or upload prints (undefined when it met its scheme). */
+export function degradedNote (r: PutResult): string | undefined {
+  if (r.degraded === undefined) return undefined
+  return `warning: stored UNDER-REPLICATED (--allow-degraded): the scheme needs ${r.degraded.need} distinct nodes, the blocks are on ${r.degraded.found}; \`p2pdv check\` reports it (exit 4) and repair raises it to the scheme when nodes return`
 }
 
 export function describeRedundancy (r: PutResult): string {

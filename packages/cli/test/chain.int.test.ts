@@ -151,8 +151,9 @@ describe('p2pdv on chain: devnet, upload registers, buy, grant, subscribe, withd
     const file = join(devnet.dir, 'erasure.bin')
     await writeFile(file, randomBytes(300_000))
     const core = await cli(['put', file])
-    assert.equal(core.code, 0, core.stderr)
-    assert.equal(core.json.scheme, 'replicas', 'the deployed 4 + 2 needs 6 nodes: two fall back to replicas')
+    assert.equal(core.code, 1, core.stderr)
+    assert.equal(core.json.error.code, 'ERR_NOT_ENOUGH_NODES', 'the deployed 4 + 2 needs 6 nodes: two are refused, never silently replicated')
+    assert.deepEqual(core.json.error.details, { need: 6, found: 2 })
     // What a passed proposal does, as the timelock (the ProtocolParams admin) itself.
     const test = createTestClient({ mode: 'anvil', transport: http(chain.rpc) })
     const timelock = chain.contracts.timelock!

@@ -64,7 +64,7 @@ describe('p2pdv upload / watch', () => {
   })
 
   it('upload transcodes, writes sprites and subtitles, seals and stores everything, signs a listing, prints a capability and a watch link', async () => {
-    const r = await runCli(['upload', video, '--title', 'Test card', '--description', 'A generated\ntest card', '--tags', 'Test, lavfi',
+    const r = await runCli(['upload', video, '--replicas', '3', '--title', 'Test card', '--description', 'A generated\ntest card', '--tags', 'Test, lavfi',
       '--subs', `en=${join(devnet.dir, 'en.vtt')}`, '--subs', `fr=${join(devnet.dir, 'fr.srt')}`, '--thumbnails-interval', '2', '--json'], env, 300_000)
     assert.equal(r.code, 0, r.stdout + r.stderr)
     uploaded = r.json
@@ -117,7 +117,7 @@ describe('p2pdv upload / watch', () => {
     assert.equal(JSON.stringify(again.json).includes(capability.split('#')[1]!), false, 'the key is never stored or echoed')
     assert.equal(await storedBlocks(devnet), before)
     // Without a chain, a local "default" identity is created on first use and signs the listing.
-    const forced = await runCli(['upload', video, '--force', '--no-chain', '--thumbnails-interval', '0', '--json'], env, 300_000)
+    const forced = await runCli(['upload', video, '--replicas', '3', '--force', '--no-chain', '--thumbnails-interval', '0', '--json'], env, 300_000)
     assert.equal(forced.code, 0, forced.stdout + forced.stderr)
     assert.equal(forced.json.replaces, uploaded.manifestCid)
     assert.notEqual(forced.json.manifestCid, uploaded.manifestCid)
@@ -132,13 +132,13 @@ describe('p2pdv upload / watch', () => {
     const late = join(devnet.dir, 'late.vtt')
     await writeFile(late, 'WEBVTT\n\n00:00:30.000 --> 00:00:31.000\nafter the end\n')
     const before = await storedBlocks(devnet)
-    const syntax = await runCli(['upload', video, '--force', '--subs', `en=${bad}`, '--json'], env)
+    const syntax = await runCli(['upload', video, '--replicas', '3', '--force', '--subs', `en=${bad}`, '--json'], env)
     assert.equal(syntax.json.error.code, 'ERR_SUBTITLE_SYNTAX')
     assert.deepEqual(syntax.json.error.details, { file: bad, line: 6 })
-    const timing = await runCli(['upload', video, '--force', '--subs', `en=${late}`, '--json'], env)
+    const timing = await runCli(['upload', video, '--replicas', '3', '--force', '--subs', `en=${late}`, '--json'], env)
     assert.equal(timing.json.error.code, 'ERR_SUBTITLE_TIMING')
     assert.equal(timing.json.error.details.line, 3)
-    const lang = await runCli(['upload', video, '--force', '--subs', `english!=${late}`, '--json'], env)
+    const lang = await runCli(['upload', video, '--replicas', '3', '--force', '--subs', `english!=${late}`, '--json'], env)
     assert.equal(lang.json.error.code, 'ERR_SUBTITLE_LANG')
     const usage = await runCli(['upload', video, '--subs', 'en', '--json'], env)
     assert.equal(usage.json.error.code, 'ERR_USAGE')
@@ -266,7 +266,7 @@ describe('p2pdv upload / watch', () => {
     assert.match(r.json.error.hint, /p2pdv watch/)
     const notes = join(devnet.dir, 'notes.txt')
     await writeFile(notes, 'hello')
-    const put = await runCli(['put', notes, '--json'], env)
+    const put = await runCli(['put', notes, '--replicas', '3', '--json'], env)
     const w = await runCli(['watch', put.json.capability, '--json'], env)
     assert.equal(w.json.error.code, 'ERR_NOT_A_VIDEO')
     const bad = await runCli(['upload', notes, '--json'], env)

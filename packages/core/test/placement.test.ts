@@ -7,7 +7,7 @@ import { blockCid, decodeManifest, encodeManifest, generateContentKey, generateO
 import { AUDIT_LEAF_BYTES, LEGACY_AUDIT_LEAF_BYTES, merkleRoot } from '@p2pdv/core/audit'
 import { encodeStripe } from '@p2pdv/core/erasure'
 import {
-  auditLeafBytes, checkSupersedes, placementOwnerSigner, comparePlacement, decodePlacementRecord, decodePlacementRecordAsync, encodePlacementRecord, samePlacementStructure, placementOwnerKey, PlacementErrorCode, signPlacementRecord,
+  auditLeafBytes, checkSupersedes, placementOwnerSigner, placementShortfall, stripeSpread, comparePlacement, decodePlacementRecord, decodePlacementRecordAsync, encodePlacementRecord, samePlacementStructure, placementOwnerKey, PlacementErrorCode, signPlacementRecord,
   type BlockPlacement, type PlacementRecord, type UnsignedPlacementRecord
 } from '@p2pdv/core/placement'
 
@@ -63,6 +63,40 @@ describe('placement record', () => {
     }
     // The field is signed: changing it breaks the signature.
     await assert.rejects(decodePlacementRecordAsync(dagCbor.encode({ ...wire, leaf: 2 * AUDIT_LEAF_BYTES })), { code: PlacementErrorCode.SIGNATURE })
+  })
+
+  it('a degraded write says what it needed and found; the field is signed, checked, and absent from whole records', async () => {
+    const { record, owner } = await sample()
+    assert.equal('degraded' in (dagCbor.decode(encodePlacementRecord(record)) as Record<string, unknown>), false, 'a record that met its scheme encodes as before the field existed')
+    const { sig: _s, signer: _k, ...unsigned } = { ...record, degraded: { need: 5, found: 3 } }
+    const degraded = await signPlacementRecord(unsigned, owner.publicKey, owner.sign)
+    const back = decodePlacementRecord(encodePlacementRecord(degraded))
+    assert.deepEqual(back.degraded, { need: 5, found: 3 })
+    assert.deepEqual(await decodePlacementRecordAsync(encodePlacementRecord(degraded)), back)
+    // Informational, not structure: repair's raised version may leave it out.
+    assert.equal(samePlacementStructure(record, back), true)
+    const wire = dagCbor.decode(encodePlacementRecord(degraded)) as Record<string, unknown>
+    await assert.rejects(decodePlacementRecordAsync(dagCbor.encode({ ...wire, degraded: { need: 5, found: 1 } })), { code: PlacementErrorCode.SIGNATURE })
+    for (const bad of [{ need: 6, found: 3 }, { need: 5, found: -1 }, { need: 5, found: 1.5 }, { need: 5 }, 'yes', [5, 3]]) {
+      assert.throws(() => decodePlacementRecord(dagCbor.encode({ ...wire, degraded: bad })), { code: PlacementErrorCode.MALFORMED })
+    }
+  })
+
+  it('shortfall: copies below the scheme, and erasure blocks that share a node, from the holder lists alone', async () => {
+    const { record } = await sample()
+    // The sample's stripe has 5 blocks on 3 nodes (block i on node i mod 3): blocks 3 and 4 share.
+    assert.deepEqual(placementShortfall(record), [{ stripe: 0, want: 5, have: 3, crowded: [3, 4] }])
+    const spread = (nodes: string[][]): PlacementRecord => ({ ...record, stripes: [{ data: 3, blocks: record.stripes[0]!.blocks.map((b, i) => ({ ...b, nodes: nodes[i]! })) }] })
+    assert.deepEqual(placementShortfall(spread([['a'], ['b'], ['c'], ['d'], ['e']])), [])
+    // A block with two holders gives way to one with only one of them.
+    assert.deepEqual(placementShortfall(spread([['a', 'b'], ['a'], ['c'], ['d'], ['e']])), [])
+    // A lost block (no holder) is short but not crowded: it is rebuilt, not copied.
+    assert.deepEqual(placementShortfall(spread([['a'], [], ['c'], ['d'], ['e']])), [{ stripe: 0, want: 5, have: 4, crowded: [] }])
+    assert.deepEqual(stripeSpread([['a'], ['a'], ['a']]), { have: 1, crowded: [1, 2] })
+    // Replication: each block and the manifest want `replicas` holders.
+    const block = record.stripes[0]!.blocks[0]!
+    const replicated: PlacementRecord = { ...record, scheme: { type: 'replicas', replicas: 3 }, manifest: { ...record.manifest, nodes: ['a'] }, stripes: [{ data: 1, blocks: [{ ...block, nodes: ['a', 'b', 'c'] }] }, { data: 1, blocks: [{ ...block, nodes: ['a'] }] }] }
+    assert.deepEqual(placementShortfall(replicated), [{ stripe: -1, want: 3, have: 1, crowded: [] }, { stripe: 1, want: 3, have: 1, crowded: [] }])
   })
 
   it('refuses forged signatures, malformed fields and inconsistent parity sizes with typed errors', async () => {

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto'
 import { objectBlocks, type CID, type Manifest } from '@p2pdv/core'
-import type { PlacementRecord } from '@p2pdv/core/placement'
+import { stripeSpread, type PlacementDegraded, type PlacementRecord } from '@p2pdv/core/placement'
 import type { ObjectReader } from './object-reader.ts'
 import { matchesManifest } from './object-reader.ts'
 import type { PeerInfo, PeerSet } from './peers.ts'
@@ -44,9 +44,12 @@ export interface BlockHealth {
 
 /**
  * `unknown`: some holders timed out and the verdict depends on them (with their blocks the stripe
- * would be better off than without).
+ * would be better off than without). `under-replicated`: nothing it was given is missing, but it
+ * was never given its scheme: an erasure stripe whose blocks share nodes (a node down takes
+ * several), or a block written with fewer copies than the scheme by a degraded write
+ * (`--allow-degraded`, which the placement record says).
  */
-export type StripeStatus = 'healthy' | 'degraded' | 'at-risk' | 'lost' | 'unknown'
+export type StripeStatus = 'healthy' | 'under-replicated' | 'degraded' | 'at-risk' | 'lost' | 'unknown'
 
 export interface StripeHealth {
   index: number
@@ -62,6 +65,8 @@ export interface StripeHealth {
   timedOut: number
   status: StripeStatus
   missing: string[]
+  /** Erasure stripes: the most of its available blocks that sit on distinct nodes. */
+  nodes?: number
 }
 
 export interface CheckReport {
@@ -83,6 +88,10 @@ export interface CheckReport {
   lost: number
   /** Stripes whose verdict waits on holders that timed out. */
   unknown: number
+  /** Stripes (and the manifest) short of their scheme though nothing given to them is missing. */
+  underReplicated: number
+  /** Set when the placement record says the object was written degraded: nodes needed and found then. */
+  degradedWrite?: PlacementDegraded
   /** Probes that timed out the first time (each was retried once). */
   timeouts: number
 }
@@ -193,6 +202,11 @@ export async function checkObject (peers: PeerSet, reader: ObjectReader, manifes
     // listed beside the copies it adds. Without a record nobody says how many there should be:
     // those found are all there is.
     const blocks = g.copies ? Math.max(record === undefined ? available + timedOut : copiesWanted, 1) : rs.length
+    let st = stripeStatus(available, timedOut, blocks, g.needed)
+    const spread = g.copies ? undefined : stripeSpread(rs.map(r => r.ok)).have
+    // Written short on purpose: every copy listed is there, the scheme's others were never made.
+    const writtenShort = g.copies && record?.degraded !== undefined && timedOut === 0 && available === rs[0]!.holders.length && available < blocks
+    if ((st === 'healthy' && spread !== undefined && spread < rs.length) || ((st === 'at-risk' || st === 'degraded') && writtenShort)) st = 'under-replicated'
     return {
       index: gi - 1,
       blocks,
@@ -200,8 +214,9 @@ export async function checkObject (peers: PeerSet, reader: ObjectReader, manifes
       needed: g.needed,
       margin: available - g.needed,
       timedOut,
-      status: stripeStatus(available, timedOut, blocks, g.needed),
-      missing: rs.filter(r => r.ok.length + r.timedOut.length < (g.copies ? r.holders.length : 1)).map(r => r.cid)
+      status: st,
+      missing: rs.filter(r => r.ok.length + r.timedOut.length < (g.copies ? r.holders.length : 1)).map(r => r.cid),
+      ...(spread === undefined ? {} : { nodes: spread })
     }
   })
   const stripes = health.slice(1)
@@ -219,6 +234,8 @@ export async function checkObject (peers: PeerSet, reader: ObjectReader, manifes
     degraded: health.filter(h => h.status === 'degraded' || h.status === 'at-risk').length,
     lost: health.filter(h => h.status === 'lost').length,
     unknown: health.filter(h => h.status === 'unknown').length,
+    underReplicated: health.filter(h => h.status === 'under-replicated').length,
+    ...(record?.degraded === undefined ? {} : { degradedWrite: record.degraded }),
     timeouts: timeoutCount
   }
 }

@@ -12,7 +12,7 @@ import {
 } from '@p2pdv/core'
 import { freeNow } from '@p2pdv/core/buffers'
 import { checkErasureParams, DEFAULT_K, DEFAULT_M, type ErasureParams } from '@p2pdv/core/erasure'
-import { MIN_PLACEMENT_SCORE, weightedOrder, type PlacementScheme } from '@p2pdv/core/placement'
+import { MIN_PLACEMENT_SCORE, schemeNodes, weightedOrder, type PlacementDegraded, type PlacementScheme } from '@p2pdv/core/placement'
 import type { LocalAccount } from 'viem'
 import { checkObject, type CheckOptions, type CheckReport } from './check.ts'
 import { buildListing, type ListingInput } from './listing.ts'
@@ -70,15 +70,22 @@ export interface PutProgress { sealedBytes: number, storedBytes: number, expansi
 export interface PutOptions {
   /** Replicate every block this many times (instead of erasure coding). */
   replicas?: number
-  /** Erasure coding: data and parity blocks per stripe (defaults 4 and 2 when enough nodes are up). */
+  /** Erasure coding: data and parity blocks per stripe (defaults 4 and 2). */
   k?: number
   m?: number
   /**
    * The k and m used where `k`/`m` are not given, instead of the core default: the governance
-   * value `ChainClient.erasureDefaults()` reads. Like the core default, it falls back to
-   * replication when fewer than k + m nodes are up.
+   * value `ChainClient.erasureDefaults()` reads.
    */
   defaultErasure?: ErasureParams
+  /**
+   * Whatever the scheme, the put fails (ERR_NOT_ENOUGH_NODES, before anything is sealed) when
+   * fewer distinct nodes are up than it needs (k + m, or the replica count). With this set it
+   * stores the object on the nodes there are instead, under the requested scheme, and the
+   * placement record and the result say it is degraded: `check` reports it under-replicated
+   * and repair raises it to the scheme when nodes return.
+   */
+  allowDegraded?: boolean
   signal?: AbortSignal
   onProgress?: (p: PutProgress) => void
   /** A node refused or failed; its blocks move to other nodes. */
@@ -108,8 +115,11 @@ export interface PutResult {
   overhead: number
   /** Nodes that kept the placement record. */
   placementStoredOn: number
-  /** Set when erasure coding was wanted but too few nodes are up (replication was used). */
-  note?: string
+  /**
+   * Set when the object was stored on fewer distinct nodes than its scheme needs (only with
+   * `allowDegraded`): `need` nodes (k + m, or the replica count), `found` that hold its blocks.
+   */
+  degraded?: PlacementDegraded
   /** Verified, signed receipts received (blocks × replicas, manifest included). */
   receipts: number
   nodes: string[]
@@ -209,12 +219,13 @@ export class Client {
   }
 
   /**
-   * Erasure coding (k, m) when k + m nodes are up; otherwise — unless k or m were asked for
-   * explicitly — replication, with a note saying why. `replicas` alone asks for replication.
+   * The requested scheme: erasure coding (k, m), or replication when only `replicas` is given.
    * Unasked k and m come from `defaultErasure` (the chain's governance defaults), else the core
-   * default.
+   * default. Fewer eligible nodes than the scheme needs is an error (ERR_NOT_ENOUGH_NODES, with
+   * how many it needs and found), unless `allowDegraded`: then `degraded` says so, and the
+   * scheme stays the one requested (the manifest's layout, which repair can raise the object to).
    */
-  async chooseScheme (options: PutOptions = {}): Promise<{ scheme: PlacementScheme, candidates: NodeCandidate[], note?: string }> {
+  async chooseScheme (options: PutOptions = {}): Promise<{ scheme: PlacementScheme, candidates: NodeCandidate[], degraded?: PlacementDegraded }> {
     const ask = { ...(this.options.auditor === undefined ? {} : { auditor: this.options.auditor }), ...(options.signal === undefined ? {} : { signal: options.signal }) }
     let candidates = await placementCandidates(this.peers.peers, ask)
     // Some nodes did not answer (as the peer id expected at that URL): they may have moved.
@@ -224,22 +235,25 @@ export class Client {
     }
     const eligible = weightedOrder('', candidates).length
     const wantsErasure = options.k !== undefined || options.m !== undefined
-    if (options.replicas !== undefined && !wantsErasure) return { scheme: { type: 'replicas', replicas: options.replicas }, candidates }
-    const k = options.k ?? options.defaultErasure?.k ?? DEFAULT_K
-    const m = options.m ?? options.defaultErasure?.m ?? DEFAULT_M
-    checkErasureParams(k, m)
-    if (eligible >= k + m) return { scheme: { type: 'rs', k, m }, candidates }
-    if (wantsErasure) {
-      throw new P2pdvError(PutErrorCode.NOT_ENOUGH_NODES, `erasure coding with k=${k}, m=${m} needs ${k + m} nodes, but only ${eligible} are reachable and eligible`, {
-        hint: `Start more nodes (p2pdv devnet --nodes ${k + m}), lower --k/--m, or use --replicas.`
-      })
+    let scheme: PlacementScheme
+    if (options.replicas !== undefined && !wantsErasure) {
+      scheme = { type: 'replicas', replicas: options.replicas }
+    } else {
+      const k = options.k ?? options.defaultErasure?.k ?? DEFAULT_K
+      const m = options.m ?? options.defaultErasure?.m ?? DEFAULT_M
+      checkErasureParams(k, m)
+      scheme = { type: 'rs', k, m }
     }
-    const replicas = Math.min(DEFAULT_REPLICAS, Math.max(1, eligible))
-    return {
-      scheme: { type: 'replicas', replicas },
-      candidates,
-      note: `only ${eligible} node(s) reachable; erasure coding (k=${k}, m=${m}) needs ${k + m}: storing ${replicas} replica(s) of every block instead`
-    }
+    const need = schemeNodes(scheme)
+    if (eligible >= need) return { scheme, candidates }
+    if (options.allowDegraded === true && eligible > 0) return { scheme, candidates, degraded: { need, found: eligible } }
+    const what = scheme.type === 'rs' ? `erasure coding with k=${scheme.k}, m=${scheme.m}` : `${scheme.replicas} replicas`
+    throw new P2pdvError(PutErrorCode.NOT_ENOUGH_NODES, `${what} needs ${need} distinct nodes, but only ${eligible} are reachable and eligible; nothing was stored`, {
+      hint: eligible === 0
+        ? 'Start nodes (p2pdv devnet), or check --node URLs and the auditor\'s scores.'
+        : `Start more nodes (p2pdv devnet --nodes ${need}), ask for less (--k/--m or --replicas ${eligible}), or store it under-replicated with --allow-degraded (check reports it; repair raises it when nodes return).`,
+      details: { need, found: eligible }
+    })
   }
 
   /**
@@ -285,23 +299,25 @@ export class Client {
   }
 
   /** The writers for one upload (scheme chosen from the nodes that are up), reporting progress. */
-  private async objectWriter (options: PutOptions, sealedBytes: () => number): Promise<{ writer: ReplicatedWriter, object: ObjectWriter, note?: string }> {
-    const { scheme, candidates, note } = await this.chooseScheme(options)
+  private async objectWriter (options: PutOptions, sealedBytes: () => number): Promise<{ writer: ReplicatedWriter, object: ObjectWriter }> {
+    const { scheme, candidates, degraded } = await this.chooseScheme(options)
     const expansion = expansionOf(scheme)
     if (options.size !== undefined) checkRoom(options.size, scheme, candidates)
     let storedBytes = 0
     const writer = new ReplicatedWriter(candidates, async (peer, blocks, signal) =>
       await this.store.storeBlocks(peer, blocks, signal === undefined ? {} : { signal }), {
       replicas: scheme.type === 'rs' ? 1 : scheme.replicas,
+      // Once a degraded write is allowed, a node lost mid-put costs redundancy, not the put.
+      ...(degraded === undefined && options.allowDegraded !== true ? {} : { degraded: true }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       onStored: bytes => { storedBytes += bytes; options.onProgress?.({ sealedBytes: sealedBytes(), storedBytes, expansion }) },
       ...(options.onNodeFailed === undefined ? {} : { onNodeFailed: options.onNodeFailed })
     })
-    return { writer, object: new ObjectWriter(scheme, candidates, writer), ...(note === undefined ? {} : { note }) }
+    return { writer, object: new ObjectWriter(scheme, candidates, writer) }
   }
 
   /** Waits for every block's receipts, publishes the placement record, then names the object. */
-  private async finish (w: { writer: ReplicatedWriter, object: ObjectWriter, note?: string }, manifestCid: CID, key: Uint8Array, size: number, blocks: number, signal?: AbortSignal): Promise<PutResult> {
+  private async finish (w: { writer: ReplicatedWriter, object: ObjectWriter }, manifestCid: CID, key: Uint8Array, size: number, blocks: number, signal?: AbortSignal): Promise<PutResult> {
     const receipts = await w.writer.flush()
     const { record, storedOn } = await w.object.publishPlacement(receipts, key, signal)
     const stored = receipts.reduce((a, r) => a + r.size, 0)
@@ -319,7 +335,7 @@ export class Client {
       placementStoredOn: storedOn,
       receipts: receipts.length,
       nodes: [...new Set(receipts.map(r => r.peer))],
-      ...(w.note === undefined ? {} : { note: w.note })
+      ...(record.degraded === undefined ? {} : { degraded: record.degraded })
     }
   }
 

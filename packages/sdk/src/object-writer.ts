@@ -12,12 +12,16 @@
  * When every block has its receipt, the placement record (scheme, stripes, CIDs, sizes, audit
  * roots, holders from the signed receipts) is signed with the object's owner key and sent to the
  * nodes that hold the object's blocks.
+ *
+ * The scheme is always the one requested. Only a degraded write (the writer's `degraded`, from
+ * `--allow-degraded`) can leave the holders short of it — a stripe sharing nodes, fewer copies —
+ * and then the record's `degraded` says so, for `check` to report and repair to raise.
  */
 import { P2pdvError } from '@p2pdv/core/errors'
 import { blockCid, type CID, type ErasureInfo } from '@p2pdv/core'
 import { encodeStripe } from '@p2pdv/core/erasure'
 import {
-  chooseStripeNodes, encodePlacementRecord, placementOwnerSigner, signPlacementRecord, weightedOrder,
+  chooseStripeNodes, encodePlacementRecord, placementOwnerSigner, placementShortfall, schemeNodes, signPlacementRecord, weightedOrder,
   type BlockPlacement, type PlacementRecord, type PlacementScheme
 } from '@p2pdv/core/placement'
 import { AUDIT_LEAF_BYTES } from '@p2pdv/core/audit'
@@ -114,16 +118,21 @@ export class ObjectWriter {
     const stripes = this.scheme.type === 'rs'
       ? this.stripes.map(s => ({ data: s.data.length, blocks: [...s.data, ...s.parity].map(placed) }))
       : this.blocks.map(b => ({ data: 1, blocks: [placed(b)] }))
+    const manifest = placed(this.manifestBlock)
+    // Short of the scheme only when the writer was allowed to be (a degraded write): the record
+    // then says so, and keeps the requested scheme for repair to raise the object to.
+    const short = placementShortfall({ scheme: this.scheme, manifest, stripes }).length > 0
     return {
       v: 1,
       object: this.manifestBlock.cid,
       version: 1,
       time: Date.now(),
       scheme: this.scheme,
-      manifest: placed(this.manifestBlock),
+      manifest,
       stripes,
       // The roots were computed with merkleRootFast's default leaves.
       leaf: AUDIT_LEAF_BYTES,
+      ...(short ? { degraded: { need: schemeNodes(this.scheme), found: holders.size === 0 ? 0 : new Set([...holders.values()].flat()).size } } : {}),
       owner
     }
   }

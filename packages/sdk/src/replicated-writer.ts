@@ -58,6 +58,8 @@ interface Pending {
   group: Set<string> | undefined
   /** Index into `order` of the next candidate not yet asked. */
   next: number
+  /** Nodes asked to hold it (each at most once). */
+  asked: Set<string>
   inFlight: number
   receipts: StoreReceipt[]
   release: (() => void) | undefined
@@ -111,6 +113,13 @@ class Lane {
 
 export interface ReplicatedWriterOptions {
   replicas?: number
+  /**
+   * A degraded write (`--allow-degraded`): when a block's order runs out of nodes, it goes to any
+   * live node that does not hold it yet (even one its stripe already uses), and a copy no node is
+   * left for is dropped as long as the block has another. Off, a block gets all its copies on
+   * distinct nodes or the put fails.
+   */
+  degraded?: boolean
   signal?: AbortSignal
   onStored?: (bytes: number) => void
   onNodeFailed?: (peer: PeerInfo, err: unknown) => void
@@ -132,7 +141,7 @@ export class ReplicatedWriter {
 
   constructor (peers: PeerInfo[], store: StoreBatch, opts: ReplicatedWriterOptions = {}) {
     this.replicas = opts.replicas ?? DEFAULT_REPLICAS
-    if (peers.length < this.replicas) {
+    if (peers.length < this.replicas && (opts.degraded !== true || peers.length === 0)) {
       throw new P2pdvError(PutErrorCode.NOT_ENOUGH_NODES, `${this.replicas} replicas need ${this.replicas} nodes, but only ${peers.length} are known`, {
         hint: `Start more nodes (p2pdv devnet --nodes ${this.replicas}) or lower --replicas.`
       })
@@ -160,6 +169,7 @@ export class ReplicatedWriter {
       replicas: plan?.replicas ?? this.replicas,
       group: plan?.group,
       next: 0,
+      asked: new Set(),
       inFlight: 0,
       receipts: [],
       release: plan?.release,
@@ -177,7 +187,11 @@ export class ReplicatedWriter {
       if (lane === undefined) break
       homes.push(lane)
     }
-    if (homes.length < p.replicas) { this.failBlock(p); return }
+    if (homes.length < p.replicas) {
+      if (this.opts.degraded !== true || homes.length === 0) { this.failBlock(p); return }
+      // Degraded: as many copies as there are live nodes; the record says the rest are owed.
+      p.replicas = homes.length
+    }
     p.inFlight = homes.length
     await Promise.all(homes.map(async l => { await l.push(p) }))
   }
@@ -196,11 +210,16 @@ export class ReplicatedWriter {
     while (p.next < p.order.length) {
       const peer = p.order[p.next++] as PeerInfo
       const lane = this.lanes.get(peer.peerId)
-      if (lane === undefined || lane.dead || p.group?.has(peer.peerId) === true) continue
+      if (lane === undefined || lane.dead || p.group?.has(peer.peerId) === true || p.asked.has(peer.peerId)) continue
       p.group?.add(peer.peerId)
+      p.asked.add(peer.peerId)
       return lane
     }
-    return undefined
+    if (this.opts.degraded !== true) return undefined
+    // Degraded: any live node not asked for this block yet, least loaded first.
+    const spare = [...this.lanes.values()].filter(l => !l.dead && !p.asked.has(l.peer.peerId)).sort((a, b) => a.items.length - b.items.length)[0]
+    if (spare !== undefined) { p.group?.add(spare.peer.peerId); p.asked.add(spare.peer.peerId) }
+    return spare
   }
 
   private failBlock (p: Pending): void {
@@ -248,7 +267,13 @@ export class ReplicatedWriter {
   /** Moves one replica of `p` to the next live node in its order. */
   private reroute (p: Pending): void {
     const lane = this.nextLane(p)
-    if (lane === undefined) { this.failBlock(p); return }
-    lane.pushNow(p)
+    if (lane !== undefined) { lane.pushNow(p); return }
+    // Degraded: this copy has nowhere to go; the block is kept if another copy is stored or on its way.
+    if (this.opts.degraded === true && p.replicas > 1 && p.receipts.length + p.inFlight - 1 > 0) {
+      p.replicas--
+      if (--p.inFlight === 0) { p.done(); p.release?.() }
+      return
+    }
+    this.failBlock(p)
   }
 }

@@ -118,4 +118,23 @@ describe('ReplicatedWriter', () => {
   it('refuses up front when fewer nodes are known than replicas', () => {
     assert.throws(() => new ReplicatedWriter(peers.slice(0, 2), cluster().store, { replicas: 3 }), { code: PutErrorCode.NOT_ENOUGH_NODES })
   })
+
+  it('degraded: as many copies as there are nodes, a stripe shares nodes once its own run out, and a node lost mid-put costs a copy, not the block', async () => {
+    const { store, held } = cluster(new Set(['peer-1']))
+    const w = new ReplicatedWriter(peers.slice(0, 2), store, { replicas: 3, degraded: true })
+    const copies = await block(1)
+    await w.write(copies.cid, copies.bytes)
+    // A stripe of three blocks over two nodes (one of them failing): all land on the one left.
+    const group = new Set<string>()
+    const stripe = await Promise.all([10, 11, 12].map(block))
+    for (const b of stripe) await w.write(b.cid, b.bytes, { order: peers.slice(0, 2), replicas: 1, group })
+    await w.flush()
+    assert.deepEqual([...held.get(copies.cid.toString())!], ['peer-0'])
+    for (const b of stripe) assert.deepEqual([...held.get(b.cid.toString())!], ['peer-0'])
+    // Without it, the same stripe fails with the typed error.
+    const strict = new ReplicatedWriter(peers.slice(0, 2), cluster().store, { replicas: 1 })
+    const strictGroup = new Set<string>()
+    for (const b of stripe) await strict.write(b.cid, b.bytes, { order: peers.slice(0, 2), replicas: 1, group: strictGroup }).catch(() => {})
+    await assert.rejects(strict.flush(), { code: PutErrorCode.NOT_ENOUGH_NODES })
+  })
 })

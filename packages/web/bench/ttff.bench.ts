@@ -75,7 +75,7 @@ let baseline: Server | undefined
 try {
   const video = join(work, 'clip.mp4')
   await makeTestVideo(video, 20)
-  const up = await runCli(['upload', video, '--title', 'TTFF', '--json'], devnet.env, 300_000)
+  const up = await runCli(['upload', video, '--replicas', '3', '--title', 'TTFF', '--json'], devnet.env, 300_000)
   if (up.code !== 0) throw new Error(`upload failed: ${up.stdout}${up.stderr}`)
   const cap = parseCapability(up.json.capability)
   const source = await VideoSource.open({ peers: new PeerSet(await fetchPeerDirectory(devnet.state.nodes[0]!.http)), manifest: cap.manifest, key: cap.key })

@@ -46,7 +46,7 @@ describe('watch page: keys from the keepers', () => {
       }
     }
     env = { ...devnet.env, P2PDV_HOME: join(devnet.dir, 'home'), P2PDV_PASSPHRASE: 'test passphrase' }
-    const up = await runCli(['upload', clip, '--title', 'Paid card', '--price', '0.01', '--unlisted', '--json'], env, 300_000)
+    const up = await runCli(['upload', clip, '--replicas', '3', '--title', 'Paid card', '--price', '0.01', '--unlisted', '--json'], env, 300_000)
     assert.equal(up.code, 0, up.stdout + up.stderr)
     video = up.json.chain.videoId
     assert.equal(up.json.keepers.keepers.length, 3)

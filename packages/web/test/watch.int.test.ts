@@ -71,7 +71,7 @@ describe('watch page in Chromium', () => {
     const subs = join(devnet.dir, 'en.vtt')
     await writeFile(subs, 'WEBVTT\n\n00:00:00.000 --> 00:00:20.000\nHello from p2pdv\n')
     const env = { ...devnet.env, P2PDV_HOME: join(devnet.dir, 'home'), P2PDV_PASSPHRASE: 'test passphrase' }
-    const up = await runCli(['upload', video, '--title', 'Test card', '--subs', `en=${subs}`, '--thumbnails-interval', '2', '--json'], env, 300_000)
+    const up = await runCli(['upload', video, '--replicas', '3', '--title', 'Test card', '--subs', `en=${subs}`, '--thumbnails-interval', '2', '--json'], env, 300_000)
     assert.equal(up.code, 0, up.stdout + up.stderr)
     watchUrl = up.json.watchUrl
     capability = up.json.capability

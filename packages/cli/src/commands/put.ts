@@ -3,7 +3,7 @@ import { basename } from 'node:path'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { Client } from '@p2pdv/sdk/client'
 import { requirePositional, stringOpt, type Command } from '../command.ts'
-import { AUDITOR_OPTION, auditorFromArgs, describeRedundancy, ERASURE_CHAIN_OPTIONS, erasureDefaultsFromChain, redundancyFromArgs } from '../redundancy.ts'
+import { ALLOW_DEGRADED_OPTION, AUDITOR_OPTION, auditorFromArgs, degradedNote, describeRedundancy, ERASURE_CHAIN_OPTIONS, erasureDefaultsFromChain, redundancyFromArgs } from '../redundancy.ts'
 import { toP2pdvError } from '../output.ts'
 import { formatBytes, formatRate } from '../format.ts'
 import { clientPeers, NODE_OPTION } from '../peers-from-args.ts'
@@ -14,8 +14,8 @@ import { accountUploader } from '@p2pdv/sdk'
 export const put: Command = {
   name: 'put',
   summary: 'seal a file and store it on the network; prints its capability',
-  usage: 'put FILE [--k 4 --m 2 | --replicas 3] [--transport http|libp2p] [--as NAME] [--auditor URL] [--node URL …] [--rpc URL] [--chain FILE] [--json]',
-  options: { replicas: { type: 'string' }, k: { type: 'string' }, m: { type: 'string' }, transport: { type: 'string' }, ...AS_OPTION, ...PASSPHRASE_OPTION, ...AUDITOR_OPTION, ...NODE_OPTION, ...ERASURE_CHAIN_OPTIONS },
+  usage: 'put FILE [--k 4 --m 2 | --replicas 3] [--allow-degraded] [--transport http|libp2p] [--as NAME] [--auditor URL] [--node URL …] [--rpc URL] [--chain FILE] [--json]',
+  options: { replicas: { type: 'string' }, k: { type: 'string' }, m: { type: 'string' }, ...ALLOW_DEGRADED_OPTION, transport: { type: 'string' }, ...AS_OPTION, ...PASSPHRASE_OPTION, ...AUDITOR_OPTION, ...NODE_OPTION, ...ERASURE_CHAIN_OPTIONS },
   async run (args, out) {
     const file = requirePositional(args, 0, 'FILE', put)
     const redundancy = redundancyFromArgs(args)
@@ -39,7 +39,8 @@ export const put: Command = {
         onNodeFailed: (peer, err) => { out.note(`\nnode ${peer.http} failed (${toP2pdvError(err).message}); moving its blocks to other nodes`) }
       })
       const { seconds } = bar.finish()
-      if (result.note !== undefined) out.note(`note: ${result.note}`)
+      const degraded = degradedNote(result)
+      if (degraded !== undefined) out.note(degraded)
       out.result({ ...result, seconds }, () => [
         `stored ${formatBytes(result.size)} in ${result.blocks} block(s), ${describeRedundancy(result)}, on ${result.nodes.length} node(s) in ${seconds.toFixed(2)} s (${formatRate(result.size / seconds)})`,
         '',

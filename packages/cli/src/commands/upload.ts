@@ -9,7 +9,7 @@ import { formatVideoLink } from '@p2pdv/core'
 import { transcode, type SubtitleInput, type TranscodeProgress } from '@p2pdv/media'
 import { accountUploader, Client, DEFAULT_REPLICAS, type PublishListingResult } from '@p2pdv/sdk'
 import { intOpt, listOpt, requirePositional, stringOpt, type Command, type ParsedArgs } from '../command.ts'
-import { AUDITOR_OPTION, auditorFromArgs, describeRedundancy, erasureDefaultsFromChain, redundancyFromArgs } from '../redundancy.ts'
+import { ALLOW_DEGRADED_OPTION, AUDITOR_OPTION, auditorFromArgs, degradedNote, describeRedundancy, erasureDefaultsFromChain, redundancyFromArgs } from '../redundancy.ts'
 import { formatBytes } from '../format.ts'
 import { toP2pdvError, type Output, type ProgressBar } from '../output.ts'
 import { clientPeers, NODE_OPTION } from '../peers-from-args.ts'
@@ -68,7 +68,7 @@ function stageReporter (out: Output): { onProgress: (p: TranscodeProgress) => vo
 export const upload: Command = {
   name: 'upload',
   summary: 'transcode a video (ladder, sprites, subtitles), seal every piece, store it, sign a public listing; prints its capability and a watch link',
-  usage: `upload VIDEO [--title T] [--description D] [--tags a,b] [--subs LANG=FILE …] [--thumbnails-interval 5] [--unlisted] [--force] [--k 4 --m 2 | --replicas 3] [--auditor URL] [--node URL …] ${UPLOAD_CHAIN_USAGE} ${UPLOAD_KEEPER_USAGE} [--json]`,
+  usage: `upload VIDEO [--title T] [--description D] [--tags a,b] [--subs LANG=FILE …] [--thumbnails-interval 5] [--unlisted] [--force] [--k 4 --m 2 | --replicas 3] [--allow-degraded] [--auditor URL] [--node URL …] ${UPLOAD_CHAIN_USAGE} ${UPLOAD_KEEPER_USAGE} [--json]`,
   options: {
     title: { type: 'string' },
     description: { type: 'string' },
@@ -80,6 +80,7 @@ export const upload: Command = {
     replicas: { type: 'string' },
     k: { type: 'string' },
     m: { type: 'string' },
+    ...ALLOW_DEGRADED_OPTION,
     ...AUDITOR_OPTION,
     ...NODE_OPTION,
     ...UPLOAD_CHAIN_OPTIONS,
@@ -125,6 +126,9 @@ export const upload: Command = {
         }
         out.note(`uploading again (--force): this file was uploaded on ${new Date(earlier.uploadedAt).toISOString()} as ${earlier.manifestCid}`)
       }
+      // A scheme the nodes cannot meet (without --allow-degraded) is refused before transcoding.
+      const precheck = await Client.create({ peers, workers: 0, ...(await auditorFromArgs(args)) })
+      try { await precheck.chooseScheme({ ...redundancy, ...defaults }) } finally { await precheck.close() }
       const stages = stageReporter(out)
       const started = performance.now()
       const t = await transcode(file, join(work, 'ladder'), {
@@ -147,7 +151,8 @@ export const upload: Command = {
           onNodeFailed: (peer, err) => { out.note(`\nnode ${peer.http} failed (${toP2pdvError(err).message}); moving its blocks`) }
         })
         const { seconds } = seal.finish()
-        if (result.note !== undefined) out.note(`note: ${result.note}`)
+        const degraded = degradedNote(result)
+        if (degraded !== undefined) out.note(degraded)
         let listing: PublishListingResult | undefined
         if (signer !== undefined) {
           listing = await client.publishListing(signer.identity.account, {
@@ -156,7 +161,7 @@ export const upload: Command = {
             tags,
             durationSeconds: t.durationSeconds,
             posterJpeg: await readFile(join(t.dir, t.publicPoster))
-          }, { replicas: redundancy.replicas ?? DEFAULT_REPLICAS, signal: controller.signal })
+          }, { replicas: redundancy.replicas ?? DEFAULT_REPLICAS, ...(redundancy.allowDegraded === true ? { allowDegraded: true } : {}), signal: controller.signal })
         }
         const chain = await registrar?.register(result.capability, listing?.listingCid)
         const custody = chain === undefined || registrar?.identity === undefined

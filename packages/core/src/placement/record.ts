@@ -83,12 +83,24 @@ export interface PlacementRecord {
    * recorded, whose roots use LEGACY_AUDIT_LEAF_BYTES (see `auditLeafBytes`).
    */
   leaf?: number
+  /**
+   * Set by an uploader that acknowledged the object on fewer distinct nodes than `scheme` needs
+   * (`p2pdv put --allow-degraded`). `scheme` is always what was requested and the holders are
+   * what it got; this says so outright: `need` distinct nodes (k + m, or the replica count) were
+   * wanted, and the object's blocks landed on `found` distinct nodes, some stripe or block short
+   * (`placementShortfall` says which). Repair raises the object to `scheme` and then leaves it out.
+   * Absent in records that met their scheme, which encode as they always did.
+   */
+  degraded?: PlacementDegraded
   /** Ed25519 public key of the object's owner (derived from the content key). */
   owner: Uint8Array
   /** Ed25519 public key that signed this version: the owner, or a repairing node. */
   signer: Uint8Array
   sig: Uint8Array
 }
+
+/** Distinct nodes a degraded write needed (by its scheme) and found. */
+export interface PlacementDegraded { need: number, found: number }
 
 export type UnsignedPlacementRecord = Omit<PlacementRecord, 'signer' | 'sig'>
 
@@ -138,6 +150,18 @@ function scheme (v: unknown): PlacementScheme {
   throw new P2pdvError(PlacementErrorCode.UNSUPPORTED, `placement scheme "${String(s.type).slice(0, 16)}" is not supported`, { hint: 'Upgrade p2pdv.' })
 }
 
+/** Distinct nodes a scheme places each stripe (or block) on. */
+export function schemeNodes (s: PlacementScheme): number {
+  return s.type === 'rs' ? s.k + s.m : s.replicas
+}
+
+function degradedField (v: unknown, sch: PlacementScheme): PlacementDegraded {
+  const d = rec(v, 'degraded')
+  const need = uint(d.need, 'degraded.need', MAX_PLACEMENT_NODES)
+  if (need !== schemeNodes(sch)) throw malformed(`degraded.need must be the scheme's ${schemeNodes(sch)} nodes`)
+  return { need, found: uint(d.found, 'degraded.found', MAX_PLACEMENT_NODES) }
+}
+
 /** Checks a decoded (wire-form) record; node ids are indices into `nodes`. */
 export function validatePlacementRecord (value: unknown): PlacementRecord {
   const r = rec(value, 'record')
@@ -179,6 +203,7 @@ export function validatePlacementRecord (value: unknown): PlacementRecord {
     return { data, blocks }
   })
   if (r.leaf !== undefined && !isAuditLeafBytes(r.leaf)) throw malformed('leaf must be a power of two from 1024 to 65536')
+  const degraded = r.degraded === undefined ? undefined : degradedField(r.degraded, sch)
   return {
     v: 1,
     object: blockCid(r.object, 'object'),
@@ -188,6 +213,7 @@ export function validatePlacementRecord (value: unknown): PlacementRecord {
     manifest: block(r.manifest, 'manifest'),
     stripes,
     ...(r.leaf === undefined ? {} : { leaf: r.leaf as number }),
+    ...(degraded === undefined ? {} : { degraded }),
     owner: bytes(r.owner, 'owner', 32),
     signer: bytes(r.signer, 'signer', 32),
     sig: bytes(r.sig, 'sig', 64)
@@ -218,6 +244,8 @@ function toWire (r: UnsignedPlacementRecord & Partial<Pick<PlacementRecord, 'sig
     stripes,
     // Written only when set, so records from before the field encode (and verify) as they did.
     ...(r.leaf === undefined ? {} : { leaf: r.leaf }),
+    // Likewise: only degraded writes carry it.
+    ...(r.degraded === undefined ? {} : { degraded: { need: r.degraded.need, found: r.degraded.found } }),
     owner: r.owner,
     ...(r.signer === undefined ? {} : { signer: r.signer }),
     ...(r.sig === undefined ? {} : { sig: r.sig })
