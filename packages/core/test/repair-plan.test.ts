@@ -212,13 +212,16 @@ describe('planRepair properties', () => {
     fc.assert(fc.property(caseArb, c => {
       const plan = planRepair(c.record, c.observations, c.candidates, { replicas: c.replicas, now: 2, zones: c.zones })
       const byId = new Map(c.candidates.map(x => [x.peerId, x]))
+      // New homes planned earlier for a group count as in use by it for its later actions.
+      const planned = new Map<number, string[]>()
       for (const a of plan.actions) {
         if (a.type === 'defer') continue
         const stripe = a.type === 'copy' ? a.at.stripe : a.stripe
         const blocks = blocksOf(c.record).filter(b => b.at.stripe === stripe)
-        const using = new Set(blocks.flatMap(b => b.block.nodes.filter(h => obs(c.observations, b.at, h) !== 'absent')))
+        const using = new Set([...blocks.flatMap(b => b.block.nodes.filter(h => obs(c.observations, b.at, h) !== 'absent')), ...planned.get(stripe) ?? []])
         const n = a.type === 'copy' ? a.count : a.missing.length
         const chosen = a.targets.slice(0, n)
+        planned.set(stripe, [...planned.get(stripe) ?? [], ...chosen])
         assert.equal(new Set(a.targets).size, a.targets.length, 'targets are distinct')
         const size = a.type === 'copy' ? a.block.size : blocks[a.missing[0]!]!.block.size
         for (const t of a.targets) {
@@ -288,5 +291,31 @@ describe('planRepair examples', () => {
     // If the copy of block 5 could not be placed, its absent holder stays: nothing else has it.
     const partial = nextPlacementRecord(record, o, new Map([[blockKey({ stripe: 0, index: 4 }), [rebuild.targets[0]!]]]), 2)!
     assert.deepEqual(partial.stripes[0]!.blocks[5]!.nodes, [peer(5)])
+  })
+  it('a degraded write (6 blocks of RS(4,2) on 3 nodes) gets a copy of each crowded block on a node of its own', () => {
+    const record = base([0, 0, 1, 1, 2, 2].map(i => [peer(i)]), 4)
+    const o = observe([
+      [M, peer(0), 'present'], [M, peer(1), 'present'], [M, peer(2), 'present'],
+      ...[0, 1, 2, 3, 4, 5].map((i): [BlockAt, string, Observation] => [{ stripe: 0, index: i }, peer(Math.floor(i / 2)), 'present'])
+    ])
+    const plan = planRepair(record, o, [0, 1, 2, 3, 4, 5].map(i => ({ peerId: peer(i) })), { replicas: 3, now: 2 })
+    const copies = plan.actions.filter(a => a.type === 'copy' && a.at.stripe === 0)
+    assert.equal(copies.length, 3, 'one block of each crowded pair moves')
+    const targets = copies.flatMap(a => a.type === 'copy' ? a.targets : [])
+    assert.deepEqual(new Set(targets), new Set([peer(3), peer(4), peer(5)]), 'to the three nodes the stripe did not use')
+    const next = plan.nextRecord!
+    assert.equal(next.version, record.version + 1)
+    // Every block now has a node no other block of the stripe needs, and no holder was dropped.
+    const nodes = next.stripes[0]!.blocks.map(b => b.nodes)
+    nodes.forEach((n, i) => assert.ok(n.includes(peer(Math.floor(i / 2)))))
+    const owners = new Set(nodes.map(n => n[n.length - 1]))
+    assert.equal(owners.size, 6)
+    // Once spread, the next pass has nothing to do for the stripe.
+    const again = observe([
+      [M, peer(0), 'present'], [M, peer(1), 'present'], [M, peer(2), 'present'],
+      ...nodes.flatMap((n, i) => n.map((h): [BlockAt, string, Observation] => [{ stripe: 0, index: i }, h, 'present']))
+    ])
+    const spread = { ...record, version: next.version, stripes: next.stripes }
+    assert.deepEqual(planRepair(spread, again, [0, 1, 2, 3, 4, 5].map(i => ({ peerId: peer(i) })), { replicas: 3, now: 3 }).actions, [])
   })
 })

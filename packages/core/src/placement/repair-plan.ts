@@ -16,9 +16,12 @@
  *   its unknown holders; a replicated block (or the manifest) with fewer present holders than
  *   `replicas` gets copies. New homes never reuse a node (or, while others are left, a zone) the
  *   group still uses; an `absent` node may take its own block back.
+- A block of a stripe that shares its only node with another block of the stripe (a degraded
+  write) gets a copy on a node the stripe does not use, so every block ends on a node of its own.
  * - The next record is the current one plus one version only when some holder list changed.
  */
 import { chooseStripeNodes, type PlacementCandidate } from './choose.ts'
+import { stripeSpread } from './shortfall.ts'
 import { MAX_HOLDERS_PER_BLOCK, type BlockPlacement, type PlacementRecord, type PlacementScheme, type UnsignedPlacementRecord } from './record.ts'
 
 /** What a repairer learned about one holder of one block. */
@@ -158,14 +161,32 @@ export function planRepair (record: PlacementRecord, observations: RepairObserva
     const lacking = g.blocks.filter(b => holdersBy(observations, b.at, b.block, 'present').length === 0)
     const missing = lacking.filter(b => room(observations, b.at, b.block) > 0).map(b => b.at.index)
     if (missing.length < lacking.length) actions.push({ type: 'defer', stripe: g.stripe, reason: 'holders-full', present, need: g.need })
-    if (missing.length === 0) continue
     const sources = g.blocks.flatMap(b => {
       const holders = holdersBy(observations, b.at, b.block, 'present')
       return holders.length > 0 ? [{ index: b.at.index, holders }] : []
     })
-    const targets = chooseStripeNodes(`${object}/${g.stripe}/repair`, candidates, missing.length, { needBytes: g.blocks[missing[0]!]!.block.size, taken }).map(c => c.peerId)
-    actions.push({ type: 'rebuild', stripe: g.stripe, missing, sources, targets })
-    missing.forEach((index, j) => { const t = targets[j]; if (t !== undefined) placed.set(blockKey({ stripe: g.stripe, index }), [t]) })
+    let rebuildTargets: string[] = []
+    if (missing.length > 0) {
+      rebuildTargets = chooseStripeNodes(`${object}/${g.stripe}/repair`, candidates, missing.length, { needBytes: g.blocks[missing[0]!]!.block.size, taken }).map(c => c.peerId)
+      actions.push({ type: 'rebuild', stripe: g.stripe, missing, sources, targets: rebuildTargets })
+      missing.forEach((index, j) => { const t = rebuildTargets[j]; if (t !== undefined) placed.set(blockKey({ stripe: g.stripe, index }), [t]) })
+    }
+    // Crowded blocks (a write with --allow-degraded, or an old placement): present, but on a node
+    // that another block of the stripe needs for itself, so that node's loss takes both. Each gets a
+    // copy on a node the stripe does not use yet; the crowded holder stays listed.
+    const { crowded } = stripeSpread(g.blocks.map(b => holdersBy(observations, b.at, b.block, 'present')))
+    const movable = crowded.filter(i => room(observations, g.blocks[i]!.at, g.blocks[i]!.block) > 0)
+    if (movable.length > 0) {
+      const busy = candidatesFor([...using, ...rebuildTargets], candidates, params.zones)
+      const targets = chooseStripeNodes(`${object}/${g.stripe}/spread`, candidates, movable.length, { needBytes: g.blocks[movable[0]!]!.block.size, taken: busy }).map(c => c.peerId)
+      movable.forEach((i, j) => {
+        const t = targets[j]
+        if (t === undefined) return
+        const { at, block } = g.blocks[i]!
+        actions.push({ type: 'copy', at, block, sources: holdersBy(observations, at, block, 'present'), count: 1, targets: [t] })
+        placed.set(blockKey(at), [t])
+      })
+    }
   }
   return { actions, nextRecord: nextPlacementRecord(record, observations, placed, params.now) }
 }
