@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { startAnvil } from '@p2pdv/contracts/anvil'
 import { runCli } from './fixtures/cli.ts'
 
 describe('chain commands without a chain, or with bad input', () => {
@@ -56,5 +57,16 @@ describe('chain commands without a chain, or with bad input', () => {
     const r = await runCli(['upload', join(dir, 'missing.mp4'), '--duration', '48h', '--node', 'http://127.0.0.1:9', '--json'], env)
     assert.equal(r.code, 2)
     assert.equal(r.json.error.code, 'ERR_USAGE')
+  })
+
+  it('devnet --rpc refuses a chain whose id is not a dev chain (it would deploy with anvil\'s published keys)', async () => {
+    const anvil = await startAnvil({ chainId: 1 })
+    try {
+      const r = await runCli(['devnet', '--rpc', anvil.rpc, '--nodes', '1', '--json'], { ...env, P2PDV_DEVNET_DIR: join(dir, 'devnet-mainnet-id') }, 60_000)
+      assert.equal(r.code, 1, r.stderr)
+      assert.equal(r.json.error.code, 'ERR_NOT_DEV_CHAIN')
+    } finally {
+      await anvil.stop()
+    }
   })
 })

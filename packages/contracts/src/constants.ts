@@ -45,3 +45,14 @@ export const ClaimState = {
   rejected: 4,
   withdrawn: 5
 } as const
+
+/**
+ * Chain ids of local development chains (anvil/hardhat 31337, ganache/geth --dev 1337). Only on
+ * these does the devnet deploy with anvil's published keys, and does the web page keep a wallet
+ * in localStorage: anywhere else those keys would guard real value.
+ */
+export const DEV_CHAIN_IDS: readonly number[] = [31337, 1337]
+
+export function isDevChainId (chainId: number): boolean {
+  return DEV_CHAIN_IDS.includes(chainId)
+}

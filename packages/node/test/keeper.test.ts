@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { after, describe, it } from 'node:test'
 import { x25519 } from '@noble/curves/ed25519.js'
 import { pino } from 'pino'
@@ -10,7 +11,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { generateContentKey, keyFingerprint } from '@p2pdv/core'
 import {
   combineShares, fromHex, generateVideoId, keyRequestHash, openShareRelease, releaseSealed, sealShareToKeeper, signKeyRequest, signShareDeposit,
-  splitKey, verifyLog, type AccessOracle, type Hex, type KeyShare, type VideoId
+  newLogBody, splitKey, verifyLog, ZERO_HASH, type AccessOracle, type Hex, type KeyShare, type VideoId
 } from '@p2pdv/core/keys'
 import { verifyKeeperLog } from '@p2pdv/sdk/keys'
 import { Keeper, SOURCE_BURST } from '../src/keeper/keeper.ts'
@@ -274,6 +275,24 @@ describe('keeper (unit, fake chain)', () => {
     assert.deepEqual(store.logHead, head)
     assert.deepEqual(store.logBase(), first)
     store.close()
+  })
+
+  it('upgrades a format-1 keeper database in place (adds log_base) and keeps its log', async () => {
+    const s = await setup()
+    await ask(s, generateVideoId(), viewerIdentity())
+    s.store.appendLog(s.now(), newLogBody({ kind: 'refusal', video: generateVideoId(), subject: s.owner.address, request: ZERO_HASH, epoch: 0, decision: 'ERR_ACCESS_DENIED' }))
+    const head = s.store.logHead
+    s.store.close()
+    const db = new DatabaseSync(join(s.dir, 'keeper.db'))
+    db.exec('DROP TABLE log_base; PRAGMA user_version = 1')
+    db.close()
+    const reopened = new KeeperStore(s.dir)
+    assert.deepEqual(reopened.logHead, head)
+    assert.equal(reopened.logBase(), undefined)
+    reopened.close()
+    const check = new DatabaseSync(join(s.dir, 'keeper.db'))
+    assert.equal((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 2)
+    check.close()
   })
 
   it('keeps its keys sealed: a restart with the same passphrase has the same address, a wrong one is refused', async () => {

@@ -38,14 +38,21 @@ function fakeWallet (o: { refuseSign?: boolean, noAccounts?: boolean } = {}) {
 describe('viewer keys in a page', () => {
   it('the devnet page wallet keeps its address across page loads; the X25519 key is fresh each time', () => {
     const storage = mapStorage()
-    const a = pageWalletViewer(storage)
-    const b = pageWalletViewer(storage)
+    const a = pageWalletViewer(storage, 31337)
+    const b = pageWalletViewer(storage, 31337)
     assert.equal(a.address, b.address)
     assert.match(storage.m.get(PAGE_WALLET_STORAGE_KEY)!, /^0x[0-9a-f]{64}$/)
     assert.notDeepEqual(a.x25519PublicKey, b.x25519PublicKey)
     assert.deepEqual(a.x25519PublicKey, x25519.getPublicKey(a.x25519PrivateKey))
     storage.setItem(PAGE_WALLET_STORAGE_KEY, 'garbage')
-    assert.notEqual(pageWalletViewer(storage).address, a.address)
+    assert.notEqual(pageWalletViewer(storage, 31337).address, a.address)
+  })
+
+  it('keeps no page wallet on chains that are not dev chains: ERR_NO_WALLET, nothing stored', () => {
+    const storage = mapStorage()
+    for (const chainId of [1, 8453, 11155111]) assert.throws(() => pageWalletViewer(storage, chainId), { code: 'ERR_NO_WALLET' })
+    assert.equal(storage.m.size, 0)
+    assert.ok(pageWalletViewer(storage, 1337).address)
   })
 
   it('an injected wallet signs the key request with eth_signTypedData_v4, and keepers verify it', async () => {

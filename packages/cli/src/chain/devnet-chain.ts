@@ -12,6 +12,8 @@ import { join } from 'node:path'
 import { createWalletClient, http, publicActions, type Address } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { deployAll, WEI_PER_TOKEN, type GovernanceInit, type ProtocolParamsInit } from '@p2pdv/contracts'
+import { DEV_CHAIN_IDS, isDevChainId } from '@p2pdv/contracts/constants'
+import { P2pdvError } from '@p2pdv/core/errors'
 import { ANVIL_KEYS, startAnvil, type Anvil } from '@p2pdv/contracts/anvil'
 import { IdentityStore } from '@p2pdv/sdk/identity'
 import { devnetKeysDir, type DevnetChain } from '../devnet-state.ts'
@@ -54,11 +56,30 @@ async function ensureWallets (dir: string, passphrase: string, nodeWallets: stri
 }
 
 /**
+ * The devnet deploys and funds with anvil's published keys: on any chain but a local dev chain
+ * anyone could take what they hold, so `devnet --rpc` refuses other chain ids before it sends anything.
+ */
+async function requireDevChain (rpc: string): Promise<void> {
+  let chainId: number
+  try {
+    chainId = await createWalletClient({ transport: http(rpc, { timeout: 10_000, retryCount: 1 }) }).extend(publicActions).getChainId()
+  } catch (cause) {
+    throw new P2pdvError('ERR_CHAIN_UNREACHABLE', `the chain at ${new URL(rpc).origin} did not answer`, { hint: 'Check the --rpc URL, or drop --rpc to start a local anvil.', cause })
+  }
+  if (!isDevChainId(chainId)) {
+    throw new P2pdvError('ERR_NOT_DEV_CHAIN', `devnet --rpc deploys with anvil's published keys, so it runs only on dev chains (${DEV_CHAIN_IDS.join(', ')}), not chain ${chainId}`, {
+      hint: 'Point --rpc at a local dev chain (anvil, hardhat), or deploy to a real chain with your own keys.'
+    })
+  }
+}
+
+/**
  * Starts (or uses, with `rpc`) the chain and deploys. `auditors` name node wallets that get the
  * NodeRegistry's audit role at deploy, besides `ops`: the devnet's auditor nodes slash and
  * publish reputation with them.
  */
 export async function startDevnetChain (dir: string, passphrase: string, nodeWallets: string[], options: { rpc?: string, auditors?: string[] } = {}): Promise<StartedChain> {
+  if (options.rpc !== undefined) await requireDevChain(options.rpc)
   const wallets = await ensureWallets(dir, passphrase, nodeWallets)
   const anvil = options.rpc === undefined ? await startAnvil({ logFile: join(dir, 'anvil.log') }) : undefined
   try {

@@ -3,7 +3,7 @@
  *
  * - with an injected EIP-1193 wallet (window.ethereum), the wallet signs the key request
  *   (`eth_signTypedData_v4`: one prompt per video opened);
- * - without one, on the devnet, a wallet key held by the page (in `localStorage`, so the same
+ * - without one, on a dev chain only (31337, 1337), a wallet key held by the page (in `localStorage`, so the same
  *   address keeps what it bought across reloads). A devnet convenience only: a key in page
  *   storage is readable by any script the page runs.
  *
@@ -13,6 +13,7 @@
 import { x25519 } from '@noble/curves/ed25519.js'
 import { createWalletClient, custom, getAddress, type EIP1193Provider } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { isDevChainId } from '@p2pdv/contracts/constants'
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { Hex, TypedDataSigner } from '@p2pdv/core/keys'
 import type { ViewerKeys } from './key-resolver.ts'
@@ -30,8 +31,17 @@ function ephemeralX25519 (): { x25519PublicKey: Uint8Array, x25519PrivateKey: Ui
   return { x25519PrivateKey, x25519PublicKey: x25519.getPublicKey(x25519PrivateKey) }
 }
 
-/** The devnet page wallet: created on first use and kept in `storage`. */
-export function pageWalletViewer (storage: KeyValueStorage): ViewerKeys & { address: Hex } {
+/**
+ * The devnet page wallet: created on first use and kept in `storage`, only on dev chain ids
+ * (31337, 1337). On any other chain a key in page storage could come to hold real value, so the
+ * page asks for an injected wallet instead (ERR_NO_WALLET) and stores nothing.
+ */
+export function pageWalletViewer (storage: KeyValueStorage, chainId: number): ViewerKeys & { address: Hex } {
+  if (!isDevChainId(chainId)) {
+    throw new P2pdvError('ERR_NO_WALLET', `this video is on chain ${chainId}, where the page keeps no wallet of its own`, {
+      hint: 'Install or enable a browser wallet (EIP-1193, e.g. MetaMask) and reload the page.'
+    })
+  }
   let key = storage.getItem(PAGE_WALLET_STORAGE_KEY)
   if (key === null || !/^0x[0-9a-f]{64}$/.test(key)) {
     key = generatePrivateKey()

@@ -43,7 +43,7 @@ export class KeeperKeySource {
     const record = await oracle.video(this.video)
     if (record?.manifest === undefined) throw new P2pdvError('ERR_VIDEO_UNKNOWN', 'no video with this id is registered on chain', { hint: 'Check the link.' })
     const injected = window.ethereum
-    const viewer = injected !== undefined ? await eip1193Viewer(injected) : pageWalletViewer(window.localStorage)
+    const viewer = injected !== undefined ? await eip1193Viewer(injected) : pageWalletViewer(window.localStorage, client.config.chainId)
     window.p2pdvViewer = { address: viewer.address, wallet: injected !== undefined ? 'injected' : 'page' }
     const resolver = new KeyResolver({ oracle, directory: oracle, viewer })
     try {
