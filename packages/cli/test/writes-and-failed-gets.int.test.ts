@@ -100,9 +100,9 @@ describe('writes keep their scheme, failed gets end cleanly (3-node devnet)', ()
     const repCheck = await runCli(['check', rep.json.capability, '--json'], devnet.env)
     assert.equal(repCheck.code, 4, repCheck.stderr + repCheck.stdout)
     for (const st of [repCheck.json.manifest, ...repCheck.json.stripes]) assert.deepEqual([st.status, st.available, st.blocks], ['under-replicated', 3, 5])
-    // Without --json, the put warns on stderr.
+    // Without --json, the put warns on stderr (5 blocks: a full stripe of 4 + 2 on 3 nodes).
     const small = join(devnet.dir, 'small.bin')
-    await writeFile(small, randomBytes(1000))
+    await writeFile(small, randomBytes(4 * 1024 * 1024 + 1))
     const warned = await runCli(['put', small, '--allow-degraded'], devnet.env)
     assert.equal(warned.code, 0, warned.stderr)
     assert.match(warned.stderr, /^warning: stored UNDER-REPLICATED \(--allow-degraded\): the scheme needs 6 distinct nodes, the blocks are on 3;/m)
