@@ -315,6 +315,10 @@ describe('planRepair examples', () => {
       [M, peer(0), 'present'], [M, peer(1), 'present'], [M, peer(2), 'present'],
       ...nodes.flatMap((n, i) => n.map((h): [BlockAt, string, Observation] => [{ stripe: 0, index: i }, h, 'present']))
     ])
+    // A degraded write's mark goes once the holder lists meet the scheme, and only then.
+    assert.equal(planRepair({ ...record, degraded: { need: 6, found: 3 } }, o, [0, 1, 2, 3, 4, 5].map(i => ({ peerId: peer(i) })), { replicas: 3, now: 2 }).nextRecord!.degraded, undefined)
+    const partly = nextPlacementRecord({ ...record, degraded: { need: 6, found: 3 } }, o, new Map([[blockKey(copies[0]!.type === 'copy' ? copies[0]!.at : M), [peer(3)]]]), 2)!
+    assert.deepEqual(partly.degraded, { need: 6, found: 3 })
     const spread = { ...record, version: next.version, stripes: next.stripes }
     assert.deepEqual(planRepair(spread, again, [0, 1, 2, 3, 4, 5].map(i => ({ peerId: peer(i) })), { replicas: 3, now: 3 }).actions, [])
   })

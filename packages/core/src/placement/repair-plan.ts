@@ -21,7 +21,7 @@
  * - The next record is the current one plus one version only when some holder list changed.
  */
 import { chooseStripeNodes, type PlacementCandidate } from './choose.ts'
-import { stripeSpread } from './shortfall.ts'
+import { placementShortfall, stripeSpread } from './shortfall.ts'
 import { MAX_HOLDERS_PER_BLOCK, type BlockPlacement, type PlacementRecord, type PlacementScheme, type UnsignedPlacementRecord } from './record.ts'
 
 /** What a repairer learned about one holder of one block. */
@@ -213,6 +213,8 @@ export function nextPlacementRecord (record: PlacementRecord, observations: Repa
   const manifest = update(manifestGroup!)[0]!
   const stripes = stripeGroups.map((g, i) => ({ data: record.stripes[i]!.data, blocks: update(g) }))
   if (!changed) return undefined
-  const { signer: _signer, sig: _sig, ...rest } = record
-  return { ...rest, version: record.version + 1, time: now, manifest, stripes }
+  const { signer: _signer, sig: _sig, degraded, ...rest } = record
+  // A degraded write's mark stays until the holder lists meet the scheme.
+  const short = degraded !== undefined && placementShortfall({ scheme: record.scheme, manifest, stripes }).length > 0
+  return { ...rest, ...(short ? { degraded } : {}), version: record.version + 1, time: now, manifest, stripes }
 }
