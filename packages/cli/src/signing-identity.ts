@@ -9,7 +9,7 @@ import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import { IdentityErrorCode, IdentityStore, type Identity } from '@p2pdv/sdk'
 import { stringOpt, type ParsedArgs } from './command.ts'
 import { keysDir } from './home.ts'
-import { checkNewPassphrase } from '@p2pdv/sdk/identity'
+import { checkNewPassphrase } from '@p2pdv/sdk/passphrase-strength'
 import { readPassphrase } from './passphrase.ts'
 
 export const AS_OPTION = { as: { type: 'string' } } as const

@@ -15,8 +15,9 @@ async function failingProxy (upstream: string): Promise<{ url: string, blockRequ
   const held: Array<() => void> = []
   const server: Server = createServer((req, res) => {
     const url = req.url ?? '/'
-    // No providers: the reader must not find the real nodes behind the proxy's back.
-    if (url.startsWith('/routing/')) { res.statusCode = 404; res.end(); return }
+    // No providers and no peer list: the reader must not find the real nodes behind the proxy's
+    // back (a client that can reach them reads around the failing holder, as it should).
+    if (url.startsWith('/routing/') || url.startsWith('/api/v1/peers')) { res.statusCode = 404; res.end(); return }
     if (url.startsWith('/ipfs/')) {
       const n = blocks++
       // The manifest passes; the first data block hangs, then resets; every later block resets
@@ -114,7 +115,9 @@ describe('writes keep their scheme, failed gets end cleanly (3-node devnet)', ()
       const outDir = join(devnet.dir, 'get-out')
       await rm(outDir, { recursive: true, force: true })
       await mkdir(outDir)
-      const r = await runCli(['get', replicated, '-o', join(outDir, 'out.bin'), '--json', '--node', proxy.url], devnet.env)
+      // A fresh home: no peers cached by the commands above.
+      const home = join(devnet.dir, 'fresh-home')
+      const r = await runCli(['get', replicated, '-o', join(outDir, 'out.bin'), '--json', '--node', proxy.url], { ...devnet.env, P2PDV_HOME: home })
       assert.ok(proxy.blockRequests() > 2, 'several blocks were asked for at once')
       assert.equal(r.code, 1, r.stderr + r.stdout)
       assert.equal(r.json?.error?.code, 'ERR_BLOCK_UNAVAILABLE', r.stderr + r.stdout)

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http'
 import { rm } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import { Client, type CheckReport, type PeerInfo } from '@p2pdv/sdk'
+import { stripeSpread } from '@p2pdv/core/placement'
 import { spawnNodes, type SpawnedNode } from './fixtures/spawn-node.ts'
 
 /** How long repair may take here (detection, rebuild, new record) before the test gives up. */
@@ -21,11 +22,16 @@ async function readAll (client: Client, capability: string): Promise<Buffer> {
 }
 
 /** Holders (from the object's placement record) of stripe `i`'s blocks. */
+/** The nodes holding stripe i's blocks, in block order. */
 function stripeHolders (report: CheckReport, i: number): string[] {
-  const k = report.k!
-  const m = report.m!
   const before = report.stripes.slice(0, i).reduce((a, s) => a + s.blocks, 0)
-  return report.blocks.slice(1 + before, 1 + before + report.stripes[i]!.blocks).flatMap(b => b.ok).slice(0, k + m)
+  return [...new Set(report.blocks.slice(1 + before, 1 + before + report.stripes[i]!.blocks).flatMap(b => b.ok))]
+}
+
+/** How many blocks of stripe i sit on nodes of their own (a block may have more than one copy). */
+function stripeSpreadOf (report: CheckReport, i: number): number {
+  const before = report.stripes.slice(0, i).reduce((a, s) => a + s.blocks, 0)
+  return stripeSpread(report.blocks.slice(1 + before, 1 + before + report.stripes[i]!.blocks).map(b => b.ok)).have
 }
 
 describe('erasure coding on 8 node processes (k = 4, m = 2)', () => {
@@ -67,7 +73,7 @@ describe('erasure coding on 8 node processes (k = 4, m = 2)', () => {
       listed = new Map(report.blocks.map(b => [b.cid, b.holders]))
       for (const [i, s] of report.stripes.entries()) {
         assert.equal(s.blocks, s.needed + 2)
-        assert.equal(new Set(stripeHolders(report, i)).size, s.blocks, 'every block of a stripe on its own node')
+        assert.equal(stripeSpreadOf(report, i), s.blocks, 'every block of a stripe on its own node')
       }
     } finally {
       await client.close()
@@ -112,7 +118,7 @@ describe('erasure coding on 8 node processes (k = 4, m = 2)', () => {
         // Repair never drops a holder it could not reach: the killed ones are still listed.
         for (const h of listed.get(b.cid) ?? []) assert.ok(b.holders.includes(h), `${b.cid}: holder ${h} is still listed`)
       }
-      for (const [i, s] of report.stripes.entries()) assert.equal(new Set(stripeHolders(report, i)).size, s.blocks, `stripe ${i} on distinct nodes`)
+      for (const [i, s] of report.stripes.entries()) assert.equal(stripeSpreadOf(report, i), s.blocks, `stripe ${i} on distinct nodes`)
       assert.equal(report.manifest.available, 3)
     } finally {
       await client.close()

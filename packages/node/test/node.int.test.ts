@@ -220,7 +220,7 @@ describe('storage node', () => {
     const cold = new Uint8Array(randomBytes(1000))
     const coldCid = await blockCid(cold)
     const url = `${node.info.http}/ipfs/${coldCid.toString()}`
-    assert.equal(await status(url, { method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.raw' }, body: cold as Uint8Array<ArrayBuffer> }), 201)
+    assert.equal(await status(url, { method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.raw', authorization: grant.authorization }, body: cold as Uint8Array<ArrayBuffer> }), 201)
     const onDisk = await rot(coldCid)
     // HEAD is a presence probe answered from the file system: it does not read the block, so it
     // cannot see the damage (audits and reads do); the GET that reads it finds and quarantines it.

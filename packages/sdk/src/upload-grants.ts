@@ -8,7 +8,11 @@
  * without a chain admit with a per-identity quota.
  */
 import { ANY_NODE, ed25519Signer, encodeGrant, GRANT_NONCE_BYTES, grantAuthorization, signGrant, type GrantAlg, type UploadGrant } from '@p2pdv/core/grants'
-import { hexToBytes, type LocalAccount } from 'viem'
+import { base16 } from 'multiformats/bases/base16'
+import type { Hex, LocalAccount } from 'viem'
+
+/** 0x-hex to bytes without loading viem (a plain put must not: see cli/test/command-index.test.ts). */
+const fromHex = (h: Hex): Uint8Array => base16.baseDecode(h.slice(2).toLowerCase())
 
 export interface Uploader {
   alg: GrantAlg
@@ -25,8 +29,8 @@ const RENEW_BEFORE_MS = 5 * 60_000
 export function accountUploader (account: LocalAccount): Uploader {
   return {
     alg: 'eth',
-    key: hexToBytes(account.address),
-    sign: async payload => hexToBytes(await account.signMessage({ message: { raw: payload } }))
+    key: fromHex(account.address),
+    sign: async payload => fromHex(await account.signMessage({ message: { raw: payload } }))
   }
 }
 

@@ -2,20 +2,19 @@ import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { Client } from '@p2pdv/sdk/client'
+import type { Uploader } from '@p2pdv/sdk/upload-grants'
 import { requirePositional, stringOpt, type Command } from '../command.ts'
 import { ALLOW_DEGRADED_OPTION, AUDITOR_OPTION, auditorFromArgs, degradedNote, describeRedundancy, ERASURE_CHAIN_OPTIONS, erasureDefaultsFromChain, redundancyFromArgs } from '../redundancy.ts'
 import { toP2pdvError } from '../output.ts'
 import { formatBytes, formatRate } from '../format.ts'
 import { clientPeers, NODE_OPTION } from '../peers-from-args.ts'
 import { PASSPHRASE_OPTION } from '../passphrase.ts'
-import { AS_OPTION, openSigningIdentity } from '../signing-identity.ts'
-import { accountUploader } from '@p2pdv/sdk'
 
 export const put: Command = {
   name: 'put',
   summary: 'seal a file and store it on the network; prints its capability',
   usage: 'put FILE [--k 4 --m 2 | --replicas 3] [--allow-degraded] [--transport http|libp2p] [--as NAME] [--auditor URL] [--node URL …] [--rpc URL] [--chain FILE] [--json]',
-  options: { replicas: { type: 'string' }, k: { type: 'string' }, m: { type: 'string' }, ...ALLOW_DEGRADED_OPTION, transport: { type: 'string' }, ...AS_OPTION, ...PASSPHRASE_OPTION, ...AUDITOR_OPTION, ...NODE_OPTION, ...ERASURE_CHAIN_OPTIONS },
+  options: { replicas: { type: 'string' }, k: { type: 'string' }, m: { type: 'string' }, ...ALLOW_DEGRADED_OPTION, transport: { type: 'string' }, as: { type: 'string' }, ...PASSPHRASE_OPTION, ...AUDITOR_OPTION, ...NODE_OPTION, ...ERASURE_CHAIN_OPTIONS },
   async run (args, out) {
     const file = requirePositional(args, 0, 'FILE', put)
     const redundancy = redundancyFromArgs(args)
@@ -28,8 +27,9 @@ export const put: Command = {
     const defaults = await erasureDefaultsFromChain(args, redundancy)
     // Nodes store blocks only under a signed upload grant: `--as NAME` signs with that identity
     // (what nodes on a chain admit); without it a throw-away key signs, which nodes without a chain admit.
-    const identity = stringOpt(args, 'as') === undefined ? undefined : (await openSigningIdentity(args)).identity
-    const client = await Client.create({ ...await clientPeers(args), transport, ...(await auditorFromArgs(args)), ...(identity === undefined ? {} : { uploader: accountUploader(identity.account) }) })
+    // Loaded only then: identities bring viem, which a plain put does not need.
+    const wallet = stringOpt(args, 'as') === undefined ? undefined : await walletUploader(args)
+    const client = await Client.create({ ...await clientPeers(args), transport, ...(await auditorFromArgs(args)), ...(wallet === undefined ? {} : { uploader: wallet.uploader }) })
     try {
       const bar = out.progress(`put ${basename(file)}`)
       const result = await client.putFile(file, {
@@ -50,7 +50,13 @@ export const put: Command = {
       ].join('\n'))
     } finally {
       await client.close()
-      identity?.forget()
+      wallet?.forget()
     }
   }
+}
+
+async function walletUploader (args: Parameters<Command['run']>[0]): Promise<{ uploader: Uploader, forget: () => void }> {
+  const [{ openSigningIdentity }, { accountUploader }] = await Promise.all([import('../signing-identity.ts'), import('@p2pdv/sdk/upload-grants')])
+  const { identity } = await openSigningIdentity(args)
+  return { uploader: accountUploader(identity.account), forget: identity.forget }
 }
