@@ -267,6 +267,7 @@ describe('p2pdv upload / watch', () => {
     const notes = join(devnet.dir, 'notes.txt')
     await writeFile(notes, 'hello')
     const put = await runCli(['put', notes, '--replicas', '3', '--json'], env)
+    assert.equal(put.code, 0, put.stderr + put.stdout)
     const w = await runCli(['watch', put.json.capability, '--json'], env)
     assert.equal(w.json.error.code, 'ERR_NOT_A_VIDEO')
     const bad = await runCli(['upload', notes, '--json'], env)

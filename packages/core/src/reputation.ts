@@ -115,7 +115,8 @@ export function reputationScore (state: ReputationState, now: number, params = D
  * audit (proof) or serving (read) component, unless the failure is not `counted` (see AuditRecord).
  */
 export function observationsFor (kind: 'proof' | 'read', outcome: 'pass' | 'fail' | 'timeout' | 'unreachable', counted: boolean): Array<[ReputationComponent, boolean]> {
-  if (outcome === 'timeout' || outcome === 'unreachable') return [['availability', false]]
+  // Silence the auditor does not count (a peer it has not reached yet, just after it started) scores nothing.
+  if (outcome === 'timeout' || outcome === 'unreachable') return counted ? [['availability', false]] : []
   const verdict: ReputationComponent = kind === 'proof' ? 'audit' : 'serving'
   if (outcome === 'pass') return [['availability', true], [verdict, true]]
   return counted ? [['availability', true], [verdict, false]] : [['availability', true]]

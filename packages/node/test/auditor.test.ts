@@ -63,13 +63,13 @@ function fakeTransport (nodes: FakeNode[]): AuditTransport {
 const dirs: string[] = []
 after(async () => { await Promise.all(dirs.map(async d => await rm(d, { recursive: true, force: true }))) })
 
-async function setup (nodes: FakeNode[], readRatio = 0, reports: SlashEvidence[] = []) {
+async function setup (nodes: FakeNode[], readRatio = 0, reports: SlashEvidence[] = [], intervalMs?: number) {
   const dir = await mkdtemp(join(tmpdir(), 'p2pdv-auditor-'))
   dirs.push(dir)
   const store = new AuditStore(join(dir, 'audit.sqlite'))
   const key = await generateKeyPair('Ed25519')
   const peerId = peerIdFromPrivateKey(key).toString()
-  const auditor = new Auditor({ peerId, privateKey: key, store, transport: fakeTransport(nodes), log: pino({ level: 'silent' }), metrics: createMetrics(), options: { readRatio, batch: 1000, deadlineMs: 300 },
+  const auditor = new Auditor({ peerId, privateKey: key, store, transport: fakeTransport(nodes), log: pino({ level: 'silent' }), metrics: createMetrics(), options: { readRatio, batch: 1000, deadlineMs: 300, ...(intervalMs === undefined ? {} : { intervalMs }) },
     // Reports at the first counted failure: a framed holder would be reported at once.
     slashPolicy: new SlashPolicy({ failures: 1 }),
     slashReporter: { report: async evidence => { reports.push(evidence) } } })
@@ -165,6 +165,34 @@ describe('auditor verdicts', () => {
     assert.equal(rep.get(frozen.peer)!.counts.availability.failures, 1)
     assert.equal(rep.get(frozen.peer)!.counts.audit.failures, 0)
     assert.equal(rep.get(loser.peer)!.counts.audit.failures, 1)
+  })
+})
+
+describe('an auditor that just started', () => {
+  it('does not count silence from peers it has not reached yet, but does once a peer has answered it', async () => {
+    const honest = await fakeNode('honest')
+    const gone = await fakeNode('down')
+    const { bytes, cid } = await block(100)
+    honest.blocks.set(cid.toString(), bytes)
+    const { store, auditor } = await setup([honest, gone], 0, [], 50)
+    follow(store, 'object', { cid, size: bytes.byteLength, root: merkleRoot(bytes) }, [honest, gone], true)
+    const rounds = async (n: number): Promise<void> => { while (auditor.rounds < n) await new Promise(resolve => setTimeout(resolve, 20)) }
+    auditor.start()
+    try {
+      await rounds(1)
+      let rep = new Map(auditor.reputation().map(p => [p.peerId, p]))
+      assert.equal(rep.get(gone.peer)?.counts.availability.failures ?? 0, 0, 'a node not up yet is not marked unavailable')
+      assert.ok(store.results({ peer: gone.peer, limit: 10 }).every(r => r.outcome === 'unreachable' && !r.counted))
+      // The honest node answered: its silence from now on counts, grace or not.
+      honest.behaviour = 'down'
+      const before = auditor.rounds
+      await rounds(before + 1)
+      rep = new Map(auditor.reputation().map(p => [p.peerId, p]))
+      assert.ok(rep.get(honest.peer)!.counts.availability.failures > 0)
+      assert.equal(rep.get(gone.peer)?.counts.availability.failures ?? 0, 0)
+    } finally {
+      await auditor.stop()
+    }
   })
 })
 

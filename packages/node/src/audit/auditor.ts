@@ -74,6 +74,8 @@ export interface AuditorDeps {
   sync?: (signal: AbortSignal) => Promise<unknown>
 }
 
+/** After an auditor starts, how long peers it has not reached yet may stay silent uncounted. */
+export const STARTUP_GRACE_MS = 2 * 60_000
 /** How often targets are refreshed from placement records: 5 rounds, within [1 s, 10 min]. */
 export function syncIntervalMs (roundMs: number): number {
   return Math.min(600_000, Math.max(1000, 5 * roundMs))
@@ -116,6 +118,10 @@ export class Auditor {
   private current: Promise<unknown> | undefined
   private readonly stopController = new AbortController()
   private lastSync = -Infinity
+  /** When `start` ran: until STARTUP_GRACE_MS later, silence from a peer not yet reached is not counted. */
+  private startedAt: number | undefined
+  /** Peers that answered an audit since the start (or since construction, without `start`). */
+  private readonly reached = new Set<string>()
   rounds = 0
 
   constructor (deps: AuditorDeps) {
@@ -127,6 +133,7 @@ export class Auditor {
 
   /** Runs rounds every `intervalMs` (the first one soon after start) until `stop`. */
   start (): void {
+    this.startedAt = this.now()
     const schedule = (ms: number): void => {
       if (this.stopController.signal.aborted) return
       this.timer = setTimeout(() => {
@@ -317,15 +324,26 @@ export class Auditor {
     return await this.finish(s, 'read', issued, { deadline: issued + this.options.deadlineMs }, verdict)
   }
 
+  /**
+   * Whether silence (a timeout, an unreachable node) counts against `peer`. Not in the first
+   * STARTUP_GRACE_MS after this auditor started, unless the peer has answered it since: a devnet
+   * or a rack starting together, the auditor first, would otherwise mark every other node
+   * unavailable in its first round and push it out of placement (two such failures do).
+   */
+  private silenceCounts (peer: string): boolean {
+    return this.startedAt === undefined || this.reached.has(peer) || this.now() - this.startedAt >= STARTUP_GRACE_MS
+  }
+
   private transportFailure (err: unknown, signal: AbortSignal, s: AuditSample): Verdict {
-    if (signal.aborted) return { outcome: 'timeout', code: AuditCode.TIMEOUT, counted: true }
-    if (isP2pdvError(err, AuditCode.UNREACHABLE)) return { outcome: 'unreachable', code: AuditCode.UNREACHABLE, counted: true }
+    if (signal.aborted) return { outcome: 'timeout', code: AuditCode.TIMEOUT, counted: this.silenceCounts(s.peer) }
+    if (isP2pdvError(err, AuditCode.UNREACHABLE)) return { outcome: 'unreachable', code: AuditCode.UNREACHABLE, counted: this.silenceCounts(s.peer) }
     return { outcome: 'fail', code: isP2pdvError(err) ? err.code : WireErrorCode.MALFORMED, counted: s.committed }
   }
 
   /** Signs, keeps and scores one verdict. */
   private async finish (s: AuditSample, kind: AuditKind, issued: number, challenge: Partial<Omit<AuditChallenge, 'v'>> & { deadline: number }, v: Verdict): Promise<SignedAuditRecord> {
     const { deps } = this
+    if (v.outcome !== 'unreachable' && v.outcome !== 'timeout') this.reached.add(s.peer)
     const record: AuditRecord = { v: 1, auditor: deps.peerId, peer: s.peer, cid: parseCid(s.cid), kind, issued, deadline: challenge.deadline, outcome: v.outcome, counted: v.counted }
     if (challenge.index !== undefined) record.index = challenge.index
     if (challenge.nonce !== undefined) record.nonce = challenge.nonce
