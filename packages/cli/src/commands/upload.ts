@@ -6,7 +6,7 @@ import { basename, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { formatVideoLink } from '@p2pdv/core'
-import { transcode, type SubtitleInput, type TranscodeProgress } from '@p2pdv/media'
+import { probe, transcode, type SubtitleInput, type TranscodeProgress } from '@p2pdv/media'
 import { accountUploader, Client, DEFAULT_REPLICAS, type PublishListingResult } from '@p2pdv/sdk'
 import { intOpt, listOpt, requirePositional, stringOpt, type Command, type ParsedArgs } from '../command.ts'
 import { ALLOW_DEGRADED_OPTION, AUDITOR_OPTION, auditorFromArgs, degradedNote, describeRedundancy, erasureDefaultsFromChain, redundancyFromArgs } from '../redundancy.ts'
@@ -126,8 +126,11 @@ export const upload: Command = {
         }
         out.note(`uploading again (--force): this file was uploaded on ${new Date(earlier.uploadedAt).toISOString()} as ${earlier.manifestCid}`)
       }
-      // A scheme the nodes cannot meet (without --allow-degraded) is refused before transcoding.
-      const precheck = await Client.create({ peers, workers: 0, ...(await auditorFromArgs(args)) })
+      // A file that is not a video, then a scheme the nodes cannot meet (without
+      // --allow-degraded), are refused before transcoding, in that order: the file is the first
+      // thing to fix.
+      await probe(file, { signal: controller.signal })
+      const precheck = await Client.create({ peers, directory, workers: 0, ...(await auditorFromArgs(args)) })
       try { await precheck.chooseScheme({ ...redundancy, ...defaults }) } finally { await precheck.close() }
       const stages = stageReporter(out)
       const started = performance.now()
