@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline'
 import { blockCid } from '@p2pdv/core'
 import { printTable, type Row } from '../../../scripts/bench-util.ts'
 import { spawnNode } from '../test/fixtures/spawn-node.ts'
+import { testGrant } from '../test/fixtures/grants.ts'
 
 const SECONDS = Math.max(1, Math.round(Number(process.env.SERVE_BENCH_SECONDS ?? 4)) || 4)
 const CONNECTIONS = [64, 256]
@@ -144,7 +145,8 @@ let bare: ChildProcess | undefined
 let nginx: ChildProcess | undefined
 const node = await spawnNode()
 try {
-  const put = await fetch(`${node.info.http}${path}`, { method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.raw' }, body: bytes as Uint8Array<ArrayBuffer> })
+  const { authorization } = await testGrant(node.info.peerId)
+  const put = await fetch(`${node.info.http}${path}`, { method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.raw', authorization }, body: bytes as Uint8Array<ArrayBuffer> })
   if (put.status !== 201) throw new Error(`PUT answered ${put.status}`)
   bare = spawn(process.execPath, ['-e', BARE_SERVER, join(dir, 'www', 'ipfs', cid)], { stdio: ['ignore', 'pipe', 'inherit'] })
   const targets: Array<{ name: string, url: string, pid: number }> = [
