@@ -18,14 +18,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { DevFileOracle } from '../src/keeper/dev-file-oracle.ts'
 import { spawnKeeper, TEST_DOMAIN, TestOracleFile, type KeeperNode } from './fixtures/keepers.ts'
+import { lengthPrefixed } from '../src/frame-reader.ts'
 
-function lp (body: Uint8Array): Uint8Array {
-  const pre: number[] = []
-  let n = body.byteLength
-  while (n >= 0x80) { pre.push((n & 0x7f) | 0x80); n = Math.floor(n / 128) }
-  pre.push(n)
-  return new Uint8Array([...pre, ...body])
-}
 
 /** Sends raw bytes on a keeper stream; returns the decoded answer, or undefined if the stream was reset. */
 async function rawKeeperStream (dialer: Libp2p, node: KeeperNode, payload: Uint8Array): Promise<{ code?: string } | undefined> {
@@ -163,9 +157,9 @@ describe('keepers: 2-of-3 threshold custody with real node processes', () => {
     // libp2p: junk in a frame is answered with a refusal; an oversized frame is not read at all.
     const dialer = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
     try {
-      const junk = await rawKeeperStream(dialer, keepers[0]!, lp(new Uint8Array([0xff, 0x00, 0x13])))
+      const junk = await rawKeeperStream(dialer, keepers[0]!, lengthPrefixed(new Uint8Array([0xff, 0x00, 0x13])))
       assert.equal(junk?.code, 'ERR_KEEPER_MALFORMED')
-      const oversized = await rawKeeperStream(dialer, keepers[0]!, lp(new Uint8Array(MAX_KEEPER_MESSAGE_BYTES + 100)))
+      const oversized = await rawKeeperStream(dialer, keepers[0]!, lengthPrefixed(new Uint8Array(MAX_KEEPER_MESSAGE_BYTES + 100)))
       assert.ok(oversized === undefined || oversized.code === 'ERR_KEEPER_MALFORMED')
     } finally {
       await dialer.stop()

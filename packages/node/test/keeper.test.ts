@@ -64,7 +64,7 @@ async function setup (o: { burst?: number, perMinute?: number } = {}) {
   return { dir, chain, keys, store, keeper, owner, tick: (ms: number) => { now += ms }, now: () => now }
 }
 
-async function deposit (s: Awaited<ReturnType<typeof setup>>, video: VideoId, share: KeyShare, signer = s.owner) {
+async function deposit (s: Pick<Awaited<ReturnType<typeof setup>>, 'keys' | 'keeper' | 'owner'>, video: VideoId, share: KeyShare, signer = s.owner) {
   const sealed = await sealShareToKeeper(share, s.keys.x25519.publicKey)
   return await s.keeper.deposit(JSON.parse(JSON.stringify(await signShareDeposit(signer, domain, { video, epoch: share.epoch, threshold: share.threshold, shares: share.shares, keeper: s.keys.account.address, sealed }))))
 }
@@ -200,8 +200,7 @@ describe('keeper (unit, fake chain)', () => {
     chain.owners.set(video, s.owner.address)
     chain.fingerprints.set(video, keyFingerprint(K))
     const [share] = await splitKey(K, { video, epoch: 0, threshold: 2, shares: 2 })
-    const sealed = await sealShareToKeeper(share!, keys.x25519.publicKey)
-    assert.equal((await keeper.deposit(JSON.parse(JSON.stringify(await signShareDeposit(s.owner, domain, { video, epoch: 0, threshold: 2, shares: 2, keeper: keys.account.address, sealed }))))).status, 201)
+    assert.equal((await deposit(s, video, share!)).status, 201)
     const fan = viewerIdentity()
     chain.access.add(`${video}|${fan.account.address.toLowerCase()}`)
     const first = await ask(s as never, video, fan)
@@ -243,8 +242,7 @@ describe('keeper (unit, fake chain)', () => {
     chain.owners.set(video, s.owner.address)
     chain.fingerprints.set(video, keyFingerprint(K))
     const [share] = await splitKey(K, { video, epoch: 0, threshold: 2, shares: 2 })
-    const sealed = await sealShareToKeeper(share!, keys.x25519.publicKey)
-    await keeper.deposit(JSON.parse(JSON.stringify(await signShareDeposit(s.owner, domain, { video, epoch: 0, threshold: 2, shares: 2, keeper: keys.account.address, sealed }))))
+    await deposit(s, video, share!)
     for (let i = 0; i < 5; i++) await ask(s as never, video, viewerIdentity())
     await keeper.anchorNow()
     const first = anchors[0]!

@@ -20,14 +20,8 @@ import { NextToLast } from 'blockstore-fs/sharding'
 import { MAX_CONCURRENT_UPLOADS } from '../src/block-routes.ts'
 import { spawnNode, spawnNodes, type SpawnedNode } from './fixtures/spawn-node.ts'
 import { testGrant, type TestGrant } from './fixtures/grants.ts'
+import { lengthPrefixed } from '../src/frame-reader.ts'
 
-function lp (body: Uint8Array): Uint8Array {
-  const pre: number[] = []
-  let n = body.byteLength
-  while (n >= 0x80) { pre.push((n & 0x7f) | 0x80); n = Math.floor(n / 128) }
-  pre.push(n)
-  return new Uint8Array([...pre, ...body])
-}
 
 /** Sends raw bytes on a store stream and collects the node's responses until it closes. */
 async function rawStore (dialer: Libp2p, node: SpawnedNode, payload: Uint8Array[]): Promise<Array<ReturnType<typeof decodeStoreResponse>>> {
@@ -176,7 +170,7 @@ describe('storage node', () => {
 
   it('refuses a block whose bytes do not match its CID, and keeps serving', async () => {
     const other = new Uint8Array(randomBytes(1000))
-    const [res] = await rawStore(dialer, node, [lp(encodeStoreHeader({ cid, size: other.byteLength, grant: grant.bytes })), lp(other)])
+    const [res] = await rawStore(dialer, node, [lengthPrefixed(encodeStoreHeader({ cid, size: other.byteLength, grant: grant.bytes })), lengthPrefixed(other)])
     assert.equal(res?.ok, false)
     assert.equal(res?.ok === false && res.code, 'ERR_BLOCK_HASH_MISMATCH')
     assert.equal(await status(`${node.info.http}/healthz`), 200)
@@ -185,17 +179,17 @@ describe('storage node', () => {
   it('refuses an oversized block from its header, before reading the body', async () => {
     const big = await blockCid(new Uint8Array([9]))
     // Only the header is sent: the refusal must not wait for 3 MiB that never come.
-    const [res] = await rawStore(dialer, node, [lp(encodeStoreHeader({ cid: big, size: MAX_BLOCK_BYTES + 1 }))])
+    const [res] = await rawStore(dialer, node, [lengthPrefixed(encodeStoreHeader({ cid: big, size: MAX_BLOCK_BYTES + 1 }))])
     assert.equal(res?.ok === false && res.code, 'ERR_BLOCK_TOO_LARGE')
     assert.equal(await status(`${node.info.http}/healthz`), 200)
   })
 
   it('answers malformed frames with a code and stays up', async () => {
-    const garbage = await rawStore(dialer, node, [lp(new Uint8Array([0xff, 0x00, 0x13]))])
+    const garbage = await rawStore(dialer, node, [lengthPrefixed(new Uint8Array([0xff, 0x00, 0x13]))])
     assert.equal(garbage[0]?.ok === false && garbage[0].code, 'ERR_WIRE_MALFORMED')
-    const wrongVersion = await rawStore(dialer, node, [lp(dagCbor.encode({ v: 9, cid, size: 1 }))])
+    const wrongVersion = await rawStore(dialer, node, [lengthPrefixed(dagCbor.encode({ v: 9, cid, size: 1 }))])
     assert.equal(wrongVersion[0]?.ok === false && wrongVersion[0].code, 'ERR_WIRE_VERSION')
-    const hugeHeader = await rawStore(dialer, node, [lp(new Uint8Array(5000))])
+    const hugeHeader = await rawStore(dialer, node, [lengthPrefixed(new Uint8Array(5000))])
     assert.equal(hugeHeader[0]?.ok === false && hugeHeader[0].code, 'ERR_FRAME_TOO_LARGE')
     assert.equal(await status(`${node.info.http}/healthz`), 200)
   })

@@ -15,6 +15,7 @@ import { decodeStoreResponse, encodeStoreHeader, STORE_PROTOCOL } from '@p2pdv/c
 import { Client } from '@p2pdv/sdk'
 import { spawnNode, type SpawnedNode } from './fixtures/spawn-node.ts'
 import { testGrant } from './fixtures/grants.ts'
+import { lengthPrefixed } from '../src/frame-reader.ts'
 
 interface Answer { status: number, code?: string, hint?: string }
 
@@ -34,18 +35,11 @@ async function head (node: SpawnedNode, bytes: Uint8Array): Promise<number> {
   return res.status
 }
 
-function lp (body: Uint8Array): Uint8Array {
-  const pre: number[] = []
-  let n = body.byteLength
-  while (n >= 0x80) { pre.push((n & 0x7f) | 0x80); n = Math.floor(n / 128) }
-  pre.push(n)
-  return new Uint8Array([...pre, ...body])
-}
 
 /** One block on a raw store stream; the node's first response. */
 async function storeRaw (dialer: Libp2p, node: SpawnedNode, bytes: Uint8Array, grant?: Uint8Array): Promise<ReturnType<typeof decodeStoreResponse>> {
   const stream = await dialer.dialProtocol(multiaddr(node.info.multiaddrs[0]!), STORE_PROTOCOL)
-  for (const p of [lp(encodeStoreHeader({ cid: await blockCid(bytes), size: bytes.byteLength, ...(grant === undefined ? {} : { grant }) })), lp(bytes)]) {
+  for (const p of [lengthPrefixed(encodeStoreHeader({ cid: await blockCid(bytes), size: bytes.byteLength, ...(grant === undefined ? {} : { grant }) })), lengthPrefixed(bytes)]) {
     if (!stream.send(p)) await stream.onDrain()
   }
   await stream.close().catch(() => {})
