@@ -343,6 +343,15 @@ describe('placement records, bit rot and repair', () => {
       return best
     }
     const first = await latestRecord()
+    /** Blocks the holders' repair workers have put back, all told. */
+    const blocksRepaired = async (): Promise<number> => {
+      let total = 0
+      for (const n of holders) {
+        const status = await (await fetch(`${n.info.http}/api/v1/status`)).json() as { repair?: { blocksRepaired?: number } }
+        total += status.repair?.blocksRepaired ?? 0
+      }
+      return total
+    }
     const placed = placementBlocks(first).flatMap(({ block }) => block.nodes.map(peer => ({ cid: block.cid.toString(), peer })))
 
     // No targets were posted: the auditor found the object through the holders' records.
@@ -365,6 +374,7 @@ describe('placement records, bit rot and repair', () => {
     })
 
     // Rot one data block on its holder.
+    const repairedBefore = await blocksRepaired()
     const victim = first.stripes[0]!.blocks[0]!
     const holder = holders.find(h => h.info.peerId === victim.nodes[0])!
     const { dir, file } = new NextToLast().encode(victim.cid)
@@ -375,10 +385,11 @@ describe('placement records, bit rot and repair', () => {
     const flippedAt = Date.now()
 
     // Caught (by an audit, or by the repair worker's own check, which quarantines it too), and
-    // repaired: a newer record lists holders for the block again, and each passes an audit.
+    // repaired: a newer record lists holders for the block again, or repair put a good copy back
+    // on the same holder (the record does not change then), and each holder passes an audit.
     const repaired = await waitFor('a repaired record with every holder of the block passing again', async () => {
       const latest = await latestRecord()
-      if (latest.version <= first.version) return undefined
+      if (latest.version <= first.version && await blocksRepaired() <= repairedBefore) return undefined
       const block = placementBlocks(latest).find(b => b.block.cid.equals(victim.cid))!.block
       const rows = (await results(auditor)).filter(r => r.cid === victim.cid.toString() && r.issued > flippedAt)
       // A pass after the flip is a good copy: the rotten one cannot pass. The auditor stores
