@@ -14,9 +14,43 @@ export interface ProbeResult {
   videoCodec: string
   audioCodec?: string
   hasAudio: boolean
+  /**
+   * Clockwise display rotation the file asks for (0, 90, 180 or 270). `width` and `height` are
+   * the displayed size, after it: ffmpeg rotates decoded frames before any filter, so every plan
+   * (ladder, sprites, poster) is made from what the viewer sees, not from the coded size.
+   */
+  rotation: 0 | 90 | 180 | 270
 }
 
-interface FfprobeStream { codec_type?: string, codec_name?: string, width?: number, height?: number, avg_frame_rate?: string, r_frame_rate?: string, duration?: string, disposition?: { attached_pic?: number } }
+interface FfprobeStream {
+  codec_type?: string
+  codec_name?: string
+  width?: number
+  height?: number
+  avg_frame_rate?: string
+  r_frame_rate?: string
+  duration?: string
+  disposition?: { attached_pic?: number }
+  tags?: { rotate?: string }
+  side_data_list?: Array<{ side_data_type?: string, rotation?: number }>
+}
+
+/**
+ * The clockwise rotation of a stream, from its display matrix (ffprobe reports it
+ * counter-clockwise) or an old-style `rotate` tag. ffmpeg turns frames only for angles within a
+ * degree of a quarter turn (other angles it rotates inside the frame, keeping its size), so
+ * anything else counts as 0 here: the planned size is then the size ffmpeg produces.
+ */
+export function displayRotation (stream: Pick<FfprobeStream, 'tags' | 'side_data_list'>): 0 | 90 | 180 | 270 {
+  const matrix = stream.side_data_list?.find(d => d.side_data_type === 'Display Matrix' && typeof d.rotation === 'number')
+  const tag = Number(stream.tags?.rotate)
+  const clockwise = matrix !== undefined ? -matrix.rotation! : Number.isFinite(tag) ? tag : 0
+  const turned = ((clockwise % 360) + 360) % 360
+  for (const quarter of [0, 90, 180, 270, 360] as const) {
+    if (Math.abs(turned - quarter) <= 1) return quarter === 360 ? 0 : quarter
+  }
+  return 0
+}
 
 function rate (r: string | undefined): number {
   if (r === undefined) return 0
@@ -44,8 +78,10 @@ export async function probe (file: string, opts: { signal?: AbortSignal } = {}):
   const video = streams.find(s => s.codec_type === 'video' && s.disposition?.attached_pic !== 1)
   const audio = streams.find(s => s.codec_type === 'audio')
   if (video === undefined) throw new P2pdvError(MediaErrorCode.NOT_VIDEO, `${file} has no video stream`, { hint: 'Audio-only and image files cannot be published as videos.' })
-  const width = video.width ?? 0
-  const height = video.height ?? 0
+  const rotation = displayRotation(video)
+  const turned = rotation === 90 || rotation === 270
+  const width = (turned ? video.height : video.width) ?? 0
+  const height = (turned ? video.width : video.height) ?? 0
   const durationSeconds = Number(parsed.format?.duration ?? video.duration ?? 0)
   if (width < 16 || height < 16 || width > MAX_DIMENSION || height > MAX_DIMENSION) {
     throw new P2pdvError(MediaErrorCode.NOT_VIDEO, `${file} has unusable dimensions ${width}×${height}`, { hint: `Videos must be between 16 and ${MAX_DIMENSION} pixels on each side.` })
@@ -60,6 +96,7 @@ export async function probe (file: string, opts: { signal?: AbortSignal } = {}):
     frameRate: rate(video.avg_frame_rate) || rate(video.r_frame_rate) || 30,
     videoCodec: video.codec_name ?? 'unknown',
     ...(audio?.codec_name === undefined ? {} : { audioCodec: audio.codec_name }),
-    hasAudio: audio !== undefined
+    hasAudio: audio !== undefined,
+    rotation
   }
 }

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
-import { firstDecodeTime, MediaErrorCode, planLadder, planSprites, probe, SubtitleErrorCode, transcode, type TranscodeProgress } from '@p2pdv/media'
+import { withDisplayRotation } from './fixtures/rotation.ts'
+import { displayRotation, firstDecodeTime, MediaErrorCode, planLadder, planSprites, probe, SubtitleErrorCode, transcode, type TranscodeProgress } from '@p2pdv/media'
 
 const run = promisify(execFile)
 let dir: string
@@ -51,8 +52,88 @@ describe('planLadder', () => {
   it('caps by the source, never upscales, keeps even dimensions', () => {
     assert.deepEqual(planLadder({ width: 1280, height: 720 }).map(r => `${r.width}x${r.height}`), ['1280x720', '854x480', '640x360'])
     assert.deepEqual(planLadder({ width: 1920, height: 1080 }).map(r => r.height), [1080, 720, 480, 360])
-    assert.deepEqual(planLadder({ width: 321, height: 241 }).map(r => `${r.width}x${r.height}`), ['322x242'])
+    assert.deepEqual(planLadder({ width: 321, height: 241 }).map(r => `${r.width}x${r.height}`), ['320x240'])
     for (const r of planLadder({ width: 1000, height: 750 })) assert.equal(r.width % 2 + r.height % 2, 0)
+  })
+
+  it('names portrait rungs by the short side and sizes them like their landscape twins, turned', () => {
+    const portrait = planLadder({ width: 720, height: 1280 })
+    assert.deepEqual(portrait.map(r => r.id), ['720p', '480p', '360p'])
+    assert.deepEqual(portrait.map(r => `${r.width}x${r.height}`), ['720x1280', '480x854', '360x640'])
+    assert.deepEqual(planLadder({ width: 1080, height: 1920 }).map(r => r.id), ['1080p', '720p', '480p', '360p'])
+  })
+
+  it('never exceeds the source on either side, for any shape', () => {
+    for (const [width, height] of [[853, 481], [481, 853], [1279, 719], [719, 1279], [17, 4000], [4000, 17], [1080, 1080], [16, 16]] as const) {
+      for (const r of planLadder({ width, height })) {
+        assert.ok(r.width <= width && r.height <= height, `${width}x${height} → ${r.id} ${r.width}x${r.height}`)
+        assert.equal(r.width % 2 + r.height % 2, 0, `${width}x${height} → ${r.width}x${r.height}`)
+      }
+    }
+  })
+})
+
+describe('displayRotation', () => {
+  it('reads the display matrix (counter-clockwise in ffprobe) or the old rotate tag; other angles count as none', () => {
+    const matrix = (rotation: number) => ({ side_data_list: [{ side_data_type: 'Display Matrix', rotation }] })
+    assert.equal(displayRotation(matrix(-90)), 90)
+    assert.equal(displayRotation(matrix(90)), 270)
+    assert.equal(displayRotation(matrix(-180)), 180)
+    assert.equal(displayRotation(matrix(180)), 180)
+    assert.equal(displayRotation(matrix(-89.6)), 90)
+    assert.equal(displayRotation(matrix(-45)), 0)
+    assert.equal(displayRotation(matrix(-360)), 0)
+    assert.equal(displayRotation({ tags: { rotate: '270' } }), 270)
+    assert.equal(displayRotation({ tags: { rotate: 'sideways' } }), 0)
+    // The matrix is what ffmpeg applies, so it wins over a conflicting tag.
+    assert.equal(displayRotation({ ...matrix(-90), tags: { rotate: '180' } }), 90)
+    assert.equal(displayRotation({}), 0)
+  })
+})
+
+async function rotated (src: string, degrees: 90 | 180 | 270, name: string): Promise<string> {
+  const out = join(dir, name)
+  await withDisplayRotation(src, out, degrees)
+  return out
+}
+
+describe('phone videos (rotation)', () => {
+  let landscape: string
+  before(async () => {
+    landscape = await lavfi('landscape.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast'])
+  })
+
+  it('probes the displayed size: a quarter turn swaps width and height, a half turn does not', async () => {
+    for (const [degrees, size] of [[90, '720x1280'], [180, '1280x720'], [270, '720x1280']] as const) {
+      const p = await probe(await rotated(landscape, degrees, `r${degrees}.mp4`))
+      assert.equal(p.rotation, degrees)
+      assert.equal(`${p.width}x${p.height}`, size, `rotation ${degrees}`)
+    }
+    assert.equal((await probe(landscape)).rotation, 0)
+  })
+
+  it('publishes a 1280×720 recording turned 90° as a 720×1280 "720p", never upscaled, and it decodes at that size', async () => {
+    const src = await rotated(landscape, 90, 'phone.mp4')
+    const out = join(dir, 'phone')
+    const r = await transcode(src, out, { thumbnails: { intervalSeconds: 2, columns: 2, rows: 1 } })
+    const video = r.renditions.filter(x => x.kind === 'video')
+    assert.deepEqual(video.map(x => `${x.id} ${x.width}x${x.height}`), ['720p 720x1280', '480p 480x854', '360p 360x640'])
+    for (const rendition of video) {
+      const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', join(out, rendition.id, 'index.m3u8')])
+      assert.equal(stdout.trim().split('\n')[0], `${rendition.width},${rendition.height}`)
+    }
+    // Seek previews and the poster are upright too.
+    assert.ok(r.thumbnails !== undefined && r.thumbnails.tileHeight > r.thumbnails.tileWidth)
+    const { stdout: poster } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', join(out, r.poster)])
+    const [pw, ph] = poster.trim().split(',').map(Number)
+    assert.ok(ph! > pw!, `poster ${poster.trim()}`)
+  })
+
+  it('keeps a portrait source without rotation as it is', async () => {
+    const src = await lavfi('portrait.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=720x1280:rate=30', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast'])
+    const p = await probe(src)
+    assert.deepEqual([p.width, p.height, p.rotation], [720, 1280, 0])
+    assert.deepEqual(planLadder(p).map(x => `${x.id} ${x.width}x${x.height}`), ['720p 720x1280', '480p 480x854', '360p 360x640'])
   })
 })
 

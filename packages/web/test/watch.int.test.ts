@@ -11,7 +11,7 @@ import { parseCapability } from '@p2pdv/core'
 import { fetchPeerDirectory, PeerSet, VideoSource } from '@p2pdv/sdk/browser'
 import { runCli, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
-import { makeTestVideo } from './fixtures/video.ts'
+import { makePhoneVideo, makeTestVideo } from './fixtures/video.ts'
 
 const WAIT_MS = 60_000
 
@@ -100,6 +100,24 @@ describe('watch page in Chromium', () => {
     assert.equal(asset.status, 200)
     assert.match(asset.headers.get('cache-control') ?? '', /immutable/)
     assert.equal((await fetch(new URL('/assets/..%2Fpackage.json', watchUrl))).status, 404)
+  })
+
+  it('plays a phone video upright: a 1280×720 recording turned 90° decodes as 720 wide, 1280 high at its top rung', async () => {
+    const phone = join(devnet.dir, 'phone.mp4')
+    await makePhoneVideo(phone, 6)
+    const env = { ...devnet.env, P2PDV_HOME: join(devnet.dir, 'home'), P2PDV_PASSPHRASE: 'test passphrase' }
+    const up = await runCli(['upload', phone, '--replicas', '2', '--title', 'Phone', '--json'], env, 300_000)
+    assert.equal(up.code, 0, up.stdout + up.stderr)
+    const page = await browser.context.newPage()
+    try {
+      await page.goto(up.json.watchUrl)
+      await playsPast(page, 1)
+      await chooseQuality(page, /^720p/)
+      await page.waitForFunction(() => document.querySelector('video')!.videoHeight === 1280, undefined, { timeout: WAIT_MS })
+      assert.equal(await page.evaluate(() => document.querySelector('video')!.videoWidth), 720)
+    } finally {
+      await page.close()
+    }
   })
 
   describe('one viewer', () => {

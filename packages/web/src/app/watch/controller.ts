@@ -152,7 +152,8 @@ export class PlayerController {
         }
       }, () => {})
       const qualities = hls.levels
-        .map((l, index) => ({ index, height: l.height, bitrate: l.bitrate, label: l.height > 0 ? `${l.height}p` : `${Math.round(l.bitrate / 1000)} kb/s` }))
+        // Named by the short side, as the ladder names them: a portrait 720×1280 rung is "720p".
+        .map((l, index) => ({ index, height: l.height, bitrate: l.bitrate, label: l.height > 0 ? `${l.width > 0 ? Math.min(l.width, l.height) : l.height}p` : `${Math.round(l.bitrate / 1000)} kb/s` }))
         .filter(q => q.height > 0)
         .sort((a, b) => b.height - a.height)
       this.set({ qualities })
