@@ -81,6 +81,10 @@ export interface VideoRendition {
   codecs: string
   init: StreamRef
   segments: Array<{ duration: number, stream: StreamRef }>
+  /** Audio renditions: BCP-47 language, display name (≤ 64 characters), at most one default. */
+  lang?: string
+  name?: string
+  default?: boolean
 }
 
 /** A subtitle track: one UTF-8 WebVTT file, carried as an HLS subtitle rendition. */
@@ -290,9 +294,22 @@ export function validateVideoManifest (value: unknown): VideoManifest {
     if (r.width !== undefined) out.width = uint(r.width, `renditions[${i}].width`, 16384)
     if (r.height !== undefined) out.height = uint(r.height, `renditions[${i}].height`, 16384)
     if (r.frameRate !== undefined) out.frameRate = positive(r.frameRate, `renditions[${i}].frameRate`, 1000)
+    if (r.lang !== undefined) {
+      out.lang = text(r.lang, `renditions[${i}].lang`, MAX_SUBTITLE_LANG_LENGTH)
+      if (!isSubtitleLang(out.lang)) throw malformed(`renditions[${i}].lang must be a BCP-47 language tag`)
+    }
+    if (r.name !== undefined) {
+      out.name = text(r.name, `renditions[${i}].name`, MAX_SUBTITLE_NAME_LENGTH)
+      if (out.name.trim() === '') throw malformed(`renditions[${i}].name must not be empty`)
+    }
+    if (r.default !== undefined) {
+      if (typeof r.default !== 'boolean') throw malformed(`renditions[${i}].default must be a boolean`)
+      out.default = r.default
+    }
     return out
   })
   if (new Set(renditions.map(r => r.id)).size !== renditions.length) throw malformed('rendition ids must be unique')
+  if (renditions.filter(r => r.default === true).length > 1) throw malformed('at most one rendition may be the default')
   const out: VideoManifest = {
     v: 1,
     type: 'video',

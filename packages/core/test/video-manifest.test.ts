@@ -152,6 +152,36 @@ describe('subtitles, thumbnails and DASH', () => {
     assert.equal(subs, '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:9\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:8.500000,\npt-BR.vtt\n#EXT-X-ENDLIST\n')
   })
 
+  it('renders every audio track in the group with its language and name, the marked one the default; DASH gives each language its set', async () => {
+    const m = await full()
+    const audio = m.renditions[2]!
+    m.renditions[2] = { ...audio, id: 'audio-en', lang: 'en', name: 'English' }
+    m.renditions.push({ ...audio, id: 'audio-es', lang: 'es', name: 'Español', default: true, bandwidth: 150_000, init: { ...audio.init, n: 20 }, segments: audio.segments.map((s, i) => ({ ...s, stream: { ...s.stream, n: 21 + i } })) })
+    const decoded = decodeManifest(encodeManifest(m)) as VideoManifest
+    assert.deepEqual(decoded.renditions.map(r => [r.id, r.lang, r.name, r.default]), [['480p', undefined, undefined, undefined], ['360p', undefined, undefined, undefined], ['audio-en', 'en', 'English', undefined], ['audio-es', 'es', 'Español', true]])
+    const master = renderMasterPlaylist(decoded)
+    assert.match(master, /#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="English",LANGUAGE="en",DEFAULT=NO,AUTOSELECT=YES,URI="audio-en\/index\.m3u8"\n/)
+    assert.match(master, /#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Español",LANGUAGE="es",DEFAULT=YES,AUTOSELECT=YES,URI="audio-es\/index\.m3u8"\n/)
+    // Variants count the most demanding track of the group.
+    assert.match(master, /BANDWIDTH=1690000,CODECS="avc1\.64001e,mp4a\.40\.2",RESOLUTION=854x480/)
+    const mpd = renderDashMpd(decoded)
+    assert.match(mpd, /contentType="audio"[^>]*lang="en">\n\s*<Role schemeIdUri="urn:mpeg:dash:role:2011" value="alternate"\/>\n\s*<Label>English<\/Label>/)
+    assert.match(mpd, /contentType="audio"[^>]*lang="es">\n\s*<Role schemeIdUri="urn:mpeg:dash:role:2011" value="main"\/>/)
+    // Refused: two defaults, a language that is not a tag, an empty name.
+    const { decode, encode } = await import('@ipld/dag-cbor')
+    const raw = decode(encodeManifest(decoded)) as any
+    for (const [what, edit] of [
+      ['two defaults', (x: any) => { x.renditions[2].default = true }],
+      ['bad language', (x: any) => { x.renditions[2].lang = 'english language' }],
+      ['empty name', (x: any) => { x.renditions[2].name = ' ' }],
+      ['default not a boolean', (x: any) => { x.renditions[2].default = 'yes' }]
+    ] as const) {
+      const bad = structuredClone(raw)
+      edit(bad)
+      assert.throws(() => decodeManifest(encode(bad)), { code: ManifestErrorCode.MALFORMED }, what)
+    }
+  })
+
   it('renders the thumbnails track: one cue per interval, row-major tiles across sheets', async () => {
     const m = await full()
     assert.equal(formatVttTime(3725.5), '01:02:05.500')

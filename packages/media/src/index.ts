@@ -1,4 +1,5 @@
-export { displayRotation, probe, type ProbeResult, MAX_DIMENSION, MAX_DURATION_SECONDS } from './probe.ts'
+export { displayRotation, probe, type ProbeResult, type SourceAudioTrack, MAX_DIMENSION, MAX_DURATION_SECONDS } from './probe.ts'
+export { planAudio, parseAudioChoices, canonicalLang, MAX_AUDIO_TRACKS, type AudioChoice, type AudioRendition } from './audio-plan.ts'
 export { planLadder, DEFAULT_RUNGS, AUDIO_KBPS, type Rendition, type Rung } from './ladder.ts'
 export { transcode, ffmpegLadderArgs, DEFAULT_SEGMENT_SECONDS, PUBLIC_POSTER_WIDTH, type TranscodeOptions, type TranscodeProgress, type TranscodeResult, type OutputRendition } from './transcode.ts'
 export { parseMediaPlaylist, parseMasterPlaylist, type MediaPlaylist } from './hls-playlist.ts'

@@ -6,6 +6,18 @@ import { FFPROBE, MediaErrorCode, runTool } from './run-tool.ts'
 export const MAX_DIMENSION = 8192
 export const MAX_DURATION_SECONDS = 24 * 3600
 
+/** An audio track of the source, in source order (`index` is its number among audio streams). */
+export interface SourceAudioTrack {
+  index: number
+  codec: string
+  /** The track's language tag, when the file names one (never "und"). */
+  lang?: string
+  /** The track's title tag, when it has one (trimmed, at most 64 characters). */
+  title?: string
+  /** The file marks it default. */
+  default: boolean
+}
+
 export interface ProbeResult {
   durationSeconds: number
   width: number
@@ -14,6 +26,8 @@ export interface ProbeResult {
   videoCodec: string
   audioCodec?: string
   hasAudio: boolean
+  /** Every audio track, in source order (empty without audio). */
+  audioTracks: SourceAudioTrack[]
   /**
    * Clockwise display rotation the file asks for (0, 90, 180 or 270). `width` and `height` are
    * the displayed size, after it: ffmpeg rotates decoded frames before any filter, so every plan
@@ -30,8 +44,8 @@ interface FfprobeStream {
   avg_frame_rate?: string
   r_frame_rate?: string
   duration?: string
-  disposition?: { attached_pic?: number }
-  tags?: { rotate?: string }
+  disposition?: { attached_pic?: number, default?: number }
+  tags?: { rotate?: string, language?: string, title?: string }
   side_data_list?: Array<{ side_data_type?: string, rotation?: number }>
 }
 
@@ -76,7 +90,8 @@ export async function probe (file: string, opts: { signal?: AbortSignal } = {}):
   try { parsed = JSON.parse(out.stdout) } catch { throw new P2pdvError(MediaErrorCode.UNREADABLE, 'ffprobe returned no description') }
   const streams = parsed.streams ?? []
   const video = streams.find(s => s.codec_type === 'video' && s.disposition?.attached_pic !== 1)
-  const audio = streams.find(s => s.codec_type === 'audio')
+  const audios = streams.filter(s => s.codec_type === 'audio')
+  const audio = audios[0]
   if (video === undefined) throw new P2pdvError(MediaErrorCode.NOT_VIDEO, `${file} has no video stream`, { hint: 'Audio-only and image files cannot be published as videos.' })
   const rotation = displayRotation(video)
   const turned = rotation === 90 || rotation === 270
@@ -97,6 +112,26 @@ export async function probe (file: string, opts: { signal?: AbortSignal } = {}):
     videoCodec: video.codec_name ?? 'unknown',
     ...(audio?.codec_name === undefined ? {} : { audioCodec: audio.codec_name }),
     hasAudio: audio !== undefined,
+    audioTracks: audios.map((a, index) => audioTrack(a, index)),
     rotation
+  }
+}
+
+/** Printable text only, trimmed and bounded: tags are whatever the file's author wrote. */
+function tagText (v: string | undefined, max: number): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const t = v?.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, max)
+  return t === undefined || t === '' ? undefined : t
+}
+
+function audioTrack (s: FfprobeStream, index: number): SourceAudioTrack {
+  const lang = tagText(s.tags?.language, 35)
+  const title = tagText(s.tags?.title, 64)
+  return {
+    index,
+    codec: s.codec_name ?? 'unknown',
+    ...(lang === undefined || lang.toLowerCase() === 'und' ? {} : { lang }),
+    ...(title === undefined ? {} : { title }),
+    default: s.disposition?.default === 1
   }
 }

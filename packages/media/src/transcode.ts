@@ -2,7 +2,7 @@
  * Transcodes a video into a CMAF (fragmented MP4) ladder with one ffmpeg process: the decoded
  * frames are split and scaled once per rendition, keyframes are forced at the same times in every
  * rendition (so players switch seamlessly at segment boundaries), every rendition carries one
- * track (H.264 video renditions and one AAC audio rendition, as CMAF wants, so HLS and DASH can
+ * track (H.264 video renditions and an AAC rendition per published audio track, as CMAF wants, so HLS and DASH can
  * share the segments), and the same process picks the seek-preview tiles. Then sprite sheets,
  * posters and subtitle files are written beside the segments. Subtitle files are checked before
  * ffmpeg starts. Work happens in a temporary directory renamed into place only on success, so a
@@ -14,6 +14,7 @@ import { dirname, join, basename } from 'node:path'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { firstDecodeTime } from './fmp4.ts'
 import { parseMasterPlaylist, parseMediaPlaylist } from './hls-playlist.ts'
+import { planAudio, type AudioChoice, type AudioRendition } from './audio-plan.ts'
 import { AUDIO_KBPS, planLadder, type Rendition } from './ladder.ts'
 import { probe, type ProbeResult } from './probe.ts'
 import { aborted, FFMPEG, MediaErrorCode, runTool } from './run-tool.ts'
@@ -46,6 +47,8 @@ export interface TranscodeOptions {
   subtitles?: SubtitleInput[]
   /** Seek-preview sprites (default on, one tile every 5 s); false for none. */
   thumbnails?: ThumbnailOptions | false
+  /** Which audio tracks to publish, labelled how (`--audio-lang`); default: every track. */
+  audio?: AudioChoice[]
 }
 
 export interface OutputRendition {
@@ -56,6 +59,10 @@ export interface OutputRendition {
   bandwidth: number
   codecs: string
   frameRate?: number
+  /** Audio renditions: language (BCP-47), display name, and whether players start with it. */
+  lang?: string
+  name?: string
+  default?: boolean
   /** Paths relative to the output directory. */
   init: string
   segments: Array<{ path: string, duration: number }>
@@ -105,11 +112,11 @@ function progressParser (durationSeconds: number, onProgress: TranscodeOptions['
 }
 
 /**
- * The one ffmpeg command for the ladder: video renditions v:0…, one audio rendition (when the
- * source has audio), each its own CMAF rendition; with `sprites`, a last branch of the split
+ * The one ffmpeg command for the ladder: video renditions v:0…, then one audio rendition per
+ * published audio track (audio-plan.ts), each its own CMAF rendition; with `sprites`, a last branch of the split
  * writes the thumbnail tiles as raw frames to `sprites.path`.
  */
-export function ffmpegLadderArgs (input: string, source: ProbeResult, ladder: Rendition[], segmentSeconds: number, preset: string, sprites?: { plan: SpritePlan, path: string }): string[] {
+export function ffmpegLadderArgs (input: string, source: ProbeResult, ladder: Rendition[], segmentSeconds: number, preset: string, sprites?: { plan: SpritePlan, path: string }, audio: AudioRendition[] = planAudio(source.audioTracks)): string[] {
   const gop = Math.max(1, Math.round(source.frameRate * segmentSeconds))
   const n = ladder.length
   const branches = n + (sprites === undefined ? 0 : 1)
@@ -122,10 +129,10 @@ export function ffmpegLadderArgs (input: string, source: ProbeResult, ladder: Re
     maps.push('-map', `[o${i}]`)
     streamMap.push(`v:${i},name:${r.id}`)
   })
-  if (source.hasAudio) {
-    maps.push('-map', '0:a:0')
-    streamMap.push('a:0,name:audio')
-  }
+  audio.forEach((a, j) => {
+    maps.push('-map', `0:a:${a.track}`)
+    streamMap.push(`a:${j},name:${a.id}`)
+  })
   // -b:v per rendition also makes ffmpeg write BANDWIDTH for it in its master playlist.
   const rates = ladder.flatMap((r, i) => [`-b:v:${i}`, `${r.videoKbps}k`, `-maxrate:v:${i}`, `${Math.round(r.videoKbps * 1.1)}k`, `-bufsize:v:${i}`, `${r.videoKbps * 2}k`])
   return [
@@ -135,7 +142,7 @@ export function ffmpegLadderArgs (input: string, source: ProbeResult, ladder: Re
     '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
     '-force_key_frames', `expr:gte(t,n_forced*${segmentSeconds})`,
     ...rates,
-    ...(source.hasAudio ? ['-c:a', 'aac', '-b:a', `${AUDIO_KBPS}k`, '-ac', '2'] : []),
+    ...(audio.length > 0 ? ['-c:a', 'aac', '-b:a', `${AUDIO_KBPS}k`, '-ac', '2'] : []),
     '-f', 'hls', '-hls_time', String(segmentSeconds), '-hls_playlist_type', 'vod',
     '-hls_segment_type', 'fmp4', '-hls_flags', 'independent_segments',
     '-master_pl_name', 'master.m3u8',
@@ -163,6 +170,7 @@ export async function transcode (input: string, outDir: string, opts: TranscodeO
   const subtitles: LoadedSubtitles[] = []
   for (const s of subtitleInputs) subtitles.push(await loadSubtitles(s, source.durationSeconds))
   const ladder = opts.ladder ?? planLadder(source)
+  const audio = planAudio(source.audioTracks, opts.audio)
   const plan = opts.thumbnails === false ? undefined : planSprites(source, opts.thumbnails ?? {})
   const work = join(dirname(outDir), `.${basename(outDir)}.partial-${randomBytes(4).toString('hex')}`)
   // Stages that do not run ffmpeg still stop at the next step when cancelled.
@@ -174,7 +182,7 @@ export async function transcode (input: string, outDir: string, opts: TranscodeO
   try {
     const rawTiles = join(work, 'tiles.yuv')
     // ffmpeg writes relative paths (%v/…); they are made absolute inside the work directory.
-    const args = ffmpegLadderArgs(input, source, ladder, segmentSeconds, opts.preset ?? DEFAULT_PRESET, plan === undefined ? undefined : { plan, path: rawTiles })
+    const args = ffmpegLadderArgs(input, source, ladder, segmentSeconds, opts.preset ?? DEFAULT_PRESET, plan === undefined ? undefined : { plan, path: rawTiles }, audio)
       .map(a => a.startsWith('%v/') ? join(work, a) : a)
     await runTool(FFMPEG, args, { ...signal, onStdoutLine: progressParser(source.durationSeconds, opts.onProgress) })
 
@@ -206,18 +214,20 @@ export async function transcode (input: string, outDir: string, opts: TranscodeO
       const id = v.uri.split('/')[0] ?? ''
       const media = parseMediaPlaylist(await readFile(join(work, v.uri), 'utf8'))
       const rung = ladder.find(r => r.id === id)
+      const track = audio.find(a => a.id === id)
       renditions.push({
         id,
         kind: rung === undefined ? 'audio' : 'video',
         ...(rung === undefined ? {} : { width: rung.width, height: rung.height, frameRate: source.frameRate }),
+        ...(track === undefined ? {} : { ...(track.lang === undefined ? {} : { lang: track.lang }), name: track.name, default: track.default }),
         bandwidth: v.bandwidth,
         codecs: v.codecs,
         init: join(id, media.init),
         segments: media.segments.map(s => ({ path: join(id, s.uri), duration: s.duration }))
       })
     }
-    if (renditions.length !== ladder.length + (source.hasAudio ? 1 : 0)) {
-      throw new P2pdvError(MediaErrorCode.TOOL_FAILED, `ffmpeg's master playlist lists ${renditions.length} renditions, expected ${ladder.length + (source.hasAudio ? 1 : 0)}`)
+    if (renditions.length !== ladder.length + audio.length) {
+      throw new P2pdvError(MediaErrorCode.TOOL_FAILED, `ffmpeg's master playlist lists ${renditions.length} renditions, expected ${ladder.length + audio.length}`)
     }
 
     // Where the media timeline starts, as hls.js sees it: the earliest tfdt of any first segment.

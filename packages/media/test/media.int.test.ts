@@ -253,3 +253,41 @@ describe('transcode', () => {
     assert.deepEqual(planSprites({ width: 1080, height: 1920, durationSeconds: 10 }), { intervalSeconds: 5, tileWidth: 90, tileHeight: 160, columns: 5, rows: 5, tiles: 2, sheets: 1 })
   })
 })
+
+describe('every audio track', () => {
+  let bilingual: string
+  before(async () => {
+    // English at 440 Hz, Spanish at 880 Hz, the file marking Spanish the default.
+    bilingual = await lavfi('bilingual.mp4', [
+      '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-f', 'lavfi', '-i', 'sine=frequency=880:sample_rate=48000',
+      '-map', '0:v', '-map', '1:a', '-map', '2:a', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac',
+      '-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=spa', '-disposition:a:0', '0', '-disposition:a:1', 'default'])
+  })
+
+  it('publishes each as its own audio rendition with its language, name and the file\'s default; each carries its own sound', async () => {
+    const p = await probe(bilingual)
+    assert.deepEqual(p.audioTracks.map(t => [t.index, t.lang, t.default]), [[0, 'eng', false], [1, 'spa', true]])
+    const out = join(dir, 'bilingual')
+    const r = await transcode(bilingual, out, { ladder: planLadder(p).slice(-1), thumbnails: false })
+    const audio = r.renditions.filter(x => x.kind === 'audio')
+    assert.deepEqual(audio.map(a => [a.id, a.lang, a.name, a.default]), [['audio-en', 'en', 'English', false], ['audio-es', 'es', 'Español', true]])
+    // The Spanish rendition is the 880 Hz track: its spectrum peaks an octave above the English one.
+    const peak = async (id: string): Promise<number> => {
+      const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', join(out, id, 'index.m3u8'), '-t', '1', '-ac', '1', '-ar', '8000', '-f', 's16le', '-'], { encoding: 'buffer', maxBuffer: 1 << 24 }) as unknown as { stdout: Buffer }
+      // Zero crossings per second ≈ 2 × frequency for a pure tone.
+      let crossings = 0
+      for (let i = 2; i < stdout.length; i += 2) if ((stdout.readInt16LE(i - 2) < 0) !== (stdout.readInt16LE(i) < 0)) crossings++
+      return crossings / 2 / (stdout.length / 2 / 8000)
+    }
+    assert.ok(Math.abs(await peak('audio-en') - 440) < 40)
+    assert.ok(Math.abs(await peak('audio-es') - 880) < 40)
+  })
+
+  it('--audio-lang keeps only what it names, and a name the file lacks is refused before any work', async () => {
+    const r = await transcode(bilingual, join(dir, 'spanish-only'), { ladder: planLadder({ width: 640, height: 360 }), thumbnails: false, audio: [{ lang: 'es' }] })
+    assert.deepEqual(r.renditions.filter(x => x.kind === 'audio').map(a => [a.id, a.lang, a.default]), [['audio', 'es', true]])
+    const before = await readdir(dir)
+    await assert.rejects(transcode(bilingual, join(dir, 'french'), { audio: [{ lang: 'fr' }] }), { code: MediaErrorCode.BAD_OPTION })
+    assert.deepEqual(await readdir(dir), before)
+  })
+})

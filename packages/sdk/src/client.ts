@@ -154,6 +154,10 @@ export interface PublishableVideo {
     frameRate?: number
     bandwidth: number
     codecs: string
+    /** Audio renditions: language, display name, default. */
+    lang?: string
+    name?: string
+    default?: boolean
     init: string
     segments: Array<{ path: string, duration: number }>
   }>
@@ -464,7 +468,10 @@ export class Client {
           segments: await Promise.all(segments.map(async s => ({ duration: s.duration, stream: await s.stream }))),
           ...(r.width === undefined ? {} : { width: r.width }),
           ...(r.height === undefined ? {} : { height: r.height }),
-          ...(r.frameRate === undefined ? {} : { frameRate: r.frameRate })
+          ...(r.frameRate === undefined ? {} : { frameRate: r.frameRate }),
+          ...(r.lang === undefined ? {} : { lang: r.lang }),
+          ...(r.name === undefined ? {} : { name: r.name }),
+          ...(r.default === undefined ? {} : { default: r.default })
         }
         return rendition
       }))

@@ -102,9 +102,9 @@ describe('watch page in Chromium', () => {
     assert.equal((await fetch(new URL('/assets/..%2Fpackage.json', watchUrl))).status, 404)
   })
 
-  it('plays a phone video upright: a 1280×720 recording turned 90° decodes as 720 wide, 1280 high at its top rung', async () => {
+  it('plays a phone video upright (a 1280×720 recording turned 90° decodes 720 wide, 1280 high at its top rung), and switches its audio language', async () => {
     const phone = join(devnet.dir, 'phone.mp4')
-    await makePhoneVideo(phone, 6)
+    await makePhoneVideo(phone, 12)
     const env = { ...devnet.env, P2PDV_HOME: join(devnet.dir, 'home'), P2PDV_PASSPHRASE: 'test passphrase' }
     const up = await runCli(['upload', phone, '--replicas', '2', '--title', 'Phone', '--json'], env, 300_000)
     assert.equal(up.code, 0, up.stdout + up.stderr)
@@ -115,6 +115,17 @@ describe('watch page in Chromium', () => {
       await chooseQuality(page, /^720p/)
       await page.waitForFunction(() => document.querySelector('video')!.videoHeight === 1280, undefined, { timeout: WAIT_MS })
       assert.equal(await page.evaluate(() => document.querySelector('video')!.videoWidth), 720)
+      // Both audio tracks are offered, by language; choosing Spanish loads and plays its track.
+      assert.deepEqual(up.json.audio.map((a: { lang: string, default: boolean }) => [a.lang, a.default]), [['en', true], ['es', false]])
+      const { t } = await snapshot(page)
+      await page.getByRole('button', { name: 'Audio' }).click()
+      assert.deepEqual(await page.getByRole('menuitemradio').allTextContents(), ['English en', 'Español es'])
+      await page.getByRole('menuitemradio', { name: /Español/ }).click()
+      await page.waitForFunction(() => {
+        const hls = window.p2pdvPlayer!.controller()!.hls
+        return hls.audioTracks[hls.audioTrack]?.lang === 'es' && hls.audioTracks[hls.audioTrack]?.details !== undefined
+      }, undefined, { timeout: WAIT_MS })
+      await playsPast(page, t + 1)
     } finally {
       await page.close()
     }

@@ -6,7 +6,7 @@ import { basename, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { formatVideoLink } from '@p2pdv/core'
-import { probe, transcode, type SubtitleInput, type TranscodeProgress } from '@p2pdv/media'
+import { parseAudioChoices, planAudio, probe, transcode, type AudioChoice, type SubtitleInput, type TranscodeProgress } from '@p2pdv/media'
 import { accountUploader, Client, DEFAULT_REPLICAS, type PublishListingResult } from '@p2pdv/sdk'
 import { intOpt, listOpt, requirePositional, stringOpt, type Command, type ParsedArgs } from '../command.ts'
 import { ALLOW_DEGRADED_OPTION, AUDITOR_OPTION, auditorFromArgs, degradedNote, describeRedundancy, erasureDefaultsFromChain, redundancyFromArgs } from '../redundancy.ts'
@@ -68,12 +68,13 @@ function stageReporter (out: Output): { onProgress: (p: TranscodeProgress) => vo
 export const upload: Command = {
   name: 'upload',
   summary: 'transcode a video (ladder, sprites, subtitles), seal every piece, store it, sign a public listing; prints its capability and a watch link',
-  usage: `upload VIDEO [--title T] [--description D] [--tags a,b] [--subs LANG=FILE …] [--thumbnails-interval 5] [--unlisted] [--force] [--k 4 --m 2 | --replicas 3] [--allow-degraded] [--auditor URL] [--node URL …] ${UPLOAD_CHAIN_USAGE} ${UPLOAD_KEEPER_USAGE} [--json]`,
+  usage: `upload VIDEO [--title T] [--description D] [--tags a,b] [--subs LANG=FILE …] [--audio-lang LANG,… | N=LANG,…] [--thumbnails-interval 5] [--unlisted] [--force] [--k 4 --m 2 | --replicas 3] [--allow-degraded] [--auditor URL] [--node URL …] ${UPLOAD_CHAIN_USAGE} ${UPLOAD_KEEPER_USAGE} [--json]`,
   options: {
     title: { type: 'string' },
     description: { type: 'string' },
     tags: { type: 'string' },
     subs: { type: 'string', multiple: true },
+    'audio-lang': { type: 'string' },
     'thumbnails-interval': { type: 'string' },
     unlisted: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
@@ -93,6 +94,9 @@ export const upload: Command = {
     const description = stringOpt(args, 'description')
     const tags = (stringOpt(args, 'tags') ?? '').split(',')
     const subtitles = subtitleArgs(args)
+    // Every audio track is published unless --audio-lang picks (and labels) some.
+    const audioSpec = stringOpt(args, 'audio-lang')
+    const audio: AudioChoice[] | undefined = audioSpec === undefined ? undefined : parseAudioChoices(audioSpec)
     const interval = thumbnailInterval(args)
     const listed = args.values.unlisted !== true
     // Everything that can refuse cheaply does so before minutes of transcoding: the chain step
@@ -129,7 +133,8 @@ export const upload: Command = {
       // A file that is not a video, then a scheme the nodes cannot meet (without
       // --allow-degraded), are refused before transcoding, in that order: the file is the first
       // thing to fix.
-      await probe(file, { signal: controller.signal })
+      const source = await probe(file, { signal: controller.signal })
+      planAudio(source.audioTracks, audio)
       const precheck = await Client.create({ peers, directory, workers: 0, ...(await auditorFromArgs(args)) })
       try { await precheck.chooseScheme({ ...redundancy, ...defaults }) } finally { await precheck.close() }
       const stages = stageReporter(out)
@@ -137,6 +142,7 @@ export const upload: Command = {
       const t = await transcode(file, join(work, 'ladder'), {
         signal: controller.signal,
         subtitles,
+        ...(audio === undefined ? {} : { audio }),
         thumbnails: interval === 0 ? false : { intervalSeconds: interval },
         onProgress: stages.onProgress
       }).finally(stages.done)
@@ -183,6 +189,7 @@ export const upload: Command = {
           durationSeconds: t.durationSeconds,
           renditions: t.renditions.map(r => r.id),
           subtitles: t.subtitles.map(s => s.lang),
+          audio: t.renditions.filter(r => r.kind === 'audio').map(r => ({ id: r.id, ...(r.lang === undefined ? {} : { lang: r.lang }), name: r.name, default: r.default })),
           thumbnailSheets: t.thumbnails?.sheets.length ?? 0,
           transcodeSpeed,
           seconds,

@@ -76,9 +76,14 @@ export function renderDashMpd (video: VideoManifest): string {
     for (const r of videos) lines.push(...representation(r, '      '))
     lines.push('    </AdaptationSet>')
   }
-  if (audios.length > 0) {
-    lines.push(`    <AdaptationSet id="${set++}" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1">`)
-    for (const r of audios) lines.push(...representation(r, '      '))
+  // One adaptation set per language (DASH players switch bitrates within a set, languages across).
+  const defaultAudio = Math.max(0, audios.findIndex(r => r.default === true))
+  for (const [i, r] of audios.entries()) {
+    const lang = r.lang === undefined ? '' : ` lang="${escapeXml(r.lang)}"`
+    lines.push(`    <AdaptationSet id="${set++}" contentType="audio" mimeType="audio/mp4" segmentAlignment="true" startWithSAP="1"${lang}>`)
+    if (audios.length > 1) lines.push(`      <Role schemeIdUri="urn:mpeg:dash:role:2011" value="${i === defaultAudio ? 'main' : 'alternate'}"/>`)
+    if (r.name !== undefined) lines.push(`      <Label>${escapeXml(r.name)}</Label>`)
+    lines.push(...representation(r, '      '))
     lines.push('    </AdaptationSet>')
   }
   for (const t of video.subtitles ?? []) {

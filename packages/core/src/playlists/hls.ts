@@ -27,12 +27,12 @@ function quoted (value: string): string {
 export function renderMasterPlaylist (video: VideoManifest): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS']
   const audio = video.renditions.filter(r => r.kind === 'audio')
+  // A variant's BANDWIDTH counts the most demanding member of its audio group (RFC 8216 §4.3.4.2).
   const best = audio.reduce<VideoRendition | undefined>((a, r) => a === undefined || r.bandwidth > a.bandwidth ? r : a, undefined)
   // The group exists only when some video rendition needs it (legacy manifests mux audio in).
   const topAudio = video.renditions.some(r => r.kind === 'video' && !hasAudioCodec(r.codecs)) ? best : undefined
-  if (topAudio !== undefined) audio.forEach((r, i) => {
-    lines.push(`#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="${AUDIO_GROUP}",NAME=${quoted(audio.length === 1 ? 'Audio' : `Audio ${r.id}`)},DEFAULT=${i === 0 ? 'YES' : 'NO'},AUTOSELECT=YES,URI="${r.id}/index.m3u8"`)
-  })
+  const defaultAudio = Math.max(0, audio.findIndex(r => r.default === true))
+  if (topAudio !== undefined) audio.forEach((r, i) => lines.push(audioMedia(r, i === defaultAudio, audio.length)))
   const subtitles = video.subtitles ?? []
   for (const t of subtitles) lines.push(subtitleMedia(t))
   // Video variants first, best first; the audio-only variant last (players start at the top).
@@ -49,6 +49,13 @@ export function renderMasterPlaylist (video: VideoManifest): string {
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, `${r.id}/index.m3u8`)
   }
   return lines.join('\n') + '\n'
+}
+
+/** One audio track of the group: each language its own rendition, one of them the default. */
+function audioMedia (r: VideoRendition, isDefault: boolean, tracks: number): string {
+  const name = r.name ?? (tracks === 1 ? 'Audio' : `Audio ${r.id}`)
+  const lang = r.lang === undefined ? '' : `,LANGUAGE=${quoted(r.lang)}`
+  return `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="${AUDIO_GROUP}",NAME=${quoted(name)}${lang},DEFAULT=${isDefault ? 'YES' : 'NO'},AUTOSELECT=YES,URI="${r.id}/index.m3u8"`
 }
 
 function subtitleMedia (t: SubtitleTrack): string {

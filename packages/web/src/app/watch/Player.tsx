@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactElement, type ReactNode, type PointerEvent as ReactPointerEvent } from 'react'
 import type { PendingVideo, VideoSource } from '@p2pdv/sdk/player'
 import { formatTime } from '../format.ts'
-import { CaptionsIcon, CheckIcon, ExitFullscreenIcon, FullscreenIcon, MuteIcon, PauseIcon, PlayIcon, ReplayIcon, SettingsIcon, VolumeIcon } from '../icons.tsx'
+import { CaptionsIcon, CheckIcon, LanguageIcon, ExitFullscreenIcon, FullscreenIcon, MuteIcon, PauseIcon, PlayIcon, ReplayIcon, SettingsIcon, VolumeIcon } from '../icons.tsx'
 import { PlayerController, type PlayerState } from './controller.ts'
 import { thumbnailGrid, ThumbnailSprites, type Tile } from './media-extras.ts'
 import { ErrorPanel } from './ErrorPanel.tsx'
@@ -31,7 +31,7 @@ export function Player ({ video, source, opening, poster, onController }: Player
   const videoRef = useRef<HTMLVideoElement>(null)
   const [controller, setController] = useState<PlayerController | undefined>()
   const state = useSyncExternalStore(controller?.subscribe ?? noSubscribe, controller?.snapshot ?? noSnapshot)
-  const [menu, setMenu] = useState<'quality' | 'subtitles' | undefined>()
+  const [menu, setMenu] = useState<'quality' | 'subtitles' | 'audio' | undefined>()
   const [active, setActive] = useState(true)
   const hideTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
 
@@ -145,6 +145,20 @@ export function Player ({ video, source, opening, poster, onController }: Player
             </div>
             <span className='time' aria-live='off'><span data-role='current'>{formatTime(s.currentTime)}</span> / {formatTime(s.duration)}</span>
             <span className='spacer' />
+            {s.audioTracks.length > 1 && (
+              <MenuButton
+                label='Audio' title='Audio language' open={menu === 'audio'}
+                onToggle={() => { setMenu(menu === 'audio' ? undefined : 'audio') }}
+                icon={<LanguageIcon />}
+                badge={(s.audioTracks[s.selectedAudio]?.lang ?? '') === '' ? undefined : s.audioTracks[s.selectedAudio]!.lang.split('-')[0]!.toUpperCase()}
+              >
+                {s.audioTracks.map(t => (
+                  <MenuItem key={t.index} checked={s.selectedAudio === t.index} onSelect={() => { controller.setAudio(t.index); setMenu(undefined) }}>
+                    {t.label}{t.lang !== '' && t.lang !== t.label ? <span className='muted'> {t.lang}</span> : null}
+                  </MenuItem>
+                ))}
+              </MenuButton>
+            )}
             {s.subtitles.length > 0 && (
               <MenuButton
                 label='Subtitles' title='Subtitles (c)' open={menu === 'subtitles'} pressed={s.selectedSubtitle >= 0}

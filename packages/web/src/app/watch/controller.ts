@@ -9,6 +9,8 @@ import { userError, type UserError } from '../errors.ts'
 
 export interface QualityOption { index: number, label: string, height: number, bitrate: number }
 export interface SubtitleOption { index: number, label: string, lang: string }
+/** An audio track (a language) of the video; hls.js switches between them without a reload. */
+export interface AudioOption { index: number, label: string, lang: string }
 
 export interface PlayerState {
   /** Played at least one frame. */
@@ -35,6 +37,9 @@ export interface PlayerState {
   subtitles: SubtitleOption[]
   /** -1 = off. */
   selectedSubtitle: number
+  audioTracks: AudioOption[]
+  /** The audio track playing (-1 before the first). */
+  selectedAudio: number
   fullscreen: boolean
   error: UserError | undefined
 }
@@ -59,6 +64,8 @@ const INITIAL: PlayerState = {
   activeQuality: -1,
   subtitles: [],
   selectedSubtitle: -1,
+  audioTracks: [],
+  selectedAudio: -1,
   fullscreen: false,
   error: undefined
 }
@@ -164,6 +171,10 @@ export class PlayerController {
       this.set({ subtitles: data.subtitleTracks.map((t, index) => ({ index, lang: t.lang ?? '', label: t.name !== '' ? t.name : (t.lang ?? `Track ${index + 1}`) })) })
     })
     hls.on(Events.SUBTITLE_TRACK_SWITCH, (_e, data) => { this.set({ selectedSubtitle: hls.subtitleDisplay ? data.id : -1 }) })
+    hls.on(Events.AUDIO_TRACKS_UPDATED, (_e, data) => {
+      this.set({ audioTracks: data.audioTracks.map((t, index) => ({ index, lang: t.lang ?? '', label: t.name !== '' ? t.name : (t.lang ?? `Track ${index + 1}`) })), selectedAudio: hls.audioTrack })
+    })
+    hls.on(Events.AUDIO_TRACK_SWITCHED, (_e, data) => { this.set({ selectedAudio: data.id }) })
     hls.on(Events.ERROR, (_e, data) => { this.onHlsError(data) })
   }
 
@@ -234,6 +245,12 @@ export class PlayerController {
     this.hls.subtitleDisplay = index >= 0
     this.hls.subtitleTrack = index
     this.set({ selectedSubtitle: index })
+  }
+
+  /** An hls.js audio track index: the language switches at the next segment. */
+  setAudio (index: number): void {
+    this.hls.audioTrack = index
+    this.set({ selectedAudio: index })
   }
 
   toggleSubtitles (): void {
