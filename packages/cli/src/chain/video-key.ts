@@ -5,8 +5,9 @@
  */
 import { equalBytes, keyFingerprint, parseCapability, P2pdvError } from '@p2pdv/core'
 import type { VideoId } from '@p2pdv/core/keys'
-import type { Identity } from '@p2pdv/sdk/identity'
-import { ChainKeyOracle, KeyResolver } from '@p2pdv/sdk/keys'
+import type { Identity } from '@p2pdv/chain/identity'
+import { ChainKeyOracle } from '@p2pdv/chain/oracles'
+import { KeyResolver } from '@p2pdv/sdk/keys'
 import { stringOpt, type ParsedArgs } from '../command.ts'
 
 export const VIDEO_KEY_OPTIONS = { capability: { type: 'string' } } as const

@@ -4,8 +4,8 @@
  * DEFAULT_QUORUM_TIMEOUT_MS. The first endpoint also carries the node's writes (registration,
  * anchors); reads never wait on its longer write timeout.
  */
-import { ChainClient, type ChainConfig } from '@p2pdv/sdk/chain'
-import { ChainKeyOracle, DEFAULT_QUORUM_TIMEOUT_MS, QuorumOracle } from '@p2pdv/sdk/keys'
+import { ChainClient, type ChainConfig } from '@p2pdv/chain'
+import { ChainKeyOracle, DEFAULT_QUORUM_TIMEOUT_MS, QuorumOracle } from '@p2pdv/chain/oracles'
 
 export async function connectQuorumOracle (chain: ChainConfig, rpcs: string[], timeoutMs = DEFAULT_QUORUM_TIMEOUT_MS): Promise<QuorumOracle> {
   const endpoints = rpcs.length === 0 ? [chain.rpc] : rpcs

@@ -11,8 +11,8 @@ import {
   fromHex, type AccessOracle, type Custody, type Hex, type KeeperDirectory, type KeeperDomain, type KeeperInfo, type LogAnchor, type VideoId, type VideoRecord
 } from '@p2pdv/core/keys'
 import { VideoRegistryAbi } from '@p2pdv/contracts/abis'
-import type { ChainClient, NodeInfo } from '../chain/client.ts'
-import { chainError } from '../chain/errors.ts'
+import type { ChainClient, NodeInfo } from '../client.ts'
+import { chainError } from '../errors.ts'
 
 /** How many registered nodes are read at once when listing keepers. */
 export const KEEPER_LIST_LIMIT = 256
