@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { P2pdvError } from '@p2pdv/core/errors'
-import { checkNewPassphrase } from '@p2pdv/sdk/passphrase-strength'
+import { checkNewPassphrase } from '@p2pdv/chain/passphrase-strength'
 import { stringOpt, type ParsedArgs } from './command.ts'
 
 export const PASSPHRASE_OPTION = { 'passphrase-file': { type: 'string' } } as const

@@ -4,7 +4,7 @@
  */
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import type { PutOptions, PutResult } from '@p2pdv/sdk'
-import type { ChainClient } from '@p2pdv/sdk/chain'
+import type { ChainClient } from '@p2pdv/chain'
 import { intOpt, listOpt, stringOpt, type ParsedArgs } from './command.ts'
 import { readDevnetState } from './devnet-state.ts'
 
@@ -43,7 +43,7 @@ export async function erasureDefaultsFromChain (args: ParsedArgs, redundancy: Pi
       throw err
     }
     if (resolved === undefined) return {}
-    const { ChainClient } = await import('@p2pdv/sdk/chain')
+    const { ChainClient } = await import('@p2pdv/chain')
     chain = await ChainClient.connect(resolved.config)
   }
   return { defaultErasure: await chain.erasureDefaults() }

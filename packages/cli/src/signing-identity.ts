@@ -6,10 +6,10 @@
  * says so). Kept in this one module so every command opens identities the same way.
  */
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
-import { IdentityErrorCode, IdentityStore, type Identity } from '@p2pdv/sdk'
+import { IdentityErrorCode, IdentityStore, type Identity } from '@p2pdv/chain/identity'
 import { stringOpt, type ParsedArgs } from './command.ts'
 import { keysDir } from './home.ts'
-import { checkNewPassphrase } from '@p2pdv/sdk/passphrase-strength'
+import { checkNewPassphrase } from '@p2pdv/chain/passphrase-strength'
 import { readPassphrase } from './passphrase.ts'
 
 export const AS_OPTION = { as: { type: 'string' } } as const

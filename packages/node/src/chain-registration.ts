@@ -8,8 +8,8 @@
 import { readFile } from 'node:fs/promises'
 import { parseUnits, toHex } from 'viem'
 import { P2pdvError } from '@p2pdv/core/errors'
-import { ChainClient, parseChainConfig, type ChainConfig } from '@p2pdv/sdk/chain'
-import { IdentityStore } from '@p2pdv/sdk/identity'
+import { ChainClient, parseChainConfig, type ChainConfig } from '@p2pdv/chain'
+import { IdentityStore } from '@p2pdv/chain/identity'
 import type { NodeChainConfig } from './config.ts'
 
 /** NodeRegistry.MAX_ENDPOINTS and MAX_ENDPOINT_LENGTH. */

@@ -16,7 +16,7 @@ import { deployAll, NodeRegistryAbi, P2PVTokenAbi, ProtocolParamsAbi, WEI_PER_TO
 import { ANVIL_KEYS, startAnvil, type Anvil } from '@p2pdv/contracts/anvil'
 import { PLACEMENT_MIN_SCORE } from '@p2pdv/core/reputation'
 import { AuditCode, auditRecordPayload, decodeSignedAuditRecord } from '@p2pdv/core/wire'
-import { IdentityStore } from '@p2pdv/sdk/identity'
+import { IdentityStore } from '@p2pdv/chain/identity'
 import { auditorArgs, randomBlock, publishRecord, storeOn, waitFor } from './fixtures/audit.ts'
 import { spawnNode, TEST_PASSPHRASE, type SpawnedNode } from './fixtures/spawn-node.ts'
 

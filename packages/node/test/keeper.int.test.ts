@@ -9,7 +9,8 @@ import {
   decodeKeeperMessage, generateVideoId, KEEPER_PROTOCOL, keyRequestHash, MAX_KEEPER_MESSAGE_BYTES, parseLogEntry, parseSignedLogHead, sealShareToKeeper, signKeyRequest, signShareDeposit, splitKey, verifyLog, verifyLogHead,
   type KeyRequest, type SignedLogHead, type VideoId
 } from '@p2pdv/core/keys'
-import { auditKeeperLog, createIdentity, depositShares, KeyResolver, Libp2pKeeperClient, signInToNode, type Identity } from '@p2pdv/sdk'
+import { createIdentity, type Identity } from '@p2pdv/chain/identity'
+import { auditKeeperLog, depositShares, KeyResolver, Libp2pKeeperClient, signInToNode } from '@p2pdv/sdk'
 import { createSiweMessage } from 'viem/siwe'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'

@@ -6,6 +6,6 @@ export * from './player.ts'
 // Keys in a page: the keeper resolver over HTTP, the chain as keepers see it, viewer keys.
 export * from './keys/key-resolver.ts'
 export * from './keys/keeper-client.ts'
-export * from './keys/chain-oracle.ts'
+export { ChainKeyOracle, KEEPER_INFO_TTL_MS, KEEPER_LIST_LIMIT, keeperFromNode } from '@p2pdv/chain/oracles'
 export * from './keys/page-viewer.ts'
-export { ChainClient, parseChainConfig, type ChainConfig } from './chain/index.ts'
+export { ChainClient, parseChainConfig, type ChainConfig } from '@p2pdv/chain'

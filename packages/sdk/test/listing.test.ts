@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { blockCid, decodeListing, listingCreator, ListingErrorCode, verifyListing } from '@p2pdv/core'
-import { buildListing, createIdentity, ListingInputErrorCode, normaliseTags } from '@p2pdv/sdk'
+import { createIdentity } from '@p2pdv/chain/identity'
+import { buildListing, ListingInputErrorCode, normaliseTags } from '@p2pdv/sdk'
 
 const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9])
 

@@ -15,7 +15,7 @@ import { deployAll, WEI_PER_TOKEN, type GovernanceInit, type ProtocolParamsInit 
 import { DEV_CHAIN_IDS, isDevChainId } from '@p2pdv/contracts/constants'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { ANVIL_KEYS, startAnvil, type Anvil } from '@p2pdv/contracts/anvil'
-import { IdentityStore } from '@p2pdv/sdk/identity'
+import { IdentityStore } from '@p2pdv/chain/identity'
 import { devnetKeysDir, type DevnetChain } from '../devnet-state.ts'
 
 /** Dev wallets, imported from anvil's accounts 1…4 (account 0 deploys). */

@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { base64url } from 'multiformats/bases/base64'
 import type { Hex, VideoId } from '@p2pdv/core/keys'
-import type { PublicIdentity } from '@p2pdv/sdk/identity'
+import type { PublicIdentity } from '@p2pdv/chain/identity'
 import { p2pdvHome } from '../home.ts'
 
 export interface GrantRecord {

@@ -5,14 +5,16 @@
  */
 import { equalBytes, keyFingerprint, parseCapability, P2pdvError } from '@p2pdv/core'
 import type { VideoId } from '@p2pdv/core/keys'
-import type { Identity } from '@p2pdv/sdk/identity'
-import { ChainKeyOracle, KeyResolver } from '@p2pdv/sdk/keys'
+import type { Identity } from '@p2pdv/chain/identity'
+import { getVideo } from '@p2pdv/chain'
+import { ChainKeyOracle } from '@p2pdv/chain/oracles'
+import { KeyResolver } from '@p2pdv/sdk/keys'
 import { stringOpt, type ParsedArgs } from '../command.ts'
 
 export const VIDEO_KEY_OPTIONS = { capability: { type: 'string' } } as const
 
 export async function recoverVideoKey (args: ParsedArgs, oracle: ChainKeyOracle, identity: Identity, video: VideoId): Promise<{ key: Uint8Array, manifest: string, listing: string }> {
-  const v = await oracle.client.getVideo(video)
+  const v = await getVideo(oracle.client, video)
   const capText = stringOpt(args, 'capability')
   let key: Uint8Array
   if (capText !== undefined) {

@@ -5,7 +5,8 @@
  */
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import type { Client } from '@p2pdv/sdk'
-import { ChainKeyOracle, createAnonymousIdentity, KeyResolver, resolveWatchLink, type ResolvedLink } from '@p2pdv/sdk/keys'
+import { ChainKeyOracle } from '@p2pdv/chain/oracles'
+import { createAnonymousIdentity, KeyResolver, resolveWatchLink, type ResolvedLink } from '@p2pdv/sdk/keys'
 import type { ParsedArgs } from '../command.ts'
 import type { Output } from '../output.ts'
 import { CHAIN_OPTIONS, chainContext } from './context.ts'

@@ -1,5 +1,5 @@
 /** Chain commands about videos: list them, buy access, grant and revoke, check access. */
-import { formatAmount, formatDurationSeconds, FOREVER, isLive, type VideoInfo } from '@p2pdv/sdk/chain'
+import { formatAmount, formatDurationSeconds, FOREVER, isLive, type VideoInfo } from '@p2pdv/chain'
 import { requirePositional, stringOpt, type Command } from '../command.ts'
 import { CHAIN_OPTIONS, chainContext, displayName, parseVideoId, resolveAddress, type ChainContext } from '../chain/context.ts'
 import { GRANT_ENVELOPE_OPTIONS, grantWithEnvelope } from './grant-envelope.ts'

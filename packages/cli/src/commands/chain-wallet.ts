@@ -1,6 +1,6 @@
 /** Chain commands about money and nodes: balances, withdrawals, subscriptions, plans, nodes. */
 import { P2pdvError } from '@p2pdv/core/errors'
-import { formatAmount, formatDurationSeconds, parseAmount, parseDuration, type Asset } from '@p2pdv/sdk/chain'
+import { formatAmount, formatDurationSeconds, parseAmount, parseDuration, type Asset } from '@p2pdv/chain'
 import { intOpt, requirePositional, stringOpt, type Command } from '../command.ts'
 import { CHAIN_OPTIONS, chainContext, displayName, resolveAddress } from '../chain/context.ts'
 

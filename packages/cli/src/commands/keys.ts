@@ -7,7 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { text } from 'node:stream/consumers'
 import { P2pdvError } from '@p2pdv/core/errors'
-import { didPkh, IdentityStore, publicIdentity } from '@p2pdv/sdk/identity'
+import { didPkh, IdentityStore, publicIdentity } from '@p2pdv/chain/identity'
 import { requirePositional, stringOpt, type Command } from '../command.ts'
 import { KEYS_OPTION, keysDir } from '../home.ts'
 import { PASSPHRASE_OPTION, readPassphrase } from '../passphrase.ts'

@@ -11,11 +11,11 @@ import { randomBytes } from 'node:crypto'
 import { toHex, type Hex } from 'viem'
 import { keyFingerprint, parseCapability } from '@p2pdv/core'
 import { P2pdvError } from '@p2pdv/core/errors'
-import { formatAmount, formatDurationSeconds, parseAmount, parseDuration, type ChainClient, type PolicyName, type Price } from '@p2pdv/sdk/chain'
+import { formatAmount, formatDurationSeconds, parseAmount, parseDuration, type ChainClient, type PolicyName, type Price } from '@p2pdv/chain'
 import { intOpt, stringOpt, type ParsedArgs } from '../command.ts'
 import { CHAIN_OPTIONS, openContext, resolveChainConfig } from '../chain/context.ts'
 import type { Output } from '../output.ts'
-import type { Identity } from '@p2pdv/sdk'
+import type { Identity } from '@p2pdv/chain/identity'
 
 export const UPLOAD_CHAIN_OPTIONS = {
   price: { type: 'string' },

@@ -6,9 +6,10 @@
  */
 import { parseCapability, P2pdvError } from '@p2pdv/core'
 import type { Hex } from '@p2pdv/core/keys'
-import type { ChainClient } from '@p2pdv/sdk/chain'
-import type { Identity } from '@p2pdv/sdk/identity'
-import { ChainKeyOracle, chooseKeepers, DEFAULT_KEEPERS, DEFAULT_THRESHOLD, depositShares, KeeperClient } from '@p2pdv/sdk/keys'
+import type { ChainClient } from '@p2pdv/chain'
+import type { Identity } from '@p2pdv/chain/identity'
+import { ChainKeyOracle } from '@p2pdv/chain/oracles'
+import { chooseKeepers, DEFAULT_KEEPERS, DEFAULT_THRESHOLD, depositShares, KeeperClient } from '@p2pdv/sdk/keys'
 import { intOpt, type ParsedArgs } from '../command.ts'
 import type { Output } from '../output.ts'
 

@@ -15,8 +15,8 @@
  * never writes its own operator's reputation, nor slashes itself.
  */
 import { isP2pdvError } from '@p2pdv/core/errors'
-import { ChainClient, MAX_CHAIN_REPUTATION } from '@p2pdv/sdk/chain'
-import { IdentityStore } from '@p2pdv/sdk/identity'
+import { ChainClient, MAX_CHAIN_REPUTATION } from '@p2pdv/chain'
+import { IdentityStore } from '@p2pdv/chain/identity'
 import type { Logger } from 'pino'
 import type { Address } from 'viem'
 import { readChainFile } from '../chain-registration.ts'

@@ -7,7 +7,7 @@
 import { decodeEnvelope, encodeEnvelope, openEnvelope, sealEnvelope, type VideoId } from '@p2pdv/core/keys'
 import { keyFingerprint, P2pdvError, equalBytes, type CID } from '@p2pdv/core'
 import type { Client, PutOptions } from '../client.ts'
-import { verifyPublicIdentity, type PublicIdentity } from '../identity.ts'
+import { verifyPublicIdentity, type PublicIdentity } from '@p2pdv/chain/identity'
 
 export interface GrantEnvelope {
   cid: CID

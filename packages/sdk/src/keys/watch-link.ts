@@ -6,7 +6,7 @@
 import { formatCapability, P2pdvError, parseCid, parseWatchLink, type CID } from '@p2pdv/core'
 import { OracleErrorCode, type AccessOracle, type VideoId } from '@p2pdv/core/keys'
 import type { Client } from '../client.ts'
-import { createIdentity, type Identity } from '../identity.ts'
+import { createIdentity, type Identity } from '@p2pdv/chain/identity'
 import { openEnvelopeBlock } from './envelopes.ts'
 import type { KeyResolver, ViewerKeys } from './key-resolver.ts'
 

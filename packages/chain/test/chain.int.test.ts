@@ -9,7 +9,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { deployAll, ProtocolParamsAbi, WEI_PER_TOKEN } from '@p2pdv/contracts'
 import { DEFAULT_K, DEFAULT_M } from '@p2pdv/core/erasure'
 import { ANVIL_KEYS, startAnvil, type Anvil } from '@p2pdv/contracts/anvil'
-import { ChainClient, parseChainConfig, type ChainConfig } from '@p2pdv/sdk/chain'
+import { ChainClient, parseChainConfig, type ChainConfig } from '@p2pdv/chain'
 
 const P2PV = WEI_PER_TOKEN
 const FP = `0x${'ab'.repeat(32)}` as Hex

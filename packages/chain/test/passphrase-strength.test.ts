@@ -2,7 +2,7 @@
 // repeated or sequential fails with ERR_WEAK_PASSPHRASE.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { checkNewPassphrase, estimatePassphraseBits, MIN_PASSPHRASE_BITS } from '@p2pdv/sdk/identity'
+import { checkNewPassphrase, estimatePassphraseBits, MIN_PASSPHRASE_BITS } from '@p2pdv/chain/identity'
 
 describe('new-wallet passphrase strength', () => {
   it('accepts long, varied passphrases (including the ones tests and the devnet use)', () => {

@@ -11,8 +11,12 @@ import {
   fromHex, type AccessOracle, type Custody, type Hex, type KeeperDirectory, type KeeperDomain, type KeeperInfo, type LogAnchor, type VideoId, type VideoRecord
 } from '@p2pdv/core/keys'
 import { VideoRegistryAbi } from '@p2pdv/contracts/abis'
-import type { ChainClient, NodeInfo } from '../chain/client.ts'
-import { chainError } from '../chain/errors.ts'
+import { hasAccess } from '../access.ts'
+import type { ChainContext } from '../context.ts'
+import { anchoredHeadAt, anchorLog, custodyOf, latestAnchor } from '../custody.ts'
+import { chainError } from '../errors.ts'
+import { getNode, listNodes, type NodeInfo } from '../nodes.ts'
+import { listVideos } from '../registry.ts'
 
 /** How many registered nodes are read at once when listing keepers. */
 export const KEEPER_LIST_LIMIT = 256
@@ -35,24 +39,25 @@ export function keeperFromNode (n: NodeInfo): KeeperInfo | undefined {
 }
 
 export class ChainKeyOracle implements AccessOracle, KeeperDirectory, LogAnchor {
-  readonly client: ChainClient
+  /** A ChainClient or any other context: reads, and the keeper's wallet for `anchor`. */
+  readonly client: ChainContext
   readonly domain: KeeperDomain
   private readonly infos = new Map<string, { info: KeeperInfo | undefined, until: number }>()
   private list: { keepers: KeeperInfo[], until: number } | undefined
 
-  constructor (client: ChainClient) {
+  constructor (client: ChainContext) {
     this.client = client
     this.domain = { chainId: client.config.chainId, verifyingContract: client.config.contracts.accessManager }
   }
 
   async hasAccess (video: VideoId, viewer: Hex): Promise<boolean> {
-    return await this.client.hasAccess(video, viewer)
+    return await hasAccess(this.client, video, viewer)
   }
 
   async video (video: VideoId): Promise<VideoRecord | undefined> {
     let v
     try {
-      // One read (the registry record); ChainClient.getVideo also reads the price, not needed here.
+      // One read (the registry record); getVideo also reads the price, not needed here.
       v = await this.client.public.readContract({ address: this.client.config.contracts.videoRegistry, abi: VideoRegistryAbi, functionName: 'getVideo', args: [video] })
     } catch (err) {
       const e = chainError(err, 'reading the video')
@@ -63,11 +68,11 @@ export class ChainKeyOracle implements AccessOracle, KeeperDirectory, LogAnchor 
   }
 
   async custody (video: VideoId): Promise<Custody | undefined> {
-    return await this.client.custodyOf(video)
+    return await custodyOf(this.client, video)
   }
 
   async roles (address: Hex): Promise<{ creator: boolean, nodeHost: boolean }> {
-    const [videos, node] = await Promise.all([this.client.listVideos({ owner: getAddress(address), includeRetired: true }), this.client.getNode(getAddress(address))])
+    const [videos, node] = await Promise.all([listVideos(this.client, { owner: getAddress(address), includeRetired: true }), getNode(this.client, getAddress(address))])
     return { creator: videos.length > 0, nodeHost: node.registered }
   }
 
@@ -80,7 +85,7 @@ export class ChainKeyOracle implements AccessOracle, KeeperDirectory, LogAnchor 
     const key = address.toLowerCase()
     const hit = this.infos.get(key)
     if (hit !== undefined && hit.until > Date.now()) return hit.info
-    const info = keeperFromNode(await this.client.getNode(getAddress(address)))
+    const info = keeperFromNode(await getNode(this.client, getAddress(address)))
     this.infos.set(key, { info, until: Date.now() + KEEPER_INFO_TTL_MS })
     return info
   }
@@ -91,7 +96,7 @@ export class ChainKeyOracle implements AccessOracle, KeeperDirectory, LogAnchor 
   }
 
   async keepers (): Promise<KeeperInfo[]> {
-    const nodes = await this.client.listNodes()
+    const nodes = await listNodes(this.client)
     return nodes.slice(0, KEEPER_LIST_LIMIT).map(keeperFromNode).filter((k): k is KeeperInfo => k !== undefined)
   }
 
@@ -104,16 +109,16 @@ export class ChainKeyOracle implements AccessOracle, KeeperDirectory, LogAnchor 
   }
 
   async anchor (length: number, head: Hex): Promise<Hex> {
-    return (await this.client.anchorLog(length, head)).transactionHash
+    return (await anchorLog(this.client, length, head)).transactionHash
   }
 
   /** The head `keeper` anchored at exactly `length` entries (where a compacted log starts). */
   async anchoredAt (keeper: Hex, length: number): Promise<Hex | undefined> {
-    return await this.client.anchoredHeadAt(getAddress(keeper), length)
+    return await anchoredHeadAt(this.client, getAddress(keeper), length)
   }
 
   async latest (keeper: Hex): Promise<{ length: number, head: Hex } | undefined> {
-    const a = await this.client.latestAnchor(getAddress(keeper))
+    const a = await latestAnchor(this.client, getAddress(keeper))
     return a === undefined ? undefined : { length: a.length, head: a.head }
   }
 }

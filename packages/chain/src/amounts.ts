@@ -4,7 +4,7 @@
  */
 import { formatUnits, parseUnits } from 'viem'
 import { P2pdvError } from '@p2pdv/core/errors'
-import type { Asset } from './client.ts'
+import type { Asset } from './token.ts'
 
 export const AmountErrorCode = { BAD_AMOUNT: 'ERR_BAD_AMOUNT', BAD_DURATION: 'ERR_BAD_DURATION' } as const
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { x25519 } from '@noble/curves/ed25519.js'
-import { createIdentity, didPkh, IdentityErrorCode, IdentityStore, publicIdentity, verifyPublicIdentity } from '@p2pdv/sdk'
+import { createIdentity, didPkh, IdentityErrorCode, IdentityStore, publicIdentity, verifyPublicIdentity } from '@p2pdv/chain/identity'
 import { KeystoreErrorCode } from '@p2pdv/core/keys'
 
 const FAST = { N: 2 ** 10, r: 8, p: 1 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { formatAmount, formatDurationSeconds, parseAmount, parseDuration, revertCode } from '@p2pdv/sdk/chain'
+import { formatAmount, formatDurationSeconds, parseAmount, parseDuration, revertCode } from '@p2pdv/chain'
 
 describe('chain amounts and durations', () => {
   it('parses ether and P2PV amounts exactly', () => {

@@ -1,0 +1,105 @@
+/**
+ * Who may watch (AccessManager.sol): prices and purchases, subscription plans, grants, access
+ * checks, and the revenue owed to creators. The terms read are passed along with a payment, so
+ * a price change in between makes it revert; P2PV payments approve exactly what they pay.
+ */
+import { parseEventLogs, type Address, type Hex, type TransactionReceipt } from 'viem'
+import { AccessManagerAbi } from '@p2pdv/contracts/abis'
+import { FOREVER } from '@p2pdv/contracts/constants'
+import { P2pdvError } from '@p2pdv/core/errors'
+import { signerAddress, type ChainContext } from './context.ts'
+import { chainError } from './errors.ts'
+import { getVideo, type Price } from './registry.ts'
+import { approveExactly, assetAddress, assetName, type Asset } from './token.ts'
+import { writeContract } from './write.ts'
+
+export interface Plan {
+  asset: Asset
+  amount: bigint
+  /** Seconds per period. */
+  period: bigint
+}
+
+async function accessWrite (ctx: ChainContext, action: string, functionName: string, args: readonly unknown[], value?: bigint): Promise<TransactionReceipt> {
+  return await writeContract(ctx, { action, address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, functionName, args, ...(value === undefined ? {} : { value }) })
+}
+
+export async function hasAccess (ctx: ChainContext, id: Hex, viewer: Address): Promise<boolean> {
+  try {
+    return await ctx.public.readContract({ address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, functionName: 'hasAccess', args: [id, viewer] })
+  } catch (err) {
+    throw chainError(err, 'checking access')
+  }
+}
+
+export async function grant (ctx: ChainContext, id: Hex, viewer: Address): Promise<TransactionReceipt> {
+  return await accessWrite(ctx, 'granting access', 'grant', [id, viewer])
+}
+
+export async function revoke (ctx: ChainContext, id: Hex, viewer: Address): Promise<TransactionReceipt> {
+  return await accessWrite(ctx, 'revoking access', 'revoke', [id, viewer])
+}
+
+export async function setPrice (ctx: ChainContext, id: Hex, price: Price): Promise<TransactionReceipt> {
+  return await accessWrite(ctx, 'setting the price', 'setPrice', [id, assetAddress(ctx, price.asset), price.amount, price.duration])
+}
+
+/**
+ * Pays for access to a paid video at the price on chain now (for `viewer`, default the
+ * signer). The terms read are passed along, so a price change in between makes it revert.
+ */
+export async function buy (ctx: ChainContext, id: Hex, options: { viewer?: Address } = {}): Promise<{ until: bigint, price: Price, receipt: TransactionReceipt }> {
+  const video = await getVideo(ctx, id)
+  if (video.policy !== 'paid' || video.price === undefined || video.retired || video.blocked) {
+    throw new P2pdvError('ERR_NOT_FOR_SALE', `video ${id.slice(0, 10)}… is not for sale (policy ${video.policy}${video.retired ? ', retired' : ''})`, {
+      hint: video.policy === 'subscribers' ? 'Subscribe to its creator with `p2pdv subscribe CREATOR`.' : 'Ask its owner for a grant.'
+    })
+  }
+  const { price } = video
+  const viewer = options.viewer ?? signerAddress(ctx)
+  if (price.asset === 'p2pv') await approveExactly(ctx, price.amount)
+  const receipt = await accessWrite(ctx, 'buying access', 'buy', [id, viewer, price.amount, price.duration], price.asset === 'eth' ? price.amount : 0n)
+  const [log] = parseEventLogs({ abi: AccessManagerAbi, logs: receipt.logs, eventName: 'Purchased' })
+  return { until: log?.args.until ?? 0n, price, receipt }
+}
+
+/** When a viewer's paid access ends: 0 none, FOREVER permanent. */
+export async function paidUntil (ctx: ChainContext, id: Hex, viewer: Address): Promise<bigint> {
+  return await ctx.public.readContract({ address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, functionName: 'paidUntil', args: [id, viewer] })
+}
+
+export async function setPlan (ctx: ChainContext, plan: Plan, creator: Address = signerAddress(ctx)): Promise<TransactionReceipt> {
+  return await accessWrite(ctx, 'setting the subscription plan', 'setPlan', [creator, assetAddress(ctx, plan.asset), plan.amount, plan.period])
+}
+
+export async function planOf (ctx: ChainContext, creator: Address): Promise<Plan | undefined> {
+  const [asset, amount, period] = await ctx.public.readContract({ address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, functionName: 'planOf', args: [creator] })
+  return amount === 0n ? undefined : { asset: assetName(asset), amount, period }
+}
+
+export async function subscribe (ctx: ChainContext, creator: Address, periods = 1, options: { subscriber?: Address } = {}): Promise<{ until: bigint, plan: Plan, receipt: TransactionReceipt }> {
+  const plan = await planOf(ctx, creator)
+  if (plan === undefined) throw new P2pdvError('ERR_CHAIN_NO_SUBSCRIPTION_PLAN', `${creator} offers no subscription`, { hint: 'The creator sets one with `p2pdv plan --price …`.' })
+  const total = plan.amount * BigInt(periods)
+  if (plan.asset === 'p2pv') await approveExactly(ctx, total)
+  const receipt = await accessWrite(ctx, 'subscribing', 'subscribe',
+    [creator, options.subscriber ?? signerAddress(ctx), periods, plan.amount, plan.period], plan.asset === 'eth' ? total : 0n)
+  const [log] = parseEventLogs({ abi: AccessManagerAbi, logs: receipt.logs, eventName: 'Subscribed' })
+  return { until: log?.args.until ?? 0n, plan, receipt }
+}
+
+export async function subscribedUntil (ctx: ChainContext, creator: Address, subscriber: Address): Promise<bigint> {
+  return await ctx.public.readContract({ address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, functionName: 'subscribedUntil', args: [creator, subscriber] })
+}
+
+/** Withdraws what the AccessManager owes the signer in `asset`; resolves with the amount. */
+export async function withdraw (ctx: ChainContext, asset: Asset): Promise<{ amount: bigint, receipt: TransactionReceipt }> {
+  const receipt = await accessWrite(ctx, 'withdrawing', 'withdraw', [assetAddress(ctx, asset)])
+  const [log] = parseEventLogs({ abi: AccessManagerAbi, logs: receipt.logs, eventName: 'Withdrawn' })
+  return { amount: log?.args.amount ?? 0n, receipt }
+}
+
+/** True when paid access or a subscription with this end time is still live. */
+export function isLive (until: bigint, nowSeconds = BigInt(Math.floor(Date.now() / 1000))): boolean {
+  return until === FOREVER || until > nowSeconds
+}

@@ -1,0 +1,97 @@
+/**
+ * The protocol's contracts as one object, for callers written before the per-contract functions
+ * (registry.ts, access.ts, nodes.ts, token.ts, governance.ts, custody.ts): a `ChainContext`
+ * whose methods delegate to those functions. New code calls the functions with a context
+ * (`connectChain`, or a ChainClient, which is one).
+ */
+import type { Address, Chain, Hex, LocalAccount, PublicClient, TransactionReceipt, WalletClient } from 'viem'
+import type { PolicyName } from '@p2pdv/contracts/constants'
+import * as access from './access.ts'
+import type { Plan } from './access.ts'
+import type { ChainConfig } from './config.ts'
+import { checkChainId, createChainContext, signerAddress, type ChainContext, type ChainContextOptions, type WriteQueue } from './context.ts'
+import * as custody from './custody.ts'
+import type { CustodyRecord } from './custody.ts'
+import * as governance from './governance.ts'
+import * as nodes from './nodes.ts'
+import type { NodeInfo, NodeProfile, SlashResult } from './nodes.ts'
+import * as registry from './registry.ts'
+import type { Price, RegisterVideoInput, VideoInfo } from './registry.ts'
+import * as token from './token.ts'
+import type { Asset, Balances } from './token.ts'
+
+export type ChainClientOptions = ChainContextOptions
+
+export class ChainClient implements ChainContext {
+  readonly config: ChainConfig
+  readonly chain: Chain
+  readonly public: PublicClient
+  readonly account: LocalAccount | undefined
+  readonly wallet: WalletClient | undefined
+  readonly writes: WriteQueue
+
+  private constructor (ctx: ChainContext) {
+    this.config = ctx.config
+    this.chain = ctx.chain
+    this.public = ctx.public
+    this.account = ctx.account
+    this.wallet = ctx.wallet
+    this.writes = ctx.writes
+  }
+
+  /** Connects and checks that the endpoint serves the chain the config names. */
+  static async connect (config: ChainConfig, options: ChainClientOptions = {}): Promise<ChainClient> {
+    const client = new ChainClient(createChainContext(config, options))
+    await checkChainId(client)
+    return client
+  }
+
+  get address (): Address {
+    return signerAddress(this)
+  }
+
+  // ---- videos (registry.ts) ----
+  async registerVideo (input: RegisterVideoInput): Promise<TransactionReceipt> { return await registry.registerVideo(this, input) }
+  async setPolicy (id: Hex, policy: PolicyName): Promise<TransactionReceipt> { return await registry.setPolicy(this, id, policy) }
+  async updateVideo (id: Hex, update: { manifestCid: string, listingCid: string, keyFingerprint: Hex }): Promise<TransactionReceipt> { return await registry.updateVideo(this, id, update) }
+  async getVideo (id: Hex): Promise<VideoInfo> { return await registry.getVideo(this, id) }
+  async listVideos (options: { owner?: Address, includeRetired?: boolean } = {}): Promise<VideoInfo[]> { return await registry.listVideos(this, options) }
+
+  // ---- access (access.ts) ----
+  async hasAccess (id: Hex, viewer: Address): Promise<boolean> { return await access.hasAccess(this, id, viewer) }
+  async grant (id: Hex, viewer: Address): Promise<TransactionReceipt> { return await access.grant(this, id, viewer) }
+  async revoke (id: Hex, viewer: Address): Promise<TransactionReceipt> { return await access.revoke(this, id, viewer) }
+  async setPrice (id: Hex, price: Price): Promise<TransactionReceipt> { return await access.setPrice(this, id, price) }
+  async buy (id: Hex, options: { viewer?: Address } = {}): Promise<{ until: bigint, price: Price, receipt: TransactionReceipt }> { return await access.buy(this, id, options) }
+  async paidUntil (id: Hex, viewer: Address): Promise<bigint> { return await access.paidUntil(this, id, viewer) }
+  async setPlan (plan: Plan, creator?: Address): Promise<TransactionReceipt> { return await access.setPlan(this, plan, creator) }
+  async planOf (creator: Address): Promise<Plan | undefined> { return await access.planOf(this, creator) }
+  async subscribe (creator: Address, periods = 1, options: { subscriber?: Address } = {}): Promise<{ until: bigint, plan: Plan, receipt: TransactionReceipt }> { return await access.subscribe(this, creator, periods, options) }
+  async subscribedUntil (creator: Address, subscriber: Address): Promise<bigint> { return await access.subscribedUntil(this, creator, subscriber) }
+  async withdraw (asset: Asset): Promise<{ amount: bigint, receipt: TransactionReceipt }> { return await access.withdraw(this, asset) }
+
+  // ---- balances (token.ts) ----
+  async balances (address?: Address): Promise<Balances> { return await token.balances(this, address) }
+
+  // ---- storage nodes and the audit role (nodes.ts) ----
+  async getNode (operator: Address): Promise<NodeInfo> { return await nodes.getNode(this, operator) }
+  async listNodes (): Promise<NodeInfo[]> { return await nodes.listNodes(this) }
+  async ensureNodeRegistered (profile: NodeProfile, stake = 0n): Promise<{ action: 'registered' | 'updated' | 'unchanged', toppedUp: bigint, node: NodeInfo }> { return await nodes.ensureNodeRegistered(this, profile, stake) }
+  async operatorOfPeer (peerId: string): Promise<Address | undefined> { return await nodes.operatorOfPeer(this, peerId) }
+  async isAuditor (account?: Address): Promise<boolean> { return await nodes.isAuditor(this, account) }
+  async slashNode (operator: Address, evidence: Hex): Promise<SlashResult> { return await nodes.slashNode(this, operator, evidence) }
+  async setNodeReputation (operator: Address, reputation: number): Promise<TransactionReceipt> { return await nodes.setNodeReputation(this, operator, reputation) }
+
+  // ---- governance (governance.ts) ----
+  async minStake (): Promise<bigint> { return await governance.minStake(this) }
+  async erasureDefaults (): Promise<{ k: number, m: number }> { return await governance.erasureDefaults(this) }
+  async slashTerms (): Promise<{ slashBps: number, treasury: Address }> { return await governance.slashTerms(this) }
+  async collectRewards (): Promise<TransactionReceipt> { return await governance.collectRewards(this) }
+
+  // ---- key custody (custody.ts) ----
+  async custodyOf (id: Hex): Promise<CustodyRecord | undefined> { return await custody.custodyOf(this, id) }
+  async setCustody (id: Hex, record: CustodyRecord): Promise<TransactionReceipt> { return await custody.setCustody(this, id, record) }
+  async anchorLog (length: number, head: Hex): Promise<TransactionReceipt> { return await custody.anchorLog(this, length, head) }
+  async anchoredHeadAt (keeper: Address, length: number): Promise<Hex | undefined> { return await custody.anchoredHeadAt(this, keeper, length) }
+  async latestAnchor (keeper: Address): Promise<{ length: number, head: Hex, anchoredAt: bigint } | undefined> { return await custody.latestAnchor(this, keeper) }
+}

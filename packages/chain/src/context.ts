@@ -1,0 +1,93 @@
+/**
+ * What every chain function takes first: the chain description, a public client for reads, and
+ * (to write) a wallet with its account and the queue its writes go through. `ChainClient` is one;
+ * `connectChain` makes a plain one. Viem only, so it runs in Node and in pages.
+ */
+import {
+  createPublicClient, createWalletClient, defineChain, http,
+  type Address, type Chain, type LocalAccount, type PublicClient, type WalletClient
+} from 'viem'
+import { P2pdvError } from '@p2pdv/core/errors'
+import type { ChainConfig } from './config.ts'
+import { chainError, ChainErrorCode } from './errors.ts'
+
+export interface ChainContextOptions {
+  /** Signs transactions; reads work without one. */
+  account?: LocalAccount
+  pollingIntervalMs?: number
+  /** Per HTTP request (default 20 s); keepers' quorum reads use their own, shorter bound. */
+  timeoutMs?: number
+  /** Retries of a failed request (default 2). */
+  retryCount?: number
+}
+
+/** Writes from one account go out one at a time, so two never take the same nonce. */
+export interface WriteQueue {
+  tail: Promise<unknown>
+}
+
+export interface ChainContext {
+  readonly config: ChainConfig
+  readonly chain: Chain
+  readonly public: PublicClient
+  readonly account: LocalAccount | undefined
+  readonly wallet: WalletClient | undefined
+  readonly writes: WriteQueue
+}
+
+export const DEFAULT_RPC_TIMEOUT_MS = 20_000
+export const DEFAULT_RPC_RETRIES = 2
+export const DEFAULT_POLLING_INTERVAL_MS = 250
+
+/** Builds the clients without touching the network (see `connectChain`). */
+export function createChainContext (config: ChainConfig, options: ChainContextOptions = {}): ChainContext {
+  const chain = defineChain({
+    id: config.chainId,
+    name: `p2pdv-${config.chainId}`,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [config.rpc] } }
+  })
+  const transport = http(config.rpc, { timeout: options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS, retryCount: options.retryCount ?? DEFAULT_RPC_RETRIES })
+  return {
+    config,
+    chain,
+    public: createPublicClient({ chain, transport, pollingInterval: options.pollingIntervalMs ?? DEFAULT_POLLING_INTERVAL_MS }),
+    account: options.account,
+    wallet: options.account === undefined ? undefined : createWalletClient({ account: options.account, chain, transport }),
+    writes: { tail: Promise.resolve() }
+  }
+}
+
+/** Fails unless the endpoint serves the chain the config names (else the addresses mean nothing). */
+export async function checkChainId (ctx: ChainContext): Promise<void> {
+  let chainId: number
+  try {
+    chainId = await ctx.public.getChainId()
+  } catch (err) {
+    throw chainError(err, 'connecting to the chain')
+  }
+  if (chainId !== ctx.config.chainId) {
+    throw new P2pdvError(ChainErrorCode.WRONG_CHAIN, `the RPC endpoint serves chain ${chainId}, not ${ctx.config.chainId}`, {
+      hint: 'The contract addresses belong to another chain: point --rpc at the right endpoint, or pass the matching --contracts file.'
+    })
+  }
+}
+
+/** A context whose endpoint was checked to serve the configured chain. */
+export async function connectChain (config: ChainConfig, options: ChainContextOptions = {}): Promise<ChainContext> {
+  const ctx = createChainContext(config, options)
+  await checkChainId(ctx)
+  return ctx
+}
+
+export function requireAccount (ctx: ChainContext): LocalAccount {
+  if (ctx.account === undefined) {
+    throw new P2pdvError(ChainErrorCode.NO_ACCOUNT, 'this needs a wallet to sign with', { hint: 'Pick an identity with --as NAME (see `p2pdv keys ls`).' })
+  }
+  return ctx.account
+}
+
+/** The signer's address (ERR_CHAIN_NO_ACCOUNT without one). */
+export function signerAddress (ctx: ChainContext): Address {
+  return requireAccount(ctx).address
+}

@@ -1,0 +1,2 @@
+export * from './chain-oracle.ts'
+export * from './quorum-oracle.ts'
