@@ -12,6 +12,7 @@
  * needs both planes), and an undo stack is what makes a half-started node safe to throw away.
  */
 import type { Logger } from 'pino'
+import { P2pdvError } from '@p2pdv/core/errors'
 
 /** Something that holds resources between `start` and `stop`. */
 export interface Startable {
@@ -28,6 +29,55 @@ export interface Component extends Startable {
 /** A component from two functions (for resources that need no class of their own). */
 export function component (name: string, start: () => void | Promise<void>, stop: () => void | Promise<void> = () => {}): Component {
   return { name, start, stop }
+}
+
+/** The value of a component that has not started (or has stopped): a wiring bug, not a user error. */
+export function notStarted (name: string): P2pdvError {
+  return new P2pdvError('ERR_NOT_STARTED', `the ${name} component is used before it started`, {
+    hint: 'A component may only use components started before it (see the order in node.ts).'
+  })
+}
+
+/**
+ * A component holding one value: `open` makes it (opening files, binding sockets), `close` gives
+ * it back. `open` must clean up after itself when it throws: the lifecycle only stops what started.
+ */
+export class Resource<T> implements Component {
+  readonly name: string
+  private readonly open: () => T | Promise<T>
+  private readonly close: (value: T) => void | Promise<void>
+  private current: T | undefined
+  private opened = false
+
+  constructor (name: string, open: () => T | Promise<T>, close: (value: T) => void | Promise<void> = () => {}) {
+    this.name = name
+    this.open = open
+    this.close = close
+  }
+
+  /** The value; throws ERR_NOT_STARTED before `start`. */
+  get value (): T {
+    if (!this.opened) throw notStarted(this.name)
+    return this.current as T
+  }
+
+  /** The value, or undefined before `start` (for late-bound callbacks). */
+  get maybe (): T | undefined {
+    return this.opened ? this.current : undefined
+  }
+
+  async start (): Promise<void> {
+    this.current = await this.open()
+    this.opened = true
+  }
+
+  async stop (): Promise<void> {
+    if (!this.opened) return
+    const value = this.current as T
+    this.opened = false
+    this.current = undefined
+    await this.close(value)
+  }
 }
 
 export class Lifecycle {
