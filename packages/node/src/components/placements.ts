@@ -74,9 +74,10 @@ export class PlacementsComponent implements Component {
     })().catch(err => { log.warn({ err }, 'could not list stored blocks for unclaimed collection') })
   }
 
-  stop (): void {
+  /** Waits for a running collection, so no block is deleted once the blockstore is closed. */
+  async stop (): Promise<void> {
     this.started?.announcer.stop()
-    this.started?.unclaimed.stop()
+    await this.started?.unclaimed.stop()
   }
 
   private get (): Started {
