@@ -188,12 +188,12 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     return worker
   }, async worker => { await worker?.stop() })
 
-  // The order: each component may use the ones before it; stop runs it backwards.
+  // The order: each component may use the ones before it; stop runs it backwards (so the node
+  // first stops reporting ready).
   const components: Component[] = [
     chain, disk, blockstore, datastore, gate, provideQueue, placements, keeper, audit,
-    http, net, protocols, repair,
-    component('ready', () => { ready = true }, () => { ready = false }),
-    audit.rounds()
+    http, net, protocols, repair, audit.rounds(),
+    component('ready', () => { ready = true }, () => { ready = false })
   ]
   const lifecycle = new Lifecycle(log)
   await lifecycle.start(components)

@@ -60,12 +60,24 @@ export class AuditRole implements Component {
     const { disk, metrics, log } = this.deps
     const { peerId, privateKey, dir } = disk.value
     const responder = new AuditResponder({ peerId, privateKey, blockstore: this.deps.blockstore.value, metrics, log, forgeProofs: this.deps.forgeProofs })
-    if (this.deps.config === undefined) {
+    const config = this.deps.config
+    if (config === undefined) {
       this.started = { responder }
       return
     }
     const store = new AuditStore(join(dir.root, AUDIT_DB_FILE))
-    const { transport, chainIntervalMs, ...options } = this.deps.config
+    try {
+      this.started = { responder, auditor: this.auditorOn(store, config) }
+    } catch (err) {
+      store.close()
+      throw err
+    }
+  }
+
+  private auditorOn (store: AuditStore, config: AuditorConfig): NonNullable<Started['auditor']> {
+    const { disk, metrics, log } = this.deps
+    const { peerId, privateKey } = disk.value
+    const { transport, chainIntervalMs, ...options } = config
     const chain = this.deps.chain()
     const onChain = chain?.auditorRole === true ? chain : undefined
     const libp2p = this.deps.libp2p
@@ -87,7 +99,7 @@ export class AuditRole implements Component {
       sync: async signal => await placementSource.sync(signal)
     })
     const publisher = onChain === undefined ? undefined : new ReputationPublisher({ chain: onChain, scores: () => auditor.reputation(), log, intervalMs: chainIntervalMs })
-    this.started = { responder, auditor: { auditor, store, publisher } }
+    return { auditor, store, publisher }
   }
 
   stop (): void {

@@ -51,17 +51,32 @@ export class KeeperRole implements Component {
 
   async start (): Promise<void> {
     const { config, log } = this.deps
-    const { oracle, releaseOracle, anchor, walletKeys } = this.deps.access()
+    const access = this.deps.access()
+    const { oracle, walletKeys } = access
     this.ran = true
     if (config?.enabled !== true || oracle === undefined) return
     const keeperDir = join(this.deps.disk.value.dir.root, 'keeper')
     const keys = walletKeys ?? await loadKeeperKeys(keeperDir, this.deps.passphrase)
     const store = new KeeperStore(keeperDir)
-    const keeper = new Keeper({
+    let keeper: Keeper
+    try {
+      keeper = this.keeperOn(keys, store, oracle, access, config)
+    } catch (err) {
+      store.close()
+      throw err
+    }
+    keeper.start()
+    this.started = { keeper, store }
+    log.info({ address: keeper.address }, 'keeper role on')
+  }
+
+  private keeperOn (keys: KeeperKeys, store: KeeperStore, oracle: AccessOracle, access: KeeperAccess, config: KeeperConfig): Keeper {
+    const { log } = this.deps
+    return new Keeper({
       keys,
       store,
-      oracle: releaseOracle ?? oracle,
-      ...(anchor === undefined ? {} : { anchor }),
+      oracle: access.releaseOracle ?? oracle,
+      ...(access.anchor === undefined ? {} : { anchor: access.anchor }),
       log,
       registry: this.deps.registry,
       rate: { perMinute: config.ratePerMinute, burst: config.burst },
@@ -69,9 +84,6 @@ export class KeeperRole implements Component {
       newSignerRate: { perMinute: config.newSignerRatePerMinute, burst: Math.max(1, Math.ceil(config.newSignerRatePerMinute / 3)) },
       anchorIntervalMs: config.anchorIntervalSeconds * 1000
     })
-    keeper.start()
-    this.started = { keeper, store }
-    log.info({ address: keeper.address }, 'keeper role on')
   }
 
   async stop (): Promise<void> {
