@@ -34,6 +34,7 @@ import {
   type BlockPlacement, type DeferReason, type Observation, type PlacementCandidate, type PlacementRecord, type RepairAction, type RepairPlan, type UnsignedPlacementRecord
 } from '@p2pdv/core/placement'
 import { GarbageCollector, type GcStats } from './gc.ts'
+import { PeriodicTask } from './periodic-task.ts'
 import type { NodeMetrics } from './metrics.ts'
 import type { PlacementStore } from './placement-store.ts'
 import { RateLimiter } from './rate-limiter.ts'
@@ -99,8 +100,8 @@ interface Peer extends PlacementCandidate { url: string }
 export class RepairWorker {
   private readonly deps: RepairDeps
   private readonly limiter: RateLimiter
-  private timer: NodeJS.Timeout | undefined
-  private running: Promise<void> | undefined
+  /** Runs `pass` every interval, never two at once (periodic-task.ts). */
+  private readonly task: PeriodicTask
   private readonly controller = new AbortController()
   readonly stats: RepairStats = { enabled: true, passes: 0, objectsChecked: 0, blocksRepaired: 0, bytesMoved: 0, unrecoverable: 0, atRisk: 0, deferred: 0, probeTimeouts: 0 }
 
@@ -113,6 +114,11 @@ export class RepairWorker {
   constructor (deps: RepairDeps) {
     this.deps = deps
     this.limiter = new RateLimiter(deps.rateBytes)
+    this.task = new PeriodicTask(async () => { await this.pass() }, {
+      name: 'repair',
+      intervalMs: deps.intervalMs,
+      onError: err => { this.deps.log.error({ err }, 'repair pass failed') }
+    })
     if (deps.gcGraceMs !== undefined) {
       this.gc = new GarbageCollector({
         peerId: deps.peerId,
@@ -126,19 +132,13 @@ export class RepairWorker {
   }
 
   start (): void {
-    const tick = (): void => {
-      this.running = this.pass().catch(err => { this.deps.log.error({ err }, 'repair pass failed') }).finally(() => {
-        this.running = undefined
-        if (!this.controller.signal.aborted) this.timer = setTimeout(tick, this.deps.intervalMs)
-      })
-    }
-    this.timer = setTimeout(tick, this.deps.intervalMs)
+    this.task.start()
   }
 
+  /** Aborts a running pass and returns once it has ended. */
   async stop (): Promise<void> {
     this.controller.abort()
-    clearTimeout(this.timer)
-    await this.running
+    await this.task.stop()
   }
 
   /** One scan of every object this node keeps a record for. */

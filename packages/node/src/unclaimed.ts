@@ -33,6 +33,8 @@ export class UnclaimedCollector {
   /** Oldest first (Map keeps insertion order). */
   private readonly waiting = new Map<string, Waiting>()
   private timer: NodeJS.Timeout | undefined
+  private sweeping: Promise<void> | undefined
+  private stopped = false
   readonly stats = { collected: 0, bytesFreed: 0 }
 
   constructor (deps: UnclaimedDeps) {
@@ -62,7 +64,7 @@ export class UnclaimedCollector {
     const cutoff = this.now() - this.deps.graceMs
     const collected: CID[] = []
     for (const [key, w] of [...this.waiting]) {
-      if (w.at > cutoff) break
+      if (w.at > cutoff || this.stopped) break
       this.waiting.delete(key)
       if (this.deps.claimed(w.cid)) continue
       try {
@@ -79,18 +81,28 @@ export class UnclaimedCollector {
     return collected
   }
 
-  stop (): void {
+  /**
+   * No more sweeps; resolves once a running one has ended (it ends after the block it is deleting),
+   * so the blockstore can be closed right after. The wake-up is timed by the oldest waiting block,
+   * not a fixed interval, which is why this is not a PeriodicTask.
+   */
+  async stop (): Promise<void> {
+    this.stopped = true
     clearTimeout(this.timer)
     this.timer = undefined
+    await this.sweeping
   }
 
   private schedule (): void {
-    if (this.timer !== undefined) return
+    if (this.timer !== undefined || this.stopped) return
     const oldest = this.waiting.values().next().value
     if (oldest === undefined) return
     this.timer = setTimeout(() => {
       this.timer = undefined
-      this.sweep().catch(() => {}).finally(() => { this.schedule() })
+      this.sweeping = this.sweep().then(() => {}, () => {}).finally(() => {
+        this.sweeping = undefined
+        this.schedule()
+      })
     }, Math.max(1, oldest.at + this.deps.graceMs - this.now()))
     this.timer.unref()
   }

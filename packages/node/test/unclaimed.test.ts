@@ -2,7 +2,7 @@
 // claims is deleted once its grace has run out, with its uploader named; a claimed one is kept,
 // also when its record arrives late in the grace.
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it, mock } from 'node:test'
 import { blockCid, type CID } from '@p2pdv/core'
 import type { PlacementRecord } from '@p2pdv/core/placement'
 import { UnclaimedCollector } from '../src/unclaimed.ts'
@@ -43,7 +43,7 @@ describe('unclaimed block collection', () => {
     assert.deepEqual((await c.sweep()).map(String), [a.toString()])
     assert.deepEqual(deleted, [a.toString()])
     assert.deepEqual(collected, [[a.toString(), 2, 'ed25519:aa']])
-    c.stop()
+    await c.stop()
   })
 
   it('keeps blocks a kept record claims, and blocks claimed only by the time of the sweep', async () => {
@@ -59,6 +59,42 @@ describe('unclaimed block collection', () => {
     assert.deepEqual(await c.sweep(), [])
     assert.deepEqual(deleted, [])
     assert.equal(c.pending, 0)
-    c.stop()
+    await c.stop()
+  })
+
+  it('stop waits for the running collection to end, and nothing is collected after it', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] })
+    try {
+      let now = 0
+      let release = (): void => {}
+      let deleting = (): void => {}
+      const started = new Promise<void>(resolve => { deleting = resolve })
+      const deleted: string[] = []
+      const c = new UnclaimedCollector({
+        graceMs: HOUR,
+        claimed: () => false,
+        delete: async x => { deleting(); await new Promise<void>(resolve => { release = resolve }); deleted.push(x.toString()) },
+        now: () => now
+      })
+      const [a, b] = [await cid(1), await cid(2)]
+      c.stored(a, 2)
+      now += HOUR
+      mock.timers.tick(HOUR)
+      await started
+      let stopped = false
+      const stopping = c.stop().then(() => { stopped = true })
+      for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve))
+      assert.equal(stopped, false)
+      release()
+      await stopping
+      assert.deepEqual(deleted, [a.toString()])
+      c.stored(b, 2)
+      now += HOUR
+      mock.timers.tick(HOUR)
+      for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve))
+      assert.deepEqual(deleted, [a.toString()])
+    } finally {
+      mock.timers.reset()
+    }
   })
 })

@@ -25,6 +25,7 @@ import {
 } from '@p2pdv/core/wire'
 import type { Logger } from 'pino'
 import type { NodeMetrics } from '../metrics.ts'
+import { PeriodicTask } from '../periodic-task.ts'
 import type { SlashPolicy, SlashReporter } from './slash.ts'
 import { DEFAULT_MAX_RESULTS, type AuditSample, type AuditStore } from './store.ts'
 import type { AuditTransport } from './transport.ts'
@@ -114,8 +115,8 @@ function sha256 (bytes: Uint8Array): Uint8Array {
 export class Auditor {
   private readonly deps: AuditorDeps
   readonly options: AuditorOptions
-  private timer: NodeJS.Timeout | undefined
-  private current: Promise<unknown> | undefined
+  /** Runs a round every `intervalMs`, never two at once (periodic-task.ts). */
+  private readonly loop: PeriodicTask
   private readonly stopController = new AbortController()
   private lastSync = -Infinity
   /** When `start` ran: until STARTUP_GRACE_MS later, silence from a peer not yet reached is not counted. */
@@ -127,6 +128,12 @@ export class Auditor {
   constructor (deps: AuditorDeps) {
     this.deps = deps
     this.options = { ...DEFAULT_AUDITOR_OPTIONS, ...deps.options }
+    this.loop = new PeriodicTask(async () => { await this.runRound() }, {
+      name: 'audit rounds',
+      intervalMs: this.options.intervalMs,
+      firstDelayMs: Math.min(this.options.intervalMs, 1000),
+      onError: err => { this.deps.log.error({ err }, 'audit round failed') }
+    })
   }
 
   private now (): number { return (this.deps.now ?? Date.now)() }
@@ -134,21 +141,13 @@ export class Auditor {
   /** Runs rounds every `intervalMs` (the first one soon after start) until `stop`. */
   start (): void {
     this.startedAt = this.now()
-    const schedule = (ms: number): void => {
-      if (this.stopController.signal.aborted) return
-      this.timer = setTimeout(() => {
-        this.current = this.runRound()
-          .catch(err => { this.deps.log.error({ err }, 'audit round failed') })
-          .finally(() => { schedule(this.options.intervalMs) })
-      }, ms)
-    }
-    schedule(Math.min(this.options.intervalMs, 1000))
+    if (!this.stopController.signal.aborted) this.loop.start()
   }
 
+  /** Aborts a running round and returns once it has ended. */
   async stop (): Promise<void> {
     this.stopController.abort()
-    clearTimeout(this.timer)
-    await this.current
+    await this.loop.stop()
   }
 
   /** One round: a random sample of (block, holder) pairs, audited with bounded concurrency. */

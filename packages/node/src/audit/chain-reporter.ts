@@ -23,6 +23,7 @@ import { readChainFile } from '../chain-registration.ts'
 import type { NodeChainConfig } from '../config.ts'
 import { slashEvidenceBytes, slashEvidenceHash, type SlashReporter } from './slash.ts'
 import type { AuditStore } from './store.ts'
+import { PeriodicTask } from '../periodic-task.ts'
 
 /**
  * A score must differ from the chain's by this much (basis points of MAX_CHAIN_REPUTATION) to be
@@ -95,35 +96,32 @@ export interface ReputationPublisherDeps {
 /** Writes reputation scores to the NodeRegistry on a timer. */
 export class ReputationPublisher {
   private readonly deps: ReputationPublisherDeps
-  private timer: NodeJS.Timeout | undefined
-  private current: Promise<unknown> | undefined
+  /** Publishes every `intervalMs`, never two rounds at once (periodic-task.ts). */
+  private readonly task: PeriodicTask
   private stopped = false
   /** The latest round's outcome, for the reputation endpoint. */
   last: { time: number, updated: number, error?: string } | undefined
 
   constructor (deps: ReputationPublisherDeps) {
     this.deps = deps
+    this.task = new PeriodicTask(async () => { await this.publishOnce() }, {
+      name: 'reputation publisher',
+      intervalMs: deps.intervalMs,
+      onError: err => {
+        this.last = { time: Date.now(), updated: 0, error: isP2pdvError(err) ? err.code : 'ERR_CHAIN' }
+        this.deps.log.warn({ err }, 'could not publish reputation on chain')
+      }
+    })
   }
 
   start (): void {
-    const schedule = (): void => {
-      if (this.stopped) return
-      this.timer = setTimeout(() => {
-        this.current = this.publishOnce()
-          .catch(err => {
-            this.last = { time: Date.now(), updated: 0, error: isP2pdvError(err) ? err.code : 'ERR_CHAIN' }
-            this.deps.log.warn({ err }, 'could not publish reputation on chain')
-          })
-          .finally(schedule)
-      }, this.deps.intervalMs)
-    }
-    schedule()
+    if (!this.stopped) this.task.start()
   }
 
+  /** Returns once a running round has ended (it stops between peers). */
   async stop (): Promise<void> {
     this.stopped = true
-    clearTimeout(this.timer)
-    await this.current
+    await this.task.stop()
   }
 
   /** One round: reads each scored peer's operator and on-chain reputation, writes the ones that moved. */

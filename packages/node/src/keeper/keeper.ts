@@ -23,6 +23,7 @@ import {
 import type { KeeperKeys } from './keeper-keys.ts'
 import type { Decision, KeeperStore } from './keeper-store.ts'
 import { RateLimiter, type RateLimitOptions } from './rate-limit.ts'
+import { PeriodicTask } from '../periodic-task.ts'
 
 export const KeeperErrorCode = {
   ACCESS_DENIED: 'ERR_ACCESS_DENIED',
@@ -134,7 +135,7 @@ export class Keeper {
   private readonly known = new Map<string, true>()
   private readonly now: () => number
   private inFlight = 0
-  private readonly timers: NodeJS.Timeout[] = []
+  private readonly tasks: PeriodicTask[] = []
   private anchoring: Promise<void> | undefined
   private readonly requests: Counter<'result'> | undefined
   private readonly seconds: Histogram<'result'> | undefined
@@ -156,19 +157,20 @@ export class Keeper {
     }
   }
 
-  /** Starts the periodic jobs: forgetting expired nonces, anchoring the log head. */
+  /** Starts the periodic jobs: forgetting expired nonces, compacting the log, anchoring its head. */
   start (): void {
-    this.timers.push(setInterval(() => { this.o.store.pruneNonces(Math.floor(this.now() / 1000)) }, NONCE_PRUNE_INTERVAL_MS).unref())
-    this.timers.push(setInterval(() => {
-      try { this.compactNow() } catch (err) { this.o.log.warn({ err }, 'compacting the audit log failed; will retry') }
-    }, COMPACT_INTERVAL_MS).unref())
+    if (this.tasks.length > 0) return
+    const warn = (msg: string) => (err: unknown): void => { this.o.log.warn({ err }, msg) }
+    this.tasks.push(new PeriodicTask(() => { this.o.store.pruneNonces(Math.floor(this.now() / 1000)) }, { name: 'keeper nonce pruning', intervalMs: NONCE_PRUNE_INTERVAL_MS, onError: warn('pruning expired nonces failed; will retry') }))
+    this.tasks.push(new PeriodicTask(() => { this.compactNow() }, { name: 'keeper log compaction', intervalMs: COMPACT_INTERVAL_MS, onError: warn('compacting the audit log failed; will retry') }))
     if (this.o.anchor !== undefined) {
-      this.timers.push(setInterval(() => { void this.anchorNow().catch(err => { this.o.log.warn({ err }, 'anchoring the audit log head failed; will retry') }) }, this.o.anchorIntervalMs ?? DEFAULT_ANCHOR_INTERVAL_MS).unref())
+      this.tasks.push(new PeriodicTask(async () => { await this.anchorNow() }, { name: 'keeper anchoring', intervalMs: this.o.anchorIntervalMs ?? DEFAULT_ANCHOR_INTERVAL_MS, onError: warn('anchoring the audit log head failed; will retry') }))
     }
+    for (const t of this.tasks) t.start()
   }
 
   async stop (): Promise<void> {
-    for (const t of this.timers.splice(0)) clearInterval(t)
+    await Promise.allSettled(this.tasks.splice(0).map(async t => { await t.stop() }))
     await this.anchoring?.catch(() => {})
   }
 

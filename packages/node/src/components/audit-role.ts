@@ -1,0 +1,124 @@
+/**
+ * Audits. Every node answers challenges (the responder). With `--audit` it is also an auditor:
+ * its results in `audit.sqlite` (opened here, closed on stop), targets from placement records,
+ * and, with a wallet holding the audit role, slashing and reputation on chain. The rounds are a
+ * separate component (`rounds`), started last, once the node is ready.
+ */
+import type { Libp2p } from '@libp2p/interface'
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import { Auditor } from '../audit/auditor.ts'
+import { chainSlashReporter, ReputationPublisher, type AuditorChain } from '../audit/chain-reporter.ts'
+import { PlacementTargetSource } from '../audit/placement-source.ts'
+import { AuditResponder } from '../audit/responder.ts'
+import { localSlashReporter, SlashPolicy } from '../audit/slash.ts'
+import { AUDIT_DB_FILE, AuditStore } from '../audit/store.ts'
+import { createAuditTransport, libp2pHttpResolver } from '../audit/transport.ts'
+import type { AuditorConfig } from '../config.ts'
+import { component, notStarted, type Component, type Resource } from '../lifecycle.ts'
+import type { NodeMetrics } from '../metrics.ts'
+import type { VerifiedBlockstore } from '../verified-blockstore.ts'
+import type { NodeDisk } from './disk.ts'
+import type { PlacementsComponent } from './placements.ts'
+
+export interface AuditRoleDeps {
+  disk: Resource<NodeDisk>
+  blockstore: Resource<VerifiedBlockstore>
+  placements: PlacementsComponent
+  /** `--audit` options; none = this node only answers. */
+  config: AuditorConfig | undefined
+  /** The auditor's wallet on chain, if it has one. */
+  chain: () => AuditorChain | undefined
+  /** The HTTP data planes of the peers this node knows (targets are read from their records). */
+  peerUrls: () => Promise<string[]>
+  libp2p: () => Libp2p | undefined
+  forgeProofs: boolean
+  metrics: NodeMetrics
+  log: Logger
+}
+
+interface Started {
+  responder: AuditResponder
+  auditor?: { auditor: Auditor, store: AuditStore, publisher: ReputationPublisher | undefined }
+}
+
+export class AuditRole implements Component {
+  readonly name = 'audit'
+  private readonly deps: AuditRoleDeps
+  private started: Started | undefined
+
+  constructor (deps: AuditRoleDeps) {
+    this.deps = deps
+  }
+
+  get responder (): AuditResponder { return this.get().responder }
+  get auditor (): Auditor | undefined { return this.get().auditor?.auditor }
+  get store (): AuditStore | undefined { return this.get().auditor?.store }
+  get publisher (): ReputationPublisher | undefined { return this.get().auditor?.publisher }
+
+  start (): void {
+    const { disk, metrics, log } = this.deps
+    const { peerId, privateKey, dir } = disk.value
+    const responder = new AuditResponder({ peerId, privateKey, blockstore: this.deps.blockstore.value, metrics, log, forgeProofs: this.deps.forgeProofs })
+    const config = this.deps.config
+    if (config === undefined) {
+      this.started = { responder }
+      return
+    }
+    const store = new AuditStore(join(dir.root, AUDIT_DB_FILE))
+    try {
+      this.started = { responder, auditor: this.auditorOn(store, config) }
+    } catch (err) {
+      store.close()
+      throw err
+    }
+  }
+
+  private auditorOn (store: AuditStore, config: AuditorConfig): NonNullable<Started['auditor']> {
+    const { disk, metrics, log } = this.deps
+    const { peerId, privateKey } = disk.value
+    const { transport, chainIntervalMs, ...options } = config
+    const chain = this.deps.chain()
+    const onChain = chain?.auditorRole === true ? chain : undefined
+    const libp2p = this.deps.libp2p
+    const resolve = (peer: string, signal: AbortSignal): Promise<string | undefined> => {
+      const node = libp2p()
+      return node === undefined ? Promise.resolve(undefined) : libp2pHttpResolver(node)(peer, signal)
+    }
+    const placementSource = new PlacementTargetSource({ store, local: this.deps.placements.placements, peers: this.deps.peerUrls, log })
+    const auditor = new Auditor({
+      peerId,
+      privateKey,
+      store,
+      transport: createAuditTransport(transport, { resolveHttp: resolve, libp2p }),
+      log,
+      metrics,
+      slashPolicy: new SlashPolicy(),
+      slashReporter: onChain === undefined ? localSlashReporter(store, log) : chainSlashReporter(onChain, store, log),
+      options,
+      sync: async signal => await placementSource.sync(signal)
+    })
+    const publisher = onChain === undefined ? undefined : new ReputationPublisher({ chain: onChain, scores: () => auditor.reputation(), log, intervalMs: chainIntervalMs })
+    return { auditor, store, publisher }
+  }
+
+  stop (): void {
+    this.started?.auditor?.store.close()
+  }
+
+  /** Audit rounds and reputation publishing, as a component of their own (started once the node is ready). */
+  rounds (): Component {
+    return component('audit rounds', () => {
+      this.auditor?.start()
+      this.publisher?.start()
+    }, async () => {
+      await this.publisher?.stop()
+      await this.auditor?.stop()
+    })
+  }
+
+  private get (): Started {
+    if (this.started === undefined) throw notStarted(this.name)
+    return this.started
+  }
+}
