@@ -14,6 +14,7 @@ import { DEFAULT_SEGMENT_SECONDS, planLadder, probe, transcode, type TranscodeRe
 import { CryptoPool, SealPipeline } from '@p2pdv/sdk/sealing'
 import { merkleRootFast } from '../../sdk/src/merkle.ts'
 import { mbps, printTable, timed, type Row } from '../../../scripts/bench-util.ts'
+import { withDisplayRotation } from '../test/fixtures/rotation.ts'
 
 const run = promisify(execFile)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20)
@@ -39,10 +40,32 @@ try {
   const full = await timed(async () => await transcode(src, join(dir, 'full'), {}))
   row(`full ladder + sprites (every 5 s) + posters`, full.seconds)
   printTable(`Transcoding a ${SECONDS} s 1080p30 clip (libx264 veryfast), ${availableParallelism()} cores`, rows)
+  await benchPhone(src)
 
   await benchSealing(full.result)
 } finally {
   await rm(dir, { recursive: true, force: true })
+}
+
+/**
+ * A phone clip (the same frames, turned 90° by its display matrix): our whole ladder beside one
+ * ffmpeg process encoding the same upright ladder to plain MP4 files with the same x264 settings.
+ */
+async function benchPhone (landscape: string): Promise<void> {
+  const phone = join(dir, 'phone.mp4')
+  await withDisplayRotation(landscape, phone, 90)
+  const source = await probe(phone)
+  const rungs = planLadder(source)
+  const gop = String(30 * DEFAULT_SEGMENT_SECONDS)
+  const direct = ['-hide_banner', '-loglevel', 'error', '-y', '-i', phone,
+    '-filter_complex', `[0:v]split=${rungs.length}${rungs.map((_, i) => `[v${i}]`).join('')};${rungs.map((r, i) => `[v${i}]scale=${r.width}:${r.height}[o${i}]`).join(';')}`,
+    ...rungs.flatMap((r, i) => ['-map', `[o${i}]`, '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-b:v', `${r.videoKbps}k`, '-g', gop, '-sc_threshold', '0', join(dir, `phone-${r.id}.mp4`)]),
+    '-map', '0:a:0', '-c:a', 'aac', '-b:a', '128k', join(dir, 'phone-audio.mp4')]
+  const baseline = SECONDS / (await timed(async () => await run('ffmpeg', direct))).seconds
+  const ours = SECONDS / (await timed(async () => await transcode(phone, join(dir, 'phone-ladder'), { thumbnails: false }))).seconds
+  printTable(`A ${SECONDS} s 1080p30 phone clip turned 90° (published ${rungs.map(r => `${r.id} ${r.width}×${r.height}`).join(', ')})`, [
+    { name: 'transcode: probe, upright CMAF ladder + audio, playlists', value: ours, baselineName: 'one ffmpeg process, same ladder to MP4 files', baseline, unit: '× realtime', better: 'higher' }
+  ])
 }
 
 /** Seals every init and media segment of the ladder as its own stream, against raw crypto. */
