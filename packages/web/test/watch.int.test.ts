@@ -115,6 +115,7 @@ describe('watch page in Chromium', () => {
       await chooseQuality(page, /^720p/)
       await page.waitForFunction(() => document.querySelector('video')!.videoHeight === 1280, undefined, { timeout: WAIT_MS })
       assert.equal(await page.evaluate(() => document.querySelector('video')!.videoWidth), 720)
+      assert.match(await page.locator('main').textContent() ?? '', /up to 720p/)
       // Both audio tracks are offered, by language; choosing Spanish loads and plays its track.
       assert.deepEqual(up.json.audio.map((a: { lang: string, default: boolean }) => [a.lang, a.default]), [['en', true], ['es', false]])
       const { t } = await snapshot(page)

@@ -186,7 +186,8 @@ function VideoInfo ({ source }: { source: VideoSource }): ReactElement {
     return () => { clearInterval(t) }
   }, [source])
   const v = source.video
-  const heights = v.renditions.filter(r => r.kind === 'video' && r.height !== undefined).map(r => r.height!).sort((a, b) => b - a)
+  // Rungs are named by their short side (a portrait 720×1280 rung is "720p"), as the ladder names them.
+  const heights = v.renditions.filter(r => r.kind === 'video' && r.height !== undefined).map(r => Math.min(r.height!, r.width ?? r.height!)).sort((a, b) => b - a)
   const used = Object.entries(stats.bySource).filter(([, c]) => c.blocks > 0).length
   return (
     <section className='video-info'>
