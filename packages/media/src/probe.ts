@@ -34,9 +34,20 @@ export interface ProbeResult {
    * (ladder, sprites, poster) is made from what the viewer sees, not from the coded size.
    */
   rotation: 0 | 90 | 180 | 270
+  /**
+   * Set for an audio-only source probed with `audioOnly`: the video is a still picture of
+   * `width`×`height` at `frameRate`, made from the file's cover art (its stream index) or a
+   * plain card.
+   */
+  still?: { coverStream?: number }
 }
 
+/** The picture an audio-only source is published with: 720p, a few frames a second (it never moves). */
+export const STILL_SIZE = { width: 1280, height: 720 } as const
+export const STILL_FPS = 5
+
 interface FfprobeStream {
+  index?: number
   codec_type?: string
   codec_name?: string
   width?: number
@@ -72,7 +83,8 @@ function rate (r: string | undefined): number {
   return n !== undefined && d !== undefined && d > 0 ? n / d : Number(r) || 0
 }
 
-export async function probe (file: string, opts: { signal?: AbortSignal } = {}): Promise<ProbeResult> {
+/** `audioOnly`: accept a file with sound and no video (a podcast), to publish over a still. */
+export async function probe (file: string, opts: { signal?: AbortSignal, audioOnly?: boolean } = {}): Promise<ProbeResult> {
   const info = await stat(file).catch(cause => {
     throw new P2pdvError(MediaErrorCode.UNREADABLE, `cannot read ${file}`, { hint: 'Check the path.', cause })
   })
@@ -92,7 +104,25 @@ export async function probe (file: string, opts: { signal?: AbortSignal } = {}):
   const video = streams.find(s => s.codec_type === 'video' && s.disposition?.attached_pic !== 1)
   const audios = streams.filter(s => s.codec_type === 'audio')
   const audio = audios[0]
-  if (video === undefined) throw new P2pdvError(MediaErrorCode.NOT_VIDEO, `${file} has no video stream`, { hint: 'Audio-only and image files cannot be published as videos.' })
+  if (video === undefined) {
+    if (audio === undefined) throw new P2pdvError(MediaErrorCode.NOT_VIDEO, `${file} has no video stream`, { hint: 'Pass a video file; image files cannot be published as videos.' })
+    if (opts.audioOnly !== true) throw new P2pdvError(MediaErrorCode.NOT_VIDEO, `${file} has sound but no video`, { hint: 'Publish it with --audio-only: its cover art (or a plain card) stands in for the picture.' })
+    const durationSeconds = Number(parsed.format?.duration ?? audio.duration ?? 0)
+    if (!(durationSeconds > 0) || durationSeconds > MAX_DURATION_SECONDS) throw new P2pdvError(MediaErrorCode.NOT_VIDEO, `${file} has no usable duration`, { hint: 'The file may be truncated; re-export it.' })
+    const cover = streams.find(s => s.codec_type === 'video' && s.disposition?.attached_pic === 1)
+    return {
+      durationSeconds,
+      ...STILL_SIZE,
+      frameRate: STILL_FPS,
+      videoCodec: 'none',
+      audioCodec: audio.codec_name ?? 'unknown',
+      hasAudio: true,
+      audioTracks: audios.map((a, index) => audioTrack(a, index)),
+      rotation: 0,
+      still: cover?.index === undefined ? {} : { coverStream: cover.index }
+    }
+  }
+  if (opts.audioOnly === true) throw new P2pdvError(MediaErrorCode.BAD_OPTION, `${file} has video: --audio-only is for files with sound only`, { hint: 'Drop --audio-only.' })
   const rotation = displayRotation(video)
   const turned = rotation === 90 || rotation === 270
   const width = (turned ? video.height : video.width) ?? 0

@@ -16,7 +16,7 @@ import { firstDecodeTime } from './fmp4.ts'
 import { parseMasterPlaylist, parseMediaPlaylist } from './hls-playlist.ts'
 import { planAudio, type AudioChoice, type AudioRendition } from './audio-plan.ts'
 import { AUDIO_KBPS, planLadder, type Rendition } from './ladder.ts'
-import { probe, type ProbeResult } from './probe.ts'
+import { probe, STILL_SIZE, type ProbeResult } from './probe.ts'
 import { aborted, FFMPEG, MediaErrorCode, runTool } from './run-tool.ts'
 import { packSprites, planSprites, spriteFilter, spriteOutputArgs, type SpritePlan, type ThumbnailOptions } from './sprites.ts'
 import { checkSubtitleInputs, loadSubtitles, renderWebVtt, type LoadedSubtitles, type SubtitleInput } from './subtitles.ts'
@@ -49,7 +49,14 @@ export interface TranscodeOptions {
   thumbnails?: ThumbnailOptions | false
   /** Which audio tracks to publish, labelled how (`--audio-lang`); default: every track. */
   audio?: AudioChoice[]
+  /** Publish a file with sound only (a podcast) over a still: its cover art, or a plain card. */
+  audioOnly?: boolean
 }
+
+/** A still's one rendition: 720p at a bitrate a picture that never moves needs. */
+const STILL_RUNG: Rendition = { id: '720p', ...STILL_SIZE, videoKbps: 300 }
+/** The card behind an audio-only video without cover art (the page's own dark slate). */
+const STILL_CARD = '0x111827'
 
 export interface OutputRendition {
   id: string
@@ -116,11 +123,19 @@ function progressParser (durationSeconds: number, onProgress: TranscodeOptions['
  * published audio track (audio-plan.ts), each its own CMAF rendition; with `sprites`, a last branch of the split
  * writes the thumbnail tiles as raw frames to `sprites.path`.
  */
-export function ffmpegLadderArgs (input: string, source: ProbeResult, ladder: Rendition[], segmentSeconds: number, preset: string, sprites?: { plan: SpritePlan, path: string }, audio: AudioRendition[] = planAudio(source.audioTracks)): string[] {
+export function ffmpegLadderArgs (input: string, source: ProbeResult, ladder: Rendition[], segmentSeconds: number, preset: string, sprites?: { plan: SpritePlan, path: string }, audio: AudioRendition[] = planAudio(source.audioTracks), cover?: string): string[] {
   const gop = Math.max(1, Math.round(source.frameRate * segmentSeconds))
   const n = ladder.length
   const branches = n + (sprites === undefined ? 0 : 1)
-  const filter = [`[0:v]split=${branches}${Array.from({ length: branches }, (_, i) => `[v${i}]`).join('')}`,
+  // An audio-only source: the picture is input 1, a looped cover (fitted, letterboxed) or a card.
+  const { width: W, height: H } = STILL_SIZE
+  const inputs = source.still === undefined
+    ? ['-i', input]
+    : ['-i', input, ...(cover === undefined ? ['-f', 'lavfi', '-i', `color=c=${STILL_CARD}:s=${W}x${H}:r=${source.frameRate}`] : ['-loop', '1', '-framerate', String(source.frameRate), '-i', cover])]
+  const picture = source.still === undefined
+    ? '[0:v]'
+    : `[1:v]scale=${W}:${H}:force_original_aspect_ratio=decrease,pad=${W}:${H}:(ow-iw)/2:(oh-ih)/2:color=${STILL_CARD},setsar=1,fps=${source.frameRate},`
+  const filter = [`${picture}split=${branches}${Array.from({ length: branches }, (_, i) => `[v${i}]`).join('')}`,
     ...ladder.map((r, i) => `[v${i}]scale=${r.width}:${r.height}:flags=bicubic,format=yuv420p[o${i}]`),
     ...(sprites === undefined ? [] : [`[v${n}]${spriteFilter(sprites.plan)}[thumbs]`])].join(';')
   const maps: string[] = []
@@ -136,8 +151,10 @@ export function ffmpegLadderArgs (input: string, source: ProbeResult, ladder: Re
   // -b:v per rendition also makes ffmpeg write BANDWIDTH for it in its master playlist.
   const rates = ladder.flatMap((r, i) => [`-b:v:${i}`, `${r.videoKbps}k`, `-maxrate:v:${i}`, `${Math.round(r.videoKbps * 1.1)}k`, `-bufsize:v:${i}`, `${r.videoKbps * 2}k`])
   return [
-    '-hide_banner', '-nostats', '-loglevel', 'error', '-y', '-i', input,
+    '-hide_banner', '-nostats', '-loglevel', 'error', '-y', ...inputs,
     '-filter_complex', filter, ...maps,
+    // A looped picture never ends: the sound sets the length.
+    ...(source.still === undefined ? [] : ['-t', source.durationSeconds.toFixed(3)]),
     '-c:v', 'libx264', '-preset', preset, '-profile:v', 'high',
     '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
     '-force_key_frames', `expr:gte(t,n_forced*${segmentSeconds})`,
@@ -163,15 +180,16 @@ export async function transcode (input: string, outDir: string, opts: TranscodeO
     throw new P2pdvError(MediaErrorCode.BAD_OPTION, `${outDir} already exists`, { hint: 'Choose a new output directory; nothing is overwritten.' })
   }
   const signal = opts.signal === undefined ? {} : { signal: opts.signal }
-  const source = await probe(input, signal)
+  const source = await probe(input, { ...signal, ...(opts.audioOnly === true ? { audioOnly: true } : {}) })
   // Subtitle files are checked first: a bad file must not cost a whole transcode.
   const subtitleInputs = opts.subtitles ?? []
   checkSubtitleInputs(subtitleInputs)
   const subtitles: LoadedSubtitles[] = []
   for (const s of subtitleInputs) subtitles.push(await loadSubtitles(s, source.durationSeconds))
-  const ladder = opts.ladder ?? planLadder(source)
+  const ladder = opts.ladder ?? (source.still === undefined ? planLadder(source) : [STILL_RUNG])
   const audio = planAudio(source.audioTracks, opts.audio)
-  const plan = opts.thumbnails === false ? undefined : planSprites(source, opts.thumbnails ?? {})
+  // Seek previews of a still would all show the same picture.
+  const plan = opts.thumbnails === false || source.still !== undefined ? undefined : planSprites(source, opts.thumbnails ?? {})
   const work = join(dirname(outDir), `.${basename(outDir)}.partial-${randomBytes(4).toString('hex')}`)
   // Stages that do not run ffmpeg still stop at the next step when cancelled.
   const step = (p: TranscodeProgress): void => {
@@ -181,8 +199,14 @@ export async function transcode (input: string, outDir: string, opts: TranscodeO
   await mkdir(work, { recursive: true })
   try {
     const rawTiles = join(work, 'tiles.yuv')
+    // The cover art of an audio-only file, as a picture ffmpeg can loop.
+    let cover: string | undefined
+    if (source.still?.coverStream !== undefined) {
+      cover = join(work, 'cover.png')
+      await runTool(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-i', input, '-map', `0:${source.still.coverStream}`, '-frames:v', '1', cover], signal)
+    }
     // ffmpeg writes relative paths (%v/…); they are made absolute inside the work directory.
-    const args = ffmpegLadderArgs(input, source, ladder, segmentSeconds, opts.preset ?? DEFAULT_PRESET, plan === undefined ? undefined : { plan, path: rawTiles }, audio)
+    const args = ffmpegLadderArgs(input, source, ladder, segmentSeconds, opts.preset ?? DEFAULT_PRESET, plan === undefined ? undefined : { plan, path: rawTiles }, audio, cover)
       .map(a => a.startsWith('%v/') ? join(work, a) : a)
     await runTool(FFMPEG, args, { ...signal, onStdoutLine: progressParser(source.durationSeconds, opts.onProgress) })
 
@@ -203,7 +227,10 @@ export async function transcode (input: string, outDir: string, opts: TranscodeO
     }
 
     const posterAt = Math.min(source.durationSeconds * 0.1, Math.max(0, source.durationSeconds - 0.1))
-    await runTool(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-ss', posterAt.toFixed(3), '-i', input,
+    const pictureInput = source.still === undefined
+      ? ['-ss', posterAt.toFixed(3), '-i', input]
+      : cover === undefined ? ['-f', 'lavfi', '-i', `color=c=${STILL_CARD}:s=${STILL_SIZE.width}x${STILL_SIZE.height}:d=1`] : ['-i', cover]
+    await runTool(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', ...pictureInput,
       '-map', '0:v:0', '-frames:v', '1', '-vf', `scale=-2:${Math.min(720, source.height - (source.height % 2))}`, '-q:v', '3', join(work, 'poster.jpg'),
       '-map', '0:v:0', '-frames:v', '1', '-vf', `scale='min(${PUBLIC_POSTER_WIDTH},iw)':-2`, '-q:v', '5', join(work, 'poster-public.jpg')], signal)
     step({ stage: 'poster', percent: 100, outTimeSeconds: source.durationSeconds, speed: 0 })

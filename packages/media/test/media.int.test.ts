@@ -291,3 +291,38 @@ describe('every audio track', () => {
     assert.deepEqual(await readdir(dir), before)
   })
 })
+
+describe('audio-only sources (--audio-only)', () => {
+  it('are refused as videos with a hint, and published over a plain card when asked: one still 720p rendition and the sound', async () => {
+    const tone = await lavfi('podcast.m4a', ['-f', 'lavfi', '-i', 'sine=frequency=300:sample_rate=48000', '-t', '5', '-c:a', 'aac'])
+    await assert.rejects(probe(tone), (err: { code: string, hint: string }) => err.code === MediaErrorCode.NOT_VIDEO && err.hint.includes('--audio-only'))
+    await assert.rejects(probe(video, { audioOnly: true }), { code: MediaErrorCode.BAD_OPTION })
+    const out = join(dir, 'podcast')
+    const r = await transcode(tone, out, { audioOnly: true })
+    assert.deepEqual(r.renditions.map(x => `${x.id} ${x.kind} ${x.width ?? ''}x${x.height ?? ''}`), ['720p video 1280x720', 'audio audio x'])
+    assert.equal(r.thumbnails, undefined)
+    for (const rendition of r.renditions) {
+      const total = rendition.segments.reduce((a, s) => a + s.duration, 0)
+      assert.ok(Math.abs(total - 5) < 0.3, `${rendition.id} lasts ${total} s`)
+      const decoded = await run('ffmpeg', ['-v', 'error', '-i', join(out, rendition.id, 'index.m3u8'), '-f', 'null', '-'])
+      assert.equal(decoded.stderr.trim(), '')
+    }
+    assert.ok((await readdir(out)).includes('poster.jpg'))
+  })
+
+  it('use the file\'s cover art as the picture and the poster', async () => {
+    const withCover = await lavfi('episode.mp3', ['-f', 'lavfi', '-i', 'sine=frequency=300:sample_rate=44100', '-f', 'lavfi', '-i', 'color=c=red:size=600x600:rate=1',
+      '-map', '0:a', '-map', '1:v', '-t', '3', '-frames:v', '1', '-c:a', 'libmp3lame', '-c:v', 'mjpeg', '-disposition:v', 'attached_pic', '-id3v2_version', '3'])
+    const p = await probe(withCover, { audioOnly: true })
+    assert.equal(p.still?.coverStream, 1)
+    const out = join(dir, 'episode')
+    const r = await transcode(withCover, out, { audioOnly: true })
+    // The middle of the frame is the red cover (letterboxed to 16:9), not the grey card.
+    const frame = await gray(['-i', join(out, '720p', 'index.m3u8'), '-vf', 'crop=64:64:608:328'])
+    const card = await gray(['-f', 'lavfi', '-i', 'color=c=0x111827:size=64x64'])
+    assert.ok(meanDiff(frame, card) > 20, 'the picture is the cover art')
+    const poster = await gray(['-i', join(out, r.poster), '-vf', 'scale=64:64'])
+    const red = await gray(['-f', 'lavfi', '-i', 'color=c=red:size=64x64'])
+    assert.ok(meanDiff(poster, red) < 10, 'the poster is the cover art')
+  })
+})

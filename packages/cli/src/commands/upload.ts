@@ -68,13 +68,14 @@ function stageReporter (out: Output): { onProgress: (p: TranscodeProgress) => vo
 export const upload: Command = {
   name: 'upload',
   summary: 'transcode a video (ladder, sprites, subtitles), seal every piece, store it, sign a public listing; prints its capability and a watch link',
-  usage: `upload VIDEO [--title T] [--description D] [--tags a,b] [--subs LANG=FILE …] [--audio-lang LANG,… | N=LANG,…] [--thumbnails-interval 5] [--unlisted] [--force] [--k 4 --m 2 | --replicas 3] [--allow-degraded] [--auditor URL] [--node URL …] ${UPLOAD_CHAIN_USAGE} ${UPLOAD_KEEPER_USAGE} [--json]`,
+  usage: `upload VIDEO [--title T] [--description D] [--tags a,b] [--subs LANG=FILE …] [--audio-lang LANG,… | N=LANG,…] [--audio-only] [--thumbnails-interval 5] [--unlisted] [--force] [--k 4 --m 2 | --replicas 3] [--allow-degraded] [--auditor URL] [--node URL …] ${UPLOAD_CHAIN_USAGE} ${UPLOAD_KEEPER_USAGE} [--json]`,
   options: {
     title: { type: 'string' },
     description: { type: 'string' },
     tags: { type: 'string' },
     subs: { type: 'string', multiple: true },
     'audio-lang': { type: 'string' },
+    'audio-only': { type: 'boolean', default: false },
     'thumbnails-interval': { type: 'string' },
     unlisted: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
@@ -97,6 +98,8 @@ export const upload: Command = {
     // Every audio track is published unless --audio-lang picks (and labels) some.
     const audioSpec = stringOpt(args, 'audio-lang')
     const audio: AudioChoice[] | undefined = audioSpec === undefined ? undefined : parseAudioChoices(audioSpec)
+    // A podcast: the sound over its cover art (or a plain card).
+    const audioOnly = args.values['audio-only'] === true
     const interval = thumbnailInterval(args)
     const listed = args.values.unlisted !== true
     // Everything that can refuse cheaply does so before minutes of transcoding: the chain step
@@ -133,7 +136,7 @@ export const upload: Command = {
       // A file that is not a video, then a scheme the nodes cannot meet (without
       // --allow-degraded), are refused before transcoding, in that order: the file is the first
       // thing to fix.
-      const source = await probe(file, { signal: controller.signal })
+      const source = await probe(file, { signal: controller.signal, audioOnly })
       planAudio(source.audioTracks, audio)
       const precheck = await Client.create({ peers, directory, workers: 0, ...(await auditorFromArgs(args)) })
       try { await precheck.chooseScheme({ ...redundancy, ...defaults }) } finally { await precheck.close() }
@@ -143,6 +146,7 @@ export const upload: Command = {
         signal: controller.signal,
         subtitles,
         ...(audio === undefined ? {} : { audio }),
+        audioOnly,
         thumbnails: interval === 0 ? false : { intervalSeconds: interval },
         onProgress: stages.onProgress
       }).finally(stages.done)
