@@ -24,12 +24,11 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { createHash } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { CID } from 'multiformats/cid'
-import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { reconstructStripe } from '@p2pdv/core/erasure'
-import { httpUrlFromMultiaddr, parseCid } from '@p2pdv/core'
-import { receiptPayload } from '@p2pdv/core/wire'
+import { httpUrlFromMultiaddr } from '@p2pdv/core'
+import { NodeClient, ReceiptVerifier } from '@p2pdv/node-client'
 import {
-  blockKey, comparePlacement, decodePlacementRecord, encodePlacementRecord, MAX_PLACEMENT_BYTES, nextPlacementRecord, PlacementErrorCode, placementBlocks,
+  blockKey, comparePlacement, decodePlacementRecord, encodePlacementRecord, nextPlacementRecord, PlacementErrorCode, placementBlocks,
   planRepair, signPlacementRecord, targetReplicas, weightedOrder,
   type BlockPlacement, type DeferReason, type Observation, type PlacementCandidate, type PlacementRecord, type RepairAction, type RepairPlan, type UnsignedPlacementRecord
 } from '@p2pdv/core/placement'
@@ -245,12 +244,10 @@ export class RepairWorker {
     let state: Liveness
     try {
       const r = await this.twice(async s => {
-        const res = await fetch(`${peer.url}/api/v1/status`, { signal: s })
-        if (!res.ok) { await res.body?.cancel(); return false }
-        const body = await res.json() as { peerId?: unknown, zone?: unknown, freeBytes?: unknown }
-        if (typeof body.zone === 'string') peer.zone = body.zone
-        if (typeof body.freeBytes === 'number') peer.freeBytes = body.freeBytes
-        return body.peerId === peer.peerId
+        const status = await nodeClient(peer).status({ signal: s, timeoutMs: PROBE_BACKSTOP_MS })
+        if (status.zone !== undefined) peer.zone = status.zone
+        if (status.freeBytes !== undefined) peer.freeBytes = status.freeBytes
+        return status.peerId === peer.peerId
       }, signal)
       state = r === 'timeout' ? 'slow' : r ? 'up' : 'down'
     } catch (err) {
@@ -284,11 +281,9 @@ export class RepairWorker {
     if (peer === undefined || state !== 'up') return 'unknown'
     try {
       const r = await this.twice(async s => {
-        const res = await fetch(`${peer.url}/ipfs/${block.cid.toString()}`, { method: 'HEAD', signal: s })
-        await res.body?.cancel()
-        if (res.status === 404) return 'no'
-        if (!res.ok) return 'unknown' // busy, failing: no statement about the block
-        return Number(res.headers.get('content-length')) === block.size ? 'yes' : 'no'
+        // Busy or failing (any other status) throws: no statement about the block.
+        const size = await nodeClient(peer).hasBlock(block.cid, { signal: s, timeoutMs: PROBE_BACKSTOP_MS })
+        return size === block.size ? 'yes' : 'no'
       }, signal)
       return r === 'timeout' ? 'unknown' : r
     } catch (err) {
@@ -305,10 +300,9 @@ export class RepairWorker {
         const peer = peers.get(id)
         if (peer === undefined) continue
         await this.limiter.take(block.size, signal)
-        const res = await fetch(`${peer.url}/ipfs/${block.cid.toString()}`, { headers: { accept: 'application/vnd.ipld.raw' }, signal: AbortSignal.any([signal, AbortSignal.timeout(REPAIR_REQUEST_TIMEOUT_MS)]) })
-        if (!res.ok || Number(res.headers.get('content-length') ?? '0') > MAX_BLOCK_BYTES) { await res.body?.cancel(); continue }
-        const bytes = new Uint8Array(await res.arrayBuffer())
-        if (bytes.byteLength !== block.size || !digestMatches(block.cid, bytes)) continue
+        // Checked against the CID by the client.
+        const bytes = await nodeClient(peer).getBlock(block.cid, { signal })
+        if (bytes.byteLength !== block.size) continue
         this.deps.metrics.repairBytes.inc({ direction: 'in' }, bytes.byteLength)
         this.stats.bytesMoved += bytes.byteLength
         return bytes
@@ -329,18 +323,8 @@ export class RepairWorker {
           return peer
         }
         await this.limiter.take(bytes.byteLength, signal)
-        const res = await fetch(`${peer.url}/ipfs/${cid.toString()}`, {
-          method: 'PUT',
-          headers: { 'content-type': 'application/vnd.ipld.raw', ...(this.deps.grantFor === undefined ? {} : { authorization: await this.deps.grantFor(peer.peerId) }) },
-          body: bytes as Uint8Array<ArrayBuffer>,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(REPAIR_REQUEST_TIMEOUT_MS)])
-        })
-        const body = await res.json().catch(() => ({})) as { receipt?: { peer?: unknown, cid?: unknown, size?: unknown, time?: unknown, sig?: unknown } }
-        const r = body.receipt
-        if (res.status !== 201 || r === undefined || r.peer !== peer.peerId || r.cid !== cid.toString() || r.size !== bytes.byteLength || typeof r.time !== 'number' || typeof r.sig !== 'string') continue
-        const key = peerIdFromString(peer.peerId).publicKey
-        const signed = receiptPayload({ peer: peer.peerId, cid: parseCid(r.cid), size: r.size, time: r.time })
-        if (key === undefined || !await key.verify(signed, new Uint8Array(Buffer.from(r.sig, 'base64')))) continue
+        // The receipt is checked (peer, CID, size, signature) by the client; any failure tries the next node.
+        await nodeClient(peer).putBlock(cid, bytes, { signal, ...(this.deps.grantFor === undefined ? {} : { authorization: await this.deps.grantFor(peer.peerId) }) })
         this.deps.metrics.repairBytes.inc({ direction: 'out' }, bytes.byteLength)
         this.stats.bytesMoved += bytes.byteLength
         return peer
@@ -356,9 +340,7 @@ export class RepairWorker {
     for (const p of peers.values()) if (await this.isAlive(p, alive, signal)) list.push(p)
     if (this.deps.auditor !== undefined) {
       try {
-        const res = await fetch(`${this.deps.auditor}/api/v1/reputation`, { signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) })
-        const body = res.ok ? await res.json() as { scores?: Array<{ peerId?: unknown, score?: unknown }> } : {}
-        const scores = new Map((body.scores ?? []).flatMap(s => typeof s.peerId === 'string' && typeof s.score === 'number' ? [[s.peerId, s.score] as const] : []))
+        const scores = await new NodeClient(this.deps.auditor, { timeoutMs: PROBE_TIMEOUT_MS }).reputation({ signal })
         for (const p of list) { const s = scores.get(p.peerId); if (s !== undefined) p.score = s }
       } catch {
         // No reputation: every node is neutral.
@@ -475,10 +457,7 @@ export class RepairWorker {
       const peer = peers.get(id)
       if (peer === undefined || alive.get(id) === 'down') return
       try {
-        const res = await fetch(`${peer.url}/api/v1/objects/${object}/placement`, {
-          method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.dag-cbor' }, body: bytes as Uint8Array<ArrayBuffer>, signal: AbortSignal.any([signal, AbortSignal.timeout(REPAIR_REQUEST_TIMEOUT_MS)])
-        })
-        await res.body?.cancel()
+        await nodeClient(peer).putPlacement(object, bytes, { signal })
       } catch {
         // It learns the record on its next repair pass or from the next update.
       }
@@ -492,9 +471,7 @@ export class RepairWorker {
     const holders = [...new Set(placementBlocks(record).flatMap(b => b.block.nodes))].filter(id => id !== this.deps.peerId && alive.get(id) === 'up')
     const found = await Promise.all(holders.map(async id => {
       try {
-        const res = await fetch(`${peers.get(id)!.url}/api/v1/objects/${object}/placement`, { signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]) })
-        if (!res.ok || Number(res.headers.get('content-length') ?? '0') > MAX_PLACEMENT_BYTES) { await res.body?.cancel(); return undefined }
-        const bytes = new Uint8Array(await res.arrayBuffer())
+        const bytes = await nodeClient(peers.get(id)!).placement(object, { signal, timeoutMs: PROBE_TIMEOUT_MS })
         const theirs = decodePlacementRecord(bytes)
         return theirs.object.equals(record.object) && comparePlacement(theirs, record) > 0 ? { theirs, bytes } : undefined
       } catch (err) {
@@ -577,4 +554,20 @@ export class RepairWorker {
 
 function digestMatches (cid: CID, bytes: Uint8Array): boolean {
   return createHash('sha256').update(bytes).digest().equals(cid.multihash.digest)
+}
+
+/** Receipts of nodes whose peer id is not an Ed25519 one are checked with the libp2p key. */
+const receipts = new ReceiptVerifier({
+  fallback: async peerId => {
+    const key = peerIdFromString(peerId).publicKey
+    return key === undefined ? null : async (payload, sig) => { try { return await key.verify(payload, sig) } catch { return false } }
+  }
+})
+
+/** Probes end at `twice`'s own timeouts (a timed-out probe is retried); the client's deadline only backs them up. */
+const PROBE_BACKSTOP_MS = PROBE_RETRY_TIMEOUT_MS * 2
+
+/** The client for a peer's data plane (bounded reads, verified blocks and receipts). */
+function nodeClient (peer: { peerId: string, url: string }): NodeClient {
+  return new NodeClient(peer.url, { peerId: peer.peerId, receipts, timeoutMs: REPAIR_REQUEST_TIMEOUT_MS })
 }

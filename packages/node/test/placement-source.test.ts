@@ -36,11 +36,19 @@ describe('auditor placement source', async () => {
 
   /** What the peer lists and serves. */
   let served: PlacementRecord | undefined
+  /** Listed first when set: an object whose record the peer sends as an endless body. */
+  let endless: string | undefined
   const server = createServer((req, res) => {
     const r = served
     if (r === undefined) { res.writeHead(404).end(); return }
     if (req.url === '/api/v1/placements') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ objects: [{ object: r.object.toString(), version: r.version, time: r.time, sig: Buffer.from(r.sig).toString('base64') }] }))
+      const listed = [{ object: r.object.toString(), version: r.version, time: r.time, sig: Buffer.from(r.sig).toString('base64') }]
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ objects: endless === undefined ? listed : [{ object: endless, version: 1 }, ...listed] }))
+    } else if (endless !== undefined && req.url === `/api/v1/objects/${endless}/placement`) {
+      res.writeHead(200, { 'content-type': 'application/vnd.ipld.dag-cbor' })
+      const chunk = Buffer.alloc(64 * 1024)
+      const pump = (): void => { while (!res.destroyed && res.write(chunk)); if (!res.destroyed) res.once('drain', pump) }
+      pump()
     } else if (req.url === `/api/v1/objects/${r.object.toString()}/placement`) {
       res.writeHead(200, { 'content-type': 'application/vnd.ipld.dag-cbor' }).end(encodePlacementRecord(r))
     } else {
@@ -49,7 +57,7 @@ describe('auditor placement source', async () => {
   })
   await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  after(() => { server.close() })
+  after(() => { server.closeAllConnections(); server.close() })
 
   /** A source, and the holders it last synced into its store for the data block. */
   const harness = (): { source: PlacementTargetSource, holders: () => string[] | undefined } => {
@@ -115,5 +123,17 @@ describe('auditor placement source', async () => {
     // Taken: not fetched again.
     assert.deepEqual(await source.sync(AbortSignal.timeout(5000)), { records: 0, blocks: 0 })
     assert.equal(calls.length, 2)
+  })
+
+  it('skips a record a peer sends as an endless body (refused at the record limit) and takes the next one it lists', async () => {
+    const { source, holders } = harness()
+    served = winner
+    endless = (await blockCid(new Uint8Array([2]))).toString()
+    try {
+      assert.deepEqual(await source.sync(AbortSignal.timeout(20_000)), { records: 1, blocks: 2 })
+      assert.deepEqual(holders(), winner.stripes[0]!.blocks[0]!.nodes)
+    } finally {
+      endless = undefined
+    }
   })
 })

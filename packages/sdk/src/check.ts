@@ -10,8 +10,9 @@
  * twice is reported as `timedOut`, and a stripe whose verdict depends on those holders is
  * `unknown` rather than `lost` or `degraded`. A refused connection or a 404 is a real answer.
  */
-import { createHash } from 'node:crypto'
 import { objectBlocks, type CID, type Manifest } from '@p2pdv/core'
+import { isP2pdvError } from '@p2pdv/core/errors'
+import { NodeClient, NodeClientErrorCode } from '@p2pdv/node-client'
 import { stripeSpread, type PlacementDegraded, type PlacementRecord } from '@p2pdv/core/placement'
 import type { ObjectReader } from './object-reader.ts'
 import { matchesManifest } from './object-reader.ts'
@@ -116,20 +117,19 @@ export type ProbeResult = 'ok' | 'missing' | 'timeout'
  * timeout is the only failure that is not an answer.
  */
 async function probeOnce (peer: PeerInfo, cid: CID, size: number, verify: boolean, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
-  const timeout = AbortSignal.timeout(timeoutMs)
+  const node = new NodeClient(peer.http, { peerId: peer.peerId, timeoutMs })
+  const options = signal === undefined ? {} : { signal }
   try {
-    const res = await fetch(`${peer.http}/ipfs/${cid.toString()}`, {
-      method: verify ? 'GET' : 'HEAD',
-      headers: { accept: 'application/vnd.ipld.raw' },
-      signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
-    })
-    if (!res.ok) { await res.body?.cancel(); return 'missing' }
-    if (!verify) return Number.isNaN(size) || Number(res.headers.get('content-length')) === size ? 'ok' : 'missing'
-    const bytes = new Uint8Array(await res.arrayBuffer())
-    return (Number.isNaN(size) || bytes.byteLength === size) && createHash('sha256').update(bytes).digest().equals(cid.multihash.digest) ? 'ok' : 'missing'
-  } catch {
+    if (!verify) {
+      const found = await node.hasBlock(cid, options)
+      return found !== undefined && (Number.isNaN(size) || found === size) ? 'ok' : 'missing'
+    }
+    // Bounded and hashed against the CID by the client: an endless or wrong body is `missing`.
+    const bytes = await node.getBlock(cid, options)
+    return Number.isNaN(size) || bytes.byteLength === size ? 'ok' : 'missing'
+  } catch (err) {
     if (signal?.aborted === true) throw signal.reason
-    return timeout.aborted ? 'timeout' : 'missing'
+    return isP2pdvError(err, NodeClientErrorCode.TIMEOUT) ? 'timeout' : 'missing'
   }
 }
 

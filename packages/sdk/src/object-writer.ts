@@ -26,7 +26,7 @@ import {
 } from '@p2pdv/core/placement'
 import { AUDIT_LEAF_BYTES } from '@p2pdv/core/audit'
 import { merkleRootFast } from './merkle.ts'
-import { putBytes } from './node-http.ts'
+import { NodeClient } from '@p2pdv/node-client'
 import type { NodeCandidate } from './node-status.ts'
 import type { ReplicatedWriter, StoreReceipt } from './replicated-writer.ts'
 
@@ -151,9 +151,8 @@ export class ObjectWriter {
     let storedOn = 0
     await Promise.all(this.candidates.filter(c => holders.has(c.peerId)).map(async c => {
       try {
-        const timeout = AbortSignal.timeout(PLACEMENT_PUT_TIMEOUT_MS)
-        const res = await putBytes(`${c.http}/api/v1/objects/${record.object.toString()}/placement`, bytes, 'application/vnd.ipld.dag-cbor', signal === undefined ? timeout : AbortSignal.any([signal, timeout]))
-        if (res.status >= 200 && res.status < 300) storedOn++
+        await new NodeClient(c.http, { peerId: c.peerId, timeoutMs: PLACEMENT_PUT_TIMEOUT_MS }).putPlacement(record.object, bytes, signal === undefined ? {} : { signal })
+        storedOn++
       } catch {
         // The object stays readable without its record (the manifest names every block); repair
         // and audits need it, so the caller reports how many nodes kept it.

@@ -7,10 +7,9 @@
  */
 import type { Libp2p } from 'libp2p'
 import type { CID } from 'multiformats/cid'
-import { P2pdvError } from '@p2pdv/core/errors'
-import { parseCid } from '@p2pdv/core'
-import { putBytes, type PutResponse } from './node-http.ts'
-import { ReceiptVerifier } from './receipt-verifier.ts'
+import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
+import { NodeClient, NodeClientErrorCode } from '@p2pdv/node-client'
+import { createReceiptVerifier } from './receipts.ts'
 import type { PeerInfo } from './peers.ts'
 import type { StoreReceipt } from './replicated-writer.ts'
 import { DEFAULT_STORE_TIMEOUT_MS, StoreClientErrorCode } from './store-errors.ts'
@@ -30,7 +29,7 @@ export class StoreClient {
   private host: Promise<{ libp2p: Libp2p, open: typeof import('./store-session.ts').openStoreSession }> | undefined
   private readonly sessions = new Map<string, Promise<StoreSession>>()
   private readonly timeoutMs: number
-  private readonly receipts = new ReceiptVerifier()
+  private readonly receipts = createReceiptVerifier()
   readonly transport: StoreTransport
   /** Upload grants, one per node, signed by the uploader. */
   private readonly grants: GrantBook
@@ -93,41 +92,23 @@ export class StoreClient {
 
   private async putOverHttp (peer: PeerInfo, blocks: Array<{ cid: CID, bytes: Uint8Array }>, signal?: AbortSignal): Promise<StoreReceipt[]> {
     const out: StoreReceipt[] = new Array(blocks.length)
+    const node = new NodeClient(peer.http, { peerId: peer.peerId, receipts: this.receipts, timeoutMs: this.timeoutMs })
     let next = 0
     const worker = async (): Promise<void> => {
       while (next < blocks.length) {
         const i = next++
         const b = blocks[i]!
-        const timeout = AbortSignal.timeout(this.timeoutMs)
-        let res: PutResponse
         const grant = await this.grants.forNode(peer.peerId, b.bytes.byteLength)
         try {
-          res = await putBytes(`${peer.http}/ipfs/${b.cid.toString()}`, b.bytes, 'application/vnd.ipld.raw', signal === undefined ? timeout : AbortSignal.any([signal, timeout]), grant.authorization)
+          out[i] = await node.putBlock(b.cid, b.bytes, { authorization: grant.authorization, ...(signal === undefined ? {} : { signal }) })
         } catch (cause) {
+          // A refusal or a bad receipt is the node's answer; anything else means it could not be reached.
+          if (isP2pdvError(cause, NodeClientErrorCode.REFUSED) || isP2pdvError(cause, NodeClientErrorCode.BAD_RECEIPT)) throw cause
           throw new P2pdvError(StoreClientErrorCode.UNREACHABLE, `cannot reach node ${peer.peerId} at ${peer.http}`, { hint: 'Is the node running?', cause })
         }
-        const body = parseJson(res.body) as { receipt?: { peer?: unknown, cid?: unknown, size?: unknown, time?: unknown, sig?: unknown }, code?: unknown, message?: unknown }
-        if (res.status !== 201 || body.receipt === undefined) {
-          const code = typeof body.code === 'string' ? body.code : `ERR_HTTP_${res.status}`
-          throw new P2pdvError(StoreClientErrorCode.REFUSED, `node ${peer.peerId} refused block ${b.cid.toString()}: ${String(body.message ?? `HTTP ${res.status}`)} [${code}]`, { details: { code } })
-        }
-        const r = body.receipt
-        if (typeof r.peer !== 'string' || typeof r.cid !== 'string' || typeof r.size !== 'number' || typeof r.time !== 'number' || typeof r.sig !== 'string' || r.sig.length > 512) {
-          throw new P2pdvError(StoreClientErrorCode.BAD_RECEIPT, `node ${peer.peerId} returned a malformed receipt`)
-        }
-        out[i] = await this.receipts.check(peer, { peer: r.peer, cid: parseCid(r.cid), size: r.size, time: r.time, sig: new Uint8Array(Buffer.from(r.sig, 'base64')) }, b.cid, b.bytes.byteLength)
       }
     }
     await Promise.all(Array.from({ length: Math.min(HTTP_PUT_CONCURRENCY, blocks.length) }, worker))
     return out
-  }
-}
-
-function parseJson (text: string): Record<string, unknown> {
-  try {
-    const v: unknown = JSON.parse(text)
-    return typeof v === 'object' && v !== null ? v as Record<string, unknown> : {}
-  } catch {
-    return {}
   }
 }

@@ -11,7 +11,7 @@ import type { CID } from 'multiformats/cid'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { decodeStoreResponse, encodeStoreHeader, MAX_STORE_MESSAGE_BYTES, STORE_PROTOCOL } from '@p2pdv/core/wire'
 import type { PeerInfo } from './peers.ts'
-import type { ReceiptVerifier } from './receipt-verifier.ts'
+import type { ReceiptVerifier } from '@p2pdv/node-client/receipts'
 import type { StoreReceipt } from './replicated-writer.ts'
 import { StoreClientErrorCode } from './store-errors.ts'
 
@@ -118,7 +118,7 @@ export class StoreSession {
         if (!res.ok) {
           throw new P2pdvError(StoreClientErrorCode.REFUSED, `node ${this.peer.peerId} refused block ${w.cid.toString()}: ${res.message} [${res.code}]`, { details: { code: res.code } })
         }
-        w.resolve(await this.receipts.check(this.peer, res.receipt, w.cid, w.size))
+        w.resolve(await this.receipts.check(this.peer.peerId, res.receipt, w.cid, w.size))
       }
     } catch (err) {
       this.fail(err)

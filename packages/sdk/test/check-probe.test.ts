@@ -24,6 +24,13 @@ describe('check: probes and verdicts', () => {
       const wait = queue.shift() ?? 0
       const answer = (): void => {
         if (mode === 'gone') { res.writeHead(404).end(); return }
+        if (mode === 'endless' && req.method === 'GET') {
+          res.writeHead(200)
+          const chunk = Buffer.alloc(64 * 1024, 7)
+          const pump = (): void => { while (!res.destroyed && res.write(chunk)); if (!res.destroyed) res.once('drain', pump) }
+          pump()
+          return
+        }
         res.writeHead(200, { 'content-length': String(block.byteLength) }).end(req.method === 'HEAD' ? undefined : block)
       }
       if (wait === Infinity) { held.push(res); return }
@@ -47,6 +54,11 @@ describe('check: probes and verdicts', () => {
     assert.equal(await probeHolder(at('fast'), cid, 100, true, TIMEOUTS), 'ok', 'verified by hash')
     assert.equal(await probeHolder(at('gone'), cid, 100, false, TIMEOUTS), 'missing')
     assert.equal(await probeHolder({ ...peer, http: 'http://127.0.0.1:1' }, cid, 100, false, TIMEOUTS), 'missing')
+  })
+
+  it('calls a holder that sends an endless body missing (refused at the block limit), not slow', async () => {
+    const cid = await blockCid(block)
+    assert.equal(await probeHolder(at('endless'), cid, 100, true, TIMEOUTS), 'missing')
   })
 
   it('retries a holder that timed out once, with the longer timeout', async () => {

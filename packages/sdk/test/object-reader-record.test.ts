@@ -8,7 +8,7 @@ import { blockCid, generateContentKey } from '@p2pdv/core'
 import { merkleRoot } from '@p2pdv/core/audit'
 import { encodePlacementRecord, MAX_PLACEMENT_BYTES, placementOwnerKey, signPlacementRecord, type PlacementRecord } from '@p2pdv/core/placement'
 import { BlockFetcher } from '../src/block-fetcher.ts'
-import { getBytes } from '../src/node-http.ts'
+import { getBytes } from '@p2pdv/node-client/transport'
 import { ObjectReader } from '../src/object-reader.ts'
 import { PeerSet, type PeerInfo } from '../src/peers.ts'
 

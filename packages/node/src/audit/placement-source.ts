@@ -17,7 +17,8 @@
  */
 import { equalBytes } from '@p2pdv/core'
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
-import { auditLeafBytes, comparePlacement, decodePlacementRecord, MAX_PLACEMENT_BYTES, placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
+import { auditLeafBytes, comparePlacement, decodePlacementRecord, placementBlocks, type PlacementRecord } from '@p2pdv/core/placement'
+import { NodeClient, NodeClientErrorCode } from '@p2pdv/node-client'
 import type { Logger } from 'pino'
 import type { PlacementStore } from '../placement-store.ts'
 import { AuditStoreErrorCode, type AuditStore, type RecordBlock } from './store.ts'
@@ -32,7 +33,6 @@ export const LOCAL_SOURCE = 'local'
 /** Records fetched per sync at most (the rest wait for the next one). */
 export const MAX_RECORDS_PER_SYNC = 1000
 export const PLACEMENT_FETCH_TIMEOUT_MS = 5_000
-const MAX_LISTING_BYTES = 16 * 1024 * 1024
 
 export interface PlacementSourceDeps {
   store: AuditStore
@@ -41,13 +41,6 @@ export interface PlacementSourceDeps {
   /** HTTP base URLs of the peers to ask. */
   peers: () => Promise<string[]>
   log: Logger
-}
-
-async function getBytes (url: string, limit: number, signal: AbortSignal): Promise<Uint8Array | undefined> {
-  const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(PLACEMENT_FETCH_TIMEOUT_MS)]) })
-  if (!res.ok || Number(res.headers.get('content-length') ?? 0) > limit) { await res.body?.cancel(); return undefined }
-  const bytes = new Uint8Array(await res.arrayBuffer())
-  return bytes.byteLength > limit ? undefined : bytes
 }
 
 export class PlacementTargetSource {
@@ -107,18 +100,19 @@ export class PlacementTargetSource {
     }
     for (const url of await this.deps.peers()) {
       if (signal.aborted || records >= MAX_RECORDS_PER_SYNC) break
+      const node = new NodeClient(url, { timeoutMs: PLACEMENT_FETCH_TIMEOUT_MS })
       try {
-        const listing = await getBytes(`${url}/api/v1/placements`, MAX_LISTING_BYTES, signal)
-        if (listing === undefined) continue
-        const { objects } = JSON.parse(new TextDecoder().decode(listing)) as { objects?: Array<{ object?: unknown, version?: unknown, sig?: unknown }> }
-        for (const o of Array.isArray(objects) ? objects : []) {
+        for (const o of await node.placements({ signal })) {
           if (records >= MAX_RECORDS_PER_SYNC || signal.aborted) break
-          if (typeof o.object !== 'string' || typeof o.version !== 'number' || o.object.length > 128) continue
-          // A peer that lists no signature (an older node) is asked whenever the version ties.
-          const sig = typeof o.sig === 'string' && o.sig.length <= 256 ? new Uint8Array(Buffer.from(o.sig, 'base64')) : new Uint8Array(0)
-          if (!this.isNews(o.object, { version: o.version, sig })) continue
-          const bytes = await getBytes(`${url}/api/v1/objects/${encodeURIComponent(o.object)}/placement`, MAX_PLACEMENT_BYTES, signal)
-          if (bytes === undefined) continue
+          if (!this.isNews(o.object, o)) continue
+          let bytes: Uint8Array
+          try {
+            bytes = await node.placement(o.object, { signal })
+          } catch (err) {
+            // Gone since the listing, or answered with junk: asked again at the next sync.
+            if (isP2pdvError(err, NodeClientErrorCode.NOT_FOUND) || isP2pdvError(err, NodeClientErrorCode.BAD_RESPONSE) || isP2pdvError(err, NodeClientErrorCode.TOO_LARGE)) continue
+            throw err
+          }
           let record: PlacementRecord
           try {
             record = decodePlacementRecord(bytes)

@@ -9,9 +9,9 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { httpUrlFromMultiaddr } from '@p2pdv/core'
-import { P2pdvError } from '@p2pdv/core/errors'
-import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
-import { AUDIT_PROTOCOL, AuditCode, MAX_AUDIT_MESSAGE_BYTES } from '@p2pdv/core/wire'
+import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
+import { AUDIT_PROTOCOL, AuditCode, MAX_AUDIT_MESSAGE_BYTES, WireErrorCode } from '@p2pdv/core/wire'
+import { NodeClient, NodeClientErrorCode } from '@p2pdv/node-client'
 import type { CID } from 'multiformats/cid'
 
 export type AuditTransportName = 'http' | 'libp2p'
@@ -61,26 +61,22 @@ function isAbort (err: unknown, signal: AbortSignal): boolean {
   return signal.aborted || (err as { name?: string }).name === 'AbortError' || (err as { name?: string }).name === 'TimeoutError'
 }
 
-async function readLimited (res: Response, limit: number): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length') ?? NaN)
-  if (declared > limit) {
-    await res.body?.cancel().catch(() => {})
-    throw new P2pdvError('ERR_FRAME_TOO_LARGE', `response of ${declared} bytes exceeds ${limit}`)
-  }
-  const parts: Uint8Array[] = []
-  let n = 0
-  const reader = res.body?.getReader()
-  while (reader !== undefined) {
-    const { done, value: chunk } = await reader.read()
-    if (done) break
-    n += chunk.byteLength
-    if (n > limit) { await reader.cancel().catch(() => {}); throw new P2pdvError('ERR_FRAME_TOO_LARGE', `response exceeds ${limit} bytes`) }
-    parts.push(chunk)
-  }
-  const out = new Uint8Array(n)
-  let off = 0
-  for (const p of parts) { out.set(p, off); off += p.byteLength }
-  return out
+/**
+ * The auditor's signal carries each audit's deadline (a timeout verdict needs it to be the one
+ * that fires); the client's own deadline only backs it up.
+ */
+const BACKSTOP_TIMEOUT_MS = 10 * 60_000
+
+/**
+ * The node client's failures in the audit's terms, so verdict codes stay what they were:
+ * unreachable, a malformed answer, or a frame over the limit.
+ */
+function auditFailure (peer: string, err: unknown, signal: AbortSignal): unknown {
+  if (isAbort(err, signal)) return err
+  if (isP2pdvError(err, NodeClientErrorCode.UNREACHABLE)) return unreachable(peer, err.message, err)
+  if (isP2pdvError(err, NodeClientErrorCode.TOO_LARGE)) return new P2pdvError('ERR_FRAME_TOO_LARGE', `node ${peer} answered with more than the limit`, { cause: err })
+  if (isP2pdvError(err, NodeClientErrorCode.BAD_RESPONSE)) return new P2pdvError(WireErrorCode.MALFORMED, `node ${peer} answered the audit with HTTP ${String(err.details?.status)} and no audit response`, { cause: err })
+  return err
 }
 
 export function createAuditTransport (name: AuditTransportName, deps: TransportDeps): AuditTransport {
@@ -91,19 +87,12 @@ export function createAuditTransport (name: AuditTransportName, deps: TransportD
   }
 
   const httpChallenge = async (peer: string, body: Uint8Array, signal: AbortSignal): Promise<Uint8Array> => {
-    const url = await base(peer, signal)
-    let res: Response
+    const node = new NodeClient(await base(peer, signal), { peerId: peer, timeoutMs: BACKSTOP_TIMEOUT_MS })
     try {
-      res = await fetch(`${url}/api/v1/audit`, { method: 'POST', headers: { 'content-type': 'application/cbor' }, body: body as Uint8Array<ArrayBuffer>, signal })
+      return await node.audit(body, { signal })
     } catch (err) {
-      if (isAbort(err, signal)) throw err
-      throw unreachable(peer, (err as Error).message, err)
+      throw auditFailure(peer, err, signal)
     }
-    if (!(res.headers.get('content-type') ?? '').startsWith('application/cbor')) {
-      await res.arrayBuffer().catch(() => {})
-      throw new P2pdvError('ERR_WIRE_MALFORMED', `node ${peer} answered the audit with HTTP ${res.status} and no audit response`)
-    }
-    return await readLimited(res, MAX_AUDIT_MESSAGE_BYTES)
   }
 
   const libp2pChallenge = async (peer: string, body: Uint8Array, signal: AbortSignal): Promise<Uint8Array> => {
@@ -130,19 +119,12 @@ export function createAuditTransport (name: AuditTransportName, deps: TransportD
   }
 
   const read = async (peer: string, cid: CID, signal: AbortSignal): Promise<ReadResult> => {
-    const url = await base(peer, signal)
-    let res: Response
+    const node = new NodeClient(await base(peer, signal), { peerId: peer, timeoutMs: BACKSTOP_TIMEOUT_MS })
     try {
-      res = await fetch(`${url}/ipfs/${cid.toString()}`, { headers: { accept: 'application/vnd.ipld.raw' }, signal })
+      return await node.readBlock(cid, { signal })
     } catch (err) {
-      if (isAbort(err, signal)) throw err
-      throw unreachable(peer, (err as Error).message, err)
+      throw auditFailure(peer, err, signal)
     }
-    if (res.status !== 200) {
-      await res.arrayBuffer().catch(() => {})
-      return { status: res.status }
-    }
-    return { status: 200, bytes: await readLimited(res, MAX_BLOCK_BYTES) }
   }
 
   return { challenge: name === 'libp2p' ? libp2pChallenge : httpChallenge, read }

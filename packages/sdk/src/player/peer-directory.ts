@@ -4,6 +4,7 @@
  * validated (a peer id, an http(s) origin and nothing else) before it becomes a source.
  */
 import { P2pdvError } from '@p2pdv/core/errors'
+import { getBytes } from '@p2pdv/node-client/transport'
 import type { PeerInfo } from '../peers.ts'
 
 export const MAX_DIRECTORY_PEERS = 64
@@ -45,9 +46,9 @@ export async function fetchPeerDirectory (origin: string, signal?: AbortSignal, 
   try {
     let text = await prefetched
     if (text === undefined) {
-      const res = await fetch(new URL('/api/v1/peers', origin), { headers: { accept: 'application/json' }, signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
-      if (!res.ok) throw new Error(`HTTP ${res.status}`)
-      text = await res.text()
+      const res = await getBytes(new URL('/api/v1/peers', origin).toString(), MAX_DIRECTORY_BYTES, signal === undefined ? timeout : AbortSignal.any([signal, timeout]), 'application/json')
+      if (res.body === undefined) throw new Error(`HTTP ${res.status}`)
+      text = new TextDecoder().decode(res.body)
     }
     if (text.length > MAX_DIRECTORY_BYTES) throw new Error('peer list too large')
     peers = parsePeerDirectory(JSON.parse(text))

@@ -9,6 +9,7 @@
  */
 import { CidErrorCode, openChunk, openManifest, P2pdvError, verifyBlock, type CID, type StreamRef, type VideoManifest } from '@p2pdv/core'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
+import { getBytes } from '@p2pdv/node-client/transport'
 import { decodePlacementRecordAsync, type PlacementRecord } from '@p2pdv/core/placement'
 import { resolveVideoPath, type VideoResource } from '@p2pdv/core/playlists'
 import { BlockFetcher, type BlockFetcherOptions } from '../block-fetcher.ts'
@@ -261,10 +262,9 @@ async function earlyRecord (bytes: Uint8Array | undefined): Promise<PlacementRec
 export async function prefetchBlock (origin: string, cid: CID, signal?: AbortSignal): Promise<Uint8Array | undefined> {
   try {
     const timeout = AbortSignal.timeout(PLAYER_BLOCK_TIMEOUT_MS)
-    const res = await fetch(new URL(`/ipfs/${cid.toString()}?format=raw`, origin), { headers: { accept: 'application/vnd.ipld.raw' }, signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]) })
-    if (!res.ok || Number(res.headers.get('content-length') ?? MAX_BLOCK_BYTES + 1) > MAX_BLOCK_BYTES) { await res.body?.cancel(); return undefined }
-    const bytes = new Uint8Array(await res.arrayBuffer())
-    return bytes.byteLength > MAX_BLOCK_BYTES ? undefined : bytes
+    // Bounded: a body over MAX_BLOCK_BYTES is refused as it arrives (and this returns undefined).
+    const res = await getBytes(new URL(`/ipfs/${cid.toString()}?format=raw`, origin).toString(), MAX_BLOCK_BYTES, signal === undefined ? timeout : AbortSignal.any([signal, timeout]))
+    return res.body
   } catch {
     return undefined
   }

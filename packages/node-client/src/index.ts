@@ -1,0 +1,7 @@
+export * from './errors.ts'
+export * from './node-client.ts'
+export * from './node-info.ts'
+export * from './receipt-verifier.ts'
+export { ed25519KeyOfPeerId } from './peer-key.ts'
+export { request, getBytes, putBytes } from './transport/index.ts'
+export * from './transport/types.ts'

@@ -1,0 +1,258 @@
+/**
+ * NodeClient: everything one asks of one storage node over HTTP, in one place. One client per
+ * node (base URL and, when known, peer id): a node is an identity, and binding it at construction
+ * means receipts and status are always checked against the node asked, never another; a client
+ * costs nothing to make (connections are pooled per process by the transport).
+ *
+ * Every call has a deadline (its `timeoutMs`, the client's default otherwise, and the caller's
+ * `signal`), and every body read is bounded by a limit per call. Failures are P2pdvErrors with
+ * NodeClientErrorCode codes; an abort of the caller's own signal rethrows its reason.
+ */
+import type { CID } from 'multiformats/cid'
+import { verifyBlock, parseCid } from '@p2pdv/core'
+import { P2pdvError } from '@p2pdv/core/errors'
+import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
+import { MAX_AUDIT_MESSAGE_BYTES } from '@p2pdv/core/wire'
+import { request } from '#transport'
+import { NodeClientErrorCode } from './errors.ts'
+import {
+  base64Bytes, MAX_ADDR_CHARS, MAX_ADDRS, MAX_ID_CHARS, MAX_LISTED_PEERS, parsePeerList, parsePlacementListing, parseReputation,
+  type ListedPeer, type ListedPlacement, type NodeIdentity, type NodeStatus
+} from './node-info.ts'
+import { ReceiptVerifier, type StoreReceipt } from './receipt-verifier.ts'
+import { MAX_PUT_RESPONSE_BYTES, type BodyBuffers, type HttpRequest, type HttpResponse } from './transport/types.ts'
+
+export const DEFAULT_NODE_TIMEOUT_MS = 30_000
+/** A status, identity or reputation answer longer than this is refused (a node gone wrong). */
+export const MAX_STATUS_BYTES = 4 * 1024 * 1024
+/** A peer list longer than this is refused before it is all read. */
+export const MAX_PEER_LIST_BYTES = 64 * 1024
+/** A placement listing longer than this is refused. */
+export const MAX_PLACEMENT_LISTING_BYTES = 16 * 1024 * 1024
+/** Placement records are at most a block. */
+export const MAX_PLACEMENT_RECORD_BYTES = MAX_BLOCK_BYTES
+/** A receipt's signature is 64 bytes for Ed25519; far longer ones are junk. */
+const MAX_SIG_CHARS = 512
+
+export interface NodeClientOptions {
+  /** The node's peer id: store receipts must be signed by it (required for putBlock). */
+  peerId?: string
+  /** Shared between clients so each node's key is imported once (see ReceiptVerifier). */
+  receipts?: ReceiptVerifier
+  /** Deadline of a call that sets none (DEFAULT_NODE_TIMEOUT_MS). */
+  timeoutMs?: number
+}
+
+export interface CallOptions {
+  signal?: AbortSignal
+  timeoutMs?: number
+}
+
+export interface GetBlockOptions extends CallOptions {
+  /** Longest block accepted (MAX_BLOCK_BYTES). */
+  maxSize?: number
+  /** Buffers to read the block into (ciphertext only; see the sdk's BufferRecycler). */
+  buffers?: BodyBuffers
+}
+
+export interface PutBlockOptions extends CallOptions {
+  /** An upload grant (`P2PDV-Grant …`). */
+  authorization?: string
+}
+
+export class NodeClient {
+  /** The node's base URL, without a trailing slash. */
+  readonly base: string
+  readonly peerId: string | undefined
+  private readonly receipts: ReceiptVerifier
+  private readonly timeoutMs: number
+
+  constructor (base: string, options: NodeClientOptions = {}) {
+    this.base = base.replace(/\/+$/, '')
+    this.peerId = options.peerId
+    this.receipts = options.receipts ?? new ReceiptVerifier()
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_NODE_TIMEOUT_MS
+  }
+
+  /** The block, its bytes checked against the CID. */
+  async getBlock (cid: CID, options: GetBlockOptions = {}): Promise<Uint8Array> {
+    const res = await this.blockRequest(cid, options)
+    this.expectOk(res, `block ${cid.toString()}`)
+    try {
+      await verifyBlock(cid, res.body)
+    } catch (cause) {
+      throw new P2pdvError(NodeClientErrorCode.HASH_MISMATCH, `node ${this.name()} served bytes that do not hash to ${cid.toString()}`, { hint: 'The node served damaged or forged data; it is skipped. Try another node.', cause, details: { cid: cid.toString() } })
+    }
+    return res.body
+  }
+
+  /**
+   * The node's answer to a block GET, its bytes NOT checked: for auditors, who judge (and record
+   * the digest of) what a node serves. Bounded like getBlock; `bytes` only with status 200.
+   */
+  async readBlock (cid: CID, options: GetBlockOptions = {}): Promise<{ status: number, bytes?: Uint8Array }> {
+    const res = await this.blockRequest(cid, options)
+    return res.status === 200 ? { status: 200, bytes: res.body } : { status: res.status }
+  }
+
+  private async blockRequest (cid: CID, options: GetBlockOptions): Promise<HttpResponse> {
+    return await this.call({ method: 'GET', path: `/ipfs/${cid.toString()}`, limit: options.maxSize ?? MAX_BLOCK_BYTES, headers: { accept: 'application/vnd.ipld.raw' }, ...(options.buffers === undefined ? {} : { buffers: options.buffers }) }, options)
+  }
+
+  /** The block's size if the node has it (HEAD), undefined if it answers 404. */
+  async hasBlock (cid: CID, options: CallOptions = {}): Promise<number | undefined> {
+    const res = await this.call({ method: 'HEAD', path: `/ipfs/${cid.toString()}`, limit: 0, headers: { accept: 'application/vnd.ipld.raw' } }, options)
+    if (res.status === 404) return undefined
+    this.expectOk(res, `block ${cid.toString()}`)
+    if (res.contentLength === undefined) throw this.badResponse('answered HEAD without a Content-Length')
+    return res.contentLength
+  }
+
+  /** Stores a block; resolves with the node's receipt, checked (peer, CID, size, signature). */
+  async putBlock (cid: CID, bytes: Uint8Array, options: PutBlockOptions = {}): Promise<StoreReceipt> {
+    const peerId = this.peerId
+    if (peerId === undefined) throw new P2pdvError('ERR_INVALID_ARGUMENT', 'putBlock needs the node\'s peer id to check its receipt', { hint: 'Create the NodeClient with { peerId }.' })
+    const res = await this.call({
+      method: 'PUT', path: `/ipfs/${cid.toString()}`, body: bytes, limit: MAX_PUT_RESPONSE_BYTES,
+      headers: { 'content-type': 'application/vnd.ipld.raw', ...(options.authorization === undefined ? {} : { authorization: options.authorization }) }
+    }, options)
+    const body = jsonObject(res.body) as { receipt?: { peer?: unknown, cid?: unknown, size?: unknown, time?: unknown, sig?: unknown }, code?: unknown, message?: unknown }
+    if (res.status !== 201 || body.receipt === undefined) {
+      const code = typeof body.code === 'string' && body.code.length <= 64 ? body.code : `ERR_HTTP_${res.status}`
+      throw new P2pdvError(NodeClientErrorCode.REFUSED, `node ${peerId} refused block ${cid.toString()}: ${String(body.message ?? `HTTP ${res.status}`).slice(0, 200)} [${code}]`, { details: { code, status: res.status } })
+    }
+    const r = body.receipt
+    if (typeof r.peer !== 'string' || typeof r.cid !== 'string' || typeof r.size !== 'number' || typeof r.time !== 'number' || typeof r.sig !== 'string' || r.sig.length > MAX_SIG_CHARS) {
+      throw new P2pdvError(NodeClientErrorCode.BAD_RECEIPT, `node ${peerId} returned a malformed receipt`)
+    }
+    let receiptCid: CID
+    try { receiptCid = parseCid(r.cid) } catch { throw new P2pdvError(NodeClientErrorCode.BAD_RECEIPT, `node ${peerId} returned a receipt for a malformed CID`) }
+    return await this.receipts.check(peerId, { peer: r.peer, cid: receiptCid, size: r.size, time: r.time, sig: base64Bytes(r.sig) }, cid, bytes.byteLength)
+  }
+
+  /** `GET /api/v1/status`: the node's peer id, free capacity and failure domain. */
+  async status (options: CallOptions = {}): Promise<NodeStatus> {
+    const s = await this.getJson('/api/v1/status', MAX_STATUS_BYTES, options) as { peerId?: unknown, freeBytes?: unknown, zone?: unknown } | null
+    if (typeof s?.peerId !== 'string' || s.peerId.length === 0 || s.peerId.length > MAX_ID_CHARS) throw this.badResponse('answered its status without a valid peer id')
+    return {
+      peerId: s.peerId,
+      ...(typeof s.freeBytes === 'number' ? { freeBytes: s.freeBytes } : {}),
+      ...(typeof s.zone === 'string' && s.zone.length <= MAX_ID_CHARS ? { zone: s.zone } : {})
+    }
+  }
+
+  /** `GET /api/v1/node`: who the node says it is (ERR_BAD_NODE_INFO for anything but a peer id and a short list of addresses). */
+  async info (options: CallOptions = {}): Promise<NodeIdentity> {
+    const bad = (what: string, cause?: unknown): P2pdvError => new P2pdvError('ERR_BAD_NODE_INFO', `${this.base}/api/v1/node answered without ${what}`, { hint: 'Is this URL a p2pdv node? Check it, or the node\'s version.', cause })
+    let body: { peerId?: unknown, multiaddrs?: unknown } | null
+    try {
+      body = await this.getJson('/api/v1/node', MAX_STATUS_BYTES, options) as typeof body
+    } catch (cause) {
+      if (cause instanceof P2pdvError && cause.code === NodeClientErrorCode.BAD_RESPONSE && cause.details?.json === false) throw bad('JSON', cause)
+      throw cause
+    }
+    const { peerId, multiaddrs } = body ?? {}
+    if (typeof peerId !== 'string' || peerId.length === 0 || peerId.length > MAX_ID_CHARS) throw bad('a valid peer id')
+    if (!Array.isArray(multiaddrs) || multiaddrs.length > MAX_ADDRS || !multiaddrs.every(a => typeof a === 'string' && a.length <= MAX_ADDR_CHARS)) throw bad(`a list of at most ${MAX_ADDRS} multiaddrs`)
+    return { peerId, multiaddrs: multiaddrs as string[], http: this.base }
+  }
+
+  /**
+   * `GET /api/v1/peers`: the data planes the node vouches for, checked (a peer id, a bare http(s)
+   * origin, deduplicated). ERR_BAD_PEER_LIST for an answer over MAX_PEER_LIST_BYTES, not JSON, or
+   * not a list of at most MAX_LISTED_PEERS. Entries are claims, not facts.
+   */
+  async peers (options: CallOptions = {}): Promise<ListedPeer[]> {
+    const bad = (why: string, cause?: unknown): P2pdvError => new P2pdvError('ERR_BAD_PEER_LIST', `${this.base}/api/v1/peers ${why}`, { hint: 'Is this URL a p2pdv node? Check it, or the node\'s version.', cause })
+    let body: unknown
+    try {
+      body = await this.getJson('/api/v1/peers', MAX_PEER_LIST_BYTES, options)
+    } catch (cause) {
+      if (!(cause instanceof P2pdvError)) throw cause
+      if (cause.code === NodeClientErrorCode.TOO_LARGE) throw bad(`answered with more than ${MAX_PEER_LIST_BYTES} bytes`, cause)
+      if (cause.code === NodeClientErrorCode.BAD_RESPONSE) throw bad(cause.details?.json === false ? 'did not answer with JSON' : `answered HTTP ${String(cause.details?.status)}`, cause)
+      throw cause
+    }
+    const peers = (body as { peers?: unknown } | null)?.peers
+    if (!Array.isArray(peers) || peers.length > MAX_LISTED_PEERS) throw bad(`did not answer with a list of at most ${MAX_LISTED_PEERS} peers`)
+    return parsePeerList(body)
+  }
+
+  /** `GET /api/v1/reputation` of an auditor node: peer id → score in 0 … 1. */
+  async reputation (options: CallOptions = {}): Promise<Map<string, number>> {
+    return parseReputation(await this.getJson('/api/v1/reputation', MAX_STATUS_BYTES, options))
+  }
+
+  /** The encoded placement record the node keeps for `object` (NOT_FOUND if none); not decoded here. */
+  async placement (object: CID | string, options: CallOptions = {}): Promise<Uint8Array> {
+    const res = await this.call({ method: 'GET', path: `/api/v1/objects/${encodeURIComponent(object.toString())}/placement`, limit: MAX_PLACEMENT_RECORD_BYTES }, options)
+    this.expectOk(res, `the placement record of ${object.toString()}`)
+    return res.body
+  }
+
+  /** Sends an encoded placement record; REFUSED (with the node's code) unless it keeps it. */
+  async putPlacement (object: CID | string, bytes: Uint8Array, options: CallOptions = {}): Promise<void> {
+    const res = await this.call({ method: 'PUT', path: `/api/v1/objects/${encodeURIComponent(object.toString())}/placement`, body: bytes, limit: MAX_PUT_RESPONSE_BYTES, headers: { 'content-type': 'application/vnd.ipld.dag-cbor' } }, options)
+    if (res.status >= 200 && res.status < 300) return
+    const body = jsonObject(res.body) as { code?: unknown }
+    const code = typeof body.code === 'string' && body.code.length <= 64 ? body.code : `ERR_HTTP_${res.status}`
+    throw new P2pdvError(NodeClientErrorCode.REFUSED, `node ${this.name()} refused the placement record of ${object.toString()} [${code}]`, { details: { code, status: res.status } })
+  }
+
+  /** `GET /api/v1/placements`: the records the node keeps (object, version, signature). */
+  async placements (options: CallOptions = {}): Promise<ListedPlacement[]> {
+    return parsePlacementListing(await this.getJson('/api/v1/placements', MAX_PLACEMENT_LISTING_BYTES, options))
+  }
+
+  /** Sends an encoded audit challenge (`POST /api/v1/audit`); the node's encoded, signed response. */
+  async audit (challenge: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
+    const res = await this.call({ method: 'POST', path: '/api/v1/audit', body: challenge, limit: MAX_AUDIT_MESSAGE_BYTES, headers: { 'content-type': 'application/cbor' } }, options)
+    if (!(res.contentType ?? '').startsWith('application/cbor')) throw this.badResponse(`answered the audit with HTTP ${res.status} and no audit response`, { status: res.status })
+    return res.body
+  }
+
+  private name (): string { return this.peerId ?? this.base }
+
+  private badResponse (why: string, details: Record<string, unknown> = {}): P2pdvError {
+    return new P2pdvError(NodeClientErrorCode.BAD_RESPONSE, `node ${this.name()} ${why}`, { hint: 'The node is faulty or runs another version; try another node.', details })
+  }
+
+  private expectOk (res: HttpResponse, what: string): void {
+    if (res.status === 404) throw new P2pdvError(NodeClientErrorCode.NOT_FOUND, `node ${this.name()} does not have ${what}`, { hint: 'Ask another holder.', details: { status: 404 } })
+    if (res.status !== 200) throw this.badResponse(`answered HTTP ${res.status} for ${what}`, { status: res.status })
+  }
+
+  private async getJson (path: string, limit: number, options: CallOptions): Promise<unknown> {
+    const res = await this.call({ method: 'GET', path, limit, headers: { accept: 'application/json' } }, options)
+    if (res.status !== 200) throw this.badResponse(`answered HTTP ${res.status} for ${path}`, { status: res.status })
+    try {
+      return JSON.parse(new TextDecoder().decode(res.body))
+    } catch {
+      throw this.badResponse(`did not answer ${path} with JSON`, { status: res.status, json: false })
+    }
+  }
+
+  /** One request with the call's deadline; transport failures become typed errors. */
+  private async call (r: Omit<HttpRequest, 'url' | 'signal'> & { path: string }, options: CallOptions): Promise<HttpResponse> {
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs)
+    const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
+    const { path, ...rest } = r
+    try {
+      return await request({ ...rest, url: this.base + path, signal })
+    } catch (cause) {
+      if (options.signal?.aborted === true) throw options.signal.reason
+      if (cause instanceof P2pdvError) throw cause
+      if (timeout.aborted) throw new P2pdvError(NodeClientErrorCode.TIMEOUT, `node ${this.name()} did not answer ${r.method} ${path} in time`, { hint: 'The node is slow or overloaded; try again or another node.', cause })
+      throw new P2pdvError(NodeClientErrorCode.UNREACHABLE, `cannot reach node ${this.name()} at ${this.base}`, { hint: 'Is the node running?', cause })
+    }
+  }
+}
+
+function jsonObject (bytes: Uint8Array): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(new TextDecoder().decode(bytes))
+    return typeof v === 'object' && v !== null ? v as Record<string, unknown> : {}
+  } catch {
+    return {}
+  }
+}
