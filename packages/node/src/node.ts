@@ -26,6 +26,7 @@ import { loadIdentity, prepareDataDir } from './data-dir.ts'
 import { httpUrlFromMultiaddr } from '@p2pdv/core'
 import { createHttpApi, MAX_LISTED_PEERS, type PeerHttp, type ProviderRecord, type WebApp } from './http-api.ts'
 import { libp2pOptions } from './libp2p-options.ts'
+import { startSwarmTracker } from './swarm-tracker.ts'
 import { dialStartPeers } from './known-peers.ts'
 import { choosePort, isAddressInUse, portInUse, readRememberedPorts, writeRememberedPorts } from './ports.ts'
 import { createMetrics } from './metrics.ts'
@@ -347,6 +348,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   const moved = (plane: string) => (port: number): void => { log.warn({ plane, port }, `the ${plane} port this node had before is taken: binding a new one (clients and peers find it through peer lists)`) }
   const httpPort = await choosePort('http', config.host, config.httpPort, remembered.http, moved('http'))
   const p2pPort = await choosePort('p2p', config.host, config.p2pPort, remembered.p2p, moved('p2p'))
+  const viewerPort = config.viewerRelay === false ? undefined : await choosePort('viewer', config.host, config.viewerPort ?? 0, remembered.viewer, moved('viewer'))
   try {
     await http.listen({ host: config.host, port: httpPort.port })
   } catch (err) {
@@ -356,7 +358,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   httpUrl = `http://${config.host}:${typeof addr === 'object' && addr !== null ? addr.port : httpPort.port}`
   const helia = withBitswap(withLibp2pLight(
     createHeliaLight({ blockstore, datastore, routers: [] }),
-    libp2pOptions(privateKey, config.host, p2pPort.port, [httpAddr()])
+    libp2pOptions(privateKey, config.host, p2pPort.port, [httpAddr()], viewerPort === undefined ? undefined : { port: viewerPort.port })
   ))
   try {
     await helia.start()
@@ -367,7 +369,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   libp2p = helia.libp2p
   const boundP2p = Number(multiaddrs()[0]?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
   const boundHttp = Number(new URL(httpUrl).port)
-  if (boundP2p > 0 && (remembered.http !== boundHttp || remembered.p2p !== boundP2p)) await writeRememberedPorts(dir.root, { http: boundHttp, p2p: boundP2p })
+  const boundViewer = viewerPort === undefined ? undefined : Number(multiaddrs().find(a => a.includes('/ws'))?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
+  if (boundP2p > 0 && (remembered.http !== boundHttp || remembered.p2p !== boundP2p || remembered.viewer !== boundViewer)) await writeRememberedPorts(dir.root, { http: boundHttp, p2p: boundP2p, ...(boundViewer === undefined ? {} : { viewer: boundViewer }) })
   provideQueue = new ProvideQueue(async (cid, signal) => {
     try {
       await helia.routing.provide(cid, { signal })
@@ -393,6 +396,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     log.info({ address: keeper.address }, 'keeper role on')
   }
   await helia.libp2p.handle(AUDIT_PROTOCOL, createAuditHandler(responder, log), { maxInboundStreams: 16 })
+  // Viewers find each other here for P2P delivery (swarm-tracker.ts).
+  const tracker = viewerPort === undefined ? undefined : await startSwarmTracker(helia.libp2p, log)
 
   await dialStartPeers(helia.libp2p, config.bootstrap, log)
   if (config.repair) {
@@ -432,6 +437,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     repair,
     stop: async () => {
       ready = false
+      tracker?.stop()
       await publisher?.stop()
       await auditor?.stop()
       await repair?.stop()
