@@ -34,6 +34,11 @@ export const DEFAULT_ANNOUNCE_INTERVAL_MS = 60_000
 /** How long joining waits for a relay reservation (the address other viewers dial). */
 export const DEFAULT_JOIN_TIMEOUT_MS = 15_000
 const DIAL_TIMEOUT_MS = 10_000
+/**
+ * Requests in flight to one peer at most: below its inbound stream limit (4), which leaves a
+ * stream for `have`. A busy peer is skipped (the caller goes to a node) rather than queued.
+ */
+export const MAX_IN_FLIGHT_PER_PEER = 3
 
 export const SwarmErrorCode = {
   /** No node could be reached, or none runs the viewer relay. */
@@ -90,6 +95,7 @@ export class ViewerSwarm {
   private readonly banned: Set<string>
   /** What each peer said it holds, from its last `have` answer. */
   private readonly haves = new Map<string, Set<string>>()
+  private readonly inFlight = new Map<string, number>()
   private readonly counters = { bytesFromPeers: 0, blocksFromPeers: 0, bytesToPeers: 0, blocksToPeers: 0 }
   private timer: ReturnType<typeof setInterval> | undefined
   private stopped = false
@@ -241,14 +247,20 @@ export class ViewerSwarm {
     for (const conn of ordered) {
       opts.signal?.throwIfAborted()
       const peer = conn.remotePeer.toString()
-      if (this.banned.has(peer)) continue
+      const busy = this.inFlight.get(peer) ?? 0
+      if (this.banned.has(peer) || busy >= MAX_IN_FLIGHT_PER_PEER) continue
       const deadline = AbortSignal.timeout(this.peerTimeoutMs)
       let answer
+      this.inFlight.set(peer, busy + 1)
       try {
         answer = await requestBlock(conn, cid, max, opts.signal === undefined ? deadline : AbortSignal.any([opts.signal, deadline]))
       } catch {
         opts.signal?.throwIfAborted()
         continue // silent, slow or malformed: the next peer, then the nodes
+      } finally {
+        const n = (this.inFlight.get(peer) ?? 1) - 1
+        if (n <= 0) this.inFlight.delete(peer)
+        else this.inFlight.set(peer, n)
       }
       if ('code' in answer) continue
       try {
