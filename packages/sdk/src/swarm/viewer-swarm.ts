@@ -76,6 +76,8 @@ export interface ViewerSwarmStats {
   peers: number
   /** Peers banned this session (bytes that failed their CID). */
   banned: number
+  /** Sampled viewers that could not be dialled (WebRTC failed or timed out). */
+  dialFailures: number
 }
 
 export interface FetchOptions {
@@ -96,6 +98,7 @@ export class ViewerSwarm {
   /** What each peer said it holds, from its last `have` answer. */
   private readonly haves = new Map<string, Set<string>>()
   private readonly inFlight = new Map<string, number>()
+  private dialFailures = 0
   private readonly counters = { bytesFromPeers: 0, blocksFromPeers: 0, bytesToPeers: 0, blocksToPeers: 0 }
   private timer: ReturnType<typeof setInterval> | undefined
   private stopped = false
@@ -180,7 +183,8 @@ export class ViewerSwarm {
     for (const s of samples) if (s.status === 'fulfilled') for (const p of s.value) candidates.set(p.id, p)
     const want = this.maxPeers - this.viewerConnections().length
     const fresh = [...candidates.values()].filter(p => p.id !== this.peerId && !this.banned.has(p.id) && !this.connectedTo(p.id)).slice(0, Math.max(0, want))
-    await Promise.allSettled(fresh.map(async p => { await this.dialViewer(p) }))
+    const dials = await Promise.allSettled(fresh.map(async p => { await this.dialViewer(p) }))
+    this.dialFailures += dials.filter(d => d.status === 'rejected').length
   }
 
   private async announce (node: Multiaddr, addrs: string[]): Promise<SwarmPeer[]> {
@@ -205,7 +209,15 @@ export class ViewerSwarm {
     target ??= `${trusted[0]!}${suffix}`
     let addr: Multiaddr
     try { addr = multiaddr(target) } catch { return }
-    const conn = await this.libp2p.dial(addr, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+    let conn: Connection
+    try {
+      conn = await this.libp2p.dial(addr, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+    } catch {
+      // A first WebRTC dial between two fresh Chromium pages sometimes stalls in signalling; a
+      // second one (over the relayed connection the first opened) connected in our runs.
+      if (this.stopped || this.banned.has(peer.id)) return
+      conn = await this.libp2p.dial(addr, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+    }
     await this.refreshHave(conn).catch(() => {})
   }
 
@@ -286,7 +298,7 @@ export class ViewerSwarm {
   isBanned (peer: string): boolean { return this.banned.has(peer) }
 
   stats (): ViewerSwarmStats {
-    return { ...this.counters, peers: this.viewerConnections().length, banned: this.banned.size }
+    return { ...this.counters, peers: this.viewerConnections().length, banned: this.banned.size, dialFailures: this.dialFailures }
   }
 
   async stop (): Promise<void> {
