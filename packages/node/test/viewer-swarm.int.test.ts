@@ -12,7 +12,7 @@ import { WebRTC } from '@multiformats/multiaddr-matcher'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import type { CID } from 'multiformats/cid'
 import { blockCid } from '@p2pdv/core'
-import { decodeSwarmResponse, encodeSwarmAnnounce, MAX_SWARM_REQUEST_BYTES, SWARM_PROTOCOL, SwarmCode, WireErrorCode, type SwarmResponse } from '@p2pdv/core/wire'
+import { decodeShareResponse, decodeSwarmResponse, encodeShareRequest, encodeSwarmAnnounce, MAX_SWARM_REQUEST_BYTES, SHARE_PROTOCOL, SWARM_PROTOCOL, SwarmCode, WireErrorCode, type SwarmResponse } from '@p2pdv/core/wire'
 import { MemoryBlockSource, SwarmErrorCode, ViewerSwarm, type BlockSource } from '@p2pdv/sdk/swarm'
 import { spawnNode, type SpawnedNode } from './fixtures/spawn-node.ts'
 
@@ -76,6 +76,26 @@ describe('viewer swarm through a storage node', () => {
     const conn = b.libp2p.getConnections(a.libp2p.peerId).find(c => c.limits === undefined)
     assert.ok(conn !== undefined && WebRTC.matches(conn.remoteAddr))
     assert.deepEqual({ from: b.stats().bytesFromPeers, to: a.stats().bytesToPeers, blocks: a.stats().blocksToPeers }, { from: 200_000, to: 200_000, blocks: 1 })
+    assert.ok(conn !== undefined)
+    // Hostile requests to a viewer get coded refusals, and it keeps serving.
+    for (const junk of [new Uint8Array(randomBytes(100)), new Uint8Array(100_000)]) {
+      const stream = await conn.newStream(SHARE_PROTOCOL)
+      const lp = lpStream(stream)
+      await lp.write(junk)
+      const r = decodeShareResponse((await lp.read({ signal: AbortSignal.timeout(10_000) })).subarray(), 'want')
+      assert.equal(r.ok ? 'ok' : r.code, WireErrorCode.MALFORMED)
+    }
+    // The node's relay carries signalling only: no share stream runs over a relayed connection.
+    const relayed = b.libp2p.getConnections(a.libp2p.peerId).find(c => c.limits !== undefined)
+    if (relayed !== undefined) {
+      await assert.rejects(async () => {
+        const stream = await relayed.newStream(SHARE_PROTOCOL, { runOnLimitedConnection: true, signal: AbortSignal.timeout(10_000) })
+        const lp = lpStream(stream)
+        await lp.write(encodeShareRequest({ v: 1, t: 'want', cid, max: 300_000 }))
+        await lp.read({ signal: AbortSignal.timeout(10_000) })
+      })
+    }
+    assert.deepEqual(await b.fetch(cid), block)
     // A block nobody holds: a coded error, so the player goes to a node.
     await assert.rejects(b.fetch(await blockCid(new Uint8Array([1, 2, 3]))), { code: SwarmErrorCode.UNAVAILABLE })
     for (const s of swarms.splice(0)) await s.stop()

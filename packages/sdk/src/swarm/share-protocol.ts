@@ -32,7 +32,10 @@ export interface ShareServerHooks {
 
 export function createShareHandler (source: BlockSource, hooks: ShareServerHooks = {}) {
   let serving = 0
-  return async (stream: Stream): Promise<void> => {
+  return async (stream: Stream, connection?: { limits?: unknown }): Promise<void> => {
+    // Blocks flow only over direct connections: a relayed (limited) one is the node's, for
+    // signalling (libp2p lets a requester open streams on it if it insists).
+    if (connection?.limits !== undefined) { stream.abort(new Error('share streams are not served over relayed connections')); return }
     const lp = lpStream(stream, { maxDataLength: MAX_SHARE_REQUEST_BYTES })
     const signal = AbortSignal.timeout(SHARE_STREAM_TIMEOUT_MS)
     serving++
