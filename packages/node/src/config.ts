@@ -128,6 +128,14 @@ export interface NodeConfig {
   identityQuotaBytes: number
   /** How long a stored block may wait for a placement record before it is deleted (`--unclaimed-grace`). */
   unclaimedGraceMs: number
+  /**
+   * Serve viewers' P2P delivery (`--no-viewer-relay` turns it off): a WebSockets listener for
+   * browsers, a circuit-relay v2 server for WebRTC signalling only, and the viewer tracker
+   * (`/p2pdv/swarm/1.0.0`). Absent: on.
+   */
+  viewerRelay?: boolean
+  /** The WebSockets port viewers dial (`--viewer-port`; default ephemeral). */
+  viewerPort?: number
 }
 
 /** The share of the node's quota one uploader identity may use by default. */
@@ -139,7 +147,7 @@ export const ConfigErrorCode = {
 } as const
 
 export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] ' +
-  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--identity-quota BYTES] [--unclaimed-grace SECONDS] [--auditor URL] [--passphrase-file FILE] ' +
+  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--identity-quota BYTES] [--unclaimed-grace SECONDS] [--no-viewer-relay] [--viewer-port 0] [--auditor URL] [--passphrase-file FILE] ' +
   '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p] [--audit-chain-interval MS]] ' +
   '[--wallet NAME --chain FILE [--rpc URL …] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--keeper-new-signer-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
   '[--public-rpc URL] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
@@ -180,6 +188,8 @@ export const NODE_OPTIONS = {
   'announce-grace': { type: 'string' },
   'identity-quota': { type: 'string' },
   'unclaimed-grace': { type: 'string' },
+  'viewer-relay': { type: 'boolean', default: true },
+  'viewer-port': { type: 'string' },
   auditor: { type: 'string' },
   audit: { type: 'boolean' },
   'audit-interval': { type: 'string' },
@@ -319,7 +329,9 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     ...(chain === undefined ? {} : { chain }),
     testFaults: parseTestFaults(env, host),
     identityQuotaBytes: identityQuota,
-    unclaimedGraceMs: Math.round(unclaimedGrace * 1000)
+    unclaimedGraceMs: Math.round(unclaimedGrace * 1000),
+    viewerRelay: values['viewer-relay'] !== false,
+    viewerPort: port(values['viewer-port'] as string | undefined, 'viewer-port', 0)
   }
 }
 

@@ -19,6 +19,7 @@ import { DevFileOracle } from './keeper/dev-file-oracle.ts'
 import { connectQuorumOracle } from './keeper/chain-quorum.ts'
 import type { PlacementStore } from './placement-store.ts'
 import { RepairWorker } from './repair.ts'
+import { startSwarmTracker } from './swarm-tracker.ts'
 import { nodeGrantSigner } from './node-grants.ts'
 import type { Auditor } from './audit/auditor.ts'
 import { component, Lifecycle, Resource, type Component } from './lifecycle.ts'
@@ -140,7 +141,10 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     // Read when the plane starts, once the components it serves have started.
     api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready, chain: chain.value, disk, blockstore, gate, placements, keeper, audit, net, http, protocols, provideQueue, repair, peers })
   })
-  const net = new Libp2pPlane({ host: config.host, port: config.p2pPort, disk, blockstore, datastore, http, log })
+  const net = new Libp2pPlane({
+    host: config.host, port: config.p2pPort, disk, blockstore, datastore, http, log,
+    ...(config.viewerRelay === false ? {} : { viewerPort: config.viewerPort ?? 0 })
+  })
   const provideQueue = provideQueueComponent(net, metrics, log)
   const placements = new PlacementsComponent({
     disk, blockstore, gate, log,
@@ -165,6 +169,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     bootstrap: config.bootstrap,
     onStored: (cid, size, identity) => { placements.announcer.stored(cid); placements.unclaimed.stored(cid, size, identity) }
   })
+  // Viewers of a video find each other here for P2P delivery (swarm-tracker.ts).
+  const tracker = new Resource('viewer tracker', async () => config.viewerRelay === false ? undefined : await startSwarmTracker(net.helia.libp2p, log), t => { t?.stop() })
   const repair = new Resource('repair', () => {
     if (!config.repair) return undefined
     const worker = new RepairWorker({
@@ -192,7 +198,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   // first stops reporting ready).
   const components: Component[] = [
     chain, disk, blockstore, datastore, gate, provideQueue, placements, keeper, audit,
-    http, net, protocols, repair, audit.rounds(),
+    http, net, protocols, tracker, repair, audit.rounds(),
     component('ready', () => { ready = true }, () => { ready = false })
   ]
   const lifecycle = new Lifecycle(log)

@@ -21,7 +21,8 @@ export const PortErrorCode = {
   IN_USE: 'ERR_PORT_IN_USE'
 } as const
 
-export interface RememberedPorts { http?: number, p2p?: number }
+/** `viewer` is the WebSockets port of the viewer relay (libp2p-options.ts), when it is on. */
+export interface RememberedPorts { http?: number, p2p?: number, viewer?: number }
 
 /** Where a port to bind came from: asked for on the command line, remembered, or any (0). */
 export interface PortChoice { port: number, source: 'explicit' | 'remembered' | 'ephemeral' }
@@ -41,16 +42,17 @@ export async function readRememberedPorts (dataDir: string): Promise<RememberedP
     return {}
   }
   if (typeof parsed !== 'object' || parsed === null) return {}
-  const { http, p2p } = parsed as { http?: unknown, p2p?: unknown }
+  const { http, p2p, viewer } = parsed as { http?: unknown, p2p?: unknown, viewer?: unknown }
   const h = validPort(http)
   const p = validPort(p2p)
-  return { ...(h === undefined ? {} : { http: h }), ...(p === undefined ? {} : { p2p: p }) }
+  const v = validPort(viewer)
+  return { ...(h === undefined ? {} : { http: h }), ...(p === undefined ? {} : { p2p: p }), ...(v === undefined ? {} : { viewer: v }) }
 }
 
-export async function writeRememberedPorts (dataDir: string, ports: { http: number, p2p: number }): Promise<void> {
+export async function writeRememberedPorts (dataDir: string, ports: { http: number, p2p: number, viewer?: number }): Promise<void> {
   const path = join(dataDir, PORTS_FILE)
   const tmp = `${path}.${process.pid}.tmp`
-  await writeFile(tmp, JSON.stringify({ http: ports.http, p2p: ports.p2p }) + '\n', { mode: 0o600 })
+  await writeFile(tmp, JSON.stringify({ http: ports.http, p2p: ports.p2p, ...(ports.viewer === undefined ? {} : { viewer: ports.viewer }) }) + '\n', { mode: 0o600 })
   await rename(tmp, path)
 }
 
@@ -67,7 +69,7 @@ export async function portFree (host: string, port: number): Promise<boolean> {
  * The port to bind for one plane. Explicit: that port or ERR_PORT_IN_USE. Remembered: that port
  * if free, else 0 (`onMoved` is told, for a loud log line).
  */
-export async function choosePort (plane: 'http' | 'p2p', host: string, configured: number, remembered: number | undefined, onMoved: (port: number) => void): Promise<PortChoice> {
+export async function choosePort (plane: 'http' | 'p2p' | 'viewer', host: string, configured: number, remembered: number | undefined, onMoved: (port: number) => void): Promise<PortChoice> {
   if (configured !== 0) {
     if (!await portFree(host, configured)) throw portInUse(plane, host, configured)
     return { port: configured, source: 'explicit' }
@@ -78,9 +80,9 @@ export async function choosePort (plane: 'http' | 'p2p', host: string, configure
   return { port: 0, source: 'ephemeral' }
 }
 
-export function portInUse (plane: 'http' | 'p2p', host: string, port: number, cause?: unknown): P2pdvError {
-  const flag = plane === 'http' ? '--http-port' : '--p2p-port'
-  return new P2pdvError(PortErrorCode.IN_USE, `${host}:${port} (${plane === 'http' ? 'HTTP' : 'libp2p'}) is already in use`, {
+export function portInUse (plane: 'http' | 'p2p' | 'viewer', host: string, port: number, cause?: unknown): P2pdvError {
+  const flag = `--${plane}-port`
+  return new P2pdvError(PortErrorCode.IN_USE, `${host}:${port} (${plane === 'http' ? 'HTTP' : plane === 'p2p' ? 'libp2p' : 'viewer WebSockets'}) is already in use`, {
     hint: `Stop whatever listens there (another node on this port?), or pass another ${flag} (0 = any free port).`,
     details: { plane, host, port },
     ...(cause === undefined ? {} : { cause })

@@ -49,3 +49,13 @@ describe('node announce options', () => {
     assert.throws(() => parseNodeArgs(['--data', 'd', '--announce-grace', 'soon'], env), { code: 'ERR_CONFIG', message: /--announce-grace/ })
   })
 })
+
+describe('node viewer relay options', () => {
+  it('serves viewers by default on an ephemeral WebSockets port; --no-viewer-relay and --viewer-port change that', () => {
+    const d = parseNodeArgs(['--data', 'd'], env)
+    assert.deepEqual({ relay: d.viewerRelay, port: d.viewerPort }, { relay: true, port: 0 })
+    assert.equal(parseNodeArgs(['--data', 'd', '--no-viewer-relay'], env).viewerRelay, false)
+    assert.equal(parseNodeArgs(['--data', 'd', '--viewer-port', '4003'], env).viewerPort, 4003)
+    assert.throws(() => parseNodeArgs(['--data', 'd', '--viewer-port', '70000'], env), { code: 'ERR_CONFIG' })
+  })
+})

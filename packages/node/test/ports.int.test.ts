@@ -29,7 +29,8 @@ describe('node ports across restarts', () => {
       assert.equal(node.info.peerId, peerId)
       assert.equal(node.info.http, http)
       assert.deepEqual(node.info.multiaddrs, multiaddrs)
-      assert.deepEqual(JSON.parse(await readFile(join(dataDir, 'ports.json'), 'utf8')), { http: portOf(http), p2p: p2pPortOf(multiaddrs[0]!) })
+      // The viewer relay's WebSockets port is remembered too (P2P delivery, libp2p-options.ts).
+      assert.deepEqual(JSON.parse(await readFile(join(dataDir, 'ports.json'), 'utf8')), { http: portOf(http), p2p: p2pPortOf(multiaddrs[0]!), viewer: p2pPortOf(multiaddrs.find(a => a.includes('/ws'))!) })
       // An explicit port wins over the remembered one, and becomes the remembered one.
       await node.stop()
       const free = await occupy(0)

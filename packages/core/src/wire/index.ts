@@ -1,3 +1,4 @@
 export * from './store.ts'
 export * from './audit.ts'
 export * from './audit-record.ts'
+export * from './swarm.ts'

@@ -20,6 +20,8 @@ export interface Libp2pPlaneDeps {
   host: string
   /** `--p2p-port`; 0 = the remembered port, else any. */
   port: number
+  /** The viewer relay's WebSockets port (`--viewer-port`; 0 = remembered, else any), or undefined when it is off. */
+  viewerPort?: number
   disk: Resource<NodeDisk>
   blockstore: Resource<VerifiedBlockstore>
   datastore: Resource<LevelDatastore>
@@ -27,10 +29,10 @@ export interface Libp2pPlaneDeps {
   log: Logger
 }
 
-function createHelia (deps: Libp2pPlaneDeps, port: number) {
+function createHelia (deps: Libp2pPlaneDeps, port: number, viewerPort?: number) {
   return withBitswap(withLibp2pLight(
     createHeliaLight({ blockstore: deps.blockstore.value, datastore: deps.datastore.value, routers: [] }),
-    libp2pOptions(deps.disk.value.privateKey, deps.host, port, [deps.http.multiaddr])
+    libp2pOptions(deps.disk.value.privateKey, deps.host, port, [deps.http.multiaddr], viewerPort === undefined ? undefined : { port: viewerPort })
   ))
 }
 
@@ -67,7 +69,12 @@ export class Libp2pPlane implements Component {
     const chosen = await choosePort('p2p', host, this.deps.port, remembered.p2p, port => {
       log.warn({ plane: 'p2p', port }, 'the p2p port this node had before is taken: binding a new one (clients and peers find it through peer lists)')
     })
-    const helia = createHelia(this.deps, chosen.port)
+    const viewer = this.deps.viewerPort === undefined
+      ? undefined
+      : await choosePort('viewer', host, this.deps.viewerPort, remembered.viewer, port => {
+        log.warn({ plane: 'viewer', port }, 'the viewer port this node had before is taken: binding a new one (viewers find it through the node\'s addresses)')
+      })
+    const helia = createHelia(this.deps, chosen.port, viewer?.port)
     try {
       await helia.start()
     } catch (err) {
@@ -77,8 +84,11 @@ export class Libp2pPlane implements Component {
     this.current = helia
     const boundP2p = Number(this.multiaddrs()[0]?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
     const boundHttp = Number(new URL(this.deps.http.url).port)
+    const boundViewer = viewer === undefined ? undefined : Number(this.multiaddrs().find(a => a.includes('/ws'))?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
     try {
-      if (boundP2p > 0 && (remembered.http !== boundHttp || remembered.p2p !== boundP2p)) await writeRememberedPorts(root, { http: boundHttp, p2p: boundP2p })
+      if (boundP2p > 0 && (remembered.http !== boundHttp || remembered.p2p !== boundP2p || remembered.viewer !== boundViewer)) {
+        await writeRememberedPorts(root, { http: boundHttp, p2p: boundP2p, ...(boundViewer === undefined ? {} : { viewer: boundViewer }) })
+      }
     } catch (err) {
       // Not started, so the lifecycle will not stop it: give the ports back here.
       this.current = undefined
