@@ -18,6 +18,7 @@ import { P2pdvError } from './errors.ts'
 import { checkErasureParams } from './erasure/index.ts'
 import { AEAD_TAG_BYTES, MAX_BLOCK_BYTES, MAX_CHUNK_PLAINTEXT } from './limits.ts'
 import { checkKey, FORMAT_VERSION, NONCE_BYTES, OBJECT_ID_BYTES, SealErrorCode } from './sealed.ts'
+import { videoStreams } from './video-streams.ts'
 
 export const ManifestErrorCode = {
   MALFORMED: 'ERR_MANIFEST_MALFORMED',
@@ -139,20 +140,6 @@ export const MAX_SEGMENTS_PER_RENDITION = 20_000
 const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/
 /** Top-level path names of the video layout (see playlists/video-paths.ts): not rendition ids. */
 export const RESERVED_RENDITION_IDS: readonly string[] = ['subtitles', 'thumbnails']
-
-/** The AAD context of a video stream. */
-export function videoStreamContext (rendition: string, index: number | 'init'): Uint8Array {
-  return new TextEncoder().encode(`${rendition}/${index}`)
-}
-export const POSTER_CONTEXT = new TextEncoder().encode('poster')
-/** The AAD context of a subtitle file. */
-export function subtitleContext (lang: string): Uint8Array {
-  return new TextEncoder().encode(`subtitles:${lang}`)
-}
-/** The AAD context of sprite sheet `i`. */
-export function thumbnailSheetContext (i: number): Uint8Array {
-  return new TextEncoder().encode(`thumbnails:${i}`)
-}
 
 export const MAX_SUBTITLE_TRACKS = 32
 export const MAX_SUBTITLE_LANG_LENGTH = 35
@@ -380,24 +367,14 @@ function erasureInfo (v: unknown, blocks: number): ErasureInfo {
 }
 
 /**
- * Every block of an object in its canonical order — a file's chunks; a video's renditions in
- * manifest order (init segment, then media segments), then the poster — with its sealed size.
+ * Every block of an object in its canonical order — a file's chunks; a video's streams in
+ * videoStreams order (video-streams.ts) — with its sealed size.
  * Erasure stripes run over this order.
  */
-/** A video's sealed streams in canonical order: renditions (init, then segments), poster, subtitles, sprite sheets. */
-export function videoStreams (m: VideoManifest): StreamRef[] {
-  return [
-    ...m.renditions.flatMap(r => [r.init, ...r.segments.map(s => s.stream)]),
-    m.poster,
-    ...(m.subtitles ?? []).map(t => t.stream),
-    ...(m.thumbnails?.sheets ?? [])
-  ]
-}
-
 export function objectBlocks (m: Manifest): Array<{ cid: CID, size: number }> {
   const refs = m.type === 'file'
     ? m.chunks
-    : videoStreams(m).flatMap(s => s.chunks)
+    : videoStreams(m).flatMap(s => s.stream.chunks)
   return refs.map(c => ({ cid: c.cid, size: c.size + AEAD_TAG_BYTES }))
 }
 
