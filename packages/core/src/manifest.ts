@@ -13,12 +13,13 @@ import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { aead } from '#aead'
 import { AeadAuthError } from './aead/types.ts'
-import { blockCid, CID, isBlockCid, verifyBlock } from './cid.ts'
+import { blockCid, verifyBlock, type CID } from './cid.ts'
 import { P2pdvError } from './errors.ts'
 import { checkErasureParams } from './erasure/index.ts'
 import { AEAD_TAG_BYTES, MAX_BLOCK_BYTES, MAX_CHUNK_PLAINTEXT } from './limits.ts'
 import { checkKey, FORMAT_VERSION, NONCE_BYTES, OBJECT_ID_BYTES, SealErrorCode } from './sealed.ts'
 import { videoStreams } from './video-streams.ts'
+import { fieldChecks } from './fields.ts'
 
 export const ManifestErrorCode = {
   MALFORMED: 'ERR_MANIFEST_MALFORMED',
@@ -171,31 +172,12 @@ function malformed (what: string): P2pdvError {
   })
 }
 
-function rec (v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array || CID.asCID(v) !== null) throw malformed(`${what} must be a map`)
-  return v as Record<string, unknown>
-}
-
-export function uint (v: unknown, what: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) throw malformed(`${what} must be an integer from 0 to ${max}`)
-  return v
-}
-
-export function bytes (v: unknown, what: string, len: number): Uint8Array {
-  if (!(v instanceof Uint8Array) || v.byteLength !== len) throw malformed(`${what} must be ${len} bytes`)
-  return v
-}
-
-export function text (v: unknown, what: string, max: number): string {
-  if (typeof v !== 'string' || v.length > max || /[\u0000-\u001f]/.test(v)) throw malformed(`${what} must be a string of at most ${max} characters without control characters`)
-  return v
-}
-
-export function cid (v: unknown, what: string): CID {
-  const c = CID.asCID(v)
-  if (c === null || !isBlockCid(c)) throw malformed(`${what} must be a raw sha2-256 CIDv1`)
-  return c
-}
+const field = fieldChecks(malformed)
+const rec = field.map
+export const uint = field.uint
+export const bytes = field.bytes
+export const text = field.text
+export const cid = field.blockCid
 
 /** The largest chunk list that still fits one manifest block (about 40 bytes per entry). */
 export const MAX_CHUNKS_PER_MANIFEST = Math.floor((MAX_BLOCK_BYTES - 1024) / 48)
