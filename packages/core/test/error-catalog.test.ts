@@ -53,6 +53,18 @@ describe('error catalog', () => {
     assert.deepEqual(loosePrefixes, [])
   })
 
+  it('statuses written beside a code in the HTTP routes agree with the catalog', () => {
+    let checked = 0
+    for (const file of globSync('packages/*/src/**/*.ts', { cwd: ROOT })) {
+      const text = readFileSync(ROOT + file, 'utf8')
+      for (const m of text.matchAll(/(?:sendError\(reply, |fail\(req, res, started, )(\d{3}), new P2pdvError\('(ERR_[A-Z0-9_]+)'/g)) {
+        assert.equal(Number(m[1]), httpStatusOf(m[2]!), `${file}: ${m[2]} answered ${m[1]}`)
+        checked++
+      }
+    }
+    assert.ok(checked > 0, 'the scan found the routes')
+  })
+
   it('families answer codes built at run time; listed codes win; unknown codes are server faults', () => {
     assert.equal(httpStatusOf('ERR_CHAIN_ALREADY_PAID'), 409)
     assert.equal(httpStatusOf('ERR_CHAIN_UNREACHABLE'), 502)
