@@ -4,6 +4,7 @@
  * Progress bars are drawn only on a terminal and never in JSON mode.
  */
 import { P2pdvError } from '@p2pdv/core/errors'
+import { hintOf } from '@p2pdv/core/error-catalog'
 import { formatBytes, formatDuration, formatRate } from './format.ts'
 
 export interface OutputOptions {
@@ -55,7 +56,9 @@ export class Output {
       return
     }
     this.stderr.write(`error: ${e.message} [${e.code}]\n`)
-    if (e.hint !== undefined) this.stderr.write(`  hint: ${e.hint}\n`)
+    // An error thrown without a hint of its own shows the catalog's (docs/errors.md).
+    const hint = e.hint ?? hintOf(e.code)
+    if (hint !== undefined) this.stderr.write(`  hint: ${hint}\n`)
   }
 
   /** A byte-progress bar with throughput and ETA, redrawn at most 10 times a second. */

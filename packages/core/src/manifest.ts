@@ -13,11 +13,13 @@ import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { aead } from '#aead'
 import { AeadAuthError } from './aead/types.ts'
-import { blockCid, CID, isBlockCid, verifyBlock } from './cid.ts'
+import { blockCid, verifyBlock, type CID } from './cid.ts'
 import { P2pdvError } from './errors.ts'
 import { checkErasureParams } from './erasure/index.ts'
 import { AEAD_TAG_BYTES, MAX_BLOCK_BYTES, MAX_CHUNK_PLAINTEXT } from './limits.ts'
 import { checkKey, FORMAT_VERSION, NONCE_BYTES, OBJECT_ID_BYTES, SealErrorCode } from './sealed.ts'
+import { videoStreams } from './video-streams.ts'
+import { fieldChecks } from './fields.ts'
 
 export const ManifestErrorCode = {
   MALFORMED: 'ERR_MANIFEST_MALFORMED',
@@ -144,20 +146,6 @@ const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/
 /** Top-level path names of the video layout (see playlists/video-paths.ts): not rendition ids. */
 export const RESERVED_RENDITION_IDS: readonly string[] = ['subtitles', 'thumbnails']
 
-/** The AAD context of a video stream. */
-export function videoStreamContext (rendition: string, index: number | 'init'): Uint8Array {
-  return new TextEncoder().encode(`${rendition}/${index}`)
-}
-export const POSTER_CONTEXT = new TextEncoder().encode('poster')
-/** The AAD context of a subtitle file. */
-export function subtitleContext (lang: string): Uint8Array {
-  return new TextEncoder().encode(`subtitles:${lang}`)
-}
-/** The AAD context of sprite sheet `i`. */
-export function thumbnailSheetContext (i: number): Uint8Array {
-  return new TextEncoder().encode(`thumbnails:${i}`)
-}
-
 export const MAX_SUBTITLE_TRACKS = 32
 export const MAX_SUBTITLE_LANG_LENGTH = 35
 export const MAX_SUBTITLE_NAME_LENGTH = 64
@@ -188,31 +176,12 @@ function malformed (what: string): P2pdvError {
   })
 }
 
-function rec (v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array || CID.asCID(v) !== null) throw malformed(`${what} must be a map`)
-  return v as Record<string, unknown>
-}
-
-export function uint (v: unknown, what: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) throw malformed(`${what} must be an integer from 0 to ${max}`)
-  return v
-}
-
-export function bytes (v: unknown, what: string, len: number): Uint8Array {
-  if (!(v instanceof Uint8Array) || v.byteLength !== len) throw malformed(`${what} must be ${len} bytes`)
-  return v
-}
-
-export function text (v: unknown, what: string, max: number): string {
-  if (typeof v !== 'string' || v.length > max || /[\u0000-\u001f]/.test(v)) throw malformed(`${what} must be a string of at most ${max} characters without control characters`)
-  return v
-}
-
-export function cid (v: unknown, what: string): CID {
-  const c = CID.asCID(v)
-  if (c === null || !isBlockCid(c)) throw malformed(`${what} must be a raw sha2-256 CIDv1`)
-  return c
-}
+const field = fieldChecks(malformed)
+const rec = field.map
+export const uint = field.uint
+export const bytes = field.bytes
+export const text = field.text
+export const cid = field.blockCid
 
 /** The largest chunk list that still fits one manifest block (about 40 bytes per entry). */
 export const MAX_CHUNKS_PER_MANIFEST = Math.floor((MAX_BLOCK_BYTES - 1024) / 48)
@@ -397,24 +366,14 @@ function erasureInfo (v: unknown, blocks: number): ErasureInfo {
 }
 
 /**
- * Every block of an object in its canonical order — a file's chunks; a video's renditions in
- * manifest order (init segment, then media segments), then the poster — with its sealed size.
+ * Every block of an object in its canonical order — a file's chunks; a video's streams in
+ * videoStreams order (video-streams.ts) — with its sealed size.
  * Erasure stripes run over this order.
  */
-/** A video's sealed streams in canonical order: renditions (init, then segments), poster, subtitles, sprite sheets. */
-export function videoStreams (m: VideoManifest): StreamRef[] {
-  return [
-    ...m.renditions.flatMap(r => [r.init, ...r.segments.map(s => s.stream)]),
-    m.poster,
-    ...(m.subtitles ?? []).map(t => t.stream),
-    ...(m.thumbnails?.sheets ?? [])
-  ]
-}
-
 export function objectBlocks (m: Manifest): Array<{ cid: CID, size: number }> {
   const refs = m.type === 'file'
     ? m.chunks
-    : videoStreams(m).flatMap(s => s.chunks)
+    : videoStreams(m).flatMap(s => s.stream.chunks)
   return refs.map(c => ({ cid: c.cid, size: c.size + AEAD_TAG_BYTES }))
 }
 

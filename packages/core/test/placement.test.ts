@@ -8,7 +8,7 @@ import { AUDIT_LEAF_BYTES, LEGACY_AUDIT_LEAF_BYTES, merkleRoot } from '@p2pdv/co
 import { encodeStripe } from '@p2pdv/core/erasure'
 import {
   auditLeafBytes, checkSupersedes, placementOwnerSigner, placementShortfall, stripeSpread, comparePlacement, decodePlacementRecord, decodePlacementRecordAsync, encodePlacementRecord, samePlacementStructure, placementOwnerKey, PlacementErrorCode, signPlacementRecord,
-  type BlockPlacement, type PlacementRecord, type UnsignedPlacementRecord
+  weightedOrder, type BlockPlacement, type PlacementRecord, type UnsignedPlacementRecord
 } from '@p2pdv/core/placement'
 
 const peers = ['12D3KooWLRPJAA5o6aHxgB5sMQSHa4dPjmqmW5Mce9L2X3Yd6FwB', '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN', '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK']
@@ -183,5 +183,18 @@ describe('manifest erasure field', () => {
     assert.throws(() => encodeManifest({ ...m, erasure: { k: 4, m: 2, stripes: [{ parity: [cid, cid] }] } }), { code: ManifestErrorCode.MALFORMED })
     assert.throws(() => encodeManifest({ ...m, erasure: { k: 4, m: 2, stripes: [{ parity: [cid] }, { parity: [cid, cid] }] } }), { code: ManifestErrorCode.MALFORMED })
     assert.throws(() => encodeManifest({ ...m, erasure: { k: 0, m: 2, stripes: [] } }), { code: ManifestErrorCode.MALFORMED })
+  })
+})
+
+describe('weightedOrder (the one placement order; sdk replicated writes use it too)', () => {
+  it('is deterministic and moves few keys when a node leaves: only those it was home to', () => {
+    const many = Array.from({ length: 10 }, (_, i) => ({ peerId: `p${i}` }))
+    const keys = Array.from({ length: 500 }, (_, i) => `k${i}`)
+    const before = keys.map(k => weightedOrder(k, many)[0]?.peerId)
+    assert.deepEqual(before, keys.map(k => weightedOrder(k, [...many].reverse())[0]?.peerId))
+    const fewer = many.filter(p => p.peerId !== 'p3')
+    const after = keys.map(k => weightedOrder(k, fewer)[0]?.peerId)
+    const moved = before.filter((p, i) => p !== after[i])
+    assert.ok(moved.length > 0 && moved.every(p => p === 'p3'), 'only keys homed on the departed node move')
   })
 })

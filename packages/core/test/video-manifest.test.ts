@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { blockCid, decodeManifest, encodeManifest, generateContentKey, generateObjectId, ManifestErrorCode, openManifest, sealManifest, subtitleContext, thumbnailSheetContext, videoStreamContext, type VideoManifest } from '@p2pdv/core'
+import { blockCid, decodeManifest, encodeManifest, generateContentKey, generateObjectId, isP2pdvError, ManifestErrorCode, objectBlocks, openManifest, sealManifest, subtitleContext, thumbnailSheetContext, videoStreamContext, videoStreams, withVideoStreams, type VideoManifest } from '@p2pdv/core'
 import { formatVttTime, renderDashMpd, renderMasterPlaylist, renderMediaPlaylist, renderSubtitlePlaylist, renderThumbnailsVtt, resolveVideoPath } from '@p2pdv/core/playlists'
 
 async function sample (): Promise<VideoManifest> {
@@ -238,5 +238,34 @@ describe('subtitles, thumbnails and DASH', () => {
     const legacy = await sample()
     assert.equal(resolveVideoPath(legacy, 'thumbnails.vtt'), undefined)
     assert.equal(resolveVideoPath(legacy, 'subtitles/en.vtt'), undefined)
+  })
+})
+
+describe('videoStreams: the one list of a video\'s sealed streams', () => {
+  it('gives every stream a distinct context, in canonical (objectBlocks) order, and path lookup agrees', async () => {
+    for (const m of [await sample(), await full()]) {
+      const streams = videoStreams(m)
+      assert.deepEqual(streams.map(s => s.stream.n), Array.from({ length: streams.length }, (_, i) => i), 'manifest order')
+      assert.deepEqual(objectBlocks(m).map(b => b.cid.toString()), streams.flatMap(s => s.stream.chunks.map(c => c.cid.toString())))
+      const contexts = streams.map(s => new TextDecoder().decode(s.context))
+      assert.equal(new Set(contexts).size, streams.length, `distinct contexts: ${contexts.join(' ')}`)
+      assert.equal(new Set(streams.map(s => s.path)).size, streams.length, 'distinct paths')
+      for (const s of streams) {
+        const found = resolveVideoPath(m, s.path)
+        assert.ok(found?.kind === 'stream', s.path)
+        assert.equal(found.stream, s.stream, s.path)
+        assert.equal(found.type, s.type, s.path)
+        assert.deepEqual(found.context, s.context, s.path)
+      }
+    }
+  })
+
+  it('withVideoStreams fills the slots in the same order and keeps every other field', async () => {
+    const m = await full()
+    const renumbered = withVideoStreams(m, videoStreams(m).map(s => ({ ...s.stream, n: s.stream.n + 100 })))
+    const again: VideoManifest = { ...m, ...renumbered }
+    assert.deepEqual(videoStreams(again).map(s => s.stream.n), videoStreams(m).map(s => s.stream.n + 100))
+    assert.deepEqual(decodeManifest(encodeManifest({ ...again, ...withVideoStreams(again, videoStreams(m).map(s => s.stream)) })), m)
+    assert.throws(() => withVideoStreams(m, [m.poster]), (e: unknown) => isP2pdvError(e, 'ERR_BAD_ARGUMENT'))
   })
 })

@@ -14,6 +14,7 @@ import type { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
 import { parseCid } from '@p2pdv/core'
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
+import { httpStatusOf } from '@p2pdv/core/error-catalog'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { StoreRefusal } from '@p2pdv/core/wire'
 import { GrantErrorCode } from '@p2pdv/core/grants'
@@ -201,7 +202,7 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
     } catch (err) {
       const e = isP2pdvError(err) ? err : new P2pdvError(GrantErrorCode.MALFORMED, 'unreadable upload grant')
       if (e.code === GrantErrorCode.RATE) res.setHeader('retry-after', '60')
-      fail(req, res, started, grantStatus(e.code), e)
+      fail(req, res, started, httpStatusOf(e.code), e)
       return
     }
     // Counted until the block is written and its buffer back in the pool.
@@ -226,8 +227,7 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
       send(req, res, started, 201, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ receipt: { peer: r.peer, cid: r.cid.toString(), size: r.size, time: r.time, sig: Buffer.from(r.sig).toString('base64') } })))
       return
     }
-    const status = response.code === StoreRefusal.QUOTA ? 507 : response.code === StoreRefusal.INTERNAL ? 500 : response.code.startsWith('ERR_GRANT_') || response.code === GrantErrorCode.IDENTITY_QUOTA ? grantStatus(response.code) : 400
-    fail(req, res, started, status, new P2pdvError(response.code, response.message, outcome.hint === undefined ? {} : { hint: outcome.hint }))
+    fail(req, res, started, httpStatusOf(response.code), new P2pdvError(response.code, response.message, outcome.hint === undefined ? {} : { hint: outcome.hint }))
   }
 
   return (req, res) => {
@@ -258,15 +258,6 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
     })()
     return true
   }
-}
-
-/** HTTP status of a refused upload grant: 401 none, 400 malformed, 429 rate, 403 otherwise. */
-export function grantStatus (code: string): number {
-  if (code === GrantErrorCode.MISSING) return 401
-  if (code === GrantErrorCode.MALFORMED) return 400
-  if (code === GrantErrorCode.RATE) return 429
-  if (code === 'ERR_BUSY') return 503
-  return 403
 }
 
 /**

@@ -8,14 +8,15 @@ import type { Duplex } from 'node:stream'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import type { Logger } from 'pino'
 import { P2pdvError } from '@p2pdv/core/errors'
+import { httpStatusOf } from '@p2pdv/core/error-catalog'
 import { parseCid, type CID } from '@p2pdv/core'
 import type { NodeMetrics } from './metrics.ts'
 import type { Outcome } from './block-intake.ts'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { StoreRefusal } from '@p2pdv/core/wire'
-import { BlockstoreErrorCode, type VerifiedBlockstore } from './verified-blockstore.ts'
+import type { VerifiedBlockstore } from './verified-blockstore.ts'
 import { registerAuditRoutes, type AuditRoutesDeps } from './audit/http-routes.ts'
-import { encodePlacementRecord, PlacementErrorCode } from '@p2pdv/core/placement'
+import { encodePlacementRecord } from '@p2pdv/core/placement'
 import { PlacementStoreErrorCode, type PlacementStore } from './placement-store.ts'
 
 import type { UploadSession } from './upload-gate.ts'
@@ -106,27 +107,6 @@ function sendError (reply: FastifyReply, status: number, err: P2pdvError): Fasti
   return reply.code(status).type('application/json').send(err.toJSON())
 }
 
-function statusFor (code: string): number {
-  switch (code) {
-    case BlockstoreErrorCode.NOT_FOUND: return 404
-    case BlockstoreErrorCode.CORRUPT: return 502
-    case 'ERR_BAD_CID':
-    case 'ERR_BAD_REQUEST': return 400
-    case 'ERR_NOT_ENABLED': return 404
-    case PlacementErrorCode.MALFORMED:
-    case PlacementErrorCode.SIGNATURE:
-    case PlacementErrorCode.UNSUPPORTED:
-    case PlacementStoreErrorCode.WRONG_OBJECT: return 400
-    case PlacementStoreErrorCode.NOT_RESPONSIBLE: return 403
-    case PlacementStoreErrorCode.NOT_A_HOLDER: return 403
-    case PlacementErrorCode.STALE:
-    case PlacementErrorCode.CONFLICT: return 409
-    case PlacementErrorCode.TOO_LARGE: return 413
-    case 'ERR_QUOTA_EXCEEDED': return 507
-    default: return 500
-  }
-}
-
 /**
  * Node's defaults let a client hold a connection for 60 s with half a request head and 300 s with
  * half a body, and only look every 30 s. A head must arrive within 10 s (slowloris); a whole
@@ -179,7 +159,7 @@ export async function createHttpApi (deps: HttpApiDeps) {
   })
   app.setNotFoundHandler(async (req, reply) => sendError(reply, 404, new P2pdvError('ERR_NO_ROUTE', `no route ${req.method} ${req.url.slice(0, 100)}`)))
   app.setErrorHandler(async (err, req, reply) => {
-    if (err instanceof P2pdvError) return sendError(reply, statusFor(err.code), err)
+    if (err instanceof P2pdvError) return sendError(reply, httpStatusOf(err.code), err)
     const status = (err as { statusCode?: number }).statusCode ?? 500
     if (status === 413 && req.url.startsWith('/api/')) return sendError(reply, 413, new P2pdvError('ERR_BODY_TOO_LARGE', 'the request body is too large for this endpoint'))
     if (status === 413) return sendError(reply, 413, new P2pdvError(StoreRefusal.TOO_LARGE, `blocks are at most ${MAX_BLOCK_BYTES} bytes`))

@@ -6,9 +6,9 @@
 import { open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
-  blockCid, formatCapability, generateContentKey, generateObjectId, objectBlocks, openListing, openManifest, parseCapability, parseCid, P2pdvError, POSTER_CONTEXT, sealManifest,
-  subtitleContext, thumbnailSheetContext, videoStreamContext, type CID, type FileManifest, type ListingDocument, type Manifest, type StreamRef,
-  type SubtitleTrack, type VideoManifest, type VideoRendition
+  blockCid, formatCapability, generateContentKey, generateObjectId, objectBlocks, openListing, openManifest, parseCapability, parseCid, P2pdvError, sealManifest,
+  videoStreams, withVideoStreams, type CID, type FileManifest, type ListingDocument, type Manifest, type StreamRef,
+  type VideoManifest, type VideoStreamsOf
 } from '@p2pdv/core'
 import { freeNow } from '@p2pdv/core/buffers'
 import { checkErasureParams, DEFAULT_K, DEFAULT_M, type ErasureParams } from '@p2pdv/core/erasure'
@@ -456,45 +456,43 @@ export class Client {
         await w.object.write(b.cid, b.bytes, b.root, b.release)
       }
     })
-    const seal = async (path: string, context: Uint8Array): Promise<StreamRef> =>
-      await pipeline.add(() => fileChunks(path), context)
+    // The video's stream slots hold the source files' paths until they are sealed.
+    const { dir, durationSeconds, segmentSeconds, sourceSha256, title, poster, renditions, subtitles, thumbnails } = video
+    // Only the manifest's own fields are picked: the caller's objects may carry more.
+    const sources: VideoStreamsOf<string> = {
+      renditions: renditions.map(r => ({
+        id: r.id, kind: r.kind, bandwidth: r.bandwidth, codecs: r.codecs, init: r.init,
+        segments: r.segments.map(s => ({ duration: s.duration, stream: s.path })),
+        ...(r.width === undefined ? {} : { width: r.width }),
+        ...(r.height === undefined ? {} : { height: r.height }),
+        ...(r.frameRate === undefined ? {} : { frameRate: r.frameRate }),
+        ...(r.lang === undefined ? {} : { lang: r.lang }),
+        ...(r.name === undefined ? {} : { name: r.name }),
+        ...(r.default === undefined ? {} : { default: r.default })
+      })),
+      poster,
+      ...(subtitles === undefined || subtitles.length === 0
+        ? {}
+        : { subtitles: subtitles.map(t => ({ lang: t.lang, name: t.name, ...(t.default === true ? { default: true } : {}), stream: t.path })) }),
+      ...(thumbnails === undefined
+        ? {}
+        : { thumbnails: { intervalSeconds: thumbnails.intervalSeconds, tileWidth: thumbnails.tileWidth, tileHeight: thumbnails.tileHeight, columns: thumbnails.columns, rows: thumbnails.rows, sheets: thumbnails.sheets } })
+    }
     try {
       // Every stream is added at once, in manifest order; the pipeline bounds how many seal.
-      const renditions = Promise.all(video.renditions.map(async r => {
-        const init = seal(join(video.dir, r.init), videoStreamContext(r.id, 'init'))
-        const segments = r.segments.map((s, i) => ({ duration: s.duration, stream: seal(join(video.dir, s.path), videoStreamContext(r.id, i)) }))
-        const rendition: VideoRendition = {
-          id: r.id, kind: r.kind, bandwidth: r.bandwidth, codecs: r.codecs, init: await init,
-          segments: await Promise.all(segments.map(async s => ({ duration: s.duration, stream: await s.stream }))),
-          ...(r.width === undefined ? {} : { width: r.width }),
-          ...(r.height === undefined ? {} : { height: r.height }),
-          ...(r.frameRate === undefined ? {} : { frameRate: r.frameRate }),
-          ...(r.lang === undefined ? {} : { lang: r.lang }),
-          ...(r.name === undefined ? {} : { name: r.name }),
-          ...(r.default === undefined ? {} : { default: r.default })
-        }
-        return rendition
-      }))
-      const poster = seal(join(video.dir, video.poster), POSTER_CONTEXT)
-      const subtitles = Promise.all((video.subtitles ?? []).map(async (t): Promise<SubtitleTrack> =>
-        ({ lang: t.lang, name: t.name, ...(t.default === true ? { default: true } : {}), stream: await seal(join(video.dir, t.path), subtitleContext(t.lang)) })))
-      const th = video.thumbnails
-      const sheets = Promise.all((th?.sheets ?? []).map(async (sheet, i) => await seal(join(video.dir, sheet), thumbnailSheetContext(i))))
-      const [renditionList, posterRef, subtitleList, sheetList] = await Promise.all([renditions, poster, subtitles, sheets])
+      const refs = await Promise.all(videoStreams(sources).map(async s => await pipeline.add(() => fileChunks(join(dir, s.stream)), s.context)))
+      const streams = withVideoStreams(sources, refs)
       // Every data block is written (in objectBlocks order) before the stripes are closed.
       const erasure = await w.object.endData()
       const manifest: VideoManifest = {
         v: 1,
         type: 'video',
         objectId,
-        durationSeconds: video.durationSeconds,
-        segmentSeconds: video.segmentSeconds,
-        sourceSha256: video.sourceSha256,
-        renditions: renditionList,
-        poster: posterRef,
-        ...(video.title === undefined ? {} : { title: video.title }),
-        ...(subtitleList.length === 0 ? {} : { subtitles: subtitleList }),
-        ...(th === undefined ? {} : { thumbnails: { intervalSeconds: th.intervalSeconds, tileWidth: th.tileWidth, tileHeight: th.tileHeight, columns: th.columns, rows: th.rows, sheets: sheetList } }),
+        durationSeconds,
+        segmentSeconds,
+        sourceSha256,
+        ...(title === undefined ? {} : { title }),
+        ...streams,
         ...(erasure === undefined ? {} : { erasure })
       }
       const sealed = await sealManifest(key, manifest)
@@ -569,27 +567,15 @@ export class Client {
       }
     }
     try {
-      const renditions: VideoRendition[] = []
-      for (const r of old.renditions) {
-        const init = await reseal(r.init, videoStreamContext(r.id, 'init'))
-        const segments: VideoRendition['segments'] = []
-        for (const [i, s] of r.segments.entries()) segments.push({ duration: s.duration, stream: await reseal(s.stream, videoStreamContext(r.id, i)) })
-        renditions.push({ ...r, init, segments })
-      }
-      const poster = await reseal(old.poster, POSTER_CONTEXT)
-      const subtitles: SubtitleTrack[] = []
-      for (const t of old.subtitles ?? []) subtitles.push({ ...t, stream: await reseal(t.stream, subtitleContext(t.lang)) })
-      const sheets: StreamRef[] = []
-      for (const [i, sheet] of (old.thumbnails?.sheets ?? []).entries()) sheets.push(await reseal(sheet, thumbnailSheetContext(i)))
+      // One at a time, in manifest order: the erasure stripes follow the order blocks are written.
+      const refs: StreamRef[] = []
+      for (const s of videoStreams(old)) refs.push(await reseal(s.stream, s.context))
       const erasure = await w.object.endData()
-      const { erasure: _oldErasure, subtitles: _s, thumbnails: _t, ...rest } = old
+      const { erasure: _oldErasure, ...rest } = old
       const manifest: VideoManifest = {
         ...rest,
+        ...withVideoStreams(old, refs),
         objectId,
-        renditions,
-        poster,
-        ...(subtitles.length === 0 ? {} : { subtitles }),
-        ...(old.thumbnails === undefined ? {} : { thumbnails: { ...old.thumbnails, sheets } }),
         ...(erasure === undefined ? {} : { erasure })
       }
       const sealed = await sealManifest(key, manifest)

@@ -1,6 +1,5 @@
 export * from './peers.ts'
 export * from './block-fetcher.ts'
-export * from './placement.ts'
 export * from './replicated-writer.ts'
 export * from './store-client.ts'
 export * from './upload-grants.ts'

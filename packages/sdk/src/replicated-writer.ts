@@ -10,7 +10,7 @@ import type { CID } from 'multiformats/cid'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { StoreRefusal } from '@p2pdv/core/wire'
 import type { PeerInfo } from './peers.ts'
-import { rendezvousOrder } from './placement.ts'
+import { weightedOrder } from '@p2pdv/core/placement'
 
 export const PutErrorCode = {
   NOT_ENOUGH_NODES: 'ERR_NOT_ENOUGH_NODES',
@@ -165,7 +165,7 @@ export class ReplicatedWriter {
     const p: Pending = {
       cid,
       bytes,
-      order: plan?.order ?? rendezvousOrder(cid.toString(), this.peers),
+      order: plan?.order ?? weightedOrder(cid.toString(), this.peers),
       replicas: plan?.replicas ?? this.replicas,
       group: plan?.group,
       next: 0,

@@ -8,6 +8,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import { P2pdvError, type StreamRef, type VideoManifest } from '@p2pdv/core'
 import { resolveVideoPath } from '@p2pdv/core/playlists'
+import { httpStatusOf } from '@p2pdv/core/error-catalog'
 import type { Client } from './client.ts'
 
 export interface VideoGateway {
@@ -57,7 +58,7 @@ export async function startVideoGateway (client: Client, capability: string, opt
         res.end(req.method === 'HEAD' ? undefined : found.body)
       } catch (err) {
         const code = err instanceof P2pdvError ? err.code : 'ERR_INTERNAL'
-        res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ code }))
+        res.writeHead(httpStatusOf(code), { 'content-type': 'application/json' }).end(JSON.stringify({ code }))
       }
     })()
   })

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { PeerSet } from '../src/peers.ts'
-import { rendezvousOrder } from '../src/placement.ts'
 import { httpUrlFromMultiaddr } from '../src/block-fetcher.ts'
 
 const peers = ['a', 'b', 'c'].map(id => ({ peerId: id, multiaddrs: [], http: `http://${id}` }))
@@ -23,19 +22,6 @@ describe('PeerSet', () => {
     const set = new PeerSet(peers)
     set.recordSuccess('a', 1)
     assert.equal(set.ranked(new Set(['c']))[0]?.peerId, 'c')
-  })
-})
-
-describe('rendezvousOrder', () => {
-  it('is deterministic and moves few keys when a peer leaves', () => {
-    const many = Array.from({ length: 10 }, (_, i) => ({ peerId: `p${i}`, multiaddrs: [], http: '' }))
-    const keys = Array.from({ length: 500 }, (_, i) => `k${i}`)
-    const before = keys.map(k => rendezvousOrder(k, many)[0]?.peerId)
-    assert.deepEqual(before, keys.map(k => rendezvousOrder(k, many)[0]?.peerId))
-    const fewer = many.filter(p => p.peerId !== 'p3')
-    const after = keys.map(k => rendezvousOrder(k, fewer)[0]?.peerId)
-    const moved = before.filter((p, i) => p !== after[i])
-    assert.ok(moved.every(p => p === 'p3'), 'only keys homed on the departed peer move')
   })
 })
 

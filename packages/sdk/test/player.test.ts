@@ -96,6 +96,10 @@ describe('hls.js loader', () => {
     assert.deepEqual(outside.kind === 'error' && [outside.code, outside.text.split(':')[0]], [404, 'ERR_LOADER_URL'])
     assert.deepEqual(failures, ['ERR_BLOCK_UNAVAILABLE', 'ERR_CHUNK_AUTH', 'ERR_LOADER_URL'])
     assert.equal(loaderStatus(new P2pdvError('ERR_VIDEO_PATH', 'x')), 404)
+    // Statuses come from the error catalog: what may pass is retried (503), a fault of the request is its 4xx.
+    assert.equal(loaderStatus(new P2pdvError('ERR_PEERS_UNAVAILABLE', 'x')), 503)
+    assert.equal(loaderStatus(new P2pdvError('ERR_NOT_A_VIDEO', 'x')), 400)
+    assert.equal(loaderStatus(new P2pdvError('ERR_INTERNAL', 'x')), 422)
   })
 
   it('reports progress while a segment loads, block by block (hls.js reads it to estimate bandwidth)', async () => {

@@ -17,9 +17,10 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import { ed25519Signer, verifyEd25519, type Ed25519Signer } from '../ed25519.ts'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { CID, isBlockCid } from '../cid.ts'
+import type { CID } from '../cid.ts'
 import { checkErasureParams, stripeShardSize } from '../erasure/index.ts'
 import { P2pdvError } from '../errors.ts'
+import { fieldChecks } from '../fields.ts'
 import { MAX_BLOCK_BYTES } from '../limits.ts'
 import { isAuditLeafBytes, LEGACY_AUDIT_LEAF_BYTES } from '../audit/merkle.ts'
 
@@ -110,26 +111,11 @@ function malformed (what: string): P2pdvError {
   })
 }
 
-function rec (v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array || CID.asCID(v) !== null) throw malformed(`${what} must be a map`)
-  return v as Record<string, unknown>
-}
-
-function uint (v: unknown, what: string, max: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) throw malformed(`${what} must be an integer from 0 to ${max}`)
-  return v
-}
-
-function bytes (v: unknown, what: string, len: number): Uint8Array {
-  if (!(v instanceof Uint8Array) || v.byteLength !== len) throw malformed(`${what} must be ${len} bytes`)
-  return v
-}
-
-function blockCid (v: unknown, what: string): CID {
-  const c = CID.asCID(v)
-  if (c === null || !isBlockCid(c)) throw malformed(`${what} must be a raw sha2-256 CIDv1`)
-  return c
-}
+const field = fieldChecks(malformed)
+const rec = field.map
+const uint = (v: unknown, what: string, max: number): number => field.uint(v, what, max)
+const bytes = field.bytes
+const blockCid = field.blockCid
 
 /** Peer ids are base58btc (12D3KooW…, Qm…) or multibase base32 (bafz…): a conservative alphabet. */
 const PEER_ID = /^[1-9A-HJ-NP-Za-km-z]{20,128}$|^b[a-z2-7]{20,127}$/

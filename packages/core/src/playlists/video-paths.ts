@@ -1,7 +1,8 @@
 /**
  * The URL layout of a video, shared by every server and loader that presents one (the local
  * gateway for any HLS player, the browser loader): each path maps either to a playlist rendered
- * from the manifest or to one sealed stream with the AAD context it was sealed under.
+ * from the manifest or to one sealed stream with the AAD context it was sealed under. Stream paths,
+ * types and contexts come from video-streams.ts (the same ones `videoStreams` enumerates).
  *
  *   master.m3u8                       master playlist
  *   <rendition>/index.m3u8            media playlist
@@ -14,18 +15,21 @@
  *   thumbnails/<i>.jpg                sprite sheet i        context "thumbnails:<i>"
  *   manifest.mpd                      DASH MPD over the same segments
  */
-import { POSTER_CONTEXT, subtitleContext, thumbnailSheetContext, videoStreamContext, type StreamRef, type VideoManifest } from '../manifest.ts'
+import type { StreamRef, VideoManifest } from '../manifest.ts'
+import { initStream, posterStream, segmentStream, subtitleStream, thumbnailSheetStream, WEBVTT_TYPE, type VideoStream } from '../video-streams.ts'
 import { renderDashMpd } from './dash.ts'
 import { renderMasterPlaylist, renderMediaPlaylist, renderSubtitlePlaylist } from './hls.ts'
 import { renderThumbnailsVtt } from './thumbnails.ts'
 
 export const HLS_PLAYLIST_TYPE = 'application/vnd.apple.mpegurl'
 export const DASH_MPD_TYPE = 'application/dash+xml'
-export const WEBVTT_TYPE = 'text/vtt'
+export { WEBVTT_TYPE }
 
 export type VideoResource =
   | { kind: 'text', type: string, body: string }
   | { kind: 'stream', type: string, stream: StreamRef, context: Uint8Array }
+
+const resource = (s: VideoStream): VideoResource => ({ kind: 'stream', type: s.type, stream: s.stream, context: s.context })
 
 const MAX_PATH = 128
 const RENDITION_PATH = /^([a-z0-9][a-z0-9_-]{0,31})\/(index\.m3u8|init\.mp4|(\d{1,6})\.m4s)$/
@@ -36,7 +40,7 @@ const SHEET_PATH = /^thumbnails\/(\d{1,5})\.jpg$/
 export function resolveVideoPath (video: VideoManifest, path: string): VideoResource | undefined {
   if (path.length > MAX_PATH) return undefined
   if (path === 'master.m3u8') return { kind: 'text', type: HLS_PLAYLIST_TYPE, body: renderMasterPlaylist(video) }
-  if (path === 'poster.jpg') return { kind: 'stream', type: 'image/jpeg', stream: video.poster, context: POSTER_CONTEXT }
+  if (path === 'poster.jpg') return resource(posterStream(video.poster))
   if (path === 'manifest.mpd') return { kind: 'text', type: DASH_MPD_TYPE, body: renderDashMpd(video) }
   if (path === 'thumbnails.vtt') {
     const body = renderThumbnailsVtt(video)
@@ -48,22 +52,21 @@ export function resolveVideoPath (video: VideoManifest, path: string): VideoReso
     if (track === undefined) return undefined
     return sub[2] === 'm3u8'
       ? { kind: 'text', type: HLS_PLAYLIST_TYPE, body: renderSubtitlePlaylist(video, track) }
-      : { kind: 'stream', type: WEBVTT_TYPE, stream: track.stream, context: subtitleContext(track.lang) }
+      : resource(subtitleStream(track))
   }
   const sheet = SHEET_PATH.exec(path)
   if (sheet !== null) {
     // Leading zeros would name one sheet twice; only the canonical number resolves.
     const i = Number(sheet[1])
     const ref = String(i) === sheet[1] ? video.thumbnails?.sheets[i] : undefined
-    return ref === undefined ? undefined : { kind: 'stream', type: 'image/jpeg', stream: ref, context: thumbnailSheetContext(i) }
+    return ref === undefined ? undefined : resource(thumbnailSheetStream(i, ref))
   }
   const m = RENDITION_PATH.exec(path)
   const r = m === null ? undefined : video.renditions.find(x => x.id === m[1])
   if (m === null || r === undefined) return undefined
   if (m[2] === 'index.m3u8') return { kind: 'text', type: HLS_PLAYLIST_TYPE, body: renderMediaPlaylist(r) }
-  const mime = r.kind === 'audio' ? 'audio/mp4' : 'video/mp4'
-  if (m[2] === 'init.mp4') return { kind: 'stream', type: mime, stream: r.init, context: videoStreamContext(r.id, 'init') }
+  if (m[2] === 'init.mp4') return resource(initStream(r))
   const i = Number(m[3])
   const seg = r.segments[i]
-  return seg === undefined ? undefined : { kind: 'stream', type: mime, stream: seg.stream, context: videoStreamContext(r.id, i) }
+  return seg === undefined ? undefined : resource(segmentStream(r, i, seg.stream))
 }

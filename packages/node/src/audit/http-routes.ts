@@ -7,8 +7,9 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { P2pdvError } from '@p2pdv/core/errors'
+import { httpStatusOf } from '@p2pdv/core/error-catalog'
 import { DEFAULT_REPUTATION_PARAMS, PLACEMENT_MIN_SCORE } from '@p2pdv/core/reputation'
-import { AuditCode, MAX_AUDIT_MESSAGE_BYTES, type AuditResponse } from '@p2pdv/core/wire'
+import { MAX_AUDIT_MESSAGE_BYTES, type AuditResponse } from '@p2pdv/core/wire'
 import type { Auditor } from './auditor.ts'
 import type { AuditStore } from './store.ts'
 
@@ -30,23 +31,13 @@ export interface AuditRoutesDeps {
   sendError: (reply: FastifyReply, status: number, err: P2pdvError) => FastifyReply
 }
 
-function statusForRefusal (code: string): number {
-  switch (code) {
-    case AuditCode.NOT_FOUND: return 404
-    case AuditCode.CORRUPT: return 502
-    case AuditCode.BUSY: return 503
-    case AuditCode.INTERNAL: return 500
-    default: return 400
-  }
-}
-
 export function registerAuditRoutes (app: FastifyInstance, deps: AuditRoutesDeps): void {
   app.addContentTypeParser(CBOR_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: MAX_AUDIT_MESSAGE_BYTES }, (_req, body, done) => { done(null, body) })
 
   app.post<{ Body: Buffer }>('/api/v1/audit', { bodyLimit: MAX_AUDIT_MESSAGE_BYTES }, async (req, reply) => {
     if (!Buffer.isBuffer(req.body)) return deps.sendError(reply, 415, new P2pdvError('ERR_BAD_CONTENT_TYPE', `send the challenge as ${CBOR_CONTENT_TYPE}`))
     const { body, response } = await deps.answer(new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength))
-    return reply.code(response.ok ? 200 : statusForRefusal(response.code)).type(CBOR_CONTENT_TYPE).send(Buffer.from(body))
+    return reply.code(response.ok ? 200 : httpStatusOf(response.code)).type(CBOR_CONTENT_TYPE).send(Buffer.from(body))
   })
 
   const notAuditor = (reply: FastifyReply): FastifyReply => deps.sendError(reply, 404, new P2pdvError('ERR_NOT_AUDITOR', 'this node is not an auditor', {

@@ -10,6 +10,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { P2pdvError } from '@p2pdv/core/errors'
+import { httpStatusOf } from '@p2pdv/core/error-catalog'
 import { MAX_KEEPER_MESSAGE_BYTES, type AccessOracle, type Hex, type VideoId } from '@p2pdv/core/keys'
 import { AuthErrorCode, MAX_SIWE_MESSAGE_BYTES, SESSION_COOKIE, sessionToken, type Role, type SiweAuth } from '../auth.ts'
 import { MAX_LOG_PAGE, type Keeper } from './keeper.ts'
@@ -117,7 +118,7 @@ export function keeperRoutes (deps: KeeperRoutesDeps) {
         reply.header('set-cookie', `${SESSION_COOKIE}=${s.token}; Path=/api; HttpOnly; SameSite=Strict; Max-Age=${maxAge}`)
         return reply.send({ token: s.token, address: s.address, chainId: s.chainId, expiresAt: s.expiresAt, roles: await rolesOf(oracle, s.address) })
       } catch (err) {
-        if (err instanceof P2pdvError) return reply.code(err.code === AuthErrorCode.BAD_MESSAGE ? 400 : 401).send(err.toJSON())
+        if (err instanceof P2pdvError) return reply.code(httpStatusOf(err.code)).send(err.toJSON())
         throw err
       }
     })

@@ -15,8 +15,9 @@
 import type { Logger } from 'pino'
 import { Counter, Histogram, type Registry } from 'prom-client'
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
+import { httpStatusOf } from '@p2pdv/core/error-catalog'
 import {
-  KeeperWireErrorCode, newLogBody, openKeeperShare, OracleErrorCode, parseKeyRequest, parseShareDeposit, releaseSealed, sealShareRelease,
+  newLogBody, openKeeperShare, OracleErrorCode, parseKeyRequest, parseShareDeposit, releaseSealed, sealShareRelease,
   shareDepositSigner, signKeyRelease, signLogHead, verifyKeyRequest, fromHex, toHex, ZERO_HASH,
   type AccessOracle, type Hex, type KeeperDomain, type KeyResponse, type LogAnchor, type LogBody, type LogEntry, type SignedLogHead, type VideoId
 } from '@p2pdv/core/keys'
@@ -70,33 +71,6 @@ export const NEW_SIGNER_RATE_PER_MINUTE = 300
 export const NEW_SIGNER_BURST = 100
 /** Signers remembered as released to (least recently used forgotten first; they count as new again). */
 export const MAX_KNOWN_SIGNERS = 100_000
-
-/** HTTP status for each refusal (the libp2p transport carries only the code). */
-export function statusForCode (code: string): number {
-  switch (code) {
-    case KeeperWireErrorCode.MALFORMED:
-    case KeeperWireErrorCode.VERSION:
-    case KeeperWireErrorCode.WRONG_CHAIN:
-    case KeeperWireErrorCode.TOO_LONG:
-    case 'ERR_SHARE_AUTH':
-    case 'ERR_SHARE_MISMATCH':
-    case KeeperErrorCode.WRONG_KEEPER: return 400
-    case KeeperWireErrorCode.EXPIRED: return 400
-    case KeeperWireErrorCode.BAD_SIGNATURE: return 401
-    case KeeperErrorCode.ACCESS_DENIED:
-    case KeeperErrorCode.NOT_OWNER: return 403
-    case KeeperErrorCode.NO_SHARE:
-    case OracleErrorCode.UNKNOWN_VIDEO: return 404
-    case KeeperErrorCode.REPLAYED:
-    case KeeperErrorCode.STALE:
-    case KeeperErrorCode.CONFLICT: return 409
-    case KeeperErrorCode.RATE_LIMITED: return 429
-    case KeeperErrorCode.BUSY:
-    case OracleErrorCode.DISAGREE:
-    case OracleErrorCode.UNAVAILABLE: return 503
-    default: return 500
-  }
-}
 
 export interface KeeperOptions {
   keys: KeeperKeys
@@ -244,7 +218,7 @@ export class Keeper {
   private async releaseInner (raw: unknown): Promise<KeeperAnswer> {
     const nowMs = this.now()
     const refuse = (code: string, message: string, retryAfterSeconds?: number): KeeperAnswer =>
-      ({ status: statusForCode(code), body: refusal(code, message), ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) })
+      ({ status: httpStatusOf(code), body: refusal(code, message), ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) })
     let request
     let digest: Hex
     try {
@@ -319,7 +293,7 @@ export class Keeper {
   /** A creator hands this keeper its share of a video (or a newer epoch of it). */
   async deposit (raw: unknown): Promise<{ status: number, body: Record<string, unknown> }> {
     const refuse = (code: string, message: string): { status: number, body: Record<string, unknown> } =>
-      ({ status: statusForCode(code), body: { v: 1, ok: false, code, message: message.slice(0, 512) } })
+      ({ status: httpStatusOf(code), body: { v: 1, ok: false, code, message: message.slice(0, 512) } })
     try {
       const d = parseShareDeposit(raw)
       if (d.keeper.toLowerCase() !== this.address.toLowerCase()) return refuse(KeeperErrorCode.WRONG_KEEPER, `this deposit is for keeper ${d.keeper}, not ${this.address}`)

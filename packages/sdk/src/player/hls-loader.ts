@@ -12,6 +12,7 @@
 import type { HlsConfig, Loader, LoaderCallbacks, LoaderConfiguration, LoaderContext, LoaderStats } from 'hls.js'
 import type { CID } from 'multiformats/cid'
 import { P2pdvError } from '@p2pdv/core/errors'
+import { httpStatusOf } from '@p2pdv/core/error-catalog'
 import type { VideoSource } from './video-source.ts'
 
 /**
@@ -45,16 +46,13 @@ export interface HlsLoaderOptions {
 }
 
 /**
- * hls.js retries statuses outside 4xx: blocks that no node could serve now (a node may come back)
- * are 503; anything that will not get better by retrying (wrong key, unknown path) is 4xx.
+ * hls.js retries statuses outside 4xx: what may get better by asking again (no node could serve the
+ * block now, a node is busy: 503 in the error catalog) keeps its status; anything else that is not
+ * a 4xx of its own (wrong key, corrupt data, a bug) becomes 422, so the player stops and shows it.
  */
 export function loaderStatus (err: P2pdvError): number {
-  switch (err.code) {
-    case 'ERR_BLOCK_UNAVAILABLE': return 503
-    case LoaderErrorCode.OUTSIDE_VIDEO:
-    case 'ERR_VIDEO_PATH': return 404
-    default: return 422
-  }
+  const status = httpStatusOf(err.code)
+  return status < 500 || status === 503 ? status : 422
 }
 
 function newStats (): LoaderStats {
