@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
-import { getBytes } from '../src/transport/node.ts'
+import { getBytes } from '../src/transport/index.ts'
 import { ReceiptVerifier } from '../src/receipt-verifier.ts'
 
 /** Buffers by exact size, as the sdk's BufferRecycler hands them out. */

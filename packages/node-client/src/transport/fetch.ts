@@ -5,7 +5,7 @@
  */
 import { P2pdvError } from '@p2pdv/core/errors'
 import { NodeClientErrorCode } from '../errors.ts'
-import { MAX_PUT_RESPONSE_BYTES, type BlockResponse, type BodyBuffers, type HttpRequest, type HttpResponse, type PutResponse } from './types.ts'
+import type { BodyBuffers, HttpRequest, HttpResponse } from './types.ts'
 
 export * from './types.ts'
 
@@ -59,17 +59,4 @@ async function readLimited (stream: ReadableStream<Uint8Array>, declared: number
     size += value.byteLength
   }
   return out.subarray(0, size)
-}
-
-export async function putBytes (url: string, body: Uint8Array, contentType: string, signal: AbortSignal, authorization?: string): Promise<PutResponse> {
-  const res = await request({
-    method: 'PUT', url, body, signal, limit: MAX_PUT_RESPONSE_BYTES,
-    headers: { 'content-type': contentType, ...(authorization === undefined ? {} : { authorization }) }
-  })
-  return { status: res.status, body: new TextDecoder().decode(res.body) }
-}
-
-export async function getBytes (url: string, limit: number, signal: AbortSignal, accept = 'application/vnd.ipld.raw', buffers?: BodyBuffers): Promise<BlockResponse> {
-  const res = await request({ method: 'GET', url, limit, signal, headers: { accept }, ...(buffers === undefined ? {} : { buffers }) })
-  return res.status === 200 ? { status: 200, body: res.body } : { status: res.status }
 }

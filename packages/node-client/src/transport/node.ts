@@ -10,7 +10,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { NodeClientErrorCode } from '../errors.ts'
-import { MAX_PUT_RESPONSE_BYTES, type BlockResponse, type BodyBuffers, type HttpRequest, type HttpResponse, type PutResponse } from './types.ts'
+import type { BodyBuffers, HttpRequest, HttpResponse } from './types.ts'
 
 export * from './types.ts'
 
@@ -80,23 +80,4 @@ function readInto (res: IncomingMessage, declared: number | undefined, limit: nu
     size += chunk.byteLength
   })
   res.once('end', () => { if (!refused) done(new Uint8Array(body.buffer, body.byteOffset, size)) })
-}
-
-/** `authorization`: an upload grant (`P2PDV-Grant …`, see the sdk's upload-grants.ts) for block PUTs. */
-export async function putBytes (url: string, body: Uint8Array, contentType: string, signal: AbortSignal, authorization?: string): Promise<PutResponse> {
-  const res = await request({
-    method: 'PUT', url, body, signal, limit: MAX_PUT_RESPONSE_BYTES,
-    headers: { 'content-type': contentType, ...(authorization === undefined ? {} : { authorization }) }
-  })
-  return { status: res.status, body: new TextDecoder().decode(res.body) }
-}
-
-/**
- * GET of a block (or any body: `accept`) of at most `limit` bytes. A body longer than announced or
- * than `limit` is refused (ERR_BLOCK_TOO_LARGE); a shorter one is returned as is (a block then
- * fails its hash). `buffers`: block buffers to read a body into (ciphertext only: see BufferRecycler).
- */
-export async function getBytes (url: string, limit: number, signal: AbortSignal, accept = 'application/vnd.ipld.raw', buffers?: BodyBuffers): Promise<BlockResponse> {
-  const res = await request({ method: 'GET', url, limit, signal, headers: { accept }, ...(buffers === undefined ? {} : { buffers }) })
-  return res.status === 200 ? { status: 200, body: res.body } : { status: res.status }
 }
