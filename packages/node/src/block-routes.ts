@@ -38,6 +38,8 @@ const ROUTE = '/ipfs/:cid'
  * slow or stalled uploads must not be able to pile up: beyond this a PUT is refused with 503.
  */
 export const MAX_CONCURRENT_UPLOADS = 64
+/** At the cap, an admitted upload takes the slot of a body idle this long (upload-deadlines.ts). */
+export const EVICT_IDLE_MS = 2_000
 /** An upload body that stopped or trickled below the minimum rate (upload-deadlines.ts): 408. */
 export const UPLOAD_STALLED = 'ERR_UPLOAD_STALLED'
 const PATH = /^\/ipfs\/([^/?#]{1,200})(?:\?.*)?$/
@@ -57,6 +59,8 @@ export interface BlockRoutesDeps {
   serveGarbage?: boolean
   /** Bytes of hot blocks kept in memory (default DEFAULT_HOT_BLOCK_BYTES). */
   hotBlockBytes?: number
+  /** An upload body's idle grace (`--upload-grace`; default UPLOAD_GRACE_MS). */
+  uploadGraceMs?: number
 }
 
 interface Served { bytes: Uint8Array, etag: string, headers: Record<string, string>, full: string[] }
@@ -102,7 +106,7 @@ export function parseRange (header: string, size: number): { start: number, end:
 export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const pool = new BodyPool()
   let uploads = 0
-  const deadlines = new UploadDeadlines()
+  const deadlines = new UploadDeadlines(deps.uploadGraceMs === undefined ? {} : { graceMs: deps.uploadGraceMs })
   // Metric children bound once: looking labels up on every request showed in the GET profile.
   const latency = new Map<number, { observe: (v: number) => void }>()
   const observe = (status: number, started: number): void => {
@@ -190,11 +194,12 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
     const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length'])
     if (declared !== undefined && (!Number.isSafeInteger(declared) || declared < 0)) { fail(req, res, started, 400, new P2pdvError('ERR_BAD_REQUEST', 'Content-Length is not a byte count')); return }
     if ((declared ?? 0) > MAX_BLOCK_BYTES) { fail(req, res, started, 413, new P2pdvError(StoreRefusal.TOO_LARGE, `blocks are at most ${MAX_BLOCK_BYTES} bytes`)); return }
-    if (uploads >= MAX_CONCURRENT_UPLOADS) {
+    const busy = (): void => {
       res.setHeader('retry-after', '1')
       fail(req, res, started, 503, new P2pdvError('ERR_BUSY', `this node is reading ${MAX_CONCURRENT_UPLOADS} uploads already`, { hint: 'Retry in a moment, or send the block to another node.' }))
-      return
     }
+    // Full: refused at once, unless a body has gone idle (its slot goes to an admitted upload below).
+    if (uploads >= MAX_CONCURRENT_UPLOADS && !deadlines.hasIdle(EVICT_IDLE_MS)) { busy(); return }
     // Refused before a byte of the body is read: an upload must name who it is charged to.
     let session: UploadSession
     try {
@@ -205,7 +210,9 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
       fail(req, res, started, httpStatusOf(e.code), e)
       return
     }
-    // Counted until the block is written and its buffer back in the pool.
+    if (uploads >= MAX_CONCURRENT_UPLOADS && !deadlines.evictIdlest(EVICT_IDLE_MS)) { busy(); return }
+    // Counted until the block is written and its buffer back in the pool. (After an eviction the
+    // count may pass the cap until the evicted body's handler returns: by one per eviction.)
     uploads++
     let outcome: Outcome
     try {

@@ -129,6 +129,11 @@ export interface NodeConfig {
   /** How long a stored block may wait for a placement record before it is deleted (`--unclaimed-grace`). */
   unclaimedGraceMs: number
   /**
+   * How long an upload body may send nothing, and its head start before the minimum rate applies
+   * (`--upload-grace`, default 5 s; upload-deadlines.ts).
+   */
+  uploadGraceMs?: number
+  /**
    * Serve viewers' P2P delivery (`--no-viewer-relay` turns it off): a WebSockets listener for
    * browsers, a circuit-relay v2 server for WebRTC signalling only, and the viewer tracker
    * (`/p2pdv/swarm/1.0.0`). Absent: on.
@@ -147,7 +152,7 @@ export const ConfigErrorCode = {
 } as const
 
 export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] ' +
-  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--identity-quota BYTES] [--unclaimed-grace SECONDS] [--no-viewer-relay] [--viewer-port 0] [--auditor URL] [--passphrase-file FILE] ' +
+  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--identity-quota BYTES] [--unclaimed-grace SECONDS] [--upload-grace 5] [--no-viewer-relay] [--viewer-port 0] [--auditor URL] [--passphrase-file FILE] ' +
   '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p] [--audit-chain-interval MS]] ' +
   '[--wallet NAME --chain FILE [--rpc URL …] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--keeper-new-signer-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
   '[--public-rpc URL] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
@@ -188,6 +193,7 @@ export const NODE_OPTIONS = {
   'announce-grace': { type: 'string' },
   'identity-quota': { type: 'string' },
   'unclaimed-grace': { type: 'string' },
+  'upload-grace': { type: 'string' },
   'viewer-relay': { type: 'boolean', default: true },
   'viewer-port': { type: 'string' },
   auditor: { type: 'string' },
@@ -306,6 +312,8 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
   if (!Number.isSafeInteger(identityQuota) || identityQuota < 0) throw new P2pdvError(ConfigErrorCode.INVALID, '--identity-quota must be a number of bytes', { hint: 'e.g. --identity-quota 2147483648 for 2 GiB per uploader' })
   const unclaimedGrace = values['unclaimed-grace'] === undefined ? DEFAULT_UNCLAIMED_GRACE_MS / 1000 : Number(values['unclaimed-grace'])
   if (!Number.isFinite(unclaimedGrace) || unclaimedGrace < 0 || unclaimedGrace > 30 * 86_400) throw new P2pdvError(ConfigErrorCode.INVALID, '--unclaimed-grace must be a number of seconds from 0 to 2592000', { hint: `e.g. --unclaimed-grace ${DEFAULT_UNCLAIMED_GRACE_MS / 1000} (an hour)` })
+  const uploadGrace = values['upload-grace'] === undefined ? undefined : Number(values['upload-grace'])
+  if (uploadGrace !== undefined && !(Number.isFinite(uploadGrace) && uploadGrace >= 1 && uploadGrace <= 300)) throw new P2pdvError(ConfigErrorCode.INVALID, '--upload-grace must be a number of seconds from 1 to 300', { hint: 'e.g. --upload-grace 5 (the default)' })
   return {
     dataDir,
     host,
@@ -330,6 +338,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     testFaults: parseTestFaults(env, host),
     identityQuotaBytes: identityQuota,
     unclaimedGraceMs: Math.round(unclaimedGrace * 1000),
+    ...(uploadGrace === undefined ? {} : { uploadGraceMs: Math.round(uploadGrace * 1000) }),
     viewerRelay: values['viewer-relay'] !== false,
     viewerPort: port(values['viewer-port'] as string | undefined, 'viewer-port', 0)
   }

@@ -74,6 +74,8 @@ export interface HttpApiDeps {
   onBlockTraffic?: () => void
   /** Test fault: GET serves the block with one byte flipped (see faults.ts). */
   serveGarbage?: boolean
+  /** An upload body's idle grace (`--upload-grace`). */
+  uploadGraceMs?: number
 }
 
 /** Public, read-only routes any origin may read (IPFS trustless gateways allow `*`). */
@@ -138,7 +140,8 @@ export async function createHttpApi (deps: HttpApiDeps) {
     accept: deps.accept,
     admit: deps.admit,
     ...(deps.onBlockTraffic === undefined ? {} : { onBlockTraffic: deps.onBlockTraffic }),
-    ...(deps.serveGarbage === undefined ? {} : { serveGarbage: deps.serveGarbage })
+    ...(deps.serveGarbage === undefined ? {} : { serveGarbage: deps.serveGarbage }),
+    ...(deps.uploadGraceMs === undefined ? {} : { uploadGraceMs: deps.uploadGraceMs })
   })
   const app = Fastify({
     logger: false,

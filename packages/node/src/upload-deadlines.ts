@@ -68,6 +68,31 @@ export class UploadDeadlines {
     }
   }
 
+  /**
+   * At capacity, a new upload may take the slot of the body that has sent nothing for longest, if
+   * that is at least `minIdleMs`: someone who reopens stalled uploads as fast as they are cut no
+   * longer holds every slot for the grace period. The evicted body is cut as if it had stalled.
+   */
+  evictIdlest (minIdleMs: number): boolean {
+    const w = this.idlest(minIdleMs)
+    if (w === undefined) return false
+    this.forget(w)
+    w.onStall()
+    return true
+  }
+
+  /** True when some body has sent nothing for `minIdleMs` (a slot `evictIdlest` could free). */
+  hasIdle (minIdleMs: number): boolean {
+    return this.idlest(minIdleMs) !== undefined
+  }
+
+  private idlest (minIdleMs: number): Watched | undefined {
+    const cutoff = this.now() - minIdleMs
+    let found: Watched | undefined
+    for (const w of this.active) if (w.lastByteAt <= cutoff && (found === undefined || w.lastByteAt < found.lastByteAt)) found = w
+    return found
+  }
+
   get size (): number {
     return this.active.size
   }

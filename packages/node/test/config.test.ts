@@ -43,6 +43,12 @@ describe('node announce options', () => {
     assert.deepEqual([c.announce, c.announceGraceMs], ['all', 500])
   })
 
+  it('takes --upload-grace in seconds (1 to 300), default unset (5 s in upload-deadlines)', () => {
+    assert.equal(parseNodeArgs(['--data', 'd'], env).uploadGraceMs, undefined)
+    assert.equal(parseNodeArgs(['--data', 'd', '--upload-grace', '12.5'], env).uploadGraceMs, 12_500)
+    for (const bad of ['0', '301', 'soon']) assert.throws(() => parseNodeArgs(['--data', 'd', '--upload-grace', bad], env), { code: 'ERR_CONFIG', message: /--upload-grace/ })
+  })
+
   it('refuses an unknown strategy and a grace out of range, naming the option', () => {
     assert.throws(() => parseNodeArgs(['--data', 'd', '--announce', 'some'], env), { code: 'ERR_CONFIG', message: /--announce must be roots or all/ })
     assert.throws(() => parseNodeArgs(['--data', 'd', '--announce-grace', '-1'], env), { code: 'ERR_CONFIG', message: /--announce-grace/ })

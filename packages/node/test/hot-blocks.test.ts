@@ -92,4 +92,25 @@ describe('upload deadlines', () => {
     ok.done()
     assert.equal(deadlines.size, 0)
   })
+
+  it('at capacity, gives up the body idle longest, and only one idle at least as long as asked', () => {
+    let now = 0
+    const deadlines = new UploadDeadlines({ graceMs: 300_000, now: () => now })
+    const cut: string[] = []
+    const a = deadlines.watch(() => cut.push('a'))
+    const b = deadlines.watch(() => cut.push('b'))
+    now = 1000
+    b.progress(10)
+    now = 2500
+    // a has been idle 2.5 s, b 1.5 s.
+    assert.equal(deadlines.hasIdle(3000), false)
+    assert.equal(deadlines.evictIdlest(3000), false)
+    assert.equal(deadlines.hasIdle(2000), true)
+    assert.equal(deadlines.evictIdlest(1000), true)
+    assert.deepEqual(cut, ['a'])
+    assert.equal(deadlines.size, 1)
+    assert.equal(deadlines.evictIdlest(2000), false)
+    a.done()
+    b.done()
+  })
 })

@@ -379,6 +379,62 @@ describe('provider discovery across nodes', () => {
 
 /** Sends only the request head of a PUT with this Content-Length; resolves with the answer. */
 /** The status and error code of the one answer a raw socket gets before the node closes it. */
+describe('upload slots held by idle bodies (issue 15)', () => {
+  let node: SpawnedNode
+  before(async () => {
+    // A grace longer than the test: the node's own sweep never cuts the stalled bodies here, so
+    // only an eviction can free a slot.
+    node = await spawnNode({ args: ['--upload-grace', '300'] })
+  })
+  after(async () => {
+    await node?.stop()
+    if (node !== undefined) await rm(node.info.dataDir, { recursive: true, force: true })
+  })
+
+  it('an admitted upload takes the slot of the idlest body when all 64 are held; the others stay; strangers evict no one', { timeout: 120_000 }, async () => {
+    const grant = await testGrant(node.info.peerId)
+    const held = new Uint8Array(randomBytes(64))
+    const u = new URL(`${node.info.http}/ipfs/${(await blockCid(held)).toString()}`)
+    const stalled = await Promise.all(Array.from({ length: MAX_CONCURRENT_UPLOADS }, async () => {
+      const socket = connect(Number(u.port), u.hostname)
+      await new Promise<void>(resolve => socket.once('connect', resolve))
+      const answer = answerOf(socket)
+      let answered = false
+      void answer.then(() => { answered = true })
+      socket.write(`PUT ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/vnd.ipld.raw\r\nAuthorization: ${grant.authorization}\r\nContent-Length: 900000\r\n\r\nx`)
+      return { socket, answer, answered: () => answered }
+    }))
+    try {
+      // Every slot is taken: a request without a grant is refused before anything is evicted.
+      let refused: { status: number, code: string } | undefined
+      for (let i = 0; i < 50 && refused?.status !== 503; i++) {
+        await new Promise(resolve => setTimeout(resolve, 100))
+        refused = await headerOnlyPut(u.toString(), 10)
+      }
+      assert.deepEqual(refused, { status: 503, code: 'ERR_BUSY' })
+      // An upload with a grant gets through once a held body has been idle long enough.
+      const fresh = new Uint8Array(randomBytes(100))
+      const freshUrl = `${node.info.http}/ipfs/${(await blockCid(fresh)).toString()}`
+      let code = 0
+      for (let i = 0; i < 100 && code !== 201; i++) {
+        await new Promise(resolve => setTimeout(resolve, 200))
+        code = await status(freshUrl, { method: 'PUT', headers: { 'content-type': 'application/vnd.ipld.raw', authorization: grant.authorization }, body: fresh as Uint8Array<ArrayBuffer> })
+      }
+      assert.equal(code, 201)
+      // It took one slot, the idlest: one stalled body was cut with a code, the others are still read.
+      await new Promise(resolve => setTimeout(resolve, 500))
+      const cut = stalled.filter(s => s.answered())
+      assert.equal(cut.length, 1)
+      assert.deepEqual(await cut[0]!.answer, { status: 408, code: 'ERR_UPLOAD_STALLED' })
+      // Strangers still cannot evict anyone.
+      assert.equal((await headerOnlyPut(u.toString(), 10)).status, 401)
+      assert.equal(stalled.filter(s => s.answered()).length, 1)
+    } finally {
+      for (const s of stalled) s.socket.destroy()
+    }
+  })
+})
+
 async function answerOf (socket: Socket): Promise<{ status: number, code: string }> {
   let text = ''
   socket.on('data', d => { text += String(d) })

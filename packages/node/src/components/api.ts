@@ -125,6 +125,7 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
           }
         }),
     onBlockTraffic: () => { p.provideQueue.maybe?.traffic() },
-    serveGarbage: faults.has('serve-garbage')
+    serveGarbage: faults.has('serve-garbage'),
+    ...(config.uploadGraceMs === undefined ? {} : { uploadGraceMs: config.uploadGraceMs })
   }
 }
