@@ -223,7 +223,8 @@ describe('planRepair properties', () => {
         const chosen = a.targets.slice(0, n)
         planned.set(stripe, [...planned.get(stripe) ?? [], ...chosen])
         assert.equal(new Set(a.targets).size, a.targets.length, 'targets are distinct')
-        const size = a.type === 'copy' ? a.block.size : blocks[a.missing[0]!]!.block.size
+        // Every target has room for the largest block it may get (a stripe's last blocks can be larger).
+        const size = a.type === 'copy' ? a.block.size : Math.max(...a.missing.map(i => blocks[i]!.block.size))
         for (const t of a.targets) {
           assert.ok(!using.has(t), `${t} already holds part of group ${stripe}`)
           const cand = byId.get(t)

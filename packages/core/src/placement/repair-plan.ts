@@ -167,7 +167,7 @@ export function planRepair (record: PlacementRecord, observations: RepairObserva
     })
     let rebuildTargets: string[] = []
     if (missing.length > 0) {
-      rebuildTargets = chooseStripeNodes(`${object}/${g.stripe}/repair`, candidates, missing.length, { needBytes: g.blocks[missing[0]!]!.block.size, taken }).map(c => c.peerId)
+      rebuildTargets = chooseStripeNodes(`${object}/${g.stripe}/repair`, candidates, missing.length, { needBytes: largest(g.blocks, missing), taken }).map(c => c.peerId)
       actions.push({ type: 'rebuild', stripe: g.stripe, missing, sources, targets: rebuildTargets })
       missing.forEach((index, j) => { const t = rebuildTargets[j]; if (t !== undefined) placed.set(blockKey({ stripe: g.stripe, index }), [t]) })
     }
@@ -178,7 +178,7 @@ export function planRepair (record: PlacementRecord, observations: RepairObserva
     const movable = crowded.filter(i => room(observations, g.blocks[i]!.at, g.blocks[i]!.block) > 0)
     if (movable.length > 0) {
       const busy = candidatesFor([...using, ...rebuildTargets], candidates, params.zones)
-      const targets = chooseStripeNodes(`${object}/${g.stripe}/spread`, candidates, movable.length, { needBytes: g.blocks[movable[0]!]!.block.size, taken: busy }).map(c => c.peerId)
+      const targets = chooseStripeNodes(`${object}/${g.stripe}/spread`, candidates, movable.length, { needBytes: largest(g.blocks, movable), taken: busy }).map(c => c.peerId)
       movable.forEach((i, j) => {
         const t = targets[j]
         if (t === undefined) return
@@ -189,6 +189,11 @@ export function planRepair (record: PlacementRecord, observations: RepairObserva
     }
   }
   return { actions, nextRecord: nextPlacementRecord(record, observations, placed, params.now) }
+}
+
+/** The largest of the group's blocks at `indexes`: every target chosen for them must have room for it. */
+function largest (blocks: ReadonlyArray<{ block: { size: number } }>, indexes: readonly number[]): number {
+  return Math.max(0, ...indexes.map(i => blocks[i]!.block.size))
 }
 
 /**
