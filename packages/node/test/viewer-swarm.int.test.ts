@@ -60,6 +60,10 @@ describe('viewer swarm through a storage node', () => {
   after(async () => {
     for (const s of swarms) await s.stop().catch(() => {})
     await node.stop()
+    // WebRTC in Node runs on node-datachannel's native threads, which can outlive every closed
+    // connection and keep this test process from exiting (seen in CI): end them once all is stopped.
+    const { cleanup } = await import('node-datachannel')
+    cleanup()
   })
 
   it('viewer B fetches a block viewer A holds, over WebRTC, verified', async () => {
