@@ -58,10 +58,15 @@ describe('viewer swarm through a storage node', () => {
     assert.ok(wsAddr, 'the node listens for viewers on WebSockets')
   })
   after(async () => {
-    for (const s of swarms) await s.stop().catch(() => {})
-    await node.stop()
+    // In one CI run this hook never finished after the tests had passed (a stop that hangs after
+    // WebRTC sessions; not yet understood): each stop is bounded, so the file always ends.
+    const bounded = async (p: Promise<unknown>): Promise<void> => {
+      await Promise.race([p.catch(() => {}), new Promise(resolve => setTimeout(resolve, 10_000).unref())])
+    }
+    for (const s of swarms) await bounded(s.stop())
+    await bounded(node.stop())
     // WebRTC in Node runs on node-datachannel's native threads, which can outlive every closed
-    // connection and keep this test process from exiting (seen in CI): end them once all is stopped.
+    // connection and keep the process from exiting: end them once all is stopped.
     const { cleanup } = await import('node-datachannel')
     cleanup()
   })
