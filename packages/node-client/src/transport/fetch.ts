@@ -6,15 +6,9 @@
 import { P2pdvError } from '@p2pdv/core/errors'
 import { NodeClientErrorCode } from '../errors.ts'
 import type { BodyBuffers, HttpRequest, HttpResponse } from './types.ts'
+import { httpUrl } from './url.ts'
 
 export * from './types.ts'
-
-function httpUrl (url: string): URL {
-  let u: URL
-  try { u = new URL(url) } catch { throw new P2pdvError(NodeClientErrorCode.BAD_URL, `not a URL: ${url.slice(0, 100)}`) }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new P2pdvError(NodeClientErrorCode.BAD_URL, `not an HTTP URL: ${url.slice(0, 100)}`)
-  return u
-}
 
 export async function request (r: HttpRequest): Promise<HttpResponse> {
   const u = httpUrl(r.url)

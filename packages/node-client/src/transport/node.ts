@@ -11,19 +11,13 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { NodeClientErrorCode } from '../errors.ts'
 import type { BodyBuffers, HttpRequest, HttpResponse } from './types.ts'
+import { httpUrl } from './url.ts'
 
 export * from './types.ts'
 
 const agents = {
   'http:': new HttpAgent({ keepAlive: true }),
   'https:': new HttpsAgent({ keepAlive: true })
-}
-
-function httpUrl (url: string): URL {
-  let u: URL
-  try { u = new URL(url) } catch { throw new P2pdvError(NodeClientErrorCode.BAD_URL, `not a URL: ${url.slice(0, 100)}`) }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new P2pdvError(NodeClientErrorCode.BAD_URL, `not an HTTP URL: ${url.slice(0, 100)}`)
-  return u
 }
 
 /** One request; every body read is bounded by `r.limit` (see HttpRequest). */
