@@ -36,6 +36,7 @@ import { GarbageCollector, type GcStats } from './gc.ts'
 import { PeriodicTask } from './periodic-task.ts'
 import type { NodeMetrics } from './metrics.ts'
 import type { PlacementStore } from './placement-store.ts'
+import { ListedPeers } from './listed-peers.ts'
 import { RateLimiter } from './rate-limiter.ts'
 import type { VerifiedBlockstore } from './verified-blockstore.ts'
 
@@ -55,6 +56,12 @@ type Liveness = 'up' | 'down' | 'slow'
 type Presence = 'yes' | 'no' | 'unknown'
 /** Blocks whose holders are asked at once. */
 const OBSERVE_CONCURRENCY = 8
+/** How often the peer lists of other nodes are read again for placement candidates. */
+export const PEER_LIST_REFRESH_MS = 60_000
+/** Nodes whose peer lists are read per refresh. */
+const PEER_LIST_SOURCES = 4
+/** Listed peers probed as candidates per pass, at most. */
+const MAX_LISTED_CANDIDATES = 64
 
 export interface RepairDeps {
   peerId: string
@@ -109,10 +116,19 @@ export class RepairWorker {
   private readonly atRisk = new Map<string, DeferReason>()
   /** Holders this node could not find an address for, since when (cleared once found). */
   private readonly unresolvedSince = new Map<string, number>()
+  /** Placement candidates other nodes list and the peer store lacks (listed-peers.ts). */
+  private readonly listed: ListedPeers
 
   constructor (deps: RepairDeps) {
     this.deps = deps
     this.limiter = new RateLimiter(deps.rateBytes)
+    this.listed = new ListedPeers({
+      self: deps.peerId,
+      fetchList: async (p, signal) => await new NodeClient(p.url, { timeoutMs: PROBE_TIMEOUT_MS }).peers({ signal }),
+      refreshMs: PEER_LIST_REFRESH_MS,
+      sources: PEER_LIST_SOURCES,
+      max: MAX_LISTED_CANDIDATES
+    })
     this.task = new PeriodicTask(async () => { await this.pass() }, {
       name: 'repair',
       intervalMs: deps.intervalMs,
@@ -338,6 +354,13 @@ export class RepairWorker {
   private async candidates (peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<Peer[]> {
     const list: Peer[] = []
     for (const p of peers.values()) if (await this.isAlive(p, alive, signal)) list.push(p)
+    // Listed peers get a liveness map of their own: a listed URL's answer says nothing about the
+    // peer id's real address, which observations go on probing through `alive`.
+    const listedAlive = new Map<string, Liveness>()
+    const live = [...peers.values()].filter(p => alive.get(p.peerId) === 'up')
+    for (const p of (await this.listed.refresh(live, peers, signal)).values()) {
+      if (!peers.has(p.peerId) && await this.isAlive(p, listedAlive, signal)) list.push(p)
+    }
     if (this.deps.auditor !== undefined) {
       try {
         const scores = await new NodeClient(this.deps.auditor, { timeoutMs: PROBE_TIMEOUT_MS }).reputation({ signal })
@@ -454,7 +477,7 @@ export class RepairWorker {
     }
     const audience = new Set([...placementBlocks(record), ...placementBlocks(next)].flatMap(b => b.block.nodes))
     await Promise.all([...audience].filter(id => id !== this.deps.peerId).map(async id => {
-      const peer = peers.get(id)
+      const peer = peers.get(id) ?? this.listed.get(id)
       if (peer === undefined || alive.get(id) === 'down') return
       try {
         await nodeClient(peer).putPlacement(object, bytes, { signal })
@@ -493,7 +516,7 @@ export class RepairWorker {
 
   /** Copies a block from its present holders onto up to `count` of the plan's targets. */
   private async copy (action: Extract<RepairAction, { type: 'copy' }>, peers: Map<string, Peer>, placed: Map<string, string[]>, signal: AbortSignal): Promise<void> {
-    const order = action.targets.flatMap(id => peers.get(id) ?? [])
+    const order = this.targetPeers(action.targets, peers)
     if (order.length === 0) return
     const bytes = await this.fetchBlock(action.block, action.sources, peers, signal)
     if (bytes === undefined) return
@@ -508,12 +531,17 @@ export class RepairWorker {
     if (added.length > 0) placed.set(blockKey(action.at), added)
   }
 
+  /** The plan's targets, from the peer store or else from other nodes' lists (see `listed`). */
+  private targetPeers (targets: readonly string[], peers: Map<string, Peer>): Peer[] {
+    return targets.flatMap(id => peers.get(id) ?? this.listed.get(id) ?? [])
+  }
+
   private async rebuildStripe (record: PlacementRecord, action: Extract<RepairAction, { type: 'rebuild' }>, peers: Map<string, Peer>, placed: Map<string, string[]>, signal: AbortSignal): Promise<void> {
     if (record.scheme.type !== 'rs') return
     const { k, m } = record.scheme
     const si = action.stripe
     const { data, blocks } = record.stripes[si]!
-    const order = action.targets.flatMap(id => peers.get(id) ?? [])
+    const order = this.targetPeers(action.targets, peers)
     if (order.length === 0) return
     // Shard i of the code: data blocks 0 … data−1, then implicit zero shards, then parity at k + j.
     const shardOf = (i: number): number => i < data ? i : k + (i - data)

@@ -111,6 +111,7 @@ describe('erasure coding on 8 node processes (k = 4, m = 2)', () => {
       report = await client.check(capability, { verify: true })
       while (report.unknown > 0 && Date.now() < deadline) report = await client.check(capability, { verify: true })
       assert.equal(report.unknown, 0, 'every holder answered')
+      if (!report.healthy) for (const n of nodes) if (!killed.has(n.info.peerId)) process.stderr.write(`--- log of ${n.info.peerId}\n${n.stderr()}\n`)
       assert.equal(report.healthy, true, JSON.stringify(report.stripes))
       assert.ok((report.placementVersion ?? 0) > 1, 'the repairing node published a new placement record')
       for (const b of report.blocks) {
@@ -119,7 +120,8 @@ describe('erasure coding on 8 node processes (k = 4, m = 2)', () => {
         for (const h of listed.get(b.cid) ?? []) assert.ok(b.holders.includes(h), `${b.cid}: holder ${h} is still listed`)
       }
       for (const [i, s] of report.stripes.entries()) assert.equal(stripeSpreadOf(report, i), s.blocks, `stripe ${i} on distinct nodes`)
-      assert.equal(report.manifest.available, 3)
+      // m + 1 copies at least (two holders that each took the other for down may both add one).
+      assert.ok(report.manifest.available >= 3, `manifest on ${report.manifest.available} nodes`)
     } finally {
       await client.close()
     }
