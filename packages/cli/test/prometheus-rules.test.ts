@@ -27,7 +27,7 @@ describe('deploy/prometheus', () => {
   })
 
   it('has a fleet config and a devnet template promtool accepts', async () => {
-    assert.match(await promtool('check', 'config', 'prometheus.yml'), /SUCCESS/)
+    assert.match(await promtool('check', 'config', 'compose.yml'), /SUCCESS/)
     const dir = await mkdtemp(join(tmpdir(), 'p2pdv-prom-'))
     try {
       const targets = join(dir, 'targets.json')

@@ -57,6 +57,8 @@ export const devnet: Command = {
       throw new P2pdvError('ERR_USAGE', '--rpc names the chain to deploy to; --no-chain runs without one: pick one', { hint: `usage: p2pdv ${devnet.usage}` })
     }
     const dir = devnetDir()
+    // npm may itself run on an older system Node: say which one runs the network.
+    out.note(`Node.js ${process.version} (${process.execPath})`)
     if (args.values.fresh === true) await rm(dir, { recursive: true, force: true })
     await mkdir(dir, { recursive: true, mode: 0o700 })
     const passphrase = await devnetPassphrase(dir)
