@@ -5,7 +5,7 @@
  */
 import {
   createPublicClient, createWalletClient, defineChain, http,
-  type Address, type Chain, type LocalAccount, type PublicClient, type WalletClient
+  type Address, type Chain, type LocalAccount, type PublicClient, type Transport, type WalletClient
 } from 'viem'
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { ChainConfig } from './config.ts'
@@ -19,6 +19,8 @@ export interface ChainContextOptions {
   timeoutMs?: number
   /** Retries of a failed request (default 2). */
   retryCount?: number
+  /** Told of each request that failed after its retries (nodes count these for their metrics). */
+  onRpcError?: () => void
 }
 
 /** Writes from one account go out one at a time, so two never take the same nonce. */
@@ -47,7 +49,20 @@ export function createChainContext (config: ChainConfig, options: ChainContextOp
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
     rpcUrls: { default: { http: [config.rpc] } }
   })
-  const transport = http(config.rpc, { timeout: options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS, retryCount: options.retryCount ?? DEFAULT_RPC_RETRIES })
+  const base = http(config.rpc, { timeout: options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS, retryCount: options.retryCount ?? DEFAULT_RPC_RETRIES })
+  const onRpcError = options.onRpcError
+  const transport: Transport = onRpcError === undefined ? base : (...args) => {
+    const t = base(...args)
+    const request: typeof t.request = async (req, opts) => {
+      try {
+        return await t.request(req, opts)
+      } catch (err) {
+        onRpcError()
+        throw err
+      }
+    }
+    return { ...t, request }
+  }
   return {
     config,
     chain,

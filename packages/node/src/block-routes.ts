@@ -19,7 +19,7 @@ import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { StoreRefusal } from '@p2pdv/core/wire'
 import { GrantErrorCode } from '@p2pdv/core/grants'
 import type { Outcome } from './block-intake.ts'
-import type { NodeMetrics } from './metrics.ts'
+import { statusLabel, type NodeMetrics } from './metrics.ts'
 import type { UploadSession } from './upload-gate.ts'
 import { HotBlocks } from './hot-blocks.ts'
 import { MIN_UPLOAD_BYTES_PER_SECOND, UPLOAD_GRACE_MS, UploadDeadlines } from './upload-deadlines.ts'
@@ -33,6 +33,7 @@ export const IMMUTABLE = 'public, max-age=29030400, immutable'
 /** Everything the node answers that is not the app page: nothing may run or be framed. */
 export const LOCKED_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 const ROUTE = '/ipfs/:cid'
+interface Observer { observe: (seconds: number) => void }
 /**
  * Uploads whose bodies are read at once. Each holds a block-sized buffer from its first byte, so
  * slow or stalled uploads must not be able to pile up: beyond this a PUT is refused with 503.
@@ -108,17 +109,19 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
   let uploads = 0
   const deadlines = new UploadDeadlines(deps.uploadGraceMs === undefined ? {} : { graceMs: deps.uploadGraceMs })
   // Metric children bound once: looking labels up on every request showed in the GET profile.
-  const latency = new Map<number, { observe: (v: number) => void }>()
-  const observe = (status: number, started: number): void => {
-    let child = latency.get(status)
-    if (child === undefined) latency.set(status, child = deps.metrics.httpRequestSeconds.labels({ route: ROUTE, status: String(status) }))
+  // Only GET, HEAD and PUT reach here (the dispatcher below), each with its own children.
+  const latency = { GET: new Map<number, Observer>(), HEAD: new Map<number, Observer>(), PUT: new Map<number, Observer>() }
+  const observe = (method: string | undefined, status: number, started: number): void => {
+    const byStatus = method === 'PUT' ? latency.PUT : method === 'HEAD' ? latency.HEAD : latency.GET
+    let child = byStatus.get(status)
+    if (child === undefined) byStatus.set(status, child = deps.metrics.httpRequestSeconds.labels({ route: ROUTE, method: method === 'PUT' || method === 'HEAD' ? method : 'GET', status: statusLabel(status) }))
     child.observe((performance.now() - started) / 1000)
   }
   const servedCounters = { blocks: deps.metrics.blocksServed.labels({ plane: 'http' }), bytes: deps.metrics.bytesServed.labels({ plane: 'http' }) }
   const send = (req: IncomingMessage, res: ServerResponse, started: number, status: number, headers: Record<string, string | number>, body?: Uint8Array): void => {
     res.writeHead(status, { ...commonHeaders(req.method ?? '', true), ...(body === undefined ? {} : { 'content-length': body.byteLength }), ...headers })
     res.end(body === undefined || req.method === 'HEAD' ? undefined : body)
-    observe(status, started)
+    observe(req.method, status, started)
   }
   const fail = (req: IncomingMessage, res: ServerResponse, started: number, status: number, err: P2pdvError): void => {
     // A refused upload may still be streaming its body: close the connection rather than read it.
@@ -150,7 +153,7 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
       servedCounters.bytes.inc(total)
       res.writeHead(200, block.full)
       res.end(block.bytes)
-      observe(200, started)
+      observe('GET', 200, started)
       return
     }
     const body = block.bytes.subarray(range.start, range.end + 1)

@@ -10,7 +10,7 @@ import type { Logger } from 'pino'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { httpStatusOf } from '@p2pdv/core/error-catalog'
 import { parseCid, type CID } from '@p2pdv/core'
-import type { NodeMetrics } from './metrics.ts'
+import { methodLabel, statusLabel, type NodeMetrics } from './metrics.ts'
 import type { Outcome } from './block-intake.ts'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { StoreRefusal } from '@p2pdv/core/wire'
@@ -158,7 +158,8 @@ export async function createHttpApi (deps: HttpApiDeps) {
     reply.headers(commonHeaders(req.method, CORS_OPEN.test(req.url.split('?')[0] ?? '')))
   })
   app.addHook('onResponse', async (req, reply) => {
-    deps.metrics.httpRequestSeconds.observe({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    // The route template, never the raw path: unmatched paths share one series.
+    deps.metrics.httpRequestSeconds.observe({ route: req.routeOptions.url ?? 'unmatched', method: methodLabel(req.method), status: statusLabel(reply.statusCode) }, reply.elapsedTime / 1000)
   })
   app.setNotFoundHandler(async (req, reply) => sendError(reply, 404, new P2pdvError('ERR_NO_ROUTE', `no route ${req.method} ${req.url.slice(0, 100)}`)))
   app.setErrorHandler(async (err, req, reply) => {

@@ -9,7 +9,7 @@ import { pino, type Logger } from 'pino'
 import { connectAuditorChain, type AuditorChain } from './audit/chain-reporter.ts'
 import type { NodeConfig } from './config.ts'
 import type { WebApp } from './http-api.ts'
-import { createMetrics } from './metrics.ts'
+import { createMetrics, registerStateGauges } from './metrics.ts'
 import { toHex, type LogAnchor } from '@p2pdv/core/keys'
 import { ChainClient } from '@p2pdv/chain'
 import { IdentityStore } from '@p2pdv/chain/identity'
@@ -80,11 +80,11 @@ interface ChainAccess extends KeeperAccess {
  * Connects to the chain first, before anything opens, so a wrong passphrase or an unreachable
  * chain stops the start cleanly; on stop the wallet's keys are forgotten.
  */
-function chainComponent (config: StartNodeOptions, log: Logger): Resource<ChainAccess> {
+function chainComponent (config: StartNodeOptions, log: Logger, onRpcError: () => void): Resource<ChainAccess> {
   return new Resource<ChainAccess>('chain', async () => {
     const access: ChainAccess = {}
     if (config.audit !== undefined && config.chain !== undefined) {
-      access.auditorChain = await connectAuditorChain(config.chain, config.passphrase)
+      access.auditorChain = await connectAuditorChain(config.chain, config.passphrase, onRpcError)
       if (!access.auditorChain.auditorRole) {
         log.warn({ operator: access.auditorChain.operator }, 'this wallet lacks the NodeRegistry audit role: slashing reports stay local and reputation is not published on chain')
       }
@@ -98,7 +98,7 @@ function chainComponent (config: StartNodeOptions, log: Logger): Resource<ChainA
       const wallet = config.keeper?.enabled === true ? await new IdentityStore(config.chain.keysDir).open(config.chain.wallet, config.passphrase) : undefined
       try {
         const chainConfig = await readChainFile(config.chain)
-        const client = await ChainClient.connect(chainConfig, wallet === undefined ? {} : { account: wallet.account })
+        const client = await ChainClient.connect(chainConfig, wallet === undefined ? { onRpcError } : { account: wallet.account, onRpcError })
         const chainOracle = new ChainKeyOracle(client)
         access.oracle = chainOracle
         if (config.keeper?.enabled === true) access.releaseOracle = await connectQuorumOracle(chainConfig, config.chain.rpcs ?? [])
@@ -131,7 +131,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   const faults = new Set(config.testFaults)
   if (faults.size > 0) log.warn({ faults: [...faults] }, 'TEST FAULTS ARE ON: this node misbehaves on purpose (P2PDV_TEST_FAULTS)')
 
-  const chain = chainComponent(config, log)
+  const chain = chainComponent(config, log, () => { metrics.chainRpcErrors.inc() })
   const disk = diskComponent(config.dataDir, config.passphrase)
   const blockstore = blockstoreComponent(disk, metrics, log)
   const datastore = datastoreComponent(disk)
@@ -201,6 +201,15 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     http, net, protocols, tracker, repair, audit.rounds(),
     component('ready', () => { ready = true }, () => { ready = false })
   ]
+  registerStateGauges(metrics, {
+    version: NODE_VERSION,
+    peerId: () => disk.value.peerId,
+    dataDir: () => disk.value.dir.root,
+    quotaBytes: config.quotaBytes,
+    connections: () => net.libp2p?.getConnections().length ?? 0,
+    placementRecords: () => placements.placements.list().length,
+    repair: () => repair.maybe?.stats
+  })
   const lifecycle = new Lifecycle(log)
   await lifecycle.start(components)
   const auditor = audit.auditor

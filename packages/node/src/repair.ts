@@ -95,6 +95,8 @@ export interface RepairStats {
   atRisk: number
   /** Stripes and replicated blocks left for a later pass (counted each pass). */
   deferred: number
+  /** Repair actions (block copies, stripe rebuilds, deferred groups) the last full pass found. */
+  backlog: number
   /** Probes that timed out the first time (each was retried once). */
   probeTimeouts: number
   /** Garbage collection of blocks repair moved away (absent when off). */
@@ -109,11 +111,13 @@ export class RepairWorker {
   /** Runs `pass` every interval, never two at once (periodic-task.ts). */
   private readonly task: PeriodicTask
   private readonly controller = new AbortController()
-  readonly stats: RepairStats = { enabled: true, passes: 0, objectsChecked: 0, blocksRepaired: 0, bytesMoved: 0, unrecoverable: 0, atRisk: 0, deferred: 0, probeTimeouts: 0 }
+  readonly stats: RepairStats = { enabled: true, passes: 0, objectsChecked: 0, blocksRepaired: 0, bytesMoved: 0, unrecoverable: 0, atRisk: 0, deferred: 0, backlog: 0, probeTimeouts: 0 }
 
   private readonly gc: GarbageCollector | undefined
   /** Groups (`object/stripe`) the plan leaves alone, and why: logged once, not every pass. */
   private readonly atRisk = new Map<string, DeferReason>()
+  /** Actions found so far in the running pass (stats.backlog once the pass ends). */
+  private passBacklog = 0
   /** Holders this node could not find an address for, since when (cleared once found). */
   private readonly unresolvedSince = new Map<string, number>()
   /** Placement candidates other nodes list and the peer store lacks (listed-peers.ts). */
@@ -162,6 +166,7 @@ export class RepairWorker {
     const peers = await this.knownPeers(signal)
     const alive = new Map<string, Liveness>()
     const checked = new Set<string>()
+    this.passBacklog = 0
     for (const record of this.deps.placements.list()) {
       if (signal.aborted) return
       try {
@@ -177,6 +182,7 @@ export class RepairWorker {
     for (const key of this.atRisk.keys()) if (!checked.has(key.slice(0, key.indexOf('/')))) this.atRisk.delete(key)
     this.stats.atRisk = [...this.atRisk.values()].filter(r => r !== 'lost').length
     this.stats.unrecoverable = [...this.atRisk.values()].filter(r => r === 'lost').length
+    this.stats.backlog = this.passBacklog
     if (this.gc !== undefined && !signal.aborted) {
       const deleted = await this.gc.pass(async (block, id) => await this.holds(block, id, peers, alive, signal), signal)
       if (deleted.length > 0) this.deps.log.info({ blocks: deleted.length }, 'deleted blocks that placement records assign to other nodes, which confirmed their copies')
@@ -435,6 +441,7 @@ export class RepairWorker {
     const observations = await this.observe(record, peers, alive, signal)
     const params = { replicas: this.wantedReplicas(record), now: Date.now() }
     let plan = planRepair(record, observations, [], params)
+    this.passBacklog += plan.actions.length
     this.noteDeferred(object, plan)
     if (plan.actions.some(a => a.type !== 'defer')) {
       const candidates = await this.candidates(peers, alive, signal)

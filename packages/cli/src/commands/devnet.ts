@@ -8,6 +8,7 @@ import { intOpt, stringOpt, type Command } from '../command.ts'
 import { startDevnetChain, type StartedChain } from '../chain/devnet-chain.ts'
 import { devnetDir, devnetKeysDir, removeDevnetState, writeDevnetState, type DevnetNode, type DevnetState } from '../devnet-state.ts'
 import { spawnReady, stopAll, type Child } from '../process-supervisor.ts'
+import type { Monitoring } from '../monitoring.ts'
 
 /** Keepers anchor their audit-log heads this often on the devnet, so anchors show up in seconds. */
 export const DEVNET_ANCHOR_INTERVAL_SECONDS = 10
@@ -42,12 +43,13 @@ async function devnetPassphrase (dir: string): Promise<string> {
 export const devnet: Command = {
   name: 'devnet',
   summary: 'run a local network on 127.0.0.1: an EVM chain with the contracts deployed and storage nodes staked on it (Ctrl-C stops everything)',
-  usage: 'devnet [--nodes 6] [--fresh] [--rpc URL | --no-chain]',
+  usage: 'devnet [--nodes 6] [--fresh] [--rpc URL | --no-chain] [--monitoring]',
   options: {
     nodes: { type: 'string' },
     fresh: { type: 'boolean', default: false },
     rpc: { type: 'string' },
-    'no-chain': { type: 'boolean', default: false }
+    'no-chain': { type: 'boolean', default: false },
+    monitoring: { type: 'boolean', default: false }
   },
   async run (args, out) {
     const count = intOpt(args, 'nodes', DEFAULT_DEVNET_NODES, 1, 64)
@@ -55,16 +57,20 @@ export const devnet: Command = {
       throw new P2pdvError('ERR_USAGE', '--rpc names the chain to deploy to; --no-chain runs without one: pick one', { hint: `usage: p2pdv ${devnet.usage}` })
     }
     const dir = devnetDir()
+    // npm may itself run on an older system Node: say which one runs the network.
+    out.note(`Node.js ${process.version} (${process.execPath})`)
     if (args.values.fresh === true) await rm(dir, { recursive: true, force: true })
     await mkdir(dir, { recursive: true, mode: 0o700 })
     const passphrase = await devnetPassphrase(dir)
     const children: Array<Child<NodeReady>> = []
     let chain: StartedChain | undefined
+    let monitoring: Monitoring | undefined
     let stopping = false
     const stop = async (): Promise<void> => {
       if (stopping) return
       stopping = true
       out.note('\nstopping devnet…')
+      await monitoring?.stop()
       await stopAll(children)
       await chain?.stop()
       await removeDevnetState(dir)
@@ -116,6 +122,11 @@ export const devnet: Command = {
       const failed = (await Promise.allSettled(lanes)).find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed !== undefined) throw failed.reason
       children.sort((a, b) => Number(a.name.slice(5)) - Number(b.name.slice(5)))
+      if (args.values.monitoring === true) {
+        out.note('starting Prometheus (--monitoring)')
+        const { startMonitoring } = await import('../monitoring.ts')
+        monitoring = await startMonitoring(dir, children.map(c => ({ name: c.name, http: c.ready.http })))
+      }
     } catch (err) {
       await stop()
       throw err
@@ -129,7 +140,11 @@ export const devnet: Command = {
       dataDir: c.ready.dataDir,
       pid: c.proc.pid ?? -1
     }))
-    const state: DevnetState = { version: 1, startedAt: new Date().toISOString(), pid: process.pid, nodes, auditor: nodes[DEVNET_AUDITOR_INDEX]!.http, ...(chain === undefined ? {} : { chain: chain.state }) }
+    const state: DevnetState = {
+      version: 1, startedAt: new Date().toISOString(), pid: process.pid, nodes, auditor: nodes[DEVNET_AUDITOR_INDEX]!.http,
+      ...(chain === undefined ? {} : { chain: chain.state }),
+      ...(monitoring === undefined ? {} : { monitoring: { prometheus: monitoring.url } })
+    }
     await writeDevnetState(state, dir)
     out.result({ event: 'ready', ...state }, () => [
       '',
@@ -139,6 +154,7 @@ export const devnet: Command = {
         `  chain   ${chain.state.rpc} (chain id ${chain.state.chainId}); contracts in ${join(dir, 'chain.json')}`,
         `  wallets ${Object.entries(chain.state.accounts).filter(([n]) => !n.startsWith('node-')).map(([n, a]) => `${n} ${a.slice(0, 8)}…`).join(', ')} (commands act as alice; --as NAME for another)`
       ]),
+      ...(monitoring === undefined ? [] : ['', `  prometheus ${monitoring.url}  (alerts: ${monitoring.url}/alerts; dashboards for Grafana in deploy/grafana/)`]),
       '',
       `web app: ${nodes[0]?.http ?? ''}/  (every node serves it)`,
       '',

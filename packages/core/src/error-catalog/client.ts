@@ -36,6 +36,7 @@ export const CLIENT_ERRORS = {
   ERR_LISTING_POSTER: { status: 400, hint: 'Posters are JPEG, PNG or WebP images within the size limit.' },
   ERR_CHILD_EXITED: { status: 500, hint: 'A child process stopped; its output says why.' },
   ERR_CHILD_TIMEOUT: { status: 504, hint: 'A child process did not start in time.' },
+  ERR_PROMETHEUS_MISSING: { status: 500, hint: 'Install Prometheus (apt-get install prometheus) or set P2PDV_PROMETHEUS to its path.' },
   ERR_MEDIA_NOT_VIDEO: { status: 400, hint: 'The file has no video stream.' },
   ERR_MEDIA_OPTION: { status: 400, hint: 'Fix the media option the message names.' },
   ERR_MEDIA_TOOL_FAILED: { status: 500, hint: 'ffmpeg failed; its output says why.' },

@@ -47,11 +47,11 @@ export interface AuditorChain {
  * memory for the node's lifetime (it signs slashes and reputation updates); its X25519 key is
  * zeroed at once (not needed here).
  */
-export async function connectAuditorChain (cfg: NodeChainConfig, passphrase: string): Promise<AuditorChain> {
+export async function connectAuditorChain (cfg: NodeChainConfig, passphrase: string, onRpcError?: () => void): Promise<AuditorChain> {
   const config = await readChainFile(cfg)
   const identity = await new IdentityStore(cfg.keysDir).open(cfg.wallet, passphrase)
   identity.forget()
-  const client = await ChainClient.connect(config, { account: identity.account })
+  const client = await ChainClient.connect(config, { account: identity.account, ...(onRpcError === undefined ? {} : { onRpcError }) })
   return { client, operator: identity.address, auditorRole: await client.isAuditor() }
 }
 
