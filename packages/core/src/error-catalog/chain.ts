@@ -24,5 +24,16 @@ export const CHAIN_ERRORS = {
   ERR_DEVNET_STATE: { status: 500, hint: 'The devnet state file is damaged; run `p2pdv devnet down` and `up` again.' },
   ERR_ANVIL_NOT_INSTALLED: { status: 500, hint: 'Install Foundry (anvil) to run a local chain.' },
   ERR_ANVIL_START: { status: 500, hint: 'anvil did not start; check the port and its output.' },
+  ERR_GOV_BAD_CHANGE: { status: 400, hint: 'Write --set KEY=VALUE: min-stake=1000, unbonding=7d, split=80:15, slash=10, erasure=10:4, treasury=0x….' },
+  ERR_GOV_BAD_DESCRIPTION: { status: 400, hint: 'Give the proposal a description (1 to 4000 bytes) with --description.' },
+  ERR_GOV_UNKNOWN_PROPOSAL: { status: 404, hint: '`p2pdv gov ls` lists the proposals and their ids.' },
+  ERR_GOV_AMBIGUOUS_PROPOSAL: { status: 400, hint: 'Several proposal ids start with these digits; give more of them.' },
+  ERR_GOV_NOT_ACTIVE: { status: 409, hint: 'Votes are taken only while the proposal is active; the message says when voting opens or closed.' },
+  ERR_GOV_ALREADY_VOTED: { status: 409, hint: 'Each account votes once per proposal.' },
+  ERR_GOV_NO_VOTES: { status: 403, hint: 'Delegate your P2PV (`p2pdv gov delegate`) before a proposal\'s snapshot to vote on it.' },
+  ERR_GOV_BELOW_THRESHOLD: { status: 403, hint: 'Proposing needs the threshold of delegated votes (`p2pdv gov params`); delegate to yourself first.' },
+  ERR_GOV_NOT_SUCCEEDED: { status: 409, hint: 'Only a passed proposal is queued; the message says when voting ends or why it failed.' },
+  ERR_GOV_NOT_QUEUED: { status: 409, hint: 'Queue a passed proposal (`p2pdv gov queue ID`) before executing it.' },
+  ERR_GOV_TIMELOCK_NOT_READY: { status: 409, hint: 'The timelock holds a passed proposal for a delay; the message says when it can be executed.' },
   ERR_DEPLOY: { status: 500, hint: 'The contracts could not be deployed; check the RPC and the deployer\'s funds.' }
 } as const satisfies ErrorTable
