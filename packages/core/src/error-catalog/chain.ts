@@ -35,5 +35,11 @@ export const CHAIN_ERRORS = {
   ERR_GOV_NOT_SUCCEEDED: { status: 409, hint: 'Only a passed proposal is queued; the message says when voting ends or why it failed.' },
   ERR_GOV_NOT_QUEUED: { status: 409, hint: 'Queue a passed proposal (`p2pdv gov queue ID`) before executing it.' },
   ERR_GOV_TIMELOCK_NOT_READY: { status: 409, hint: 'The timelock holds a passed proposal for a delay; the message says when it can be executed.' },
+  ERR_SETTLE_BAD_RECORD: { status: 400, hint: 'A settlement record needs a non-zero node address and whole, non-negative amounts; the record was left out.' },
+  ERR_SETTLE_DUPLICATE_NODE: { status: 400, hint: 'A node appears twice in one epoch\'s records; both were left out, since either could be false.' },
+  ERR_SETTLE_IMPOSSIBLE_PASSES: { status: 400, hint: 'A record claims more passed audits than audits; it was left out.' },
+  ERR_SETTLE_IMPOSSIBLE_DURATION: { status: 400, hint: 'A record claims storage for longer than the epoch; it was left out.' },
+  ERR_SETTLE_IMPOSSIBLE_VOLUME: { status: 400, hint: 'A record claims more bytes than a node can hold (1 PiB); it was left out.' },
+  ERR_REWARDS_INVALID_PROOF: { status: 400, hint: 'The proof does not lead to the epoch\'s posted root: fetch the proof again from the settler for this epoch and node.' },
   ERR_DEPLOY: { status: 500, hint: 'The contracts could not be deployed; check the RPC and the deployer\'s funds.' }
 } as const satisfies ErrorTable
