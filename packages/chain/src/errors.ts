@@ -38,7 +38,10 @@ const HINTS: Record<string, string> = {
   PeerIdTaken: 'Another operator registered this peer id.',
   ERC20InsufficientBalance: 'The account does not hold enough P2PV.',
   ERC20InsufficientAllowance: 'Approve the contract to spend the P2PV first.',
-  AccessControlUnauthorizedAccount: 'This account lacks the role the call needs.'
+  AccessControlUnauthorizedAccount: 'This account lacks the role the call needs.',
+  InvalidProof: 'The proof does not lead to the epoch\'s posted root: fetch it again from the settler.',
+  AlreadyClaimed: 'This node\'s share of the epoch was paid already.',
+  UnknownEpoch: 'No root was posted for this epoch yet.'
 }
 
 /** Turns anything a viem call threw into a P2pdvError with a stable code. */

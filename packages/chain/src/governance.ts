@@ -45,3 +45,31 @@ export async function collectRewards (ctx: ChainContext): Promise<TransactionRec
   const c = ctx.config.contracts
   return await writeContract(ctx, { action: 'collecting rewards', address: c.rewards, abi: RewardsAbi, functionName: 'collect', args: [c.accessManager] })
 }
+
+export interface ProtocolParamValues {
+  minStake: bigint
+  unbondingPeriod: bigint
+  creatorBps: number
+  nodePoolBps: number
+  treasuryBps: number
+  slashBps: number
+  erasure: { k: number, m: number }
+  treasury: Address
+}
+
+/** Every value ProtocolParams holds, in one go (what `p2pdv gov params` shows). */
+export async function protocolParams (ctx: ChainContext): Promise<ProtocolParamValues> {
+  const p = { address: ctx.config.contracts.params, abi: ProtocolParamsAbi } as const
+  try {
+    const [minStake, unbondingPeriod, [creatorBps, nodePoolBps, treasury], slashBps, [k, m]] = await Promise.all([
+      ctx.public.readContract({ ...p, functionName: 'minStake' }),
+      ctx.public.readContract({ ...p, functionName: 'unbondingPeriod' }),
+      ctx.public.readContract({ ...p, functionName: 'split' }),
+      ctx.public.readContract({ ...p, functionName: 'slashBps' }),
+      ctx.public.readContract({ ...p, functionName: 'erasureDefaults' })
+    ])
+    return { minStake, unbondingPeriod, creatorBps, nodePoolBps, treasuryBps: 10_000 - creatorBps - nodePoolBps, slashBps, erasure: { k, m }, treasury }
+  } catch (err) {
+    throw chainError(err, 'reading the protocol parameters')
+  }
+}
