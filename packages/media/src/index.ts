@@ -10,3 +10,4 @@ export {
 } from './subtitles.ts'
 export { firstDecodeTime, trackTimescales } from './fmp4.ts'
 export { MediaErrorCode } from './run-tool.ts'
+export { LiveEncoder, liveEncoderArgs, ingestArgs, parseLiveLadder, completeSegments, DEFAULT_LIVE_LADDER, LIVE_SEGMENT_SECONDS, type LiveIngest, type LiveRendition, type LiveSegment, type LiveEncoderOptions } from './live-encoder.ts'

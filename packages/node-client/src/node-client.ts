@@ -31,6 +31,10 @@ export const MAX_PEER_LIST_BYTES = 64 * 1024
 export const MAX_PLACEMENT_LISTING_BYTES = 16 * 1024 * 1024
 /** Placement records are at most a block. */
 export const MAX_PLACEMENT_RECORD_BYTES = MAX_BLOCK_BYTES
+/** A live announcement's answer is a small JSON object. */
+const MAX_LIVE_ANSWER_BYTES = 4096
+/** A window: 120 announcements per rendition, 16 renditions, ~700 bytes each. */
+export const MAX_LIVE_WINDOW_BYTES = 2 * 1024 * 1024
 /** A receipt's signature is 64 bytes for Ed25519; far longer ones are junk. */
 const MAX_SIG_CHARS = 512
 
@@ -209,6 +213,28 @@ export class NodeClient {
     const res = await this.call({ method: 'POST', path: '/api/v1/audit', body: challenge, limit: MAX_AUDIT_MESSAGE_BYTES, headers: { 'content-type': 'application/cbor' } }, options)
     if (!(res.contentType ?? '').startsWith('application/cbor')) throw this.badResponse(`answered the audit with HTTP ${res.status} and no audit response`, { status: res.status })
     return res.body
+  }
+
+  /**
+   * `POST /api/v1/live/{stream}/announcements`: a signed live announcement (as JSON, from
+   * announcementToJson). A refusal throws a P2pdvError with the node's own code (ERR_LIVE_…).
+   */
+  async announceLive (stream: string, announcement: Record<string, unknown>, options: CallOptions = {}): Promise<void> {
+    const res = await this.call({
+      method: 'POST', path: `/api/v1/live/${encodeURIComponent(stream)}/announcements`, limit: MAX_LIVE_ANSWER_BYTES,
+      body: new TextEncoder().encode(JSON.stringify(announcement)), headers: { 'content-type': 'application/json', accept: 'application/json' }
+    }, options)
+    if (res.status === 201) return
+    const body = jsonObject(res.body)
+    const code = typeof body.code === 'string' && /^ERR_[A-Z0-9_]{1,60}$/.test(body.code) ? body.code : `ERR_HTTP_${res.status}`
+    throw new P2pdvError(code, `node ${this.name()} refused the live announcement: ${String(body.message ?? `HTTP ${res.status}`).slice(0, 200)}`, { details: { status: res.status } })
+  }
+
+  /** `GET /api/v1/live/{stream}`: the node's window of announcements (JSON, unchecked: verify each). */
+  async liveWindow (stream: string, options: CallOptions = {}): Promise<unknown[]> {
+    const w = await this.getJson(`/api/v1/live/${encodeURIComponent(stream)}`, MAX_LIVE_WINDOW_BYTES, options) as { segments?: unknown } | null
+    if (!Array.isArray(w?.segments)) throw this.badResponse('answered a live window without segments')
+    return w.segments
   }
 
   private name (): string { return this.peerId ?? this.base }

@@ -32,6 +32,7 @@ import { Libp2pPlane } from './components/libp2p-plane.ts'
 import { ProtocolsComponent, provideQueueComponent } from './components/protocols.ts'
 import { listPeers } from './components/directory.ts'
 import { apiDeps } from './components/api.ts'
+import { LiveComponent } from './components/live.ts'
 import type { VerifiedBlockstore } from './verified-blockstore.ts'
 
 export const NODE_VERSION = '0.1.0'
@@ -139,7 +140,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   const http: HttpPlane = new HttpPlane({
     host: config.host, port: config.httpPort, dataDir: () => disk.value.dir.root, log,
     // Read when the plane starts, once the components it serves have started.
-    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready, chain: chain.value, disk, blockstore, gate, placements, keeper, audit, net, http, protocols, provideQueue, repair, peers })
+    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready, chain: chain.value, disk, blockstore, gate, placements, keeper, audit, live, net, http, protocols, provideQueue, repair, peers })
   })
   const net = new Libp2pPlane({
     host: config.host, port: config.p2pPort, disk, blockstore, datastore, http, log,
@@ -154,6 +155,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   })
   const keeper = new KeeperRole({ disk, config: config.keeper, access: () => chain.value, passphrase: config.passphrase, registry: metrics.registry, log })
   const peers = listPeers({ disk, net, http })
+  // Live stream announcements (issue 17); its routes are served by the HTTP plane.
+  const live = new LiveComponent({ blockstore, log })
   const audit = new AuditRole({
     disk, blockstore, placements, metrics, log,
     config: config.audit,
@@ -197,7 +200,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   // The order: each component may use the ones before it; stop runs it backwards (so the node
   // first stops reporting ready).
   const components: Component[] = [
-    chain, disk, blockstore, datastore, gate, provideQueue, placements, keeper, audit,
+    chain, disk, blockstore, datastore, gate, provideQueue, placements, keeper, audit, live,
     http, net, protocols, tracker, repair, audit.rounds(),
     component('ready', () => { ready = true }, () => { ready = false })
   ]

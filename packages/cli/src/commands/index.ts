@@ -19,6 +19,7 @@ export const commands: CommandEntry[] = [
   { name: 'check', load: async () => (await import('./check.ts')).check },
   { name: 'upload', load: async () => (await import('./upload.ts')).upload },
   { name: 'watch', load: async () => (await import('./watch.ts')).watch },
+  { name: 'live start', load: async () => (await import('./live.ts')).liveStart },
   { name: 'download', load: async () => (await import('./download.ts')).download },
   { name: 'ls', load: async () => (await import('./chain-videos.ts')).ls },
   { name: 'buy', load: async () => (await import('./chain-videos.ts')).buy },

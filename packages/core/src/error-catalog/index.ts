@@ -8,6 +8,7 @@
 import { CHAIN_ERRORS } from './chain.ts'
 import { CLIENT_ERRORS } from './client.ts'
 import { KEY_ERRORS } from './keys.ts'
+import { LIVE_ERRORS } from './live.ts'
 import { NODE_ERRORS } from './node.ts'
 import type { ErrorSpec, ErrorTable } from './spec.ts'
 import { STORAGE_ERRORS } from './storage.ts'
@@ -20,7 +21,8 @@ export const ERROR_AREAS = {
   keys: KEY_ERRORS,
   chain: CHAIN_ERRORS,
   node: NODE_ERRORS,
-  client: CLIENT_ERRORS
+  client: CLIENT_ERRORS,
+  live: LIVE_ERRORS
 } as const
 
 export const ERROR_CATALOG = {
@@ -28,7 +30,8 @@ export const ERROR_CATALOG = {
   ...KEY_ERRORS,
   ...CHAIN_ERRORS,
   ...NODE_ERRORS,
-  ...CLIENT_ERRORS
+  ...CLIENT_ERRORS,
+  ...LIVE_ERRORS
 } as const satisfies ErrorTable
 
 export type ErrorCode = keyof typeof ERROR_CATALOG

@@ -25,6 +25,7 @@ import { findProviders } from './directory.ts'
 import type { NodeDisk } from './disk.ts'
 import type { HttpPlane } from './http-plane.ts'
 import type { KeeperRole } from './keeper-role.ts'
+import type { LiveComponent } from './live.ts'
 import type { Libp2pPlane } from './libp2p-plane.ts'
 import type { PlacementsComponent } from './placements.ts'
 import type { ProtocolsComponent } from './protocols.ts'
@@ -52,6 +53,7 @@ export interface NodeParts {
   placements: PlacementsComponent
   keeper: KeeperRole
   audit: AuditRole
+  live: LiveComponent
   net: Libp2pPlane
   http: HttpPlane
   protocols: ProtocolsComponent
@@ -107,7 +109,7 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
     },
     admit: async (authorization, source) => await gate.admit(grantFromAuthorization(authorization), source),
     providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
-    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: http.urlOrEmpty, multiaddrs: net.multiaddrs() }), ...(chain.describe === undefined ? {} : { chain: chain.describe }) })],
+    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: http.urlOrEmpty, multiaddrs: net.multiaddrs() }), ...(chain.describe === undefined ? {} : { chain: chain.describe }) }), p.live.routes()],
     pageConnectOrigins: async () => [...(chain.rpcOrigin === undefined ? [] : [chain.rpcOrigin]), ...(await chain.keeperOrigins?.() ?? [])],
     peers: p.peers,
     ...(config.webApp === undefined ? {} : { webApp: config.webApp }),

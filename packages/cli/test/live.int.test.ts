@@ -1,0 +1,127 @@
+/**
+ * `p2pdv live start` end to end with real processes on 127.0.0.1: ffmpeg feeds a lavfi source
+ * (as a file paced with -re, and pushed over SRT), the CLI seals and stores ~1 s segments on two
+ * nodes and announces them; a viewer holding only the link reads the window from a node, checks
+ * every signature, fetches every block by CID, unwraps each epoch's key and opens every segment,
+ * across epoch rotations (--epoch 2s).
+ */
+import assert from 'node:assert/strict'
+import { spawn, execFile } from 'node:child_process'
+import { createSocket } from 'node:dgram'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { promisify } from 'node:util'
+import { after, before, describe, it } from 'node:test'
+import { announcementFromJson, openSegment, parseLiveLink, unwrapEpochKey, verifyAnnouncement } from '@p2pdv/core/live'
+import { NodeClient } from '@p2pdv/node-client'
+import { spawnNode, type SpawnedNode } from '../../node/test/fixtures/spawn-node.ts'
+import { CLI, CLI_NODE_FLAGS } from './fixtures/cli.ts'
+
+const execFileP = promisify(execFile)
+const LAVFI = ['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000']
+
+interface LiveRun { events: any[], started: Promise<any>, exit: Promise<number | null>, stderr: () => string, kill: (sig: NodeJS.Signals) => void }
+
+function liveStart (args: string[]): LiveRun {
+  const proc = spawn(process.execPath, [...CLI_NODE_FLAGS, CLI, 'live', 'start', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  proc.stderr.on('data', d => { stderr = (stderr + String(d)).slice(-8000) })
+  const events: any[] = []
+  let onStart: (e: any) => void = () => {}
+  const started = new Promise<any>(resolve => { onStart = resolve })
+  createInterface({ input: proc.stdout }).on('line', line => {
+    try { const e = JSON.parse(line); events.push(e); if (e.event === 'started') onStart(e) } catch {}
+  })
+  const exit = new Promise<number | null>(resolve => proc.once('exit', c => { onStart(undefined); resolve(c) }))
+  return { events, started, exit, stderr: () => stderr, kill: sig => { proc.kill(sig) } }
+}
+
+/** Everything a viewer with the link can do without a browser: verify, fetch, unwrap, open. */
+async function watchAsViewer (link: string, node: SpawnedNode): Promise<{ epochs: Set<number>, perRendition: Map<number, number[]> }> {
+  const l = parseLiveLink(link)
+  const client = new NodeClient(node.info.http)
+  const window = (await client.liveWindow(l.stream)).map(announcementFromJson)
+  const epochs = new Set<number>()
+  const perRendition = new Map<number, number[]>()
+  for (const a of window) {
+    assert.equal(await verifyAnnouncement(a), true)
+    const key = await unwrapEpochKey(l, a.epoch, a.key)
+    const seg = await openSegment(key, l.stream, a.rendition, { kind: 'media', seq: a.seq }, await client.getBlock(a.cid))
+    const init = await openSegment(key, l.stream, a.rendition, { kind: 'init', epoch: a.epoch }, await client.getBlock(a.init))
+    assert.equal(Buffer.from(init.subarray(4, 8)).toString(), 'ftyp')
+    assert.ok(['styp', 'moof'].includes(Buffer.from(seg.subarray(4, 8)).toString()))
+    epochs.add(a.epoch)
+    perRendition.set(a.rendition, [...(perRendition.get(a.rendition) ?? []), a.seq])
+  }
+  return { epochs, perRendition }
+}
+
+async function freeUdpPort (): Promise<number> {
+  const s = createSocket('udp4')
+  await new Promise<void>(resolve => s.bind(0, '127.0.0.1', resolve))
+  const port = s.address().port
+  await new Promise<void>(resolve => s.close(() => resolve()))
+  return port
+}
+
+describe('p2pdv live start', () => {
+  let nodes: SpawnedNode[]
+  let dir: string
+  before(async () => {
+    nodes = await Promise.all([spawnNode(), spawnNode()])
+    dir = await mkdtemp(join(tmpdir(), 'p2pdv-live-test-'))
+  })
+  after(async () => {
+    await Promise.all((nodes ?? []).map(async n => { await n.stop() }))
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('streams a file paced as live to two nodes; a link holder opens every segment across epoch rotations', { timeout: 180_000 }, async () => {
+    const input = join(dir, 'source.ts')
+    await execFileP('ffmpeg', ['-hide_banner', '-loglevel', 'error', ...LAVFI, '-t', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-f', 'mpegts', '-y', input])
+    const run = liveStart(['--title', 'test stream', '--input', input, '--ladder', '720p,360p', '--epoch', '2s', ...nodes.flatMap(n => ['--node', n.info.http])])
+    const started = await run.started
+    assert.ok(started !== undefined, run.stderr())
+    assert.match(started.link, /^p2pdv:\/\/live\/[0-9a-f]{64}#[A-Za-z0-9_-]{43}$/)
+    assert.equal(await run.exit, 0, run.stderr())
+    const stopped = run.events.at(-1)
+    assert.equal(stopped.event, 'stopped')
+    assert.ok(stopped.segments >= 10, `segments: ${String(stopped.segments)}`)
+    for (const node of nodes) {
+      const { epochs, perRendition } = await watchAsViewer(started.link, node)
+      assert.ok(epochs.size >= 2, `epochs seen: ${[...epochs].join(',')}`)
+      assert.deepEqual([...perRendition.keys()].sort(), [0, 1])
+      for (const seqs of perRendition.values()) assert.deepEqual(seqs, seqs.map((_s, i) => i), 'every segment, in order')
+    }
+  })
+
+  it('takes an SRT push and stops cleanly on SIGTERM', { timeout: 180_000 }, async () => {
+    const port = await freeUdpPort()
+    const run = liveStart(['--title', 'srt stream', '--srt', `127.0.0.1:${port}`, '--ladder', '360p', ...nodes.flatMap(n => ['--node', n.info.http])])
+    const started = await run.started
+    assert.equal(started?.ingest, `srt://127.0.0.1:${port}`, run.stderr())
+    // The listener may take a moment to bind: the pusher retries until it connects. It pushes
+    // longer than the test needs: the stream is stopped with SIGTERM while it is still live.
+    const stream = parseLiveLink(started.link).stream
+    const client = new NodeClient(nodes[0]!.info.http)
+    let pusher: ReturnType<typeof spawn> | undefined
+    let segments = 0
+    for (let i = 0; i < 240 && segments < 3; i++) {
+      if (pusher === undefined || pusher.exitCode !== null) {
+        pusher = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', ...LAVFI, '-t', '60', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-c:a', 'aac', '-f', 'mpegts', `srt://127.0.0.1:${port}?mode=caller`], { stdio: 'ignore' })
+      }
+      await new Promise(resolve => setTimeout(resolve, 250))
+      segments = await client.liveWindow(stream).then(w => w.length, () => 0)
+    }
+    run.kill('SIGTERM')
+    assert.equal(await run.exit, 0, run.stderr())
+    pusher?.kill('SIGKILL')
+    const stopped = run.events.at(-1)
+    assert.equal(stopped.event, 'stopped', run.stderr())
+    assert.ok(stopped.segments >= 3, `segments: ${String(stopped.segments)}`)
+    const { perRendition } = await watchAsViewer(started.link, nodes[0]!)
+    assert.ok((perRendition.get(0) ?? []).length >= 3)
+  })
+})
