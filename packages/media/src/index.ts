@@ -10,3 +10,7 @@ export {
 } from './subtitles.ts'
 export { firstDecodeTime, trackTimescales } from './fmp4.ts'
 export { MediaErrorCode } from './run-tool.ts'
+export {
+  transcribe, buildCues, wordErrorRate, parsePocketsphinxTimes, captionModel, checkCaptionEngine, captionTrack, CaptionErrorCode, CAPTION_ENGINE,
+  type TimedWord, type TranscribeOptions, type TranscribeResult, type CaptionModel
+} from './captions.ts'
