@@ -11,3 +11,7 @@ export {
 export { firstDecodeTime, trackTimescales } from './fmp4.ts'
 export { MediaErrorCode } from './run-tool.ts'
 export { LiveEncoder, liveEncoderArgs, ingestArgs, parseLiveLadder, completeSegments, DEFAULT_LIVE_LADDER, LIVE_SEGMENT_SECONDS, type LiveIngest, type LiveRendition, type LiveSegment, type LiveEncoderOptions } from './live-encoder.ts'
+export {
+  transcribe, buildCues, wordErrorRate, parsePocketsphinxTimes, captionModel, checkCaptionEngine, captionTrack, CaptionErrorCode, CAPTION_ENGINE,
+  type TimedWord, type TranscribeOptions, type TranscribeResult, type CaptionModel
+} from './captions.ts'

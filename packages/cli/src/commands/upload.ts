@@ -18,6 +18,7 @@ import { openSigningIdentity } from '../signing-identity.ts'
 import { UploadIndex } from '../upload-index.ts'
 import { prepareUploadRegistration, UPLOAD_CHAIN_OPTIONS, UPLOAD_CHAIN_USAGE } from './upload-chain.ts'
 import { depositWithKeepers, UPLOAD_KEEPER_OPTIONS, UPLOAD_KEEPER_USAGE } from './upload-keepers.ts'
+import { AUTO_CAPTIONS_OPTIONS, AUTO_CAPTIONS_USAGE, planAutoCaptions, runAutoCaptions, type AutoCaptionsResult } from './upload-captions.ts'
 
 export const DEFAULT_THUMBNAIL_INTERVAL = 5
 const MAX_TITLE = 200
@@ -68,7 +69,7 @@ function stageReporter (out: Output): { onProgress: (p: TranscodeProgress) => vo
 export const upload: Command = {
   name: 'upload',
   summary: 'transcode a video (ladder, sprites, subtitles), seal every piece, store it, sign a public listing; prints its capability and a watch link',
-  usage: `upload VIDEO [--title T] [--description D] [--tags a,b] [--subs LANG=FILE …] [--audio-lang LANG,… | N=LANG,…] [--audio-only] [--thumbnails-interval 5] [--unlisted] [--force] [--k 4 --m 2 | --replicas 3] [--allow-degraded] [--auditor URL] [--node URL …] ${UPLOAD_CHAIN_USAGE} ${UPLOAD_KEEPER_USAGE} [--json]`,
+  usage: `upload VIDEO [--title T] [--description D] [--tags a,b] [--subs LANG=FILE …] [--audio-lang LANG,… | N=LANG,…] [--audio-only] ${AUTO_CAPTIONS_USAGE} [--thumbnails-interval 5] [--unlisted] [--force] [--k 4 --m 2 | --replicas 3] [--allow-degraded] [--auditor URL] [--node URL …] ${UPLOAD_CHAIN_USAGE} ${UPLOAD_KEEPER_USAGE} [--json]`,
   options: {
     title: { type: 'string' },
     description: { type: 'string' },
@@ -86,7 +87,8 @@ export const upload: Command = {
     ...AUDITOR_OPTION,
     ...NODE_OPTION,
     ...UPLOAD_CHAIN_OPTIONS,
-    ...UPLOAD_KEEPER_OPTIONS
+    ...UPLOAD_KEEPER_OPTIONS,
+    ...AUTO_CAPTIONS_OPTIONS
   },
   async run (args, out) {
     const file = requirePositional(args, 0, 'VIDEO', upload)
@@ -101,6 +103,8 @@ export const upload: Command = {
     // A podcast: the sound over its cover art (or a plain card).
     const audioOnly = args.values['audio-only'] === true
     const interval = thumbnailInterval(args)
+    // No model for the language, no engine, a --subs track in the same language: refused now.
+    const autoCaptions = await planAutoCaptions(args, subtitles)
     const listed = args.values.unlisted !== true
     // Everything that can refuse cheaply does so before minutes of transcoding: the chain step
     // (flags, wallet, chain), then the identity that signs the listing (the chain wallet if any).
@@ -137,9 +141,17 @@ export const upload: Command = {
       // --allow-degraded), are refused before transcoding, in that order: the file is the first
       // thing to fix.
       const source = await probe(file, { signal: controller.signal, audioOnly })
-      planAudio(source.audioTracks, audio)
+      const audioPlan = planAudio(source.audioTracks, audio)
       const precheck = await Client.create({ peers, directory, workers: 0, ...(await auditorFromArgs(args)) })
       try { await precheck.chooseScheme({ ...redundancy, ...defaults }) } finally { await precheck.close() }
+      // Transcribed here, on the creator's machine, before anything is sealed.
+      let captions: AutoCaptionsResult | undefined
+      if (autoCaptions !== undefined) {
+        const track = (audioPlan.find(a => a.default) ?? audioPlan[0])?.track ?? 0
+        const c = await runAutoCaptions(autoCaptions, file, source, track, work, out, controller.signal)
+        captions = c.result
+        if (c.input !== undefined) subtitles.push(c.input)
+      }
       const stages = stageReporter(out)
       const started = performance.now()
       const t = await transcode(file, join(work, 'ladder'), {
@@ -193,6 +205,7 @@ export const upload: Command = {
           durationSeconds: t.durationSeconds,
           renditions: t.renditions.map(r => r.id),
           subtitles: t.subtitles.map(s => s.lang),
+          ...(captions === undefined ? {} : { autoCaptions: captions }),
           audio: t.renditions.filter(r => r.kind === 'audio').map(r => ({ id: r.id, ...(r.lang === undefined ? {} : { lang: r.lang }), name: r.name, default: r.default })),
           thumbnailSheets: t.thumbnails?.sheets.length ?? 0,
           transcodeSpeed,
