@@ -10,7 +10,8 @@ const AREA_TITLES: Record<keyof typeof ERROR_AREAS, string> = {
   keys: 'Keys: keystores, envelopes, shares, keepers, access, identities, sign-in',
   chain: 'Chain and devnet',
   node: 'Node API and start-up',
-  client: 'SDK, CLI, player, web app and media tools'
+  client: 'SDK, CLI, player, web app and media tools',
+  discovery: 'Discovery: the index of public listings and search'
 }
 
 const cell = (text: string): string => text.replaceAll('|', '\\|')

@@ -7,6 +7,7 @@
  */
 import { CHAIN_ERRORS } from './chain.ts'
 import { CLIENT_ERRORS } from './client.ts'
+import { DISCOVERY_ERRORS } from './discovery.ts'
 import { KEY_ERRORS } from './keys.ts'
 import { NODE_ERRORS } from './node.ts'
 import type { ErrorSpec, ErrorTable } from './spec.ts'
@@ -20,7 +21,8 @@ export const ERROR_AREAS = {
   keys: KEY_ERRORS,
   chain: CHAIN_ERRORS,
   node: NODE_ERRORS,
-  client: CLIENT_ERRORS
+  client: CLIENT_ERRORS,
+  discovery: DISCOVERY_ERRORS
 } as const
 
 export const ERROR_CATALOG = {
@@ -28,7 +30,8 @@ export const ERROR_CATALOG = {
   ...KEY_ERRORS,
   ...CHAIN_ERRORS,
   ...NODE_ERRORS,
-  ...CLIENT_ERRORS
+  ...CLIENT_ERRORS,
+  ...DISCOVERY_ERRORS
 } as const satisfies ErrorTable
 
 export type ErrorCode = keyof typeof ERROR_CATALOG
