@@ -200,6 +200,7 @@ export async function createHttpApi (deps: HttpApiDeps) {
         .send(Buffer.from(html.body.buffer, html.body.byteOffset, html.body.byteLength))
     }
     app.get('/', page)
+    app.get('/search', page)
     app.get<{ Params: { id: string } }>('/watch/:id', page)
     // Video links (no key in them): `/watch/video/<video id>`; the page asks the keepers.
     app.get<{ Params: { id: string } }>('/watch/video/:id', page)
