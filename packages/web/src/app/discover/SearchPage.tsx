@@ -3,6 +3,7 @@
  * and a form (keyboard and back button work as on any site), and "more" paging.
  */
 import { useEffect, useState, type ReactElement } from 'react'
+import { fetchPeerDirectory } from '@p2pdv/sdk/player'
 import { userError, type UserError } from '../errors.ts'
 import { TopBar } from '../TopBar.tsx'
 import { CATEGORIES, categoryLabel, searchVideos, type ListedVideo, type VideoSearch } from './api.ts'
@@ -38,10 +39,12 @@ type State = { kind: 'loading' } | { kind: 'ready', videos: ListedVideo[], next?
 export function SearchPage (): ReactElement {
   const [search] = useState(() => searchFromLocation(window.location.search))
   const [state, setState] = useState<State>({ kind: 'loading' })
+  const [nodes, setNodes] = useState<number | undefined>()
 
   useEffect(() => {
     document.title = `${search.q ?? (search.category !== undefined ? categoryLabel(search.category) : search.tag ?? 'Search')} · P2PDEVIDEO`
     const ctrl = new AbortController()
+    fetchPeerDirectory(window.location.origin, ctrl.signal).then(p => { setNodes(p.length) }, () => { setNodes(0) })
     searchVideos({ ...search, limit: 24 }, ctrl.signal).then(
       p => { setState({ kind: 'ready', videos: p.videos, next: p.next, more: false }) },
       err => { if (!ctrl.signal.aborted) setState({ kind: 'error', error: userError(err) }) })
@@ -60,7 +63,7 @@ export function SearchPage (): ReactElement {
   const sort = search.sort ?? (search.q !== undefined ? 'relevance' : 'latest')
   return (
     <div className='page search'>
-      <TopBar query={search.q ?? ''} />
+      <TopBar nodes={nodes} query={search.q ?? ''} />
       <main>
         <h1 className='search-heading'>{heading}</h1>
         <div className='filters'>
