@@ -11,7 +11,8 @@ const AREA_TITLES: Record<keyof typeof ERROR_AREAS, string> = {
   chain: 'Chain and devnet',
   node: 'Node API and start-up',
   client: 'SDK, CLI, player, web app and media tools',
-  live: 'Live streams: announcements, live links, epoch keys'
+  live: 'Live streams: announcements, live links, epoch keys',
+  discovery: 'Discovery: the index of public listings and search'
 }
 
 const cell = (text: string): string => text.replaceAll('|', '\\|')

@@ -42,6 +42,13 @@ export function peerCacheFile (network: string): string {
   return join(p2pdvHome(), 'peers', `${createHash('sha256').update(network).digest('hex').slice(0, 16)}.json`)
 }
 
+/** The network a command works on, by name: the running devnet's run, or the set of `--node` URLs. */
+export async function networkOf (args: ParsedArgs): Promise<string> {
+  const urls = listOpt(args, 'node')
+  if (urls.length > 0) return `nodes ${urls.map(u => u.replace(/\/+$/, '')).sort().join(' ')}`
+  return `devnet ${devnetDir()} ${(await readDevnetState()).startedAt}`
+}
+
 /**
  * The nodes a client starts with and the directory that finds them again when they move: seeded
  * from devnet.json (or the `--node` URLs, each checked), merged with what this network's cache

@@ -3,16 +3,23 @@
  * so uploading the same file twice is noticed before minutes of transcoding. It holds the
  * manifest and listing CIDs and the time, never a content key. SQLite (`node:sqlite`, built into
  * Node) at `$P2PDV_HOME/uploads.sqlite`; the schema version is SQLite's `user_version`.
+ *
+ * Records are scoped to the network they were uploaded to (`network`: the devnet run, the set of
+ * `--node` URLs, and the chain's id and registry): on another network, such as a fresh devnet,
+ * that upload does not exist, and the same file uploads again without --force.
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { P2pdvError } from '@p2pdv/core/errors'
 
-export const UPLOAD_INDEX_VERSION = 1
+/** 2: records carry their network (format 1's records have none and match no network). */
+export const UPLOAD_INDEX_VERSION = 2
 
 export interface UploadRecord {
   sourceSha256: string
+  /** Which network it went to (see networkOfUpload in commands/upload.ts). */
+  network: string
   manifestCid: string
   listingCid?: string
   title: string
@@ -40,9 +47,12 @@ export class UploadIndex {
           listing_cid TEXT,
           title TEXT NOT NULL,
           uploaded_at INTEGER NOT NULL,
+          network TEXT NOT NULL DEFAULT '',
           PRIMARY KEY (source_sha256, manifest_cid)
         );
         PRAGMA user_version = ${UPLOAD_INDEX_VERSION};`)
+      } else if (version === 1) {
+        db.exec(`ALTER TABLE uploads ADD COLUMN network TEXT NOT NULL DEFAULT ''; PRAGMA user_version = ${UPLOAD_INDEX_VERSION};`)
       } else if (version !== UPLOAD_INDEX_VERSION) {
         throw new P2pdvError('ERR_UPLOAD_INDEX_VERSION', `${path} has format ${version}; this p2pdv reads format ${UPLOAD_INDEX_VERSION}`, { hint: 'Upgrade p2pdv, or move the file away to start a new index.' })
       }
@@ -53,13 +63,14 @@ export class UploadIndex {
     return new UploadIndex(db)
   }
 
-  /** The latest upload of a source with this SHA-256 (hex), if any. */
-  find (sourceSha256: string): UploadRecord | undefined {
-    const row = this.db.prepare('SELECT source_sha256, manifest_cid, listing_cid, title, uploaded_at FROM uploads WHERE source_sha256 = ? ORDER BY uploaded_at DESC LIMIT 1').get(sourceSha256) as
+  /** The latest upload of a source with this SHA-256 (hex) to this network, if any. */
+  find (sourceSha256: string, network: string): UploadRecord | undefined {
+    const row = this.db.prepare('SELECT source_sha256, manifest_cid, listing_cid, title, uploaded_at FROM uploads WHERE source_sha256 = ? AND network = ? ORDER BY uploaded_at DESC LIMIT 1').get(sourceSha256, network) as
       { source_sha256: string, manifest_cid: string, listing_cid: string | null, title: string, uploaded_at: number } | undefined
     if (row === undefined) return undefined
     return {
       sourceSha256: row.source_sha256,
+      network,
       manifestCid: row.manifest_cid,
       ...(row.listing_cid === null ? {} : { listingCid: row.listing_cid }),
       title: row.title,
@@ -68,8 +79,8 @@ export class UploadIndex {
   }
 
   record (r: UploadRecord): void {
-    this.db.prepare('INSERT OR REPLACE INTO uploads (source_sha256, manifest_cid, listing_cid, title, uploaded_at) VALUES (?, ?, ?, ?, ?)')
-      .run(r.sourceSha256, r.manifestCid, r.listingCid ?? null, r.title, r.uploadedAt)
+    this.db.prepare('INSERT OR REPLACE INTO uploads (source_sha256, manifest_cid, listing_cid, title, uploaded_at, network) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(r.sourceSha256, r.manifestCid, r.listingCid ?? null, r.title, r.uploadedAt, r.network)
   }
 
   close (): void {

@@ -20,6 +20,7 @@ import {
   type ListedPeer, type ListedPlacement, type NodeIdentity, type NodeStatus
 } from './node-info.ts'
 import { ReceiptVerifier, type StoreReceipt } from './receipt-verifier.ts'
+import { MAX_VIDEO_PAGE_BYTES, parseListedVideo, parseVideoPage, videoSearchParams, type ListedVideo, type VideoPage, type VideoSearch } from './videos.ts'
 import { MAX_PUT_RESPONSE_BYTES, type BodyBuffers, type HttpRequest, type HttpResponse } from './transport/types.ts'
 
 export const DEFAULT_NODE_TIMEOUT_MS = 30_000
@@ -235,6 +236,34 @@ export class NodeClient {
     const w = await this.getJson(`/api/v1/live/${encodeURIComponent(stream)}`, MAX_LIVE_WINDOW_BYTES, options) as { segments?: unknown } | null
     if (!Array.isArray(w?.segments)) throw this.badResponse('answered a live window without segments')
     return w.segments
+  }
+
+  /**
+   * `GET /api/v1/videos`: a page of the node's discovery index. A refusal (a bad query, a node
+   * without an index) throws the node's own code (ERR_VIDEO_QUERY, ERR_NOT_ENABLED).
+   */
+  async videos (search: VideoSearch = {}, options: CallOptions = {}): Promise<VideoPage> {
+    const page = parseVideoPage(await this.discoveryJson(`/api/v1/videos${videoSearchParams(search)}`, options))
+    if (page === undefined) throw this.badResponse('answered /api/v1/videos with something that is not a page of listings')
+    return page
+  }
+
+  /** `GET /api/v1/videos/{id}`: one listed video (ERR_VIDEO_NOT_LISTED when the node does not list it). */
+  async video (id: string, options: CallOptions = {}): Promise<ListedVideo> {
+    const video = parseListedVideo(await this.discoveryJson(`/api/v1/videos/${encodeURIComponent(id)}`, options))
+    if (video === undefined) throw this.badResponse(`answered /api/v1/videos/${id.slice(0, 66)} with something that is not a listing`)
+    return video
+  }
+
+  private async discoveryJson (path: string, options: CallOptions): Promise<unknown> {
+    const res = await this.call({ method: 'GET', path, limit: MAX_VIDEO_PAGE_BYTES, headers: { accept: 'application/json' } }, options)
+    const body = jsonObject(res.body)
+    if (res.status === 200) return body
+    const { code, message, hint } = body as { code?: unknown, message?: unknown, hint?: unknown }
+    if (typeof code === 'string' && /^ERR_[A-Z0-9_]{1,60}$/.test(code)) {
+      throw new P2pdvError(code, `node ${this.name()}: ${typeof message === 'string' ? message.slice(0, 300) : code}`, { ...(typeof hint === 'string' ? { hint: hint.slice(0, 300) } : {}), details: { status: res.status } })
+    }
+    throw this.badResponse(`answered HTTP ${res.status} for ${path.slice(0, 100)}`, { status: res.status })
   }
 
   private name (): string { return this.peerId ?? this.base }

@@ -79,7 +79,7 @@ export interface HttpApiDeps {
 }
 
 /** Public, read-only routes any origin may read (IPFS trustless gateways allow `*`). */
-const CORS_OPEN = /^\/(ipfs|routing\/v1\/providers)\/|^\/api\/v1\/(peers|node|status|placements|reputation|chain|keeper)$|^\/api\/v1\/objects\/[^/]+\/placement$|^\/healthz$/
+const CORS_OPEN = /^\/(ipfs|routing\/v1\/providers)\/|^\/api\/v1\/(peers|node|status|placements|reputation|chain|keeper|videos)$|^\/api\/v1\/videos\/0x[0-9a-fA-F]{64}$|^\/api\/v1\/objects\/[^/]+\/placement$|^\/healthz$/
 
 /**
  * The page's policy: code, styles and images from this node only (no inline script, no third
@@ -201,6 +201,7 @@ export async function createHttpApi (deps: HttpApiDeps) {
         .send(Buffer.from(html.body.buffer, html.body.byteOffset, html.body.byteLength))
     }
     app.get('/', page)
+    app.get('/search', page)
     app.get<{ Params: { id: string } }>('/watch/:id', page)
     // Video links (no key in them): `/watch/video/<video id>`; the page asks the keepers.
     app.get<{ Params: { id: string } }>('/watch/video/:id', page)

@@ -32,6 +32,7 @@ import { Libp2pPlane } from './components/libp2p-plane.ts'
 import { ProtocolsComponent, provideQueueComponent } from './components/protocols.ts'
 import { listPeers } from './components/directory.ts'
 import { apiDeps } from './components/api.ts'
+import { DiscoveryComponent } from './components/discovery.ts'
 import { LiveComponent } from './components/live.ts'
 import type { VerifiedBlockstore } from './verified-blockstore.ts'
 
@@ -75,6 +76,8 @@ interface ChainAccess extends KeeperAccess {
   describe?: () => Record<string, unknown>
   rpcOrigin?: string
   forgetWallet?: () => void
+  /** Read access to the chain, for the discovery index. */
+  reader?: ChainClient
 }
 
 /**
@@ -101,6 +104,7 @@ function chainComponent (config: StartNodeOptions, log: Logger, onRpcError: () =
         const chainConfig = await readChainFile(config.chain)
         const client = await ChainClient.connect(chainConfig, wallet === undefined ? { onRpcError } : { account: wallet.account, onRpcError })
         const chainOracle = new ChainKeyOracle(client)
+        access.reader = client
         access.oracle = chainOracle
         if (config.keeper?.enabled === true) access.releaseOracle = await connectQuorumOracle(chainConfig, config.chain.rpcs ?? [])
         access.keeperOrigins = async () => (await chainOracle.keepersCached()).flatMap(k => k.http === undefined ? [] : [new URL(k.http).origin])
@@ -140,7 +144,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   const http: HttpPlane = new HttpPlane({
     host: config.host, port: config.httpPort, dataDir: () => disk.value.dir.root, log,
     // Read when the plane starts, once the components it serves have started.
-    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready, chain: chain.value, disk, blockstore, gate, placements, keeper, audit, live, net, http, protocols, provideQueue, repair, peers })
+    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready, chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, live, net, http, protocols, provideQueue, repair, peers })
   })
   const net = new Libp2pPlane({
     host: config.host, port: config.p2pPort, disk, blockstore, datastore, http, log,
@@ -197,11 +201,13 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     return worker
   }, async worker => { await worker?.stop() })
 
+  const discovery = new DiscoveryComponent({ dataDir: () => disk.value.dir.root, chain: () => chain.value.reader, localBlock: async (cid, signal) => await blockstore.value.has(cid) ? await blockstore.value.getVerified(cid, { signal }) : undefined, peers, log })
+
   // The order: each component may use the ones before it; stop runs it backwards (so the node
   // first stops reporting ready).
   const components: Component[] = [
     chain, disk, blockstore, datastore, gate, provideQueue, placements, keeper, audit, live,
-    http, net, protocols, tracker, repair, audit.rounds(),
+    discovery, http, net, protocols, tracker, repair, audit.rounds(),
     component('ready', () => { ready = true }, () => { ready = false })
   ]
   registerStateGauges(metrics, {

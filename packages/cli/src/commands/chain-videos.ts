@@ -1,6 +1,9 @@
 /** Chain commands about videos: list them, buy access, grant and revoke, check access. */
 import { formatAmount, formatDurationSeconds, FOREVER, isLive, type VideoInfo } from '@p2pdv/chain'
-import { requirePositional, stringOpt, type Command } from '../command.ts'
+import { requirePositional, stringOpt, type Command, type ParsedArgs } from '../command.ts'
+import type { ListedVideo, NodeClient } from '@p2pdv/node-client'
+import { NODE_OPTION } from '../peers-from-args.ts'
+import { discoveryNode, videoLines } from './search.ts'
 import { CHAIN_OPTIONS, chainContext, displayName, parseVideoId, resolveAddress, type ChainContext } from '../chain/context.ts'
 import { GRANT_ENVELOPE_OPTIONS, grantWithEnvelope } from './grant-envelope.ts'
 
@@ -18,23 +21,53 @@ function videoJson (v: VideoInfo, ctx: ChainContext): Record<string, unknown> {
   return { ...v, ownerName: ctx.names.get(v.owner.toLowerCase()) }
 }
 
+/** Titles and durations from a node's discovery index (none when no node answers). */
+async function listingsOf (args: ParsedArgs, videos: VideoInfo[]): Promise<Map<string, ListedVideo>> {
+  const found = new Map<string, ListedVideo>()
+  let node: NodeClient
+  try {
+    const { NodeClient } = await import('@p2pdv/node-client')
+    node = new NodeClient(await discoveryNode(args), { timeoutMs: 10_000 })
+  } catch {
+    return found
+  }
+  const listed = videos.filter(v => v.listingCid !== '')
+  for (let i = 0; i < listed.length; i += LISTING_LOOKUPS) {
+    await Promise.all(listed.slice(i, i + LISTING_LOOKUPS).map(async v => {
+      try { found.set(v.id.toLowerCase(), await node.video(v.id)) } catch {}
+    }))
+  }
+  return found
+}
+
+const LISTING_LOOKUPS = 8
+
 export const ls: Command = {
   name: 'ls',
-  summary: 'list the videos registered on chain (from the registry\'s events), with owner, policy and price',
-  usage: 'ls [--mine] [--all] [--as NAME] [--rpc URL] [--chain FILE] [--json]',
-  options: { mine: { type: 'boolean', default: false }, all: { type: 'boolean', default: false }, ...CHAIN_OPTIONS },
+  summary: 'list the videos registered on chain with title, creator, duration and price (ids and CIDs with --json)',
+  usage: 'ls [--mine] [--all] [--as NAME] [--rpc URL] [--chain FILE] [--node URL] [--json]',
+  options: { mine: { type: 'boolean', default: false }, all: { type: 'boolean', default: false }, ...CHAIN_OPTIONS, ...NODE_OPTION },
   async run (args, out) {
     const ctx = await chainContext(args, args.values.mine === true ? 'required' : 'none')
     const videos = await ctx.client.listVideos({
       includeRetired: args.values.all === true,
       ...(args.values.mine === true ? { owner: ctx.client.address } : {})
     })
-    out.result({ videos: videos.map(v => videoJson(v, ctx)) }, () => videos.length === 0
+    const listings = await listingsOf(args, videos)
+    const lines = await Promise.all(videos.map(async v => {
+      const l = listings.get(v.id.toLowerCase())
+      const state = `${v.retired ? ' (retired)' : ''}${v.blocked ? ' (blocked)' : ''}`
+      if (l === undefined) return `(${v.listingCid === '' ? 'unlisted' : 'listing not indexed'}: ${v.id.slice(0, 12)}…)${state}\n    ${displayName(v.owner, ctx)} · ${describePrice(v)}`
+      return (await videoLines({ ...l, policy: v.policy, ...(v.price === undefined ? {} : { price: { asset: v.price.asset, amount: v.price.amount, durationSeconds: v.price.duration } }) }, displayName(v.owner, ctx))) + state
+    }))
+    out.result({
+      videos: videos.map(v => {
+        const l = listings.get(v.id.toLowerCase())
+        return { ...videoJson(v, ctx), ...(l === undefined ? {} : { title: l.title, durationSeconds: l.durationSeconds, tags: l.tags }) }
+      })
+    }, () => videos.length === 0
       ? 'no videos registered yet; `p2pdv upload VIDEO` registers one'
-      : videos.map(v => [
-        `${v.id}  ${describePrice(v)}${v.retired ? ' (retired)' : ''}${v.blocked ? ' (blocked)' : ''}`,
-        `    owner ${displayName(v.owner, ctx)}   manifest ${v.manifestCid}${v.listingCid === '' ? '' : `   listing ${v.listingCid}`}`
-      ].join('\n')).join('\n'))
+      : lines.join('\n'))
   }
 }
 

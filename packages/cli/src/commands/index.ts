@@ -22,6 +22,7 @@ export const commands: CommandEntry[] = [
   { name: 'live start', load: async () => (await import('./live.ts')).liveStart },
   { name: 'download', load: async () => (await import('./download.ts')).download },
   { name: 'ls', load: async () => (await import('./chain-videos.ts')).ls },
+  { name: 'search', load: async () => (await import('./search.ts')).search },
   { name: 'buy', load: async () => (await import('./chain-videos.ts')).buy },
   { name: 'grant', load: async () => (await import('./chain-videos.ts')).grant },
   { name: 'revoke', load: async () => (await import('./chain-videos.ts')).revoke },

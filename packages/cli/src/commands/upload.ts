@@ -12,7 +12,7 @@ import { intOpt, listOpt, requirePositional, stringOpt, type Command, type Parse
 import { ALLOW_DEGRADED_OPTION, AUDITOR_OPTION, auditorFromArgs, degradedNote, describeRedundancy, erasureDefaultsFromChain, redundancyFromArgs } from '../redundancy.ts'
 import { formatBytes } from '../format.ts'
 import { toP2pdvError, type Output, type ProgressBar } from '../output.ts'
-import { clientPeers, NODE_OPTION } from '../peers-from-args.ts'
+import { clientPeers, networkOf, NODE_OPTION } from '../peers-from-args.ts'
 import { p2pdvHome } from '../home.ts'
 import { openSigningIdentity } from '../signing-identity.ts'
 import { UploadIndex } from '../upload-index.ts'
@@ -120,6 +120,8 @@ export const upload: Command = {
         : await openSigningIdentity(args)
     if (signer?.created === true) out.note(`created a local signing identity "default" (${signer.identity.address}) in ${signer.dir}`)
     const index = UploadIndex.open(join(p2pdvHome(), 'uploads.sqlite'))
+    // Re-uploads are recognised per network: a fresh devnet has none of the old one's videos.
+    const network = `${await networkOf(args)}${registrar === undefined ? '' : ` chain ${registrar.client.config.chainId} ${registrar.client.config.contracts.videoRegistry.toLowerCase()}`}`
     // Plaintext segments exist only in this private temp dir, and only until they are sealed.
     const work = await mkdtemp(join(tmpdir(), 'p2pdv-upload-'))
     const controller = new AbortController()
@@ -127,7 +129,7 @@ export const upload: Command = {
     process.once('SIGINT', onSigint)
     try {
       const sourceSha256 = await sha256File(file)
-      const earlier = index.find(sourceSha256)
+      const earlier = index.find(sourceSha256, network)
       if (earlier !== undefined) {
         if (args.values.force !== true) {
           throw new P2pdvError('ERR_ALREADY_UPLOADED', `${basename(file)} was already uploaded on ${new Date(earlier.uploadedAt).toISOString()} as "${earlier.title}" (manifest ${earlier.manifestCid})`, {
@@ -193,7 +195,7 @@ export const upload: Command = {
           ? undefined
           : await depositWithKeepers(args, out, { client: registrar.client, identity: registrar.identity, capability: result.capability, videoId: chain.videoId })
         const videoLink = chain === undefined ? undefined : formatVideoLink({ video: chain.videoId })
-        index.record({ sourceSha256, manifestCid: result.manifestCid, ...(listing === undefined ? {} : { listingCid: listing.listingCid }), title, uploadedAt: Date.now() })
+        index.record({ sourceSha256, network, manifestCid: result.manifestCid, ...(listing === undefined ? {} : { listingCid: listing.listingCid }), title, uploadedAt: Date.now() })
         const key = result.capability.slice(result.capability.indexOf('#') + 1)
         const pageBase = peers[0]!.http.replace(/\/+$/, '')
         const watchUrl = `${pageBase}/watch/${result.manifestCid}#${key}`

@@ -7,6 +7,7 @@
  */
 import { CHAIN_ERRORS } from './chain.ts'
 import { CLIENT_ERRORS } from './client.ts'
+import { DISCOVERY_ERRORS } from './discovery.ts'
 import { KEY_ERRORS } from './keys.ts'
 import { LIVE_ERRORS } from './live.ts'
 import { NODE_ERRORS } from './node.ts'
@@ -22,7 +23,8 @@ export const ERROR_AREAS = {
   chain: CHAIN_ERRORS,
   node: NODE_ERRORS,
   client: CLIENT_ERRORS,
-  live: LIVE_ERRORS
+  live: LIVE_ERRORS,
+  discovery: DISCOVERY_ERRORS
 } as const
 
 export const ERROR_CATALOG = {
@@ -31,7 +33,8 @@ export const ERROR_CATALOG = {
   ...CHAIN_ERRORS,
   ...NODE_ERRORS,
   ...CLIENT_ERRORS,
-  ...LIVE_ERRORS
+  ...LIVE_ERRORS,
+  ...DISCOVERY_ERRORS
 } as const satisfies ErrorTable
 
 export type ErrorCode = keyof typeof ERROR_CATALOG

@@ -21,6 +21,8 @@ import type { RepairStats, RepairWorker } from '../repair.ts'
 import type { UploadGate } from '../upload-gate.ts'
 import type { VerifiedBlockstore } from '../verified-blockstore.ts'
 import type { AuditRole } from './audit-role.ts'
+import type { DiscoveryComponent } from './discovery.ts'
+import { discoveryRoutes } from '../discovery/routes.ts'
 import { findProviders } from './directory.ts'
 import type { NodeDisk } from './disk.ts'
 import type { HttpPlane } from './http-plane.ts'
@@ -60,6 +62,7 @@ export interface NodeParts {
   provideQueue: Resource<ProvideQueue>
   repair: Resource<RepairWorker | undefined>
   peers: () => Promise<PeerHttp[]>
+  discovery?: DiscoveryComponent
 }
 
 export function apiDeps (p: NodeParts): HttpApiDeps {
@@ -109,7 +112,7 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
     },
     admit: async (authorization, source) => await gate.admit(grantFromAuthorization(authorization), source),
     providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
-    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: http.urlOrEmpty, multiaddrs: net.multiaddrs() }), ...(chain.describe === undefined ? {} : { chain: chain.describe }) }), p.live.routes()],
+    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: http.urlOrEmpty, multiaddrs: net.multiaddrs() }), ...(chain.describe === undefined ? {} : { chain: chain.describe }) }), p.live.routes(), discoveryRoutes(() => p.discovery?.store)],
     pageConnectOrigins: async () => [...(chain.rpcOrigin === undefined ? [] : [chain.rpcOrigin]), ...(await chain.keeperOrigins?.() ?? [])],
     peers: p.peers,
     ...(config.webApp === undefined ? {} : { webApp: config.webApp }),

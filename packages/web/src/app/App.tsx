@@ -1,10 +1,12 @@
-/** Two pages: the landing page at `/`, the watch page at `/watch/<manifest CID>#<key>`. */
+/** Routes: home `/`, search `/search`, the watch page `/watch/<manifest CID>#<key>` or `/watch/video/<id>`. */
 import type { ReactElement } from 'react'
-import { Landing } from './Landing.tsx'
+import { Home } from './discover/Home.tsx'
+import { SearchPage } from './discover/SearchPage.tsx'
 import { WatchPage } from './watch/WatchPage.tsx'
 
 export function App (): ReactElement {
   const path = window.location.pathname
   if (path.startsWith('/watch/')) return <WatchPage />
-  return <Landing />
+  if (path === '/search') return <SearchPage />
+  return <Home />
 }

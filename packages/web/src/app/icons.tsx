@@ -18,3 +18,4 @@ export const SettingsIcon = (): ReactElement => <Icon d='M19.14 12.94a7.07 7.07 
 export const LockIcon = ({ size = 16 }: { size?: number }): ReactElement => <Icon size={size} d='M18 8h-1V6a5 5 0 0 0-10 0v2H6a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V10a2 2 0 0 0-2-2zm-6 9a2 2 0 1 1 0-4 2 2 0 0 1 0 4zm3.1-9H8.9V6a3.1 3.1 0 0 1 6.2 0v2z' />
 export const CheckIcon = (): ReactElement => <Icon size={18} d='M9 16.17 4.83 12l-1.42 1.41L9 19 21 7l-1.41-1.41z' />
 export const ReplayIcon = (): ReactElement => <Icon d='M12 5V1L7 6l5 5V7a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8z' />
+export const SearchIcon = (): ReactElement => <Icon size={20} d='M15.5 14h-.79l-.28-.27A6.47 6.47 0 0 0 16 9.5 6.5 6.5 0 1 0 9.5 16a6.47 6.47 0 0 0 4.23-1.57l.27.28v.79l5 4.99L20.49 19l-4.99-5zm-6 0C7.01 14 5 11.99 5 9.5S7.01 5 9.5 5 14 7.01 14 9.5 11.99 14 9.5 14z' />

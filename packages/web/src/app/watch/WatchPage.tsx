@@ -15,6 +15,7 @@ import { takeBoot } from '../early.ts'
 import { TopBar } from '../TopBar.tsx'
 import { posterUrl } from './media-extras.ts'
 import { Player } from './Player.tsx'
+import { VideoDetails } from '../discover/VideoDetails.tsx'
 import { ErrorPanel } from './ErrorPanel.tsx'
 import type { PlayerController } from './controller.ts'
 
@@ -44,6 +45,9 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
   })
   const [poster, setPoster] = useState<string | undefined>()
   const [nodes, setNodes] = useState<number | undefined>()
+  // A video link (`/watch/video/<id>`) may be listed: its title, creator and price show below.
+  const [listed] = useState(() => videoFromPath(window.location.pathname))
+  const [hasListing, setHasListing] = useState(false)
   const controllerRef = useRef<PlayerController | undefined>(undefined)
   const onController = useCallback((c: PlayerController | undefined) => { controllerRef.current = c }, [])
 
@@ -143,7 +147,8 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
               {stage.kind === 'error' ? <ErrorPanel error={stage.error} /> : <OpeningStatus step={stage.kind === 'opening' ? stage.step : 'Starting'} />}
             </div>
             )}
-        {stage.kind === 'ready' && <VideoInfo source={stage.source} />}
+        {listed !== undefined && <VideoDetails id={listed} onFound={setHasListing} />}
+        {stage.kind === 'ready' && <VideoInfo source={stage.source} listed={hasListing} />}
       </main>
     </div>
   )
@@ -179,7 +184,7 @@ function OpeningStatus ({ step }: { step: string }): ReactElement {
   return <div className='status' aria-busy='true'><div className='spinner' /><p>{step}…</p></div>
 }
 
-function VideoInfo ({ source }: { source: VideoSource }): ReactElement {
+function VideoInfo ({ source, listed }: { source: VideoSource, listed: boolean }): ReactElement {
   const [stats, setStats] = useState<VideoSourceStats>(() => structuredClone(source.stats))
   useEffect(() => {
     const t = setInterval(() => { setStats(structuredClone(source.stats)) }, 1000)
@@ -191,7 +196,7 @@ function VideoInfo ({ source }: { source: VideoSource }): ReactElement {
   const used = Object.entries(stats.bySource).filter(([, c]) => c.blocks > 0).length
   return (
     <section className='video-info'>
-      <h1>{v.title ?? 'Untitled video'}</h1>
+      {!listed && <h1>{v.title ?? 'Untitled video'}</h1>}
       <p className='meta'>
         <span>{formatTime(v.durationSeconds)}</span>
         {heights.length > 0 && <span>up to {heights[0]}p</span>}

@@ -1,0 +1,9 @@
+import type { ErrorTable } from './spec.ts'
+
+/** Discovery: the node's index of public listings and its search API. */
+export const DISCOVERY_ERRORS = {
+  ERR_VIDEO_QUERY: { status: 400, hint: 'Fix the search parameter the message names (docs/openapi.yaml, GET /api/v1/videos).' },
+  ERR_VIDEO_NOT_LISTED: { status: 404, hint: 'The video is private, unlisted, retired or not indexed yet; its capability link still plays it.' },
+  ERR_LISTING_CREATOR_MISMATCH: { status: 400, hint: 'The listing is signed by someone other than the video\'s owner; it is not shown.' },
+  ERR_LISTING_UNAVAILABLE: { status: 404, hint: 'No known node has the listing block yet; the index retries it.' }
+} as const satisfies ErrorTable

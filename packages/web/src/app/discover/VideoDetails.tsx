@@ -1,0 +1,52 @@
+/**
+ * Under the player of `/watch/video/<id>`: the listing (title, creator, description, tags) and the
+ * price state, from the node's index. Listing text is rendered as text (never as markup); a video
+ * the index does not list (private, unlisted) shows nothing here and still plays with a key.
+ */
+import { useEffect, useState, type ReactElement } from 'react'
+import { ago, categoryLabel, listedVideo, priceLabel, shortAddress, type ListedVideo } from './api.ts'
+
+export function priceState (v: ListedVideo): { label: string, detail: string } {
+  if (v.policy === 'public') return { label: 'Free', detail: 'Anyone may watch this video.' }
+  if (v.policy === 'subscribers') return { label: 'Subscribers', detail: 'Included in a subscription to this creator.' }
+  if (v.price === undefined) return { label: 'Not for sale', detail: 'The creator has not set a price yet.' }
+  return { label: `Buy for ${priceLabel(v)}`, detail: v.price.durationSeconds === 0n ? 'Yours to watch for good.' : 'Access for a limited time.' }
+}
+
+export function VideoDetails ({ id, onFound }: { id: string, onFound?: (found: boolean) => void }): ReactElement | null {
+  const [video, setVideo] = useState<ListedVideo | undefined>()
+  useEffect(() => {
+    const ctrl = new AbortController()
+    listedVideo(id, ctrl.signal).then(v => {
+      if (ctrl.signal.aborted) return
+      setVideo(v)
+      onFound?.(true)
+      document.title = `${v.title} · P2PDEVIDEO`
+    }, () => {})
+    return () => { ctrl.abort() }
+  }, [id, onFound])
+  if (video === undefined) return null
+  const price = priceState(video)
+  return (
+    <section className='video-details' aria-labelledby='video-title'>
+      <h1 id='video-title' className='listing-title'>{video.title}</h1>
+      <div className='byline'>
+        <span className='avatar' aria-hidden='true'>{video.owner.slice(2, 4)}</span>
+        <div>
+          <p className='creator-name' title={video.owner}>{shortAddress(video.owner)}</p>
+          <p className='muted small'>{ago(video.registeredAt)}{video.category !== undefined && <> · <a href={`/search?category=${encodeURIComponent(video.category)}`}>{categoryLabel(video.category)}</a></>}</p>
+        </div>
+        <div className={`price-state ${video.policy}`} data-price-state={video.policy}>
+          <strong>{price.label}</strong>
+          <span className='muted small'>{price.detail}</span>
+        </div>
+      </div>
+      {video.description !== undefined && <p className='description'>{video.description}</p>}
+      {video.tags.length > 0 && (
+        <ul className='tags' aria-label='Tags'>
+          {video.tags.map(t => <li key={t}><a className='chip' href={`/search?tag=${encodeURIComponent(t)}`}>#{t}</a></li>)}
+        </ul>
+      )}
+    </section>
+  )
+}

@@ -1,0 +1,73 @@
+/**
+ * The serving node's discovery index, through NodeClient (GET /api/v1/videos, /api/v1/videos/{id}).
+ * Everything in a listing is a stranger's text: components render it as text nodes only.
+ */
+import { NodeClient, type ListedVideo, type VideoPage, type VideoSearch } from '@p2pdv/node-client'
+import { MAX_LISTING_POSTER_BYTES, parseCid } from '@p2pdv/core'
+
+export type { ListedVideo, VideoPage, VideoSearch }
+
+let client: NodeClient | undefined
+
+function node (): NodeClient {
+  client ??= new NodeClient(window.location.origin, { timeoutMs: 15_000 })
+  return client
+}
+
+export async function searchVideos (search: VideoSearch, signal?: AbortSignal): Promise<VideoPage> {
+  return await node().videos(search, signal === undefined ? {} : { signal })
+}
+
+export async function listedVideo (id: string, signal?: AbortSignal): Promise<ListedVideo> {
+  return await node().video(id, signal === undefined ? {} : { signal })
+}
+
+/** A blob: URL of a listing's public poster (a JPEG block, checked against its CID), or undefined. */
+export async function posterBlobUrl (cid: string, signal?: AbortSignal): Promise<string | undefined> {
+  try {
+    const bytes = await node().getBlock(parseCid(cid), { maxSize: MAX_LISTING_POSTER_BYTES, ...(signal === undefined ? {} : { signal }) })
+    if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined
+    return URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'image/jpeg' }))
+  } catch {
+    return undefined
+  }
+}
+
+/** Categories a listing may be filed under (the node's list: node/src/discovery/categories.ts). */
+export const CATEGORIES = [
+  'music', 'gaming', 'education', 'science', 'technology', 'news', 'sports', 'film', 'animation',
+  'comedy', 'travel', 'food', 'howto', 'nature', 'art', 'kids'
+] as const
+
+export function categoryLabel (c: string): string {
+  return c === 'howto' ? 'How-to' : c.charAt(0).toUpperCase() + c.slice(1)
+}
+
+/** "Free", "0.001 ETH", "0.5 P2PV · 30 days", "Subscribers". */
+export function priceLabel (v: Pick<ListedVideo, 'policy' | 'price'>): string {
+  if (v.policy === 'public') return 'Free'
+  if (v.policy === 'subscribers') return 'Subscribers'
+  if (v.price === undefined) return 'Paid'
+  const days = v.price.durationSeconds === 0n ? '' : ` · ${Math.max(1, Math.round(Number(v.price.durationSeconds) / 86_400))} days`
+  return `${formatUnits(v.price.amount)} ${v.price.asset === 'eth' ? 'ETH' : 'P2PV'}${days}`
+}
+
+/** Wei as a decimal with up to 6 significant fraction digits. */
+function formatUnits (wei: bigint): string {
+  const whole = wei / 10n ** 18n
+  const frac = (wei % 10n ** 18n).toString().padStart(18, '0').replace(/0+$/, '').slice(0, 6)
+  return frac === '' ? whole.toString() : `${whole}.${frac}`
+}
+
+/** 0x7099…79c8 */
+export function shortAddress (a: string): string {
+  return `${a.slice(0, 6)}…${a.slice(-4)}`
+}
+
+/** "3 days ago" from seconds since 1970. */
+export function ago (seconds: number, now = Date.now() / 1000): string {
+  const d = Math.max(0, now - seconds)
+  const units: Array<[number, string]> = [[31_536_000, 'year'], [2_592_000, 'month'], [604_800, 'week'], [86_400, 'day'], [3600, 'hour'], [60, 'minute']]
+  for (const [s, name] of units) if (d >= s) { const n = Math.floor(d / s); return `${n} ${name}${n === 1 ? '' : 's'} ago` }
+  return 'just now'
+}

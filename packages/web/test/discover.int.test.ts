@@ -1,0 +1,153 @@
+// Discovery end to end on a real devnet: a freshly uploaded video (with a hostile title and
+// description) is found by `p2pdv search` and listed by `p2pdv ls` with its title, creator,
+// duration and price; in Chromium it is on the home page, found by a word of its title, and its
+// page plays it; its HTML renders as text.
+import assert from 'node:assert/strict'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { mkdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import type { Page } from 'playwright-core'
+import { NodeClient } from '@p2pdv/node-client'
+import { launchChromium, type Browser } from './fixtures/chromium.ts'
+import { runCli, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
+import { makeTestVideo } from './fixtures/video.ts'
+
+const HOSTILE_TITLE = 'Harbour lights <img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script>'
+/** Where the page screenshots go (look at them: 1280×800 and 390×844 of each page). */
+const SCREENS = process.env.P2PDV_SCREENSHOTS ?? join(tmpdir(), 'p2pdv-screens')
+const WAIT_MS = 60_000
+
+/** No payload of a listing ran, and none of its markup became elements. */
+async function assertInert (page: Page): Promise<void> {
+  const found = await page.evaluate(() => ({
+    pwned: (window as unknown as { __pwned?: number }).__pwned,
+    imgX: document.querySelectorAll('img[src="x"], b[onmouseover], a[href^="javascript:"]').length,
+    scripts: [...document.scripts].filter(s => s.src === '' || !s.src.startsWith(location.origin)).length
+  }))
+  assert.deepEqual(found, { pwned: undefined, imgX: 0, scripts: 0 })
+}
+
+async function screenshots (page: Page, name: string): Promise<void> {
+  await page.setViewportSize({ width: 1280, height: 800 })
+  await page.screenshot({ path: join(SCREENS, `${name}-1280x800.png`) })
+  await page.setViewportSize({ width: 390, height: 844 })
+  await page.screenshot({ path: join(SCREENS, `${name}-390x844.png`), fullPage: true })
+  await page.setViewportSize({ width: 1280, height: 800 })
+}
+
+const HOSTILE_DESCRIPTION = 'Boats at dusk.\n<b onmouseover="window.__pwned=3">hover</b> <a href="javascript:window.__pwned=4">link</a>'
+
+describe('discovery on a devnet', () => {
+  let devnet: RunningDevnet
+  let env: NodeJS.ProcessEnv
+  let videoId: string
+  let browser: Browser
+
+  before(async () => {
+    devnet = await startDevnet(2)
+    const video = join(devnet.dir, 'clip.mp4')
+    await makeTestVideo(video, 4)
+    env = { ...devnet.env, P2PDV_HOME: join(devnet.dir, 'home'), P2PDV_PASSPHRASE: 'test passphrase' }
+    const up = await runCli(['upload', video, '--replicas', '2', '--title', HOSTILE_TITLE, '--description', HOSTILE_DESCRIPTION, '--tags', 'travel,boats', '--json'], env, 300_000)
+    assert.equal(up.code, 0, up.stdout + up.stderr)
+    videoId = up.json.chain.videoId
+    // A second, paid one, so the pages show more than one card and a price.
+    const second = join(devnet.dir, 'second.mp4')
+    await makeTestVideo(second, 3)
+    const up2 = await runCli(['upload', second, '--replicas', '2', '--title', 'Night market walk', '--description', 'Food stalls after dark.', '--tags', 'food,street', '--price', '0.002', '--json'], env, 300_000)
+    assert.equal(up2.code, 0, up2.stdout + up2.stderr)
+    // The node's index follows the chain every few seconds: wait (bounded) until it lists the video.
+    const node = new NodeClient(devnet.state.nodes[0]!.http)
+    for (let i = 0; i < 120; i++) {
+      if ((await node.videos({}).catch(() => ({ videos: [] }))).videos.length >= 2) break
+      await new Promise(resolve => setTimeout(resolve, 500))
+    }
+  })
+
+  after(async () => {
+    await browser?.close()
+    await devnet?.stop()
+    if (devnet !== undefined) await rm(devnet.dir, { recursive: true, force: true })
+  })
+
+  it('p2pdv search finds it by a word of its title and prints title, creator, duration and price', async () => {
+    const r = await runCli(['search', 'harbour'], env)
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.ok(r.stdout.includes(HOSTILE_TITLE), r.stdout)
+    assert.match(r.stdout, /00:04 · free/)
+    const j = await runCli(['search', 'harb', '--json'], env)
+    assert.deepEqual(j.json.videos.map((v: { id: string }) => v.id), [videoId])
+    const none = await runCli(['search', 'submarine'], env)
+    assert.match(none.stdout, /nothing found/)
+    const bad = await runCli(['search', 'x'.repeat(300), '--json'], env)
+    assert.notEqual(bad.code, 0)
+    assert.equal(bad.json.error.code, 'ERR_VIDEO_QUERY')
+  })
+
+  it('p2pdv ls prints titles, creators, durations and prices (ids with --json)', async () => {
+    const r = await runCli(['ls'], env)
+    assert.equal(r.code, 0, r.stdout + r.stderr)
+    assert.ok(r.stdout.includes(HOSTILE_TITLE), r.stdout)
+    assert.match(r.stdout, /alice · 00:04 · free/)
+    const j = await runCli(['ls', '--json'], env)
+    assert.equal(j.json.videos[0].id, videoId)
+    assert.equal(j.json.videos[0].title, HOSTILE_TITLE)
+  })
+
+  it('the home page lists it; a word of its title typed in the search box finds it; its page plays it; listing HTML is text', async () => {
+    await mkdir(SCREENS, { recursive: true })
+    browser = await launchChromium(['--autoplay-policy=no-user-gesture-required'])
+    const page = await browser.context.newPage()
+    await page.goto(devnet.state.nodes[0]!.http + '/')
+    const card = page.locator(`[aria-label="Latest videos"] a[data-video="${videoId}"]`)
+    await card.waitFor({ timeout: WAIT_MS })
+    assert.equal(await card.locator('.card-title').textContent(), HOSTILE_TITLE)
+    await page.locator('[aria-label="Latest videos"] .cover img').first().waitFor({ timeout: WAIT_MS })
+    await assertInert(page)
+    await screenshots(page, 'home')
+
+    // Keyboard only: focus the search box, type a word of the title, Enter.
+    await page.getByLabel('Search videos').focus()
+    await page.keyboard.type('harbour')
+    await page.keyboard.press('Enter')
+    await page.waitForURL(/\/search\?q=harbour$/)
+    const results = page.locator('[aria-label="Search results"] a[data-video]')
+    await results.first().waitFor({ timeout: WAIT_MS })
+    assert.deepEqual(await results.evaluateAll(as => as.map(a => a.getAttribute('data-video'))), [videoId])
+    await assertInert(page)
+    await screenshots(page, 'search')
+
+    // Tab to the result and open it with Enter.
+    await results.first().focus()
+    await page.keyboard.press('Enter')
+    await page.waitForURL(new RegExp(`/watch/video/${videoId}$`))
+    await page.locator('#video-title').waitFor({ timeout: WAIT_MS })
+    assert.equal(await page.locator('#video-title').textContent(), HOSTILE_TITLE)
+    assert.equal(await page.locator('.description').textContent(), HOSTILE_DESCRIPTION)
+    assert.equal(await page.locator('[data-price-state]').getAttribute('data-price-state'), 'public')
+    await page.waitForFunction(() => {
+      const v = document.querySelector('video')
+      const err = document.querySelector('.error-detail')
+      if (err !== null) throw new Error(err.textContent ?? 'player error')
+      return v !== null && !v.paused && v.currentTime > 1
+    }, undefined, { timeout: WAIT_MS, polling: 100 })
+    await assertInert(page)
+    await screenshots(page, 'video')
+    await page.close()
+  })
+
+  it('shows a paid video\'s price, filters by category, and refuses an oversized search with its code', async () => {
+    const page = await browser.context.newPage()
+    await page.goto(devnet.state.nodes[0]!.http + '/search?category=food')
+    const results = page.locator('[aria-label="Search results"] .card-title')
+    await results.first().waitFor({ timeout: WAIT_MS })
+    assert.deepEqual(await results.allTextContents(), ['Night market walk'])
+    assert.equal(await page.locator('[aria-label="Search results"] .price-tag').textContent(), '0.002 ETH')
+    await page.goto(devnet.state.nodes[0]!.http + `/search?q=${'word '.repeat(60)}`)
+    await page.locator('.notice code').waitFor({ timeout: WAIT_MS })
+    assert.equal(await page.locator('.notice code').textContent(), 'ERR_VIDEO_QUERY')
+    await page.close()
+  })
+})
