@@ -32,13 +32,15 @@ async function playsPast (page: Page, t: number): Promise<void> {
   }, t, { timeout: WAIT_MS, polling: 100 })
 }
 
-async function waitP2p (page: Page, test: string): Promise<void> {
-  // `test` is the body of a predicate over the page's P2P stats `s`.
-  await page.waitForFunction(test => {
+interface P2pWant { state?: string, peers?: number, peerBytes?: number, bannedPeers?: number }
+
+/** Waits until the page's P2P stats reach `want` (state equal, counts at least). */
+async function waitP2p (page: Page, want: P2pWant): Promise<void> {
+  await page.waitForFunction(want => {
     const s = window.p2pdvPlayer?.p2p()
-    // eslint-disable-next-line no-new-func
-    return s !== undefined && (new Function('s', `return ${test}`) as (s: unknown) => boolean)(s)
-  }, test, { timeout: WAIT_MS, polling: 200 })
+    if (s === undefined) return false
+    return (want.state === undefined || s.state === want.state) && s.peers >= (want.peers ?? 0) && s.peerBytes >= (want.peerBytes ?? 0) && s.bannedPeers >= (want.bannedPeers ?? 0)
+  }, want, { timeout: WAIT_MS, polling: 200 })
 }
 
 /**
@@ -106,14 +108,14 @@ describe('watch page P2P delivery in Chromium', () => {
     try {
       await a.goto(watchUrl)
       await playsPast(a, 1)
-      await waitP2p(a, "s.state === 'joined'")
+      await waitP2p(a, { state: 'joined' })
       // A buffers ahead (30 s): the whole video, which it then holds for others.
       await a.waitForFunction(() => { const v = document.querySelector('video')!; return v.buffered.length > 0 && v.buffered.end(v.buffered.length - 1) > 19 }, undefined, { timeout: WAIT_MS, polling: 250 })
       await b.goto(watchUrl)
       await playsPast(b, 1)
-      await waitP2p(b, "s.state === 'joined' && s.peers >= 1")
+      await waitP2p(b, { state: 'joined', peers: 1 })
       await playsPast(b, 8)
-      await waitP2p(b, 's.peerBytes > 0')
+      await waitP2p(b, { peerBytes: 1 })
       const sb = await p2p(b)
       const sa = await p2p(a)
       assert.ok(sb.peerBlocks > 0 && sb.peerBytes > 0, `B took blocks from A: ${JSON.stringify(sb)}`)
@@ -147,7 +149,7 @@ describe('watch page P2P delivery in Chromium', () => {
     try {
       await page.goto(`${node.http}/watch/${watchUrl.split('/watch/')[1]!}`)
       await playsPast(page, 1)
-      await waitP2p(page, 's.bannedPeers >= 1')
+      await waitP2p(page, { bannedPeers: 1 })
       await playsPast(page, 10)
       const s = await p2p(page)
       assert.equal(s.peerBytes, 0, 'no byte from the hostile viewer was used')
@@ -167,7 +169,7 @@ describe('watch page P2P delivery in Chromium', () => {
       await page.goto(watchUrl)
       await playsPast(page, 1)
       await page.getByRole('switch').click()
-      await waitP2p(page, "s.state === 'off' && s.peers === 0")
+      await waitP2p(page, { state: 'off' })
       assert.equal(await page.evaluate(() => localStorage.getItem('p2pdv.p2p')), 'off')
       sockets.length = 0
       await page.reload()
