@@ -100,6 +100,9 @@ describe('watch page P2P delivery in Chromium', () => {
     await browser?.close()
     await devnet?.stop()
     if (devnet !== undefined) await rm(devnet.dir, { recursive: true, force: true })
+    // The hostile viewer ran WebRTC in this process: end node-datachannel's native threads.
+    const { cleanup } = await import('node-datachannel')
+    cleanup()
   })
 
   it('a second viewer gets a real share of its bytes from the first, verified, and shows the right frames', async () => {
