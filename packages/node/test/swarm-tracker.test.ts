@@ -86,4 +86,36 @@ describe('swarm tracker table', () => {
     for (let i = 0; i < 5000; i++) table.announce(video(i), 'Flood', addr('Flood'), 32)
     assert.equal(table.entries, 4)
   })
+
+  it('a client minting thousands of peer ids from one IP gets at most 16 listed, and no sample past that', () => {
+    const c = clock()
+    const table = new SwarmTable({ now: c.now, announcesPerIpPerMinute: 100_000 })
+    table.announce(video(1), 'Honest', addr('Honest'), 10, '10.0.0.9')
+    const codes = new Map<string | undefined, number>()
+    for (let i = 0; i < 5000; i++) {
+      const r = table.announce(video(1), `Fake${i}`, addr(`Fake${i}`), 32, '10.0.0.66')
+      codes.set(r.code, (codes.get(r.code) ?? 0) + 1)
+      if (r.code === SwarmCode.IP_LIMIT) assert.deepEqual(r.peers, [], 'a refused announce learns no viewer')
+    }
+    assert.deepEqual([...codes], [[undefined, 16], [SwarmCode.IP_LIMIT, 4984]])
+    assert.equal(table.entries, 17)
+    // Another IP is unaffected, and a listed id of the flooding IP may still refresh.
+    assert.equal(table.announce(video(1), 'Other', addr('Other'), 10, '10.0.0.10').code, undefined)
+    assert.equal(table.announce(video(1), 'Fake3', addr('Fake3'), 10, '10.0.0.66').code, undefined)
+    // When its entries expire, the IP's slots come back.
+    c.advance(3 * 60_000)
+    assert.equal(table.announce(video(1), 'Late', addr('Late'), 10, '10.0.0.66').code, undefined)
+  })
+
+  it('bounds announces per IP per minute (a token bucket), refilling with time', () => {
+    const c = clock()
+    const table = new SwarmTable({ now: c.now, announcesPerIpPerMinute: 60 })
+    let refused = 0
+    for (let i = 0; i < 100; i++) if (table.announce(video(1), 'A', addr('A'), 10, '10.0.0.1').code === SwarmCode.IP_LIMIT) refused++
+    assert.equal(refused, 40)
+    assert.equal(table.announce(video(1), 'B', addr('B'), 10, '10.0.0.2').code, undefined, 'other IPs keep their budget')
+    c.advance(1000)
+    assert.equal(table.announce(video(1), 'A', addr('A'), 10, '10.0.0.1').code, undefined, 'one announce a second comes back')
+    assert.equal(table.announce(video(1), 'A', addr('A'), 10, '10.0.0.1').code, SwarmCode.IP_LIMIT)
+  })
 })

@@ -9,3 +9,4 @@ export { BlockFetcher, FetchErrorCode, DEFAULT_BLOCK_TIMEOUT_MS } from './block-
 export * from './player/peer-directory.ts'
 export * from './player/video-source.ts'
 export * from './player/hls-loader.ts'
+export * from './player/peer-delivery.ts'

@@ -81,5 +81,8 @@ describe('web app bundle', () => {
     // The keeper and chain code is a chunk of its own, loaded only for video links.
     assert.match(all, /eth_signTypedData_v4/)
     assert.doesNotMatch(text(js), /eth_signTypedData_v4/)
+    // The viewer swarm (libp2p, WebRTC) loads after the first frame: in no script the page names.
+    assert.match(all, /\/p2pdv\/share\/1\.0\.0/)
+    for (const r of refs.filter(r => r.endsWith('.js'))) assert.doesNotMatch(text(r.slice('/assets/'.length)), /\/p2pdv\/share\/1\.0\.0/, `${r} has no swarm code`)
   })
 })

@@ -55,6 +55,7 @@ export const CLIENT_ERRORS = {
   ERR_SWARM_NO_RELAY: { status: 503, hint: 'No node offers a viewer relay; P2P is skipped and nodes serve the video.' },
   ERR_SWARM_OPTIONS: { status: 400, hint: 'Fix the swarm option the message names.' },
   ERR_SWARM_PEER_LIMIT: { status: 429, hint: 'This viewer is in as many swarms as a node tracks; leave one first.' },
+  ERR_SWARM_IP_LIMIT: { status: 429, hint: 'Too many viewers or announces from this IP address; wait a minute (playback goes on from nodes).' },
   ERR_SWARM_FULL: { status: 503, hint: 'The node tracks as many viewers as it can; the video still plays from nodes.' },
   ERR_SWARM_NOT_YOUR_ADDRESS: { status: 400, hint: 'Announce only addresses that end in your own peer id.' },
   ERR_SHARE_BUSY: { status: 503, hint: 'The viewer is answering as many requests as it takes; ask another peer or a node.' },

@@ -44,6 +44,8 @@ export const MAX_HAVE_RESPONSE_BYTES = MAX_HAVE_CIDS * 44 + 64
 export const SwarmCode = {
   /** The announcing peer is already in as many swarms as the tracker allows one peer. */
   PEER_LIMIT: 'ERR_SWARM_PEER_LIMIT',
+  /** Too many viewer ids listed, or too many announces, from the announcer's IP address (a refusal). */
+  IP_LIMIT: 'ERR_SWARM_IP_LIMIT',
   /** The video's swarm, or the whole table, is full: the viewer gets a sample but is not listed. */
   FULL: 'ERR_SWARM_FULL',
   /** An address does not end in the announcing peer's own id. */

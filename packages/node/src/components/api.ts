@@ -113,7 +113,8 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
     admit: async (authorization, source) => await gate.admit(grantFromAuthorization(authorization), source),
     providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
     routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: http.urlOrEmpty, multiaddrs: net.multiaddrs() }), ...(chain.describe === undefined ? {} : { chain: chain.describe }) }), p.live.routes(), discoveryRoutes(() => p.discovery?.store)],
-    pageConnectOrigins: async () => [...(chain.rpcOrigin === undefined ? [] : [chain.rpcOrigin]), ...(await chain.keeperOrigins?.() ?? [])],
+    // The page's P2P delivery dials this node's viewer relay (WebSockets): its ws:// origins too.
+    pageConnectOrigins: async () => [...(chain.rpcOrigin === undefined ? [] : [chain.rpcOrigin]), ...(await chain.keeperOrigins?.() ?? []), ...viewerWsOrigins(net.multiaddrs())],
     peers: p.peers,
     ...(config.webApp === undefined ? {} : { webApp: config.webApp }),
     audit: async body => await p.audit.responder.answer(body),
@@ -133,4 +134,15 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
     serveGarbage: faults.has('serve-garbage'),
     ...(config.uploadGraceMs === undefined ? {} : { uploadGraceMs: config.uploadGraceMs })
   }
+}
+
+/** `ws://host:port` of each `/ws` listen address (the viewer relay), for the page's CSP. */
+export function viewerWsOrigins (multiaddrs: string[]): string[] {
+  const out = new Set<string>()
+  for (const a of multiaddrs) {
+    const m = /^\/(ip4|ip6|dns4|dns6|dns)\/([^/]+)\/tcp\/(\d+)\/ws(\/|$)/.exec(a)
+    if (m === null || a.includes('/p2p-circuit')) continue
+    out.add(`ws://${m[1] === 'ip6' ? `[${m[2]!}]` : m[2]!}:${m[3]!}`)
+  }
+  return [...out].slice(0, 8)
 }

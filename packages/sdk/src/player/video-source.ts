@@ -15,6 +15,7 @@ import { resolveVideoPath, type VideoResource } from '@p2pdv/core/playlists'
 import { BlockFetcher, type BlockFetcherOptions } from '../block-fetcher.ts'
 import { ObjectReader } from '../object-reader.ts'
 import type { PeerSet } from '../peers.ts'
+import type { PeerDelivery } from './peer-delivery.ts'
 
 export const VideoSourceErrorCode = {
   NOT_A_VIDEO: 'ERR_NOT_A_VIDEO',
@@ -70,6 +71,11 @@ export interface OpenVideoOptions {
    * signature verifies and it names this manifest; the usual lookup still runs beside it.
    */
   placementBlock?: Uint8Array | undefined
+  /**
+   * P2P delivery (issue 16): segment blocks go through its scheduler (peers when there is time,
+   * nodes when urgent) and every verified block is held there for other viewers.
+   */
+  delivery?: PeerDelivery | undefined
 }
 
 export type VideoRead =
@@ -81,13 +87,15 @@ export class VideoSource {
   readonly video: VideoManifest
   readonly peers: PeerSet
   readonly stats: VideoSourceStats
+  readonly delivery: PeerDelivery | undefined
   private readonly key: Uint8Array
   private readonly reader: ObjectReader
   /** Reads started ahead of the player (warm), each taken by the first read of its path. */
   private readonly warmed = new Map<string, Promise<VideoRead>>()
 
-  private constructor (manifestCid: CID, video: VideoManifest, key: Uint8Array, peers: PeerSet, reader: ObjectReader, stats: VideoSourceStats) {
+  private constructor (manifestCid: CID, video: VideoManifest, key: Uint8Array, peers: PeerSet, reader: ObjectReader, stats: VideoSourceStats, delivery: PeerDelivery | undefined) {
     this.manifestCid = manifestCid
+    this.delivery = delivery
     this.video = video
     this.key = key
     this.peers = peers
@@ -146,7 +154,7 @@ export class VideoSource {
       stats.blocks++
       stats.bytes += bytes.byteLength
     }
-    return new VideoSource(options.manifest, manifest, key, options.peers, reader, stats)
+    return new VideoSource(options.manifest, manifest, key, options.peers, reader, stats, options.delivery)
   }
 
   /** What a path of the video's layout names (playlist text or a sealed stream). */
@@ -218,7 +226,9 @@ export class VideoSource {
         const index = next++
         const chunk = ref.chunks[index]!
         // Verified by hash (fetched, or rebuilt from parity when a holder is down or slow).
-        const bytes = await this.reader.fetch(chunk.cid, linked)
+        const bytes = this.delivery === undefined
+          ? await this.reader.fetch(chunk.cid, linked)
+          : await this.delivery.fetch(chunk.cid, linked, async s => await this.reader.fetch(chunk.cid, s ?? linked))
         this.stats.rebuiltBlocks = this.reader.rebuilt
         cipherBytes += bytes.byteLength
         onBytes?.(bytes.byteLength)

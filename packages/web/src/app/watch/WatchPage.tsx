@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactElement } from 'react'
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { CID } from '@p2pdv/core'
-import { fetchPeerDirectory, PeerSet, prefetchBlock, VideoSource, type PendingVideo, type VideoSourceStats } from '@p2pdv/sdk/player'
+import { fetchPeerDirectory, PeerDelivery, PeerSet, prefetchBlock, VideoSource, type PeerDeliveryStats, type PendingVideo, type VideoSourceStats } from '@p2pdv/sdk/player'
 import { userError, type UserError } from '../errors.ts'
 import { formatBytes, formatTime } from '../format.ts'
 import { LockIcon } from '../icons.tsx'
@@ -18,6 +18,8 @@ import { Player } from './Player.tsx'
 import { VideoDetails } from '../discover/VideoDetails.tsx'
 import { ErrorPanel } from './ErrorPanel.tsx'
 import type { PlayerController } from './controller.ts'
+import { p2pAllowed, SwarmSession } from './p2p.ts'
+import { P2pPanel } from './P2pPanel.tsx'
 
 type Stage =
   | { kind: 'opening', step: string }
@@ -29,6 +31,8 @@ export interface PlayerDiagnostics {
   stats: () => VideoSourceStats
   sources: () => Array<{ peerId: string, http: string }>
   controller: () => PlayerController | undefined
+  /** P2P delivery: bytes from peers and nodes, peers connected, the swarm's state. */
+  p2p: () => PeerDeliveryStats & { state: string }
 }
 
 declare global {
@@ -48,6 +52,7 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
   // A video link (`/watch/video/<id>`) may be listed: its title, creator and price show below.
   const [listed] = useState(() => videoFromPath(window.location.pathname))
   const [hasListing, setHasListing] = useState(false)
+  const [swarm, setSwarm] = useState<SwarmSession | undefined>()
   const controllerRef = useRef<PlayerController | undefined>(undefined)
   const onController = useCallback((c: PlayerController | undefined) => { controllerRef.current = c }, [])
 
@@ -55,6 +60,9 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
   useLayoutEffect(() => {
     const ctrl = new AbortController()
     let source: VideoSource | undefined
+    let session: SwarmSession | undefined
+    // Segment blocks ahead of the playhead may come from other viewers; urgent ones from nodes.
+    const delivery = new PeerDelivery({ bufferAhead: () => controllerRef.current?.bufferAhead() ?? 0 })
     const keys = keySource ?? new FragmentKeySource(window.location.hash)
     void (async () => {
       // `/watch/video/<id>`: no key in the link; the chain names the manifest, the keepers give the key.
@@ -78,11 +86,16 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
       }
       target.open(source)
       performance.mark('p2pdv:manifest-opened')
+      const p2p = session = new SwarmSession(delivery, manifest, window.location.origin, p2pAllowed())
+      setSwarm(p2p)
       window.p2pdvPlayer = {
         stats: () => structuredClone(source!.stats),
         sources: () => source!.peers.ranked().map(p => ({ peerId: p.peerId, http: p.http })),
-        controller: () => controllerRef.current
+        controller: () => controllerRef.current,
+        p2p: () => p2p.stats()
       }
+      // The swarm (and its code) only after the first frame: it never competes with start-up.
+      void startedAt(() => controllerRef.current, ctrl.signal).then(started => { if (started) p2p.start() })
       document.title = `${source.video.title ?? 'Untitled video'} · P2PDEVIDEO`
       setStage({ kind: 'ready', source })
       // The poster is for a video that does not start at once (autoplay refused, a slow network):
@@ -107,7 +120,7 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
       setNodes(peers.length)
       setStage({ kind: 'opening', step: 'Opening the sealed manifest' })
       try {
-        return await VideoSource.open({ peers: new PeerSet(peers), manifest, key, signal: ctrl.signal, manifestBlock, placementBlock })
+        return await VideoSource.open({ peers: new PeerSet(peers), manifest, key, signal: ctrl.signal, manifestBlock, placementBlock, delivery })
       } finally {
         key.fill(0)
       }
@@ -115,6 +128,7 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
     return () => {
       ctrl.abort()
       source?.close()
+      void session?.stop()
     }
     // `pending` is read once: a page opens one video (a new fragment reloads the page).
   }, [keySource])
@@ -149,6 +163,7 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
             )}
         {listed !== undefined && <VideoDetails id={listed} onFound={setHasListing} />}
         {stage.kind === 'ready' && <VideoInfo source={stage.source} listed={hasListing} />}
+        {stage.kind === 'ready' && swarm !== undefined && <P2pPanel session={swarm} source={stage.source} />}
       </main>
     </div>
   )
@@ -168,6 +183,15 @@ async function startsWithin (c: PlayerController | undefined, ms: number, signal
     const unsubscribe = c.subscribe(() => { if (c.snapshot().started) done(true) })
     signal.addEventListener('abort', onAbort)
   })
+}
+
+/** Resolves true once the player shows its first frame (false if the page goes away first). */
+async function startedAt (controller: () => PlayerController | undefined, signal: AbortSignal): Promise<boolean> {
+  while (!signal.aborted) {
+    if (controller()?.snapshot().started === true) return true
+    await new Promise(resolve => setTimeout(resolve, 250))
+  }
+  return false
 }
 
 /** A video being opened: the player's PendingVideo, and the opener's side of its promise. */

@@ -215,6 +215,20 @@ export class PlayerController {
     }
   }
 
+  /**
+   * Seconds buffered ahead of the playhead; 0 before the first frame (P2P delivery sends blocks
+   * needed sooner than ~2 s to the nodes, so start-up and seeks never wait on peers).
+   */
+  bufferAhead (): number {
+    if (!this.state.started) return 0
+    const v = this.video
+    const t = v.currentTime
+    for (let i = 0; i < v.buffered.length; i++) {
+      if (v.buffered.start(i) <= t + 0.1 && t < v.buffered.end(i)) return v.buffered.end(i) - t
+    }
+    return 0
+  }
+
   play (): void { void this.video.play().catch(() => {}) }
   pause (): void { this.video.pause() }
   toggle (): void { if (this.video.paused || this.video.ended) this.play(); else this.pause() }

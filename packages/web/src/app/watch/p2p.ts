@@ -1,0 +1,119 @@
+/**
+ * The watch page's part in P2P delivery (issue 16): the viewer's consent (on by default, an off
+ * switch kept in localStorage; off = the page never joins a swarm, so it sends nothing to other
+ * viewers and they never learn its address) and one swarm session: after the first frame, the
+ * swarm code (libp2p, ~600 KB) is loaded and the page joins the video's swarm at the serving node
+ * (joinVideoSwarm). Any failure (no relay, no
+ * WebRTC, a CSP refusal) leaves playback on the nodes; the panel says why.
+ */
+import type { PeerDelivery, PeerDeliveryStats } from '@p2pdv/sdk/player'
+import { isP2pdvError } from '@p2pdv/core/errors'
+import type { CID } from '@p2pdv/core'
+
+export const P2P_CONSENT_KEY = 'p2pdv.p2p'
+
+/** The viewer's choice: true unless they switched P2P off on this browser. */
+export function p2pAllowed (storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage): boolean {
+  try { return storage?.getItem(P2P_CONSENT_KEY) !== 'off' } catch { return true }
+}
+
+export function setP2pAllowed (on: boolean, storage: Pick<Storage, 'setItem'> | undefined = globalThis.localStorage): void {
+  try { storage?.setItem(P2P_CONSENT_KEY, on ? 'on' : 'off') } catch { /* private mode: the choice lasts this page only */ }
+}
+
+export type SwarmState =
+  | { kind: 'off' }
+  | { kind: 'waiting' }
+  | { kind: 'joining' }
+  | { kind: 'joined' }
+  | { kind: 'unavailable', code: string }
+
+interface Stoppable { stop: () => Promise<void> }
+
+/** One page's swarm: joined on demand, stopped when P2P is switched off or the page closes. */
+export class SwarmSession {
+  private readonly delivery: PeerDelivery
+  private readonly manifest: CID
+  private readonly origin: string
+  private swarm: Stoppable | undefined
+  private joining: Promise<void> | undefined
+  private generation = 0
+  private current: SwarmState
+  private readonly listeners = new Set<() => void>()
+  private settleExpected: () => void = () => {}
+
+  constructor (delivery: PeerDelivery, manifest: CID, origin: string, allowed: boolean) {
+    this.delivery = delivery
+    this.manifest = manifest
+    this.origin = origin
+    this.current = allowed ? { kind: 'waiting' } : { kind: 'off' }
+    if (allowed) this.expect()
+  }
+
+  /** Tells the scheduler a swarm is coming: blocks with time to spare wait for it (bounded). */
+  private expect (): void {
+    this.delivery.expectSwarm(new Promise<void>(resolve => { this.settleExpected = resolve }))
+  }
+
+  get state (): SwarmState { return this.current }
+
+  stats (): PeerDeliveryStats & { state: SwarmState['kind'] } {
+    return { ...this.delivery.stats(), state: this.current.kind }
+  }
+
+  subscribe (fn: () => void): () => void {
+    this.listeners.add(fn)
+    return () => { this.listeners.delete(fn) }
+  }
+
+  private set (s: SwarmState): void {
+    this.current = s
+    // Joined, failed or off: blocks stop waiting for a swarm.
+    if (s.kind !== 'waiting' && s.kind !== 'joining') this.settleExpected()
+    for (const fn of this.listeners) fn()
+  }
+
+  /** Joins the video's swarm (after the first frame; a no-op when off or already in). */
+  start (): void {
+    if (this.current.kind === 'off' || this.swarm !== undefined || this.joining !== undefined) return
+    const generation = ++this.generation
+    this.set({ kind: 'joining' })
+    this.joining = this.join(generation).finally(() => { this.joining = undefined })
+  }
+
+  private async join (generation: number): Promise<void> {
+    try {
+      const { joinVideoSwarm } = await import('@p2pdv/sdk/swarm')
+      const swarm = await joinVideoSwarm({ origin: this.origin, manifest: this.manifest, source: this.delivery.held })
+      if (generation !== this.generation) { await swarm.stop(); return }
+      this.swarm = swarm
+      this.delivery.attach(swarm)
+      this.set({ kind: 'joined' })
+    } catch (err) {
+      this.settle(generation, { kind: 'unavailable', code: isP2pdvError(err) ? err.code : 'ERR_P2P_UNAVAILABLE' })
+    }
+  }
+
+  private settle (generation: number, s: SwarmState): void {
+    if (generation === this.generation) this.set(s)
+  }
+
+  /** The viewer's switch: off stops the swarm at once (peers are dropped), on joins again. */
+  async setAllowed (on: boolean): Promise<void> {
+    if (on) {
+      if (this.current.kind === 'off') { this.set({ kind: 'waiting' }); this.expect() }
+      this.start()
+      return
+    }
+    await this.stop()
+    this.set({ kind: 'off' })
+  }
+
+  async stop (): Promise<void> {
+    this.generation++
+    this.delivery.detach()
+    const swarm = this.swarm
+    this.swarm = undefined
+    await swarm?.stop().catch(() => {})
+  }
+}
