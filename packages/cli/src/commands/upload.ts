@@ -120,8 +120,10 @@ export const upload: Command = {
         : await openSigningIdentity(args)
     if (signer?.created === true) out.note(`created a local signing identity "default" (${signer.identity.address}) in ${signer.dir}`)
     const index = UploadIndex.open(join(p2pdvHome(), 'uploads.sqlite'))
-    // Re-uploads are recognised per network: a fresh devnet has none of the old one's videos.
-    const network = `${await networkOf(args)}${registrar === undefined ? '' : ` chain ${registrar.client.config.chainId} ${registrar.client.config.contracts.videoRegistry.toLowerCase()}`}`
+    // Re-uploads are recognised per storage network (a devnet run, or a set of nodes): a fresh
+    // devnet has none of the old one's videos. Not per chain: a `--no-chain` upload of the same
+    // file to the same nodes still replaces the registered one.
+    const network = await networkOf(args)
     // Plaintext segments exist only in this private temp dir, and only until they are sealed.
     const work = await mkdtemp(join(tmpdir(), 'p2pdv-upload-'))
     const controller = new AbortController()
