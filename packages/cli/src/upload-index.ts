@@ -4,9 +4,9 @@
  * manifest and listing CIDs and the time, never a content key. SQLite (`node:sqlite`, built into
  * Node) at `$P2PDV_HOME/uploads.sqlite`; the schema version is SQLite's `user_version`.
  *
- * Records are scoped to the network they were uploaded to (`network`: the devnet run, the set of
- * `--node` URLs, and the chain's id and registry): on another network, such as a fresh devnet,
- * that upload does not exist, and the same file uploads again without --force.
+ * Records are scoped to the storage network they were uploaded to (`network`: the devnet run or
+ * the set of `--node` URLs, `networkOf` in peers-from-args.ts): on another network, such as a
+ * fresh devnet, that upload does not exist, and the same file uploads again without --force.
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -18,7 +18,7 @@ export const UPLOAD_INDEX_VERSION = 2
 
 export interface UploadRecord {
   sourceSha256: string
-  /** Which network it went to (see networkOfUpload in commands/upload.ts). */
+  /** Which storage network it went to (`networkOf`). */
   network: string
   manifestCid: string
   listingCid?: string
