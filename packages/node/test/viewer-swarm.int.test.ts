@@ -148,14 +148,16 @@ describe('viewer swarm through a storage node', () => {
       assert.equal(junk.ok ? 'ok' : junk.code, WireErrorCode.MALFORMED)
       const spoof = await exchange(client, wsAddr, encodeSwarmAnnounce({ video, addrs: [`${wsAddr}/p2p-circuit/webrtc/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf`], max: 8 }))
       assert.equal(spoof.ok ? 'ok' : spoof.code, SwarmCode.NOT_YOUR_ADDRESS)
-      // One peer announcing into hundreds of swarms is listed in a few only.
+      // One peer announcing into many swarms is listed in a few only. (30, not hundreds: every
+      // viewer here shares 127.0.0.1, whose budget of MAX_ANNOUNCES_PER_IP_PER_MINUTE announces
+      // the honest viewers below still need; the per-IP limits have their own unit tests.)
       const codes = new Map<string, number>()
-      for (let i = 0; i < 200; i++) {
+      for (let i = 0; i < 30; i++) {
         const r = await exchange(client, wsAddr, encodeSwarmAnnounce({ video: otherVideo(i), addrs: [fake], max: 32 }))
         const c = r.ok ? (r.code ?? 'listed') : r.code
         codes.set(c, (codes.get(c) ?? 0) + 1)
       }
-      assert.deepEqual(Object.fromEntries(codes), { listed: 4, [SwarmCode.PEER_LIMIT]: 196 })
+      assert.deepEqual(Object.fromEntries(codes), { listed: 4, [SwarmCode.PEER_LIMIT]: 26 })
     } finally {
       await client.stop()
     }
