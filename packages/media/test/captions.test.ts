@@ -85,7 +85,7 @@ describe('captionModel', () => {
 describe('checkCaptionEngine', () => {
   it('a missing engine binary or model is ERR_CAPTIONS_ENGINE_MISSING', async () => {
     const { execFile } = await import('node:child_process')
-    const probe = "const m = await import('@p2pdv/media'); try { await m.checkCaptionEngine(m.captionModel('en')); console.log('ok') } catch (e) { console.log(e.code) }"
+    const probe = "const m = await import('@p2pdv/media'); try { await m.checkCaptionEngine(m.captionModel('en')); process.stdout.write('ok') } catch (e) { process.stdout.write(e.code) }"
     const codeWith = async (env: Record<string, string>): Promise<string> => await new Promise((resolve, reject) => {
       execFile(process.execPath, ['--input-type=module', '-e', probe], { env: { ...process.env, ...env }, cwd: new URL('..', import.meta.url).pathname }, (err, stdout) => { if (err !== null) reject(err); else resolve(stdout.trim()) })
     })

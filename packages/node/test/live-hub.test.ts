@@ -35,6 +35,19 @@ describe('LiveHub', () => {
     assert.deepEqual(seen, [1, 2, 3, 4, 5])
   })
 
+  it('holds at most maxWatchers per stream: the next gets ERR_BUSY until one leaves; an unknown stream is refused', async () => {
+    const env = hub({ maxWatchers: 2 })
+    const s = await testStream()
+    await post(env, s, 0)
+    const w = () => ({ push: () => {}, end: () => {} })
+    const leave = env.h.watch(s.link.stream, w())
+    env.h.watch(s.link.stream, w())
+    assert.throws(() => env.h.watch(s.link.stream, w()), code('ERR_BUSY'))
+    leave()
+    env.h.watch(s.link.stream, w())
+    assert.throws(() => env.h.watch('not-a-stream', w()))
+  })
+
   it('refuses a replay, an older sequence, and the second of two concurrent announcements of one sequence', async () => {
     const env = hub()
     const s = await testStream()
