@@ -128,7 +128,8 @@ describe('viewer swarm through a storage node', () => {
     await b.refresh()
     assert.equal(b.stats().peers, 1)
     const bAddr = b.relayAddresses()[0]!
-    await assert.rejects(hostile.libp2p.dial(multiaddr(bAddr), { signal: AbortSignal.timeout(15_000) }))
+    // force: a new connection, not the hostile side's stale handle to the one B just aborted.
+    await assert.rejects(hostile.libp2p.dial(multiaddr(bAddr), { force: true, signal: AbortSignal.timeout(15_000) }))
     assert.equal(b.stats().peers, 1)
     for (const s of swarms.splice(0)) await s.stop()
   })

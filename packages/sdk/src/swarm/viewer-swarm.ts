@@ -278,7 +278,7 @@ export class ViewerSwarm {
       try {
         await verifyBlock(cid, answer.bytes)
       } catch {
-        await this.ban(peer)
+        this.ban(peer)
         continue
       }
       this.counters.bytesFromPeers += answer.bytes.byteLength
@@ -289,10 +289,12 @@ export class ViewerSwarm {
   }
 
   /** Drops `peer` for the rest of the session: connections closed, never dialled or accepted again. */
-  async ban (peer: string): Promise<void> {
+  ban (peer: string): void {
     this.banned.add(peer)
     this.haves.delete(peer)
-    await Promise.allSettled(this.libp2p.getConnections().filter(c => c.remotePeer.toString() === peer).map(async c => { await c.close() }))
+    // Abort, not close: a graceful close waits on the hostile peer's streams and leaves it a
+    // half-open connection it could keep using until it notices.
+    for (const c of this.libp2p.getConnections().filter(c => c.remotePeer.toString() === peer)) c.abort(new Error('peer banned: its bytes failed their CID'))
   }
 
   isBanned (peer: string): boolean { return this.banned.has(peer) }
