@@ -5,7 +5,7 @@
 // free video, and keepers going down. Real processes throughout.
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
-import { rm } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
@@ -152,6 +152,24 @@ describe('p2pdv keys: keepers, video links, audit, refresh, envelopes, re-key', 
     assert.equal(old.json.error.code, 'ERR_KEY_FINGERPRINT_MISMATCH')
     await playable(fresh.link, ['--as', 'carol'], devnet.env)
     // The buyer keeps access through the keepers, now with the new key.
+    await playable(videoLink, ['--as', 'bob'], devnet.env)
+  })
+
+  it('captions edit on a video on chain: the registry names the re-sealed manifest; the buyer reads the new track; carol gets a new envelope', async () => {
+    const vtt = join(devnet.dir, 'creator.en.vtt')
+    await writeFile(vtt, 'WEBVTT\n\n00:00:00.500 --> 00:00:01.500\nhello from the creator\n')
+    const before = await onChain().readContract({ address: devnet.state.chain!.contracts.videoRegistry!, abi: VideoRegistryAbi, functionName: 'getVideo', args: [video] })
+    // Only the owner may, and bob is refused before he is sent any key or seals anything.
+    assert.equal((await cli(['captions', 'edit', video, 'en', '--file', vtt, '--as', 'bob', '--replicas', '2'])).json.error.code, 'ERR_NOT_OWNER')
+    const e = await cli(['captions', 'edit', video, 'en', '--file', vtt, '--as', 'alice', '--replicas', '2'])
+    assert.equal(e.code, 0, e.stderr)
+    const after = await onChain().readContract({ address: devnet.state.chain!.contracts.videoRegistry!, abi: VideoRegistryAbi, functionName: 'getVideo', args: [video] })
+    assert.equal(after.manifestCid, e.json.manifestCid)
+    assert.notEqual(after.keyFingerprint, before.keyFingerprint)
+    const got = await cli(['captions', 'get', video, 'en', '--as', 'bob'])
+    assert.equal(got.code, 0, got.stderr)
+    assert.match(got.json.vtt, /hello from the creator/)
+    assert.ok(e.json.envelopes.some((x: { viewer: string }) => x.viewer === devnet.state.chain!.accounts.carol!), 'carol still has access: a new envelope')
     await playable(videoLink, ['--as', 'bob'], devnet.env)
   })
 

@@ -8,13 +8,14 @@ import { basename, dirname, join } from 'node:path'
 import {
   blockCid, formatCapability, generateContentKey, generateObjectId, objectBlocks, openListing, openManifest, parseCapability, parseCid, P2pdvError, sealManifest,
   videoStreams, withVideoStreams, type CID, type FileManifest, type ListingDocument, type Manifest, type StreamRef,
-  type VideoManifest, type VideoStreamsOf
+  type SubtitleTrack, type VideoManifest, type VideoStreamsOf
 } from '@p2pdv/core'
 import { freeNow } from '@p2pdv/core/buffers'
 import { checkErasureParams, DEFAULT_K, DEFAULT_M, type ErasureParams } from '@p2pdv/core/erasure'
 import { MIN_PLACEMENT_SCORE, schemeNodes, weightedOrder, type PlacementDegraded, type PlacementScheme } from '@p2pdv/core/placement'
 import type { LocalAccount } from 'viem'
 import { checkObject, type CheckOptions, type CheckReport } from './check.ts'
+import { editSubtitles, type SubtitleEdit } from './subtitle-edit.ts'
 import { buildListing, type ListingInput } from './listing.ts'
 import { fetchReputation, placementCandidates, type NodeCandidate } from './node-status.ts'
 export { nodeInfo } from './node-status.ts'
@@ -546,21 +547,29 @@ export class Client {
    * Re-seals a video under a fresh key (a re-key): every stream is read, verified and opened with
    * the old key and sealed again under the new one with a new object id, then a new manifest is
    * stored. The old blocks are no longer referenced by anything the registry points at.
+   * `subtitles` changes one subtitle track on the way (`p2pdv captions edit`): a video's streams
+   * share one key and erasure stripes, so a track cannot be swapped in place without re-sealing.
    */
-  async resealVideo (capability: string, options: PutOptions = {}): Promise<PutResult & { key: Uint8Array }> {
+  async resealVideo (capability: string, options: PutOptions & { subtitles?: SubtitleEdit } = {}): Promise<PutResult & { key: Uint8Array }> {
     const { manifest: old, key: oldKey } = await this.manifest(capability, options.signal)
     if (old.type !== 'video') { oldKey.fill(0); throw new P2pdvError('ERR_NOT_A_VIDEO', 'only videos are re-keyed this way') }
+    let edited: { video: VideoManifest, added?: { track: SubtitleTrack, vtt: Uint8Array } }
+    try {
+      edited = options.subtitles === undefined ? { video: old } : editSubtitles(old, options.subtitles)
+    } catch (err) {
+      oldKey.fill(0)
+      throw err
+    }
     const key = generateContentKey()
     const objectId = generateObjectId()
     let sealedBytes = 0
     let blocks = 0
     const w = await this.objectWriter(options, () => sealedBytes)
-    const reseal = async (ref: StreamRef, context: Uint8Array): Promise<StreamRef> => {
-      const plain = this.readStream({ objectId: old.objectId, size: ref.size, chunks: ref.chunks }, oldKey, { stream: ref.n, context, ...(options.signal === undefined ? {} : { signal: options.signal }) })
-      const gen = sealStream(plain, { key, objectId, pool: this.pool, stream: ref.n, context })
+    const seal = async (plain: AsyncIterable<Uint8Array>, n: number, context: Uint8Array): Promise<StreamRef> => {
+      const gen = sealStream(plain, { key, objectId, pool: this.pool, stream: n, context })
       while (true) {
         const step = await gen.next()
-        if (step.done === true) return { n: ref.n, size: step.value.size, chunks: step.value.chunks }
+        if (step.done === true) return { n, size: step.value.size, chunks: step.value.chunks }
         sealedBytes += step.value.plaintextSize
         blocks++
         await w.object.write(step.value.cid, step.value.bytes, step.value.root, step.value.release)
@@ -569,12 +578,20 @@ export class Client {
     try {
       // One at a time, in manifest order: the erasure stripes follow the order blocks are written.
       const refs: StreamRef[] = []
-      for (const s of videoStreams(old)) refs.push(await reseal(s.stream, s.context))
+      for (const s of videoStreams(edited.video)) {
+        if (edited.added !== undefined && s.stream === edited.added.track.stream) {
+          const vtt = edited.added.vtt
+          refs.push(await seal((async function * () { yield vtt })(), s.stream.n, s.context))
+          continue
+        }
+        const plain = this.readStream({ objectId: old.objectId, size: s.stream.size, chunks: s.stream.chunks }, oldKey, { stream: s.stream.n, context: s.context, ...(options.signal === undefined ? {} : { signal: options.signal }) })
+        refs.push(await seal(plain, s.stream.n, s.context))
+      }
       const erasure = await w.object.endData()
-      const { erasure: _oldErasure, ...rest } = old
+      const { erasure: _oldErasure, ...rest } = edited.video
       const manifest: VideoManifest = {
         ...rest,
-        ...withVideoStreams(old, refs),
+        ...withVideoStreams(edited.video, refs),
         objectId,
         ...(erasure === undefined ? {} : { erasure })
       }
@@ -583,6 +600,27 @@ export class Client {
       return { ...await this.finish(w, sealed.cid, key, sealedBytes, blocks, options.signal), key: Uint8Array.from(key) }
     } finally {
       oldKey.fill(0)
+      key.fill(0)
+    }
+  }
+
+  /**
+   * One file of a video by its gateway path (`subtitles/en.vtt`, `720p/init.mp4`, `poster.jpg`),
+   * verified and opened with the video's key; at most `maxBytes` (the file is held in memory).
+   */
+  async readVideoFile (capability: string, path: string, options: { maxBytes?: number, signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    const { manifest, key } = await this.manifest(capability, options.signal)
+    try {
+      if (manifest.type !== 'video') throw new P2pdvError('ERR_NOT_A_VIDEO', 'this capability names a file, not a video', { hint: 'Use a capability `p2pdv upload` printed.' })
+      const s = videoStreams(manifest).find(v => v.path === path)
+      if (s === undefined) throw new P2pdvError('ERR_VIDEO_FILE_NOT_FOUND', `the video has no file ${path.slice(0, 80)}`)
+      const max = options.maxBytes ?? 16 * 1024 * 1024
+      if (s.stream.size > max) throw new P2pdvError('ERR_VIDEO_FILE_TOO_LARGE', `${path} is ${s.stream.size} bytes, more than the ${max} asked for`)
+      const parts: Uint8Array[] = []
+      const plain = this.readStream({ objectId: manifest.objectId, size: s.stream.size, chunks: s.stream.chunks }, key, { stream: s.stream.n, context: s.context, ...(options.signal === undefined ? {} : { signal: options.signal }) })
+      for await (const chunk of plain) parts.push(Uint8Array.from(chunk))
+      return new Uint8Array(Buffer.concat(parts))
+    } finally {
       key.fill(0)
     }
   }

@@ -131,6 +131,65 @@ export const keysRefresh: Command = {
   }
 }
 
+/**
+ * After a video was re-sealed under a new key (rekey, captions edit): the registry names the new
+ * manifest and fingerprint, keepers get shares of the new key (if the video had keepers), and
+ * viewers who still have access get new envelopes. Zeroes `result.key`.
+ */
+export async function publishRekeyed (out: Output, o: {
+  ctx: ChainContext
+  oracle: ChainKeyOracle
+  client: Client
+  video: VideoId
+  old: { manifest: string, listing: string }
+  result: { manifestCid: string, key: Uint8Array }
+  plan: { epoch: number, keepers: KeeperInfo[], threshold: number } | undefined
+  /** First line of the human output. */
+  headline?: string
+  extra?: Record<string, unknown>
+}): Promise<void> {
+  const { ctx, oracle, client, video, old, result, plan } = o
+  const key = result.key
+  try {
+    // From this transaction on, keepers and viewers check against the new fingerprint.
+    await ctx.client.updateVideo(video, { manifestCid: result.manifestCid, listingCid: old.listing, keyFingerprint: toHex(keyFingerprint(key)) })
+    if (plan !== undefined) await dealShares(out, { ctx, oracle, video, key, ...plan })
+    const regranted: GrantRecord[] = []
+    const dropped: Hex[] = []
+    for (const g of await readGrants(video)) {
+      if (!await oracle.hasAccess(video, g.viewer.address)) { dropped.push(g.viewer.address); continue }
+      const env = await grantEnvelope(client, key, video, publicOf(g))
+      regranted.push(recordFor(publicOf(g), env.cid.toString()))
+    }
+    await writeGrants(video, regranted)
+    const links = regranted.map(g => ({ viewer: g.viewer.address, link: formatVideoLink({ video, manifest: parseCid(result.manifestCid), envelope: parseCid(g.envelope) }) }))
+    out.result({
+      video,
+      manifestCid: result.manifestCid,
+      oldManifestCid: old.manifest,
+      keyFingerprint: toHex(keyFingerprint(key)),
+      ...(plan === undefined ? {} : { keepers: { epoch: plan.epoch, threshold: plan.threshold, keepers: plan.keepers.map(k => k.address) } }),
+      envelopes: links,
+      envelopesDropped: dropped,
+      ...o.extra
+    }, () => [
+      o.headline ?? `re-keyed ${video}: new manifest ${result.manifestCid}; the registry now names the new key's fingerprint`,
+      plan === undefined ? 'no keepers (the video had none)' : `new shares: epoch ${plan.epoch}, any ${plan.threshold} of ${plan.keepers.length} keepers`,
+      ...links.map(l => `new envelope for ${displayName(l.viewer, ctx)}: ${l.link}`),
+      ...dropped.map(d => `no new envelope for ${displayName(d, ctx)} (no access on chain any more)`),
+      `the old manifest ${old.manifest} and its blocks are no longer referenced (nodes keep them until garbage collection exists)`
+    ].join('\n'))
+  } finally {
+    key.fill(0)
+  }
+}
+
+/** The keepers a re-sealed video's new key goes to: as many as before (or --keepers), none if it had none. */
+export async function rekeyPlan (args: Parameters<Command['run']>[0], oracle: ChainKeyOracle, video: VideoId): Promise<{ epoch: number, keepers: KeeperInfo[], threshold: number } | undefined> {
+  const custody = await oracle.custody(video)
+  return custody === undefined && args.values.keepers === undefined ? undefined : await keeperPlan(args, oracle, video)
+}
+
 export const rekey: Command = {
   name: 'rekey',
   summary: 'give a video a new key: re-seal it, update the registry, deal new keeper shares and new envelopes for viewers who still have access',
@@ -140,10 +199,9 @@ export const rekey: Command = {
     const video = parseVideoId(requirePositional(args, 0, 'VIDEO', rekey))
     const ctx = await chainContext(args, 'required')
     const oracle = new ChainKeyOracle(ctx.client)
-    const client = await Client.create({ peers: await peersFromArgs(args), ...auditorFromArgs(args) })
+    const client = await Client.create({ peers: await peersFromArgs(args), ...(await auditorFromArgs(args)) })
     try {
-      const custody = await oracle.custody(video)
-      const plan = custody === undefined && args.values.keepers === undefined ? undefined : await keeperPlan(args, oracle, video)
+      const plan = await rekeyPlan(args, oracle, video)
       const old = await recoverVideoKey(args, oracle, ctx.identity!, video)
       const seal = out.progress('re-seal')
       let result
@@ -156,38 +214,7 @@ export const rekey: Command = {
         old.key.fill(0)
         seal.finish()
       }
-      const key = result.key
-      try {
-        // From this transaction on, keepers and viewers check against the new fingerprint.
-        await ctx.client.updateVideo(video, { manifestCid: result.manifestCid, listingCid: old.listing, keyFingerprint: toHex(keyFingerprint(key)) })
-        if (plan !== undefined) await dealShares(out, { ctx, oracle, video, key, ...plan })
-        const regranted: GrantRecord[] = []
-        const dropped: Hex[] = []
-        for (const g of await readGrants(video)) {
-          if (!await oracle.hasAccess(video, g.viewer.address)) { dropped.push(g.viewer.address); continue }
-          const env = await grantEnvelope(client, key, video, publicOf(g))
-          regranted.push(recordFor(publicOf(g), env.cid.toString()))
-        }
-        await writeGrants(video, regranted)
-        const links = regranted.map(g => ({ viewer: g.viewer.address, link: formatVideoLink({ video, manifest: parseCid(result.manifestCid), envelope: parseCid(g.envelope) }) }))
-        out.result({
-          video,
-          manifestCid: result.manifestCid,
-          oldManifestCid: old.manifest,
-          keyFingerprint: toHex(keyFingerprint(key)),
-          ...(plan === undefined ? {} : { keepers: { epoch: plan.epoch, threshold: plan.threshold, keepers: plan.keepers.map(k => k.address) } }),
-          envelopes: links,
-          envelopesDropped: dropped
-        }, () => [
-          `re-keyed ${video}: new manifest ${result.manifestCid}; the registry now names the new key's fingerprint`,
-          plan === undefined ? 'no keepers (the video had none)' : `new shares: epoch ${plan.epoch}, any ${plan.threshold} of ${plan.keepers.length} keepers`,
-          ...links.map(l => `new envelope for ${displayName(l.viewer, ctx)}: ${l.link}`),
-          ...dropped.map(d => `no new envelope for ${displayName(d, ctx)} (no access on chain any more)`),
-          `the old manifest ${old.manifest} and its blocks are no longer referenced (nodes keep them until garbage collection exists)`
-        ].join('\n'))
-      } finally {
-        key.fill(0)
-      }
+      await publishRekeyed(out, { ctx, oracle, client, video, old, result, plan })
     } finally {
       ctx.identity?.forget()
       await client.close()
