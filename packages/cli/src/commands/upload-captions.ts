@@ -72,7 +72,7 @@ export async function runAutoCaptions (plan: AutoCaptionsPlan, file: string, sou
     return { result }
   }
   const body = renderWebVtt(captionTrack(cues), 0).split('\n').slice(2).join('\n')
-  const vtt = `WEBVTT\n\nNOTE automatic captions (${plan.lang}); review them, then re-upload with --force --subs ${plan.lang}=THIS_FILE\n\n${body}`
+  const vtt = `WEBVTT\n\nNOTE automatic captions (${plan.lang}); review them, then publish with: p2pdv captions edit VIDEO ${plan.lang} --file THIS_FILE\n\n${body}`
   const track = join(work, `auto-captions.${plan.lang}.vtt`)
   await writeFile(track, vtt, { mode: 0o600 })
   const review = reviewPath(file, plan.lang)
