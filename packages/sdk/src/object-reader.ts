@@ -24,6 +24,8 @@ export const PLACEMENT_GET_TIMEOUT_MS = 5_000
 export const PLACEMENT_WAIT_MS = 1_000
 /** With a placement record at hand, the nodes are asked for a newer version this much later. */
 export const LATER_LOOKUP_MS = 3_000
+/** Pause before the second round of a stripe's sources (see decodeStripe). */
+export const RETRY_ROUND_PAUSE_MS = 500
 /** Decoded stripes kept for their other missing blocks. */
 const STRIPE_CACHE = 8
 
@@ -225,22 +227,32 @@ export class ObjectReader {
     others.sort((a, b) => Number(healthy(b.i)) - Number(healthy(a.i)) || a.i - b.i)
     const shards: Array<Uint8Array | undefined> = Array(stripe.k + stripe.m).fill(undefined)
     let got = 0
-    let next = 0
     const reasons: string[] = []
-    const worker = async (): Promise<void> => {
-      while (got < stripe.data && next < others.length) {
-        const { b, i } = others[next++]!
-        const prefer = this.holders.get(b.cid.toString())
-        try {
-          const { bytes } = await this.fetcher.fetch(b.cid, signal, prefer, { only: prefer !== undefined && prefer.size > 0 })
-          if (got < stripe.data) { shards[shardOf(i)] = bytes; got++ }
-        } catch (err) {
-          if (signal?.aborted === true) throw err
-          reasons.push(err instanceof P2pdvError ? err.code : String(err))
+    const round = async (sources: typeof others, anyNode: boolean): Promise<void> => {
+      let next = 0
+      const worker = async (): Promise<void> => {
+        while (got < stripe.data && next < sources.length) {
+          const { b, i } = sources[next++]!
+          const prefer = this.holders.get(b.cid.toString())
+          try {
+            const { bytes } = await this.fetcher.fetch(b.cid, signal, prefer, { only: !anyNode && prefer !== undefined && prefer.size > 0 })
+            if (got < stripe.data) { shards[shardOf(i)] = bytes; got++ }
+          } catch (err) {
+            if (signal?.aborted === true) throw err
+            reasons.push(err instanceof P2pdvError ? err.code : String(err))
+          }
         }
       }
+      await Promise.all(Array.from({ length: stripe.data }, worker))
     }
-    await Promise.all(Array.from({ length: stripe.data }, worker))
+    await round(others, false)
+    if (got < stripe.data && signal?.aborted !== true) {
+      // One more round for the blocks that failed, after a pause, from any node: a busy or
+      // restarting holder may answer now, and repair may have moved a block since the record was read.
+      await new Promise(resolve => { setTimeout(resolve, RETRY_ROUND_PAUSE_MS) })
+      if (signal?.aborted === true) throw signal.reason
+      await round(others.filter(x => shards[shardOf(x.i)] === undefined), true)
+    }
     if (got < stripe.data) {
       throw new P2pdvError(ErasureErrorCode.TOO_FEW_SHARDS, `block ${target.toString()} is unavailable and only ${got} of the ${stripe.data} other blocks its stripe needs could be fetched`, {
         hint: 'Too many nodes holding this object are down. Bring nodes back (repair then restores redundancy) and retry.',
