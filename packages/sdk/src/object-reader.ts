@@ -250,7 +250,7 @@ export class ObjectReader {
       // One more round for the blocks that failed, after a pause, from any node: a busy or
       // restarting holder may answer now, and repair may have moved a block since the record was read.
       await new Promise(resolve => { setTimeout(resolve, RETRY_ROUND_PAUSE_MS) })
-      if (signal?.aborted === true) throw signal.reason
+      signal?.throwIfAborted()
       await round(others.filter(x => shards[shardOf(x.i)] === undefined), true)
     }
     if (got < stripe.data) {

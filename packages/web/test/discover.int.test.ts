@@ -150,4 +150,36 @@ describe('discovery on a devnet', () => {
     assert.equal(await page.locator('.notice code').textContent(), 'ERR_VIDEO_QUERY')
     await page.close()
   })
+
+  it('the node dashboard shows the serving node\'s real numbers: storage, blocks, placements, peers, stake on chain, the audits it runs', async () => {
+    const n0 = devnet.state.nodes[0]!
+    browser ??= await launchChromium()
+    const page = await browser.context.newPage()
+    await page.goto(n0.http + '/node')
+    await page.locator('[data-testid=stake]').waitFor({ timeout: WAIT_MS })
+    const status = await (await fetch(n0.http + '/api/v1/status')).json() as { peerId: string, blocks: number, placements: number }
+    const shown = async (id: string): Promise<number> => Number((await page.locator(`[data-testid=${id}]`).textContent())!.replace(/,/g, ''))
+    // The uploads are long done: the numbers the page shows are the node's (the page refreshes every 10 s).
+    assert.ok(status.blocks > 0)
+    assert.equal(await shown('blocks'), status.blocks)
+    assert.equal(await shown('placements'), status.placements)
+    assert.equal(await shown('known'), devnet.state.nodes.length)
+    const listed = await runCli(['nodes', '--json'], env)
+    const mine = listed.json.nodes.find((x: { peerId: string }) => x.peerId === status.peerId)
+    assert.ok(mine !== undefined, 'node-0 is registered on chain')
+    const stake = BigInt(mine.stake)
+    assert.equal(await page.locator('[data-testid=stake]').textContent(), `${(stake / 10n ** 18n).toLocaleString('en-US')} P2PV`)
+    // node-0 runs the auditor: the table of the scores it gives is there.
+    await page.locator('table.scores tbody tr').first().waitFor({ timeout: WAIT_MS })
+    assert.ok(await page.locator('table.scores tbody tr').count() >= 1)
+    // node-1 runs no auditor: no scores table.
+    const other = await browser.context.newPage()
+    await other.goto(devnet.state.nodes[1]!.http + '/node')
+    await other.locator('[data-testid=blocks]').waitFor({ timeout: WAIT_MS })
+    assert.equal(await other.locator('table.scores').count(), 0)
+    await other.close()
+    await assertInert(page)
+    await screenshots(page, 'node')
+    await page.close()
+  })
 })

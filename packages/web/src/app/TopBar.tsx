@@ -12,9 +12,9 @@ export function TopBar ({ nodes, query = '' }: { nodes?: number | undefined, que
         <button type='submit' aria-label='Search'><SearchIcon /></button>
       </form>
       {nodes !== undefined && (
-        <span className={`net ${nodes > 0 ? 'up' : 'down'}`} title='Storage nodes this page can read from'>
+        <a href='/node' className={`net ${nodes > 0 ? 'up' : 'down'}`} title='Storage nodes this page can read from: open this node’s dashboard'>
           <span className='dot' /><span className='net-label'>{nodes > 0 ? `${nodes} node${nodes === 1 ? '' : 's'} online` : 'network unreachable'}</span>
-        </span>
+        </a>
       )}
     </header>
   )
