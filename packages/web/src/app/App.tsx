@@ -1,12 +1,14 @@
-/** Routes: home `/`, search `/search`, the watch page `/watch/<manifest CID>#<key>` or `/watch/video/<id>`. */
+/** Routes: home `/`, search `/search`, the library `/library`, the watch page `/watch/<manifest CID>#<key>` or `/watch/video/<id>`. */
 import type { ReactElement } from 'react'
 import { Home } from './discover/Home.tsx'
 import { SearchPage } from './discover/SearchPage.tsx'
+import { LibraryPage } from './library/LibraryPage.tsx'
 import { WatchPage } from './watch/WatchPage.tsx'
 
 export function App (): ReactElement {
   const path = window.location.pathname
   if (path.startsWith('/watch/')) return <WatchPage />
   if (path === '/search') return <SearchPage />
+  if (path === '/library') return <LibraryPage />
   return <Home />
 }
