@@ -56,9 +56,9 @@ export function VideoActions ({ video, onAccess }: { video: ListedVideo, onAcces
   if (!connected && (view.state === 'buy' || view.state === 'subscribe')) {
     button = <button type='button' className='primary' onClick={() => { void connectWallet() }}>Connect a wallet to {view.state === 'buy' ? 'buy' : 'subscribe'}</button>
   } else if (connected && access !== undefined && view.state === 'buy') {
-    button = <button type='button' className='primary' data-action='buy' disabled={busy} onClick={() => { void act('Buying', async onSent => { await currentSession().buy(video.id as Hex, onSent) }) }}>{view.label}</button>
+    button = <button type='button' className='primary' data-action='buy' disabled={busy} onClick={() => { void act('Buying', async onSent => { await currentSession().buy(video.id as Hex, onSent) }) }}>Buy</button>
   } else if (connected && access !== undefined && view.state === 'subscribe') {
-    button = <button type='button' className='primary' data-action='subscribe' disabled={busy} onClick={() => { void act('Subscribing', async onSent => { await currentSession().subscribe(access.video.owner, onSent) }) }}>{view.label}</button>
+    button = <button type='button' className='primary' data-action='subscribe' disabled={busy} onClick={() => { void act('Subscribing', async onSent => { await currentSession().subscribe(access.video.owner, onSent) }) }}>Subscribe</button>
   }
   return (
     <div className={`price-state ${video.policy}`} data-price-state={view.state}>
