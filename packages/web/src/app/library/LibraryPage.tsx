@@ -55,7 +55,7 @@ export function LibraryPage (): ReactElement {
             <button type='button' className='primary' onClick={() => { void connectWallet() }}>Connect wallet</button>
           </section>
         )}
-        {wallet.status === 'connected' && <p className='muted'>For {wallet.address}{wallet.kind === 'dev' ? ` (${DEV_WALLET_LABEL})` : ''}</p>}
+        {wallet.status === 'connected' && <p className='muted library-for'>For <span className='mono'>{wallet.address}</span>{wallet.kind === 'dev' ? ` (${DEV_WALLET_LABEL})` : ''}</p>}
         {shelf.kind === 'loading' && <p className='muted' aria-busy='true'>Reading the chain…</p>}
         {shelf.kind === 'error' && <p className='notice' role='alert'><strong>{shelf.error.title}.</strong> {shelf.error.hint} <code>{shelf.error.code}</code></p>}
         {shelf.kind === 'ready' && <OwnedShelves owned={shelf.owned} />}
