@@ -11,7 +11,7 @@ import { signerAddress, type ChainContext } from './context.ts'
 import { chainError } from './errors.ts'
 import { getVideo, type Price } from './registry.ts'
 import { approveExactly, assetAddress, assetName, type Asset } from './token.ts'
-import { writeContract } from './write.ts'
+import { logWindows, writeContract } from './write.ts'
 
 export interface Plan {
   asset: Asset
@@ -20,8 +20,8 @@ export interface Plan {
   period: bigint
 }
 
-async function accessWrite (ctx: ChainContext, action: string, functionName: string, args: readonly unknown[], value?: bigint): Promise<TransactionReceipt> {
-  return await writeContract(ctx, { action, address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, functionName, args, ...(value === undefined ? {} : { value }) })
+async function accessWrite (ctx: ChainContext, action: string, functionName: string, args: readonly unknown[], value?: bigint, onSent?: (hash: Hex) => void): Promise<TransactionReceipt> {
+  return await writeContract(ctx, { action, address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, functionName, args, ...(value === undefined ? {} : { value }), ...(onSent === undefined ? {} : { onSent }) })
 }
 
 export async function hasAccess (ctx: ChainContext, id: Hex, viewer: Address): Promise<boolean> {
@@ -48,7 +48,7 @@ export async function setPrice (ctx: ChainContext, id: Hex, price: Price): Promi
  * Pays for access to a paid video at the price on chain now (for `viewer`, default the
  * signer). The terms read are passed along, so a price change in between makes it revert.
  */
-export async function buy (ctx: ChainContext, id: Hex, options: { viewer?: Address } = {}): Promise<{ until: bigint, price: Price, receipt: TransactionReceipt }> {
+export async function buy (ctx: ChainContext, id: Hex, options: { viewer?: Address, onSent?: (hash: Hex) => void } = {}): Promise<{ until: bigint, price: Price, receipt: TransactionReceipt }> {
   const video = await getVideo(ctx, id)
   if (video.policy !== 'paid' || video.price === undefined || video.retired || video.blocked) {
     throw new P2pdvError('ERR_NOT_FOR_SALE', `video ${id.slice(0, 10)}… is not for sale (policy ${video.policy}${video.retired ? ', retired' : ''})`, {
@@ -58,7 +58,7 @@ export async function buy (ctx: ChainContext, id: Hex, options: { viewer?: Addre
   const { price } = video
   const viewer = options.viewer ?? signerAddress(ctx)
   if (price.asset === 'p2pv') await approveExactly(ctx, price.amount)
-  const receipt = await accessWrite(ctx, 'buying access', 'buy', [id, viewer, price.amount, price.duration], price.asset === 'eth' ? price.amount : 0n)
+  const receipt = await accessWrite(ctx, 'buying access', 'buy', [id, viewer, price.amount, price.duration], price.asset === 'eth' ? price.amount : 0n, options.onSent)
   const [log] = parseEventLogs({ abi: AccessManagerAbi, logs: receipt.logs, eventName: 'Purchased' })
   return { until: log?.args.until ?? 0n, price, receipt }
 }
@@ -77,13 +77,13 @@ export async function planOf (ctx: ChainContext, creator: Address): Promise<Plan
   return amount === 0n ? undefined : { asset: assetName(asset), amount, period }
 }
 
-export async function subscribe (ctx: ChainContext, creator: Address, periods = 1, options: { subscriber?: Address } = {}): Promise<{ until: bigint, plan: Plan, receipt: TransactionReceipt }> {
+export async function subscribe (ctx: ChainContext, creator: Address, periods = 1, options: { subscriber?: Address, onSent?: (hash: Hex) => void } = {}): Promise<{ until: bigint, plan: Plan, receipt: TransactionReceipt }> {
   const plan = await planOf(ctx, creator)
   if (plan === undefined) throw new P2pdvError('ERR_CHAIN_NO_SUBSCRIPTION_PLAN', `${creator} offers no subscription`, { hint: 'The creator sets one with `p2pdv plan --price …`.' })
   const total = plan.amount * BigInt(periods)
   if (plan.asset === 'p2pv') await approveExactly(ctx, total)
   const receipt = await accessWrite(ctx, 'subscribing', 'subscribe',
-    [creator, options.subscriber ?? signerAddress(ctx), periods, plan.amount, plan.period], plan.asset === 'eth' ? total : 0n)
+    [creator, options.subscriber ?? signerAddress(ctx), periods, plan.amount, plan.period], plan.asset === 'eth' ? total : 0n, options.onSent)
   const [log] = parseEventLogs({ abi: AccessManagerAbi, logs: receipt.logs, eventName: 'Subscribed' })
   return { until: log?.args.until ?? 0n, plan, receipt }
 }
@@ -102,4 +102,38 @@ export async function withdraw (ctx: ChainContext, asset: Asset): Promise<{ amou
 /** True when paid access or a subscription with this end time is still live. */
 export function isLive (until: bigint, nowSeconds = BigInt(Math.floor(Date.now() / 1000))): boolean {
   return until === FOREVER || until > nowSeconds
+}
+
+export interface PurchaseRecord { video: Hex, until: bigint, block: bigint }
+export interface SubscriptionRecord { creator: Address, until: bigint, block: bigint }
+
+/** At most this many records are returned (newest kept): a library page, not an export. */
+export const MAX_HISTORY_RECORDS = 500
+
+/** Videos bought for `viewer` (Purchased events, newest first; one per video, the latest). */
+export async function purchasesOf (ctx: ChainContext, viewer: Address): Promise<PurchaseRecord[]> {
+  const latest = new Map<Hex, PurchaseRecord>()
+  try {
+    for await (const range of logWindows(ctx)) {
+      const logs = await ctx.public.getContractEvents({ address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, eventName: 'Purchased', args: { viewer }, ...range })
+      for (const l of logs) latest.set(l.args.video!, { video: l.args.video!, until: l.args.until!, block: l.blockNumber })
+    }
+  } catch (err) {
+    throw chainError(err, 'reading purchases')
+  }
+  return [...latest.values()].sort((a, b) => Number(b.block - a.block)).slice(0, MAX_HISTORY_RECORDS)
+}
+
+/** Creators `subscriber` subscribed to (Subscribed events, newest first; one per creator, the latest). */
+export async function subscriptionsOf (ctx: ChainContext, subscriber: Address): Promise<SubscriptionRecord[]> {
+  const latest = new Map<Address, SubscriptionRecord>()
+  try {
+    for await (const range of logWindows(ctx)) {
+      const logs = await ctx.public.getContractEvents({ address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, eventName: 'Subscribed', args: { subscriber }, ...range })
+      for (const l of logs) latest.set(l.args.creator!, { creator: l.args.creator!, until: l.args.until!, block: l.blockNumber })
+    }
+  } catch (err) {
+    throw chainError(err, 'reading subscriptions')
+  }
+  return [...latest.values()].sort((a, b) => Number(b.block - a.block)).slice(0, MAX_HISTORY_RECORDS)
 }

@@ -26,6 +26,7 @@ export class ChainClient implements ChainContext {
   readonly config: ChainConfig
   readonly chain: Chain
   readonly public: PublicClient
+  /** A local account only: a page with a browser wallet calls the functions with a context (`connectChain`). */
   readonly account: LocalAccount | undefined
   readonly wallet: WalletClient | undefined
   readonly writes: WriteQueue
@@ -34,7 +35,7 @@ export class ChainClient implements ChainContext {
     this.config = ctx.config
     this.chain = ctx.chain
     this.public = ctx.public
-    this.account = ctx.account
+    this.account = ctx.account?.type === 'local' ? ctx.account : undefined
     this.wallet = ctx.wallet
     this.writes = ctx.writes
   }
@@ -62,11 +63,11 @@ export class ChainClient implements ChainContext {
   async grant (id: Hex, viewer: Address): Promise<TransactionReceipt> { return await access.grant(this, id, viewer) }
   async revoke (id: Hex, viewer: Address): Promise<TransactionReceipt> { return await access.revoke(this, id, viewer) }
   async setPrice (id: Hex, price: Price): Promise<TransactionReceipt> { return await access.setPrice(this, id, price) }
-  async buy (id: Hex, options: { viewer?: Address } = {}): Promise<{ until: bigint, price: Price, receipt: TransactionReceipt }> { return await access.buy(this, id, options) }
+  async buy (id: Hex, options: { viewer?: Address, onSent?: (hash: Hex) => void } = {}): Promise<{ until: bigint, price: Price, receipt: TransactionReceipt }> { return await access.buy(this, id, options) }
   async paidUntil (id: Hex, viewer: Address): Promise<bigint> { return await access.paidUntil(this, id, viewer) }
   async setPlan (plan: Plan, creator?: Address): Promise<TransactionReceipt> { return await access.setPlan(this, plan, creator) }
   async planOf (creator: Address): Promise<Plan | undefined> { return await access.planOf(this, creator) }
-  async subscribe (creator: Address, periods = 1, options: { subscriber?: Address } = {}): Promise<{ until: bigint, plan: Plan, receipt: TransactionReceipt }> { return await access.subscribe(this, creator, periods, options) }
+  async subscribe (creator: Address, periods = 1, options: { subscriber?: Address, onSent?: (hash: Hex) => void } = {}): Promise<{ until: bigint, plan: Plan, receipt: TransactionReceipt }> { return await access.subscribe(this, creator, periods, options) }
   async subscribedUntil (creator: Address, subscriber: Address): Promise<bigint> { return await access.subscribedUntil(this, creator, subscriber) }
   async withdraw (asset: Asset): Promise<{ amount: bigint, receipt: TransactionReceipt }> { return await access.withdraw(this, asset) }
 

@@ -4,8 +4,8 @@
  * `connectChain` makes a plain one. Viem only, so it runs in Node and in pages.
  */
 import {
-  createPublicClient, createWalletClient, defineChain, http,
-  type Address, type Chain, type LocalAccount, type PublicClient, type Transport, type WalletClient
+  createPublicClient, createWalletClient, custom, defineChain, http,
+  type Account, type Address, type Chain, type EIP1193Provider, type LocalAccount, type PublicClient, type Transport, type WalletClient
 } from 'viem'
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { ChainConfig } from './config.ts'
@@ -14,6 +14,11 @@ import { chainError, ChainErrorCode } from './errors.ts'
 export interface ChainContextOptions {
   /** Signs transactions; reads work without one. */
   account?: LocalAccount
+  /**
+   * Or a browser wallet (EIP-1193) that signs and sends for `address`: writes go to the wallet
+   * (`eth_sendTransaction`), reads and simulations still to `config.rpc`.
+   */
+  injected?: { provider: EIP1193Provider, address: Address }
   pollingIntervalMs?: number
   /** Per HTTP request (default 20 s); keepers' quorum reads use their own, shorter bound. */
   timeoutMs?: number
@@ -32,7 +37,7 @@ export interface ChainContext {
   readonly config: ChainConfig
   readonly chain: Chain
   readonly public: PublicClient
-  readonly account: LocalAccount | undefined
+  readonly account: Account | undefined
   readonly wallet: WalletClient | undefined
   readonly writes: WriteQueue
 }
@@ -63,12 +68,14 @@ export function createChainContext (config: ChainConfig, options: ChainContextOp
     }
     return { ...t, request }
   }
+  const injected = options.injected
+  const account: Account | undefined = options.account ?? (injected === undefined ? undefined : { type: 'json-rpc', address: injected.address })
   return {
     config,
     chain,
     public: createPublicClient({ chain, transport, pollingInterval: options.pollingIntervalMs ?? DEFAULT_POLLING_INTERVAL_MS }),
-    account: options.account,
-    wallet: options.account === undefined ? undefined : createWalletClient({ account: options.account, chain, transport }),
+    account,
+    wallet: account === undefined ? undefined : createWalletClient({ account, chain, transport: options.account === undefined && injected !== undefined ? custom(injected.provider) : transport }),
     writes: { tail: Promise.resolve() }
   }
 }
@@ -95,7 +102,7 @@ export async function connectChain (config: ChainConfig, options: ChainContextOp
   return ctx
 }
 
-export function requireAccount (ctx: ChainContext): LocalAccount {
+export function requireAccount (ctx: ChainContext): Account {
   if (ctx.account === undefined) {
     throw new P2pdvError(ChainErrorCode.NO_ACCOUNT, 'this needs a wallet to sign with', { hint: 'Pick an identity with --as NAME (see `p2pdv keys ls`).' })
   }

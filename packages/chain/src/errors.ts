@@ -4,7 +4,7 @@
  * error; transport problems become ERR_CHAIN_UNREACHABLE. Messages never carry the RPC URL
  * (it may hold an API key).
  */
-import { BaseError, HttpRequestError, InsufficientFundsError, TimeoutError } from 'viem'
+import { BaseError, HttpRequestError, InsufficientFundsError, TimeoutError, UserRejectedRequestError } from 'viem'
 import { decodeRevert } from '@p2pdv/contracts/errors'
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 
@@ -14,6 +14,8 @@ export const ChainErrorCode = {
   WRONG_CHAIN: 'ERR_CHAIN_MISMATCH',
   NO_ACCOUNT: 'ERR_CHAIN_NO_ACCOUNT',
   TX_FAILED: 'ERR_CHAIN_TX_FAILED',
+  /** A browser wallet's user said no (EIP-1193 error 4001). */
+  WALLET_REFUSED: 'ERR_WALLET_REFUSED',
   FAILED: 'ERR_CHAIN'
 } as const
 
@@ -57,6 +59,9 @@ export function chainError (err: unknown, action: string): P2pdvError {
     })
   }
   if (err instanceof BaseError) {
+    if (err.walk(e => e instanceof UserRejectedRequestError) !== null) {
+      return new P2pdvError(ChainErrorCode.WALLET_REFUSED, `${action}: the wallet refused to send the transaction`, { hint: 'Nothing was sent or paid. Approve the transaction in your wallet to go on.', cause: err })
+    }
     if (err.walk(e => e instanceof InsufficientFundsError) !== null) {
       return new P2pdvError(ChainErrorCode.INSUFFICIENT_FUNDS, `${action}: the account has too little ETH for the value and gas`, { hint: 'Fund the account first.', cause: err })
     }

@@ -21,6 +21,8 @@ export interface ContractWrite {
   args: readonly unknown[]
   /** Wei sent along (default 0). */
   value?: bigint
+  /** Told the transaction hash once the wallet sent it (pages show "pending" from then on). */
+  onSent?: (hash: Hex) => void
 }
 
 /** Gas limit for an estimate: +25 % and 10 000, as wallets do (an estimate can be what a call used, not what it needed). */
@@ -43,6 +45,7 @@ async function writeNow (ctx: ChainContext, w: ContractWrite): Promise<Transacti
     const { request } = await ctx.public.simulateContract(call as never)
     const gas = await ctx.public.estimateContractGas(call as never)
     const hash: Hex = await wallet.writeContract({ ...(request as object), gas: withMargin(gas) } as never)
+    w.onSent?.(hash)
     const receipt = await ctx.public.waitForTransactionReceipt({ hash, timeout: RECEIPT_TIMEOUT_MS })
     if (receipt.status !== 'success') {
       throw new P2pdvError(ChainErrorCode.TX_FAILED, `${w.action}: transaction ${hash} was mined but failed`, { hint: 'Retry; if it fails again, run with P2PDV_DEBUG=1.' })

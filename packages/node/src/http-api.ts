@@ -203,6 +203,7 @@ export async function createHttpApi (deps: HttpApiDeps) {
     app.get('/', page)
     app.get('/search', page)
     app.get('/node', page)
+    app.get('/library', page)
     app.get<{ Params: { id: string } }>('/watch/:id', page)
     // Video links (no key in them): `/watch/video/<video id>`; the page asks the keepers.
     app.get<{ Params: { id: string } }>('/watch/video/:id', page)

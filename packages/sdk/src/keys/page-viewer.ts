@@ -12,7 +12,7 @@
  */
 import { x25519 } from '@noble/curves/ed25519.js'
 import { createWalletClient, custom, getAddress, type EIP1193Provider } from 'viem'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { isDevChainId } from '@p2pdv/contracts/constants'
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { Hex, TypedDataSigner } from '@p2pdv/core/keys'
@@ -37,6 +37,12 @@ function ephemeralX25519 (): { x25519PublicKey: Uint8Array, x25519PrivateKey: Ui
  * page asks for an injected wallet instead (ERR_NO_WALLET) and stores nothing.
  */
 export function pageWalletViewer (storage: KeyValueStorage, chainId: number): ViewerKeys & { address: Hex } {
+  const account = pageWalletAccount(storage, chainId)
+  return { account, address: account.address, ...ephemeralX25519() }
+}
+
+/** The devnet page wallet's account (the web app's "dev wallet" pays with it too); see pageWalletViewer. */
+export function pageWalletAccount (storage: KeyValueStorage, chainId: number): PrivateKeyAccount {
   if (!isDevChainId(chainId)) {
     throw new P2pdvError('ERR_NO_WALLET', `this video is on chain ${chainId}, where the page keeps no wallet of its own`, {
       hint: 'Install or enable a browser wallet (EIP-1193, e.g. MetaMask) and reload the page.'
@@ -47,8 +53,7 @@ export function pageWalletViewer (storage: KeyValueStorage, chainId: number): Vi
     key = generatePrivateKey()
     storage.setItem(PAGE_WALLET_STORAGE_KEY, key)
   }
-  const account = privateKeyToAccount(key as Hex)
-  return { account, address: account.address, ...ephemeralX25519() }
+  return privateKeyToAccount(key as Hex)
 }
 
 /** Signs with an injected wallet (MetaMask and the like): asks for the account once. */

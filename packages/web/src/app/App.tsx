@@ -1,7 +1,8 @@
-/** Routes: home `/`, search `/search`, the node dashboard `/node`, the watch page `/watch/<manifest CID>#<key>` or `/watch/video/<id>`. */
+/** Routes: home `/`, search `/search`, the library `/library`, the node dashboard `/node`, the watch page `/watch/<manifest CID>#<key>` or `/watch/video/<id>`. */
 import type { ReactElement } from 'react'
 import { Home } from './discover/Home.tsx'
 import { SearchPage } from './discover/SearchPage.tsx'
+import { LibraryPage } from './library/LibraryPage.tsx'
 import { NodePage } from './node/NodePage.tsx'
 import { WatchPage } from './watch/WatchPage.tsx'
 
@@ -9,6 +10,7 @@ export function App (): ReactElement {
   const path = window.location.pathname
   if (path.startsWith('/watch/')) return <WatchPage />
   if (path === '/search') return <SearchPage />
+  if (path === '/library') return <LibraryPage />
   if (path === '/node') return <NodePage />
   return <Home />
 }

@@ -1,7 +1,8 @@
 import type { ReactElement } from 'react'
 import { SearchIcon } from './icons.tsx'
+import { WalletButton } from './wallet/WalletButton.tsx'
 
-/** The bar on every page: home, search (a plain GET form: works before the app runs), network state. */
+/** The bar on every page: home, search (a plain GET form: works before the app runs), network state, the wallet. */
 export function TopBar ({ nodes, query = '' }: { nodes?: number | undefined, query?: string }): ReactElement {
   return (
     <header className='topbar'>
@@ -16,6 +17,7 @@ export function TopBar ({ nodes, query = '' }: { nodes?: number | undefined, que
           <span className='dot' /><span className='net-label'>{nodes > 0 ? `${nodes} node${nodes === 1 ? '' : 's'} online` : 'network unreachable'}</span>
         </a>
       )}
+      <WalletButton />
     </header>
   )
 }

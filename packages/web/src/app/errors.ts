@@ -27,15 +27,30 @@ const TITLES: Record<string, string> = {
   ERR_NO_CHAIN: 'This node cannot look the video up',
   ERR_VIDEO_UNKNOWN: 'This video is not registered',
   ERR_WALLET_REFUSED: 'Your wallet did not sign',
-  ERR_KEY_FINGERPRINT_MISMATCH: 'The key does not match this video'
+  ERR_KEY_FINGERPRINT_MISMATCH: 'The key does not match this video',
+  ERR_NO_WALLET: 'No wallet',
+  ERR_CHAIN_MISMATCH: 'Your wallet is on another chain',
+  ERR_CHAIN_INSUFFICIENT_FUNDS: 'Not enough funds',
+  ERR_CHAIN_TX_FAILED: 'The transaction reverted',
+  ERR_CHAIN_UNREACHABLE: 'The chain did not answer',
+  ERR_NOT_FOR_SALE: 'This video is not for sale',
+  ERR_CHAIN_NO_SUBSCRIPTION_PLAN: 'This creator offers no subscription',
+  ERR_SIWE_REJECTED: 'The node refused the sign-in'
+}
+
+/** What to do next, where the error's own hint is written for the CLI. */
+const PAGE_HINTS: Record<string, string> = {
+  ERR_WALLET_REFUSED: 'Nothing was sent or paid. Approve the request in your wallet to go on.',
+  ERR_CHAIN_INSUFFICIENT_FUNDS: 'The account cannot pay the price plus gas. Add ETH to it (on the devnet: "Add test ETH" in the wallet menu) and try again.',
+  ERR_CHAIN_TX_FAILED: 'The chain reverted the transaction: nothing was bought, only gas was spent. Reload the page to see the current price, then try again.'
 }
 
 export function userError (err: unknown): UserError {
   const e = err instanceof P2pdvError ? err : new P2pdvError('ERR_INTERNAL', (err as Error)?.message ?? String(err))
   return {
     code: e.code,
-    title: TITLES[e.code] ?? 'Something went wrong',
+    title: TITLES[e.code] ?? (e.code.startsWith('ERR_CHAIN_') ? 'The contract refused' : 'Something went wrong'),
     detail: e.message,
-    hint: e.hint ?? 'Reload the page. If it keeps happening, the nodes holding this video may be offline.'
+    hint: PAGE_HINTS[e.code] ?? e.hint ?? 'Reload the page. If it keeps happening, the nodes holding this video may be offline.'
   }
 }

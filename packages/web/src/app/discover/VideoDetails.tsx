@@ -4,7 +4,9 @@
  * the index does not list (private, unlisted) shows nothing here and still plays with a key.
  */
 import { useEffect, useState, type ReactElement } from 'react'
+import { recordWatch } from '../library/history.ts'
 import { ago, categoryLabel, listedVideo, priceLabel, shortAddress, type ListedVideo } from './api.ts'
+import { VideoActions } from './VideoActions.tsx'
 
 export function priceState (v: ListedVideo): { label: string, detail: string } {
   if (v.policy === 'public') return { label: 'Free', detail: 'Anyone may watch this video.' }
@@ -13,7 +15,7 @@ export function priceState (v: ListedVideo): { label: string, detail: string } {
   return { label: `Buy for ${priceLabel(v)}`, detail: v.price.durationSeconds === 0n ? 'Yours to watch for good.' : 'Access for a limited time.' }
 }
 
-export function VideoDetails ({ id, onFound }: { id: string, onFound?: (found: boolean) => void }): ReactElement | null {
+export function VideoDetails ({ id, onFound, onAccess }: { id: string, onFound?: (found: boolean) => void, onAccess?: () => void }): ReactElement | null {
   const [video, setVideo] = useState<ListedVideo | undefined>()
   useEffect(() => {
     const ctrl = new AbortController()
@@ -21,12 +23,12 @@ export function VideoDetails ({ id, onFound }: { id: string, onFound?: (found: b
       if (ctrl.signal.aborted) return
       setVideo(v)
       onFound?.(true)
+      recordWatch({ id: v.id, title: v.title, at: Date.now() })
       document.title = `${v.title} · P2PDEVIDEO`
     }, () => {})
     return () => { ctrl.abort() }
   }, [id, onFound])
   if (video === undefined) return null
-  const price = priceState(video)
   return (
     <section className='video-details' aria-labelledby='video-title'>
       <h1 id='video-title' className='listing-title'>{video.title}</h1>
@@ -36,10 +38,7 @@ export function VideoDetails ({ id, onFound }: { id: string, onFound?: (found: b
           <p className='creator-name' title={video.owner}>{shortAddress(video.owner)}</p>
           <p className='muted small'>{ago(video.registeredAt)}{video.category !== undefined && <> · <a href={`/search?category=${encodeURIComponent(video.category)}`}>{categoryLabel(video.category)}</a></>}</p>
         </div>
-        <div className={`price-state ${video.policy}`} data-price-state={video.policy}>
-          <strong>{price.label}</strong>
-          <span className='muted small'>{price.detail}</span>
-        </div>
+        <VideoActions video={video} {...(onAccess === undefined ? {} : { onAccess })} />
       </div>
       {video.description !== undefined && <p className='description'>{video.description}</p>}
       {video.tags.length > 0 && (

@@ -52,10 +52,10 @@ export function priceLabel (v: Pick<ListedVideo, 'policy' | 'price'>): string {
   return `${formatUnits(v.price.amount)} ${v.price.asset === 'eth' ? 'ETH' : 'P2PV'}${days}`
 }
 
-/** Wei as a decimal with up to 6 significant fraction digits. */
-function formatUnits (wei: bigint): string {
+/** Wei as a decimal with up to `digits` fraction digits. */
+export function formatUnits (wei: bigint, digits = 6): string {
   const whole = wei / 10n ** 18n
-  const frac = (wei % 10n ** 18n).toString().padStart(18, '0').replace(/0+$/, '').slice(0, 6)
+  const frac = (wei % 10n ** 18n).toString().padStart(18, '0').slice(0, digits).replace(/0+$/, '')
   return frac === '' ? whole.toString() : `${whole}.${frac}`
 }
 

@@ -161,7 +161,8 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
               {stage.kind === 'error' ? <ErrorPanel error={stage.error} /> : <OpeningStatus step={stage.kind === 'opening' ? stage.step : 'Starting'} />}
             </div>
             )}
-        {listed !== undefined && <VideoDetails id={listed} onFound={setHasListing} />}
+        {/* After a purchase or subscription the chain says yes: ask the keepers again (a reload). */}
+        {listed !== undefined && <VideoDetails id={listed} onFound={setHasListing} onAccess={() => { if (stage.kind === 'error') window.location.reload() }} />}
         {stage.kind === 'ready' && <VideoInfo source={stage.source} listed={hasListing} />}
         {stage.kind === 'ready' && swarm !== undefined && <P2pPanel session={swarm} source={stage.source} />}
       </main>

@@ -1,0 +1,108 @@
+/**
+ * `/library`: what the connected wallet bought and subscribed to (from the chain's Purchased and
+ * Subscribed events), and what this browser watched (local history, never sent anywhere). Each
+ * entry links to its video page, which plays it.
+ */
+import { useEffect, useState, type ReactElement } from 'react'
+import type { Hex } from 'viem'
+import { ago, listedVideo, shortAddress, type ListedVideo } from '../discover/api.ts'
+import { VideoGrid } from '../discover/VideoCard.tsx'
+import { userError, type UserError } from '../errors.ts'
+import { TopBar } from '../TopBar.tsx'
+import { connectWallet, currentSession } from '../wallet/store.ts'
+import { DEV_WALLET_LABEL, useWallet } from '../wallet/WalletButton.tsx'
+import { clearHistory, readHistory, type HistoryEntry } from './history.ts'
+
+/** Listings looked up for bought videos (the rest show by id). */
+const MAX_LOOKUPS = 48
+const FOREVER = 2n ** 64n - 1n
+
+interface Bought { id: Hex, until: bigint, listed?: ListedVideo }
+interface Owned { bought: Bought[], subscriptions: Array<{ creator: Hex, until: bigint }> }
+
+type Shelf = { kind: 'idle' } | { kind: 'loading' } | { kind: 'ready', owned: Owned } | { kind: 'error', error: UserError }
+
+export function LibraryPage (): ReactElement {
+  const wallet = useWallet()
+  const [shelf, setShelf] = useState<Shelf>({ kind: 'idle' })
+  const [history, setHistory] = useState<HistoryEntry[]>(() => readHistory())
+
+  useEffect(() => { document.title = 'Library · P2PDEVIDEO' }, [])
+  useEffect(() => {
+    if (wallet.status !== 'connected') { setShelf({ kind: 'idle' }); return }
+    let live = true
+    setShelf({ kind: 'loading' })
+    void (async () => {
+      const s = currentSession()
+      const [purchases, subscriptions] = await Promise.all([s.purchases(), s.subscriptions()])
+      const bought = await Promise.all(purchases.map(async (p, i): Promise<Bought> => {
+        const listed = i < MAX_LOOKUPS ? await listedVideo(p.video).catch(() => undefined) : undefined
+        return { id: p.video, until: p.until, ...(listed === undefined ? {} : { listed }) }
+      }))
+      if (live) setShelf({ kind: 'ready', owned: { bought, subscriptions } })
+    })().catch(err => { if (live) setShelf({ kind: 'error', error: userError(err) }) })
+    return () => { live = false }
+  }, [wallet.status, wallet.address])
+
+  return (
+    <div className='page library'>
+      <TopBar />
+      <main>
+        <h1 className='page-title'>Library</h1>
+        {wallet.status !== 'connected' && (
+          <section className='empty'>
+            <p>Connect a wallet to see the videos you bought and the creators you subscribe to.</p>
+            <button type='button' className='primary' onClick={() => { void connectWallet() }}>Connect wallet</button>
+          </section>
+        )}
+        {wallet.status === 'connected' && <p className='muted library-for'>For <span className='mono'>{wallet.address}</span>{wallet.kind === 'dev' ? ` (${DEV_WALLET_LABEL})` : ''}</p>}
+        {shelf.kind === 'loading' && <p className='muted' aria-busy='true'>Reading the chain…</p>}
+        {shelf.kind === 'error' && <p className='notice' role='alert'><strong>{shelf.error.title}.</strong> {shelf.error.hint} <code>{shelf.error.code}</code></p>}
+        {shelf.kind === 'ready' && <OwnedShelves owned={shelf.owned} />}
+
+        <section className='shelf' aria-labelledby='history-h'>
+          <div className='shelf-head'>
+            <h2 id='history-h'>History</h2>
+            {history.length > 0 && <button type='button' onClick={() => { clearHistory(); setHistory([]) }}>Clear history</button>}
+          </div>
+          <p className='muted small'>Kept in this browser only.</p>
+          {history.length === 0
+            ? <p className='muted'>Nothing watched yet.</p>
+            : <ul className='rows' aria-label='Watched videos'>{history.map(h => <li key={h.id}><a href={`/watch/video/${h.id}`} data-video={h.id}>{h.title}</a> <span className='muted small'>{ago(h.at / 1000)}</span></li>)}</ul>}
+        </section>
+      </main>
+    </div>
+  )
+}
+
+function OwnedShelves ({ owned }: { owned: Owned }): ReactElement {
+  const listed = owned.bought.flatMap(b => b.listed === undefined ? [] : [b.listed])
+  const unlisted = owned.bought.filter(b => b.listed === undefined)
+  const now = BigInt(Math.floor(Date.now() / 1000))
+  return (
+    <>
+      <section className='shelf' aria-labelledby='bought-h'>
+        <h2 id='bought-h'>Bought</h2>
+        {owned.bought.length === 0 && <p className='muted'>Nothing bought yet. <a href='/'>Find something to watch</a>.</p>}
+        {listed.length > 0 && <VideoGrid videos={listed} label='Bought videos' />}
+        {unlisted.length > 0 && (
+          <ul className='rows' aria-label='Bought videos not listed'>
+            {unlisted.map(b => <li key={b.id}><a href={`/watch/video/${b.id}`} data-video={b.id}>Video {shortAddress(b.id)}</a> <span className='muted small'>{untilLabel(b.until, now)}</span></li>)}
+          </ul>
+        )}
+      </section>
+      <section className='shelf' aria-labelledby='subs-h'>
+        <h2 id='subs-h'>Subscriptions</h2>
+        {owned.subscriptions.length === 0
+          ? <p className='muted'>No subscriptions.</p>
+          : <ul className='rows' aria-label='Subscriptions'>{owned.subscriptions.map(s => <li key={s.creator} data-creator={s.creator}><span className='mono'>{shortAddress(s.creator)}</span> <span className='muted small'>{untilLabel(s.until, now)}</span></li>)}</ul>}
+      </section>
+    </>
+  )
+}
+
+function untilLabel (until: bigint, now: bigint): string {
+  if (until === FOREVER) return 'yours for good'
+  if (until <= now) return 'ended'
+  return `until ${new Date(Number(until) * 1000).toLocaleDateString()}`
+}

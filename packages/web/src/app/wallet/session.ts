@@ -1,0 +1,129 @@
+/**
+ * A connected wallet (a chunk of its own: viem and @p2pdv/chain). The chain is the one the
+ * serving node describes (`GET /api/v1/chain`); reads and simulations go to its RPC, and writes
+ * are signed either by an injected EIP-1193 wallet (`eth_sendTransaction`, the wallet asks the
+ * person) or, on dev chains only, by the devnet page wallet the key source already uses (same
+ * `localStorage` key, so what it buys is what the page asks the keepers with).
+ */
+import { createWalletClient, custom, getAddress, numberToHex, type Address, type EIP1193Provider, type Hex } from 'viem'
+import {
+  balances, buy, checkChainId, createChainContext, getVideo, hasAccess, isLive, planOf, subscribe, subscribedUntil,
+  purchasesOf, subscriptionsOf, parseChainConfig, type ChainContext, type Plan, type PurchaseRecord, type SubscriptionRecord, type VideoInfo
+} from '@p2pdv/chain'
+import { isDevChainId } from '@p2pdv/contracts/constants'
+import { P2pdvError } from '@p2pdv/core/errors'
+import { pageWalletAccount, signInToNode, type MessageSigner } from '@p2pdv/sdk/browser'
+import type { WalletKind } from './store.ts'
+
+/** A SIWE session on the node lasts this long (the message's expiry). */
+const SIGN_IN_SECONDS = 3600
+/** What "Add test ETH" sets a dev wallet's balance to (devnet only). */
+const TEST_FUNDS_WEI = 10n * 10n ** 18n
+
+/** What a video costs this viewer, and whether they may already watch it. */
+export interface AccessState {
+  video: VideoInfo
+  /** hasAccess on chain: bought, granted, subscribed, owner, or free. */
+  access: boolean
+  /** For a subscribers-only video: the creator's plan, and whether this viewer's subscription is live. */
+  plan?: Plan
+  subscribed?: boolean
+}
+
+export interface WalletSession {
+  kind: WalletKind
+  address: Address
+  chainId: number
+  balance: () => Promise<{ eth: bigint, p2pv: bigint }>
+  accessState: (video: Hex) => Promise<AccessState>
+  buy: (video: Hex, onSent: (hash: Hex) => void) => Promise<void>
+  subscribe: (creator: Address, onSent: (hash: Hex) => void) => Promise<void>
+  purchases: () => Promise<PurchaseRecord[]>
+  subscriptions: () => Promise<SubscriptionRecord[]>
+  signIn: () => Promise<{ expiresAt: number, roles: string[] }>
+  addTestFunds: () => Promise<void>
+}
+
+async function chainConfig (origin: string): Promise<ReturnType<typeof parseChainConfig>> {
+  let res: Response
+  try {
+    res = await fetch(`${origin}/api/v1/chain`, { signal: AbortSignal.timeout(15_000) })
+  } catch (cause) {
+    throw new P2pdvError('ERR_PEERS_UNAVAILABLE', 'this node did not answer', { cause })
+  }
+  if (!res.ok) throw new P2pdvError('ERR_NO_CHAIN', 'this node shares no chain to pay on', { hint: 'Open the app from a node of its network (the devnet, or one started with --public-rpc).' })
+  return parseChainConfig(await res.json(), 'the node\'s chain description')
+}
+
+/** The injected wallet's account, on the node's chain (asks the wallet to switch when it is elsewhere). */
+async function injectedAccount (provider: EIP1193Provider, chainId: number): Promise<Address> {
+  let accounts: readonly string[]
+  try {
+    accounts = await provider.request({ method: 'eth_requestAccounts' }) as readonly string[]
+  } catch (cause) {
+    throw new P2pdvError('ERR_WALLET_REFUSED', 'the wallet did not share an account', { hint: 'Allow this page in your wallet and connect again.', cause })
+  }
+  const first = accounts[0]
+  if (first === undefined) throw new P2pdvError('ERR_WALLET_REFUSED', 'the wallet has no account', { hint: 'Create or unlock an account in your wallet.' })
+  const current = Number(await provider.request({ method: 'eth_chainId' }))
+  if (current !== chainId) {
+    try {
+      await provider.request({ method: 'wallet_switchEthereumChain', params: [{ chainId: numberToHex(chainId) }] })
+    } catch {
+      throw new P2pdvError('ERR_CHAIN_MISMATCH', `your wallet is on chain ${current}; this network is on chain ${chainId}`, { hint: `Switch your wallet to chain ${chainId} and connect again.` })
+    }
+  }
+  return getAddress(first)
+}
+
+export async function openSession (origin: string): Promise<WalletSession> {
+  const config = await chainConfig(origin)
+  const provider = window.ethereum
+  let ctx: ChainContext
+  let signer: MessageSigner
+  let kind: WalletKind
+  if (provider !== undefined) {
+    const address = await injectedAccount(provider, config.chainId)
+    ctx = createChainContext(config, { injected: { provider, address } })
+    const wallet = createWalletClient({ account: address, transport: custom(provider) })
+    signer = { address, signMessage: async ({ message }) => await wallet.signMessage({ account: address, message }) }
+    kind = 'injected'
+  } else {
+    // ERR_NO_WALLET off dev chains: a key in page storage must never hold real value.
+    const account = pageWalletAccount(window.localStorage, config.chainId)
+    ctx = createChainContext(config, { account })
+    signer = account
+    kind = 'dev'
+  }
+  await checkChainId(ctx)
+  const address = ctx.account!.address
+  return {
+    kind,
+    address,
+    chainId: config.chainId,
+    balance: async () => { const b = await balances(ctx, address); return { eth: b.eth, p2pv: b.p2pv } },
+    accessState: async id => {
+      const [video, access] = await Promise.all([getVideo(ctx, id), hasAccess(ctx, id, address)])
+      if (video.policy !== 'subscribers') return { video, access }
+      const [plan, until] = await Promise.all([planOf(ctx, video.owner), subscribedUntil(ctx, video.owner, address)])
+      return { video, access, subscribed: isLive(until), ...(plan === undefined ? {} : { plan }) }
+    },
+    buy: async (id, onSent) => { await buy(ctx, id, { onSent }) },
+    subscribe: async (creator, onSent) => { await subscribe(ctx, creator, 1, { onSent }) },
+    purchases: async () => await purchasesOf(ctx, address),
+    subscriptions: async () => await subscriptionsOf(ctx, address),
+    signIn: async () => {
+      try {
+        const s = await signInToNode(origin, signer, config.chainId, { seconds: SIGN_IN_SECONDS })
+        return { expiresAt: s.expiresAt, roles: s.roles }
+      } catch (err) {
+        if (err instanceof P2pdvError) throw err
+        throw new P2pdvError('ERR_WALLET_REFUSED', 'the wallet did not sign the sign-in message', { hint: 'Signing in costs nothing; approve the message in your wallet.', cause: err })
+      }
+    },
+    addTestFunds: async () => {
+      if (kind !== 'dev' || !isDevChainId(config.chainId)) throw new P2pdvError('ERR_NO_WALLET', 'test funds exist on the devnet only')
+      await ctx.public.request({ method: 'anvil_setBalance' as never, params: [address, numberToHex(TEST_FUNDS_WEI)] as never })
+    }
+  }
+}

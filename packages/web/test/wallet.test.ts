@@ -1,0 +1,61 @@
+// The wallet pages' pure parts: the price state a viewer sees, and the local watch history.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { Hex } from 'viem'
+import { priceView } from '../src/app/discover/price-view.ts'
+import { HISTORY_KEY, MAX_HISTORY, readHistory, recordWatch } from '../src/app/library/history.ts'
+import type { AccessState } from '../src/app/wallet/session.ts'
+
+const owner = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' as Hex
+function chain (policy: AccessState['video']['policy'], extra: Partial<AccessState> = {}, price?: { amount: bigint, duration: bigint }): AccessState {
+  return { video: { id: `0x${'1'.repeat(64)}`, owner, policy, retired: false, blocked: false, ...(price === undefined ? {} : { price: { asset: 'eth', ...price } }) } as unknown as AccessState['video'], access: false, ...extra }
+}
+
+describe('price state', () => {
+  const listedPaid = { policy: 'paid' as const, price: { asset: 'eth' as const, amount: 10n ** 16n, durationSeconds: 0n } }
+  it('names free, buy, owned, subscribe, subscribed, no plan and private', () => {
+    assert.equal(priceView({ policy: 'public' }, undefined).state, 'public')
+    assert.deepEqual(priceView(listedPaid, undefined), { state: 'buy', label: 'Buy for 0.01 ETH', detail: 'Yours to watch for good.' })
+    // The chain's price wins over the listing's (it may have changed since the index saw it).
+    assert.equal(priceView(listedPaid, chain('paid', {}, { amount: 2n * 10n ** 16n, duration: 0n })).label, 'Buy for 0.02 ETH')
+    assert.equal(priceView(listedPaid, chain('paid', { access: true }, { amount: 1n, duration: 0n })).state, 'owned')
+    assert.equal(priceView(listedPaid, chain('paid')).state, 'not-for-sale')
+    assert.equal(priceView(listedPaid, chain('private')).state, 'private')
+    const plan = { asset: 'eth' as const, amount: 5n * 10n ** 15n, period: 30n * 86_400n }
+    assert.deepEqual(priceView({ policy: 'subscribers' }, chain('subscribers', { plan })), { state: 'subscribe', label: 'Subscribe for 0.005 ETH', detail: '30 days of every video of this creator.' })
+    assert.equal(priceView({ policy: 'subscribers' }, chain('subscribers', { plan, access: true, subscribed: true })).state, 'subscribed')
+    assert.equal(priceView({ policy: 'subscribers' }, chain('subscribers')).state, 'no-plan')
+  })
+})
+
+describe('watch history (local)', () => {
+  const store = (): Map<string, string> & Storage => {
+    const m = new Map<string, string>()
+    return Object.assign(m, { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => { m.set(k, v) }, removeItem: (k: string) => { m.delete(k) } }) as unknown as Map<string, string> & Storage
+  }
+  const id = (n: number): string => `0x${n.toString(16).padStart(64, '0')}`
+
+  it('keeps the latest first, once each, at most MAX_HISTORY', () => {
+    const s = store()
+    for (let i = 0; i < MAX_HISTORY + 5; i++) recordWatch({ id: id(i), title: `v${i}`, at: i }, s)
+    recordWatch({ id: id(MAX_HISTORY + 1), title: 'again', at: 999 }, s)
+    const h = readHistory(s)
+    assert.equal(h.length, MAX_HISTORY)
+    assert.deepEqual(h[0], { id: id(MAX_HISTORY + 1), title: 'again', at: 999 })
+    assert.equal(h.filter(e => e.id === id(MAX_HISTORY + 1)).length, 1)
+  })
+
+  it('survives garbage another script wrote (bad JSON, wrong shapes, huge titles)', () => {
+    const s = store()
+    s.setItem(HISTORY_KEY, '{not json')
+    assert.deepEqual(readHistory(s), [])
+    s.setItem(HISTORY_KEY, JSON.stringify({ a: 1 }))
+    assert.deepEqual(readHistory(s), [])
+    s.setItem(HISTORY_KEY, JSON.stringify([null, 7, { id: 'javascript:alert(1)', title: 'x', at: 1 }, { id: id(1), title: 'x'.repeat(10_000), at: 2 }]))
+    const h = readHistory(s)
+    assert.equal(h.length, 1)
+    assert.equal(h[0]!.title.length, 200)
+    recordWatch({ id: '../../etc', title: 'no', at: 3 }, s)
+    assert.equal(readHistory(s).length, 1)
+  })
+})
