@@ -32,6 +32,10 @@ export const MAX_PEER_LIST_BYTES = 64 * 1024
 export const MAX_PLACEMENT_LISTING_BYTES = 16 * 1024 * 1024
 /** Placement records are at most a block. */
 export const MAX_PLACEMENT_RECORD_BYTES = MAX_BLOCK_BYTES
+/** Hot-copy records listed per object, and their size (core MAX_HOT_COPY_BYTES, base64). */
+const MAX_HOT_RECORDS = 16
+const MAX_HOT_RECORD_CHARS = Math.ceil(256 * 1024 / 3) * 4
+const MAX_HOT_LISTING_BYTES = MAX_HOT_RECORDS * (MAX_HOT_RECORD_CHARS + 8) + 64
 /** A live announcement's answer is a small JSON object. */
 const MAX_LIVE_ANSWER_BYTES = 4096
 /** A window: 120 announcements per rendition, 16 renditions, ~700 bytes each. */
@@ -202,6 +206,28 @@ export class NodeClient {
     const body = jsonObject(res.body) as { code?: unknown }
     const code = typeof body.code === 'string' && body.code.length <= 64 ? body.code : `ERR_HTTP_${res.status}`
     throw new P2pdvError(NodeClientErrorCode.REFUSED, `node ${this.name()} refused the placement record of ${object.toString()} [${code}]`, { details: { code, status: res.status } })
+  }
+
+  /**
+   * `GET /api/v1/objects/<cid>/hot`: the hot-copy records the node knows for `object` (encoded,
+   * not decoded or verified here; empty when none). Readers treat them as hints.
+   */
+  async hotCopies (object: CID | string, options: CallOptions = {}): Promise<Uint8Array[]> {
+    const body = await this.getJson(`/api/v1/objects/${encodeURIComponent(object.toString())}/hot`, MAX_HOT_LISTING_BYTES, options) as { records?: unknown }
+    if (!Array.isArray(body.records) || body.records.length > MAX_HOT_RECORDS) throw this.badResponse('answered a malformed hot-copy listing')
+    return body.records.map(r => {
+      if (typeof r !== 'string' || r.length > MAX_HOT_RECORD_CHARS) throw this.badResponse('answered a malformed hot-copy listing')
+      return base64Bytes(r)
+    })
+  }
+
+  /** Sends a hot-copy record this node signed; REFUSED (with the node's code, e.g. ERR_HOT_SHARE_FULL) unless kept. */
+  async putHotCopy (object: CID | string, bytes: Uint8Array, options: CallOptions = {}): Promise<void> {
+    const res = await this.call({ method: 'PUT', path: `/api/v1/objects/${encodeURIComponent(object.toString())}/hot`, body: bytes, limit: MAX_PUT_RESPONSE_BYTES, headers: { 'content-type': 'application/vnd.ipld.dag-cbor' } }, options)
+    if (res.status >= 200 && res.status < 300) return
+    const body = jsonObject(res.body) as { code?: unknown }
+    const code = typeof body.code === 'string' && body.code.length <= 64 ? body.code : `ERR_HTTP_${res.status}`
+    throw new P2pdvError(NodeClientErrorCode.REFUSED, `node ${this.name()} refused the hot-copy record of ${object.toString()} [${code}]`, { details: { code, status: res.status } })
   }
 
   /** `GET /api/v1/placements`: the records the node keeps (object, version, signature). */

@@ -57,6 +57,8 @@ export interface BlockRoutesDeps {
    */
   admit: (authorization: string | undefined, source: string) => Promise<UploadSession>
   onBlockTraffic?: () => void
+  /** A block was served (200 or 206) to `address`: demand tracking for hot copies (hot/demand.ts). */
+  onBlockServed?: (cid: string, address: string | undefined) => void
   serveGarbage?: boolean
   /** Bytes of hot blocks kept in memory (default DEFAULT_HOT_BLOCK_BYTES). */
   hotBlockBytes?: number
@@ -142,12 +144,13 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
   deps.blockstore.onRemove(cid => { hot.delete(cid.toString()) })
 
   /** Answers a GET from a verified block (synchronously: the hot path). */
-  const serve = (req: IncomingMessage, res: ServerResponse, block: Served, started: number): void => {
+  const serve = (req: IncomingMessage, res: ServerResponse, cid: string, block: Served, started: number): void => {
     deps.onBlockTraffic?.()
     if (req.headers['if-none-match'] === block.etag) { send(req, res, started, 304, { etag: block.etag, 'cache-control': IMMUTABLE }); return }
     const total = block.bytes.byteLength
     const range = typeof req.headers.range === 'string' ? parseRange(req.headers.range, total) : undefined
     if (range === 'unsatisfiable') { send(req, res, started, 416, { ...block.headers, 'content-range': `bytes */${total}` }); return }
+    deps.onBlockServed?.(cid, req.socket.remoteAddress)
     servedCounters.blocks.inc()
     if (range === undefined) {
       servedCounters.bytes.inc(total)
@@ -164,7 +167,7 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
   const get = async (req: IncomingMessage, res: ServerResponse, cid: CID, started: number): Promise<void> => {
     if (req.method === 'GET' && deps.serveGarbage !== true) {
       // Hot blocks come from memory; a miss reads and verifies the file once for all who wait on it.
-      serve(req, res, await hot.load(cid.toString(), async () => served(cid, await deps.blockstore.getVerified(cid))), started)
+      serve(req, res, cid.toString(), await hot.load(cid.toString(), async () => served(cid, await deps.blockstore.getVerified(cid))), started)
       return
     }
     deps.onBlockTraffic?.()
@@ -246,7 +249,7 @@ export function blockRoutes (deps: BlockRoutesDeps): (req: IncomingMessage, res:
     const started = performance.now()
     // A hot block asked for by its canonical CID string is answered before any parsing.
     const hit = req.method === 'GET' && deps.serveGarbage !== true ? hot.get(m[1]!) : undefined
-    if (hit !== undefined) { serve(req, res, hit, started); return true }
+    if (hit !== undefined) { serve(req, res, m[1]!, hit, started); return true }
     void (async () => {
       let cid: CID
       try {

@@ -9,6 +9,7 @@ import type { AuditTransportName } from './audit/transport.ts'
 import { parseTestFaults, type TestFault } from './faults.ts'
 import { ANNOUNCE_GRACE_MS, ANNOUNCE_STRATEGIES, type AnnounceStrategy } from './announcer.ts'
 import { DEFAULT_UNCLAIMED_GRACE_MS } from './unclaimed.ts'
+import type { HotConfig } from './components/hot-copies.ts'
 
 export const DEFAULT_HOST = '127.0.0.1'
 /** 0 = an ephemeral port chosen by the OS. */
@@ -54,6 +55,19 @@ export const DEFAULT_REPAIR_RATE_BYTES = 16 * 1024 * 1024
  * node deletes its own (node/src/gc.ts).
  */
 export const DEFAULT_GC_GRACE_MS = 24 * 60 * 60 * 1000
+/** Hot copies (components/hot-copies.ts): weighted block GETs per window that make an object hot. */
+export const DEFAULT_HOT_THRESHOLD = 600
+export const DEFAULT_HOT_WINDOW_MS = 60_000
+/** Below a quarter of the threshold for this long, an object is cold again and its copies go. */
+export const DEFAULT_HOT_COLD_AFTER_MS = 5 * 60_000
+/** One client counts at most this share of the threshold (8 clients at least make an object hot). */
+export const HOT_CLIENT_SHARE = 1 / 8
+export const DEFAULT_HOT_COPIES = 2
+/** Share of the quota other nodes' hot copies may take here. */
+export const DEFAULT_HOT_SHARE = 0.1
+export const DEFAULT_HOT_INTERVAL_MS = 10_000
+export const HOT_TTL_MS = 10 * 60_000
+export const MAX_HOT_OBJECTS = 8
 /** Failure-domain labels: short, printable. */
 const ZONE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/
 
@@ -141,6 +155,8 @@ export interface NodeConfig {
   viewerRelay?: boolean
   /** The WebSockets port viewers dial (`--viewer-port`; default ephemeral). */
   viewerPort?: number
+  /** Hot copies of much-watched objects (`--hot-*`, components/hot-copies.ts). Absent: defaults. */
+  hot?: HotConfig
 }
 
 /** The share of the node's quota one uploader identity may use by default. */
@@ -155,6 +171,7 @@ export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 
   '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--identity-quota BYTES] [--unclaimed-grace SECONDS] [--upload-grace 5] [--no-viewer-relay] [--viewer-port 0] [--auditor URL] [--passphrase-file FILE] ' +
   '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p] [--audit-chain-interval MS]] ' +
   '[--wallet NAME --chain FILE [--rpc URL …] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--keeper-new-signer-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
+  '[--hot-copies 2] [--hot-threshold 600] [--hot-window 60] [--hot-cold-after 300] [--hot-client-cap N] [--hot-share BYTES] [--hot-interval 10] ' +
   '[--public-rpc URL] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
 
 /**
@@ -203,7 +220,14 @@ export const NODE_OPTIONS = {
   'audit-read-ratio': { type: 'string' },
   'audit-deadline': { type: 'string' },
   'audit-transport': { type: 'string' },
-  'audit-chain-interval': { type: 'string' }
+  'audit-chain-interval': { type: 'string' },
+  'hot-copies': { type: 'string' },
+  'hot-threshold': { type: 'string' },
+  'hot-window': { type: 'string' },
+  'hot-cold-after': { type: 'string' },
+  'hot-client-cap': { type: 'string' },
+  'hot-share': { type: 'string' },
+  'hot-interval': { type: 'string' }
 } as const
 
 function positiveInt (v: unknown, name: string, fallback: number, max: number): number {
@@ -230,6 +254,35 @@ function auditorConfig (values: Record<string, unknown>): AuditorConfig | undefi
     deadlineMs: positiveInt(values['audit-deadline'], 'audit-deadline', DEFAULT_AUDIT_DEADLINE_MS, 60_000),
     transport,
     chainIntervalMs: positiveInt(values['audit-chain-interval'], 'audit-chain-interval', DEFAULT_CHAIN_PUBLISH_INTERVAL_MS, 24 * 3600_000)
+  }
+}
+
+function seconds (v: unknown, name: string, fallbackMs: number, min: number, max: number): number {
+  if (v === undefined) return fallbackMs
+  const n = Number(v)
+  if (!Number.isFinite(n) || n < min || n > max) throw new P2pdvError(ConfigErrorCode.INVALID, `--${name} must be a number of seconds from ${min} to ${max}`, { hint: `e.g. --${name} ${fallbackMs / 1000}` })
+  return Math.round(n * 1000)
+}
+
+/** `--hot-*`: when much-watched objects get temporary extra copies (components/hot-copies.ts). */
+export function hotConfig (values: Record<string, unknown>, quota: number): HotConfig {
+  const threshold = positiveInt(values['hot-threshold'], 'hot-threshold', DEFAULT_HOT_THRESHOLD, 1e9)
+  const share = values['hot-share'] === undefined ? Math.floor(quota * DEFAULT_HOT_SHARE) : Number(values['hot-share'])
+  if (!Number.isSafeInteger(share) || share < 0) throw new P2pdvError(ConfigErrorCode.INVALID, '--hot-share must be a number of bytes', { hint: 'e.g. --hot-share 1073741824 for 1 GiB of other nodes\' hot copies (0 takes none)' })
+  const copies = values['hot-copies'] === undefined ? DEFAULT_HOT_COPIES : Number(values['hot-copies'])
+  if (!Number.isSafeInteger(copies) || copies < 0 || copies > 8) throw new P2pdvError(ConfigErrorCode.INVALID, '--hot-copies must be a whole number from 0 (off) to 8', { hint: `e.g. --hot-copies ${DEFAULT_HOT_COPIES}` })
+  return {
+    enabled: copies > 0,
+    threshold,
+    coldThreshold: Math.floor(threshold / 4),
+    windowMs: seconds(values['hot-window'], 'hot-window', DEFAULT_HOT_WINDOW_MS, 0.1, 86_400),
+    coldAfterMs: seconds(values['hot-cold-after'], 'hot-cold-after', DEFAULT_HOT_COLD_AFTER_MS, 0, 86_400),
+    clientCap: positiveInt(values['hot-client-cap'], 'hot-client-cap', Math.max(1, Math.floor(threshold * HOT_CLIENT_SHARE)), 1e9),
+    copies,
+    shareBytes: share,
+    intervalMs: seconds(values['hot-interval'], 'hot-interval', DEFAULT_HOT_INTERVAL_MS, 0.1, 3600),
+    ttlMs: HOT_TTL_MS,
+    maxHotObjects: MAX_HOT_OBJECTS
   }
 }
 
@@ -340,7 +393,8 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     unclaimedGraceMs: Math.round(unclaimedGrace * 1000),
     ...(uploadGrace === undefined ? {} : { uploadGraceMs: Math.round(uploadGrace * 1000) }),
     viewerRelay: values['viewer-relay'] !== false,
-    viewerPort: port(values['viewer-port'] as string | undefined, 'viewer-port', 0)
+    viewerPort: port(values['viewer-port'] as string | undefined, 'viewer-port', 0),
+    hot: hotConfig(values, quota)
   }
 }
 

@@ -72,6 +72,8 @@ export interface HttpApiDeps {
   auditor?: AuditRoutesDeps['auditor']
   /** Called for every block read or written over HTTP (background work waits for quiet). */
   onBlockTraffic?: () => void
+  /** A block was served over HTTP (hot-copy demand tracking). */
+  onBlockServed?: (cid: string, address: string | undefined) => void
   /** Test fault: GET serves the block with one byte flipped (see faults.ts). */
   serveGarbage?: boolean
   /** An upload body's idle grace (`--upload-grace`). */
@@ -79,7 +81,7 @@ export interface HttpApiDeps {
 }
 
 /** Public, read-only routes any origin may read (IPFS trustless gateways allow `*`). */
-const CORS_OPEN = /^\/(ipfs|routing\/v1\/providers)\/|^\/api\/v1\/(peers|node|status|placements|reputation|chain|keeper|videos)$|^\/api\/v1\/videos\/0x[0-9a-fA-F]{64}$|^\/api\/v1\/objects\/[^/]+\/placement$|^\/healthz$/
+const CORS_OPEN = /^\/(ipfs|routing\/v1\/providers)\/|^\/api\/v1\/(peers|node|status|placements|reputation|chain|keeper|videos)$|^\/api\/v1\/videos\/0x[0-9a-fA-F]{64}$|^\/api\/v1\/objects\/[^/]+\/(placement|hot)$|^\/healthz$/
 
 /**
  * The page's policy: code, styles and images from this node only (no inline script, no third
@@ -140,6 +142,7 @@ export async function createHttpApi (deps: HttpApiDeps) {
     accept: deps.accept,
     admit: deps.admit,
     ...(deps.onBlockTraffic === undefined ? {} : { onBlockTraffic: deps.onBlockTraffic }),
+    ...(deps.onBlockServed === undefined ? {} : { onBlockServed: deps.onBlockServed }),
     ...(deps.serveGarbage === undefined ? {} : { serveGarbage: deps.serveGarbage }),
     ...(deps.uploadGraceMs === undefined ? {} : { uploadGraceMs: deps.uploadGraceMs })
   })

@@ -34,6 +34,8 @@ import { listPeers } from './components/directory.ts'
 import { apiDeps } from './components/api.ts'
 import { DiscoveryComponent } from './components/discovery.ts'
 import { LiveComponent } from './components/live.ts'
+import { HotCopiesComponent } from './components/hot-copies.ts'
+import { hotConfig } from './config.ts'
 import type { VerifiedBlockstore } from './verified-blockstore.ts'
 
 export const NODE_VERSION = '0.1.0'
@@ -144,21 +146,32 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   const http: HttpPlane = new HttpPlane({
     host: config.host, port: config.httpPort, dataDir: () => disk.value.dir.root, log,
     // Read when the plane starts, once the components it serves have started.
-    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready, chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, live, net, http, protocols, provideQueue, repair, peers })
+    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready, chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, live, net, http, protocols, provideQueue, repair, peers, hot })
   })
   const net = new Libp2pPlane({
     host: config.host, port: config.p2pPort, disk, blockstore, datastore, http, log,
     ...(config.viewerRelay === false ? {} : { viewerPort: config.viewerPort ?? 0 })
   })
   const provideQueue = provideQueueComponent(net, metrics, log)
-  const placements = new PlacementsComponent({
+  const placements: PlacementsComponent = new PlacementsComponent({
     disk, blockstore, gate, log,
     announce: { strategy: config.announce, graceMs: config.announceGraceMs },
     unclaimedGraceMs: config.unclaimedGraceMs,
+    // Blocks a hot-copy record places here are claimed while it lasts (components/hot-copies.ts).
+    claimedElsewhere: (cid): boolean => hot.claims(cid),
     provide: cid => { provideQueue.maybe?.add(cid) }
   })
   const keeper = new KeeperRole({ disk, config: config.keeper, access: () => chain.value, passphrase: config.passphrase, registry: metrics.registry, log })
   const peers = listPeers({ disk, net, http })
+  // Hot objects get temporary extra copies on more nodes (issue 16); its routes are served by the HTTP plane.
+  let hotGrants: ((peerId: string) => Promise<string>) | undefined
+  const hot: HotCopiesComponent = new HotCopiesComponent({
+    disk, blockstore, peers, log,
+    placements: (): PlacementStore => placements.placements,
+    grantFor: async id => await (hotGrants ??= nodeGrantSigner(disk.value.privateKey))(id),
+    config: config.hot ?? hotConfig({}, config.quotaBytes),
+    registry: metrics.registry
+  })
   // Live stream announcements (issue 17); its routes are served by the HTTP plane.
   const live = new LiveComponent({ blockstore, log })
   const audit = new AuditRole({
@@ -206,7 +219,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   // The order: each component may use the ones before it; stop runs it backwards (so the node
   // first stops reporting ready).
   const components: Component[] = [
-    chain, disk, blockstore, datastore, gate, provideQueue, placements, keeper, audit, live,
+    chain, disk, blockstore, datastore, gate, provideQueue, placements, hot, keeper, audit, live,
     discovery, http, net, protocols, tracker, repair, audit.rounds(),
     component('ready', () => { ready = true }, () => { ready = false })
   ]

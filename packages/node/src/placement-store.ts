@@ -94,6 +94,11 @@ export class PlacementStore {
     return this.blocks.has(cid.toString())
   }
 
+  /** The object (manifest CID) whose kept record lists this block, if any. */
+  objectOf (cid: CID | string): string | undefined {
+    return this.blocks.get(cid.toString())?.object
+  }
+
   /** The holders the latest kept record lists for a block, or undefined if no record lists it. */
   holdersOf (cid: CID): string[] | undefined {
     const at = this.blocks.get(cid.toString())

@@ -75,9 +75,10 @@ export class BlockFetcher {
 
   /**
    * `prefer`: nodes known to hold the block, asked first. With `only`, no other node is asked and
-   * no provider lookup is made (the erasure reader decodes from parity instead).
+   * no provider lookup is made (the erasure reader decodes from parity instead). `first`: the
+   * node asked first when it is not backing off (reads spread over a hot block's holders).
    */
-  async fetch (cid: CID, signal?: AbortSignal, prefer?: ReadonlySet<string>, options: { only?: boolean } = {}): Promise<FetchedBlock> {
+  async fetch (cid: CID, signal?: AbortSignal, prefer?: ReadonlySet<string>, options: { only?: boolean, first?: string } = {}): Promise<FetchedBlock> {
     const cached = await this.cache?.get(cid)
     if (cached !== undefined) return { bytes: cached, peerId: 'local-cache' }
     // By peer and address: a peer that moved is worth asking again at its new address.
@@ -136,6 +137,8 @@ export class BlockFetcher {
     })
 
     const ranked = this.peers.ranked(prefer)
+    const lead = options.first === undefined || this.peers.isBackingOff(options.first) ? -1 : ranked.findIndex(p => p.peerId === options.first)
+    if (lead > 0) ranked.unshift(...ranked.splice(lead, 1))
     const eligible = (peers: PeerInfo[]): PeerInfo[] => options.only === true && prefer !== undefined ? peers.filter(p => prefer.has(p.peerId)) : peers
     const found = await attempt(eligible(ranked))
     if (found !== undefined) return found

@@ -13,6 +13,7 @@ import { ErasureErrorCode, reconstructStripe } from '@p2pdv/core/erasure'
 import { comparePlacement, decodePlacementRecordAsync, MAX_PLACEMENT_BYTES, type PlacementRecord } from '@p2pdv/core/placement'
 import type { BlockFetcher } from './block-fetcher.ts'
 import type { PeerInfo, PeerSet } from './peers.ts'
+import { HotHolders } from './hot-holders.ts'
 
 /** How long a data block may take before the parity path starts beside it. */
 export const DEFAULT_HEDGE_MS = 750
@@ -54,6 +55,11 @@ export class ObjectReader {
   private readonly registered = new Set<string>()
   /** Objects whose placement record is being fetched (key: manifest CID). */
   private readonly pendingRecords = new Map<string, Promise<unknown>>()
+  /** Extra holders of hot objects' blocks (hot-copy records), and each block's object. */
+  private readonly hot: HotHolders
+  private readonly objectOf = new Map<string, CID>()
+  /** Every node an object's placement record lists (the nodes that may have spread it). */
+  private readonly objectHolders = new Map<string, Set<string>>()
   /** Blocks rebuilt from parity (for tests and metrics). */
   rebuilt = 0
 
@@ -61,6 +67,7 @@ export class ObjectReader {
     this.fetcher = fetcher
     this.peers = peers
     this.hedgeMs = options.hedgeMs ?? DEFAULT_HEDGE_MS
+    this.hot = new HotHolders(fetcher.get, peers)
   }
 
   /**
@@ -85,7 +92,14 @@ export class ObjectReader {
       })
     }
     const learn = (r: PlacementRecord): void => {
-      for (const b of [r.manifest, ...r.stripes.flatMap(s => s.blocks)]) this.holders.set(b.cid.toString(), new Set(b.nodes))
+      const listed = new Set<string>()
+      for (const b of [r.manifest, ...r.stripes.flatMap(s => s.blocks)]) {
+        this.holders.set(b.cid.toString(), new Set(b.nodes))
+        this.objectOf.set(b.cid.toString(), manifestCid)
+        for (const n of b.nodes) listed.add(n)
+      }
+      this.objectHolders.set(key, listed)
+      this.lookupHot(manifestCid)
     }
     const usable = (r: PlacementRecord | undefined): r is PlacementRecord => r !== undefined && r.object.equals(manifestCid) && matchesManifest(r, manifest)
     const head = usable(early) ? early : undefined
@@ -105,6 +119,14 @@ export class ObjectReader {
     } finally {
       this.pendingRecords.delete(key)
     }
+  }
+
+  /** Learns the object's hot copies in the background, from its holders (at most every 30 s). */
+  private lookupHot (object: CID): void {
+    if (!this.hot.due(object)) return
+    const ask = [...this.objectHolders.get(object.toString()) ?? []].map(id => this.peers.get(id)).filter((p): p is PeerInfo => p !== undefined && !this.peers.isBackingOff(p.peerId))
+    // No caller signal: one read cancelled must not cancel (and so delay by 30 s) the lookup.
+    void this.hot.lookup(object, ask).catch(() => {})
   }
 
   private async laterLookup (manifestCid: CID, signal?: AbortSignal): Promise<PlacementRecord | undefined> {
@@ -151,9 +173,15 @@ export class ObjectReader {
       await Promise.race([pending, new Promise(resolve => { timer = setTimeout(resolve, PLACEMENT_WAIT_MS) })])
       clearTimeout(timer)
     }
-    const prefer = this.holders.get(cid.toString())
+    const durable = this.holders.get(cid.toString())
+    const object = this.objectOf.get(cid.toString())
+    if (object !== undefined) this.lookupHot(object)
+    // Hot copies join the block's holders, and reads spread over all of them (hot-holders.ts).
+    const extra = this.hot.holders(cid)
+    const prefer = extra.length === 0 ? durable : new Set([...durable ?? [], ...extra])
+    const first = extra.length === 0 || prefer === undefined ? undefined : this.hot.pick(cid, prefer)
     const only = prefer !== undefined && prefer.size > 0
-    if (pos === undefined) return (await this.fetcher.fetch(cid, signal, prefer, { only: false })).bytes
+    if (pos === undefined) return (await this.fetcher.fetch(cid, signal, prefer, { only: false, ...(first === undefined ? {} : { first }) })).bytes
     if (only && [...prefer].every(id => this.peers.isBackingOff(id))) return await this.decode(pos.stripe, cid, signal)
     return await new Promise<Uint8Array>((resolve, reject) => {
       const direct = new AbortController()
@@ -183,7 +211,7 @@ export class ObjectReader {
         }, err => { decodeError = err; fail() })
       }
       const timer = setTimeout(startDecode, this.hedgeMs)
-      this.fetcher.fetch(cid, direct.signal, prefer, { only }).then(b => {
+      this.fetcher.fetch(cid, direct.signal, prefer, { only, ...(first === undefined ? {} : { first }) }).then(b => {
         if (settled) return
         done()
         parity.abort()

@@ -31,6 +31,7 @@ import type { LiveComponent } from './live.ts'
 import type { Libp2pPlane } from './libp2p-plane.ts'
 import type { PlacementsComponent } from './placements.ts'
 import type { ProtocolsComponent } from './protocols.ts'
+import type { HotCopiesComponent } from './hot-copies.ts'
 
 /** The chain as the API shows it (the node's chain access). */
 export interface ApiChain {
@@ -63,6 +64,7 @@ export interface NodeParts {
   repair: Resource<RepairWorker | undefined>
   peers: () => Promise<PeerHttp[]>
   discovery?: DiscoveryComponent
+  hot?: HotCopiesComponent
 }
 
 export function apiDeps (p: NodeParts): HttpApiDeps {
@@ -99,7 +101,8 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
         placements: placements.list().length,
         connectedPeers: net.libp2p?.getPeers().length ?? 0,
         unclaimed: { waiting: p.placements.unclaimed.pending, ...p.placements.unclaimed.stats },
-        repair: repair === undefined ? { enabled: false } : repair.stats satisfies RepairStats | { enabled: false }
+        repair: repair === undefined ? { enabled: false } : repair.stats satisfies RepairStats | { enabled: false },
+        ...(p.hot === undefined ? {} : { hot: p.hot.status() })
       }
     },
     placements,
@@ -112,7 +115,7 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
     },
     admit: async (authorization, source) => await gate.admit(grantFromAuthorization(authorization), source),
     providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
-    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: http.urlOrEmpty, multiaddrs: net.multiaddrs() }), ...(chain.describe === undefined ? {} : { chain: chain.describe }) }), p.live.routes(), discoveryRoutes(() => p.discovery?.store)],
+    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: http.urlOrEmpty, multiaddrs: net.multiaddrs() }), ...(chain.describe === undefined ? {} : { chain: chain.describe }) }), p.live.routes(), discoveryRoutes(() => p.discovery?.store), ...(p.hot === undefined ? [] : [p.hot.routes()])],
     // The page's P2P delivery dials this node's viewer relay (WebSockets): its ws:// origins too.
     pageConnectOrigins: async () => [...(chain.rpcOrigin === undefined ? [] : [chain.rpcOrigin]), ...(await chain.keeperOrigins?.() ?? []), ...viewerWsOrigins(net.multiaddrs())],
     peers: p.peers,
@@ -131,6 +134,7 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
           }
         }),
     onBlockTraffic: () => { p.provideQueue.maybe?.traffic() },
+    ...(p.hot === undefined ? {} : { onBlockServed: p.hot.served.bind(p.hot) }),
     serveGarbage: faults.has('serve-garbage'),
     ...(config.uploadGraceMs === undefined ? {} : { uploadGraceMs: config.uploadGraceMs })
   }

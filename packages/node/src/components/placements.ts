@@ -19,6 +19,8 @@ export interface PlacementsDeps {
   gate: Resource<UploadGate>
   announce: { strategy: AnnounceStrategy, graceMs: number }
   unclaimedGraceMs: number
+  /** Blocks claimed by something other than placement records (hot copies), never collected. */
+  claimedElsewhere?: (cid: CID) => boolean
   /** Queues a CID for a DHT announcement (the provide queue). */
   provide: (cid: CID) => void
   log: Logger
@@ -52,7 +54,7 @@ export class PlacementsComponent implements Component {
     })
     const unclaimed = new UnclaimedCollector({
       graceMs: this.deps.unclaimedGraceMs,
-      claimed: cid => placements.covers(cid),
+      claimed: cid => placements.covers(cid) || this.deps.claimedElsewhere?.(cid) === true,
       delete: async cid => { await blockstore.delete(cid) },
       onCollected: (cid, size, identity) => {
         if (identity !== undefined) gate.release(identity, size)
