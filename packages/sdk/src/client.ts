@@ -126,6 +126,12 @@ export interface PutResult {
   nodes: string[]
 }
 
+/**
+ * Reads one block, verified against its CID, into a buffer the caller may keep (it is handed to
+ * a crypto worker): e.g. the local gateway's P2P delivery instead of the nodes alone.
+ */
+export type VerifiedBlockReader = (cid: CID, signal?: AbortSignal) => Promise<Uint8Array>
+
 export interface GetOptions {
   signal?: AbortSignal
   concurrency?: number
@@ -417,9 +423,10 @@ export class Client {
   }
 
   /** One sealed stream's plaintext (a file, or a video's segment with its stream number and context). */
-  async * readStream (ref: SealedStreamRef, key: Uint8Array, options: GetOptions & { stream?: number, context?: Uint8Array } = {}): AsyncGenerator<Uint8Array> {
+  async * readStream (ref: SealedStreamRef, key: Uint8Array, options: GetOptions & { stream?: number, context?: Uint8Array, fetchBlock?: VerifiedBlockReader } = {}): AsyncGenerator<Uint8Array> {
     let bytes = 0
-    for await (const chunk of openFile(ref, async (cid, _i, signal) => await this.reader.fetch(cid, signal), {
+    const fetchBlock = options.fetchBlock ?? (async (cid: CID, signal?: AbortSignal) => await this.reader.fetch(cid, signal))
+    for await (const chunk of openFile(ref, async (cid, _i, signal) => await fetchBlock(cid, signal), {
       key,
       pool: this.pool,
       // The reader returns only blocks that hash to their CIDs (fetched or rebuilt from parity).

@@ -6,20 +6,27 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
-import { P2pdvError, type StreamRef, type VideoManifest } from '@p2pdv/core'
+import { P2pdvError, parseCapability, type CID, type StreamRef, type VideoManifest } from '@p2pdv/core'
 import { resolveVideoPath } from '@p2pdv/core/playlists'
 import { httpStatusOf } from '@p2pdv/core/error-catalog'
 import type { Client } from './client.ts'
+import { GatewayP2p, type GatewayP2pOptions, type GatewayP2pStats } from './gateway-p2p.ts'
+
+export { endWebRtcThreads, DEFAULT_PREFETCH_SECONDS, type GatewayP2pOptions, type GatewayP2pStats } from './gateway-p2p.ts'
 
 export interface VideoGateway {
   /** The master playlist URL to give a player. */
   url: string
+  /** Bytes from peers and from nodes, viewers connected (P2P on only). */
+  p2pStats: () => GatewayP2pStats | undefined
   close: () => Promise<void>
 }
 
 export interface VideoGatewayOptions {
   host?: string
   port?: number
+  /** Take part in the video's viewer swarm (issue 16): fetch ahead from peers, share what is held. */
+  p2p?: GatewayP2pOptions | undefined
 }
 
 export async function startVideoGateway (client: Client, capability: string, options: VideoGatewayOptions = {}): Promise<VideoGateway> {
@@ -32,16 +39,23 @@ export async function startVideoGateway (client: Client, capability: string, opt
   const token = randomBytes(16).toString('hex')
   const tokenBytes = Buffer.from(token)
 
-  const readAll = async (ref: StreamRef, context: Uint8Array): Promise<Buffer> => {
+  const p2p = options.p2p === undefined ? undefined : new GatewayP2p(video, parseCapability(capability).manifest, async (cid, signal) => await client.reader.fetch(cid, signal), options.p2p)
+
+  const readAll = async (ref: StreamRef, context: Uint8Array, segment: { rendition: string, index: number } | undefined): Promise<Buffer> => {
     const parts: Uint8Array[] = []
-    for await (const c of client.readStream({ objectId: video.objectId, size: ref.size, chunks: ref.chunks }, key, { stream: ref.n, context })) parts.push(c)
+    const fetchBlock = p2p === undefined ? undefined : async (cid: CID, signal?: AbortSignal) => await p2p.block(cid, segment?.rendition, segment?.index, signal)
+    for await (const c of client.readStream({ objectId: video.objectId, size: ref.size, chunks: ref.chunks }, key, { stream: ref.n, context, ...(fetchBlock === undefined ? {} : { fetchBlock }) })) parts.push(c)
     return Buffer.concat(parts)
   }
 
   const route = async (path: string): Promise<{ type: string, body: Buffer | string } | undefined> => {
     const found = resolveVideoPath(video, path)
     if (found === undefined || found.kind === 'text') return found
-    return { type: found.type, body: await readAll(found.stream, found.context) }
+    const segment = mediaSegmentOf(path)
+    if (segment !== undefined) p2p?.segmentRequested(segment.rendition, segment.index)
+    const body = await readAll(found.stream, found.context, segment)
+    if (segment !== undefined) p2p?.segmentServed()
+    return { type: found.type, body }
   }
 
   const server: Server = createServer((req, res) => {
@@ -67,9 +81,17 @@ export async function startVideoGateway (client: Client, capability: string, opt
   const port = (server.address() as { port: number }).port
   return {
     url: `http://${host}:${port}/${token}/master.m3u8`,
+    p2pStats: () => p2p?.stats(),
     close: async () => {
+      await p2p?.stop()
       key.fill(0)
       await new Promise<void>(resolve => { server.close(() => { resolve() }); server.closeAllConnections() })
     }
   }
+}
+
+/** `<rendition>/<i>.m4s` (what resolveVideoPath accepted) → its rendition and index. */
+function mediaSegmentOf (path: string): { rendition: string, index: number } | undefined {
+  const m = /^([^/]+)\/(\d+)\.m4s$/.exec(path)
+  return m === null ? undefined : { rendition: m[1]!, index: Number(m[2]) }
 }

@@ -57,6 +57,17 @@ describe('PeerDelivery', () => {
     assert.deepEqual(d.held.get(cid), block)
   })
 
+  it('a caller fetching ahead of its buffer gives each block its own time to play: far ahead → a peer, near → the nodes', async () => {
+    const d = new PeerDelivery({ bufferAhead: () => 0 })
+    const swarm = fakeSwarm(async () => block.slice())
+    d.attach(swarm)
+    const fromNodes = nodes()
+    await d.fetch(cid, undefined, fromNodes, undefined, 12)
+    assert.deepEqual({ swarm: swarm.calls, nodes: fromNodes.calls }, { swarm: 1, nodes: 0 })
+    await d.fetch(cid, undefined, fromNodes, undefined, 1)
+    assert.deepEqual({ swarm: swarm.calls, nodes: fromNodes.calls, urgent: d.stats().urgentBlocks }, { swarm: 1, nodes: 1, urgent: 1 })
+  })
+
   it('goes to the nodes when no viewer is connected', async () => {
     const d = new PeerDelivery({ bufferAhead: () => 10 })
     const swarm = fakeSwarm(async () => block, 0)

@@ -1,19 +1,26 @@
 import { VIDEO_LINK_PREFIX } from '@p2pdv/core'
-import { Client, startVideoGateway } from '@p2pdv/sdk'
+import { Client, endWebRtcThreads, startVideoGateway, type GatewayP2pStats } from '@p2pdv/sdk'
 import { intOpt, requirePositional, type Command } from '../command.ts'
+import { formatBytes } from '../format.ts'
 import { cacheDir, clientPeersOrOffline, NODE_OPTION } from '../peers-from-args.ts'
 import { keyedWatchLink, WATCH_KEY_OPTIONS } from '../chain/watch-keys.ts'
 
+/** How often the P2P status line (or JSON status event) is written while watching. */
+const STATUS_EVERY_MS = 2_000
+
 export const watch: Command = {
   name: 'watch',
-  summary: 'serve a video as plain HLS on 127.0.0.1 for VLC, mpv or ffmpeg (Ctrl-C stops); a video link gets its key from an envelope or the keepers',
-  usage: 'watch CAPABILITY|p2pdv://video/ID [--as NAME | --anonymous] [--port 0] [--node URL …] [--rpc URL] [--chain FILE] [--json]',
-  options: { port: { type: 'string' }, ...NODE_OPTION, ...WATCH_KEY_OPTIONS },
+  summary: 'serve a video as plain HLS on 127.0.0.1 for VLC, mpv or ffmpeg (Ctrl-C stops), sharing blocks with other viewers (--no-p2p: nodes only); a video link gets its key from an envelope or the keepers',
+  usage: 'watch CAPABILITY|p2pdv://video/ID [--no-p2p] [--as NAME | --anonymous] [--port 0] [--node URL …] [--rpc URL] [--chain FILE] [--json]',
+  options: { port: { type: 'string' }, 'no-p2p': { type: 'boolean', default: false }, ...NODE_OPTION, ...WATCH_KEY_OPTIONS },
   async run (args, out) {
     const link = requirePositional(args, 0, 'CAPABILITY', watch)
     const port = intOpt(args, 'port', 0, 0, 65535)
     // Blocks kept by `p2pdv download` play with every node offline.
-    const client = await Client.create({ ...await clientPeersOrOffline(args), cacheDir: cacheDir() })
+    const { peers, ...rest } = await clientPeersOrOffline(args)
+    const client = await Client.create({ peers, ...rest, cacheDir: cacheDir() })
+    // P2P (issue 16): joined through the nodes' viewer relay after the first segment is served.
+    const p2p = args.values['no-p2p'] !== true && peers.length > 0
     try {
       let capability = link
       if (link.trim().startsWith(VIDEO_LINK_PREFIX)) {
@@ -21,20 +28,55 @@ export const watch: Command = {
         capability = resolved.capability
         out.note(`key obtained through ${resolved.via === 'keepers' ? 'the keepers' : 'the envelope'} for ${resolved.video ?? ''}`)
       }
-      const gateway = await startVideoGateway(client, capability, { port })
-      out.result({ event: 'ready', url: gateway.url }, () => [
+      const gateway = await startVideoGateway(client, capability, {
+        port,
+        p2p: p2p
+          ? { origins: peers.map(p => p.http), onJoinError: err => { out.note(`P2P off for this session, blocks come from the nodes: ${(err as Error).message}`) } }
+          : undefined
+      })
+      out.result({ event: 'ready', url: gateway.url, p2p }, () => [
         gateway.url,
         '',
         `Open it in a player, e.g.  mpv '${gateway.url}'   or   ffplay '${gateway.url}'`,
-        'The URL works only on this machine and only while this command runs (Ctrl-C stops it).'
+        'The URL works only on this machine and only while this command runs (Ctrl-C stops it).',
+        p2p
+          ? 'P2P is on: other viewers of this video fetch blocks from you and see your IP address (--no-p2p turns it off).'
+          : 'P2P is off: every block comes from the nodes.'
       ].join('\n'))
+      let shown = ''
+      const ticker = p2p
+        ? setInterval(() => {
+          const s = gateway.p2pStats()
+          if (s === undefined) return
+          const line = statusLine(s)
+          if (line === shown) return
+          shown = line
+          if (out.json) out.result(statusEvent('status', s), () => '')
+          else out.note(line)
+        }, STATUS_EVERY_MS)
+        : undefined
       await new Promise<void>(resolve => {
         process.once('SIGINT', resolve)
         process.once('SIGTERM', resolve)
       })
+      clearInterval(ticker)
+      const last = gateway.p2pStats()
       await gateway.close()
+      if (last !== undefined) out.result(statusEvent('stopped', last), () => statusLine(last))
     } finally {
       await client.close()
+      // WebRTC's native threads would keep the process alive after the swarm stopped.
+      if (p2p) await endWebRtcThreads()
     }
   }
+}
+
+function statusEvent (event: string, s: GatewayP2pStats): Record<string, unknown> {
+  return { event, bytesFromPeers: s.peerBytes, bytesFromNodes: s.nodeBytes, bytesToPeers: s.bytesToPeers, peers: s.peers, bannedPeers: s.bannedPeers, joined: s.joined }
+}
+
+function statusLine (s: GatewayP2pStats): string {
+  const all = s.peerBytes + s.nodeBytes
+  const share = all === 0 ? 0 : Math.round(100 * s.peerBytes / all)
+  return `  from peers ${formatBytes(s.peerBytes)} (${share} %), from nodes ${formatBytes(s.nodeBytes)}, shared ${formatBytes(s.bytesToPeers)}, ${s.peers} viewer(s) connected${s.bannedPeers > 0 ? `, ${s.bannedPeers} banned` : ''}${s.joined ? '' : ' (not in a swarm)'}`
 }

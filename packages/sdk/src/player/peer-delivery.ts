@@ -98,10 +98,12 @@ export class PeerDelivery {
 
   /**
    * One verified block: from the swarm when there is time, otherwise (or when no peer delivers
-   * in time) from `fromNodes`, which must return verified bytes.
+   * in time) from `fromNodes`, which must return verified bytes. `aheadSeconds` is how long until
+   * this block is played, for a caller that fetches ahead of its buffer (the CLI gateway's
+   * prefetch); by default the buffer ahead of the playhead.
    */
-  async fetch (cid: CID, signal: AbortSignal | undefined, fromNodes: (signal: AbortSignal | undefined) => Promise<Uint8Array>, maxBytes?: number): Promise<Uint8Array> {
-    const fromPeer = await this.tryPeers(cid, signal, maxBytes)
+  async fetch (cid: CID, signal: AbortSignal | undefined, fromNodes: (signal: AbortSignal | undefined) => Promise<Uint8Array>, maxBytes?: number, aheadSeconds?: number): Promise<Uint8Array> {
+    const fromPeer = await this.tryPeers(cid, signal, maxBytes, aheadSeconds ?? this.bufferAhead())
     if (fromPeer !== undefined) return fromPeer
     const bytes = await fromNodes(signal)
     this.counters.nodeBytes += bytes.byteLength
@@ -110,9 +112,9 @@ export class PeerDelivery {
     return bytes
   }
 
-  private async tryPeers (cid: CID, signal: AbortSignal | undefined, maxBytes: number | undefined): Promise<Uint8Array | undefined> {
+  private async tryPeers (cid: CID, signal: AbortSignal | undefined, maxBytes: number | undefined, ahead: number): Promise<Uint8Array | undefined> {
     if (this.swarm === undefined && this.joining === undefined) return undefined
-    const slack = this.bufferAhead() - this.urgentSeconds
+    const slack = ahead - this.urgentSeconds
     if (!(slack > 0)) { this.counters.urgentBlocks++; return undefined }
     const deadline = AbortSignal.timeout(Math.max(1, Math.round(Math.min(this.peerBudgetMs, slack * 1000))))
     const linked = signal === undefined ? deadline : AbortSignal.any([signal, deadline])
