@@ -143,11 +143,13 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   const gate = uploadGateComponent(disk, config.identityQuotaBytes, log)
   const http: HttpPlane = new HttpPlane({
     host: config.host, port: config.httpPort, dataDir: () => disk.value.dir.root, log,
+    ...(config.publicAddresses?.http === undefined ? {} : { publicUrl: config.publicAddresses.http }),
     // Read when the plane starts, once the components it serves have started.
     api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready, chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, live, net, http, protocols, provideQueue, repair, peers })
   })
   const net = new Libp2pPlane({
     host: config.host, port: config.p2pPort, disk, blockstore, datastore, http, log,
+    ...(config.publicAddresses === undefined || config.publicAddresses.multiaddrs.length === 0 ? {} : { announce: config.publicAddresses.multiaddrs }),
     ...(config.viewerRelay === false ? {} : { viewerPort: config.viewerPort ?? 0 })
   })
   const provideQueue = provideQueueComponent(net, metrics, log)
