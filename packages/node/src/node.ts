@@ -34,6 +34,7 @@ import { listPeers } from './components/directory.ts'
 import { apiDeps } from './components/api.ts'
 import { DiscoveryComponent } from './components/discovery.ts'
 import { LiveComponent } from './components/live.ts'
+import { Supervisor } from './components/supervisor.ts'
 import type { VerifiedBlockstore } from './verified-blockstore.ts'
 
 export const NODE_VERSION = '0.1.0'
@@ -180,9 +181,13 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   })
   // Viewers of a video find each other here for P2P delivery (swarm-tracker.ts).
   const tracker = new Resource('viewer tracker', async () => config.viewerRelay === false ? undefined : await startSwarmTracker(net.helia.libp2p, log), t => { t?.stop() })
+  // The `fail-repair` test fault breaks the first worker only: a restarted one works.
+  let brokenRepairWorkers = faults.has('fail-repair') ? 1 : 0
   const repair = new Resource('repair', () => {
+    const failingRepairWorker = brokenRepairWorkers-- > 0
     if (!config.repair) return undefined
     const worker = new RepairWorker({
+      ...(failingRepairWorker ? { beforePass: () => { throw new Error('test fault fail-repair: this repair worker fails every pass') } } : {}),
       peerId: disk.value.peerId,
       privateKey: disk.value.privateKey,
       selfUrl: () => http.url,
@@ -207,9 +212,19 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
 
   // The order: each component may use the ones before it; stop runs it backwards (so the node
   // first stops reporting ready).
+  // Restarts the repair worker when its passes keep failing (components/supervisor.ts).
+  const supervisor = new Supervisor({
+    log,
+    onRestart: (name, ok) => { metrics.componentRestarts.inc({ component: name, result: ok ? 'ok' : 'failed' }) },
+    children: [{
+      name: 'repair',
+      failing: () => config.repair && (repair.maybe === undefined || repair.maybe.failing),
+      restart: async () => { await repair.stop(); await repair.start() }
+    }]
+  })
   const components: Component[] = [
     chain, disk, blockstore, datastore, gate, provideQueue, placements, keeper, audit, live,
-    discovery, http, net, protocols, tracker, repair, audit.rounds(),
+    discovery, http, net, protocols, tracker, repair, audit.rounds(), supervisor,
     component('ready', () => { ready = true }, () => { ready = false })
   ]
   registerStateGauges(metrics, {
