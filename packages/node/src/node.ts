@@ -5,6 +5,7 @@
  * The node is a stack of components (components/*.ts) started in order by a Lifecycle
  * (lifecycle.ts): a failed start stops what had started, last first, and `stop` runs every stop.
  */
+import { statSync } from 'node:fs'
 import { pino, type Logger } from 'pino'
 import { connectAuditorChain, type AuditorChain } from './audit/chain-reporter.ts'
 import type { NodeConfig } from './config.ts'
@@ -38,6 +39,18 @@ import { Supervisor } from './components/supervisor.ts'
 import type { VerifiedBlockstore } from './verified-blockstore.ts'
 
 export const NODE_VERSION = '0.1.0'
+
+/**
+ * Readiness needs the block store: a data volume that went away (unmounted, deleted) must take the
+ * node out of a load balancer's rotation. A stat per probe (microseconds) keeps `/readyz` honest.
+ */
+function storeUsable (blocksDir: string): boolean {
+  try {
+    return statSync(blocksDir).isDirectory()
+  } catch {
+    return false
+  }
+}
 
 function isLoopback (url: string): boolean {
   try {
@@ -146,7 +159,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     host: config.host, port: config.httpPort, dataDir: () => disk.value.dir.root, log,
     ...(config.publicAddresses?.http === undefined ? {} : { publicUrl: config.publicAddresses.http }),
     // Read when the plane starts, once the components it serves have started.
-    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready, chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, live, net, http, protocols, provideQueue, repair, peers })
+    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready && storeUsable(disk.value.dir.blocks), chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, live, net, http, protocols, provideQueue, repair, peers })
   })
   const net = new Libp2pPlane({
     host: config.host, port: config.p2pPort, disk, blockstore, datastore, http, log,
