@@ -10,6 +10,7 @@ import { parseTestFaults, type TestFault } from './faults.ts'
 import { ANNOUNCE_GRACE_MS, ANNOUNCE_STRATEGIES, type AnnounceStrategy } from './announcer.ts'
 import { DEFAULT_UNCLAIMED_GRACE_MS } from './unclaimed.ts'
 import type { HotConfig } from './components/hot-copies.ts'
+import { parseAnnounce, readBootstrapFile, type PublicAddresses } from './public-addresses.ts'
 
 export const DEFAULT_HOST = '127.0.0.1'
 /** 0 = an ephemeral port chosen by the OS. */
@@ -112,7 +113,10 @@ export interface NodeConfig {
   host: string
   p2pPort: number
   httpPort: number
+  /** `--bootstrap` and the entries of `--bootstrap-file`. */
   bootstrap: string[]
+  /** `--announce ADDR,…`: where peers and clients reach this node (absent: the bound addresses). */
+  publicAddresses?: PublicAddresses
   quotaBytes: number
   passphrase: string
   storeIdleTimeoutMs: number
@@ -167,7 +171,7 @@ export const ConfigErrorCode = {
   NO_PASSPHRASE: 'ERR_NO_PASSPHRASE'
 } as const
 
-export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--quota BYTES] [--zone NAME] ' +
+export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--bootstrap-file FILE] [--announce MULTIADDR|URL,…] [--quota BYTES] [--zone NAME] ' +
   '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--identity-quota BYTES] [--unclaimed-grace SECONDS] [--upload-grace 5] [--no-viewer-relay] [--viewer-port 0] [--auditor URL] [--passphrase-file FILE] ' +
   '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p] [--audit-chain-interval MS]] ' +
   '[--wallet NAME --chain FILE [--rpc URL …] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--keeper-new-signer-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
@@ -184,6 +188,7 @@ export const NODE_OPTIONS = {
   'p2p-port': { type: 'string' },
   'http-port': { type: 'string' },
   bootstrap: { type: 'string', multiple: true },
+  'bootstrap-file': { type: 'string' },
   quota: { type: 'string' },
   'passphrase-file': { type: 'string' },
   wallet: { type: 'string' },
@@ -206,7 +211,8 @@ export const NODE_OPTIONS = {
   'repair-rate': { type: 'string' },
   gc: { type: 'boolean', default: true },
   'gc-grace': { type: 'string' },
-  announce: { type: 'string' },
+  /** `roots|all` (the DHT strategy) or public addresses (public-addresses.ts); repeatable. */
+  announce: { type: 'string', multiple: true },
   'announce-grace': { type: 'string' },
   'identity-quota': { type: 'string' },
   'unclaimed-grace': { type: 'string' },
@@ -356,8 +362,11 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
   if (!Number.isFinite(grace) || grace < 0 || grace > 365 * 86_400) throw new P2pdvError(ConfigErrorCode.INVALID, '--gc-grace must be a number of seconds from 0 to 31536000', { hint: 'e.g. --gc-grace 86400 (a day)' })
   const auditor = values.auditor
   if (typeof auditor === 'string' && !/^https?:\/\/[^\s]+$/.test(auditor)) throw new P2pdvError(ConfigErrorCode.INVALID, '--auditor must be an http(s) URL', { hint: 'e.g. --auditor http://127.0.0.1:4001' })
-  const announce = values.announce ?? 'roots'
-  if (!ANNOUNCE_STRATEGIES.includes(announce as AnnounceStrategy)) throw new P2pdvError(ConfigErrorCode.INVALID, '--announce must be roots or all', { hint: 'roots (the default) announces each object once; all announces every block' })
+  const announceValues = (values.announce as string[] | undefined) ?? []
+  const strategies = announceValues.filter(v => ANNOUNCE_STRATEGIES.includes(v as AnnounceStrategy))
+  if (strategies.length > 1) throw new P2pdvError(ConfigErrorCode.INVALID, '--announce roots and all are exclusive', { hint: 'Give one strategy; addresses may be announced beside it.' })
+  const publicAddresses = parseAnnounce(announceValues.filter(v => !strategies.includes(v)))
+  const announce = strategies[0] ?? 'roots'
   const announceGrace = values['announce-grace'] === undefined ? ANNOUNCE_GRACE_MS / 1000 : Number(values['announce-grace'])
   if (!Number.isFinite(announceGrace) || announceGrace < 0 || announceGrace > 86_400) throw new P2pdvError(ConfigErrorCode.INVALID, '--announce-grace must be a number of seconds from 0 to 86400', { hint: `e.g. --announce-grace ${ANNOUNCE_GRACE_MS / 1000}` })
   const audit = auditorConfig(values)
@@ -372,7 +381,8 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     host,
     p2pPort: port(values['p2p-port'] as string | undefined, 'p2p-port', DEFAULT_P2P_PORT),
     httpPort: port(values['http-port'] as string | undefined, 'http-port', DEFAULT_HTTP_PORT),
-    bootstrap: (values.bootstrap as string[] | undefined) ?? [],
+    bootstrap: [...((values.bootstrap as string[] | undefined) ?? []), ...(typeof values['bootstrap-file'] === 'string' ? readBootstrapFile(values['bootstrap-file']) : [])],
+    ...(publicAddresses === undefined ? {} : { publicAddresses }),
     quotaBytes: quota,
     passphrase,
     storeIdleTimeoutMs: DEFAULT_STORE_IDLE_TIMEOUT_MS,

@@ -10,8 +10,11 @@ import { P2pdvError } from '@p2pdv/core/errors'
 
 export const TEST_FAULTS_ENV = 'P2PDV_TEST_FAULTS'
 
-/** `serve-garbage`: GET /ipfs/{cid} returns the block with one byte flipped (audits still answered honestly). `forge-proofs`: audit answers carry a made-up leaf and path, validly signed. */
-export const TEST_FAULTS = ['serve-garbage', 'forge-proofs'] as const
+/**
+ * `serve-garbage`: GET /ipfs/{cid} returns the block with one byte flipped (audits still answered honestly). `forge-proofs`: audit answers carry a made-up leaf and path, validly signed.
+ * `fail-repair`: every pass of the first repair worker throws (the supervisor must replace it).
+ */
+export const TEST_FAULTS = ['serve-garbage', 'forge-proofs', 'fail-repair'] as const
 export type TestFault = typeof TEST_FAULTS[number]
 
 export function isLoopbackHost (host: string): boolean {

@@ -38,10 +38,17 @@ export interface ViewerRelayOptions {
   port: number
 }
 
-export function libp2pOptions (privateKey: PrivateKey, host: string, port: number, appendAnnounce: string[] = [], viewerRelay?: ViewerRelayOptions) {
+/**
+ * `announce` (the operator's `--announce` multiaddrs) replaces the bound addresses in what peers
+ * learn; `appendAnnounce` (the HTTP plane's address) is announced either way.
+ */
+export function libp2pOptions (privateKey: PrivateKey, host: string, port: number, appendAnnounce: string[] = [], viewerRelay?: ViewerRelayOptions, announce?: string[]) {
   return {
     privateKey,
-    addresses: { listen: [`/ip4/${host}/tcp/${port}`, ...(viewerRelay === undefined ? [] : [`/ip4/${host}/tcp/${viewerRelay.port}/ws`])], appendAnnounce },
+    addresses: {
+      listen: [`/ip4/${host}/tcp/${port}`, ...(viewerRelay === undefined ? [] : [`/ip4/${host}/tcp/${viewerRelay.port}/ws`])],
+      ...(announce === undefined ? { appendAnnounce } : { announce: [...announce, ...appendAnnounce] })
+    },
     transports: viewerRelay === undefined ? [tcp()] : [tcp(), webSockets()],
     connectionEncrypters: [noise()],
     // A stream's receive window stays below the stream's read buffer, so pausing a stream

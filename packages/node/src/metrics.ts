@@ -24,6 +24,7 @@ export interface NodeMetrics {
   dhtProvides: Counter
   unrecoverableStripes: Counter
   chainRpcErrors: Counter
+  componentRestarts: Counter
 }
 
 /** Seconds; the block plane's SLO is p99 < 200 ms, so buckets are dense around it. */
@@ -57,6 +58,7 @@ export function createMetrics (): NodeMetrics {
     repairBytes: new Counter({ name: 'p2pdv_repair_bytes_total', help: 'Repair traffic: bytes fetched (in) and stored on other nodes (out)', labelNames: ['direction'], registers: [registry] }),
     dhtProvides: new Counter({ name: 'p2pdv_dht_provides_total', help: 'Provider announcements made on the DHT, by result (ok, failed)', labelNames: ['result'], registers: [registry] }),
     unrecoverableStripes: new Counter({ name: 'p2pdv_repair_unrecoverable_total', help: 'Stripes found with fewer than k blocks left', registers: [registry] }),
+    componentRestarts: new Counter({ name: 'p2pdv_component_restarts_total', help: 'Restarts of failing subsystems by the node\'s supervisor, by subsystem and result (ok, failed)', labelNames: ['component', 'result'], registers: [registry] }),
     chainRpcErrors: new Counter({ name: 'p2pdv_chain_rpc_errors_total', help: 'JSON-RPC requests to the chain that failed (transport errors, timeouts, RPC errors incl. reverted calls), after retries', registers: [registry] }),
     httpRequestSeconds: new Histogram({ name: 'p2pdv_http_request_duration_seconds', help: 'HTTP requests by route template (never the raw path), method and status, with their latency', labelNames: ['route', 'method', 'status'], buckets: LATENCY_BUCKETS, registers: [registry] })
   }

@@ -5,6 +5,7 @@
  * The node is a stack of components (components/*.ts) started in order by a Lifecycle
  * (lifecycle.ts): a failed start stops what had started, last first, and `stop` runs every stop.
  */
+import { statSync } from 'node:fs'
 import { pino, type Logger } from 'pino'
 import { connectAuditorChain, type AuditorChain } from './audit/chain-reporter.ts'
 import type { NodeConfig } from './config.ts'
@@ -36,9 +37,22 @@ import { DiscoveryComponent } from './components/discovery.ts'
 import { LiveComponent } from './components/live.ts'
 import { HotCopiesComponent } from './components/hot-copies.ts'
 import { hotConfig } from './config.ts'
+import { Supervisor } from './components/supervisor.ts'
 import type { VerifiedBlockstore } from './verified-blockstore.ts'
 
 export const NODE_VERSION = '0.1.0'
+
+/**
+ * Readiness needs the block store: a data volume that went away (unmounted, deleted) must take the
+ * node out of a load balancer's rotation. A stat per probe (microseconds) keeps `/readyz` honest.
+ */
+function storeUsable (blocksDir: string): boolean {
+  try {
+    return statSync(blocksDir).isDirectory()
+  } catch {
+    return false
+  }
+}
 
 function isLoopback (url: string): boolean {
   try {
@@ -145,11 +159,13 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   const gate = uploadGateComponent(disk, config.identityQuotaBytes, log)
   const http: HttpPlane = new HttpPlane({
     host: config.host, port: config.httpPort, dataDir: () => disk.value.dir.root, log,
+    ...(config.publicAddresses?.http === undefined ? {} : { publicUrl: config.publicAddresses.http }),
     // Read when the plane starts, once the components it serves have started.
-    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready, chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, live, net, http, protocols, provideQueue, repair, peers, hot })
+    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready && storeUsable(disk.value.dir.blocks), chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, live, net, http, protocols, provideQueue, repair, peers, hot })
   })
   const net = new Libp2pPlane({
     host: config.host, port: config.p2pPort, disk, blockstore, datastore, http, log,
+    ...(config.publicAddresses === undefined || config.publicAddresses.multiaddrs.length === 0 ? {} : { announce: config.publicAddresses.multiaddrs }),
     ...(config.viewerRelay === false ? {} : { viewerPort: config.viewerPort ?? 0 })
   })
   const provideQueue = provideQueueComponent(net, metrics, log)
@@ -191,9 +207,13 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   })
   // Viewers of a video find each other here for P2P delivery (swarm-tracker.ts).
   const tracker = new Resource('viewer tracker', async () => config.viewerRelay === false ? undefined : await startSwarmTracker(net.helia.libp2p, log), t => { t?.stop() })
+  // The `fail-repair` test fault breaks the first worker only: a restarted one works.
+  let brokenRepairWorkers = faults.has('fail-repair') ? 1 : 0
   const repair = new Resource('repair', () => {
+    const failingRepairWorker = brokenRepairWorkers-- > 0
     if (!config.repair) return undefined
     const worker = new RepairWorker({
+      ...(failingRepairWorker ? { beforePass: () => { throw new Error('test fault fail-repair: this repair worker fails every pass') } } : {}),
       peerId: disk.value.peerId,
       privateKey: disk.value.privateKey,
       selfUrl: () => http.url,
@@ -218,9 +238,19 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
 
   // The order: each component may use the ones before it; stop runs it backwards (so the node
   // first stops reporting ready).
+  // Restarts the repair worker when its passes keep failing (components/supervisor.ts).
+  const supervisor = new Supervisor({
+    log,
+    onRestart: (name, ok) => { metrics.componentRestarts.inc({ component: name, result: ok ? 'ok' : 'failed' }) },
+    children: [{
+      name: 'repair',
+      failing: () => config.repair && (repair.maybe === undefined || repair.maybe.failing),
+      restart: async () => { await repair.stop(); await repair.start() }
+    }]
+  })
   const components: Component[] = [
     chain, disk, blockstore, datastore, gate, provideQueue, placements, hot, keeper, audit, live,
-    discovery, http, net, protocols, tracker, repair, audit.rounds(),
+    discovery, http, net, protocols, tracker, repair, audit.rounds(), supervisor,
     component('ready', () => { ready = true }, () => { ready = false })
   ]
   registerStateGauges(metrics, {

@@ -44,6 +44,8 @@ export class PeriodicTask implements Component {
   private next: Promise<void> | undefined
   /** Passes that have ended (with or without an error). */
   passes = 0
+  /** Passes in a row that threw (0 after one that did not): what a supervisor watches. */
+  consecutiveFailures = 0
 
   constructor (run: PeriodicRun, opts: PeriodicTaskOptions) {
     if (!(opts.intervalMs > 0)) throw new RangeError('intervalMs must be positive')
@@ -92,7 +94,10 @@ export class PeriodicTask implements Component {
     clearTimeout(this.timer)
     this.timer = undefined
     const signal = this.controller.signal
-    this.current = (async () => { await this.run(signal) })().finally(() => {
+    this.current = (async () => { await this.run(signal) })().then(() => { this.consecutiveFailures = 0 }, err => {
+      this.consecutiveFailures++
+      throw err
+    }).finally(() => {
       this.current = undefined
       this.passes++
       this.schedule(this.wait())

@@ -33,6 +33,7 @@ import {
   type BlockPlacement, type DeferReason, type Observation, type PlacementCandidate, type PlacementRecord, type RepairAction, type RepairPlan, type UnsignedPlacementRecord
 } from '@p2pdv/core/placement'
 import { GarbageCollector, type GcStats } from './gc.ts'
+import { FAILURES_BEFORE_RESTART } from './components/supervisor.ts'
 import { PeriodicTask } from './periodic-task.ts'
 import type { NodeMetrics } from './metrics.ts'
 import type { PlacementStore } from './placement-store.ts'
@@ -64,6 +65,8 @@ const PEER_LIST_SOURCES = 4
 const MAX_LISTED_CANDIDATES = 64
 
 export interface RepairDeps {
+  /** Runs before each pass; a throw fails the pass (the `fail-repair` test fault). */
+  beforePass?: () => void
   peerId: string
   privateKey: PrivateKey
   selfUrl: () => string
@@ -154,6 +157,11 @@ export class RepairWorker {
     this.task.start()
   }
 
+  /** Its last FAILURES_BEFORE_RESTART scheduled passes all threw: the supervisor makes a new worker. */
+  get failing (): boolean {
+    return this.task.consecutiveFailures >= FAILURES_BEFORE_RESTART
+  }
+
   /** Aborts a running pass and returns once it has ended. */
   async stop (): Promise<void> {
     this.controller.abort()
@@ -162,6 +170,7 @@ export class RepairWorker {
 
   /** One scan of every object this node keeps a record for. */
   async pass (): Promise<void> {
+    this.deps.beforePass?.()
     const signal = this.controller.signal
     const peers = await this.knownPeers(signal)
     const alive = new Map<string, Liveness>()

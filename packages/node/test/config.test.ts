@@ -50,7 +50,8 @@ describe('node announce options', () => {
   })
 
   it('refuses an unknown strategy and a grace out of range, naming the option', () => {
-    assert.throws(() => parseNodeArgs(['--data', 'd', '--announce', 'some'], env), { code: 'ERR_CONFIG', message: /--announce must be roots or all/ })
+    // Anything but roots|all is an address to announce (public-addresses.test.ts).
+    assert.throws(() => parseNodeArgs(['--data', 'd', '--announce', 'some'], env), { code: 'ERR_BAD_ANNOUNCE' })
     assert.throws(() => parseNodeArgs(['--data', 'd', '--announce-grace', '-1'], env), { code: 'ERR_CONFIG', message: /--announce-grace/ })
     assert.throws(() => parseNodeArgs(['--data', 'd', '--announce-grace', 'soon'], env), { code: 'ERR_CONFIG', message: /--announce-grace/ })
   })

@@ -13,6 +13,7 @@ export const NODE_ERRORS = {
   ERR_BUSY: { status: 503, hint: 'Retry in a moment, or send the block to another node.' },
   ERR_INTERNAL: { status: 500, hint: 'This is a bug or an environment problem; the node\'s log has the details.' },
   ERR_CONFIG: { status: 400, hint: 'Fix the setting the message names (docs/configuration in the node README).' },
+  ERR_BAD_ANNOUNCE: { status: 400, hint: 'Fix the --announce address the message names: TCP multiaddrs (/ip4|ip6|dns4|dns6|dns/HOST/tcp/PORT[/ws|/wss]) and one http(s) URL, comma-separated.' },
   ERR_DATA_DIR: { status: 500, hint: 'The data directory cannot be used; check its path and permissions.' },
   ERR_DATA_VERSION: { status: 500, hint: 'The data directory was written by another version; use a matching node or a new directory.' },
   ERR_PORT_IN_USE: { status: 500, hint: 'Pick another port, or stop what listens there.' },

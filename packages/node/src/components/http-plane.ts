@@ -6,12 +6,15 @@
 import type { Logger } from 'pino'
 import { createHttpApi, type HttpApiDeps } from '../http-api.ts'
 import { notStarted, type Component } from '../lifecycle.ts'
+import { httpMultiaddr } from '../public-addresses.ts'
 import { choosePort, isAddressInUse, portInUse, readRememberedPorts } from '../ports.ts'
 
 export interface HttpPlaneDeps {
   host: string
   /** `--http-port`; 0 = the remembered port, else any. */
   port: number
+  /** The URL announced with `--announce` (a proxy, a NAT, a DNS name), when it is not the bound one. */
+  publicUrl?: string
   dataDir: () => string
   /** The API's dependencies, read when the plane starts (after the components it serves). */
   api: () => HttpApiDeps
@@ -30,19 +33,26 @@ export class HttpPlane implements Component {
     this.deps = deps
   }
 
-  /** `http://host:port`, once listening. */
+  /** Where others reach the plane: the announced URL, else `http://host:port` once listening. */
   get url (): string {
+    if (this.boundUrl === undefined) throw notStarted(this.name)
+    return this.deps.publicUrl ?? this.boundUrl
+  }
+
+  /** `http://host:port` as bound (the port is remembered for the next start). */
+  get listenUrl (): string {
     if (this.boundUrl === undefined) throw notStarted(this.name)
     return this.boundUrl
   }
 
   /** The URL, or '' before the plane listens (for handlers that may run earlier). */
   get urlOrEmpty (): string {
-    return this.boundUrl ?? ''
+    return this.boundUrl === undefined ? '' : this.url
   }
 
-  /** The `/http` multiaddr announced beside the libp2p addresses. */
+  /** The `/http` (or `/https`) multiaddr announced beside the libp2p addresses. */
   get multiaddr (): string {
+    if (this.deps.publicUrl !== undefined) return httpMultiaddr(this.deps.publicUrl)
     const u = new URL(this.url)
     return `/ip4/${u.hostname}/tcp/${u.port}/http`
   }

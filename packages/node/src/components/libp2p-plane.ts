@@ -22,6 +22,8 @@ export interface Libp2pPlaneDeps {
   port: number
   /** The viewer relay's WebSockets port (`--viewer-port`; 0 = remembered, else any), or undefined when it is off. */
   viewerPort?: number
+  /** `--announce` multiaddrs: announced instead of the bound ones (the HTTP plane's is added). */
+  announce?: string[]
   disk: Resource<NodeDisk>
   blockstore: Resource<VerifiedBlockstore>
   datastore: Resource<LevelDatastore>
@@ -32,8 +34,17 @@ export interface Libp2pPlaneDeps {
 function createHelia (deps: Libp2pPlaneDeps, port: number, viewerPort?: number) {
   return withBitswap(withLibp2pLight(
     createHeliaLight({ blockstore: deps.blockstore.value, datastore: deps.datastore.value, routers: [] }),
-    libp2pOptions(deps.disk.value.privateKey, deps.host, port, [deps.http.multiaddr], viewerPort === undefined ? undefined : { port: viewerPort })
+    libp2pOptions(deps.disk.value.privateKey, deps.host, port, [deps.http.multiaddr], viewerPort === undefined ? undefined : { port: viewerPort }, deps.announce)
   ))
+}
+
+/**
+ * The addresses the transports listen on. libp2p's public API gives only the announced ones once
+ * `announce` is set; the node object has its transport manager (libp2p 3), read defensively.
+ */
+function listenAddrs (libp2p: Libp2p): string[] {
+  const tm = (libp2p as unknown as { components?: { transportManager?: { getAddrs?: () => Array<{ toString: () => string }> } } }).components?.transportManager
+  return tm?.getAddrs?.().map(a => a.toString()) ?? []
 }
 
 export type NodeHelia = ReturnType<typeof createHelia>
@@ -82,9 +93,11 @@ export class Libp2pPlane implements Component {
       throw isAddressInUse(err) ? portInUse('p2p', host, chosen.port, err) : err
     }
     this.current = helia
-    const boundP2p = Number(this.multiaddrs()[0]?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
-    const boundHttp = Number(new URL(this.deps.http.url).port)
-    const boundViewer = viewer === undefined ? undefined : Number(this.multiaddrs().find(a => a.includes('/ws'))?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
+    // The bound addresses (announced ones may name other ports, mapped by a NAT or a proxy).
+    const bound = this.deps.announce === undefined ? this.multiaddrs() : listenAddrs(helia.libp2p)
+    const boundP2p = Number(bound.find(a => !a.includes('/ws'))?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
+    const boundHttp = Number(new URL(this.deps.http.listenUrl).port)
+    const boundViewer = viewer === undefined ? undefined : Number(bound.find(a => a.includes('/ws'))?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
     try {
       if (boundP2p > 0 && (remembered.http !== boundHttp || remembered.p2p !== boundP2p || remembered.viewer !== boundViewer)) {
         await writeRememberedPorts(root, { http: boundHttp, p2p: boundP2p, ...(boundViewer === undefined ? {} : { viewer: boundViewer }) })
