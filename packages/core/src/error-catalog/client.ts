@@ -12,6 +12,7 @@ export const CLIENT_ERRORS = {
   ERR_BAD_PEER_LIST: { status: 502, hint: 'The node\'s peer list is malformed; ask another node.' },
   ERR_BAD_RECEIPT: { status: 502, hint: 'The node\'s storage receipt does not verify; the block is sent elsewhere.' },
   ERR_NODE_UNREACHABLE: { status: 502, hint: 'Is the node running? Check its address.' },
+  ERR_NODE_API: { status: 502, hint: 'The node did not answer its API as expected; the dashboard retries every 10 s.' },
   ERR_PEER_ID_MISMATCH: { status: 502, hint: 'The node at this address has another peer id than expected.' },
   ERR_PEERS_UNAVAILABLE: { status: 503, hint: 'No node answered; retry later or add nodes.' },
   ERR_RESPONSE_TOO_LARGE: { status: 502, hint: 'The node sent more than a client reads; it is broken or hostile.' },
