@@ -26,6 +26,7 @@ import { component, Lifecycle, Resource, type Component } from './lifecycle.ts'
 import { blockstoreComponent, datastoreComponent, diskComponent, uploadGateComponent } from './components/disk.ts'
 import { PlacementsComponent } from './components/placements.ts'
 import { AuditRole } from './components/audit-role.ts'
+import { SettleRole } from './components/settle-role.ts'
 import { KeeperRole, type KeeperAccess } from './components/keeper-role.ts'
 import { HttpPlane } from './components/http-plane.ts'
 import { Libp2pPlane } from './components/libp2p-plane.ts'
@@ -144,7 +145,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   const http: HttpPlane = new HttpPlane({
     host: config.host, port: config.httpPort, dataDir: () => disk.value.dir.root, log,
     // Read when the plane starts, once the components it serves have started.
-    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready, chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, live, net, http, protocols, provideQueue, repair, peers })
+    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready, chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, settle, live, net, http, protocols, provideQueue, repair, peers })
   })
   const net = new Libp2pPlane({
     host: config.host, port: config.p2pPort, disk, blockstore, datastore, http, log,
@@ -169,6 +170,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     libp2p: () => net.libp2p,
     forgeProofs: faults.has('forge-proofs')
   })
+  const settle = new SettleRole({ config: config.settle, disk, audit, chain: () => chain.value.auditorChain, log })
   const protocols = new ProtocolsComponent({
     disk, blockstore, gate, net, keeper, audit, metrics, log,
     quotaBytes: config.quotaBytes,
@@ -207,7 +209,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   // first stops reporting ready).
   const components: Component[] = [
     chain, disk, blockstore, datastore, gate, provideQueue, placements, keeper, audit, live,
-    discovery, http, net, protocols, tracker, repair, audit.rounds(),
+    discovery, http, net, protocols, tracker, repair, audit.rounds(), settle,
     component('ready', () => { ready = true }, () => { ready = false })
   ]
   registerStateGauges(metrics, {
