@@ -6,6 +6,7 @@ import type { Address, TransactionReceipt } from 'viem'
 import { ProtocolParamsAbi, RewardsAbi } from '@p2pdv/contracts/abis'
 import type { ChainContext } from './context.ts'
 import { chainError } from './errors.ts'
+import type { SettlementWeights } from './settlement.ts'
 import { writeContract } from './write.ts'
 
 /** The P2PV (wei) a storage node must keep bonded to be active. */
@@ -46,6 +47,16 @@ export async function collectRewards (ctx: ChainContext): Promise<TransactionRec
   return await writeContract(ctx, { action: 'collecting rewards', address: c.rewards, abi: RewardsAbi, functionName: 'collect', args: [c.accessManager] })
 }
 
+/** The settlement weights governance sets (what the settler reads at each epoch end). */
+export async function settlementWeights (ctx: ChainContext): Promise<SettlementWeights> {
+  try {
+    const [storageShareBps, minPassBps] = await ctx.public.readContract({ address: ctx.config.contracts.params, abi: ProtocolParamsAbi, functionName: 'settlementWeights' })
+    return { storageShareBps, minPassBps }
+  } catch (err) {
+    throw chainError(err, 'reading the settlement weights')
+  }
+}
+
 export interface ProtocolParamValues {
   minStake: bigint
   unbondingPeriod: bigint
@@ -55,20 +66,23 @@ export interface ProtocolParamValues {
   slashBps: number
   erasure: { k: number, m: number }
   treasury: Address
+  /** How the settler weighs an epoch (settlement.ts). */
+  settlement: SettlementWeights
 }
 
 /** Every value ProtocolParams holds, in one go (what `p2pdv gov params` shows). */
 export async function protocolParams (ctx: ChainContext): Promise<ProtocolParamValues> {
   const p = { address: ctx.config.contracts.params, abi: ProtocolParamsAbi } as const
   try {
-    const [minStake, unbondingPeriod, [creatorBps, nodePoolBps, treasury], slashBps, [k, m]] = await Promise.all([
+    const [minStake, unbondingPeriod, [creatorBps, nodePoolBps, treasury], slashBps, [k, m], settlement] = await Promise.all([
       ctx.public.readContract({ ...p, functionName: 'minStake' }),
       ctx.public.readContract({ ...p, functionName: 'unbondingPeriod' }),
       ctx.public.readContract({ ...p, functionName: 'split' }),
       ctx.public.readContract({ ...p, functionName: 'slashBps' }),
-      ctx.public.readContract({ ...p, functionName: 'erasureDefaults' })
+      ctx.public.readContract({ ...p, functionName: 'erasureDefaults' }),
+      settlementWeights(ctx)
     ])
-    return { minStake, unbondingPeriod, creatorBps, nodePoolBps, treasuryBps: 10_000 - creatorBps - nodePoolBps, slashBps, erasure: { k, m }, treasury }
+    return { minStake, unbondingPeriod, creatorBps, nodePoolBps, treasuryBps: 10_000 - creatorBps - nodePoolBps, slashBps, erasure: { k, m }, treasury, settlement }
   } catch (err) {
     throw chainError(err, 'reading the protocol parameters')
   }

@@ -14,7 +14,7 @@ export const PARAM_BPS = 10_000
 export const MAX_UNBONDING_SECONDS = 365n * 86_400n
 export const MAX_STRIPE_BLOCKS = 256
 /** One change per key, so a proposal carries at most this many. */
-export const PARAM_KEYS = ['min-stake', 'unbonding', 'split', 'slash', 'erasure', 'treasury'] as const
+export const PARAM_KEYS = ['min-stake', 'unbonding', 'split', 'slash', 'erasure', 'treasury', 'settlement'] as const
 export type ParamKey = typeof PARAM_KEYS[number]
 const MAX_SET_TEXT = 200
 
@@ -25,8 +25,9 @@ export type ParamChange =
   | { key: 'slash', bps: number }
   | { key: 'erasure', k: number, m: number }
   | { key: 'treasury', address: Address }
+  | { key: 'settlement', storageShareBps: number, minPassBps: number }
 
-const FORMATS = 'min-stake=1000 (P2PV), unbonding=7d, split=80:15 (creator %:node pool %, the treasury gets the rest), slash=10 (%), erasure=10:4 (data:parity blocks), treasury=0x…'
+const FORMATS = 'min-stake=1000 (P2PV), unbonding=7d, split=80:15 (creator %:node pool %, the treasury gets the rest), slash=10 (%), erasure=10:4 (data:parity blocks), treasury=0x…, settlement=80:50 (storage share of the reward pool %:minimum audit pass rate %)'
 
 function bad (text: string, why: string): P2pdvError {
   return new P2pdvError(ParamChangeErrorCode.BAD_CHANGE, `--set ${text.slice(0, 60)}: ${why}`, { hint: `Write KEY=VALUE, one of: ${FORMATS}.` })
@@ -82,6 +83,14 @@ export function parseParamChange (text: string): ParamChange {
       if (!isAddress(value, { strict: false }) || getAddress(value) === zeroAddress) throw bad(text, 'the treasury must be a non-zero 0x address')
       return { key, address: getAddress(value) }
     }
+    case 'settlement': {
+      const parts = value.split(':')
+      if (parts.length !== 2) throw bad(text, 'write STORAGE_SHARE:MIN_PASS in percent, e.g. 80:50')
+      const storageShareBps = percentToBps(parts[0]!, text)
+      const minPassBps = percentToBps(parts[1]!, text)
+      if (storageShareBps > PARAM_BPS || minPassBps > PARAM_BPS) throw bad(text, 'both are percentages of at most 100')
+      return { key, storageShareBps, minPassBps }
+    }
     default:
       throw bad(text, `unknown key "${key.slice(0, 20)}"`)
   }
@@ -109,6 +118,7 @@ export function encodeParamChange (change: ParamChange): Hex {
     case 'slash': return encodeFunctionData({ abi: ProtocolParamsAbi, functionName: 'setSlashBps', args: [change.bps] })
     case 'erasure': return encodeFunctionData({ abi: ProtocolParamsAbi, functionName: 'setErasureDefaults', args: [change.k, change.m] })
     case 'treasury': return encodeFunctionData({ abi: ProtocolParamsAbi, functionName: 'setTreasury', args: [change.address] })
+    case 'settlement': return encodeFunctionData({ abi: ProtocolParamsAbi, functionName: 'setSettlementWeights', args: [change.storageShareBps, change.minPassBps] })
   }
 }
 
@@ -121,6 +131,7 @@ export function describeParamChange (change: ParamChange): string {
     case 'slash': return `slash=${change.bps / 100}`
     case 'erasure': return `erasure=${change.k}:${change.m}`
     case 'treasury': return `treasury=${change.address}`
+    case 'settlement': return `settlement=${change.storageShareBps / 100}:${change.minPassBps / 100}`
   }
 }
 
@@ -145,6 +156,7 @@ export function decodeParamChange (data: Hex): ParamChange | undefined {
     case 'setSlashBps': return { key: 'slash', bps: call.args[0] }
     case 'setErasureDefaults': return { key: 'erasure', k: call.args[0], m: call.args[1] }
     case 'setTreasury': return { key: 'treasury', address: call.args[0] }
+    case 'setSettlementWeights': return { key: 'settlement', storageShareBps: call.args[0], minPassBps: call.args[1] }
     default: return undefined
   }
 }

@@ -125,21 +125,23 @@ export async function listProposals (ctx: ChainContext): Promise<Proposal[]> {
         })
       }
     }
-    const now = await chainNow(ctx)
-    return await Promise.all(created.map(async p => await withStatus(ctx, p, now)))
+    // The quorum at a snapshot is readable once a mined block is past it (the wall clock may be
+    // ahead of the last block: reading it then reverts with ERC5805FutureLookup).
+    const latest = (await ctx.public.getBlock({ blockTag: 'latest' })).timestamp
+    return await Promise.all(created.map(async p => await withStatus(ctx, p, latest)))
   } catch (err) {
     throw chainError(err, 'listing proposals')
   }
 }
 
-async function withStatus (ctx: ChainContext, p: Omit<Proposal, 'state' | 'votes' | 'quorum' | 'eta'>, now: bigint): Promise<Proposal> {
+async function withStatus (ctx: ChainContext, p: Omit<Proposal, 'state' | 'votes' | 'quorum' | 'eta'>, latestBlockTime: bigint): Promise<Proposal> {
   const g = { address: ctx.config.contracts.governor, abi: P2PVGovernorAbi } as const
   const [state, [against, forVotes, abstain], eta, quorum] = await Promise.all([
     ctx.public.readContract({ ...g, functionName: 'state', args: [p.id] }),
     ctx.public.readContract({ ...g, functionName: 'proposalVotes', args: [p.id] }),
     ctx.public.readContract({ ...g, functionName: 'proposalEta', args: [p.id] }),
     // The quorum is a fraction of the supply at the snapshot: undefined until the snapshot is past.
-    p.voteStart < now ? ctx.public.readContract({ ...g, functionName: 'quorum', args: [p.voteStart] }) : Promise.resolve(undefined)
+    p.voteStart < latestBlockTime ? ctx.public.readContract({ ...g, functionName: 'quorum', args: [p.voteStart] }) : Promise.resolve(undefined)
   ])
   return { ...p, state: PROPOSAL_STATES[state] ?? 'pending', votes: { for: forVotes, against, abstain }, eta, quorum }
 }

@@ -3,7 +3,7 @@
  * anyone for it) claims its leaf with a proof. A claim's proof is checked here first, so a wrong
  * one is refused by code (ERR_REWARDS_INVALID_PROOF) without paying gas for a revert.
  */
-import type { Address, Hex, TransactionReceipt } from 'viem'
+import { keccak256, toHex, type Address, type Hex, type TransactionReceipt } from 'viem'
 import { RewardsAbi } from '@p2pdv/contracts/abis'
 import type { RewardShare } from '@p2pdv/contracts/merkle'
 import { P2pdvError } from '@p2pdv/core/errors'
@@ -13,6 +13,27 @@ import { verifyRewardProof, type Settlement } from './settlement.ts'
 import { writeContract } from './write.ts'
 
 export const RewardsErrorCode = { INVALID_PROOF: 'ERR_REWARDS_INVALID_PROOF' } as const
+
+const SETTLER_ROLE = keccak256(toHex('SETTLER_ROLE'))
+
+/** Whether `account` may post epochs (the Rewards SETTLER_ROLE, granted by governance). */
+export async function isSettler (ctx: ChainContext, account: Address): Promise<boolean> {
+  try {
+    return await ctx.public.readContract({ address: ctx.config.contracts.rewards, abi: RewardsAbi, functionName: 'hasRole', args: [SETTLER_ROLE, account] })
+  } catch (err) {
+    throw chainError(err, 'reading the settler role')
+  }
+}
+
+/** Funds in the pool not yet promised to an epoch: what the next epoch may pay out at most. */
+export async function rewardPool (ctx: ChainContext): Promise<{ eth: bigint, token: bigint }> {
+  try {
+    const [eth, token] = await ctx.public.readContract({ address: ctx.config.contracts.rewards, abi: RewardsAbi, functionName: 'available' })
+    return { eth, token }
+  } catch (err) {
+    throw chainError(err, 'reading the reward pool')
+  }
+}
 
 export interface RewardEpoch {
   epoch: bigint

@@ -3,9 +3,12 @@
  * tree the Rewards contract pays from. Pure and deterministic, so anyone holding the published
  * inputs recomputes the same root (`verifySettlement`).
  *
- * A node's weight is stored bytes × seconds stored × pass rate (passes / audits); its share of
- * each pool asset is floor(pool × weight / total weight). Flooring means the shares add up to at
- * most the pool (the rest stays in the contract for a later epoch), never more.
+ * The pool is split by the governed weights (ProtocolParams `settlementWeights`): a storage part
+ * (`storageShareBps`) shared by storage weight, stored bytes × seconds stored × pass rate
+ * (passes / audits; nothing below `minPassBps`), and the rest shared by served bytes. When no
+ * node earned in one part, the other takes the whole pool, so a quiet epoch strands nothing. A
+ * node's share of each part is floor(part × weight / total weight). Flooring means the shares
+ * add up to at most the pool (the rest stays in the contract for a later epoch), never more.
  *
  * Impossible records (more passes than audits, longer than the epoch, more bytes than a node can
  * hold, a node listed twice, the zero address) are refused, each with a code, and left out:
@@ -30,6 +33,16 @@ export const MAX_EPOCH_SECONDS = 365n * 86_400n
 /** Bounds the work and the published input file (a leaf per node). */
 export const MAX_SETTLEMENT_NODES = 100_000
 const MAX_POOL = 2n ** 128n - 1n
+const BPS = 10_000n
+
+/** The governed weights; without them everything pays storage and any pass rate counts. */
+export interface SettlementWeights {
+  /** Basis points of the pool paid for storage; the rest pays served bytes. */
+  storageShareBps: number
+  /** Pass rate (basis points) below which a node earns nothing for storage. */
+  minPassBps: number
+}
+export const STORAGE_ONLY: SettlementWeights = { storageShareBps: 10_000, minPassBps: 0 }
 
 /** What the auditor saw of one node over the epoch. */
 export interface NodeAuditRecord {
@@ -40,6 +53,8 @@ export interface NodeAuditRecord {
   seconds: bigint
   audits: number
   passes: number
+  /** Bytes it served to viewers over the epoch (from serving receipts; 0 when none). */
+  servedBytes?: bigint
 }
 
 export interface SettlementInput {
@@ -48,6 +63,7 @@ export interface SettlementInput {
   /** What the epoch pays out at most, per asset (wei). */
   pool: { eth: bigint, token: bigint }
   records: readonly NodeAuditRecord[]
+  weights?: SettlementWeights
 }
 
 export interface Refusal {
@@ -64,7 +80,10 @@ export interface Settlement {
   tree: RewardTree | undefined
   shares: RewardShare[]
   refusals: Refusal[]
+  /** Total storage weight of the accepted records. */
   totalWeight: bigint
+  /** Total served bytes of the accepted records. */
+  totalServed: bigint
 }
 
 /** Checks a record; a refusal, or undefined when it is possible. */
@@ -77,6 +96,8 @@ function refusalOf (r: NodeAuditRecord, index: number, epochSeconds: bigint): Re
   if (r.passes > r.audits) return refuse(SettlementErrorCode.IMPOSSIBLE_PASSES, `${r.passes} passes out of ${r.audits} audits`)
   if (r.seconds > epochSeconds) return refuse(SettlementErrorCode.IMPOSSIBLE_DURATION, `${r.seconds} s stored in an epoch of ${epochSeconds} s`)
   if (r.storedBytes > MAX_STORED_BYTES) return refuse(SettlementErrorCode.IMPOSSIBLE_VOLUME, `${r.storedBytes} bytes is more than a node can hold`)
+  if (r.servedBytes !== undefined && (typeof r.servedBytes !== 'bigint' || r.servedBytes < 0n)) return refuse(SettlementErrorCode.BAD_RECORD, 'served bytes must be a whole number')
+  if (r.servedBytes !== undefined && r.servedBytes > MAX_STORED_BYTES) return refuse(SettlementErrorCode.IMPOSSIBLE_VOLUME, `${r.servedBytes} bytes served is more than a node can serve in an epoch`)
   return undefined
 }
 
@@ -84,8 +105,9 @@ function refusalOf (r: NodeAuditRecord, index: number, epochSeconds: bigint): Re
  * A node's weight: bytes × seconds × pass rate, the rate in 2^-32 steps so it stays an integer
  * (the rounding is under 2^-32 of a weight, far below a wei of any pool).
  */
-export function nodeWeight (r: NodeAuditRecord): bigint {
+export function nodeWeight (r: NodeAuditRecord, minPassBps = 0): bigint {
   if (r.audits === 0 || r.passes === 0) return 0n
+  if (BigInt(r.passes) * BPS < BigInt(minPassBps) * BigInt(r.audits)) return 0n
   return r.storedBytes * r.seconds * BigInt(r.passes) * (1n << 32n) / BigInt(r.audits)
 }
 
@@ -95,8 +117,10 @@ export function settleEpoch (input: SettlementInput): Settlement {
   if (input.epochSeconds <= 0n || input.epochSeconds > MAX_EPOCH_SECONDS) throw new RangeError(`an epoch lasts 1 s to ${MAX_EPOCH_SECONDS} s`)
   if (input.pool.eth < 0n || input.pool.token < 0n || input.pool.eth > MAX_POOL || input.pool.token > MAX_POOL) throw new RangeError('pool amounts are uint128')
   if (input.records.length > MAX_SETTLEMENT_NODES) throw new RangeError(`at most ${MAX_SETTLEMENT_NODES} records per epoch`)
+  const weights = input.weights ?? STORAGE_ONLY
+  for (const w of [weights.storageShareBps, weights.minPassBps]) if (!Number.isSafeInteger(w) || w < 0 || w > 10_000) throw new RangeError('weights are basis points, 0 to 10000')
   const refusals: Refusal[] = []
-  const accepted = new Map<Address, { index: number, weight: bigint }>()
+  const accepted = new Map<Address, { index: number, weight: bigint, served: bigint }>()
   const duplicated = new Set<Address>()
   input.records.forEach((r, index) => {
     const refusal = refusalOf(r, index, input.epochSeconds)
@@ -110,19 +134,26 @@ export function settleEpoch (input: SettlementInput): Settlement {
       duplicated.add(node)
       return
     }
-    accepted.set(node, { index, weight: nodeWeight(r) })
+    accepted.set(node, { index, weight: nodeWeight(r, weights.minPassBps), served: r.servedBytes ?? 0n })
   })
   for (const node of duplicated) accepted.delete(node)
-  const weights = new Map([...accepted].map(([node, a]) => [node, a.weight]))
-  const totalWeight = [...weights.values()].reduce((a, b) => a + b, 0n)
+  const totalWeight = [...accepted.values()].reduce((a, b) => a + b.weight, 0n)
+  const totalServed = [...accepted.values()].reduce((a, b) => a + b.served, 0n)
+  // Each part's pool; a part nobody earned goes to the other.
+  const storageBps = totalServed === 0n ? BPS : totalWeight === 0n ? 0n : BigInt(weights.storageShareBps)
+  const storagePool = { eth: input.pool.eth * storageBps / BPS, token: input.pool.token * storageBps / BPS }
+  const servingPool = { eth: input.pool.eth - storagePool.eth, token: input.pool.token - storagePool.token }
+  const part = (pool: bigint, w: bigint, total: bigint): bigint => total === 0n ? 0n : pool * w / total
   const shares: RewardShare[] = []
-  if (totalWeight > 0n) {
-    for (const [node, w] of [...weights.entries()].sort(([a], [b]) => a < b ? -1 : 1)) {
-      const share = { node, ethAmount: input.pool.eth * w / totalWeight, tokenAmount: input.pool.token * w / totalWeight }
-      if (share.ethAmount > 0n || share.tokenAmount > 0n) shares.push(share)
+  for (const [node, a] of [...accepted.entries()].sort(([x], [y]) => x < y ? -1 : 1)) {
+    const share = {
+      node,
+      ethAmount: part(storagePool.eth, a.weight, totalWeight) + part(servingPool.eth, a.served, totalServed),
+      tokenAmount: part(storagePool.token, a.weight, totalWeight) + part(servingPool.token, a.served, totalServed)
     }
+    if (share.ethAmount > 0n || share.tokenAmount > 0n) shares.push(share)
   }
-  return { epoch: input.epoch, tree: shares.length === 0 ? undefined : buildRewardTree(input.epoch, shares), shares, refusals, totalWeight }
+  return { epoch: input.epoch, tree: shares.length === 0 ? undefined : buildRewardTree(input.epoch, shares), shares, refusals, totalWeight, totalServed }
 }
 
 /** True when the published inputs settle to `root` (what `p2pdv rewards verify` checks). */

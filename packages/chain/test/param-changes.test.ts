@@ -26,20 +26,21 @@ describe('parameter changes', () => {
     assert.deepEqual(call('slash=12.5'), ['setSlashBps', [1250]])
     assert.deepEqual(call('erasure=10:4'), ['setErasureDefaults', [10, 4]])
     assert.deepEqual(call('erasure=128:128'), ['setErasureDefaults', [128, 128]])
+    assert.deepEqual(call('settlement=80:50'), ['setSettlementWeights', [8000, 5000]])
     assert.deepEqual(call(' TREASURY = 0x70997970c51812dc3a010c7d01b50e0d17dc79c8'), ['setTreasury', ['0x70997970C51812dc3A010C7d01b50e0d17dc79C8']])
   })
 
   it('refuses what the contract would refuse, and junk, with a code', () => {
     for (const bad of ['split=90:10.01', 'split=80', 'split=a:b', 'slash=100.01', 'slash=-1', 'erasure=0:2', 'erasure=4:0', 'erasure=200:57',
       'erasure=10', 'treasury=0x0000000000000000000000000000000000000000', 'treasury=bob', 'unbonding=366d', 'min-stake=1eth', 'quorum=5',
-      'nokey', '=5', `split=${'9'.repeat(300)}`, 'split=1:2:3', 'slash=1e3', 'erasure=1000:1']) {
+      'nokey', '=5', 'settlement=101:0', 'settlement=80', `split=${'9'.repeat(300)}`, 'split=1:2:3', 'slash=1e3', 'erasure=1000:1']) {
       assert.match(code(() => parseParamChange(bad)), /^ERR_(GOV_BAD_CHANGE|BAD_AMOUNT|BAD_DURATION)$/, bad)
     }
     assert.equal(code(() => parseParamChange('min-stake=lots')), 'ERR_BAD_AMOUNT')
     assert.equal(code(() => parseParamChange('unbonding=soon')), 'ERR_BAD_DURATION')
     assert.equal(code(() => parseParamChanges([])), 'ERR_GOV_BAD_CHANGE')
     assert.equal(code(() => parseParamChanges(['slash=1', 'slash=2'])), 'ERR_GOV_BAD_CHANGE', 'the same key twice')
-    assert.equal(code(() => parseParamChanges(Array.from({ length: 7 }, () => 'slash=1'))), 'ERR_GOV_BAD_CHANGE')
+    assert.equal(code(() => parseParamChanges(Array.from({ length: 8 }, () => 'slash=1'))), 'ERR_GOV_BAD_CHANGE')
   })
 
   it('decodes what it encodes, and describes it in the words --set takes', () => {
@@ -49,7 +50,8 @@ describe('parameter changes', () => {
         fc.integer({ min: 0, max: 10_000 }).map(b => `slash=${b / 100}`),
         fc.record({ k: fc.integer({ min: 1, max: 255 }), m: fc.integer({ min: 1, max: 255 }) }).filter(x => x.k + x.m <= 256).map(x => `erasure=${x.k}:${x.m}`),
         fc.bigInt({ min: 0n, max: 10n ** 12n }).map(n => `min-stake=${n}`),
-        fc.bigInt({ min: 0n, max: 365n * 86_400n }).map(n => `unbonding=${n}`)
+        fc.bigInt({ min: 0n, max: 365n * 86_400n }).map(n => `unbonding=${n}`),
+        fc.record({ s: fc.integer({ min: 0, max: 10_000 }), p: fc.integer({ min: 0, max: 10_000 }) }).map(x => `settlement=${x.s / 100}:${x.p / 100}`)
       ),
       text => {
         const change = parseParamChange(text)

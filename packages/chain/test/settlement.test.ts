@@ -86,4 +86,43 @@ describe('settlement', () => {
     assert.throws(() => settleEpoch({ epoch: 0n, epochSeconds: 0n, pool: { eth: 0n, token: 0n }, records: [] }), RangeError)
     assert.equal(settleEpoch({ epoch: 0n, epochSeconds: 1n, pool: { eth: 5n, token: 0n }, records: [] }).tree, undefined, 'nothing earned: nothing to post')
   })
+
+  it('splits the pool by the governed weights: storage part by storage weight, the rest by served bytes, never more than the pool', () => {
+    const weighted = fc.record({ storageShareBps: fc.integer({ min: 0, max: 10_000 }), minPassBps: fc.integer({ min: 0, max: 10_000 }) })
+    const served = fc.bigInt({ min: 0n, max: 2n ** 40n })
+    fc.assert(fc.property(fc.uniqueArray(fc.tuple(validRecord, served), { minLength: 1, maxLength: 30, selector: ([r]) => r.node.toLowerCase() }), pool, weighted, (pairs, p, weights) => {
+      const records = pairs.map(([r, servedBytes]) => ({ ...r, servedBytes }))
+      const s = settleEpoch({ epoch: 1n, epochSeconds: EPOCH_SECONDS, pool: p, records, weights })
+      assert.deepEqual(s.refusals, [])
+      const eth = s.shares.reduce((t, x) => t + x.ethAmount, 0n)
+      const token = s.shares.reduce((t, x) => t + x.tokenAmount, 0n)
+      assert.ok(eth <= p.eth && token <= p.token, 'paid never exceeds funded')
+      const storage = records.map(r => nodeWeight(r, weights.minPassBps))
+      const totalStorage = storage.reduce((a, b) => a + b, 0n)
+      const totalServed = records.reduce((a, r) => a + r.servedBytes, 0n)
+      assert.equal(s.totalWeight, totalStorage)
+      const bps = totalServed === 0n ? 10_000n : totalStorage === 0n ? 0n : BigInt(weights.storageShareBps)
+      records.forEach((r, i) => {
+        const share = s.shares.find(x => x.node === r.node)
+        const sp = p.token * bps / 10_000n
+        const expected = (totalStorage === 0n ? 0n : sp * storage[i]! / totalStorage) + (totalServed === 0n ? 0n : (p.token - sp) * r.servedBytes / totalServed)
+        assert.equal(share?.tokenAmount ?? 0n, expected)
+        if (r.passes * 10_000 < weights.minPassBps * r.audits) assert.equal(storage[i], 0n, 'below the minimum pass rate, storage earns nothing')
+      })
+    }), { numRuns: RUNS })
+  })
+
+  it('below the minimum pass rate a node earns nothing for storage; served bytes are paid by the serving share', () => {
+    const a = getAddress('0x' + '11'.repeat(20))
+    const b = getAddress('0x' + '22'.repeat(20))
+    const records = [
+      { node: a, storedBytes: 100n, seconds: EPOCH_SECONDS, audits: 10, passes: 10, servedBytes: 0n },
+      { node: b, storedBytes: 100n, seconds: EPOCH_SECONDS, audits: 10, passes: 4, servedBytes: 500n }
+    ]
+    const s = settleEpoch({ epoch: 0n, epochSeconds: EPOCH_SECONDS, pool: { eth: 0n, token: 1000n }, records, weights: { storageShareBps: 8000, minPassBps: 5000 } })
+    assert.deepEqual(s.shares.map(x => [x.node, x.tokenAmount]), [[a, 800n], [b, 200n]])
+    const noServing = settleEpoch({ epoch: 0n, epochSeconds: EPOCH_SECONDS, pool: { eth: 0n, token: 1000n }, records: records.map(r => ({ ...r, servedBytes: 0n })), weights: { storageShareBps: 8000, minPassBps: 5000 } })
+    assert.deepEqual(noServing.shares.map(x => [x.node, x.tokenAmount]), [[a, 1000n]], 'a part nobody earned goes to the other')
+    assert.throws(() => settleEpoch({ epoch: 0n, epochSeconds: 1n, pool: { eth: 0n, token: 0n }, records: [], weights: { storageShareBps: 10_001, minPassBps: 0 } }), RangeError)
+  })
 })

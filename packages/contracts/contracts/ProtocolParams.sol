@@ -26,6 +26,11 @@ contract ProtocolParams is AccessControl, IProtocolParams {
     uint8 public defaultM;
     // Slot 1
     uint64 public unbondingPeriod;
+    /// @notice Settlement weights (read by the settler, off chain): the part of an epoch's reward
+    /// pool paid for storage (bytes × time × audit pass rate); the rest pays served bytes.
+    uint16 public storageShareBps;
+    /// @notice Audit pass rate below which a node earns nothing for storage that epoch.
+    uint16 public minPassBps;
     // Slot 2
     uint256 public minStake;
 
@@ -38,6 +43,8 @@ contract ProtocolParams is AccessControl, IProtocolParams {
         uint16 slashBps;
         uint8 defaultK;
         uint8 defaultM;
+        uint16 storageShareBps;
+        uint16 minPassBps;
     }
 
     event MinStakeSet(uint256 minStake);
@@ -46,6 +53,7 @@ contract ProtocolParams is AccessControl, IProtocolParams {
     event SlashBpsSet(uint16 slashBps);
     event ErasureDefaultsSet(uint8 k, uint8 m);
     event TreasurySet(address treasury);
+    event SettlementWeightsSet(uint16 storageShareBps, uint16 minPassBps);
 
     error ZeroAddress();
     error InvalidSplit(uint256 creatorBps, uint256 nodePoolBps);
@@ -61,6 +69,7 @@ contract ProtocolParams is AccessControl, IProtocolParams {
         _setRevenueSplit(init.creatorBps, init.nodePoolBps);
         _setSlashBps(init.slashBps);
         _setErasureDefaults(init.defaultK, init.defaultM);
+        _setSettlementWeights(init.storageShareBps, init.minPassBps);
     }
 
     /// @inheritdoc IProtocolParams
@@ -104,6 +113,17 @@ contract ProtocolParams is AccessControl, IProtocolParams {
         _setTreasury(value);
     }
 
+    /// @notice How the settler weighs an epoch: storage's share of the pool (the rest pays served
+    /// bytes) and the minimum audit pass rate to earn for storage, both in basis points.
+    function setSettlementWeights(uint16 storageShare, uint16 minPass) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setSettlementWeights(storageShare, minPass);
+    }
+
+    /// @notice The settlement weights in one read.
+    function settlementWeights() external view returns (uint16, uint16) {
+        return (storageShareBps, minPassBps);
+    }
+
     function _setMinStake(uint256 value) private {
         minStake = value;
         emit MinStakeSet(value);
@@ -133,6 +153,14 @@ contract ProtocolParams is AccessControl, IProtocolParams {
         defaultK = k;
         defaultM = m;
         emit ErasureDefaultsSet(k, m);
+    }
+
+    function _setSettlementWeights(uint16 storageShare, uint16 minPass) private {
+        if (storageShare > BPS) revert OutOfRange(storageShare, 0, BPS);
+        if (minPass > BPS) revert OutOfRange(minPass, 0, BPS);
+        storageShareBps = storageShare;
+        minPassBps = minPass;
+        emit SettlementWeightsSet(storageShare, minPass);
     }
 
     function _setTreasury(address value) private {

@@ -59,6 +59,10 @@ export interface ProtocolParamsInit {
    */
   defaultK: number
   defaultM: number
+  /** Basis points of an epoch's reward pool paid for storage; the rest pays served bytes. */
+  storageShareBps: number
+  /** Audit pass rate (basis points) below which a node earns nothing for storage. */
+  minPassBps: number
 }
 
 export interface GovernanceInit {
@@ -84,7 +88,9 @@ export const DEFAULT_PARAMS: ProtocolParamsInit = {
   nodePoolBps: 1_000,
   slashBps: 1_000,
   defaultK: DEFAULT_K,
-  defaultM: DEFAULT_M
+  defaultM: DEFAULT_M,
+  storageShareBps: 8_000,
+  minPassBps: 5_000
 }
 
 export const DEFAULT_GOVERNANCE: GovernanceInit = {
@@ -189,7 +195,9 @@ export async function deployAll (walletClient: DeployerClient, options: DeployOp
     nodePoolBps: params.nodePoolBps,
     slashBps: params.slashBps,
     defaultK: params.defaultK,
-    defaultM: params.defaultM
+    defaultM: params.defaultM,
+    storageShareBps: params.storageShareBps,
+    minPassBps: params.minPassBps
   }])
   const videoRegistry = await deploy('VideoRegistry', VideoRegistryAbi, VideoRegistryBytecode, [deployer])
   const rewards = await deploy('Rewards', RewardsAbi, RewardsBytecode, [deployer, token])

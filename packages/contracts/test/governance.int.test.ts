@@ -118,8 +118,21 @@ describe('token, parameters and governance', () => {
       await reverts(set('setTreasury', [zeroAddress]), 'ZeroAddress')
     })
 
+    it('holds the settlement weights: governance sets them, within 0–100 %', async () => {
+      const weights = async () => await chain.client.readContract({ address: params, abi: ProtocolParamsAbi, functionName: 'settlementWeights' })
+      assert.deepEqual(await weights(), [8000, 5000], 'the deployment defaults')
+      await reverts(send(chain.client, ops, { address: params, abi: ProtocolParamsAbi, functionName: 'setSettlementWeights', args: [1, 1] }), 'AccessControlUnauthorizedAccount', [ops, ROLES.DEFAULT_ADMIN])
+      await impersonate(chain.client, timelock)
+      const set = async (a: number, b: number) => await send(chain.client, timelock, { address: params, abi: ProtocolParamsAbi, functionName: 'setSettlementWeights', args: [a, b] })
+      await set(10_000, 0)
+      assert.deepEqual(await weights(), [10_000, 0])
+      await reverts(set(10_001, 0), 'OutOfRange', [10_001n, 0n, 10_000n])
+      await reverts(set(0, 10_001), 'OutOfRange', [10_001n, 0n, 10_000n])
+      assert.deepEqual(await weights(), [10_000, 0], 'refused values change nothing')
+    })
+
     it('refuses a zero admin at construction', async () => {
-      const init = { treasury: alice, minStake: 0n, unbondingPeriod: 0n, creatorBps: 0, nodePoolBps: 0, slashBps: 0, defaultK: 1, defaultM: 1 }
+      const init = { treasury: alice, minStake: 0n, unbondingPeriod: 0n, creatorBps: 0, nodePoolBps: 0, slashBps: 0, defaultK: 1, defaultM: 1, storageShareBps: 0, minPassBps: 0 }
       const data = encodeDeployData({ abi: ProtocolParamsAbi, bytecode: ProtocolParamsBytecode, args: [zeroAddress, init] })
       await reverts(chain.client.estimateGas({ account: deployer, data }), 'ZeroAddress')
     })

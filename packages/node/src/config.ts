@@ -105,6 +105,9 @@ export interface AuditorConfig {
   chainIntervalMs: number
 }
 
+/** A reward epoch lasts a day by default (`--settle-epoch`). */
+export const DEFAULT_SETTLE_EPOCH_MS = 86_400_000
+
 /** Reputation is published on chain every 10 minutes by default (`--audit-chain-interval`). */
 export const DEFAULT_CHAIN_PUBLISH_INTERVAL_MS = 10 * 60_000
 
@@ -140,6 +143,8 @@ export interface NodeConfig {
   announceGraceMs: number
   /** Present when the node runs the auditor role (`--audit`). */
   audit?: AuditorConfig
+  /** Present when the node settles reward epochs from its audits (`--settle`, with --audit and a wallet). */
+  settle?: { epochMs: number }
   /** Deliberate misbehaviour for tests (P2PDV_TEST_FAULTS, loopback only); empty otherwise. */
   testFaults: TestFault[]
   /** Bytes one uploader identity may store here (`--identity-quota`; default a quarter of the quota). */
@@ -173,7 +178,7 @@ export const ConfigErrorCode = {
 
 export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--bootstrap-file FILE] [--announce MULTIADDR|URL,…] [--quota BYTES] [--zone NAME] ' +
   '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--identity-quota BYTES] [--unclaimed-grace SECONDS] [--upload-grace 5] [--no-viewer-relay] [--viewer-port 0] [--auditor URL] [--passphrase-file FILE] ' +
-  '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p] [--audit-chain-interval MS]] ' +
+  '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p] [--audit-chain-interval MS] [--settle [--settle-epoch MS]]] ' +
   '[--wallet NAME --chain FILE [--rpc URL …] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--keeper-new-signer-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
   '[--hot-copies 2] [--hot-threshold 600] [--hot-window 60] [--hot-cold-after 300] [--hot-client-cap N] [--hot-share BYTES] [--hot-interval 10] ' +
   '[--public-rpc URL] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
@@ -233,7 +238,9 @@ export const NODE_OPTIONS = {
   'hot-cold-after': { type: 'string' },
   'hot-client-cap': { type: 'string' },
   'hot-share': { type: 'string' },
-  'hot-interval': { type: 'string' }
+  'hot-interval': { type: 'string' },
+  settle: { type: 'boolean' },
+  'settle-epoch': { type: 'string' }
 } as const
 
 function positiveInt (v: unknown, name: string, fallback: number, max: number): number {
@@ -370,6 +377,9 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
   const announceGrace = values['announce-grace'] === undefined ? ANNOUNCE_GRACE_MS / 1000 : Number(values['announce-grace'])
   if (!Number.isFinite(announceGrace) || announceGrace < 0 || announceGrace > 86_400) throw new P2pdvError(ConfigErrorCode.INVALID, '--announce-grace must be a number of seconds from 0 to 86400', { hint: `e.g. --announce-grace ${ANNOUNCE_GRACE_MS / 1000}` })
   const audit = auditorConfig(values)
+  if (values['settle-epoch'] !== undefined && values.settle !== true) throw new P2pdvError(ConfigErrorCode.INVALID, '--settle-epoch needs --settle', { hint: 'Add --settle to run the settler role.' })
+  if (values.settle === true && (audit === undefined || chain === undefined)) throw new P2pdvError(ConfigErrorCode.INVALID, '--settle needs --audit and a wallet on chain (--wallet, --chain)', { hint: 'The settler pays from its own audit results and posts with a wallet holding the Rewards settler role.' })
+  const settle = values.settle === true ? { epochMs: positiveInt(values['settle-epoch'], 'settle-epoch', DEFAULT_SETTLE_EPOCH_MS, 30 * 86_400_000) } : undefined
   const identityQuota = values['identity-quota'] === undefined ? Math.floor(quota * DEFAULT_IDENTITY_QUOTA_SHARE) : Number(values['identity-quota'])
   if (!Number.isSafeInteger(identityQuota) || identityQuota < 0) throw new P2pdvError(ConfigErrorCode.INVALID, '--identity-quota must be a number of bytes', { hint: 'e.g. --identity-quota 2147483648 for 2 GiB per uploader' })
   const unclaimedGrace = values['unclaimed-grace'] === undefined ? DEFAULT_UNCLAIMED_GRACE_MS / 1000 : Number(values['unclaimed-grace'])
@@ -397,6 +407,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     announceGraceMs: Math.round(announceGrace * 1000),
     ...(typeof auditor === 'string' ? { auditor: auditor.replace(/\/+$/, '') } : {}),
     ...(audit === undefined ? {} : { audit }),
+    ...(settle === undefined ? {} : { settle }),
     ...(chain === undefined ? {} : { chain }),
     testFaults: parseTestFaults(env, host),
     identityQuotaBytes: identityQuota,

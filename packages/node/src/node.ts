@@ -27,6 +27,7 @@ import { component, Lifecycle, Resource, type Component } from './lifecycle.ts'
 import { blockstoreComponent, datastoreComponent, diskComponent, uploadGateComponent } from './components/disk.ts'
 import { PlacementsComponent } from './components/placements.ts'
 import { AuditRole } from './components/audit-role.ts'
+import { SettleRole } from './components/settle-role.ts'
 import { KeeperRole, type KeeperAccess } from './components/keeper-role.ts'
 import { HttpPlane } from './components/http-plane.ts'
 import { Libp2pPlane } from './components/libp2p-plane.ts'
@@ -161,7 +162,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     host: config.host, port: config.httpPort, dataDir: () => disk.value.dir.root, log,
     ...(config.publicAddresses?.http === undefined ? {} : { publicUrl: config.publicAddresses.http }),
     // Read when the plane starts, once the components it serves have started.
-    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready && storeUsable(disk.value.dir.blocks), chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, live, net, http, protocols, provideQueue, repair, peers, hot })
+    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready && storeUsable(disk.value.dir.blocks), chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, settle, live, net, http, protocols, provideQueue, repair, peers, hot })
   })
   const net = new Libp2pPlane({
     host: config.host, port: config.p2pPort, disk, blockstore, datastore, http, log,
@@ -198,6 +199,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     libp2p: () => net.libp2p,
     forgeProofs: faults.has('forge-proofs')
   })
+  const settle = new SettleRole({ config: config.settle, disk, audit, chain: () => chain.value.auditorChain, log })
   const protocols = new ProtocolsComponent({
     disk, blockstore, gate, net, keeper, audit, metrics, log,
     quotaBytes: config.quotaBytes,
@@ -250,7 +252,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   })
   const components: Component[] = [
     chain, disk, blockstore, datastore, gate, provideQueue, placements, hot, keeper, audit, live,
-    discovery, http, net, protocols, tracker, repair, audit.rounds(), supervisor,
+    discovery, http, net, protocols, tracker, repair, audit.rounds(), settle, supervisor,
     component('ready', () => { ready = true }, () => { ready = false })
   ]
   registerStateGauges(metrics, {

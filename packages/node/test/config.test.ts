@@ -7,6 +7,17 @@ import { parseNodeArgs } from '@p2pdv/node'
 const env = { P2PDV_PASSPHRASE: 'pw', P2PDV_HOME: '/home/op/.p2pdv' }
 
 describe('node chain options', () => {
+  it('--settle needs --audit and a wallet; --settle-epoch is bounded and needs --settle', () => {
+    const chain = ['--data', 'd', '--wallet', 'node-0', '--chain', 'chain.json']
+    assert.deepEqual(parseNodeArgs([...chain, '--audit', '--settle', '--settle-epoch', '5000'], env).settle, { epochMs: 5000 })
+    assert.deepEqual(parseNodeArgs([...chain, '--audit', '--settle'], env).settle, { epochMs: 86_400_000 })
+    assert.equal(parseNodeArgs([...chain, '--audit'], env).settle, undefined)
+    assert.throws(() => parseNodeArgs([...chain, '--settle'], env), { code: 'ERR_CONFIG' })
+    assert.throws(() => parseNodeArgs(['--data', 'd', '--audit', '--settle'], env), { code: 'ERR_CONFIG' })
+    assert.throws(() => parseNodeArgs([...chain, '--audit', '--settle-epoch', '5000'], env), { code: 'ERR_CONFIG' })
+    for (const bad of ['0', '-1', '1.5', 'soon', String(31 * 86_400_000)]) assert.throws(() => parseNodeArgs([...chain, '--audit', '--settle', '--settle-epoch', bad], env), { code: 'ERR_CONFIG' }, bad)
+  })
+
   it('has no chain settings unless --wallet and --chain are given', () => {
     assert.equal(parseNodeArgs(['--data', 'd'], env).chain, undefined)
   })

@@ -68,6 +68,7 @@ export const govParams: Command = {
       `slash       ${percent(params.slashBps)}`,
       `erasure     ${params.erasure.k}:${params.erasure.m} (data:parity blocks per stripe)`,
       `treasury    ${params.treasury}`,
+      `settlement  storage ${percent(params.settlement.storageShareBps)} of each reward epoch (serving the rest), minimum audit pass rate ${percent(params.settlement.minPassBps)}`,
       '',
       `voting: opens ${formatDurationSeconds(settings.votingDelay)} after a proposal, lasts ${formatDurationSeconds(settings.votingPeriod)}; quorum ${settings.quorumPercent} % of the supply;`,
       `proposing takes ${formatAmount(settings.proposalThreshold, 'p2pv')} of votes; passed proposals wait ${formatDurationSeconds(settings.timelockDelay)} in the timelock`
@@ -77,7 +78,7 @@ export const govParams: Command = {
 
 export const govPropose: Command = {
   name: 'gov propose',
-  summary: 'propose parameter changes (min-stake, unbonding, split, slash, erasure, treasury) for a vote',
+  summary: 'propose parameter changes (min-stake, unbonding, split, slash, erasure, treasury, settlement) for a vote',
   usage: 'gov propose --set KEY=VALUE [--set …] --description TEXT [--as NAME] [--rpc URL] [--chain FILE] [--json]',
   options: { set: { type: 'string', multiple: true }, description: { type: 'string' }, ...CHAIN_OPTIONS },
   async run (args, out) {

@@ -6900,6 +6900,16 @@ export const ProtocolParamsAbi = [
             "internalType": "uint8",
             "name": "defaultM",
             "type": "uint8"
+          },
+          {
+            "internalType": "uint16",
+            "name": "storageShareBps",
+            "type": "uint16"
+          },
+          {
+            "internalType": "uint16",
+            "name": "minPassBps",
+            "type": "uint16"
           }
         ],
         "internalType": "struct ProtocolParams.Init",
@@ -7127,6 +7137,25 @@ export const ProtocolParamsAbi = [
       {
         "indexed": false,
         "internalType": "uint16",
+        "name": "storageShareBps",
+        "type": "uint16"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint16",
+        "name": "minPassBps",
+        "type": "uint16"
+      }
+    ],
+    "name": "SettlementWeightsSet",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": false,
+        "internalType": "uint16",
         "name": "slashBps",
         "type": "uint16"
       }
@@ -7332,6 +7361,19 @@ export const ProtocolParamsAbi = [
   },
   {
     "inputs": [],
+    "name": "minPassBps",
+    "outputs": [
+      {
+        "internalType": "uint16",
+        "name": "",
+        "type": "uint16"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "minStake",
     "outputs": [
       {
@@ -7445,6 +7487,24 @@ export const ProtocolParamsAbi = [
     "inputs": [
       {
         "internalType": "uint16",
+        "name": "storageShare",
+        "type": "uint16"
+      },
+      {
+        "internalType": "uint16",
+        "name": "minPass",
+        "type": "uint16"
+      }
+    ],
+    "name": "setSettlementWeights",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint16",
         "name": "value",
         "type": "uint16"
       }
@@ -7482,6 +7542,24 @@ export const ProtocolParamsAbi = [
   },
   {
     "inputs": [],
+    "name": "settlementWeights",
+    "outputs": [
+      {
+        "internalType": "uint16",
+        "name": "",
+        "type": "uint16"
+      },
+      {
+        "internalType": "uint16",
+        "name": "",
+        "type": "uint16"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "slashBps",
     "outputs": [
       {
@@ -7511,6 +7589,19 @@ export const ProtocolParamsAbi = [
         "internalType": "address",
         "name": "",
         "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "storageShareBps",
+    "outputs": [
+      {
+        "internalType": "uint16",
+        "name": "",
+        "type": "uint16"
       }
     ],
     "stateMutability": "view",

@@ -41,5 +41,13 @@ export const CHAIN_ERRORS = {
   ERR_SETTLE_IMPOSSIBLE_DURATION: { status: 400, hint: 'A record claims storage for longer than the epoch; it was left out.' },
   ERR_SETTLE_IMPOSSIBLE_VOLUME: { status: 400, hint: 'A record claims more bytes than a node can hold (1 PiB); it was left out.' },
   ERR_REWARDS_INVALID_PROOF: { status: 400, hint: 'The proof does not lead to the epoch\'s posted root: fetch the proof again from the settler for this epoch and node.' },
+  ERR_REWARDS_BAD_EPOCH: { status: 400, hint: 'An epoch is a whole number from 0 (uint64).' },
+  ERR_REWARDS_BAD_ADDRESS: { status: 400, hint: 'Give the node operator\'s 0x address (40 hex digits).' },
+  ERR_REWARDS_NO_SHARE: { status: 404, hint: 'This settler has no posted share for that node and epoch: the epoch is not posted yet, or the node earned nothing in it.' },
+  ERR_REWARDS_NOT_SETTLER: { status: 404, hint: 'This node does not run --settle; ask the settler node for proofs.' },
+  ERR_REWARDS_NOT_POSTED: { status: 404, hint: 'No settlement was posted for that epoch yet: wait for the epoch to end and the settler to post it.' },
+  ERR_REWARDS_ALREADY_CLAIMED: { status: 409, hint: 'That epoch\'s reward was already paid to this node; `p2pdv rewards show` lists what is still pending.' },
+  ERR_REWARDS_FORGED_PROOF: { status: 502, hint: 'A node served a proof that does not lead to the posted root: it lied or is out of date. Nothing was sent; ask another node with --node.' },
+  ERR_REWARDS_NO_PROOF: { status: 404, hint: 'No node asked had a proof for this node and epoch; name the settler with --node URL.' },
   ERR_DEPLOY: { status: 500, hint: 'The contracts could not be deployed; check the RPC and the deployer\'s funds.' }
 } as const satisfies ErrorTable

@@ -269,6 +269,17 @@ export class AuditStore {
     }))
   }
 
+  /**
+   * Per peer, the counted audits issued in [from, to) and how many passed, with the bytes of the
+   * blocks it holds and passed an audit of (what the settler pays for).
+   */
+  epochTally (from: number, to: number): Array<{ peer: string, audits: number, passes: number, storedBytes: number }> {
+    const rows = this.db.prepare(`SELECT r.peer AS peer, COUNT(*) AS audits, SUM(r.outcome = 'pass') AS passes,
+      (SELECT COALESCE(SUM(t.size), 0) FROM holders h JOIN targets t ON t.cid = h.cid WHERE h.peer = r.peer AND h.committed = 1) AS stored
+      FROM results r WHERE r.counted = 1 AND r.issued >= ? AND r.issued < ? GROUP BY r.peer ORDER BY r.peer`).all(from, to) as Array<{ peer: string, audits: number, passes: number, stored: number }>
+    return rows.map(r => ({ peer: String(r.peer), audits: Number(r.audits), passes: Number(r.passes), storedBytes: Number(r.stored) }))
+  }
+
   reputation (peer: string, now: number): ReputationState {
     const r = this.stmts.getRep!.get(peer) as { state: string } | undefined
     return r === undefined ? emptyReputation(now) : JSON.parse(r.state) as ReputationState

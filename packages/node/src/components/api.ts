@@ -21,6 +21,8 @@ import type { RepairStats, RepairWorker } from '../repair.ts'
 import type { UploadGate } from '../upload-gate.ts'
 import type { VerifiedBlockstore } from '../verified-blockstore.ts'
 import type { AuditRole } from './audit-role.ts'
+import type { SettleRole } from './settle-role.ts'
+import { rewardRoutes } from '../settle/routes.ts'
 import type { DiscoveryComponent } from './discovery.ts'
 import { discoveryRoutes } from '../discovery/routes.ts'
 import { findProviders } from './directory.ts'
@@ -56,6 +58,7 @@ export interface NodeParts {
   placements: PlacementsComponent
   keeper: KeeperRole
   audit: AuditRole
+  settle: SettleRole
   live: LiveComponent
   net: Libp2pPlane
   http: HttpPlane
@@ -115,7 +118,7 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
     },
     admit: async (authorization, source) => await gate.admit(grantFromAuthorization(authorization), source),
     providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
-    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: http.urlOrEmpty, multiaddrs: net.multiaddrs() }), ...(chain.describe === undefined ? {} : { chain: chain.describe }) }), p.live.routes(), discoveryRoutes(() => p.discovery?.store), ...(p.hot === undefined ? [] : [p.hot.routes()])],
+    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: http.urlOrEmpty, multiaddrs: net.multiaddrs() }), ...(chain.describe === undefined ? {} : { chain: chain.describe }) }), p.live.routes(), discoveryRoutes(() => p.discovery?.store), rewardRoutes(() => p.settle.settler), ...(p.hot === undefined ? [] : [p.hot.routes()])],
     // The page's P2P delivery dials this node's viewer relay (WebSockets): its ws:// origins too.
     pageConnectOrigins: async () => [...(chain.rpcOrigin === undefined ? [] : [chain.rpcOrigin]), ...(await chain.keeperOrigins?.() ?? []), ...viewerWsOrigins(net.multiaddrs())],
     peers: p.peers,
