@@ -9,11 +9,15 @@
  *
  *   { v:1, stream, rendition, name, seq, epoch, duration, time, cid, size, init, initSize, key, sig }
  *
- * `key` carries the epoch key wrapped for the stream's audience. In this version the only kind is
- * `link`: the epoch key sealed (AES-256-GCM) under a key derived from the link secret (the part of
- * the live link after #), so anyone with the link gets every epoch key. The field is a tagged
- * union so keeper-gated epoch keys (`{kind:'keeper', …}`: released per epoch by keepers checking
- * access, so a revoked viewer stops at the next epoch) fit without a new announcement version.
+ * `key` tells the viewer how to get the epoch key; it is a tagged union:
+ *   - `link`: the epoch key sealed (AES-256-GCM) under a key derived from the link secret (the part
+ *     of the live link after #), so anyone with the link gets every epoch key (`--no-chain`);
+ *   - `keeper`: a stream registered on chain. No key travels: `video` names the registry entry
+ *     whose keepers hold the epoch's key (split t-of-n, released to whom `hasAccess` allows, one
+ *     epoch at a time), `check` is keyFingerprint(epoch key) so the viewer can tell the combined
+ *     key is the creator's, and `prev` (absent in the first epoch) is the previous epoch's key
+ *     sealed under this one: whoever holds a later epoch's key can walk back (DVR window, the
+ *     archive), never forward, so a viewer refused from epoch n on keeps nothing newer.
  *
  * Sealing positions (sealed.ts): objectId = the stream key's first 16 bytes; a media segment is
  * stream (seq·16 + rendition)·2, an init segment (one per rendition and epoch) (epoch·16 +
@@ -52,6 +56,8 @@ const STREAM_ID = /^[0-9a-f]{64}$/
 const SIG_DOMAIN = new TextEncoder().encode('p2pdv/live-announcement/v1\0')
 const WRAP_DOMAIN = new TextEncoder().encode('p2pdv/live-epoch-key/v1\0')
 const LINK_KEY_INFO = new TextEncoder().encode('p2pdv/live-link-key/v1')
+const PREV_DOMAIN = new TextEncoder().encode('p2pdv/live-prev-epoch-key/v1\0')
+const VIDEO_ID = /^0x[0-9a-f]{64}$/
 
 export const LiveErrorCode = {
   /** The announcement is not well formed (a field missing, out of range, too large). */
@@ -71,12 +77,16 @@ export const LiveErrorCode = {
   /** The epoch key did not unwrap: a wrong or truncated live link, or a forged key field. */
   KEY: 'ERR_LIVE_KEY',
   /** A live link that does not parse. */
-  BAD_LINK: 'ERR_BAD_LIVE_LINK'
+  BAD_LINK: 'ERR_BAD_LIVE_LINK',
+  /** The keepers hold no key of this epoch any more (a later one replaced it) and no announcement links back to it. */
+  EPOCH_GONE: 'ERR_LIVE_EPOCH_GONE',
+  /** The keepers do not hold this epoch's key yet (the creator hands it over just before the epoch starts). */
+  EPOCH_NOT_YET: 'ERR_LIVE_EPOCH_NOT_YET'
 } as const
 
 export type StreamId = string
 
-/** The epoch key as the announcement carries it. Only `link` exists in v1 (see above). */
+/** The epoch key sealed under the link secret (the private-link model, see above). */
 export interface WrappedEpochKey {
   kind: 'link'
   /** 12 bytes. */
@@ -84,6 +94,32 @@ export interface WrappedEpochKey {
   /** The sealed 32-byte key and its tag (48 bytes). */
   box: Uint8Array
 }
+
+/** An earlier epoch's key sealed under a later one (`keeper` references only). */
+export interface PrevEpochKey {
+  /** The other epoch: the earlier one in `prev`, the later one in `next`. */
+  epoch: number
+  nonce: Uint8Array
+  box: Uint8Array
+}
+
+/** A reference to an epoch key the stream's keepers hold (see above). */
+export interface KeeperEpochKey {
+  kind: 'keeper'
+  /** The registry's video id, 0x + 64 lowercase hex digits. */
+  video: string
+  /** keyFingerprint(epoch key), 32 bytes. */
+  check: Uint8Array
+  prev?: PrevEpochKey
+  /**
+   * Set once the next epoch's key is with the keepers (shortly before the boundary): THIS epoch's
+   * key sealed under the next one. It tells viewers to prefetch, and lets one who got the next
+   * key from the keepers open the rest of this epoch.
+   */
+  next?: PrevEpochKey
+}
+
+export type EpochKeyRef = WrappedEpochKey | KeeperEpochKey
 
 export interface LiveAnnouncementBody {
   v: 1
@@ -105,7 +141,7 @@ export interface LiveAnnouncementBody {
   /** The sealed init segment of this rendition for this epoch. */
   init: CID
   initSize: number
-  key: WrappedEpochKey
+  key: EpochKeyRef
 }
 
 export interface LiveAnnouncement extends LiveAnnouncementBody {
@@ -157,7 +193,13 @@ export function announcementSigningBytes (a: LiveAnnouncementBody): Uint8Array {
   const body = dagCbor.encode({
     v: a.v, stream: a.stream, rendition: a.rendition, name: a.name, seq: a.seq, epoch: a.epoch,
     duration: a.duration, time: a.time, cid: a.cid.toString(), size: a.size, init: a.init.toString(), initSize: a.initSize,
-    key: { kind: a.key.kind, nonce: a.key.nonce, box: a.key.box }
+    key: a.key.kind === 'link'
+      ? { kind: a.key.kind, nonce: a.key.nonce, box: a.key.box }
+      : {
+          kind: a.key.kind, video: a.key.video, check: a.key.check,
+          ...(a.key.prev === undefined ? {} : { prev: { epoch: a.key.prev.epoch, nonce: a.key.prev.nonce, box: a.key.prev.box } }),
+          ...(a.key.next === undefined ? {} : { next: { epoch: a.key.next.epoch, nonce: a.key.next.nonce, box: a.key.next.box } })
+        }
   })
   const out = new Uint8Array(SIG_DOMAIN.byteLength + body.byteLength)
   out.set(SIG_DOMAIN)
@@ -186,7 +228,45 @@ function checkBody (a: LiveAnnouncementBody): void {
   int(a.time, 0, Number.MAX_SAFE_INTEGER, 'time')
   int(a.size, 1, MAX_BLOCK_BYTES, 'size')
   int(a.initSize, 1, MAX_BLOCK_BYTES, 'initSize')
-  if (a.key.kind !== 'link' || a.key.nonce.byteLength !== NONCE_BYTES || a.key.box.byteLength !== KEY_BYTES + 16) throw malformed('key must be a wrapped 32-byte key')
+  const k = a.key
+  if (k.kind === 'link') {
+    if (k.nonce.byteLength !== NONCE_BYTES || k.box.byteLength !== KEY_BYTES + 16) throw malformed('key must be a wrapped 32-byte key')
+  } else if (k.kind === 'keeper') {
+    if (typeof k.video !== 'string' || !VIDEO_ID.test(k.video) || k.check.byteLength !== 32) throw malformed('key must name the registered video and the key fingerprint')
+    if (k.prev !== undefined) {
+      int(k.prev.epoch, 0, a.epoch - 1, 'key.prev.epoch')
+      if (k.prev.nonce.byteLength !== NONCE_BYTES || k.prev.box.byteLength !== KEY_BYTES + 16) throw malformed('key.prev must be a wrapped 32-byte key')
+    }
+    if (k.next !== undefined) {
+      int(k.next.epoch, a.epoch + 1, MAX_LIVE_EPOCH, 'key.next.epoch')
+      if (k.next.nonce.byteLength !== NONCE_BYTES || k.next.box.byteLength !== KEY_BYTES + 16) throw malformed('key.next must be a wrapped 32-byte key')
+    }
+  } else {
+    throw malformed("key.kind must be 'link' or 'keeper'")
+  }
+}
+
+function keyToJson (k: EpochKeyRef): Record<string, unknown> {
+  if (k.kind === 'link') return { kind: k.kind, nonce: b64(k.nonce), box: b64(k.box) }
+  const link = (l: PrevEpochKey) => ({ epoch: l.epoch, nonce: b64(l.nonce), box: b64(l.box) })
+  return { kind: k.kind, video: k.video, check: b64(k.check), ...(k.prev === undefined ? {} : { prev: link(k.prev) }), ...(k.next === undefined ? {} : { next: link(k.next) }) }
+}
+
+function keyFromJson (v: unknown): EpochKeyRef {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw malformed('key must be an object')
+  const k = v as Record<string, unknown>
+  if (k.kind === 'link') return { kind: 'link', nonce: unb64(k.nonce, NONCE_BYTES, 'key.nonce'), box: unb64(k.box, KEY_BYTES + 16, 'key.box') }
+  if (k.kind !== 'keeper') throw malformed("key.kind must be 'link' or 'keeper'")
+  if (typeof k.video !== 'string' || !VIDEO_ID.test(k.video)) throw malformed('key.video must be 0x and 64 lowercase hex digits')
+  const out: KeeperEpochKey = { kind: 'keeper', video: k.video, check: unb64(k.check, 32, 'key.check') }
+  const link = (v: unknown, what: string): PrevEpochKey => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw malformed(`${what} must be an object`)
+    const p = v as Record<string, unknown>
+    return { epoch: int(p.epoch, 0, MAX_LIVE_EPOCH, `${what}.epoch`), nonce: unb64(p.nonce, NONCE_BYTES, `${what}.nonce`), box: unb64(p.box, KEY_BYTES + 16, `${what}.box`) }
+  }
+  if (k.prev !== undefined) out.prev = link(k.prev, 'key.prev')
+  if (k.next !== undefined) out.next = link(k.next, 'key.next')
+  return out
 }
 
 /** The announcement as JSON (the HTTP API's body and the events' data). */
@@ -194,7 +274,7 @@ export function announcementToJson (a: LiveAnnouncement): Record<string, unknown
   return {
     v: a.v, stream: a.stream, rendition: a.rendition, name: a.name, seq: a.seq, epoch: a.epoch,
     duration: a.duration, time: a.time, cid: a.cid.toString(), size: a.size, init: a.init.toString(), initSize: a.initSize,
-    key: { kind: a.key.kind, nonce: b64(a.key.nonce), box: b64(a.key.box) },
+    key: keyToJson(a.key),
     sig: b64(a.sig)
   }
 }
@@ -204,9 +284,6 @@ export function announcementFromJson (v: unknown): LiveAnnouncement {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw malformed('not an object')
   const m = v as Record<string, unknown>
   if (m.v !== LIVE_WIRE_VERSION) throw malformed(`v must be ${LIVE_WIRE_VERSION}`)
-  const k = m.key
-  if (typeof k !== 'object' || k === null || (k as Record<string, unknown>).kind !== 'link') throw malformed("key must be { kind: 'link', nonce, box }")
-  const key = k as Record<string, unknown>
   const a: LiveAnnouncement = {
     v: 1,
     stream: typeof m.stream === 'string' && isStreamId(m.stream) ? m.stream : (() => { throw malformed('stream must be 64 lowercase hex digits') })(),
@@ -220,7 +297,7 @@ export function announcementFromJson (v: unknown): LiveAnnouncement {
     size: int(m.size, 1, MAX_BLOCK_BYTES, 'size'),
     init: cidField(m.init, 'init'),
     initSize: int(m.initSize, 1, MAX_BLOCK_BYTES, 'initSize'),
-    key: { kind: 'link', nonce: unb64(key.nonce, NONCE_BYTES, 'key.nonce'), box: unb64(key.box, KEY_BYTES + 16, 'key.box') },
+    key: keyFromJson(m.key),
     sig: unb64(m.sig, 64, 'sig')
   }
   checkBody(a)
@@ -287,7 +364,12 @@ export async function wrapEpochKey (link: LiveLink, epoch: number, epochKey: Uin
   }
 }
 
-export async function unwrapEpochKey (link: LiveLink, epoch: number, wrapped: WrappedEpochKey): Promise<Uint8Array> {
+export async function unwrapEpochKey (link: LiveLink, epoch: number, wrapped: EpochKeyRef): Promise<Uint8Array> {
+  if (wrapped.kind !== 'link') {
+    throw new P2pdvError(LiveErrorCode.KEY, `the epoch ${epoch} key of this stream is held by keepers, not carried for link holders`, {
+      hint: 'Get it from the stream\'s keepers (fetchEpochKey in @p2pdv/sdk/live) with an identity the chain grants access.'
+    })
+  }
   const k = linkKey(link)
   try {
     return await aead.open(k, wrapped.nonce, wrapAad(link.stream, epoch), wrapped.box)
@@ -298,6 +380,33 @@ export async function unwrapEpochKey (link: LiveLink, epoch: number, wrapped: Wr
     })
   } finally {
     k.fill(0)
+  }
+}
+
+function prevAad (stream: StreamId, epoch: number, prevEpoch: number): Uint8Array {
+  const aad = new Uint8Array(PREV_DOMAIN.byteLength + 32 + 8)
+  aad.set(PREV_DOMAIN)
+  aad.set(hexToBytes(stream), PREV_DOMAIN.byteLength)
+  const dv = new DataView(aad.buffer)
+  dv.setUint32(PREV_DOMAIN.byteLength + 32, epoch)
+  dv.setUint32(PREV_DOMAIN.byteLength + 36, prevEpoch)
+  return aad
+}
+
+/** Seals the key of `prevEpoch` under the key of `epoch` (> prevEpoch): the backward link of `keeper` references. */
+export async function wrapPrevEpochKey (stream: StreamId, epoch: number, epochKey: Uint8Array, prevEpoch: number, prevKey: Uint8Array): Promise<PrevEpochKey> {
+  if (epochKey.byteLength !== KEY_BYTES || prevKey.byteLength !== KEY_BYTES) throw malformed('an epoch key is 32 bytes')
+  int(prevEpoch, 0, int(epoch, 1, MAX_LIVE_EPOCH, 'epoch') - 1, 'prevEpoch')
+  const nonce = globalThis.crypto.getRandomValues(new Uint8Array(NONCE_BYTES))
+  return { epoch: prevEpoch, nonce, box: await aead.seal(epochKey, nonce, prevAad(stream, epoch, prevEpoch), prevKey) }
+}
+
+export async function unwrapPrevEpochKey (stream: StreamId, epoch: number, epochKey: Uint8Array, prev: PrevEpochKey): Promise<Uint8Array> {
+  try {
+    return await aead.open(epochKey, prev.nonce, prevAad(stream, epoch, prev.epoch), prev.box)
+  } catch (err) {
+    if (!(err instanceof AeadAuthError)) throw err
+    throw new P2pdvError(LiveErrorCode.KEY, `the epoch ${prev.epoch} key does not open with the epoch ${epoch} key`, { hint: 'The announcement or the key is not the creator\'s; fetch the key again.' })
   }
 }
 

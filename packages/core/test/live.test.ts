@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { blockCid, generateContentKey } from '../src/index.ts'
+import { blockCid, generateContentKey, keyFingerprint } from '../src/index.ts'
 import { ed25519Signer } from '../src/ed25519.ts'
 import {
   announcementFromJson, announcementToJson, formatLiveLink, openSegment, parseLiveLink, sealSegment, signAnnouncement,
-  streamIdOf, unwrapEpochKey, verifyAnnouncement, wrapEpochKey, MAX_ANNOUNCEMENT_BYTES, type LiveAnnouncementBody, type LiveLink
+  streamIdOf, unwrapEpochKey, unwrapPrevEpochKey, verifyAnnouncement, wrapEpochKey, wrapPrevEpochKey, MAX_ANNOUNCEMENT_BYTES, type LiveAnnouncementBody, type LiveLink
 } from '../src/live.ts'
 
 const code = (c: string) => (err: unknown) => { assert.equal((err as { code?: string }).code, c); return true }
@@ -73,5 +73,56 @@ describe('live links and epoch keys', () => {
     await assert.rejects(openSegment(epochKey, link.stream, 0, { kind: 'media', seq: 8 }, sealed), code('ERR_CHUNK_AUTH'))
     await assert.rejects(openSegment(epochKey, link.stream, 1, { kind: 'media', seq: 7 }, sealed), code('ERR_CHUNK_AUTH'))
     await assert.rejects(openSegment(generateContentKey(), link.stream, 0, { kind: 'media', seq: 7 }, sealed), code('ERR_CHUNK_AUTH'))
+  })
+})
+
+describe('keeper-gated epoch key references', () => {
+  async function keeperFixture () {
+    const { signer, link, body } = await fixture()
+    const k1 = generateContentKey()
+    const k2 = generateContentKey()
+    const k3 = generateContentKey()
+    const prev = await wrapPrevEpochKey(link.stream, 2, k2, 1, k1)
+    const toNext = await wrapPrevEpochKey(link.stream, 3, k3, 2, k2)
+    const keyBody: LiveAnnouncementBody = { ...body, key: { kind: 'keeper', video: `0x${'ab'.repeat(32)}`, check: keyFingerprint(k2), prev, next: { ...toNext, epoch: 3 } } }
+    return { signer, link, k1, k2, k3, keyBody, a: await signAnnouncement(keyBody, signer.sign) }
+  }
+
+  it('round-trips through JSON, verifies, and links back: epoch 2 opens epoch 1, epoch 3 opens epoch 2, never forward', async () => {
+    const { link, k1, k2, k3, a } = await keeperFixture()
+    const back = announcementFromJson(JSON.parse(JSON.stringify(announcementToJson(a))))
+    assert.equal(await verifyAnnouncement(back), true)
+    assert.equal(back.key.kind, 'keeper')
+    if (back.key.kind !== 'keeper') return
+    assert.deepEqual(back.key.check, keyFingerprint(k2))
+    assert.deepEqual(await unwrapPrevEpochKey(link.stream, 2, k2, back.key.prev!), k1)
+    assert.deepEqual(await unwrapPrevEpochKey(link.stream, 3, k3, { ...back.key.next!, epoch: 2 }), k2)
+    // The earlier key opens neither link; a link moved to other epochs does not open.
+    await assert.rejects(unwrapPrevEpochKey(link.stream, 2, k1, back.key.prev!), code('ERR_LIVE_KEY'))
+    await assert.rejects(unwrapPrevEpochKey(link.stream, 3, k2, { ...back.key.next!, epoch: 2 }), code('ERR_LIVE_KEY'))
+    await assert.rejects(unwrapPrevEpochKey(link.stream, 2, k2, { ...back.key.prev!, epoch: 0 }), code('ERR_LIVE_KEY'))
+    // A keeper reference carries no key for link holders.
+    await assert.rejects(unwrapEpochKey(link, 2, back.key), code('ERR_LIVE_KEY'))
+  })
+
+  it('a changed reference does not verify; malformed ones are ERR_LIVE_MALFORMED', async () => {
+    const { a } = await keeperFixture()
+    if (a.key.kind !== 'keeper') return
+    assert.equal(await verifyAnnouncement({ ...a, key: { ...a.key, check: new Uint8Array(32) } }), false)
+    assert.equal(await verifyAnnouncement({ ...a, key: { ...a.key, video: `0x${'cd'.repeat(32)}` } }), false)
+    const good = announcementToJson(a) as { key: Record<string, any> }
+    const k = good.key
+    const bad: unknown[] = [
+      { kind: 'keeper', video: 'AB', check: k.check },
+      { kind: 'keeper', video: k.video.toUpperCase().replace('0X', '0x'), check: k.check },
+      { kind: 'keeper', video: k.video, check: 'AAAA' },
+      { kind: 'keeper', video: k.video },
+      { ...k, prev: { ...k.prev, epoch: 2 } },
+      { ...k, prev: { ...k.prev, box: 'A'.repeat(10_000) } },
+      { ...k, prev: 'x' },
+      { ...k, next: { ...k.next, epoch: 2 } },
+      { kind: 'other' }
+    ]
+    for (const key of bad) assert.throws(() => announcementFromJson({ ...good, key }), code('ERR_LIVE_MALFORMED'))
   })
 })

@@ -12,6 +12,7 @@ import { P2pdvError } from '@p2pdv/core/errors'
 import { stringOpt, type Command, type ParsedArgs } from '../command.ts'
 import { formatBytes } from '../format.ts'
 import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
+import { LIVE_CHAIN_OPTIONS, LIVE_CHAIN_USAGE } from './live-chain.ts'
 
 const STATUS_EVERY_MS = 5000
 const MAX_TITLE = 200
@@ -50,7 +51,7 @@ function ingestFromArgs (args: ParsedArgs) {
 export const liveStart: Command = {
   name: 'live start',
   summary: 'stream live, end-to-end encrypted: ingest (file, URL, SRT or RTMP) → sealed ~1 s segments on the nodes',
-  usage: 'live start --title T (--input FILE_OR_URL | --srt HOST:PORT | --rtmp HOST:PORT) [--ladder 720p,360p] [--epoch 10m] [--node URL …] [--json]',
+  usage: 'live start --title T (--input FILE_OR_URL | --srt HOST:PORT | --rtmp HOST:PORT) [--ladder 720p,360p] [--epoch 10m] [--node URL …] [--json] ' + LIVE_CHAIN_USAGE,
   options: {
     title: { type: 'string' },
     input: { type: 'string' },
@@ -58,7 +59,8 @@ export const liveStart: Command = {
     rtmp: { type: 'string' },
     ladder: { type: 'string' },
     epoch: { type: 'string' },
-    ...NODE_OPTION
+    ...NODE_OPTION,
+    ...LIVE_CHAIN_OPTIONS
   },
   async run (args, out) {
     const title = stringOpt(args, 'title')
@@ -71,10 +73,17 @@ export const liveStart: Command = {
     const { ephemeralUploader, GrantBook } = await import('@p2pdv/sdk/upload-grants')
     const peers = await peersFromArgs(args)
     const uploader = ephemeralUploader()
+    const { streamKey } = await import('@p2pdv/sdk/live')
+    const key = await streamKey()
+    // Registered on chain (as `p2pdv upload` registers a video) unless --no-chain or no chain: then
+    // keepers gate every epoch key; otherwise the link carries them (the private-link model).
+    const chain = await (await import('./live-chain.ts')).prepareLiveRegistration(args, out, key.stream)
     const publisher = await LivePublisher.create({
       nodes: peers.map(p => new NodeClient(p.http, { peerId: p.peerId })),
       grants: new GrantBook(async () => await uploader),
-      epochMs
+      epochMs,
+      streamKey: key,
+      ...(chain === undefined ? {} : { keepers: chain.custody })
     })
     const workDir = await mkdtemp(join(tmpdir(), 'p2pdv-live-'))
     const ingestUrl = ingestArgs(ingest).ingestUrl
@@ -95,12 +104,15 @@ export const liveStart: Command = {
     const status = () => {
       const st = publisher.stats
       const seconds = Math.max(1, (Date.now() - startedAt) / 1000)
-      return { event: 'status', segments: st.segments, bytes: st.bytes, kbps: Math.round(st.bytes * 8 / 1000 / seconds), epoch: st.epoch, lastPublishMs: st.lastPublishMs, nodes: st.nodes }
+      return { event: 'status', segments: st.segments, bytes: st.bytes, kbps: Math.round(st.bytes * 8 / 1000 / seconds), epoch: st.epoch, lastPublishMs: st.lastPublishMs, ...(st.lastHandOverMs === undefined ? {} : { lastHandOverMs: st.lastHandOverMs }), nodes: st.nodes }
     }
-    out.result({ event: 'started', title, stream: publisher.stream, link: publisher.link, ...(ingestUrl === undefined ? {} : { ingest: ingestUrl }), ladder: ladder.map(r => r.name), epochMs, nodes: peers.length },
+    const onChain = chain === undefined ? {} : { video: chain.registration.videoId, policy: chain.registration.policy, keepers: { threshold: chain.threshold, keepers: chain.keepers } }
+    out.result({ event: 'started', title, stream: publisher.stream, ...(chain === undefined ? { link: publisher.link } : onChain), ...(ingestUrl === undefined ? {} : { ingest: ingestUrl }), ladder: ladder.map(r => r.name), epochMs, nodes: peers.length },
       () => [
         `live: ${title}`,
-        `  link:   ${publisher.link}   (the part after # is the key: share it with viewers only)`,
+        chain === undefined
+          ? `  link:   ${publisher.link}   (the part after # is the key: share it with viewers only)`
+          : `  video:  ${chain.registration.videoId} (${chain.registration.policy}; keepers release each epoch key to viewers the chain allows)`,
         ...(ingestUrl === undefined ? [] : [`  ingest: ${ingestUrl}   (point OBS or ffmpeg here)`]),
         `  ladder: ${ladder.map(r => r.name).join(', ')}, new key every ${epochMs / 1000} s, on ${peers.length} node(s); Ctrl-C to stop`
       ].join('\n'))
@@ -120,6 +132,7 @@ export const liveStart: Command = {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
       await rm(workDir, { recursive: true, force: true })
+      await chain?.close()
     }
     const s = status()
     out.result({ ...s, event: 'stopped', ...(failure === undefined ? {} : { lastError: (failure as { code?: string }).code }) },

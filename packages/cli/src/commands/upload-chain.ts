@@ -45,6 +45,8 @@ export interface UploadRegistrar {
   /** The chain it registers on (governance erasure defaults, keepers). */
   client: ChainClient
   register: (capability: string, listingCid?: string) => Promise<ChainRegistration>
+  /** Registers by fingerprint (a live stream: no capability, its manifest comes when it ends). */
+  registerContent: (manifestCid: string, fingerprint: Hex, listingCid?: string) => Promise<ChainRegistration>
 }
 
 function usage (message: string): P2pdvError {
@@ -78,21 +80,24 @@ export async function prepareUploadRegistration (args: ParsedArgs, out: Output):
   }
   const ctx = await openContext(args, resolved, 'required')
   const client = ctx.client
+  const registerContent = async (manifestCid: string, fingerprint: Hex, listingCid = ''): Promise<ChainRegistration> => {
+    // Kept across re-keys: a later update of this video reuses the id.
+    const videoId = toHex(randomBytes(32))
+    await client.registerVideo({ id: videoId, manifestCid, listingCid, keyFingerprint: fingerprint, policy, rating })
+    if (price !== undefined) await client.setPrice(videoId, price)
+    const owner = client.address
+    out.note(`registered on chain as ${videoId} (${policy}${price === undefined ? '' : `, ${formatAmount(price.amount, price.asset)}${price.duration === 0n ? '' : ` for ${formatDurationSeconds(price.duration)}`}`}) by ${ctx.names.get(owner.toLowerCase()) ?? owner}`)
+    return { videoId, owner, policy, ...(price === undefined ? {} : { price }), keyFingerprint: fingerprint, manifestCid, listingCid }
+  }
   return {
     identity: ctx.identity,
     client,
+    registerContent,
     register: async (capability: string, listingCid = ''): Promise<ChainRegistration> => {
       const cap = parseCapability(capability)
       const fingerprint = toHex(keyFingerprint(cap.key))
       cap.key.fill(0)
-      // Kept across re-keys: a later update of this video reuses the id.
-      const videoId = toHex(randomBytes(32))
-      const manifestCid = cap.manifest.toString()
-      await client.registerVideo({ id: videoId, manifestCid, listingCid, keyFingerprint: fingerprint, policy, rating })
-      if (price !== undefined) await client.setPrice(videoId, price)
-      const owner = client.address
-      out.note(`registered on chain as ${videoId} (${policy}${price === undefined ? '' : `, ${formatAmount(price.amount, price.asset)}${price.duration === 0n ? '' : ` for ${formatDurationSeconds(price.duration)}`}`}) by ${ctx.names.get(owner.toLowerCase()) ?? owner}`)
-      return { videoId, owner, policy, ...(price === undefined ? {} : { price }), keyFingerprint: fingerprint, manifestCid, listingCid }
+      return await registerContent(cap.manifest.toString(), fingerprint, listingCid)
     }
   }
 }

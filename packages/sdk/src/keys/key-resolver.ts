@@ -67,7 +67,12 @@ export class KeyResolver {
     if (this.ownClient) await this.client.close()
   }
 
-  async resolve (video: VideoId, options: { signal?: AbortSignal } = {}): Promise<ResolvedKey> {
+  /**
+   * `fingerprintFor` replaces the chain's fingerprint when one video has a key per epoch (live
+   * streams: the creator-signed announcement of each epoch carries it); returning undefined
+   * combines without a check (the caller verifies the key before use).
+   */
+  async resolve (video: VideoId, options: { signal?: AbortSignal, fingerprintFor?: (epoch: number) => Uint8Array | undefined } = {}): Promise<ResolvedKey> {
     const { oracle, directory, viewer } = this.o
     const [record, custody] = await Promise.all([oracle.video(video), oracle.custody(video)])
     if (record === undefined) throw new P2pdvError(OracleErrorCode.UNKNOWN_VIDEO, `${video} is not registered on chain`, { hint: 'Check the video id or link.' })
@@ -126,7 +131,8 @@ export class KeyResolver {
             groups.set(id, group)
             if (group.length >= s.threshold) {
               try {
-                const { key, used } = await combineShares(group.map(g => g.share), record.keyFingerprint)
+                const fingerprint = options.fingerprintFor === undefined ? record.keyFingerprint : options.fingerprintFor(s.epoch)
+                const { key, used } = await combineShares(group.map(g => g.share), fingerprint)
                 if (!done) {
                   done = true
                   stop.abort()

@@ -6,14 +6,21 @@
  *
  * The stream key signs the announcements and the link secret wraps the epoch keys; both live in
  * this object only (no file), and `close` zeroes what it can.
+ *
+ * With `keepers` (a stream registered on chain) no key is wrapped for link holders: each epoch key
+ * is handed to the keepers before the first segment of its epoch is announced, the next one
+ * HANDOVER_LEAD ahead of the boundary (announcements then say so in `key.next`, and viewers
+ * prefetch), and each announcement links back to the previous epoch's key (`key.prev`).
  */
-import { blockCid, generateContentKey, type CID } from '@p2pdv/core'
+import { blockCid, generateContentKey, keyFingerprint, type CID } from '@p2pdv/core'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { ed25519Signer } from '@p2pdv/core/grants'
 import {
-  announcementToJson, formatLiveLink, sealSegment, signAnnouncement, streamIdOf, wrapEpochKey,
-  type LiveLink, type WrappedEpochKey
+  announcementToJson, formatLiveLink, sealSegment, signAnnouncement, streamIdOf, wrapEpochKey, wrapPrevEpochKey,
+  type EpochKeyRef, type LiveLink
 } from '@p2pdv/core/live'
+import type { LiveKeeperCustody } from './epoch-keys.ts'
+export { fetchEpochKey, LiveEpochKeys, LiveKeeperCustody } from './epoch-keys.ts'
 import type { NodeClient } from '@p2pdv/node-client'
 
 /** The client publishers are given (re-exported so callers need no other package). */
@@ -24,11 +31,20 @@ import type { GrantBook } from '../upload-grants.ts'
 export const DEFAULT_EPOCH_MS = 10 * 60_000
 export const MIN_EPOCH_MS = 1000
 
+/** How long before an epoch boundary its key goes to the keepers: a quarter epoch, at most 30 s. */
+export function handOverLeadMs (epochMs: number): number {
+  return Math.min(Math.floor(epochMs / 4), 30_000)
+}
+
 export interface LivePublisherOptions {
   /** The nodes to store on and announce to; each client needs the node's peer id (receipts). */
   nodes: NodeClient[]
   grants: GrantBook
   epochMs?: number
+  /** The stream key (streamKey()); a fresh one when absent. */
+  streamKey?: StreamKey
+  /** Keeper-gated epoch keys (a stream registered on chain); without it, keys are wrapped under the link secret. */
+  keepers?: LiveKeeperCustody
   now?: () => number
 }
 
@@ -53,18 +69,32 @@ export interface LiveStats {
   nodes: Record<string, { stored: number, announced: number, lastError?: string }>
   /** Milliseconds from a segment handed over to it announced on the nodes, last segment. */
   lastPublishMs: number
+  /** Milliseconds the last epoch key took to reach the keepers (keeper-gated streams). */
+  lastHandOverMs?: number
 }
 
-interface Epoch { n: number, key: Uint8Array, wrapped: WrappedEpochKey, inits: Map<number, { cid: CID, size: number }> }
+interface Epoch { n: number, key: Uint8Array, ref: EpochKeyRef, inits: Map<number, { cid: CID, size: number }> }
+
+/** A stream's signing key; its public half names the stream (known before publishing, e.g. to register it). */
+export interface StreamKey { stream: string, signer: Awaited<ReturnType<typeof ed25519Signer>> }
+
+export async function streamKey (): Promise<StreamKey> {
+  const seed = generateContentKey()
+  const signer = await ed25519Signer(seed)
+  seed.fill(0)
+  return { stream: streamIdOf(signer.publicKey), signer }
+}
 
 export class LivePublisher {
   readonly stream: string
   readonly link: string
-  private readonly opts: Required<Omit<LivePublisherOptions, 'grants' | 'nodes'>> & Pick<LivePublisherOptions, 'grants' | 'nodes'>
+  private readonly opts: Required<Omit<LivePublisherOptions, 'grants' | 'nodes' | 'keepers' | 'streamKey'>> & Pick<LivePublisherOptions, 'grants' | 'nodes' | 'keepers'>
   private readonly signer: Awaited<ReturnType<typeof ed25519Signer>>
   private readonly linkSecret: LiveLink
   private readonly startedAt: number
   private epoch: Epoch | undefined
+  /** The next epoch's key, once handed to the keepers ahead of the boundary. */
+  private next: { n: number, key: Uint8Array } | undefined
   private queue: Promise<void> = Promise.resolve()
   readonly stats: LiveStats
 
@@ -81,12 +111,10 @@ export class LivePublisher {
     this.stats = { segments: 0, bytes: 0, mediaSeconds: 0, epoch: 0, lastPublishMs: 0, nodes: Object.fromEntries(opts.nodes.map(n => [n.peerId ?? n.base, { stored: 0, announced: 0 }])) }
   }
 
-  /** A new stream: a fresh stream key and link secret. */
+  /** A new stream: a fresh link secret, and a fresh stream key unless one is given. */
   static async create (opts: LivePublisherOptions): Promise<LivePublisher> {
-    const seed = generateContentKey()
-    const signer = await ed25519Signer(seed)
-    seed.fill(0)
-    return new LivePublisher(opts, signer, { stream: streamIdOf(signer.publicKey), secret: generateContentKey() })
+    const key = opts.streamKey ?? await streamKey()
+    return new LivePublisher(opts, key.signer, { stream: key.stream, secret: generateContentKey() })
   }
 
   /** Seals, stores and announces one segment; segments are published one at a time, in call order. */
@@ -97,13 +125,42 @@ export class LivePublisher {
   }
 
   private async currentEpoch (): Promise<Epoch> {
-    const n = Math.floor((this.opts.now() - this.startedAt) / this.opts.epochMs)
-    if (this.epoch?.n === n) return this.epoch
-    this.epoch?.key.fill(0) // the previous epoch's segments are all sealed
-    const key = generateContentKey()
-    this.epoch = { n, key, wrapped: await wrapEpochKey(this.linkSecret, n, key), inits: new Map() }
-    this.stats.epoch = n
-    return this.epoch
+    const now = this.opts.now()
+    const n = Math.floor((now - this.startedAt) / this.opts.epochMs)
+    const custody = this.opts.keepers
+    if (this.epoch?.n !== n) {
+      const prev = this.epoch
+      let key: Uint8Array
+      if (this.next?.n === n) {
+        key = this.next.key
+      } else {
+        this.next?.key.fill(0) // drawn for an epoch without segments
+        key = generateContentKey()
+        if (custody !== undefined) await this.handOver(custody, n, key)
+      }
+      this.next = undefined
+      const ref: EpochKeyRef = custody === undefined
+        ? await wrapEpochKey(this.linkSecret, n, key)
+        : { kind: 'keeper', video: custody.video, check: keyFingerprint(key), ...(prev === undefined ? {} : { prev: await wrapPrevEpochKey(this.stream, n, key, prev.n, prev.key) }) }
+      prev?.key.fill(0) // the previous epoch's segments are all sealed
+      this.epoch = { n, key, ref, inits: new Map() }
+      this.stats.epoch = n
+    }
+    const epoch = this.epoch
+    const boundary = this.startedAt + (n + 1) * this.opts.epochMs
+    if (custody !== undefined && this.next === undefined && boundary - now <= handOverLeadMs(this.opts.epochMs)) {
+      const key = generateContentKey()
+      await this.handOver(custody, n + 1, key)
+      this.next = { n: n + 1, key }
+      const link = await wrapPrevEpochKey(this.stream, n + 1, key, n, epoch.key)
+      if (epoch.ref.kind === 'keeper') epoch.ref = { ...epoch.ref, next: { ...link, epoch: n + 1 } }
+    }
+    return epoch
+  }
+
+  private async handOver (custody: LiveKeeperCustody, n: number, key: Uint8Array): Promise<void> {
+    await custody.handOver(n, key)
+    this.stats.lastHandOverMs = Math.round(custody.lastHandOverMs)
   }
 
   private async publishNow (seg: LiveSegmentInput): Promise<void> {
@@ -121,7 +178,7 @@ export class LivePublisher {
     const holders = await this.storeEverywhere(cid, sealed, 'segment')
     const a = await signAnnouncement({
       v: 1, stream: this.stream, rendition: seg.rendition, name: seg.name, seq: seg.seq, epoch: epoch.n,
-      duration: seg.durationMs, time: this.opts.now(), cid, size: sealed.byteLength, init: init.cid, initSize: init.size, key: epoch.wrapped
+      duration: seg.durationMs, time: this.opts.now(), cid, size: sealed.byteLength, init: init.cid, initSize: init.size, key: epoch.ref
     }, this.signer.sign)
     const json = announcementToJson(a)
     const announced = await Promise.allSettled(holders.map(async n => { await n.announceLive(this.stream, json) }))
@@ -161,6 +218,7 @@ export class LivePublisher {
   async close (): Promise<void> {
     await this.queue
     this.epoch?.key.fill(0)
+    this.next?.key.fill(0)
     this.linkSecret.secret.fill(0)
     this.signer.forget()
   }
