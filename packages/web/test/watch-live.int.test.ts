@@ -1,4 +1,4 @@
-// Live playback end to end, as a viewer meets it: a real 3-node devnet, `p2pdv live start` taking
+// Live playback end to end, as a viewer meets it: three real nodes on 127.0.0.1, `p2pdv live start` taking
 // an SRT push from ffmpeg (a -re lavfi source: media time follows wall time) with a 3 s epoch, the
 // watch page served by a node and played in headless Chromium. The page follows the signed
 // announcements, verifies every block by CID, unwraps each epoch's key and plays near the edge.
@@ -9,7 +9,8 @@ import { createInterface } from 'node:readline'
 import { after, before, describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
 import { parseLiveLink } from '@p2pdv/core/live'
-import { CLI, CLI_NODE_FLAGS, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
+import { CLI, CLI_NODE_FLAGS } from '../../cli/test/fixtures/cli.ts'
+import { spawnNodes, type SpawnedNode } from '../../node/test/fixtures/spawn-node.ts'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
 
 const WAIT_MS = 60_000
@@ -61,7 +62,8 @@ async function countStalls (page: Page): Promise<void> {
 }
 
 describe('live stream in the watch page (Chromium)', () => {
-  let devnet: RunningDevnet
+  let nodes: Array<{ http: string, pid: number }>
+  let spawned: SpawnedNode[]
   let browser: Browser
   let live: ChildProcess
   let pusher: ChildProcess | undefined
@@ -69,10 +71,11 @@ describe('live stream in the watch page (Chromium)', () => {
   let stderr = ''
 
   before(async () => {
-    devnet = await startDevnet(3)
+    spawned = await spawnNodes(3)
+    nodes = spawned.map(n => ({ http: n.info.http, pid: n.proc.pid! }))
     const port = await freeUdpPort()
     live = spawn(process.execPath, [...CLI_NODE_FLAGS, CLI, 'live', 'start', '--json', '--title', 'e2e live', '--srt', `127.0.0.1:${port}`,
-      '--ladder', '480p,360p', '--epoch', '3s', ...devnet.state.nodes.flatMap(n => ['--node', n.http])], { env: { ...process.env, ...devnet.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+      '--ladder', '480p,360p', '--epoch', '3s', ...nodes.flatMap(n => ['--node', n.http])], { stdio: ['ignore', 'pipe', 'pipe'] })
     live.stderr!.on('data', d => { stderr = (stderr + String(d)).slice(-8000) })
     const started = await new Promise<any>((resolve, reject) => {
       live.once('exit', c => { reject(new Error(`live start exited ${String(c)}: ${stderr}`)) })
@@ -88,7 +91,7 @@ describe('live stream in the watch page (Chromium)', () => {
         pusher = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', ...LAVFI, '-t', '600', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-c:a', 'aac', '-f', 'mpegts', `srt://127.0.0.1:${port}?mode=caller`], { stdio: 'ignore' })
       }
       await new Promise(resolve => setTimeout(resolve, 250))
-      const res = await fetch(`${devnet.state.nodes[0]!.http}/api/v1/live/${stream}`).catch(() => undefined)
+      const res = await fetch(`${nodes[0]!.http}/api/v1/live/${stream}`).catch(() => undefined)
       if (res?.ok === true) break
     }
     browser = await launchChromium()
@@ -101,7 +104,7 @@ describe('live stream in the watch page (Chromium)', () => {
       await new Promise(resolve => live.once('exit', resolve))
     }
     await browser?.close()
-    await devnet?.stop()
+    await Promise.all((spawned ?? []).map(async n => { await n.stop() }))
   })
 
   function pageUrl (node: { http: string }, l = link): string {
@@ -112,7 +115,7 @@ describe('live stream in the watch page (Chromium)', () => {
   it('plays near the live edge, reports its latency, passes epoch rotations and a node killed mid-stream', { timeout: 240_000 }, async () => {
     const page = await browser.context.newPage()
     try {
-      await page.goto(pageUrl(devnet.state.nodes[0]!))
+      await page.goto(pageUrl(nodes[0]!))
       await playsPast(page, 1)
       await countStalls(page)
       await page.waitForFunction(() => /\d+\.\d s/.test(document.querySelector('[data-stat="latency"]')?.textContent ?? ''), undefined, { timeout: WAIT_MS })
@@ -128,7 +131,7 @@ describe('live stream in the watch page (Chromium)', () => {
       assert.equal(await page.getByRole('button', { name: 'Live', exact: true }).count(), 1)
 
       // Kill a node that is neither the page's origin nor… any: the feed and the blocks fail over.
-      const victim = devnet.state.nodes.find(n => n.http === rotated.feedNode && n !== devnet.state.nodes[0]) ?? devnet.state.nodes[2]!
+      const victim = nodes.find(n => n.http === rotated.feedNode && n !== nodes[0]) ?? nodes[2]!
       process.kill(victim.pid, 'SIGKILL')
       const t1 = (await view(page)).t
       await playsPast(page, t1 + 6)
@@ -143,7 +146,7 @@ describe('live stream in the watch page (Chromium)', () => {
   it('seeks back in the DVR window, offers "go live", and goes back to the edge', { timeout: 120_000 }, async () => {
     const page = await browser.context.newPage()
     try {
-      await page.goto(pageUrl(devnet.state.nodes[0]!))
+      await page.goto(pageUrl(nodes[0]!))
       await playsPast(page, 1)
       const t = (await view(page)).t
       await page.evaluate(t => { document.querySelector('video')!.currentTime = Math.max(0, t - 8) }, t)
@@ -161,7 +164,7 @@ describe('live stream in the watch page (Chromium)', () => {
   })
 
   it('shows a coded error, not garbage, with a wrong key, and drops forged block copies', { timeout: 120_000 }, async () => {
-    const node = devnet.state.nodes[0]!
+    const node = nodes[0]!
     const wrong = `${link.split('#')[0]!}#${'A'.repeat(43)}`
     const bad = await browser.context.newPage()
     try {
