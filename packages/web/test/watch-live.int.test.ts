@@ -1,4 +1,4 @@
-// Live playback end to end, as a viewer meets it: three real nodes on 127.0.0.1, `p2pdv live start` taking
+// Live playback end to end, as a viewer meets it: two real nodes on 127.0.0.1, `p2pdv live start` taking
 // an SRT push from ffmpeg (a -re lavfi source: media time follows wall time) with a 3 s epoch, the
 // watch page served by a node and played in headless Chromium. The page follows the signed
 // announcements, verifies every block by CID, unwraps each epoch's key and plays near the edge.
@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import { after, before, describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
 import { parseLiveLink } from '@p2pdv/core/live'
@@ -71,7 +72,8 @@ describe('live stream in the watch page (Chromium)', () => {
   let stderr = ''
 
   before(async () => {
-    spawned = await spawnNodes(3)
+    // The CLI's node entry: a node that also serves the web app, as `p2pdv devnet` starts them.
+    spawned = await spawnNodes(2, { main: fileURLToPath(new URL('../../cli/src/node-main.ts', import.meta.url)) })
     nodes = spawned.map(n => ({ http: n.info.http, pid: n.proc.pid! }))
     const port = await freeUdpPort()
     live = spawn(process.execPath, [...CLI_NODE_FLAGS, CLI, 'live', 'start', '--json', '--title', 'e2e live', '--srt', `127.0.0.1:${port}`,
@@ -114,9 +116,15 @@ describe('live stream in the watch page (Chromium)', () => {
 
   it('plays near the live edge, reports its latency, passes epoch rotations and a node killed mid-stream', { timeout: 240_000 }, async () => {
     const page = await browser.context.newPage()
+    const logs: string[] = []
+    page.on('console', m => { logs.push(`${m.type()}: ${m.text()}`.slice(0, 300)) })
+    page.on('pageerror', e => { logs.push(`pageerror: ${e.message}`.slice(0, 300)) })
     try {
       await page.goto(pageUrl(nodes[0]!))
-      await playsPast(page, 1)
+      await playsPast(page, 1).catch(async (err: Error) => {
+        const diag = await page.evaluate(() => JSON.stringify({ stats: window.p2pdvLive?.stats(), html: document.querySelector('main')?.textContent?.slice(0, 400) })).catch(() => '')
+        throw new Error(`${err.message}\n${diag}\n${logs.slice(-15).join('\n')}`)
+      })
       await countStalls(page)
       await page.waitForFunction(() => /\d+\.\d s/.test(document.querySelector('[data-stat="latency"]')?.textContent ?? ''), undefined, { timeout: WAIT_MS })
       const first = await liveStats(page)
@@ -130,8 +138,8 @@ describe('live stream in the watch page (Chromium)', () => {
       // The live badge is shown; "go live" is not offered at the edge.
       assert.equal(await page.getByRole('button', { name: 'Live', exact: true }).count(), 1)
 
-      // Kill a node that is neither the page's origin nor… any: the feed and the blocks fail over.
-      const victim = nodes.find(n => n.http === rotated.feedNode && n !== nodes[0]) ?? nodes[2]!
+      // Kill the other node (not the page's origin): the feed, if it read from it, and the blocks fail over.
+      const victim = nodes.find(n => n.http === rotated.feedNode && n !== nodes[0]) ?? nodes[1]!
       process.kill(victim.pid, 'SIGKILL')
       const t1 = (await view(page)).t
       await playsPast(page, t1 + 6)
@@ -145,9 +153,15 @@ describe('live stream in the watch page (Chromium)', () => {
 
   it('seeks back in the DVR window, offers "go live", and goes back to the edge', { timeout: 120_000 }, async () => {
     const page = await browser.context.newPage()
+    const logs: string[] = []
+    page.on('console', m => { logs.push(`${m.type()}: ${m.text()}`.slice(0, 300)) })
+    page.on('pageerror', e => { logs.push(`pageerror: ${e.message}`.slice(0, 300)) })
     try {
       await page.goto(pageUrl(nodes[0]!))
-      await playsPast(page, 1)
+      await playsPast(page, 1).catch(async (err: Error) => {
+        const diag = await page.evaluate(() => JSON.stringify({ stats: window.p2pdvLive?.stats(), html: document.querySelector('main')?.textContent?.slice(0, 400) })).catch(() => '')
+        throw new Error(`${err.message}\n${diag}\n${logs.slice(-15).join('\n')}`)
+      })
       const t = (await view(page)).t
       await page.evaluate(t => { document.querySelector('video')!.currentTime = Math.max(0, t - 8) }, t)
       await page.mouse.move(640, 300)
