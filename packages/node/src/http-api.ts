@@ -210,6 +210,8 @@ export async function createHttpApi (deps: HttpApiDeps) {
     app.get<{ Params: { id: string } }>('/watch/:id', page)
     // Video links (no key in them): `/watch/video/<video id>`; the page asks the keepers.
     app.get<{ Params: { id: string } }>('/watch/video/:id', page)
+    // Live streams: `/watch/live/<stream id>#<link secret>`.
+    app.get<{ Params: { id: string } }>('/watch/live/:id', page)
     app.get<{ Params: { name: string } }>('/assets/:name', async (req, reply) => {
       const found = /^[\w.-]{1,100}$/.test(req.params.name) ? await webApp.asset(req.params.name) : undefined
       if (found === undefined) return sendError(reply, 404, new P2pdvError('ERR_NO_ROUTE', 'no such asset'))

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { formatCapability, generateContentKey, blockCid, isP2pdvError } from '@p2pdv/core'
 import { FragmentKeySource } from '../src/app/key-source.ts'
-import { manifestFromPath, videoFromPath, watchPathFor } from '../src/app/links.ts'
+import { liveFromPath, manifestFromPath, videoFromPath, watchPathFor } from '../src/app/links.ts'
 import { tileAt } from '../src/app/watch/media-extras.ts'
 import { buildWebApp } from '../src/server/web-app.ts'
 
@@ -40,6 +40,16 @@ describe('watch links', async () => {
     assert.equal(code(() => watchPathFor(`http://x/watch/${cid.toString()}#short`)), 'ERR_BAD_CAPABILITY')
     assert.equal(code(() => watchPathFor('http://x/elsewhere')), 'ERR_BAD_CAPABILITY')
     assert.equal(code(() => watchPathFor('hello')), 'ERR_BAD_CAPABILITY')
+  })
+
+  it('turns a live link into /watch/live/<stream>#<key>, and refuses a broken one with ERR_BAD_LIVE_LINK', () => {
+    const stream = 'ab'.repeat(32)
+    const secret = 'A'.repeat(43)
+    assert.equal(watchPathFor(` p2pdv://live/${stream.toUpperCase()}#${secret}\n`), `/watch/live/${stream}#${secret}`)
+    assert.equal(liveFromPath(`/watch/live/${stream}`), stream)
+    assert.equal(liveFromPath('/watch/live/../../x'), undefined)
+    assert.equal(code(() => watchPathFor(`p2pdv://live/${stream}`)), 'ERR_BAD_LIVE_LINK')
+    assert.equal(code(() => watchPathFor(`p2pdv://live/12#${secret}`)), 'ERR_BAD_LIVE_LINK')
   })
 
   it('reads the key from the fragment, with a code when it is missing', async () => {

@@ -9,6 +9,7 @@ export const LIVE_ERRORS = {
   ERR_LIVE_RATE: { status: 429, hint: 'Too many announcements in a short time; wait the Retry-After seconds.' },
   ERR_LIVE_FULL: { status: 503, hint: 'This node follows as many live streams as it allows; announce to another node.' },
   ERR_LIVE_NOT_FOUND: { status: 404, hint: 'This node has no recent announcement of the stream: it has not started, has ended, or was announced to other nodes.' },
+  ERR_LIVE_ENDED: { status: 410, hint: 'The creator stopped streaming or lost their connection; reload the page to watch again if they come back.' },
   ERR_LIVE_KEY: { status: 403, hint: 'Check that the live link was copied completely (the part after # is the key).' },
   ERR_LIVE_EPOCH_GONE: { status: 410, hint: 'The keepers hold a later epoch\'s key now; fetch that one and walk back through an announcement of that epoch (key.prev).' },
   ERR_LIVE_EPOCH_NOT_YET: { status: 409, hint: 'The creator has not handed this epoch\'s key to the keepers yet; retry in a second.' },

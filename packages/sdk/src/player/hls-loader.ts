@@ -22,13 +22,20 @@ import type { VideoSource } from './video-source.ts'
  */
 export interface PendingVideo { manifestCid: CID, ready: Promise<VideoSource> }
 
+/**
+ * What the loader reads from: a VideoSource, or anything answering the same paths (a LiveSource,
+ * whose `manifestCid` is its virtual path segment `live-<stream>`).
+ */
+export interface LoaderSource { readonly manifestCid: { toString: () => string }, read: VideoSource['read'] }
+export interface PendingSource { manifestCid: { toString: () => string }, ready: Promise<LoaderSource> }
+
 /** A reserved name (RFC 6761): nothing can ever be fetched from it, should a URL escape. */
 export const VIRTUAL_ORIGIN = 'https://p2pdv.invalid'
 
 export const LoaderErrorCode = { OUTSIDE_VIDEO: 'ERR_LOADER_URL' } as const
 
 /** The URL to give `hls.loadSource` for this video. */
-export function masterPlaylistUrl (video: { manifestCid: CID }): string {
+export function masterPlaylistUrl (video: { manifestCid: { toString: () => string } }): string {
   return `${VIRTUAL_ORIGIN}/${video.manifestCid.toString()}/master.m3u8`
 }
 
@@ -80,9 +87,9 @@ export type HlsLoaderClass = new (config: HlsConfig) => Loader<LoaderContext>
  * A loader class bound to one video, opened or still opening (loads wait for it), for hls.js's
  * `loader` config.
  */
-export function createHlsLoader (video: VideoSource | PendingVideo, options: HlsLoaderOptions = {}): HlsLoaderClass {
+export function createHlsLoader (video: LoaderSource | PendingSource, options: HlsLoaderOptions = {}): HlsLoaderClass {
   const prefix = `${VIRTUAL_ORIGIN}/${video.manifestCid.toString()}/`
-  const ready: Promise<VideoSource> = 'ready' in video ? video.ready : Promise.resolve(video)
+  const ready: Promise<LoaderSource> = 'ready' in video ? video.ready : Promise.resolve(video)
   // A video that fails to open is reported by its opener; loads only see the failure.
   ready.catch(() => {})
 

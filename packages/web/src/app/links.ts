@@ -5,6 +5,7 @@
  */
 import { formatCapability, parseCapability, parseVideoLink, P2pdvError, parseCid, VIDEO_LINK_PREFIX, type CID } from '@p2pdv/core'
 import type { VideoId } from '@p2pdv/core/keys'
+import { formatLiveLink, isLiveLink, parseLiveLink } from '@p2pdv/core/live'
 
 /** `/watch/<cid>` for the CID in a path, or undefined. */
 export function manifestFromPath (pathname: string): CID | undefined {
@@ -19,9 +20,19 @@ export function videoFromPath (pathname: string): VideoId | undefined {
   return m === null ? undefined : m[1]!.toLowerCase() as VideoId
 }
 
+/** `/watch/live/<stream id>` (a live stream; its key is the fragment), or undefined. */
+export function liveFromPath (pathname: string): string | undefined {
+  return /^\/watch\/live\/([0-9a-f]{64})\/?$/.exec(pathname)?.[1]
+}
+
 /** The same-origin path (with fragment) that watches what `input` names. */
 export function watchPathFor (input: string): string {
   const s = input.trim()
+  // A live link `p2pdv://live/<stream>#<secret>`: validated here, watched at /watch/live/….
+  if (isLiveLink(s)) {
+    const l = parseLiveLink(s)
+    return `/watch/live/${l.stream}#${formatLiveLink(l).split('#')[1]!}`
+  }
   // A video link carries no key: the page asks the video's keepers. (`m=` and `e=` are not
   // needed there: the registry names the manifest, and an envelope is sealed to a key the page
   // does not hold.)

@@ -5,10 +5,10 @@
  * states.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactElement, type ReactNode, type PointerEvent as ReactPointerEvent } from 'react'
-import type { PendingVideo, VideoSource } from '@p2pdv/sdk/player'
+import type { LiveSource, PendingSource, PendingVideo, VideoSource } from '@p2pdv/sdk/player'
 import { formatTime } from '../format.ts'
 import { CaptionsIcon, CheckIcon, LanguageIcon, ExitFullscreenIcon, FullscreenIcon, MuteIcon, PauseIcon, PlayIcon, ReplayIcon, SettingsIcon, VolumeIcon } from '../icons.tsx'
-import { PlayerController, type PlayerState } from './controller.ts'
+import { BEHIND_LIVE_SECONDS, PlayerController, type PlayerState } from './controller.ts'
 import { thumbnailGrid, ThumbnailSprites, type Tile } from './media-extras.ts'
 import { ErrorPanel } from './ErrorPanel.tsx'
 
@@ -18,15 +18,17 @@ const noSnapshot = (): undefined => undefined
 
 export interface PlayerProps {
   /** The video, from the moment its link is known: the player starts its media pipeline at once. */
-  video: PendingVideo
+  video: PendingVideo | PendingSource
   /** The opened video (undefined while it opens; `opening` is shown meanwhile). */
-  source: VideoSource | undefined
+  source: VideoSource | LiveSource | undefined
+  /** A live stream: LIVE badge, "go live", the seek bar over the DVR window. */
+  live?: boolean
   opening?: ReactNode
   poster?: string | undefined
   onController?: (c: PlayerController | undefined) => void
 }
 
-export function Player ({ video, source, opening, poster, onController }: PlayerProps): ReactElement {
+export function Player ({ video, source, opening, poster, onController, live = false }: PlayerProps): ReactElement {
   const root = useRef<HTMLDivElement>(null)
   const videoRef = useRef<HTMLVideoElement>(null)
   const [controller, setController] = useState<PlayerController | undefined>()
@@ -36,17 +38,18 @@ export function Player ({ video, source, opening, poster, onController }: Player
   const hideTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
 
   const sprites = useMemo(() => {
-    const grid = source === undefined ? undefined : thumbnailGrid(source.video)
-    return grid === undefined || source === undefined ? undefined : new ThumbnailSprites(source, grid)
+    const vod = source !== undefined && 'video' in source ? source : undefined
+    const grid = vod === undefined ? undefined : thumbnailGrid(vod.video)
+    return grid === undefined || vod === undefined ? undefined : new ThumbnailSprites(vod, grid)
   }, [source])
   useEffect(() => () => { sprites?.dispose() }, [sprites])
 
   useEffect(() => {
-    const c = new PlayerController(videoRef.current!, video)
+    const c = new PlayerController(videoRef.current!, video, { live })
     setController(c)
     onController?.(c)
     return () => { onController?.(undefined); c.destroy() }
-  }, [video, onController])
+  }, [video, onController, live])
 
   const poke = useCallback(() => {
     setActive(true)
@@ -80,7 +83,7 @@ export function Player ({ video, source, opening, poster, onController }: Player
         case 'f': case 'F': toggleFullscreen(); break
         case 'c': case 'C': c.toggleSubtitles(); break
         case 'Home': c.seek(0); break
-        case 'End': c.seek(s.duration); break
+        case 'End': if (s.live) c.goLive(); else c.seek(s.duration); break
         case 'Escape': setMenu(undefined); handled = false; break
         default:
           if (/^[0-9]$/.test(e.key)) c.seek(s.duration * Number(e.key) / 10)
@@ -143,7 +146,17 @@ export function Player ({ video, source, opening, poster, onController }: Player
                 onChange={e => { controller.setVolume(Number(e.target.value)) }}
               />
             </div>
-            <span className='time' aria-live='off'><span data-role='current'>{formatTime(s.currentTime)}</span> / {formatTime(s.duration)}</span>
+            {s.live
+              ? (
+                <button
+                  type='button' className={`live-badge ${s.behindLive > BEHIND_LIVE_SECONDS ? 'behind' : 'at-edge'}`}
+                  aria-label={s.behindLive > BEHIND_LIVE_SECONDS ? 'Go live' : 'Live'} title='Go live (End)'
+                  onClick={() => { controller.goLive() }}
+                >
+                  LIVE{s.behindLive > BEHIND_LIVE_SECONDS && <span className='muted'> −{formatTime(s.behindLive)} · go live</span>}
+                </button>
+                )
+              : <span className='time' aria-live='off'><span data-role='current'>{formatTime(s.currentTime)}</span> / {formatTime(s.duration)}</span>}
             <span className='spacer' />
             {s.audioTracks.length > 1 && (
               <MenuButton

@@ -4,7 +4,7 @@
  */
 import Hls, { ErrorTypes, Events, type ErrorData } from 'hls.js'
 import { P2pdvError } from '@p2pdv/core/errors'
-import { createHlsLoader, masterPlaylistUrl, renditionOfPlaylist, type LoaderFailure, type PendingVideo, type VideoSource } from '@p2pdv/sdk/player'
+import { createHlsLoader, masterPlaylistUrl, renditionOfPlaylist, type LoaderFailure, type LoaderSource, type PendingSource, type PendingVideo, type VideoSource } from '@p2pdv/sdk/player'
 import { userError, type UserError } from '../errors.ts'
 
 export interface QualityOption { index: number, label: string, height: number, bitrate: number }
@@ -42,6 +42,12 @@ export interface PlayerState {
   selectedAudio: number
   fullscreen: boolean
   error: UserError | undefined
+  /** A live stream (the seek bar covers the DVR window; "go live" jumps to the edge). */
+  live: boolean
+  /** Live: seconds from the creator's clock to the frame shown (from PROGRAM-DATE-TIME). */
+  latency: number | undefined
+  /** Live: seconds behind the live sync point (0 at the edge). */
+  behindLive: number
 }
 
 /** Forward buffer: enough to ride out a slow node, small enough to stay fair to the network. */
@@ -67,8 +73,20 @@ const INITIAL: PlayerState = {
   audioTracks: [],
   selectedAudio: -1,
   fullscreen: false,
-  error: undefined
+  error: undefined,
+  live: false,
+  latency: undefined,
+  behindLive: 0
 }
+
+/**
+ * Live: hls.js plays this many target durations (~1 s segments) behind the newest segment, and
+ * catches up (playing a little faster) when it drifts past the maximum.
+ */
+export const LIVE_SYNC_SEGMENTS = 2
+export const LIVE_MAX_LATENCY_SEGMENTS = 6
+/** Behind the live sync point by more than this, the "go live" button shows. */
+export const BEHIND_LIVE_SECONDS = 3
 
 export class PlayerController {
   readonly video: HTMLVideoElement
@@ -78,23 +96,26 @@ export class PlayerController {
   private lastFailure: LoaderFailure | undefined
   private recoveredMedia = false
   private readonly cleanups: Array<() => void> = []
-  private readonly ready: Promise<VideoSource>
+  private readonly ready: Promise<LoaderSource>
 
   /**
    * `video` may still be opening: the MediaSource is attached and the master playlist asked for
    * at once, and the loader answers when the video is open (the media pipeline's start-up then
    * overlaps fetching and opening the manifest).
    */
-  constructor (element: HTMLVideoElement, video: VideoSource | PendingVideo) {
+  constructor (element: HTMLVideoElement, video: VideoSource | PendingVideo | PendingSource, options: { live?: boolean } = {}) {
     this.video = element
+    const live = options.live === true
     this.hls = new Hls({
       loader: createHlsLoader(video, { onFailure: f => { this.lastFailure = f } }),
       // No blob: workers (the page's CSP allows none); fMP4 needs no transmuxing anyway.
       enableWorker: false,
       maxBufferLength: MAX_BUFFER_SECONDS,
       capLevelToPlayerSize: true,
-      renderTextTracksNatively: true
+      renderTextTracksNatively: true,
+      ...(live ? { liveSyncDurationCount: LIVE_SYNC_SEGMENTS, liveMaxLatencyDurationCount: LIVE_MAX_LATENCY_SEGMENTS, maxLiveSyncPlaybackRate: 1.1 } : {})
     })
+    if (live) this.state = { ...this.state, live: true }
     this.ready = 'ready' in video ? video.ready : Promise.resolve(video)
     this.wireVideo()
     this.wireHls()
@@ -124,7 +145,14 @@ export class PlayerController {
     const v = this.video
     const buffered: Array<[number, number]> = []
     for (let i = 0; i < v.buffered.length; i++) buffered.push([v.buffered.start(i), v.buffered.end(i)])
-    return { currentTime: v.currentTime, duration: Number.isFinite(v.duration) ? v.duration : this.state.duration, buffered }
+    const times: Partial<PlayerState> = { currentTime: v.currentTime, duration: Number.isFinite(v.duration) ? v.duration : this.state.duration, buffered }
+    if (this.state.live) {
+      const date = this.hls.playingDate
+      const sync = this.hls.liveSyncPosition
+      times.latency = date === null ? undefined : Math.max(0, (Date.now() - date.getTime()) / 1000)
+      times.behindLive = sync === null ? 0 : Math.max(0, sync - v.currentTime)
+    }
+    return times
   }
 
   private wireVideo (): void {
@@ -155,7 +183,7 @@ export class PlayerController {
       void this.ready.then(source => {
         for (const url of [start?.url[0], audio?.url]) {
           const id = url === undefined ? undefined : renditionOfPlaylist(url)
-          if (id !== undefined) source.warm(id)
+          if (id !== undefined && 'warm' in source) (source as VideoSource).warm(id)
         }
       }, () => {})
       const qualities = hls.levels
@@ -240,6 +268,14 @@ export class PlayerController {
   }
 
   seekBy (delta: number): void { this.seek(this.video.currentTime + delta) }
+
+  /** Live: back to the live sync point (and playing). */
+  goLive (): void {
+    const sync = this.hls.liveSyncPosition
+    if (sync !== null) this.video.currentTime = sync
+    this.play()
+    this.set(this.times())
+  }
 
   setVolume (v: number): void {
     this.video.volume = Math.max(0, Math.min(1, v))

@@ -1,0 +1,282 @@
+/**
+ * A live stream opened in a player (docs/protocol.md "Live streams"): the viewer's side of the
+ * LivePublisher. It keeps a sliding window of announcements, each checked before it is kept
+ * (well formed, this stream, signed by the stream key), renders HLS playlists from it and answers
+ * the hls.js loader (hls-loader.ts) like a VideoSource does:
+ *
+ *   master.m3u8            one variant per rendition (bandwidth measured over the window)
+ *   r<i>/index.m3u8        the rendition's newest run of consecutive segments, a live playlist
+ *                          (no ENDLIST) with an EXT-X-MAP per epoch and a PROGRAM-DATE-TIME each
+ *   r<i>/init-<epoch>.mp4  the rendition's init segment sealed under that epoch's key
+ *   r<i>/<seq>.m4s         a media segment
+ *
+ * Segment blocks are fetched by CID (verified by hash; a bad copy is dropped and fetched from
+ * another node) and opened under the epoch key unwrapped from the announcement with the link
+ * secret. Epoch keys are unwrapped as soon as an announcement of a new epoch arrives, before the
+ * player asks for its segments: a rotation costs no wait.
+ */
+import { CidErrorCode, type CID } from '@p2pdv/core'
+import { P2pdvError } from '@p2pdv/core/errors'
+import {
+  announcementFromJson, LiveErrorCode, openSegment, parseLiveLink, unwrapEpochKey, verifyAnnouncement,
+  type LiveAnnouncement, type LiveLink, type SegmentKind
+} from '@p2pdv/core/live'
+import { BlockFetcher } from '../block-fetcher.ts'
+import type { PeerSet } from '../peers.ts'
+import type { PeerDelivery } from '../player/peer-delivery.ts'
+import { PLAYER_BLOCK_TIMEOUT_MS, type SourceCounters, type VideoRead, type VideoSourceStats } from '../player/video-source.ts'
+import { runLiveFeed } from './live-feed.ts'
+
+/** Announcements kept per rendition (the node keeps 120: two minutes of DVR). */
+export const LIVE_SOURCE_WINDOW = 180
+/** How long the first playlist waits for a first announcement before ERR_LIVE_NOT_FOUND. */
+export const LIVE_FIRST_SEGMENT_MS = 20_000
+/** No new segment for this long while the player waits at the edge: the stream has ended. */
+export const LIVE_ENDED_AFTER_MS = 12_000
+
+export const LiveSourceErrorCode = {
+  /** No new segment for a while: the creator stopped, or lost every node. */
+  ENDED: 'ERR_LIVE_ENDED'
+} as const
+
+export interface LiveSourceStats extends VideoSourceStats {
+  /** Announcements kept (verified), and refused (malformed, other stream, bad signature). */
+  announcements: number
+  refusedAnnouncements: number
+  /** The node whose event stream feeds the window now. */
+  feedNode: string | undefined
+  /** Epoch keys unwrapped so far. */
+  epochs: number
+}
+
+export interface OpenLiveOptions {
+  /** `p2pdv://live/<stream>#<secret>`, or already parsed (its secret is copied). */
+  link: string | LiveLink
+  peers: PeerSet
+  signal?: AbortSignal
+  delivery?: PeerDelivery | undefined
+  timeoutMs?: number
+  now?: () => number
+  fetch?: typeof globalThis.fetch
+}
+
+interface Rendition { index: number, name: string, segments: LiveAnnouncement[] }
+
+export class LiveSource {
+  /** The loader's virtual path segment (a live stream has no manifest CID). */
+  readonly manifestCid: string
+  readonly stream: string
+  readonly peers: PeerSet
+  readonly stats: LiveSourceStats
+  readonly delivery: PeerDelivery | undefined
+  private readonly link: LiveLink
+  private readonly fetcher: BlockFetcher
+  private readonly now: () => number
+  private readonly renditions = new Map<number, Rendition>()
+  private readonly keys = new Map<number, Promise<Uint8Array>>()
+  private readonly stop = new AbortController()
+  private waiters: Array<() => void> = []
+  private notFound: P2pdvError | undefined
+  /** An epoch key that did not unwrap: a wrong link (ERR_LIVE_KEY). */
+  private keyError: P2pdvError | undefined
+  private lastArrival = 0
+  private chain: Promise<void> = Promise.resolve()
+
+  private constructor (opts: OpenLiveOptions, link: LiveLink) {
+    this.link = link
+    this.stream = link.stream
+    this.manifestCid = `live-${link.stream}`
+    this.peers = opts.peers
+    this.delivery = opts.delivery
+    this.now = opts.now ?? Date.now
+    this.stats = { blocks: 0, bytes: 0, rejectedBlocks: 0, failedAttempts: 0, rebuiltBlocks: 0, bySource: {}, announcements: 0, refusedAnnouncements: 0, feedNode: undefined, epochs: 0 }
+    const counters = (peerId: string): SourceCounters => (this.stats.bySource[peerId] ??= { blocks: 0, bytes: 0, failures: 0 })
+    this.fetcher = new BlockFetcher(opts.peers, {
+      timeoutMs: opts.timeoutMs ?? PLAYER_BLOCK_TIMEOUT_MS,
+      onFetched: e => { this.stats.blocks++; this.stats.bytes += e.bytes; const c = counters(e.peerId); c.blocks++; c.bytes += e.bytes },
+      onAttemptFailed: e => {
+        this.stats.failedAttempts++
+        counters(e.peerId).failures++
+        if (e.reason === CidErrorCode.HASH_MISMATCH) this.stats.rejectedBlocks++
+      }
+    })
+    opts.signal?.addEventListener('abort', () => { this.close() }, { once: true })
+  }
+
+  /** Parses the link and starts following the stream on the peers' nodes (returns at once). */
+  static open (opts: OpenLiveOptions): LiveSource {
+    const parsed = typeof opts.link === 'string' ? parseLiveLink(opts.link) : opts.link
+    const source = new LiveSource(opts, { stream: parsed.stream, secret: parsed.secret.slice() })
+    void runLiveFeed({
+      nodes: () => opts.peers.ranked().map(p => p.http),
+      stream: source.stream,
+      signal: source.stop.signal,
+      ...(opts.fetch === undefined ? {} : { fetch: opts.fetch }),
+      onAnnouncement: json => { source.add(json) },
+      onConnected: node => { source.stats.feedNode = node },
+      onNotFound: err => { source.notFound = err; source.wake() }
+    })
+    return source
+  }
+
+  /**
+   * Checks and keeps one announcement (JSON as the node sends it). Kept in arrival order: a
+   * signature check never lets a later announcement overtake an earlier one.
+   */
+  add (json: unknown): Promise<void> {
+    this.chain = this.chain.then(async () => { await this.addNow(json) })
+    return this.chain
+  }
+
+  private async addNow (json: unknown): Promise<void> {
+    let a: LiveAnnouncement
+    try {
+      a = announcementFromJson(json)
+      if (a.stream !== this.stream || !await verifyAnnouncement(a)) throw new Error('refused')
+    } catch {
+      this.stats.refusedAnnouncements++
+      return
+    }
+    let r = this.renditions.get(a.rendition)
+    if (r === undefined) this.renditions.set(a.rendition, r = { index: a.rendition, name: a.name, segments: [] })
+    const i = r.segments.findIndex(s => s.seq >= a.seq)
+    if (i >= 0 && r.segments[i]!.seq === a.seq) return // seen (a reconnect replays the window)
+    if (i < 0) r.segments.push(a)
+    else r.segments.splice(i, 0, a)
+    if (r.segments.length > LIVE_SOURCE_WINDOW) r.segments.splice(0, r.segments.length - LIVE_SOURCE_WINDOW)
+    this.stats.announcements++
+    this.lastArrival = this.now()
+    this.notFound = undefined
+    // The key of a new epoch is unwrapped now, before the player needs it (no stall at rotation).
+    if (!this.keys.has(a.epoch)) {
+      const key = unwrapEpochKey(this.link, a.epoch, a.key)
+      key.then(() => { this.stats.epochs++ }, (err: unknown) => { if (err instanceof P2pdvError) this.keyError ??= err; this.wake() })
+      this.keys.set(a.epoch, key)
+    }
+    this.wake()
+  }
+
+  private wake (): void {
+    for (const w of this.waiters.splice(0)) w()
+  }
+
+  /** The renditions seen, by index. */
+  renditionList (): Array<{ index: number, name: string, segments: number }> {
+    return [...this.renditions.values()].sort((a, b) => a.index - b.index).map(r => ({ index: r.index, name: r.name, segments: r.segments.length }))
+  }
+
+  /** Ms since the newest announcement arrived (Infinity before the first). */
+  sinceLastSegment (): number {
+    return this.lastArrival === 0 ? Infinity : this.now() - this.lastArrival
+  }
+
+  /** The error to show when the player waits at the live edge: a wrong key, ended, or never found. */
+  edgeError (): P2pdvError | undefined {
+    if (this.keyError !== undefined) return this.keyError
+    if (this.lastArrival === 0) return this.notFound
+    if (this.sinceLastSegment() < LIVE_ENDED_AFTER_MS) return undefined
+    return new P2pdvError(LiveSourceErrorCode.ENDED, 'the live stream has ended (no new segment for a while)', {
+      hint: 'The creator stopped streaming or lost their connection. Reload the page to watch again if they come back.'
+    })
+  }
+
+  /** Waits until at least one segment is known, or throws ERR_LIVE_NOT_FOUND. */
+  private async firstSegment (signal?: AbortSignal): Promise<void> {
+    const deadline = this.now() + LIVE_FIRST_SEGMENT_MS
+    while (this.renditions.size === 0) {
+      signal?.throwIfAborted()
+      if (this.notFound !== undefined && this.now() >= deadline - LIVE_FIRST_SEGMENT_MS / 2) throw this.notFound
+      if (this.now() >= deadline) {
+        throw this.notFound ?? new P2pdvError(LiveErrorCode.NOT_FOUND, 'no node sent announcements of this live stream', {
+          hint: 'The stream has not started yet, or the nodes are unreachable. Check the link and try again in a moment.'
+        })
+      }
+      await new Promise<void>(resolve => {
+        const t = setTimeout(done, 500)
+        function done (): void { clearTimeout(t); resolve() }
+        this.waiters.push(done)
+      })
+    }
+  }
+
+  async read (path: string, signal?: AbortSignal, onBytes?: (cipherBytes: number) => void): Promise<VideoRead> {
+    if (path === 'master.m3u8') {
+      await this.firstSegment(signal)
+      return { kind: 'text', type: 'application/vnd.apple.mpegurl', body: this.masterPlaylist() }
+    }
+    const m = /^r(\d{1,2})\/(index\.m3u8|init-(\d{1,10})\.mp4|(\d{1,13})\.m4s)$/.exec(path)
+    const r = m === null ? undefined : this.renditions.get(Number(m[1]))
+    if (m === null || r === undefined) throw noPath(path)
+    if (m[2] === 'index.m3u8') return { kind: 'text', type: 'application/vnd.apple.mpegurl', body: mediaPlaylist(r) }
+    const seg: SegmentKind = m[3] !== undefined ? { kind: 'init', epoch: Number(m[3]) } : { kind: 'media', seq: Number(m[4]) }
+    const a = seg.kind === 'init' ? r.segments.find(s => s.epoch === seg.epoch) : r.segments.find(s => s.seq === seg.seq)
+    if (a === undefined) throw noPath(path)
+    const cid = seg.kind === 'init' ? a.init : a.cid
+    const key = this.keys.get(a.epoch)!
+    const sealed = await this.fetchBlock(cid, signal)
+    onBytes?.(sealed.byteLength)
+    const bytes = await openSegment(await key, this.stream, r.index, seg, sealed)
+    return { kind: 'bytes', type: 'video/mp4', bytes, cipherBytes: sealed.byteLength }
+  }
+
+  private async fetchBlock (cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
+    const fromNodes = async (s: AbortSignal | undefined): Promise<Uint8Array> => (await this.fetcher.fetch(cid, s ?? signal)).bytes
+    return this.delivery === undefined ? await fromNodes(signal) : await this.delivery.fetch(cid, signal, fromNodes)
+  }
+
+  masterPlaylist (): string {
+    const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS']
+    for (const r of [...this.renditions.values()].sort((a, b) => a.index - b.index)) {
+      const height = /^(\d{3,4})p$/.exec(r.name)?.[1]
+      // Ladder rungs are 16:9 landscape (media/live-encoder.ts scales to the height, width even).
+      const res = height === undefined ? '' : `,RESOLUTION=${Math.round(Number(height) * 16 / 9 / 2) * 2}x${height}`
+      lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=${bandwidth(r)}${res},NAME="${r.name}"`, `r${r.index}/index.m3u8`)
+    }
+    return lines.join('\n') + '\n'
+  }
+
+  /** Stops following the stream and forgets the keys (best effort). */
+  close (): void {
+    this.stop.abort()
+    this.link.secret.fill(0)
+    for (const k of this.keys.values()) void k.then(key => { key.fill(0) }, () => {})
+    this.keys.clear()
+    this.wake()
+  }
+}
+
+function noPath (path: string): P2pdvError {
+  return new P2pdvError('ERR_VIDEO_PATH', `this live stream has no ${path.slice(0, 80)} (it left the window)`, {
+    hint: 'Press "go live" to jump back to the live edge.'
+  })
+}
+
+/** Peak bits per second over the window (hls.js's ABR compares it with the measured bandwidth). */
+function bandwidth (r: Rendition): number {
+  let peak = 0
+  for (const s of r.segments) peak = Math.max(peak, Math.round(s.size * 8 / (s.duration / 1000)))
+  return Math.max(1, peak)
+}
+
+/**
+ * The rendition's newest run of consecutive sequence numbers (HLS numbers segments implicitly,
+ * so a gap cannot be listed), as a live playlist.
+ */
+export function mediaPlaylist (r: { segments: LiveAnnouncement[] }): string {
+  const all = r.segments
+  let start = all.length - 1
+  while (start > 0 && all[start - 1]!.seq === all[start]!.seq - 1) start--
+  const run = all.slice(Math.max(0, start))
+  const target = Math.max(1, Math.ceil(Math.max(...run.map(s => s.duration), 1000) / 1000))
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:7', `#EXT-X-TARGETDURATION:${target}`, `#EXT-X-MEDIA-SEQUENCE:${run[0]?.seq ?? 0}`]
+  let epoch = -1
+  for (const s of run) {
+    if (s.epoch !== epoch) {
+      epoch = s.epoch
+      lines.push(`#EXT-X-MAP:URI="init-${s.epoch}.mp4"`)
+    }
+    // `time` is when the creator had the segment complete: its media began ~duration earlier.
+    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.time - s.duration).toISOString()}`, `#EXTINF:${(s.duration / 1000).toFixed(3)},`, `${s.seq}.m4s`)
+  }
+  return lines.join('\n') + '\n'
+}
