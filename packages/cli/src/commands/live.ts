@@ -75,9 +75,12 @@ export const liveStart: Command = {
     const uploader = ephemeralUploader()
     const { streamKey } = await import('@p2pdv/sdk/live')
     const key = await streamKey()
-    // Registered on chain (as `p2pdv upload` registers a video) unless --no-chain or no chain: then
-    // keepers gate every epoch key; otherwise the link carries them (the private-link model).
-    const chain = await (await import('./live-chain.ts')).prepareLiveRegistration(args, out, key.stream)
+    // A stream with an access policy (--price, --subscribers-only, --private) is registered on chain
+    // (as `p2pdv upload` registers a video) and keepers gate every epoch key. A free stream keeps
+    // the link that carries its keys (the private-link model), which the watch page plays; the page
+    // does not yet ask keepers for live epoch keys.
+    const gated = args.values.price !== undefined || args.values['subscribers-only'] === true || args.values.private === true
+    const chain = gated ? await (await import('./live-chain.ts')).prepareLiveRegistration(args, out, key.stream) : undefined
     const publisher = await LivePublisher.create({
       nodes: peers.map(p => new NodeClient(p.http, { peerId: p.peerId })),
       grants: new GrantBook(async () => await uploader),
