@@ -4,28 +4,16 @@
 // work, and silence publishes the video without the track.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
 import { parseWebVtt, wordErrorRate } from '@p2pdv/media'
 import { Client } from '@p2pdv/sdk'
 import { makeSpeechClip, speechScript } from '../../media/test/fixtures/speech-clip.ts'
-import { runCli, startDevnet, type RunningDevnet } from './fixtures/cli.ts'
+import { runCli, startDevnet, storedBlocks, type RunningDevnet } from './fixtures/cli.ts'
 
 const run = promisify(execFile)
-
-async function storedBlocks (devnet: RunningDevnet): Promise<number> {
-  let n = 0
-  const walk = async (dir: string): Promise<void> => {
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      if (e.isDirectory()) await walk(join(dir, e.name))
-      else if (e.name.endsWith('.data')) n++
-    }
-  }
-  for (const node of devnet.state.nodes) await walk(join(node.dataDir, 'blocks'))
-  return n
-}
 
 describe('p2pdv upload --auto-captions', () => {
   let devnet: RunningDevnet

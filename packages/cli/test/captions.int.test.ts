@@ -3,26 +3,14 @@
 // a bad file or an unknown track is refused before anything is stored.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { readdir, rm, writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { after, before, describe, it } from 'node:test'
 import { Client } from '@p2pdv/sdk'
-import { runCli, startDevnet, type RunningDevnet } from './fixtures/cli.ts'
+import { runCli, startDevnet, storedBlocks, type RunningDevnet } from './fixtures/cli.ts'
 
 const run = promisify(execFile)
-
-async function storedBlocks (devnet: RunningDevnet): Promise<number> {
-  let n = 0
-  const walk = async (dir: string): Promise<void> => {
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      if (e.isDirectory()) await walk(join(dir, e.name))
-      else if (e.name.endsWith('.data')) n++
-    }
-  }
-  for (const node of devnet.state.nodes) await walk(join(node.dataDir, 'blocks'))
-  return n
-}
 
 describe('p2pdv captions', () => {
   let devnet: RunningDevnet

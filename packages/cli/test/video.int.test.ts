@@ -3,7 +3,7 @@
 // with ffmpeg as the HLS and the DASH client, and with hls.js in Chromium for subtitle timing.
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test'
 import { chromium } from 'playwright-core'
 import { blockCid, parseCid } from '@p2pdv/core'
 import { Client } from '@p2pdv/sdk'
-import { CLI, runCli, startDevnet, type RunningDevnet } from './fixtures/cli.ts'
+import { CLI, runCli, startDevnet, storedBlocks, type RunningDevnet } from './fixtures/cli.ts'
 
 const run = promisify(execFile)
 const SECONDS = 8
@@ -28,19 +28,6 @@ async function startWatch (capability: string, env: NodeJS.ProcessEnv): Promise<
     void exited.then(() => { clearTimeout(timer); reject(new Error('watch exited')) })
   })
   return { url, base: url.replace(/master\.m3u8$/, ''), stop: async () => { proc.kill('SIGTERM'); await exited } }
-}
-
-/** Every block file the devnet's nodes hold. */
-async function storedBlocks (devnet: RunningDevnet): Promise<number> {
-  let n = 0
-  const walk = async (dir: string): Promise<void> => {
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      if (e.isDirectory()) await walk(join(dir, e.name))
-      else if (e.name.endsWith('.data')) n++
-    }
-  }
-  for (const node of devnet.state.nodes) await walk(join(node.dataDir, 'blocks'))
-  return n
 }
 
 describe('p2pdv upload / watch', () => {
