@@ -130,7 +130,8 @@ function Dashboard ({ node, audits, stake }: { node: NodeSnapshot, audits: Part<
       {audits.kind === 'ready' && audits.value !== undefined && (
         <section className='card wide' aria-labelledby='audit-h'>
           <h2 id='audit-h'>Audits this node runs</h2>
-          <table className='scores'>
+          {audits.value.peers.length === 0 && <p className='muted'>No scores yet: the auditor learns what to audit from placement records and scores nodes after its first rounds (one a minute by default).</p>}
+          {audits.value.peers.length > 0 && <table className='scores'>
             <caption className='sr-only'>Reputation of the nodes this auditor follows</caption>
             <thead><tr><th scope='col'>Node</th><th scope='col'>Score</th><th scope='col'>Passes</th><th scope='col'>Failures</th><th scope='col'>Gets new blocks</th></tr></thead>
             <tbody>
@@ -144,7 +145,7 @@ function Dashboard ({ node, audits, stake }: { node: NodeSnapshot, audits: Part<
                 </tr>
               ))}
             </tbody>
-          </table>
+          </table>}
         </section>
       )}
 

@@ -158,7 +158,7 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
             )
           : (
             <div className='player placeholder' aria-busy={stage.kind === 'opening'}>
-              {stage.kind === 'error' ? <ErrorPanel error={stage.error} /> : <OpeningStatus step={stage.kind === 'opening' ? stage.step : 'Starting'} />}
+              {stage.kind === 'error' ? <ErrorPanel error={stage.error.code === 'ERR_ACCESS_DENIED' && hasListing ? lockedError(stage.error) : stage.error} /> : <OpeningStatus step={stage.kind === 'opening' ? stage.step : 'Starting'} />}
             </div>
             )}
         {/* After a purchase or subscription the chain says yes: ask the keepers again (a reload). */}
@@ -168,6 +168,14 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
       </main>
     </div>
   )
+}
+
+/**
+ * A listed video this account may not watch yet is not an error to the viewer: say what opens it
+ * (the actions under the player), keeping the code and the keepers' answer for those who look.
+ */
+function lockedError (e: UserError): UserError {
+  return { ...e, title: 'Buy, subscribe or be granted access to watch', hint: `${e.hint.replace(/; buy or be granted access for that address, then try again\.$/, '.')} Use the button under the player: the video starts as soon as the chain confirms.` }
 }
 
 /** How long a video may take to show its first frame before its poster is fetched. */
