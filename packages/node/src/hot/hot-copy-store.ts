@@ -112,8 +112,12 @@ export class HotCopyStore {
       const mine = new Map<string, { cid: CID, size: number }>()
       if (record.state === 'hot' && record.expires > this.now()) {
         for (const b of record.blocks) {
-          if (!b.nodes.includes(this.deps.peerId) || this.deps.durable(b.cid)) continue
+          if (!b.nodes.includes(this.deps.peerId)) continue
+          // Checked before durability: a block a placement record assigns here but repair has not
+          // brought yet is not here either, and a record must not claim it.
           if (!await this.deps.has(b.cid)) throw new P2pdvError(HotCopyStoreErrorCode.NOT_HELD, `block ${b.cid.toString()} is placed here by the record but not stored here`)
+          // A durable block is the placement record's: never counted (nor deleted) as a hot copy.
+          if (this.deps.durable(b.cid)) continue
           mine.set(b.cid.toString(), { cid: b.cid, size: b.size })
         }
       }
