@@ -49,6 +49,18 @@ async function playsPast (page: Page, t: number): Promise<void> {
   }, t, { timeout: WAIT_MS, polling: 100 })
 }
 
+/** Opens `url` and waits until it plays past 1 s; on failure the error carries the page's stats and last console lines. */
+async function openPlaying (page: Page, url: string): Promise<void> {
+  const logs: string[] = []
+  page.on('console', m => { logs.push(`${m.type()}: ${m.text()}`.slice(0, 300)) })
+  page.on('pageerror', e => { logs.push(`pageerror: ${e.message}`.slice(0, 300)) })
+  await page.goto(url)
+  await playsPast(page, 1).catch(async (err: Error) => {
+    const diag = await page.evaluate(() => JSON.stringify({ stats: window.p2pdvLive?.stats(), html: document.querySelector('main')?.textContent?.slice(0, 400) })).catch(() => '')
+    throw new Error(`${err.message}\n${diag}\n${logs.slice(-15).join('\n')}`)
+  })
+}
+
 async function liveStats (page: Page): Promise<{ epochs: number, blocks: number, rejectedBlocks: number, announcements: number, feedNode: string | undefined }> {
   return await page.evaluate(() => window.p2pdvLive!.stats())
 }
@@ -116,15 +128,8 @@ describe('live stream in the watch page (Chromium)', () => {
 
   it('plays near the live edge, reports its latency, passes epoch rotations and a node killed mid-stream', { timeout: 240_000 }, async t => {
     const page = await browser.context.newPage()
-    const logs: string[] = []
-    page.on('console', m => { logs.push(`${m.type()}: ${m.text()}`.slice(0, 300)) })
-    page.on('pageerror', e => { logs.push(`pageerror: ${e.message}`.slice(0, 300)) })
     try {
-      await page.goto(pageUrl(nodes[0]!))
-      await playsPast(page, 1).catch(async (err: Error) => {
-        const diag = await page.evaluate(() => JSON.stringify({ stats: window.p2pdvLive?.stats(), html: document.querySelector('main')?.textContent?.slice(0, 400) })).catch(() => '')
-        throw new Error(`${err.message}\n${diag}\n${logs.slice(-15).join('\n')}`)
-      })
+      await openPlaying(page, pageUrl(nodes[0]!))
       await countStalls(page)
       await page.waitForFunction(() => /\d+\.\d s/.test(document.querySelector('[data-stat="latency"]')?.textContent ?? ''), undefined, { timeout: WAIT_MS })
       const first = await liveStats(page)
@@ -155,15 +160,8 @@ describe('live stream in the watch page (Chromium)', () => {
 
   it('seeks back in the DVR window, offers "go live", and goes back to the edge', { timeout: 120_000 }, async () => {
     const page = await browser.context.newPage()
-    const logs: string[] = []
-    page.on('console', m => { logs.push(`${m.type()}: ${m.text()}`.slice(0, 300)) })
-    page.on('pageerror', e => { logs.push(`pageerror: ${e.message}`.slice(0, 300)) })
     try {
-      await page.goto(pageUrl(nodes[0]!))
-      await playsPast(page, 1).catch(async (err: Error) => {
-        const diag = await page.evaluate(() => JSON.stringify({ stats: window.p2pdvLive?.stats(), html: document.querySelector('main')?.textContent?.slice(0, 400) })).catch(() => '')
-        throw new Error(`${err.message}\n${diag}\n${logs.slice(-15).join('\n')}`)
-      })
+      await openPlaying(page, pageUrl(nodes[0]!))
       const t = (await view(page)).t
       await page.evaluate(t => { document.querySelector('video')!.currentTime = Math.max(0, t - 8) }, t)
       await page.mouse.move(640, 300)

@@ -14,6 +14,7 @@ import { TopBar } from '../TopBar.tsx'
 import { ErrorPanel } from './ErrorPanel.tsx'
 import { Player } from './Player.tsx'
 import type { PlayerController, PlayerState } from './controller.ts'
+import { useReloadOnHashChange } from './reload-on-hash.ts'
 
 /** The player has less than this buffered at the edge: time to ask whether the stream ended. */
 const EDGE_BUFFER_SECONDS = 0.5
@@ -70,12 +71,7 @@ export function LiveWatchPage (): ReactElement {
     return () => { clearInterval(watchdog); source.close() }
   }, [opening])
 
-  // A new key typed into the address bar changes only the fragment: open the stream afresh.
-  useEffect(() => {
-    const onHash = (): void => { window.location.reload() }
-    window.addEventListener('hashchange', onHash)
-    return () => { window.removeEventListener('hashchange', onHash) }
-  }, [])
+  useReloadOnHashChange()
 
   return (
     <div className='page watch'>

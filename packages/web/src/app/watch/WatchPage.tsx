@@ -20,6 +20,7 @@ import { ErrorPanel } from './ErrorPanel.tsx'
 import type { PlayerController } from './controller.ts'
 import { p2pAllowed, SwarmSession } from './p2p.ts'
 import { P2pPanel } from './P2pPanel.tsx'
+import { useReloadOnHashChange } from './reload-on-hash.ts'
 
 type Stage =
   | { kind: 'opening', step: string }
@@ -135,12 +136,7 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
 
   useEffect(() => () => { if (poster !== undefined) URL.revokeObjectURL(poster) }, [poster])
 
-  // A new key typed into the address bar changes only the fragment: open the video afresh.
-  useEffect(() => {
-    const onHash = (): void => { window.location.reload() }
-    window.addEventListener('hashchange', onHash)
-    return () => { window.removeEventListener('hashchange', onHash) }
-  }, [])
+  useReloadOnHashChange()
 
   return (
     <div className='page watch'>
