@@ -63,6 +63,8 @@ export class UploadGate {
   private readonly opts: UploadGateOptions
   private readonly now: () => number
   private readonly verdicts = new Map<string, Verdict>()
+  /** Checks under way, by token hash: the parallel first blocks of an upload share one. */
+  private readonly checking = new Map<string, Promise<Verdict>>()
   private readonly sources = new Map<string, Bucket>()
   /** Grant id → bytes spent and expiry. */
   private readonly grants = new Map<string, { spent: number, exp: number }>()
@@ -123,7 +125,15 @@ export class UploadGate {
     const key = createHash('sha256').update(token).digest('hex')
     let verdict = this.verdicts.get(key)
     if (verdict === undefined) {
-      verdict = await this.verify(token, source)
+      // One check per grant even when its first blocks arrive together: a client that opens 64
+      // uploads with a fresh grant would otherwise spend 64 of its source's checks and be refused
+      // ERR_GRANT_RATE for most of them.
+      let checking = this.checking.get(key)
+      if (checking === undefined) {
+        checking = this.verify(token, source).finally(() => { this.checking.delete(key) })
+        this.checking.set(key, checking)
+      }
+      verdict = await checking
       if (this.verdicts.size >= MAX_CACHED_GRANTS) this.pruneVerdicts()
       this.verdicts.set(key, verdict)
     }

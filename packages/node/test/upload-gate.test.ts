@@ -29,6 +29,17 @@ describe('upload gate', () => {
     assert.equal(checks, 1)
   })
 
+  it('checks a grant once when its first blocks arrive together, spending one of its source\'s checks', async () => {
+    let checks = 0
+    const g = gate({ quota: 1e9, policy: { name: 'counting', admits: async () => { checks++; return true } } })
+    const t = await testGrant(NODE)
+    const sessions = await Promise.allSettled(Array.from({ length: 64 }, async () => await g.admit(t.bytes, 'busy')))
+    assert.deepEqual(sessions.filter(s => s.status === 'rejected'), [])
+    assert.equal(checks, 1)
+    for (let i = 0; i < GRANT_CHECK_BURST - 1; i++) await g.admit((await testGrant(NODE)).bytes, 'busy')
+    await assert.rejects(g.admit((await testGrant(NODE)).bytes, 'busy'), code('ERR_GRANT_RATE'))
+  })
+
   it('refuses identities the policy does not admit', async () => {
     const g = gate({ policy: { name: 'none', admits: async () => false } })
     await assert.rejects(g.admit((await testGrant(NODE)).bytes, 'src'), code('ERR_GRANT_NOT_ADMITTED'))
