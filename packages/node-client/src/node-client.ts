@@ -40,6 +40,11 @@ const MAX_HOT_LISTING_BYTES = MAX_HOT_RECORDS * (MAX_HOT_RECORD_CHARS + 8) + 64
 const MAX_LIVE_ANSWER_BYTES = 4096
 /** A window: 120 announcements per rendition, 16 renditions, ~700 bytes each. */
 export const MAX_LIVE_WINDOW_BYTES = 2 * 1024 * 1024
+/** A routing answer: at most MAX_PROVIDERS providers with their addresses. */
+export const MAX_PROVIDERS = 64
+const MAX_PROVIDERS_BYTES = MAX_PROVIDERS * (MAX_ID_CHARS + MAX_ADDRS * (MAX_ADDR_CHARS + 4) + 256)
+/** The chain description, the sign-in nonce and session are small JSON objects. */
+const MAX_SMALL_JSON_BYTES = 64 * 1024
 /** A receipt's signature is 64 bytes for Ed25519; far longer ones are junk. */
 const MAX_SIG_CHARS = 512
 
@@ -281,6 +286,56 @@ export class NodeClient {
     return video
   }
 
+  /**
+   * `GET /routing/v1/providers/{cid}` (IPFS delegated routing): who the node says provides the
+   * CID. Entries without a peer id, and addresses that are not strings, are dropped; more than
+   * MAX_PROVIDERS or an oversized answer is refused. Claims, not facts: blocks are checked by CID.
+   */
+  async providers (cid: CID | string, options: CallOptions = {}): Promise<Array<{ peerId: string, addrs: string[] }>> {
+    const body = await this.getJson(`/routing/v1/providers/${encodeURIComponent(cid.toString())}`, MAX_PROVIDERS_BYTES, options) as { Providers?: unknown } | null
+    const listed = body?.Providers
+    if (!Array.isArray(listed) || listed.length > MAX_PROVIDERS) throw this.badResponse(`answered a routing query without a list of at most ${MAX_PROVIDERS} providers`)
+    const out: Array<{ peerId: string, addrs: string[] }> = []
+    for (const p of listed as Array<{ ID?: unknown, Addrs?: unknown } | null>) {
+      if (typeof p?.ID !== 'string' || p.ID.length === 0 || p.ID.length > MAX_ID_CHARS) continue
+      const addrs = Array.isArray(p.Addrs) ? p.Addrs.filter((a): a is string => typeof a === 'string' && a.length <= MAX_ADDR_CHARS).slice(0, MAX_ADDRS) : []
+      out.push({ peerId: p.ID, addrs })
+    }
+    return out
+  }
+
+  /** `GET /api/v1/chain`: the chain the node shares (unchecked JSON: parse it as a chain config); NOT_FOUND when it shares none. */
+  async chain (options: CallOptions = {}): Promise<unknown> {
+    const res = await this.call({ method: 'GET', path: '/api/v1/chain', limit: MAX_SMALL_JSON_BYTES, headers: { accept: 'application/json' } }, options)
+    this.expectOk(res, 'a chain to share')
+    return this.json(res, '/api/v1/chain')
+  }
+
+  /** `GET /api/v1/auth/nonce`: a fresh sign-in nonce (NOT_FOUND when the node offers no sign-in). */
+  async signInNonce (options: CallOptions = {}): Promise<string> {
+    const res = await this.call({ method: 'GET', path: '/api/v1/auth/nonce', limit: MAX_SMALL_JSON_BYTES, headers: { accept: 'application/json' } }, options)
+    this.expectOk(res, 'sign-in')
+    const nonce = (this.json(res, '/api/v1/auth/nonce') as { nonce?: unknown } | null)?.nonce
+    if (typeof nonce !== 'string' || !/^[A-Za-z0-9]{8,96}$/.test(nonce)) throw this.badResponse('answered /api/v1/auth/nonce without a nonce')
+    return nonce
+  }
+
+  /**
+   * `POST /api/v1/auth/siwe`: trades a signed EIP-4361 message for a session token. A refusal
+   * throws the node's own code (ERR_SIWE_REJECTED, …).
+   */
+  async signIn (message: string, signature: string, options: CallOptions = {}): Promise<{ token: string, address: string, expiresAt: number, roles: string[] }> {
+    const res = await this.call({ method: 'POST', path: '/api/v1/auth/siwe', limit: MAX_SMALL_JSON_BYTES, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode(JSON.stringify({ message, signature })) }, options)
+    const body = jsonObject(res.body)
+    if (res.status !== 200) {
+      const code = typeof body.code === 'string' && /^ERR_[A-Z0-9_]{1,60}$/.test(body.code) ? body.code : 'ERR_SIWE_REJECTED'
+      throw new P2pdvError(code, `sign-in to ${this.base} refused: ${typeof body.message === 'string' ? body.message.slice(0, 300) : `HTTP ${res.status}`}`, { details: { status: res.status } })
+    }
+    const { token, address, expiresAt, roles } = body
+    if (typeof token !== 'string' || token.length > 4096 || typeof address !== 'string' || address.length > 64 || typeof expiresAt !== 'number') throw this.badResponse('answered a sign-in without a session')
+    return { token, address, expiresAt, roles: Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string').slice(0, 16) : [] }
+  }
+
   private async discoveryJson (path: string, options: CallOptions): Promise<unknown> {
     const res = await this.call({ method: 'GET', path, limit: MAX_VIDEO_PAGE_BYTES, headers: { accept: 'application/json' } }, options)
     const body = jsonObject(res.body)
@@ -306,6 +361,10 @@ export class NodeClient {
   private async getJson (path: string, limit: number, options: CallOptions): Promise<unknown> {
     const res = await this.call({ method: 'GET', path, limit, headers: { accept: 'application/json' } }, options)
     if (res.status !== 200) throw this.badResponse(`answered HTTP ${res.status} for ${path}`, { status: res.status })
+    return this.json(res, path)
+  }
+
+  private json (res: HttpResponse, path: string): unknown {
     try {
       return JSON.parse(new TextDecoder().decode(res.body))
     } catch {

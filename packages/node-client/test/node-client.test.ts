@@ -74,6 +74,18 @@ const routes: Record<string, Route> = {
   '/api/v1/peers': s => { reply(s, 200, JSON.stringify({ peers: Array.from({ length: 100 }, () => ({ peerId, http: 'http://127.0.0.1:1' })) }), 'application/json') },
   '/api/v1/reputation': s => { reply(s, 200, JSON.stringify({ scores: [{ peerId, score: 0.5 }, { peerId: 'x', score: 7 }, null] }), 'application/json') },
   '/api/v1/placements': s => { reply(s, 200, JSON.stringify({ objects: [{ object: cid.toString(), version: 2, sig: 'AQI=' }, { object: 5 }] }), 'application/json') },
+  [`/routing/v1/providers/${cid.toString()}`]: s => {
+    reply(s, 200, JSON.stringify({ Providers: [{ ID: peerId, Addrs: ['/ip4/127.0.0.1/tcp/1/http', 7] }, { ID: 5 }, null, { ID: 'x'.repeat(1000) }] }), 'application/json')
+  },
+  [`/routing/v1/providers/${otherCid.toString()}`]: s => { reply(s, 200, JSON.stringify({ Providers: Array.from({ length: 65 }, () => ({ ID: peerId })) }), 'application/json') },
+  '/api/v1/chain': s => { reply(s, 200, JSON.stringify({ chainId: 31337 }), 'application/json') },
+  '/api/v1/auth/nonce': s => { reply(s, 200, JSON.stringify({ nonce: 'a1b2c3d4e5f6a7b8' }), 'application/json') },
+  '/api/v1/auth/siwe': (s, _m, body) => {
+    const { signature } = JSON.parse(body.toString()) as { signature: string }
+    if (signature === 'good') reply(s, 200, JSON.stringify({ token: 't', address: '0xabc', expiresAt: 1, roles: ['keeper', 3] }), 'application/json')
+    else if (signature === 'shapeless') reply(s, 200, JSON.stringify({ token: 5 }), 'application/json')
+    else reply(s, 401, JSON.stringify({ code: 'ERR_SIWE_REJECTED', message: 'bad signature' }), 'application/json')
+  },
   [`/api/v1/objects/${cid.toString()}/placement`]: (s, method) => { if (method === 'PUT') reply(s, 204, ''); else reply(s, 200, new Uint8Array([0xa0])) }
 }
 
@@ -192,6 +204,27 @@ describe('NodeClient: receipts and API answers', () => {
     await assert.rejects(node('refused').putPlacement(cid, new Uint8Array([0xa0])), { code: NodeClientErrorCode.REFUSED })
     await assert.rejects(node().placement(otherCid), { code: NodeClientErrorCode.NOT_FOUND })
     await assert.rejects(node().peers(), { code: 'ERR_BAD_PEER_LIST' })
+  })
+})
+
+describe('NodeClient: routing, chain and sign-in answers', () => {
+  it('keeps only well-formed providers, and refuses a list over MAX_PROVIDERS or an endless one', async () => {
+    assert.deepEqual(await node().providers(cid), [{ peerId, addrs: ['/ip4/127.0.0.1/tcp/1/http'] }])
+    await assert.rejects(node().providers(otherCid), { code: NodeClientErrorCode.BAD_RESPONSE })
+    await assert.rejects(node('endless').providers(cid), { code: NodeClientErrorCode.TOO_LARGE })
+    await assert.rejects(node('junk').providers(cid), { code: NodeClientErrorCode.BAD_RESPONSE })
+  })
+
+  it('reads the shared chain and a sign-in; a missing chain is NOT_FOUND, a refused sign-in keeps the node\'s code', async () => {
+    assert.deepEqual(await node().chain(), { chainId: 31337 })
+    await assert.rejects(node('missing').chain(), { code: NodeClientErrorCode.NOT_FOUND })
+    await assert.rejects(node('endless').chain(), { code: NodeClientErrorCode.TOO_LARGE })
+    assert.equal(await node().signInNonce(), 'a1b2c3d4e5f6a7b8')
+    await assert.rejects(node('junk').signInNonce(), { code: NodeClientErrorCode.BAD_RESPONSE })
+    assert.deepEqual(await node().signIn('m', 'good'), { token: 't', address: '0xabc', expiresAt: 1, roles: ['keeper'] })
+    await assert.rejects(node().signIn('m', 'bad'), { code: 'ERR_SIWE_REJECTED' })
+    await assert.rejects(node().signIn('m', 'shapeless'), { code: NodeClientErrorCode.BAD_RESPONSE })
+    await assert.rejects(node('endless').signIn('m', 'good'), { code: NodeClientErrorCode.TOO_LARGE })
   })
 })
 

@@ -9,6 +9,7 @@ import { CID } from 'multiformats/cid'
 import { httpUrlFromMultiaddr, verifyBlock } from '@p2pdv/core'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
+import { NodeClient } from '@p2pdv/node-client'
 import type { PeerInfo, PeerSet } from './peers.ts'
 import type { BlockCache } from './block-cache.ts'
 
@@ -179,21 +180,14 @@ export class BlockFetcher {
     const found = new Map<string, PeerInfo>()
     await Promise.all(this.peers.ranked().slice(0, 3).map(async peer => {
       try {
-        const timeout = AbortSignal.timeout(PROVIDER_LOOKUP_TIMEOUT_MS)
-        const res = await fetch(`${peer.http}/routing/v1/providers/${cid.toString()}`, {
-          headers: { accept: 'application/json' },
-          signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout])
-        })
-        if (!res.ok) { await res.body?.cancel(); return }
-        const body = await res.json() as { Providers?: Array<{ ID?: unknown, Addrs?: unknown }> }
-        for (const p of body.Providers ?? []) {
-          if (typeof p.ID !== 'string' || found.has(p.ID)) continue
-          const known = this.peers.get(p.ID)
-          if (known !== undefined) { found.set(p.ID, known); continue }
-          const addrs = Array.isArray(p.Addrs) ? p.Addrs.filter((a): a is string => typeof a === 'string') : []
-          const http = addrs.map(httpUrlFromMultiaddr).find(u => u !== undefined)
+        const listed = await new NodeClient(peer.http, { peerId: peer.peerId }).providers(cid, { timeoutMs: PROVIDER_LOOKUP_TIMEOUT_MS, ...(signal === undefined ? {} : { signal }) })
+        for (const p of listed) {
+          if (found.has(p.peerId)) continue
+          const known = this.peers.get(p.peerId)
+          if (known !== undefined) { found.set(p.peerId, known); continue }
+          const http = p.addrs.map(httpUrlFromMultiaddr).find(u => u !== undefined)
           if (http === undefined) continue
-          found.set(p.ID, { peerId: p.ID, multiaddrs: addrs.filter(a => !a.endsWith('/http')), http })
+          found.set(p.peerId, { peerId: p.peerId, multiaddrs: p.addrs.filter(a => !a.endsWith('/http')), http })
         }
       } catch {
         // A node that cannot answer a routing query is just skipped; the read fails over anyway.

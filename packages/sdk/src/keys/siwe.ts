@@ -4,7 +4,8 @@
  * any signer that signs personal messages (a local account, or an EIP-1193 wallet).
  */
 import { createSiweMessage } from 'viem/siwe'
-import { P2pdvError } from '@p2pdv/core/errors'
+import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
+import { NodeClient, NodeClientErrorCode } from '@p2pdv/node-client'
 import type { Hex } from '@p2pdv/core/keys'
 
 export const DEFAULT_SESSION_SECONDS = 3600
@@ -17,15 +18,16 @@ export interface MessageSigner {
 export interface NodeSession { token: string, address: Hex, expiresAt: number, roles: string[] }
 
 export async function signInToNode (http: string, signer: MessageSigner, chainId: number, o: { seconds?: number, signal?: AbortSignal } = {}): Promise<NodeSession> {
-  const init = o.signal === undefined ? {} : { signal: o.signal }
-  let nonceRes: Response
+  const node = new NodeClient(http)
+  const call = o.signal === undefined ? {} : { signal: o.signal }
+  let nonce: string
   try {
-    nonceRes = await fetch(`${http}/api/v1/auth/nonce`, init)
+    nonce = await node.signInNonce(call)
   } catch (cause) {
-    throw new P2pdvError('ERR_NODE_UNREACHABLE', `cannot reach ${http} to sign in`, { cause })
+    if (isP2pdvError(cause, NodeClientErrorCode.UNREACHABLE) || isP2pdvError(cause, NodeClientErrorCode.TIMEOUT)) throw new P2pdvError('ERR_NODE_UNREACHABLE', `cannot reach ${http} to sign in`, { cause })
+    if (isP2pdvError(cause)) throw new P2pdvError('ERR_SIWE_UNAVAILABLE', `${http} offers no sign-in (${cause.code})`, { cause })
+    throw cause
   }
-  if (!nonceRes.ok) throw new P2pdvError('ERR_SIWE_UNAVAILABLE', `${http} offers no sign-in (HTTP ${nonceRes.status})`)
-  const { nonce } = await nonceRes.json() as { nonce: string }
   const url = new URL(http)
   const message = createSiweMessage({
     address: signer.address,
@@ -39,8 +41,6 @@ export async function signInToNode (http: string, signer: MessageSigner, chainId
     expirationTime: new Date(Date.now() + (o.seconds ?? DEFAULT_SESSION_SECONDS) * 1000)
   })
   const signature = await signer.signMessage({ message })
-  const res = await fetch(`${http}/api/v1/auth/siwe`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message, signature }), ...init })
-  const body = await res.json() as Partial<NodeSession> & { code?: string, message?: string }
-  if (!res.ok || typeof body.token !== 'string') throw new P2pdvError(body.code ?? 'ERR_SIWE_REJECTED', `sign-in to ${http} refused: ${body.message ?? res.statusText}`)
-  return { token: body.token, address: body.address!, expiresAt: body.expiresAt!, roles: body.roles ?? [] }
+  const s = await node.signIn(message, signature, call)
+  return { ...s, address: s.address as Hex }
 }

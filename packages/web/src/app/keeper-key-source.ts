@@ -5,6 +5,7 @@ import { P2pdvError, parseCid, type CID } from '@p2pdv/core'
 import type { Hex, VideoId } from '@p2pdv/core/keys'
 import { ChainClient, ChainKeyOracle, eip1193Viewer, KeyResolver, pageWalletViewer, parseChainConfig } from '@p2pdv/sdk/browser'
 import type { EIP1193Provider } from 'viem'
+import { nodeChainDescription } from './node-chain.ts'
 
 declare global {
   interface Window {
@@ -31,14 +32,7 @@ export class KeeperKeySource {
   }
 
   async open (signal?: AbortSignal): Promise<{ manifest: CID, key: Uint8Array }> {
-    let res: Response
-    try {
-      res = await fetch(`${this.origin}/api/v1/chain`, signal === undefined ? {} : { signal })
-    } catch (cause) {
-      throw new P2pdvError('ERR_PEERS_UNAVAILABLE', 'this node did not answer', { cause })
-    }
-    if (!res.ok) throw new P2pdvError('ERR_NO_CHAIN', 'this node shares no chain to look the video up on', { hint: 'Open the video from a node of its network (the devnet, or one started with --public-rpc).' })
-    const client = await ChainClient.connect(parseChainConfig(await res.json(), 'the node\'s chain description'))
+    const client = await ChainClient.connect(parseChainConfig(await nodeChainDescription(this.origin, signal), 'the node\'s chain description'))
     const oracle = new ChainKeyOracle(client)
     const record = await oracle.video(this.video)
     if (record?.manifest === undefined) throw new P2pdvError('ERR_VIDEO_UNKNOWN', 'no video with this id is registered on chain', { hint: 'Check the link.' })

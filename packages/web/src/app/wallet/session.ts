@@ -13,6 +13,7 @@ import {
 import { isDevChainId } from '@p2pdv/contracts/constants'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { pageWalletAccount, signInToNode, type MessageSigner } from '@p2pdv/sdk/browser'
+import { nodeChainDescription } from '../node-chain.ts'
 import type { WalletKind } from './store.ts'
 
 /** A SIWE session on the node lasts this long (the message's expiry). */
@@ -45,14 +46,7 @@ export interface WalletSession {
 }
 
 async function chainConfig (origin: string): Promise<ReturnType<typeof parseChainConfig>> {
-  let res: Response
-  try {
-    res = await fetch(`${origin}/api/v1/chain`, { signal: AbortSignal.timeout(15_000) })
-  } catch (cause) {
-    throw new P2pdvError('ERR_PEERS_UNAVAILABLE', 'this node did not answer', { cause })
-  }
-  if (!res.ok) throw new P2pdvError('ERR_NO_CHAIN', 'this node shares no chain to pay on', { hint: 'Open the app from a node of its network (the devnet, or one started with --public-rpc).' })
-  return parseChainConfig(await res.json(), 'the node\'s chain description')
+  return parseChainConfig(await nodeChainDescription(origin), 'the node\'s chain description')
 }
 
 /** The injected wallet's account, on the node's chain (asks the wallet to switch when it is elsewhere). */
