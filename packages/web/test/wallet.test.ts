@@ -1,10 +1,13 @@
-// The wallet pages' pure parts: the price state a viewer sees, and the local watch history.
+// The wallet pages' pure parts: the price state a viewer sees, the local watch history, and what
+// an injected wallet's account and chain events mean.
 import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
 import { describe, it } from 'node:test'
 import type { Hex } from 'viem'
 import { priceView } from '../src/app/discover/price-view.ts'
 import { HISTORY_KEY, MAX_HISTORY, readHistory, recordWatch } from '../src/app/library/history.ts'
 import type { AccessState } from '../src/app/wallet/session.ts'
+import { watchWalletChanges, type EventfulProvider, type WalletChange } from '../src/app/wallet/wallet-changes.ts'
 
 const owner = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' as Hex
 function chain (policy: AccessState['video']['policy'], extra: Partial<AccessState> = {}, price?: { amount: bigint, duration: bigint }): AccessState {
@@ -57,5 +60,36 @@ describe('watch history (local)', () => {
     assert.equal(h[0]!.title.length, 200)
     recordWatch({ id: '../../etc', title: 'no', at: 3 }, s)
     assert.equal(readHistory(s).length, 1)
+  })
+})
+
+describe('injected wallet changes', () => {
+  const me = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
+  const other = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC'
+  function watched (): { emitter: EventEmitter, changes: WalletChange[], stop: () => void } {
+    const emitter = new EventEmitter()
+    const changes: WalletChange[] = []
+    const stop = watchWalletChanges(emitter as unknown as EventfulProvider, { address: me.toLowerCase() }, c => { changes.push(c) })
+    return { emitter, changes, stop }
+  }
+
+  it('reports another account, a locked wallet and a chain switch; the same account is no change', () => {
+    const { emitter, changes } = watched()
+    emitter.emit('accountsChanged', [me])
+    emitter.emit('accountsChanged', [other, me])
+    emitter.emit('accountsChanged', [])
+    emitter.emit('chainChanged', '0x1')
+    assert.deepEqual(changes, [{ kind: 'account', address: other }, { kind: 'locked' }, { kind: 'chain', chainId: 1 }])
+  })
+
+  it('ignores events that are not an account list or a chain id, and stops listening when told', () => {
+    const { emitter, changes, stop } = watched()
+    for (const junk of [undefined, 'x', { 0: other }, ['0x12'], [5], ['not an address'.repeat(1000)]]) emitter.emit('accountsChanged', junk)
+    for (const junk of [undefined, '0x', '0xzz', '0x' + 'f'.repeat(40), -1, 1.5, {}]) emitter.emit('chainChanged', junk)
+    assert.deepEqual(changes, [])
+    stop()
+    emitter.emit('accountsChanged', [other])
+    assert.deepEqual(changes, [])
+    assert.equal(emitter.listenerCount('accountsChanged') + emitter.listenerCount('chainChanged'), 0)
   })
 })

@@ -15,6 +15,7 @@ import { P2pdvError } from '@p2pdv/core/errors'
 import { pageWalletAccount, signInToNode, type MessageSigner } from '@p2pdv/sdk/browser'
 import { nodeChainDescription } from '../node-chain.ts'
 import type { WalletKind } from './store.ts'
+import { watchWalletChanges, type WalletChange } from './wallet-changes.ts'
 
 /** A SIWE session on the node lasts this long (the message's expiry). */
 const SIGN_IN_SECONDS = 3600
@@ -43,6 +44,8 @@ export interface WalletSession {
   subscriptions: () => Promise<SubscriptionRecord[]>
   signIn: () => Promise<{ expiresAt: number, roles: string[] }>
   addTestFunds: () => Promise<void>
+  /** An injected wallet's account and chain changes (a dev wallet never changes). */
+  watch: (onChange: (c: WalletChange) => void) => () => void
 }
 
 async function chainConfig (origin: string): Promise<ReturnType<typeof parseChainConfig>> {
@@ -115,6 +118,7 @@ export async function openSession (origin: string): Promise<WalletSession> {
         throw new P2pdvError('ERR_WALLET_REFUSED', 'the wallet did not sign the sign-in message', { hint: 'Signing in costs nothing; approve the message in your wallet.', cause: err })
       }
     },
+    watch: onChange => provider === undefined ? () => {} : watchWalletChanges(provider, { address }, onChange),
     addTestFunds: async () => {
       if (kind !== 'dev' || !isDevChainId(config.chainId)) throw new P2pdvError('ERR_NO_WALLET', 'test funds exist on the devnet only')
       await ctx.public.request({ method: 'anvil_setBalance' as never, params: [address, numberToHex(TEST_FUNDS_WEI)] as never })

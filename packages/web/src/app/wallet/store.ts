@@ -6,6 +6,7 @@
 import { P2pdvError } from '@p2pdv/core/errors'
 import { userError, type UserError } from '../errors.ts'
 import type { WalletSession } from './session.ts'
+import type { WalletChange } from './wallet-changes.ts'
 
 export type WalletKind = 'injected' | 'dev'
 
@@ -23,6 +24,7 @@ const REMEMBER_KEY = 'p2pdv.wallet'
 
 let state: WalletState = { status: 'disconnected' }
 let session: WalletSession | undefined
+let unwatch: (() => void) | undefined
 const listeners = new Set<() => void>()
 
 function set (next: WalletState): void {
@@ -51,9 +53,12 @@ export async function connectWallet (): Promise<void> {
   set({ status: 'connecting' })
   try {
     const { openSession } = await import('./session.ts')
-    session = await openSession(window.location.origin)
-    window.localStorage.setItem(REMEMBER_KEY, session.kind)
-    set({ status: 'connected', kind: session.kind, address: session.address })
+    const opened = await openSession(window.location.origin)
+    session = opened
+    window.localStorage.setItem(REMEMBER_KEY, opened.kind)
+    unwatch?.()
+    unwatch = opened.watch(change => { onWalletChange(opened, change) })
+    set({ status: 'connected', kind: opened.kind, address: opened.address })
     await refreshBalance()
   } catch (err) {
     session = undefined
@@ -61,7 +66,28 @@ export async function connectWallet (): Promise<void> {
   }
 }
 
+/**
+ * Another account: a new session for it (purchases, balance and sign-in are per account). Locked:
+ * disconnected. Another chain: nothing may be sent until the wallet is back on the network's.
+ */
+function onWalletChange (from: WalletSession, change: WalletChange): void {
+  if (change.kind === 'chain' && change.chainId === from.chainId) {
+    if (session === undefined) void connectWallet()
+    return
+  }
+  session = undefined
+  if (change.kind === 'locked') { set({ status: 'disconnected' }); return }
+  if (change.kind === 'account') { void connectWallet(); return }
+  set({
+    status: 'error',
+    kind: from.kind,
+    error: userError(new P2pdvError('ERR_CHAIN_MISMATCH', `your wallet switched to chain ${change.chainId}; this network is on chain ${from.chainId}`, { hint: `Switch your wallet back to chain ${from.chainId}; the page reconnects by itself.` }))
+  })
+}
+
 export function disconnectWallet (): void {
+  unwatch?.()
+  unwatch = undefined
   session = undefined
   window.localStorage.removeItem(REMEMBER_KEY)
   // The node's session cookie is HttpOnly: it simply expires (at most 1 h, see session.ts).
