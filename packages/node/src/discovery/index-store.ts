@@ -200,10 +200,26 @@ export class DiscoveryStore {
     const where: string[] = []
     const params: Record<string, string | number> = { since: now - TRENDING_WINDOW_SECONDS, limit: q.limit + 1, offset: q.offset }
     let from = 'videos v'
+    const relevance = q.sort === 'relevance' && q.match !== undefined
     if (q.match !== undefined) {
-      from = 'videos_fts f JOIN videos v ON v.rowid = f.rowid'
-      where.push('videos_fts MATCH :match')
       params.match = q.match
+      if (relevance && q.tag === undefined && q.category === undefined && q.maxRating === undefined) {
+        // Best first, unfiltered: the text index ranks and cuts the page on its own, and only the
+        // page's rows are read (ties by rowid: the order the index learnt them). Joining first
+        // read every matching row: 3× slower in the bench.
+        const page = `SELECT rowid AS r, ${BM25} AS score FROM videos_fts WHERE videos_fts MATCH :match ORDER BY score, rowid DESC LIMIT :limit OFFSET :offset`
+        return this.page(`SELECT v.*, ${RECENT} AS recent FROM (${page}) t CROSS JOIN videos v ON v.rowid = t.r ORDER BY t.score, t.r DESC`, params, q)
+      }
+      if (q.sort === 'latest') {
+        // Newest first: walk the recency index and stop at the page's end, keeping rows whose
+        // rowid the text index matched. Joining from the matches instead read and sorted every
+        // matching row (thousands for a common word): 10× slower in the bench.
+        from = 'videos v INDEXED BY videos_latest'
+        where.push('+v.rowid IN (SELECT rowid FROM videos_fts WHERE videos_fts MATCH :match)')
+      } else {
+        from = 'videos_fts f JOIN videos v ON v.rowid = f.rowid'
+        where.push('videos_fts MATCH :match')
+      }
     }
     if (q.tag !== undefined) {
       where.push('EXISTS (SELECT 1 FROM json_each(v.tags) WHERE json_each.value = :tag)')
@@ -220,10 +236,13 @@ export class DiscoveryStore {
     if (q.sort === 'trending') where.push(`${RECENT} > 0`)
     const order = q.sort === 'trending'
       ? 'recent DESC, v.registered_at DESC, v.rowid DESC'
-      : q.sort === 'relevance' && q.match !== undefined
-        ? 'bm25(videos_fts, 10.0, 1.0, 4.0), v.registered_at DESC, v.rowid DESC'
+      : relevance
+        ? `${BM25}, v.rowid DESC`
         : 'v.registered_at DESC, v.rowid DESC'
-    const sql = `SELECT v.*, ${RECENT} AS recent FROM ${from}${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY ${order} LIMIT :limit OFFSET :offset`
+    return this.page(`SELECT v.*, ${RECENT} AS recent FROM ${from}${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY ${order} LIMIT :limit OFFSET :offset`, params, q)
+  }
+
+  private page (sql: string, params: Record<string, string | number>, q: VideoQuery): VideoPage {
     const rows = this.db.prepare(sql).all(params) as unknown as Row[]
     const more = rows.length > q.limit
     const videos = rows.slice(0, q.limit).map(toListed)
@@ -247,6 +266,8 @@ export class DiscoveryStore {
 }
 
 const RECENT = '(SELECT count(*) FROM purchases p WHERE p.video = v.id AND p.at >= :since)'
+/** Relevance: a title match weighs most, then tags, then the description. */
+const BM25 = 'bm25(videos_fts, 10.0, 1.0, 4.0)'
 
 export function encodeCursor (offset: number): string {
   return Buffer.from(`o:${offset}`).toString('base64url')

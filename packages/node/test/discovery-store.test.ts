@@ -1,0 +1,80 @@
+// The discovery index's text search (node/src/discovery/index-store.ts) on a real node:sqlite
+// database: each sort returns every match once, in its order, page after page, whichever query
+// plan serves it (best first unfiltered is ranked inside the text index; newest first walks the
+// recency index).
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { DiscoveryStore } from '../src/discovery/index-store.ts'
+import { parseVideoQuery } from '../src/discovery/query.ts'
+
+const N = 60
+let dir: string
+let store: DiscoveryStore
+/** Listing i: registered at a time that is not its insertion order; "river" in the title of every 5th, in the description of every 3rd. */
+const registeredAt = (i: number): number => 1_700_000_000 + ((i * 37) % N) * 60
+const id = (i: number): string => `0x${i.toString(16).padStart(64, '0')}`
+const inTitle = (i: number): boolean => i % 5 === 0
+const matches = (i: number): boolean => inTitle(i) || i % 3 === 0
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'p2pdv-discovery-store-'))
+  store = new DiscoveryStore(join(dir, 'discovery.sqlite'))
+  for (let i = 0; i < N; i++) {
+    store.upsert({
+      id: id(i), owner: `0x${'ab'.repeat(20)}`, listingCid: 'bafkrei', manifestCid: 'bafkrei', policy: 'public', rating: i % 2 === 0 ? 0 : 3,
+      registeredAt: registeredAt(i),
+      title: inTitle(i) ? `Down the river ${i}` : `Clip ${i}`,
+      description: i % 3 === 0 ? `a slow walk by the riverbank, number ${i}` : `nothing to see, number ${i}`,
+      tags: i % 4 === 0 ? ['walks'] : ['misc'],
+      durationSeconds: 60, createdAt: i, updatedAt: i
+    })
+  }
+})
+after(async () => {
+  store.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** Every page of a query, following its cursors. */
+function all (q: Record<string, string>): string[] {
+  const out: string[] = []
+  let cursor: string | undefined
+  do {
+    const page = store.search(parseVideoQuery({ ...q, limit: '7', ...(cursor === undefined ? {} : { cursor }) }))
+    out.push(...page.videos.map(v => v.id))
+    cursor = page.next
+  } while (cursor !== undefined)
+  return out
+}
+
+const expected = (keep: (i: number) => boolean): number[] => Array.from({ length: N }, (_, i) => i).filter(keep)
+const newestFirst = (xs: number[]): string[] => [...xs].sort((a, b) => registeredAt(b) - registeredAt(a) || b - a).map(id)
+
+describe('discovery index: text search', () => {
+  it('newest first: every match once, by registration time, across pages', () => {
+    assert.deepEqual(all({ q: 'river', sort: 'latest' }), newestFirst(expected(matches)))
+    assert.deepEqual(all({ q: 'river', sort: 'latest', tag: 'walks' }), newestFirst(expected(i => matches(i) && i % 4 === 0)))
+  })
+
+  it('best first: every match once across pages, title matches ahead of description matches', () => {
+    const ids = all({ q: 'river' })
+    assert.deepEqual([...ids].sort(), expected(matches).map(id).sort())
+    assert.equal(new Set(ids).size, ids.length)
+    const titled = expected(inTitle).length
+    assert.deepEqual(new Set(ids.slice(0, titled)), new Set(expected(inTitle).map(id)))
+  })
+
+  it('best first with a filter: only matches that pass it, each once', () => {
+    const ids = all({ q: 'river', rating: '0' })
+    assert.deepEqual([...ids].sort(), expected(i => matches(i) && i % 2 === 0).map(id).sort())
+    assert.equal(new Set(ids).size, ids.length)
+  })
+
+  it('a word no listing has finds nothing, in either order', () => {
+    assert.deepEqual(all({ q: 'zebra' }), [])
+    assert.deepEqual(all({ q: 'zebra', sort: 'latest' }), [])
+  })
+})
