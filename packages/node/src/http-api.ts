@@ -52,7 +52,8 @@ export interface HttpApiDeps {
   /** Capacity and failure domain, for placement. */
   status: () => Record<string, unknown>
   placements: PlacementStore
-  ready: () => boolean
+  /** `/readyz`: every check must hold (started, the block store, the chain RPC when used). */
+  ready: () => { ok: boolean, checks: Record<string, boolean> }
   findProviders: (cid: CID, signal: AbortSignal) => Promise<ProviderRecord[]>
   /** Accepts an uploaded block (PUT), as the store protocol does; `hashMatches` as BlockIntake.accept. */
   accept: (cid: CID, body: Uint8Array, hashMatches: boolean, session: UploadSession) => Promise<Outcome>
@@ -245,7 +246,10 @@ export async function createHttpApi (deps: HttpApiDeps) {
   for (const r of deps.routes ?? []) r(app)
 
   app.get('/healthz', async () => ({ ok: true }))
-  app.get('/readyz', async (_req, reply) => deps.ready() ? { ok: true } : reply.code(503).send({ ok: false }))
+  app.get('/readyz', async (_req, reply) => {
+    const r = deps.ready()
+    return reply.code(r.ok ? 200 : 503).header('cache-control', 'no-store').send(r)
+  })
   app.get('/api/v1/node', async () => deps.info())
   app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()))
   return app

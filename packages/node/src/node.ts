@@ -39,6 +39,7 @@ import { LiveComponent } from './components/live.ts'
 import { HotCopiesComponent } from './components/hot-copies.ts'
 import { hotConfig } from './config.ts'
 import { Supervisor } from './components/supervisor.ts'
+import { ChainHealth } from './components/chain-health.ts'
 import type { VerifiedBlockstore } from './verified-blockstore.ts'
 
 export const NODE_VERSION = '0.1.0'
@@ -53,6 +54,14 @@ function storeUsable (blocksDir: string): boolean {
   } catch {
     return false
   }
+}
+
+/** What `/readyz` reports: started, the block store there, and the chain's RPC answering (when the node uses one). */
+function readiness (started: boolean, blocksDir: string, chainHealth: ChainHealth): { ok: boolean, checks: Record<string, boolean> } {
+  const checks: Record<string, boolean> = { started, store: started && storeUsable(blocksDir) }
+  const chain = chainHealth.reachable
+  if (chain !== undefined) checks.chain = chain
+  return { ok: Object.values(checks).every(Boolean), checks }
 }
 
 function isLoopback (url: string): boolean {
@@ -162,7 +171,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     host: config.host, port: config.httpPort, dataDir: () => disk.value.dir.root, log,
     ...(config.publicAddresses?.http === undefined ? {} : { publicUrl: config.publicAddresses.http }),
     // Read when the plane starts, once the components it serves have started.
-    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => ready && storeUsable(disk.value.dir.blocks), chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, settle, live, net, http, protocols, provideQueue, repair, peers, hot })
+    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => readiness(ready, disk.value.dir.blocks, chainHealth), chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, settle, live, net, http, protocols, provideQueue, repair, peers, hot })
   })
   const net = new Libp2pPlane({
     host: config.host, port: config.p2pPort, disk, blockstore, datastore, http, log,
@@ -236,6 +245,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     return worker
   }, async worker => { await worker?.stop() })
 
+  // The chain's RPC answering is part of being ready (components/chain-health.ts).
+  const chainHealth = new ChainHealth({ client: () => chain.value.reader, log, registry: metrics.registry })
   const discovery = new DiscoveryComponent({ dataDir: () => disk.value.dir.root, chain: () => chain.value.reader, localBlock: async (cid, signal) => await blockstore.value.has(cid) ? await blockstore.value.getVerified(cid, { signal }) : undefined, peers, log })
 
   // The order: each component may use the ones before it; stop runs it backwards (so the node
@@ -252,7 +263,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   })
   const components: Component[] = [
     chain, disk, blockstore, datastore, gate, provideQueue, placements, hot, keeper, audit, live,
-    discovery, http, net, protocols, tracker, repair, audit.rounds(), settle, supervisor,
+    discovery, http, net, protocols, tracker, repair, audit.rounds(), settle, supervisor, chainHealth,
     component('ready', () => { ready = true }, () => { ready = false })
   ]
   registerStateGauges(metrics, {

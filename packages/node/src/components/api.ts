@@ -50,7 +50,8 @@ export interface NodeParts {
   metrics: NodeMetrics
   faults: Set<TestFault>
   log: Logger
-  ready: () => boolean
+  /** `/readyz`: every check must hold (started, the block store, the chain RPC when used). */
+  ready: () => { ok: boolean, checks: Record<string, boolean> }
   chain: ApiChain
   disk: Resource<NodeDisk>
   blockstore: Resource<VerifiedBlockstore>
