@@ -152,6 +152,22 @@ describe('LiveSource with keeper-gated epoch keys', () => {
     }
   })
 
+  it('keepers answering badly (forged or foreign answers: too few good shares) are asked again, and the code is shown if the player runs dry', async () => {
+    const s = await keeperStream(1)
+    let calls = 0
+    const source = open(s, keepers(() => ++calls <= 2 ? new P2pdvError('ERR_KEEPERS_UNAVAILABLE', '0 released', { details: { refusals: { ERR_BAD_RELEASE: 3 } } }) : s.keys[0]!))
+    try {
+      await source.add(s.announcements[0])
+      assert.equal(await code(source.read('r0/0.m4s')), 'ERR_KEEPERS_UNAVAILABLE')
+      assert.equal(source.edgeError()?.code, 'ERR_KEEPERS_UNAVAILABLE')
+      await source.add(s.announcements[1])
+      assert.equal((await source.read('r0/1.m4s')).kind, 'bytes')
+      assert.equal(source.edgeError(), undefined, 'cleared by a good key')
+    } finally {
+      source.close()
+    }
+  })
+
   it('refuses link-mode announcements (and a link-mode source refuses keeper ones)', async () => {
     const s = await keeperStream(1)
     const source = open(s, keepers(e => s.keys[e]!))

@@ -100,6 +100,8 @@ export class LiveSource {
   private notFound: P2pdvError | undefined
   /** An epoch key that did not unwrap: a wrong link (ERR_LIVE_KEY). */
   private keyError: P2pdvError | undefined
+  /** The keepers' last passing failure (too few good answers), shown only if the player runs dry. */
+  private keyTrouble: P2pdvError | undefined
   private lastArrival = 0
   private chain: Promise<void> = Promise.resolve()
 
@@ -190,9 +192,10 @@ export class LiveSource {
     if (known !== undefined) return await known
     const key = this.keeper === undefined ? unwrapEpochKey(this.link!, a.epoch, a.key) : this.keeperKey(this.keeper, a)
     this.keys.set(a.epoch, key)
-    key.then(() => { this.stats.epochs++ }, (err: unknown) => {
+    key.then(() => { this.stats.epochs++; this.keyTrouble = undefined }, (err: unknown) => {
       if (this.keeper !== undefined && err instanceof P2pdvError && RETRY_KEY_CODES.has(err.code)) {
         if (this.keys.get(a.epoch) === key) this.keys.delete(a.epoch)
+        if (err.code === 'ERR_KEEPERS_UNAVAILABLE') this.keyTrouble = err
       } else {
         this.keyError ??= err instanceof P2pdvError ? err : new P2pdvError(LiveErrorCode.KEY, 'the epoch key could not be obtained', { cause: err })
       }
@@ -230,6 +233,7 @@ export class LiveSource {
   /** The error to show when the player waits at the live edge: a wrong key, ended, or never found. */
   edgeError (): P2pdvError | undefined {
     if (this.keyError !== undefined) return this.keyError
+    if (this.keyTrouble !== undefined) return this.keyTrouble
     if (this.lastArrival === 0) return this.notFound
     if (this.sinceLastSegment() < LIVE_ENDED_AFTER_MS) return undefined
     return new P2pdvError(LiveSourceErrorCode.ENDED, 'the live stream has ended (no new segment for a while)', {
