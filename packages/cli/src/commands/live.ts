@@ -77,8 +77,7 @@ export const liveStart: Command = {
     const key = await streamKey()
     // A stream with an access policy (--price, --subscribers-only, --private) is registered on chain
     // (as `p2pdv upload` registers a video) and keepers gate every epoch key. A free stream keeps
-    // the link that carries its keys (the private-link model), which the watch page plays; the page
-    // does not yet ask keepers for live epoch keys.
+    // the link that carries its keys (the private-link model); the watch page plays both.
     const gated = args.values.price !== undefined || args.values['subscribers-only'] === true || args.values.private === true
     const chain = gated ? await (await import('./live-chain.ts')).prepareLiveRegistration(args, out, key.stream) : undefined
     const publisher = await LivePublisher.create({
@@ -110,12 +109,16 @@ export const liveStart: Command = {
       return { event: 'status', segments: st.segments, bytes: st.bytes, kbps: Math.round(st.bytes * 8 / 1000 / seconds), epoch: st.epoch, lastPublishMs: st.lastPublishMs, ...(st.lastHandOverMs === undefined ? {} : { lastHandOverMs: st.lastHandOverMs }), nodes: st.nodes }
     }
     const onChain = chain === undefined ? {} : { video: chain.registration.videoId, policy: chain.registration.policy, keepers: { threshold: chain.threshold, keepers: chain.keepers } }
-    out.result({ event: 'started', title, stream: publisher.stream, ...(chain === undefined ? { link: publisher.link } : onChain), ...(ingestUrl === undefined ? {} : { ingest: ingestUrl }), ladder: ladder.map(r => r.name), epochMs, nodes: peers.length },
+    // The watch page of the first node: a registered stream's URL carries no key (the page asks
+    // the keepers as the viewer); a link-mode one carries the link's secret in the fragment.
+    const watch = peers[0] === undefined ? undefined : `${peers[0].http}/watch/live/${publisher.stream}${chain === undefined ? `#${publisher.link.split('#')[1] ?? ''}` : ''}`
+    out.result({ event: 'started', title, stream: publisher.stream, ...(chain === undefined ? { link: publisher.link } : onChain), ...(watch === undefined ? {} : { watch }), ...(ingestUrl === undefined ? {} : { ingest: ingestUrl }), ladder: ladder.map(r => r.name), epochMs, nodes: peers.length },
       () => [
         `live: ${title}`,
         chain === undefined
           ? `  link:   ${publisher.link}   (the part after # is the key: share it with viewers only)`
           : `  video:  ${chain.registration.videoId} (${chain.registration.policy}; keepers release each epoch key to viewers the chain allows)`,
+        ...(watch === undefined ? [] : [`  watch:  ${watch}`]),
         ...(ingestUrl === undefined ? [] : [`  ingest: ${ingestUrl}   (point OBS or ffmpeg here)`]),
         `  ladder: ${ladder.map(r => r.name).join(', ')}, new key every ${epochMs / 1000} s, on ${peers.length} node(s); Ctrl-C to stop`
       ].join('\n'))

@@ -14,12 +14,19 @@
  * another node) and opened under the epoch key unwrapped from the announcement with the link
  * secret. Epoch keys are unwrapped as soon as an announcement of a new epoch arrives, before the
  * player asks for its segments: a rotation costs no wait.
+ *
+ * A stream registered on chain (announcements with `key.kind = 'keeper'`) opens with `keeper`
+ * instead of a link: its epoch keys come from a LiveEpochKeyProvider (the keepers, asked with the
+ * viewer's identity; `LiveEpochKeys`), asked as soon as an epoch's first announcement arrives, and
+ * each key is checked against the fingerprint the creator signed into that announcement before any
+ * segment is opened with it. A refusal (ERR_ACCESS_DENIED: access ended) stops playback when the
+ * player reaches the first segment of the refused epoch; nothing of that epoch is ever decrypted.
  */
-import { CidErrorCode, type CID } from '@p2pdv/core'
+import { CidErrorCode, equalBytes, keyFingerprint, type CID } from '@p2pdv/core'
 import { P2pdvError } from '@p2pdv/core/errors'
 import {
   announcementFromJson, LiveErrorCode, openSegment, parseLiveLink, unwrapEpochKey, verifyAnnouncement,
-  type LiveAnnouncement, type LiveLink, type SegmentKind
+  type LiveAnnouncement, type LiveLink, type SegmentKind, type StreamId
 } from '@p2pdv/core/live'
 import { BlockFetcher } from '../block-fetcher.ts'
 import type { PeerSet } from '../peers.ts'
@@ -49,9 +56,22 @@ export interface LiveSourceStats extends VideoSourceStats {
   epochs: number
 }
 
+/** Where a keeper-gated stream's epoch keys come from (`LiveEpochKeys` in epoch-keys.ts). */
+export interface LiveEpochKeyProvider {
+  /** Sees each verified announcement (learns fingerprints and links; may prefetch the next key). */
+  observe: (a: LiveAnnouncement) => void
+  /** The key of `epoch`; the source checks it against the announcement before use. */
+  keyFor: (epoch: number) => Promise<Uint8Array>
+}
+
+/** Key errors of a keeper-gated stream worth asking again at the epoch's next announcement. */
+const RETRY_KEY_CODES: ReadonlySet<string> = new Set([LiveErrorCode.EPOCH_NOT_YET, LiveErrorCode.EPOCH_GONE, 'ERR_KEEPERS_UNAVAILABLE', 'ERR_PEERS_UNAVAILABLE'])
+
 export interface OpenLiveOptions {
-  /** `p2pdv://live/<stream>#<secret>`, or already parsed (its secret is copied). */
-  link: string | LiveLink
+  /** `p2pdv://live/<stream>#<secret>`, or already parsed (its secret is copied). Or `keeper`. */
+  link?: string | LiveLink
+  /** A stream registered on chain: no link; its epoch keys come from `keys`. */
+  keeper?: { stream: StreamId, keys: LiveEpochKeyProvider }
   peers: PeerSet
   signal?: AbortSignal
   delivery?: PeerDelivery | undefined
@@ -69,7 +89,8 @@ export class LiveSource {
   readonly peers: PeerSet
   readonly stats: LiveSourceStats
   readonly delivery: PeerDelivery | undefined
-  private readonly link: LiveLink
+  private readonly link: LiveLink | undefined
+  private readonly keeper: LiveEpochKeyProvider | undefined
   private readonly fetcher: BlockFetcher
   private readonly now: () => number
   private readonly renditions = new Map<number, Rendition>()
@@ -79,13 +100,16 @@ export class LiveSource {
   private notFound: P2pdvError | undefined
   /** An epoch key that did not unwrap: a wrong link (ERR_LIVE_KEY). */
   private keyError: P2pdvError | undefined
+  /** The keepers' last passing failure (too few good answers), shown only if the player runs dry. */
+  private keyTrouble: P2pdvError | undefined
   private lastArrival = 0
   private chain: Promise<void> = Promise.resolve()
 
-  private constructor (opts: OpenLiveOptions, link: LiveLink) {
+  private constructor (opts: OpenLiveOptions, stream: StreamId, link: LiveLink | undefined) {
     this.link = link
-    this.stream = link.stream
-    this.manifestCid = `live-${link.stream}`
+    this.keeper = link === undefined ? opts.keeper?.keys : undefined
+    this.stream = stream
+    this.manifestCid = `live-${stream}`
     this.peers = opts.peers
     this.delivery = opts.delivery
     this.now = opts.now ?? Date.now
@@ -105,8 +129,15 @@ export class LiveSource {
 
   /** Parses the link and starts following the stream on the peers' nodes (returns at once). */
   static open (opts: OpenLiveOptions): LiveSource {
-    const parsed = typeof opts.link === 'string' ? parseLiveLink(opts.link) : opts.link
-    const source = new LiveSource(opts, { stream: parsed.stream, secret: parsed.secret.slice() })
+    let source: LiveSource
+    if (opts.link !== undefined) {
+      const parsed = typeof opts.link === 'string' ? parseLiveLink(opts.link) : opts.link
+      source = new LiveSource(opts, parsed.stream, { stream: parsed.stream, secret: parsed.secret.slice() })
+    } else if (opts.keeper !== undefined) {
+      source = new LiveSource(opts, opts.keeper.stream, undefined)
+    } else {
+      throw new P2pdvError(LiveErrorCode.BAD_LINK, 'a live stream opens with its link or its keepers', { hint: 'Pass `link` (p2pdv://live/…#…) or `keeper`.' })
+    }
     void runLiveFeed({
       nodes: () => opts.peers.ranked().map(p => p.http),
       stream: source.stream,
@@ -133,6 +164,8 @@ export class LiveSource {
     try {
       a = announcementFromJson(json)
       if (a.stream !== this.stream || !await verifyAnnouncement(a)) throw new Error('refused')
+      // A keeper-gated stream's announcements name keepers; a link-mode one would never open.
+      if ((this.keeper !== undefined) !== (a.key.kind === 'keeper')) throw new Error('refused')
     } catch {
       this.stats.refusedAnnouncements++
       return
@@ -147,13 +180,40 @@ export class LiveSource {
     this.stats.announcements++
     this.lastArrival = this.now()
     this.notFound = undefined
+    this.keeper?.observe(a)
     // The key of a new epoch is unwrapped now, before the player needs it (no stall at rotation).
-    if (!this.keys.has(a.epoch)) {
-      const key = unwrapEpochKey(this.link, a.epoch, a.key)
-      key.then(() => { this.stats.epochs++ }, (err: unknown) => { if (err instanceof P2pdvError) this.keyError ??= err; this.wake() })
-      this.keys.set(a.epoch, key)
-    }
+    void this.epochKey(a).catch(() => {})
     this.wake()
+  }
+
+  /** The key of `a`'s epoch: started once per epoch; a passing keeper failure is asked again later. */
+  private async epochKey (a: LiveAnnouncement): Promise<Uint8Array> {
+    const known = this.keys.get(a.epoch)
+    if (known !== undefined) return await known
+    const key = this.keeper === undefined ? unwrapEpochKey(this.link!, a.epoch, a.key) : this.keeperKey(this.keeper, a)
+    this.keys.set(a.epoch, key)
+    key.then(() => { this.stats.epochs++; this.keyTrouble = undefined }, (err: unknown) => {
+      if (this.keeper !== undefined && err instanceof P2pdvError && RETRY_KEY_CODES.has(err.code)) {
+        if (this.keys.get(a.epoch) === key) this.keys.delete(a.epoch)
+        if (err.code === 'ERR_KEEPERS_UNAVAILABLE') this.keyTrouble = err
+      } else {
+        this.keyError ??= err instanceof P2pdvError ? err : new P2pdvError(LiveErrorCode.KEY, 'the epoch key could not be obtained', { cause: err })
+      }
+      this.wake()
+    })
+    return await key
+  }
+
+  /** A key from the keepers, used only if it is the one the creator signed into the announcement. */
+  private async keeperKey (keeper: LiveEpochKeyProvider, a: LiveAnnouncement): Promise<Uint8Array> {
+    const key = await keeper.keyFor(a.epoch)
+    if (a.key.kind !== 'keeper' || key.byteLength !== 32 || !equalBytes(keyFingerprint(key), a.key.check)) {
+      throw new P2pdvError(LiveErrorCode.KEY, `the key released for epoch ${a.epoch} is not the one the creator announced`, {
+        hint: 'Some keepers answered with a wrong key; nothing was decrypted with it. Reload to ask again.'
+      })
+    }
+    // A copy: the provider keeps (and may zero) its own.
+    return key.slice()
   }
 
   private wake (): void {
@@ -173,6 +233,7 @@ export class LiveSource {
   /** The error to show when the player waits at the live edge: a wrong key, ended, or never found. */
   edgeError (): P2pdvError | undefined {
     if (this.keyError !== undefined) return this.keyError
+    if (this.keyTrouble !== undefined) return this.keyTrouble
     if (this.lastArrival === 0) return this.notFound
     if (this.sinceLastSegment() < LIVE_ENDED_AFTER_MS) return undefined
     return new P2pdvError(LiveSourceErrorCode.ENDED, 'the live stream has ended (no new segment for a while)', {
@@ -212,7 +273,8 @@ export class LiveSource {
     const a = seg.kind === 'init' ? r.segments.find(s => s.epoch === seg.epoch) : r.segments.find(s => s.seq === seg.seq)
     if (a === undefined) throw noPath(path)
     const cid = seg.kind === 'init' ? a.init : a.cid
-    const key = this.keys.get(a.epoch)!
+    const key = this.epochKey(a)
+    key.catch(() => {}) // awaited below, after the block; an early rejection is not unhandled
     const sealed = await this.fetchBlock(cid, signal)
     onBytes?.(sealed.byteLength)
     const bytes = await openSegment(await key, this.stream, r.index, seg, sealed)
@@ -238,7 +300,7 @@ export class LiveSource {
   /** Stops following the stream and forgets the keys (best effort). */
   close (): void {
     this.stop.abort()
-    this.link.secret.fill(0)
+    this.link?.secret.fill(0)
     for (const k of this.keys.values()) void k.then(key => { key.fill(0) }, () => {})
     this.keys.clear()
     this.wake()

@@ -1,4 +1,4 @@
-/** Routes: home `/`, search `/search`, the library `/library`, the node dashboard `/node`, the watch page `/watch/<manifest CID>#<key>` or `/watch/video/<id>`, a live stream `/watch/live/<stream>#<key>`. */
+/** Routes: home `/`, search `/search`, the library `/library`, the node dashboard `/node`, the watch page `/watch/<manifest CID>#<key>` or `/watch/video/<id>`, a live stream `/watch/live/<stream>#<key>` (or without `#<key>` for a stream on chain: keys from its keepers). */
 import type { ReactElement } from 'react'
 import { Home } from './discover/Home.tsx'
 import { SearchPage } from './discover/SearchPage.tsx'

@@ -3,7 +3,7 @@
  */
 import { P2pdvError, parseCid, type CID } from '@p2pdv/core'
 import type { Hex, VideoId } from '@p2pdv/core/keys'
-import { ChainClient, ChainKeyOracle, eip1193Viewer, KeyResolver, pageWalletViewer, parseChainConfig } from '@p2pdv/sdk/browser'
+import { ChainClient, ChainKeyOracle, eip1193Viewer, KeyResolver, pageWalletViewer, parseChainConfig, type ViewerKeys } from '@p2pdv/sdk/browser'
 import type { EIP1193Provider } from 'viem'
 import { nodeChainDescription } from './node-chain.ts'
 
@@ -32,21 +32,16 @@ export class KeeperKeySource {
   }
 
   async open (signal?: AbortSignal): Promise<{ manifest: CID, key: Uint8Array }> {
-    const client = await ChainClient.connect(parseChainConfig(await nodeChainDescription(this.origin, signal), 'the node\'s chain description'))
-    const oracle = new ChainKeyOracle(client)
-    const record = await oracle.video(this.video)
-    if (record?.manifest === undefined) throw new P2pdvError('ERR_VIDEO_UNKNOWN', 'no video with this id is registered on chain', { hint: 'Check the link.' })
-    const injected = window.ethereum
-    const viewer = injected !== undefined ? await eip1193Viewer(injected) : pageWalletViewer(window.localStorage, client.config.chainId)
-    window.p2pdvViewer = { address: viewer.address, wallet: injected !== undefined ? 'injected' : 'page' }
-    const resolver = new KeyResolver({ oracle, directory: oracle, viewer })
+    const { oracle, viewer, injected, resolver } = await connectKeepers(this.origin, signal)
     try {
+      const record = await oracle.video(this.video)
+      if (record?.manifest === undefined) throw new P2pdvError('ERR_VIDEO_UNKNOWN', 'no video with this id is registered on chain', { hint: 'Check the link.' })
       const { key } = await resolver.resolve(this.video, signal === undefined ? {} : { signal })
       return { manifest: parseCid(record.manifest), key }
     } catch (err) {
       if (err instanceof P2pdvError && err.code === 'ERR_ACCESS_DENIED') {
         throw new P2pdvError(err.code, err.message, {
-          hint: `This page asks as ${viewer.address}${injected === undefined ? ' (a devnet wallet kept by this page)' : ''}; buy or be granted access for that address, then try again.`,
+          hint: `This page asks as ${viewer.address}${!injected ? ' (a devnet wallet kept by this page)' : ''}; buy or be granted access for that address, then try again.`,
           ...(err.details === undefined ? {} : { details: err.details })
         })
       }
@@ -55,4 +50,27 @@ export class KeeperKeySource {
       viewer.x25519PrivateKey.fill(0)
     }
   }
+}
+
+export interface KeeperSession {
+  client: ChainClient
+  oracle: ChainKeyOracle
+  viewer: ViewerKeys & { address: Hex }
+  /** The page asks with an injected wallet (else with a devnet wallet it keeps). */
+  injected: boolean
+  resolver: KeyResolver
+}
+
+/**
+ * The chain of the node that served the page, and a resolver that asks keepers as this page's
+ * viewer: the injected wallet (EIP-1193) when there is one, else the page's devnet wallet.
+ * The caller zeroes `viewer.x25519PrivateKey` when done.
+ */
+export async function connectKeepers (origin: string, signal?: AbortSignal): Promise<KeeperSession> {
+  const client = await ChainClient.connect(parseChainConfig(await nodeChainDescription(origin, signal), 'the node\'s chain description'))
+  const oracle = new ChainKeyOracle(client)
+  const injected = window.ethereum
+  const viewer = injected !== undefined ? await eip1193Viewer(injected) : pageWalletViewer(window.localStorage, client.config.chainId)
+  window.p2pdvViewer = { address: viewer.address, wallet: injected !== undefined ? 'injected' : 'page' }
+  return { client, oracle, viewer, injected: injected !== undefined, resolver: new KeyResolver({ oracle, directory: oracle, viewer }) }
 }

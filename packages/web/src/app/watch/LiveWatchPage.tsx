@@ -2,10 +2,20 @@
  * `/watch/live/<stream id>#<link secret>`: a live stream (the link `p2pdv live start` prints).
  * Learns the nodes from the node that served the page, follows the stream's announcements
  * (LiveSource: each one signature-checked), and plays its sliding playlist near the live edge.
+ *
+ * `/watch/live/<stream id>` without a fragment: a stream registered on chain (paid, subscribers,
+ * private). Its announcements name its video; the page asks the keepers for each epoch key as this
+ * page's viewer (the injected wallet, else the devnet wallet the page keeps), prefetching the next
+ * one when an announcement says it is handed over. A refused key stops playback at that epoch's
+ * first segment with ERR_ACCESS_DENIED, and the panel below says what opens the stream.
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore, type ReactElement } from 'react'
-import { LiveSource, PeerSet, fetchPeerDirectory, type LiveSourceStats, type PendingSource } from '@p2pdv/sdk/player'
-import { parseLiveLink } from '@p2pdv/core/live'
+import { LiveSource, PeerSet, fetchPeerDirectory, type LiveEpochKeyProvider, type LiveSourceStats, type PendingSource } from '@p2pdv/sdk/player'
+import { parseLiveLink, type LiveAnnouncement } from '@p2pdv/core/live'
+import type { VideoId } from '@p2pdv/core/keys'
+import type { VideoInfo } from '@p2pdv/chain'
+import type { ListedVideo } from '../discover/api.ts'
+import { VideoActions } from '../discover/VideoActions.tsx'
 import { userError, type UserError } from '../errors.ts'
 import { formatBytes } from '../format.ts'
 import { LockIcon } from '../icons.tsx'
@@ -30,30 +40,71 @@ declare global {
   interface Window { p2pdvLive?: LiveDiagnostics }
 }
 
-interface Opening extends PendingSource { source: LiveSource | undefined, error: UserError | undefined }
+interface Opening extends PendingSource { source: LiveSource | undefined, error: UserError | undefined, keeper: KeeperKeys | undefined }
 
-function openFromLocation (): Opening {
+/** Announcements kept while the keepers' code loads. */
+const MAX_EARLY_ANNOUNCEMENTS = 512
+
+/**
+ * The keepers' side (live-keeper-keys.ts, a chunk loaded only for such streams): announcements
+ * are handed on once it has loaded; the video id is reported from the first one that names it.
+ */
+interface KeeperKeys extends LiveEpochKeyProvider {
+  videoInfo: (video: VideoId) => Promise<VideoInfo>
+  close: () => void
+}
+
+function keeperKeys (stream: string, onVideo: (video: VideoId) => void): KeeperKeys {
+  const loaded = import('../live-keeper-keys.ts').then(m => new m.BrowserLiveKeys({ stream, origin: window.location.origin }))
+  let impl: Awaited<typeof loaded> | undefined
+  let early: LiveAnnouncement[] = []
+  let video: VideoId | undefined
+  void loaded.then(k => { impl = k; for (const a of early) k.observe(a); early = [] }, () => {})
+  return {
+    observe: a => {
+      if (video === undefined && a.key.kind === 'keeper') onVideo(video = a.key.video as VideoId)
+      if (impl !== undefined) impl.observe(a)
+      else if (early.length < MAX_EARLY_ANNOUNCEMENTS) early.push(a)
+    },
+    keyFor: async epoch => await (await loaded).keyFor(epoch),
+    videoInfo: async v => await (await loaded).videoInfo(v),
+    close: () => { impl?.close() }
+  }
+}
+
+function openFromLocation (onVideo: (video: VideoId) => void): Opening {
   const stream = liveFromPath(window.location.pathname) ?? ''
   let resolve: (s: LiveSource) => void = () => {}
   const ready = new Promise<LiveSource>(r => { resolve = r })
   try {
-    const link = parseLiveLink(`p2pdv://live/${stream}${window.location.hash}`)
     const peers = new PeerSet([])
-    const source = LiveSource.open({ link, peers })
-    link.secret.fill(0)
+    let source: LiveSource
+    let keeper: KeeperKeys | undefined
+    if (window.location.hash.length <= 1 && stream !== '') {
+      // No key in the link: a stream registered on chain; its keepers give each epoch key.
+      keeper = keeperKeys(stream, onVideo)
+      source = LiveSource.open({ keeper: { stream, keys: keeper }, peers })
+    } else {
+      const link = parseLiveLink(`p2pdv://live/${stream}${window.location.hash}`)
+      source = LiveSource.open({ link, peers })
+      link.secret.fill(0)
+    }
     // The nodes come from the serving node's directory; the feed waits for them.
     void fetchPeerDirectory(window.location.origin).then(list => { for (const p of list) peers.add(p) }, () => {})
     resolve(source)
-    return { manifestCid: source.manifestCid, ready, source, error: undefined }
+    return { manifestCid: source.manifestCid, ready, source, error: undefined, keeper }
   } catch (err) {
-    return { manifestCid: `live-${stream}`, ready, source: undefined, error: userError(err) }
+    return { manifestCid: `live-${stream}`, ready, source: undefined, error: userError(err), keeper: undefined }
   }
 }
 
 export function LiveWatchPage (): ReactElement {
-  const [opening] = useState(openFromLocation)
+  // A keeper-gated stream's video id, from its first announcement (for the access panel).
+  const [video, setVideo] = useState<VideoId | undefined>()
+  const [opening] = useState(() => openFromLocation(v => { setVideo(v) }))
   const controllerRef = useRef<PlayerController | undefined>(undefined)
   const [controller, setController] = useState<PlayerController | undefined>()
+  const playerState: PlayerState | undefined = useSyncExternalStore(controller?.subscribe ?? noSubscribe, controller?.snapshot ?? noSnapshot)
   const onController = useCallback((c: PlayerController | undefined) => { controllerRef.current = c; setController(c) }, [])
 
   useLayoutEffect(() => {
@@ -68,7 +119,7 @@ export function LiveWatchPage (): ReactElement {
       const err = source.edgeError()
       if (err !== undefined && c.bufferAhead() < EDGE_BUFFER_SECONDS) c.fail(err)
     }, WATCHDOG_MS)
-    return () => { clearInterval(watchdog); source.close() }
+    return () => { clearInterval(watchdog); source.close(); opening.keeper?.close() }
   }, [opening])
 
   useReloadOnHashChange()
@@ -80,6 +131,7 @@ export function LiveWatchPage (): ReactElement {
         {opening.error === undefined
           ? <Player video={opening} source={opening.source} live onController={onController} />
           : <div className='player placeholder'><ErrorPanel error={opening.error} /></div>}
+        {video !== undefined && opening.keeper !== undefined && playerState?.error?.code === 'ERR_ACCESS_DENIED' && <LiveAccess video={video} keeper={opening.keeper} />}
         {opening.source !== undefined && <LiveInfo source={opening.source} controller={controller} />}
       </main>
     </div>
@@ -116,4 +168,30 @@ function LiveInfo ({ source, controller }: { source: LiveSource, controller: Pla
       </dl>
     </section>
   )
+}
+
+/**
+ * Under a keeper-gated stream this account may not watch: what opens it (Buy / Subscribe, as on a
+ * listed video's page, from the stream's policy and price on chain). Access confirmed → reload:
+ * the keepers are asked again.
+ */
+function LiveAccess ({ video, keeper }: { video: VideoId, keeper: KeeperKeys }): ReactElement | null {
+  const [info, setInfo] = useState<VideoInfo | undefined>()
+  useEffect(() => {
+    let live = true
+    keeper.videoInfo(video).then(v => { if (live) setInfo(v) }, () => {})
+    return () => { live = false }
+  }, [video, keeper])
+  if (info === undefined) return null
+  if (info.policy === 'private') {
+    return <section className='video-details live-access' data-price-state='private'><p><strong>Private</strong> <span className='muted small'>Only people the creator named may watch this stream: ask them for a grant to {window.p2pdvViewer?.address ?? 'your address'}.</span></p></section>
+  }
+  const listed: ListedVideo = {
+    id: video, owner: info.owner, listingCid: info.listingCid, manifestCid: info.manifestCid,
+    policy: info.policy === 'subscribers' ? 'subscribers' : info.policy === 'public' ? 'public' : 'paid',
+    rating: info.rating, registeredAt: Number(info.registeredAt), title: 'Live stream', tags: [], durationSeconds: 0,
+    createdAt: 0, updatedAt: 0, recentPurchases: 0,
+    ...(info.price === undefined ? {} : { price: { asset: info.price.asset, amount: info.price.amount, durationSeconds: info.price.duration } })
+  }
+  return <section className='video-details live-access'><VideoActions video={listed} onAccess={() => { window.location.reload() }} /></section>
 }
