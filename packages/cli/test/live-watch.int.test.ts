@@ -98,6 +98,13 @@ describe('p2pdv watch LIVE_LINK', () => {
     const master = await text(ready.url)
     const variant = new URL(master.split('\n').find(l => l.endsWith('index.m3u8'))!, ready.url).href
     const first = parsePlaylist(await text(variant))
+    // A player polling the playlist until the stream ends (the command waits for its player to go idle).
+    const follow = (async () => {
+      let p = first
+      while (!p.ended) { await pause(); p = parsePlaylist(await text(variant)) }
+      return p
+    })()
+    follow.catch(() => {}) // awaited below; a failure before that must not surface as unhandled
     assert.equal(first.mediaSequence, first.seqs[0])
     let later = first
     while (later.seqs.at(-1)! <= first.seqs.at(-1)!) { await pause(); later = parsePlaylist(await text(variant)) }
@@ -111,10 +118,16 @@ describe('p2pdv watch LIVE_LINK', () => {
     const frames = (await execFileP('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', file])).stdout.trim()
     assert.ok(Number(frames) >= 15, `frames decoded: ${frames}`)
 
-    // A viewer reaching only the tampered node gets a coded refusal, never its bytes.
-    const refused = await runCli(['watch', started.link, '--node', garbage.info.http, '--json'])
+    // A viewer reaching only the tampered node gets a coded refusal, never its bytes; a link with
+    // another key fails before any URL is handed out.
+    const otherKey = `${started.link.split('#')[0]!}#${'A'.repeat(43)}`
+    const [refused, wrongKey] = await Promise.all([
+      runCli(['watch', started.link, '--node', garbage.info.http, '--json']),
+      runCli(['watch', otherKey, '--node', good.info.http, '--json'])
+    ])
     assert.notEqual(refused.code, 0)
     assert.equal(refused.json?.error?.code, 'ERR_BLOCK_UNAVAILABLE', refused.stderr)
+    assert.equal(wrongKey.json?.error?.code, 'ERR_LIVE_KEY', wrongKey.stderr)
 
     // Hostile requests to the gateway: another token, a path it does not serve, an oversized path.
     const base = new URL(ready.url)
@@ -126,8 +139,7 @@ describe('p2pdv watch LIVE_LINK', () => {
     assert.equal((await fetch(new URL(`${'a'.repeat(400)}.m4s`, ready.url))).status, 414)
 
     assert.equal(await live.exit, 0, live.stderr())
-    let last = later
-    while (!last.ended) { await pause(); last = parsePlaylist(await text(variant)) }
+    const last = await follow
     assert.ok(last.seqs.length >= 8, `segments listed: ${last.seqs.length}`)
     assert.equal(await watch.exit, 0, watch.stderr())
     const closed = watch.events.at(-1)
