@@ -97,6 +97,7 @@ export async function watchLive (args: ParsedArgs, out: Output, text: string): P
     const done = new Promise<string>(resolve => {
       stop = () => { resolve('stopped') }
       let endedShown = false
+      let shown = ''
       ticker = setInterval(() => {
         const s = status('status')
         if (g.ended()) {
@@ -104,8 +105,10 @@ export async function watchLive (args: ParsedArgs, out: Output, text: string): P
           if (g.idleMs() >= IDLE_AFTER_END_MS) resolve('ended')
           return
         }
-        if (out.json) out.result(s, () => '')
-        else out.note(line(s))
+        if (out.json) { out.result(s, () => ''); return }
+        // A terminal shows a line only when it changed (a paused player changes nothing).
+        const l = line(s)
+        if (l !== shown) out.note(shown = l)
       }, STATUS_EVERY_MS)
     })
     process.once('SIGINT', stop)
