@@ -225,6 +225,15 @@ export class LiveSource {
     return [...this.renditions.values()].sort((a, b) => a.index - b.index).map(r => ({ index: r.index, name: r.name, segments: r.segments.length }))
   }
 
+  /**
+   * A kept announcement (verified): `seq` of `rendition`, or the rendition's newest without `seq`.
+   * For status lines (live edge, epoch, latency); undefined when not (or no longer) in the window.
+   */
+  announcement (rendition: number, seq?: number): LiveAnnouncement | undefined {
+    const segs = this.renditions.get(rendition)?.segments
+    return seq === undefined ? segs?.at(-1) : segs?.find(s => s.seq === seq)
+  }
+
   /** Ms since the newest announcement arrived (Infinity before the first). */
   sinceLastSegment (): number {
     return this.lastArrival === 0 ? Infinity : this.now() - this.lastArrival
