@@ -45,6 +45,8 @@ export const MAX_PROVIDERS = 64
 const MAX_PROVIDERS_BYTES = MAX_PROVIDERS * (MAX_ID_CHARS + MAX_ADDRS * (MAX_ADDR_CHARS + 4) + 256)
 /** The chain description, the sign-in nonce and session are small JSON objects. */
 const MAX_SMALL_JSON_BYTES = 64 * 1024
+/** A chat history: 200 messages of at most ~3 KiB as JSON, and a moderation list of ≤ 64 KiB. */
+export const MAX_LIVE_CHAT_BYTES = 1024 * 1024
 /** A receipt's signature is 64 bytes for Ed25519; far longer ones are junk. */
 const MAX_SIG_CHARS = 512
 
@@ -267,6 +269,39 @@ export class NodeClient {
     const w = await this.getJson(`/api/v1/live/${encodeURIComponent(stream)}`, MAX_LIVE_WINDOW_BYTES, options) as { segments?: unknown } | null
     if (!Array.isArray(w?.segments)) throw this.badResponse('answered a live window without segments')
     return w.segments
+  }
+
+  /**
+   * `POST /api/v1/live/{stream}/chat`: a signed, encrypted chat message (chatMessageToJson); the
+   * node's id for it. A refusal throws the node's own code (ERR_LIVE_CHAT_…).
+   */
+  async postLiveChat (stream: string, message: Record<string, unknown>, options: CallOptions = {}): Promise<string> {
+    const body = await this.liveJson('POST', `/api/v1/live/${encodeURIComponent(stream)}/chat`, 201, message, 'the chat message', options)
+    if (typeof body.id !== 'string' || !/^[0-9a-f]{32}$/.test(body.id)) throw this.badResponse('accepted a chat message without its id')
+    return body.id
+  }
+
+  /** `PUT /api/v1/live/{stream}/chat/moderation`: the creator's signed moderation list (moderationToJson). */
+  async putLiveModeration (stream: string, list: Record<string, unknown>, options: CallOptions = {}): Promise<void> {
+    await this.liveJson('PUT', `/api/v1/live/${encodeURIComponent(stream)}/chat/moderation`, 200, list, 'the moderation list', options)
+  }
+
+  /** `GET /api/v1/live/{stream}/chat`: the history and moderation list (JSON, unchecked: verify each). */
+  async liveChat (stream: string, options: CallOptions = {}): Promise<{ messages: unknown[], moderation: unknown }> {
+    const c = await this.getJson(`/api/v1/live/${encodeURIComponent(stream)}/chat`, MAX_LIVE_CHAT_BYTES, options) as { messages?: unknown, moderation?: unknown } | null
+    if (!Array.isArray(c?.messages)) throw this.badResponse('answered a live chat without messages')
+    return { messages: c.messages, moderation: c.moderation ?? null }
+  }
+
+  private async liveJson (method: 'POST' | 'PUT', path: string, ok: number, json: Record<string, unknown>, what: string, options: CallOptions): Promise<Record<string, unknown>> {
+    const res = await this.call({
+      method, path, limit: MAX_LIVE_ANSWER_BYTES,
+      body: new TextEncoder().encode(JSON.stringify(json)), headers: { 'content-type': 'application/json', accept: 'application/json' }
+    }, options)
+    const body = jsonObject(res.body)
+    if (res.status === ok) return body
+    const code = typeof body.code === 'string' && /^ERR_[A-Z0-9_]{1,60}$/.test(body.code) ? body.code : `ERR_HTTP_${res.status}`
+    throw new P2pdvError(code, `node ${this.name()} refused ${what}: ${String(body.message ?? `HTTP ${res.status}`).slice(0, 200)}`, { details: { status: res.status } })
   }
 
   /**

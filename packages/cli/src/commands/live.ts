@@ -3,7 +3,8 @@
  * the ingest and cuts ~1 s CMAF segments per rendition (@p2pdv/media LiveEncoder); each is sealed
  * under the current epoch key, stored on the nodes and announced (@p2pdv/sdk/live LivePublisher).
  * Prints the live link (its part after # is the key: share it with viewers only) and the ingest
- * URL, then a status line every few seconds; Ctrl-C or SIGTERM ends the stream cleanly.
+ * URL, then a status line every few seconds; Ctrl-C or SIGTERM ends the stream cleanly. With
+ * `--chat` it prints the stream's chat and reads moderation commands on stdin (live-chat-console.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -51,7 +52,7 @@ function ingestFromArgs (args: ParsedArgs) {
 export const liveStart: Command = {
   name: 'live start',
   summary: 'stream live, end-to-end encrypted: ingest (file, URL, SRT or RTMP) → sealed ~1 s segments on the nodes',
-  usage: 'live start --title T (--input FILE_OR_URL | --srt HOST:PORT | --rtmp HOST:PORT) [--ladder 720p,360p] [--epoch 10m] [--node URL …] [--json] ' + LIVE_CHAIN_USAGE,
+  usage: 'live start --title T (--input FILE_OR_URL | --srt HOST:PORT | --rtmp HOST:PORT) [--ladder 720p,360p] [--epoch 10m] [--chat] [--node URL …] [--json] ' + LIVE_CHAIN_USAGE,
   options: {
     title: { type: 'string' },
     input: { type: 'string' },
@@ -59,6 +60,7 @@ export const liveStart: Command = {
     rtmp: { type: 'string' },
     ladder: { type: 'string' },
     epoch: { type: 'string' },
+    chat: { type: 'boolean' },
     ...NODE_OPTION,
     ...LIVE_CHAIN_OPTIONS
   },
@@ -127,6 +129,16 @@ export const liveStart: Command = {
       if (out.json) out.result(s, () => '')
       else out.note(`  ${s.segments} segments stored, ${formatBytes(s.bytes)}, ${s.kbps} kb/s, epoch ${s.epoch}, last segment published in ${s.lastPublishMs} ms`)
     }, STATUS_EVERY_MS)
+    const chatStop = new AbortController()
+    if (args.values.chat === true) {
+      const { runChatConsole } = await import('./live-chat-console.ts')
+      out.note('  chat: /hide ID, /mute SENDER, /unmute SENDER; other lines are sent as the creator')
+      void runChatConsole({
+        stream: publisher.stream, link: chain === undefined ? publisher.link : undefined, signer: key.signer,
+        nodes: peers.map(p => p.http), currentEpoch: () => publisher.stats.epoch, input: process.stdin,
+        print: line => { out.note(line) }, signal: chatStop.signal
+      })
+    }
     const stop = (): void => { encoder.stop() }
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
@@ -135,6 +147,8 @@ export const liveStart: Command = {
       await publisher.close()
     } finally {
       clearInterval(ticker)
+      chatStop.abort()
+      if (args.values.chat === true) process.stdin.pause()
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
       await rm(workDir, { recursive: true, force: true })

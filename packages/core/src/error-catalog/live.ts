@@ -1,3 +1,4 @@
+import { LIVE_CHAT_ERRORS } from './live-chat.ts'
 import type { ErrorTable } from './spec.ts'
 
 /** Live streams: announcements nodes accept and serve, links and epoch keys viewers open. */
@@ -13,5 +14,6 @@ export const LIVE_ERRORS = {
   ERR_LIVE_KEY: { status: 403, hint: 'Check that the live link was copied completely (the part after # is the key).' },
   ERR_LIVE_EPOCH_GONE: { status: 410, hint: 'The keepers hold a later epoch\'s key now; fetch that one and walk back through an announcement of that epoch (key.prev).' },
   ERR_LIVE_EPOCH_NOT_YET: { status: 409, hint: 'The creator has not handed this epoch\'s key to the keepers yet; retry in a second.' },
-  ERR_BAD_LIVE_LINK: { status: 400, hint: 'A live link looks like p2pdv://live/<64 hex digits>#<key>; copy it completely.' }
+  ERR_BAD_LIVE_LINK: { status: 400, hint: 'A live link looks like p2pdv://live/<64 hex digits>#<key>; copy it completely.' },
+  ...LIVE_CHAT_ERRORS
 } as const satisfies ErrorTable

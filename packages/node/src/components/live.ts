@@ -4,6 +4,7 @@
  *   POST /api/v1/live/:stream/announcements   a signed segment announcement (the creator's client)
  *   GET  /api/v1/live/:stream                 the sliding window, oldest first (JSON)
  *   GET  /api/v1/live/:stream/events          the window, then each new announcement (SSE)
+ *   … /api/v1/live/:stream/chat…               the stream's encrypted chat (live-chat-routes.ts)
  *
  * The creator's client posts every announcement to each node that stored the segment (HTTP
  * fan-out, no relaying between nodes: see docs/architecture.md "Live streams"). Reads are open to
@@ -14,6 +15,8 @@ import type { Logger } from 'pino'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { announcementToJson, isStreamId, LiveErrorCode, MAX_ANNOUNCEMENT_BYTES, type LiveAnnouncement } from '@p2pdv/core/live'
 import { LiveHub, type LiveHubOptions } from '../live/live-hub.ts'
+import { ChatHub, type ChatHubOptions } from '../live/chat-hub.ts'
+import { chatRoutes } from './live-chat-routes.ts'
 import { notStarted, type Component, type Resource } from '../lifecycle.ts'
 import { PeriodicTask } from '../periodic-task.ts'
 import type { VerifiedBlockstore } from '../verified-blockstore.ts'
@@ -29,6 +32,8 @@ export interface LiveComponentDeps {
   log: Logger
   /** Limits (tests lower them); defaults in live-hub.ts. */
   hub?: Omit<LiveHubOptions, 'sizeOf'>
+  /** Chat limits (tests lower them); defaults in live/chat-hub.ts. */
+  chat?: Omit<ChatHubOptions, 'epochsOf'>
 }
 
 const OPEN_READ = { 'access-control-allow-origin': '*', 'cache-control': 'no-store' }
@@ -45,6 +50,7 @@ export class LiveComponent implements Component {
   readonly name = 'live'
   private readonly deps: LiveComponentDeps
   private current: LiveHub | undefined
+  private currentChat: ChatHub | undefined
   private evictor: PeriodicTask | undefined
   private readonly open = new Set<() => void>()
 
@@ -57,11 +63,18 @@ export class LiveComponent implements Component {
     return this.current
   }
 
+  get chat (): ChatHub {
+    if (this.currentChat === undefined) throw notStarted(this.name)
+    return this.currentChat
+  }
+
   start (): void {
     const blockstore = this.deps.blockstore.value
     const hub = new LiveHub({ ...this.deps.hub, sizeOf: async cid => await blockstore.sizeOf(cid) })
     this.current = hub
-    this.evictor = new PeriodicTask(() => { hub.evictIdle() }, { name: 'live eviction', intervalMs: EVICT_INTERVAL_MS, onError: err => { this.deps.log.warn({ err }, 'live eviction failed') } })
+    const chat = new ChatHub({ ...this.deps.chat, epochsOf: stream => hub.epochs(stream) })
+    this.currentChat = chat
+    this.evictor = new PeriodicTask(() => { hub.evictIdle(); chat.evictGone() }, { name: 'live eviction', intervalMs: EVICT_INTERVAL_MS, onError: err => { this.deps.log.warn({ err }, 'live eviction failed') } })
     this.evictor.start()
   }
 
@@ -69,11 +82,14 @@ export class LiveComponent implements Component {
     await this.evictor?.stop()
     for (const close of [...this.open]) close()
     this.current = undefined
+    this.currentChat = undefined
   }
 
   /** The HTTP routes; registered by the HTTP plane, which starts after this component. */
   routes () {
+    const chat = chatRoutes({ hub: () => this.chat, open: this.open })
     return (app: FastifyInstance): void => {
+      chat(app)
       app.post<{ Params: { stream: string } }>('/api/v1/live/:stream/announcements', { bodyLimit: MAX_ANNOUNCEMENT_BYTES }, async (req, reply) => {
         if (!isStreamId(req.params.stream)) throw badStream()
         if (req.body === undefined) throw new P2pdvError('ERR_BAD_CONTENT_TYPE', 'send the announcement as application/json')

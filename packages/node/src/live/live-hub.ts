@@ -49,7 +49,7 @@ export interface Watcher {
 }
 
 /** A token bucket over counts, refilled by elapsed time. */
-class Bucket {
+export class Bucket {
   private readonly rate: { perSecond: number, burst: number }
   private tokens: number
   private last: number
@@ -189,6 +189,16 @@ export class LiveHub {
     if (s.watchers.size >= this.opts.maxWatchers) throw new P2pdvError('ERR_BUSY', 'this stream has as many watchers on this node as it allows', { hint: 'Watch through another node, or retry later.' })
     s.watchers.add(w)
     return () => { s.watchers.delete(w) }
+  }
+
+  /** The first and last epoch of a stream's window (what chat may be encrypted under), or undefined. */
+  epochs (stream: string): { first: number, last: number } | undefined {
+    const w = this.streams.get(stream)?.window
+    if (w === undefined || w.length === 0) return undefined
+    let first = w[0]!.epoch
+    let last = first
+    for (const a of w) { if (a.epoch < first) first = a.epoch; if (a.epoch > last) last = a.epoch }
+    return { first, last }
   }
 
   summary (stream: string): LiveStreamSummary {

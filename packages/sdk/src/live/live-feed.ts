@@ -24,6 +24,12 @@ export interface LiveFeedOptions {
   onConnected?: (node: string) => void
   signal: AbortSignal
   fetch?: typeof globalThis.fetch
+  /** The stream's event route after `/api/v1/live/:stream/` (`events`; the chat reads `chat/events`). */
+  path?: string
+  /** Events other than `announcement` (the chat's `chat` and `moderation`), parsed JSON. */
+  onEvent?: (event: string, json: unknown) => void
+  /** Longest event accepted (2 × MAX_ANNOUNCEMENT_BYTES); longer ones drop the connection. */
+  maxEventChars?: number
 }
 
 /** Runs until `signal` aborts; never throws (failures move on to the next node). */
@@ -36,7 +42,7 @@ export async function runLiveFeed (opts: LiveFeedOptions): Promise<void> {
     const base = nodes.length === 0 ? undefined : nodes[turn++ % nodes.length]
     if (base !== undefined) {
       try {
-        const res = await doFetch(new URL(`/api/v1/live/${opts.stream}/events`, base), { signal: opts.signal, headers: { accept: 'text/event-stream' } })
+        const res = await doFetch(new URL(`/api/v1/live/${opts.stream}/${opts.path ?? 'events'}`, base), { signal: opts.signal, headers: { accept: 'text/event-stream' } })
         if (res.status === 404) {
           await res.body?.cancel().catch(() => {})
           if (++notFoundInRow >= nodes.length) {
@@ -72,6 +78,7 @@ async function readEvents (body: ReadableStream<Uint8Array>, opts: LiveFeedOptio
   let buffer = ''
   let event = 'message'
   let data = ''
+  const maxChars = opts.maxEventChars ?? MAX_LINE_CHARS
   try {
     while (true) {
       const { done, value } = await reader.read()
@@ -82,10 +89,11 @@ async function readEvents (body: ReadableStream<Uint8Array>, opts: LiveFeedOptio
         const line = buffer.slice(0, nl).replace(/\r$/, '')
         buffer = buffer.slice(nl + 1)
         if (line === '') {
-          if (event === 'announcement' && data !== '') {
+          if (data !== '') {
             let json: unknown
             try { json = JSON.parse(data) } catch { json = undefined }
-            if (json !== undefined) opts.onAnnouncement(json)
+            if (json !== undefined && event === 'announcement') opts.onAnnouncement(json)
+            else if (json !== undefined) opts.onEvent?.(event, json)
           }
           event = 'message'
           data = ''
@@ -93,10 +101,10 @@ async function readEvents (body: ReadableStream<Uint8Array>, opts: LiveFeedOptio
           event = line.slice(6).trim()
         } else if (line.startsWith('data:')) {
           data += line.slice(5).trimStart()
-          if (data.length > MAX_LINE_CHARS) return
+          if (data.length > maxChars) return
         }
       }
-      if (buffer.length > MAX_LINE_CHARS) return
+      if (buffer.length > maxChars) return
     }
   } finally {
     await reader.cancel().catch(() => {})

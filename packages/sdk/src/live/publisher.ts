@@ -21,6 +21,7 @@ import {
 } from '@p2pdv/core/live'
 import type { LiveKeeperCustody } from './epoch-keys.ts'
 export { fetchEpochKey, LiveEpochKeys, LiveKeeperCustody } from './epoch-keys.ts'
+export { chatIdentity, LiveChat, publishModeration, type ChatEntry, type LiveChatOptions, type ModerationChange } from './chat.ts'
 import type { NodeClient } from '@p2pdv/node-client'
 
 /** The client publishers are given (re-exported so callers need no other package). */
