@@ -157,7 +157,7 @@ export const devnet: Command = {
     await writeDevnetState(state, dir)
     out.result({ event: 'ready', ...state }, () => [
       '',
-      ...nodes.map((n, i) => `  ${n.name}  ${n.http}  ${n.peerId}${i === DEVNET_AUDITOR_INDEX ? (chain === undefined ? '  (auditor)' : `  (auditor; settles rewards every ${DEVNET_SETTLE_EPOCH_MS / 60_000} min: \`p2pdv rewards --as ${n.name}\`)`) : ''}`),
+      ...nodes.map((n, i) => `  ${n.name}  ${n.http}  ${n.peerId}${i === DEVNET_AUDITOR_INDEX ? (chain === undefined ? '  (auditor)' : `  (auditor; settles rewards every ${DEVNET_SETTLE_EPOCH_MS / 60_000} min: \`p2pdv rewards --as node-1\`)`) : ''}`),
       ...(chain === undefined ? [] : [
         '',
         `  chain   ${chain.state.rpc} (chain id ${chain.state.chainId}); contracts in ${join(dir, 'chain.json')}`,
