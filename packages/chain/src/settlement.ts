@@ -156,6 +156,14 @@ export function settleEpoch (input: SettlementInput): Settlement {
   return { epoch: input.epoch, tree: shares.length === 0 ? undefined : buildRewardTree(input.epoch, shares), shares, refusals, totalWeight, totalServed }
 }
 
+/**
+ * An epoch's length in seconds from its audit window [fromMs, toMs): rounded up, at least 1 s.
+ * Part of the published format: the settler and `p2pdv rewards verify` both use it.
+ */
+export function epochSecondsOf (fromMs: number, toMs: number): bigint {
+  return BigInt(Math.max(1, Math.ceil((toMs - fromMs) / 1000)))
+}
+
 /** True when the published inputs settle to `root` (what `p2pdv rewards verify` checks). */
 export function verifySettlement (input: SettlementInput, root: Hex): boolean {
   const s = settleEpoch(input)

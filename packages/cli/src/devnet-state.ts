@@ -38,6 +38,8 @@ export interface DevnetState {
   chain?: DevnetChain
   /** HTTP URL of the node running the auditor role (reputation: GET <auditor>/api/v1/reputation). */
   auditor?: string
+  /** HTTP URL of the node running the settler role (reward proofs: GET <settler>/api/v1/rewards/…). */
+  settler?: string
   [extra: string]: unknown
 }
 
@@ -86,6 +88,8 @@ export async function readDevnetState (dir = devnetDir()): Promise<DevnetState> 
     // The auditor is one of the nodes: it moves with it.
     const auditor = state.nodes.findIndex(n => n.http === state.auditor)
     if (auditor >= 0) state.auditor = followed[auditor]!.http
+    const settler = state.nodes.findIndex(n => n.http === state.settler)
+    if (settler >= 0) state.settler = followed[settler]!.http
     state.nodes = followed
     return state
   } catch {

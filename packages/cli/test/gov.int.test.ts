@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict'
 import { rm } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
-import { createTestClient, http } from 'viem'
+import { createPublicClient, createTestClient, http } from 'viem'
+import { P2PVTokenAbi } from '@p2pdv/contracts'
 import { runCli, startDevnet, type RunningDevnet } from './fixtures/cli.ts'
 
 const P2PV = 10n ** 18n
@@ -36,6 +37,17 @@ describe('p2pdv gov: a parameter change end to end on the devnet', () => {
     assert.equal(r.json.governance.votingPeriod, '60')
     assert.equal(r.json.governance.timelockDelay, '60')
     assert.equal((await cli('gov', 'ls')).json.proposals.length, 0)
+  })
+
+  it('the devnet runs a settler with a funded reward pool: node-0 has nothing posted yet', async () => {
+    assert.equal(devnet.state.settler, devnet.state.nodes[0]!.http, 'node-0 settles')
+    const { rpc, contracts } = devnet.state.chain!
+    const pool = await createPublicClient({ transport: http(rpc) }).readContract({ address: contracts.token!, abi: P2PVTokenAbi, functionName: 'balanceOf', args: [contracts.rewards!] })
+    assert.equal(pool, 10_000n * P2PV)
+    const [listed, claim] = await Promise.all([cli('rewards', '--as', 'node-0'), cli('rewards', 'claim', '--as', 'node-0')])
+    assert.equal(listed.code, 0, listed.stdout + listed.stderr)
+    assert.deepEqual([listed.json.settler, listed.json.epochs], [devnet.state.nodes[0]!.http, []])
+    assert.equal(claim.json.error.code, 'ERR_REWARDS_NOT_POSTED')
   })
 
   it('refuses impossible changes and undelegated proposers before anything is voted on', async () => {

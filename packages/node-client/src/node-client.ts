@@ -20,6 +20,7 @@ import {
   type ListedPeer, type ListedPlacement, type NodeIdentity, type NodeStatus
 } from './node-info.ts'
 import { ReceiptVerifier, type StoreReceipt } from './receipt-verifier.ts'
+import { MAX_REWARD_INPUTS_BYTES, MAX_REWARD_PROOF_BYTES, parseRewardEpochInputs, parseRewardProof, RewardShapeError, type RewardEpochInputs, type RewardProof } from './rewards.ts'
 import { MAX_VIDEO_PAGE_BYTES, parseListedVideo, parseVideoPage, videoSearchParams, type ListedVideo, type VideoPage, type VideoSearch } from './videos.ts'
 import { MAX_PUT_RESPONSE_BYTES, type BodyBuffers, type HttpRequest, type HttpResponse } from './transport/types.ts'
 
@@ -371,8 +372,32 @@ export class NodeClient {
     return { token, address, expiresAt, roles: Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string').slice(0, 16) : [] }
   }
 
-  private async discoveryJson (path: string, options: CallOptions): Promise<unknown> {
-    const res = await this.call({ method: 'GET', path, limit: MAX_VIDEO_PAGE_BYTES, headers: { accept: 'application/json' } }, options)
+  /**
+   * `GET /api/v1/rewards/{epoch}/{node}` of a settler: the node's share of a posted epoch and its
+   * proof, checked for shape only (the settler's refusal throws its code, e.g. ERR_REWARDS_NO_SHARE).
+   */
+  async rewardProof (epoch: bigint, node: string, options: CallOptions = {}): Promise<RewardProof> {
+    const body = await this.discoveryJson(`/api/v1/rewards/${epoch}/${encodeURIComponent(node)}`, options, MAX_REWARD_PROOF_BYTES)
+    return this.rewardShape(() => parseRewardProof(body, epoch, node), 'a reward proof')
+  }
+
+  /** `GET /api/v1/rewards/{epoch}` of a settler: the epoch's published inputs, checked for shape only. */
+  async rewardEpochInputs (epoch: bigint, options: CallOptions = {}): Promise<RewardEpochInputs> {
+    const body = await this.discoveryJson(`/api/v1/rewards/${epoch}`, options, MAX_REWARD_INPUTS_BYTES)
+    return this.rewardShape(() => parseRewardEpochInputs(body, epoch), 'an epoch\'s inputs')
+  }
+
+  private rewardShape<T> (parse: () => T, what: string): T {
+    try {
+      return parse()
+    } catch (err) {
+      if (err instanceof RewardShapeError) throw this.badResponse(`answered with something that is not ${what} (${err.message})`)
+      throw err
+    }
+  }
+
+  private async discoveryJson (path: string, options: CallOptions, limit = MAX_VIDEO_PAGE_BYTES): Promise<unknown> {
+    const res = await this.call({ method: 'GET', path, limit, headers: { accept: 'application/json' } }, options)
     const body = jsonObject(res.body)
     if (res.status === 200) return body
     const { code, message, hint } = body as { code?: unknown, message?: unknown, hint?: unknown }

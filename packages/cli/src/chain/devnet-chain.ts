@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createWalletClient, http, publicActions, type Address } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { deployAll, WEI_PER_TOKEN, type GovernanceInit, type ProtocolParamsInit } from '@p2pdv/contracts'
+import { deployAll, P2PVTokenAbi, WEI_PER_TOKEN, type GovernanceInit, type ProtocolParamsInit } from '@p2pdv/contracts'
 import { DEV_CHAIN_IDS, isDevChainId } from '@p2pdv/contracts/constants'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { ANVIL_KEYS, startAnvil, type Anvil } from '@p2pdv/contracts/anvil'
@@ -27,6 +27,11 @@ export const DEV_P2PV = 100_000n * WEI_PER_TOKEN
 export const OPS_P2PV = 100_000_000n * WEI_PER_TOKEN
 export const NODE_P2PV = 10_000n * WEI_PER_TOKEN
 export const NODE_ETH = 100n * 10n ** 18n
+/**
+ * The Rewards pool starts with this much, so the devnet's first settled epoch pays audited nodes
+ * without anyone buying a video first; later epochs pay the node share of sales.
+ */
+export const DEVNET_REWARD_POOL = 10_000n * WEI_PER_TOKEN
 
 /** Short periods so a developer sees unbonding and governance finish in minutes. */
 export const DEVNET_PARAMS: Partial<ProtocolParamsInit> = { minStake: 1_000n * WEI_PER_TOKEN, unbondingPeriod: 60n }
@@ -78,7 +83,7 @@ async function requireDevChain (rpc: string): Promise<void> {
  * NodeRegistry's audit role at deploy, besides `ops`: the devnet's auditor nodes slash and
  * publish reputation with them.
  */
-export async function startDevnetChain (dir: string, passphrase: string, nodeWallets: string[], options: { rpc?: string, auditors?: string[] } = {}): Promise<StartedChain> {
+export async function startDevnetChain (dir: string, passphrase: string, nodeWallets: string[], options: { rpc?: string, auditors?: string[], settlers?: string[] } = {}): Promise<StartedChain> {
   if (options.rpc !== undefined) await requireDevChain(options.rpc)
   const wallets = await ensureWallets(dir, passphrase, nodeWallets)
   const anvil = options.rpc === undefined ? await startAnvil({ logFile: join(dir, 'anvil.log') }) : undefined
@@ -89,12 +94,15 @@ export async function startDevnetChain (dir: string, passphrase: string, nodeWal
     const deployment = await deployAll(deployer, {
       allocations: [
         ...DEV_WALLETS.map(name => ({ to: address(name), amount: name === 'ops' ? OPS_P2PV : DEV_P2PV })),
-        ...nodeWallets.map(name => ({ to: address(name), amount: NODE_P2PV }))
+        ...nodeWallets.map(name => ({ to: address(name), amount: NODE_P2PV })),
+        { to: deployer.account.address, amount: DEVNET_REWARD_POOL }
       ],
       params: DEVNET_PARAMS,
       governance: DEVNET_GOVERNANCE,
-      roles: { auditors: [address('ops'), ...(options.auditors ?? []).map(address)], settlers: [address('ops')], arbiters: [address('ops')] }
+      roles: { auditors: [address('ops'), ...(options.auditors ?? []).map(address)], settlers: [address('ops'), ...(options.settlers ?? []).map(address)], arbiters: [address('ops')] }
     })
+    const funded = await deployer.writeContract({ address: deployment.contracts.token, abi: P2PVTokenAbi, functionName: 'transfer', args: [deployment.contracts.rewards, DEVNET_REWARD_POOL], chain: null })
+    await deployer.waitForTransactionReceipt({ hash: funded, pollingInterval: 50 })
     // Node wallets are fresh keys: give them ETH for gas.
     for (const name of nodeWallets) {
       const hash = await deployer.sendTransaction({ to: address(name), value: NODE_ETH, chain: null })

@@ -17,6 +17,11 @@ export const DEVNET_ANCHOR_INTERVAL_SECONDS = 10
 export const DEFAULT_DEVNET_NODES = 6
 /** Which devnet node runs the auditor role. */
 export const DEVNET_AUDITOR_INDEX = 0
+/**
+ * The auditor also settles rewards (`--settle`) in epochs this long, so a developer sees an epoch
+ * posted within minutes of uploading (audits run every minute); real settlers default to a day.
+ */
+export const DEVNET_SETTLE_EPOCH_MS = 120_000
 
 interface NodeReady { event: 'ready', peerId: string, multiaddrs: string[], http: string, dataDir: string }
 
@@ -86,7 +91,9 @@ export const devnet: Command = {
         chain = await startDevnetChain(dir, passphrase, Array.from({ length: count }, (_, i) => `node-${i}`), {
           ...(rpc === undefined ? {} : { rpc }),
           // The auditor node's wallet slashes and publishes reputation through the audit role.
-          auditors: [`node-${DEVNET_AUDITOR_INDEX}`]
+          auditors: [`node-${DEVNET_AUDITOR_INDEX}`],
+          // …and posts reward epochs with the Rewards settler role.
+          settlers: [`node-${DEVNET_AUDITOR_INDEX}`]
         })
       }
       out.note(`starting ${count} storage node(s) in ${dir}`)
@@ -99,7 +106,8 @@ export const devnet: Command = {
         // nodes keep and publishes reputation (GET /api/v1/reputation); the other nodes' repair
         // workers weigh placement by it.
         const auditorUrl = children[DEVNET_AUDITOR_INDEX]?.ready.http
-        const role = i === DEVNET_AUDITOR_INDEX ? ['--audit'] : auditorUrl === undefined ? [] : ['--auditor', auditorUrl]
+        const auditor = chain === undefined ? ['--audit'] : ['--audit', '--settle', '--settle-epoch', String(DEVNET_SETTLE_EPOCH_MS)]
+        const role = i === DEVNET_AUDITOR_INDEX ? auditor : auditorUrl === undefined ? [] : ['--auditor', auditorUrl]
         const child = await spawnReady<NodeReady>({
           name,
           args: [nodeMainPath(), '--data', dataDir, ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap]), ...role, ...chainArgs],
@@ -142,13 +150,14 @@ export const devnet: Command = {
     }))
     const state: DevnetState = {
       version: 1, startedAt: new Date().toISOString(), pid: process.pid, nodes, auditor: nodes[DEVNET_AUDITOR_INDEX]!.http,
+      ...(chain === undefined ? {} : { settler: nodes[DEVNET_AUDITOR_INDEX]!.http }),
       ...(chain === undefined ? {} : { chain: chain.state }),
       ...(monitoring === undefined ? {} : { monitoring: { prometheus: monitoring.url } })
     }
     await writeDevnetState(state, dir)
     out.result({ event: 'ready', ...state }, () => [
       '',
-      ...nodes.map((n, i) => `  ${n.name}  ${n.http}  ${n.peerId}${i === DEVNET_AUDITOR_INDEX ? '  (auditor)' : ''}`),
+      ...nodes.map((n, i) => `  ${n.name}  ${n.http}  ${n.peerId}${i === DEVNET_AUDITOR_INDEX ? (chain === undefined ? '  (auditor)' : `  (auditor; settles rewards every ${DEVNET_SETTLE_EPOCH_MS / 60_000} min: \`p2pdv rewards --as node-1\`)`) : ''}`),
       ...(chain === undefined ? [] : [
         '',
         `  chain   ${chain.state.rpc} (chain id ${chain.state.chainId}); contracts in ${join(dir, 'chain.json')}`,

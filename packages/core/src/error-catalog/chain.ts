@@ -46,7 +46,8 @@ export const CHAIN_ERRORS = {
   ERR_REWARDS_NO_SHARE: { status: 404, hint: 'This settler has no posted share for that node and epoch: the epoch is not posted yet, or the node earned nothing in it.' },
   ERR_REWARDS_NOT_SETTLER: { status: 404, hint: 'This node does not run --settle; ask the settler node for proofs.' },
   ERR_REWARDS_NOT_POSTED: { status: 404, hint: 'No settlement was posted for that epoch yet: wait for the epoch to end and the settler to post it.' },
-  ERR_REWARDS_ALREADY_CLAIMED: { status: 409, hint: 'That epoch\'s reward was already paid to this node; `p2pdv rewards show` lists what is still pending.' },
+  ERR_REWARDS_ALREADY_CLAIMED: { status: 409, hint: 'That epoch\'s reward was already paid to this node; `p2pdv rewards` lists what is still claimable.' },
+  ERR_REWARDS_ROOT_MISMATCH: { status: 502, hint: 'The settler\'s published inputs do not settle to the root posted on chain: the settler is faulty or dishonest. Keep the output as evidence and raise it with governance.' },
   ERR_REWARDS_FORGED_PROOF: { status: 502, hint: 'A node served a proof that does not lead to the posted root: it lied or is out of date. Nothing was sent; ask another node with --node.' },
   ERR_REWARDS_NO_PROOF: { status: 404, hint: 'No node asked had a proof for this node and epoch; name the settler with --node URL.' },
   ERR_DEPLOY: { status: 500, hint: 'The contracts could not be deployed; check the RPC and the deployer\'s funds.' }

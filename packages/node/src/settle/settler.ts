@@ -16,7 +16,7 @@ import type { Logger } from 'pino'
 import type { Address, Hex } from 'viem'
 import { buildRewardTree, type RewardTree } from '@p2pdv/contracts/merkle'
 import {
-  collectRewards, nextRewardEpoch, postSettlement, rewardEpoch, rewardPool, settleEpoch, settlementWeights,
+  collectRewards, epochSecondsOf, nextRewardEpoch, postSettlement, rewardEpoch, rewardPool, settleEpoch, settlementWeights,
   type ChainClient, type NodeAuditRecord, type Refusal, type SettlementWeights
 } from '@p2pdv/chain'
 import { isP2pdvError } from '@p2pdv/core/errors'
@@ -99,7 +99,7 @@ export class Settler {
     // Anyone may pull the node share of sales into the pool; do it so this epoch pays it.
     await collectRewards(chain).catch((err: unknown) => { log.warn({ code: isP2pdvError(err) ? err.code : 'ERR_CHAIN' }, 'could not collect the node share of sales into the reward pool') })
     const [epoch, weights, pool] = await Promise.all([nextRewardEpoch(chain), settlementWeights(chain), rewardPool(chain)])
-    const epochSeconds = BigInt(Math.max(1, Math.ceil((to - from) / 1000)))
+    const epochSeconds = epochSecondsOf(from, to)
     const input: NodeAuditRecord[] = records.map(r => ({ node: r.node, storedBytes: BigInt(r.storedBytes), seconds: BigInt(r.seconds), audits: r.audits, passes: r.passes }))
     const settlement = settleEpoch({ epoch, epochSeconds, pool, records: input, weights })
     for (const r of settlement.refusals) log.warn({ epoch: epoch.toString(), node: r.node, code: r.code, reason: r.reason }, 'settlement record refused')
