@@ -6,7 +6,7 @@
  * providers, and those are tried too.
  */
 import { CID } from 'multiformats/cid'
-import { httpUrlFromMultiaddr, verifyBlock } from '@p2pdv/core'
+import { CidErrorCode, httpUrlFromMultiaddr, verifyBlock } from '@p2pdv/core'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { NodeClient } from '@p2pdv/node-client'
@@ -60,6 +60,7 @@ export class BlockFetcher {
   private readonly onFetched: BlockFetcherOptions['onFetched']
   private readonly cache: BlockCache | undefined
   private readonly refreshPeers: BlockFetcherOptions['refreshPeers']
+  private readonly rejectListeners = new Set<(peerId: string) => void>()
   /** How bodies are read (fetch, or node:http in the Node client); other small reads use it too. */
   readonly get: GetBlock
 
@@ -130,6 +131,7 @@ export class BlockFetcher {
           // 404 is an honest "I don't have it", not a fault of the node.
           if (reason !== 'ERR_NOT_FOUND') this.peers.recordFailure(peer.peerId)
           this.onAttemptFailed?.({ cid: cid.toString(), peerId: peer.peerId, reason })
+          if (reason === CidErrorCode.HASH_MISMATCH) for (const fn of this.rejectListeners) fn(peer.peerId)
           launch()
         })
       }
@@ -159,6 +161,9 @@ export class BlockFetcher {
       details: { cid: cid.toString(), attempts: reasons }
     })
   }
+
+  /** Hears of every node whose bytes failed their CID (the reader drops it as a hot copy). */
+  onRejected (fn: (peerId: string) => void): void { this.rejectListeners.add(fn) }
 
   private async fetchFrom (peer: PeerInfo, cid: CID, signal?: AbortSignal): Promise<Uint8Array> {
     const timeout = AbortSignal.timeout(this.timeoutMs)

@@ -6,7 +6,8 @@
  * node. A record is only a hint: its signature is checked so junk is dropped early, but every
  * block is verified by its CID as always, so a lying record costs at most a 404 and the next node.
  * Only nodes the reader already knows (its peer set) are asked: a record names peer ids, never
- * addresses, so it cannot send readers anywhere new.
+ * addresses, so it cannot send readers anywhere new. A node whose bytes failed their CID is
+ * dropped as an extra holder for the reader's session: no record brings it back.
  */
 import { decodeHotCopyRecordAsync, hotCopyLive, MAX_HOT_COPY_BYTES } from '@p2pdv/core/placement'
 import type { CID } from '@p2pdv/core'
@@ -24,6 +25,8 @@ const MAX_LISTING_BYTES = MAX_RECORDS * Math.ceil(MAX_HOT_COPY_BYTES / 3) * 4 + 
 /** Blocks with extra holders remembered, at most (beyond: the oldest object's are forgotten). */
 const MAX_HOT_BLOCKS = 16_384
 const MAX_OBJECTS = 1024
+/** Nodes dropped at most (a reader knows a bounded peer set; beyond, backoff still applies). */
+const MAX_DROPPED = 1024
 
 export class HotHolders {
   private readonly get: GetBlock
@@ -31,6 +34,8 @@ export class HotHolders {
   /** Block CID → extra holders (peer ids) with when their record expires. */
   private readonly extra = new Map<string, Map<string, number>>()
   private readonly lookedUp = new Map<string, number>()
+  /** Nodes that served bytes failing their CID: never used as extra holders again. */
+  private readonly dropped = new Set<string>()
   /** Per reader, so concurrent viewers of one block do not all pick the same holder. */
   private readonly salt = Math.floor(Math.random() * 2 ** 32)
 
@@ -66,7 +71,7 @@ export class HotHolders {
             for (const b of r.blocks) {
               const holders = this.extra.get(b.cid.toString()) ?? new Map<string, number>()
               // A cold (or expired) record removes what an earlier version of it added.
-              for (const n of b.nodes) { if (hotCopyLive(r, now)) holders.set(n, r.expires); else holders.delete(n) }
+              for (const n of b.nodes) { if (hotCopyLive(r, now) && !this.dropped.has(n)) holders.set(n, r.expires); else holders.delete(n) }
               this.remember(b.cid.toString(), holders)
             }
           } catch {
@@ -79,11 +84,23 @@ export class HotHolders {
     }))
   }
 
+  /** `peer` sent bytes that failed their CID: it is no extra holder of anything, for good. */
+  drop (peer: string): void {
+    if (this.dropped.size >= MAX_DROPPED) return
+    this.dropped.add(peer)
+  }
+
+  /** Whether `peer` holds a live hot copy of `cid` (and is not dropped). */
+  isExtraHolder (cid: CID, peer: string, now = Date.now()): boolean {
+    const expires = this.extra.get(cid.toString())?.get(peer)
+    return expires !== undefined && expires > now && !this.dropped.has(peer)
+  }
+
   /** Live extra holders of a block the reader knows how to reach. */
   holders (cid: CID, now = Date.now()): string[] {
     const h = this.extra.get(cid.toString())
     if (h === undefined) return []
-    return [...h].filter(([id, expires]) => expires > now && this.peers.get(id) !== undefined).map(([id]) => id)
+    return [...h].filter(([id, expires]) => expires > now && !this.dropped.has(id) && this.peers.get(id) !== undefined).map(([id]) => id)
   }
 
   /**
@@ -94,7 +111,7 @@ export class HotHolders {
     let best: string | undefined
     let bestScore = -1
     for (const id of holders) {
-      if (this.peers.isBackingOff(id) || this.peers.get(id) === undefined) continue
+      if (this.peers.isBackingOff(id) || this.dropped.has(id) || this.peers.get(id) === undefined) continue
       const s = score(`${this.salt}/${cid.toString()}/${id}`)
       if (s > bestScore) { bestScore = s; best = id }
     }

@@ -62,12 +62,27 @@ export class ObjectReader {
   private readonly objectHolders = new Map<string, Set<string>>()
   /** Blocks rebuilt from parity (for tests and metrics). */
   rebuilt = 0
+  /** Verified bytes and blocks served by a hot copy (a node holding the block only by a hot-copy record). */
+  hotCopyBytes = 0
+  hotCopyBlocks = 0
 
   constructor (fetcher: BlockFetcher, peers: PeerSet, options: ObjectReaderOptions = {}) {
     this.fetcher = fetcher
     this.peers = peers
     this.hedgeMs = options.hedgeMs ?? DEFAULT_HEDGE_MS
     this.hot = new HotHolders(fetcher.get, peers)
+    // A node whose bytes fail their CID is never asked first for a hot block again.
+    fetcher.onRejected(peer => { this.hot.drop(peer) })
+  }
+
+  /** The live extra (hot-copy) holders of a block this reader knows. */
+  hotHolders (cid: CID): string[] { return this.hot.holders(cid) }
+
+  /** Counts a block served by a hot copy rather than a durable holder. */
+  private served (cid: CID, peerId: string, bytes: Uint8Array, durable: ReadonlySet<string> | undefined): void {
+    if (durable?.has(peerId) === true || !this.hot.isExtraHolder(cid, peerId)) return
+    this.hotCopyBytes += bytes.byteLength
+    this.hotCopyBlocks++
   }
 
   /**
@@ -181,7 +196,11 @@ export class ObjectReader {
     const prefer = extra.length === 0 ? durable : new Set([...durable ?? [], ...extra])
     const first = extra.length === 0 || prefer === undefined ? undefined : this.hot.pick(cid, prefer)
     const only = prefer !== undefined && prefer.size > 0
-    if (pos === undefined) return (await this.fetcher.fetch(cid, signal, prefer, { only: false, ...(first === undefined ? {} : { first }) })).bytes
+    if (pos === undefined) {
+      const got = await this.fetcher.fetch(cid, signal, prefer, { only: false, ...(first === undefined ? {} : { first }) })
+      this.served(cid, got.peerId, got.bytes, durable)
+      return got.bytes
+    }
     if (only && [...prefer].every(id => this.peers.isBackingOff(id))) return await this.decode(pos.stripe, cid, signal)
     return await new Promise<Uint8Array>((resolve, reject) => {
       const direct = new AbortController()
@@ -215,6 +234,7 @@ export class ObjectReader {
         if (settled) return
         done()
         parity.abort()
+        this.served(cid, b.peerId, b.bytes, durable)
         resolve(b.bytes)
       }, err => {
         directError = err

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { blockCid, P2pdvError, type CID } from '@p2pdv/core'
-import { PeerDelivery, swarmIdOf, type SwarmLike } from '../src/player.ts'
+import { JOINING_FLOOR_SECONDS, PeerDelivery, swarmIdOf, type SwarmLike } from '../src/player.ts'
 
 const block = new Uint8Array(1000).map((_, i) => i % 251)
 const cid = await blockCid(block)
@@ -114,6 +114,19 @@ describe('PeerDelivery', () => {
     e.expectSwarm(Promise.reject(new Error('ERR_SWARM_NO_RELAY')))
     assert.deepEqual(await e.fetch(cid, undefined, fromNodes), block)
     assert.equal(fromNodes.calls, 1)
+  })
+
+  it('while a swarm is joining, a block due within 8 s goes to the nodes at once: waiting for a join never thins the buffer below the floor', async () => {
+    // 5 s buffered: not urgent, but below the floor. A huge peer budget: a block that waited for
+    // the join would wait its whole slack (3 s) and leave playback 2 s of buffer.
+    const d = new PeerDelivery({ bufferAhead: () => 5, peerBudgetMs: 2 ** 30 })
+    d.expectSwarm(new Promise<void>(() => {}))
+    const fromNodes = nodes()
+    const read = d.fetch(cid, undefined, fromNodes)
+    for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve))
+    assert.equal(fromNodes.calls, 1)
+    assert.deepEqual(await read, block)
+    assert.equal(JOINING_FLOOR_SECONDS, 8)
   })
 
   it('rethrows the caller\'s abort instead of going to the nodes', async () => {

@@ -113,7 +113,7 @@ export class LiveSource {
     this.peers = opts.peers
     this.delivery = opts.delivery
     this.now = opts.now ?? Date.now
-    this.stats = { blocks: 0, bytes: 0, rejectedBlocks: 0, failedAttempts: 0, rebuiltBlocks: 0, bySource: {}, announcements: 0, refusedAnnouncements: 0, feedNode: undefined, epochs: 0 }
+    this.stats = { blocks: 0, bytes: 0, rejectedBlocks: 0, failedAttempts: 0, rebuiltBlocks: 0, hotCopyBytes: 0, bySource: {}, announcements: 0, refusedAnnouncements: 0, feedNode: undefined, epochs: 0 }
     const counters = (peerId: string): SourceCounters => (this.stats.bySource[peerId] ??= { blocks: 0, bytes: 0, failures: 0 })
     this.fetcher = new BlockFetcher(opts.peers, {
       timeoutMs: opts.timeoutMs ?? PLAYER_BLOCK_TIMEOUT_MS,

@@ -5,6 +5,9 @@
  * - no swarm joined, or no viewer connected → the nodes;
  * - urgent (the block is needed within URGENT_SECONDS: before the first frame, after a seek, a
  *   nearly empty buffer) → the nodes, so P2P never makes start-up or seeking slower;
+ * - a swarm still joining (nothing can come from it yet) → waited for only with the buffer beyond
+ *   JOINING_FLOOR_SECONDS, then the nodes: a join takes seconds (50 s on a loaded 2-core box),
+ *   and waiting for it down to the urgency margin left playback ~2 s of buffer all that time;
  * - otherwise (prefetch ahead of the playhead) → the swarm, with a deadline of the time left
  *   before the block becomes urgent (at most PEER_BUDGET_MS); a peer that is slow, busy, lacks
  *   the block or sends bytes failing their CID costs only that deadline, then the nodes.
@@ -19,6 +22,11 @@ import { MemoryBlockSource } from '../swarm/memory-source.ts'
 
 /** A block needed within this many seconds of playback goes to the nodes. */
 export const URGENT_SECONDS = 2
+/**
+ * While a swarm is still joining, the nodes keep at least this much buffered: URGENT_SECONDS plus
+ * one node timeout (PLAYER_BLOCK_TIMEOUT_MS, 5 s) and a second to fail over.
+ */
+export const JOINING_FLOOR_SECONDS = 8
 /** The longest one block may wait on peers before it goes to the nodes. */
 export const PEER_BUDGET_MS = 4_000
 /** Verified blocks kept for other viewers (about a minute of 1080p around the playhead). */
@@ -35,6 +43,7 @@ export interface PeerDeliveryOptions {
   bufferAhead?: () => number
   urgentSeconds?: number
   peerBudgetMs?: number
+  joiningFloorSeconds?: number
   heldBytes?: number
 }
 
@@ -68,12 +77,14 @@ export class PeerDelivery {
   private bufferAhead: () => number
   private readonly urgentSeconds: number
   private readonly peerBudgetMs: number
+  private readonly joiningFloorSeconds: number
   private readonly counters = { peerBytes: 0, peerBlocks: 0, nodeBytes: 0, nodeBlocks: 0, urgentBlocks: 0, peerMisses: 0, rejectedPeerBlocks: 0 }
 
   constructor (opts: PeerDeliveryOptions = {}) {
     this.bufferAhead = opts.bufferAhead ?? (() => 0)
     this.urgentSeconds = opts.urgentSeconds ?? URGENT_SECONDS
     this.peerBudgetMs = opts.peerBudgetMs ?? PEER_BUDGET_MS
+    this.joiningFloorSeconds = opts.joiningFloorSeconds ?? JOINING_FLOOR_SECONDS
     this.held = new MemoryBlockSource(opts.heldBytes ?? DEFAULT_HELD_BYTES)
   }
 
@@ -82,7 +93,7 @@ export class PeerDelivery {
 
   /**
    * A swarm is on its way (settles when joined or failed): until then a block with time to spare
-   * waits for it, at most its slack, instead of going to the nodes. Without this a fast node
+   * waits for it, at most its slack beyond JOINING_FLOOR_SECONDS, instead of going to the nodes. Without this a fast node
    * fills the whole forward buffer while the swarm is still joining, and peers never get a turn.
    */
   expectSwarm (joining: Promise<unknown>): void {
@@ -118,7 +129,11 @@ export class PeerDelivery {
     if (!(slack > 0)) { this.counters.urgentBlocks++; return undefined }
     const deadline = AbortSignal.timeout(Math.max(1, Math.round(Math.min(this.peerBudgetMs, slack * 1000))))
     const linked = signal === undefined ? deadline : AbortSignal.any([signal, deadline])
-    if (this.swarm === undefined && this.joining !== undefined) await untilSettledOrAborted(this.joining, linked)
+    if (this.swarm === undefined && this.joining !== undefined) {
+      const joinSlack = ahead - Math.max(this.urgentSeconds, this.joiningFloorSeconds)
+      if (!(joinSlack > 0)) return undefined
+      await untilSettledOrAborted(this.joining, AbortSignal.any([linked, AbortSignal.timeout(Math.max(1, Math.round(joinSlack * 1000)))]))
+    }
     signal?.throwIfAborted()
     const swarm = this.swarm
     if (swarm === undefined || swarm.stats().peers === 0 || deadline.aborted) return undefined

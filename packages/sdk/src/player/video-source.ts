@@ -45,6 +45,8 @@ export interface VideoSourceStats {
   failedAttempts: number
   /** Erasure-coded blocks rebuilt from parity (a holder was down or slow). */
   rebuiltBlocks: number
+  /** Of `bytes`, those served by hot copies (issue 16: nodes holding a much-watched video's blocks temporarily), not by the video's own holders. */
+  hotCopyBytes: number
   /** Per node (peer id). */
   bySource: Record<string, SourceCounters>
 }
@@ -105,7 +107,7 @@ export class VideoSource {
 
   /** Fetches and opens the manifest; refuses anything but a video. The key is copied. */
   static async open (options: OpenVideoOptions): Promise<VideoSource> {
-    const stats: VideoSourceStats = { blocks: 0, bytes: 0, rejectedBlocks: 0, failedAttempts: 0, rebuiltBlocks: 0, bySource: {} }
+    const stats: VideoSourceStats = { blocks: 0, bytes: 0, rejectedBlocks: 0, failedAttempts: 0, rebuiltBlocks: 0, hotCopyBytes: 0, bySource: {} }
     const counters = (peerId: string): SourceCounters => (stats.bySource[peerId] ??= { blocks: 0, bytes: 0, failures: 0 })
     const fetcherOptions: BlockFetcherOptions = {
       timeoutMs: options.timeoutMs ?? PLAYER_BLOCK_TIMEOUT_MS,
@@ -230,6 +232,7 @@ export class VideoSource {
           ? await this.reader.fetch(chunk.cid, linked)
           : await this.delivery.fetch(chunk.cid, linked, async s => await this.reader.fetch(chunk.cid, s ?? linked))
         this.stats.rebuiltBlocks = this.reader.rebuilt
+        this.stats.hotCopyBytes = this.reader.hotCopyBytes
         cipherBytes += bytes.byteLength
         onBytes?.(bytes.byteLength)
         const plain = await openChunk({ key: this.key, objectId: this.video.objectId, stream: ref.n, index, last: index === last, context }, bytes)

@@ -1,5 +1,6 @@
 /**
- * Below the player: where the bytes came from (other viewers vs nodes), the viewers connected,
+ * Below the player: where the bytes came from (other viewers vs nodes, and of the nodes' bytes
+ * those from hot copies: nodes holding a much-watched video's blocks for a while), the viewers connected,
  * the plain notice that peers see this viewer's IP address, and the switch that turns P2P off
  * (kept in localStorage; off = the page joins no swarm at all).
  */
@@ -20,8 +21,9 @@ export function P2pPanel ({ session, source }: { session: SwarmSession, source: 
   const state = useSyncExternalStore(fn => session.subscribe(fn), () => session.state)
   const [stats, setStats] = useState(() => session.stats())
   const [nodeBytes, setNodeBytes] = useState(source.stats.bytes)
+  const [hotBytes, setHotBytes] = useState(source.stats.hotCopyBytes)
   useEffect(() => {
-    const t = setInterval(() => { setStats(session.stats()); setNodeBytes(source.stats.bytes) }, 1000)
+    const t = setInterval(() => { setStats(session.stats()); setNodeBytes(source.stats.bytes); setHotBytes(source.stats.hotCopyBytes) }, 1000)
     return () => { clearInterval(t) }
   }, [session, source])
   const on = state.kind !== 'off'
@@ -34,6 +36,9 @@ export function P2pPanel ({ session, source }: { session: SwarmSession, source: 
       <dl className='net-stats'>
         <div><dt>from viewers</dt><dd data-stat='peer-bytes'>{formatBytes(stats.peerBytes)}</dd></div>
         <div><dt>from nodes</dt><dd data-stat='node-bytes'>{formatBytes(nodeBytes)}</dd></div>
+        <div title="Nodes holding temporary copies of this much-watched video, beside the video's own holders">
+          <dt>of which hot copies</dt><dd data-stat='hot-copy-bytes'>{formatBytes(hotBytes)}</dd>
+        </div>
         <div><dt>viewers connected</dt><dd data-stat='peers'>{stats.peers}</dd></div>
         <div><dt>shared with viewers</dt><dd>{formatBytes(stats.bytesToPeers)}</dd></div>
         {stats.bannedPeers > 0 && <div><dt>viewers banned</dt><dd data-stat='banned'>{stats.bannedPeers}</dd></div>}

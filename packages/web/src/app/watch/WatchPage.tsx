@@ -96,7 +96,7 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
         p2p: () => p2p.stats()
       }
       // The swarm (and its code) only after the first frame: it never competes with start-up.
-      void startedAt(() => controllerRef.current, ctrl.signal).then(started => { if (started) p2p.start() })
+      void startedAt(() => controllerRef.current, ctrl.signal).then(started => { if (started) p2p.firstFrame() })
       document.title = `${source.video.title ?? 'Untitled video'} · P2PDEVIDEO`
       setStage({ kind: 'ready', source })
       // The poster is for a video that does not start at once (autoplay refused, a slow network):

@@ -5,6 +5,10 @@
  * swarm code (libp2p, ~600 KB) is loaded and the page joins the video's swarm at the serving node
  * (joinVideoSwarm). Any failure (no relay, no
  * WebRTC, a CSP refusal) leaves playback on the nodes; the panel says why.
+ *
+ * Before the first frame nothing of P2P runs (issue 16: P2P never makes start-up slower): no
+ * join, even if the viewer switches P2P on then, and no block waits for a swarm; the scheduler
+ * is told a swarm is coming only when the join starts.
  */
 import type { PeerDelivery, PeerDeliveryStats } from '@p2pdv/sdk/player'
 import { isP2pdvError } from '@p2pdv/core/errors'
@@ -41,17 +45,23 @@ export class SwarmSession {
   private current: SwarmState
   private readonly listeners = new Set<() => void>()
   private settleExpected: () => void = () => {}
+  /** The player showed its first frame: joining is allowed from then on. */
+  private started = false
 
   constructor (delivery: PeerDelivery, manifest: CID, origin: string, allowed: boolean) {
     this.delivery = delivery
     this.manifest = manifest
     this.origin = origin
     this.current = allowed ? { kind: 'waiting' } : { kind: 'off' }
-    if (allowed) this.expect()
   }
 
-  /** Tells the scheduler a swarm is coming: blocks with time to spare wait for it (bounded). */
+  /**
+   * Tells the scheduler a swarm is coming: blocks with time to spare wait for it (bounded). Only
+   * once the join starts: an expected swarm announced earlier made the blocks right after the
+   * first frame wait their whole slack for a join that had not begun.
+   */
   private expect (): void {
+    this.settleExpected()
     this.delivery.expectSwarm(new Promise<void>(resolve => { this.settleExpected = resolve }))
   }
 
@@ -73,10 +83,17 @@ export class SwarmSession {
     for (const fn of this.listeners) fn()
   }
 
-  /** Joins the video's swarm (after the first frame; a no-op when off or already in). */
-  start (): void {
-    if (this.current.kind === 'off' || this.swarm !== undefined || this.joining !== undefined) return
+  /** The player showed its first frame: joins the video's swarm (unless P2P is off). */
+  firstFrame (): void {
+    this.started = true
+    this.start()
+  }
+
+  /** Joins the video's swarm (a no-op before the first frame, when off, or already in). */
+  private start (): void {
+    if (!this.started || this.current.kind === 'off' || this.swarm !== undefined || this.joining !== undefined) return
     const generation = ++this.generation
+    this.expect()
     this.set({ kind: 'joining' })
     this.joining = this.join(generation).finally(() => { this.joining = undefined })
   }
@@ -101,7 +118,7 @@ export class SwarmSession {
   /** The viewer's switch: off stops the swarm at once (peers are dropped), on joins again. */
   async setAllowed (on: boolean): Promise<void> {
     if (on) {
-      if (this.current.kind === 'off') { this.set({ kind: 'waiting' }); this.expect() }
+      if (this.current.kind === 'off') this.set({ kind: 'waiting' })
       this.start()
       return
     }
