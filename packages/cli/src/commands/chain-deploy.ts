@@ -82,6 +82,8 @@ export const chainDeploy: Command = {
       roles,
       ...(expectedChainId === undefined ? {} : { expectedChainId }),
       onChecked: c => { out.note(`chain ${c.chainId}; ${identity.address} can pay for the deployment`) },
+      // Role wiring after the contracts; steps a resumed run finds done are not printed.
+      onProgress: step => { if (!step.startsWith('deploy ')) out.note(`  ${step}`) },
       onContract: e => {
         out.note(e.status === 'deployed'
           ? `  ${e.name.padEnd(15)} ${e.address}  deployed, code checked (tx ${e.tx ?? ''})`
