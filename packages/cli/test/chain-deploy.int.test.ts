@@ -106,7 +106,7 @@ describe('p2pdv chain deploy: own wallet, any chain, idempotent, verified', () =
     await assert.rejects(stat(join(dir, 'dev.json')))
   })
 
-  it('refuses bad input before sending: another chain id, too little ETH, a bad allocation', async () => {
+  it('refuses bad input before sending: another chain id, too little ETH, a bad allocation, an unwritable --out', async () => {
     const wrong = await deploy(['--rpc', anvil.rpc, '--as', 'op2', '--chain-id', '1'])
     assert.equal(wrong.json.error.code, 'ERR_CHAIN_MISMATCH')
     const poor = await deploy(['--rpc', anvil.rpc, '--as', 'poor'])
@@ -114,6 +114,8 @@ describe('p2pdv chain deploy: own wallet, any chain, idempotent, verified', () =
     assert.equal(await chain().getTransactionCount({ address: wallets.poor! }), 0)
     const bad = await deploy(['--rpc', anvil.rpc, '--as', 'op2', '--allocate', `${wallets.op2}=-5`])
     assert.equal(bad.json.error.code, 'ERR_USAGE')
+    const nowhere = await deploy(['--rpc', anvil.rpc, '--as', 'op2', '--out', join(dir, 'missing', 'chain.json')])
+    assert.equal(nowhere.json.error.code, 'ERR_FILE_NOT_FOUND')
     assert.equal(await chain().getTransactionCount({ address: wallets.op2! }), 0)
   })
 

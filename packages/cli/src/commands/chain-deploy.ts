@@ -4,8 +4,9 @@
  * is safe: it finds the contracts at their CREATE2 addresses, checks their code and only writes the
  * file (a run that failed halfway resumes where it stopped).
  */
-import { rename, writeFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { constants } from 'node:fs'
+import { access, rename, writeFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import { getAddress, isAddress, parseUnits, type Address } from 'viem'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { chainConfigToJson } from '@p2pdv/chain'
@@ -69,6 +70,12 @@ export const chainDeploy: Command = {
       settlers: listOpt(args, 'settler').map(a => addressOpt(a, 'settler')),
       arbiters: listOpt(args, 'arbiter').map(a => addressOpt(a, 'arbiter'))
     }
+    // Checked before anything is sent: the file is the one thing a deployment leaves behind here.
+    const outOption = stringOpt(args, 'out')
+    const outDir = outOption === undefined ? process.cwd() : dirname(resolve(outOption))
+    await access(outDir, constants.W_OK).catch((cause: unknown) => {
+      throw new P2pdvError('ERR_FILE_NOT_FOUND', `cannot write the deployment file in ${outDir}`, { hint: 'Create the directory, or pass --out FILE in a writable one.', cause })
+    })
     const store = new IdentityStore(keysDir(args))
     const identity = await store.open(name, await readPassphrase(args, { purpose: `the wallet "${name}"` }))
     identity.forget()
@@ -90,7 +97,7 @@ export const chainDeploy: Command = {
           : `  ${e.name.padEnd(15)} ${e.address}  already there, code checked`)
       }
     })
-    const file = resolve(stringOpt(args, 'out') ?? `deployment-${result.config.chainId}.json`)
+    const file = resolve(outOption ?? `deployment-${result.config.chainId}.json`)
     // Written whole or not at all; 0600 because the RPC URL may carry an API key.
     const tmp = `${file}.${process.pid}.tmp`
     await writeFile(tmp, JSON.stringify({ ...chainConfigToJson(result.config), deployer: result.deployer }, null, 2) + '\n', { mode: 0o600 })
