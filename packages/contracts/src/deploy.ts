@@ -18,6 +18,7 @@ import {
 import { DEFAULT_K, DEFAULT_M } from '@p2pdv/core/erasure'
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { ContractAddresses } from './constants.ts'
+import { isExpectedRuntimeCode, type DeployedContractName } from './verify-code.ts'
 import {
   AccessManagerAbi, KeyCustodyAbi, LicensingAbi, NodeRegistryAbi, P2PVGovernorAbi, P2PVTimelockAbi, P2PVTokenAbi, ProtocolParamsAbi, RewardsAbi, VideoRegistryAbi
 } from './generated/abis.ts'
@@ -114,6 +115,26 @@ export interface DeployOptions {
   /** false = plain CREATE even when the factory exists. */
   create2?: boolean
   onProgress?: (step: string) => void
+  /** Called once per contract: deployed now, or found already deployed (resume). */
+  onContract?: (event: ContractDeployEvent) => void
+  /**
+   * Resume an earlier run with the same deployer and options: contracts already at their CREATE2
+   * addresses are checked and kept, and role steps already done are skipped. Without it a
+   * contract found at its address is an error (the caller wanted a fresh set).
+   */
+  resume?: boolean
+  /** Refuse chains without the CREATE2 factory instead of falling back to plain CREATE. */
+  requireCreate2?: boolean
+  /** Runs once, before the first transaction (a run that finds everything done sends none). */
+  beforeFirstSend?: () => Promise<void>
+}
+
+export interface ContractDeployEvent {
+  name: DeployedContractName
+  address: Address
+  status: 'deployed' | 'existing'
+  /** The deployment transaction (status 'deployed'). */
+  tx?: Hex
 }
 
 export interface Deployment {
@@ -131,7 +152,38 @@ export function withMargin (estimate: bigint): bigint {
   return estimate * 5n / 4n + 10_000n
 }
 
-export const DeployErrorCode = { FAILED: 'ERR_DEPLOY' } as const
+export const DeployErrorCode = {
+  FAILED: 'ERR_DEPLOY',
+  /** The chain reports no code, or other code than ours, at a contract's address. */
+  UNVERIFIED: 'ERR_DEPLOY_UNVERIFIED',
+  NO_FACTORY: 'ERR_NO_CREATE2_FACTORY'
+} as const
+
+function unverified (name: string, address: Address, code: Hex | undefined): P2pdvError {
+  const what = code === undefined || code === '0x' ? 'reports no code' : `reports ${(code.length - 2) / 2} bytes of code that are not ${name}`
+  return new P2pdvError(DeployErrorCode.UNVERIFIED, `the chain ${what} at ${address}, where ${name} was deployed`, {
+    hint: 'The RPC endpoint may be lying or broken: nothing was written. Check it against another endpoint of the same chain, then run again (finished steps are kept).'
+  })
+}
+
+/**
+ * The block where the contract at `address` got its code: the start of event scans when a run
+ * only resumes. Needs historical state (an archive RPC, or anvil); 0 (scan from genesis) otherwise.
+ */
+async function creationBlock (client: { getCode: (a: { address: Address, blockNumber?: bigint }) => Promise<Hex | undefined>, getBlockNumber: (a: { cacheTime: number }) => Promise<bigint> }, address: Address): Promise<bigint> {
+  try {
+    let hi = await client.getBlockNumber({ cacheTime: 0 })
+    let lo = 0n
+    while (lo < hi) {
+      const mid = (lo + hi) / 2n
+      if ((await client.getCode({ address, blockNumber: mid }) ?? '0x') === '0x') lo = mid + 1n
+      else hi = mid
+    }
+    return lo
+  } catch {
+    return 0n
+  }
+}
 
 function deployError (message: string): P2pdvError {
   return new P2pdvError(DeployErrorCode.FAILED, message, { hint: 'Check the RPC endpoint and that the deployer has ETH for gas.' })
@@ -142,15 +194,27 @@ export async function deployAll (walletClient: DeployerClient, options: DeployOp
   const client = walletClient.extend(publicActions)
   const deployer = walletClient.account.address
   const chainId = await client.getChainId()
-  const useCreate2 = options.create2 !== false && (await client.getCode({ address: CREATE2_FACTORY }) ?? '0x') !== '0x'
-  const startBlock = await client.getBlockNumber() + 1n
+  const hasFactory = (await client.getCode({ address: CREATE2_FACTORY }) ?? '0x') !== '0x'
+  if (!hasFactory && options.requireCreate2 === true) {
+    throw new P2pdvError(DeployErrorCode.NO_FACTORY, `chain ${chainId} has no CREATE2 factory at ${CREATE2_FACTORY}`, {
+      hint: 'Deploy the deterministic deployment proxy (github.com/Arachnid/deterministic-deployment-proxy) first: without it addresses depend on the nonce and a run cannot be resumed.'
+    })
+  }
+  const useCreate2 = options.create2 !== false && hasFactory
+  let startBlock = await client.getBlockNumber() + 1n
+  let firstFound = false
   const params = { ...DEFAULT_PARAMS, ...options.params }
   const gov = { ...DEFAULT_GOVERNANCE, ...options.governance }
   const progress = options.onProgress ?? (() => {})
 
   // Estimates plus a margin: a node's estimate is the gas a call used, which can be less than it
   // needs while running (an SSTORE needs 2300 gas left).
+  let sent = false
   const send = async (request: { to?: Address, data: Hex }): Promise<Hex> => {
+    if (!sent) {
+      sent = true
+      await options.beforeFirstSend?.()
+    }
     const gas = await client.estimateGas({ account: walletClient.account, ...request })
     return await walletClient.sendTransaction({ ...request, gas: withMargin(gas), chain: walletClient.chain ?? null })
   }
@@ -160,22 +224,36 @@ export async function deployAll (walletClient: DeployerClient, options: DeployOp
     if (receipt.status !== 'success') throw deployError(`${what} reverted (transaction ${hash})`)
   }
 
-  const deploy = async (name: string, abi: Abi, bytecode: Hex, args: readonly unknown[]): Promise<Address> => {
+  // Every address is checked after deployment: a receipt alone does not prove the code is there.
+  const verified = async (name: DeployedContractName, address: Address): Promise<void> => {
+    const code = await client.getCode({ address })
+    if (!isExpectedRuntimeCode(name, code)) throw unverified(name, address, code)
+  }
+
+  const deploy = async (name: DeployedContractName, abi: Abi, bytecode: Hex, args: readonly unknown[]): Promise<Address> => {
     progress(`deploy ${name}`)
     const initCode = encodeDeployData({ abi, bytecode, args })
     if (useCreate2) {
       const salt = keccak256(toHex(`p2pdv/v1/${options.salt ?? ''}/${name}`))
       const address = getContractAddress({ opcode: 'CREATE2', from: CREATE2_FACTORY, salt, bytecode: initCode })
       if ((await client.getCode({ address }) ?? '0x') !== '0x') {
-        throw deployError(`${name} is already deployed at ${address}; pass another salt to deploy a second set`)
+        if (options.resume !== true) throw deployError(`${name} is already deployed at ${address}; pass another salt to deploy a second set`)
+        await verified(name, address)
+        if (name === 'P2PVTimelock') firstFound = true
+        options.onContract?.({ name, address, status: 'existing' })
+        return address
       }
-      await confirm(await send({ to: CREATE2_FACTORY, data: concat([salt, initCode]) }), name)
-      if ((await client.getCode({ address }) ?? '0x') === '0x') throw deployError(`${name}: no code at ${address} after deployment`)
+      const tx = await send({ to: CREATE2_FACTORY, data: concat([salt, initCode]) })
+      await confirm(tx, name)
+      await verified(name, address)
+      options.onContract?.({ name, address, status: 'deployed', tx })
       return address
     }
     const hash = await send({ data: initCode })
     const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 50 })
     if (receipt.status !== 'success' || receipt.contractAddress == null) throw deployError(`${name} deployment failed (transaction ${hash})`)
+    await verified(name, receipt.contractAddress)
+    options.onContract?.({ name, address: receipt.contractAddress, status: 'deployed', tx: hash })
     return receipt.contractAddress
   }
 
@@ -207,11 +285,16 @@ export async function deployAll (walletClient: DeployerClient, options: DeployOp
   // Keeper sets per video and keepers' log anchors: no admin, nothing to hand over.
   const keyCustody = await deploy('KeyCustody', KeyCustodyAbi, KeyCustodyBytecode, [videoRegistry])
 
+  // On resume a role step already done is skipped (a renounced admin could not grant again).
+  const hasRole = async (address: Address, role: Hex, account: Address): Promise<boolean> => options.resume === true &&
+    await client.readContract({ address, abi: VideoRegistryAbi, functionName: 'hasRole', args: [role, account] })
   const grant = async (address: Address, role: Hex, account: Address, what: string): Promise<void> => {
+    if (await hasRole(address, role, account)) return
     progress(what)
     await confirm(await send({ to: address, data: encodeFunctionData({ abi: VideoRegistryAbi, functionName: 'grantRole', args: [role, account] }) }), what)
   }
   const renounce = async (address: Address, role: Hex, what: string): Promise<void> => {
+    if (options.resume === true && !await client.readContract({ address, abi: VideoRegistryAbi, functionName: 'hasRole', args: [role, deployer] })) return
     progress(what)
     await confirm(await send({ to: address, data: encodeFunctionData({ abi: VideoRegistryAbi, functionName: 'renounceRole', args: [role, deployer] }) }), what)
   }
@@ -227,6 +310,7 @@ export async function deployAll (walletClient: DeployerClient, options: DeployOp
   await grant(timelock, ROLES.PROPOSER, governor, 'timelock proposer: governor')
   await grant(timelock, ROLES.CANCELLER, governor, 'timelock canceller: governor')
   await renounce(timelock, ROLES.DEFAULT_ADMIN, 'timelock: deployer renounces admin')
+  if (firstFound) startBlock = await creationBlock(client, timelock)
 
   return {
     chainId,

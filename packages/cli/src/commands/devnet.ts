@@ -9,6 +9,7 @@ import { startDevnetChain, type StartedChain } from '../chain/devnet-chain.ts'
 import { devnetDir, devnetKeysDir, removeDevnetState, writeDevnetState, type DevnetNode, type DevnetState } from '../devnet-state.ts'
 import { spawnReady, stopAll, type Child } from '../process-supervisor.ts'
 import type { Monitoring } from '../monitoring.ts'
+import { DEFAULT_RESTART_POLICY, RestartPolicy } from '../restart-policy.ts'
 
 /** Keepers anchor their audit-log heads this often on the devnet, so anchors show up in seconds. */
 export const DEVNET_ANCHOR_INTERVAL_SECONDS = 10
@@ -48,16 +49,19 @@ async function devnetPassphrase (dir: string): Promise<string> {
 export const devnet: Command = {
   name: 'devnet',
   summary: 'run a local network on 127.0.0.1: an EVM chain with the contracts deployed and storage nodes staked on it (Ctrl-C stops everything)',
-  usage: 'devnet [--nodes 6] [--fresh] [--rpc URL | --no-chain] [--monitoring]',
+  usage: 'devnet [--nodes 6] [--fresh] [--rpc URL | --no-chain] [--monitoring] [--restarts 5]',
   options: {
     nodes: { type: 'string' },
     fresh: { type: 'boolean', default: false },
     rpc: { type: 'string' },
     'no-chain': { type: 'boolean', default: false },
-    monitoring: { type: 'boolean', default: false }
+    monitoring: { type: 'boolean', default: false },
+    // Crashes per node within 10 min that the devnet restarts; the next one leaves it down. 0 = never.
+    restarts: { type: 'string' }
   },
   async run (args, out) {
     const count = intOpt(args, 'nodes', DEFAULT_DEVNET_NODES, 1, 64)
+    const maxCrashes = intOpt(args, 'restarts', DEFAULT_RESTART_POLICY.maxCrashes, 0, 100)
     if (args.values['no-chain'] === true && stringOpt(args, 'rpc') !== undefined) {
       throw new P2pdvError('ERR_USAGE', '--rpc names the chain to deploy to; --no-chain runs without one: pick one', { hint: `usage: p2pdv ${devnet.usage}` })
     }
@@ -68,9 +72,13 @@ export const devnet: Command = {
     await mkdir(dir, { recursive: true, mode: 0o700 })
     const passphrase = await devnetPassphrase(dir)
     const children: Array<Child<NodeReady>> = []
+    let bootstrapOf: (i: number) => string | undefined = () => undefined
+    let respawn: ((i: number, bootstrap: string | undefined) => Promise<Child<NodeReady>>) | undefined
     let chain: StartedChain | undefined
     let monitoring: Monitoring | undefined
     let stopping = false
+    /** Set once the devnet is ready: from then on a node that dies is restarted. */
+    let onCrash: ((i: number, child: Child<NodeReady>) => void) | undefined
     const stop = async (): Promise<void> => {
       if (stopping) return
       stopping = true
@@ -97,7 +105,7 @@ export const devnet: Command = {
         })
       }
       out.note(`starting ${count} storage node(s) in ${dir}`)
-      const startNode = async (i: number, bootstrap: string | undefined): Promise<Child<NodeReady>> => {
+      const spawnNode = async (i: number, bootstrap: string | undefined): Promise<Child<NodeReady>> => {
         const name = `node-${i}`
         const dataDir = join(dir, name)
         // Each node registers and stakes with its own wallet as it starts, and offers the keeper role.
@@ -114,12 +122,20 @@ export const devnet: Command = {
           env: { P2PDV_PASSPHRASE: passphrase },
           logFile: join(dir, `${name}.log`)
         })
-        children.push(child)
         child.exited.then(code => {
-          if (!stopping) out.note(`${name} exited (code ${String(code)}); the rest of the devnet keeps running`)
+          if (stopping) return
+          if (onCrash !== undefined) onCrash(i, child)
+          else out.note(`${name} exited (code ${String(code)}); the rest of the devnet keeps running`)
         }, () => {})
         return child
       }
+      const startNode = async (i: number, bootstrap: string | undefined): Promise<Child<NodeReady>> => {
+        const child = await spawnNode(i, bootstrap)
+        children.push(child)
+        return child
+      }
+      bootstrapOf = i => i === 0 ? undefined : children.find(c => c.name === 'node-0')?.ready.multiaddrs[0]
+      respawn = spawnNode
       // The first node is everyone's bootstrap peer; the others start side by side, as many at
       // once as there are cores (more would only slow each start down).
       const first = await startNode(0, undefined)
@@ -155,6 +171,38 @@ export const devnet: Command = {
       ...(monitoring === undefined ? {} : { monitoring: { prometheus: monitoring.url } })
     }
     await writeDevnetState(state, dir)
+
+    // Self-healing: a node that dies (a crash, kill -9) comes back on its remembered ports with
+    // its data dir, with backoff; after --restarts crashes within the window it stays down.
+    const policies = new Map<number, RestartPolicy>()
+    onCrash = (i, dead) => {
+      const policy = policies.get(i) ?? new RestartPolicy({ maxCrashes })
+      policies.set(i, policy)
+      const how = dead.proc.signalCode ?? `code ${String(dead.proc.exitCode)}`
+      const decision = policy.crashed(Date.now())
+      if (!decision.restart) {
+        out.result({ event: 'node-given-up', name: dead.name, crashes: decision.crashesInWindow }, () =>
+          `${dead.name} exited (${how}), its crash ${decision.crashesInWindow} within ${policy.options.windowMs / 60_000} min: not restarting it; the rest of the devnet keeps running. See ${join(dir, `${dead.name}.log`)}`)
+        return
+      }
+      out.note(`${dead.name} exited (${how}); restarting it in ${decision.delayMs / 1000} s (crash ${decision.crashesInWindow} of ${policy.options.maxCrashes} allowed within ${policy.options.windowMs / 60_000} min)`)
+      setTimeout(() => {
+        if (stopping) return
+        respawn!(i, bootstrapOf(i)).then(child => {
+          if (stopping) { void stopAll([child]); return }
+          children[children.indexOf(dead)] = child
+          const node = state.nodes.find(n => n.name === child.name)!
+          node.pid = child.proc.pid ?? -1
+          node.http = child.ready.http
+          node.multiaddrs = child.ready.multiaddrs
+          writeDevnetState(state, dir).catch((err: unknown) => { out.note(`could not update devnet.json: ${String(err)}`) })
+          out.result({ event: 'node-restarted', name: child.name, pid: node.pid, http: child.ready.http }, () => `${child.name} is back at ${child.ready.http}`)
+        }, () => {
+          // It died again before it was ready: that is one more crash.
+          if (!stopping) onCrash?.(i, dead)
+        })
+      }, decision.delayMs).unref()
+    }
     out.result({ event: 'ready', ...state }, () => [
       '',
       ...nodes.map((n, i) => `  ${n.name}  ${n.http}  ${n.peerId}${i === DEVNET_AUDITOR_INDEX ? (chain === undefined ? '  (auditor)' : `  (auditor; settles rewards every ${DEVNET_SETTLE_EPOCH_MS / 60_000} min: \`p2pdv rewards --as node-1\`)`) : ''}`),

@@ -52,5 +52,6 @@ export const commands: CommandEntry[] = [
   { name: 'keys public', load: async () => (await import('./keys-custody.ts')).keysPublic },
   { name: 'keys audit', load: async () => (await import('./keys-custody.ts')).keysAudit },
   { name: 'keys refresh', load: async () => (await import('./keys-custody.ts')).keysRefresh },
-  { name: 'rekey', load: async () => (await import('./keys-custody.ts')).rekey }
+  { name: 'rekey', load: async () => (await import('./keys-custody.ts')).rekey },
+  { name: 'chain deploy', load: async () => (await import('./chain-deploy.ts')).chainDeploy }
 ]

@@ -50,5 +50,8 @@ export const CHAIN_ERRORS = {
   ERR_REWARDS_ROOT_MISMATCH: { status: 502, hint: 'The settler\'s published inputs do not settle to the root posted on chain: the settler is faulty or dishonest. Keep the output as evidence and raise it with governance.' },
   ERR_REWARDS_FORGED_PROOF: { status: 502, hint: 'A node served a proof that does not lead to the posted root: it lied or is out of date. Nothing was sent; ask another node with --node.' },
   ERR_REWARDS_NO_PROOF: { status: 404, hint: 'No node asked had a proof for this node and epoch; name the settler with --node URL.' },
-  ERR_DEPLOY: { status: 500, hint: 'The contracts could not be deployed; check the RPC and the deployer\'s funds.' }
+  ERR_DEPLOY: { status: 500, hint: 'The contracts could not be deployed; check the RPC and the deployer\'s funds.' },
+  ERR_DEPLOY_UNVERIFIED: { status: 502, hint: 'The chain reports no code, or other code, where a contract was deployed; check the RPC against another endpoint, then run again.' },
+  ERR_NO_CREATE2_FACTORY: { status: 400, hint: 'Deploy the deterministic deployment proxy (0x4e59…956C) on this chain first.' },
+  ERR_DEV_KEY_ON_REAL_CHAIN: { status: 400, hint: 'Anvil\'s published keys are for dev chains only; deploy with a wallet of your own.' }
 } as const satisfies ErrorTable
