@@ -62,8 +62,6 @@ function sendError (res: ServerResponse, err: unknown): void {
   const e = toP2pdvError(err)
   const hint = e.hint ?? hintOf(e.code)
   if (!res.headersSent) {
-    // A refused body is not read: close the connection rather than drain it.
-    if (e.code === 'ERR_BODY_TOO_LARGE') res.setHeader('connection', 'close')
     send(res, httpStatusOf(e.code), { error: { code: e.code, message: e.message, ...(hint === undefined ? {} : { hint }) } })
   } else {
     res.destroy()
@@ -110,6 +108,20 @@ function limit (max: number): Transform {
   })
 }
 
+/** What a refused body may still send is read and dropped (so the client sees the answer, not
+ * a broken pipe), up to a bound past which the connection is cut. */
+const MAX_DRAIN = 64 * 1024 * 1024
+
+function drainRefused (req: IncomingMessage): void {
+  let drained = 0
+  req.unpipe()
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length
+    if (drained > MAX_DRAIN) req.destroy()
+  })
+  req.resume()
+}
+
 export async function startStudioServer (deps: StudioDeps, options: { port: number, token: string }): Promise<StudioServer> {
   const dir = await mkdtemp(join(tmpdir(), 'p2pdv-studio-'))
   const files = new Map<string, { path: string, bytes: number }>()
@@ -129,7 +141,14 @@ export async function startStudioServer (deps: StudioDeps, options: { port: numb
     try {
       let bytes = 0
       const count = new Transform({ transform (chunk: Buffer, _e, cb) { bytes += chunk.length; cb(null, chunk) } })
-      await pipeline(req, limit(deps.maxUploadBytes), count, createWriteStream(path, { mode: 0o600 }))
+      // Piped, not in the pipeline: a refused body must not destroy the request, or the 413
+      // could not be answered; what the client still sends is drained (drainRefused).
+      const limiter = limit(deps.maxUploadBytes)
+      const sink = pipeline(limiter, count, createWriteStream(path, { mode: 0o600 }))
+      req.once('error', err => { limiter.destroy(err) })
+      req.once('aborted', () => { limiter.destroy(new P2pdvError('ERR_ABORTED', 'the page stopped sending the file')) })
+      req.pipe(limiter)
+      await sink
       if (bytes === 0) throw new P2pdvError('ERR_BAD_REQUEST', 'the file is empty')
       files.set(id, { path, bytes })
       return { file: id, bytes }
@@ -202,8 +221,7 @@ export async function startStudioServer (deps: StudioDeps, options: { port: numb
   server = createServer({ requestTimeout: 0, headersTimeout: 30_000, maxHeaderSize: 16 * 1024 }, (req, res) => {
     handle(req, res).catch(err => {
       sendError(res, err)
-      // An unread body (refused early) is not drained: the connection closes after the answer.
-      if (!req.complete) req.resume()
+      if (!req.complete) drainRefused(req)
     })
   })
   await new Promise<void>((resolve, reject) => {

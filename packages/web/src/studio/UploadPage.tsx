@@ -155,7 +155,7 @@ export function UploadPage ({ session, onDone }: { session: Session | undefined,
         <div className='studio-fields'>
           <label>Title<input value={title} onInput={e => { setTitle(e.currentTarget.value) }} maxLength={200} required disabled={busy} /></label>
           <label>Description<textarea value={description} onInput={e => { setDescription(e.currentTarget.value) }} maxLength={5000} rows={4} disabled={busy} /></label>
-          <label>Tags <span className='muted'>(comma-separated)</span><input value={tags} onInput={e => { setTags(e.currentTarget.value) }} maxLength={800} placeholder='travel, boats' disabled={busy} /></label>
+          <label><span>Tags <span className='muted'>(comma-separated)</span></span><input value={tags} onInput={e => { setTags(e.currentTarget.value) }} maxLength={800} placeholder='travel, boats' disabled={busy} /></label>
           <div className='studio-row2'>
             <label>Who can watch
               <select value={access} onChange={e => { setAccess(e.currentTarget.value as Access) }} disabled={busy || session?.chain === false}>
@@ -171,7 +171,7 @@ export function UploadPage ({ session, onDone }: { session: Session | undefined,
           {access === 'paid' && (
             <div className='studio-row2'>
               <label>Price<input value={price} onInput={e => { setPrice(e.currentTarget.value) }} placeholder='0.01 (ETH) or 25p2pv' required maxLength={40} disabled={busy} /></label>
-              <label>Rental period <span className='muted'>(empty: forever)</span><input value={duration} onInput={e => { setDuration(e.currentTarget.value) }} placeholder='48h' maxLength={20} disabled={busy} /></label>
+              <label><span>Rental period <span className='muted'>(empty: forever)</span></span><input value={duration} onInput={e => { setDuration(e.currentTarget.value) }} placeholder='48h' maxLength={20} disabled={busy} /></label>
             </div>
           )}
           <button type='submit' className='primary publish-button' disabled={file === undefined || busy || title.trim() === ''}>{busy ? 'Publishing…' : 'Publish'}</button>
