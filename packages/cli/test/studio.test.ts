@@ -23,7 +23,7 @@ function req (headers: Record<string, string>): IncomingMessage {
 describe('studio upload forms', () => {
   it('accepts a full form and turns it into the upload command\'s flags', () => {
     const form = parseUploadRequest({ file: FILE, title: ' Harbour ', description: 'Boats', tags: ['sea', ' dusk '], access: 'paid', price: '0.01', duration: '48h', rating: 2 })
-    assert.deepEqual(form, { file: FILE, title: 'Harbour', description: 'Boats', tags: ['sea', 'dusk'], access: 'paid', price: '0.01', duration: '48h', rating: 2 })
+    assert.deepEqual(form, { file: FILE, title: 'Harbour', description: 'Boats', tags: ['sea', 'dusk'], access: 'paid', price: '0.01', duration: '48h', rating: 2, force: false })
     const args = parseCommandArgs(upload, uploadArgv(form, '/tmp/x.src', ['--as=alice']))
     assert.deepEqual(args.positionals, ['/tmp/x.src'])
     assert.equal(args.values.title, 'Harbour')
@@ -32,6 +32,9 @@ describe('studio upload forms', () => {
     assert.equal(args.values.duration, '48h')
     assert.equal(args.values.rating, '2')
     assert.equal(args.values.as, 'alice')
+    assert.equal(args.values.force, false)
+    // "Upload it again" after ERR_ALREADY_UPLOADED.
+    assert.equal(parseCommandArgs(upload, uploadArgv(parseUploadRequest({ file: FILE, title: 't', force: true }), 'f', [])).values.force, true)
   })
 
   it('keeps values that look like flags as values', () => {
@@ -74,7 +77,7 @@ describe('studio upload forms', () => {
       { file: FILE, title: 't', rating: 5 },
       { file: FILE, title: 't', rating: 1.5 },
       { file: FILE, title: 't', rating: '2' },
-      { file: FILE, title: 't', force: true },
+      { file: FILE, title: 't', force: 'yes' },
       { file: FILE, title: 't', __proto__: { x: 1 }, extra: 1 }
     ]) {
       assert.equal(code(() => parseUploadRequest(body)), 'ERR_BAD_REQUEST', JSON.stringify(body))

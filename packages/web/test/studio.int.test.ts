@@ -202,6 +202,19 @@ describe('the creator studio on a devnet', () => {
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined)
     assert.equal(await page.locator('img[src="x"]').count(), 0)
     await screenshots(page, 'studio-videos')
+
+    // The same file again: refused before any transcoding with its code, and the page offers to upload it as a new video.
+    await page.locator('.studio-nav a', { hasText: 'Upload' }).click()
+    const again = await page.evaluateHandle(b64 => {
+      const dt = new DataTransfer()
+      dt.items.add(new File([Uint8Array.from(atob(b64), c => c.charCodeAt(0))], 'copy.mp4', { type: 'video/mp4' }))
+      return dt
+    }, bytes)
+    await page.dispatchEvent('.dropzone', 'drop', { dataTransfer: again })
+    await page.getByRole('button', { name: 'Publish' }).click()
+    await page.locator('.studio-error[data-code="ERR_ALREADY_UPLOADED"]').waitFor({ timeout: WAIT_MS })
+    assert.equal(await page.getByRole('button', { name: 'Upload it again as a new video' }).count(), 1)
+    assert.equal(await page.locator('.stage[data-stage="Transcoding"]').count(), 0)
     await page.close()
 
     // The node's index follows the chain every few seconds: the listing is found by a word of its title.

@@ -26,6 +26,8 @@ export interface UploadRequest {
   price?: string
   duration?: string
   rating: number
+  /** Upload a file this network already has again, as a new video (`--force`). */
+  force: boolean
 }
 
 export type StudioEvent =
@@ -65,7 +67,7 @@ function text (v: unknown, name: string, max: number, required: boolean): string
 export function parseUploadRequest (body: unknown): UploadRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('the body must be a JSON object')
   const b = body as Record<string, unknown>
-  const known = new Set(['file', 'title', 'description', 'tags', 'access', 'price', 'duration', 'rating'])
+  const known = new Set(['file', 'title', 'description', 'tags', 'access', 'price', 'duration', 'rating', 'force'])
   const extra = Object.keys(b).find(k => !known.has(k))
   if (extra !== undefined) throw bad(`unknown field "${extra.slice(0, 40)}"`)
   const file = text(b.file, 'file', 64, true)!
@@ -86,6 +88,8 @@ export function parseUploadRequest (body: unknown): UploadRequest {
   if (duration !== undefined && !/^[0-9]+[a-z]{0,2}$/i.test(duration.trim())) throw bad('duration must be like 48h or 30d')
   const rating = b.rating ?? 0
   if (typeof rating !== 'number' || !Number.isInteger(rating) || rating < 0 || rating > 4) throw bad('rating must be a whole number from 0 to 4')
+  const force = b.force ?? false
+  if (typeof force !== 'boolean') throw bad('force must be true or false')
   return {
     file,
     title,
@@ -94,7 +98,8 @@ export function parseUploadRequest (body: unknown): UploadRequest {
     access: access as Access,
     ...(price === undefined ? {} : { price: price.trim() }),
     ...(duration === undefined ? {} : { duration: duration.trim() }),
-    rating
+    rating,
+    force
   }
 }
 
@@ -111,6 +116,7 @@ export function uploadArgv (req: UploadRequest, path: string, base: string[]): s
     ...(req.price === undefined ? [] : [`--price=${req.price}`]),
     ...(req.duration === undefined ? [] : [`--duration=${req.duration}`]),
     ...(req.rating === 0 ? [] : [`--rating=${req.rating}`]),
+    ...(req.force ? ['--force'] : []),
     ...base,
     '--json'
   ]

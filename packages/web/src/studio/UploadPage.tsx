@@ -58,7 +58,7 @@ export function UploadPage ({ session, onDone }: { session: Session | undefined,
     })
   }
 
-  const publish = async (e: { preventDefault: () => void }): Promise<void> => {
+  const publish = async (e: { preventDefault: () => void }, force = false): Promise<void> => {
     e.preventDefault()
     if (file === undefined || busy) return
     if (session !== undefined && file.size > session.maxUploadBytes) {
@@ -84,7 +84,8 @@ export function UploadPage ({ session, onDone }: { session: Session | undefined,
           access,
           ...(access === 'paid' ? { price: price.trim() } : {}),
           ...(access === 'paid' && duration.trim() !== '' ? { duration: duration.trim() } : {}),
-          rating
+          rating,
+          force
         })
       })
       let finished = false
@@ -178,6 +179,11 @@ export function UploadPage ({ session, onDone }: { session: Session | undefined,
         </div>
       </form>
       {error !== undefined && <ErrorNote error={error} />}
+      {error?.code === 'ERR_ALREADY_UPLOADED' && !busy && (
+        <div className='studio-actions'>
+          <button onClick={e => { void publish(e, true) }}>Upload it again as a new video</button>
+        </div>
+      )}
       {stages.length > 0 && (
         <section className='studio-progress' aria-label='Progress' aria-live='polite'>
           {stages.map(s => (
