@@ -78,6 +78,20 @@ export class UploadIndex {
     }
   }
 
+  /** This network's uploads, newest first (at most `limit`). */
+  list (network: string, limit = 200): UploadRecord[] {
+    const rows = this.db.prepare('SELECT source_sha256, manifest_cid, listing_cid, title, uploaded_at FROM uploads WHERE network = ? ORDER BY uploaded_at DESC LIMIT ?').all(network, limit) as
+      Array<{ source_sha256: string, manifest_cid: string, listing_cid: string | null, title: string, uploaded_at: number }>
+    return rows.map(row => ({
+      sourceSha256: row.source_sha256,
+      network,
+      manifestCid: row.manifest_cid,
+      ...(row.listing_cid === null ? {} : { listingCid: row.listing_cid }),
+      title: row.title,
+      uploadedAt: row.uploaded_at
+    }))
+  }
+
   record (r: UploadRecord): void {
     this.db.prepare('INSERT OR REPLACE INTO uploads (source_sha256, manifest_cid, listing_cid, title, uploaded_at, network) VALUES (?, ?, ?, ?, ?, ?)')
       .run(r.sourceSha256, r.manifestCid, r.listingCid ?? null, r.title, r.uploadedAt, r.network)

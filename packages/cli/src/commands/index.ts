@@ -18,6 +18,7 @@ export const commands: CommandEntry[] = [
   { name: 'get', load: async () => (await import('./get.ts')).get },
   { name: 'check', load: async () => (await import('./check.ts')).check },
   { name: 'upload', load: async () => (await import('./upload.ts')).upload },
+  { name: 'studio', load: async () => (await import('./studio.ts')).studio },
   { name: 'watch', load: async () => (await import('./watch.ts')).watch },
   { name: 'live start', load: async () => (await import('./live.ts')).liveStart },
   { name: 'captions ls', load: async () => (await import('./captions.ts')).captionsLs },

@@ -1,0 +1,75 @@
+/**
+ * `p2pdv studio`: the creator studio, served from the creator's own client process on
+ * 127.0.0.1, because that is where their keys and ffmpeg are: sources are transcoded and sealed
+ * here, and no storage node ever sees plaintext or a key (docs/architecture.md, "The studio").
+ */
+import { join } from 'node:path'
+import { intOpt, listOpt, stringOpt, type Command } from '../command.ts'
+import { CHAIN_OPTIONS } from '../chain/context.ts'
+import { p2pdvHome } from '../home.ts'
+import { networkOf, NODE_OPTION } from '../peers-from-args.ts'
+import { UploadIndex } from '../upload-index.ts'
+
+/** The largest source file the studio takes by default (--max-upload-mb). */
+export const DEFAULT_MAX_UPLOAD_MB = 4096
+
+/** Options passed on to every upload, as the user gave them to `studio`. */
+const PASSED_ON = ['node', 'rpc', 'chain', 'as', 'keys', 'passphrase-file', 'replicas', 'k', 'm'] as const
+
+export const studio: Command = {
+  name: 'studio',
+  summary: 'the creator studio in your browser, served from this machine (your keys and ffmpeg): upload with progress, your videos; Ctrl-C stops it',
+  usage: 'studio [--port 0] [--as NAME] [--max-upload-mb 4096] [--node URL …] [--rpc URL] [--chain FILE] [--no-chain] [--replicas N | --k K --m M] [--json]',
+  options: {
+    port: { type: 'string' },
+    'max-upload-mb': { type: 'string' },
+    'no-chain': { type: 'boolean', default: false },
+    replicas: { type: 'string' },
+    k: { type: 'string' },
+    m: { type: 'string' },
+    ...NODE_OPTION,
+    ...CHAIN_OPTIONS
+  },
+  async run (args, out) {
+    const port = intOpt(args, 'port', 0, 0, 65535)
+    const maxUploadBytes = intOpt(args, 'max-upload-mb', DEFAULT_MAX_UPLOAD_MB, 1, 1 << 20) * 1024 * 1024
+    const base: string[] = []
+    for (const name of PASSED_ON) for (const v of listOpt(args, name)) base.push(`--${name}=${v}`)
+    if (args.values['no-chain'] === true) base.push('--no-chain')
+    const network = await networkOf(args)
+    // Loaded here, not at the top: `p2pdv help` and other commands never pay for them.
+    const [{ startStudioServer }, { newStudioToken }, { uploadArgv }, { upload }, { createStudioApp }] = await Promise.all([
+      import('../studio/server.ts'), import('../studio/guard.ts'), import('../studio/upload-job.ts'), import('./upload.ts'), import('@p2pdv/web/studio')
+    ])
+    const index = UploadIndex.open(join(p2pdvHome(), 'uploads.sqlite'))
+    const server = await startStudioServer({
+      app: createStudioApp(),
+      maxUploadBytes,
+      startUpload: async (form, path, job) => { await job.run(upload, uploadArgv(form, path, base)) },
+      videos: () => index.list(network).map(r => ({ title: r.title, manifestCid: r.manifestCid, uploadedAt: r.uploadedAt, ...(r.listingCid === undefined ? {} : { listingCid: r.listingCid }) })),
+      session: () => ({
+        account: stringOpt(args, 'as') ?? null,
+        chain: args.values['no-chain'] !== true,
+        nodes: listOpt(args, 'node'),
+        network: network.startsWith('devnet') ? 'devnet' : 'nodes',
+        maxUploadBytes
+      })
+    }, { port, token: newStudioToken() })
+    out.result({ event: 'ready', url: server.url, port: server.port }, () => [
+      'The studio is open at (this link carries its key: keep it to yourself):',
+      '',
+      `  ${server.url}`,
+      '',
+      'It runs on this machine only, with your keys and ffmpeg; Ctrl-C stops it.'
+    ].join('\n'))
+    try {
+      await new Promise<void>(resolve => {
+        process.once('SIGINT', resolve)
+        process.once('SIGTERM', resolve)
+      })
+    } finally {
+      await server.close()
+      index.close()
+    }
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * The studio's HTTP server: 127.0.0.1 only, the studio pages (public code, no secrets in them)
+ * and a small JSON API behind the guard (guard.ts). Uploaded source files are streamed to a
+ * private temp dir with a size bound, never held in memory, and deleted once their upload ends.
+ */
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { randomBytes } from 'node:crypto'
+import { P2pdvError } from '@p2pdv/core/errors'
+import { hintOf, httpStatusOf } from '@p2pdv/core/error-catalog'
+import { toP2pdvError } from '../output.ts'
+import { studioGuard, type StudioGuard } from './guard.ts'
+import { parseUploadRequest, UploadJob, type StudioEvent, type UploadRequest } from './upload-job.ts'
+
+/** JSON bodies are forms of a few fields: 16 KiB is far more than the longest valid one. */
+export const MAX_JSON_BODY = 16 * 1024
+/** Source files waiting for their form (a page sends the file, then the form). */
+const MAX_PENDING_FILES = 2
+const MAX_JOBS_KEPT = 50
+
+export interface StudioAsset { body: Uint8Array, type: string }
+
+export interface StudioDeps {
+  /** The studio pages (from @p2pdv/web). */
+  app: { page: () => Promise<StudioAsset>, asset: (name: string) => Promise<StudioAsset | undefined> }
+  /** Starts an upload of a received file; the job reports through its events. */
+  startUpload: (req: UploadRequest, path: string, job: UploadJob) => Promise<void>
+  /** This creator's earlier uploads on this network. */
+  videos: () => Array<{ title: string, manifestCid: string, listingCid?: string, uploadedAt: number }>
+  session: () => Record<string, unknown>
+  maxUploadBytes: number
+}
+
+export interface StudioServer {
+  url: string
+  port: number
+  token: string
+  close: () => Promise<void>
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store'
+}
+
+function send (res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+function sendError (res: ServerResponse, err: unknown): void {
+  const e = toP2pdvError(err)
+  const hint = e.hint ?? hintOf(e.code)
+  if (!res.headersSent) {
+    send(res, httpStatusOf(e.code), { error: { code: e.code, message: e.message, ...(hint === undefined ? {} : { hint }) } })
+  } else {
+    res.destroy()
+  }
+}
+
+function tooLarge (max: number): P2pdvError {
+  return new P2pdvError('ERR_BODY_TOO_LARGE', `the body is larger than the ${max} bytes this call takes`)
+}
+
+function declaredLength (req: IncomingMessage, max: number): void {
+  const len = req.headers['content-length']
+  if (len !== undefined && Number(len) > max) throw tooLarge(max)
+}
+
+async function readJson (req: IncomingMessage): Promise<unknown> {
+  if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+    throw new P2pdvError('ERR_BAD_REQUEST', 'the body must be application/json')
+  }
+  declaredLength(req, MAX_JSON_BODY)
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_JSON_BODY) throw tooLarge(MAX_JSON_BODY)
+    chunks.push(chunk as Buffer)
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw new P2pdvError('ERR_BAD_REQUEST', 'the body is not valid JSON')
+  }
+}
+
+/** Counts bytes through and fails the stream past `max`. */
+function limit (max: number): Transform {
+  let size = 0
+  return new Transform({
+    transform (chunk: Buffer, _enc, cb) {
+      size += chunk.length
+      if (size > max) cb(tooLarge(max))
+      else cb(null, chunk)
+    }
+  })
+}
+
+/** What a refused body may still send is read and dropped (so the client sees the answer, not
+ * a broken pipe), up to a bound past which the connection is cut. */
+const MAX_DRAIN = 64 * 1024 * 1024
+
+function drainRefused (req: IncomingMessage): void {
+  let drained = 0
+  req.unpipe()
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length
+    if (drained > MAX_DRAIN) req.destroy()
+  })
+  req.resume()
+}
+
+export async function startStudioServer (deps: StudioDeps, options: { port: number, token: string }): Promise<StudioServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'p2pdv-studio-'))
+  const files = new Map<string, { path: string, bytes: number }>()
+  const jobs = new Map<string, UploadJob>()
+  let receiving = 0
+  let server: Server | undefined
+  const guard: StudioGuard = studioGuard(options.token, () => (server?.address() as AddressInfo).port)
+
+  const receiveFile = async (req: IncomingMessage): Promise<{ file: string, bytes: number }> => {
+    declaredLength(req, deps.maxUploadBytes)
+    if (files.size + receiving >= MAX_PENDING_FILES) {
+      throw new P2pdvError('ERR_STUDIO_BUSY', 'files are already waiting for their upload form')
+    }
+    const id = randomBytes(12).toString('base64url')
+    const path = join(dir, `${id}.src`)
+    receiving++
+    try {
+      let bytes = 0
+      const count = new Transform({ transform (chunk: Buffer, _e, cb) { bytes += chunk.length; cb(null, chunk) } })
+      // Piped, not in the pipeline: a refused body must not destroy the request, or the 413
+      // could not be answered; what the client still sends is drained (drainRefused).
+      const limiter = limit(deps.maxUploadBytes)
+      const sink = pipeline(limiter, count, createWriteStream(path, { mode: 0o600 }))
+      req.once('error', err => { limiter.destroy(err) })
+      req.once('aborted', () => { limiter.destroy(new P2pdvError('ERR_ABORTED', 'the page stopped sending the file')) })
+      req.pipe(limiter)
+      await sink
+      if (bytes === 0) throw new P2pdvError('ERR_BAD_REQUEST', 'the file is empty')
+      files.set(id, { path, bytes })
+      return { file: id, bytes }
+    } catch (err) {
+      await rm(path, { force: true })
+      throw err
+    } finally {
+      receiving--
+    }
+  }
+
+  const startUpload = async (body: unknown): Promise<{ job: string }> => {
+    const form = parseUploadRequest(body)
+    const file = files.get(form.file)
+    if (file === undefined) throw new P2pdvError('ERR_NOT_FOUND', 'no received file has this id', { hint: 'send the file again, then the form' })
+    // One transcode at a time: it takes every core this machine has.
+    if ([...jobs.values()].some(j => j.status === 'running')) throw new P2pdvError('ERR_STUDIO_BUSY', 'an upload is already running')
+    files.delete(form.file)
+    const job = new UploadJob(form.title)
+    jobs.set(job.id, job)
+    for (const old of [...jobs.values()].filter(j => j.status !== 'running').slice(0, Math.max(0, jobs.size - MAX_JOBS_KEPT))) jobs.delete(old.id)
+    void deps.startUpload(form, file.path, job).finally(() => { void rm(file.path, { force: true }) })
+    return { job: job.id }
+  }
+
+  const streamEvents = (req: IncomingMessage, res: ServerResponse, job: UploadJob): void => {
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' })
+    const write = (e: StudioEvent): void => {
+      res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`)
+      if (e.type === 'done' || e.type === 'error') res.end()
+    }
+    const unsubscribe = job.subscribe(write)
+    req.on('close', unsubscribe)
+    res.on('close', unsubscribe)
+  }
+
+  const api = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    guard.checkOrigin(req)
+    guard.checkToken(req)
+    const method = req.method ?? 'GET'
+    if (method === 'GET' && path === '/api/session') return send(res, 200, deps.session())
+    if (method === 'GET' && path === '/api/videos') {
+      return send(res, 200, {
+        videos: deps.videos(),
+        uploads: [...jobs.values()].reverse().map(j => ({ id: j.id, title: j.title, status: j.status, startedAt: j.startedAt, ...(j.outcome === undefined ? {} : { result: j.outcome }), ...(j.failure === undefined ? {} : { error: j.failure }) }))
+      })
+    }
+    if (method === 'PUT' && path === '/api/files') return send(res, 201, await receiveFile(req))
+    if (method === 'POST' && path === '/api/uploads') return send(res, 202, await startUpload(await readJson(req)))
+    const m = /^\/api\/uploads\/([A-Za-z0-9_-]{1,20})\/events$/.exec(path)
+    if (method === 'GET' && m !== null) {
+      const job = jobs.get(m[1]!)
+      if (job === undefined) throw new P2pdvError('ERR_NOT_FOUND', 'no upload has this id', { hint: 'reload My videos' })
+      return streamEvents(req, res, job)
+    }
+    throw new P2pdvError('ERR_NOT_FOUND', `no studio call ${method} ${path.slice(0, 80)}`)
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0]!
+    if (path.startsWith('/api/')) return await api(req, res, path)
+    guard.checkOrigin(req)
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new P2pdvError('ERR_NOT_FOUND', 'pages are read with GET')
+    const asset = path.startsWith('/assets/') ? await deps.app.asset(path.slice('/assets/'.length)) : path === '/' || path === '/upload' ? await deps.app.page() : undefined
+    if (asset === undefined) throw new P2pdvError('ERR_NOT_FOUND', `no studio page ${path.slice(0, 80)}`)
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': asset.type, 'content-length': asset.body.byteLength })
+    res.end(req.method === 'HEAD' ? undefined : asset.body)
+  }
+
+  server = createServer({ requestTimeout: 0, headersTimeout: 30_000, maxHeaderSize: 16 * 1024 }, (req, res) => {
+    handle(req, res).catch(err => {
+      sendError(res, err)
+      if (!req.complete) drainRefused(req)
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server!.once('error', reject)
+    server!.listen(options.port, '127.0.0.1', () => { server!.off('error', reject); resolve() })
+  })
+  const port = (server.address() as AddressInfo).port
+  return {
+    port,
+    token: options.token,
+    url: `http://127.0.0.1:${port}/#token=${options.token}`,
+    close: async () => {
+      server!.closeAllConnections()
+      await new Promise<void>(resolve => server!.close(() => resolve()))
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}

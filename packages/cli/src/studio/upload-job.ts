@@ -1,0 +1,242 @@
+/**
+ * One studio upload: the very `p2pdv upload` command run in this process (same flags, same
+ * checks, same transcode, sealing, listing and chain registration), with an Output that turns
+ * its progress bars and notes into events for the page instead of terminal lines.
+ */
+import { randomBytes } from 'node:crypto'
+import { P2pdvError } from '@p2pdv/core/errors'
+import { hintOf } from '@p2pdv/core/error-catalog'
+import { parseCommandArgs, type Command } from '../command.ts'
+import { Output, ProgressBar, toP2pdvError, type ProgressUpdate } from '../output.ts'
+
+export const MAX_TITLE = 200
+export const MAX_DESCRIPTION = 5000
+export const MAX_TAGS = 20
+export const MAX_TAG = 40
+export const ACCESS = ['public', 'paid', 'subscribers', 'private', 'unlisted'] as const
+export type Access = typeof ACCESS[number]
+
+/** The page's upload form, validated. */
+export interface UploadRequest {
+  file: string
+  title: string
+  description?: string
+  tags: string[]
+  access: Access
+  price?: string
+  duration?: string
+  rating: number
+  /** Upload a file this network already has again, as a new video (`--force`). */
+  force: boolean
+}
+
+export type StudioEvent =
+  | { type: 'progress', stage: string, percent?: number, detail?: string }
+  | { type: 'note', text: string }
+  | { type: 'done', result: UploadOutcome }
+  | { type: 'error', error: { code: string, message: string, hint?: string } }
+
+export interface UploadOutcome {
+  title: string
+  manifestCid: string
+  watchUrl: string
+  videoId?: string
+  videoLink?: string
+  videoWatchUrl?: string
+  listingCid?: string
+  durationSeconds?: number
+}
+
+function bad (message: string): P2pdvError {
+  return new P2pdvError('ERR_BAD_REQUEST', message, { hint: 'fix the field the message names and send the form again' })
+}
+
+function text (v: unknown, name: string, max: number, required: boolean): string | undefined {
+  if (v === undefined || v === null || v === '') {
+    if (required) throw bad(`${name} is required`)
+    return undefined
+  }
+  if (typeof v !== 'string') throw bad(`${name} must be text`)
+  if (v.length > max) throw bad(`${name} is longer than ${max} characters`)
+  // Control characters other than line breaks and tabs have no place in a listing.
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v)) throw bad(`${name} contains control characters`)
+  return v
+}
+
+/** Checks every field of an upload form from the page; throws ERR_BAD_REQUEST naming the field. */
+export function parseUploadRequest (body: unknown): UploadRequest {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('the body must be a JSON object')
+  const b = body as Record<string, unknown>
+  const known = new Set(['file', 'title', 'description', 'tags', 'access', 'price', 'duration', 'rating', 'force'])
+  const extra = Object.keys(b).find(k => !known.has(k))
+  if (extra !== undefined) throw bad(`unknown field "${extra.slice(0, 40)}"`)
+  const file = text(b.file, 'file', 64, true)!
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(file)) throw bad('file is not a file id the studio gave')
+  const title = text(b.title, 'title', MAX_TITLE, true)!.trim()
+  if (title === '') throw bad('title is required')
+  const description = text(b.description, 'description', MAX_DESCRIPTION, false)
+  if (b.tags !== undefined && (!Array.isArray(b.tags) || b.tags.length > MAX_TAGS)) throw bad(`tags must be a list of at most ${MAX_TAGS}`)
+  const tags = ((b.tags ?? []) as unknown[]).map(t => text(t, 'a tag', MAX_TAG, true)!.trim())
+  if (tags.some(t => t === '' || t.includes(','))) throw bad('a tag is empty or contains a comma')
+  const access = b.access ?? 'public'
+  if (typeof access !== 'string' || !(ACCESS as readonly string[]).includes(access)) throw bad(`access must be one of ${ACCESS.join(', ')}`)
+  const price = text(b.price, 'price', 40, access === 'paid')
+  if (price !== undefined && access !== 'paid') throw bad('only a paid video has a price')
+  if (price !== undefined && !/^[0-9][0-9.]*([a-z0-9]{1,10})?$/i.test(price.trim())) throw bad('price must be an amount like 0.01 or 25p2pv')
+  const duration = text(b.duration, 'duration', 20, false)
+  if (duration !== undefined && price === undefined) throw bad('only a paid video has a rental duration')
+  if (duration !== undefined && !/^[0-9]+[a-z]{0,2}$/i.test(duration.trim())) throw bad('duration must be like 48h or 30d')
+  const rating = b.rating ?? 0
+  if (typeof rating !== 'number' || !Number.isInteger(rating) || rating < 0 || rating > 4) throw bad('rating must be a whole number from 0 to 4')
+  const force = b.force ?? false
+  if (typeof force !== 'boolean') throw bad('force must be true or false')
+  return {
+    file,
+    title,
+    ...(description === undefined ? {} : { description }),
+    tags,
+    access: access as Access,
+    ...(price === undefined ? {} : { price: price.trim() }),
+    ...(duration === undefined ? {} : { duration: duration.trim() }),
+    rating,
+    force
+  }
+}
+
+/** The `p2pdv upload` arguments for a form: `--flag=value`, so no value is read as a flag. */
+export function uploadArgv (req: UploadRequest, path: string, base: string[]): string[] {
+  return [
+    path,
+    `--title=${req.title}`,
+    ...(req.description === undefined ? [] : [`--description=${req.description}`]),
+    ...(req.tags.length === 0 ? [] : [`--tags=${req.tags.join(',')}`]),
+    ...(req.access === 'unlisted' ? ['--unlisted'] : []),
+    ...(req.access === 'private' ? ['--private'] : []),
+    ...(req.access === 'subscribers' ? ['--subscribers-only'] : []),
+    ...(req.price === undefined ? [] : [`--price=${req.price}`]),
+    ...(req.duration === undefined ? [] : [`--duration=${req.duration}`]),
+    ...(req.rating === 0 ? [] : [`--rating=${req.rating}`]),
+    ...(req.force ? ['--force'] : []),
+    ...base,
+    '--json'
+  ]
+}
+
+const STAGE_NAMES: Record<string, string> = { transcode: 'Transcoding', 'seal + store': 'Encrypting and storing' }
+/** Progress events a second per stage, at most (the page redraws no faster than that is useful). */
+const EVENTS_PER_SECOND = 5
+/** Notes kept for a page that subscribes late. */
+const MAX_HISTORY = 200
+
+class EventBar extends ProgressBar {
+  private readonly emit: (e: StudioEvent) => void
+  private readonly stage: string
+  private lastEmit = 0
+
+  constructor (stage: string, emit: (e: StudioEvent) => void) {
+    super(stage, undefined)
+    this.stage = stage
+    this.emit = emit
+  }
+
+  override update (u: ProgressUpdate): void {
+    super.update(u)
+    const now = performance.now()
+    const complete = u.total !== undefined && u.done >= u.total
+    if (!complete && now - this.lastEmit < 1000 / EVENTS_PER_SECOND) return
+    this.lastEmit = now
+    const percent = u.total !== undefined && u.total > 0 ? Math.min(100, Math.round(u.done / u.total * 1000) / 10) : undefined
+    this.emit({ type: 'progress', stage: this.stage, ...(percent === undefined ? {} : { percent }), ...(u.detail === undefined ? {} : { detail: u.detail }) })
+  }
+
+  override finish (): { seconds: number, bytesPerSecond: number } {
+    this.emit({ type: 'progress', stage: this.stage, percent: 100 })
+    return super.finish()
+  }
+}
+
+class EventOutput extends Output {
+  value: unknown
+  private readonly emit: (e: StudioEvent) => void
+
+  constructor (emit: (e: StudioEvent) => void) {
+    super({ json: true, stdout: devNull, stderr: devNull })
+    this.emit = emit
+  }
+
+  override line (): void {}
+  override note (text: string): void { this.emit({ type: 'note', text: text.trim() }) }
+  override result (value: unknown): void { this.value = value }
+  override error (): void {}
+  override progress (label: string): ProgressBar { return new EventBar(STAGE_NAMES[label] ?? label, this.emit) }
+}
+
+const devNull = { write: () => true } as unknown as NodeJS.WritableStream
+
+export type JobStatus = 'running' | 'done' | 'failed'
+
+/** A running or finished upload, with the events a page replays when it (re)subscribes. */
+export class UploadJob {
+  readonly id = randomBytes(9).toString('base64url')
+  readonly title: string
+  readonly startedAt = Date.now()
+  status: JobStatus = 'running'
+  outcome: UploadOutcome | undefined
+  failure: { code: string, message: string, hint?: string } | undefined
+  private readonly history: StudioEvent[] = []
+  private readonly listeners = new Set<(e: StudioEvent) => void>()
+
+  constructor (title: string) {
+    this.title = title
+  }
+
+  /** The events so far (the latest progress of each stage, the notes), then every later one. */
+  subscribe (listener: (e: StudioEvent) => void): () => void {
+    for (const e of this.history) listener(e)
+    this.listeners.add(listener)
+    return () => { this.listeners.delete(listener) }
+  }
+
+  emit (e: StudioEvent): void {
+    if (e.type === 'progress') {
+      const i = this.history.findIndex(h => h.type === 'progress' && h.stage === e.stage)
+      if (i >= 0) this.history[i] = e
+      else this.history.push(e)
+    } else if (this.history.length < MAX_HISTORY) {
+      this.history.push(e)
+    }
+    for (const l of this.listeners) l(e)
+  }
+
+  /** Runs `upload` with these arguments; never throws (a failure becomes the job's error event). */
+  async run (upload: Command, argv: string[]): Promise<void> {
+    const out = new EventOutput(e => { this.emit(e) })
+    try {
+      await upload.run(parseCommandArgs(upload, argv), out)
+      this.outcome = outcomeOf(out.value)
+      this.status = 'done'
+      this.emit({ type: 'done', result: this.outcome })
+    } catch (err) {
+      const e = toP2pdvError(err)
+      const hint = e.hint ?? hintOf(e.code)
+      this.failure = { code: e.code, message: e.message, ...(hint === undefined ? {} : { hint }) }
+      this.status = 'failed'
+      this.emit({ type: 'error', error: this.failure })
+    }
+  }
+}
+
+function outcomeOf (value: unknown): UploadOutcome {
+  const r = value as Record<string, unknown> & { chain?: { videoId?: string } }
+  const str = (k: string): string | undefined => typeof r[k] === 'string' ? r[k] : undefined
+  return {
+    title: str('title') ?? '',
+    manifestCid: str('manifestCid') ?? '',
+    watchUrl: str('watchUrl') ?? '',
+    ...(r.chain?.videoId === undefined ? {} : { videoId: r.chain.videoId }),
+    ...(str('videoLink') === undefined ? {} : { videoLink: str('videoLink')! }),
+    ...(str('videoWatchUrl') === undefined ? {} : { videoWatchUrl: str('videoWatchUrl')! }),
+    ...(str('listingCid') === undefined ? {} : { listingCid: str('listingCid')! }),
+    ...(typeof r.durationSeconds === 'number' ? { durationSeconds: r.durationSeconds } : {})
+  }
+}

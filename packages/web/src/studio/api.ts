@@ -1,0 +1,113 @@
+/**
+ * The studio page's calls to its local server. The per-run token arrives in the URL fragment
+ * (never sent to a server, never in a Referer), is kept in this tab's sessionStorage and taken
+ * out of the address bar, and goes with every call as a bearer token.
+ */
+const TOKEN_KEY = 'p2pdv.studio.token'
+
+export interface StudioError { code: string, message: string, hint?: string }
+
+export class StudioCallError extends Error {
+  readonly code: string
+  readonly hint: string | undefined
+  constructor (e: StudioError) {
+    super(e.message)
+    this.code = e.code
+    this.hint = e.hint
+  }
+}
+
+export function takeToken (): string | undefined {
+  const m = /(?:^#|&)token=([A-Za-z0-9_-]{20,200})/.exec(window.location.hash)
+  if (m !== null) {
+    sessionStorage.setItem(TOKEN_KEY, m[1]!)
+    history.replaceState(null, '', window.location.pathname)
+  }
+  return sessionStorage.getItem(TOKEN_KEY) ?? undefined
+}
+
+function auth (): Record<string, string> {
+  return { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ''}` }
+}
+
+async function errorOf (res: Response): Promise<StudioCallError> {
+  try {
+    const body = await res.json() as { error?: StudioError }
+    if (typeof body.error?.code === 'string') return new StudioCallError(body.error)
+  } catch {}
+  return new StudioCallError({ code: 'ERR_UNEXPECTED', message: `the studio answered ${res.status}`, hint: 'Is `p2pdv studio` still running? Start it again and open the new link.' })
+}
+
+export async function call<T> (path: string, init: RequestInit = {}): Promise<T> {
+  let res: Response
+  try {
+    res = await fetch(path, { ...init, headers: { ...auth(), ...(init.headers as Record<string, string> | undefined) } })
+  } catch {
+    throw new StudioCallError({ code: 'ERR_NODE_UNREACHABLE', message: 'the studio is not answering', hint: 'Is `p2pdv studio` still running? Start it again and open the new link.' })
+  }
+  if (!res.ok) throw await errorOf(res)
+  return await res.json() as T
+}
+
+/** Sends a file to the studio, reporting the bytes sent (XHR: fetch cannot report upload progress). */
+export async function sendFile (file: File, onProgress: (sent: number, total: number) => void): Promise<{ file: string, bytes: number }> {
+  return await new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('PUT', '/api/files')
+    for (const [k, v] of Object.entries(auth())) xhr.setRequestHeader(k, v)
+    xhr.setRequestHeader('content-type', 'application/octet-stream')
+    xhr.upload.onprogress = e => { onProgress(e.loaded, e.total) }
+    xhr.onload = () => {
+      let body: unknown
+      try { body = JSON.parse(xhr.responseText) } catch {}
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body as { file: string, bytes: number })
+      else {
+        const e = (body as { error?: StudioError } | undefined)?.error
+        reject(new StudioCallError(e ?? { code: 'ERR_UNEXPECTED', message: `the studio answered ${xhr.status}` }))
+      }
+    }
+    xhr.onerror = () => { reject(new StudioCallError({ code: xhr.status === 0 ? 'ERR_BODY_TOO_LARGE' : 'ERR_NODE_UNREACHABLE', message: 'the studio stopped receiving the file', hint: 'The file may be over the studio\'s size limit (--max-upload-mb), or the studio stopped.' })) }
+    xhr.send(file)
+  })
+}
+
+export type UploadEvent =
+  | { type: 'progress', stage: string, percent?: number, detail?: string }
+  | { type: 'note', text: string }
+  | { type: 'done', result: UploadResult }
+  | { type: 'error', error: StudioError }
+
+export interface UploadResult {
+  title: string
+  manifestCid: string
+  watchUrl: string
+  videoId?: string
+  videoLink?: string
+  videoWatchUrl?: string
+  listingCid?: string
+  durationSeconds?: number
+}
+
+/** Reads the job's server-sent events (with fetch: EventSource cannot send the token). */
+export async function followUpload (job: string, onEvent: (e: UploadEvent) => void): Promise<void> {
+  const res = await fetch(`/api/uploads/${encodeURIComponent(job)}/events`, { headers: auth() })
+  if (!res.ok || res.body === null) throw await errorOf(res)
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
+  let buffer = ''
+  for (;;) {
+    const { value, done } = await reader.read()
+    if (done) break
+    buffer += value
+    let end: number
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const frame = buffer.slice(0, end)
+      buffer = buffer.slice(end + 2)
+      const data = frame.split('\n').filter(l => l.startsWith('data: ')).map(l => l.slice(6)).join('\n')
+      if (data !== '') onEvent(JSON.parse(data) as UploadEvent)
+    }
+  }
+}
+
+export interface Session { account: string | null, chain: boolean, nodes: string[], network: string, maxUploadBytes: number }
+export interface VideoRow { title: string, manifestCid: string, listingCid?: string, uploadedAt: number }
+export interface UploadRow { id: string, title: string, status: 'running' | 'done' | 'failed', startedAt: number, result?: UploadResult, error?: StudioError }

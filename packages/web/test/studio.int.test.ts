@@ -1,0 +1,229 @@
+// The creator studio end to end on a devnet: `p2pdv studio` serves its pages on 127.0.0.1; in
+// Chromium a lavfi-generated file is dropped on the upload page, its transcode and upload
+// progress shows, the watch link comes, the video plays on a node's watch page and is found by
+// the node's search. Its API refuses calls without the run's token or from another origin or
+// host, and oversized or malformed bodies, each with its code.
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { request } from 'node:http'
+import { mkdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { after, before, describe, it } from 'node:test'
+import type { Page } from 'playwright-core'
+import { NodeClient } from '@p2pdv/node-client'
+import { launchChromium, type Browser } from './fixtures/chromium.ts'
+import { CLI, CLI_NODE_FLAGS, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
+import { makeTestVideo } from './fixtures/video.ts'
+
+const SCREENS = process.env.P2PDV_SCREENSHOTS ?? join(tmpdir(), 'p2pdv-screens')
+const WAIT_MS = 120_000
+const MAX_UPLOAD_MB = 4
+const TITLE = 'Lighthouse at dawn <img src=x onerror="window.__pwned=1">'
+
+async function screenshots (page: Page, name: string): Promise<void> {
+  await page.setViewportSize({ width: 1280, height: 800 })
+  await page.screenshot({ path: join(SCREENS, `${name}-1280x800.png`) })
+  await page.setViewportSize({ width: 390, height: 844 })
+  await page.screenshot({ path: join(SCREENS, `${name}-390x844.png`), fullPage: true })
+  await page.setViewportSize({ width: 1280, height: 800 })
+}
+
+/** Starts `p2pdv studio --json` and waits for its ready document (the URL with the token). */
+async function startStudio (env: NodeJS.ProcessEnv, args: string[]): Promise<{ proc: ChildProcess, url: string, origin: string, token: string }> {
+  const proc = spawn(process.execPath, [...CLI_NODE_FLAGS, CLI, 'studio', '--json', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  proc.stderr!.on('data', d => { stderr = (stderr + String(d)).slice(-10_000) })
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).on('line', line => {
+      try { const m = JSON.parse(line); if (m.event === 'ready') resolve(m.url) } catch {}
+    })
+    proc.once('exit', code => { reject(new Error(`studio exited (${String(code)}):\n${stderr}`)) })
+  })
+  const u = new URL(url)
+  return { proc, url, origin: u.origin, token: u.hash.slice('#token='.length) }
+}
+
+/** A request with any Host header (fetch does not let one set it). */
+async function withHost (url: string, host: string, token: string): Promise<{ status: number, body: any }> {
+  return await new Promise((resolve, reject) => {
+    const req = request(url, { headers: { host, authorization: `Bearer ${token}` } }, res => {
+      let text = ''
+      res.on('data', d => { text += String(d) })
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }) })
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('the creator studio on a devnet', () => {
+  let devnet: RunningDevnet
+  let browser: Browser
+  let studio: Awaited<ReturnType<typeof startStudio>>
+  let video: string
+
+  before(async () => {
+    await mkdir(SCREENS, { recursive: true })
+    devnet = await startDevnet(2)
+    video = join(devnet.dir, 'lighthouse.mp4')
+    await makeTestVideo(video, 4)
+    const env = { ...devnet.env, P2PDV_HOME: join(devnet.dir, 'home'), P2PDV_PASSPHRASE: 'test passphrase' }
+    studio = await startStudio(env, ['--replicas', '2', '--max-upload-mb', String(MAX_UPLOAD_MB)])
+    browser = await launchChromium()
+  })
+
+  after(async () => {
+    await browser?.close()
+    if (studio !== undefined && studio.proc.exitCode === null) {
+      const exited = new Promise(resolve => studio.proc.once('exit', resolve))
+      studio.proc.kill('SIGTERM')
+      await exited
+    }
+    await devnet?.stop()
+    if (devnet !== undefined) await rm(devnet.dir, { recursive: true, force: true })
+  })
+
+  it('refuses API calls without the token, with another token, from another origin or host, and bad bodies, each with its code', async () => {
+    const api = `${studio.origin}/api/videos`
+    const auth = { authorization: `Bearer ${studio.token}` }
+    const code = async (res: Response): Promise<string> => ((await res.json()) as { error: { code: string } }).error.code
+
+    const none = await fetch(api)
+    assert.equal(none.status, 401)
+    assert.equal(await code(none), 'ERR_STUDIO_TOKEN')
+    const wrong = await fetch(api, { headers: { authorization: `Bearer ${'A'.repeat(studio.token.length)}` } })
+    assert.equal(wrong.status, 401)
+    assert.equal(await code(wrong), 'ERR_STUDIO_TOKEN')
+    const foreign = await fetch(api, { headers: { ...auth, origin: 'http://evil.example' } })
+    assert.equal(foreign.status, 403)
+    assert.equal(await code(foreign), 'ERR_STUDIO_ORIGIN')
+    const crossSite = await fetch(api, { headers: { ...auth, 'sec-fetch-site': 'cross-site' } })
+    assert.equal(crossSite.status, 403)
+    // DNS rebinding: a page of evil.example whose name now points at 127.0.0.1.
+    const rebound = await withHost(api, `evil.example:${new URL(studio.origin).port}`, studio.token)
+    assert.deepEqual([rebound.status, rebound.body.error.code], [403, 'ERR_STUDIO_ORIGIN'])
+    assert.equal((await fetch(api, { headers: auth })).status, 200)
+
+    const post = async (body: string, type = 'application/json'): Promise<Response> => await fetch(`${studio.origin}/api/uploads`, { method: 'POST', headers: { ...auth, 'content-type': type }, body })
+    const big = await post(JSON.stringify({ title: 'x'.repeat(20_000) }))
+    assert.deepEqual([big.status, await code(big)], [413, 'ERR_BODY_TOO_LARGE'])
+    const malformed = await post('{"file":')
+    assert.deepEqual([malformed.status, await code(malformed)], [400, 'ERR_BAD_REQUEST'])
+    for (const form of [[], { file: '../../etc/passwd', title: 'x' }, { file: 'abcdefghij', title: 'x', access: 'everyone' }, { file: 'abcdefghij', title: 'x', price: '1' }, { file: 'abcdefghij', title: 'x', rating: 9 }, { file: 'abcdefghij', title: 'x', extra: 1 }, { file: 'abcdefghij', title: 'a\u0000b' }]) {
+      const r = await post(JSON.stringify(form))
+      assert.deepEqual([r.status, await code(r)], [400, 'ERR_BAD_REQUEST'], JSON.stringify(form))
+    }
+    const unknownFile = await post(JSON.stringify({ file: 'abcdefghij', title: 'x' }))
+    assert.deepEqual([unknownFile.status, await code(unknownFile)], [404, 'ERR_NOT_FOUND'])
+    const notJson = await post('title=x', 'application/x-www-form-urlencoded')
+    assert.deepEqual([notJson.status, await code(notJson)], [400, 'ERR_BAD_REQUEST'])
+
+    // A file over --max-upload-mb: refused by its declared length, and, streamed without one, when it passes the bound.
+    const tooBig = new Uint8Array(MAX_UPLOAD_MB * 1024 * 1024 + 1)
+    const declared = await fetch(`${studio.origin}/api/files`, { method: 'PUT', headers: auth, body: tooBig })
+    assert.deepEqual([declared.status, await code(declared)], [413, 'ERR_BODY_TOO_LARGE'])
+    const chunks = new ReadableStream<Uint8Array>({
+      start (c) { for (let i = 0; i <= MAX_UPLOAD_MB; i++) c.enqueue(new Uint8Array(1024 * 1024)); c.close() }
+    })
+    const streamed = await fetch(`${studio.origin}/api/files`, { method: 'PUT', headers: auth, body: chunks, duplex: 'half' } as RequestInit)
+    assert.deepEqual([streamed.status, await code(streamed)], [413, 'ERR_BODY_TOO_LARGE'])
+    // Nothing of either was kept: the list of waiting files is empty, so two more fit.
+    const empty = await fetch(`${studio.origin}/api/files`, { method: 'PUT', headers: auth, body: new Uint8Array(0) })
+    assert.deepEqual([empty.status, await code(empty)], [400, 'ERR_BAD_REQUEST'])
+  })
+
+  it('uploads a dropped file with transcode and upload progress, gives the watch link, and the video plays and is found', async () => {
+    const page = await browser.context.newPage()
+    await page.goto(studio.url)
+    await page.locator('h1', { hasText: 'My videos' }).waitFor()
+    // The token left the address bar (it stays in this tab's session storage).
+    assert.equal(new URL(page.url()).hash, '')
+    await screenshots(page, 'studio-videos-empty')
+    await page.locator('.studio-nav a', { hasText: 'Upload' }).click()
+
+    // Drag and drop: a DataTransfer holding the file, dropped on the zone.
+    const bytes = (await readFile(video)).toString('base64')
+    const transfer = await page.evaluateHandle(b64 => {
+      const dt = new DataTransfer()
+      dt.items.add(new File([Uint8Array.from(atob(b64), c => c.charCodeAt(0))], 'lighthouse_at_dawn.mp4', { type: 'video/mp4' }))
+      return dt
+    }, bytes)
+    await page.dispatchEvent('.dropzone', 'drop', { dataTransfer: transfer })
+    const titleInput = page.getByLabel('Title')
+    assert.equal(await titleInput.inputValue(), 'lighthouse at dawn')
+    await titleInput.fill(TITLE)
+    await page.getByLabel('Description').fill('Waves and a slow light.')
+    await page.getByLabel('Tags').fill('sea, light')
+    await screenshots(page, 'studio-upload-form')
+
+    // Every progress value the page shows, per stage, as it happens.
+    await page.evaluate(() => {
+      const seen: Record<string, number[]> = {}
+      ;(window as unknown as { __seen: typeof seen }).__seen = seen
+      new MutationObserver(() => {
+        for (const el of document.querySelectorAll('.stage')) {
+          const name = el.getAttribute('data-stage') ?? ''
+          const v = Number(el.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow') ?? NaN)
+          if (!Number.isNaN(v) && seen[name]?.at(-1) !== v) (seen[name] ??= []).push(v)
+        }
+      }).observe(document.body, { subtree: true, childList: true, attributes: true })
+    })
+    await page.getByRole('button', { name: 'Publish' }).click()
+    await page.locator('.stage[data-stage="Transcoding"]').waitFor({ timeout: WAIT_MS })
+    await screenshots(page, 'studio-progress')
+    const link = page.locator('#watch-link')
+    await link.waitFor({ timeout: WAIT_MS * 2 })
+    await screenshots(page, 'studio-done')
+    const seen = await page.evaluate(() => (window as unknown as { __seen: Record<string, number[]> }).__seen)
+    assert.ok(seen['Transcoding']!.some(v => v > 0 && v < 100), `transcode progress between 0 and 100: ${JSON.stringify(seen)}`)
+    assert.equal(seen['Transcoding']!.at(-1), 100)
+    assert.ok(seen['Encrypting and storing'] !== undefined, JSON.stringify(seen))
+    assert.equal(await page.locator('h1').textContent(), `“${TITLE}” is published`)
+
+    // The link opens the video on a node's watch page, and it plays.
+    const href = (await link.getAttribute('href'))!
+    assert.ok(href.startsWith(devnet.state.nodes[0]!.http + '/watch/'), href)
+    const watch = await browser.context.newPage()
+    await watch.goto(href)
+    await watch.waitForFunction(() => {
+      const v = document.querySelector('video')
+      const err = document.querySelector('.error-detail')
+      if (err !== null) throw new Error(err.textContent ?? 'player error')
+      return v !== null && !v.paused && v.currentTime > 1
+    }, undefined, { timeout: WAIT_MS, polling: 100 })
+    await watch.close()
+
+    // My videos lists it as published; no markup of the title became an element.
+    await page.getByRole('button', { name: 'My videos' }).click()
+    await page.locator('.studio-row .chip.done').first().waitFor()
+    assert.equal(await page.locator('.studio-row-title').first().textContent(), TITLE)
+    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined)
+    assert.equal(await page.locator('img[src="x"]').count(), 0)
+    await screenshots(page, 'studio-videos')
+
+    // The same file again: refused before any transcoding with its code, and the page offers to upload it as a new video.
+    await page.locator('.studio-nav a', { hasText: 'Upload' }).click()
+    const again = await page.evaluateHandle(b64 => {
+      const dt = new DataTransfer()
+      dt.items.add(new File([Uint8Array.from(atob(b64), c => c.charCodeAt(0))], 'copy.mp4', { type: 'video/mp4' }))
+      return dt
+    }, bytes)
+    await page.dispatchEvent('.dropzone', 'drop', { dataTransfer: again })
+    await page.getByRole('button', { name: 'Publish' }).click()
+    await page.locator('.studio-error[data-code="ERR_ALREADY_UPLOADED"]').waitFor({ timeout: WAIT_MS })
+    assert.equal(await page.getByRole('button', { name: 'Upload it again as a new video' }).count(), 1)
+    assert.equal(await page.locator('.stage[data-stage="Transcoding"]').count(), 0)
+    await page.close()
+
+    // The node's index follows the chain every few seconds: the listing is found by a word of its title.
+    const node = new NodeClient(devnet.state.nodes[0]!.http)
+    let found = false
+    for (let i = 0; i < 120 && !found; i++) {
+      found = (await node.videos({ q: 'lighthouse' }).catch(() => ({ videos: [] }))).videos.some(v => v.title === TITLE)
+      if (!found) await new Promise(resolve => setTimeout(resolve, 500))
+    }
+    assert.ok(found, 'the studio upload is found by the node\'s search')
+  })
+})
