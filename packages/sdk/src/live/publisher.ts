@@ -20,6 +20,8 @@ import {
   type EpochKeyRef, type LiveLink
 } from '@p2pdv/core/live'
 import type { LiveKeeperCustody } from './epoch-keys.ts'
+import type { LiveArchiveLog } from './archive.ts'
+export { archiveCapability, buildLiveArchive, LiveArchiveLog, storeLiveArchive, type BuiltLiveArchive, type LiveArchiveInput } from './archive.ts'
 export { fetchEpochKey, LiveEpochKeys, LiveKeeperCustody } from './epoch-keys.ts'
 import type { NodeClient } from '@p2pdv/node-client'
 
@@ -45,6 +47,8 @@ export interface LivePublisherOptions {
   streamKey?: StreamKey
   /** Keeper-gated epoch keys (a stream registered on chain); without it, keys are wrapped under the link secret. */
   keepers?: LiveKeeperCustody
+  /** Records what is stored (and keeps the epoch keys) so the stream can become a VOD when it ends. */
+  archive?: LiveArchiveLog
   now?: () => number
 }
 
@@ -88,7 +92,7 @@ export async function streamKey (): Promise<StreamKey> {
 export class LivePublisher {
   readonly stream: string
   readonly link: string
-  private readonly opts: Required<Omit<LivePublisherOptions, 'grants' | 'nodes' | 'keepers' | 'streamKey'>> & Pick<LivePublisherOptions, 'grants' | 'nodes' | 'keepers'>
+  private readonly opts: Required<Omit<LivePublisherOptions, 'grants' | 'nodes' | 'keepers' | 'streamKey' | 'archive'>> & Pick<LivePublisherOptions, 'grants' | 'nodes' | 'keepers' | 'archive'>
   private readonly signer: Awaited<ReturnType<typeof ed25519Signer>>
   private readonly linkSecret: LiveLink
   private readonly startedAt: number
@@ -139,6 +143,7 @@ export class LivePublisher {
         if (custody !== undefined) await this.handOver(custody, n, key)
       }
       this.next = undefined
+      this.opts.archive?.keepKey(n, key)
       const ref: EpochKeyRef = custody === undefined
         ? await wrapEpochKey(this.linkSecret, n, key)
         : { kind: 'keeper', video: custody.video, check: keyFingerprint(key), ...(prev === undefined ? {} : { prev: await wrapPrevEpochKey(this.stream, n, key, prev.n, prev.key) }) }
@@ -160,6 +165,7 @@ export class LivePublisher {
 
   private async handOver (custody: LiveKeeperCustody, n: number, key: Uint8Array): Promise<void> {
     await custody.handOver(n, key)
+    this.opts.archive?.handedOver(n, key)
     this.stats.lastHandOverMs = Math.round(custody.lastHandOverMs)
   }
 
@@ -172,6 +178,7 @@ export class LivePublisher {
       init = { cid: await blockCid(sealed), size: sealed.byteLength }
       await this.storeEverywhere(init.cid, sealed, 'init')
       epoch.inits.set(seg.rendition, init)
+      this.opts.archive?.init(seg.rendition, seg.name, epoch.n, init.cid, seg.init.byteLength)
     }
     const sealed = await sealSegment(epoch.key, this.stream, seg.rendition, { kind: 'media', seq: seg.seq }, seg.bytes)
     const cid = await blockCid(sealed)
@@ -187,6 +194,7 @@ export class LivePublisher {
       throw new P2pdvError('ERR_BLOCK_UNAVAILABLE', `no node accepted the announcement of segment ${seg.seq} (${seg.name})`, { hint: 'Check the nodes (p2pdv node status) and the creator\'s clock.' })
     }
     this.stats.segments++
+    this.opts.archive?.segment({ rendition: seg.rendition, seq: seg.seq, epoch: epoch.n, durationMs: seg.durationMs, cid, plaintextSize: seg.bytes.byteLength })
     this.stats.bytes += seg.bytes.byteLength
     this.stats.mediaSeconds += seg.durationMs / 1000
     this.stats.lastPublishMs = this.opts.now() - t0
