@@ -1,6 +1,6 @@
 /**
  * `p2pdv live start` end to end with real processes on 127.0.0.1: ffmpeg feeds a lavfi source
- * (as a file paced with -re, and pushed over SRT), the CLI seals and stores ~1 s segments on two
+ * (as a file paced with -re, pushed over SRT, and pushed over RTMP as FLV), the CLI seals and stores ~1 s segments on two
  * nodes and announces them; a viewer holding only the link reads the window from a node, checks
  * every signature, fetches every block by CID, unwraps each epoch's key and opens every segment,
  * across epoch rotations (--epoch 2s). When the stream ends it becomes a VOD of the same blocks:
@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict'
 import { spawn, execFile } from 'node:child_process'
 import { createSocket } from 'node:dgram'
+import { createServer } from 'node:net'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -65,6 +66,14 @@ async function watchAsViewer (link: string, node: SpawnedNode): Promise<{ epochs
     perRendition.set(a.rendition, [...(perRendition.get(a.rendition) ?? []), a.seq])
   }
   return { epochs, perRendition, plain }
+}
+
+async function freeTcpPort (): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', resolve))
+  const port = (srv.address() as { port: number }).port
+  await new Promise<void>(resolve => srv.close(() => resolve()))
+  return port
 }
 
 async function freeUdpPort (): Promise<number> {
@@ -144,6 +153,31 @@ describe('p2pdv live start', () => {
       await gateway.close()
       await client.close()
     }
+  })
+
+  it('takes an RTMP push (ffmpeg -f flv); the announced segments open, and the archive follows', { timeout: 180_000 }, async () => {
+    const port = await freeTcpPort()
+    const run = liveStart(['--title', 'rtmp stream', '--rtmp', `127.0.0.1:${port}`, '--ladder', '360p', '--node', nodes[0]!.info.http])
+    const started = await run.started
+    assert.equal(started?.ingest, `rtmp://127.0.0.1:${port}/live/stream`, run.stderr())
+    const stream = parseLiveLink(started.link).stream
+    const client = new NodeClient(nodes[0]!.info.http)
+    let pusher: ReturnType<typeof spawn> | undefined
+    let segments = 0
+    // The pusher retries until the listener is up; it is stopped (SIGTERM) while still live.
+    for (let i = 0; i < 240 && segments < 3; i++) {
+      if (pusher === undefined || pusher.exitCode !== null) {
+        pusher = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', ...LAVFI, '-t', '60', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-c:a', 'aac', '-f', 'flv', started.ingest], { stdio: 'ignore' })
+      }
+      await new Promise(resolve => setTimeout(resolve, 250))
+      segments = await client.liveWindow(stream).then(w => w.length, () => 0)
+    }
+    run.kill('SIGTERM')
+    assert.equal(await run.exit, 0, run.stderr())
+    pusher?.kill('SIGKILL')
+    const { perRendition } = await watchAsViewer(started.link, nodes[0]!)
+    assert.ok((perRendition.get(0) ?? []).length >= 3)
+    assert.equal(run.events.at(-1).event, 'archived', run.stderr())
   })
 
   it('a stream stopped before any segment says ERR_LIVE_EMPTY and archives nothing', { timeout: 60_000 }, async () => {
