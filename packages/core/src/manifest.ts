@@ -19,6 +19,7 @@ import { checkErasureParams } from './erasure/index.ts'
 import { AEAD_TAG_BYTES, MAX_BLOCK_BYTES, MAX_CHUNK_PLAINTEXT } from './limits.ts'
 import { checkKey, FORMAT_VERSION, NONCE_BYTES, OBJECT_ID_BYTES, SealErrorCode } from './sealed.ts'
 import { videoStreams } from './video-streams.ts'
+import { validateLiveArchive, type LiveArchive } from './live-archive.ts'
 import { fieldChecks } from './fields.ts'
 
 export const ManifestErrorCode = {
@@ -82,7 +83,8 @@ export interface VideoRendition {
   bandwidth: number
   codecs: string
   init: StreamRef
-  segments: Array<{ duration: number, stream: StreamRef }>
+  /** `epoch`: only in a live archive (live-archive.ts), the epoch whose key opens the segment. */
+  segments: Array<{ duration: number, stream: StreamRef, epoch?: number }>
   /** Audio renditions: BCP-47 language, display name (≤ 64 characters), at most one default. */
   lang?: string
   name?: string
@@ -136,6 +138,8 @@ export interface VideoManifest {
   subtitles?: SubtitleTrack[]
   thumbnails?: ThumbnailSprites
   erasure?: ErasureInfo
+  /** A live stream kept as a VOD: its renditions name the stream's own sealed segments. */
+  live?: LiveArchive
 }
 
 export type Manifest = FileManifest | VideoManifest
@@ -257,7 +261,12 @@ export function validateVideoManifest (value: unknown): VideoManifest {
       init: unique(streamRef(r.init, `renditions[${i}].init`), `renditions[${i}].init`),
       segments: r.segments.map((sv, j) => {
         const sg = rec(sv, `renditions[${i}].segments[${j}]`)
-        return { duration: positive(sg.duration, `renditions[${i}].segments[${j}].duration`, 60), stream: unique(streamRef(sg.stream, `renditions[${i}].segments[${j}].stream`), `segment ${j}`) }
+        const seg: VideoRendition['segments'][number] = { duration: positive(sg.duration, `renditions[${i}].segments[${j}].duration`, 60), stream: unique(streamRef(sg.stream, `renditions[${i}].segments[${j}].stream`), `segment ${j}`) }
+        if (sg.epoch !== undefined) {
+          if (m.live === undefined) throw malformed(`renditions[${i}].segments[${j}].epoch belongs to live archives only`)
+          seg.epoch = uint(sg.epoch, `renditions[${i}].segments[${j}].epoch`, 2 ** 32 - 1)
+        }
+        return seg
       })
     }
     if (r.width !== undefined) out.width = uint(r.width, `renditions[${i}].width`, 16384)
@@ -292,6 +301,7 @@ export function validateVideoManifest (value: unknown): VideoManifest {
   if (m.title !== undefined) out.title = text(m.title, 'title', 200)
   if (m.subtitles !== undefined) out.subtitles = subtitleTracks(m.subtitles, unique)
   if (m.thumbnails !== undefined) out.thumbnails = thumbnailSprites(m.thumbnails, out.durationSeconds, unique)
+  if (m.live !== undefined) out.live = validateLiveArchive(m.live, out.objectId, renditions)
   if (m.erasure !== undefined) out.erasure = erasureInfo(m.erasure, objectBlocks(out).length)
   return out
 }

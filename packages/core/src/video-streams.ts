@@ -10,6 +10,7 @@
  */
 import { P2pdvError } from './errors.ts'
 import type { StreamRef, SubtitleTrack, ThumbnailSprites, VideoRendition } from './manifest.ts'
+import { liveStreamContext, liveStreamPosition, type LiveArchive } from './live-archive.ts'
 
 export const WEBVTT_TYPE = 'text/vtt'
 const JPEG_TYPE = 'image/jpeg'
@@ -35,10 +36,12 @@ export function thumbnailSheetContext (i: number): Uint8Array {
  * files' paths, and every other field of the manifest comes along unchanged.
  */
 export interface VideoStreamsOf<S> {
-  renditions: Array<Omit<VideoRendition, 'init' | 'segments'> & { init: S, segments: Array<{ duration: number, stream: S }> }>
+  renditions: Array<Omit<VideoRendition, 'init' | 'segments'> & { init: S, segments: Array<{ duration: number, stream: S, epoch?: number }> }>
   poster: S
   subtitles?: Array<Omit<SubtitleTrack, 'stream'> & { stream: S }>
   thumbnails?: Omit<ThumbnailSprites, 'sheets'> & { sheets: S[] }
+  /** A live archive (live-archive.ts): its renditions' streams are live-sealed. */
+  live?: LiveArchive
 }
 
 /** One sealed stream of a video: where it is served, as what, and the context it is sealed under. */
@@ -47,6 +50,8 @@ export interface VideoStream<S = StreamRef> {
   type: string
   stream: S
   context: Uint8Array
+  /** A live archive's live-sealed stream: the epoch whose key opens it (streamOpeningKey). */
+  epoch?: number
 }
 
 type Rendition<S> = VideoStreamsOf<S>['renditions'][number]
@@ -70,6 +75,17 @@ export function thumbnailSheetStream<S> (i: number, stream: S): VideoStream<S> {
 }
 
 /**
+ * A rendition's init or media segment as it was sealed: in a live archive, at its live position
+ * (the context follows from the stream number) under its epoch's key (`epoch`: the media
+ * segment's; an init segment's is in its stream number). Other videos: unchanged.
+ */
+export function asSealed<S> (video: { live?: LiveArchive }, s: VideoStream<S>, epoch?: number): VideoStream<S> {
+  if (video.live === undefined) return s
+  const n = (s.stream as StreamRef).n
+  return { ...s, context: liveStreamContext(n), epoch: epoch ?? liveStreamPosition(n).value }
+}
+
+/**
  * Replaces every stream slot with `f(stream)`, visiting them in canonical order: renditions in
  * manifest order (init, then segments), poster, subtitles, sprite sheets. Erasure stripes run
  * over this order, so it never changes.
@@ -77,8 +93,8 @@ export function thumbnailSheetStream<S> (i: number, stream: S): VideoStream<S> {
 function mapStreams<S, T> (video: VideoStreamsOf<S>, f: (s: VideoStream<S>) => T): VideoStreamsOf<T> {
   const renditions = video.renditions.map(r => ({
     ...r,
-    init: f(initStream(r)),
-    segments: r.segments.map((s, i) => ({ ...s, stream: f(segmentStream(r, i, s.stream)) }))
+    init: f(asSealed(video, initStream(r))),
+    segments: r.segments.map((s, i) => ({ ...s, stream: f(asSealed(video, segmentStream(r, i, s.stream), s.epoch ?? -1)) }))
   }))
   const poster = f(posterStream(video.poster))
   const subtitles = video.subtitles?.map(t => ({ ...t, stream: f(subtitleStream(t)) }))

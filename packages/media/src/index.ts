@@ -15,3 +15,4 @@ export {
   transcribe, buildCues, wordErrorRate, parsePocketsphinxTimes, captionModel, checkCaptionEngine, captionTrack, CaptionErrorCode, CAPTION_ENGINE,
   type TimedWord, type TranscribeOptions, type TranscribeResult, type CaptionModel
 } from './captions.ts'
+export { initCodecs, posterFromSegment } from './live-archive.ts'

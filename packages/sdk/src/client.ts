@@ -7,7 +7,7 @@ import { open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
   blockCid, formatCapability, generateContentKey, generateObjectId, objectBlocks, openListing, openManifest, parseCapability, parseCid, P2pdvError, sealManifest,
-  videoStreams, withVideoStreams, type CID, type FileManifest, type ListingDocument, type Manifest, type StreamRef,
+  streamOpeningKey, videoStreams, withoutLiveArchive, withVideoStreams, type CID, type FileManifest, type ListingDocument, type Manifest, type StreamRef,
   type SubtitleTrack, type VideoManifest, type VideoStreamsOf
 } from '@p2pdv/core'
 import { freeNow } from '@p2pdv/core/buffers'
@@ -585,20 +585,24 @@ export class Client {
     try {
       // One at a time, in manifest order: the erasure stripes follow the order blocks are written.
       const refs: StreamRef[] = []
-      for (const s of videoStreams(edited.video)) {
+      // A live archive's segments are read under their epoch keys and become ordinary streams.
+      const target = withoutLiveArchive(edited.video)
+      const targets = videoStreams(target)
+      for (const [i, s] of videoStreams(edited.video).entries()) {
+        const context = targets[i]!.context
         if (edited.added !== undefined && s.stream === edited.added.track.stream) {
           const vtt = edited.added.vtt
-          refs.push(await seal((async function * () { yield vtt })(), s.stream.n, s.context))
+          refs.push(await seal((async function * () { yield vtt })(), s.stream.n, context))
           continue
         }
-        const plain = this.readStream({ objectId: old.objectId, size: s.stream.size, chunks: s.stream.chunks }, oldKey, { stream: s.stream.n, context: s.context, ...(options.signal === undefined ? {} : { signal: options.signal }) })
-        refs.push(await seal(plain, s.stream.n, s.context))
+        const plain = this.readStream({ objectId: old.objectId, size: s.stream.size, chunks: s.stream.chunks }, streamOpeningKey(old, oldKey, s.epoch), { stream: s.stream.n, context: s.context, ...(options.signal === undefined ? {} : { signal: options.signal }) })
+        refs.push(await seal(plain, s.stream.n, context))
       }
       const erasure = await w.object.endData()
-      const { erasure: _oldErasure, ...rest } = edited.video
+      const { erasure: _oldErasure, ...rest } = target
       const manifest: VideoManifest = {
         ...rest,
-        ...withVideoStreams(edited.video, refs),
+        ...withVideoStreams(target, refs),
         objectId,
         ...(erasure === undefined ? {} : { erasure })
       }
@@ -624,7 +628,7 @@ export class Client {
       const max = options.maxBytes ?? 16 * 1024 * 1024
       if (s.stream.size > max) throw new P2pdvError('ERR_VIDEO_FILE_TOO_LARGE', `${path} is ${s.stream.size} bytes, more than the ${max} asked for`)
       const parts: Uint8Array[] = []
-      const plain = this.readStream({ objectId: manifest.objectId, size: s.stream.size, chunks: s.stream.chunks }, key, { stream: s.stream.n, context: s.context, ...(options.signal === undefined ? {} : { signal: options.signal }) })
+      const plain = this.readStream({ objectId: manifest.objectId, size: s.stream.size, chunks: s.stream.chunks }, streamOpeningKey(manifest, key, s.epoch), { stream: s.stream.n, context: s.context, ...(options.signal === undefined ? {} : { signal: options.signal }) })
       for await (const chunk of plain) parts.push(Uint8Array.from(chunk))
       return new Uint8Array(Buffer.concat(parts))
     } finally {

@@ -6,7 +6,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
-import { P2pdvError, parseCapability, type CID, type StreamRef, type VideoManifest } from '@p2pdv/core'
+import { P2pdvError, parseCapability, streamOpeningKey, type CID, type StreamRef, type VideoManifest } from '@p2pdv/core'
 import { resolveVideoPath } from '@p2pdv/core/playlists'
 import { httpStatusOf } from '@p2pdv/core/error-catalog'
 import type { Client } from './client.ts'
@@ -41,10 +41,10 @@ export async function startVideoGateway (client: Client, capability: string, opt
 
   const p2p = options.p2p === undefined ? undefined : new GatewayP2p(video, parseCapability(capability).manifest, async (cid, signal) => await client.reader.fetch(cid, signal), options.p2p)
 
-  const readAll = async (ref: StreamRef, context: Uint8Array, segment: { rendition: string, index: number } | undefined): Promise<Buffer> => {
+  const readAll = async (ref: StreamRef, context: Uint8Array, epoch: number | undefined, segment: { rendition: string, index: number } | undefined): Promise<Buffer> => {
     const parts: Uint8Array[] = []
     const fetchBlock = p2p === undefined ? undefined : async (cid: CID, signal?: AbortSignal) => await p2p.block(cid, segment?.rendition, segment?.index, signal)
-    for await (const c of client.readStream({ objectId: video.objectId, size: ref.size, chunks: ref.chunks }, key, { stream: ref.n, context, ...(fetchBlock === undefined ? {} : { fetchBlock }) })) parts.push(c)
+    for await (const c of client.readStream({ objectId: video.objectId, size: ref.size, chunks: ref.chunks }, streamOpeningKey(video, key, epoch), { stream: ref.n, context, ...(fetchBlock === undefined ? {} : { fetchBlock }) })) parts.push(c)
     return Buffer.concat(parts)
   }
 
@@ -53,7 +53,7 @@ export async function startVideoGateway (client: Client, capability: string, opt
     if (found === undefined || found.kind === 'text') return found
     const segment = mediaSegmentOf(path)
     if (segment !== undefined) p2p?.segmentRequested(segment.rendition, segment.index)
-    const body = await readAll(found.stream, found.context, segment)
+    const body = await readAll(found.stream, found.context, found.epoch, segment)
     if (segment !== undefined) p2p?.segmentServed()
     return { type: found.type, body }
   }

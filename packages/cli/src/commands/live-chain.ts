@@ -14,7 +14,7 @@ import { chooseKeepers, DEFAULT_KEEPERS, DEFAULT_THRESHOLD, KeeperClient } from 
 import { LiveKeeperCustody } from '@p2pdv/sdk/live'
 import { intOpt, type ParsedArgs } from '../command.ts'
 import type { Output } from '../output.ts'
-import { prepareUploadRegistration, UPLOAD_CHAIN_OPTIONS, UPLOAD_CHAIN_USAGE, type ChainRegistration } from './upload-chain.ts'
+import { prepareUploadRegistration, UPLOAD_CHAIN_OPTIONS, UPLOAD_CHAIN_USAGE, type ChainRegistration, type UploadRegistrar } from './upload-chain.ts'
 
 export const LIVE_CHAIN_OPTIONS = {
   ...UPLOAD_CHAIN_OPTIONS,
@@ -26,6 +26,8 @@ export const LIVE_CHAIN_USAGE = `${UPLOAD_CHAIN_USAGE} [--keepers 3 --threshold 
 
 export interface LiveRegistration {
   registration: ChainRegistration
+  /** The owner's chain client (the archive updates the registry when the stream ends). */
+  client: UploadRegistrar['client']
   custody: LiveKeeperCustody
   threshold: number
   keepers: string[]
@@ -65,5 +67,5 @@ export async function prepareLiveRegistration (args: ParsedArgs, out: Output, st
   const client = new KeeperClient()
   const custody = new LiveKeeperCustody({ video, keepers, threshold, owner: identity.account, domain: oracle.domain, client })
   out.note(`each epoch key goes ${threshold}-of-${n} to keepers ${keepers.map(k => k.address.slice(0, 8) + '…').join(', ')}`)
-  return { registration, custody, threshold, keepers: keepers.map(k => k.address), close: async () => { await client.close() } }
+  return { registration, client: registrar.client, custody, threshold, keepers: keepers.map(k => k.address), close: async () => { await client.close() } }
 }

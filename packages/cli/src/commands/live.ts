@@ -14,6 +14,7 @@ import { stringOpt, type Command, type ParsedArgs } from '../command.ts'
 import { formatBytes } from '../format.ts'
 import { NODE_OPTION, peersFromArgs } from '../peers-from-args.ts'
 import { LIVE_CHAIN_OPTIONS, LIVE_CHAIN_USAGE } from './live-chain.ts'
+import { archiveLiveStream, type ArchiveSources } from './live-archive.ts'
 
 const STATUS_EVERY_MS = 5000
 const MAX_TITLE = 200
@@ -71,7 +72,8 @@ export const liveStart: Command = {
     const epochMs = parseEpoch(stringOpt(args, 'epoch') ?? '10m')
     const { LiveEncoder, parseLiveLadder, ingestArgs, DEFAULT_LIVE_LADDER } = await import('@p2pdv/media')
     const ladder = parseLiveLadder(stringOpt(args, 'ladder') ?? DEFAULT_LIVE_LADDER.join(','))
-    const { LivePublisher, NodeClient } = await import('@p2pdv/sdk/live')
+    const { LivePublisher, NodeClient, LiveArchiveLog } = await import('@p2pdv/sdk/live')
+    const { initCodecs } = await import('@p2pdv/media')
     const { ephemeralUploader, GrantBook } = await import('@p2pdv/sdk/upload-grants')
     const peers = await peersFromArgs(args)
     const uploader = ephemeralUploader()
@@ -82,9 +84,15 @@ export const liveStart: Command = {
     // the link that carries its keys (the private-link model); the watch page plays both.
     const gated = args.values.price !== undefined || args.values['subscribers-only'] === true || args.values.private === true
     const chain = gated ? await (await import('./live-chain.ts')).prepareLiveRegistration(args, out, key.stream) : undefined
+    // When the stream ends it becomes a VOD of the segments stored (live-archive.ts).
+    const archiveLog = new LiveArchiveLog()
+    const sources: ArchiveSources = { first: undefined, codecs: new Map() }
+    const nodes = peers.map(p => new NodeClient(p.http, { peerId: p.peerId }))
+    const grants = new GrantBook(async () => await uploader)
     const publisher = await LivePublisher.create({
-      nodes: peers.map(p => new NodeClient(p.http, { peerId: p.peerId })),
-      grants: new GrantBook(async () => await uploader),
+      nodes,
+      grants,
+      archive: archiveLog,
       epochMs,
       streamKey: key,
       ...(chain === undefined ? {} : { keepers: chain.custody })
@@ -97,6 +105,8 @@ export const liveStart: Command = {
       onSegment: async s => {
         try {
           await publisher.publish({ rendition: s.rendition.index, name: s.rendition.name, seq: s.seq, durationMs: s.durationMs, bytes: s.bytes, init: s.init })
+          sources.first ??= { init: s.init, bytes: s.bytes }
+          if (!sources.codecs.has(s.rendition.index)) sources.codecs.set(s.rendition.index, initCodecs(s.init))
         } catch (err) {
           // A segment no node took is lost for viewers; the stream goes on (nodes may come back).
           failure = err
@@ -142,10 +152,21 @@ export const liveStart: Command = {
     const stop = (): void => { encoder.stop() }
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
+    let archived: Record<string, unknown> | undefined
     try {
-      await encoder.run()
+      // The ingest ending (or failing) still archives what was stored; its error is reported after.
+      const ingestError = await encoder.run().then(() => undefined, (err: unknown) => err)
       await publisher.close()
+      clearInterval(ticker)
+      const s = status()
+      out.result({ ...s, event: 'stopped', ...(failure === undefined ? {} : { lastError: (failure as { code?: string }).code }) },
+        () => `stopped: ${s.segments} segments, ${formatBytes(s.bytes)} published`)
+      // An ingest that failed before any segment: its error is the one to report.
+      if (ingestError !== undefined && archiveLog.segments === 0) throw ingestError
+      archived = await archiveLiveStream(out, { log: archiveLog, stream: publisher.stream, title, nodes, grants, sources, workDir, chain })
+      if (ingestError !== undefined) throw ingestError
     } finally {
+      archiveLog.forget()
       clearInterval(ticker)
       chatStop.abort()
       if (args.values.chat === true) process.stdin.pause()
@@ -154,9 +175,6 @@ export const liveStart: Command = {
       await rm(workDir, { recursive: true, force: true })
       await chain?.close()
     }
-    const s = status()
-    out.result({ ...s, event: 'stopped', ...(failure === undefined ? {} : { lastError: (failure as { code?: string }).code }) },
-      () => `stopped: ${s.segments} segments, ${formatBytes(s.bytes)} published`)
-    return s.segments === 0 ? 1 : 0
+    return archived === undefined ? 1 : 0
   }
 }

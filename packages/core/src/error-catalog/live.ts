@@ -14,6 +14,7 @@ export const LIVE_ERRORS = {
   ERR_LIVE_KEY: { status: 403, hint: 'Check that the live link was copied completely (the part after # is the key).' },
   ERR_LIVE_EPOCH_GONE: { status: 410, hint: 'The keepers hold a later epoch\'s key now; fetch that one and walk back through an announcement of that epoch (key.prev).' },
   ERR_LIVE_EPOCH_NOT_YET: { status: 409, hint: 'The creator has not handed this epoch\'s key to the keepers yet; retry in a second.' },
+  ERR_LIVE_EMPTY: { status: 409, hint: 'The stream ended before any segment was published, so nothing was archived or registered as a video: check that the ingest receives media and a node stores it, then start again.' },
   ERR_BAD_LIVE_LINK: { status: 400, hint: 'A live link looks like p2pdv://live/<64 hex digits>#<key>; copy it completely.' },
   ...LIVE_CHAT_ERRORS
 } as const satisfies ErrorTable

@@ -16,7 +16,7 @@
  *   manifest.mpd                      DASH MPD over the same segments
  */
 import type { StreamRef, VideoManifest } from '../manifest.ts'
-import { initStream, posterStream, segmentStream, subtitleStream, thumbnailSheetStream, WEBVTT_TYPE, type VideoStream } from '../video-streams.ts'
+import { asSealed, initStream, posterStream, segmentStream, subtitleStream, thumbnailSheetStream, WEBVTT_TYPE, type VideoStream } from '../video-streams.ts'
 import { renderDashMpd } from './dash.ts'
 import { renderMasterPlaylist, renderMediaPlaylist, renderSubtitlePlaylist } from './hls.ts'
 import { renderThumbnailsVtt } from './thumbnails.ts'
@@ -27,9 +27,10 @@ export { WEBVTT_TYPE }
 
 export type VideoResource =
   | { kind: 'text', type: string, body: string }
-  | { kind: 'stream', type: string, stream: StreamRef, context: Uint8Array }
+  | { kind: 'stream', type: string, stream: StreamRef, context: Uint8Array, epoch?: number }
 
-const resource = (s: VideoStream): VideoResource => ({ kind: 'stream', type: s.type, stream: s.stream, context: s.context })
+/** `epoch`: a live archive's segment, opened with that epoch's key (streamOpeningKey). */
+const resource = (s: VideoStream): VideoResource => ({ kind: 'stream', type: s.type, stream: s.stream, context: s.context, ...(s.epoch === undefined ? {} : { epoch: s.epoch }) })
 
 const MAX_PATH = 128
 const RENDITION_PATH = /^([a-z0-9][a-z0-9_-]{0,31})\/(index\.m3u8|init\.mp4|(\d{1,6})\.m4s)$/
@@ -65,8 +66,8 @@ export function resolveVideoPath (video: VideoManifest, path: string): VideoReso
   const r = m === null ? undefined : video.renditions.find(x => x.id === m[1])
   if (m === null || r === undefined) return undefined
   if (m[2] === 'index.m3u8') return { kind: 'text', type: HLS_PLAYLIST_TYPE, body: renderMediaPlaylist(r) }
-  if (m[2] === 'init.mp4') return resource(initStream(r))
+  if (m[2] === 'init.mp4') return resource(asSealed(video, initStream(r)))
   const i = Number(m[3])
   const seg = r.segments[i]
-  return seg === undefined ? undefined : resource(segmentStream(r, i, seg.stream))
+  return seg === undefined ? undefined : resource(asSealed(video, segmentStream(r, i, seg.stream), seg.epoch ?? -1))
 }

@@ -20,6 +20,8 @@ import {
   type EpochKeyRef, type LiveLink
 } from '@p2pdv/core/live'
 import type { LiveKeeperCustody } from './epoch-keys.ts'
+import type { LiveArchiveLog } from './archive.ts'
+export { archiveCapability, buildLiveArchive, LiveArchiveLog, storeLiveArchive, type BuiltLiveArchive, type LiveArchiveInput } from './archive.ts'
 export { fetchEpochKey, LiveEpochKeys, LiveKeeperCustody } from './epoch-keys.ts'
 export { chatIdentity, LiveChat, publishModeration, type ChatEntry, type LiveChatOptions, type ModerationChange } from './chat.ts'
 import type { NodeClient } from '@p2pdv/node-client'
@@ -46,6 +48,8 @@ export interface LivePublisherOptions {
   streamKey?: StreamKey
   /** Keeper-gated epoch keys (a stream registered on chain); without it, keys are wrapped under the link secret. */
   keepers?: LiveKeeperCustody
+  /** Records what is stored (and keeps the epoch keys) so the stream can become a VOD when it ends. */
+  archive?: LiveArchiveLog
   now?: () => number
 }
 
@@ -89,7 +93,7 @@ export async function streamKey (): Promise<StreamKey> {
 export class LivePublisher {
   readonly stream: string
   readonly link: string
-  private readonly opts: Required<Omit<LivePublisherOptions, 'grants' | 'nodes' | 'keepers' | 'streamKey'>> & Pick<LivePublisherOptions, 'grants' | 'nodes' | 'keepers'>
+  private readonly opts: Required<Omit<LivePublisherOptions, 'grants' | 'nodes' | 'keepers' | 'streamKey' | 'archive'>> & Pick<LivePublisherOptions, 'grants' | 'nodes' | 'keepers' | 'archive'>
   private readonly signer: Awaited<ReturnType<typeof ed25519Signer>>
   private readonly linkSecret: LiveLink
   private readonly startedAt: number
@@ -140,6 +144,7 @@ export class LivePublisher {
         if (custody !== undefined) await this.handOver(custody, n, key)
       }
       this.next = undefined
+      this.opts.archive?.keepKey(n, key)
       const ref: EpochKeyRef = custody === undefined
         ? await wrapEpochKey(this.linkSecret, n, key)
         : { kind: 'keeper', video: custody.video, check: keyFingerprint(key), ...(prev === undefined ? {} : { prev: await wrapPrevEpochKey(this.stream, n, key, prev.n, prev.key) }) }
@@ -161,6 +166,7 @@ export class LivePublisher {
 
   private async handOver (custody: LiveKeeperCustody, n: number, key: Uint8Array): Promise<void> {
     await custody.handOver(n, key)
+    this.opts.archive?.handedOver(n, key)
     this.stats.lastHandOverMs = Math.round(custody.lastHandOverMs)
   }
 
@@ -173,6 +179,7 @@ export class LivePublisher {
       init = { cid: await blockCid(sealed), size: sealed.byteLength }
       await this.storeEverywhere(init.cid, sealed, 'init')
       epoch.inits.set(seg.rendition, init)
+      this.opts.archive?.init(seg.rendition, seg.name, epoch.n, init.cid, seg.init.byteLength)
     }
     const sealed = await sealSegment(epoch.key, this.stream, seg.rendition, { kind: 'media', seq: seg.seq }, seg.bytes)
     const cid = await blockCid(sealed)
@@ -188,6 +195,7 @@ export class LivePublisher {
       throw new P2pdvError('ERR_BLOCK_UNAVAILABLE', `no node accepted the announcement of segment ${seg.seq} (${seg.name})`, { hint: 'Check the nodes (p2pdv node status) and the creator\'s clock.' })
     }
     this.stats.segments++
+    this.opts.archive?.segment({ rendition: seg.rendition, seq: seg.seq, epoch: epoch.n, durationMs: seg.durationMs, cid, plaintextSize: seg.bytes.byteLength })
     this.stats.bytes += seg.bytes.byteLength
     this.stats.mediaSeconds += seg.durationMs / 1000
     this.stats.lastPublishMs = this.opts.now() - t0

@@ -7,7 +7,7 @@
  * and every chunk is opened with the AEAD (WebCrypto in browsers) at its own position before a
  * single byte is returned. Nothing unverified ever leaves this module.
  */
-import { CidErrorCode, openChunk, openManifest, P2pdvError, verifyBlock, type CID, type StreamRef, type VideoManifest } from '@p2pdv/core'
+import { CidErrorCode, openChunk, openManifest, P2pdvError, streamOpeningKey, verifyBlock, type CID, type StreamRef, type VideoManifest } from '@p2pdv/core'
 import { MAX_BLOCK_BYTES } from '@p2pdv/core/limits'
 import { getBytes } from '@p2pdv/node-client/transport'
 import { decodePlacementRecordAsync, type PlacementRecord } from '@p2pdv/core/placement'
@@ -203,7 +203,7 @@ export class VideoSource {
     const found = this.resolve(path)
     if (found === undefined) throw new P2pdvError(VideoSourceErrorCode.NO_SUCH_PATH, `this video has no ${path.slice(0, 80)}`)
     if (found.kind === 'text') return { kind: 'text', type: found.type, body: found.body }
-    const { bytes, cipherBytes } = await this.readStream(found.stream, found.context, signal, onBytes)
+    const { bytes, cipherBytes } = await this.readStream(found.stream, found.context, signal, onBytes, found.epoch)
     return { kind: 'bytes', type: found.type, bytes, cipherBytes }
   }
 
@@ -212,7 +212,9 @@ export class VideoSource {
    * fetcher, or rebuilt from its stripe's parity and verified), each chunk opened at its position
    * (stream, index, last flag, context), sizes checked.
    */
-  async readStream (ref: StreamRef, context: Uint8Array, signal?: AbortSignal, onBytes?: (cipherBytes: number) => void): Promise<{ bytes: Uint8Array, cipherBytes: number }> {
+  async readStream (ref: StreamRef, context: Uint8Array, signal?: AbortSignal, onBytes?: (cipherBytes: number) => void, epoch?: number): Promise<{ bytes: Uint8Array, cipherBytes: number }> {
+    // A live archive's segment opens with its epoch's key (from the manifest), anything else with the video key.
+    const key = streamOpeningKey(this.video, this.key, epoch)
     const out = new Uint8Array(ref.size)
     const offsets: number[] = []
     let off = 0
@@ -235,7 +237,7 @@ export class VideoSource {
         this.stats.hotCopyBytes = this.reader.hotCopyBytes
         cipherBytes += bytes.byteLength
         onBytes?.(bytes.byteLength)
-        const plain = await openChunk({ key: this.key, objectId: this.video.objectId, stream: ref.n, index, last: index === last, context }, bytes)
+        const plain = await openChunk({ key, objectId: this.video.objectId, stream: ref.n, index, last: index === last, context }, bytes)
         if (plain.byteLength !== chunk.size) {
           throw new P2pdvError(VideoSourceErrorCode.SIZE_MISMATCH, `chunk ${index} of stream ${ref.n} has ${plain.byteLength} bytes, not ${chunk.size}`, {
             hint: 'The video was written by a faulty client; it cannot be played.'
