@@ -6,6 +6,8 @@
  * on the keepers refuse her (ERR_ACCESS_DENIED) while bob keeps getting keys. Hostile: a key
  * hand-over signed by someone else than the owner, a stale hand-over, a replayed key request, a
  * flood of junk requests: each refused with its code, and the keeper keeps serving bob.
+ * `p2pdv watch p2pdv://live/<stream> --as bob` serves the stream through its local gateway; the
+ * same as carol after her revocation is refused (ERR_ACCESS_DENIED) before any URL is printed.
  */
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
@@ -29,6 +31,45 @@ import { CLI, CLI_NODE_FLAGS, runCli, startDevnet, type RunningDevnet } from './
 const run = promisify(execFile)
 
 interface Viewer { name: string, keys: LiveEpochKeys, got: Map<number, true>, refused: Map<number, string> }
+
+/**
+ * `p2pdv watch p2pdv://live/<stream> --as NAME`: once its gateway is ready, reads the master
+ * playlist, the first media playlist and its first media segment through it, then stops it.
+ * Or the command's exit code and error when it refuses before that.
+ */
+async function watchLiveAs (env: NodeJS.ProcessEnv, stream: string, as: string): Promise<{ segmentBytes?: number, code?: number | null, error?: string }> {
+  const proc = spawn(process.execPath, [...CLI_NODE_FLAGS, CLI, 'watch', `p2pdv://live/${stream}`, '--as', as, '--json', '--port', '0'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  proc.stderr.on('data', d => { stderr = (stderr + String(d)).slice(-8000) })
+  const exit = new Promise<number | null>(resolve => proc.once('exit', c => { resolve(c) }))
+  let error: string | undefined
+  const ready = await new Promise<{ url: string } | undefined>(resolve => {
+    createInterface({ input: proc.stdout }).on('line', line => {
+      try { const e = JSON.parse(line); if (e.event === 'ready') resolve(e); if (typeof e.error?.code === 'string') error = e.error.code } catch {}
+    })
+    void exit.then(() => { resolve(undefined) })
+  })
+  if (ready === undefined) {
+    const code = await exit
+    return { code, ...(error === undefined ? { error: `no code: ${stderr.slice(-500)}` } : { error }) }
+  }
+  try {
+    const uriIn = async (url: URL): Promise<URL> => {
+      const res = await fetch(url)
+      assert.equal(res.status, 200, `${url.pathname}: HTTP ${res.status}`)
+      const uri = (await res.text()).split('\n').find(l => l !== '' && !l.startsWith('#'))
+      assert.ok(uri !== undefined, `${url.pathname} lists nothing`)
+      return new URL(uri, url)
+    }
+    const segment = await uriIn(await uriIn(new URL(ready.url)))
+    const res = await fetch(segment)
+    assert.equal(res.status, 200, `${segment.pathname}: HTTP ${res.status}`)
+    return { segmentBytes: (await res.arrayBuffer()).byteLength }
+  } finally {
+    proc.kill('SIGTERM')
+    await exit
+  }
+}
 
 describe('p2pdv live start on chain: keeper-gated epoch keys, revocation mid-stream', () => {
   let devnet: RunningDevnet
@@ -82,6 +123,9 @@ describe('p2pdv live start on chain: keeper-gated epoch keys, revocation mid-str
     const [bob, carol] = viewers as [Viewer, Viewer]
     const seen = new Map<number, LiveAnnouncement>()
     let revokedAt: number | undefined
+    // `p2pdv watch` of the registered stream, as bob while he may watch and as carol once revoked.
+    let bobWatch: ReturnType<typeof watchLiveAs> | undefined
+    let carolWatch: ReturnType<typeof watchLiveAs> | undefined
     const fetchMs: number[] = []
     const stopped = () => proc.exitCode !== null
     while (!stopped()) {
@@ -114,11 +158,13 @@ describe('p2pdv live start on chain: keeper-gated epoch keys, revocation mid-str
           }
         }
       }
+      if (bobWatch === undefined && bob.got.size >= 1) bobWatch = watchLiveAs(devnet.env, stream, 'bob')
       // Revoke carol once both have opened an epoch after the first.
       if (revokedAt === undefined && bob.got.size >= 2 && carol.got.size >= 2) {
         revokedAt = Math.max(...carol.got.keys())
         const r = await cli(['revoke', video, 'carol', '--as', 'alice'])
         assert.equal(r.code, 0, r.stderr)
+        carolWatch = watchLiveAs(devnet.env, stream, 'carol')
       }
     }
     assert.equal(await exit, 0, stderr)
@@ -131,6 +177,13 @@ describe('p2pdv live start on chain: keeper-gated epoch keys, revocation mid-str
     for (let e = 0; e <= last; e++) if ([...seen.values()].some(a => a.epoch === e)) assert.ok(bob.got.has(e), `bob missed epoch ${e}: ${bob.refused.get(e) ?? ''}`)
     for (const e of carol.got.keys()) assert.ok(e <= revokedAt + 1, `carol got epoch ${e} after revocation at ${revokedAt}`)
     assert.equal(carol.refused.get(last), 'ERR_ACCESS_DENIED')
+    // The CLI gateway: bob's keys open a segment; carol, revoked, is refused before any URL.
+    assert.ok(bobWatch !== undefined && carolWatch !== undefined)
+    const [bw, cw] = await Promise.all([bobWatch, carolWatch])
+    assert.ok((bw.segmentBytes ?? 0) > 0, `bob's watch served no segment: ${JSON.stringify(bw)}`)
+    assert.equal(cw.segmentBytes, undefined)
+    assert.notEqual(cw.code, 0)
+    assert.equal(cw.error, 'ERR_ACCESS_DENIED')
     const stoppedEvent = events.find(e => e.event === 'stopped')
     assert.ok(stoppedEvent !== undefined, stderr)
     assert.ok(typeof stoppedEvent.lastHandOverMs === 'number')

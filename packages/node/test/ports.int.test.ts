@@ -86,7 +86,13 @@ describe('node ports across restarts', () => {
       assert.notEqual(a.info.multiaddrs[0], oldA)
       // c's command line still names only a's old address.
       c = await spawnNode({ dataDir: c.info.dataDir, bootstrap: [oldA] })
-      assert.ok((await statusOf(c)).connectedPeers >= 1, 'c reached a peer it knew (b) although its bootstrap peer is gone')
+      // The dials to peers it knew run beside the start: wait for one to land (not just after ready).
+      let peers = 0
+      for (let i = 0; i < 100 && peers < 1; i++) {
+        peers = (await statusOf(c)).connectedPeers
+        if (peers < 1) await new Promise(resolve => setTimeout(resolve, 200))
+      }
+      assert.ok(peers >= 1, 'c reached a peer it knew (b) although its bootstrap peer is gone')
     } finally {
       await Promise.all([a.stop(), b.stop(), c.stop()])
     }

@@ -7,26 +7,11 @@ import assert from 'node:assert/strict'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import type { Page } from 'playwright-core'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { runCli, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
+import { errorCode, playsPast } from './fixtures/player.ts'
 import { makeTestVideo } from './fixtures/video.ts'
-
-const WAIT_MS = 90_000
-
-async function playsPast (page: Page, t: number): Promise<void> {
-  await page.waitForFunction(t => {
-    const v = document.querySelector('video')
-    if (document.querySelector('.error-detail') !== null) throw new Error(document.querySelector('.error-detail')!.textContent ?? 'player error')
-    return v !== null && !v.paused && v.currentTime > t
-  }, t, { timeout: WAIT_MS, polling: 100 })
-}
-
-async function errorCode (page: Page): Promise<string> {
-  await page.waitForSelector('.error-detail code', { timeout: WAIT_MS })
-  return (await page.locator('.error-detail code').textContent()) ?? ''
-}
 
 describe('watch page: keys from the keepers', () => {
   let devnet: RunningDevnet

@@ -82,6 +82,11 @@ describe('injected wallet changes', () => {
     assert.deepEqual(changes, [{ kind: 'account', address: other }, { kind: 'locked' }, { kind: 'chain', chainId: 1 }])
   })
 
+  it('works with a provider that emits no events (no on/removeListener): nothing to follow, nothing thrown', () => {
+    const stop = watchWalletChanges({ request: async () => null } as unknown as EventfulProvider, { address: me }, () => { throw new Error('no events') })
+    stop()
+  })
+
   it('ignores events that are not an account list or a chain id, and stops listening when told', () => {
     const { emitter, changes, stop } = watched()
     for (const junk of [undefined, 'x', { 0: other }, ['0x12'], [5], ['not an address'.repeat(1000)]]) emitter.emit('accountsChanged', junk)

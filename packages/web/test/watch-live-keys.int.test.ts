@@ -16,6 +16,7 @@ import type { Page } from 'playwright-core'
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { CLI, CLI_NODE_FLAGS, runCli, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
+import { errorCode, playsPast } from './fixtures/player.ts'
 
 const run = promisify(execFile)
 const WAIT_MS = 90_000
@@ -35,19 +36,6 @@ async function pageAs (browser: Browser, account: PrivateKeyAccount, chainId: nu
     w.ethereum = { request: async (args: unknown) => JSON.parse(await w.p2pdvTestWallet(JSON.stringify(args))) }
   })
   return page
-}
-
-async function playsPast (page: Page, t: number): Promise<void> {
-  await page.waitForFunction(t => {
-    const v = document.querySelector('video')
-    if (document.querySelector('.error-detail') !== null) throw new Error(document.querySelector('.error-detail')!.textContent ?? 'player error')
-    return v !== null && !v.paused && v.currentTime > t
-  }, t, { timeout: WAIT_MS, polling: 100 })
-}
-
-async function errorCode (page: Page): Promise<string> {
-  await page.waitForSelector('.error-detail code', { timeout: WAIT_MS })
-  return (await page.locator('.error-detail code').textContent()) ?? ''
 }
 
 const currentTime = async (page: Page): Promise<number> => await page.evaluate(() => document.querySelector('video')?.currentTime ?? 0)

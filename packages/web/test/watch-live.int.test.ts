@@ -2,6 +2,7 @@
 // an SRT push from ffmpeg (a -re lavfi source: media time follows wall time) with a 3 s epoch, the
 // watch page served by a node and played in headless Chromium. The page follows the signed
 // announcements, verifies every block by CID, unwraps each epoch's key and plays near the edge.
+// Two viewers chat beside the player, end-to-end encrypted under the epoch key.
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createSocket } from 'node:dgram'
@@ -13,6 +14,7 @@ import { parseLiveLink } from '@p2pdv/core/live'
 import { CLI, CLI_NODE_FLAGS } from '../../cli/test/fixtures/cli.ts'
 import { spawnNodes, type SpawnedNode } from '../../node/test/fixtures/spawn-node.ts'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
+import { playsPast } from './fixtures/player.ts'
 
 const WAIT_MS = 60_000
 const LAVFI = ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000']
@@ -41,21 +43,13 @@ async function view (page: Page): Promise<LiveView> {
 }
 
 /** Waits until the clock passes `t` while playing with no error shown (an error fails at once). */
-async function playsPast (page: Page, t: number): Promise<void> {
-  await page.waitForFunction(t => {
-    const v = document.querySelector('video')
-    if (document.querySelector('.error-detail') !== null) throw new Error(document.querySelector('.error-detail')!.textContent ?? 'player error')
-    return v !== null && !v.paused && v.currentTime > t
-  }, t, { timeout: WAIT_MS, polling: 100 })
-}
-
 /** Opens `url` and waits until it plays past 1 s; on failure the error carries the page's stats and last console lines. */
 async function openPlaying (page: Page, url: string): Promise<void> {
   const logs: string[] = []
   page.on('console', m => { logs.push(`${m.type()}: ${m.text()}`.slice(0, 300)) })
   page.on('pageerror', e => { logs.push(`pageerror: ${e.message}`.slice(0, 300)) })
   await page.goto(url)
-  await playsPast(page, 1).catch(async (err: Error) => {
+  await playsPast(page, 1, WAIT_MS).catch(async (err: Error) => {
     const diag = await page.evaluate(() => JSON.stringify({ stats: window.p2pdvLive?.stats(), html: document.querySelector('main')?.textContent?.slice(0, 400) })).catch(() => '')
     throw new Error(`${err.message}\n${diag}\n${logs.slice(-15).join('\n')}`)
   })
@@ -135,7 +129,7 @@ describe('live stream in the watch page (Chromium)', () => {
       const first = await liveStats(page)
       const t0 = (await view(page)).t
       // An epoch lasts 3 s: playing 7 s more crosses at least two rotations.
-      await playsPast(page, t0 + 7)
+      await playsPast(page, t0 + 7, WAIT_MS)
       const rotated = await liveStats(page)
       assert.ok(rotated.epochs >= first.epochs + 2, `epoch keys: ${first.epochs} → ${rotated.epochs}`)
       assert.ok(rotated.blocks > first.blocks)
@@ -149,7 +143,7 @@ describe('live stream in the watch page (Chromium)', () => {
       const victim = nodes.find(n => n.http === rotated.feedNode && n !== nodes[0]) ?? nodes[1]!
       process.kill(victim.pid, 'SIGKILL')
       const t1 = (await view(page)).t
-      await playsPast(page, t1 + 6)
+      await playsPast(page, t1 + 6, WAIT_MS)
       const v = await view(page)
       assert.equal(v.error, undefined)
       assert.ok((await liveStats(page)).announcements > rotated.announcements, 'announcements still arrive')
@@ -172,9 +166,42 @@ describe('live stream in the watch page (Chromium)', () => {
       await page.getByRole('button', { name: 'Live', exact: true }).waitFor({ timeout: WAIT_MS })
       const after = (await view(page)).t
       assert.ok(after >= t, `back at the edge: ${after} ≥ ${t}`)
-      await playsPast(page, after + 1)
+      await playsPast(page, after + 1, WAIT_MS)
     } finally {
       await page.close()
+    }
+  })
+
+  it('two viewers chat under the epoch key: each sees the other\'s messages, the node holds ciphertext, a page with a wrong key reads none', { timeout: 180_000 }, async () => {
+    const [a, b] = [await browser.context.newPage(), await browser.context.newPage()]
+    const outsider = await browser.context.newPage()
+    try {
+      await Promise.all([openPlaying(a, pageUrl(nodes[0]!)), openPlaying(b, pageUrl(nodes[0]!))])
+      const say = async (page: Page, text: string): Promise<void> => {
+        await page.getByLabel('Message').fill(text)
+        await page.getByRole('button', { name: 'Send' }).click()
+        await page.locator('.chat-message.own', { hasText: text }).waitFor({ timeout: WAIT_MS })
+      }
+      await say(a, 'hello from A')
+      await b.locator('.chat-message:not(.own)', { hasText: 'hello from A' }).waitFor({ timeout: WAIT_MS })
+      const html = '<img src=x onerror="document.title=1"> B here'
+      await say(b, html)
+      const seen = a.locator('.chat-message:not(.own) .chat-text', { hasText: 'B here' })
+      await seen.waitFor({ timeout: WAIT_MS })
+      assert.equal(await seen.textContent(), html, 'markup in a message is shown as text')
+      assert.equal(await a.locator('.chat-messages img').count(), 0)
+      if (process.env.P2PDV_SCREENSHOT !== undefined) await a.screenshot({ path: process.env.P2PDV_SCREENSHOT, fullPage: true })
+      // Nodes relay ciphertext only.
+      const { stream } = parseLiveLink(link)
+      const relayed = await (await fetch(`${nodes[0]!.http}/api/v1/live/${stream}/chat`)).text()
+      assert.ok(relayed.length > 0 && !relayed.includes('hello from A') && !relayed.includes('B here'), 'the node holds no plaintext')
+      // A page with a wrong key gets the messages but opens none of them.
+      await outsider.goto(pageUrl(nodes[0]!, `${link.split('#')[0]!}#${'A'.repeat(43)}`))
+      await outsider.waitForFunction(() => (window.p2pdvChat?.dropped() ?? 0) >= 2, undefined, { timeout: WAIT_MS, polling: 250 })
+      assert.equal(await outsider.evaluate(() => window.p2pdvChat!.shown()), 0)
+      assert.equal(await outsider.locator('.chat-message').count(), 0)
+    } finally {
+      await Promise.all([a.close(), b.close(), outsider.close()])
     }
   })
 

@@ -14,6 +14,7 @@ import { ViewerSwarm, type BlockSource } from '@p2pdv/sdk/swarm'
 import { fetchPeerDirectory, PeerSet, swarmIdOf, VideoSource } from '@p2pdv/sdk/player'
 import { runCli, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
+import { playsPast } from './fixtures/player.ts'
 import { makeTestVideo } from './fixtures/video.ts'
 
 const WAIT_MS = 90_000
@@ -22,14 +23,6 @@ interface P2pStats { peerBytes: number, peerBlocks: number, nodeBlocks: number, 
 
 async function p2p (page: Page): Promise<P2pStats> {
   return await page.evaluate(() => window.p2pdvPlayer!.p2p() as unknown as P2pStats)
-}
-
-async function playsPast (page: Page, t: number): Promise<void> {
-  await page.waitForFunction(t => {
-    const v = document.querySelector('video')
-    if (document.querySelector('.error-detail') !== null) throw new Error(document.querySelector('.error-detail')!.textContent ?? 'player error')
-    return v !== null && !v.paused && v.currentTime > t
-  }, t, { timeout: WAIT_MS, polling: 100 })
 }
 
 interface P2pWant { state?: string, peers?: number, peerBytes?: number, bannedPeers?: number }

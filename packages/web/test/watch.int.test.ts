@@ -11,6 +11,7 @@ import { parseCapability } from '@p2pdv/core'
 import { fetchPeerDirectory, PeerSet, VideoSource } from '@p2pdv/sdk/browser'
 import { runCli, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
+import { playsPast } from './fixtures/player.ts'
 import { makePhoneVideo, makeTestVideo } from './fixtures/video.ts'
 
 const WAIT_MS = 60_000
@@ -25,14 +26,6 @@ async function snapshot (page: Page): Promise<Snapshot> {
 }
 
 /** Waits until the video's clock passes `t` while playing, and no error is shown. */
-async function playsPast (page: Page, t: number): Promise<void> {
-  await page.waitForFunction(t => {
-    const v = document.querySelector('video')
-    if (document.querySelector('.error-detail') !== null) throw new Error(document.querySelector('.error-detail')!.textContent ?? 'player error')
-    return v !== null && !v.paused && v.currentTime > t
-  }, t, { timeout: WAIT_MS, polling: 100 })
-}
-
 async function stats (page: Page): Promise<{ blocks: number, rejectedBlocks: number, failedAttempts: number, bySource: Record<string, { blocks: number, failures: number }> }> {
   return await page.evaluate(() => window.p2pdvPlayer!.stats())
 }
@@ -111,7 +104,7 @@ describe('watch page in Chromium', () => {
     const page = await browser.context.newPage()
     try {
       await page.goto(up.json.watchUrl)
-      await playsPast(page, 1)
+      await playsPast(page, 1, WAIT_MS)
       await chooseQuality(page, /^720p/)
       await page.waitForFunction(() => document.querySelector('video')!.videoHeight === 1280, undefined, { timeout: WAIT_MS })
       assert.equal(await page.evaluate(() => document.querySelector('video')!.videoWidth), 720)
@@ -126,7 +119,7 @@ describe('watch page in Chromium', () => {
         const hls = window.p2pdvPlayer!.controller()!.hls
         return hls.audioTracks[hls.audioTrack]?.lang === 'es' && hls.audioTracks[hls.audioTrack]?.details !== undefined
       }, undefined, { timeout: WAIT_MS })
-      await playsPast(page, t + 1)
+      await playsPast(page, t + 1, WAIT_MS)
     } finally {
       await page.close()
     }
@@ -146,7 +139,7 @@ describe('watch page in Chromium', () => {
     after(async () => { await page?.close() })
 
     it('plays past 5 s, with the key never in any request and no CSP violation', async () => {
-      await playsPast(page, 5)
+      await playsPast(page, 5, WAIT_MS)
       const s = await snapshot(page)
       assert.ok(s.height > 0, 'frames are decoded')
       const key = capability.split('#')[1]!
@@ -166,7 +159,7 @@ describe('watch page in Chromium', () => {
       await chooseQuality(page, new RegExp(`^${other}p`))
       await page.waitForFunction(h => document.querySelector('video')!.videoHeight === h, other, { timeout: WAIT_MS })
       const t = (await snapshot(page)).t
-      await playsPast(page, t + 0.5)
+      await playsPast(page, t + 0.5, WAIT_MS)
       assert.match(await page.getByRole('button', { name: 'Quality' }).textContent() ?? '', new RegExp(`${other}p`))
     })
 
@@ -178,7 +171,7 @@ describe('watch page in Chromium', () => {
       await page.waitForFunction(() => !document.querySelector('video')!.seeking, undefined, { timeout: WAIT_MS })
       const landed = (await snapshot(page)).t
       assert.ok(Math.abs(landed - target) < 1, `landed at ${landed}, aimed at ${target}`)
-      await playsPast(page, landed + 1)
+      await playsPast(page, landed + 1, WAIT_MS)
     })
 
     it('shows a subtitle cue from the subtitles menu, and sprite previews on the seek bar', async () => {
@@ -219,7 +212,7 @@ describe('watch page in Chromium', () => {
       const other = height === 480 ? 360 : 480
       await chooseQuality(page, new RegExp(`^${other}p`))
       await page.waitForFunction(h => document.querySelector('video')!.videoHeight === h, other, { timeout: WAIT_MS })
-      await playsPast(page, now + 2)
+      await playsPast(page, now + 2, WAIT_MS)
       const after = await stats(page)
       // Every block since the kill came from the other nodes (a hedged request may have won before
       // the dead node's attempt failed, so its failure count need not move).
@@ -256,7 +249,7 @@ describe('watch page in Chromium', () => {
         })
       }
       await page.goto(`${serving.http}/watch/${capability.slice('p2pdv://'.length)}`)
-      await playsPast(page, 2)
+      await playsPast(page, 2, WAIT_MS)
       // A copy forged just now may still be on its way to the page's hash check (blocks ahead of
       // the playhead now also wait for the viewer swarm first): let the count catch up, bounded.
       let s = await stats(page)

@@ -176,6 +176,12 @@ export const devnet: Command = {
     // its data dir, with backoff; after --restarts crashes within the window it stays down.
     const policies = new Map<number, RestartPolicy>()
     onCrash = (i, dead) => {
+      // Exit code 0 is a clean stop (SIGTERM, an operator's hand): like systemd's on-failure, the
+      // devnet restarts only crashes, so a node stopped to be started by hand is left to its owner.
+      if (dead.proc.exitCode === 0) {
+        out.note(`${dead.name} stopped cleanly (code 0): not restarting it; the rest of the devnet keeps running`)
+        return
+      }
       const policy = policies.get(i) ?? new RestartPolicy({ maxCrashes })
       policies.set(i, policy)
       const how = dead.proc.signalCode ?? `code ${String(dead.proc.exitCode)}`

@@ -1,6 +1,8 @@
 /**
  * `p2pdv watch p2pdv://live/<stream>#<key>` (or the `http://NODE/watch/live/<stream>#<key>` URL of
  * the watch page): a live stream served as plain HLS on 127.0.0.1 for ffplay, VLC, mpv or hls.js.
+ * A stream registered on chain has no key in its link (`p2pdv://live/<stream>`, or the watch URL
+ * without `#`): its epoch keys come from the keepers, asked as `--as NAME`.
  * A LiveSource follows the stream's signed announcements on the nodes (SSE, failing over to the
  * next node when one dies) and the live gateway serves its sliding playlists and the segments,
  * each fetched by CID (a copy that does not hash to it is refused) and opened here under the epoch
@@ -30,6 +32,33 @@ export function isLiveWatchLink (text: string): boolean {
 }
 
 /** The watch-page URL → the live link and the node that served it; a live link as it is. */
+/** The keepers of a registered stream, asked as the command's identity; `forget` zeroes its keys. */
+async function keeperEpochKeys (args: ParsedArgs, stream: string): Promise<{ provider: import('@p2pdv/sdk/live').DeferredLiveEpochKeys, forget: () => void }> {
+  const [{ chainContext }, { ChainKeyOracle }, { KeyResolver }, { DeferredLiveEpochKeys }] = await Promise.all([
+    import('../chain/context.ts'), import('@p2pdv/chain/oracles'), import('@p2pdv/sdk/keys'), import('@p2pdv/sdk/live')
+  ])
+  const ctx = await chainContext(args, 'required')
+  const viewer = ctx.identity!
+  const oracle = new ChainKeyOracle(ctx.client)
+  const resolvers: Array<InstanceType<typeof KeyResolver>> = []
+  const provider = new DeferredLiveEpochKeys({
+    stream,
+    connect: async () => {
+      const r = new KeyResolver({ oracle, directory: oracle, viewer: { account: viewer.account, x25519PublicKey: viewer.x25519PublicKey, x25519PrivateKey: viewer.x25519PrivateKey } })
+      resolvers.push(r)
+      return r
+    }
+  })
+  return {
+    provider,
+    forget: () => {
+      provider.close()
+      for (const r of resolvers) void r.close()
+      viewer.forget()
+    }
+  }
+}
+
 export function splitLiveWatchLink (text: string): { link: string, origin?: string } {
   const s = text.trim()
   const m = s.length <= 512 ? WATCH_URL.exec(s) : null
@@ -37,24 +66,41 @@ export function splitLiveWatchLink (text: string): { link: string, origin?: stri
   return { link: `${LIVE_LINK_PREFIX}${m[2]!.toLowerCase()}${m[3] ?? ''}`, origin: m[1]! }
 }
 
+/** A registered stream's link carries no key: `p2pdv://live/<stream>` (its keys come from the keepers). */
+const KEYLESS_LINK = /^p2pdv:\/\/live\/([0-9a-fA-F]{64})$/
+
 export async function watchLive (args: ParsedArgs, out: Output, text: string): Promise<number> {
   const port = intOpt(args, 'port', 0, 0, 65535)
-  if (args.values.as !== undefined || args.values.anonymous === true) {
-    throw new P2pdvError('ERR_USAGE', '--as and --anonymous are for video links; a live link carries its key', {
-      hint: 'Pass the p2pdv://live/… link `p2pdv live start` printed (the part after # is the key).'
+  const { link, origin } = splitLiveWatchLink(text)
+  const keyless = KEYLESS_LINK.exec(link)
+  if (keyless === null && (args.values.as !== undefined || args.values.anonymous === true)) {
+    throw new P2pdvError('ERR_USAGE', '--as and --anonymous are for links without a key; this live link carries its key', {
+      hint: 'Drop --as: the part after # is the key.'
     })
   }
-  const { parseLiveLink } = await import('@p2pdv/core/live')
-  const { link, origin } = splitLiveWatchLink(text)
-  const parsed = parseLiveLink(link)
+  if (keyless !== null && args.values.anonymous === true) {
+    throw new P2pdvError('ERR_USAGE', 'a stream registered on chain is watched as an account that may watch it, not anonymously', { hint: 'Watch with --as NAME (a wallet that bought, subscribed or was granted access).' })
+  }
   const { LiveSource, PeerSet, fetchPeerDirectory } = await import('@p2pdv/sdk/player')
   const { startLiveGateway } = await import('@p2pdv/sdk/live-gateway')
   // The watch page's node knows the others (its directory); else --node flags or the devnet.
   const peers = origin !== undefined && listOpt(args, 'node').length === 0
     ? await fetchPeerDirectory(origin).catch(async () => await peersFromArgs({ ...args, values: { ...args.values, node: [origin] } }))
     : await peersFromArgs(args)
-  const source = LiveSource.open({ link: parsed, peers: new PeerSet(peers) })
-  parsed.secret.fill(0)
+  let source: import('@p2pdv/sdk/player').LiveSource
+  let forget: () => void = () => {}
+  if (keyless !== null) {
+    // Epoch keys from the keepers, asked as --as (the devnet's alice by default), each checked
+    // against the fingerprint the creator signed into the announcements.
+    const keys = await keeperEpochKeys(args, keyless[1]!.toLowerCase())
+    forget = keys.forget
+    source = LiveSource.open({ keeper: { stream: keyless[1]!.toLowerCase(), keys: keys.provider }, peers: new PeerSet(peers) })
+  } else {
+    const { parseLiveLink } = await import('@p2pdv/core/live')
+    const parsed = parseLiveLink(link)
+    source = LiveSource.open({ link: parsed, peers: new PeerSet(peers) })
+    parsed.secret.fill(0)
+  }
   let gateway: Awaited<ReturnType<typeof startLiveGateway>> | undefined
   let ticker: ReturnType<typeof setInterval> | undefined
   let stop: () => void = () => {}
@@ -122,5 +168,6 @@ export async function watchLive (args: ParsedArgs, out: Output, text: string): P
     process.off('SIGTERM', stop)
     await gateway?.close()
     source.close()
+    forget()
   }
 }

@@ -10,8 +10,8 @@ const STATUS_EVERY_MS = 2_000
 
 export const watch: Command = {
   name: 'watch',
-  summary: 'serve a video as plain HLS on 127.0.0.1 for VLC, mpv or ffmpeg (Ctrl-C stops), sharing blocks with other viewers (--no-p2p: nodes only); a video link gets its key from an envelope or the keepers; a live link plays a live stream',
-  usage: 'watch CAPABILITY|p2pdv://video/ID|p2pdv://live/STREAM#KEY [--no-p2p] [--as NAME | --anonymous] [--port 0] [--node URL …] [--rpc URL] [--chain FILE] [--json]',
+  summary: 'serve a video as plain HLS on 127.0.0.1 for VLC, mpv or ffmpeg (Ctrl-C stops), sharing blocks with other viewers (--no-p2p: nodes only); a video link gets its key from an envelope or the keepers; a live link plays a live stream (one registered on chain, p2pdv://live/STREAM with no key, as --as NAME)',
+  usage: 'watch CAPABILITY|p2pdv://video/ID|p2pdv://live/STREAM[#KEY] [--no-p2p] [--as NAME | --anonymous] [--port 0] [--node URL …] [--rpc URL] [--chain FILE] [--json]',
   options: { port: { type: 'string' }, 'no-p2p': { type: 'boolean', default: false }, ...NODE_OPTION, ...WATCH_KEY_OPTIONS },
   async run (args, out) {
     const link = requirePositional(args, 0, 'CAPABILITY', watch)

@@ -191,3 +191,49 @@ export async function fetchEpochKey (o: { stream: StreamId, video: VideoId, reso
   keys.close()
   return out
 }
+
+/** Announcements kept while the resolver is being made (a window is 120; more is a burst). */
+const MAX_EARLY_ANNOUNCEMENTS = 512
+
+/**
+ * Epoch keys of a stream whose video id is learnt from its first keeper announcement (signed by
+ * the stream key): `connect` makes the resolver only then, so the chain, the wallet and the
+ * keepers are reached once the stream is seen. What the CLI's `watch` of a registered stream uses.
+ */
+export class DeferredLiveEpochKeys {
+  private readonly stream: StreamId
+  private readonly connect: (video: VideoId) => Promise<KeyResolver>
+  private session: Promise<LiveEpochKeys> | undefined
+  private keys: LiveEpochKeys | undefined
+  private early: LiveAnnouncement[] = []
+
+  constructor (o: { stream: StreamId, connect: (video: VideoId) => Promise<KeyResolver> }) {
+    this.stream = o.stream
+    this.connect = o.connect
+  }
+
+  observe (a: LiveAnnouncement): void {
+    if (a.key.kind !== 'keeper' || a.stream !== this.stream) return
+    if (this.keys !== undefined) { this.keys.observe(a); return }
+    if (this.early.length < MAX_EARLY_ANNOUNCEMENTS) this.early.push(a)
+    const video = a.key.video as VideoId
+    this.session ??= this.connect(video).then(resolver => {
+      const keys = new LiveEpochKeys({ stream: this.stream, video, resolver })
+      for (const e of this.early) keys.observe(e)
+      this.early = []
+      this.keys = keys
+      return keys
+    })
+    this.session.catch(() => {})
+  }
+
+  async keyFor (epoch: number): Promise<Uint8Array> {
+    if (this.session === undefined) throw new P2pdvError(LiveErrorCode.NOT_FOUND, 'no announcement of this stream names its video yet', { hint: 'Wait for the stream to start, then try again.' })
+    return await (await this.session).keyFor(epoch)
+  }
+
+  /** Zeroes every epoch key held. */
+  close (): void {
+    this.keys?.close()
+  }
+}

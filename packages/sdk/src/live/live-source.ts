@@ -234,6 +234,33 @@ export class LiveSource {
     return seq === undefined ? segs?.at(-1) : segs?.find(s => s.seq === seq)
   }
 
+  /** The newest epoch announced (what chat messages are written under), undefined before any. */
+  currentEpoch (): number | undefined {
+    let newest: number | undefined
+    for (const r of this.renditions.values()) {
+      const e = r.segments.at(-1)?.epoch
+      if (e !== undefined && (newest === undefined || e > newest)) newest = e
+    }
+    return newest
+  }
+
+  /**
+   * The key of an epoch still in the window (the chat's key is derived from it): the one the
+   * segments are opened with, from the link or the keepers. ERR_LIVE_KEY for an epoch not held.
+   */
+  async keyOfEpoch (epoch: number): Promise<Uint8Array> {
+    for (const r of this.renditions.values()) {
+      const a = r.segments.find(s => s.epoch === epoch)
+      if (a !== undefined) return await this.epochKey(a)
+    }
+    throw new P2pdvError(LiveErrorCode.KEY, `epoch ${epoch} is not in this viewer's window`, { hint: 'Messages of epochs this viewer never saw cannot be read.' })
+  }
+
+  /** The HTTP bases of the nodes this source reads from, best first (the chat's too). */
+  nodes (): string[] {
+    return this.peers.ranked().map(p => p.http)
+  }
+
   /** Ms since the newest announcement arrived (Infinity before the first). */
   sinceLastSegment (): number {
     return this.lastArrival === 0 ? Infinity : this.now() - this.lastArrival

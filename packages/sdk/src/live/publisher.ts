@@ -22,7 +22,7 @@ import {
 import type { LiveKeeperCustody } from './epoch-keys.ts'
 import type { LiveArchiveLog } from './archive.ts'
 export { archiveCapability, buildLiveArchive, LiveArchiveLog, storeLiveArchive, type BuiltLiveArchive, type LiveArchiveInput } from './archive.ts'
-export { fetchEpochKey, LiveEpochKeys, LiveKeeperCustody } from './epoch-keys.ts'
+export { DeferredLiveEpochKeys, fetchEpochKey, LiveEpochKeys, LiveKeeperCustody } from './epoch-keys.ts'
 export { chatIdentity, LiveChat, publishModeration, type ChatEntry, type LiveChatOptions, type ModerationChange } from './chat.ts'
 import type { NodeClient } from '@p2pdv/node-client'
 

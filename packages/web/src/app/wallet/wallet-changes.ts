@@ -28,11 +28,13 @@ export function watchWalletChanges (provider: EventfulProvider, current: { addre
     const chainId = typeof id === 'string' && /^0x[0-9a-fA-F]{1,16}$/.test(id) ? Number(id) : typeof id === 'number' ? id : NaN
     if (Number.isSafeInteger(chainId) && chainId > 0) onChange({ kind: 'chain', chainId })
   }
-  const p = provider as unknown as { on: (e: string, l: (v: unknown) => void) => void, removeListener: (e: string, l: (v: unknown) => void) => void }
+  const p = provider as unknown as { on?: (e: string, l: (v: unknown) => void) => void, removeListener?: (e: string, l: (v: unknown) => void) => void }
+  // EIP-1193 says a provider emits events; one that cannot is used without following it.
+  if (typeof p.on !== 'function' || typeof p.removeListener !== 'function') return () => {}
   p.on('accountsChanged', accounts)
   p.on('chainChanged', chain)
   return () => {
-    p.removeListener('accountsChanged', accounts)
-    p.removeListener('chainChanged', chain)
+    p.removeListener?.('accountsChanged', accounts)
+    p.removeListener?.('chainChanged', chain)
   }
 }

@@ -22,6 +22,7 @@ import { LockIcon } from '../icons.tsx'
 import { liveFromPath } from '../links.ts'
 import { TopBar } from '../TopBar.tsx'
 import { ErrorPanel } from './ErrorPanel.tsx'
+import { LiveChatPanel } from './LiveChatPanel.tsx'
 import { Player } from './Player.tsx'
 import type { PlayerController, PlayerState } from './controller.ts'
 import { useReloadOnHashChange } from './reload-on-hash.ts'
@@ -133,6 +134,7 @@ export function LiveWatchPage (): ReactElement {
           : <div className='player placeholder'><ErrorPanel error={opening.error} /></div>}
         {video !== undefined && opening.keeper !== undefined && playerState?.error?.code === 'ERR_ACCESS_DENIED' && <LiveAccess video={video} keeper={opening.keeper} />}
         {opening.source !== undefined && <LiveInfo source={opening.source} controller={controller} />}
+        {opening.source !== undefined && <LiveChatPanel source={opening.source} />}
       </main>
     </div>
   )
