@@ -81,12 +81,20 @@ export async function watchLive (args: ParsedArgs, out: Output, text: string): P
   if (keyless !== null && args.values.anonymous === true) {
     throw new P2pdvError('ERR_USAGE', 'a stream registered on chain is watched as an account that may watch it, not anonymously', { hint: 'Watch with --as NAME (a wallet that bought, subscribed or was granted access).' })
   }
+  // A malformed link is refused before any node is asked (ERR_BAD_LIVE_LINK).
+  const parsed = keyless === null ? (await import('@p2pdv/core/live')).parseLiveLink(link) : undefined
   const { LiveSource, PeerSet, fetchPeerDirectory } = await import('@p2pdv/sdk/player')
   const { startLiveGateway } = await import('@p2pdv/sdk/live-gateway')
   // The watch page's node knows the others (its directory); else --node flags or the devnet.
-  const peers = origin !== undefined && listOpt(args, 'node').length === 0
-    ? await fetchPeerDirectory(origin).catch(async () => await peersFromArgs({ ...args, values: { ...args.values, node: [origin] } }))
-    : await peersFromArgs(args)
+  let peers: Awaited<ReturnType<typeof peersFromArgs>>
+  try {
+    peers = origin !== undefined && listOpt(args, 'node').length === 0
+      ? await fetchPeerDirectory(origin).catch(async () => await peersFromArgs({ ...args, values: { ...args.values, node: [origin] } }))
+      : await peersFromArgs(args)
+  } catch (err) {
+    parsed?.secret.fill(0)
+    throw err
+  }
   let source: import('@p2pdv/sdk/player').LiveSource
   let forget: () => void = () => {}
   if (keyless !== null) {
@@ -96,10 +104,8 @@ export async function watchLive (args: ParsedArgs, out: Output, text: string): P
     forget = keys.forget
     source = LiveSource.open({ keeper: { stream: keyless[1]!.toLowerCase(), keys: keys.provider }, peers: new PeerSet(peers) })
   } else {
-    const { parseLiveLink } = await import('@p2pdv/core/live')
-    const parsed = parseLiveLink(link)
-    source = LiveSource.open({ link: parsed, peers: new PeerSet(peers) })
-    parsed.secret.fill(0)
+    source = LiveSource.open({ link: parsed!, peers: new PeerSet(peers) })
+    parsed!.secret.fill(0)
   }
   let gateway: Awaited<ReturnType<typeof startLiveGateway>> | undefined
   let ticker: ReturnType<typeof setInterval> | undefined

@@ -44,8 +44,8 @@ export function LiveChatPanel ({ source }: { source: LiveSource }): ReactElement
     return () => { stop.abort() }
   }, [source])
 
-  // Newest at the bottom, kept in view.
-  useEffect(() => { list.current?.lastElementChild?.scrollIntoView({ block: 'nearest' }) }, [entries])
+  // Newest at the bottom, kept in view by scrolling the list only (never the page under the player).
+  useEffect(() => { const l = list.current; if (l !== null) l.scrollTop = l.scrollHeight }, [entries])
 
   const send = async (ev: FormEvent): Promise<void> => {
     ev.preventDefault()
