@@ -31,6 +31,8 @@ export const DEFAULT_MAX_PEERS = 6
 export const DEFAULT_PEER_REQUEST_TIMEOUT_MS = 4_000
 /** Re-announce well inside the tracker's entry TTL (2 min). */
 export const DEFAULT_ANNOUNCE_INTERVAL_MS = 60_000
+/** A failed dial to a viewer is tried once more after this long. */
+export const DIAL_RETRY_MS = 1_000
 /** How long joining waits for a relay reservation (the address other viewers dial). */
 export const DEFAULT_JOIN_TIMEOUT_MS = 15_000
 const DIAL_TIMEOUT_MS = 10_000
@@ -185,6 +187,15 @@ export class ViewerSwarm {
     const fresh = [...candidates.values()].filter(p => p.id !== this.peerId && !this.banned.has(p.id) && !this.connectedTo(p.id)).slice(0, Math.max(0, want))
     const dials = await Promise.allSettled(fresh.map(async p => { await this.dialViewer(p) }))
     this.dialFailures += dials.filter(d => d.status === 'rejected').length
+    // A WebRTC dial through a relay fails now and then on a busy host: one more try shortly after,
+    // rather than a viewer alone until the next announce (a minute).
+    const failed = fresh.filter((_, i) => dials[i]!.status === 'rejected')
+    if (failed.length === 0) return
+    await new Promise(resolve => setTimeout(resolve, DIAL_RETRY_MS))
+    if (this.stopped) return
+    const again = failed.filter(p => !this.banned.has(p.id) && !this.connectedTo(p.id)).slice(0, Math.max(0, this.maxPeers - this.viewerConnections().length))
+    const retried = await Promise.allSettled(again.map(async p => { await this.dialViewer(p) }))
+    this.dialFailures += retried.filter(d => d.status === 'rejected').length
   }
 
   private async announce (node: Multiaddr, addrs: string[]): Promise<SwarmPeer[]> {
