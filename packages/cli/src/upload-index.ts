@@ -65,31 +65,14 @@ export class UploadIndex {
 
   /** The latest upload of a source with this SHA-256 (hex) to this network, if any. */
   find (sourceSha256: string, network: string): UploadRecord | undefined {
-    const row = this.db.prepare('SELECT source_sha256, manifest_cid, listing_cid, title, uploaded_at FROM uploads WHERE source_sha256 = ? AND network = ? ORDER BY uploaded_at DESC LIMIT 1').get(sourceSha256, network) as
-      { source_sha256: string, manifest_cid: string, listing_cid: string | null, title: string, uploaded_at: number } | undefined
-    if (row === undefined) return undefined
-    return {
-      sourceSha256: row.source_sha256,
-      network,
-      manifestCid: row.manifest_cid,
-      ...(row.listing_cid === null ? {} : { listingCid: row.listing_cid }),
-      title: row.title,
-      uploadedAt: row.uploaded_at
-    }
+    const row = this.db.prepare(`SELECT ${COLUMNS} FROM uploads WHERE source_sha256 = ? AND network = ? ORDER BY uploaded_at DESC LIMIT 1`).get(sourceSha256, network) as UploadRow | undefined
+    return row === undefined ? undefined : recordOf(row, network)
   }
 
   /** This network's uploads, newest first (at most `limit`). */
   list (network: string, limit = 200): UploadRecord[] {
-    const rows = this.db.prepare('SELECT source_sha256, manifest_cid, listing_cid, title, uploaded_at FROM uploads WHERE network = ? ORDER BY uploaded_at DESC LIMIT ?').all(network, limit) as
-      Array<{ source_sha256: string, manifest_cid: string, listing_cid: string | null, title: string, uploaded_at: number }>
-    return rows.map(row => ({
-      sourceSha256: row.source_sha256,
-      network,
-      manifestCid: row.manifest_cid,
-      ...(row.listing_cid === null ? {} : { listingCid: row.listing_cid }),
-      title: row.title,
-      uploadedAt: row.uploaded_at
-    }))
+    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM uploads WHERE network = ? ORDER BY uploaded_at DESC LIMIT ?`).all(network, limit) as UploadRow[]
+    return rows.map(row => recordOf(row, network))
   }
 
   record (r: UploadRecord): void {
@@ -99,5 +82,20 @@ export class UploadIndex {
 
   close (): void {
     this.db.close()
+  }
+}
+
+const COLUMNS = 'source_sha256, manifest_cid, listing_cid, title, uploaded_at'
+// A type literal, not an interface: node:sqlite rows are index-signature records.
+type UploadRow = { source_sha256: string, manifest_cid: string, listing_cid: string | null, title: string, uploaded_at: number }
+
+function recordOf (row: UploadRow, network: string): UploadRecord {
+  return {
+    sourceSha256: row.source_sha256,
+    network,
+    manifestCid: row.manifest_cid,
+    ...(row.listing_cid === null ? {} : { listingCid: row.listing_cid }),
+    title: row.title,
+    uploadedAt: row.uploaded_at
   }
 }

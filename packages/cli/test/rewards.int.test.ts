@@ -10,23 +10,20 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { pino } from 'pino'
-import { createPublicClient, createWalletClient, http, type Address } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { deployAll, P2PVTokenAbi, WEI_PER_TOKEN } from '@p2pdv/contracts'
-import { ANVIL_KEYS, startAnvil, type Anvil } from '@p2pdv/contracts/anvil'
-import { ChainClient, ensureNodeRegistered, parseChainConfig, rewardClaimed, type ChainConfig } from '@p2pdv/chain'
+import { createPublicClient, http, type Address } from 'viem'
+import { P2PVTokenAbi } from '@p2pdv/contracts'
+import { startAnvil, type Anvil } from '@p2pdv/contracts/anvil'
+import { ChainClient, rewardClaimed, type ChainConfig } from '@p2pdv/chain'
 import { IdentityStore } from '@p2pdv/chain/identity'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { httpStatusOf } from '@p2pdv/core/error-catalog'
 import { AuditStore } from '../../node/src/audit/store.ts'
 import { Settler, type EpochFile, type RewardProof } from '../../node/src/settle/settler.ts'
 import { rewardRoutes } from '../../node/src/settle/routes.ts'
+import { POOL, recordAudits, rewardsChain } from '../../node/test/fixtures/rewards.ts'
 import { DEVNET_SCRYPT } from '../src/chain/devnet-chain.ts'
 import { runCli } from './fixtures/cli.ts'
 
-const POOL = 1_000n * WEI_PER_TOKEN
 const PASS = 'rewards-test-passphrase'
 const log = pino({ level: 'silent' })
 
@@ -61,40 +58,14 @@ describe('p2pdv rewards: see, claim and verify an epoch settled from audits', ()
     const keys = new IdentityStore(join(dir, 'keys'))
     const ids = [await keys.create('op0', PASS, { scrypt: DEVNET_SCRYPT }), await keys.create('op1', PASS, { scrypt: DEVNET_SCRYPT })]
     ops.push(...ids.map(i => i.address))
-    const deployer = createWalletClient({ account: privateKeyToAccount(ANVIL_KEYS[0]), transport: http(anvil.rpc) })
-    const settlerAccount = privateKeyToAccount(ANVIL_KEYS[1])
-    const d = await deployAll(deployer, {
-      allocations: [{ to: deployer.account.address, amount: POOL }, ...ops.map(to => ({ to, amount: WEI_PER_TOKEN }))],
-      params: { minStake: 1n },
-      roles: { settlers: [settlerAccount.address] }
-    })
-    token = d.contracts.token
-    config = parseChainConfig({ rpc: anvil.rpc, chainId: d.chainId, contracts: d.contracts, startBlock: d.startBlock.toString() }, 'test')
-    await writeFile(join(dir, 'chain.json'), JSON.stringify({ rpc: anvil.rpc, chainId: d.chainId, contracts: d.contracts, startBlock: d.startBlock.toString() }))
-    const chain = await ChainClient.connect(config, { account: settlerAccount })
-    const wait = async (hash: `0x${string}`) => { await chain.public.waitForTransactionReceipt({ hash, pollingInterval: 50 }) }
-    await wait(await deployer.writeContract({ address: token, abi: P2PVTokenAbi, functionName: 'transfer', args: [d.contracts.rewards, POOL], chain: null }))
-    // Two operators register their nodes; op0 holds 3 KiB and passes every audit, op1 passes 1
-    // of 4 (under the 50 % minimum) and earns nothing.
-    const peers: string[] = []
-    for (const id of ids) {
-      await wait(await deployer.sendTransaction({ to: id.address, value: 10n ** 18n, chain: null }))
-      const peerId = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
-      peers.push(peerId)
-      await ensureNodeRegistered(await ChainClient.connect(config, { account: id.account }), { peerId, endpoints: ['http://127.0.0.1:1'], encryptionKey: `0x${'11'.repeat(32)}`, capacity: 1n << 40n, keeper: false }, 1n)
-    }
+    // op0's node earns, op1's does not (fixtures/rewards.ts).
+    const c = await rewardsChain(anvil, ids.map(i => i.account))
+    config = c.config
+    token = c.token
+    await writeFile(join(dir, 'chain.json'), JSON.stringify(c.chainFile))
     store = new AuditStore(join(dir, 'audit.sqlite'))
-    const hold = (cid: string, size: number, peer: string) => {
-      store.syncRecord(`obj-${cid}`, 'test', [{ cid, size, root: new Uint8Array(32), leafBytes: 1024, holders: [peer] }], clock)
-      store.commit(cid, peer)
-    }
-    hold('bafy-a', 3072, peers[0]!)
-    hold('bafy-b', 1024, peers[1]!)
-    const result = (peer: string, outcome: 'pass' | 'fail') => { store.addResult({ peer, cid: 'bafy-a', kind: 'proof', outcome, code: null, counted: true, issued: clock + 10, signed: new Uint8Array() }) }
-    for (let i = 0; i < 4; i++) result(peers[0]!, 'pass')
-    result(peers[1]!, 'pass')
-    for (let i = 0; i < 3; i++) result(peers[1]!, 'fail')
-    settler = new Settler({ store, chain, dir: join(dir, 'settler'), log, now: () => clock })
+    recordAudits(store, c.peers, clock)
+    settler = new Settler({ store, chain: c.chain, dir: join(dir, 'settler'), log, now: () => clock })
     honest = await serve(rewardRoutes(() => settler))
     hostile = await serve(app => {
       app.get<{ Params: { epoch: string, address: string } }>('/api/v1/rewards/:epoch/:address', async req => {

@@ -11,18 +11,16 @@ import Fastify from 'fastify'
 import { pino } from 'pino'
 import { createWalletClient, http, type Address } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { deployAll, P2PVTokenAbi, WEI_PER_TOKEN } from '@p2pdv/contracts'
+import { P2PVTokenAbi } from '@p2pdv/contracts'
 import { ANVIL_KEYS, startAnvil, type Anvil } from '@p2pdv/contracts/anvil'
-import { ChainClient, claimReward, ensureNodeRegistered, parseChainConfig, rewardClaimed, verifyRewardProof, type ChainConfig } from '@p2pdv/chain'
+import { ChainClient, claimReward, rewardClaimed, verifyRewardProof, type ChainConfig } from '@p2pdv/chain'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { httpStatusOf } from '@p2pdv/core/error-catalog'
 import { AuditStore } from '../src/audit/store.ts'
 import { Settler, type RewardProof } from '../src/settle/settler.ts'
 import { rewardRoutes } from '../src/settle/routes.ts'
+import { FUNDER, POOL, recordAudits, rewardsChain } from './fixtures/rewards.ts'
 
-const POOL = 1_000n * WEI_PER_TOKEN
 const log = pino({ level: 'silent' })
 
 describe('settler: settle, post, serve proofs, claim', () => {
@@ -39,38 +37,15 @@ describe('settler: settle, post, serve proofs, claim', () => {
   before(async () => {
     anvil = await startAnvil()
     dir = await mkdtemp(join(tmpdir(), 'p2pdv-settler-'))
-    const s = privateKeyToAccount(ANVIL_KEYS[1])
-    const f = privateKeyToAccount(ANVIL_KEYS[4])
-    const d = await deployAll(createWalletClient({ account: privateKeyToAccount(ANVIL_KEYS[0]), transport: http(anvil.rpc) }), {
-      allocations: [{ to: f.address, amount: 2n * POOL }, ...nodes.map(n => ({ to: n.address, amount: WEI_PER_TOKEN }))],
-      params: { minStake: 1n },
-      roles: { settlers: [s.address] }
-    })
-    token = d.contracts.token
-    config = parseChainConfig({ rpc: anvil.rpc, chainId: d.chainId, contracts: d.contracts, startBlock: d.startBlock.toString() }, 'test')
-    const funder = createWalletClient({ account: f, transport: http(anvil.rpc) })
-    const chain = await ChainClient.connect(config, { account: s })
-    await chain.public.waitForTransactionReceipt({ hash: await funder.writeContract({ address: token, abi: P2PVTokenAbi, functionName: 'transfer', args: [d.contracts.rewards, POOL], chain: null }) })
-    for (const n of nodes) {
-      const peerId = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
-      peers.push(peerId)
-      await ensureNodeRegistered(await ChainClient.connect(config, { account: n }), { peerId, endpoints: ['http://127.0.0.1:1'], encryptionKey: `0x${'11'.repeat(32)}`, capacity: 1n << 40n, keeper: false }, 1n)
-    }
+    const c = await rewardsChain(anvil, nodes)
+    config = c.config
+    token = c.token
+    peers.push(...c.peers)
     store = new AuditStore(join(dir, 'audit.sqlite'))
-    // Node 0 holds 3 KiB and passes every audit; node 1 holds 1 KiB and passes 1 of 4 (below
-    // the default 50 % minimum); an unregistered peer's results are left out.
-    const hold = (cid: string, size: number, peer: string) => {
-      store.syncRecord(`obj-${cid}`, 'test', [{ cid, size, root: new Uint8Array(32), leafBytes: 1024, holders: [peer] }], clock)
-      store.commit(cid, peer)
-    }
-    hold('bafy-a', 3072, peers[0]!)
-    hold('bafy-b', 1024, peers[1]!)
-    const result = (peer: string, outcome: 'pass' | 'fail') => { store.addResult({ peer, cid: 'bafy-a', kind: 'proof', outcome, code: null, counted: true, issued: clock + 10, signed: new Uint8Array() }) }
-    for (let i = 0; i < 4; i++) result(peers[0]!, 'pass')
-    result(peers[1]!, 'pass')
-    for (let i = 0; i < 3; i++) result(peers[1]!, 'fail')
-    result('12D3KooWUnregisteredPeer', 'pass')
-    settler = new Settler({ store, chain, dir, log, now: () => clock })
+    // Node 0 earns, node 1 does not (fixtures/rewards.ts); an unregistered peer's results are left out.
+    recordAudits(store, peers, clock)
+    store.addResult({ peer: '12D3KooWUnregisteredPeer', cid: 'bafy-a', kind: 'proof', outcome: 'pass', code: null, counted: true, issued: clock + 10, signed: new Uint8Array() })
+    settler = new Settler({ store, chain: c.chain, dir, log, now: () => clock })
   })
   after(async () => {
     store?.close()
@@ -97,7 +72,7 @@ describe('settler: settle, post, serve proofs, claim', () => {
   })
 
   it('a settler the contract refuses (no settler role) keeps no leaves and serves nothing', async () => {
-    const funder = createWalletClient({ account: privateKeyToAccount(ANVIL_KEYS[4]), transport: http(anvil.rpc) })
+    const funder = createWalletClient({ account: FUNDER, transport: http(anvil.rpc) })
     const outsider = await ChainClient.connect(config, { account: privateKeyToAccount(ANVIL_KEYS[5]) })
     await outsider.public.waitForTransactionReceipt({ hash: await funder.writeContract({ address: token, abi: P2PVTokenAbi, functionName: 'transfer', args: [config.contracts.rewards, POOL], chain: null }) })
     let rivalClock = clock - 3_600_000

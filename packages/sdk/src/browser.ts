@@ -11,4 +11,4 @@ export * from './keys/page-viewer.ts'
 export * from './keys/siwe.ts'
 export { ChainClient, parseChainConfig, type ChainConfig } from '@p2pdv/chain'
 // Epoch keys of a keeper-gated live stream (the watch page's `/watch/live/<stream>` without a key).
-export { LiveEpochKeys, fetchEpochKey } from './live/epoch-keys.ts'
+export { DeferredLiveEpochKeys, LiveEpochKeys, fetchEpochKey } from './live/epoch-keys.ts'

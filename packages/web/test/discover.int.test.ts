@@ -6,17 +6,14 @@ import assert from 'node:assert/strict'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { mkdir } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import type { Page } from 'playwright-core'
 import { NodeClient } from '@p2pdv/node-client'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
+import { screenshots } from './fixtures/screenshots.ts'
 import { runCli, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { makeTestVideo } from './fixtures/video.ts'
 
 const HOSTILE_TITLE = 'Harbour lights <img src=x onerror="window.__pwned=1"> <script>window.__pwned=2</script>'
-/** Where the page screenshots go (look at them: 1280×800 and 390×844 of each page). */
-const SCREENS = process.env.P2PDV_SCREENSHOTS ?? join(tmpdir(), 'p2pdv-screens')
 const WAIT_MS = 60_000
 
 /** No payload of a listing ran, and none of its markup became elements. */
@@ -27,14 +24,6 @@ async function assertInert (page: Page): Promise<void> {
     scripts: [...document.scripts].filter(s => s.src === '' || !s.src.startsWith(location.origin)).length
   }))
   assert.deepEqual(found, { pwned: undefined, imgX: 0, scripts: 0 })
-}
-
-async function screenshots (page: Page, name: string): Promise<void> {
-  await page.setViewportSize({ width: 1280, height: 800 })
-  await page.screenshot({ path: join(SCREENS, `${name}-1280x800.png`) })
-  await page.setViewportSize({ width: 390, height: 844 })
-  await page.screenshot({ path: join(SCREENS, `${name}-390x844.png`), fullPage: true })
-  await page.setViewportSize({ width: 1280, height: 800 })
 }
 
 const HOSTILE_DESCRIPTION = 'Boats at dusk.\n<b onmouseover="window.__pwned=3">hover</b> <a href="javascript:window.__pwned=4">link</a>'
@@ -97,7 +86,6 @@ describe('discovery on a devnet', () => {
   })
 
   it('the home page lists it; a word of its title typed in the search box finds it; its page plays it; listing HTML is text', async () => {
-    await mkdir(SCREENS, { recursive: true })
     browser = await launchChromium(['--autoplay-policy=no-user-gesture-required'])
     const page = await browser.context.newPage()
     await page.goto(devnet.state.nodes[0]!.http + '/')

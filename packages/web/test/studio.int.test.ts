@@ -6,29 +6,20 @@
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
-import { mkdir, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, before, describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
 import { NodeClient } from '@p2pdv/node-client'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
+import { screenshots } from './fixtures/screenshots.ts'
 import { CLI, CLI_NODE_FLAGS, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { makeTestVideo } from './fixtures/video.ts'
 
-const SCREENS = process.env.P2PDV_SCREENSHOTS ?? join(tmpdir(), 'p2pdv-screens')
 const WAIT_MS = 120_000
 const MAX_UPLOAD_MB = 4
 const TITLE = 'Lighthouse at dawn <img src=x onerror="window.__pwned=1">'
-
-async function screenshots (page: Page, name: string): Promise<void> {
-  await page.setViewportSize({ width: 1280, height: 800 })
-  await page.screenshot({ path: join(SCREENS, `${name}-1280x800.png`) })
-  await page.setViewportSize({ width: 390, height: 844 })
-  await page.screenshot({ path: join(SCREENS, `${name}-390x844.png`), fullPage: true })
-  await page.setViewportSize({ width: 1280, height: 800 })
-}
 
 /** Starts `p2pdv studio --json` and waits for its ready document (the URL with the token). */
 async function startStudio (env: NodeJS.ProcessEnv, args: string[]): Promise<{ proc: ChildProcess, url: string, origin: string, token: string }> {
@@ -65,7 +56,6 @@ describe('the creator studio on a devnet', () => {
   let video: string
 
   before(async () => {
-    await mkdir(SCREENS, { recursive: true })
     devnet = await startDevnet(2)
     video = join(devnet.dir, 'lighthouse.mp4')
     await makeTestVideo(video, 4)

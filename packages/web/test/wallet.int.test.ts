@@ -4,8 +4,7 @@
 // by the test (so it can also refuse, like a person pressing "Reject", or send a transaction with
 // too little gas, which the chain mines and reverts).
 import assert from 'node:assert/strict'
-import { mkdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
@@ -15,26 +14,19 @@ import { createSiweMessage } from 'viem/siwe'
 import { NodeClient } from '@p2pdv/node-client'
 import { runCli, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
+import { screenshots } from './fixtures/screenshots.ts'
 import { makeTestVideo } from './fixtures/video.ts'
 
 const WAIT_MS = 90_000
-const SCREENS = process.env.P2PDV_SCREENSHOTS ?? join(tmpdir(), 'p2pdv-screens')
 
 type Mode = 'approve' | 'reject' | 'out-of-gas'
 
+/** Plays past t seconds (unlike fixtures/player.ts, an error shown earlier on the page is expected). */
 async function playsPast (page: Page, t: number): Promise<void> {
   await page.waitForFunction(t => {
     const v = document.querySelector('video')
     return v !== null && !v.paused && v.currentTime > t
   }, t, { timeout: WAIT_MS, polling: 100 })
-}
-
-async function screenshots (page: Page, name: string): Promise<void> {
-  await page.setViewportSize({ width: 1280, height: 800 })
-  await page.screenshot({ path: join(SCREENS, `${name}-1280x800.png`) })
-  await page.setViewportSize({ width: 390, height: 844 })
-  await page.screenshot({ path: join(SCREENS, `${name}-390x844.png`), fullPage: true })
-  await page.setViewportSize({ width: 1280, height: 800 })
 }
 
 async function rpc (url: string, method: string, params: unknown[]): Promise<unknown> {
@@ -54,7 +46,6 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
   const sent: string[] = []
 
   before(async () => {
-    await mkdir(SCREENS, { recursive: true })
     devnet = await startDevnet(2)
     web = devnet.state.nodes[0]!.http
     const chain = devnet.state.chain!

@@ -8,6 +8,7 @@ import { P2pdvError } from '@p2pdv/core/errors'
 import { hintOf } from '@p2pdv/core/error-catalog'
 import { parseCommandArgs, type Command } from '../command.ts'
 import { Output, ProgressBar, toP2pdvError, type ProgressUpdate } from '../output.ts'
+import type { StudioError, UploadEvent, UploadOutcome } from '@p2pdv/web/studio-wire'
 
 export const MAX_TITLE = 200
 export const MAX_DESCRIPTION = 5000
@@ -30,22 +31,8 @@ export interface UploadRequest {
   force: boolean
 }
 
-export type StudioEvent =
-  | { type: 'progress', stage: string, percent?: number, detail?: string }
-  | { type: 'note', text: string }
-  | { type: 'done', result: UploadOutcome }
-  | { type: 'error', error: { code: string, message: string, hint?: string } }
-
-export interface UploadOutcome {
-  title: string
-  manifestCid: string
-  watchUrl: string
-  videoId?: string
-  videoLink?: string
-  videoWatchUrl?: string
-  listingCid?: string
-  durationSeconds?: number
-}
+/** The page's view of an upload job's events (one definition, in @p2pdv/web). */
+export type StudioEvent = UploadEvent
 
 function bad (message: string): P2pdvError {
   return new P2pdvError('ERR_BAD_REQUEST', message, { hint: 'fix the field the message names and send the form again' })
@@ -182,7 +169,7 @@ export class UploadJob {
   readonly startedAt = Date.now()
   status: JobStatus = 'running'
   outcome: UploadOutcome | undefined
-  failure: { code: string, message: string, hint?: string } | undefined
+  failure: StudioError | undefined
   private readonly history: StudioEvent[] = []
   private readonly listeners = new Set<(e: StudioEvent) => void>()
 

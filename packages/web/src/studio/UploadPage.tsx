@@ -3,7 +3,7 @@
  * (bytes sent), is transcoded and sealed there (server-sent progress), and the watch link shows.
  */
 import { useRef, useState, type ReactElement } from 'react'
-import { call, followUpload, sendFile, StudioCallError, type Session, type StudioError, type UploadResult } from './api.ts'
+import { call, followUpload, sendFile, StudioCallError, type Session, type StudioError, type UploadOutcome } from './api.ts'
 import { ErrorNote } from './ErrorNote.tsx'
 
 type Access = 'public' | 'paid' | 'subscribers' | 'private' | 'unlisted'
@@ -41,7 +41,7 @@ export function UploadPage ({ session, onDone }: { session: Session | undefined,
   const [notes, setNotes] = useState<string[]>([])
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<StudioError | undefined>()
-  const [result, setResult] = useState<UploadResult | undefined>()
+  const [result, setResult] = useState<UploadOutcome | undefined>()
   const input = useRef<HTMLInputElement>(null)
 
   const pick = (f: File | undefined): void => {

@@ -3,9 +3,11 @@
  * (never sent to a server, never in a Referer), is kept in this tab's sessionStorage and taken
  * out of the address bar, and goes with every call as a bearer token.
  */
-const TOKEN_KEY = 'p2pdv.studio.token'
+import type { StudioError, UploadEvent, UploadOutcome } from './wire.ts'
 
-export interface StudioError { code: string, message: string, hint?: string }
+export type { StudioError, UploadEvent, UploadOutcome } from './wire.ts'
+
+const TOKEN_KEY = 'p2pdv.studio.token'
 
 export class StudioCallError extends Error {
   readonly code: string
@@ -71,23 +73,6 @@ export async function sendFile (file: File, onProgress: (sent: number, total: nu
   })
 }
 
-export type UploadEvent =
-  | { type: 'progress', stage: string, percent?: number, detail?: string }
-  | { type: 'note', text: string }
-  | { type: 'done', result: UploadResult }
-  | { type: 'error', error: StudioError }
-
-export interface UploadResult {
-  title: string
-  manifestCid: string
-  watchUrl: string
-  videoId?: string
-  videoLink?: string
-  videoWatchUrl?: string
-  listingCid?: string
-  durationSeconds?: number
-}
-
 /** Reads the job's server-sent events (with fetch: EventSource cannot send the token). */
 export async function followUpload (job: string, onEvent: (e: UploadEvent) => void): Promise<void> {
   const res = await fetch(`/api/uploads/${encodeURIComponent(job)}/events`, { headers: auth() })
@@ -110,4 +95,4 @@ export async function followUpload (job: string, onEvent: (e: UploadEvent) => vo
 
 export interface Session { account: string | null, chain: boolean, nodes: string[], network: string, maxUploadBytes: number }
 export interface VideoRow { title: string, manifestCid: string, listingCid?: string, uploadedAt: number }
-export interface UploadRow { id: string, title: string, status: 'running' | 'done' | 'failed', startedAt: number, result?: UploadResult, error?: StudioError }
+export interface UploadRow { id: string, title: string, status: 'running' | 'done' | 'failed', startedAt: number, result?: UploadOutcome, error?: StudioError }
