@@ -26,6 +26,8 @@ export class ListedPeers {
   private readonly opts: ListedPeersOptions
   private peers = new Map<string, ListedPeer>()
   private readAt = -Infinity
+  /** Where in the live list the next refresh starts, so successive refreshes ask other nodes. */
+  private cursor = 0
 
   constructor (opts: ListedPeersOptions) {
     this.opts = opts
@@ -38,13 +40,18 @@ export class ListedPeers {
 
   /**
    * Peers that up to `sources` of `live` list and `known` does not hold, read again once
-   * `refreshMs` has passed (until then, the last answer). A source that fails adds nothing.
+   * `maxAgeMs` (default `refreshMs`) has passed (until then, the last answer). Each refresh asks
+   * the next `sources` live nodes in turn, so a node no asked list names is found within a few.
+   * A source that fails adds nothing.
    */
-  async refresh (live: readonly ListedPeer[], known: ReadonlyMap<string, unknown>, signal: AbortSignal): Promise<ReadonlyMap<string, ListedPeer>> {
+  async refresh (live: readonly ListedPeer[], known: ReadonlyMap<string, unknown>, signal: AbortSignal, maxAgeMs = this.opts.refreshMs): Promise<ReadonlyMap<string, ListedPeer>> {
     const now = (this.opts.now ?? Date.now)()
-    if (now - this.readAt < this.opts.refreshMs) return this.peers
+    if (now - this.readAt < maxAgeMs) return this.peers
     this.readAt = now
-    const sources = live.filter(p => p.peerId !== this.opts.self).slice(0, this.opts.sources)
+    const others = live.filter(p => p.peerId !== this.opts.self)
+    const start = others.length === 0 ? 0 : this.cursor % others.length
+    const sources = [...others.slice(start), ...others.slice(0, start)].slice(0, this.opts.sources)
+    this.cursor = start + sources.length
     const lists = await Promise.all(sources.map(async p => {
       try {
         return await this.opts.fetchList(p, signal)

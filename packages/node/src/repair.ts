@@ -1,14 +1,16 @@
 /**
  * The repair worker. Every interval it walks the placement records this node keeps; for each
  * object it is *responsible* for — it is the first holder in the object's rendezvous order that is
- * up, so exactly one live holder acts and another takes over when that one dies — it asks every
- * listed holder of every block whether it has it (HEAD on its data plane, or its own store), then
- * lets the pure plan (`planRepair`, core/placement/repair-plan.ts) decide: rebuild the blocks of a
- * readable stripe that no holder has (k blocks fetched and verified, the missing ones decoded,
+ * up and keeps the record (one a push missed is handed it), so exactly one live holder acts and
+ * another takes over when that one dies — it asks every listed holder of every block whether it
+ * has it (HEAD on its data plane, or its own store), then lets the pure plan (`planRepair`,
+ * core/placement/repair-plan.ts) decide: rebuild the blocks of a readable stripe that no holder
+ * has (k blocks fetched and verified, the missing ones decoded,
  * checked against their CIDs and stored on nodes chosen by the same weighted rendezvous as
  * uploads, each with a verified signed receipt), copy replicated blocks and the manifest up to
- * their replica count, and publish the next record version only if a holder list changed. All
- * repair traffic passes one token bucket (`--repair-rate`), so repair never crowds out reads.
+ * their replica count, and publish the next record version only if a holder list changed; then
+ * every live holder that lacks the current version is handed it. All repair traffic passes one
+ * token bucket (`--repair-rate`), so repair never crowds out reads.
  *
  * Unreachable is not lost. Only a live node that is who it claims and answers 404 or the wrong
  * size is `absent`; a node that is down, refused the connection, timed out twice or cannot be
@@ -26,7 +28,7 @@ import type { Logger } from 'pino'
 import type { CID } from 'multiformats/cid'
 import { reconstructStripe } from '@p2pdv/core/erasure'
 import { httpUrlFromMultiaddr } from '@p2pdv/core'
-import { NodeClient, ReceiptVerifier } from '@p2pdv/node-client'
+import { NodeClient, NodeClientErrorCode, ReceiptVerifier } from '@p2pdv/node-client'
 import {
   blockKey, comparePlacement, decodePlacementRecord, encodePlacementRecord, nextPlacementRecord, PlacementErrorCode, placementBlocks,
   planRepair, signPlacementRecord, targetReplicas, weightedOrder,
@@ -36,7 +38,7 @@ import { GarbageCollector, type GcStats } from './gc.ts'
 import { FAILURES_BEFORE_RESTART } from './components/supervisor.ts'
 import { PeriodicTask } from './periodic-task.ts'
 import type { NodeMetrics } from './metrics.ts'
-import type { PlacementStore } from './placement-store.ts'
+import { PlacementStoreErrorCode, type PlacementStore } from './placement-store.ts'
 import { ListedPeers } from './listed-peers.ts'
 import { RateLimiter } from './rate-limiter.ts'
 import type { VerifiedBlockstore } from './verified-blockstore.ts'
@@ -47,6 +49,9 @@ const PROBE_TIMEOUT_MS = 2_000
 export const PROBE_RETRY_TIMEOUT_MS = 15_000
 /** How long a holder nobody can find an address for counts as slow before it counts as down. */
 export const UNRESOLVED_GRACE_MS = 10 * 60_000
+
+/** A node's answers to a placement record PUT that mean it will not keep the record at all. */
+const WONT_KEEP = new Set<string>([PlacementStoreErrorCode.NOT_RESPONSIBLE, PlacementStoreErrorCode.NOT_A_HOLDER])
 
 /** Whether a node is up: `slow` = its status probe timed out twice. */
 type Liveness = 'up' | 'down' | 'slow'
@@ -63,6 +68,13 @@ export const PEER_LIST_REFRESH_MS = 60_000
 const PEER_LIST_SOURCES = 4
 /** Listed peers probed as candidates per pass, at most. */
 const MAX_LISTED_CANDIDATES = 64
+/** How old other nodes' peer lists may be when a repair has fewer targets than blocks to place. */
+const SHORT_OF_TARGETS_REFRESH_MS = 5_000
+
+/** A copy or rebuild the plan found fewer target nodes for than it has blocks to place. */
+function short (a: RepairAction): boolean {
+  return (a.type === 'copy' && a.targets.length < a.count) || (a.type === 'rebuild' && a.targets.length < a.missing.length)
+}
 
 export interface RepairDeps {
   /** Runs before each pass; a throw fails the pass (the `fail-repair` test fault). */
@@ -102,6 +114,8 @@ export interface RepairStats {
   backlog: number
   /** Probes that timed out the first time (each was retried once). */
   probeTimeouts: number
+  /** Placement records handed to a holder that lacked the current version (`keepsRecord`). */
+  recordsHandedOver: number
   /** Garbage collection of blocks repair moved away (absent when off). */
   gc?: GcStats
 }
@@ -114,7 +128,7 @@ export class RepairWorker {
   /** Runs `pass` every interval, never two at once (periodic-task.ts). */
   private readonly task: PeriodicTask
   private readonly controller = new AbortController()
-  readonly stats: RepairStats = { enabled: true, passes: 0, objectsChecked: 0, blocksRepaired: 0, bytesMoved: 0, unrecoverable: 0, atRisk: 0, deferred: 0, backlog: 0, probeTimeouts: 0 }
+  readonly stats: RepairStats = { enabled: true, passes: 0, objectsChecked: 0, blocksRepaired: 0, bytesMoved: 0, unrecoverable: 0, atRisk: 0, deferred: 0, backlog: 0, probeTimeouts: 0, recordsHandedOver: 0 }
 
   private readonly gc: GarbageCollector | undefined
   /** Groups (`object/stripe`) the plan leaves alone, and why: logged once, not every pass. */
@@ -125,6 +139,8 @@ export class RepairWorker {
   private readonly unresolvedSince = new Map<string, number>()
   /** Placement candidates other nodes list and the peer store lacks (listed-peers.ts). */
   private readonly listed: ListedPeers
+  /** Per object: which holders keep (true) or refuse (false) the record's version (`keepsRecord`). */
+  private readonly handedOver = new Map<string, { version: string, peers: Map<string, boolean> }>()
 
   constructor (deps: RepairDeps) {
     this.deps = deps
@@ -183,12 +199,14 @@ export class RepairWorker {
         this.stats.objectsChecked++
         checked.add(record.object.toString())
         await this.repairObject(record, peers, alive, signal)
+        await this.shareRecord(record.object.toString(), peers, alive, signal)
       } catch (err) {
         if (!signal.aborted) this.deps.log.warn({ err, object: record.object.toString() }, 'repair of an object failed; retrying next pass')
       }
     }
     // Objects another holder now repairs are its to report.
     for (const key of this.atRisk.keys()) if (!checked.has(key.slice(0, key.indexOf('/')))) this.atRisk.delete(key)
+    for (const object of this.handedOver.keys()) if (this.deps.placements.get(object) === undefined) this.handedOver.delete(object)
     this.stats.atRisk = [...this.atRisk.values()].filter(r => r !== 'lost').length
     this.stats.unrecoverable = [...this.atRisk.values()].filter(r => r === 'lost').length
     this.stats.backlog = this.passBacklog
@@ -294,15 +312,92 @@ export class RepairWorker {
     return await this.liveness(peer, alive, signal) === 'up'
   }
 
-  /** The first reachable holder in the object's rendezvous order repairs it. */
+  /**
+   * The first reachable holder in the object's rendezvous order that keeps the record repairs it.
+   * A holder ahead of this node that lacks the record (a push to it failed) would otherwise be
+   * deferred to for ever while it repairs nothing: it is handed this node's record first, and a
+   * holder that refuses to keep it (it lost every block it is listed for) is passed over.
+   */
   private async responsible (record: PlacementRecord, peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<boolean> {
     const holders = [...new Set([record.manifest, ...record.stripes.flatMap(s => s.blocks)].flatMap(b => b.nodes))]
     const order = weightedOrder(record.object.toString(), holders.map(peerId => ({ peerId })))
     for (const h of order) {
       if (h.peerId === this.deps.peerId) return true
-      if ((await this.locate(h.peerId, peers, alive, signal)).state === 'up') return false
+      const { peer, state } = await this.locate(h.peerId, peers, alive, signal)
+      if (state !== 'up' || peer === undefined) continue
+      if (await this.keepsRecord(record, peer, signal)) return false
     }
     return false
+  }
+
+  /**
+   * Whether `peer` keeps this version of the record or a later one, handing it this node's copy
+   * when it has none or an older one. Remembered per object until the version or the peer changes,
+   * so a settled object costs no request per pass. A peer that does not answer is assumed to keep
+   * it (not remembered): two repairers at once is worse than one pass of waiting.
+   */
+  private async keepsRecord (record: PlacementRecord, peer: Peer, signal: AbortSignal): Promise<boolean> {
+    const object = record.object.toString()
+    const version = `${record.version} ${Buffer.from(record.sig).toString('base64')}`
+    let known = this.handedOver.get(object)
+    if (known?.version !== version) this.handedOver.set(object, known = { version, peers: new Map() })
+    const keptBefore = known.peers.get(peer.peerId)
+    if (keptBefore !== undefined) return keptBefore
+    const client = new NodeClient(peer.url, { peerId: peer.peerId, timeoutMs: PROBE_TIMEOUT_MS * 2 })
+    let keeps: boolean
+    try {
+      const theirs = await this.heldBy(client, record, signal)
+      keeps = (theirs !== undefined && comparePlacement(theirs, record) >= 0) || await this.handOver(client, record, signal)
+    } catch (err) {
+      if (signal.aborted) throw err
+      return true
+    }
+    known.peers.set(peer.peerId, keeps)
+    return keeps
+  }
+
+  /**
+   * After its repair, the responsible holder makes sure every live holder keeps the current
+   * version: a holder a push missed would repair from an old record, and would collect the blocks
+   * no record of its own lists as unclaimed (unclaimed.ts).
+   */
+  private async shareRecord (object: string, peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<void> {
+    const record = this.deps.placements.get(object)
+    if (record === undefined) return
+    const holders = [...new Set(placementBlocks(record).flatMap(b => b.block.nodes))].filter(id => id !== this.deps.peerId)
+    await Promise.all(holders.map(async id => {
+      const { peer, state } = await this.locate(id, peers, alive, signal)
+      if (peer !== undefined && state === 'up') await this.keepsRecord(record, peer, signal)
+    }))
+  }
+
+  /** The version of the record a peer keeps; undefined when it keeps none (404). */
+  private async heldBy (client: NodeClient, record: PlacementRecord, signal: AbortSignal): Promise<PlacementRecord | undefined> {
+    try {
+      const theirs = decodePlacementRecord(await client.placement(record.object, { signal }))
+      if (!theirs.object.equals(record.object)) throw new Error('the peer answered with the record of another object')
+      return theirs
+    } catch (err) {
+      if ((err as { code?: unknown }).code === NodeClientErrorCode.NOT_FOUND) return undefined
+      throw err
+    }
+  }
+
+  /**
+   * Sends the record; false only when the peer will not keep it (it holds none of its blocks, or
+   * does not take this node as a signer it trusts). Anything else (busy, a timeout) throws.
+   */
+  private async handOver (client: NodeClient, record: PlacementRecord, signal: AbortSignal): Promise<boolean> {
+    try {
+      await client.putPlacement(record.object, encodePlacementRecord(record), { signal })
+      this.stats.recordsHandedOver++
+      this.deps.log.info({ object: record.object.toString(), peer: client.peerId, version: record.version }, 'handed the placement record to the holder that repairs the object')
+      return true
+    } catch (err) {
+      const { code, details } = err as { code?: unknown, details?: { code?: unknown } }
+      if (code === NodeClientErrorCode.REFUSED && WONT_KEEP.has(String(details?.code))) return false
+      throw err
+    }
   }
 
   private async holds (block: BlockPlacement, peerId: string, peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<Presence> {
@@ -366,14 +461,14 @@ export class RepairWorker {
     return undefined
   }
 
-  private async candidates (peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal): Promise<Peer[]> {
+  private async candidates (peers: Map<string, Peer>, alive: Map<string, Liveness>, signal: AbortSignal, listedMaxAgeMs = PEER_LIST_REFRESH_MS): Promise<Peer[]> {
     const list: Peer[] = []
     for (const p of peers.values()) if (await this.isAlive(p, alive, signal)) list.push(p)
     // Listed peers get a liveness map of their own: a listed URL's answer says nothing about the
     // peer id's real address, which observations go on probing through `alive`.
     const listedAlive = new Map<string, Liveness>()
     const live = [...peers.values()].filter(p => alive.get(p.peerId) === 'up')
-    for (const p of (await this.listed.refresh(live, peers, signal)).values()) {
+    for (const p of (await this.listed.refresh(live, peers, signal, listedMaxAgeMs)).values()) {
       if (!peers.has(p.peerId) && await this.isAlive(p, listedAlive, signal)) list.push(p)
     }
     if (this.deps.auditor !== undefined) {
@@ -453,9 +548,10 @@ export class RepairWorker {
     this.passBacklog += plan.actions.length
     this.noteDeferred(object, plan)
     if (plan.actions.some(a => a.type !== 'defer')) {
-      const candidates = await this.candidates(peers, alive, signal)
       const zones = new Map([...peers.values()].flatMap(p => p.zone === undefined ? [] : [[p.peerId, p.zone] as const]))
-      plan = planRepair(record, observations, candidates, { ...params, zones })
+      plan = planRepair(record, observations, await this.candidates(peers, alive, signal), { ...params, zones })
+      // Nowhere to put a block: the nodes this one knows may be too few; ask other nodes' lists now.
+      if (plan.actions.some(short)) plan = planRepair(record, observations, await this.candidates(peers, alive, signal, SHORT_OF_TARGETS_REFRESH_MS), { ...params, zones })
     }
     const placed = new Map<string, string[]>()
     for (const action of plan.actions) {

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import { Client, type CheckReport, type PeerInfo } from '@p2pdv/sdk'
 import { stripeSpread } from '@p2pdv/core/placement'
-import { spawnNodes, type SpawnedNode } from './fixtures/spawn-node.ts'
+import { repairState, spawnNodes, type SpawnedNode } from './fixtures/spawn-node.ts'
 
 /** How long repair may take here (detection, rebuild, new record) before the test gives up. */
 const REPAIR_WAIT_MS = 8 * 60_000
@@ -112,7 +112,7 @@ describe('erasure coding on 8 node processes (k = 4, m = 2)', () => {
       while (report.unknown > 0 && Date.now() < deadline) report = await client.check(capability, { verify: true })
       assert.equal(report.unknown, 0, 'every holder answered')
       if (!report.healthy) for (const n of nodes) if (!killed.has(n.info.peerId)) process.stderr.write(`--- log of ${n.info.peerId}\n${n.stderr()}\n`)
-      assert.equal(report.healthy, true, JSON.stringify(report.stripes))
+      assert.equal(report.healthy, true, `${JSON.stringify(report.stripes)}\nkilled ${[...killed].map(k => k.slice(-6)).join(' ')}\n${await repairState(nodes.filter(n => !killed.has(n.info.peerId)), report.object)}`)
       assert.ok((report.placementVersion ?? 0) > 1, 'the repairing node published a new placement record')
       for (const b of report.blocks) {
         assert.ok(b.ok.length >= 1 && b.ok.every(h => !killed.has(h)), `${b.cid} held by survivors only`)

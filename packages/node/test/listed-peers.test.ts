@@ -58,4 +58,24 @@ describe('ListedPeers', () => {
     assert.deepEqual(asked, ['a', 'b'])
     assert.equal(found.size, 30)
   })
+
+  it('asks the next nodes in turn at each refresh, and sooner when the caller is short of candidates', async () => {
+    let now = 0
+    const asked: string[] = []
+    const listed = new ListedPeers({
+      self: 'self',
+      fetchList: async p => { asked.push(p.peerId); return p.peerId === 'c' ? [entry('new')] : [] },
+      refreshMs: 60_000,
+      sources: 2,
+      max: 10,
+      now: () => now
+    })
+    const live = [peer('a'), peer('b'), peer('self'), peer('c')]
+    assert.equal((await listed.refresh(live, new Map(), AbortSignal.timeout(5000))).size, 0)
+    now = 5_000
+    // Not yet due by refreshMs, but due for a caller that accepts lists 5 s old.
+    assert.equal((await listed.refresh(live, new Map(), AbortSignal.timeout(5000))).size, 0)
+    assert.deepEqual([...(await listed.refresh(live, new Map(), AbortSignal.timeout(5000), 5_000)).keys()], ['new'])
+    assert.deepEqual(asked, ['a', 'b', 'c', 'a'])
+  })
 })

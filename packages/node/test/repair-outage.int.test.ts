@@ -2,12 +2,16 @@
 // stripe (a block on each node); 3 nodes are killed with SIGKILL, so the stripe has fewer than k
 // reachable blocks. Repair runs at least twice meanwhile; it must not rewrite the record without
 // the unreachable holders. The 3 nodes come back on their data dirs and ports: every holder the
-// record listed is still listed, and check finds the object healthy and reads it back.
+// record listed is still listed, and check finds the object healthy and reads it back. Then the
+// holder that repairs the object comes back without its record: it is handed it, and repairs.
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { Client, type PeerInfo } from '@p2pdv/sdk'
-import { spawnNode, type SpawnedNode } from './fixtures/spawn-node.ts'
+import { Client, type CheckReport, type PeerInfo } from '@p2pdv/sdk'
+import { weightedOrder } from '@p2pdv/core/placement'
+import { repairState, spawnNode, type SpawnedNode } from './fixtures/spawn-node.ts'
 
 const REPAIR_ARGS = ['--repair-interval', '1', '--repair-rate', String(64 * 1024 * 1024)]
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
@@ -29,6 +33,8 @@ describe('repair through an outage of more than m nodes (RS(4,2) on 6 nodes, 3 k
   /** Every process started, so a failed start still stops the others. */
   const started: SpawnedNode[] = []
   let nodes: SpawnedNode[]
+  const input = randomBytes(3 * 1024 * 1024 + 777) // 4 data blocks: one full stripe
+  let capability: string
 
   before(async () => {
     // One at a time: on a loaded 2-core machine, starting several at once only slows them all.
@@ -39,9 +45,7 @@ describe('repair through an outage of more than m nodes (RS(4,2) on 6 nodes, 3 k
   after(async () => { await Promise.all(started.map(async n => { await n.stop() })) })
 
   it('keeps every holder listed, and the object is healthy once the nodes are back', async t => {
-    const input = randomBytes(3 * 1024 * 1024 + 777) // 4 data blocks: one full stripe
     const client = await Client.create({ peers: peersOf(nodes), workers: 0 })
-    let capability: string
     let listed: Map<string, string[]>
     try {
       const put = await client.put((async function * () { yield input })(), { k: 4, m: 2 })
@@ -83,6 +87,57 @@ describe('repair through an outage of more than m nodes (RS(4,2) on 6 nodes, 3 k
       const parts: Uint8Array[] = []
       for await (const c of reader.read(capability)) parts.push(c)
       assert.equal(sha(Buffer.concat(parts)), sha(input))
+    } finally {
+      await reader.close()
+    }
+  })
+
+  it('a holder that lost the record is handed it: the repair it owes happens', async () => {
+    // The first holder in the object's repair order comes back without its record (as if a push
+    // had missed it); then another holder dies. Every other holder defers to the first, which alone
+    // may repair: without the record it would repair nothing, for ever.
+    const probe = await Client.create({ peers: peersOf(nodes), workers: 0 })
+    let object: string
+    let order: string[]
+    try {
+      const report = await probe.check(capability)
+      object = report.object
+      order = weightedOrder(object, [...new Set(report.blocks.flatMap(b => b.holders))].map(peerId => ({ peerId }))).map(h => h.peerId)
+    } finally {
+      await probe.close()
+    }
+    const first = nodes.find(n => n.info.peerId === order[0])!
+    const victim = nodes.find(n => n.info.peerId === order.at(-1))!
+    // While the first is down, the six nodes all hold a block of the stripe: nobody can rebuild its
+    // block anywhere, so the stripe stays as it is until the first is back.
+    await first.stop()
+    await rm(join(first.info.dataDir, 'placements'), { recursive: true, force: true })
+    const others = nodes.filter(n => n !== first)
+    const bootstrap = [others.find(n => n !== victim)!.info.multiaddrs[0]!]
+    started.push(await spawnNode({ dataDir: first.info.dataDir, bootstrap, args: [...REPAIR_ARGS, ...portsOf(first)] }))
+    const back = started.at(-1)!
+    // Two full passes of every other node with the first back up: a pass that began while it was
+    // down would rebuild its block onto the seventh node, leaving none free for the victim's.
+    const passes = await Promise.all(others.map(repairPasses))
+    while (!(await Promise.all(others.map(repairPasses))).every((p, i) => p >= passes[i]! + 2)) await new Promise(resolve => setTimeout(resolve, 250))
+    // A seventh node, for the block the victim takes with it.
+    started.push(await spawnNode({ bootstrap, args: REPAIR_ARGS }))
+    const spare = started.at(-1)!
+    await victim.kill9()
+    nodes = [...others.filter(n => n !== victim), back, spare]
+
+    const reader = await Client.create({ peers: peersOf(nodes), workers: 0 })
+    try {
+      const deadline = Date.now() + 3 * 60_000
+      const repaired = (r: CheckReport): boolean => r.unknown === 0 && r.healthy && r.blocks.every(b => b.ok.some(h => h !== victim.info.peerId))
+      let report = await reader.check(capability)
+      while (!repaired(report) && Date.now() < deadline) {
+        await new Promise(resolve => setTimeout(resolve, 500))
+        report = await reader.check(capability)
+      }
+      assert.equal(report.healthy, true, `${JSON.stringify(report.stripes)}\nfirst ${first.info.peerId.slice(-6)}, victim ${victim.info.peerId.slice(-6)}, spare ${spare.info.peerId.slice(-6)}\n${await repairState(nodes, object)}`)
+      assert.ok(report.blocks.some(b => b.ok.includes(spare.info.peerId)), 'the lost block was rebuilt onto the seventh node')
+      assert.equal((await fetch(`${back.info.http}/api/v1/objects/${object}/placement`)).status, 200, 'the first holder keeps the record again')
     } finally {
       await reader.close()
     }
