@@ -1,3 +1,4 @@
+export * from './audit-results.ts'
 export * from './errors.ts'
 export * from './node-client.ts'
 export * from './node-info.ts'

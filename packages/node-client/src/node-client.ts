@@ -16,10 +16,11 @@ import { MAX_AUDIT_MESSAGE_BYTES } from '@p2pdv/core/wire'
 import { request } from '#transport'
 import { NodeClientErrorCode } from './errors.ts'
 import {
-  base64Bytes, MAX_ADDR_CHARS, MAX_ADDRS, MAX_ID_CHARS, MAX_LISTED_PEERS, parsePeerList, parsePlacementListing, parseReputation,
+  base64Bytes, MAX_ADDR_CHARS, MAX_ADDRS, MAX_ID_CHARS, MAX_LISTED_PEERS, parsePeerList, parsePlacementListing, parseRepairCounters, parseReputation,
   type ListedPeer, type ListedPlacement, type NodeIdentity, type NodeStatus
 } from './node-info.ts'
 import { ReceiptVerifier, type StoreReceipt } from './receipt-verifier.ts'
+import { auditResultsSearch, MAX_AUDIT_RESULTS_BYTES, parseAuditResults, type AuditResult, type AuditResultsQuery } from './audit-results.ts'
 import { MAX_REWARD_INPUTS_BYTES, MAX_REWARD_PROOF_BYTES, parseRewardEpochInputs, parseRewardProof, RewardShapeError, type RewardEpochInputs, type RewardProof } from './rewards.ts'
 import { MAX_VIDEO_PAGE_BYTES, parseListedVideo, parseVideoPage, videoSearchParams, type ListedVideo, type VideoPage, type VideoSearch } from './videos.ts'
 import { MAX_PUT_RESPONSE_BYTES, type BodyBuffers, type HttpRequest, type HttpResponse } from './transport/types.ts'
@@ -27,6 +28,8 @@ import { MAX_PUT_RESPONSE_BYTES, type BodyBuffers, type HttpRequest, type HttpRe
 export const DEFAULT_NODE_TIMEOUT_MS = 30_000
 /** A status, identity or reputation answer longer than this is refused (a node gone wrong). */
 export const MAX_STATUS_BYTES = 4 * 1024 * 1024
+/** A node's metrics page longer than this is refused (its labels are bounded; a few hundred KiB is normal). */
+export const MAX_METRICS_BYTES = 8 * 1024 * 1024
 /** A peer list longer than this is refused before it is all read. */
 export const MAX_PEER_LIST_BYTES = 64 * 1024
 /** A placement listing longer than this is refused. */
@@ -147,14 +150,16 @@ export class NodeClient {
     return await this.receipts.check(peerId, { peer: r.peer, cid: receiptCid, size: r.size, time: r.time, sig: base64Bytes(r.sig) }, cid, bytes.byteLength)
   }
 
-  /** `GET /api/v1/status`: the node's peer id, free capacity and failure domain. */
+  /** `GET /api/v1/status`: the node's peer id, free capacity, failure domain and repair counters. */
   async status (options: CallOptions = {}): Promise<NodeStatus> {
-    const s = await this.getJson('/api/v1/status', MAX_STATUS_BYTES, options) as { peerId?: unknown, freeBytes?: unknown, zone?: unknown } | null
+    const s = await this.getJson('/api/v1/status', MAX_STATUS_BYTES, options) as { peerId?: unknown, freeBytes?: unknown, zone?: unknown, repair?: unknown } | null
     if (typeof s?.peerId !== 'string' || s.peerId.length === 0 || s.peerId.length > MAX_ID_CHARS) throw this.badResponse('answered its status without a valid peer id')
+    const repair = parseRepairCounters(s.repair)
     return {
       peerId: s.peerId,
       ...(typeof s.freeBytes === 'number' ? { freeBytes: s.freeBytes } : {}),
-      ...(typeof s.zone === 'string' && s.zone.length <= MAX_ID_CHARS ? { zone: s.zone } : {})
+      ...(typeof s.zone === 'string' && s.zone.length <= MAX_ID_CHARS ? { zone: s.zone } : {}),
+      ...(repair === undefined ? {} : { repair })
     }
   }
 
@@ -193,6 +198,26 @@ export class NodeClient {
     const peers = (body as { peers?: unknown } | null)?.peers
     if (!Array.isArray(peers) || peers.length > MAX_LISTED_PEERS) throw bad(`did not answer with a list of at most ${MAX_LISTED_PEERS} peers`)
     return parsePeerList(body)
+  }
+
+  /**
+   * One page of an auditor's results, newest first, with ids after `after` and before `before`
+   * (NOT_FOUND when the node runs no auditor). A malformed page is refused whole.
+   */
+  async auditResults (q: AuditResultsQuery = {}, options: CallOptions = {}): Promise<AuditResult[]> {
+    const path = `/api/v1/audit/results?${auditResultsSearch(q)}`
+    const res = await this.call({ method: 'GET', path, limit: MAX_AUDIT_RESULTS_BYTES, headers: { accept: 'application/json' } }, options)
+    this.expectOk(res, 'an auditor')
+    const rows = parseAuditResults(this.json(res, path))
+    if (rows === undefined) throw this.badResponse('answered a malformed page of audit results')
+    return rows
+  }
+
+  /** The node's Prometheus exposition (`GET /metrics`), as text, bounded. */
+  async metricsText (options: CallOptions = {}): Promise<string> {
+    const res = await this.call({ method: 'GET', path: '/metrics', limit: MAX_METRICS_BYTES, headers: { accept: 'text/plain' } }, options)
+    this.expectOk(res, 'metrics')
+    return new TextDecoder().decode(res.body)
   }
 
   /** `GET /api/v1/reputation` of an auditor node: peer id → score in 0 … 1. */

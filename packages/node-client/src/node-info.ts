@@ -13,7 +13,29 @@ export const MAX_LISTED_PEERS = 64
 const MAX_URL_CHARS = 256
 
 export interface NodeIdentity { peerId: string, multiaddrs: string[], http: string }
-export interface NodeStatus { peerId: string, freeBytes?: number, zone?: string }
+export interface NodeStatus { peerId: string, freeBytes?: number, zone?: string, repair?: RepairCounters }
+
+/** What a node's repair worker counted since it started (`repair` in its status). */
+export interface RepairCounters {
+  passes: number
+  blocksRepaired: number
+  bytesMoved: number
+  /** Stripes now known lost. */
+  unrecoverable: number
+  /** Stripes now with fewer blocks reachable than needed. */
+  atRisk: number
+  backlog: number
+}
+
+const REPAIR_COUNTERS = ['passes', 'blocksRepaired', 'bytesMoved', 'unrecoverable', 'atRisk', 'backlog'] as const
+
+/** The repair counters of a status, or undefined when absent or malformed (repair off, an older node). */
+export function parseRepairCounters (v: unknown): RepairCounters | undefined {
+  if (v === null || typeof v !== 'object') return undefined
+  const r = v as Record<string, unknown>
+  if (!REPAIR_COUNTERS.every(k => Number.isSafeInteger(r[k]) && (r[k] as number) >= 0)) return undefined
+  return Object.fromEntries(REPAIR_COUNTERS.map(k => [k, r[k]])) as unknown as RepairCounters
+}
 export interface ListedPeer { peerId: string, http: string }
 export interface ListedPlacement { object: string, version: number, sig: Uint8Array }
 

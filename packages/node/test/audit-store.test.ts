@@ -87,3 +87,19 @@ describe('audit store targets', () => {
     assert.equal(store.holderCount, 0)
   })
 })
+
+describe('audit store results', () => {
+  it('lists newest first, and pages back with beforeId and forward with afterId', async () => {
+    const store = await openStore()
+    for (let i = 0; i < 5; i++) store.addResult({ peer: i % 2 === 0 ? 'A' : 'B', cid: `c${i}`, kind: 'proof', outcome: 'pass', code: null, counted: true, issued: 1000 + i, signed: new Uint8Array() })
+    const ids = store.results({ limit: 10 }).map(r => r.id)
+    assert.deepEqual(ids, [...ids].sort((a, b) => b - a))
+    assert.equal(ids.length, 5)
+    const page = store.results({ limit: 2 })
+    const back = store.results({ limit: 2, beforeId: page.at(-1)!.id })
+    assert.deepEqual(back.map(r => r.id), ids.slice(2, 4))
+    assert.deepEqual(store.results({ limit: 10, afterId: ids[2]! }).map(r => r.id), ids.slice(0, 2))
+    assert.deepEqual(store.results({ limit: 10, peer: 'B', beforeId: ids[0]! }).map(r => r.cid), ['c3', 'c1'])
+    store.close()
+  })
+})

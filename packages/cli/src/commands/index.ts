@@ -17,6 +17,7 @@ export const commands: CommandEntry[] = [
   { name: 'put', load: async () => (await import('./put.ts')).put },
   { name: 'get', load: async () => (await import('./get.ts')).get },
   { name: 'check', load: async () => (await import('./check.ts')).check },
+  { name: 'sla', load: async () => (await import('./sla.ts')).sla },
   { name: 'upload', load: async () => (await import('./upload.ts')).upload },
   { name: 'studio', load: async () => (await import('./studio.ts')).studio },
   { name: 'watch', load: async () => (await import('./watch.ts')).watch },

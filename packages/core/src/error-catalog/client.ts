@@ -55,6 +55,7 @@ export const CLIENT_ERRORS = {
   ERR_NODE_NOT_FOUND: { status: 404, hint: 'The node does not have it; ask another node.' },
   ERR_NODE_TIMEOUT: { status: 504, hint: 'The node did not answer in time; retry, or ask another node.' },
   ERR_BAD_NODE_RESPONSE: { status: 502, hint: 'The node answered with something malformed; it is broken or hostile.' },
+  ERR_BAD_METRICS: { status: 502, hint: 'The node\'s metrics page is malformed; leave the node out of the report, or ask its operator.' },
   ERR_INVALID_ARGUMENT: { status: 400, hint: 'A caller passed a value the API does not take; the message names it.' },
   ERR_P2P_UNAVAILABLE: { status: 503, hint: 'No viewer had the block in time; read it from a node.' },
   ERR_SWARM_NO_NODE: { status: 503, hint: 'No node answered for the viewer swarm; P2P is skipped and nodes serve the video.' },

@@ -77,15 +77,17 @@ export function registerAuditRoutes (app: FastifyInstance, deps: AuditRoutesDeps
     return reply.type(CBOR_CONTENT_TYPE).send(Buffer.from(bytes))
   })
 
-  app.get<{ Querystring: { peer?: string, after?: string, limit?: string } }>('/api/v1/audit/results', async (req, reply) => {
+  app.get<{ Querystring: { peer?: string, after?: string, before?: string, limit?: string } }>('/api/v1/audit/results', async (req, reply) => {
     const a = deps.auditor
     if (a === undefined) return notAuditor(reply)
     const limit = req.query.limit === undefined ? 100 : Number(req.query.limit)
     const after = req.query.after === undefined ? undefined : Number(req.query.after)
+    const before = req.query.before === undefined ? undefined : Number(req.query.before)
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_RESULTS_PER_PAGE) return deps.sendError(reply, 400, new P2pdvError('ERR_BAD_REQUEST', `limit must be 1 … ${MAX_RESULTS_PER_PAGE}`))
     if (after !== undefined && (!Number.isSafeInteger(after) || after < 0)) return deps.sendError(reply, 400, new P2pdvError('ERR_BAD_REQUEST', 'after must be a result id'))
+    if (before !== undefined && (!Number.isSafeInteger(before) || before < 0)) return deps.sendError(reply, 400, new P2pdvError('ERR_BAD_REQUEST', 'before must be a result id'))
     if (req.query.peer !== undefined && req.query.peer.length > 128) return deps.sendError(reply, 400, new P2pdvError('ERR_BAD_REQUEST', 'peer is a peer id'))
-    const rows = a.store.results({ ...(req.query.peer === undefined ? {} : { peer: req.query.peer }), ...(after === undefined ? {} : { afterId: after }), limit })
+    const rows = a.store.results({ ...(req.query.peer === undefined ? {} : { peer: req.query.peer }), ...(after === undefined ? {} : { afterId: after }), ...(before === undefined ? {} : { beforeId: before }), limit })
     return {
       results: rows.map(r => ({ id: r.id, peer: r.peer, cid: r.cid, kind: r.kind, outcome: r.outcome, code: r.code, counted: r.counted, issued: r.issued, record: Buffer.from(r.signed).toString('base64') }))
     }

@@ -249,12 +249,13 @@ export class AuditStore {
     this.stmts.prune!.run(maxResults)
   }
 
-  /** Results newest first, optionally of one peer and after an id. */
-  results (q: { peer?: string, afterId?: number, limit: number }): StoredResult[] {
+  /** Results newest first, optionally of one peer, after an id and before one (paging back). */
+  results (q: { peer?: string, afterId?: number, beforeId?: number, limit: number }): StoredResult[] {
     const where: string[] = []
     const args: Array<string | number> = []
     if (q.peer !== undefined) { where.push('peer = ?'); args.push(q.peer) }
     if (q.afterId !== undefined) { where.push('id > ?'); args.push(q.afterId) }
+    if (q.beforeId !== undefined) { where.push('id < ?'); args.push(q.beforeId) }
     const sql = `SELECT * FROM results ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`
     return (this.db.prepare(sql).all(...args, q.limit) as Array<Record<string, unknown>>).map(r => ({
       id: Number(r.id),
