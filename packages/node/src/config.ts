@@ -11,6 +11,7 @@ import { ANNOUNCE_GRACE_MS, ANNOUNCE_STRATEGIES, type AnnounceStrategy } from '.
 import { DEFAULT_UNCLAIMED_GRACE_MS } from './unclaimed.ts'
 import type { HotConfig } from './components/hot-copies.ts'
 import { parseAnnounce, readBootstrapFile, type PublicAddresses } from './public-addresses.ts'
+import { LOG_FORMATS, type LogFormat } from './logging.ts'
 
 export const DEFAULT_HOST = '127.0.0.1'
 /** 0 = an ephemeral port chosen by the OS. */
@@ -145,6 +146,8 @@ export interface NodeConfig {
   audit?: AuditorConfig
   /** Present when the node settles reward epochs from its audits (`--settle`, with --audit and a wallet). */
   settle?: { epochMs: number }
+  /** `--log-format json|ecs`: pino's own fields or the Elastic Common Schema (logging.ts). */
+  logFormat: LogFormat
   /** Deliberate misbehaviour for tests (P2PDV_TEST_FAULTS, loopback only); empty otherwise. */
   testFaults: TestFault[]
   /** Bytes one uploader identity may store here (`--identity-quota`; default a quarter of the quota). */
@@ -181,7 +184,7 @@ export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 
   '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p] [--audit-chain-interval MS] [--settle [--settle-epoch MS]]] ' +
   '[--wallet NAME --chain FILE [--rpc URL …] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--keeper-new-signer-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
   '[--hot-copies 2] [--hot-threshold 600] [--hot-window 60] [--hot-cold-after 300] [--hot-client-cap N] [--hot-share BYTES] [--hot-interval 10] ' +
-  '[--public-rpc URL] [--siwe-domain HOST:PORT …] [--dev-oracle-file FILE (tests only)]'
+  '[--public-rpc URL] [--siwe-domain HOST:PORT …] [--log-format json|ecs] [--dev-oracle-file FILE (tests only)]'
 
 /**
  * The daemon's options (the CLI's `node start` declares the same set). `--auditor URL` names an
@@ -189,6 +192,7 @@ export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 
  */
 export const NODE_OPTIONS = {
   data: { type: 'string' },
+  'log-format': { type: 'string' },
   host: { type: 'string' },
   'p2p-port': { type: 'string' },
   'http-port': { type: 'string' },
@@ -409,6 +413,7 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     ...(audit === undefined ? {} : { audit }),
     ...(settle === undefined ? {} : { settle }),
     ...(chain === undefined ? {} : { chain }),
+    logFormat: logFormatOf(values['log-format']),
     testFaults: parseTestFaults(env, host),
     identityQuotaBytes: identityQuota,
     unclaimedGraceMs: Math.round(unclaimedGrace * 1000),
@@ -417,6 +422,12 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     viewerPort: port(values['viewer-port'] as string | undefined, 'viewer-port', 0),
     hot: hotConfig(values, quota)
   }
+}
+
+function logFormatOf (v: unknown): LogFormat {
+  if (v === undefined) return 'json'
+  if (typeof v !== 'string' || !(LOG_FORMATS as readonly string[]).includes(v)) throw new P2pdvError(ConfigErrorCode.INVALID, `--log-format must be ${LOG_FORMATS.join(' or ')}`, { hint: 'json: pino\'s fields (the default); ecs: Elastic Common Schema for Elasticsearch or Loki.' })
+  return v as LogFormat
 }
 
 function parseChainOptions (values: Record<string, string | string[] | boolean | undefined>, env: NodeJS.ProcessEnv): NodeChainConfig | undefined {

@@ -6,7 +6,8 @@
  * (lifecycle.ts): a failed start stops what had started, last first, and `stop` runs every stop.
  */
 import { statSync } from 'node:fs'
-import { pino, type Logger } from 'pino'
+import type { Logger } from 'pino'
+import { createNodeLogger } from './logging.ts'
 import { connectAuditorChain, type AuditorChain } from './audit/chain-reporter.ts'
 import type { NodeConfig } from './config.ts'
 import type { WebApp } from './http-api.ts'
@@ -156,7 +157,7 @@ function chainComponent (config: StartNodeOptions, log: Logger, onRpcError: () =
 }
 
 export async function startNode (config: StartNodeOptions): Promise<NodeHandle> {
-  const log = config.logger ?? pino({ name: 'p2pdv-node', level: process.env.P2PDV_LOG_LEVEL ?? 'info' }, pino.destination(2))
+  const log = config.logger ?? createNodeLogger(config.logFormat)
   let ready = false
   const metrics = createMetrics()
   const faults = new Set(config.testFaults)
