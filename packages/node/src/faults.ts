@@ -13,8 +13,9 @@ export const TEST_FAULTS_ENV = 'P2PDV_TEST_FAULTS'
 /**
  * `serve-garbage`: GET /ipfs/{cid} returns the block with one byte flipped (audits still answered honestly). `forge-proofs`: audit answers carry a made-up leaf and path, validly signed.
  * `fail-repair`: every pass of the first repair worker throws (the supervisor must replace it).
+ * `fail-audit`: every round of the first auditor throws (likewise).
  */
-export const TEST_FAULTS = ['serve-garbage', 'forge-proofs', 'fail-repair'] as const
+export const TEST_FAULTS = ['serve-garbage', 'forge-proofs', 'fail-repair', 'fail-audit'] as const
 export type TestFault = typeof TEST_FAULTS[number]
 
 export function isLoopbackHost (host: string): boolean {

@@ -207,7 +207,8 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     chain: () => chain.value.auditorChain,
     peerUrls: async () => (await peers()).slice(1).map(p => p.http),
     libp2p: () => net.libp2p,
-    forgeProofs: faults.has('forge-proofs')
+    forgeProofs: faults.has('forge-proofs'),
+    failFirstAuditor: faults.has('fail-audit')
   })
   const settle = new SettleRole({ config: config.settle, disk, audit, chain: () => chain.value.auditorChain, log })
   const protocols = new ProtocolsComponent({
@@ -252,7 +253,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
 
   // The order: each component may use the ones before it; stop runs it backwards (so the node
   // first stops reporting ready).
-  // Restarts the repair worker when its passes keep failing (components/supervisor.ts).
+  // Restarts the repair worker and the auditor when their passes keep failing (components/supervisor.ts).
   const supervisor = new Supervisor({
     log,
     onRestart: (name, ok) => { metrics.componentRestarts.inc({ component: name, result: ok ? 'ok' : 'failed' }) },
@@ -260,6 +261,10 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       name: 'repair',
       failing: () => config.repair && (repair.maybe === undefined || repair.maybe.failing),
       restart: async () => { await repair.stop(); await repair.start() }
+    }, {
+      name: 'audit',
+      failing: () => audit.roundsFailing,
+      restart: async () => { await audit.restartRounds() }
     }]
   })
   const components: Component[] = [

@@ -1,5 +1,6 @@
 // A real node whose repair worker keeps failing (test fault `fail-repair`: its first passes throw)
-// is healed by its supervisor: the worker is made anew, counted, and its passes then succeed.
+// is healed by its supervisor: the worker is made anew, counted, and its passes then succeed; the
+// same for an auditor whose rounds keep failing (`fail-audit`).
 import assert from 'node:assert/strict'
 import { rename } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -26,6 +27,26 @@ describe('self-healing', () => {
       assert.equal(restarts, 1, 'one restart was enough')
       assert.ok(passes !== undefined && passes > 0, 'the new worker completes passes')
       assert.match(node.stderr(), /restarted a failing subsystem/)
+      assert.equal((await fetch(`${node.info.http}/readyz`)).status, 200)
+    } finally {
+      await node.stop()
+    }
+  })
+
+  it('restarts an auditor whose rounds keep failing, and rounds run again', { timeout: 120_000 }, async () => {
+    const node = await spawnNode({ args: ['--no-repair', '--audit', '--audit-interval', '200'], env: { P2PDV_TEST_FAULTS: 'fail-audit' } })
+    try {
+      let restarts: number | undefined
+      let rounds = 0
+      for (let i = 0; i < 120 && !(restarts !== undefined && restarts >= 1 && rounds > 0); i++) {
+        await new Promise(resolve => setTimeout(resolve, 250))
+        const text = await (await fetch(`${node.info.http}/metrics`)).text()
+        restarts = metric(text, /^p2pdv_component_restarts_total\{component="audit",result="ok"\} (\d+)$/m)
+        rounds = ((await (await fetch(`${node.info.http}/api/v1/reputation`)).json()) as { rounds: number }).rounds
+      }
+      assert.equal(restarts, 1, 'one restart was enough')
+      assert.ok(rounds > 0, 'the new auditor completes rounds')
+      assert.match(node.stderr(), /test fault fail-audit/)
       assert.equal((await fetch(`${node.info.http}/readyz`)).status, 200)
     } finally {
       await node.stop()

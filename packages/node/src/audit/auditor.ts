@@ -26,6 +26,7 @@ import {
 import type { Logger } from 'pino'
 import type { NodeMetrics } from '../metrics.ts'
 import { PeriodicTask } from '../periodic-task.ts'
+import { FAILURES_BEFORE_RESTART } from '../components/supervisor.ts'
 import type { SlashPolicy, SlashReporter } from './slash.ts'
 import { DEFAULT_MAX_RESULTS, type AuditSample, type AuditStore } from './store.ts'
 import type { AuditTransport } from './transport.ts'
@@ -73,6 +74,8 @@ export interface AuditorDeps {
   now?: () => number
   /** Refreshes the targets (from placement records); run before a round when due. */
   sync?: (signal: AbortSignal) => Promise<unknown>
+  /** Runs before each scheduled round; a throw fails the round (the `fail-audit` test fault). */
+  beforeRound?: () => void
 }
 
 /** After an auditor starts, how long peers it has not reached yet may stay silent uncounted. */
@@ -128,7 +131,7 @@ export class Auditor {
   constructor (deps: AuditorDeps) {
     this.deps = deps
     this.options = { ...DEFAULT_AUDITOR_OPTIONS, ...deps.options }
-    this.loop = new PeriodicTask(async () => { await this.runRound() }, {
+    this.loop = new PeriodicTask(async () => { this.deps.beforeRound?.(); await this.runRound() }, {
       name: 'audit rounds',
       intervalMs: this.options.intervalMs,
       firstDelayMs: Math.min(this.options.intervalMs, 1000),
@@ -144,10 +147,15 @@ export class Auditor {
     if (!this.stopController.signal.aborted) this.loop.start()
   }
 
-  /** Aborts a running round and returns once it has ended. */
+  /** Aborts a running round and returns once it has ended. Final: a new Auditor runs the next rounds. */
   async stop (): Promise<void> {
     this.stopController.abort()
     await this.loop.stop()
+  }
+
+  /** Its last FAILURES_BEFORE_RESTART scheduled rounds all threw: the supervisor makes a new auditor. */
+  get failing (): boolean {
+    return this.loop.consecutiveFailures >= FAILURES_BEFORE_RESTART
   }
 
   /** One round: a random sample of (block, holder) pairs, audited with bounded concurrency. */

@@ -77,7 +77,7 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
   const blockstore = p.blockstore.value
   const gate = p.gate.value
   const placements = p.placements.placements
-  const { auditor, store: auditStore, publisher } = p.audit
+  const { auditor, store: auditStore } = p.audit
   const keeper = p.keeper.keeper
   const oracle = chain.oracle
   const auth = oracle === undefined
@@ -129,12 +129,14 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
       ? {}
       : {
           auditor: {
-            auditor,
+            // Read at each request: the supervisor may have replaced the auditor and its publisher.
+            get auditor () { return p.audit.auditor ?? auditor },
             store: auditStore,
             peerId,
-            chain: () => auditorChain === undefined
-              ? undefined
-              : { operator: auditorChain.operator, auditorRole: auditorChain.auditorRole, ...(publisher?.last === undefined ? {} : { lastPublish: publisher.last }) }
+            chain: () => {
+              const last = p.audit.publisher?.last
+              return auditorChain === undefined ? undefined : { operator: auditorChain.operator, auditorRole: auditorChain.auditorRole, ...(last === undefined ? {} : { lastPublish: last }) }
+            }
           }
         }),
     onBlockTraffic: () => { p.provideQueue.maybe?.traffic() },

@@ -33,6 +33,8 @@ export interface AuditRoleDeps {
   peerUrls: () => Promise<string[]>
   libp2p: () => Libp2p | undefined
   forgeProofs: boolean
+  /** The `fail-audit` test fault: every round of the first auditor made throws (a restarted one works). */
+  failFirstAuditor?: boolean
   metrics: NodeMetrics
   log: Logger
 }
@@ -46,6 +48,8 @@ export class AuditRole implements Component {
   readonly name = 'audit'
   private readonly deps: AuditRoleDeps
   private started: Started | undefined
+  /** Auditors made so far (the `fail-audit` fault breaks the first). */
+  private made = 0
 
   constructor (deps: AuditRoleDeps) {
     this.deps = deps
@@ -86,7 +90,9 @@ export class AuditRole implements Component {
       return node === undefined ? Promise.resolve(undefined) : libp2pHttpResolver(node)(peer, signal)
     }
     const placementSource = new PlacementTargetSource({ store, local: this.deps.placements.placements, peers: this.deps.peerUrls, log })
+    const broken = this.deps.failFirstAuditor === true && this.made++ === 0
     const auditor = new Auditor({
+      ...(broken ? { beforeRound: () => { throw new Error('test fault fail-audit: this auditor fails every round') } } : {}),
       peerId,
       privateKey,
       store,
@@ -104,6 +110,28 @@ export class AuditRole implements Component {
 
   stop (): void {
     this.started?.auditor?.store.close()
+  }
+
+  /** Whether this node audits and its rounds keep failing (the supervisor then calls `restartRounds`). */
+  get roundsFailing (): boolean {
+    return this.started?.auditor?.auditor.failing === true
+  }
+
+  /**
+   * Replaces the auditor (and its reputation publisher) with new ones on the same store: results,
+   * targets and reputation are in audit.sqlite, so nothing is lost but the running round.
+   */
+  async restartRounds (): Promise<void> {
+    const started = this.get()
+    const old = started.auditor
+    const config = this.deps.config
+    if (old === undefined || config === undefined) return
+    await old.publisher?.stop()
+    await old.auditor.stop()
+    const fresh = this.auditorOn(old.store, config)
+    started.auditor = fresh
+    fresh.auditor.start()
+    fresh.publisher?.start()
   }
 
   /** Audit rounds and reputation publishing, as a component of their own (started once the node is ready). */
