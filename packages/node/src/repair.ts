@@ -331,8 +331,8 @@ export class RepairWorker {
   }
 
   /**
-   * Whether `peer` keeps this version of the record or a later one, handing it this node's copy
-   * when it has none or an older one. Remembered per object until the version or the peer changes,
+   * Whether `peer` keeps this version of the record or a later one (which this node then keeps
+   * too, if its store accepts it), handing it this node's copy when it has none or an older one. Remembered per object until the version or the peer changes,
    * so a settled object costs no request per pass. A peer that does not answer is assumed to keep
    * it (not remembered): two repairers at once is worse than one pass of waiting.
    */
@@ -347,13 +347,27 @@ export class RepairWorker {
     let keeps: boolean
     try {
       const theirs = await this.heldBy(client, record, signal)
-      keeps = (theirs !== undefined && comparePlacement(theirs, record) >= 0) || await this.handOver(client, record, signal)
+      const order = theirs === undefined ? -1 : comparePlacement(theirs.record, record)
+      // A newer version counts only once this node's store has checked and kept it: a holder that
+      // claims a version it cannot show signed would otherwise be deferred to for ever.
+      keeps = order === 0 || (order > 0 ? await this.adopt(record, theirs!.bytes) : await this.handOver(client, record, signal))
     } catch (err) {
       if (signal.aborted) throw err
       return true
     }
     known.peers.set(peer.peerId, keeps)
     return keeps
+  }
+
+  /** Keeps a newer version a peer showed, if this node's store accepts it (signature, lineage). */
+  private async adopt (record: PlacementRecord, bytes: Uint8Array): Promise<boolean> {
+    try {
+      await this.deps.placements.put(record.object, bytes)
+      return true
+    } catch (err) {
+      this.deps.log.warn({ err, object: record.object.toString() }, 'a holder showed a placement record this node does not accept; it is passed over for repair')
+      return false
+    }
   }
 
   /**
@@ -372,11 +386,12 @@ export class RepairWorker {
   }
 
   /** The version of the record a peer keeps; undefined when it keeps none (404). */
-  private async heldBy (client: NodeClient, record: PlacementRecord, signal: AbortSignal): Promise<PlacementRecord | undefined> {
+  private async heldBy (client: NodeClient, record: PlacementRecord, signal: AbortSignal): Promise<{ record: PlacementRecord, bytes: Uint8Array } | undefined> {
     try {
-      const theirs = decodePlacementRecord(await client.placement(record.object, { signal }))
+      const bytes = await client.placement(record.object, { signal })
+      const theirs = decodePlacementRecord(bytes)
       if (!theirs.object.equals(record.object)) throw new Error('the peer answered with the record of another object')
-      return theirs
+      return { record: theirs, bytes }
     } catch (err) {
       if ((err as { code?: unknown }).code === NodeClientErrorCode.NOT_FOUND) return undefined
       throw err

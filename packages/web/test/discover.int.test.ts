@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core'
 import { NodeClient } from '@p2pdv/node-client'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
 import { screenshots } from './fixtures/screenshots.ts'
+import { assertAccessible } from './fixtures/axe.ts'
 import { runCli, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { makeTestVideo } from './fixtures/video.ts'
 
@@ -95,6 +96,7 @@ describe('discovery on a devnet', () => {
     await page.locator('[aria-label="Latest videos"] .cover img').first().waitFor({ timeout: WAIT_MS })
     await assertInert(page)
     await screenshots(page, 'home')
+    await assertAccessible(page, 'home')
 
     // Keyboard only: focus the search box, type a word of the title, Enter.
     await page.getByLabel('Search videos').focus()
@@ -106,6 +108,7 @@ describe('discovery on a devnet', () => {
     assert.deepEqual(await results.evaluateAll(as => as.map(a => a.getAttribute('data-video'))), [videoId])
     await assertInert(page)
     await screenshots(page, 'search')
+    await assertAccessible(page, 'search')
 
     // Tab to the result and open it with Enter.
     await results.first().focus()
@@ -123,6 +126,7 @@ describe('discovery on a devnet', () => {
     }, undefined, { timeout: WAIT_MS, polling: 100 })
     await assertInert(page)
     await screenshots(page, 'video')
+    await assertAccessible(page, 'video')
     await page.close()
   })
 
@@ -167,6 +171,7 @@ describe('discovery on a devnet', () => {
     await other.close()
     await assertInert(page)
     await screenshots(page, 'node')
+    await assertAccessible(page, 'node')
     await page.close()
   })
 })

@@ -14,6 +14,7 @@ import type { Page } from 'playwright-core'
 import { NodeClient } from '@p2pdv/node-client'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
 import { screenshots } from './fixtures/screenshots.ts'
+import { assertAccessible } from './fixtures/axe.ts'
 import { CLI, CLI_NODE_FLAGS, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { makeTestVideo } from './fixtures/video.ts'
 
@@ -131,6 +132,7 @@ describe('the creator studio on a devnet', () => {
     // The token left the address bar (it stays in this tab's session storage).
     assert.equal(new URL(page.url()).hash, '')
     await screenshots(page, 'studio-videos-empty')
+    await assertAccessible(page, 'studio-videos-empty')
     await page.locator('.studio-nav a', { hasText: 'Upload' }).click()
 
     // Drag and drop: a DataTransfer holding the file, dropped on the zone.
@@ -147,6 +149,7 @@ describe('the creator studio on a devnet', () => {
     await page.getByLabel('Description').fill('Waves and a slow light.')
     await page.getByLabel('Tags').fill('sea, light')
     await screenshots(page, 'studio-upload-form')
+    await assertAccessible(page, 'studio-upload-form')
 
     // Every progress value the page shows, per stage, as it happens.
     await page.evaluate(() => {
@@ -166,6 +169,7 @@ describe('the creator studio on a devnet', () => {
     const link = page.locator('#watch-link')
     await link.waitFor({ timeout: WAIT_MS * 2 })
     await screenshots(page, 'studio-done')
+    await assertAccessible(page, 'studio-done')
     const seen = await page.evaluate(() => (window as unknown as { __seen: Record<string, number[]> }).__seen)
     assert.ok(seen['Transcoding']!.some(v => v > 0 && v < 100), `transcode progress between 0 and 100: ${JSON.stringify(seen)}`)
     assert.equal(seen['Transcoding']!.at(-1), 100)
@@ -192,6 +196,7 @@ describe('the creator studio on a devnet', () => {
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined)
     assert.equal(await page.locator('img[src="x"]').count(), 0)
     await screenshots(page, 'studio-videos')
+    await assertAccessible(page, 'studio-videos')
 
     // The same file again: refused before any transcoding with its code, and the page offers to upload it as a new video.
     await page.locator('.studio-nav a', { hasText: 'Upload' }).click()

@@ -15,6 +15,7 @@ import { NodeClient } from '@p2pdv/node-client'
 import { runCli, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
 import { screenshots } from './fixtures/screenshots.ts'
+import { assertAccessible } from './fixtures/axe.ts'
 import { makeTestVideo } from './fixtures/video.ts'
 
 const WAIT_MS = 90_000
@@ -133,6 +134,7 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
     assert.equal(await page.locator('[data-price-state=buy] strong').textContent(), 'Buy for 0.01 ETH')
     assert.match((await page.locator('.wallet-balance').textContent())!, /^10 ETH$/)
     await screenshots(page, 'wallet-video-priced')
+    await assertAccessible(page, 'wallet-video-priced')
 
     mode = 'reject'
     await page.locator('[data-action=buy]').click()
@@ -157,6 +159,7 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
     await page.waitForSelector(`[aria-label="Bought videos"] a[data-video="${paid}"]`, { timeout: WAIT_MS })
     assert.equal(await page.locator(`[aria-label="Watched videos"] a[data-video="${paid}"]`).count(), 1, 'history lists it')
     await screenshots(page, 'library')
+    await assertAccessible(page, 'library')
     await page.locator(`[aria-label="Bought videos"] a[data-video="${paid}"]`).click()
     await playsPast(page, 1)
     await page.close()
@@ -182,6 +185,7 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
     await page.waitForSelector('.wallet-chip', { timeout: WAIT_MS })
     await page.locator('.wallet-chip').click()
     await screenshots(page, 'wallet-menu')
+    await assertAccessible(page, 'wallet-menu')
     mode = 'reject'
     await page.locator('.wallet-menu button', { hasText: 'Sign in' }).click()
     await page.waitForSelector('.wallet-menu [data-code=ERR_WALLET_REFUSED]', { timeout: WAIT_MS })
