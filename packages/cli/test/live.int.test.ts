@@ -186,8 +186,10 @@ describe('p2pdv live start', () => {
     const started = await run.started
     assert.ok(started !== undefined, run.stderr())
     run.kill('SIGTERM')
-    assert.notEqual(await run.exit, 0)
-    assert.equal(run.events.at(-1)?.error?.code, 'ERR_LIVE_EMPTY', run.stderr())
+    const code = await run.exit
+    const seen = `exit ${String(code)}, events ${JSON.stringify(run.events)}\n${run.stderr()}`
+    assert.equal(code, 1, seen)
+    assert.equal(run.events.at(-1)?.error?.code, 'ERR_LIVE_EMPTY', seen)
     assert.equal(run.events.some(e => e.event === 'archived'), false)
   })
 

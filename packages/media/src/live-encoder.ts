@@ -122,6 +122,8 @@ export class LiveEncoder {
   /** Resolves when ffmpeg has ended and every segment it wrote was handed to onSegment. */
   async run (): Promise<void> {
     for (const r of this.opts.ladder) await mkdir(join(this.opts.workDir, `r${r.index}`), { recursive: true })
+    // Stopped before ffmpeg was started (a SIGTERM right after start): there is nothing to end.
+    if (this.stopping) return
     const proc = spawn(FFMPEG, liveEncoderArgs(this.opts.ingest, this.opts.ladder, this.opts.workDir, this.opts.preset), { stdio: ['ignore', 'ignore', 'pipe'] })
     this.proc = proc
     proc.stderr.setEncoding('utf8').on('data', (d: string) => { this.stderr = (this.stderr + d).slice(-STDERR_TAIL) })

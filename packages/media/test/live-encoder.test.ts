@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { completeSegments, ingestArgs, liveEncoderArgs, parseLiveLadder } from '../src/live-encoder.ts'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { completeSegments, ingestArgs, LiveEncoder, liveEncoderArgs, parseLiveLadder } from '../src/live-encoder.ts'
 
 const code = (c: string) => (err: unknown) => { assert.equal((err as { code?: string }).code, c); return true }
 
@@ -22,5 +25,19 @@ describe('live encoder', () => {
     assert.equal(ingestArgs({ kind: 'rtmp', host: '127.0.0.1', port: 1935 }).ingestUrl, 'rtmp://127.0.0.1:1935/live/stream')
     const args = liveEncoderArgs({ kind: 'input', input: 'a.ts' }, parseLiveLadder('720p,360p'), '/tmp/x')
     assert.equal(args.filter(a => a === 'hls').length, 2)
+  })
+
+  it('stopped before it ran (a SIGTERM right after start), it ends at once and starts no ffmpeg', { timeout: 20_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'p2pdv-live-encoder-'))
+    try {
+      let segments = 0
+      // An SRT listener nobody pushes to: an ffmpeg started for it would wait for ever.
+      const e = new LiveEncoder({ ingest: { kind: 'srt', host: '127.0.0.1', port: 9 }, ladder: parseLiveLadder('360p'), workDir: dir, onSegment: async () => { segments++ } })
+      e.stop()
+      await e.run()
+      assert.equal(segments, 0)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -218,7 +218,8 @@ function MenuButton ({ label, title, icon, badge, open, pressed, onToggle, child
 }): ReactElement {
   return (
     <div className='menu-wrap'>
-      <button type='button' className={`ctl ${pressed === true ? 'on' : ''}`} aria-label={label} title={title} aria-haspopup='menu' aria-expanded={open} onClick={onToggle}>
+      {/* The name includes the badge the button shows ("Quality: 720p"): what is read is what is seen. */}
+      <button type='button' className={`ctl ${pressed === true ? 'on' : ''}`} aria-label={badge === undefined ? label : `${label}: ${badge}`} title={title} aria-haspopup='menu' aria-expanded={open} onClick={onToggle}>
         {icon}{badge !== undefined && <span className='ctl-badge'>{badge}</span>}
       </button>
       {open && <div className='menu' role='menu' aria-label={label}><div className='menu-title'>{label}</div>{children}</div>}
