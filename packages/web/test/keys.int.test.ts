@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { runCli, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
+import { assertAccessible } from './fixtures/axe.ts'
 import { errorCode, playsPast } from './fixtures/player.ts'
 import { makeTestVideo } from './fixtures/video.ts'
 
@@ -68,12 +69,14 @@ describe('watch page: keys from the keepers', () => {
     page.on('console', m => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()) })
     await page.goto(pageUrl)
     assert.equal(await errorCode(page), 'ERR_ACCESS_DENIED')
+    await assertAccessible(page, 'a paid video refused by the keepers')
     const viewer = await page.evaluate(() => window.p2pdvViewer)
     assert.equal(viewer?.wallet, 'page')
     const bought = await runCli(['buy', video, '--for', viewer!.address, '--as', 'bob', '--json'], env)
     assert.equal(bought.code, 0, bought.stderr)
     await page.reload()
     await playsPast(page, 1)
+    await assertAccessible(page, 'a paid video playing with keeper keys')
     // The same page wallet (kept in the page's storage) is what asked.
     assert.equal((await page.evaluate(() => window.p2pdvViewer))?.address, viewer!.address)
     assert.deepEqual(cspViolations, [])

@@ -14,6 +14,7 @@ import { ViewerSwarm, type BlockSource } from '@p2pdv/sdk/swarm'
 import { fetchPeerDirectory, PeerSet, swarmIdOf, VideoSource } from '@p2pdv/sdk/player'
 import { runCli, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
+import { assertAccessible } from './fixtures/axe.ts'
 import { playsPast } from './fixtures/player.ts'
 import { makeTestVideo } from './fixtures/video.ts'
 
@@ -165,6 +166,7 @@ describe('watch page P2P delivery in Chromium', () => {
     try {
       await page.goto(watchUrl)
       await playsPast(page, 1)
+      await assertAccessible(page, 'the watch page with its P2P panel')
       await page.getByRole('switch').click()
       await waitP2p(page, { state: 'off' })
       assert.equal(await page.evaluate(() => localStorage.getItem('p2pdv.p2p')), 'off')

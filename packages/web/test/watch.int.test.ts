@@ -11,6 +11,7 @@ import { parseCapability } from '@p2pdv/core'
 import { fetchPeerDirectory, PeerSet, VideoSource } from '@p2pdv/sdk/browser'
 import { runCli, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
+import { assertAccessible } from './fixtures/axe.ts'
 import { playsPast } from './fixtures/player.ts'
 import { makePhoneVideo, makeTestVideo } from './fixtures/video.ts'
 
@@ -105,6 +106,7 @@ describe('watch page in Chromium', () => {
     try {
       await page.goto(up.json.watchUrl)
       await playsPast(page, 1, WAIT_MS)
+      await assertAccessible(page, 'the watch page of a capability link')
       await chooseQuality(page, /^720p/)
       await page.waitForFunction(() => document.querySelector('video')!.videoHeight === 1280, undefined, { timeout: WAIT_MS })
       assert.equal(await page.evaluate(() => document.querySelector('video')!.videoWidth), 720)
