@@ -68,6 +68,11 @@ export const PEER_LIST_REFRESH_MS = 60_000
 const PEER_LIST_SOURCES = 4
 /** Listed peers probed as candidates per pass, at most. */
 const MAX_LISTED_CANDIDATES = 64
+/**
+ * How long a holder's answer that it keeps a record version is believed: a node restarted on a new
+ * disk between two passes keeps nothing, and is asked again at the latest this much later.
+ */
+const KEEPS_RECORD_RECHECK_MS = 10 * 60_000
 /** How old other nodes' peer lists may be when a repair has fewer targets than blocks to place. */
 const SHORT_OF_TARGETS_REFRESH_MS = 5_000
 
@@ -140,7 +145,7 @@ export class RepairWorker {
   /** Placement candidates other nodes list and the peer store lacks (listed-peers.ts). */
   private readonly listed: ListedPeers
   /** Per object: which holders keep (true) or refuse (false) the record's version (`keepsRecord`). */
-  private readonly handedOver = new Map<string, { version: string, peers: Map<string, boolean> }>()
+  private readonly handedOver = new Map<string, { version: string, peers: Map<string, { keeps: boolean, at: number }> }>()
 
   constructor (deps: RepairDeps) {
     this.deps = deps
@@ -324,7 +329,11 @@ export class RepairWorker {
     for (const h of order) {
       if (h.peerId === this.deps.peerId) return true
       const { peer, state } = await this.locate(h.peerId, peers, alive, signal)
-      if (state !== 'up' || peer === undefined) continue
+      if (state !== 'up' || peer === undefined) {
+        // It may come back without its records (a new disk): ask it again then.
+        this.handedOver.get(record.object.toString())?.peers.delete(h.peerId)
+        continue
+      }
       if (await this.keepsRecord(record, peer, signal)) return false
     }
     return false
@@ -332,9 +341,11 @@ export class RepairWorker {
 
   /**
    * Whether `peer` keeps this version of the record or a later one (which this node then keeps
-   * too, if its store accepts it), handing it this node's copy when it has none or an older one. Remembered per object until the version or the peer changes,
-   * so a settled object costs no request per pass. A peer that does not answer is assumed to keep
-   * it (not remembered): two repairers at once is worse than one pass of waiting.
+   * too, if its store accepts it), handing it this node's copy when it has none or an older one.
+   * Remembered per object until the version changes, the peer is seen down, or
+   * KEEPS_RECORD_RECHECK_MS passes, so a settled object costs no request per pass. A peer that does
+   * not answer is assumed to keep it (not remembered): two repairers at once is worse than one pass
+   * of waiting.
    */
   private async keepsRecord (record: PlacementRecord, peer: Peer, signal: AbortSignal): Promise<boolean> {
     const object = record.object.toString()
@@ -342,7 +353,7 @@ export class RepairWorker {
     let known = this.handedOver.get(object)
     if (known?.version !== version) this.handedOver.set(object, known = { version, peers: new Map() })
     const keptBefore = known.peers.get(peer.peerId)
-    if (keptBefore !== undefined) return keptBefore
+    if (keptBefore !== undefined && Date.now() - keptBefore.at < KEEPS_RECORD_RECHECK_MS) return keptBefore.keeps
     const client = new NodeClient(peer.url, { peerId: peer.peerId, timeoutMs: PROBE_TIMEOUT_MS * 2 })
     let keeps: boolean
     try {
@@ -355,7 +366,7 @@ export class RepairWorker {
       if (signal.aborted) throw err
       return true
     }
-    known.peers.set(peer.peerId, keeps)
+    known.peers.set(peer.peerId, { keeps, at: Date.now() })
     return keeps
   }
 

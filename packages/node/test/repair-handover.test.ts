@@ -31,6 +31,7 @@ describe('repair: the holder this node would defer to', () => {
   let forged: Uint8Array
   const received: Uint8Array[] = []
   let gets = 0
+  let down = false
   let me: { key: PrivateKey, id: string }
   let first: { key: PrivateKey, id: string }
 
@@ -52,6 +53,7 @@ describe('repair: the holder this node would defer to', () => {
     const stranger = await generateKeyPair('Ed25519')
     forged = encodePlacementRecord(await signPlacementRecord({ ...unsigned, version: 9 }, stranger.publicKey.raw, async p => await stranger.sign(p)))
     server = createServer((req, res) => {
+      if (req.url === '/api/v1/status' && down) { res.statusCode = 503; res.end(); return }
       if (req.url === '/api/v1/status') { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ peerId: first.id })); return }
       if (req.method === 'HEAD' && req.url?.startsWith('/ipfs/') === true) { res.setHeader('content-length', String(sizes.get(req.url.slice(6)) ?? 0)); res.end(); return }
       if (req.url === `/api/v1/objects/${object.toString()}/placement`) {
@@ -128,5 +130,21 @@ describe('repair: the holder this node would defer to', () => {
     assert.equal(w.stats.objectsChecked, 1, 'this node checks the object itself')
     assert.equal(w.stats.backlog, 0, 'and finds both holders with their blocks')
     assert.equal(store.get(record.object.toString())?.version, 1, 'the forged version was not kept')
+  })
+
+  it('asks again after the holder was seen down: it may be back without its records', async () => {
+    mode = 'keeps'
+    down = false
+    const { w } = await worker()
+    await w.pass()
+    assert.equal(w.stats.objectsChecked, 0)
+    down = true
+    await w.pass()
+    assert.equal(w.stats.objectsChecked, 1, 'while it is down, this node checks the object')
+    down = false
+    mode = 'none'
+    await w.pass()
+    assert.equal(w.stats.recordsHandedOver, 1, 'back up without the record: handed it again')
+    assert.equal(w.stats.objectsChecked, 1)
   })
 })
