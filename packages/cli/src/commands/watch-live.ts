@@ -31,7 +31,6 @@ export function isLiveWatchLink (text: string): boolean {
   return s.startsWith(LIVE_LINK_PREFIX) || (s.length <= 512 && WATCH_URL.test(s))
 }
 
-/** The watch-page URL → the live link and the node that served it; a live link as it is. */
 /** The keepers of a registered stream, asked as the command's identity; `forget` zeroes its keys. */
 async function keeperEpochKeys (args: ParsedArgs, stream: string): Promise<{ provider: import('@p2pdv/sdk/live').DeferredLiveEpochKeys, forget: () => void }> {
   const [{ chainContext }, { ChainKeyOracle }, { KeyResolver }, { DeferredLiveEpochKeys }] = await Promise.all([
@@ -59,6 +58,7 @@ async function keeperEpochKeys (args: ParsedArgs, stream: string): Promise<{ pro
   }
 }
 
+/** The watch-page URL → the live link and the node that served it; a live link as it is. */
 export function splitLiveWatchLink (text: string): { link: string, origin?: string } {
   const s = text.trim()
   const m = s.length <= 512 ? WATCH_URL.exec(s) : null
@@ -72,17 +72,17 @@ const KEYLESS_LINK = /^p2pdv:\/\/live\/([0-9a-fA-F]{64})$/
 export async function watchLive (args: ParsedArgs, out: Output, text: string): Promise<number> {
   const port = intOpt(args, 'port', 0, 0, 65535)
   const { link, origin } = splitLiveWatchLink(text)
-  const keyless = KEYLESS_LINK.exec(link)
-  if (keyless === null && (args.values.as !== undefined || args.values.anonymous === true)) {
+  const keyless = KEYLESS_LINK.exec(link)?.[1]?.toLowerCase()
+  if (keyless === undefined && (args.values.as !== undefined || args.values.anonymous === true)) {
     throw new P2pdvError('ERR_USAGE', '--as and --anonymous are for links without a key; this live link carries its key', {
       hint: 'Drop --as: the part after # is the key.'
     })
   }
-  if (keyless !== null && args.values.anonymous === true) {
+  if (keyless !== undefined && args.values.anonymous === true) {
     throw new P2pdvError('ERR_USAGE', 'a stream registered on chain is watched as an account that may watch it, not anonymously', { hint: 'Watch with --as NAME (a wallet that bought, subscribed or was granted access).' })
   }
   // A malformed link is refused before any node is asked (ERR_BAD_LIVE_LINK).
-  const parsed = keyless === null ? (await import('@p2pdv/core/live')).parseLiveLink(link) : undefined
+  const parsed = keyless === undefined ? (await import('@p2pdv/core/live')).parseLiveLink(link) : undefined
   const { LiveSource, PeerSet, fetchPeerDirectory } = await import('@p2pdv/sdk/player')
   const { startLiveGateway } = await import('@p2pdv/sdk/live-gateway')
   // The watch page's node knows the others (its directory); else --node flags or the devnet.
@@ -97,12 +97,12 @@ export async function watchLive (args: ParsedArgs, out: Output, text: string): P
   }
   let source: import('@p2pdv/sdk/player').LiveSource
   let forget: () => void = () => {}
-  if (keyless !== null) {
+  if (keyless !== undefined) {
     // Epoch keys from the keepers, asked as --as (the devnet's alice by default), each checked
     // against the fingerprint the creator signed into the announcements.
-    const keys = await keeperEpochKeys(args, keyless[1]!.toLowerCase())
+    const keys = await keeperEpochKeys(args, keyless)
     forget = keys.forget
-    source = LiveSource.open({ keeper: { stream: keyless[1]!.toLowerCase(), keys: keys.provider }, peers: new PeerSet(peers) })
+    source = LiveSource.open({ keeper: { stream: keyless, keys: keys.provider }, peers: new PeerSet(peers) })
   } else {
     source = LiveSource.open({ link: parsed!, peers: new PeerSet(peers) })
     parsed!.secret.fill(0)
