@@ -129,7 +129,7 @@ describe('p2pdv watch in the viewer swarm', () => {
   it('a viewer serving wrong bytes is banned and playback goes on from the nodes', async () => {
     // A hostile viewer in the same swarm: answers every request with random bytes.
     const lying: BlockSource = { get: () => new Uint8Array(randomBytes(1000)), cids: () => [] }
-    liar = await joinVideoSwarm({ origin: devnet.state.nodes[0]!.http, manifest: parseCapability(capability).manifest, source: lying })
+    liar = await joinVideoSwarm({ nodes: devnet.state.nodes, manifest: parseCapability(capability).manifest, source: lying })
     const c = await startWatch(capability, env)
     try {
       await startPlaying(c)

@@ -33,7 +33,7 @@ import { KeeperRole, type KeeperAccess } from './components/keeper-role.ts'
 import { HttpPlane } from './components/http-plane.ts'
 import { Libp2pPlane } from './components/libp2p-plane.ts'
 import { ProtocolsComponent, provideQueueComponent } from './components/protocols.ts'
-import { listPeers } from './components/directory.ts'
+import { listPeers, listViewerOrigins } from './components/directory.ts'
 import { apiDeps } from './components/api.ts'
 import { DiscoveryComponent } from './components/discovery.ts'
 import { LiveComponent } from './components/live.ts'
@@ -172,7 +172,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     host: config.host, port: config.httpPort, dataDir: () => disk.value.dir.root, log,
     ...(config.publicAddresses?.http === undefined ? {} : { publicUrl: config.publicAddresses.http }),
     // Read when the plane starts, once the components it serves have started.
-    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => readiness(ready, disk.value.dir.blocks, chainHealth), chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, settle, live, net, http, protocols, provideQueue, repair, peers, hot })
+    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => readiness(ready, disk.value.dir.blocks, chainHealth), chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, settle, live, net, http, protocols, provideQueue, repair, peers, viewerOrigins: listViewerOrigins({ disk, net }), hot })
   })
   const net = new Libp2pPlane({
     host: config.host, port: config.p2pPort, disk, blockstore, datastore, http, log,

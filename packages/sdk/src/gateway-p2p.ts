@@ -12,11 +12,13 @@
  *   is time, nodes otherwise. Every block is verified and held, so other viewers get it from here.
  *
  * The swarm code (libp2p, WebRTC) is loaded and joined only after the first segment is served,
- * so it is never on the start-up path.
+ * so it is never on the start-up path. It meets at the video's home node (rankSwarmHomes), as
+ * pages do, so `p2pdv watch` and browsers served by any node share one swarm.
  */
 import type { StreamRef, VideoManifest } from '@p2pdv/core'
 import type { CID } from 'multiformats/cid'
 import { PeerDelivery, type PeerDeliveryStats } from './player/peer-delivery.ts'
+import type { SwarmNode } from './swarm/swarm-home.ts'
 
 /** Fetched ahead of the playback clock (the watch page keeps 30 s; a local player buffers too). */
 export const DEFAULT_PREFETCH_SECONDS = 20
@@ -26,8 +28,8 @@ const PREFETCH_POLL_MS = 500
 const SWARM_STOP_TIMEOUT_MS = 10_000
 
 export interface GatewayP2pOptions {
-  /** HTTP origins of nodes whose viewer relay and tracker to join, tried in order. */
-  origins: string[]
+  /** The nodes this viewer knows: the swarm meets at its home among them (rankSwarmHomes). */
+  nodes: SwarmNode[]
   prefetchSeconds?: number
   /** Bytes of verified blocks held for other viewers (PeerDelivery's default otherwise). */
   heldBytes?: number
@@ -122,14 +124,7 @@ export class GatewayP2p {
     await new Promise(resolve => setImmediate(resolve))
     const joining = (async () => {
       const { joinVideoSwarm } = await import('./swarm/join-video.ts')
-      let last: unknown
-      for (const origin of this.opts.origins) {
-        if (this.stopping.signal.aborted) break
-        try {
-          return await joinVideoSwarm({ origin, manifest: this.manifest, source: this.delivery.held, signal: this.stopping.signal })
-        } catch (err) { last = err }
-      }
-      throw last ?? new Error('no node to join the swarm at')
+      return await joinVideoSwarm({ nodes: this.opts.nodes, manifest: this.manifest, source: this.delivery.held, signal: this.stopping.signal })
     })()
     this.delivery.expectSwarm(joining)
     try {

@@ -14,7 +14,7 @@ describe('SwarmSession before the first frame', () => {
   it('makes no block wait for a swarm: with buffer to spare (the gap between `playing` and the join), a block goes to the nodes at once', async () => {
     // A huge peer budget: a block that waited for a swarm would wait for the whole test.
     const delivery = new PeerDelivery({ bufferAhead: () => 1e6, peerBudgetMs: 2 ** 30 })
-    const session = new SwarmSession(delivery, cid, 'http://127.0.0.1:9', true)
+    const session = new SwarmSession(delivery, cid, () => [{ peerId: '12D3KooWtest', http: 'http://127.0.0.1:9' }], true)
     assert.equal(session.state.kind, 'waiting')
     let nodeCalls = 0
     const read = delivery.fetch(cid, undefined, async () => { nodeCalls++; return block })
@@ -27,7 +27,7 @@ describe('SwarmSession before the first frame', () => {
 
   it('switching P2P on before the first frame does not join: the swarm waits for the first frame', async () => {
     const delivery = new PeerDelivery({ bufferAhead: () => 0 })
-    const session = new SwarmSession(delivery, cid, 'http://127.0.0.1:9', false)
+    const session = new SwarmSession(delivery, cid, () => [{ peerId: '12D3KooWtest', http: 'http://127.0.0.1:9' }], false)
     assert.equal(session.state.kind, 'off')
     await session.setAllowed(true)
     assert.equal(session.state.kind, 'waiting')
@@ -36,7 +36,7 @@ describe('SwarmSession before the first frame', () => {
 
   it('after the first frame it joins (here: a node that cannot be reached leaves playback on the nodes, with a code)', async () => {
     const delivery = new PeerDelivery({ bufferAhead: () => 0 })
-    const session = new SwarmSession(delivery, cid, 'http://127.0.0.1:9', true)
+    const session = new SwarmSession(delivery, cid, () => [{ peerId: '12D3KooWtest', http: 'http://127.0.0.1:9' }], true)
     const settled = new Promise<void>(resolve => { session.subscribe(() => { if (session.state.kind === 'unavailable') resolve() }) })
     session.firstFrame()
     assert.equal(session.state.kind, 'joining')

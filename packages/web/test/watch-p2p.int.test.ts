@@ -1,8 +1,9 @@
 // P2P delivery on the watch page (issue 16), end to end: a real devnet, a generated 20 s video,
-// headless Chromium pages that join the video's viewer swarm at the serving node (WebSockets +
-// circuit relay for signalling, WebRTC between pages) after their first frame. A later viewer
-// takes blocks ahead of its playhead from an earlier one, each verified by CID; a hostile viewer
-// serving wrong bytes is banned and playback goes on from the nodes; the off switch joins nothing.
+// headless Chromium pages that join the video's viewer swarm at its home node (WebSockets +
+// circuit relay for signalling, WebRTC between pages) after their first frame. A later viewer,
+// whose page came from another node, takes blocks ahead of its playhead from an earlier one, each
+// verified by CID; a hostile viewer serving wrong bytes is banned and playback goes on from the
+// nodes; the off switch joins nothing.
 import assert from 'node:assert/strict'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -10,8 +11,8 @@ import { after, before, describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
 import type { CID } from 'multiformats/cid'
 import { parseCapability } from '@p2pdv/core'
-import { ViewerSwarm, type BlockSource } from '@p2pdv/sdk/swarm'
-import { fetchPeerDirectory, PeerSet, swarmIdOf, VideoSource } from '@p2pdv/sdk/player'
+import { joinVideoSwarmAtHome, type BlockSource } from '@p2pdv/sdk/swarm'
+import { fetchPeerDirectory, PeerSet, VideoSource } from '@p2pdv/sdk/player'
 import { runCli, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
 import { assertAccessible } from './fixtures/axe.ts'
@@ -20,7 +21,7 @@ import { makeTestVideo } from './fixtures/video.ts'
 
 const WAIT_MS = 90_000
 
-interface P2pStats { peerBytes: number, peerBlocks: number, nodeBlocks: number, urgentBlocks: number, peers: number, bannedPeers: number, bytesToPeers: number, rejectedPeerBlocks: number, state: string }
+interface P2pStats { home?: string, peerBytes: number, peerBlocks: number, nodeBlocks: number, urgentBlocks: number, peers: number, bannedPeers: number, bytesToPeers: number, rejectedPeerBlocks: number, state: string }
 
 async function p2p (page: Page): Promise<P2pStats> {
   return await page.evaluate(() => window.p2pdvPlayer!.p2p() as unknown as P2pStats)
@@ -99,18 +100,21 @@ describe('watch page P2P delivery in Chromium', () => {
     cleanup()
   })
 
-  it('a second viewer gets a real share of its bytes from the first, verified, and shows the right frames', async () => {
+  it('a second viewer, served by another node, gets a real share of its bytes from the first, verified, and shows the right frames', async () => {
     const a = await browser.context.newPage()
     const b = await browser.context.newPage()
+    // The pages come from different nodes: they meet at the video's home node all the same.
+    const otherNode = devnet.state.nodes.find(n => !watchUrl.startsWith(n.http))!
     try {
       await a.goto(watchUrl)
       await playsPast(a, 1)
       await waitP2p(a, { state: 'joined' })
       // A buffers ahead (30 s): the whole video, which it then holds for others.
       await a.waitForFunction(() => { const v = document.querySelector('video')!; return v.buffered.length > 0 && v.buffered.end(v.buffered.length - 1) > 19 }, undefined, { timeout: WAIT_MS, polling: 250 })
-      await b.goto(watchUrl)
+      await b.goto(`${otherNode.http}/watch/${watchUrl.split('/watch/')[1]!}`)
       await playsPast(b, 1)
       await waitP2p(b, { state: 'joined', peers: 1 })
+      assert.ok((await p2p(a)).home !== undefined && (await p2p(a)).home === (await p2p(b)).home, 'both pages met at one home node')
       await playsPast(b, 8)
       await waitP2p(b, { peerBytes: 1 })
       const sb = await p2p(b)
@@ -136,13 +140,11 @@ describe('watch page P2P delivery in Chromium', () => {
   })
 
   it('bans a viewer that serves wrong bytes (detected by CID), and plays on from the nodes', async () => {
-    // The other node than the first test's: a fresh tracker (no stale entries of closed pages).
     const node = devnet.state.nodes.find(n => !watchUrl.startsWith(n.http)) ?? devnet.state.nodes[0]!
-    const ws = node.multiaddrs.find(a => a.includes('/ws/'))
-    assert.ok(ws !== undefined, 'the node runs the viewer relay')
-    // Claims every block of the video; answers each want with junk of a plausible size.
+    // Claims every block of the video; answers each want with junk of a plausible size. It joins
+    // where every viewer of the video meets, whichever node served its page.
     const lying: BlockSource = { get: () => new Uint8Array(1000).fill(7), cids: () => blocks }
-    const hostile = await ViewerSwarm.join({ video: await swarmIdOf(manifest), nodes: [ws], source: lying })
+    const { swarm: hostile } = await joinVideoSwarmAtHome({ nodes: devnet.state.nodes, manifest, source: lying })
     const page = await browser.context.newPage()
     try {
       await page.goto(`${node.http}/watch/${watchUrl.split('/watch/')[1]!}`)

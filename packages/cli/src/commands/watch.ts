@@ -33,7 +33,7 @@ export const watch: Command = {
       const gateway = await startVideoGateway(client, capability, {
         port,
         p2p: p2p
-          ? { origins: peers.map(p => p.http), onJoinError: err => { out.note(`P2P off for this session, blocks come from the nodes: ${(err as Error).message}`) } }
+          ? { nodes: peers.map(p => ({ peerId: p.peerId, http: p.http })), onJoinError: err => { out.note(`P2P off for this session, blocks come from the nodes: ${(err as Error).message}`) } }
           : undefined
       })
       out.result({ event: 'ready', url: gateway.url, p2p }, () => [

@@ -25,7 +25,7 @@ import type { SettleRole } from './settle-role.ts'
 import { rewardRoutes } from '../settle/routes.ts'
 import type { DiscoveryComponent } from './discovery.ts'
 import { discoveryRoutes } from '../discovery/routes.ts'
-import { findProviders } from './directory.ts'
+import { findProviders, viewerWsOrigins } from './directory.ts'
 import type { NodeDisk } from './disk.ts'
 import type { HttpPlane } from './http-plane.ts'
 import type { KeeperRole } from './keeper-role.ts'
@@ -67,6 +67,8 @@ export interface NodeParts {
   provideQueue: Resource<ProvideQueue>
   repair: Resource<RepairWorker | undefined>
   peers: () => Promise<PeerHttp[]>
+  /** ws:// origins of the listed nodes' viewer relays (the page's CSP). */
+  viewerOrigins: () => Promise<string[]>
   discovery?: DiscoveryComponent
   hot?: HotCopiesComponent
 }
@@ -120,8 +122,9 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
     admit: async (authorization, source) => await gate.admit(grantFromAuthorization(authorization), source),
     providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
     routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: http.urlOrEmpty, multiaddrs: net.multiaddrs() }), ...(chain.describe === undefined ? {} : { chain: chain.describe }) }), p.live.routes(), discoveryRoutes(() => p.discovery?.store), rewardRoutes(() => p.settle.settler), ...(p.hot === undefined ? [] : [p.hot.routes()])],
-    // The page's P2P delivery dials this node's viewer relay (WebSockets): its ws:// origins too.
-    pageConnectOrigins: async () => [...(chain.rpcOrigin === undefined ? [] : [chain.rpcOrigin]), ...(await chain.keeperOrigins?.() ?? []), ...viewerWsOrigins(net.multiaddrs())],
+    // The page's P2P delivery dials the viewer relay (WebSockets) of the video's home node, which
+    // may be any node it lists: this node's ws:// origins and those of the nodes it knows.
+    pageConnectOrigins: async () => [...(chain.rpcOrigin === undefined ? [] : [chain.rpcOrigin]), ...(await chain.keeperOrigins?.() ?? []), ...viewerWsOrigins(net.multiaddrs()), ...(await p.viewerOrigins())],
     peers: p.peers,
     ...(config.webApp === undefined ? {} : { webApp: config.webApp }),
     audit: async body => await p.audit.responder.answer(body),
@@ -146,13 +149,3 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
   }
 }
 
-/** `ws://host:port` of each `/ws` listen address (the viewer relay), for the page's CSP. */
-export function viewerWsOrigins (multiaddrs: string[]): string[] {
-  const out = new Set<string>()
-  for (const a of multiaddrs) {
-    const m = /^\/(ip4|ip6|dns4|dns6|dns)\/([^/]+)\/tcp\/(\d+)\/ws(\/|$)/.exec(a)
-    if (m === null || a.includes('/p2p-circuit')) continue
-    out.add(`ws://${m[1] === 'ip6' ? `[${m[2]!}]` : m[2]!}:${m[3]!}`)
-  }
-  return [...out].slice(0, 8)
-}

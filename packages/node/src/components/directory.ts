@@ -84,3 +84,39 @@ export function listPeers (deps: Pick<DirectoryDeps, 'disk' | 'net' | 'http'>) {
     return out
   }
 }
+
+/** How many ws:// origins of other nodes' viewer relays a page may connect to (its CSP). */
+export const MAX_VIEWER_ORIGINS = 64
+
+/** `ws://host:port` of each `/ws` listen address (a viewer relay), for the page's CSP. */
+export function viewerWsOrigins (multiaddrs: string[]): string[] {
+  const out = new Set<string>()
+  for (const a of multiaddrs) {
+    const m = /^\/(ip4|ip6|dns4|dns6|dns)\/([^/]+)\/tcp\/(\d+)\/ws(\/|$)/.exec(a)
+    if (m === null || a.includes('/p2p-circuit')) continue
+    out.add(`ws://${m[1] === 'ip6' ? `[${m[2]!}]` : m[2]!}:${m[3]!}`)
+  }
+  return [...out].slice(0, 8)
+}
+
+/**
+ * The viewer relays of the nodes this node lists (peers that announce an HTTP data plane), at most
+ * 2 origins each: a video's swarm meets at its home node, which may be any of them, so the page
+ * must be allowed to dial it. Only nodes, never viewers: a viewer announces no `/http` address.
+ */
+export function listViewerOrigins (deps: Pick<DirectoryDeps, 'disk' | 'net'>) {
+  return async (): Promise<string[]> => {
+    const libp2p = deps.net.libp2p
+    if (libp2p === undefined) return []
+    const peerId = deps.disk.value.peerId
+    const out = new Set<string>()
+    for (const p of await libp2p.peerStore.all()) {
+      if (p.id.toString() === peerId) continue
+      const addrs = p.addresses.map(a => a.multiaddr.toString())
+      if (!addrs.some(a => httpUrlFromMultiaddr(a) !== undefined)) continue
+      for (const o of viewerWsOrigins(addrs).slice(0, 2)) out.add(o)
+      if (out.size >= MAX_VIEWER_ORIGINS) break
+    }
+    return [...out].slice(0, MAX_VIEWER_ORIGINS)
+  }
+}

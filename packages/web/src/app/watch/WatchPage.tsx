@@ -87,7 +87,8 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
       }
       target.open(source)
       performance.mark('p2pdv:manifest-opened')
-      const p2p = session = new SwarmSession(delivery, manifest, window.location.origin, p2pAllowed())
+      const opened = source
+      const p2p = session = new SwarmSession(delivery, manifest, () => opened.peers.ranked().map(p => ({ peerId: p.peerId, http: p.http })), p2pAllowed())
       setSwarm(p2p)
       window.p2pdvPlayer = {
         stats: () => structuredClone(source!.stats),

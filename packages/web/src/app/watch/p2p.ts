@@ -2,9 +2,10 @@
  * The watch page's part in P2P delivery (issue 16): the viewer's consent (on by default, an off
  * switch kept in localStorage; off = the page never joins a swarm, so it sends nothing to other
  * viewers and they never learn its address) and one swarm session: after the first frame, the
- * swarm code (libp2p, ~600 KB) is loaded and the page joins the video's swarm at the serving node
- * (joinVideoSwarm). Any failure (no relay, no
- * WebRTC, a CSP refusal) leaves playback on the nodes; the panel says why.
+ * swarm code (libp2p, ~600 KB) is loaded and the page joins the video's swarm at its home node,
+ * ranked among the nodes the page knows (joinVideoSwarmAtHome), so pages served by different nodes
+ * meet. Any failure (no relay, no WebRTC, a CSP refusal) leaves playback on the nodes; the panel
+ * says why.
  *
  * Before the first frame nothing of P2P runs (issue 16: P2P never makes start-up slower): no
  * join, even if the viewer switches P2P on then, and no block waits for a swarm; the scheduler
@@ -13,6 +14,7 @@
 import type { PeerDelivery, PeerDeliveryStats } from '@p2pdv/sdk/player'
 import { isP2pdvError } from '@p2pdv/core/errors'
 import type { CID } from '@p2pdv/core'
+import type { SwarmNode } from '@p2pdv/sdk/swarm'
 
 export const P2P_CONSENT_KEY = 'p2pdv.p2p'
 
@@ -29,7 +31,7 @@ export type SwarmState =
   | { kind: 'off' }
   | { kind: 'waiting' }
   | { kind: 'joining' }
-  | { kind: 'joined' }
+  | { kind: 'joined', home: string }
   | { kind: 'unavailable', code: string }
 
 interface Stoppable { stop: () => Promise<void> }
@@ -38,7 +40,7 @@ interface Stoppable { stop: () => Promise<void> }
 export class SwarmSession {
   private readonly delivery: PeerDelivery
   private readonly manifest: CID
-  private readonly origin: string
+  private readonly nodes: () => SwarmNode[]
   private swarm: Stoppable | undefined
   private joining: Promise<void> | undefined
   private generation = 0
@@ -48,10 +50,11 @@ export class SwarmSession {
   /** The player showed its first frame: joining is allowed from then on. */
   private started = false
 
-  constructor (delivery: PeerDelivery, manifest: CID, origin: string, allowed: boolean) {
+  /** `nodes`: the nodes the page reads from, read when the join starts (the home is ranked among them). */
+  constructor (delivery: PeerDelivery, manifest: CID, nodes: () => SwarmNode[], allowed: boolean) {
     this.delivery = delivery
     this.manifest = manifest
-    this.origin = origin
+    this.nodes = nodes
     this.current = allowed ? { kind: 'waiting' } : { kind: 'off' }
   }
 
@@ -67,8 +70,8 @@ export class SwarmSession {
 
   get state (): SwarmState { return this.current }
 
-  stats (): PeerDeliveryStats & { state: SwarmState['kind'] } {
-    return { ...this.delivery.stats(), state: this.current.kind }
+  stats (): PeerDeliveryStats & { state: SwarmState['kind'], home?: string } {
+    return { ...this.delivery.stats(), state: this.current.kind, ...(this.current.kind === 'joined' ? { home: this.current.home } : {}) }
   }
 
   subscribe (fn: () => void): () => void {
@@ -100,12 +103,12 @@ export class SwarmSession {
 
   private async join (generation: number): Promise<void> {
     try {
-      const { joinVideoSwarm } = await import('@p2pdv/sdk/swarm')
-      const swarm = await joinVideoSwarm({ origin: this.origin, manifest: this.manifest, source: this.delivery.held })
+      const { joinVideoSwarmAtHome } = await import('@p2pdv/sdk/swarm')
+      const { swarm, home } = await joinVideoSwarmAtHome({ nodes: this.nodes(), manifest: this.manifest, source: this.delivery.held })
       if (generation !== this.generation) { await swarm.stop(); return }
       this.swarm = swarm
       this.delivery.attach(swarm)
-      this.set({ kind: 'joined' })
+      this.set({ kind: 'joined', home: home.peerId })
     } catch (err) {
       this.settle(generation, { kind: 'unavailable', code: isP2pdvError(err) ? err.code : 'ERR_P2P_UNAVAILABLE' })
     }
