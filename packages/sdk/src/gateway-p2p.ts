@@ -19,6 +19,7 @@ import type { StreamRef, VideoManifest } from '@p2pdv/core'
 import type { CID } from 'multiformats/cid'
 import { PeerDelivery, type PeerDeliveryStats } from './player/peer-delivery.ts'
 import type { SwarmNode } from './swarm/swarm-home.ts'
+import { importSwarm } from './swarm-loader.ts'
 
 /** Fetched ahead of the playback clock (the watch page keeps 30 s; a local player buffers too). */
 export const DEFAULT_PREFETCH_SECONDS = 20
@@ -123,7 +124,7 @@ export class GatewayP2p {
   private async joinLater (): Promise<SwarmHandle | undefined> {
     await new Promise(resolve => setImmediate(resolve))
     const joining = (async () => {
-      const { joinVideoSwarm } = await import('./swarm/join-video.ts')
+      const { joinVideoSwarm } = await importSwarm()
       return await joinVideoSwarm({ nodes: this.opts.nodes, manifest: this.manifest, source: this.delivery.held, signal: this.stopping.signal })
     })()
     this.delivery.expectSwarm(joining)

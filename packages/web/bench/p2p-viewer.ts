@@ -81,7 +81,7 @@ export async function watch (args: ViewerArgs): Promise<ViewerResult> {
         // As the page does: the swarm code and the swarm only after the first frame.
         if (delivery !== undefined) {
           swarmStarted = true
-          const joining = import('@p2pdv/sdk/swarm').then(async m => await m.joinVideoSwarm({ nodes: args.directory, manifest, source: delivery.held }))
+          const joining = import('@p2pdv/sdk/swarm-node').then(async l => await l.importSwarm()).then(async m => await m.joinVideoSwarm({ nodes: args.directory, manifest, source: delivery.held }))
           delivery.expectSwarm(joining)
           joining.then(s => { swarm = s; joinMs = performance.now() - now; delivery.attach(s) }, () => {})
         }
