@@ -167,9 +167,18 @@ export interface NodeConfig {
   viewerRelay?: boolean
   /** The WebSockets port viewers dial (`--viewer-port`; default ephemeral). */
   viewerPort?: number
+  /**
+   * P2P on the pages this node serves for viewers who have not chosen (`--p2p-default on|off`,
+   * default on): sharing exposes a viewer's IP address to other viewers, so an operator may ship
+   * pages with it off until each viewer switches it on. The viewer's own choice always wins.
+   */
+  p2pDefault?: P2pDefault
   /** Hot copies of much-watched objects (`--hot-*`, components/hot-copies.ts). Absent: defaults. */
   hot?: HotConfig
 }
+
+export const P2P_DEFAULTS = ['on', 'off'] as const
+export type P2pDefault = typeof P2P_DEFAULTS[number]
 
 /** The share of the node's quota one uploader identity may use by default. */
 export const DEFAULT_IDENTITY_QUOTA_SHARE = 0.25
@@ -180,7 +189,7 @@ export const ConfigErrorCode = {
 } as const
 
 export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--bootstrap-file FILE] [--announce MULTIADDR|URL,…] [--quota BYTES] [--zone NAME] ' +
-  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--identity-quota BYTES] [--unclaimed-grace SECONDS] [--upload-grace 5] [--no-viewer-relay] [--viewer-port 0] [--auditor URL] [--passphrase-file FILE] ' +
+  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--identity-quota BYTES] [--unclaimed-grace SECONDS] [--upload-grace 5] [--no-viewer-relay] [--viewer-port 0] [--p2p-default on|off] [--auditor URL] [--passphrase-file FILE] ' +
   '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p] [--audit-chain-interval MS] [--settle [--settle-epoch MS]]] ' +
   '[--wallet NAME --chain FILE [--rpc URL …] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--keeper-new-signer-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
   '[--hot-copies 2] [--hot-threshold 600] [--hot-window 60] [--hot-cold-after 300] [--hot-client-cap N] [--hot-share BYTES] [--hot-interval 10] ' +
@@ -228,6 +237,7 @@ export const NODE_OPTIONS = {
   'upload-grace': { type: 'string' },
   'viewer-relay': { type: 'boolean', default: true },
   'viewer-port': { type: 'string' },
+  'p2p-default': { type: 'string' },
   auditor: { type: 'string' },
   audit: { type: 'boolean' },
   'audit-interval': { type: 'string' },
@@ -420,8 +430,15 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     ...(uploadGrace === undefined ? {} : { uploadGraceMs: Math.round(uploadGrace * 1000) }),
     viewerRelay: values['viewer-relay'] !== false,
     viewerPort: port(values['viewer-port'] as string | undefined, 'viewer-port', 0),
+    p2pDefault: p2pDefaultOf(values['p2p-default']),
     hot: hotConfig(values, quota)
   }
+}
+
+function p2pDefaultOf (v: unknown): P2pDefault {
+  if (v === undefined) return 'on'
+  if (typeof v !== 'string' || !(P2P_DEFAULTS as readonly string[]).includes(v)) throw new P2pdvError(ConfigErrorCode.INVALID, `--p2p-default must be on or off, not ${JSON.stringify(v)}`, { hint: 'on: pages share with other viewers unless the viewer turns it off (the default); off: only viewers who turn it on share.' })
+  return v as P2pDefault
 }
 
 function logFormatOf (v: unknown): LogFormat {

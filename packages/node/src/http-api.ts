@@ -62,8 +62,10 @@ export interface HttpApiDeps {
   providerLookupTimeoutMs: number
   /** More routes (the keeper role, sign-in), registered after the built-in ones. */
   routes?: Array<(app: FastifyInstance) => void>
-  /** More origins the page may connect to (the chain's RPC endpoint, keepers). */
+  /** More origins the page may connect to (the chain's RPC endpoint, keepers, viewer relays). */
   pageConnectOrigins?: () => Promise<string[]>
+  /** P2P for viewers who have not chosen (`--p2p-default`): 'off' is told to the page in a meta tag. */
+  p2pDefault?: 'on' | 'off'
   /** This node's and its known peers' data planes, this node first, at most MAX_LISTED_PEERS. */
   peers: () => Promise<PeerHttp[]>
   webApp?: WebApp
@@ -103,6 +105,22 @@ export function pageCsp (peerOrigins: string[]): string {
     "form-action 'self'",
     "frame-ancestors 'none'"
   ].join('; ')
+}
+
+/** Origins beyond the listed data planes a page may connect to: RPC, keepers, viewer relays. */
+const MAX_EXTRA_PAGE_ORIGINS = 160
+/** The page reads the operator's P2P default from this meta tag (web: watch/p2p.ts). */
+export const P2P_DEFAULT_META = 'p2pdv-p2p-default'
+
+/**
+ * The page with `<meta name=… content=…>` added at the end of its head. `name` and `content` are
+ * this node's constants, never request input; the page is the web app's own HTML.
+ */
+export function withPageMeta (html: Uint8Array, name: string, content: string): Uint8Array {
+  const text = new TextDecoder().decode(html)
+  const at = text.indexOf('</head>')
+  if (at < 0) return html
+  return new TextEncoder().encode(`${text.slice(0, at)}<meta name="${name}" content="${content}">\n${text.slice(at)}`)
 }
 
 /** JSON bodies (keeper messages, sign-in) are small; nothing larger is parsed. */
@@ -195,14 +213,15 @@ export async function createHttpApi (deps: HttpApiDeps) {
   if (webApp !== undefined) {
     const page = async (_req: unknown, reply: FastifyReply): Promise<FastifyReply> => {
       const [html, peers, extra] = await Promise.all([webApp.page(), deps.peers(), deps.pageConnectOrigins?.().catch(() => []) ?? []])
-      const origins = [...new Set([...peers.slice(0, MAX_LISTED_PEERS).map(p => new URL(p.http).origin), ...extra.slice(0, MAX_LISTED_PEERS)])]
+      const origins = [...new Set([...peers.slice(0, MAX_LISTED_PEERS).map(p => new URL(p.http).origin), ...extra.slice(0, MAX_EXTRA_PAGE_ORIGINS)])]
+      const body = deps.p2pDefault === 'off' ? withPageMeta(html.body, P2P_DEFAULT_META, 'off') : html.body
       return reply.type(html.type)
         .header('cache-control', 'no-store')
         .header('content-security-policy', pageCsp(origins))
         .header('cross-origin-opener-policy', 'same-origin')
         .header('x-frame-options', 'DENY')
         .header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()')
-        .send(Buffer.from(html.body.buffer, html.body.byteOffset, html.body.byteLength))
+        .send(Buffer.from(body.buffer, body.byteOffset, body.byteLength))
     }
     app.get('/', page)
     app.get('/search', page)

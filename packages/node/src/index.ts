@@ -3,4 +3,4 @@ export { parseNodeArgs, NODE_OPTIONS, NODE_USAGE, type NodeConfig, type AuditorC
 export { DATA_FORMAT_VERSION, DataDirErrorCode } from './data-dir.ts'
 export { BlockstoreErrorCode } from './verified-blockstore.ts'
 export { runDaemon, type DaemonExtras } from './daemon.ts'
-export { pageCsp, MAX_LISTED_PEERS, type WebApp, type WebAsset, type PeerHttp } from './http-api.ts'
+export { pageCsp, withPageMeta, P2P_DEFAULT_META, MAX_LISTED_PEERS, type WebApp, type WebAsset, type PeerHttp } from './http-api.ts'

@@ -75,5 +75,9 @@ describe('node viewer relay options', () => {
     assert.equal(parseNodeArgs(['--data', 'd', '--no-viewer-relay'], env).viewerRelay, false)
     assert.equal(parseNodeArgs(['--data', 'd', '--viewer-port', '4003'], env).viewerPort, 4003)
     assert.throws(() => parseNodeArgs(['--data', 'd', '--viewer-port', '70000'], env), { code: 'ERR_CONFIG' })
+    // The pages' P2P default for viewers who have not chosen: on unless the operator says off.
+    assert.equal(d.p2pDefault, 'on')
+    assert.equal(parseNodeArgs(['--data', 'd', '--p2p-default', 'off'], env).p2pDefault, 'off')
+    assert.throws(() => parseNodeArgs(['--data', 'd', '--p2p-default', 'maybe'], env), { code: 'ERR_CONFIG', message: /--p2p-default must be on or off/ })
   })
 })

@@ -1,10 +1,11 @@
 // The watch page's swarm session (p2p.ts) and the start-up rule of issue 16: nothing of P2P runs
-// before the first frame, and no block waits for a swarm that is not being joined.
+// before the first frame, and no block waits for a swarm that is not being joined; the viewer's
+// choice, else the node operator's default, decides whether the page shares at all.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { blockCid } from '@p2pdv/core'
 import { PeerDelivery } from '@p2pdv/sdk/player'
-import { SwarmSession } from '../src/app/watch/p2p.ts'
+import { operatorP2pDefault, p2pAllowed, p2pChosen, SwarmSession } from '../src/app/watch/p2p.ts'
 
 const block = new Uint8Array(1000).map((_, i) => i % 251)
 const cid = await blockCid(block)
@@ -43,5 +44,23 @@ describe('SwarmSession before the first frame', () => {
     await settled
     assert.equal(session.state.kind, 'unavailable')
     await session.stop()
+  })
+})
+
+describe('the P2P choice', () => {
+  const store = (v: string | null): Pick<Storage, 'getItem'> => ({ getItem: () => v })
+  const page = (content: string | undefined): Pick<Document, 'querySelector'> => ({
+    querySelector: () => (content === undefined ? null : { getAttribute: () => content }) as unknown as Element
+  })
+
+  it("follows the viewer's own choice first, then the node operator's default", () => {
+    assert.equal(p2pAllowed(store(null), operatorP2pDefault(page(undefined))), true, 'no choice, no operator default: on')
+    assert.equal(p2pAllowed(store(null), operatorP2pDefault(page('off'))), false, 'the operator ships pages with P2P off')
+    assert.equal(p2pAllowed(store('on'), operatorP2pDefault(page('off'))), true, 'a viewer who switched it on shares')
+    assert.equal(p2pAllowed(store('off'), operatorP2pDefault(page(undefined))), false, 'a viewer who switched it off never shares')
+    assert.equal(p2pAllowed(store('junk'), operatorP2pDefault(page('off'))), false)
+    assert.equal(operatorP2pDefault(page('on')), true)
+    assert.equal(p2pChosen(store('on')), true)
+    assert.equal(p2pChosen(store(null)), false)
   })
 })

@@ -50,7 +50,8 @@ describe('watch page in Chromium', () => {
   const killed = new Set<string>()
 
   before(async () => {
-    devnet = await startDevnet(3)
+    // The operator ships pages with P2P off (viewers may switch it on): these pages join no swarm.
+    devnet = await startDevnet(3, undefined, ['--p2p-default', 'off'])
     const video = join(devnet.dir, 'clip.mp4')
     await makeTestVideo(video, 20)
     // The upload skips nodes that do not answer their status within 3 s: on a loaded machine,
@@ -131,11 +132,13 @@ describe('watch page in Chromium', () => {
     let page: Page
     const requests: Array<{ url: string, headers: Record<string, string> }> = []
     const cspViolations: string[] = []
+    const sockets: string[] = []
 
     before(async () => {
       page = await browser.context.newPage()
       page.on('request', r => { requests.push({ url: r.url().split('#')[0]!, headers: r.headers() }) })
       page.on('console', m => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()) })
+      page.on('websocket', w => { sockets.push(w.url()) })
       await page.goto(watchUrl)
     })
     after(async () => { await page?.close() })
@@ -153,6 +156,11 @@ describe('watch page in Chromium', () => {
       assert.ok(!requests.some(r => r.url.startsWith('https://p2pdv.invalid')), 'the virtual playlist address is never fetched')
       assert.deepEqual(cspViolations, [])
       assert.equal(await page.locator('h1').textContent(), 'Test card')
+      // --p2p-default off, and this viewer has not chosen: no swarm, no WebSocket, and the panel says whose default it is.
+      assert.equal(await page.evaluate(() => window.p2pdvPlayer!.p2p().state), 'off')
+      assert.deepEqual(sockets, [], 'nothing dialled a viewer relay')
+      assert.match(await page.locator('.p2p-consent').textContent() ?? '', /off by this node's default/)
+      assert.equal(await page.getByRole('switch').getAttribute('aria-checked'), 'false')
     })
 
     it('forcing a rendition from the quality menu changes the decoded videoHeight', async () => {

@@ -49,7 +49,7 @@ async function devnetPassphrase (dir: string): Promise<string> {
 export const devnet: Command = {
   name: 'devnet',
   summary: 'run a local network on 127.0.0.1: an EVM chain with the contracts deployed and storage nodes staked on it (Ctrl-C stops everything)',
-  usage: 'devnet [--nodes 6] [--fresh] [--rpc URL | --no-chain] [--monitoring] [--restarts 5]',
+  usage: 'devnet [--nodes 6] [--fresh] [--rpc URL | --no-chain] [--monitoring] [--restarts 5] [--p2p-default on|off]',
   options: {
     nodes: { type: 'string' },
     fresh: { type: 'boolean', default: false },
@@ -57,11 +57,16 @@ export const devnet: Command = {
     'no-chain': { type: 'boolean', default: false },
     monitoring: { type: 'boolean', default: false },
     // Crashes per node within 10 min that the devnet restarts; the next one leaves it down. 0 = never.
-    restarts: { type: 'string' }
+    restarts: { type: 'string' },
+    // The nodes' pages: P2P for viewers who have not chosen (node start --p2p-default).
+    'p2p-default': { type: 'string' }
   },
   async run (args, out) {
     const count = intOpt(args, 'nodes', DEFAULT_DEVNET_NODES, 1, 64)
     const maxCrashes = intOpt(args, 'restarts', DEFAULT_RESTART_POLICY.maxCrashes, 0, 100)
+    const p2pDefaultArg = args.values['p2p-default']
+    if (p2pDefaultArg !== undefined && p2pDefaultArg !== 'on' && p2pDefaultArg !== 'off') throw new P2pdvError('ERR_USAGE', `--p2p-default must be on or off, not ${JSON.stringify(p2pDefaultArg)}`, { hint: `usage: p2pdv ${devnet.usage}` })
+    const p2pDefault = p2pDefaultArg === undefined ? [] : ['--p2p-default', p2pDefaultArg]
     if (args.values['no-chain'] === true && stringOpt(args, 'rpc') !== undefined) {
       throw new P2pdvError('ERR_USAGE', '--rpc names the chain to deploy to; --no-chain runs without one: pick one', { hint: `usage: p2pdv ${devnet.usage}` })
     }
@@ -118,7 +123,7 @@ export const devnet: Command = {
         const role = i === DEVNET_AUDITOR_INDEX ? auditor : auditorUrl === undefined ? [] : ['--auditor', auditorUrl]
         const child = await spawnReady<NodeReady>({
           name,
-          args: [nodeMainPath(), '--data', dataDir, ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap]), ...role, ...chainArgs],
+          args: [nodeMainPath(), '--data', dataDir, ...(bootstrap === undefined ? [] : ['--bootstrap', bootstrap]), ...role, ...chainArgs, ...p2pDefault],
           env: { P2PDV_PASSPHRASE: passphrase },
           logFile: join(dir, `${name}.log`)
         })

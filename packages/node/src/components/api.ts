@@ -127,6 +127,7 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
     pageConnectOrigins: async () => [...(chain.rpcOrigin === undefined ? [] : [chain.rpcOrigin]), ...(await chain.keeperOrigins?.() ?? []), ...viewerWsOrigins(net.multiaddrs()), ...(await p.viewerOrigins())],
     peers: p.peers,
     ...(config.webApp === undefined ? {} : { webApp: config.webApp }),
+    ...(config.p2pDefault === undefined ? {} : { p2pDefault: config.p2pDefault }),
     audit: async body => await p.audit.responder.answer(body),
     ...(auditor === undefined || auditStore === undefined
       ? {}

@@ -7,7 +7,7 @@
 import { useEffect, useState, useSyncExternalStore, type ReactElement } from 'react'
 import type { VideoSource } from '@p2pdv/sdk/player'
 import { formatBytes } from '../format.ts'
-import { setP2pAllowed, type SwarmSession, type SwarmState } from './p2p.ts'
+import { p2pChosen, setP2pAllowed, type SwarmSession, type SwarmState } from './p2p.ts'
 
 const STATE_TEXT: Record<SwarmState['kind'], string> = {
   off: 'off on this browser',
@@ -45,7 +45,7 @@ export function P2pPanel ({ session, source }: { session: SwarmSession, source: 
       </dl>
       <div className='p2p-consent'>
         <p>
-          <strong>Peer-to-peer: {STATE_TEXT[state.kind]}{state.kind === 'unavailable' ? ` (${state.code})` : ''}.</strong>{' '}
+          <strong>Peer-to-peer: {state.kind === 'off' && !p2pChosen() ? 'off by this node\'s default' : STATE_TEXT[state.kind]}{state.kind === 'unavailable' ? ` (${state.code})` : ''}.</strong>{' '}
           Other viewers of this video see your IP address while you exchange (always encrypted) video with them.
         </p>
         <button type='button' role='switch' aria-checked={on} className='switch' onClick={toggle}>

@@ -18,9 +18,27 @@ import type { SwarmNode } from '@p2pdv/sdk/swarm'
 
 export const P2P_CONSENT_KEY = 'p2pdv.p2p'
 
-/** The viewer's choice: true unless they switched P2P off on this browser. */
-export function p2pAllowed (storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage): boolean {
-  try { return storage?.getItem(P2P_CONSENT_KEY) !== 'off' } catch { return true }
+/** The meta tag a node started with `--p2p-default off` adds to its pages (the node's P2P_DEFAULT_META, http-api.ts). */
+export const P2P_DEFAULT_META = 'p2pdv-p2p-default'
+
+/** The node operator's default for viewers who have not chosen: on unless the page says off. */
+export function operatorP2pDefault (doc: Pick<Document, 'querySelector'> | undefined = globalThis.document): boolean {
+  return doc?.querySelector(`meta[name="${P2P_DEFAULT_META}"]`)?.getAttribute('content') !== 'off'
+}
+
+/**
+ * Whether this page may join a swarm: the viewer's own choice on this browser ('on' / 'off'),
+ * else the operator's default.
+ */
+export function p2pAllowed (storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage, operatorDefault: boolean = operatorP2pDefault()): boolean {
+  let chosen: string | null | undefined
+  try { chosen = storage?.getItem(P2P_CONSENT_KEY) } catch { chosen = undefined }
+  return chosen === 'on' ? true : chosen === 'off' ? false : operatorDefault
+}
+
+/** The viewer has chosen on this browser (the panel then says "off on this browser", not the node's default). */
+export function p2pChosen (storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage): boolean {
+  try { const v = storage?.getItem(P2P_CONSENT_KEY); return v === 'on' || v === 'off' } catch { return false }
 }
 
 export function setP2pAllowed (on: boolean, storage: Pick<Storage, 'setItem'> | undefined = globalThis.localStorage): void {
