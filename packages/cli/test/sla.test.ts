@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import { parseAuditResults, type AuditResult } from '@p2pdv/node-client'
 import { histogramFrom, quantile, sumHistograms } from '../src/sla/prom-histogram.ts'
 import { slaReport } from '../src/sla/sla-report.ts'
+import { windowLength } from '../src/commands/sla.ts'
 
 const NAME = 'p2pdv_http_request_duration_seconds'
 const bucket = (le: string, n: number, route = '/ipfs/:cid', status = '200'): string => `${NAME}_bucket{le="${le}",route="${route}",method="GET",status="${status}"} ${n}`
@@ -85,6 +86,22 @@ describe('the SLA report', () => {
     assert.equal(r.network.p99Ms, 200)
     const slow = slaReport({ since: 0, until: 10, auditor: 'x', results: [row(1, 'A', 'pass', 5)], nodes: [{ url: 'http://a', peerId: 'A', latency: h }], targets: { availability: 0.9, p99Ms: 100 } })
     assert.equal(slow.met, false, 'p99 200 ms against 100 ms')
+    assert.equal(slow.verdict, 'missed')
+    assert.equal(r.verdict, 'met')
+  })
+
+  it('claims nothing met with no audit result in the window (a fresh network): availability is unknown', () => {
+    const r = slaReport({ since: 0, until: 10, auditor: 'x', results: [row(20, 'A', 'pass', 50)], nodes: [{ url: 'http://a', peerId: 'A', latency: h }] })
+    assert.equal(r.network.audits, 0)
+    assert.equal(r.verdict, 'unknown')
+    assert.equal(r.met, false, 'latency alone does not make the report "met"')
+    // A measured miss is still a miss, audits or not.
+    const slow = slaReport({ since: 0, until: 10, auditor: 'x', results: [], nodes: [{ url: 'http://a', peerId: 'A', latency: h }], targets: { availability: 0.9, p99Ms: 100 } })
+    assert.equal(slow.verdict, 'missed')
+  })
+
+  it('says the window as people do', () => {
+    assert.deepEqual([windowLength(3_600_000), windowLength(45 * 60_000), windowLength(6 * 3_600_000), windowLength(30 * 86_400_000)], ['60 min', '45 min', '6 h', '30 days'])
   })
 })
 

@@ -2,7 +2,8 @@
  * `p2pdv sla`: the service a network gave over a window, from what it already records — the
  * auditor's results (availability and integrity per node), each node's repair counters
  * (durability events) and block GET latency histograms (p50, p99 against the target). Text or
- * `--json`; exit 1 when a target is missed, so a cron job or CI can act on it.
+ * `--json`; exit 1 when a target is missed or availability is unknown (no audit in the window:
+ * nothing is claimed met on latency alone), so a cron job or CI can act on it.
  *
  * Every answer is checked (NodeClient parses and bounds it); a node that does not answer is
  * listed with its error rather than failing the report, and the auditor is asked page by page,
@@ -87,23 +88,37 @@ function nodeLine (n: NodeSla): string {
   return `  ${who} ${n.met ? 'ok  ' : 'MISS'} availability ${pct(n.availability)}, integrity ${pct(n.integrity)} (${audits})${lat}`
 }
 
+/** A window's length as people say it: 45 min, 6 h, 30 days. */
+export function windowLength (ms: number): string {
+  const min = ms / 60_000
+  if (min < 90) return `${Math.round(min)} min`
+  const h = min / 60
+  if (h < 48) return `${Number(h.toFixed(1))} h`
+  return `${Number((h / 24).toFixed(1))} days`
+}
+
+const VERDICT_TEXT: Record<SlaReport['verdict'], string> = {
+  met: 'every target met',
+  missed: 'TARGET MISSED: see the nodes marked MISS (and the network figures above)',
+  unknown: 'availability UNKNOWN: the auditor has no result in this window (it reads its targets every 5 minutes and audits after that); run again later or widen --since'
+}
+
 function text (r: SlaReport, truncated: boolean): string {
-  const days = ((r.until - r.since) / 86_400_000).toFixed(1)
   const net = r.network
   return [
-    `SLA ${new Date(r.since).toISOString()} → ${new Date(r.until).toISOString()} (${days} days), auditor ${r.auditor}${truncated ? ` (first ${MAX_RESULTS} results only)` : ''}`,
+    `SLA ${new Date(r.since).toISOString()} → ${new Date(r.until).toISOString()} (${windowLength(r.until - r.since)}), auditor ${r.auditor}${truncated ? ` (first ${MAX_RESULTS} results only)` : ''}`,
     `availability: ${pct(net.availability)} of ${net.audits} audit challenges answered across ${net.nodesAudited} node(s) (target ${pct(r.targets.availability)}); integrity ${pct(net.integrity)}`,
     `latency: block GET p50 ${ms(net.p50Ms)}, p99 ${ms(net.p99Ms)} over ${net.requests} requests since each node started (target p99 ≤ ${r.targets.p99Ms} ms)`,
     `durability: ${r.durability.blocksFailedAudit} block(s) failed an audit in the window; ${r.durability.blocksRepaired} block(s) rebuilt or copied by repair; ${r.durability.unrecoverableStripes} stripe(s) lost, ${r.durability.atRiskStripes} at risk now`,
     'nodes:',
     ...r.nodes.map(nodeLine),
-    r.met ? 'every target met' : 'TARGET MISSED: see the nodes marked MISS (and the network figures above)'
+    VERDICT_TEXT[r.verdict]
   ].join('\n')
 }
 
 export const sla: Command = {
   name: 'sla',
-  summary: 'service report over a window: availability and integrity per node from the auditor\'s results, repairs and losses, block GET p50/p99 against the target; exit 1 if a target is missed',
+  summary: 'service report over a window: availability and integrity per node from the auditor\'s results, repairs and losses, block GET p50/p99 against the target; exit 1 if a target is missed or availability is unknown (no audit in the window)',
   usage: 'sla [--since 30d] [--auditor URL] [--node URL …] [--availability 99.9] [--p99 200] [--json]',
   options: { since: { type: 'string' }, auditor: { type: 'string' }, node: { type: 'string', multiple: true }, availability: { type: 'string' }, p99: { type: 'string' } },
   async run (args, out) {

@@ -64,8 +64,13 @@ export interface SlaReport {
     unrecoverableStripes: number
     atRiskStripes: number
   }
-  /** Every target met by the network and by every node with audits (latency only where measured). */
+  /**
+   * Every target met by the network and by every node with audits (latency only where measured),
+   * and availability known: with no audit result in the window nothing can be claimed met.
+   */
   met: boolean
+  /** met; missed (a target measured and missed, or a node that did not answer); unknown (no audit in the window). */
+  verdict: 'met' | 'missed' | 'unknown'
 }
 
 function counts (rows: readonly AuditResult[]): AuditCounts {
@@ -125,6 +130,7 @@ export function slaReport (o: { since: number, until: number, auditor: string, r
   const total = counts(window)
   const network = { ...total, ...ratios(total), ...latencyOf(sumHistograms(o.nodes.flatMap(n => n.latency === undefined ? [] : [n.latency]))), nodesAudited: byPeer.size }
   const sum = (f: (r: RepairCounters) => number): number => o.nodes.reduce((a, n) => a + (n.repair === undefined ? 0 : f(n.repair)), 0)
+  const verdict = !(meets(network, targets) && nodes.every(n => n.met)) ? 'missed' : network.audits === 0 ? 'unknown' : 'met'
   return {
     since: o.since,
     until: o.until,
@@ -138,6 +144,7 @@ export function slaReport (o: { since: number, until: number, auditor: string, r
       unrecoverableStripes: sum(r => r.unrecoverable),
       atRiskStripes: sum(r => r.atRisk)
     },
-    met: meets(network, targets) && nodes.every(n => n.met)
+    met: verdict === 'met',
+    verdict
   }
 }
