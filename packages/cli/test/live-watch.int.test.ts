@@ -144,6 +144,7 @@ describe('p2pdv watch LIVE_LINK', () => {
     assert.equal(await watch.exit, 0, watch.stderr())
     const closed = watch.events.at(-1)
     assert.equal(closed.event, 'closed')
+    assert.equal(closed.endedBy, 'creator', 'the signed end, not 12 s of silence')
     assert.ok(closed.rejectedBlocks >= 1, 'the tampered copies were fetched and refused')
     assert.equal(closed.failedSegments, 0)
   })

@@ -46,14 +46,16 @@ function liveStart (args: string[]): LiveRun {
 }
 
 /** Everything a viewer with the link can do without a browser: verify, fetch, unwrap, open. */
-async function watchAsViewer (link: string, node: SpawnedNode): Promise<{ epochs: Set<number>, perRendition: Map<number, number[]>, plain: Map<string, Uint8Array> }> {
+async function watchAsViewer (link: string, node: SpawnedNode): Promise<{ epochs: Set<number>, perRendition: Map<number, number[]>, plain: Map<string, Uint8Array>, ends: Map<number, number[]> }> {
   const l = parseLiveLink(link)
   const client = new NodeClient(node.info.http)
   const window = (await client.liveWindow(l.stream)).map(announcementFromJson)
   const epochs = new Set<number>()
   const perRendition = new Map<number, number[]>()
   const plain = new Map<string, Uint8Array>()
+  const ends = new Map<number, number[]>()
   for (const a of window) {
+    if (a.last === true) ends.set(a.rendition, [...(ends.get(a.rendition) ?? []), a.seq])
     assert.equal(await verifyAnnouncement(a), true)
     const key = await unwrapEpochKey(l, a.epoch, a.key)
     const seg = await openSegment(key, l.stream, a.rendition, { kind: 'media', seq: a.seq }, await client.getBlock(a.cid))
@@ -65,7 +67,7 @@ async function watchAsViewer (link: string, node: SpawnedNode): Promise<{ epochs
     epochs.add(a.epoch)
     perRendition.set(a.rendition, [...(perRendition.get(a.rendition) ?? []), a.seq])
   }
-  return { epochs, perRendition, plain }
+  return { epochs, perRendition, plain, ends }
 }
 
 async function freeTcpPort (): Promise<number> {
@@ -113,6 +115,8 @@ describe('p2pdv live start', () => {
       assert.ok(epochs.size >= 2, `epochs seen: ${[...epochs].join(',')}`)
       assert.deepEqual([...perRendition.keys()].sort(), [0, 1])
       for (const seqs of perRendition.values()) assert.deepEqual(seqs, seqs.map((_s, i) => i), 'every segment, in order')
+      // The input ended: each rendition's final segment, and only it, carries the signed end.
+      for (const [r, seqs] of perRendition) assert.deepEqual(live.ends.get(r), [seqs.at(-1)], `rendition ${r}: end announced on its last segment`)
     }
 
     // ---- the archive: a VOD of the same blocks ----
@@ -175,8 +179,10 @@ describe('p2pdv live start', () => {
     run.kill('SIGTERM')
     assert.equal(await run.exit, 0, run.stderr())
     pusher?.kill('SIGKILL')
-    const { perRendition } = await watchAsViewer(started.link, nodes[0]!)
+    const { perRendition, ends } = await watchAsViewer(started.link, nodes[0]!)
     assert.ok((perRendition.get(0) ?? []).length >= 3)
+    // Stopped by the creator while live: the final segment announces the end (viewers stop at once).
+    assert.deepEqual(ends.get(0), [perRendition.get(0)!.at(-1)])
     assert.equal(run.events.at(-1).event, 'archived', run.stderr())
   })
 

@@ -142,6 +142,12 @@ export interface LiveAnnouncementBody {
   init: CID
   initSize: number
   key: EpochKeyRef
+  /**
+   * The creator ended the stream: this is the rendition's final segment. Signed like the rest,
+   * so nobody but the creator can end a stream early or hide its end. Absent on every other
+   * segment (and on streams that stopped without a clean end: viewers then go by silence).
+   */
+  last?: true
 }
 
 export interface LiveAnnouncement extends LiveAnnouncementBody {
@@ -199,7 +205,9 @@ export function announcementSigningBytes (a: LiveAnnouncementBody): Uint8Array {
           kind: a.key.kind, video: a.key.video, check: a.key.check,
           ...(a.key.prev === undefined ? {} : { prev: { epoch: a.key.prev.epoch, nonce: a.key.prev.nonce, box: a.key.prev.box } }),
           ...(a.key.next === undefined ? {} : { next: { epoch: a.key.next.epoch, nonce: a.key.next.nonce, box: a.key.next.box } })
-        }
+        },
+    // Only when set: announcements without it sign the same bytes as before the field existed.
+    ...(a.last === true ? { last: true } : {})
   })
   const out = new Uint8Array(SIG_DOMAIN.byteLength + body.byteLength)
   out.set(SIG_DOMAIN)
@@ -228,6 +236,7 @@ function checkBody (a: LiveAnnouncementBody): void {
   int(a.time, 0, Number.MAX_SAFE_INTEGER, 'time')
   int(a.size, 1, MAX_BLOCK_BYTES, 'size')
   int(a.initSize, 1, MAX_BLOCK_BYTES, 'initSize')
+  if (a.last !== undefined && a.last !== true) throw malformed('last must be true or absent')
   const k = a.key
   if (k.kind === 'link') {
     if (k.nonce.byteLength !== NONCE_BYTES || k.box.byteLength !== KEY_BYTES + 16) throw malformed('key must be a wrapped 32-byte key')
@@ -275,6 +284,7 @@ export function announcementToJson (a: LiveAnnouncement): Record<string, unknown
     v: a.v, stream: a.stream, rendition: a.rendition, name: a.name, seq: a.seq, epoch: a.epoch,
     duration: a.duration, time: a.time, cid: a.cid.toString(), size: a.size, init: a.init.toString(), initSize: a.initSize,
     key: keyToJson(a.key),
+    ...(a.last === true ? { last: true } : {}),
     sig: b64(a.sig)
   }
 }
@@ -299,6 +309,10 @@ export function announcementFromJson (v: unknown): LiveAnnouncement {
     initSize: int(m.initSize, 1, MAX_BLOCK_BYTES, 'initSize'),
     key: keyFromJson(m.key),
     sig: unb64(m.sig, 64, 'sig')
+  }
+  if (m.last !== undefined) {
+    if (m.last !== true) throw malformed('last must be true or absent')
+    a.last = true
   }
   checkBody(a)
   return a

@@ -47,8 +47,23 @@ describe('live announcements', () => {
     const bad: unknown[] = [null, [], 'x', { ...good, v: 2 }, { ...good, stream: 'AB' }, { ...good, seq: -1 }, { ...good, seq: 1.5 },
       { ...good, rendition: 16 }, { ...good, duration: 0 }, { ...good, size: 3 * 1024 * 1024 }, { ...good, cid: 'nope' },
       { ...good, name: 'x'.repeat(17) }, { ...good, name: '<script>' }, { ...good, sig: 'AAAA' }, { ...good, key: { kind: 'keeper' } },
-      { ...good, key: { kind: 'link', nonce: 'A'.repeat(10_000), box: '' } }]
+      { ...good, key: { kind: 'link', nonce: 'A'.repeat(10_000), box: '' } }, { ...good, last: false }, { ...good, last: 'yes' }, { ...good, last: 1 }]
     for (const b of bad) assert.throws(() => announcementFromJson(b), code('ERR_LIVE_MALFORMED'))
+  })
+
+  it("a stream's end is signed: a final segment round-trips as last, and nobody else can add or strip it", async () => {
+    const { a, body, signer } = await fixture()
+    const end = await signAnnouncement({ ...body, last: true }, signer.sign)
+    const back = announcementFromJson(JSON.parse(JSON.stringify(announcementToJson(end))))
+    assert.equal(back.last, true)
+    assert.equal(await verifyAnnouncement(back), true)
+    // A node (or anyone in between) ending the stream early, or hiding its end:
+    assert.equal(await verifyAnnouncement({ ...a, last: true }), false)
+    const { last: _, ...stripped } = back
+    assert.equal(await verifyAnnouncement(stripped), false)
+    // An announcement without the field keeps its old JSON and signature.
+    assert.equal('last' in announcementToJson(a), false)
+    assert.equal(announcementFromJson(announcementToJson(a)).last, undefined)
   })
 })
 

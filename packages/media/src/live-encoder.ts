@@ -33,6 +33,8 @@ export interface LiveSegment {
   bytes: Uint8Array
   /** The rendition's init segment (the same for every segment of a run). */
   init: Uint8Array
+  /** ffmpeg closed the rendition (EXT-X-ENDLIST): this is its final segment. */
+  last: boolean
 }
 
 function badOption (message: string, hint: string): P2pdvError {
@@ -164,13 +166,16 @@ export class LiveEncoder {
       let text: string
       try { text = await readFile(join(dir, 'index.m3u8'), 'utf8') } catch { continue }
       const segments = completeSegments(text)
+      // ffmpeg lists ENDLIST when it closes the output (the input ended, or stop()): the last
+      // segment listed then is the rendition's final one.
+      const closed = /^#EXT-X-ENDLIST\s*$/m.test(text)
       while (this.seen[r.index]! < segments.length) {
         const seq = this.seen[r.index]!
         const s = segments[seq]!
         this.inits[r.index] ??= new Uint8Array(await readFile(join(dir, 'init.mp4')))
         const bytes = new Uint8Array(await readFile(join(dir, s.uri)))
         this.seen[r.index] = seq + 1
-        await this.opts.onSegment({ rendition: r, seq, durationMs: Math.max(1, Math.round(s.duration * 1000)), bytes, init: this.inits[r.index]! })
+        await this.opts.onSegment({ rendition: r, seq, durationMs: Math.max(1, Math.round(s.duration * 1000)), bytes, init: this.inits[r.index]!, last: closed && seq === segments.length - 1 })
       }
     }
   }

@@ -28,8 +28,8 @@ function serve (tamper: boolean): Promise<{ server: Server, url: string }> {
   }))
 }
 
-/** A stream of `count` segments per rendition, rotating the epoch every `perEpoch` segments. */
-async function makeStream (count: number, perEpoch: number): Promise<{ link: LiveLink, announcements: Array<Record<string, unknown>>, plain: Map<string, Uint8Array> }> {
+/** A stream of `count` segments per rendition, rotating the epoch every `perEpoch` segments; `ended`: the creator's signed end on each rendition's final segment. */
+async function makeStream (count: number, perEpoch: number, ended = false): Promise<{ link: LiveLink, announcements: Array<Record<string, unknown>>, plain: Map<string, Uint8Array> }> {
   const signer = await ed25519Signer(generateContentKey())
   const link: LiveLink = { stream: streamIdOf(signer.publicKey), secret: generateContentKey() }
   const plain = new Map<string, Uint8Array>()
@@ -49,7 +49,8 @@ async function makeStream (count: number, perEpoch: number): Promise<{ link: Liv
         const sealed = await sealSegment(key, link.stream, rendition, { kind: 'media', seq }, bytes)
         const a = await signAnnouncement({
           v: 1, stream: link.stream, rendition, name: rendition === 0 ? '480p' : '360p', seq, epoch, duration: 1000, time: 1_700_000_000_000 + seq * 1000,
-          cid: await put(sealed), size: sealed.byteLength, init: initCid, initSize: initSealed.byteLength, key: wrapped
+          cid: await put(sealed), size: sealed.byteLength, init: initCid, initSize: initSealed.byteLength, key: wrapped,
+          ...(ended && seq === count - 1 ? { last: true as const } : {})
         }, signer.sign)
         announcements.push(announcementToJson(a))
       }
@@ -146,6 +147,28 @@ describe('LiveSource', () => {
       assert.equal(source.edgeError()?.code, 'ERR_LIVE_ENDED')
       await assert.rejects(source.read('r3/index.m3u8'), (e: P2pdvError) => e.code === 'ERR_VIDEO_PATH')
       await assert.rejects(source.read('../../etc/passwd'), (e: P2pdvError) => e.code === 'ERR_VIDEO_PATH')
+    } finally {
+      source.close()
+    }
+  })
+
+  it("ends at once when the creator's signed end reaches every rendition, not after a silence", async () => {
+    const { link, announcements } = await makeStream(3, 2, true)
+    const now = 1_000_000
+    const source = LiveSource.open({ link, peers: new PeerSet([{ peerId: 'a', multiaddrs: [], http: honest.url }]), fetch: noFeed, now: () => now })
+    try {
+      // Rendition 0 ended, rendition 1 still has its final segment to come: not over yet.
+      const isFinalOfR1 = (a: Record<string, unknown>): boolean => a.rendition === 1 && a.seq === 2
+      for (const a of announcements.filter(a => !isFinalOfR1(a))) await source.add(a)
+      assert.equal(source.endAnnounced(), false)
+      assert.equal(source.edgeError(), undefined)
+      await source.add(announcements.find(isFinalOfR1))
+      assert.equal(source.endAnnounced(), true)
+      const err = source.edgeError()
+      assert.equal(err?.code, 'ERR_LIVE_ENDED')
+      assert.match(err?.message ?? '', /creator ended/)
+      // The ended stream's segments are still there to play out.
+      assert.equal((await source.read('r1/2.m4s')).kind, 'bytes')
     } finally {
       source.close()
     }

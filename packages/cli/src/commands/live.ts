@@ -104,7 +104,7 @@ export const liveStart: Command = {
       ingest, ladder, workDir,
       onSegment: async s => {
         try {
-          await publisher.publish({ rendition: s.rendition.index, name: s.rendition.name, seq: s.seq, durationMs: s.durationMs, bytes: s.bytes, init: s.init })
+          await publisher.publish({ rendition: s.rendition.index, name: s.rendition.name, seq: s.seq, durationMs: s.durationMs, bytes: s.bytes, init: s.init, last: s.last })
           sources.first ??= { init: s.init, bytes: s.bytes }
           if (!sources.codecs.has(s.rendition.index)) sources.codecs.set(s.rendition.index, initCodecs(s.init))
         } catch (err) {

@@ -137,7 +137,9 @@ export async function watchLive (args: ParsedArgs, out: Output, text: string): P
         refusedAnnouncements: source.stats.refusedAnnouncements,
         rejectedBlocks: source.stats.rejectedBlocks,
         failedSegments: g.failedSegments(),
-        ended: g.ended()
+        ended: g.ended(),
+        // How the end was known: the creator's signed end, or silence (a crash, a lost connection).
+        ...(g.ended() ? { endedBy: source.endAnnounced() ? 'creator' : 'silence' } : {})
       }
     }
     const line = (s: Record<string, any>): string => {
@@ -153,7 +155,7 @@ export async function watchLive (args: ParsedArgs, out: Output, text: string): P
       ticker = setInterval(() => {
         const s = status('status')
         if (g.ended()) {
-          if (!endedShown) { endedShown = true; out.result({ ...s, event: 'ended' }, () => 'the stream has ended: players play out what they hold (EXT-X-ENDLIST)') }
+          if (!endedShown) { endedShown = true; out.result({ ...s, event: 'ended' }, () => `the stream has ended (${s.endedBy === 'creator' ? 'the creator ended it' : 'no new segment for a while'}): players play out what they hold (EXT-X-ENDLIST)`) }
           if (g.idleMs() >= IDLE_AFTER_END_MS) resolve('ended')
           return
         }

@@ -42,7 +42,7 @@ export const LIVE_FIRST_SEGMENT_MS = 20_000
 export const LIVE_ENDED_AFTER_MS = 12_000
 
 export const LiveSourceErrorCode = {
-  /** No new segment for a while: the creator stopped, or lost every node. */
+  /** The creator announced the end, or no new segment for a while (stopped, or lost every node). */
   ENDED: 'ERR_LIVE_ENDED'
 } as const
 
@@ -266,11 +266,27 @@ export class LiveSource {
     return this.lastArrival === 0 ? Infinity : this.now() - this.lastArrival
   }
 
+  /**
+   * The creator ended the stream: every rendition's newest segment is announced as its last
+   * (signed, so no node can end a stream early). Streams that stopped without a clean end
+   * (a crash, a lost connection) end by silence instead (LIVE_ENDED_AFTER_MS).
+   */
+  endAnnounced (): boolean {
+    if (this.renditions.size === 0) return false
+    for (const r of this.renditions.values()) if (r.segments.at(-1)?.last !== true) return false
+    return true
+  }
+
   /** The error to show when the player waits at the live edge: a wrong key, ended, or never found. */
   edgeError (): P2pdvError | undefined {
     if (this.keyError !== undefined) return this.keyError
     if (this.keyTrouble !== undefined) return this.keyTrouble
     if (this.lastArrival === 0) return this.notFound
+    if (this.endAnnounced()) {
+      return new P2pdvError(LiveSourceErrorCode.ENDED, 'the creator ended the live stream', {
+        hint: 'It may be watched again as a video if the creator published its recording.'
+      })
+    }
     if (this.sinceLastSegment() < LIVE_ENDED_AFTER_MS) return undefined
     return new P2pdvError(LiveSourceErrorCode.ENDED, 'the live stream has ended (no new segment for a while)', {
       hint: 'The creator stopped streaming or lost their connection. Reload the page to watch again if they come back.'

@@ -61,6 +61,8 @@ export interface LiveSegmentInput {
   bytes: Uint8Array
   /** The rendition's init segment (plaintext); sealed and stored once per epoch. */
   init: Uint8Array
+  /** The stream ends with this segment (for its rendition): announced signed, viewers end at once. */
+  last?: boolean
 }
 
 export interface LiveStats {
@@ -186,7 +188,8 @@ export class LivePublisher {
     const holders = await this.storeEverywhere(cid, sealed, 'segment')
     const a = await signAnnouncement({
       v: 1, stream: this.stream, rendition: seg.rendition, name: seg.name, seq: seg.seq, epoch: epoch.n,
-      duration: seg.durationMs, time: this.opts.now(), cid, size: sealed.byteLength, init: init.cid, initSize: init.size, key: epoch.ref
+      duration: seg.durationMs, time: this.opts.now(), cid, size: sealed.byteLength, init: init.cid, initSize: init.size, key: epoch.ref,
+      ...(seg.last === true ? { last: true as const } : {})
     }, this.signer.sign)
     const json = announcementToJson(a)
     const announced = await Promise.allSettled(holders.map(async n => { await n.announceLive(this.stream, json) }))
