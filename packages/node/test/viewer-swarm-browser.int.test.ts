@@ -24,6 +24,7 @@ globalThis.p2p = {
   },
   async join (node, video) {
     swarm = await ViewerSwarm.join({ video, nodes: [node], source })
+    await swarm.settled()
     return swarm.peerId
   },
   async fetch (cid) {

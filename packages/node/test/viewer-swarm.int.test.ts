@@ -49,6 +49,8 @@ describe('viewer swarm through a storage node', () => {
   const join = async (source: BlockSource): Promise<ViewerSwarm> => {
     const s = await ViewerSwarm.join({ video, nodes: [wsAddr], source, peerRequestTimeoutMs: 5_000 })
     swarms.push(s)
+    // The join returns before its dials end (bounded); the assertions below count peers.
+    await s.settled()
     return s
   }
 

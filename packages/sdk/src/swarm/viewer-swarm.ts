@@ -36,6 +36,10 @@ export const DIAL_RETRY_MS = 1_000
 /** How long joining waits for a relay reservation (the address other viewers dial). */
 export const DEFAULT_JOIN_TIMEOUT_MS = 15_000
 const DIAL_TIMEOUT_MS = 10_000
+/** How long a join waits for its first dials to viewers before it returns (they go on after). */
+const FIRST_DIALS_WAIT_MS = 5_000
+/** Dials of one sampled viewer before it counts as a dial failure. */
+const DIAL_ATTEMPTS = 2
 /**
  * Requests in flight to one peer at most: below its inbound stream limit (4), which leaves a
  * stream for `have`. A busy peer is skipped (the caller goes to a node) rather than queued.
@@ -103,6 +107,7 @@ export class ViewerSwarm {
   private dialFailures = 0
   private readonly counters = { bytesFromPeers: 0, blocksFromPeers: 0, bytesToPeers: 0, blocksToPeers: 0 }
   private timer: ReturnType<typeof setInterval> | undefined
+  private firstRefresh: Promise<void> = Promise.resolve()
   private stopped = false
 
   private constructor (libp2p: Libp2p, opts: ViewerSwarmOptions, nodes: Multiaddr[], banned: Set<string>) {
@@ -150,7 +155,13 @@ export class ViewerSwarm {
       const reached = await Promise.allSettled(nodes.map(async n => await libp2p.dial(n, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })))
       if (!reached.some(r => r.status === 'fulfilled')) throw new P2pdvError(SwarmErrorCode.NO_NODE, 'no node of the swarm could be reached', { hint: 'Check the nodes run with the viewer relay on (the default) and their WebSockets address is reachable.' })
       await swarm.waitForRelayAddress(opts.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS)
-      await swarm.refresh()
+      // The first announce and dials go on after the join, bounded: a sampled viewer that never
+      // answers (one that just left, a fake) would otherwise hold the join for its dial timeouts
+      // (2 × 10 s and a retry), while the player's blocks with slack wait for the swarm. Blocks
+      // go to the nodes until a viewer connects anyway.
+      swarm.firstRefresh = swarm.refresh()
+      swarm.firstRefresh.catch(() => {})
+      await Promise.race([swarm.firstRefresh, new Promise(resolve => setTimeout(resolve, FIRST_DIALS_WAIT_MS))])
     } catch (err) {
       await libp2p.stop()
       throw err
@@ -160,6 +171,9 @@ export class ViewerSwarm {
   }
 
   get peerId (): string { return this.libp2p.peerId.toString() }
+
+  /** Resolves when the join's first announce and its dials (with their retry) have ended. */
+  async settled (): Promise<void> { await this.firstRefresh.catch(() => {}) }
 
   /** This viewer's WebRTC addresses (through a node's relay): what it announces. */
   relayAddresses (): string[] {
@@ -220,14 +234,16 @@ export class ViewerSwarm {
     target ??= `${trusted[0]!}${suffix}`
     let addr: Multiaddr
     try { addr = multiaddr(target) } catch { return }
-    let conn: Connection
-    try {
-      conn = await this.libp2p.dial(addr, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
-    } catch {
-      // A first WebRTC dial between two fresh Chromium pages sometimes stalls in signalling; a
-      // second one (over the relayed connection the first opened) connected in our runs.
-      if (this.stopped || this.banned.has(peer.id)) return
-      conn = await this.libp2p.dial(addr, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+    // A first WebRTC dial between two fresh Chromium pages sometimes stalls in signalling; a
+    // second one (over the relayed connection the first opened) connected in our runs.
+    let conn: Connection | undefined
+    for (let attempt = 1; conn === undefined; attempt++) {
+      try {
+        conn = await this.libp2p.dial(addr, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+      } catch (err) {
+        if (this.stopped || this.banned.has(peer.id)) return
+        if (attempt >= DIAL_ATTEMPTS) throw err
+      }
     }
     await this.refreshHave(conn).catch(() => {})
   }
