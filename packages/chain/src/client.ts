@@ -13,6 +13,8 @@ import { checkChainId, createChainContext, signerAddress, type ChainContext, typ
 import * as custody from './custody.ts'
 import type { CustodyRecord } from './custody.ts'
 import * as governance from './governance.ts'
+import * as licensing from './licensing.ts'
+import type { ClaimInfo } from './licensing.ts'
 import * as nodes from './nodes.ts'
 import type { NodeInfo, NodeProfile, SlashResult } from './nodes.ts'
 import * as registry from './registry.ts'
@@ -70,6 +72,15 @@ export class ChainClient implements ChainContext {
   async subscribe (creator: Address, periods = 1, options: { subscriber?: Address, onSent?: (hash: Hex) => void } = {}): Promise<{ until: bigint, plan: Plan, receipt: TransactionReceipt }> { return await access.subscribe(this, creator, periods, options) }
   async subscribedUntil (creator: Address, subscriber: Address): Promise<bigint> { return await access.subscribedUntil(this, creator, subscriber) }
   async withdraw (asset: Asset): Promise<{ amount: bigint, receipt: TransactionReceipt }> { return await access.withdraw(this, asset) }
+
+  // ---- copyright claims (licensing.ts) ----
+  async fileClaim (video: Hex, evidence: string): Promise<{ id: bigint, receipt: TransactionReceipt }> { return await licensing.fileClaim(this, video, evidence) }
+  async counterClaim (id: bigint, counter: string): Promise<TransactionReceipt> { return await licensing.counterClaim(this, id, counter) }
+  async withdrawClaim (id: bigint): Promise<TransactionReceipt> { return await licensing.withdrawClaim(this, id) }
+  async resolveClaim (id: bigint, upheld: boolean, reason?: string): Promise<TransactionReceipt> { return await licensing.resolveClaim(this, id, upheld, reason) }
+  async getClaim (id: bigint): Promise<ClaimInfo> { return await licensing.getClaim(this, id) }
+  async listClaims (options: { limit?: number, keep?: (c: ClaimInfo) => boolean } = {}): Promise<ClaimInfo[]> { return await licensing.listClaims(this, options) }
+  async isArbiter (account: Address): Promise<boolean> { return await licensing.isArbiter(this, account) }
 
   // ---- balances (token.ts) ----
   async balances (address?: Address): Promise<Balances> { return await token.balances(this, address) }

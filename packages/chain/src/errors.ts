@@ -43,7 +43,13 @@ const HINTS: Record<string, string> = {
   AccessControlUnauthorizedAccount: 'This account lacks the role the call needs.',
   InvalidProof: 'The proof does not lead to the epoch\'s posted root: fetch it again from the settler.',
   AlreadyClaimed: 'This node\'s share of the epoch was paid already.',
-  UnknownEpoch: 'No root was posted for this epoch yet.'
+  UnknownEpoch: 'No root was posted for this epoch yet.',
+  OwnerCannotClaim: 'A video\'s owner cannot file a claim on it.',
+  VideoUnavailable: 'The video is retired or blocked already; there is nothing to claim.',
+  UnknownClaim: '`p2pdv claims` lists the claims and their ids.',
+  InvalidClaimState: 'The claim is past that step (countered, resolved or withdrawn); `p2pdv claims` shows its state.',
+  NotClaimant: 'Only the account that filed the claim can withdraw it; pick it with --as NAME.',
+  InvalidCid: 'Evidence, counter notices and reasons are 1 to 128 characters (a URL or a stored file\'s capability).'
 }
 
 /** Turns anything a viem call threw into a P2pdvError with a stable code. */

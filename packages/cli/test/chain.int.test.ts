@@ -206,4 +206,47 @@ describe('p2pdv on chain: devnet, upload registers, buy, grant, subscribe, withd
     const noPass = await runCli(['keys', 'new', 'frank', '--keys', keys, '--json'], { ...devnet.env, P2PDV_PASSPHRASE: '' })
     assert.equal(noPass.json.error.code, 'ERR_NO_PASSPHRASE')
   })
+
+  // Last: it blocks the paid video.
+  it('copyright claims: carol files one with a stored file as evidence, alice answers, ops upholds it and the video is blocked', async () => {
+    const notice = join(devnet.dir, 'notice.txt')
+    await writeFile(notice, 'I own the rights to this test card.\n')
+    // Refused before any gas: the owner's own claim, evidence that is neither URL nor file, a URL the contract cannot hold.
+    assert.equal((await cli(['claim', paidVideo, '--evidence', 'https://example.org/x', '--as', 'alice'])).json.error.code, 'ERR_CHAIN_OWNER_CANNOT_CLAIM')
+    assert.equal((await cli(['claim', paidVideo, '--evidence', 'no such file', '--as', 'carol'])).json.error.code, 'ERR_CLAIM_BAD_REFERENCE')
+    assert.equal((await cli(['claim', paidVideo, '--evidence', `https://example.org/${'a'.repeat(200)}`, '--as', 'carol'])).json.error.code, 'ERR_CLAIM_BAD_REFERENCE')
+    assert.equal((await cli(['claims'])).json.claims.length, 0, 'nothing was filed')
+
+    const filed = await cli(['claim', paidVideo, '--evidence', notice, '--as', 'carol'])
+    assert.equal(filed.code, 0, filed.stdout + filed.stderr)
+    const id: string = filed.json.claim
+    // The evidence on chain is a capability: the owner or an arbiter reads the file back.
+    const [open] = (await cli(['claims', '--video', paidVideo])).json.claims
+    assert.deepEqual([open.id, open.state, open.claimantName, open.evidence], [id, 'open', 'carol', filed.json.evidence])
+    const back = join(devnet.dir, 'notice-back.txt')
+    assert.equal((await cli(['get', open.evidence, '-o', back])).code, 0)
+    assert.equal(await readFile(back, 'utf8'), await readFile(notice, 'utf8'))
+
+    // Only the owner answers; only an arbiter decides, once.
+    assert.equal((await cli(['counter', id, '--evidence', 'https://example.org/licence', '--as', 'bob'])).json.error.code, 'ERR_CHAIN_NOT_VIDEO_MANAGER')
+    const answered = await cli(['counter', id, '--evidence', 'https://example.org/licence', '--as', 'alice'])
+    assert.equal(answered.code, 0, answered.stdout + answered.stderr)
+    assert.equal((await cli(['arbitrate', id, 'uphold', '--as', 'bob'])).json.error.code, 'ERR_NOT_ARBITER')
+    assert.equal((await cli(['arbitrate', id, 'maybe', '--as', 'ops'])).json.error.code, 'ERR_USAGE')
+    assert.equal(await hasAccess(paidVideo, chain.accounts.bob as `0x${string}`), true, 'bob bought it earlier')
+    const upheld = await cli(['arbitrate', id, 'uphold', '--reason', 'https://example.org/decision', '--as', 'ops'])
+    assert.equal(upheld.code, 0, upheld.stdout + upheld.stderr)
+    assert.equal((await cli(['arbitrate', id, 'reject', '--as', 'ops'])).json.error.code, 'ERR_CLAIM_STATE')
+    assert.equal((await cli(['claims', 'withdraw', id, '--as', 'carol'])).json.error.code, 'ERR_CLAIM_STATE')
+
+    // The effect: blocked in the registry, so access is closed to all but the owner (what keepers ask).
+    assert.equal(await hasAccess(paidVideo, chain.accounts.bob as `0x${string}`), false)
+    assert.equal(await hasAccess(paidVideo, chain.accounts.alice as `0x${string}`), true)
+    const listed = (await cli(['ls', '--all'])).json.videos.find((v: { id: string }) => v.id.toLowerCase() === paidVideo.toLowerCase())
+    assert.equal(listed.blocked, true)
+    // alice sees the claim against her video with --mine; bob, who neither filed nor owns, does not.
+    const mine = (await cli(['claims', '--mine', '--as', 'alice'])).json.claims
+    assert.deepEqual(mine.map((c: { id: string, state: string, counter: string, resolution: string }) => [c.id, c.state, c.counter, c.resolution]), [[id, 'upheld', 'https://example.org/licence', 'https://example.org/decision']])
+    assert.equal((await cli(['claims', '--mine', '--as', 'bob'])).json.claims.length, 0)
+  })
 })
