@@ -161,7 +161,9 @@ export class ViewerSwarm {
       // go to the nodes until a viewer connects anyway.
       swarm.firstRefresh = swarm.refresh()
       swarm.firstRefresh.catch(() => {})
-      await Promise.race([swarm.firstRefresh, new Promise(resolve => setTimeout(resolve, FIRST_DIALS_WAIT_MS))])
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([swarm.firstRefresh, new Promise(resolve => { timer = setTimeout(resolve, FIRST_DIALS_WAIT_MS) })])
+      clearTimeout(timer)
     } catch (err) {
       await libp2p.stop()
       throw err
