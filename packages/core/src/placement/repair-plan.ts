@@ -177,15 +177,18 @@ export function planRepair (record: PlacementRecord, observations: RepairObserva
     const { crowded } = stripeSpread(g.blocks.map(b => holdersBy(observations, b.at, b.block, 'present')))
     const movable = crowded.filter(i => room(observations, g.blocks[i]!.at, g.blocks[i]!.block) > 0)
     if (movable.length > 0) {
+      // One block at a time, each needing only its own size: choosing for all at the largest size
+      // passed over a fresh-zone node with room for the smaller blocks and reused a zone instead
+      // (found by the zone property test). Each pick is taken for the next.
       const busy = candidatesFor([...using, ...rebuildTargets], candidates, params.zones)
-      const targets = chooseStripeNodes(`${object}/${g.stripe}/spread`, candidates, movable.length, { needBytes: largest(g.blocks, movable), taken: busy }).map(c => c.peerId)
-      movable.forEach((i, j) => {
-        const t = targets[j]
-        if (t === undefined) return
+      for (const i of movable) {
         const { at, block } = g.blocks[i]!
-        actions.push({ type: 'copy', at, block, sources: holdersBy(observations, at, block, 'present'), count: 1, targets: [t] })
-        placed.set(blockKey(at), [t])
-      })
+        const t = chooseStripeNodes(`${object}/${g.stripe}/spread`, candidates, 1, { needBytes: block.size, taken: busy })[0]
+        if (t === undefined) continue
+        busy.push(t)
+        actions.push({ type: 'copy', at, block, sources: holdersBy(observations, at, block, 'present'), count: 1, targets: [t.peerId] })
+        placed.set(blockKey(at), [t.peerId])
+      }
     }
   }
   return { actions, nextRecord: nextPlacementRecord(record, observations, placed, params.now) }
