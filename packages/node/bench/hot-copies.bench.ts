@@ -124,14 +124,14 @@ try {
   await keeping
 
   const mb = (b: number): string => `${(b / 1e6).toFixed(1)}`
-  console.log(`Hot copies: ${READERS} readers of one ${OBJECT_BYTES / 1024 / 1024} MiB object (one replica), ${SECONDS} s per phase, 4 node processes on one machine`)
+  process.stdout.write(`Hot copies: ${READERS} readers of one ${OBJECT_BYTES / 1024 / 1024} MiB object (one replica), ${SECONDS} s per phase, 4 node processes on one machine\n`)
   printTable('hot copies vs none (same run)', [
     { name: 'busiest node\'s share of bytes served', value: share(hot.served) * 100, baselineName: 'no hot copies', baseline: share(cold.served) * 100, unit: '%', better: 'lower' },
     { name: 'nodes serving (>5 % of bytes)', value: serving(hot.served), baselineName: 'no hot copies', baseline: serving(cold.served), unit: 'nodes', better: 'higher' },
     { name: 'read throughput, all readers', value: hot.mbps, baselineName: 'no hot copies', baseline: cold.mbps, unit: 'MB/s', better: 'higher' }
   ])
-  console.log(`\nbytes served per node (MB), no hot copies: ${cold.served.map(mb).join(' / ')}; with: ${hot.served.map(mb).join(' / ')} (the holder of most blocks is node ${nodes.indexOf(holder)}; with one replica the blocks may sit on two)`)
-  console.log(`readers' bytes from hot copies in phase 2: ${mb(hot.hotBytes)} MB; demand to copies on ${copies} node(s): ${spreadSeconds.toFixed(1)} s`)
+  process.stdout.write(`\nbytes served per node (MB), no hot copies: ${cold.served.map(mb).join(' / ')}; with: ${hot.served.map(mb).join(' / ')} (the holder of most blocks is node ${nodes.indexOf(holder)}; with one replica the blocks may sit on two)\n`)
+  process.stdout.write(`readers' bytes from hot copies in phase 2: ${mb(hot.hotBytes)} MB; demand to copies on ${copies} node(s): ${spreadSeconds.toFixed(1)} s\n`)
 } finally {
   await Promise.all(nodes.map(async n => { await n.stop() }))
 }

@@ -210,11 +210,18 @@ export async function createHttpApi (deps: HttpApiDeps) {
   })
 
   const webApp = deps.webApp
+  // The page with the operator's P2P default, made once per build of the page (not per request).
+  const withOff = new WeakMap<Uint8Array, Uint8Array>()
+  const offPage = (body: Uint8Array): Uint8Array => {
+    let out = withOff.get(body)
+    if (out === undefined) withOff.set(body, out = withPageMeta(body, P2P_DEFAULT_META, 'off'))
+    return out
+  }
   if (webApp !== undefined) {
     const page = async (_req: unknown, reply: FastifyReply): Promise<FastifyReply> => {
       const [html, peers, extra] = await Promise.all([webApp.page(), deps.peers(), deps.pageConnectOrigins?.().catch(() => []) ?? []])
       const origins = [...new Set([...peers.slice(0, MAX_LISTED_PEERS).map(p => new URL(p.http).origin), ...extra.slice(0, MAX_EXTRA_PAGE_ORIGINS)])]
-      const body = deps.p2pDefault === 'off' ? withPageMeta(html.body, P2P_DEFAULT_META, 'off') : html.body
+      const body = deps.p2pDefault === 'off' ? offPage(html.body) : html.body
       return reply.type(html.type)
         .header('cache-control', 'no-store')
         .header('content-security-policy', pageCsp(origins))

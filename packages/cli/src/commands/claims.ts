@@ -146,8 +146,8 @@ export const claims: Command = {
     const listed = await ctx.client.listClaims({
       keep: c => (video === undefined || c.video.toLowerCase() === video) && (by === undefined || c.claimant.toLowerCase() === by.toLowerCase())
     })
-    const shown: ClaimInfo[] = []
-    for (const c of listed) if (me === undefined || c.claimant.toLowerCase() === me || await ownerOf(c.video) === me) shown.push(c)
+    const mineToo = await Promise.all(listed.map(async c => me === undefined || c.claimant.toLowerCase() === me || await ownerOf(c.video) === me))
+    const shown = listed.filter((_, i) => mineToo[i])
     out.result({ claims: shown.map(c => claimJson(c, ctx)) }, () => shown.length === 0
       ? 'no claims'
       : shown.map(c => claimLines(c, ctx)).join('\n'))
