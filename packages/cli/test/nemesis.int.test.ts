@@ -9,10 +9,10 @@ import { after, describe, it } from 'node:test'
 import { renderText } from '../../../scripts/soak/report.ts'
 import { runSoak, SOAK_DEFAULTS, type SoakResult } from '../../../scripts/soak/run.ts'
 
-/** Fixed, so a failure replays: `npm run soak -- --minutes 2 --seed 22 --max-bytes 4194304`. */
+/** Fixed, so a failure replays: `npm run soak -- --minutes 1 --seed 22 --max-bytes 4194304`. */
 const SEED = 22
 
-describe('fault injection: kill -9, SIGSTOP, restart under load (seeded, 2 min)', () => {
+describe('fault injection: kill -9, SIGSTOP, restart under load (seeded, 1 min)', () => {
   let result: SoakResult | undefined
   after(async () => { if (result !== undefined) await rm(result.dir, { recursive: true, force: true }) })
 
@@ -20,12 +20,14 @@ describe('fault injection: kill -9, SIGSTOP, restart under load (seeded, 2 min)'
     result = await runSoak({
       ...SOAK_DEFAULTS,
       seed: SEED,
-      minutes: 2,
-      // Smaller files and faster faults than the long run: 2 cores, and enough faults in 2 minutes.
+      minutes: 1,
+      // Smaller files and faster faults than the long run: 2 cores, and enough faults in a minute.
       maxBytes: 4 * 1024 * 1024,
-      nemesis: { intervalS: [15, 30], pauseS: [10, 20], maxDown: 2 },
+      nemesis: { intervalS: [8, 15], pauseS: [6, 12], maxDown: 2 },
       // Nodes scan for repairs once a minute: 4 scans' worth after every node is back.
-      repairWaitMs: 4 * 60_000
+      repairWaitMs: 4 * 60_000,
+      // P2PDV_SOAK_LOG=1 prints the run's progress lines (where the time goes).
+      log: line => { if (process.env.P2PDV_SOAK_LOG === '1') process.stderr.write(`${line}\n`) }
     })
     const v = result.verdict
     const report = renderText(result)

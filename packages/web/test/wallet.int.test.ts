@@ -143,7 +143,8 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
 
     mode = 'out-of-gas'
     await page.locator('[data-action=buy]').click()
-    await page.waitForSelector('[data-tx=pending]', { timeout: WAIT_MS }).catch(() => {})
+    // The refusal above is still shown until this attempt ends: wait for this attempt's outcome.
+    await page.waitForSelector('[data-tx=failed] [data-code=ERR_CHAIN_TX_FAILED]', { timeout: WAIT_MS })
     assert.deepEqual(await txOutcome(page), { phase: 'failed', code: 'ERR_CHAIN_TX_FAILED' })
     assert.equal(sent.length, 1)
     await screenshots(page, 'wallet-video-reverted')

@@ -27,7 +27,7 @@ async function p2p (page: Page): Promise<P2pStats> {
   return await page.evaluate(() => window.p2pdvPlayer!.p2p() as unknown as P2pStats)
 }
 
-interface P2pWant { state?: string, peers?: number, peerBytes?: number, bannedPeers?: number }
+interface P2pWant { state?: string, peers?: number, peerBytes?: number, bannedPeers?: number, peersOrBanned?: number }
 
 /** Waits until the page's P2P stats reach `want` (state equal, counts at least). */
 async function waitP2p (page: Page, want: P2pWant): Promise<void> {
@@ -35,7 +35,8 @@ async function waitP2p (page: Page, want: P2pWant): Promise<void> {
     await page.waitForFunction(want => {
       const s = window.p2pdvPlayer?.p2p()
       if (s === undefined) return false
-      return (want.state === undefined || s.state === want.state) && s.peers >= (want.peers ?? 0) && s.peerBytes >= (want.peerBytes ?? 0) && s.bannedPeers >= (want.bannedPeers ?? 0)
+      return (want.state === undefined || s.state === want.state) && s.peers >= (want.peers ?? 0) && s.peerBytes >= (want.peerBytes ?? 0) && s.bannedPeers >= (want.bannedPeers ?? 0) &&
+        s.peers + s.bannedPeers >= (want.peersOrBanned ?? 0)
     }, want, { timeout: WAIT_MS, polling: 200 })
   } catch (err) {
     throw new Error(`the page's P2P stats never reached ${JSON.stringify(want)}: ${JSON.stringify(await p2p(page).catch(() => undefined))}`, { cause: err })
@@ -153,15 +154,19 @@ describe('watch page P2P delivery in Chromium', () => {
     try {
       await page.goto(`${node.http}/watch/${watchUrl.split('/watch/')[1]!}`)
       await playsPast(page, 1)
-      await waitP2p(page, { state: 'joined', peers: 1 })
-      // A short video may be buffered from the nodes before the swarm is joined: switching the
-      // rendition flushes the buffer, so the page must fetch again with the liar connected.
-      await page.evaluate(() => {
-        const c = window.p2pdvPlayer!.controller()!
-        const s = c.snapshot()
-        c.setQuality(s.qualities.find(q => q.index !== s.activeQuality)!.index)
-      })
-      await waitP2p(page, { bannedPeers: 1 })
+      // Met the liar: connected to it, or already banned it (it may answer a want within the
+      // first poll, so "connected" alone can be missed).
+      await waitP2p(page, { state: 'joined', peersOrBanned: 1 })
+      if ((await p2p(page)).bannedPeers === 0) {
+        // A short video may be buffered from the nodes before the swarm is joined: switching the
+        // rendition flushes the buffer, so the page must fetch again with the liar connected.
+        await page.evaluate(() => {
+          const c = window.p2pdvPlayer!.controller()!
+          const s = c.snapshot()
+          c.setQuality(s.qualities.find(q => q.index !== s.activeQuality)!.index)
+        })
+        await waitP2p(page, { bannedPeers: 1 })
+      }
       await playsPast(page, 10)
       const s = await p2p(page)
       assert.equal(s.peerBytes, 0, 'no byte from the hostile viewer was used')
