@@ -129,6 +129,38 @@ describe('PeerDelivery', () => {
     assert.equal(JOINING_FLOOR_SECONDS, 8)
   })
 
+  it('joined with no viewer yet but dials under way: a block with time to spare waits for the dial; no dial left sends it to the nodes', async () => {
+    const d = new PeerDelivery({ bufferAhead: () => 10 })
+    const state = { peers: 0, dialling: 1 }
+    const swarm = { calls: 0, fetch: async () => { swarm.calls++; return block }, stats: () => ({ ...state, banned: 0, bytesToPeers: 0 }) }
+    d.attach(swarm)
+    const fromNodes = nodes()
+    const read = d.fetch(cid, undefined, fromNodes)
+    await new Promise(resolve => setTimeout(resolve, 250))
+    assert.equal(fromNodes.calls, 0, 'waits while the dial is under way')
+    state.peers = 1
+    state.dialling = 0
+    assert.deepEqual(await read, block)
+    assert.deepEqual({ swarm: swarm.calls, nodes: fromNodes.calls, peerBlocks: d.stats().peerBlocks }, { swarm: 1, nodes: 0, peerBlocks: 1 })
+
+    // The dial failed: nothing to wait for.
+    state.peers = 0
+    const again = d.fetch(cid, undefined, fromNodes)
+    await new Promise(resolve => setTimeout(resolve, 150))
+    state.dialling = 0
+    assert.deepEqual(await again, block)
+    assert.equal(fromNodes.calls, 1)
+
+    // Below the floor (5 s buffered) a block never waits on dials.
+    const e = new PeerDelivery({ bufferAhead: () => 5, peerBudgetMs: 2 ** 30 })
+    e.attach({ fetch: async () => block, stats: () => ({ peers: 0, dialling: 1, banned: 0, bytesToPeers: 0 }) })
+    const near = nodes()
+    const t0 = Date.now()
+    await e.fetch(cid, undefined, near)
+    assert.equal(near.calls, 1)
+    assert.ok(Date.now() - t0 < 1000, 'went to the nodes at once')
+  })
+
   it('rethrows the caller\'s abort instead of going to the nodes', async () => {
     const d = new PeerDelivery({ bufferAhead: () => 10 })
     const ctrl = new AbortController()

@@ -5,9 +5,11 @@
  * - no swarm joined, or no viewer connected → the nodes;
  * - urgent (the block is needed within URGENT_SECONDS: before the first frame, after a seek, a
  *   nearly empty buffer) → the nodes, so P2P never makes start-up or seeking slower;
- * - a swarm still joining (nothing can come from it yet) → waited for only with the buffer beyond
- *   JOINING_FLOOR_SECONDS, then the nodes: a join takes seconds (50 s on a loaded 2-core box),
- *   and waiting for it down to the urgency margin left playback ~2 s of buffer all that time;
+ * - a swarm still joining (nothing can come from it yet), or joined with no viewer connected but
+ *   dials to viewers under way → waited for only with the buffer beyond JOINING_FLOOR_SECONDS,
+ *   then the nodes: a join takes seconds (50 s on a loaded 2-core box), a relayed WebRTC dial
+ *   often more than the join's own 5 s wait for it, and waiting down to the urgency margin left
+ *   playback ~2 s of buffer all that time;
  * - otherwise (prefetch ahead of the playhead) → the swarm, with a deadline of the time left
  *   before the block becomes urgent (at most PEER_BUDGET_MS); a peer that is slow, busy, lacks
  *   the block or sends bytes failing their CID costs only that deadline, then the nodes.
@@ -35,8 +37,12 @@ export const DEFAULT_HELD_BYTES = 64 * 1024 * 1024
 /** What the scheduler needs of a swarm (ViewerSwarm from `@p2pdv/sdk/swarm` fits). */
 export interface SwarmLike {
   fetch: (cid: CID, opts: { signal?: AbortSignal, maxBytes?: number }) => Promise<Uint8Array>
-  stats: () => { peers: number, banned: number, bytesToPeers: number }
+  /** `dialling`: viewers being dialled now (absent: none). */
+  stats: () => { peers: number, banned: number, bytesToPeers: number, dialling?: number }
 }
+
+/** How often a block waiting on dials under way looks whether a viewer connected. */
+const DIALLING_POLL_MS = 100
 
 export interface PeerDeliveryOptions {
   /** Seconds of media buffered ahead of the playhead (0 before playback starts). */
@@ -136,6 +142,11 @@ export class PeerDelivery {
     }
     signal?.throwIfAborted()
     const swarm = this.swarm
+    if (swarm !== undefined && swarm.stats().peers === 0 && (swarm.stats().dialling ?? 0) > 0) {
+      const joinSlack = ahead - Math.max(this.urgentSeconds, this.joiningFloorSeconds)
+      if (joinSlack > 0) await untilConnectedOrIdle(swarm, AbortSignal.any([linked, AbortSignal.timeout(Math.max(1, Math.round(joinSlack * 1000)))]))
+      signal?.throwIfAborted()
+    }
     if (swarm === undefined || swarm.stats().peers === 0 || deadline.aborted) return undefined
     let bytes: Uint8Array
     try {
@@ -169,6 +180,15 @@ async function untilSettledOrAborted (p: Promise<unknown>, signal: AbortSignal):
   let onAbort: () => void = () => {}
   await Promise.race([p, new Promise<void>(resolve => { onAbort = resolve; signal.addEventListener('abort', onAbort, { once: true }) })])
   signal.removeEventListener('abort', onAbort)
+}
+
+/** Until `swarm` has a viewer connected, has no dial left under way, or `signal` aborts. */
+async function untilConnectedOrIdle (swarm: SwarmLike, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    const s = swarm.stats()
+    if (s.peers > 0 || (s.dialling ?? 0) === 0) return
+    await untilSettledOrAborted(new Promise(resolve => setTimeout(resolve, DIALLING_POLL_MS)), signal)
+  }
 }
 
 const SWARM_ID_DOMAIN = new TextEncoder().encode('p2pdv/swarm/v1:')

@@ -84,6 +84,8 @@ export interface ViewerSwarmStats {
   banned: number
   /** Sampled viewers that could not be dialled (WebRTC failed or timed out). */
   dialFailures: number
+  /** Viewers being dialled now (a WebRTC dial through a relay takes seconds on a busy host). */
+  dialling: number
 }
 
 export interface FetchOptions {
@@ -105,6 +107,7 @@ export class ViewerSwarm {
   private readonly haves = new Map<string, Set<string>>()
   private readonly inFlight = new Map<string, number>()
   private dialFailures = 0
+  private dialling = 0
   private readonly counters = { bytesFromPeers: 0, blocksFromPeers: 0, bytesToPeers: 0, blocksToPeers: 0 }
   private timer: ReturnType<typeof setInterval> | undefined
   private firstRefresh: Promise<void> = Promise.resolve()
@@ -239,13 +242,18 @@ export class ViewerSwarm {
     // A first WebRTC dial between two fresh Chromium pages sometimes stalls in signalling; a
     // second one (over the relayed connection the first opened) connected in our runs.
     let conn: Connection | undefined
-    for (let attempt = 1; conn === undefined; attempt++) {
-      try {
-        conn = await this.libp2p.dial(addr, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
-      } catch (err) {
-        if (this.stopped || this.banned.has(peer.id)) return
-        if (attempt >= DIAL_ATTEMPTS) throw err
+    this.dialling++
+    try {
+      for (let attempt = 1; conn === undefined; attempt++) {
+        try {
+          conn = await this.libp2p.dial(addr, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) })
+        } catch (err) {
+          if (this.stopped || this.banned.has(peer.id)) return
+          if (attempt >= DIAL_ATTEMPTS) throw err
+        }
       }
+    } finally {
+      this.dialling--
     }
     await this.refreshHave(conn).catch(() => {})
   }
@@ -329,7 +337,7 @@ export class ViewerSwarm {
   isBanned (peer: string): boolean { return this.banned.has(peer) }
 
   stats (): ViewerSwarmStats {
-    return { ...this.counters, peers: this.viewerConnections().length, banned: this.banned.size, dialFailures: this.dialFailures }
+    return { ...this.counters, peers: this.viewerConnections().length, banned: this.banned.size, dialFailures: this.dialFailures, dialling: this.dialling }
   }
 
   async stop (): Promise<void> {
