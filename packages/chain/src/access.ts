@@ -137,3 +137,53 @@ export async function subscriptionsOf (ctx: ChainContext, subscriber: Address): 
   }
   return [...latest.values()].sort((a, b) => Number(b.block - a.block)).slice(0, MAX_HISTORY_RECORDS)
 }
+
+export interface GrantRecord { viewer: Address, by: Address, block: bigint }
+export interface SaleRecord { viewer: Address, payer: Address, asset: Asset, amount: bigint, until: bigint, block: bigint, tx: Hex }
+
+/** A video's audience as its creator manages it: named viewers now, and every sale. */
+export interface VideoAudience {
+  /** Viewers granted access and not revoked since (Granted/Revoked events in chain order). */
+  granted: GrantRecord[]
+  /** Purchases, newest first (at most MAX_HISTORY_RECORDS). */
+  sales: SaleRecord[]
+  /** Sales in all, and what they paid per currency (all of them, not only those listed). */
+  salesCount: number
+  revenue: Record<Asset, bigint>
+}
+
+/** Who may watch `video` by name and who bought it, from AccessManager's events. */
+export async function videoAudience (ctx: ChainContext, video: Hex): Promise<VideoAudience> {
+  const address = ctx.config.contracts.accessManager
+  const grants = new Map<string, GrantRecord>()
+  const sales: SaleRecord[] = []
+  const revenue: Record<Asset, bigint> = { eth: 0n, p2pv: 0n }
+  let salesCount = 0
+  try {
+    for await (const range of logWindows(ctx)) {
+      const [granted, revoked, bought] = await Promise.all([
+        ctx.public.getContractEvents({ address, abi: AccessManagerAbi, eventName: 'Granted', args: { video }, ...range }),
+        ctx.public.getContractEvents({ address, abi: AccessManagerAbi, eventName: 'Revoked', args: { video }, ...range }),
+        ctx.public.getContractEvents({ address, abi: AccessManagerAbi, eventName: 'Purchased', args: { video }, ...range })
+      ])
+      // A grant and a revoke of one viewer may share a window: the later log wins.
+      const changes = [...granted.map(l => ({ l, on: true })), ...revoked.map(l => ({ l, on: false }))]
+        .sort((a, b) => Number(a.l.blockNumber - b.l.blockNumber) || a.l.logIndex - b.l.logIndex)
+      for (const { l, on } of changes) {
+        const viewer = l.args.viewer!
+        if (on) grants.set(viewer.toLowerCase(), { viewer, by: l.args.by!, block: l.blockNumber })
+        else grants.delete(viewer.toLowerCase())
+      }
+      for (const l of bought) {
+        const asset = assetName(l.args.asset!)
+        revenue[asset] += l.args.amount!
+        salesCount++
+        sales.push({ viewer: l.args.viewer!, payer: l.args.payer!, asset, amount: l.args.amount!, until: l.args.until!, block: l.blockNumber, tx: l.transactionHash })
+      }
+    }
+  } catch (err) {
+    throw chainError(err, 'reading the audience of a video')
+  }
+  sales.sort((a, b) => Number(b.block - a.block))
+  return { granted: [...grants.values()], sales: sales.slice(0, MAX_HISTORY_RECORDS), salesCount, revenue }
+}

@@ -67,6 +67,7 @@ export class ChainClient implements ChainContext {
   async setPrice (id: Hex, price: Price): Promise<TransactionReceipt> { return await access.setPrice(this, id, price) }
   async buy (id: Hex, options: { viewer?: Address, onSent?: (hash: Hex) => void } = {}): Promise<{ until: bigint, price: Price, receipt: TransactionReceipt }> { return await access.buy(this, id, options) }
   async paidUntil (id: Hex, viewer: Address): Promise<bigint> { return await access.paidUntil(this, id, viewer) }
+  async videoAudience (id: Hex): Promise<access.VideoAudience> { return await access.videoAudience(this, id) }
   async setPlan (plan: Plan, creator?: Address): Promise<TransactionReceipt> { return await access.setPlan(this, plan, creator) }
   async planOf (creator: Address): Promise<Plan | undefined> { return await access.planOf(this, creator) }
   async subscribe (creator: Address, periods = 1, options: { subscriber?: Address, onSent?: (hash: Hex) => void } = {}): Promise<{ until: bigint, plan: Plan, receipt: TransactionReceipt }> { return await access.subscribe(this, creator, periods, options) }

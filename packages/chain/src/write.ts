@@ -58,7 +58,9 @@ async function writeNow (ctx: ChainContext, w: ContractWrite): Promise<Transacti
 
 /** The block ranges, LOG_WINDOW at a time, from the deployment block to the latest. */
 export async function * logWindows (ctx: ChainContext): AsyncGenerator<{ fromBlock: bigint, toBlock: bigint }> {
-  const latest = await ctx.public.getBlockNumber()
+  // Not viem's cached block number (kept for its polling interval, 4 s): a read right after a
+  // write would stop short of the write's block and miss its events.
+  const latest = await ctx.public.getBlockNumber({ cacheTime: 0 })
   for (let from = ctx.config.startBlock; from <= latest; from += LOG_WINDOW) {
     yield { fromBlock: from, toBlock: from + LOG_WINDOW - 1n < latest ? from + LOG_WINDOW - 1n : latest }
   }

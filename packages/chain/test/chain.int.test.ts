@@ -83,6 +83,27 @@ describe('ChainClient', () => {
     await assert.rejects(bob.buy(p), { code: 'ERR_NOT_FOR_SALE' })
   })
 
+  it('a video\'s audience: grants minus revokes in chain order, every sale with what it paid', async () => {
+    const v = id()
+    await alice.registerVideo({ id: v, manifestCid: CID, keyFingerprint: FP, policy: 'paid' })
+    await alice.setPrice(v, { asset: 'eth', amount: 500n, duration: 0n })
+    assert.deepEqual(await reader.videoAudience(v), { granted: [], sales: [], salesCount: 0, revenue: { eth: 0n, p2pv: 0n } })
+    await alice.grant(v, bob.address)
+    await alice.grant(v, node.address)
+    await alice.revoke(v, bob.address)
+    await alice.revoke(v, node.address)
+    await alice.grant(v, node.address)
+    await bob.buy(v)
+    const a = await reader.videoAudience(v)
+    assert.deepEqual(a.granted.map(g => g.viewer), [node.address], 'granted, revoked, granted again: granted; granted then revoked: not')
+    assert.equal(a.granted[0]!.by, alice.address)
+    assert.equal(a.salesCount, 1)
+    assert.deepEqual(a.revenue, { eth: 500n, p2pv: 0n })
+    assert.deepEqual([a.sales[0]!.viewer, a.sales[0]!.payer, a.sales[0]!.asset, a.sales[0]!.amount], [bob.address, bob.address, 'eth', 500n])
+    // Another video's events are not this one's.
+    assert.deepEqual((await reader.videoAudience(id())).granted, [])
+  })
+
   it('refuses writes without a wallet, a taken id, and a chain id that does not match', async () => {
     await assert.rejects(reader.grant(id(), bob.address), { code: 'ERR_CHAIN_NO_ACCOUNT' })
     const v = id()

@@ -125,7 +125,7 @@ export function toP2pdvError (err: unknown): P2pdvError {
   })
 }
 
-function jsonReplacer (_key: string, value: unknown): unknown {
+export function jsonReplacer (_key: string, value: unknown): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64')
   if (typeof value === 'bigint') return value.toString()
   if (value !== null && typeof value === 'object' && 'toString' in value && (value as { asCID?: unknown }).asCID === value) return String(value)

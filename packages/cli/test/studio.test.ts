@@ -1,12 +1,16 @@
 // The studio's checks without a network: form validation, the upload arguments a form becomes
-// (no value can turn into a flag), and the token/Host/Origin guard.
+// (no value can turn into a flag), the token/Host/Origin guard, and the management routes over
+// stand-in commands (the real ones run in packages/web/test/studio.int.test.ts).
 import assert from 'node:assert/strict'
 import type { IncomingMessage } from 'node:http'
 import { describe, it } from 'node:test'
-import { isP2pdvError } from '@p2pdv/core/errors'
+import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import { parseCommandArgs } from '../src/command.ts'
+import { revoke } from '../src/commands/chain-videos.ts'
 import { upload } from '../src/commands/upload.ts'
 import { newStudioToken, studioGuard } from '../src/studio/guard.ts'
+import { flagsFor } from '../src/studio/run-command.ts'
+import { startStudioServer, type StudioManage } from '../src/studio/server.ts'
 import { parseUploadRequest, uploadArgv } from '../src/studio/upload-job.ts'
 
 const FILE = 'abcdefghijkl'
@@ -115,5 +119,97 @@ describe('studio guard', () => {
     for (const authorization of ['', token, `Basic ${token}`, `Bearer ${token}x`, `Bearer ${token.slice(1)}`, `Bearer ${newStudioToken()}`, 'Bearer ' + 'A'.repeat(5000)]) {
       assert.equal(code(() => { guard.checkToken(req({ authorization })) }), 'ERR_STUDIO_TOKEN', authorization.slice(0, 40))
     }
+  })
+})
+
+describe('studio video management (server, over stand-in commands)', () => {
+  const VIDEO = `0x${'ab'.repeat(32)}`
+  const page = { page: async () => ({ body: new Uint8Array(0), type: 'text/html' }), asset: async () => undefined }
+
+  async function withServer (manage: StudioManage | undefined, fn: (call: (path: string, init?: RequestInit) => Promise<{ status: number, body: any }>) => Promise<void>): Promise<void> {
+    const token = newStudioToken()
+    const server = await startStudioServer({ app: page, startUpload: async () => {}, videos: () => [], session: () => ({}), maxUploadBytes: 1024, ...(manage === undefined ? {} : { manage }) }, { port: 0, token })
+    try {
+      await fn(async (path, init = {}) => {
+        const res = await fetch(`http://127.0.0.1:${server.port}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } })
+        return { status: res.status, body: await res.json() }
+      })
+    } finally {
+      await server.close()
+    }
+  }
+
+  it('passes checked ids and viewers to the commands, one chain write at a time', async () => {
+    const calls: string[] = []
+    let running = 0
+    let overlapped = false
+    const write = (name: string) => async (...args: string[]): Promise<unknown> => {
+      running++
+      if (running > 1) overlapped = true
+      await new Promise(resolve => setTimeout(resolve, 30))
+      calls.push(`${name} ${args.join(' ')}`)
+      running--
+      return { ok: name }
+    }
+    const manage: StudioManage = {
+      mine: async () => ({ videos: [] }),
+      audience: async id => ({ video: id }),
+      grant: write('grant'),
+      revoke: write('revoke'),
+      audit: async id => ({ audit: id }),
+      earnings: async () => ({ owedEth: '1' }),
+      withdraw: write('withdraw')
+    }
+    await withServer(manage, async call => {
+      assert.deepEqual((await call(`/api/chain/videos/${VIDEO}`)).body, { video: VIDEO })
+      assert.deepEqual((await call(`/api/chain/videos/${VIDEO}/audit`)).body, { audit: VIDEO })
+      const results = await Promise.all([
+        call(`/api/chain/videos/${VIDEO}/grants`, { method: 'POST', body: JSON.stringify({ viewer: ' carol ' }) }),
+        call(`/api/chain/videos/${VIDEO}/grants/0x${'12'.repeat(20)}`, { method: 'DELETE' }),
+        call('/api/withdraw', { method: 'POST' })
+      ])
+      assert.deepEqual(results.map(r => r.status), [200, 200, 200])
+      assert.equal(overlapped, false, 'writes never overlap')
+      assert.deepEqual(calls.sort(), [`grant ${VIDEO} carol`, `revoke ${VIDEO} 0x${'12'.repeat(20)}`, 'withdraw '].sort())
+      // A failed write does not block the next.
+      manage.grant = async () => { throw new P2pdvError('ERR_CHAIN_NOT_VIDEO_MANAGER', 'not yours') }
+      assert.deepEqual((await call(`/api/chain/videos/${VIDEO}/grants`, { method: 'POST', body: '{"viewer":"bob"}' })).body.error.code, 'ERR_CHAIN_NOT_VIDEO_MANAGER')
+      assert.equal((await call('/api/withdraw', { method: 'POST' })).status, 200)
+    })
+  })
+
+  it('passes each command only the studio flags it takes', () => {
+    assert.deepEqual(flagsFor(revoke, ['--replicas=2', '--as=alice', '--node=http://127.0.0.1:1', '--rpc=http://127.0.0.1:2', '--no-chain']), ['--as=alice', '--rpc=http://127.0.0.1:2'])
+  })
+
+  it('refuses bad ids, viewers, bodies and routes with codes, before any command runs', async () => {
+    let ran = 0
+    const count = async (): Promise<unknown> => { ran++; return {} }
+    const manage: StudioManage = { mine: count, audience: count, grant: count, revoke: count, audit: count, earnings: count, withdraw: count }
+    await withServer(manage, async call => {
+      const cases: Array<[string, RequestInit, number, string]> = [
+        ['/api/chain/videos/0x1234', {}, 400, 'ERR_BAD_VIDEO_ID'],
+        [`/api/chain/videos/${VIDEO}x`, {}, 400, 'ERR_BAD_VIDEO_ID'],
+        [`/api/chain/videos/${VIDEO}/grants`, { method: 'POST', body: '{"viewer":"--as=bob"}' }, 400, 'ERR_BAD_REQUEST'],
+        [`/api/chain/videos/${VIDEO}/grants`, { method: 'POST', body: '{"viewer":"0x12"}' }, 400, 'ERR_BAD_REQUEST'],
+        [`/api/chain/videos/${VIDEO}/grants`, { method: 'POST', body: '{"viewer":["carol"]}' }, 400, 'ERR_BAD_REQUEST'],
+        [`/api/chain/videos/${VIDEO}/grants`, { method: 'POST', body: '{"viewer":"carol","as":"bob"}' }, 400, 'ERR_BAD_REQUEST'],
+        [`/api/chain/videos/${VIDEO}/grants`, { method: 'POST', body: 'carol' }, 400, 'ERR_BAD_REQUEST'],
+        [`/api/chain/videos/${VIDEO}/grants/%E0%A4%A`, { method: 'DELETE' }, 400, 'ERR_BAD_REQUEST'],
+        [`/api/chain/videos/${VIDEO}/grants/carol%20bob`, { method: 'DELETE' }, 400, 'ERR_BAD_REQUEST'],
+        [`/api/chain/videos/${VIDEO}/grants`, { method: 'DELETE' }, 404, 'ERR_NOT_FOUND'],
+        [`/api/chain/videos/${VIDEO}/keys`, {}, 404, 'ERR_NOT_FOUND'],
+        ['/api/withdraw', {}, 404, 'ERR_NOT_FOUND']
+      ]
+      for (const [path, init, status, c] of cases) {
+        const r = await call(path, init)
+        assert.deepEqual([r.status, r.body.error?.code], [status, c], `${init.method ?? 'GET'} ${path}`)
+      }
+      assert.equal(ran, 0)
+    })
+    await withServer(undefined, async call => {
+      const r = await call('/api/earnings')
+      assert.deepEqual([r.status, r.body.error.code], [400, 'ERR_NO_CHAIN'])
+    })
   })
 })

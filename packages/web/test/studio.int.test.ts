@@ -2,7 +2,9 @@
 // Chromium a lavfi-generated file is dropped on the upload page, its transcode and upload
 // progress shows, the watch link comes, the video plays on a node's watch page and is found by
 // the node's search. Its API refuses calls without the run's token or from another origin or
-// host, and oversized or malformed bodies, each with its code.
+// host, and oversized or malformed bodies, each with its code. A video on chain is managed from
+// the studio: its sale shows, a named viewer is granted and revoked (the chain agrees each time),
+// the keepers' logs are verified, and the creator's share is withdrawn.
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
@@ -15,7 +17,7 @@ import { NodeClient } from '@p2pdv/node-client'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
 import { screenshots } from './fixtures/screenshots.ts'
 import { assertAccessible } from './fixtures/axe.ts'
-import { CLI, CLI_NODE_FLAGS, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
+import { CLI, CLI_NODE_FLAGS, runCli, startDevnet, type RunningDevnet } from '../../cli/test/fixtures/cli.ts'
 import { makeTestVideo } from './fixtures/video.ts'
 
 const WAIT_MS = 120_000
@@ -23,7 +25,7 @@ const MAX_UPLOAD_MB = 4
 const TITLE = 'Lighthouse at dawn <img src=x onerror="window.__pwned=1">'
 
 /** Starts `p2pdv studio --json` and waits for its ready document (the URL with the token). */
-async function startStudio (env: NodeJS.ProcessEnv, args: string[]): Promise<{ proc: ChildProcess, url: string, origin: string, token: string }> {
+async function startStudio (env: NodeJS.ProcessEnv, args: string[]): Promise<{ proc: ChildProcess, url: string, origin: string, token: string, env: NodeJS.ProcessEnv }> {
   const proc = spawn(process.execPath, [...CLI_NODE_FLAGS, CLI, 'studio', '--json', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   proc.stderr!.on('data', d => { stderr = (stderr + String(d)).slice(-10_000) })
@@ -34,7 +36,7 @@ async function startStudio (env: NodeJS.ProcessEnv, args: string[]): Promise<{ p
     proc.once('exit', code => { reject(new Error(`studio exited (${String(code)}):\n${stderr}`)) })
   })
   const u = new URL(url)
-  return { proc, url, origin: u.origin, token: u.hash.slice('#token='.length) }
+  return { proc, url, origin: u.origin, token: u.hash.slice('#token='.length), env }
 }
 
 /** A request with any Host header (fetch does not let one set it). */
@@ -220,5 +222,79 @@ describe('the creator studio on a devnet', () => {
       if (!found) await new Promise(resolve => setTimeout(resolve, 500))
     }
     assert.ok(found, 'the studio upload is found by the node\'s search')
+  })
+
+  it('manages a video on chain: shows its sale, grants and revokes a named viewer, verifies the keepers\' logs, and withdraws the earnings', async () => {
+    // A paid video of the same creator (alice), uploaded with the CLI; bob buys it.
+    const clip = join(devnet.dir, 'harbour.mp4')
+    await makeTestVideo(clip, 3)
+    const up = await runCli(['upload', clip, '--replicas', '2', '--title', 'Harbour lights', '--price', '0.01', '--json'], studio.env, 300_000)
+    assert.equal(up.code, 0, up.stdout + up.stderr)
+    const id: string = up.json.chain.videoId
+    const bought = await runCli(['buy', id, '--as', 'bob', '--json'], devnet.env)
+    assert.equal(bought.code, 0, bought.stderr)
+    const carol = devnet.state.chain!.accounts.carol!
+    const access = async (): Promise<boolean> => (await runCli(['access', id, 'carol', '--json'], devnet.env)).json.access
+
+    const page = await browser.context.newPage()
+    await page.goto(studio.url)
+    await page.locator(`[data-manage="${id}"]`).click()
+    await page.locator('h1', { hasText: 'Harbour lights' }).waitFor({ timeout: WAIT_MS })
+    await page.locator('.sales-summary[data-sales="1"]').waitFor({ timeout: WAIT_MS })
+    assert.match((await page.locator('.sales-summary').textContent())!, /1 sale · buyers paid 0\.01 ETH/)
+
+    // Grant carol by her wallet name; the chain agrees; revoke; the chain agrees again.
+    assert.equal(await access(), false)
+    await page.getByLabel('Viewer address or wallet name').fill('carol')
+    await page.getByRole('button', { name: 'Grant access' }).click()
+    await page.locator(`.viewer-row[data-viewer="${carol}"]`).waitFor({ timeout: WAIT_MS })
+    assert.equal(await access(), true)
+    await screenshots(page, 'studio-manage')
+    await assertAccessible(page, 'studio-manage')
+    await page.locator(`.viewer-row[data-viewer="${carol}"] button`, { hasText: 'Revoke' }).click()
+    await page.locator('.studio-notice', { hasText: 'may no longer watch' }).waitFor({ timeout: WAIT_MS })
+    assert.equal(await page.locator('.viewer-row').count(), 0)
+    assert.equal(await access(), false)
+
+    // Hostile calls: each refused with its code, nothing sent to the chain.
+    const auth = { authorization: `Bearer ${studio.token}`, 'content-type': 'application/json' }
+    const call = async (path: string, init: RequestInit): Promise<[number, string]> => {
+      const r = await fetch(`${studio.origin}${path}`, { ...init, headers: auth })
+      return [r.status, ((await r.json()) as { error: { code: string } }).error.code]
+    }
+    for (const viewer of ['--as=bob', '0x12', 'a b', 'x'.repeat(80), 7]) {
+      assert.deepEqual(await call(`/api/chain/videos/${id}/grants`, { method: 'POST', body: JSON.stringify({ viewer }) }), [400, 'ERR_BAD_REQUEST'], String(viewer))
+    }
+    assert.deepEqual(await call(`/api/chain/videos/${id}/grants`, { method: 'POST', body: JSON.stringify({ viewer: 'carol', extra: 1 }) }), [400, 'ERR_BAD_REQUEST'])
+    assert.deepEqual(await call(`/api/chain/videos/${id}/grants/%E0%A4%A`, { method: 'DELETE' }), [400, 'ERR_BAD_REQUEST'])
+    assert.deepEqual(await call('/api/chain/videos/0x1234/grants', { method: 'POST', body: '{"viewer":"carol"}' }), [400, 'ERR_BAD_VIDEO_ID'])
+    const foreign = await fetch(`${studio.origin}/api/withdraw`, { method: 'POST', headers: { ...auth, origin: 'http://evil.example' } })
+    assert.equal(foreign.status, 403)
+    assert.equal(await access(), false)
+
+    // The keepers' logs, verified on this machine: each keeper's chain checks out and shows the key deposit.
+    await page.getByRole('button', { name: 'Verify the keepers\' logs' }).click()
+    await page.locator('.keeper-log').first().waitFor({ timeout: WAIT_MS })
+    const logs = page.locator('.keeper-log')
+    assert.ok(await logs.count() >= 2, 'a threshold of keepers hold the key')
+    assert.equal(await page.locator('.keeper-log[data-ok="false"]').count(), 0)
+    assert.ok(await page.locator('.keeper-log tr[data-decision="stored"]').count() >= await logs.count(), 'every keeper logged the deposit')
+    await screenshots(page, 'studio-manage-audit')
+
+    // Earnings: the creator's share of bob's payment, withdrawn to the wallet.
+    await page.locator('.studio-nav a', { hasText: 'Earnings' }).click()
+    const owed = page.locator('[data-owed-eth]')
+    await owed.waitFor({ timeout: WAIT_MS })
+    const before = BigInt((await owed.getAttribute('data-owed-eth'))!)
+    assert.ok(before > 0n && before <= 10n ** 16n, `owed ${before} wei of a 0.01 ETH sale`)
+    await screenshots(page, 'studio-earnings')
+    await assertAccessible(page, 'studio-earnings')
+    await page.getByRole('button', { name: 'Withdraw' }).click()
+    await page.locator('.studio-notice', { hasText: 'Withdrew' }).waitFor({ timeout: WAIT_MS })
+    await page.locator('[data-owed-eth="0"]').waitFor({ timeout: WAIT_MS })
+    assert.equal(await page.getByRole('button', { name: 'Nothing to withdraw' }).isDisabled(), true)
+    const balance = await runCli(['balance', 'alice', '--json'], devnet.env)
+    assert.equal(balance.json.owedEth, '0')
+    await page.close()
   })
 })

@@ -119,6 +119,26 @@ export const revoke: Command = {
   }
 }
 
+export const viewers: Command = {
+  name: 'viewers',
+  summary: 'who may watch your video by name (grants) and who bought it, with what it earned',
+  usage: 'viewers VIDEO [--as NAME] [--rpc URL] [--chain FILE] [--json]',
+  options: { ...CHAIN_OPTIONS },
+  async run (args, out) {
+    const id = parseVideoId(requirePositional(args, 0, 'VIDEO', viewers))
+    const ctx = await chainContext(args, 'optional')
+    const [video, audience] = await Promise.all([ctx.client.getVideo(id), ctx.client.videoAudience(id)])
+    const earned = (['eth', 'p2pv'] as const).filter(a => audience.revenue[a] > 0n).map(a => formatAmount(audience.revenue[a], a))
+    out.result({ video: id, owner: video.owner, policy: video.policy, ...audience, granted: audience.granted.map(g => ({ ...g, name: ctx.names.get(g.viewer.toLowerCase()) })), sales: audience.sales.map(s => ({ ...s, name: ctx.names.get(s.viewer.toLowerCase()) })) }, () => [
+      `${id.slice(0, 10)}… (${describePrice(video)}), owned by ${displayName(video.owner, ctx)}`,
+      audience.granted.length === 0 ? 'named viewers: none (`p2pdv grant VIDEO NAME` adds one)' : `named viewers (${audience.granted.length}):`,
+      ...audience.granted.map(g => `  ${displayName(g.viewer, ctx)}  ${g.viewer}`),
+      audience.salesCount === 0 ? 'sales: none yet' : `sales: ${audience.salesCount}, buyers paid ${earned.join(' and ')} (your share is owed to you: \`p2pdv balance\`)`,
+      ...audience.sales.slice(0, 20).map(s => `  ${displayName(s.viewer, ctx).padEnd(12)} ${formatAmount(s.amount, s.asset).padEnd(14)} ${until(s.until)}`)
+    ].join('\n'))
+  }
+}
+
 export const access: Command = {
   name: 'access',
   summary: 'may this viewer watch the video? (what key keepers ask the chain: hasAccess)',

@@ -18,7 +18,7 @@ const PASSED_ON = ['node', 'rpc', 'chain', 'as', 'keys', 'passphrase-file', 'rep
 
 export const studio: Command = {
   name: 'studio',
-  summary: 'the creator studio in your browser, served from this machine (your keys and ffmpeg): upload with progress, your videos; Ctrl-C stops it',
+  summary: 'the creator studio in your browser, served from this machine (your keys and ffmpeg): upload with progress, your videos, their viewers, sales and key releases, your earnings; Ctrl-C stops it',
   usage: 'studio [--port 0] [--as NAME] [--max-upload-mb 4096] [--node URL …] [--rpc URL] [--chain FILE] [--no-chain] [--replicas N | --k K --m M] [--json]',
   options: {
     port: { type: 'string' },
@@ -38,18 +38,33 @@ export const studio: Command = {
     if (args.values['no-chain'] === true) base.push('--no-chain')
     const network = await networkOf(args)
     // Loaded here, not at the top: `p2pdv help` and other commands never pay for them.
-    const [{ startStudioServer }, { newStudioToken }, { uploadArgv }, { upload }, { createStudioApp }] = await Promise.all([
-      import('../studio/server.ts'), import('../studio/guard.ts'), import('../studio/upload-job.ts'), import('./upload.ts'), import('@p2pdv/web/studio')
+    const [{ startStudioServer }, { newStudioToken }, { uploadArgv }, { upload }, { createStudioApp }, { runForStudio }, videos, wallet, { keysAudit }] = await Promise.all([
+      import('../studio/server.ts'), import('../studio/guard.ts'), import('../studio/upload-job.ts'), import('./upload.ts'), import('@p2pdv/web/studio'),
+      import('../studio/run-command.ts'), import('./chain-videos.ts'), import('./chain-wallet.ts'), import('./keys-custody.ts')
     ])
+    const chain = args.values['no-chain'] !== true
+    // Video ids and viewers reach these as positionals only after the server's checks (no leading '-').
+    const manage = chain
+      ? {
+          mine: async () => await runForStudio(videos.ls, ['--mine'], base),
+          audience: async (id: string) => await runForStudio(videos.viewers, [id], base),
+          grant: async (id: string, viewer: string) => await runForStudio(videos.grant, [id, viewer], base),
+          revoke: async (id: string, viewer: string) => await runForStudio(videos.revoke, [id, viewer], base),
+          audit: async (id: string) => await runForStudio(keysAudit, [id], base),
+          earnings: async () => await runForStudio(wallet.balance, [], base),
+          withdraw: async () => await runForStudio(wallet.withdraw, [], base)
+        }
+      : undefined
     const index = UploadIndex.open(join(p2pdvHome(), 'uploads.sqlite'))
     const server = await startStudioServer({
       app: createStudioApp(),
       maxUploadBytes,
       startUpload: async (form, path, job) => { await job.run(upload, uploadArgv(form, path, base)) },
+      ...(manage === undefined ? {} : { manage }),
       videos: () => index.list(network).map(r => ({ title: r.title, manifestCid: r.manifestCid, uploadedAt: r.uploadedAt, ...(r.listingCid === undefined ? {} : { listingCid: r.listingCid }) })),
       session: () => ({
         account: stringOpt(args, 'as') ?? null,
-        chain: args.values['no-chain'] !== true,
+        chain,
         nodes: listOpt(args, 'node'),
         network: network.startsWith('devnet') ? 'devnet' : 'nodes',
         maxUploadBytes

@@ -35,6 +35,45 @@ export interface StudioDeps {
   videos: () => Array<{ title: string, manifestCid: string, listingCid?: string, uploadedAt: number }>
   session: () => Record<string, unknown>
   maxUploadBytes: number
+  /** Managing videos on chain; absent when the studio runs without a chain. */
+  manage?: StudioManage
+}
+
+/** A video id on chain, or a viewer given as an address or a wallet name. */
+export type VideoIdText = `0x${string}`
+
+/** What the studio does to videos on chain, each a `p2pdv` command's --json result. */
+export interface StudioManage {
+  /** `ls --mine`: this creator's videos on chain. */
+  mine: () => Promise<unknown>
+  /** `viewers VIDEO`: named viewers, sales, revenue. */
+  audience: (video: VideoIdText) => Promise<unknown>
+  grant: (video: VideoIdText, viewer: string) => Promise<unknown>
+  revoke: (video: VideoIdText, viewer: string) => Promise<unknown>
+  /** `keys audit VIDEO`: every keeper's verified log of key releases. */
+  audit: (video: VideoIdText) => Promise<unknown>
+  /** `balance`: what this creator holds and is owed. */
+  earnings: () => Promise<unknown>
+  withdraw: () => Promise<unknown>
+}
+
+const VIDEO_ID = /^0x[0-9a-fA-F]{64}$/
+/** The studio page of one video on chain. */
+const VIDEO_PAGE = /^\/videos\/0x[0-9a-fA-F]{64}$/
+/** An address, or a name from the local wallet (`p2pdv keys ls`). */
+const VIEWER = /^(0x[0-9a-fA-F]{40}|[A-Za-z][A-Za-z0-9_-]{0,63})$/
+
+/** The viewer of a grant form: `{ "viewer": "0x…" | "carol" }` and nothing else. */
+export function parseViewerRequest (body: unknown): string {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new P2pdvError('ERR_BAD_REQUEST', 'the body must be a JSON object')
+  const b = body as Record<string, unknown>
+  const extra = Object.keys(b).find(k => k !== 'viewer')
+  if (extra !== undefined) throw new P2pdvError('ERR_BAD_REQUEST', `unknown field "${extra.slice(0, 40)}"`)
+  const viewer = typeof b.viewer === 'string' ? b.viewer.trim() : undefined
+  if (viewer === undefined || !VIEWER.test(viewer)) {
+    throw new P2pdvError('ERR_BAD_REQUEST', 'viewer must be an address (0x and 40 hex digits) or a wallet name', { hint: 'paste the viewer\'s address, e.g. 0x70997970C51812dc3A010C7d01b50e0d17dc79C8' })
+  }
+  return viewer
 }
 
 export interface StudioServer {
@@ -185,6 +224,40 @@ export async function startStudioServer (deps: StudioDeps, options: { port: numb
     res.on('close', unsubscribe)
   }
 
+  // Chain writes one at a time: two at once from one account would race for its nonce.
+  let writing: Promise<unknown> = Promise.resolve()
+  const oneWrite = async <T>(write: () => Promise<T>): Promise<T> => {
+    const run = writing.then(write, write)
+    writing = run.catch(() => {})
+    return await run
+  }
+
+  const manageCall = async (req: IncomingMessage, res: ServerResponse, method: string, path: string): Promise<void> => {
+    const manage = deps.manage
+    if (manage === undefined) throw new P2pdvError('ERR_NO_CHAIN', 'this studio runs without a chain (--no-chain)', { hint: 'start `p2pdv studio` with a chain (the devnet\'s, or --rpc and --chain) to manage viewers and earnings' })
+    if (method === 'GET' && path === '/api/mine') return send(res, 200, await manage.mine())
+    if (method === 'GET' && path === '/api/earnings') return send(res, 200, await manage.earnings())
+    if (method === 'POST' && path === '/api/withdraw') return send(res, 200, await oneWrite(async () => await manage.withdraw()))
+    const m = /^\/api\/chain\/videos\/([^/]{1,80})(\/grants(?:\/([^/]{1,80}))?|\/audit)?$/.exec(path)
+    if (m === null) throw new P2pdvError('ERR_NOT_FOUND', `no studio call ${method} ${path.slice(0, 80)}`)
+    const video = m[1]!
+    if (!VIDEO_ID.test(video)) throw new P2pdvError('ERR_BAD_VIDEO_ID', 'a video id is 0x and 64 hex digits')
+    const id = video as VideoIdText
+    if (method === 'GET' && m[2] === undefined) return send(res, 200, await manage.audience(id))
+    if (method === 'GET' && m[2] === '/audit') return send(res, 200, await manage.audit(id))
+    if (method === 'POST' && m[2] === '/grants') {
+      const viewer = parseViewerRequest(await readJson(req))
+      return send(res, 200, await oneWrite(async () => await manage.grant(id, viewer)))
+    }
+    if (method === 'DELETE' && m[3] !== undefined) {
+      let given: string
+      try { given = decodeURIComponent(m[3]) } catch { throw new P2pdvError('ERR_BAD_REQUEST', 'the viewer in the path is not valid percent-encoding') }
+      const viewer = parseViewerRequest({ viewer: given })
+      return send(res, 200, await oneWrite(async () => await manage.revoke(id, viewer)))
+    }
+    throw new P2pdvError('ERR_NOT_FOUND', `no studio call ${method} ${path.slice(0, 80)}`)
+  }
+
   const api = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     guard.checkOrigin(req)
     guard.checkToken(req)
@@ -198,6 +271,7 @@ export async function startStudioServer (deps: StudioDeps, options: { port: numb
     }
     if (method === 'PUT' && path === '/api/files') return send(res, 201, await receiveFile(req))
     if (method === 'POST' && path === '/api/uploads') return send(res, 202, await startUpload(await readJson(req)))
+    if (path === '/api/mine' || path === '/api/earnings' || path === '/api/withdraw' || path.startsWith('/api/chain/')) return await manageCall(req, res, method, path)
     const m = /^\/api\/uploads\/([A-Za-z0-9_-]{1,20})\/events$/.exec(path)
     if (method === 'GET' && m !== null) {
       const job = jobs.get(m[1]!)
@@ -212,7 +286,7 @@ export async function startStudioServer (deps: StudioDeps, options: { port: numb
     if (path.startsWith('/api/')) return await api(req, res, path)
     guard.checkOrigin(req)
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new P2pdvError('ERR_NOT_FOUND', 'pages are read with GET')
-    const asset = path.startsWith('/assets/') ? await deps.app.asset(path.slice('/assets/'.length)) : path === '/' || path === '/upload' ? await deps.app.page() : undefined
+    const asset = path.startsWith('/assets/') ? await deps.app.asset(path.slice('/assets/'.length)) : path === '/' || path === '/upload' || path === '/earnings' || VIDEO_PAGE.test(path) ? await deps.app.page() : undefined
     if (asset === undefined) throw new P2pdvError('ERR_NOT_FOUND', `no studio page ${path.slice(0, 80)}`)
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': asset.type, 'content-length': asset.body.byteLength })
     res.end(req.method === 'HEAD' ? undefined : asset.body)

@@ -1,17 +1,28 @@
-/** The studio: My videos `/` and Upload `/upload`, switched in place (history API). */
+/**
+ * The studio: My videos `/`, Upload `/upload`, Earnings `/earnings` and one video on chain
+ * `/videos/0x…`, switched in place (history API).
+ */
 import { useEffect, useState, type ReactElement } from 'react'
 import { call, takeToken, type Session } from './api.ts'
+import { EarningsPage } from './EarningsPage.tsx'
+import { ManageVideoPage } from './ManageVideoPage.tsx'
 import { UploadPage } from './UploadPage.tsx'
 import { VideosPage } from './VideosPage.tsx'
 
-type Route = '/' | '/upload'
+type Route = '/' | '/upload' | '/earnings' | `/videos/${string}`
+
+function routeOf (path: string): Route {
+  if (path === '/upload' || path === '/earnings') return path
+  if (/^\/videos\/0x[0-9a-fA-F]{64}$/.test(path)) return path as Route
+  return '/'
+}
 
 export function StudioApp (): ReactElement {
   const [token] = useState(() => takeToken())
-  const [route, setRoute] = useState<Route>(window.location.pathname === '/upload' ? '/upload' : '/')
+  const [route, setRoute] = useState<Route>(routeOf(window.location.pathname))
   const [session, setSession] = useState<Session | undefined>()
   useEffect(() => {
-    const onPop = (): void => { setRoute(window.location.pathname === '/upload' ? '/upload' : '/') }
+    const onPop = (): void => { setRoute(routeOf(window.location.pathname)) }
     window.addEventListener('popstate', onPop)
     return () => { window.removeEventListener('popstate', onPop) }
   }, [])
@@ -28,6 +39,7 @@ export function StudioApp (): ReactElement {
         <nav className='studio-nav' aria-label='Studio'>
           <a href='/' className={route === '/' ? 'on' : ''} aria-current={route === '/' ? 'page' : undefined} onClick={go('/')}>My videos</a>
           <a href='/upload' className={route === '/upload' ? 'on' : ''} aria-current={route === '/upload' ? 'page' : undefined} onClick={go('/upload')}>Upload</a>
+          {session?.chain === true && <a href='/earnings' className={route === '/earnings' ? 'on' : ''} aria-current={route === '/earnings' ? 'page' : undefined} onClick={go('/earnings')}>Earnings</a>}
         </nav>
         <span className='net up' title='Sealed on this machine with your keys; nodes only ever see ciphertext'>
           <span className='dot' /><span className='net-label'>{session?.account === null || session?.account === undefined ? 'local studio' : `as ${session.account}`}</span>
@@ -42,7 +54,11 @@ export function StudioApp (): ReactElement {
           )
         : route === '/upload'
           ? <UploadPage session={session} onDone={go('/')} />
-          : <VideosPage onUpload={go('/upload')} />}
+          : route === '/earnings'
+            ? <EarningsPage />
+            : route.startsWith('/videos/')
+              ? <ManageVideoPage id={route.slice('/videos/'.length)} onBack={go('/')} />
+              : <VideosPage session={session} onUpload={go('/upload')} onManage={id => { go(`/videos/${id}`)() }} />}
       <footer className='footer studio-foot'>Everything here runs on this computer: your video is transcoded and encrypted before it leaves it.</footer>
     </div>
   )

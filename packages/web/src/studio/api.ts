@@ -96,3 +96,54 @@ export async function followUpload (job: string, onEvent: (e: UploadEvent) => vo
 export interface Session { account: string | null, chain: boolean, nodes: string[], network: string, maxUploadBytes: number }
 export interface VideoRow { title: string, manifestCid: string, listingCid?: string, uploadedAt: number }
 export interface UploadRow { id: string, title: string, status: 'running' | 'done' | 'failed', startedAt: number, result?: UploadOutcome, error?: StudioError }
+
+/** An error from a call, as the studio shows it. */
+export function studioErrorOf (e: unknown): StudioError {
+  if (e instanceof StudioCallError) return { code: e.code, message: e.message, ...(e.hint === undefined ? {} : { hint: e.hint }) }
+  return { code: 'ERR_UNEXPECTED', message: (e as Error).message }
+}
+
+/** Sends a JSON body. */
+export async function send<T> (path: string, method: 'POST' | 'DELETE', body?: unknown): Promise<T> {
+  return await call<T>(path, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) })
+}
+
+// The --json results of the `p2pdv` commands the studio runs (amounts in wei, as strings).
+
+/** `p2pdv ls --mine`. */
+export interface MineJson { videos: Array<{ id: string, manifestCid: string, policy: string, title?: string, retired?: boolean, blocked?: boolean }> }
+/** `p2pdv viewers VIDEO`. */
+export interface AudienceJson {
+  video: string
+  owner: string
+  policy: string
+  granted: Array<{ viewer: string, name?: string }>
+  sales: Array<{ viewer: string, name?: string, asset: 'eth' | 'p2pv', amount: string, until: string, tx: string }>
+  salesCount: number
+  revenue: { eth: string, p2pv: string }
+}
+/** `p2pdv keys audit VIDEO`. */
+export interface AuditJson {
+  epoch: number
+  threshold: number
+  keepers: Array<{
+    keeper: string
+    ok: boolean
+    audit?: { length: number, anchor?: { length: number }, entries: Array<{ seq: number, time: number, body?: { kind: string, subject: string, decision: string, epoch: number } }> }
+    error?: { code: string, message: string }
+  }>
+}
+/** `p2pdv balance`. */
+export interface BalanceJson { address: string, eth: string, p2pv: string, owedEth: string, owedP2pv: string }
+/** `p2pdv withdraw`. */
+export interface WithdrawJson { withdrawn: Array<{ asset: 'eth' | 'p2pv', amount: string }> }
+
+/** Wei (a decimal string) as ether or P2PV with up to 6 decimals: "0.0085 ETH". */
+export function formatWei (wei: string, asset: 'eth' | 'p2pv'): string {
+  const v = BigInt(wei)
+  const whole = v / 10n ** 18n
+  const frac = (v % 10n ** 18n).toString().padStart(18, '0').slice(0, 6).replace(/0+$/, '')
+  return `${whole}${frac === '' ? '' : `.${frac}`} ${asset === 'eth' ? 'ETH' : 'P2PV'}`
+}
+
+export function shortAddress (a: string): string { return `${a.slice(0, 6)}…${a.slice(-4)}` }

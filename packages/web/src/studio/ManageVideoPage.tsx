@@ -1,0 +1,156 @@
+/**
+ * One video on chain, as its creator manages it: named viewers (grant, revoke), sales and what
+ * they paid, and the keepers' logs of key releases, verified on this machine (`keys audit`).
+ */
+import { useEffect, useState, type ReactElement } from 'react'
+import { call, formatWei, send, shortAddress, studioErrorOf, type AudienceJson, type AuditJson, type MineJson, type StudioError } from './api.ts'
+import { ErrorNote } from './ErrorNote.tsx'
+
+const POLICY: Record<string, string> = { public: 'Public', paid: 'Paid', subscribers: 'Subscribers only', private: 'Private (named viewers only)' }
+
+function when (seconds: string): string {
+  // FOREVER on chain is 2^64 − 1.
+  if (BigInt(seconds) >= 2n ** 63n) return 'for good'
+  return `until ${new Date(Number(seconds) * 1000).toLocaleDateString(undefined, { dateStyle: 'medium' })}`
+}
+
+export function ManageVideoPage ({ id, onBack }: { id: string, onBack: () => void }): ReactElement {
+  const [title, setTitle] = useState<string | undefined>()
+  const [audience, setAudience] = useState<AudienceJson | undefined>()
+  const [error, setError] = useState<StudioError | undefined>()
+  const [viewer, setViewer] = useState('')
+  const [busy, setBusy] = useState<string | undefined>()
+  const [notice, setNotice] = useState<string | undefined>()
+  const [audit, setAudit] = useState<AuditJson | undefined>()
+  const [auditError, setAuditError] = useState<StudioError | undefined>()
+
+  const load = async (): Promise<void> => {
+    try {
+      setAudience(await call<AudienceJson>(`/api/chain/videos/${id}`))
+    } catch (e) {
+      setError(studioErrorOf(e))
+    }
+  }
+  useEffect(() => {
+    void load()
+    call<MineJson>('/api/mine').then(m => { setTitle(m.videos.find(v => v.id.toLowerCase() === id.toLowerCase())?.title) }, () => {})
+  }, [id])
+
+  const act = async (label: string, run: () => Promise<unknown>, done: string): Promise<void> => {
+    setBusy(label)
+    setError(undefined)
+    setNotice(undefined)
+    try {
+      await run()
+      await load()
+      setNotice(done)
+    } catch (e) {
+      setError(studioErrorOf(e))
+    } finally {
+      setBusy(undefined)
+    }
+  }
+
+  const grant = (e: { preventDefault: () => void }): void => {
+    e.preventDefault()
+    const who = viewer.trim()
+    void act('grant', async () => await send(`/api/chain/videos/${id}/grants`, 'POST', { viewer: who }), `${who} may watch now.`).then(() => { setViewer('') })
+  }
+
+  const verify = async (): Promise<void> => {
+    setBusy('audit')
+    setAuditError(undefined)
+    try {
+      setAudit(await call<AuditJson>(`/api/chain/videos/${id}/audit`))
+    } catch (e) {
+      setAuditError(studioErrorOf(e))
+    } finally {
+      setBusy(undefined)
+    }
+  }
+
+  const earned = audience === undefined ? [] : (['eth', 'p2pv'] as const).filter(a => BigInt(audience.revenue[a]) > 0n).map(a => formatWei(audience.revenue[a], a))
+  return (
+    <main className='studio-main manage'>
+      <p><a href='/' onClick={e => { e.preventDefault(); onBack() }}>← My videos</a></p>
+      <h1>{title ?? 'Video'}</h1>
+      <p className='muted'><code title={id}>{id.slice(0, 18)}…</code>{audience !== undefined && <> · {POLICY[audience.policy] ?? audience.policy}</>}</p>
+      {notice !== undefined && <p className='studio-notice' role='status'>{notice}</p>}
+      {error !== undefined && <ErrorNote error={error} />}
+
+      <section className='studio-card' aria-labelledby='viewers-h'>
+        <h2 id='viewers-h'>Named viewers</h2>
+        <p className='muted'>People you let watch without paying. The keepers release the key to them as long as the grant stands; a revoke stops new keys at once (a viewer who bought keeps access).</p>
+        <form className='grant-form' onSubmit={grant}>
+          <label className='sr-only' htmlFor='grant-viewer'>Viewer address or wallet name</label>
+          <input id='grant-viewer' value={viewer} onInput={e => { setViewer(e.currentTarget.value) }} placeholder='0x… address, or a wallet name' maxLength={64} disabled={busy !== undefined} />
+          <button type='submit' className='primary' disabled={busy !== undefined || viewer.trim() === ''}>{busy === 'grant' ? 'Granting…' : 'Grant access'}</button>
+        </form>
+        {audience !== undefined && audience.granted.length === 0 && <p className='muted'>No named viewers yet.</p>}
+        <ul className='studio-list' aria-label='Named viewers'>
+          {audience?.granted.map(g => (
+            <li key={g.viewer} className='studio-row viewer-row' data-viewer={g.viewer}>
+              <div>
+                <div className='studio-row-title'>{g.name ?? shortAddress(g.viewer)}</div>
+                <code className='muted'>{g.viewer}</code>
+              </div>
+              <span className='chip done'>Granted</span>
+              <button disabled={busy !== undefined} onClick={() => { void act(`revoke ${g.viewer}`, async () => await send(`/api/chain/videos/${id}/grants/${g.viewer}`, 'DELETE'), `${g.name ?? shortAddress(g.viewer)} may no longer watch.`) }}>
+                {busy === `revoke ${g.viewer}` ? 'Revoking…' : 'Revoke'}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </section>
+
+      <section className='studio-card' aria-labelledby='sales-h'>
+        <h2 id='sales-h'>Sales</h2>
+        {audience !== undefined && (
+          <p className='sales-summary' data-sales={audience.salesCount}>
+            {audience.salesCount === 0 ? 'No sales yet.' : <><strong>{audience.salesCount} {audience.salesCount === 1 ? 'sale' : 'sales'}</strong> · buyers paid {earned.join(' and ')} · your share is in <a href='/earnings'>Earnings</a></>}
+          </p>
+        )}
+        {audience !== undefined && audience.sales.length > 0 && (
+          <table className='studio-table'>
+            <thead><tr><th scope='col'>Viewer</th><th scope='col'>Paid</th><th scope='col'>Access</th></tr></thead>
+            <tbody>
+              {audience.sales.map(s => <tr key={s.tx + s.viewer}><td>{s.name ?? <code title={s.viewer}>{shortAddress(s.viewer)}</code>}</td><td>{formatWei(s.amount, s.asset)}</td><td>{when(s.until)}</td></tr>)}
+            </tbody>
+          </table>
+        )}
+      </section>
+
+      <section className='studio-card' aria-labelledby='audit-h'>
+        <h2 id='audit-h'>Key releases</h2>
+        <p className='muted'>Each keeper logs every key it releases or refuses for this video. The studio checks each log's hash chain against the keeper's signed head and its anchor on chain, here on your machine.</p>
+        <button onClick={() => { void verify() }} disabled={busy !== undefined}>{busy === 'audit' ? 'Verifying…' : audit === undefined ? 'Verify the keepers\' logs' : 'Verify again'}</button>
+        {auditError !== undefined && <ErrorNote error={auditError} />}
+        {audit?.keepers.map(k => (
+          <div key={k.keeper} className={`keeper-log ${k.ok ? 'ok' : 'bad'}`} data-keeper={k.keeper} data-ok={k.ok}>
+            <div className='keeper-head'>
+              <strong>Keeper <code title={k.keeper}>{shortAddress(k.keeper)}</code></strong>
+              {k.ok
+                ? <span className='chip done'>✓ {k.audit!.length} entries verified{k.audit!.anchor === undefined ? '' : ', anchored on chain'}</span>
+                : <span className='chip failed'>{k.error?.message} [{k.error?.code}]</span>}
+            </div>
+            {k.ok && k.audit!.entries.length > 0 && (
+              <table className='studio-table'>
+                <thead><tr><th scope='col'>When</th><th scope='col'>Request</th><th scope='col'>Who</th><th scope='col'>Decision</th></tr></thead>
+                <tbody>
+                  {k.audit!.entries.map(e => (
+                    <tr key={e.seq} data-decision={e.body?.decision}>
+                      <td>{new Date(e.time).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' })}</td>
+                      <td>{e.body?.kind}{(e.body?.epoch ?? 0) > 0 ? ` (epoch ${e.body!.epoch})` : ''}</td>
+                      <td><code title={e.body?.subject}>{shortAddress(e.body?.subject ?? '')}</code></td>
+                      <td>{e.body?.decision}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </div>
+        ))}
+      </section>
+    </main>
+  )
+}
