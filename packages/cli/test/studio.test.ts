@@ -7,11 +7,12 @@ import { describe, it } from 'node:test'
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import { parseCommandArgs } from '../src/command.ts'
 import { revoke } from '../src/commands/chain-videos.ts'
+import { edit } from '../src/commands/edit.ts'
 import { upload } from '../src/commands/upload.ts'
 import { newStudioToken, studioGuard } from '../src/studio/guard.ts'
 import { flagsFor } from '../src/studio/run-command.ts'
 import { startStudioServer, type StudioManage } from '../src/studio/server.ts'
-import { parseUploadRequest, uploadArgv } from '../src/studio/upload-job.ts'
+import { editArgv, parseEditRequest, parseUploadRequest, uploadArgv } from '../src/studio/upload-job.ts'
 
 const FILE = 'abcdefghijkl'
 
@@ -154,6 +155,7 @@ describe('studio video management (server, over stand-in commands)', () => {
     const manage: StudioManage = {
       mine: async () => ({ videos: [] }),
       audience: async id => ({ video: id }),
+      edit: async (id, form) => await write('edit')(id, JSON.stringify(form)),
       grant: write('grant'),
       revoke: write('revoke'),
       audit: async id => ({ audit: id }),
@@ -164,18 +166,29 @@ describe('studio video management (server, over stand-in commands)', () => {
       assert.deepEqual((await call(`/api/chain/videos/${VIDEO}`)).body, { video: VIDEO })
       assert.deepEqual((await call(`/api/chain/videos/${VIDEO}/audit`)).body, { audit: VIDEO })
       const results = await Promise.all([
+        call(`/api/chain/videos/${VIDEO}/listing`, { method: 'POST', body: JSON.stringify({ title: ' New title ', tags: ['sea'], price: '0.02' }) }),
         call(`/api/chain/videos/${VIDEO}/grants`, { method: 'POST', body: JSON.stringify({ viewer: ' carol ' }) }),
         call(`/api/chain/videos/${VIDEO}/grants/0x${'12'.repeat(20)}`, { method: 'DELETE' }),
         call('/api/withdraw', { method: 'POST' })
       ])
-      assert.deepEqual(results.map(r => r.status), [200, 200, 200])
+      assert.deepEqual(results.map(r => r.status), [200, 200, 200, 200])
       assert.equal(overlapped, false, 'writes never overlap')
-      assert.deepEqual(calls.sort(), [`grant ${VIDEO} carol`, `revoke ${VIDEO} 0x${'12'.repeat(20)}`, 'withdraw '].sort())
+      assert.deepEqual(calls.sort(), [`edit ${VIDEO} {"title":"New title","description":"","tags":["sea"],"price":"0.02"}`, `grant ${VIDEO} carol`, `revoke ${VIDEO} 0x${'12'.repeat(20)}`, 'withdraw '].sort())
       // A failed write does not block the next.
       manage.grant = async () => { throw new P2pdvError('ERR_CHAIN_NOT_VIDEO_MANAGER', 'not yours') }
       assert.deepEqual((await call(`/api/chain/videos/${VIDEO}/grants`, { method: 'POST', body: '{"viewer":"bob"}' })).body.error.code, 'ERR_CHAIN_NOT_VIDEO_MANAGER')
       assert.equal((await call('/api/withdraw', { method: 'POST' })).status, 200)
     })
+  })
+
+  it('turns an edit form into `edit` flags whose values stay values', () => {
+    const form = parseEditRequest({ title: '--as=bob', description: '--price=0', tags: ['--node=http://evil'] })
+    const args = parseCommandArgs(edit, editArgv(VIDEO, form))
+    assert.equal(args.values.title, '--as=bob')
+    assert.equal(args.values.description, '--price=0')
+    assert.equal(args.values.tags, '--node=http://evil')
+    assert.deepEqual([args.values.as, args.values.price, args.values.node], [undefined, undefined, undefined])
+    assert.deepEqual(args.positionals, [VIDEO])
   })
 
   it('passes each command only the studio flags it takes', () => {
@@ -185,7 +198,7 @@ describe('studio video management (server, over stand-in commands)', () => {
   it('refuses bad ids, viewers, bodies and routes with codes, before any command runs', async () => {
     let ran = 0
     const count = async (): Promise<unknown> => { ran++; return {} }
-    const manage: StudioManage = { mine: count, audience: count, grant: count, revoke: count, audit: count, earnings: count, withdraw: count }
+    const manage: StudioManage = { mine: count, audience: count, edit: count, grant: count, revoke: count, audit: count, earnings: count, withdraw: count }
     await withServer(manage, async call => {
       const cases: Array<[string, RequestInit, number, string]> = [
         ['/api/chain/videos/0x1234', {}, 400, 'ERR_BAD_VIDEO_ID'],
@@ -198,6 +211,12 @@ describe('studio video management (server, over stand-in commands)', () => {
         [`/api/chain/videos/${VIDEO}/grants/%E0%A4%A`, { method: 'DELETE' }, 400, 'ERR_BAD_REQUEST'],
         [`/api/chain/videos/${VIDEO}/grants/carol%20bob`, { method: 'DELETE' }, 400, 'ERR_BAD_REQUEST'],
         [`/api/chain/videos/${VIDEO}/grants`, { method: 'DELETE' }, 404, 'ERR_NOT_FOUND'],
+        [`/api/chain/videos/${VIDEO}/listing`, { method: 'POST', body: '{"title":""}' }, 400, 'ERR_BAD_REQUEST'],
+        [`/api/chain/videos/${VIDEO}/listing`, { method: 'POST', body: JSON.stringify({ title: 'x', tags: ['a,b'] }) }, 400, 'ERR_BAD_REQUEST'],
+        [`/api/chain/videos/${VIDEO}/listing`, { method: 'POST', body: JSON.stringify({ title: 'x', price: '--as=bob' }) }, 400, 'ERR_BAD_REQUEST'],
+        [`/api/chain/videos/${VIDEO}/listing`, { method: 'POST', body: JSON.stringify({ title: 'x', duration: '48h' }) }, 400, 'ERR_BAD_REQUEST'],
+        [`/api/chain/videos/${VIDEO}/listing`, { method: 'POST', body: JSON.stringify({ title: 'x', owner: 'bob' }) }, 400, 'ERR_BAD_REQUEST'],
+        [`/api/chain/videos/${VIDEO}/listing`, { method: 'POST', body: JSON.stringify({ title: 'x'.repeat(201) }) }, 400, 'ERR_BAD_REQUEST'],
         [`/api/chain/videos/${VIDEO}/keys`, {}, 404, 'ERR_NOT_FOUND'],
         ['/api/withdraw', {}, 404, 'ERR_NOT_FOUND']
       ]

@@ -3,7 +3,8 @@
 // progress shows, the watch link comes, the video plays on a node's watch page and is found by
 // the node's search. Its API refuses calls without the run's token or from another origin or
 // host, and oversized or malformed bodies, each with its code. A video on chain is managed from
-// the studio: its sale shows, a named viewer is granted and revoked (the chain agrees each time),
+// the studio: its sale shows, its listing and price are edited (the node's search finds the new
+// title), a named viewer is granted and revoked (the chain agrees each time),
 // the keepers' logs are verified, and the creator's share is withdrawn.
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -224,7 +225,7 @@ describe('the creator studio on a devnet', () => {
     assert.ok(found, 'the studio upload is found by the node\'s search')
   })
 
-  it('manages a video on chain: shows its sale, grants and revokes a named viewer, verifies the keepers\' logs, and withdraws the earnings', async () => {
+  it('manages a video on chain: shows its sale, edits its listing and price, grants and revokes a named viewer, verifies the keepers\' logs, and withdraws the earnings', async () => {
     // A paid video of the same creator (alice), uploaded with the CLI; bob buys it.
     const clip = join(devnet.dir, 'harbour.mp4')
     await makeTestVideo(clip, 3)
@@ -242,6 +243,28 @@ describe('the creator studio on a devnet', () => {
     await page.locator('h1', { hasText: 'Harbour lights' }).waitFor({ timeout: WAIT_MS })
     await page.locator('.sales-summary[data-sales="1"]').waitFor({ timeout: WAIT_MS })
     assert.match((await page.locator('.sales-summary').textContent())!, /1 sale · buyers paid 0\.01 ETH/)
+
+    // Edit the listing and the price: signed again, the registry points at it, the node's index follows.
+    await page.getByLabel('Title').fill('Harbour lights at night')
+    await page.getByLabel('Tags').fill('harbour, night')
+    await page.getByLabel('Price').fill('0.02')
+    await page.getByRole('button', { name: 'Save listing' }).click()
+    await page.locator('.studio-notice', { hasText: 'Saved' }).waitFor({ timeout: WAIT_MS })
+    assert.equal(await page.locator('h1').textContent(), 'Harbour lights at night')
+    const listed = (await runCli(['ls', '--json'], devnet.env)).json.videos.find((v: { id: string }) => v.id === id)
+    assert.equal(listed.price.amount, (2n * 10n ** 16n).toString())
+    assert.notEqual(listed.listingCid, up.json.listingCid)
+    const node = new NodeClient(devnet.state.nodes[1]!.http)
+    let indexed: { title: string, tags: string[] } | undefined
+    for (let i = 0; i < 120 && indexed === undefined; i++) {
+      indexed = (await node.videos({ q: 'night' }).catch(() => ({ videos: [] }))).videos.find(v => v.id === id)
+      if (indexed === undefined) await new Promise(resolve => setTimeout(resolve, 500))
+    }
+    assert.deepEqual([indexed?.title, indexed?.tags], ['Harbour lights at night', ['harbour', 'night']])
+
+    // The CLI's `edit` refuses, before signing anything: another wallet, nothing to change, a lone --duration.
+    const edits = await Promise.all([['--as', 'bob', '--title', 'Mine now'], [], ['--duration', '1h']].map(async a => await runCli(['edit', id, ...a, '--json'], devnet.env)))
+    assert.deepEqual(edits.map(r => r.json.error.code), ['ERR_NOT_OWNER', 'ERR_EDIT_NOTHING', 'ERR_USAGE'])
 
     // Grant carol by her wallet name; the chain agrees; revoke; the chain agrees again.
     assert.equal(await access(), false)

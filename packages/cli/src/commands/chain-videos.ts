@@ -63,7 +63,7 @@ export const ls: Command = {
     out.result({
       videos: videos.map(v => {
         const l = listings.get(v.id.toLowerCase())
-        return { ...videoJson(v, ctx), ...(l === undefined ? {} : { title: l.title, durationSeconds: l.durationSeconds, tags: l.tags }) }
+        return { ...videoJson(v, ctx), ...(l === undefined ? {} : { title: l.title, description: l.description, durationSeconds: l.durationSeconds, tags: l.tags }) }
       })
     }, () => videos.length === 0
       ? 'no videos registered yet; `p2pdv upload VIDEO` registers one'

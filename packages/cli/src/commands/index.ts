@@ -38,6 +38,7 @@ export const commands: CommandEntry[] = [
   { name: 'revoke', load: async () => (await import('./chain-videos.ts')).revoke },
   { name: 'access', load: async () => (await import('./chain-videos.ts')).access },
   { name: 'viewers', load: async () => (await import('./chain-videos.ts')).viewers },
+  { name: 'edit', load: async () => (await import('./edit.ts')).edit },
   { name: 'subscribe', load: async () => (await import('./chain-wallet.ts')).subscribe },
   { name: 'plan', load: async () => (await import('./chain-wallet.ts')).plan },
   { name: 'balance', load: async () => (await import('./chain-wallet.ts')).balance },

@@ -9,6 +9,7 @@ import { CHAIN_OPTIONS } from '../chain/context.ts'
 import { p2pdvHome } from '../home.ts'
 import { networkOf, NODE_OPTION } from '../peers-from-args.ts'
 import { UploadIndex } from '../upload-index.ts'
+import type { EditRequest } from '../studio/upload-job.ts'
 
 /** The largest source file the studio takes by default (--max-upload-mb). */
 export const DEFAULT_MAX_UPLOAD_MB = 4096
@@ -38,9 +39,9 @@ export const studio: Command = {
     if (args.values['no-chain'] === true) base.push('--no-chain')
     const network = await networkOf(args)
     // Loaded here, not at the top: `p2pdv help` and other commands never pay for them.
-    const [{ startStudioServer }, { newStudioToken }, { uploadArgv }, { upload }, { createStudioApp }, { runForStudio }, videos, wallet, { keysAudit }] = await Promise.all([
+    const [{ startStudioServer }, { newStudioToken }, { uploadArgv, editArgv }, { upload }, { createStudioApp }, { runForStudio }, videos, wallet, { keysAudit }, { edit }] = await Promise.all([
       import('../studio/server.ts'), import('../studio/guard.ts'), import('../studio/upload-job.ts'), import('./upload.ts'), import('@p2pdv/web/studio'),
-      import('../studio/run-command.ts'), import('./chain-videos.ts'), import('./chain-wallet.ts'), import('./keys-custody.ts')
+      import('../studio/run-command.ts'), import('./chain-videos.ts'), import('./chain-wallet.ts'), import('./keys-custody.ts'), import('./edit.ts')
     ])
     const chain = args.values['no-chain'] !== true
     // Video ids and viewers reach these as positionals only after the server's checks (no leading '-').
@@ -48,6 +49,7 @@ export const studio: Command = {
       ? {
           mine: async () => await runForStudio(videos.ls, ['--mine'], base),
           audience: async (id: string) => await runForStudio(videos.viewers, [id], base),
+          edit: async (id: string, form: EditRequest) => await runForStudio(edit, editArgv(id, form), base),
           grant: async (id: string, viewer: string) => await runForStudio(videos.grant, [id, viewer], base),
           revoke: async (id: string, viewer: string) => await runForStudio(videos.revoke, [id, viewer], base),
           audit: async (id: string) => await runForStudio(keysAudit, [id], base),

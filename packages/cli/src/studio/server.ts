@@ -16,7 +16,7 @@ import { P2pdvError } from '@p2pdv/core/errors'
 import { hintOf, httpStatusOf } from '@p2pdv/core/error-catalog'
 import { toP2pdvError } from '../output.ts'
 import { studioGuard, type StudioGuard } from './guard.ts'
-import { parseUploadRequest, UploadJob, type StudioEvent, type UploadRequest } from './upload-job.ts'
+import { parseEditRequest, parseUploadRequest, UploadJob, type EditRequest, type StudioEvent, type UploadRequest } from './upload-job.ts'
 
 /** JSON bodies are forms of a few fields: 16 KiB is far more than the longest valid one. */
 export const MAX_JSON_BODY = 16 * 1024
@@ -48,6 +48,8 @@ export interface StudioManage {
   mine: () => Promise<unknown>
   /** `viewers VIDEO`: named viewers, sales, revenue. */
   audience: (video: VideoIdText) => Promise<unknown>
+  /** `edit VIDEO`: a new signed listing (and price). */
+  edit: (video: VideoIdText, form: EditRequest) => Promise<unknown>
   grant: (video: VideoIdText, viewer: string) => Promise<unknown>
   revoke: (video: VideoIdText, viewer: string) => Promise<unknown>
   /** `keys audit VIDEO`: every keeper's verified log of key releases. */
@@ -238,13 +240,17 @@ export async function startStudioServer (deps: StudioDeps, options: { port: numb
     if (method === 'GET' && path === '/api/mine') return send(res, 200, await manage.mine())
     if (method === 'GET' && path === '/api/earnings') return send(res, 200, await manage.earnings())
     if (method === 'POST' && path === '/api/withdraw') return send(res, 200, await oneWrite(async () => await manage.withdraw()))
-    const m = /^\/api\/chain\/videos\/([^/]{1,80})(\/grants(?:\/([^/]{1,80}))?|\/audit)?$/.exec(path)
+    const m = /^\/api\/chain\/videos\/([^/]{1,80})(\/grants(?:\/([^/]{1,80}))?|\/audit|\/listing)?$/.exec(path)
     if (m === null) throw new P2pdvError('ERR_NOT_FOUND', `no studio call ${method} ${path.slice(0, 80)}`)
     const video = m[1]!
     if (!VIDEO_ID.test(video)) throw new P2pdvError('ERR_BAD_VIDEO_ID', 'a video id is 0x and 64 hex digits')
     const id = video as VideoIdText
     if (method === 'GET' && m[2] === undefined) return send(res, 200, await manage.audience(id))
     if (method === 'GET' && m[2] === '/audit') return send(res, 200, await manage.audit(id))
+    if (method === 'POST' && m[2] === '/listing') {
+      const form = parseEditRequest(await readJson(req))
+      return send(res, 200, await oneWrite(async () => await manage.edit(id, form)))
+    }
     if (method === 'POST' && m[2] === '/grants') {
       const viewer = parseViewerRequest(await readJson(req))
       return send(res, 200, await oneWrite(async () => await manage.grant(id, viewer)))

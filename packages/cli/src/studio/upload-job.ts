@@ -90,6 +90,41 @@ export function parseUploadRequest (body: unknown): UploadRequest {
   }
 }
 
+/** The page's listing edit of a video on chain (`p2pdv edit`), validated. */
+export interface EditRequest { title: string, description: string, tags: string[], price?: string, duration?: string }
+
+/** Checks an edit form; throws ERR_BAD_REQUEST naming the field. */
+export function parseEditRequest (body: unknown): EditRequest {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('the body must be a JSON object')
+  const b = body as Record<string, unknown>
+  const extra = Object.keys(b).find(k => !['title', 'description', 'tags', 'price', 'duration'].includes(k))
+  if (extra !== undefined) throw bad(`unknown field "${extra.slice(0, 40)}"`)
+  const title = text(b.title, 'title', MAX_TITLE, true)!.trim()
+  if (title === '') throw bad('title is required')
+  const description = text(b.description, 'description', MAX_DESCRIPTION, false) ?? ''
+  if (b.tags !== undefined && (!Array.isArray(b.tags) || b.tags.length > MAX_TAGS)) throw bad(`tags must be a list of at most ${MAX_TAGS}`)
+  const tags = ((b.tags ?? []) as unknown[]).map(t => text(t, 'a tag', MAX_TAG, true)!.trim())
+  if (tags.some(t => t === '' || t.includes(','))) throw bad('a tag is empty or contains a comma')
+  const price = text(b.price, 'price', 40, false)?.trim()
+  if (price !== undefined && !/^[0-9][0-9.]*([a-z0-9]{1,10})?$/i.test(price)) throw bad('price must be an amount like 0.01 or 25p2pv')
+  const duration = text(b.duration, 'duration', 20, false)?.trim()
+  if (duration !== undefined && price === undefined) throw bad('only a price has a rental duration')
+  if (duration !== undefined && !/^[0-9]+[a-z]{0,2}$/i.test(duration)) throw bad('duration must be like 48h or 30d')
+  return { title, description, tags, ...(price === undefined ? {} : { price }), ...(duration === undefined ? {} : { duration }) }
+}
+
+/** The `p2pdv edit` arguments for an edit form, `--flag=value` as for uploads. */
+export function editArgv (video: string, req: EditRequest): string[] {
+  return [
+    video,
+    `--title=${req.title}`,
+    `--description=${req.description}`,
+    `--tags=${req.tags.join(',')}`,
+    ...(req.price === undefined ? [] : [`--price=${req.price}`]),
+    ...(req.duration === undefined ? [] : [`--duration=${req.duration}`])
+  ]
+}
+
 /** The `p2pdv upload` arguments for a form: `--flag=value`, so no value is read as a flag. */
 export function uploadArgv (req: UploadRequest, path: string, base: string[]): string[] {
   return [

@@ -27,6 +27,8 @@ export const CHAIN_ERRORS = {
   ERR_GOV_BAD_CHANGE: { status: 400, hint: 'Write --set KEY=VALUE: min-stake=1000, unbonding=7d, split=80:15, slash=10, erasure=10:4, treasury=0x….' },
   ERR_GOV_BAD_DESCRIPTION: { status: 400, hint: 'Give the proposal a description (1 to 4000 bytes) with --description.' },
   ERR_GOV_UNKNOWN_PROPOSAL: { status: 404, hint: '`p2pdv gov ls` lists the proposals and their ids.' },
+  ERR_EDIT_NOTHING: { status: 400, hint: 'Give what to change: --title, --description, --tags or --price.' },
+  ERR_EDIT_UNLISTED: { status: 409, hint: 'An unlisted video has no public listing; only its price (if paid) can change.' },
   ERR_CLAIM_BAD_REFERENCE: { status: 400, hint: 'Evidence, counter notices and reasons are a URL or a file (stored on the nodes; its capability is recorded), at most 128 characters on chain.' },
   ERR_CLAIM_UNKNOWN: { status: 404, hint: '`p2pdv claims` lists the claims and their ids.' },
   ERR_CLAIM_STATE: { status: 409, hint: 'The claim is past that step; `p2pdv claims` shows its state.' },

@@ -1,9 +1,10 @@
 /**
- * One video on chain, as its creator manages it: named viewers (grant, revoke), sales and what
- * they paid, and the keepers' logs of key releases, verified on this machine (`keys audit`).
+ * One video on chain, as its creator manages it: its listing (title, description, tags, price),
+ * named viewers (grant, revoke), sales and what they paid, and the keepers' logs of key releases,
+ * verified on this machine (`keys audit`).
  */
 import { useEffect, useState, type ReactElement } from 'react'
-import { call, formatWei, send, shortAddress, studioErrorOf, type AudienceJson, type AuditJson, type MineJson, type StudioError } from './api.ts'
+import { call, formatWei, send, shortAddress, studioErrorOf, type AudienceJson, type AuditJson, type EditJson, type MineJson, type StudioError } from './api.ts'
 import { ErrorNote } from './ErrorNote.tsx'
 
 const POLICY: Record<string, string> = { public: 'Public', paid: 'Paid', subscribers: 'Subscribers only', private: 'Private (named viewers only)' }
@@ -14,8 +15,20 @@ function when (seconds: string): string {
   return `until ${new Date(Number(seconds) * 1000).toLocaleDateString(undefined, { dateStyle: 'medium' })}`
 }
 
+type Mine = MineJson['videos'][number]
+
+/** How often the page asks for a listing not indexed yet (2 s apart). */
+const MINE_TRIES = 20
+
+/** Wei as the decimal a person types back ("0.01"), for the price field. */
+function typedAmount (p: NonNullable<Mine['price']>): string {
+  return formatWei(p.amount, p.asset).replace(' ETH', '').replace(' P2PV', 'p2pv')
+}
+
 export function ManageVideoPage ({ id, onBack }: { id: string, onBack: () => void }): ReactElement {
   const [title, setTitle] = useState<string | undefined>()
+  const [mine, setMine] = useState<Mine | undefined>()
+  const [form, setForm] = useState({ title: '', description: '', tags: '', price: '' })
   const [audience, setAudience] = useState<AudienceJson | undefined>()
   const [error, setError] = useState<StudioError | undefined>()
   const [viewer, setViewer] = useState('')
@@ -33,7 +46,22 @@ export function ManageVideoPage ({ id, onBack }: { id: string, onBack: () => voi
   }
   useEffect(() => {
     void load()
-    call<MineJson>('/api/mine').then(m => { setTitle(m.videos.find(v => v.id.toLowerCase() === id.toLowerCase())?.title) }, () => {})
+    // The title comes from the nodes' index, which follows the chain every few seconds: a video
+    // registered a moment ago is asked for again until its listing is indexed.
+    let stop = false
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const loadListing = (tries: number): void => {
+      call<MineJson>('/api/mine').then(m => {
+        if (stop) return
+        const v = m.videos.find(v => v.id.toLowerCase() === id.toLowerCase())
+        setMine(v)
+        setTitle(v?.title)
+        if (v?.title !== undefined) setForm({ title: v.title, description: v.description ?? '', tags: (v.tags ?? []).join(', '), price: v.price === undefined ? '' : typedAmount(v.price) })
+        else if (tries > 1) timer = setTimeout(() => { loadListing(tries - 1) }, 2000)
+      }, () => {})
+    }
+    loadListing(MINE_TRIES)
+    return () => { stop = true; clearTimeout(timer) }
   }, [id])
 
   const act = async (label: string, run: () => Promise<unknown>, done: string): Promise<void> => {
@@ -57,6 +85,16 @@ export function ManageVideoPage ({ id, onBack }: { id: string, onBack: () => voi
     void act('grant', async () => await send(`/api/chain/videos/${id}/grants`, 'POST', { viewer: who }), `${who} may watch now.`).then(() => { setViewer('') })
   }
 
+  const save = (e: { preventDefault: () => void }): void => {
+    e.preventDefault()
+    const tags = form.tags.split(',').map(t => t.trim()).filter(t => t !== '')
+    const priced = mine?.policy === 'paid' && form.price.trim() !== '' && (mine.price === undefined || form.price.trim() !== typedAmount(mine.price))
+    void act('edit', async () => {
+      const r = await send<EditJson>(`/api/chain/videos/${id}/listing`, 'POST', { title: form.title, description: form.description, tags, ...(priced ? { price: form.price.trim() } : {}) })
+      if (r.title !== undefined) setTitle(r.title)
+    }, 'Saved: the new listing is signed and stored, and the registry points at it. Nodes show it within a few seconds.')
+  }
+
   const verify = async (): Promise<void> => {
     setBusy('audit')
     setAuditError(undefined)
@@ -77,6 +115,20 @@ export function ManageVideoPage ({ id, onBack }: { id: string, onBack: () => voi
       <p className='muted'><code title={id}>{id.slice(0, 18)}…</code>{audience !== undefined && <> · {POLICY[audience.policy] ?? audience.policy}</>}</p>
       {notice !== undefined && <p className='studio-notice' role='status'>{notice}</p>}
       {error !== undefined && <ErrorNote error={error} />}
+
+      {mine !== undefined && mine.title !== undefined && (
+        <section className='studio-card' aria-labelledby='listing-h'>
+          <h2 id='listing-h'>Listing</h2>
+          <p className='muted'>What everyone sees before watching. Saving signs a new listing with your wallet; the video itself is not re-uploaded.</p>
+          <form className='studio-fields' onSubmit={save}>
+            <label>Title<input value={form.title} onInput={e => { setForm({ ...form, title: e.currentTarget.value }) }} maxLength={200} required disabled={busy !== undefined} /></label>
+            <label>Description<textarea value={form.description} onInput={e => { setForm({ ...form, description: e.currentTarget.value }) }} maxLength={5000} rows={3} disabled={busy !== undefined} /></label>
+            <label><span>Tags <span className='muted'>(comma-separated)</span></span><input value={form.tags} onInput={e => { setForm({ ...form, tags: e.currentTarget.value }) }} maxLength={800} disabled={busy !== undefined} /></label>
+            {mine.policy === 'paid' && <label>Price<input value={form.price} onInput={e => { setForm({ ...form, price: e.currentTarget.value }) }} placeholder='0.01 (ETH) or 25p2pv' maxLength={40} disabled={busy !== undefined} /></label>}
+            <button type='submit' className='primary publish-button' disabled={busy !== undefined || form.title.trim() === ''}>{busy === 'edit' ? 'Saving…' : 'Save listing'}</button>
+          </form>
+        </section>
+      )}
 
       <section className='studio-card' aria-labelledby='viewers-h'>
         <h2 id='viewers-h'>Named viewers</h2>

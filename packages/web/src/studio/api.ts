@@ -111,7 +111,9 @@ export async function send<T> (path: string, method: 'POST' | 'DELETE', body?: u
 // The --json results of the `p2pdv` commands the studio runs (amounts in wei, as strings).
 
 /** `p2pdv ls --mine`. */
-export interface MineJson { videos: Array<{ id: string, manifestCid: string, policy: string, title?: string, retired?: boolean, blocked?: boolean }> }
+export interface MineJson { videos: Array<{ id: string, manifestCid: string, policy: string, title?: string, description?: string, tags?: string[], price?: { asset: 'eth' | 'p2pv', amount: string, duration: string }, retired?: boolean, blocked?: boolean }> }
+/** `p2pdv edit VIDEO`. */
+export interface EditJson { video: string, listingCid?: string, title?: string, price?: { asset: 'eth' | 'p2pv', amount: string } }
 /** `p2pdv viewers VIDEO`. */
 export interface AudienceJson {
   video: string
