@@ -36,6 +36,12 @@ export function median (xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
 }
 
+/** The nearest-rank quantile (q in 0–1) of a non-empty sample. */
+export function quantile (xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!
+}
+
 export function mbps (bytes: number, seconds: number): number {
   return bytes / 1e6 / seconds
 }

@@ -1,7 +1,11 @@
 // Runs every package's tests with node's own test runner, on the Node 24 that the project brings.
-// `npm test -- core node` limits the run to those packages; `--only-unit` skips `*.int.test.ts`.
+// `npm test -- core node` limits the run to those packages; `--only-unit` skips `*.int.test.ts`;
+// `--typecheck` (what `npm test` passes) type-checks the whole tree alongside the tests.
+import { spawn } from 'node:child_process'
 import { globSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
+import { finished } from 'node:stream/promises'
 import { run } from 'node:test'
 import { spec } from 'node:test/reporters'
 
@@ -42,8 +46,29 @@ if (files.length === 0) {
   process.exit(1)
 }
 
+/**
+ * tsc checks on one core for ~2 minutes; run before the tests, it left the other core idle that
+ * long. Run beside them, its report is printed at the end and a type error fails the run.
+ */
+async function typecheck (): Promise<{ ok: boolean, output: string }> {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+  const child = spawn(process.execPath, [tsc, '-p', 'tsconfig.json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', d => { output += String(d) })
+  child.stderr.on('data', d => { output += String(d) })
+  const code = await new Promise<number | null>(resolve => child.once('close', resolve))
+  return { ok: code === 0, output }
+}
+
+const checking = args.includes('--typecheck') ? typecheck() : undefined
 // run(), not `node --test`: the command line sorts the files by name, run() keeps this order.
-run({ files: files.map(f => resolve(f)), concurrency: 2, timeout: 600_000 })
+const reporter = run({ files: files.map(f => resolve(f)), concurrency: 2, timeout: 600_000 })
   .on('test:fail', () => { process.exitCode = 1 })
   .compose(spec)
-  .pipe(process.stdout)
+reporter.pipe(process.stdout)
+await finished(reporter)
+if (checking !== undefined) {
+  const { ok, output } = await checking
+  process.stdout.write(ok ? '\ntypecheck (tsc -p tsconfig.json): no errors\n' : `\ntypecheck (tsc -p tsconfig.json) failed:\n${output}`)
+  if (!ok) process.exitCode = 1
+}

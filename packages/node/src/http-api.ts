@@ -234,6 +234,7 @@ export async function createHttpApi (deps: HttpApiDeps) {
     app.get('/search', page)
     app.get('/node', page)
     app.get('/library', page)
+    app.get('/settings', page)
     app.get<{ Params: { id: string } }>('/watch/:id', page)
     // Video links (no key in them): `/watch/video/<video id>`; the page asks the keepers.
     app.get<{ Params: { id: string } }>('/watch/video/:id', page)

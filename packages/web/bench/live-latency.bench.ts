@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
 import { parseLiveLink } from '@p2pdv/core/live'
 import { runLiveFeed } from '@p2pdv/sdk/player'
-import { median, printTable } from '../../../scripts/bench-util.ts'
+import { median, printTable, quantile } from '../../../scripts/bench-util.ts'
 import { CLI, CLI_NODE_FLAGS } from '../../cli/test/fixtures/cli.ts'
 import { spawnNode } from '../../node/test/fixtures/spawn-node.ts'
 import { launchChromium } from '../test/fixtures/chromium.ts'
@@ -38,11 +38,6 @@ const TYPES: Record<string, string> = { '.m3u8': 'application/vnd.apple.mpegurl'
 const BASELINE_PAGE = '<!doctype html><meta charset="utf-8"><body style="margin:0;background:#000"><video style="width:100%" muted playsinline></video><script src="/hls.min.js"></script><script>' +
   "const v = document.querySelector('video'); const hls = new Hls({ lowLatencyMode: true, enableWorker: false, liveSyncDurationCount: 2, liveMaxLatencyDurationCount: 6, maxLiveSyncPlaybackRate: 1.1 });" +
   "hls.attachMedia(v); hls.loadSource('/v/index.m3u8'); hls.on(Hls.Events.MANIFEST_PARSED, () => { v.play().catch(() => {}) })</script>"
-
-function quantile (xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!
-}
 
 async function freeUdpPort (): Promise<number> {
   const s = createSocket('udp4')

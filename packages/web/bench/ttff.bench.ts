@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser } from 'playwright-core'
 import { parseCapability } from '@p2pdv/core'
 import { fetchPeerDirectory, PeerSet, VideoSource } from '@p2pdv/sdk/browser'
-import { printTable } from '../../../scripts/bench-util.ts'
+import { printTable, quantile } from '../../../scripts/bench-util.ts'
 import { runCli, startDevnet } from '../../cli/test/fixtures/cli.ts'
 import { CHROMIUM, CHROMIUM_ARGS } from '../test/fixtures/chromium.ts'
 import { makeTestVideo } from '../test/fixtures/video.ts'
@@ -63,10 +63,6 @@ async function ttff (browser: Browser, url: string): Promise<number> {
   }
 }
 
-function quantile (xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!
-}
 
 const devnet = await startDevnet(3)
 const work = await mkdtemp(join(tmpdir(), 'p2pdv-ttff-'))

@@ -1,7 +1,8 @@
 // Discovery end to end on a real devnet: a freshly uploaded video (with a hostile title and
 // description) is found by `p2pdv search` and listed by `p2pdv ls` with its title, creator,
 // duration and price; in Chromium it is on the home page, found by a word of its title, and its
-// page plays it; its HTML renders as text.
+// page plays it; its HTML renders as text. A viewer who limits ratings in Settings (behind a PIN)
+// no longer finds a video rated above it, and its watch page does not play it.
 import assert from 'node:assert/strict'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -33,6 +34,7 @@ describe('discovery on a devnet', () => {
   let devnet: RunningDevnet
   let env: NodeJS.ProcessEnv
   let videoId: string
+  let secondId: string
   let browser: Browser
 
   before(async () => {
@@ -46,8 +48,10 @@ describe('discovery on a devnet', () => {
     // A second, paid one, so the pages show more than one card and a price.
     const second = join(devnet.dir, 'second.mp4')
     await makeTestVideo(second, 3)
-    const up2 = await runCli(['upload', second, '--replicas', '2', '--title', 'Night market walk', '--description', 'Food stalls after dark.', '--tags', 'food,street', '--price', '0.002', '--json'], env, 300_000)
+    // Rated 16+ (3): hidden from a viewer who limits ratings to 13+.
+    const up2 = await runCli(['upload', second, '--replicas', '2', '--title', 'Night market walk', '--description', 'Food stalls after dark.', '--tags', 'food,street', '--price', '0.002', '--rating', '3', '--json'], env, 300_000)
     assert.equal(up2.code, 0, up2.stdout + up2.stderr)
+    secondId = up2.json.chain.videoId
     // The node's index follows the chain every few seconds: wait (bounded) until it lists the video.
     const node = new NodeClient(devnet.state.nodes[0]!.http)
     for (let i = 0; i < 120; i++) {
@@ -173,5 +177,47 @@ describe('discovery on a devnet', () => {
     await screenshots(page, 'node')
     await assertAccessible(page, 'node')
     await page.close()
+  })
+
+  it('a rating limit set in Settings and locked with a PIN hides a 16+ video from home and search, and its page does not play it', async () => {
+    const web = devnet.state.nodes[0]!.http
+    const page = await browser.context.newPage()
+    try {
+      await page.goto(`${web}/settings`)
+      await page.getByRole('heading', { name: 'Settings' }).waitFor({ timeout: WAIT_MS })
+      await page.getByLabel('PIN', { exact: true }).fill('2468')
+      await page.getByLabel('Repeat it').fill('2468')
+      await page.getByRole('button', { name: 'Set PIN' }).click()
+      await page.locator('.settings-note.ok').waitFor({ timeout: WAIT_MS })
+      assert.ok(!(await page.evaluate(() => JSON.stringify(localStorage))).includes('2468'), 'the PIN is not stored')
+      // Locked now: a wrong PIN changes nothing, the right one does.
+      await page.getByLabel('13+').check()
+      await page.getByLabel('PIN', { exact: true }).fill('1357')
+      await page.getByRole('button', { name: 'Save' }).click()
+      await page.locator('.settings-note.bad', { hasText: 'ERR_PIN_WRONG' }).waitFor({ timeout: WAIT_MS })
+      assert.equal(await page.locator('[data-max-rating]').getAttribute('data-max-rating'), '4')
+      await page.getByLabel('PIN', { exact: true }).fill('2468')
+      await page.getByRole('button', { name: 'Save' }).click()
+      await page.locator('[data-max-rating="2"]').waitFor({ timeout: WAIT_MS })
+      await screenshots(page, 'settings')
+      await assertAccessible(page, 'settings')
+
+      // Home and search leave it out; the video rated All ages is still there.
+      await page.goto(`${web}/`)
+      await page.locator(`[aria-label="Latest videos"] a[data-video="${videoId}"]`).waitFor({ timeout: WAIT_MS })
+      assert.equal(await page.locator(`a[data-video="${secondId}"]`).count(), 0)
+      await page.goto(`${web}/search?category=food`)
+      await page.locator('.empty .rating-note', { hasText: 'rated above 13+ are hidden' }).waitFor({ timeout: WAIT_MS })
+      assert.equal(await page.locator(`a[data-video="${secondId}"]`).count(), 0)
+      // Its watch page names the reason and plays nothing.
+      await page.goto(`${web}/watch/video/${secondId}`)
+      await page.locator('.rating-hidden[data-hidden-rating="3"]').waitFor({ timeout: WAIT_MS })
+      assert.equal(await page.locator('video').count(), 0)
+      await screenshots(page, 'rating-hidden')
+      await assertAccessible(page, 'rating-hidden')
+    } finally {
+      await page.evaluate(() => { localStorage.clear() }).catch(() => {})
+      await page.close()
+    }
   })
 })

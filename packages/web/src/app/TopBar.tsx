@@ -1,5 +1,5 @@
 import type { ReactElement } from 'react'
-import { SearchIcon } from './icons.tsx'
+import { SearchIcon, SettingsIcon } from './icons.tsx'
 import { WalletButton } from './wallet/WalletButton.tsx'
 
 /** The bar on every page: home, search (a plain GET form: works before the app runs), network state, the wallet. */
@@ -17,6 +17,7 @@ export function TopBar ({ nodes, query = '' }: { nodes?: number | undefined, que
           <span className='dot' /><span className='net-label'>{nodes > 0 ? `${nodes} node${nodes === 1 ? '' : 's'} online` : 'network unreachable'}</span>
         </a>
       )}
+      <a href='/settings' className='topbar-settings' aria-label='Settings' title='Settings: content rating, PIN lock, peer-to-peer'><SettingsIcon /></a>
       <WalletButton />
     </header>
   )

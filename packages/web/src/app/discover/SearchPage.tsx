@@ -9,6 +9,7 @@ import { TopBar } from '../TopBar.tsx'
 import { CATEGORIES, categoryLabel, searchVideos, type ListedVideo, type VideoSearch } from './api.ts'
 import { SkeletonGrid } from './Home.tsx'
 import { VideoGrid } from './VideoCard.tsx'
+import { MAX_RATING, maxRating, RATINGS } from '../settings/preferences.ts'
 
 const SORTS = [['relevance', 'Best match'], ['latest', 'Newest'], ['trending', 'Trending']] as const
 
@@ -85,7 +86,7 @@ export function SearchPage (): ReactElement {
         <section aria-live='polite' aria-busy={state.kind === 'loading'}>
           {state.kind === 'loading' && <SkeletonGrid />}
           {state.kind === 'error' && <p className='notice' role='alert'><strong>{state.error.code === 'ERR_VIDEO_QUERY' ? 'That search cannot be run' : state.error.title}.</strong> {state.error.hint} <code>{state.error.code}</code></p>}
-          {state.kind === 'ready' && state.videos.length === 0 && <div className='empty'><p>No videos found.</p><p className='muted'>Try fewer or shorter words, or another category.</p></div>}
+          {state.kind === 'ready' && state.videos.length === 0 && <div className='empty'><p>No videos found.</p><p className='muted'>Try fewer or shorter words, or another category.</p>{maxRating() < MAX_RATING && <p className='muted rating-note'>Videos rated above {RATINGS[maxRating()]} are hidden by your <a href='/settings'>settings</a>.</p>}</div>}
           {state.kind === 'ready' && state.videos.length > 0 && (
             <>
               <p className='muted result-count'>{state.videos.length}{state.next !== undefined ? '+' : ''} video{state.videos.length === 1 ? '' : 's'}</p>

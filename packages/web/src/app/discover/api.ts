@@ -4,6 +4,7 @@
  */
 import { NodeClient, type ListedVideo, type VideoPage, type VideoSearch } from '@p2pdv/node-client'
 import { MAX_LISTING_POSTER_BYTES, parseCid } from '@p2pdv/core'
+import { MAX_RATING, maxRating } from '../settings/preferences.ts'
 
 export type { ListedVideo, VideoPage, VideoSearch }
 
@@ -14,8 +15,11 @@ function node (): NodeClient {
   return client
 }
 
+/** Every list of videos in the app goes through here: the viewer's rating limit applies to all. */
 export async function searchVideos (search: VideoSearch, signal?: AbortSignal): Promise<VideoPage> {
-  return await node().videos(search, signal === undefined ? {} : { signal })
+  const limit = maxRating()
+  const rating = Math.min(search.rating ?? MAX_RATING, limit)
+  return await node().videos({ ...search, ...(rating < MAX_RATING ? { rating } : {}) }, signal === undefined ? {} : { signal })
 }
 
 export async function listedVideo (id: string, signal?: AbortSignal): Promise<ListedVideo> {
