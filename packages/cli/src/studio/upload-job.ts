@@ -50,6 +50,33 @@ function text (v: unknown, name: string, max: number, required: boolean): string
   return v
 }
 
+/** The listing fields both forms share (upload and edit), checked the same way. */
+function titleField (v: unknown): string {
+  const title = text(v, 'title', MAX_TITLE, true)!.trim()
+  if (title === '') throw bad('title is required')
+  return title
+}
+
+function tagsField (v: unknown): string[] {
+  if (v !== undefined && (!Array.isArray(v) || v.length > MAX_TAGS)) throw bad(`tags must be a list of at most ${MAX_TAGS}`)
+  const tags = ((v ?? []) as unknown[]).map(t => text(t, 'a tag', MAX_TAG, true)!.trim())
+  if (tags.some(t => t === '' || t.includes(','))) throw bad('a tag is empty or contains a comma')
+  return tags
+}
+
+function priceField (v: unknown, required: boolean): string | undefined {
+  const price = text(v, 'price', 40, required)?.trim()
+  if (price !== undefined && !/^[0-9][0-9.]*([a-z0-9]{1,10})?$/i.test(price)) throw bad('price must be an amount like 0.01 or 25p2pv')
+  return price
+}
+
+function durationField (v: unknown, price: string | undefined, noPrice: string): string | undefined {
+  const duration = text(v, 'duration', 20, false)?.trim()
+  if (duration !== undefined && price === undefined) throw bad(noPrice)
+  if (duration !== undefined && !/^[0-9]+[a-z]{0,2}$/i.test(duration)) throw bad('duration must be like 48h or 30d')
+  return duration
+}
+
 /** Checks every field of an upload form from the page; throws ERR_BAD_REQUEST naming the field. */
 export function parseUploadRequest (body: unknown): UploadRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('the body must be a JSON object')
@@ -59,20 +86,14 @@ export function parseUploadRequest (body: unknown): UploadRequest {
   if (extra !== undefined) throw bad(`unknown field "${extra.slice(0, 40)}"`)
   const file = text(b.file, 'file', 64, true)!
   if (!/^[A-Za-z0-9_-]{8,64}$/.test(file)) throw bad('file is not a file id the studio gave')
-  const title = text(b.title, 'title', MAX_TITLE, true)!.trim()
-  if (title === '') throw bad('title is required')
+  const title = titleField(b.title)
   const description = text(b.description, 'description', MAX_DESCRIPTION, false)
-  if (b.tags !== undefined && (!Array.isArray(b.tags) || b.tags.length > MAX_TAGS)) throw bad(`tags must be a list of at most ${MAX_TAGS}`)
-  const tags = ((b.tags ?? []) as unknown[]).map(t => text(t, 'a tag', MAX_TAG, true)!.trim())
-  if (tags.some(t => t === '' || t.includes(','))) throw bad('a tag is empty or contains a comma')
+  const tags = tagsField(b.tags)
   const access = b.access ?? 'public'
   if (typeof access !== 'string' || !(ACCESS as readonly string[]).includes(access)) throw bad(`access must be one of ${ACCESS.join(', ')}`)
-  const price = text(b.price, 'price', 40, access === 'paid')
+  const price = priceField(b.price, access === 'paid')
   if (price !== undefined && access !== 'paid') throw bad('only a paid video has a price')
-  if (price !== undefined && !/^[0-9][0-9.]*([a-z0-9]{1,10})?$/i.test(price.trim())) throw bad('price must be an amount like 0.01 or 25p2pv')
-  const duration = text(b.duration, 'duration', 20, false)
-  if (duration !== undefined && price === undefined) throw bad('only a paid video has a rental duration')
-  if (duration !== undefined && !/^[0-9]+[a-z]{0,2}$/i.test(duration.trim())) throw bad('duration must be like 48h or 30d')
+  const duration = durationField(b.duration, price, 'only a paid video has a rental duration')
   const rating = b.rating ?? 0
   if (typeof rating !== 'number' || !Number.isInteger(rating) || rating < 0 || rating > 4) throw bad('rating must be a whole number from 0 to 4')
   const force = b.force ?? false
@@ -83,8 +104,8 @@ export function parseUploadRequest (body: unknown): UploadRequest {
     ...(description === undefined ? {} : { description }),
     tags,
     access: access as Access,
-    ...(price === undefined ? {} : { price: price.trim() }),
-    ...(duration === undefined ? {} : { duration: duration.trim() }),
+    ...(price === undefined ? {} : { price }),
+    ...(duration === undefined ? {} : { duration }),
     rating,
     force
   }
@@ -99,17 +120,11 @@ export function parseEditRequest (body: unknown): EditRequest {
   const b = body as Record<string, unknown>
   const extra = Object.keys(b).find(k => !['title', 'description', 'tags', 'price', 'duration'].includes(k))
   if (extra !== undefined) throw bad(`unknown field "${extra.slice(0, 40)}"`)
-  const title = text(b.title, 'title', MAX_TITLE, true)!.trim()
-  if (title === '') throw bad('title is required')
+  const title = titleField(b.title)
   const description = text(b.description, 'description', MAX_DESCRIPTION, false) ?? ''
-  if (b.tags !== undefined && (!Array.isArray(b.tags) || b.tags.length > MAX_TAGS)) throw bad(`tags must be a list of at most ${MAX_TAGS}`)
-  const tags = ((b.tags ?? []) as unknown[]).map(t => text(t, 'a tag', MAX_TAG, true)!.trim())
-  if (tags.some(t => t === '' || t.includes(','))) throw bad('a tag is empty or contains a comma')
-  const price = text(b.price, 'price', 40, false)?.trim()
-  if (price !== undefined && !/^[0-9][0-9.]*([a-z0-9]{1,10})?$/i.test(price)) throw bad('price must be an amount like 0.01 or 25p2pv')
-  const duration = text(b.duration, 'duration', 20, false)?.trim()
-  if (duration !== undefined && price === undefined) throw bad('only a price has a rental duration')
-  if (duration !== undefined && !/^[0-9]+[a-z]{0,2}$/i.test(duration)) throw bad('duration must be like 48h or 30d')
+  const tags = tagsField(b.tags)
+  const price = priceField(b.price, false)
+  const duration = durationField(b.duration, price, 'only a price has a rental duration')
   return { title, description, tags, ...(price === undefined ? {} : { price }), ...(duration === undefined ? {} : { duration }) }
 }
 
