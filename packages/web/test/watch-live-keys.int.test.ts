@@ -4,7 +4,8 @@
 // EIP-1193 account per page). Bob and carol are granted and play across rotations; carol's grant is
 // revoked and her page stops at an epoch boundary with ERR_ACCESS_DENIED while bob's plays on. An
 // account never granted sees the locked panel; keeper answers tampered in flight give a coded
-// error and nothing played.
+// error and nothing played; a granted viewer whose settings hide 18+ (the stream's rating) asks
+// the keepers for nothing and sees ERR_RATING_HIDDEN.
 import assert from 'node:assert/strict'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { rm } from 'node:fs/promises'
@@ -72,7 +73,7 @@ describe('live stream on chain in the watch page: keys from the keepers (Chromiu
     chainId = devnet.state.chain!.chainId
     const clip = join(devnet.dir, 'live.ts')
     await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=24', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '240', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-f', 'mpegts', '-y', clip])
-    live = spawn(process.execPath, [...CLI_NODE_FLAGS, CLI, 'live', 'start', '--json', '--title', 'keeper live', '--private', '--input', clip, '--ladder', '360p', '--epoch', '4s'], { env: { ...process.env, ...devnet.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    live = spawn(process.execPath, [...CLI_NODE_FLAGS, CLI, 'live', 'start', '--json', '--title', 'keeper live', '--private', '--rating', '4', '--input', clip, '--ladder', '360p', '--epoch', '4s'], { env: { ...process.env, ...devnet.env }, stdio: ['ignore', 'pipe', 'pipe'] })
     live.stderr!.on('data', d => { stderr = (stderr + String(d)).slice(-8000) })
     started = await new Promise((resolve, reject) => {
       live.once('exit', c => { reject(new Error(`live start exited ${String(c)}: ${stderr}`)) })
@@ -134,7 +135,7 @@ describe('live stream on chain in the watch page: keys from the keepers (Chromiu
     }
   })
 
-  it('an account never granted sees the locked panel; tampered keeper answers give a coded error and nothing plays', { timeout: 180_000 }, async () => {
+  it('an account never granted sees the locked panel; a rating above the viewer\'s limit asks for no key; tampered keeper answers give a coded error and nothing plays', { timeout: 180_000 }, async () => {
     const stranger = privateKeyToAccount(generatePrivateKey())
     const locked = await pageAs(browser, stranger, chainId)
     try {
@@ -167,6 +168,25 @@ describe('live stream on chain in the watch page: keys from the keepers (Chromiu
       assert.equal(await forged.evaluate(() => window.p2pdvLive!.stats().epochs), 0, 'no epoch key accepted')
     } finally {
       await forged.close()
+    }
+    // Granted, but this browser shows up to 16+ and the stream is 18+: no key is asked for.
+    const erin = privateKeyToAccount(generatePrivateKey())
+    const granted = await runCli(['grant', started.video, erin.address, '--as', 'alice', '--json'], env())
+    assert.equal(granted.code, 0, granted.stderr)
+    const limited = await pageAs(browser, erin, chainId)
+    let keyRequests = 0
+    try {
+      await limited.addInitScript(() => { localStorage.setItem('p2pdv.maxRating', '3') })
+      await limited.route('**/api/v1/keeper/release', async route => { keyRequests++; await route.continue() })
+      await limited.goto(started.watch)
+      assert.equal(await errorCode(limited), 'ERR_RATING_HIDDEN')
+      assert.match(await limited.locator('.error-detail').textContent() ?? '', /18\+/)
+      assert.equal(keyRequests, 0, 'no key was asked for')
+      assert.equal(await currentTime(limited), 0, 'nothing played')
+    } finally {
+      // The setting lives in the origin's storage, which every page of this context shares.
+      await limited.evaluate(() => { localStorage.removeItem('p2pdv.maxRating') }).catch(() => {})
+      await limited.close()
     }
   })
 })

@@ -9,5 +9,8 @@ export const DISCOVERY_ERRORS = {
   // The viewer's settings in the web app (app/settings/preferences.ts): local, never on the wire.
   ERR_PIN_WRONG: { status: 403, hint: 'Type the PIN set in Settings; after 5 wrong tries it locks for a minute.' },
   ERR_PIN_LOCKED: { status: 429, hint: 'Wait a minute, then type the PIN again.' },
-  ERR_PIN_FORMAT: { status: 400, hint: 'A PIN is 4 to 8 digits.' }
+  ERR_PIN_FORMAT: { status: 400, hint: 'A PIN is 4 to 8 digits.' },
+  // A live stream on chain rated above the viewer's limit (or whose rating cannot be read): no key is asked for.
+  ERR_RATING_HIDDEN: { status: 403, hint: 'Settings can change the limit (with the PIN, if one is set).' },
+  ERR_RATING_UNKNOWN: { status: 503, hint: 'Reload the page to try again; Settings can lift the limit.' }
 } as const satisfies ErrorTable

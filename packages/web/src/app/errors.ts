@@ -35,7 +35,9 @@ const TITLES: Record<string, string> = {
   ERR_CHAIN_UNREACHABLE: 'The chain did not answer',
   ERR_NOT_FOR_SALE: 'This video is not for sale',
   ERR_CHAIN_NO_SUBSCRIPTION_PLAN: 'This creator offers no subscription',
-  ERR_SIWE_REJECTED: 'The node refused the sign-in'
+  ERR_SIWE_REJECTED: 'The node refused the sign-in',
+  ERR_RATING_HIDDEN: 'Hidden by your settings',
+  ERR_RATING_UNKNOWN: 'This stream\'s rating could not be checked'
 }
 
 /** What to do next, where the error's own hint is written for the CLI. */

@@ -4,22 +4,11 @@
  * does not play. When neither answers, it fails closed (parental control), with a retry.
  */
 import { useEffect, useState, type ReactElement } from 'react'
-import { listedVideo } from '../discover/api.ts'
-import { nodeChainDescription } from '../node-chain.ts'
+import { ratingOf } from './rating-of.ts'
 import { TopBar } from '../TopBar.tsx'
 import { maxRating, RATINGS } from './preferences.ts'
 
 type Verdict = { kind: 'checking' } | { kind: 'allowed' } | { kind: 'hidden', rating: number } | { kind: 'unknown' }
-
-async function ratingOf (id: string, signal: AbortSignal): Promise<number> {
-  try {
-    return (await listedVideo(id, signal)).rating
-  } catch {
-    const { ChainClient, parseChainConfig } = await import('@p2pdv/sdk/browser')
-    const client = await ChainClient.connect(parseChainConfig(await nodeChainDescription(window.location.origin, signal), 'the node\'s chain description'))
-    return (await client.getVideo(id as `0x${string}`)).rating
-  }
-}
 
 export function RatingGate ({ id, children }: { id: string, children: () => ReactElement }): ReactElement {
   const [verdict, setVerdict] = useState<Verdict>({ kind: 'checking' })

@@ -7,11 +7,16 @@
  * private). Its announcements name its video; the page asks the keepers for each epoch key as this
  * page's viewer (the injected wallet, else the devnet wallet the page keeps), prefetching the next
  * one when an announcement says it is handed over. A refused key stops playback at that epoch's
- * first segment with ERR_ACCESS_DENIED, and the panel below says what opens the stream.
+ * first segment with ERR_ACCESS_DENIED, and the panel below says what opens the stream. A viewer
+ * who limits ratings (Settings) gets no epoch key until the stream's rating on chain is known to be
+ * within the limit: above it, or not known, playback stops with ERR_RATING_HIDDEN /
+ * ERR_RATING_UNKNOWN before anything is decrypted. A stream opened by a link with its key has no
+ * rating (it is not on chain) and plays, as a VOD link does.
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore, type ReactElement } from 'react'
 import { LiveSource, PeerSet, fetchPeerDirectory, type LiveEpochKeyProvider, type LiveSourceStats, type PendingSource } from '@p2pdv/sdk/player'
 import { parseLiveLink, type LiveAnnouncement } from '@p2pdv/core/live'
+import { P2pdvError } from '@p2pdv/core/errors'
 import type { VideoId } from '@p2pdv/core/keys'
 import type { VideoInfo } from '@p2pdv/chain'
 import type { ListedVideo } from '../discover/api.ts'
@@ -20,6 +25,8 @@ import { userError, type UserError } from '../errors.ts'
 import { formatBytes } from '../format.ts'
 import { LockIcon } from '../icons.tsx'
 import { liveFromPath } from '../links.ts'
+import { MAX_RATING, RATINGS, maxRating } from '../settings/preferences.ts'
+import { ratingOf } from '../settings/rating-of.ts'
 import { TopBar } from '../TopBar.tsx'
 import { ErrorPanel } from './ErrorPanel.tsx'
 import { LiveChatPanel } from './LiveChatPanel.tsx'
@@ -55,21 +62,37 @@ interface KeeperKeys extends LiveEpochKeyProvider {
   close: () => void
 }
 
+/** Resolves when the stream's rating on chain is at most `limit`; a coded error otherwise (fails closed). */
+async function ratingWithin (video: VideoId, limit: number): Promise<void> {
+  const rating = await ratingOf(video).catch(() => undefined)
+  if (rating === undefined) throw new P2pdvError('ERR_RATING_UNKNOWN', 'the stream\'s rating could not be read from the chain, and your settings limit ratings', { hint: 'Reload the page to try again; Settings can lift the limit (with the PIN, if one is set).' })
+  if (rating > limit) throw new P2pdvError('ERR_RATING_HIDDEN', `this stream is rated ${RATINGS[rating] ?? rating}; this browser shows up to ${RATINGS[limit]}`, { hint: 'Settings can change the limit (with the PIN, if one is set).' })
+}
+
 function keeperKeys (stream: string, onVideo: (video: VideoId) => void): KeeperKeys {
   const loaded = import('../live-keeper-keys.ts').then(m => new m.BrowserLiveKeys({ stream, origin: window.location.origin }))
   let impl: Awaited<typeof loaded> | undefined
   let early: LiveAnnouncement[] = []
   let video: VideoId | undefined
-  void loaded.then(k => { impl = k; for (const a of early) k.observe(a); early = [] }, () => {})
+  let named: (v: VideoId) => void = () => {}
+  const videoNamed = new Promise<VideoId>(resolve => { named = resolve })
+  // With a rating limit, the keepers' side sees no announcement (it prefetches keys from them)
+  // and no key is asked for until the stream's rating is known to be within the limit.
+  const limit = maxRating()
+  const allowed = limit >= MAX_RATING ? Promise.resolve() : videoNamed.then(async v => { await ratingWithin(v, limit) })
+  // Key requests go through `ready`, so the announcements kept so far reach the keepers' side first.
+  const ready = Promise.all([loaded, allowed]).then(([k]) => { impl = k; for (const a of early) k.observe(a); early = []; return k })
+  ready.catch(() => {})
   return {
     observe: a => {
-      if (video === undefined && a.key.kind === 'keeper') onVideo(video = a.key.video as VideoId)
+      if (video === undefined && a.key.kind === 'keeper') { onVideo(video = a.key.video as VideoId); named(video) }
       if (impl !== undefined) impl.observe(a)
       else if (early.length < MAX_EARLY_ANNOUNCEMENTS) early.push(a)
     },
-    keyFor: async epoch => await (await loaded).keyFor(epoch),
+    keyFor: async epoch => await (await ready).keyFor(epoch),
     videoInfo: async v => await (await loaded).videoInfo(v),
-    close: () => { impl?.close() }
+    // Also when the rating gate never handed it an announcement.
+    close: () => { void loaded.then(k => { k.close() }, () => {}) }
   }
 }
 
