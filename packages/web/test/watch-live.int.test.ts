@@ -206,6 +206,10 @@ describe('live stream in the watch page (Chromium)', () => {
       }
       assert.equal(await muted(), true, 'the muted sender\'s message left the other page')
       assert.equal(await a.locator('.chat-message.own', { hasText: 'hello from A' }).count(), 1, 'the others stay')
+      // B's own page knows from the same signed list: it says so and takes no more messages.
+      await b.locator('.chat-muted[data-code="ERR_LIVE_CHAT_MUTED"]').waitFor({ timeout: WAIT_MS })
+      assert.equal(await b.getByLabel('Message').isDisabled(), true)
+      assert.equal(await a.locator('.chat-muted').count(), 0, 'only the muted sender is told')
       // Nodes relay ciphertext only.
       const { stream } = parseLiveLink(link)
       const relayed = await (await fetch(`${nodes[0]!.http}/api/v1/live/${stream}/chat`)).text()

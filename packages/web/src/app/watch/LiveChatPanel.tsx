@@ -63,6 +63,9 @@ export function LiveChatPanel ({ source }: { source: LiveSource }): ReactElement
     }
   }
 
+  // The creator's signed list names this page's identity: say so instead of letting sends fail.
+  const mutedSelf = chat !== undefined && chat.list?.muted.includes(chat.self) === true
+
   return (
     <section className='live-chat' aria-label='Live chat'>
       <h2>Chat <span className='muted small'>end-to-end encrypted: only viewers of this stream can read it</span></h2>
@@ -75,9 +78,10 @@ export function LiveChatPanel ({ source }: { source: LiveSource }): ReactElement
           </li>
         ))}
       </ol>
+      {mutedSelf && <p className='chat-error chat-muted' role='status' data-code='ERR_LIVE_CHAT_MUTED'>The creator muted you in this chat: your messages are not relayed or shown to anyone. <span className='muted small'>You can still watch; only the creator can unmute you.</span></p>}
       <form className='chat-send' onSubmit={ev => { void send(ev) }}>
-        <input aria-label='Message' value={text} maxLength={MAX_MESSAGE_CHARS} autoComplete='off' placeholder='Write a message' onChange={ev => { setText(ev.target.value) }} disabled={chat === undefined} />
-        <button type='submit' className='button' disabled={chat === undefined || sending || text.trim() === ''}>Send</button>
+        <input aria-label='Message' value={text} maxLength={MAX_MESSAGE_CHARS} autoComplete='off' placeholder={mutedSelf ? 'Muted by the creator' : 'Write a message'} onChange={ev => { setText(ev.target.value) }} disabled={chat === undefined || mutedSelf} />
+        <button type='submit' className='button' disabled={chat === undefined || mutedSelf || sending || text.trim() === ''}>Send</button>
       </form>
       {error !== undefined && <p className='chat-error' role='alert'><code>{error.code}</code> {error.detail} <span className='muted small'>{error.hint}</span></p>}
     </section>
