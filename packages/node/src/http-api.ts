@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { httpStatusOf } from '@p2pdv/core/error-catalog'
@@ -37,7 +37,8 @@ export interface WebAsset { body: Uint8Array, type: string }
  * The node knows nothing about its content; the CLI passes `@p2pdv/web`'s.
  */
 export interface WebApp {
-  page: () => Promise<WebAsset>
+  /** The page for an app route's path. */
+  page: (path?: string) => Promise<WebAsset>
   asset: (name: string) => Promise<WebAsset | undefined>
 }
 
@@ -218,8 +219,9 @@ export async function createHttpApi (deps: HttpApiDeps) {
     return out
   }
   if (webApp !== undefined) {
-    const page = async (_req: unknown, reply: FastifyReply): Promise<FastifyReply> => {
-      const [html, peers, extra] = await Promise.all([webApp.page(), deps.peers(), deps.pageConnectOrigins?.().catch(() => []) ?? []])
+    const page = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+      // The path picks which of the route's chunks the page preloads (nothing else differs).
+      const [html, peers, extra] = await Promise.all([webApp.page(req.url.split('?')[0]), deps.peers(), deps.pageConnectOrigins?.().catch(() => []) ?? []])
       const origins = [...new Set([...peers.slice(0, MAX_LISTED_PEERS).map(p => new URL(p.http).origin), ...extra.slice(0, MAX_EXTRA_PAGE_ORIGINS)])]
       const body = deps.p2pDefault === 'off' ? offPage(html.body) : html.body
       return reply.type(html.type)

@@ -18,6 +18,8 @@ const RUNS = Math.max(10, Number(process.env.BENCH_RUNS ?? 10))
 const VIDEOS = 3
 /** A long task (≥ 50 ms) within this long after the cards resets the clock (TTI's quiet window, shortened). */
 const QUIET_MS = 500
+/** P2PDV_BENCH_DETAIL=1: each load's timeline on stderr. */
+const DETAIL = process.env.P2PDV_BENCH_DETAIL === '1'
 
 const escape = (s: string): string => s.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
 
@@ -32,8 +34,8 @@ async function tti (browser: Browser, url: string): Promise<number> {
   try {
     const page = await context.newPage()
     await page.addInitScript(() => {
-      const w = window as unknown as { cards?: number, lastLong?: number }
-      new PerformanceObserver(list => { for (const e of list.getEntries()) w.lastLong = e.startTime + e.duration }).observe({ type: 'longtask', buffered: true })
+      const w = window as unknown as { cards?: number, lastLong?: number, longMs?: number }
+      new PerformanceObserver(list => { for (const e of list.getEntries()) { w.lastLong = e.startTime + e.duration; w.longMs = (w.longMs ?? 0) + e.duration } }).observe({ type: 'longtask', buffered: true })
       const seen = (): boolean => document.querySelector('[aria-label="Latest videos"] a[data-video]') !== null
       new MutationObserver(() => { if (w.cards === undefined && seen()) w.cards = performance.now() }).observe(document, { subtree: true, childList: true })
     })
@@ -44,7 +46,20 @@ async function tti (browser: Browser, url: string): Promise<number> {
       const since = Math.max(w.cards, w.lastLong ?? 0)
       return performance.now() - since >= quiet ? since : undefined
     }, QUIET_MS, { timeout: 60_000, polling: 20 })
-    return await handle.jsonValue() as number
+    const at = await handle.jsonValue() as number
+    if (DETAIL) {
+      // Where the time went: the document, the app's script running, the index answering, long tasks.
+      const d = await page.evaluate(() => {
+        const w = window as unknown as { cards?: number, longMs?: number }
+        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined
+        const api = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find(r => r.name.includes('/api/v1/videos'))
+        const script = performance.getEntriesByName('p2pdv:script')[0]?.startTime
+        const js = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter(r => r.name.endsWith('.js')).reduce((n, r) => n + r.encodedBodySize, 0)
+        return { html: nav?.responseEnd, script, apiStart: api?.startTime, apiEnd: api?.responseEnd, cards: w.cards, longMs: w.longMs ?? 0, jsKiB: js / 1024 }
+      })
+      process.stderr.write(`${url} ${Object.entries(d).map(([k, v]) => `${k}=${typeof v === 'number' ? v.toFixed(0) : String(v)}`).join(' ')} tti=${at.toFixed(0)}\n`)
+    }
+    return at
   } finally {
     await context.close()
   }

@@ -95,4 +95,22 @@ describe('web app bundle', () => {
     assert.match(all, /\/p2pdv\/share\/1\.0\.0/)
     for (const r of refs.filter(r => r.endsWith('.js'))) assert.doesNotMatch(text(r.slice('/assets/'.length)), /\/p2pdv\/share\/1\.0\.0/, `${r} has no swarm code`)
   })
+
+  it('gives each route its own page: the player (hls.js) is preloaded on watch pages and absent from the others', async () => {
+    const app = await buildWebApp()
+    const text = (name: string): string => new TextDecoder().decode(app.assets.get(name)!.body)
+    const scripts = (html: string): string[] => [...html.matchAll(/(?:src|href)="\/assets\/([^"]+\.js)"/g)].map(m => m[1]!)
+    const hasPlayer = (html: string): boolean => scripts(html).some(n => /hlsManifestParsed/.test(text(n)))
+    assert.ok([...app.assets.keys()].some(n => n.endsWith('.js') && /hlsManifestParsed/.test(text(n))), 'hls.js is in the bundle')
+    for (const path of ['/watch/bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi', '/watch/video/0x' + '1'.repeat(64), '/watch/live/abc']) {
+      assert.equal(hasPlayer(app.htmlFor(path)), true, `${path} preloads the player`)
+    }
+    for (const path of ['/', '/search', '/library', '/settings', '/node']) {
+      assert.equal(hasPlayer(app.htmlFor(path)), false, `${path} loads no player`)
+      for (const n of scripts(app.htmlFor(path))) assert.ok(app.assets.has(n), `${n} is served`)
+    }
+    assert.equal(app.html, app.htmlFor('/'))
+    // A path the app does not know is the home page (the node serves pages for its routes only).
+    assert.equal(app.htmlFor('/nowhere'), app.htmlFor('/'))
+  })
 })

@@ -1,25 +1,32 @@
-/** Routes: home `/`, search `/search`, the library `/library`, settings `/settings`, the node dashboard `/node`, the watch page `/watch/<manifest CID>#<key>` or `/watch/video/<id>`, a live stream `/watch/live/<stream>#<key>` (or without `#<key>` for a stream on chain: keys from its keepers). */
+/**
+ * Routes: home `/`, search `/search`, the library `/library`, settings `/settings`, the node
+ * dashboard `/node`, the watch page `/watch/<manifest CID>#<key>` or `/watch/video/<id>`, a live
+ * stream `/watch/live/<stream>#<key>` (or without `#<key>` for a stream on chain: keys from its
+ * keepers).
+ *
+ * Each route's page is a chunk of its own, loaded for that route only: the player (hls.js alone is
+ * ~580 KB minified) is not downloaded and compiled to show the home page's cards. The node names a
+ * route's chunks in its HTML (`modulepreload`, server/web-app.ts `ROUTE_MODULES`), so they download
+ * beside the entry instead of after it has run: a watch page starts no later than before.
+ */
 import type { ReactElement } from 'react'
-import { Home } from './discover/Home.tsx'
-import { SearchPage } from './discover/SearchPage.tsx'
-import { LibraryPage } from './library/LibraryPage.tsx'
-import { NodePage } from './node/NodePage.tsx'
-import { WatchPage } from './watch/WatchPage.tsx'
-import { RatingGate } from './settings/RatingGate.tsx'
 import { MAX_RATING, maxRating } from './settings/preferences.ts'
-import { SettingsPage } from './settings/SettingsPage.tsx'
-import { LiveWatchPage } from './watch/LiveWatchPage.tsx'
 
-export function App (): ReactElement {
-  const path = window.location.pathname
-  if (path.startsWith('/watch/live/')) return <LiveWatchPage />
+export type Page = (props: object) => ReactElement
+
+/** The page for a path (a full page load per route: links are plain `<a href>`). */
+export async function pageFor (path: string): Promise<Page> {
+  if (path.startsWith('/watch/live/')) return (await import('./watch/LiveWatchPage.tsx')).LiveWatchPage
   // A viewer who limits ratings gets a video on chain only once its rating is known to be allowed.
   const video = /^\/watch\/video\/(0x[0-9a-fA-F]{64})$/.exec(path)?.[1]
-  if (video !== undefined && maxRating() < MAX_RATING) return <RatingGate id={video}>{() => <WatchPage />}</RatingGate>
-  if (path.startsWith('/watch/')) return <WatchPage />
-  if (path === '/settings') return <SettingsPage />
-  if (path === '/search') return <SearchPage />
-  if (path === '/library') return <LibraryPage />
-  if (path === '/node') return <NodePage />
-  return <Home />
+  if (video !== undefined && maxRating() < MAX_RATING) {
+    const [{ RatingGate }, { WatchPage }] = await Promise.all([import('./settings/RatingGate.tsx'), import('./watch/WatchPage.tsx')])
+    return () => <RatingGate id={video}>{() => <WatchPage />}</RatingGate>
+  }
+  if (path.startsWith('/watch/')) return (await import('./watch/WatchPage.tsx')).WatchPage
+  if (path === '/settings') return (await import('./settings/SettingsPage.tsx')).SettingsPage
+  if (path === '/search') return (await import('./discover/SearchPage.tsx')).SearchPage
+  if (path === '/library') return (await import('./library/LibraryPage.tsx')).LibraryPage
+  if (path === '/node') return (await import('./node/NodePage.tsx')).NodePage
+  return (await import('./discover/Home.tsx')).Home
 }

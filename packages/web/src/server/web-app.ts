@@ -11,16 +11,53 @@ import { fileURLToPath } from 'node:url'
 export interface WebAsset { body: Uint8Array, type: string }
 
 export interface WebApp {
-  /** The HTML page for every app route (`/`, `/watch/<id>`). */
-  page: () => Promise<WebAsset>
+  /** The HTML page for an app route (`/`, `/watch/<id>`): the same but for the chunks it preloads. */
+  page: (path?: string) => Promise<WebAsset>
   /** A hashed asset by file name (`app-3HXJ….js`), or undefined. */
   asset: (name: string) => Promise<WebAsset | undefined>
 }
 
 export interface BuiltApp {
+  /** The page of the home route (`htmlFor` has every route's). */
   html: string
+  /** The page for a path: the entry, plus `modulepreload` of its route's chunks. */
+  htmlFor: (path: string) => string
   assets: Map<string, WebAsset>
   buildMs: number
+}
+
+/**
+ * Each route's page module (app/App.tsx `pageFor` imports it when the route opens), relative to
+ * src/app. The page names the chunks of its route, so a watch page fetches the player beside the
+ * entry script, not after it; the home page fetches no player at all.
+ */
+export const ROUTE_MODULES = {
+  home: ['discover/Home.tsx'],
+  search: ['discover/SearchPage.tsx'],
+  library: ['library/LibraryPage.tsx'],
+  settings: ['settings/SettingsPage.tsx'],
+  node: ['node/NodePage.tsx'],
+  watch: ['watch/WatchPage.tsx'],
+  // With a rating limit the gate comes first (a small chunk; preloaded either way).
+  'watch-video': ['watch/WatchPage.tsx', 'settings/RatingGate.tsx'],
+  live: ['watch/LiveWatchPage.tsx']
+} as const satisfies Record<string, readonly string[]>
+
+export type RouteName = keyof typeof ROUTE_MODULES
+
+/** A path of each route (for building its page). */
+const ROUTE_PATHS: Record<RouteName, string> = {
+  home: '/', search: '/search', library: '/library', settings: '/settings', node: '/node',
+  watch: '/watch/x', 'watch-video': '/watch/video/x', live: '/watch/live/x'
+}
+
+/** The route of a page path, as `pageFor` in app/App.tsx decides it. */
+export function routeOf (path: string): RouteName {
+  if (path.startsWith('/watch/live/')) return 'live'
+  if (path.startsWith('/watch/video/')) return 'watch-video'
+  if (path.startsWith('/watch/')) return 'watch'
+  if (path === '/search' || path === '/library' || path === '/settings' || path === '/node') return path.slice(1) as RouteName
+  return 'home'
 }
 
 const APP_ENTRY = fileURLToPath(new URL('../app/main.tsx', import.meta.url))
@@ -88,11 +125,38 @@ export async function buildWebApp (): Promise<BuiltApp> {
   const boot = [...assets.keys()].find(n => n.startsWith('boot-') && n.endsWith('.js'))
   const css = [...assets.keys()].find(n => n.startsWith('app-') && n.endsWith('.css'))
   if (js === undefined) throw new Error('the web app bundle has no script')
-  // The entry's static imports are named in the page, so they download beside it instead of
-  // after it has been parsed.
-  const entry = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith(`/${js}`))?.[1]
-  const preloads = (entry?.imports ?? []).filter(i => i.kind === 'import-statement').map(i => i.path.slice(i.path.lastIndexOf('/') + 1))
-  return { html: renderPage({ script: js, boot, stylesheet: css, preloads }), assets, buildMs: performance.now() - started }
+  // The entry's static imports and its route's chunks (with theirs) are named in the page, so
+  // they download beside it instead of after it has been parsed.
+  const outputs = result.metafile.outputs
+  const entry = Object.keys(outputs).find(path => path.endsWith(`/${js}`))
+  const pages = new Map<RouteName, string>()
+  for (const [route, modules] of Object.entries(ROUTE_MODULES) as Array<[RouteName, readonly string[]]>) {
+    const roots = modules.map(m => {
+      const chunk = Object.keys(outputs).find(path => outputs[path]!.entryPoint?.endsWith(`src/app/${m}`) === true)
+      if (chunk === undefined) throw new Error(`the web app bundle has no chunk for ${m}: is it still imported lazily by app/App.tsx?`)
+      return chunk
+    })
+    const preloads = staticClosure(outputs, [...(entry === undefined ? [] : [entry]), ...roots])
+      .filter(path => path !== entry)
+      .map(path => path.slice(path.lastIndexOf('/') + 1))
+    pages.set(route, renderPage({ script: js, boot, stylesheet: css, preloads }))
+  }
+  const htmlFor = (path: string): string => pages.get(routeOf(path))!
+  return { html: htmlFor('/'), htmlFor, assets, buildMs: performance.now() - started }
+}
+
+type Outputs = Record<string, { imports: Array<{ path: string, kind: string }> }>
+
+/** `roots` and every chunk they import statically, transitively; in first-seen order. */
+function staticClosure (outputs: Outputs, roots: string[]): string[] {
+  const seen = new Set<string>()
+  const visit = (path: string): void => {
+    if (seen.has(path)) return
+    seen.add(path)
+    for (const i of outputs[path]?.imports ?? []) if (i.kind === 'import-statement') visit(i.path)
+  }
+  for (const r of roots) visit(r)
+  return [...seen]
 }
 
 /** The one HTML page: no inline script or style, nothing from another origin. */
@@ -124,6 +188,15 @@ export function renderPage ({ script, boot, stylesheet, preloads = [] }: { scrip
 /** The app for a node to serve: built on first use, then kept; a failed build is retried. */
 export function createWebApp (): WebApp {
   let built: Promise<BuiltApp> | undefined
+  // One body per route and build: the node keys per-body work (its P2P default) on the array.
+  const bodies = new WeakMap<BuiltApp, Map<RouteName, Uint8Array>>()
+  const encodedPage = (app: BuiltApp, route: RouteName): Uint8Array => {
+    let byRoute = bodies.get(app)
+    if (byRoute === undefined) bodies.set(app, byRoute = new Map())
+    let body = byRoute.get(route)
+    if (body === undefined) byRoute.set(route, body = new TextEncoder().encode(app.htmlFor(ROUTE_PATHS[route])))
+    return body
+  }
   const get = async (): Promise<BuiltApp> => {
     built ??= buildWebApp()
     try {
@@ -134,7 +207,7 @@ export function createWebApp (): WebApp {
     }
   }
   return {
-    page: async () => ({ body: new TextEncoder().encode((await get()).html), type: 'text/html; charset=utf-8' }),
+    page: async (path = '/') => ({ body: encodedPage(await get(), routeOf(path)), type: 'text/html; charset=utf-8' }),
     asset: async name => (await get()).assets.get(name)
   }
 }
