@@ -40,6 +40,8 @@ export const CLIENT_ERRORS = {
   ERR_PLAYBACK: { status: 422, hint: 'The browser cannot play this video; try another browser.' },
   ERR_LISTING_INPUT: { status: 400, hint: 'Fix the listing field the message names.' },
   ERR_LISTING_POSTER: { status: 400, hint: 'Posters are JPEG, PNG or WebP images within the size limit.' },
+  ERR_PROFILE_AVATAR: { status: 400, hint: 'Avatars are JPEG or PNG images of at most 256 KiB.' },
+  ERR_PROFILE_INPUT: { status: 400, hint: 'Fix the channel profile field the message names.' },
   ERR_CHILD_EXITED: { status: 500, hint: 'A child process stopped; its output says why.' },
   ERR_CHILD_TIMEOUT: { status: 504, hint: 'A child process did not start in time.' },
   ERR_PROMETHEUS_MISSING: { status: 500, hint: 'Install Prometheus (apt-get install prometheus) or set P2PDV_PROMETHEUS to its path.' },
