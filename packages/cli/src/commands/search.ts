@@ -69,7 +69,8 @@ export const search: Command = {
       ...(sort === undefined ? {} : { sort: sort as 'latest' }),
       ...(limit === undefined ? {} : { limit: Number(limit) })
     })
-    const lines = await Promise.all(page.videos.map(async v => await videoLines(v, v.owner)))
+    const { creatorLabel } = await import('./channel.ts')
+    const lines = await Promise.all(page.videos.map(async v => await videoLines(v, creatorLabel(v.owner, v.creatorName))))
     out.result({ videos: page.videos, ...(page.next === undefined ? {} : { next: page.next }) }, () => page.videos.length === 0
       ? `nothing found for "${terminalText(q || tag || category || '')}"`
       : lines.join('\n') + (page.next === undefined ? '' : '\n(more: --json gives a cursor)'))

@@ -42,6 +42,7 @@ export const CLIENT_ERRORS = {
   ERR_LISTING_POSTER: { status: 400, hint: 'Posters are JPEG, PNG or WebP images within the size limit.' },
   ERR_PROFILE_AVATAR: { status: 400, hint: 'Avatars are JPEG or PNG images of at most 256 KiB.' },
   ERR_PROFILE_INPUT: { status: 400, hint: 'Fix the channel profile field the message names.' },
+  ERR_CHANNEL_AMBIGUOUS: { status: 400, hint: 'Channel names are not unique: pass the address of the channel you mean.' },
   ERR_CHILD_EXITED: { status: 500, hint: 'A child process stopped; its output says why.' },
   ERR_CHILD_TIMEOUT: { status: 504, hint: 'A child process did not start in time.' },
   ERR_PROMETHEUS_MISSING: { status: 500, hint: 'Install Prometheus (apt-get install prometheus) or set P2PDV_PROMETHEUS to its path.' },
