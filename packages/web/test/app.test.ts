@@ -94,5 +94,16 @@ describe('web app bundle', () => {
     // The viewer swarm (libp2p, WebRTC) loads after the first frame: in no script the page names.
     assert.match(all, /\/p2pdv\/share\/1\.0\.0/)
     for (const r of refs.filter(r => r.endsWith('.js'))) assert.doesNotMatch(text(r.slice('/assets/'.length)), /\/p2pdv\/share\/1\.0\.0/, `${r} has no swarm code`)
+    // The channel page is a chunk of its own, loaded when a channel is opened.
+    assert.match(all, /channel-links/)
+    assert.doesNotMatch(text(js), /channel-links/)
+  })
+
+  it('makes anchors of https profile links only', async () => {
+    const { safeLinkHref } = await import('../src/app/discover/api.ts')
+    assert.equal(safeLinkHref('https://example.org/a'), 'https://example.org/a')
+    for (const bad of ['javascript:alert(1)', 'JAVASCRIPT:alert(1)', 'data:text/html,x', 'http://example.org/', '//evil.example/', 'https://example.org/a b', 'https://u:p@example.org/']) {
+      assert.equal(safeLinkHref(bad), undefined, bad)
+    }
   })
 })
