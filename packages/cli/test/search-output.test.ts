@@ -2,8 +2,7 @@
 // other control characters and bidi overrides are replaced.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { priceText, terminalText } from '../src/commands/search.ts'
-import { creatorLabel } from '../src/commands/channel.ts'
+import { creatorLabel, priceText, terminalText } from '../src/commands/search.ts'
 
 describe('search output', () => {
   it('replaces control characters and bidi overrides in listing text', () => {

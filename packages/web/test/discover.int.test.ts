@@ -236,7 +236,7 @@ describe('discovery on a devnet', () => {
     const avatar = join(devnet.dir, 'avatar.png')
     await promisify(execFile)('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x160', '-frames:v', '1', '-y', avatar])
     const NAME = 'Harbour <b>Films</b>'
-    const set = await runCli(['channel', 'set', '--name', NAME, '--bio', 'Boats at dusk.\n<img src=x onerror="window.__pwned=5">', '--avatar', avatar, '--link', 'https://example.org/harbour', '--json'], env)
+    const set = await runCli(['channel', 'set', '--name', NAME, '--bio', 'Boats at dusk.\n<img src=x onerror="window.__pwned=5">', '--avatar', avatar, '--link', 'https://example.org/harbour', '--replicas', '2', '--json'], env)
     assert.equal(set.code, 0, set.stdout + set.stderr)
     const alice = devnet.state.chain!.accounts.alice!
     // Another account points its own profile at a block that names alice but is signed by someone else.
@@ -273,6 +273,7 @@ describe('discovery on a devnet', () => {
     await assert.rejects(node.channel(strangerKey.address), { code: 'ERR_CHANNEL_NOT_FOUND' })
     assert.equal((await node.channel(alice)).profile?.name, NAME)
 
+    browser ??= await launchChromium(['--autoplay-policy=no-user-gesture-required'])
     const page = await browser.context.newPage()
     try {
       await page.goto(`${web}/watch/video/${videoId}`)

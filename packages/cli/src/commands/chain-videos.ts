@@ -3,8 +3,7 @@ import { formatAmount, formatDurationSeconds, FOREVER, isLive, type VideoInfo } 
 import { requirePositional, stringOpt, type Command, type ParsedArgs } from '../command.ts'
 import type { ListedVideo, NodeClient } from '@p2pdv/node-client'
 import { NODE_OPTION } from '../peers-from-args.ts'
-import { discoveryNode, videoLines } from './search.ts'
-import { creatorLabel } from './channel.ts'
+import { creatorLabel, discoveryNode, videoLines } from './search.ts'
 import { CHAIN_OPTIONS, chainContext, displayName, parseVideoId, resolveAddress, type ChainContext } from '../chain/context.ts'
 import { GRANT_ENVELOPE_OPTIONS, grantWithEnvelope } from './grant-envelope.ts'
 

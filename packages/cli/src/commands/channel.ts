@@ -16,18 +16,16 @@ import type { ChannelPage, ChannelProfile } from '@p2pdv/node-client'
 import { intOpt, listOpt, stringOpt, type Command, type ParsedArgs } from '../command.ts'
 import { CHAIN_OPTIONS, chainContext, displayName, type ChainContext } from '../chain/context.ts'
 import { clientPeers, NODE_OPTION } from '../peers-from-args.ts'
-import { discoveryNode, terminalText, videoLines } from './search.ts'
+import { creatorLabel, discoveryNode, terminalText, videoLines } from './search.ts'
+
+/** Copies of the profile (and avatar) stored, as for listings (the sdk's DEFAULT_REPLICAS). */
+const PROFILE_REPLICAS = 3
 
 export const ChannelErrorCode = {
   NOT_FOUND: 'ERR_CHANNEL_NOT_FOUND',
   AMBIGUOUS: 'ERR_CHANNEL_AMBIGUOUS',
   AVATAR: 'ERR_PROFILE_AVATAR'
 } as const
-
-/** How a creator shows in lists: their channel name when known, with the address or wallet name. */
-export function creatorLabel (owner: string, creatorName?: string): string {
-  return creatorName === undefined ? owner : `${creatorName} (${owner.length === 42 ? `${owner.slice(0, 6)}…${owner.slice(-4)}` : owner})`
-}
 
 async function readAvatar (path: string): Promise<Uint8Array> {
   const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
@@ -62,7 +60,7 @@ export const channelSet: Command = {
     const bio = stringOpt(args, 'bio')
     const avatarPath = stringOpt(args, 'avatar')
     const links = args.values.link === undefined ? undefined : listOpt(args, 'link')
-    const replicas = intOpt(args, 'replicas', 3, 1, 16)
+    const replicas = intOpt(args, 'replicas', PROFILE_REPLICAS, 1, 16)
     if (name === undefined && bio === undefined && avatarPath === undefined && links === undefined) {
       throw new P2pdvError('ERR_USAGE', 'nothing to set', { hint: `usage: p2pdv ${channelSet.usage}` })
     }
