@@ -11,7 +11,7 @@
  * profile text is a stranger's and is cleaned before it reaches the terminal.
  */
 import { open } from 'node:fs/promises'
-import { MAX_PROFILE_AVATAR_BYTES, P2pdvError, type ProfileDocument } from '@p2pdv/core'
+import { avatarType, MAX_PROFILE_AVATAR_BYTES, MAX_PROFILE_NAME, P2pdvError, type ProfileDocument } from '@p2pdv/core'
 import type { ChannelPage, ChannelProfile } from '@p2pdv/node-client'
 import { intOpt, listOpt, stringOpt, type Command, type ParsedArgs } from '../command.ts'
 import { CHAIN_OPTIONS, chainContext, displayName, type ChainContext } from '../chain/context.ts'
@@ -36,7 +36,9 @@ async function readAvatar (path: string): Promise<Uint8Array> {
     if (size > MAX_PROFILE_AVATAR_BYTES) throw new P2pdvError(ChannelErrorCode.AVATAR, `the avatar is ${size} bytes, more than ${MAX_PROFILE_AVATAR_BYTES}`, { hint: 'Use a smaller image (a 256×256 JPEG is plenty).' })
     const buf = new Uint8Array(size)
     const { bytesRead } = await fh.read(buf, 0, size, 0)
-    return buf.subarray(0, bytesRead)
+    const bytes = buf.subarray(0, bytesRead)
+    if (avatarType(bytes) === undefined) throw new P2pdvError(ChannelErrorCode.AVATAR, `the avatar ${path} is neither JPEG nor PNG`, { hint: 'Convert it to JPEG or PNG.' })
+    return bytes
   } finally {
     await fh.close()
   }
@@ -64,10 +66,15 @@ export const channelSet: Command = {
     if (name === undefined && bio === undefined && avatarPath === undefined && links === undefined) {
       throw new P2pdvError('ERR_USAGE', 'nothing to set', { hint: `usage: p2pdv ${channelSet.usage}` })
     }
+    const { Client, normaliseProfileLink } = await import('@p2pdv/sdk')
+    // Checked before the wallet is opened or anything is sent.
+    links?.forEach(normaliseProfileLink)
+    if (name !== undefined && (name.trim() === '' || name.trim().length > MAX_PROFILE_NAME)) {
+      throw new P2pdvError('ERR_PROFILE_INPUT', `--name must be 1–${MAX_PROFILE_NAME} characters`, { hint: 'Pass --name "Your channel".' })
+    }
     const avatar = avatarPath === undefined ? undefined : await readAvatar(avatarPath)
     const ctx = await chainContext(args, 'required')
     try {
-      const { Client } = await import('@p2pdv/sdk')
       const client = await Client.create({ ...await clientPeers(args) })
       try {
         // Fields not given keep the current profile's (read from the chain's pointer, checked here).
