@@ -59,6 +59,8 @@ export class ChainClient implements ChainContext {
   async updateVideo (id: Hex, update: { manifestCid: string, listingCid: string, keyFingerprint: Hex }): Promise<TransactionReceipt> { return await registry.updateVideo(this, id, update) }
   async getVideo (id: Hex): Promise<VideoInfo> { return await registry.getVideo(this, id) }
   async listVideos (options: { owner?: Address, includeRetired?: boolean } = {}): Promise<VideoInfo[]> { return await registry.listVideos(this, options) }
+  async setProfile (cid: string): Promise<TransactionReceipt> { return await registry.setProfile(this, cid) }
+  async getProfileCid (creator: Address): Promise<string> { return await registry.getProfileCid(this, creator) }
 
   // ---- access (access.ts) ----
   async hasAccess (id: Hex, viewer: Address): Promise<boolean> { return await access.hasAccess(this, id, viewer) }

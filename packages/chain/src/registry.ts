@@ -1,4 +1,4 @@
-/** Videos (VideoRegistry.sol): register, re-point after a re-key, change the policy, read, list. */
+/** Videos (VideoRegistry.sol): register, re-point after a re-key, change the policy, read, list; channel profile pointers. */
 import type { Address, Hex, TransactionReceipt } from 'viem'
 import { AccessManagerAbi, VideoRegistryAbi } from '@p2pdv/contracts/abis'
 import { Policy, policyName, type PolicyName } from '@p2pdv/contracts/constants'
@@ -109,4 +109,18 @@ export async function listVideos (ctx: ChainContext, options: { owner?: Address,
     videos.push(...await Promise.all(ids.slice(i, i + READ_CONCURRENCY).map(async id => await getVideo(ctx, id))))
   }
   return videos.filter(v => (options.includeRetired === true || !v.retired) && (options.owner === undefined || v.owner === options.owner))
+}
+
+/** Points the signer's channel at a signed profile block (its CID), or clears it with ''. */
+export async function setProfile (ctx: ChainContext, cid: string): Promise<TransactionReceipt> {
+  return await writeContract(ctx, { action: 'setting the channel profile', address: ctx.config.contracts.videoRegistry, abi: VideoRegistryAbi, functionName: 'setProfile', args: [cid] })
+}
+
+/** The CID of `creator`'s latest channel profile, or '' when they have none. */
+export async function getProfileCid (ctx: ChainContext, creator: Address): Promise<string> {
+  try {
+    return await ctx.public.readContract({ address: ctx.config.contracts.videoRegistry, abi: VideoRegistryAbi, functionName: 'profileOf', args: [creator] })
+  } catch (err) {
+    throw chainError(err, 'reading the channel profile')
+  }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,6 +19,16 @@ describe('p2pdv errors say what went wrong and what to do', () => {
     const r = await runCli(['frobnicate', '--json'], env)
     assert.equal(r.code, 2)
     assert.equal(r.json.error.code, 'ERR_USAGE')
+  })
+
+  it('channel set refuses a link that is not https and a non-image avatar before opening a wallet (other cases: sdk/core unit tests)', async () => {
+    const r = await runCli(['channel', 'set', '--name', 'Mine', '--link', 'javascript:alert(1)', '--json'], env)
+    assert.equal(r.code, 1)
+    assert.equal(r.json.error.code, 'ERR_PROFILE_INPUT')
+    const svg = join(dir, 'avatar.svg')
+    await writeFile(svg, '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>')
+    const notImage = await runCli(['channel', 'set', '--name', 'Mine', '--avatar', svg, '--json'], env)
+    assert.equal(notImage.json.error.code, 'ERR_PROFILE_AVATAR')
   })
 
   it('an unknown flag exits 2 and shows the usage as hint', async () => {

@@ -61,6 +61,8 @@ try {
   measure('VideoRegistry', 'update', 're-key: new manifest, listing, fingerprint', await tx(alice, { address: c.videoRegistry, abi: VideoRegistryAbi, functionName: 'update', args: [id('video-2'), CID.replace('a', 'b'), CID.replace('a', 'c'), id('fp2')] }))
   measure('VideoRegistry', 'setPolicy', '', await tx(alice, { address: c.videoRegistry, abi: VideoRegistryAbi, functionName: 'setPolicy', args: [id('video-2'), Policy.subscribers] }))
   measure('VideoRegistry', 'setRating', '', await tx(alice, { address: c.videoRegistry, abi: VideoRegistryAbi, functionName: 'setRating', args: [id('video-2'), 3] }))
+  measure('VideoRegistry', 'setProfile', 'first channel profile CID (59 chars)', await tx(alice, { address: c.videoRegistry, abi: VideoRegistryAbi, functionName: 'setProfile', args: [CID] }))
+  measure('VideoRegistry', 'setProfile', 'replacing it', await tx(alice, { address: c.videoRegistry, abi: VideoRegistryAbi, functionName: 'setProfile', args: [CID.replace('a', 'b')] }))
   measure('VideoRegistry', 'setDelegate', '', await tx(alice, { address: c.videoRegistry, abi: VideoRegistryAbi, functionName: 'setDelegate', args: [dave, true] }))
   measure('VideoRegistry', 'transferVideo', '', await tx(alice, { address: c.videoRegistry, abi: VideoRegistryAbi, functionName: 'transferVideo', args: [id('video-2'), carol] }))
   measure('VideoRegistry', 'retire', '', await tx(carol, { address: c.videoRegistry, abi: VideoRegistryAbi, functionName: 'retire', args: [id('video-2')] }))

@@ -44,6 +44,10 @@ contract VideoRegistry is AccessControl, IVideoRegistry {
     /// @inheritdoc IVideoRegistry
     mapping(address owner => mapping(address delegate => bool)) public isDelegate;
     uint256 public videoCount;
+    /// @notice The CID of each account's latest signed channel profile ("" when none). Only the
+    /// account itself can set it, so a profile reached from here is that account's latest word;
+    /// readers still check the profile is signed by the account (docs/protocol.md).
+    mapping(address creator => string cid) public profileOf;
 
     event VideoRegistered(
         bytes32 indexed id,
@@ -61,6 +65,7 @@ contract VideoRegistry is AccessControl, IVideoRegistry {
     event VideoTransferred(bytes32 indexed id, address indexed from, address indexed to);
     event VideoBlocked(bytes32 indexed id, bool blocked, address indexed by);
     event DelegateSet(address indexed owner, address indexed delegate, bool approved);
+    event ProfileUpdated(address indexed creator, string cid);
 
     error InvalidVideoId();
     error VideoAlreadyRegistered(bytes32 id);
@@ -159,6 +164,14 @@ contract VideoRegistry is AccessControl, IVideoRegistry {
         if (delegate == address(0)) revert ZeroAddress();
         isDelegate[msg.sender][delegate] = approved;
         emit DelegateSet(msg.sender, delegate, approved);
+    }
+
+    /// @notice Points the caller's channel at a new signed profile block, or clears it with "".
+    /// Delegates cannot: a profile speaks for the account.
+    function setProfile(string calldata cid) external {
+        if (bytes(cid).length > MAX_CID_LENGTH) revert InvalidCid();
+        profileOf[msg.sender] = cid;
+        emit ProfileUpdated(msg.sender, cid);
     }
 
     /// @inheritdoc IVideoRegistry

@@ -145,6 +145,23 @@ describe('VideoRegistry', () => {
     await reverts(send(chain.client, chain.c.licensing, { address: registry, abi: VideoRegistryAbi, functionName: 'setBlocked', args: [randomId(), true] }), 'UnknownVideo')
   })
 
+  it('keeps each account\'s channel profile pointer, set only by that account (not its delegates)', async () => {
+    const profileOf = async (a: Address) => await chain.client.readContract({ address: registry, abi: VideoRegistryAbi, functionName: 'profileOf', args: [a] })
+    assert.equal(await profileOf(alice), '')
+    const receipt = await send(chain.client, alice, { address: registry, abi: VideoRegistryAbi, functionName: 'setProfile', args: [LISTING] })
+    const [log] = parseEventLogs({ abi: VideoRegistryAbi, logs: receipt.logs, eventName: 'ProfileUpdated' })
+    assert.deepEqual(log?.args, { creator: alice, cid: LISTING })
+    assert.equal(await profileOf(alice), LISTING)
+    // A delegate of alice sets its own pointer, never hers.
+    await send(chain.client, alice, { address: registry, abi: VideoRegistryAbi, functionName: 'setDelegate', args: [bob, true] })
+    await send(chain.client, bob, { address: registry, abi: VideoRegistryAbi, functionName: 'setProfile', args: [CID] })
+    assert.equal(await profileOf(alice), LISTING)
+    assert.equal(await profileOf(bob), CID)
+    await reverts(send(chain.client, alice, { address: registry, abi: VideoRegistryAbi, functionName: 'setProfile', args: ['b'.repeat(129)] }), 'InvalidCid', [])
+    await send(chain.client, alice, { address: registry, abi: VideoRegistryAbi, functionName: 'setProfile', args: [''] })
+    assert.equal(await profileOf(alice), '')
+  })
+
   it('reports unknown videos', async () => {
     const id = randomId()
     await reverts(chain.client.readContract({ address: registry, abi: VideoRegistryAbi, functionName: 'getVideo', args: [id] }), 'UnknownVideo', [id])

@@ -13,12 +13,13 @@
  * refuses unknown fields (they would be unsigned) and any encoding that is not the canonical one
  * (so one listing has exactly one CID). Stored as a raw block (nodes store raw blocks only).
  */
-import * as dagCbor from '@ipld/dag-cbor'
-import { sha256 } from '@noble/hashes/sha2.js'
 import type { Hex } from 'viem'
-import { blockCid, CID, equalBytes, isBlockCid, verifyBlock } from './cid.ts'
+import { blockCid, CID, isBlockCid, verifyBlock } from './cid.ts'
 import { P2pdvError } from './errors.ts'
 import { MAX_BLOCK_BYTES } from './limits.ts'
+import { ADDRESS_BYTES, decodeSigned, domainDigest, encodeSigned, epochMillis, hexOf, isPlainMap, signedBy, textLine, textParagraph } from './signed-document.ts'
+
+export { fromHexBytes } from './signed-document.ts'
 
 export const ListingErrorCode = {
   MALFORMED: 'ERR_LISTING_MALFORMED',
@@ -34,12 +35,8 @@ export const MAX_LISTING_TITLE = 200
 export const MAX_LISTING_DESCRIPTION = 5000
 export const MAX_LISTING_TAGS = 16
 export const MAX_LISTING_TAG_LENGTH = 32
-const SIGNATURE_BYTES = 65
-const ADDRESS_BYTES = 20
 const DIGEST_DOMAIN = new TextEncoder().encode('p2pdv/listing/v1\0')
 const FIELDS = new Set(['v', 'type', 'creator', 'title', 'description', 'tags', 'durationSeconds', 'poster', 'createdAt', 'updatedAt', 'sig'])
-/** secp256k1 group order / 2: signatures with a higher s are the malleated twin (EIP-2). */
-const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n
 
 /** What the creator states; `sig` is added by signing. */
 export interface ListingBody {
@@ -70,25 +67,21 @@ function malformed (what: string): P2pdvError {
 }
 
 function line (v: unknown, what: string, min: number, max: number): string {
-  if (typeof v !== 'string' || v.length < min || v.length > max || /[\u0000-\u001f\u007f]/.test(v)) throw malformed(`${what} must be ${min}–${max} characters without control characters`)
-  return v
+  return textLine(malformed, v, what, min, max)
 }
 
-/** Free text: tabs and line feeds allowed, other control characters not. */
 function paragraph (v: unknown, what: string, max: number): string {
-  if (typeof v !== 'string' || v.length > max || /[\u0000-\u0008\u000b-\u001f\u007f]/.test(v)) throw malformed(`${what} must be at most ${max} characters (line breaks allowed, no other control characters)`)
-  return v
+  return textParagraph(malformed, v, what, max)
 }
 
 function time (v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw malformed(`${what} must be milliseconds since 1970`)
-  return v
+  return epochMillis(malformed, v, what)
 }
 
 /** Checks every field of a listing body (and nothing else) strictly. */
 export function validateListingBody (value: unknown): ListingBody {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array || CID.asCID(value) !== null) throw malformed('not a map')
-  const m = value as Record<string, unknown>
+  if (!isPlainMap(value)) throw malformed('not a map')
+  const m = value
   if (m.v !== 1 || m.type !== 'listing') {
     throw new P2pdvError(ListingErrorCode.UNSUPPORTED, `listing version ${String(m.v).slice(0, 16)} / type ${String(m.type).slice(0, 32)} is not supported`, { hint: 'Upgrade p2pdv.' })
   }
@@ -132,33 +125,18 @@ function bodyOf (doc: ListingBody): ListingBody {
 
 /** The 32 bytes the creator signs (EIP-191 personal message, raw bytes). */
 export function listingDigest (body: ListingBody): Uint8Array {
-  const cbor = dagCbor.encode(bodyOf(body))
-  const msg = new Uint8Array(DIGEST_DOMAIN.byteLength + cbor.byteLength)
-  msg.set(DIGEST_DOMAIN, 0)
-  msg.set(cbor, DIGEST_DOMAIN.byteLength)
-  return sha256(msg)
-}
-
-function toHex (b: Uint8Array): Hex {
-  return `0x${Array.from(b, x => x.toString(16).padStart(2, '0')).join('')}`
-}
-
-/** 0x-hex to bytes (addresses, signatures). */
-export function fromHexBytes (h: string): Uint8Array {
-  if (!/^0x([0-9a-fA-F]{2})*$/.test(h)) throw new P2pdvError('ERR_BAD_ARGUMENT', 'not a hex string')
-  return Uint8Array.from(h.slice(2).match(/../g) ?? [], x => Number.parseInt(x, 16))
+  return domainDigest(DIGEST_DOMAIN, bodyOf(body))
 }
 
 /** The creator's address as 0x-hex (lowercase; compare addresses as bytes, not strings). */
 export function listingCreator (doc: ListingBody): Hex {
-  return toHex(doc.creator)
+  return hexOf(doc.creator)
 }
 
 /** Encodes a signed listing; refuses anything invalid or larger than MAX_LISTING_BYTES. */
 export function encodeListing (doc: ListingDocument): Uint8Array {
   const body = bodyOf(doc)
-  if (!(doc.sig instanceof Uint8Array) || doc.sig.byteLength !== SIGNATURE_BYTES) throw malformed('sig must be 65 bytes')
-  const bytes = dagCbor.encode({ ...body, sig: doc.sig })
+  const bytes = encodeSigned(body, doc.sig, malformed)
   if (bytes.byteLength > MAX_LISTING_BYTES) {
     throw new P2pdvError(ListingErrorCode.TOO_LARGE, `the listing needs ${bytes.byteLength} bytes, more than ${MAX_LISTING_BYTES}`, { hint: 'Shorten the description or use fewer tags.' })
   }
@@ -168,34 +146,12 @@ export function encodeListing (doc: ListingDocument): Uint8Array {
 /** Decodes and validates a listing (not its signature: see verifyListing / openListing). */
 export function decodeListing (bytes: Uint8Array): ListingDocument {
   if (bytes.byteLength > MAX_LISTING_BYTES) throw new P2pdvError(ListingErrorCode.TOO_LARGE, `listing of ${bytes.byteLength} bytes exceeds ${MAX_LISTING_BYTES}`)
-  let value: unknown
-  try {
-    value = dagCbor.decode(bytes)
-  } catch (cause) {
-    throw Object.assign(malformed('not DAG-CBOR'), { cause })
-  }
-  const { sig, ...rest } = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>
-  const body = validateListingBody(rest)
-  if (!(sig instanceof Uint8Array) || sig.byteLength !== SIGNATURE_BYTES) throw malformed('sig must be 65 bytes')
-  const doc: ListingDocument = { ...body, sig }
-  if (!equalBytes(dagCbor.encode(doc), bytes)) throw malformed('not in canonical form')
-  return doc
+  return decodeSigned(bytes, malformed, validateListingBody)
 }
 
 /** Checks that `creator` signed this listing; throws ERR_LISTING_BAD_SIGNATURE otherwise. */
 export async function verifyListing (doc: ListingDocument): Promise<void> {
-  const sig = doc.sig
-  const s = BigInt(toHex(sig.subarray(32, 64)))
-  const v = sig[64]
-  let recovered: string | undefined
-  if (s <= HALF_N && (v === 27 || v === 28)) {
-    try {
-      // viem loads on first use: it is most of the module graph, and file commands never need it.
-      const { recoverMessageAddress } = await import('viem')
-      recovered = await recoverMessageAddress({ message: { raw: listingDigest(doc) }, signature: toHex(sig) })
-    } catch {}
-  }
-  if (recovered === undefined || !equalBytes(fromHexBytes(recovered), doc.creator)) {
+  if (!await signedBy(listingDigest(doc), doc.sig, doc.creator)) {
     throw new P2pdvError(ListingErrorCode.BAD_SIGNATURE, `the listing is not signed by ${listingCreator(doc)}`, {
       hint: 'The listing was forged or altered; do not show it.'
     })

@@ -22,7 +22,7 @@ import {
 import { ReceiptVerifier, type StoreReceipt } from './receipt-verifier.ts'
 import { auditResultsSearch, MAX_AUDIT_RESULTS_BYTES, parseAuditResults, type AuditResult, type AuditResultsQuery } from './audit-results.ts'
 import { MAX_REWARD_INPUTS_BYTES, MAX_REWARD_PROOF_BYTES, parseRewardEpochInputs, parseRewardProof, RewardShapeError, type RewardEpochInputs, type RewardProof } from './rewards.ts'
-import { MAX_VIDEO_PAGE_BYTES, parseListedVideo, parseVideoPage, videoSearchParams, type ListedVideo, type VideoPage, type VideoSearch } from './videos.ts'
+import { MAX_VIDEO_PAGE_BYTES, parseChannelPage, parseChannelProfile, parseListedVideo, parseVideoPage, videoSearchParams, type ChannelPage, type ChannelProfile, type ListedVideo, type VideoPage, type VideoSearch } from './videos.ts'
 import { MAX_PUT_RESPONSE_BYTES, type BodyBuffers, type HttpRequest, type HttpResponse } from './transport/types.ts'
 
 export const DEFAULT_NODE_TIMEOUT_MS = 30_000
@@ -345,6 +345,25 @@ export class NodeClient {
     const video = parseListedVideo(await this.discoveryJson(`/api/v1/videos/${encodeURIComponent(id)}`, options))
     if (video === undefined) throw this.badResponse(`answered /api/v1/videos/${id.slice(0, 66)} with something that is not a listing`)
     return video
+  }
+
+  /**
+   * `GET /api/v1/channels/{address}`: a creator's verified profile (when the node has one) and a
+   * page of their listed videos (ERR_CHANNEL_NOT_FOUND when the node knows neither).
+   */
+  async channel (address: string, search: Pick<VideoSearch, 'rating' | 'sort' | 'cursor' | 'limit'> = {}, options: CallOptions = {}): Promise<ChannelPage> {
+    const page = parseChannelPage(await this.discoveryJson(`/api/v1/channels/${encodeURIComponent(address)}${videoSearchParams(search)}`, options))
+    if (page === undefined) throw this.badResponse(`answered /api/v1/channels/${address.slice(0, 42)} with something that is not a channel`)
+    return page
+  }
+
+  /** `GET /api/v1/channels?name=`: channels whose name starts with `name`, exact matches first. */
+  async channels (name: string, options: CallOptions = {}): Promise<ChannelProfile[]> {
+    const body = await this.discoveryJson(`/api/v1/channels?${new URLSearchParams({ name }).toString()}`, options) as { channels?: unknown } | null
+    const list = body?.channels
+    const out = Array.isArray(list) && list.length <= 50 ? list.map(parseChannelProfile) : undefined
+    if (out === undefined || out.some(p => p === undefined)) throw this.badResponse('answered /api/v1/channels with something that is not a list of channels')
+    return out as ChannelProfile[]
   }
 
   /**

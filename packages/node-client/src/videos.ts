@@ -3,7 +3,7 @@
  * has its type and the listing format's bounds, so a node gone wrong cannot hand a caller junk.
  * What is inside is still a stranger's text: show it as text, never as markup.
  */
-import { MAX_LISTING_DESCRIPTION, MAX_LISTING_TAG_LENGTH, MAX_LISTING_TAGS, MAX_LISTING_TITLE } from '@p2pdv/core'
+import { isProfileLink, MAX_LISTING_DESCRIPTION, MAX_LISTING_TAG_LENGTH, MAX_LISTING_TAGS, MAX_LISTING_TITLE, MAX_PROFILE_BIO, MAX_PROFILE_LINKS, MAX_PROFILE_NAME } from '@p2pdv/core'
 
 export interface VideoSearch {
   q?: string
@@ -12,6 +12,8 @@ export interface VideoSearch {
   /** Highest content rating to show (0 … 4). */
   rating?: number
   sort?: 'latest' | 'trending' | 'relevance'
+  /** Only this account's videos. */
+  creator?: string
   cursor?: string
   limit?: number
 }
@@ -34,6 +36,8 @@ export interface ListedVideo {
   createdAt: number
   updatedAt: number
   recentPurchases: number
+  /** The owner's channel name (from their signed profile) when the node knows it. */
+  creatorName?: string
 }
 
 export interface VideoPage { videos: ListedVideo[], next?: string }
@@ -58,6 +62,7 @@ export function parseListedVideo (v: unknown): ListedVideo | undefined {
   if (!str(o.title, MAX_LISTING_TITLE) || (o.description !== undefined && !str(o.description, MAX_LISTING_DESCRIPTION))) return undefined
   if (!Array.isArray(o.tags) || o.tags.length > MAX_LISTING_TAGS || !o.tags.every(t => str(t, MAX_LISTING_TAG_LENGTH))) return undefined
   if ((o.category !== undefined && !str(o.category, MAX_LISTING_TAG_LENGTH)) || (o.poster !== undefined && !str(o.poster, MAX_CID_CHARS))) return undefined
+  if (o.creatorName !== undefined && !str(o.creatorName, MAX_PROFILE_NAME)) return undefined
   let price: ListedVideo['price']
   if (o.price !== undefined) {
     const p = o.price as Record<string, unknown> | null
@@ -81,7 +86,8 @@ export function parseListedVideo (v: unknown): ListedVideo | undefined {
     ...(o.poster === undefined ? {} : { poster: o.poster }),
     createdAt: o.createdAt,
     updatedAt: o.updatedAt,
-    recentPurchases: o.recentPurchases
+    recentPurchases: o.recentPurchases,
+    ...(o.creatorName === undefined ? {} : { creatorName: o.creatorName })
   }
 }
 
@@ -101,4 +107,54 @@ export function videoSearchParams (s: VideoSearch): string {
   for (const [k, v] of Object.entries(s)) if (v !== undefined) p.set(k, String(v))
   const q = p.toString()
   return q === '' ? '' : `?${q}`
+}
+
+/** A creator's channel profile as a node's index holds it (verified by that node). */
+export interface ChannelProfile {
+  address: string
+  cid: string
+  name: string
+  bio?: string
+  avatar?: string
+  links: string[]
+  createdAt: number
+  updatedAt: number
+}
+
+export interface ChannelPage extends VideoPage {
+  address: string
+  profile?: ChannelProfile
+}
+
+const isAddress = (v: unknown): v is string => str(v, 42) && /^0x[0-9a-f]{40}$/i.test(v)
+
+/** A profile of an answer, or undefined when any field is wrong (links must be https, as signed). */
+export function parseChannelProfile (v: unknown): ChannelProfile | undefined {
+  if (typeof v !== 'object' || v === null) return undefined
+  const o = v as Record<string, unknown>
+  if (!isAddress(o.address) || !str(o.cid, MAX_CID_CHARS) || !str(o.name, MAX_PROFILE_NAME) || o.name === '') return undefined
+  if ((o.bio !== undefined && !str(o.bio, MAX_PROFILE_BIO)) || (o.avatar !== undefined && !str(o.avatar, MAX_CID_CHARS))) return undefined
+  if (!Array.isArray(o.links) || o.links.length > MAX_PROFILE_LINKS || !o.links.every(isProfileLink)) return undefined
+  if (!num(o.createdAt) || !num(o.updatedAt)) return undefined
+  return {
+    address: o.address,
+    cid: o.cid,
+    name: o.name,
+    ...(o.bio === undefined ? {} : { bio: o.bio }),
+    ...(o.avatar === undefined ? {} : { avatar: o.avatar }),
+    links: o.links as string[],
+    createdAt: o.createdAt,
+    updatedAt: o.updatedAt
+  }
+}
+
+/** `GET /api/v1/channels/{address}`'s answer, or undefined when it is not one. */
+export function parseChannelPage (body: unknown): ChannelPage | undefined {
+  const page = parseVideoPage(body)
+  const b = body as { address?: unknown, profile?: unknown }
+  if (page === undefined || !isAddress(b.address)) return undefined
+  const profile = b.profile === undefined ? undefined : parseChannelProfile(b.profile)
+  if (b.profile !== undefined && profile === undefined) return undefined
+  if (profile !== undefined && profile.address.toLowerCase() !== b.address.toLowerCase()) return undefined
+  return { address: b.address, ...(profile === undefined ? {} : { profile }), ...page }
 }

@@ -237,6 +237,7 @@ export async function createHttpApi (deps: HttpApiDeps) {
     app.get('/node', page)
     app.get('/library', page)
     app.get('/settings', page)
+    app.get<{ Params: { address: string } }>('/channel/:address', page)
     app.get<{ Params: { id: string } }>('/watch/:id', page)
     // Video links (no key in them): `/watch/video/<video id>`; the page asks the keepers.
     app.get<{ Params: { id: string } }>('/watch/video/:id', page)

@@ -1,7 +1,9 @@
 // The discovery index against a real anvil: registry events and signed listings in, searchable
 // rows out; hostile listings (forged, oversized, malformed, signed by someone else) are skipped
 // with a logged code, private videos leave the index, purchases make a video trend, and the HTTP
-// route answers through NodeClient with typed errors for bad queries.
+// route answers through NodeClient with typed errors for bad queries. Channel profiles: the
+// creator's own is indexed and names their videos; a forged one, or the creator's genuine one
+// pointed at by another account, is skipped with its code.
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
@@ -12,13 +14,13 @@ import Fastify from 'fastify'
 import { pino } from 'pino'
 import { createWalletClient, http, toHex, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { blockCid, type CID } from '@p2pdv/core'
+import { blockCid, fromHexBytes, profileBlock, profileDigest, type CID, type ProfileBody } from '@p2pdv/core'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { httpStatusOf } from '@p2pdv/core/error-catalog'
 import { deployAll, WEI_PER_TOKEN } from '@p2pdv/contracts'
 import { ANVIL_KEYS, startAnvil, type Anvil } from '@p2pdv/contracts/anvil'
-import { buy, connectChain, parseChainConfig, registerVideo, setPolicy, setPrice, type ChainContext } from '@p2pdv/chain'
-import { buildListing } from '@p2pdv/sdk'
+import { buy, connectChain, parseChainConfig, registerVideo, setPolicy, setPrice, setProfile, type ChainContext } from '@p2pdv/chain'
+import { buildListing, buildProfile } from '@p2pdv/sdk'
 import { NodeClient } from '@p2pdv/node-client'
 import { DiscoveryComponent } from '../src/components/discovery.ts'
 import { discoveryRoutes } from '../src/discovery/routes.ts'
@@ -29,7 +31,7 @@ const newId = (): Hex => toHex(randomBytes(32))
 
 describe('discovery index', () => {
   let anvil: Anvil
-  let creator: ChainContext, buyer: ChainContext, reader: ChainContext
+  let creator: ChainContext, buyer: ChainContext, reader: ChainContext, impostor: ChainContext
   let dir: string
   const blocks = new Map<string, Uint8Array>()
   const logs: Array<{ msg: string, code?: string, video?: string }> = []
@@ -62,6 +64,7 @@ describe('discovery index', () => {
     creator = await connectChain(config, { account: creatorKey, pollingIntervalMs: 50 })
     buyer = await connectChain(config, { account: privateKeyToAccount(ANVIL_KEYS[2]), pollingIntervalMs: 50 })
     reader = await connectChain(config)
+    impostor = await connectChain(config, { account: stranger, pollingIntervalMs: 50 })
     dir = await mkdtemp(join(tmpdir(), 'p2pdv-discovery-'))
     const log = pino({ level: 'warn' }, { write: (line: string) => { logs.push(JSON.parse(line)) } })
     discovery = new DiscoveryComponent({
@@ -121,6 +124,29 @@ describe('discovery index', () => {
     assert.ok(store.get(ids.sunset!) !== undefined)
   })
 
+  it('indexes the creator\'s own channel profile; a forged one, or theirs pointed at by another account, is not theirs', async () => {
+    const genuine = await buildProfile(creatorKey, { name: 'Lisbon <b>Lens</b>', bio: 'Travel films.', links: ['https://example.org/lens'] })
+    await put(genuine.block)
+    await setProfile(creator, genuine.cid.toString())
+    // The stranger signs a profile naming the creator (a forged signature), and points their own pointer at it.
+    const body: ProfileBody = { v: 1, type: 'profile', creator: fromHexBytes(creatorKey.address), name: 'Official Lisbon Lens', links: [], createdAt: 1, updatedAt: 1 }
+    const forged = await profileBlock({ ...body, sig: fromHexBytes(await stranger.signMessage({ message: { raw: profileDigest(body) } })) })
+    await put(forged.block)
+    await setProfile(impostor, forged.cid.toString())
+    await discovery.sync()
+    const store = discovery.store!
+    assert.equal(store.profile(creatorKey.address)?.name, 'Lisbon <b>Lens</b>')
+    assert.equal(store.profile(creatorKey.address)?.cid, genuine.cid.toString())
+    assert.equal(store.profile(stranger.address), undefined)
+    assert.equal(store.get(ids.lesson!)?.creatorName, 'Lisbon <b>Lens</b>')
+    // The creator's genuine profile replayed under the stranger's pointer: signed, but not theirs.
+    await setProfile(impostor, genuine.cid.toString())
+    await discovery.sync()
+    assert.equal(store.profile(stranger.address), undefined)
+    const skipped = logs.filter(l => l.msg === 'discovery: channel profile skipped').map(l => l.code)
+    assert.deepEqual(skipped, ['ERR_PROFILE_BAD_SIGNATURE', 'ERR_PROFILE_CREATOR_MISMATCH'])
+  })
+
   it('answers GET /api/v1/videos through NodeClient, with typed errors for bad queries', async () => {
     const app = Fastify()
     app.setErrorHandler(async (err, _req, reply) => {
@@ -144,6 +170,13 @@ describe('discovery index', () => {
       for (const bad of [{ q: 'x'.repeat(201) }, { q: 'a1 b2 c3 d4 e5 f6 g7 h8 i9' }, { category: 'weapons' }, { limit: 51 }, { cursor: 'bogus' }, { rating: 9 }]) {
         await assert.rejects(client.videos(bad), { code: 'ERR_VIDEO_QUERY' }, JSON.stringify(bad))
       }
+      const channel = await client.channel(creatorKey.address.toLowerCase())
+      assert.equal(channel.profile?.name, 'Lisbon <b>Lens</b>')
+      assert.deepEqual(channel.videos.map(v => v.id).sort(), [ids.sunset, ids.lesson].sort())
+      assert.ok(channel.videos.every(v => v.creatorName === 'Lisbon <b>Lens</b>'))
+      assert.deepEqual((await client.channels('lisbon')).map(c => c.address), [creatorKey.address])
+      await assert.rejects(client.channel(stranger.address), { code: 'ERR_CHANNEL_NOT_FOUND' })
+      await assert.rejects(client.channel('0x1234'), { code: 'ERR_VIDEO_QUERY' })
       // FTS5 syntax a viewer types is text, not operators.
       assert.deepEqual((await client.videos({ q: 'NEAR(title: "lisbon") OR *' })).videos, [])
     } finally {

@@ -11,6 +11,8 @@ import { DiscoveryStore } from '../src/discovery/index-store.ts'
 import { parseVideoQuery } from '../src/discovery/query.ts'
 
 const N = 60
+/** Owner of every 10th video (checksummed, as the chain reports owners). */
+const CREATOR = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed'
 let dir: string
 let store: DiscoveryStore
 /** Listing i: registered at a time that is not its insertion order; "river" in the title of every 5th, in the description of every 3rd. */
@@ -24,7 +26,7 @@ before(async () => {
   store = new DiscoveryStore(join(dir, 'discovery.sqlite'))
   for (let i = 0; i < N; i++) {
     store.upsert({
-      id: id(i), owner: `0x${'ab'.repeat(20)}`, listingCid: 'bafkrei', manifestCid: 'bafkrei', policy: 'public', rating: i % 2 === 0 ? 0 : 3,
+      id: id(i), owner: i % 10 === 0 ? CREATOR : `0x${'ab'.repeat(20)}`, listingCid: 'bafkrei', manifestCid: 'bafkrei', policy: 'public', rating: i % 2 === 0 ? 0 : 3,
       registeredAt: registeredAt(i),
       title: inTitle(i) ? `Down the river ${i}` : `Clip ${i}`,
       description: i % 3 === 0 ? `a slow walk by the riverbank, number ${i}` : `nothing to see, number ${i}`,
@@ -76,5 +78,29 @@ describe('discovery index: text search', () => {
   it('a word no listing has finds nothing, in either order', () => {
     assert.deepEqual(all({ q: 'zebra' }), [])
     assert.deepEqual(all({ q: 'zebra', sort: 'latest' }), [])
+  })
+})
+
+describe('discovery index: channels', () => {
+  it('pages one creator\'s videos (any address case), names them by the verified profile, and forgets it on removal', () => {
+    assert.deepEqual(all({ creator: CREATOR.toLowerCase() }), newestFirst(expected(i => i % 10 === 0)))
+    assert.deepEqual(all({ creator: CREATOR, q: 'river', sort: 'relevance' }).sort(), expected(i => i % 10 === 0 && matches(i)).map(id).sort())
+    assert.equal(store.get(id(10))?.creatorName, undefined)
+    store.upsertProfile({ address: CREATOR, cid: 'bafkreiprofile', name: 'River_Walks%', bio: '<b>hi</b>', links: ['https://example.org/'], createdAt: 1, updatedAt: 2 })
+    assert.equal(store.get(id(10))?.creatorName, 'River_Walks%')
+    assert.equal(store.get(id(11))?.creatorName, undefined)
+    assert.equal(store.search(parseVideoQuery({ creator: CREATOR, limit: '1' })).videos[0]?.creatorName, 'River_Walks%')
+    assert.deepEqual(store.profile(CREATOR), { address: CREATOR, cid: 'bafkreiprofile', name: 'River_Walks%', bio: '<b>hi</b>', links: ['https://example.org/'], createdAt: 1, updatedAt: 2 })
+    // Names are looked up by prefix, case-insensitively; LIKE wildcards in the query are literal.
+    assert.deepEqual(store.findProfiles('river_w', 5).map(p => p.address), [CREATOR])
+    assert.deepEqual(store.findProfiles('River%', 5), [])
+    assert.deepEqual(store.findProfiles('%', 5), [])
+    store.removeProfile(CREATOR)
+    assert.equal(store.profile(CREATOR), undefined)
+    assert.equal(store.get(id(10))?.creatorName, undefined)
+  })
+
+  it('refuses a creator that is not an address', () => {
+    for (const creator of ['0x12', 'abc', `0x${'g'.repeat(40)}`, `${CREATOR} `]) assert.throws(() => parseVideoQuery({ creator }), { code: 'ERR_VIDEO_QUERY' }, creator)
   })
 })

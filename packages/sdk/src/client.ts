@@ -6,8 +6,8 @@
 import { open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
-  blockCid, formatCapability, generateContentKey, generateObjectId, objectBlocks, openListing, openManifest, parseCapability, parseCid, P2pdvError, sealManifest,
-  streamOpeningKey, videoStreams, withoutLiveArchive, withVideoStreams, type CID, type FileManifest, type ListingDocument, type Manifest, type StreamRef,
+  blockCid, formatCapability, generateContentKey, generateObjectId, objectBlocks, openListing, openManifest, openProfile, parseCapability, parseCid, P2pdvError, sealManifest,
+  streamOpeningKey, videoStreams, withoutLiveArchive, withVideoStreams, type CID, type FileManifest, type ListingDocument, type Manifest, type ProfileDocument, type StreamRef,
   type SubtitleTrack, type VideoManifest, type VideoStreamsOf
 } from '@p2pdv/core'
 import { freeNow } from '@p2pdv/core/buffers'
@@ -17,6 +17,7 @@ import type { LocalAccount } from 'viem'
 import { checkObject, type CheckOptions, type CheckReport } from './check.ts'
 import { editSubtitles, type SubtitleEdit } from './subtitle-edit.ts'
 import { buildListing, type ListingInput } from './listing.ts'
+import { buildProfile, type ProfileInput } from './profile.ts'
 import { fetchReputation, placementCandidates, type NodeCandidate } from './node-status.ts'
 export { nodeInfo } from './node-status.ts'
 export { PeerDirectory } from './peer-directory.ts'
@@ -179,6 +180,14 @@ export interface PublishableVideo {
     rows: number
     sheets: string[]
   }
+}
+
+export interface PublishProfileResult {
+  profileCid: string
+  avatarCid?: string
+  profile: ProfileDocument
+  receipts: number
+  nodes: string[]
 }
 
 export interface PublishListingResult {
@@ -652,6 +661,26 @@ export class Client {
       receipts: receipts.length,
       nodes: [...new Set(receipts.map(r => r.peer))]
     }
+  }
+
+  /** Signs a channel profile and stores it (and its avatar) on nodes; the caller points the registry at it. */
+  async publishProfile (signer: LocalAccount, input: ProfileInput, options: Omit<PutOptions, 'name' | 'mime'> = {}): Promise<PublishProfileResult> {
+    const { profile, cid, block, avatar } = await buildProfile(signer, input)
+    const receipts = await this.storePublic({ cid, bytes: block }, avatar === undefined ? [] : [{ cid: avatar.cid, bytes: avatar.block }], { ...options, replicas: options.replicas ?? DEFAULT_REPLICAS })
+    return {
+      profileCid: cid.toString(),
+      ...(avatar === undefined ? {} : { avatarCid: avatar.cid.toString() }),
+      profile,
+      receipts: receipts.length,
+      nodes: [...new Set(receipts.map(r => r.peer))]
+    }
+  }
+
+  /** Fetches a channel profile and checks its hash, shape and signature. */
+  async profile (cid: string, signal?: AbortSignal): Promise<ProfileDocument> {
+    const c = parseCid(cid)
+    const { bytes } = await this.fetcher.fetch(c, signal)
+    return await openProfile(c, bytes)
   }
 
   /** Fetches a listing and checks its hash, shape and signature (no key needed). */

@@ -94,6 +94,17 @@ describe('web app bundle', () => {
     // The viewer swarm (libp2p, WebRTC) loads after the first frame: in no script the page names.
     assert.match(all, /\/p2pdv\/share\/1\.0\.0/)
     for (const r of refs.filter(r => r.endsWith('.js'))) assert.doesNotMatch(text(r.slice('/assets/'.length)), /\/p2pdv\/share\/1\.0\.0/, `${r} has no swarm code`)
+    // The channel page is a chunk of its own, loaded when a channel is opened.
+    assert.match(all, /channel-links/)
+    assert.doesNotMatch(text(js), /channel-links/)
+  })
+
+  it('makes anchors of https profile links only', async () => {
+    const { safeLinkHref } = await import('../src/app/discover/api.ts')
+    assert.equal(safeLinkHref('https://example.org/a'), 'https://example.org/a')
+    for (const bad of ['javascript:alert(1)', 'JAVASCRIPT:alert(1)', 'data:text/html,x', 'http://example.org/', '//evil.example/', 'https://example.org/a b', 'https://u:p@example.org/']) {
+      assert.equal(safeLinkHref(bad), undefined, bad)
+    }
   })
 
   it('gives each route its own page: the player (hls.js) is preloaded on watch pages and absent from the others', async () => {
@@ -105,7 +116,7 @@ describe('web app bundle', () => {
     for (const path of ['/watch/bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi', '/watch/video/0x' + '1'.repeat(64), '/watch/live/abc']) {
       assert.equal(hasPlayer(app.htmlFor(path)), true, `${path} preloads the player`)
     }
-    for (const path of ['/', '/search', '/library', '/settings', '/node']) {
+    for (const path of ['/', '/search', '/library', '/settings', '/node', '/channel/0x' + 'a'.repeat(40)]) {
       assert.equal(hasPlayer(app.htmlFor(path)), false, `${path} loads no player`)
       for (const n of scripts(app.htmlFor(path))) assert.ok(app.assets.has(n), `${n} is served`)
     }

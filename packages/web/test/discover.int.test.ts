@@ -2,13 +2,23 @@
 // description) is found by `p2pdv search` and listed by `p2pdv ls` with its title, creator,
 // duration and price; in Chromium it is on the home page, found by a word of its title, and its
 // page plays it; its HTML renders as text. A viewer who limits ratings in Settings (behind a PIN)
-// no longer finds a video rated above it, and its watch page does not play it.
+// no longer finds a video rated above it, and its watch page does not play it. The creator sets
+// a channel profile with `p2pdv channel set`: the index serves it, cards and the video page link
+// the creator's name to the channel page, which shows the profile (as text) and their videos; a
+// forged profile naming the creator, pointed at by another account, shows for nobody.
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { rm } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
 import { NodeClient } from '@p2pdv/node-client'
+import { privateKeyToAccount } from 'viem/accounts'
+import { fromHexBytes, profileBlock, profileDigest, type ProfileBody } from '@p2pdv/core'
+import { ANVIL_KEYS } from '@p2pdv/contracts/anvil'
+import { connectChain, parseChainConfig, setProfile } from '@p2pdv/chain'
+import { Client } from '@p2pdv/sdk'
 import { launchChromium, type Browser } from './fixtures/chromium.ts'
 import { screenshots } from './fixtures/screenshots.ts'
 import { assertAccessible } from './fixtures/axe.ts'
@@ -217,6 +227,75 @@ describe('discovery on a devnet', () => {
       await assertAccessible(page, 'rating-hidden')
     } finally {
       await page.evaluate(() => { localStorage.clear() }).catch(() => {})
+      await page.close()
+    }
+  })
+
+  it('channels: `p2pdv channel set` signs a profile the index serves; names link to the channel page; a forged profile shows for nobody', async () => {
+    const web = devnet.state.nodes[0]!.http
+    const avatar = join(devnet.dir, 'avatar.png')
+    await promisify(execFile)('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x160', '-frames:v', '1', '-y', avatar])
+    const NAME = 'Harbour <b>Films</b>'
+    const set = await runCli(['channel', 'set', '--name', NAME, '--bio', 'Boats at dusk.\n<img src=x onerror="window.__pwned=5">', '--avatar', avatar, '--link', 'https://example.org/harbour', '--replicas', '2', '--json'], env)
+    assert.equal(set.code, 0, set.stdout + set.stderr)
+    const alice = devnet.state.chain!.accounts.alice!
+    // Another account points its own profile at a block that names alice but is signed by someone else.
+    const c = devnet.state.chain!
+    const config = parseChainConfig({ rpc: c.rpc, chainId: c.chainId, contracts: c.contracts, startBlock: c.startBlock }, 'devnet')
+    const strangerKey = privateKeyToAccount(ANVIL_KEYS[9])
+    const body: ProfileBody = { v: 1, type: 'profile', creator: fromHexBytes(alice), name: 'Harbour Films (official)', links: [], createdAt: 1, updatedAt: 1 }
+    const forged = await profileBlock({ ...body, sig: fromHexBytes(await strangerKey.signMessage({ message: { raw: profileDigest(body) } })) })
+    const client = await Client.create({ peers: devnet.state.nodes })
+    try {
+      await client.putBlock(forged.block, { replicas: 2 })
+    } finally {
+      await client.close()
+    }
+    const stranger = await connectChain(config, { account: strangerKey })
+    await setProfile(stranger, forged.cid.toString())
+
+    // The CLI shows the channel once the index has it (bounded wait), by address and by name.
+    let shown: any
+    for (let i = 0; i < 60 && shown?.profile?.name !== NAME; i++) {
+      if (i > 0) await new Promise(resolve => setTimeout(resolve, 500))
+      shown = (await runCli(['channel', alice, '--json'], env)).json
+    }
+    assert.equal(shown.profile.name, NAME)
+    assert.equal(shown.profile.cid, set.json.profileCid)
+    assert.ok(shown.videos.some((v: { id: string }) => v.id === videoId))
+    const byName = await runCli(['channel', 'harbour'], env)
+    assert.equal(byName.code, 0, byName.stdout + byName.stderr)
+    assert.ok(byName.stdout.startsWith(NAME), byName.stdout)
+    const search = await runCli(['search', 'harbour'], env)
+    assert.ok(search.stdout.includes(`${NAME} (0x`), search.stdout)
+    // The forgery is nobody's channel: the index skipped it (the stranger has no profile and no videos).
+    const node = new NodeClient(web)
+    await assert.rejects(node.channel(strangerKey.address), { code: 'ERR_CHANNEL_NOT_FOUND' })
+    assert.equal((await node.channel(alice)).profile?.name, NAME)
+
+    browser ??= await launchChromium(['--autoplay-policy=no-user-gesture-required'])
+    const page = await browser.context.newPage()
+    try {
+      await page.goto(`${web}/watch/video/${videoId}`)
+      const byline = page.locator('.creator-name a')
+      await byline.waitFor({ timeout: WAIT_MS })
+      assert.equal(await byline.textContent(), NAME)
+      await byline.click()
+      await page.waitForURL(new RegExp(`/channel/${alice}$`))
+      await page.locator('.channel-name', { hasText: NAME }).waitFor({ timeout: WAIT_MS })
+      assert.equal(await page.locator('.channel-bio').textContent(), 'Boats at dusk.\n<img src=x onerror="window.__pwned=5">')
+      assert.deepEqual(await page.locator('.channel-links a').evaluateAll(as => as.map(a => [a.getAttribute('href'), a.getAttribute('rel')])), [['https://example.org/harbour', 'noopener noreferrer nofollow']])
+      const cards = page.locator(`[aria-label^="Videos by"] a[data-video="${videoId}"]`)
+      await cards.waitFor({ timeout: WAIT_MS })
+      assert.equal(await page.locator('.card-meta .creator').first().textContent(), NAME)
+      await page.locator('.channel-avatar img').waitFor({ timeout: WAIT_MS })
+      await assertInert(page)
+      await screenshots(page, 'channel')
+      await assertAccessible(page, 'channel')
+      await page.goto(`${web}/channel/${strangerKey.address}`)
+      await page.locator('.notice code', { hasText: 'ERR_CHANNEL_NOT_FOUND' }).waitFor({ timeout: WAIT_MS })
+      assert.equal(await page.getByText('Harbour Films (official)').count(), 0)
+    } finally {
       await page.close()
     }
   })

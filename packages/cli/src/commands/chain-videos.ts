@@ -3,7 +3,7 @@ import { formatAmount, formatDurationSeconds, FOREVER, isLive, type VideoInfo } 
 import { requirePositional, stringOpt, type Command, type ParsedArgs } from '../command.ts'
 import type { ListedVideo, NodeClient } from '@p2pdv/node-client'
 import { NODE_OPTION } from '../peers-from-args.ts'
-import { discoveryNode, videoLines } from './search.ts'
+import { creatorLabel, discoveryNode, videoLines } from './search.ts'
 import { CHAIN_OPTIONS, chainContext, displayName, parseVideoId, resolveAddress, type ChainContext } from '../chain/context.ts'
 import { GRANT_ENVELOPE_OPTIONS, grantWithEnvelope } from './grant-envelope.ts'
 
@@ -58,12 +58,12 @@ export const ls: Command = {
       const l = listings.get(v.id.toLowerCase())
       const state = `${v.retired ? ' (retired)' : ''}${v.blocked ? ' (blocked)' : ''}`
       if (l === undefined) return `(${v.listingCid === '' ? 'unlisted' : 'listing not indexed'}: ${v.id.slice(0, 12)}…)${state}\n    ${displayName(v.owner, ctx)} · ${describePrice(v)}`
-      return (await videoLines({ ...l, policy: v.policy, ...(v.price === undefined ? {} : { price: { asset: v.price.asset, amount: v.price.amount, durationSeconds: v.price.duration } }) }, displayName(v.owner, ctx))) + state
+      return (await videoLines({ ...l, policy: v.policy, ...(v.price === undefined ? {} : { price: { asset: v.price.asset, amount: v.price.amount, durationSeconds: v.price.duration } }) }, creatorLabel(displayName(v.owner, ctx), l.creatorName))) + state
     }))
     out.result({
       videos: videos.map(v => {
         const l = listings.get(v.id.toLowerCase())
-        return { ...videoJson(v, ctx), ...(l === undefined ? {} : { title: l.title, description: l.description, durationSeconds: l.durationSeconds, tags: l.tags }) }
+        return { ...videoJson(v, ctx), ...(l === undefined ? {} : { title: l.title, description: l.description, durationSeconds: l.durationSeconds, tags: l.tags, ...(l.creatorName === undefined ? {} : { creatorName: l.creatorName }) }) }
       })
     }, () => videos.length === 0
       ? 'no videos registered yet; `p2pdv upload VIDEO` registers one'

@@ -40,6 +40,11 @@ export async function priceText (v: Pick<VideoSummary, 'policy' | 'price'>): Pro
   return `${formatAmount(v.price.amount, asset)}${v.price.durationSeconds === 0n ? '' : ` / ${formatDurationSeconds(v.price.durationSeconds)}`}`
 }
 
+/** How a creator shows in lists: their channel name when known, with the address (shortened) or wallet name. */
+export function creatorLabel (owner: string, creatorName?: string): string {
+  return creatorName === undefined ? owner : `${creatorName} (${owner.length === 42 ? `${owner.slice(0, 6)}…${owner.slice(-4)}` : owner})`
+}
+
 /** One line per video: title, then creator · duration · price. */
 export async function videoLines (v: VideoSummary, creator: string): Promise<string> {
   return `${terminalText(v.title)}\n    ${terminalText(creator)} · ${formatDuration(v.durationSeconds)} · ${await priceText(v)}`
@@ -69,7 +74,7 @@ export const search: Command = {
       ...(sort === undefined ? {} : { sort: sort as 'latest' }),
       ...(limit === undefined ? {} : { limit: Number(limit) })
     })
-    const lines = await Promise.all(page.videos.map(async v => await videoLines(v, v.owner)))
+    const lines = await Promise.all(page.videos.map(async v => await videoLines(v, creatorLabel(v.owner, v.creatorName))))
     out.result({ videos: page.videos, ...(page.next === undefined ? {} : { next: page.next }) }, () => page.videos.length === 0
       ? `nothing found for "${terminalText(q || tag || category || '')}"`
       : lines.join('\n') + (page.next === undefined ? '' : '\n(more: --json gives a cursor)'))

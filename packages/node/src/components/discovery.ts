@@ -5,20 +5,25 @@
  * (discovery/index-store.ts). Listings are untrusted: a listing that is too large, malformed,
  * wrongly signed or signed by someone other than the video's owner is skipped with a logged
  * reason; retired, blocked, private and unlisted videos are removed.
+ *
+ * Channel profiles follow the same way: a `ProfileUpdated` event makes the index read the
+ * creator's current pointer (`profileOf`), fetch that block and check it is a well-formed profile
+ * signed by that very creator; anything else is skipped with a logged reason and the creator has
+ * no profile here (the pointer is the creator's latest word: an older profile is not shown instead).
  */
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { CID } from 'multiformats/cid'
-import type { Hex } from 'viem'
-import { MAX_LISTING_BYTES, openListing, parseCid, equalBytes, fromHexBytes, type ListingDocument } from '@p2pdv/core'
+import type { Address, Hex } from 'viem'
+import { MAX_LISTING_BYTES, MAX_PROFILE_BYTES, openListing, openProfile, parseCid, equalBytes, fromHexBytes, type ListingDocument, type ProfileDocument } from '@p2pdv/core'
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import { AccessManagerAbi, VideoRegistryAbi } from '@p2pdv/contracts/abis'
-import { getVideo, LOG_WINDOW, type ChainContext, type VideoInfo } from '@p2pdv/chain'
+import { getProfileCid, getVideo, LOG_WINDOW, type ChainContext, type VideoInfo } from '@p2pdv/chain'
 import { NodeClient } from '@p2pdv/node-client'
 import type { PeerHttp } from '../http-api.ts'
 import type { Component } from '../lifecycle.ts'
 import { PeriodicTask } from '../periodic-task.ts'
-import { DISCOVERY_DB_FILE, DiscoveryStore, type IndexedVideo } from '../discovery/index-store.ts'
+import { DISCOVERY_DB_FILE, DiscoveryStore, type ChannelProfile, type IndexedVideo } from '../discovery/index-store.ts'
 
 /** How often the index follows the chain. */
 export const DEFAULT_DISCOVERY_INTERVAL_MS = 5_000
@@ -32,7 +37,9 @@ const LAST_BLOCK = 'lastBlock'
 
 export const DiscoveryIndexErrorCode = {
   CREATOR_MISMATCH: 'ERR_LISTING_CREATOR_MISMATCH',
-  LISTING_UNAVAILABLE: 'ERR_LISTING_UNAVAILABLE'
+  LISTING_UNAVAILABLE: 'ERR_LISTING_UNAVAILABLE',
+  PROFILE_CREATOR_MISMATCH: 'ERR_PROFILE_CREATOR_MISMATCH',
+  PROFILE_UNAVAILABLE: 'ERR_PROFILE_UNAVAILABLE'
 } as const
 
 export interface DiscoveryDeps {
@@ -53,6 +60,8 @@ export class DiscoveryComponent implements Component {
   private task: PeriodicTask | undefined
   /** Video id → passes left to fetch its listing. */
   private readonly retry = new Map<Hex, number>()
+  /** Creator → passes left to fetch their profile. */
+  private readonly profileRetry = new Map<Address, number>()
 
   constructor (deps: DiscoveryDeps) {
     this.deps = deps
@@ -96,12 +105,18 @@ export class DiscoveryComponent implements Component {
     const saved = store.getMeta(LAST_BLOCK)
     let from = saved === undefined ? ctx.config.startBlock : BigInt(saved) + 1n
     for (const id of [...this.retry.keys()]) await this.refresh(ctx, store, id, signal)
+    for (const creator of [...this.profileRetry.keys()]) await this.refreshProfile(ctx, store, creator, signal)
     while (from <= latest) {
       signal.throwIfAborted()
       const to = from + LOG_WINDOW - 1n < latest ? from + LOG_WINDOW - 1n : latest
       const touched = new Set<Hex>()
+      const creators = new Set<Address>()
       const registry = await ctx.public.getContractEvents({ address: ctx.config.contracts.videoRegistry, abi: VideoRegistryAbi, fromBlock: from, toBlock: to })
       for (const log of registry) {
+        if (log.eventName === 'ProfileUpdated') {
+          if (log.args.creator !== undefined) creators.add(log.args.creator)
+          continue
+        }
         const id = (log.args as { id?: Hex }).id
         if (id !== undefined) touched.add(id)
       }
@@ -119,6 +134,7 @@ export class DiscoveryComponent implements Component {
         }
       }
       for (const id of touched) await this.refresh(ctx, store, id, signal)
+      for (const creator of creators) await this.refreshProfile(ctx, store, creator, signal)
       // Saved after the window's videos are indexed, so a stop mid-window reads it again.
       store.setMeta(LAST_BLOCK, to.toString())
       from = to + 1n
@@ -156,19 +172,71 @@ export class DiscoveryComponent implements Component {
     store.upsert(indexedVideo(v, doc))
   }
 
-  private async fetchListing (v: VideoInfo, signal: AbortSignal): Promise<ListingDocument> {
-    const cid = parseCid(v.listingCid)
+  /**
+   * Reads a creator's profile pointer, fetches and checks the profile, and indexes it (or removes
+   * the creator's profile when the pointer is cleared or the profile is bad); never throws for
+   * bad profiles.
+   */
+  private async refreshProfile (ctx: ChainContext, store: DiscoveryStore, creator: Address, signal: AbortSignal): Promise<void> {
+    const cid = await getProfileCid(ctx, creator)
+    if (cid === '') {
+      store.removeProfile(creator)
+      this.profileRetry.delete(creator)
+      return
+    }
+    if (store.profile(creator)?.cid === cid) {
+      this.profileRetry.delete(creator)
+      return
+    }
+    let doc: ProfileDocument
+    try {
+      const parsed = parseCid(cid)
+      const bytes = await this.fetchBlock(parsed, MAX_PROFILE_BYTES, signal)
+      if (bytes === undefined) throw new P2pdvError(DiscoveryIndexErrorCode.PROFILE_UNAVAILABLE, `no node this one knows has profile ${cid}`)
+      doc = await openProfile(parsed, bytes)
+      // The pointer is the creator's; the profile must be theirs too (else anyone could point at a
+      // profile someone else signed and wear their name).
+      if (!equalBytes(doc.creator, fromHexBytes(creator))) {
+        throw new P2pdvError(DiscoveryIndexErrorCode.PROFILE_CREATOR_MISMATCH, `the profile ${creator} points at is signed by another account`)
+      }
+    } catch (err) {
+      signal.throwIfAborted()
+      const code = isP2pdvError(err) ? err.code : 'ERR_INTERNAL'
+      if (code === DiscoveryIndexErrorCode.PROFILE_UNAVAILABLE) {
+        const left = (this.profileRetry.get(creator) ?? LISTING_RETRIES) - 1
+        if (left > 0) {
+          this.profileRetry.set(creator, left)
+          return
+        }
+      }
+      this.profileRetry.delete(creator)
+      store.removeProfile(creator)
+      this.deps.log.warn({ creator, profile: cid.slice(0, 100), code }, 'discovery: channel profile skipped')
+      return
+    }
+    this.profileRetry.delete(creator)
+    store.upsertProfile(channelProfile(creator, cid, doc))
+  }
+
+  /** A public block from this node's store, else from up to LISTING_PEERS peers; undefined when none has it. */
+  private async fetchBlock (cid: CID, maxSize: number, signal: AbortSignal): Promise<Uint8Array | undefined> {
     let bytes = await this.deps.localBlock(cid, signal)
     if (bytes === undefined) {
       for (const peer of (await this.deps.peers()).slice(1, 1 + LISTING_PEERS)) {
         try {
-          bytes = await new NodeClient(peer.http, { timeoutMs: LISTING_FETCH_TIMEOUT_MS }).getBlock(cid, { signal, maxSize: MAX_LISTING_BYTES })
+          bytes = await new NodeClient(peer.http, { timeoutMs: LISTING_FETCH_TIMEOUT_MS }).getBlock(cid, { signal, maxSize })
           break
         } catch {
           signal.throwIfAborted()
         }
       }
     }
+    return bytes
+  }
+
+  private async fetchListing (v: VideoInfo, signal: AbortSignal): Promise<ListingDocument> {
+    const cid = parseCid(v.listingCid)
+    const bytes = await this.fetchBlock(cid, MAX_LISTING_BYTES, signal)
     if (bytes === undefined) throw new P2pdvError(DiscoveryIndexErrorCode.LISTING_UNAVAILABLE, `no node this one knows has listing ${v.listingCid}`)
     const doc = await openListing(cid, bytes)
     // A listing names its creator; only the video's owner may list it (else anyone could dress a
@@ -195,6 +263,19 @@ export function indexedVideo (v: VideoInfo, doc: ListingDocument): IndexedVideo 
     tags: doc.tags,
     durationSeconds: doc.durationSeconds,
     ...(doc.poster === undefined ? {} : { poster: doc.poster.toString() }),
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt
+  }
+}
+
+export function channelProfile (creator: Address, cid: string, doc: ProfileDocument): ChannelProfile {
+  return {
+    address: creator,
+    cid,
+    name: doc.name,
+    ...(doc.bio === undefined ? {} : { bio: doc.bio }),
+    ...(doc.avatar === undefined ? {} : { avatar: doc.avatar.toString() }),
+    links: doc.links,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt
   }

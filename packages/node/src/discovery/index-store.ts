@@ -13,8 +13,11 @@ import { categoryOf } from './categories.ts'
 import type { VideoQuery } from './query.ts'
 
 export const DISCOVERY_DB_FILE = 'discovery.sqlite'
-/** 1: the first layout. A mismatch drops the tables: the index is a cache of the chain. */
-export const DISCOVERY_DB_SCHEMA = 1
+/**
+ * 1: the first layout; 2: channel profiles (and an owner index). A mismatch drops the tables:
+ * the index is a cache of the chain, rebuilt from its events.
+ */
+export const DISCOVERY_DB_SCHEMA = 2
 /** Trending looks at purchases and subscriptions within this many seconds. */
 export const TRENDING_WINDOW_SECONDS = 14 * 86_400
 
@@ -39,6 +42,33 @@ export interface ListedVideo {
   updatedAt: number
   /** Purchases and subscriptions seen in the trending window. */
   recentPurchases: number
+  /** The owner's channel name, from their signed profile, when this node has one. */
+  creatorName?: string
+}
+
+/** A creator's verified channel profile as the API returns it. */
+export interface ChannelProfile {
+  /** The creator's address (checksummed), whose registry pointer names `cid`. */
+  address: string
+  cid: string
+  name: string
+  bio?: string
+  /** CID of a raw block holding a JPEG or PNG. */
+  avatar?: string
+  links: string[]
+  createdAt: number
+  updatedAt: number
+}
+
+interface ProfileRow {
+  creator: string
+  cid: string
+  name: string
+  bio: string | null
+  avatar: string | null
+  links: string
+  created_at: number
+  updated_at: number
 }
 
 export interface VideoPage {
@@ -67,9 +97,10 @@ interface Row {
   created_at: number
   updated_at: number
   recent: number
+  creator_name: string | null
 }
 
-export type IndexedVideo = Omit<ListedVideo, 'recentPurchases' | 'category'>
+export type IndexedVideo = Omit<ListedVideo, 'recentPurchases' | 'category' | 'creatorName'>
 
 export class DiscoveryStore {
   readonly db: DatabaseSync
@@ -96,7 +127,7 @@ export class DiscoveryStore {
     this.db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)')
     const version = this.getMeta('schema')
     if (version !== String(DISCOVERY_DB_SCHEMA)) {
-      this.db.exec('DROP TABLE IF EXISTS videos; DROP TABLE IF EXISTS videos_fts; DROP TABLE IF EXISTS purchases; DELETE FROM meta')
+      this.db.exec('DROP TABLE IF EXISTS videos; DROP TABLE IF EXISTS videos_fts; DROP TABLE IF EXISTS purchases; DROP TABLE IF EXISTS profiles; DELETE FROM meta')
     }
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS videos (
@@ -109,6 +140,11 @@ export class DiscoveryStore {
       CREATE VIRTUAL TABLE IF NOT EXISTS videos_fts USING fts5 (title, description, tags, tokenize = 'unicode61 remove_diacritics 2');
       CREATE TABLE IF NOT EXISTS purchases (video TEXT NOT NULL, at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS purchases_video ON purchases (video, at);
+      CREATE INDEX IF NOT EXISTS videos_owner ON videos (owner, registered_at DESC);
+      CREATE TABLE IF NOT EXISTS profiles (
+        creator TEXT PRIMARY KEY, cid TEXT NOT NULL, name TEXT NOT NULL, bio TEXT, avatar TEXT, links TEXT NOT NULL,
+        created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS profiles_name ON profiles (name COLLATE NOCASE);
     `)
     this.setMeta('schema', String(DISCOVERY_DB_SCHEMA))
   }
@@ -163,7 +199,7 @@ export class DiscoveryStore {
   }
 
   get (id: string, now = Math.floor(Date.now() / 1000)): ListedVideo | undefined {
-    const row = this.db.prepare(`SELECT v.*, ${RECENT} AS recent FROM videos v WHERE v.id = :id`).get({ id, since: now - TRENDING_WINDOW_SECONDS }) as Row | undefined
+    const row = this.db.prepare(`SELECT v.*, ${RECENT} AS recent, ${CREATOR_NAME} AS creator_name FROM videos v WHERE v.id = :id`).get({ id, since: now - TRENDING_WINDOW_SECONDS }) as Row | undefined
     return row === undefined ? undefined : toListed(row)
   }
 
@@ -203,12 +239,12 @@ export class DiscoveryStore {
     const relevance = q.sort === 'relevance' && q.match !== undefined
     if (q.match !== undefined) {
       params.match = q.match
-      if (relevance && q.tag === undefined && q.category === undefined && q.maxRating === undefined) {
+      if (relevance && q.tag === undefined && q.category === undefined && q.maxRating === undefined && q.creator === undefined) {
         // Best first, unfiltered: the text index ranks and cuts the page on its own, and only the
         // page's rows are read (ties by rowid: the order the index learnt them). Joining first
         // read every matching row: 3× slower in the bench.
         const page = `SELECT rowid AS r, ${BM25} AS score FROM videos_fts WHERE videos_fts MATCH :match ORDER BY score, rowid DESC LIMIT :limit OFFSET :offset`
-        return this.page(`SELECT v.*, ${RECENT} AS recent FROM (${page}) t CROSS JOIN videos v ON v.rowid = t.r ORDER BY t.score, t.r DESC`, params, q)
+        return this.page(`SELECT v.*, ${RECENT} AS recent, ${CREATOR_NAME} AS creator_name FROM (${page}) t CROSS JOIN videos v ON v.rowid = t.r ORDER BY t.score, t.r DESC`, params, q)
       }
       if (q.sort === 'latest') {
         // Newest first: walk the recency index and stop at the page's end, keeping rows whose
@@ -233,13 +269,17 @@ export class DiscoveryStore {
       where.push('v.rating <= :maxRating')
       params.maxRating = q.maxRating
     }
+    if (q.creator !== undefined) {
+      where.push('v.owner = :creator')
+      params.creator = q.creator
+    }
     if (q.sort === 'trending') where.push(`${RECENT} > 0`)
     const order = q.sort === 'trending'
       ? 'recent DESC, v.registered_at DESC, v.rowid DESC'
       : relevance
         ? `${BM25}, v.rowid DESC`
         : 'v.registered_at DESC, v.rowid DESC'
-    return this.page(`SELECT v.*, ${RECENT} AS recent FROM ${from}${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY ${order} LIMIT :limit OFFSET :offset`, params, q)
+    return this.page(`SELECT v.*, ${RECENT} AS recent, ${CREATOR_NAME} AS creator_name FROM ${from}${where.length === 0 ? '' : ` WHERE ${where.join(' AND ')}`} ORDER BY ${order} LIMIT :limit OFFSET :offset`, params, q)
   }
 
   private page (sql: string, params: Record<string, string | number>, q: VideoQuery): VideoPage {
@@ -260,11 +300,46 @@ export class DiscoveryStore {
     return (this.db.prepare(`SELECT id FROM videos WHERE ${where} ORDER BY registered_at DESC LIMIT :limit`).all(params) as Array<{ id: string }>).map(r => r.id)
   }
 
+  /** Adds or replaces a creator's verified profile (address checksummed, as the chain gives it). */
+  upsertProfile (p: ChannelProfile): void {
+    this.db.prepare(`INSERT INTO profiles (creator, cid, name, bio, avatar, links, created_at, updated_at) VALUES (:creator, :cid, :name, :bio, :avatar, :links, :created_at, :updated_at)
+      ON CONFLICT(creator) DO UPDATE SET cid = excluded.cid, name = excluded.name, bio = excluded.bio, avatar = excluded.avatar, links = excluded.links,
+        created_at = excluded.created_at, updated_at = excluded.updated_at`).run({
+      creator: p.address,
+      cid: p.cid,
+      name: p.name,
+      bio: p.bio ?? null,
+      avatar: p.avatar ?? null,
+      links: JSON.stringify(p.links),
+      created_at: p.createdAt,
+      updated_at: p.updatedAt
+    })
+  }
+
+  removeProfile (creator: string): void {
+    this.db.prepare('DELETE FROM profiles WHERE creator = ?').run(creator)
+  }
+
+  profile (creator: string): ChannelProfile | undefined {
+    const row = this.db.prepare('SELECT * FROM profiles WHERE creator = ?').get(creator) as ProfileRow | undefined
+    return row === undefined ? undefined : toProfile(row)
+  }
+
+  /** Channels whose name starts with `name` (case-insensitive), exact matches first. */
+  findProfiles (name: string, limit: number): ChannelProfile[] {
+    const prefix = `${name.replace(/[\\%_]/g, c => `\\${c}`)}%`
+    const rows = this.db.prepare(`SELECT * FROM profiles WHERE name LIKE :prefix ESCAPE '\\' ORDER BY (name = :name COLLATE NOCASE) DESC, updated_at DESC LIMIT :limit`)
+      .all({ prefix, name, limit }) as unknown as ProfileRow[]
+    return rows.map(toProfile)
+  }
+
   close (): void {
     if (this.db.isOpen) this.db.close()
   }
 }
 
+/** The owner's channel name (one primary-key lookup per row). */
+const CREATOR_NAME = '(SELECT p.name FROM profiles p WHERE p.creator = v.owner)'
 const RECENT = '(SELECT count(*) FROM purchases p WHERE p.video = v.id AND p.at >= :since)'
 /** Relevance: a title match weighs most, then tags, then the description. */
 const BM25 = 'bm25(videos_fts, 10.0, 1.0, 4.0)'
@@ -291,6 +366,20 @@ function toListed (r: Row): ListedVideo {
     ...(r.poster === null ? {} : { poster: r.poster }),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
-    recentPurchases: r.recent
+    recentPurchases: r.recent,
+    ...(r.creator_name === null ? {} : { creatorName: r.creator_name })
+  }
+}
+
+function toProfile (r: ProfileRow): ChannelProfile {
+  return {
+    address: r.creator,
+    cid: r.cid,
+    name: r.name,
+    ...(r.bio === null ? {} : { bio: r.bio }),
+    ...(r.avatar === null ? {} : { avatar: r.avatar }),
+    links: JSON.parse(r.links) as string[],
+    createdAt: r.created_at,
+    updatedAt: r.updated_at
   }
 }

@@ -3,6 +3,7 @@
  * an FTS5 expression built here from letters and digits only (each word quoted, as a prefix), so
  * no FTS5 syntax a viewer types (NEAR, column filters, `*`, quotes) reaches the engine.
  */
+import { getAddress } from 'viem'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { MAX_LISTING_TAG_LENGTH } from '@p2pdv/core'
 import { CATEGORIES, isCategory } from './categories.ts'
@@ -36,6 +37,8 @@ export interface VideoQuery {
   tag?: string
   category?: string
   maxRating?: number
+  /** Only this owner's videos (checksummed address). */
+  creator?: string
   sort: VideoSort
   limit: number
   offset: number
@@ -58,7 +61,7 @@ export function searchWords (text: string): string[] {
 
 export function parseVideoQuery (raw: Record<string, unknown>): VideoQuery {
   for (const k of Object.keys(raw)) {
-    if (!['q', 'tag', 'category', 'rating', 'sort', 'cursor', 'limit'].includes(k)) throw bad(`unknown parameter "${k.slice(0, 32)}"`)
+    if (!['q', 'tag', 'category', 'rating', 'creator', 'sort', 'cursor', 'limit'].includes(k)) throw bad(`unknown parameter "${k.slice(0, 32)}"`)
   }
   const q = one(raw.q, 'q')
   let words: string[] = []
@@ -86,6 +89,8 @@ export function parseVideoQuery (raw: Record<string, unknown>): VideoQuery {
     if (!/^[0-4]$/.test(rating)) throw bad(`rating must be 0–${MAX_RATING} (the highest rating to show)`)
     out.maxRating = Number(rating)
   }
+  const creator = one(raw.creator, 'creator')
+  if (creator !== undefined) out.creator = parseCreator(creator)
   const sort = one(raw.sort, 'sort')
   if (sort !== undefined) {
     if (sort !== 'latest' && sort !== 'trending' && sort !== 'relevance') throw bad('sort must be latest, trending or relevance')
@@ -101,6 +106,12 @@ export function parseVideoQuery (raw: Record<string, unknown>): VideoQuery {
   const cursor = one(raw.cursor, 'cursor')
   if (cursor !== undefined) out.offset = parseCursor(cursor)
   return out
+}
+
+/** An account address (0x and 40 hex digits, any case) in checksummed form, as the index keeps owners. */
+export function parseCreator (text: string): string {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(text)) throw bad('creator must be an address: 0x and 40 hex digits')
+  return getAddress(text.toLowerCase())
 }
 
 function parseCursor (cursor: string): number {

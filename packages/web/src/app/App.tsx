@@ -1,5 +1,5 @@
 /**
- * Routes: home `/`, search `/search`, the library `/library`, settings `/settings`, the node
+ * Routes: home `/`, search `/search`, a creator's channel `/channel/<address>`, the library `/library`, settings `/settings`, the node
  * dashboard `/node`, the watch page `/watch/<manifest CID>#<key>` or `/watch/video/<id>`, a live
  * stream `/watch/live/<stream>#<key>` (or without `#<key>` for a stream on chain: keys from its
  * keepers).
@@ -16,6 +16,11 @@ export type Page = (props: object) => ReactElement
 
 /** The page for a path (a full page load per route: links are plain `<a href>`). */
 export async function pageFor (path: string): Promise<Page> {
+  const channel = /^\/channel\/(0x[0-9a-fA-F]{40})\/?$/.exec(path)?.[1]
+  if (channel !== undefined) {
+    const { ChannelPage } = await import('./discover/ChannelPage.tsx')
+    return () => <ChannelPage address={channel} />
+  }
   if (path.startsWith('/watch/live/')) return (await import('./watch/LiveWatchPage.tsx')).LiveWatchPage
   // A viewer who limits ratings gets a video on chain only once its rating is known to be allowed.
   const video = /^\/watch\/video\/(0x[0-9a-fA-F]{64})$/.exec(path)?.[1]

@@ -34,6 +34,7 @@ export interface BuiltApp {
 export const ROUTE_MODULES = {
   home: ['discover/Home.tsx'],
   search: ['discover/SearchPage.tsx'],
+  channel: ['discover/ChannelPage.tsx'],
   library: ['library/LibraryPage.tsx'],
   settings: ['settings/SettingsPage.tsx'],
   node: ['node/NodePage.tsx'],
@@ -47,7 +48,7 @@ export type RouteName = keyof typeof ROUTE_MODULES
 
 /** A path of each route (for building its page). */
 const ROUTE_PATHS: Record<RouteName, string> = {
-  home: '/', search: '/search', library: '/library', settings: '/settings', node: '/node',
+  home: '/', search: '/search', channel: '/channel/x', library: '/library', settings: '/settings', node: '/node',
   watch: '/watch/x', 'watch-video': '/watch/video/x', live: '/watch/live/x'
 }
 
@@ -56,6 +57,7 @@ export function routeOf (path: string): RouteName {
   if (path.startsWith('/watch/live/')) return 'live'
   if (path.startsWith('/watch/video/')) return 'watch-video'
   if (path.startsWith('/watch/')) return 'watch'
+  if (path.startsWith('/channel/')) return 'channel'
   if (path === '/search' || path === '/library' || path === '/settings' || path === '/node') return path.slice(1) as RouteName
   return 'home'
 }

@@ -37,7 +37,7 @@ export function VideoCard ({ video }: { video: ListedVideo }): ReactElement {
         <span className='card-title'>{video.title}</span>
       </a>
       <p className='card-meta'>
-        <span className='creator' title={video.owner}>{shortAddress(video.owner)}</span>
+        <a className='creator' href={`/channel/${video.owner}`} title={video.owner}>{video.creatorName ?? shortAddress(video.owner)}</a>
         <span aria-hidden='true'> · </span>
         <span>{ago(video.registeredAt)}</span>
         {video.policy === 'public' && <><span aria-hidden='true'> · </span><span className='free'>Free</span></>}

@@ -33,9 +33,9 @@ export function VideoDetails ({ id, onFound, onAccess }: { id: string, onFound?:
     <section className='video-details' aria-labelledby='video-title'>
       <h1 id='video-title' className='listing-title'>{video.title}</h1>
       <div className='byline'>
-        <span className='avatar' aria-hidden='true'>{video.owner.slice(2, 4)}</span>
+        <a className='avatar' href={`/channel/${video.owner}`} aria-hidden='true' tabIndex={-1}>{Array.from(video.creatorName ?? video.owner.slice(2, 4))[0]}</a>
         <div>
-          <p className='creator-name' title={video.owner}>{shortAddress(video.owner)}</p>
+          <p className={`creator-name${video.creatorName === undefined ? '' : ' named'}`}><a href={`/channel/${video.owner}`} title={video.owner}>{video.creatorName ?? shortAddress(video.owner)}</a></p>
           <p className='muted small'>{ago(video.registeredAt)}{video.category !== undefined && <> · <a href={`/search?category=${encodeURIComponent(video.category)}`}>{categoryLabel(video.category)}</a></>}</p>
         </div>
         <VideoActions video={video} {...(onAccess === undefined ? {} : { onAccess })} />

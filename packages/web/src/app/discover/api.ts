@@ -2,11 +2,11 @@
  * The serving node's discovery index, through NodeClient (GET /api/v1/videos, /api/v1/videos/{id}).
  * Everything in a listing is a stranger's text: components render it as text nodes only.
  */
-import { NodeClient, type ListedVideo, type VideoPage, type VideoSearch } from '@p2pdv/node-client'
-import { MAX_LISTING_POSTER_BYTES, parseCid } from '@p2pdv/core'
+import { NodeClient, type ChannelPage, type ChannelProfile, type ListedVideo, type VideoPage, type VideoSearch } from '@p2pdv/node-client'
+import { avatarType, isProfileLink, MAX_LISTING_POSTER_BYTES, MAX_PROFILE_AVATAR_BYTES, parseCid } from '@p2pdv/core'
 import { MAX_RATING, maxRating } from '../settings/preferences.ts'
 
-export type { ListedVideo, VideoPage, VideoSearch }
+export type { ChannelPage, ChannelProfile, ListedVideo, VideoPage, VideoSearch }
 
 let client: NodeClient | undefined
 
@@ -24,6 +24,31 @@ export async function searchVideos (search: VideoSearch, signal?: AbortSignal): 
 
 export async function listedVideo (id: string, signal?: AbortSignal): Promise<ListedVideo> {
   return await node().video(id, signal === undefined ? {} : { signal })
+}
+
+/** A creator's channel (profile and a page of videos), under the viewer's rating limit. */
+export async function channelPage (address: string, cursor?: string, signal?: AbortSignal): Promise<ChannelPage> {
+  const limit = maxRating()
+  return await node().channel(address, { limit: 24, ...(limit < MAX_RATING ? { rating: limit } : {}), ...(cursor === undefined ? {} : { cursor }) }, signal === undefined ? {} : { signal })
+}
+
+/** The href a profile link may have on a page: only http(s) URLs (profiles hold https only), else undefined. */
+export function safeLinkHref (link: string): string | undefined {
+  if (!isProfileLink(link)) return undefined
+  const u = new URL(link)
+  return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : undefined
+}
+
+/** A blob: URL of a channel's avatar (a JPEG or PNG block, checked against its CID), or undefined. */
+export async function avatarBlobUrl (cid: string, signal?: AbortSignal): Promise<string | undefined> {
+  try {
+    const bytes = await node().getBlock(parseCid(cid), { maxSize: MAX_PROFILE_AVATAR_BYTES, ...(signal === undefined ? {} : { signal }) })
+    const type = avatarType(bytes)
+    if (type === undefined) return undefined
+    return URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }))
+  } catch {
+    return undefined
+  }
 }
 
 /** A blob: URL of a listing's public poster (a JPEG block, checked against its CID), or undefined. */
