@@ -18,6 +18,15 @@ import {IPayments} from "./interfaces/IPayments.sol";
 /// balances here; payees withdraw themselves (pull payments), so a payee that cannot receive
 /// never blocks a sale. Overpaid ETH is credited back to the payer the same way. The contract's
 /// balance of each asset always equals `totalOwed` of that asset.
+///
+/// A video may also carry a **condition** (`setCondition`): up to MAX_CLAUSES clauses joined by
+/// one combinator (all of them, or any of them), each "holds at least N of an ERC-20", "holds at
+/// least N tokens of an ERC-721 collection", "holds at least N of an ERC-1155 id" or "now is
+/// within [notBefore, notAfter)". Whoever satisfies it may watch, whatever the policy (it opens
+/// the video beside grants, payments and subscriptions; others can still buy a paid one).
+/// Token contracts are untrusted: each is asked with a staticcall capped at CLAUSE_GAS gas and
+/// reading at most 32 bytes back, and one that reverts, runs out of gas or answers short counts
+/// as "not held" — it can never make hasAccess revert.
 contract AccessManager is ReentrancyGuardTransient, IPayments {
     using SafeERC20 for IERC20;
 
@@ -30,6 +39,16 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
     uint64 public constant MAX_DURATION = 3650 days;
     /// @notice Subscription periods bought in one call.
     uint32 public constant MAX_PERIODS = 120;
+    /// @notice Clauses in one video's condition.
+    uint8 public constant MAX_CLAUSES = 4;
+    /// @notice Gas each token query of a condition may use (a balanceOf behind a proxy uses < 15 000).
+    uint256 public constant CLAUSE_GAS = 40_000;
+
+    /// @notice Clause kinds.
+    uint8 public constant CLAUSE_ERC20 = 1;
+    uint8 public constant CLAUSE_ERC721 = 2;
+    uint8 public constant CLAUSE_ERC1155 = 3;
+    uint8 public constant CLAUSE_TIME = 4;
 
     IVideoRegistry public immutable registry;
     IProtocolParams public immutable params;
@@ -50,7 +69,26 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
         bool inToken;
     }
 
+    /// @dev ERC20/ERC721: token and min (id, notBefore, notAfter zero). ERC1155: token, id, min.
+    /// TIME: notBefore <= now < notAfter (token, id, min zero). Three storage slots.
+    struct Clause {
+        uint8 kind;
+        address token;
+        uint64 notBefore;
+        uint256 id;
+        uint128 min;
+        uint64 notAfter;
+    }
+
+    /// @dev count 0 = no condition. Clauses past `count` are stale and never read.
+    struct Condition {
+        uint8 count;
+        bool any;
+        Clause[MAX_CLAUSES] clauses;
+    }
+
     mapping(bytes32 video => Price) private _prices;
+    mapping(bytes32 video => Condition) private _conditions;
     mapping(address creator => Plan) private _plans;
     mapping(bytes32 video => mapping(address viewer => bool)) public isGranted;
     /// @notice When paid access ends (FOREVER for a permanent purchase, 0 for none).
@@ -76,6 +114,9 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
         uint64 until
     );
     event Refunded(address indexed payer, uint256 amount);
+    /// @notice A video's condition, replacing any earlier one; `any` = OR, else AND.
+    event ConditionSet(bytes32 indexed video, address indexed by, bool any, Clause[] clauses);
+    event ConditionCleared(bytes32 indexed video, address indexed by);
     event Withdrawn(address indexed payee, address indexed asset, uint256 amount);
 
     error ZeroAddress();
@@ -94,6 +135,11 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
     error UnexpectedValue(uint256 sent);
     error NothingToWithdraw(address payee, address asset);
     error TransferFailed(address to, uint256 amount);
+    /// @notice 1 to MAX_CLAUSES clauses.
+    error InvalidClauseCount(uint256 count);
+    /// @notice Clause `index` is malformed: unknown kind, zero token, zero minimum, an empty
+    /// time window, or fields its kind does not use set.
+    error InvalidClause(uint256 index);
 
     constructor(IVideoRegistry registry_, IProtocolParams params_, IERC20 token_, address rewardPool_) {
         if (
@@ -123,8 +169,90 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
         // What a viewer paid for outlives later policy changes (paid -> private or
         // subscribers-only): the owner cannot take a sale back, only retirement or a block can.
         if (paidUntil[video][viewer] > block.timestamp) return true;
-        if (policy == Policy.PRIVATE) return false;
-        return policy == Policy.SUBSCRIBERS && subscribedUntil[owner][viewer] > block.timestamp;
+        if (policy == Policy.SUBSCRIBERS && subscribedUntil[owner][viewer] > block.timestamp) return true;
+        // Last: the only rule that calls other contracts, reached only when the cheap ones fail.
+        return conditionMet(video, viewer);
+    }
+
+    // ---- conditions ----
+
+    /// @notice Sets the video's condition (replacing any earlier one): holders of what it names
+    /// may watch. `any` joins the clauses with OR, otherwise with AND.
+    function setCondition(bytes32 video, bool any, Clause[] calldata clauses) external {
+        _checkManager(video);
+        uint256 n = clauses.length;
+        if (n == 0 || n > MAX_CLAUSES) revert InvalidClauseCount(n);
+        Condition storage c = _conditions[video];
+        for (uint256 i; i < n; ++i) {
+            Clause calldata cl = clauses[i];
+            if (!_validClause(cl)) revert InvalidClause(i);
+            c.clauses[i] = cl;
+        }
+        c.count = uint8(n);
+        c.any = any;
+        emit ConditionSet(video, msg.sender, any, clauses);
+    }
+
+    function clearCondition(bytes32 video) external {
+        _checkManager(video);
+        delete _conditions[video];
+        emit ConditionCleared(video, msg.sender);
+    }
+
+    /// @return any true when one clause suffices (OR), false when all must hold (AND)
+    /// @return clauses empty when the video has no condition
+    function conditionOf(bytes32 video) external view returns (bool any, Clause[] memory clauses) {
+        Condition storage c = _conditions[video];
+        clauses = new Clause[](c.count);
+        for (uint256 i; i < clauses.length; ++i) clauses[i] = c.clauses[i];
+        return (c.any, clauses);
+    }
+
+    /// @notice Whether `viewer` satisfies the video's condition now (false when it has none).
+    /// Policy, retirement and blocks are hasAccess's business, not this one's.
+    function conditionMet(bytes32 video, address viewer) public view returns (bool) {
+        Condition storage c = _conditions[video];
+        uint256 n = c.count;
+        if (n == 0) return false;
+        bool any = c.any;
+        for (uint256 i; i < n; ++i) {
+            // Short-circuits: OR stops at the first clause that holds, AND at the first that fails.
+            if (_clauseHolds(c.clauses[i], viewer) == any) return any;
+        }
+        return !any;
+    }
+
+    function _validClause(Clause calldata cl) private pure returns (bool) {
+        uint8 k = cl.kind;
+        if (k == CLAUSE_TIME) {
+            return cl.token == address(0) && cl.id == 0 && cl.min == 0 && cl.notBefore < cl.notAfter;
+        }
+        if (k < CLAUSE_ERC20 || k > CLAUSE_ERC1155) return false;
+        if (cl.token == address(0) || cl.min == 0 || cl.notBefore != 0 || cl.notAfter != 0) return false;
+        return k == CLAUSE_ERC1155 || cl.id == 0;
+    }
+
+    function _clauseHolds(Clause storage cl, address viewer) private view returns (bool) {
+        uint8 k = cl.kind;
+        if (k == CLAUSE_TIME) return cl.notBefore <= block.timestamp && block.timestamp < cl.notAfter;
+        bytes memory data = k == CLAUSE_ERC1155
+            ? abi.encodeWithSelector(0x00fdd58e, viewer, cl.id) // balanceOf(address,uint256)
+            : abi.encodeWithSelector(0x70a08231, viewer); // balanceOf(address)
+        return _balanceOf(cl.token, data) >= cl.min;
+    }
+
+    /// @dev A bounded query of an untrusted contract: at most CLAUSE_GAS gas, and only the first
+    /// 32 bytes of its answer are copied (a huge answer costs the caller nothing). A revert, an
+    /// exhausted gas cap, an address without code or a short answer all read as 0.
+    function _balanceOf(address target, bytes memory data) private view returns (uint256 held) {
+        bool ok;
+        uint256 size;
+        assembly ("memory-safe") {
+            ok := staticcall(CLAUSE_GAS, target, add(data, 32), mload(data), 0, 32)
+            size := returndatasize()
+            held := mload(0)
+        }
+        if (!ok || size < 32) return 0;
     }
 
     /// @notice Gives `viewer` access regardless of the policy (except after retirement or a block).
