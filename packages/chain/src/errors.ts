@@ -49,6 +49,8 @@ const HINTS: Record<string, string> = {
   UnknownClaim: '`p2pdv claims` lists the claims and their ids.',
   InvalidClaimState: 'The claim is past that step (countered, resolved or withdrawn); `p2pdv claims` shows its state.',
   NotClaimant: 'Only the account that filed the claim can withdraw it; pick it with --as NAME.',
+  InvalidClause: 'A clause of the condition is malformed (the error names which, from 0); `p2pdv require --help` shows the forms.',
+  InvalidClauseCount: 'A condition has 1 to 4 clauses.',
   InvalidCid: 'Evidence, counter notices and reasons are 1 to 128 characters (a URL or a stored file\'s capability).'
 }
 

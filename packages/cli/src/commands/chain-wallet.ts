@@ -4,20 +4,52 @@ import { formatAmount, formatDurationSeconds, parseAmount, parseDuration, type A
 import { intOpt, requirePositional, stringOpt, type Command } from '../command.ts'
 import { CHAIN_OPTIONS, chainContext, displayName, resolveAddress } from '../chain/context.ts'
 
+/** `3d 4h`, `5h 10m`, `12m`: enough to judge when to renew. */
+export function formatLeft (seconds: bigint): string {
+  const d = seconds / 86_400n
+  const h = (seconds % 86_400n) / 3600n
+  const m = (seconds % 3600n) / 60n
+  if (d > 0n) return h > 0n ? `${d}d ${h}h` : `${d}d`
+  if (h > 0n) return m > 0n ? `${h}h ${m}m` : `${h}h`
+  return m > 0n ? `${m}m` : `${seconds}s`
+}
+
 export const balance: Command = {
   name: 'balance',
-  summary: 'ETH and P2PV held, and revenue owed to you by the AccessManager (withdraw it with `p2pdv withdraw`)',
+  summary: 'ETH and P2PV held, revenue owed to you by the AccessManager (withdraw it with `p2pdv withdraw`), and your running subscriptions with a reminder to renew those ending within 7 days',
   usage: 'balance [ADDRESS|NAME] [--as NAME] [--rpc URL] [--chain FILE] [--json]',
   options: { ...CHAIN_OPTIONS },
   async run (args, out) {
     const who = args.positionals[0]
     const ctx = await chainContext(args, who === undefined ? 'required' : 'none')
     const address = who === undefined ? ctx.client.address : resolveAddress(who, ctx)
-    const b = await ctx.client.balances(address)
-    out.result({ address, ...b }, () => [
+    const [b, reminders] = await Promise.all([ctx.client.balances(address), ctx.client.subscriptionReminders(address)])
+    // What renewing costs, for the subscriptions about to end (a plan can change or be switched off).
+    const soon = reminders.subscriptions.filter(s => s.expiresSoon)
+    const plans = new Map(await Promise.all(soon.map(async s => [s.creator, await ctx.client.planOf(s.creator)] as const)))
+    const subscriptions = reminders.subscriptions.map(s => {
+      const name = displayName(s.creator, ctx)
+      const plan = plans.get(s.creator)
+      return {
+        ...s,
+        creatorName: ctx.names.get(s.creator.toLowerCase()),
+        expiresAt: new Date(Number(s.until) * 1000).toISOString(),
+        ...(s.expiresSoon ? { renew: plan === undefined ? null : `p2pdv subscribe ${name}`, ...(plan === undefined ? {} : { plan }) } : {})
+      }
+    })
+    out.result({ address, ...b, subscriptions }, () => [
       `${displayName(address, ctx)} (${address})`,
       `  holds ${formatAmount(b.eth, 'eth')} and ${formatAmount(b.p2pv, 'p2pv')}`,
-      `  owed  ${formatAmount(b.owedEth, 'eth')} and ${formatAmount(b.owedP2pv, 'p2pv')}`
+      `  owed  ${formatAmount(b.owedEth, 'eth')} and ${formatAmount(b.owedP2pv, 'p2pv')}`,
+      subscriptions.length === 0 ? '  subscriptions: none running' : `  subscriptions (${subscriptions.length}):`,
+      ...subscriptions.map(s => {
+        const line = `    ${displayName(s.creator, ctx).padEnd(12)} until ${s.expiresAt} (${formatLeft(s.secondsLeft)} left)`
+        if (!s.expiresSoon) return line
+        const plan = plans.get(s.creator)
+        return `${line}  EXPIRES WITHIN 7 DAYS: ${plan === undefined
+          ? 'the creator no longer offers a subscription, so it cannot be renewed'
+          : `renew with \`p2pdv subscribe ${displayName(s.creator, ctx)}\` (${formatAmount(plan.amount, plan.asset)} per ${formatDurationSeconds(plan.period)})`}`
+      })
     ].join('\n'))
   }
 }

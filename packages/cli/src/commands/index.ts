@@ -37,6 +37,7 @@ export const commands: CommandEntry[] = [
   { name: 'grant', load: async () => (await import('./chain-videos.ts')).grant },
   { name: 'revoke', load: async () => (await import('./chain-videos.ts')).revoke },
   { name: 'access', load: async () => (await import('./chain-videos.ts')).access },
+  { name: 'require', load: async () => (await import('./conditions.ts')).requireCondition },
   { name: 'viewers', load: async () => (await import('./chain-videos.ts')).viewers },
   { name: 'edit', load: async () => (await import('./edit.ts')).edit },
   { name: 'subscribe', load: async () => (await import('./chain-wallet.ts')).subscribe },
