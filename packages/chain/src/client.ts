@@ -10,6 +10,8 @@ import * as access from './access.ts'
 import type { Plan } from './access.ts'
 import type { ChainConfig } from './config.ts'
 import * as conditions from './conditions.ts'
+import * as refunds from './refunds.ts'
+import type { HeldSale } from './refunds.ts'
 import type { Condition } from './conditions.ts'
 import { checkChainId, createChainContext, signerAddress, type ChainContext, type ChainContextOptions, type WriteQueue } from './context.ts'
 import * as custody from './custody.ts'
@@ -79,6 +81,12 @@ export class ChainClient implements ChainContext {
   async conditionOf (id: Hex): Promise<Condition> { return await conditions.conditionOf(this, id) }
   async conditionMet (id: Hex, viewer: Address): Promise<boolean> { return await conditions.conditionMet(this, id, viewer) }
   async subscriptionReminders (subscriber: Address): Promise<{ now: bigint, subscriptions: access.LiveSubscription[] }> { return await access.subscriptionReminders(this, subscriber) }
+  async setRefundWindow (id: Hex, seconds: bigint): Promise<TransactionReceipt> { return await refunds.setRefundWindow(this, id, seconds) }
+  async refundWindowOf (id: Hex): Promise<bigint> { return await refunds.refundWindowOf(this, id) }
+  async escrowOf (id: Hex, viewer: Address): Promise<HeldSale | undefined> { return await refunds.escrowOf(this, id, viewer) }
+  async refund (id: Hex, viewer?: Address): Promise<{ amount: bigint, asset: Asset, receipt: TransactionReceipt }> { return await refunds.refund(this, id, viewer) }
+  async heldSales (owner: Address): Promise<HeldSale[]> { return await refunds.heldSales(this, owner) }
+  async releaseSales (sales: ReadonlyArray<{ video: Hex, viewer: Address }>): Promise<{ released: number, receipts: TransactionReceipt[] }> { return await refunds.releaseSales(this, sales) }
   async withdraw (asset: Asset): Promise<{ amount: bigint, receipt: TransactionReceipt }> { return await access.withdraw(this, asset) }
 
   // ---- copyright claims (licensing.ts) ----

@@ -34,7 +34,9 @@ describe('condition specs', () => {
       fc.record({ kind: fc.constant(ClauseKind.erc20), token: addr, min }).map(c => ({ ...base, ...c })),
       fc.record({ kind: fc.constant(ClauseKind.erc721), token: addr, min }).map(c => ({ ...base, ...c })),
       fc.record({ kind: fc.constant(ClauseKind.erc1155), token: addr, id: fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }), min }).map(c => ({ ...base, ...c })),
+      // Not open at both ends: that window holds for everyone, and the parser refuses it.
       fc.tuple(fc.bigInt({ min: 0n, max: 2n ** 40n }), fc.bigInt({ min: 1n, max: 2n ** 40n }), fc.boolean())
+        .filter(([from, , open]) => !(from === 0n && open))
         .map(([from, len, open]) => ({ ...base, kind: ClauseKind.time, notBefore: from, notAfter: open ? OPEN_END : from + len }))
     )
     fc.assert(fc.property(clause, c => { assert.deepEqual(parseClause(clauseSpec(c)), c) }), { numRuns: 300 })

@@ -83,6 +83,18 @@ try {
   measure('AccessManager', 'subscribe', 'renewal, 3 periods', await tx(dave, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, dave, 3, ETHER / 1000n, 2_592_000n], value: 3n * ETHER / 1000n }))
   measure('AccessManager', 'withdraw', 'ETH', await tx(alice, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'withdraw', args: [ETH] }))
   measure('AccessManager', 'withdraw', 'P2PV', await tx(alice, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'withdraw', args: [c.token] }))
+  {
+    // Refunds: a 1-hour window; a held sale, its refund, another held sale released after the window.
+    const v4 = id('video-refundable')
+    await tx(alice, { address: c.videoRegistry, abi: VideoRegistryAbi, functionName: 'register', args: [v4, CID, '', FP, Policy.paid, 1] })
+    await tx(alice, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'setPrice', args: [v4, ETH, ETHER / 100n, 0n] })
+    measure('AccessManager', 'setRefundWindow', '1 h', await tx(alice, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'setRefundWindow', args: [v4, 3600] }))
+    measure('AccessManager', 'buy', 'ETH, refundable: held in escrow', await tx(bob, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'buy', args: [v4, bob, ETHER / 100n, 0n], value: ETHER / 100n }))
+    measure('AccessManager', 'refund', 'within the window', await tx(bob, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'refund', args: [v4, bob] }))
+    await tx(carol, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'buy', args: [v4, carol, ETHER / 100n, 0n], value: ETHER / 100n })
+    await travel(client, 3600)
+    measure('AccessManager', 'release', 'one held sale, after its window', await tx(dave, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'release', args: [[v4], [carol]] }))
+  }
   const hasAccessGas = await client.estimateGas({ account: bob, to: c.accessManager, data: encodeFunctionData({ abi: AccessManagerAbi, functionName: 'hasAccess', args: [v1, bob] }) })
   rows.push({ contract: 'AccessManager', fn: 'hasAccess', note: 'view, as a transaction would pay (keepers call it for free)', gas: hasAccessGas })
   {

@@ -16,8 +16,14 @@ import {IPayments} from "./interfaces/IPayments.sol";
 /// Payments are in ETH or P2PV. Each one is split at once between the video's owner, the storage
 /// nodes' reward pool and the treasury, in basis points governance sets, and credited to their
 /// balances here; payees withdraw themselves (pull payments), so a payee that cannot receive
-/// never blocks a sale. Overpaid ETH is credited back to the payer the same way. The contract's
-/// balance of each asset always equals `totalOwed` of that asset.
+/// never blocks a sale. Overpaid ETH is credited back to the payer the same way.
+///
+/// A creator may offer refunds: with a refund window set (`setRefundWindow`), a sale is held in
+/// escrow, not split, until the window closes; within it the payer may `refund` (credited what it
+/// paid, the viewer's access back to what it was), after it anyone may `release` the sale to the
+/// split. Escrowed money is never owed to the creator, so a refund can never take back what a
+/// creator already withdrew. The contract's balance of each asset always equals `totalOwed` plus
+/// `totalEscrowed` of that asset.
 ///
 /// A video may also carry a **condition** (`setCondition`): up to MAX_CLAUSES clauses joined by
 /// one combinator (all of them, or any of them), each "holds at least N of an ERC-20", "holds at
@@ -39,6 +45,10 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
     uint64 public constant MAX_DURATION = 3650 days;
     /// @notice Subscription periods bought in one call.
     uint32 public constant MAX_PERIODS = 120;
+    /// @notice Longest refund window a creator may offer.
+    uint32 public constant MAX_REFUND_WINDOW = 30 days;
+    /// @notice Sales released in one `release` call.
+    uint256 public constant MAX_RELEASE_BATCH = 100;
     /// @notice Clauses in one video's condition.
     uint8 public constant MAX_CLAUSES = 4;
     /// @notice Gas each token query of a condition may use (a balanceOf behind a proxy uses < 15 000).
@@ -55,10 +65,22 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
     IERC20 public immutable token;
     address public immutable rewardPool;
 
-    /// @dev amount 0 = not for sale; duration 0 = permanent access.
+    /// @dev amount 0 = not for sale; duration 0 = permanent access; refundWindow 0 = no refunds
+    /// (set apart from the price, kept when the price changes).
     struct Price {
         uint128 amount;
         uint64 duration;
+        bool inToken;
+        uint32 refundWindow;
+    }
+
+    /// @dev A refundable sale, held until `refundableUntil`. `previousUntil` is the viewer's paid
+    /// access before it, restored by a refund. Two slots.
+    struct Escrow {
+        address payer;
+        uint64 refundableUntil;
+        uint128 amount;
+        uint64 previousUntil;
         bool inToken;
     }
 
@@ -97,6 +119,9 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
     /// @inheritdoc IPayments
     mapping(address payee => mapping(address asset => uint256)) public owed;
     mapping(address asset => uint256) public totalOwed;
+    mapping(bytes32 video => mapping(address viewer => Escrow)) private _escrows;
+    /// @notice Sales of `asset` held in refund windows, owed to nobody yet.
+    mapping(address asset => uint256) public totalEscrowed;
 
     event Granted(bytes32 indexed video, address indexed viewer, address indexed by);
     event Revoked(bytes32 indexed video, address indexed viewer, address indexed by);
@@ -114,6 +139,11 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
         uint64 until
     );
     event Refunded(address indexed payer, uint256 amount);
+    event RefundWindowSet(bytes32 indexed video, uint32 window);
+    /// @notice A sale held in escrow until `refundableUntil` (beside its Purchased event).
+    event Escrowed(bytes32 indexed video, address indexed viewer, address indexed owner, uint256 amount, uint64 refundableUntil);
+    event PurchaseRefunded(bytes32 indexed video, address indexed viewer, address indexed payer, address asset, uint256 amount);
+    event EscrowReleased(bytes32 indexed video, address indexed viewer, address asset, uint256 amount);
     /// @notice A video's condition, replacing any earlier one; `any` = OR, else AND.
     event ConditionSet(bytes32 indexed video, address indexed by, bool any, Clause[] clauses);
     event ConditionCleared(bytes32 indexed video, address indexed by);
@@ -140,6 +170,10 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
     /// @notice Clause `index` is malformed: unknown kind, zero token, zero minimum, an empty
     /// time window, or fields its kind does not use set.
     error InvalidClause(uint256 index);
+    error InvalidRefundWindow(uint32 window);
+    /// @notice No sale to `viewer` held for refund that the caller paid, or its window closed.
+    error NotRefundable(bytes32 video, address viewer);
+    error InvalidBatch(uint256 videos, uint256 viewers);
 
     constructor(IVideoRegistry registry_, IProtocolParams params_, IERC20 token_, address rewardPool_) {
         if (
@@ -280,8 +314,22 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
         bool inToken = _checkAsset(asset);
         if (amount > type(uint128).max) revert AmountTooLarge(amount);
         if (duration > MAX_DURATION) revert InvalidDuration(duration);
-        _prices[video] = Price(uint128(amount), duration, inToken);
+        _prices[video] = Price(uint128(amount), duration, inToken, _prices[video].refundWindow);
         emit PriceSet(video, asset, amount, duration);
+    }
+
+    /// @notice Seconds after a sale during which its payer may take it back (0: no refunds).
+    /// Applies to later sales; each sale keeps the window it was made under. A window longer
+    /// than a rental lets a buyer watch it all and still refund: the creator's choice.
+    function setRefundWindow(bytes32 video, uint32 window) external {
+        _checkManager(video);
+        if (window > MAX_REFUND_WINDOW) revert InvalidRefundWindow(window);
+        _prices[video].refundWindow = window;
+        emit RefundWindowSet(video, window);
+    }
+
+    function refundWindowOf(bytes32 video) external view returns (uint32) {
+        return _prices[video].refundWindow;
     }
 
     function priceOf(bytes32 video) external view returns (address asset, uint256 amount, uint64 duration) {
@@ -313,7 +361,62 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
         paidUntil[video][viewer] = until;
         address asset = p.inToken ? address(token) : ETH;
         emit Purchased(video, viewer, msg.sender, asset, p.amount, until);
-        _settle(owner, asset, p.amount);
+        if (p.refundWindow == 0) {
+            _settle(owner, asset, p.amount);
+            return until;
+        }
+        // Refundable: held until the window closes. A new purchase for the same viewer ends the
+        // refund right of the one before (released to the split now), so one escrow is open.
+        if (_escrows[video][viewer].amount != 0) _release(video, viewer);
+        uint64 refundableUntil = uint64(block.timestamp) + p.refundWindow;
+        _escrows[video][viewer] = Escrow(msg.sender, refundableUntil, p.amount, current, p.inToken);
+        totalEscrowed[asset] += p.amount;
+        emit Escrowed(video, viewer, owner, p.amount, refundableUntil);
+        _collect(asset, p.amount);
+    }
+
+    // ---- refunds ----
+
+    /// @notice Takes back a refundable purchase within its window. Only its payer may; the payer
+    /// is credited what it paid (`withdraw` it), and the viewer's paid access returns to what it
+    /// was before the purchase. Content keys a keeper already released cannot be recalled.
+    function refund(bytes32 video, address viewer) external returns (uint256 amount) {
+        Escrow memory e = _escrows[video][viewer];
+        if (e.amount == 0 || e.payer != msg.sender || block.timestamp >= e.refundableUntil) {
+            revert NotRefundable(video, viewer);
+        }
+        delete _escrows[video][viewer];
+        paidUntil[video][viewer] = e.previousUntil;
+        address asset = e.inToken ? address(token) : ETH;
+        totalEscrowed[asset] -= e.amount;
+        _credit(msg.sender, asset, e.amount);
+        emit PurchaseRefunded(video, viewer, msg.sender, asset, e.amount);
+        return e.amount;
+    }
+
+    /// @notice Pays out held sales whose refund window has closed (anyone may call): each is
+    /// split as a sale is, to the video's owner now. Pairs not held or still refundable are skipped.
+    /// @return released how many were paid out
+    function release(bytes32[] calldata videos, address[] calldata viewers) external returns (uint256 released) {
+        if (videos.length != viewers.length || videos.length > MAX_RELEASE_BATCH) {
+            revert InvalidBatch(videos.length, viewers.length);
+        }
+        for (uint256 i; i < videos.length; ++i) {
+            Escrow storage e = _escrows[videos[i]][viewers[i]];
+            if (e.amount == 0 || block.timestamp < e.refundableUntil) continue;
+            _release(videos[i], viewers[i]);
+            ++released;
+        }
+    }
+
+    /// @return payer who paid (zero when nothing is held)
+    function escrowOf(bytes32 video, address viewer)
+        external
+        view
+        returns (address payer, address asset, uint256 amount, uint64 refundableUntil)
+    {
+        Escrow memory e = _escrows[video][viewer];
+        return (e.payer, e.inToken ? address(token) : ETH, e.amount, e.refundableUntil);
     }
 
     // ---- subscriptions ----
@@ -381,12 +484,33 @@ contract AccessManager is ReentrancyGuardTransient, IPayments {
     /// @dev Takes `amount` of `asset` from the caller and credits the owner, the node pool and
     /// the treasury. Called last: every state change of the caller is already written.
     function _settle(address owner, address asset, uint256 amount) private {
+        _split(owner, asset, amount);
+        _collect(asset, amount);
+    }
+
+    function _split(address owner, address asset, uint256 amount) private {
         (uint16 creatorBps, uint16 nodePoolBps, address treasury) = params.split();
         uint256 toCreator = amount * creatorBps / BPS;
         uint256 toPool = amount * nodePoolBps / BPS;
         _credit(owner, asset, toCreator);
         _credit(rewardPool, asset, toPool);
         _credit(treasury, asset, amount - toCreator - toPool);
+    }
+
+    /// @dev Moves an escrowed sale to the split, at the split and owner of now.
+    function _release(bytes32 video, address viewer) private {
+        Escrow storage e = _escrows[video][viewer];
+        uint256 amount = e.amount;
+        address asset = e.inToken ? address(token) : ETH;
+        delete _escrows[video][viewer];
+        totalEscrowed[asset] -= amount;
+        (address owner,,) = registry.accessInfo(video);
+        _split(owner, asset, amount);
+        emit EscrowReleased(video, viewer, asset, amount);
+    }
+
+    /// @dev Takes `amount` of `asset` from the caller (ETH: the call's value, the excess credited back).
+    function _collect(address asset, uint256 amount) private {
         if (asset == ETH) {
             if (msg.value < amount) revert InsufficientPayment(amount, msg.value);
             uint256 excess = msg.value - amount;

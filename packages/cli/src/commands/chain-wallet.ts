@@ -23,7 +23,9 @@ export const balance: Command = {
     const who = args.positionals[0]
     const ctx = await chainContext(args, who === undefined ? 'required' : 'none')
     const address = who === undefined ? ctx.client.address : resolveAddress(who, ctx)
-    const [b, reminders] = await Promise.all([ctx.client.balances(address), ctx.client.subscriptionReminders(address)])
+    const [b, reminders, held] = await Promise.all([ctx.client.balances(address), ctx.client.subscriptionReminders(address), ctx.client.heldSales(address)])
+    const heldTotal = { eth: 0n, p2pv: 0n }
+    for (const h of held) heldTotal[h.asset] += h.amount
     // What renewing costs, for the subscriptions about to end (a plan can change or be switched off).
     const soon = reminders.subscriptions.filter(s => s.expiresSoon)
     const plans = new Map(await Promise.all(soon.map(async s => [s.creator, await ctx.client.planOf(s.creator)] as const)))
@@ -37,10 +39,12 @@ export const balance: Command = {
         ...(s.expiresSoon ? { renew: plan === undefined ? null : `p2pdv subscribe ${name}`, ...(plan === undefined ? {} : { plan }) } : {})
       }
     })
-    out.result({ address, ...b, subscriptions }, () => [
+    const releasable = held.filter(h => h.refundableUntil <= reminders.now).length
+    out.result({ address, ...b, held: { eth: heldTotal.eth, p2pv: heldTotal.p2pv, sales: held.length, releasable }, subscriptions }, () => [
       `${displayName(address, ctx)} (${address})`,
       `  holds ${formatAmount(b.eth, 'eth')} and ${formatAmount(b.p2pv, 'p2pv')}`,
       `  owed  ${formatAmount(b.owedEth, 'eth')} and ${formatAmount(b.owedP2pv, 'p2pv')}`,
+      ...(held.length === 0 ? [] : [`  held  ${formatAmount(heldTotal.eth, 'eth')} and ${formatAmount(heldTotal.p2pv, 'p2pv')} from ${held.length} sale(s) in refund windows (before the split; ${releasable} closed, \`p2pdv withdraw\` releases them)`]),
       subscriptions.length === 0 ? '  subscriptions: none running' : `  subscriptions (${subscriptions.length}):`,
       ...subscriptions.map(s => {
         const line = `    ${displayName(s.creator, ctx).padEnd(12)} until ${s.expiresAt} (${formatLeft(s.secondsLeft)} left)`
@@ -56,13 +60,17 @@ export const balance: Command = {
 
 export const withdraw: Command = {
   name: 'withdraw',
-  summary: 'withdraw the revenue the AccessManager owes you (both currencies unless --asset)',
+  summary: 'withdraw the revenue the AccessManager owes you (both currencies unless --asset), after releasing your sales whose refund window closed',
   usage: 'withdraw [--asset eth|p2pv] [--as NAME] [--rpc URL] [--chain FILE] [--json]',
   options: { asset: { type: 'string' }, ...CHAIN_OPTIONS },
   async run (args, out) {
     const only = stringOpt(args, 'asset')
     if (only !== undefined && only !== 'eth' && only !== 'p2pv') throw new P2pdvError('ERR_USAGE', '--asset must be eth or p2pv', { hint: `usage: p2pdv ${withdraw.usage}` })
     const ctx = await chainContext(args, 'required')
+    // Sales of your videos whose refund window has closed are released to the split first.
+    const now = BigInt(Math.floor(Date.now() / 1000))
+    const closed = (await ctx.client.heldSales(ctx.client.address)).filter(h => h.refundableUntil <= now)
+    const released = closed.length === 0 ? 0 : (await ctx.client.releaseSales(closed)).released
     const b = await ctx.client.balances()
     const assets: Asset[] = only !== undefined ? [only] : (['eth', 'p2pv'] as const).filter(a => (a === 'eth' ? b.owedEth : b.owedP2pv) > 0n)
     if (assets.length === 0) throw new P2pdvError('ERR_CHAIN_NOTHING_TO_WITHDRAW', `nothing is owed to ${ctx.client.address}`, { hint: 'Revenue arrives when viewers buy or subscribe.' })
@@ -71,7 +79,10 @@ export const withdraw: Command = {
       const r = await ctx.client.withdraw(asset)
       withdrawn.push({ asset, amount: r.amount, tx: r.receipt.transactionHash })
     }
-    out.result({ address: ctx.client.address, withdrawn }, () => withdrawn.map(w => `withdrew ${formatAmount(w.amount, w.asset)}`).join('\n'))
+    out.result({ address: ctx.client.address, released, withdrawn }, () => [
+      ...(released === 0 ? [] : [`released ${released} sale(s) whose refund window closed`]),
+      ...withdrawn.map(w => `withdrew ${formatAmount(w.amount, w.asset)}`)
+    ].join('\n'))
   }
 }
 

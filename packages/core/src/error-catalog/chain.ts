@@ -20,6 +20,8 @@ export const CHAIN_ERRORS = {
   ERR_CONDITION_TOKEN_ID: { status: 400, hint: 'Only erc1155 clauses name a token id: erc1155:0xCOLLECTION:ID.' },
   ERR_CONDITION_TIME: { status: 400, hint: 'Write time:FROM..UNTIL with ISO dates or unix seconds, UNTIL later than FROM; one side may be empty.' },
   ERR_CONDITION_COUNT: { status: 400, hint: 'A condition has 1 to 4 clauses (--require at most four times).' },
+  ERR_NOT_REFUNDABLE: { status: 409, hint: 'Only the payer of a purchase made under a refund window can refund it, once, within the window.' },
+  ERR_REFUND_WINDOW: { status: 400, hint: 'A refund window is 0 to 30 days (48h, 7d); 0 turns refunds off for later sales.' },
   ERR_NOT_FOR_SALE: { status: 409, hint: 'The video is not for sale; `p2pdv ls` shows its policy.' },
   ERR_BAD_ADDRESS: { status: 400, hint: 'Addresses are 0x followed by 40 hex digits.' },
   ERR_BAD_AMOUNT: { status: 400, hint: 'Give an amount like 1.5 (P2PV) or 0.01eth.' },
