@@ -138,6 +138,45 @@ export async function subscriptionsOf (ctx: ChainContext, subscriber: Address): 
   return [...latest.values()].sort((a, b) => Number(b.block - a.block)).slice(0, MAX_HISTORY_RECORDS)
 }
 
+/** `p2pdv balance` warns about subscriptions that end within this many seconds (7 days). */
+export const RENEWAL_WARNING_SECONDS = 7n * 86_400n
+
+export interface LiveSubscription {
+  creator: Address
+  /** When it ends (chain time, seconds). */
+  until: bigint
+  secondsLeft: bigint
+  /** Ends within the warning window: time to renew (`p2pdv subscribe CREATOR`). */
+  expiresSoon: boolean
+}
+
+/**
+ * The subscriptions still running at chain time `now`, soonest end first, each flagged when it
+ * ends within `warnSeconds`. Pure: the records come from `subscriptionsOf` (the latest Subscribed
+ * event per creator, whose `until` is the subscription's end since only `subscribe` moves it).
+ */
+export function liveSubscriptions (records: readonly SubscriptionRecord[], now: bigint, warnSeconds = RENEWAL_WARNING_SECONDS): LiveSubscription[] {
+  return records
+    .filter(r => r.until > now)
+    .map(r => ({ creator: r.creator, until: r.until, secondsLeft: r.until - now, expiresSoon: r.until - now <= warnSeconds }))
+    .sort((a, b) => Number(a.until - b.until))
+}
+
+/**
+ * The subscriptions of `subscriber` running now, with renewal flags. "Now" is the later of the
+ * latest block's time and the wall clock: a chain that mines on demand (a devnet) can have a
+ * latest block minutes old, and expiry is judged by the block a renewal would land in.
+ */
+export async function subscriptionReminders (ctx: ChainContext, subscriber: Address, warnSeconds = RENEWAL_WARNING_SECONDS): Promise<{ now: bigint, subscriptions: LiveSubscription[] }> {
+  const [records, block] = await Promise.all([
+    subscriptionsOf(ctx, subscriber),
+    ctx.public.getBlock({ blockTag: 'latest' }).catch((err: unknown) => { throw chainError(err, 'reading the chain time') })
+  ])
+  const wall = BigInt(Math.floor(Date.now() / 1000))
+  const now = block.timestamp > wall ? block.timestamp : wall
+  return { now, subscriptions: liveSubscriptions(records, now, warnSeconds) }
+}
+
 export interface GrantRecord { viewer: Address, by: Address, block: bigint }
 export interface SaleRecord { viewer: Address, payer: Address, asset: Asset, amount: bigint, until: bigint, block: bigint, tx: Hex }
 

@@ -9,6 +9,10 @@ import type { PolicyName } from '@p2pdv/contracts/constants'
 import * as access from './access.ts'
 import type { Plan } from './access.ts'
 import type { ChainConfig } from './config.ts'
+import * as conditions from './conditions.ts'
+import * as refunds from './refunds.ts'
+import type { HeldSale } from './refunds.ts'
+import type { Condition } from './conditions.ts'
 import { checkChainId, createChainContext, signerAddress, type ChainContext, type ChainContextOptions, type WriteQueue } from './context.ts'
 import * as custody from './custody.ts'
 import type { CustodyRecord } from './custody.ts'
@@ -74,6 +78,17 @@ export class ChainClient implements ChainContext {
   async planOf (creator: Address): Promise<Plan | undefined> { return await access.planOf(this, creator) }
   async subscribe (creator: Address, periods = 1, options: { subscriber?: Address, onSent?: (hash: Hex) => void } = {}): Promise<{ until: bigint, plan: Plan, receipt: TransactionReceipt }> { return await access.subscribe(this, creator, periods, options) }
   async subscribedUntil (creator: Address, subscriber: Address): Promise<bigint> { return await access.subscribedUntil(this, creator, subscriber) }
+  async setCondition (id: Hex, condition: Condition): Promise<TransactionReceipt> { return await conditions.setCondition(this, id, condition) }
+  async clearCondition (id: Hex): Promise<TransactionReceipt> { return await conditions.clearCondition(this, id) }
+  async conditionOf (id: Hex): Promise<Condition> { return await conditions.conditionOf(this, id) }
+  async conditionMet (id: Hex, viewer: Address): Promise<boolean> { return await conditions.conditionMet(this, id, viewer) }
+  async subscriptionReminders (subscriber: Address): Promise<{ now: bigint, subscriptions: access.LiveSubscription[] }> { return await access.subscriptionReminders(this, subscriber) }
+  async setRefundWindow (id: Hex, seconds: bigint): Promise<TransactionReceipt> { return await refunds.setRefundWindow(this, id, seconds) }
+  async refundWindowOf (id: Hex): Promise<bigint> { return await refunds.refundWindowOf(this, id) }
+  async escrowOf (id: Hex, viewer: Address): Promise<HeldSale | undefined> { return await refunds.escrowOf(this, id, viewer) }
+  async refund (id: Hex, viewer?: Address): Promise<{ amount: bigint, asset: Asset, receipt: TransactionReceipt }> { return await refunds.refund(this, id, viewer) }
+  async heldSales (owner: Address): Promise<HeldSale[]> { return await refunds.heldSales(this, owner) }
+  async releaseSales (sales: ReadonlyArray<{ video: Hex, viewer: Address }>): Promise<{ released: number, receipts: TransactionReceipt[] }> { return await refunds.releaseSales(this, sales) }
   async withdraw (asset: Asset): Promise<{ amount: bigint, receipt: TransactionReceipt }> { return await access.withdraw(this, asset) }
 
   // ---- copyright claims (licensing.ts) ----

@@ -49,6 +49,11 @@ const HINTS: Record<string, string> = {
   UnknownClaim: '`p2pdv claims` lists the claims and their ids.',
   InvalidClaimState: 'The claim is past that step (countered, resolved or withdrawn); `p2pdv claims` shows its state.',
   NotClaimant: 'Only the account that filed the claim can withdraw it; pick it with --as NAME.',
+  InvalidClause: 'A clause of the condition is malformed (the error names which, from 0); `p2pdv require --help` shows the forms.',
+  InvalidClauseCount: 'A condition has 1 to 4 clauses.',
+  NotRefundable: 'Only the payer of a purchase made under a refund window can refund it, once, within the window.',
+  InvalidRefundWindow: 'A refund window is 0 to 30 days.',
+  InvalidBatch: 'Release at most 100 held sales per call, one viewer per video.',
   InvalidCid: 'Evidence, counter notices and reasons are 1 to 128 characters (a URL or a stored file\'s capability).'
 }
 

@@ -1,7 +1,9 @@
 // The on-chain layer as a user runs it: `p2pdv devnet` starts anvil with the contracts and nodes
 // that stake on start; uploads register on chain; bob cannot watch a paid video until he buys
-// it; the creator withdraws the revenue; grants open private videos; subscriptions open
-// subscribers-only ones; wallets are sealed files. Real processes throughout.
+// it; the creator withdraws the revenue; a buyer refunds within the creator's window; grants
+// open private videos; subscriptions open subscribers-only ones, and `balance` reminds of those
+// about to end; access conditions open a video to token holders; wallets are sealed files.
+// Real processes throughout.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -62,6 +64,11 @@ describe('p2pdv on chain: devnet, upload registers, buy, grant, subscribe, withd
     assert.equal(r.json.error.code, 'ERR_USAGE')
     const bad = await cli(['upload', clip, '--replicas', '2', '--price', 'lots'])
     assert.equal(bad.json.error.code, 'ERR_BAD_AMOUNT')
+    // A malformed condition is refused with its reason, before transcoding.
+    const cond = await cli(['upload', clip, '--replicas', '2', '--require', 'erc20:0x1234>=100'])
+    assert.equal(cond.json.error.code, 'ERR_CONDITION_ADDRESS')
+    assert.match(cond.json.error.message, /erc20:0x1234>=100/)
+    assert.equal((await cli(['upload', clip, '--replicas', '2', '--require-any'])).json.error.code, 'ERR_USAGE')
   })
 
   it('upload --price registers the video on chain (owner, manifest CID, key fingerprint, price); ls lists it', async () => {
@@ -105,11 +112,24 @@ describe('p2pdv on chain: devnet, upload registers, buy, grant, subscribe, withd
     assert.deepEqual(w.json.withdrawn.map((x: { asset: string, amount: string }) => [x.asset, x.amount]), [['eth', '8500000000000000']])
     assert.equal((await cli(['balance'])).json.owedEth, '0')
     assert.equal((await cli(['withdraw'])).json.error.code, 'ERR_CHAIN_NOTHING_TO_WITHDRAW')
+
+    // Refunds: under a window carol's purchase is held, not owed to alice, and carol takes it back.
+    assert.equal((await cli(['refund-window', paidVideo, '1h'])).code, 0)
+    assert.equal((await cli(['buy', paidVideo, '--as', 'carol'])).code, 0)
+    const held = await cli(['balance'])
+    assert.deepEqual([held.json.owedEth, held.json.held.eth, held.json.held.sales], ['0', '10000000000000000', 1])
+    const back = await cli(['refund', paidVideo, '--as', 'carol'])
+    assert.equal(back.code, 0, back.stderr)
+    assert.deepEqual([back.json.amount, back.json.withdrawn], ['10000000000000000', '10000000000000000'])
+    assert.equal(await hasAccess(paidVideo, chain.accounts.carol!), false)
+    assert.equal((await cli(['refund', paidVideo, '--as', 'carol'])).json.error.code, 'ERR_NOT_REFUNDABLE')
   })
 
   it('a private upload is granted-only: carol gets in by a grant and out by a revoke; others cannot grant', async () => {
-    const r = await cli(['upload', clip, '--replicas', '2', '--private', '--force'])
+    // A condition that holds for nobody now (a past window) changes nothing for anyone.
+    const r = await cli(['upload', clip, '--replicas', '2', '--private', '--force', '--require', 'time:2000-01-01..2001-01-01'])
     assert.equal(r.code, 0, r.stderr)
+    assert.deepEqual(r.json.chain.condition, { any: false, require: ['time:2000-01-01T00:00:00Z..2001-01-01T00:00:00Z'] })
     const id = r.json.chain.videoId as Hex
     assert.equal(await hasAccess(id, chain.accounts.carol!), false)
     assert.equal((await cli(['buy', id, '--as', 'carol'])).json.error.code, 'ERR_NOT_FOR_SALE')
@@ -119,6 +139,18 @@ describe('p2pdv on chain: devnet, upload registers, buy, grant, subscribe, withd
     assert.equal((await cli(['revoke', id, chain.accounts.carol!])).code, 0)
     assert.equal(await hasAccess(id, chain.accounts.carol!), false)
     assert.equal(await hasAccess(id, chain.accounts.alice!), true, 'the owner always has access')
+
+    // `p2pdv require`: holders of P2PV (an ERC-20; carol holds some) get in, until it is cleared.
+    assert.equal((await cli(['require', id, 'erc20:0xnot-an-address'])).json.error.code, 'ERR_CONDITION_ADDRESS')
+    const set = await cli(['require', id, `erc20:${chain.contracts.token!}>=1e18`, 'time:..2100-01-01'])
+    assert.equal(set.code, 0, set.stderr)
+    assert.equal(await hasAccess(id, chain.accounts.carol!), true)
+    assert.equal(await hasAccess(id, `0x${'12'.repeat(20)}`), false, 'no P2PV, no access')
+    const shown = await cli(['access', id, 'carol'])
+    assert.deepEqual([shown.json.access, shown.json.meetsCondition, shown.json.condition.any, shown.json.condition.require],
+      [true, true, false, [`erc20:${chain.contracts.token!}>=1000000000000000000`, 'time:..2100-01-01T00:00:00Z']])
+    assert.equal((await cli(['require', id, '--clear'])).code, 0)
+    assert.equal(await hasAccess(id, chain.accounts.carol!), false)
   })
 
   it('a subscribers-only upload opens to a subscriber of its creator', async () => {
@@ -131,6 +163,17 @@ describe('p2pdv on chain: devnet, upload registers, buy, grant, subscribe, withd
     assert.equal(s.code, 0, s.stderr)
     assert.equal(await hasAccess(id, chain.accounts.carol!), true)
     assert.equal(await hasAccess(id, chain.accounts.bob!), false)
+
+    // Renewal reminders in `p2pdv balance`: carol's 60 days are far off; bob's one day is not.
+    const carol = await cli(['balance', '--as', 'carol'])
+    assert.deepEqual(carol.json.subscriptions.map((x: { creatorName: string, expiresSoon: boolean }) => [x.creatorName, x.expiresSoon]), [['alice', false]])
+    assert.equal(carol.json.subscriptions[0].until, s.json.until)
+    assert.equal((await cli(['plan', '--price', '0.001', '--period', '1d'])).code, 0)
+    assert.equal((await cli(['subscribe', 'alice', '--as', 'bob'])).code, 0)
+    const bob = await cli(['balance', '--as', 'bob'])
+    assert.deepEqual(bob.json.subscriptions.map((x: { creatorName: string, expiresSoon: boolean, renew: string }) => [x.creatorName, x.expiresSoon, x.renew]), [['alice', true, 'p2pdv subscribe alice']])
+    const text = await runCli(['balance', '--as', 'bob'], devnet.env)
+    assert.match(text.stdout, /alice\s+until \S+ \((1d|23h \d+m) left\)\s+EXPIRES WITHIN 7 DAYS: renew with `p2pdv subscribe alice` \(0\.001 ETH per 1d\)/)
   })
 
   it('--rpc and --chain point the commands at an endpoint with a given deployment and wallet directory', async () => {

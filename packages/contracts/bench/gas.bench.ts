@@ -10,7 +10,9 @@ import { ANVIL_KEYS } from '../src/anvil.ts'
 import {
   AccessManagerAbi, buildRewardTree, ETH, LicensingAbi, NodeRegistryAbi, P2PVGovernorAbi, P2PVTokenAbi, Policy, ProtocolParamsAbi, RewardsAbi, VideoRegistryAbi
 } from '../src/index.ts'
-import { PlainERC20Abi, PlainERC20Bytecode } from '../src/generated/test-contracts.ts'
+import {
+  MintableERC1155Abi, MintableERC1155Bytecode, MintableERC20Abi, MintableERC20Bytecode, MintableERC721Abi, MintableERC721Bytecode, PlainERC20Abi, PlainERC20Bytecode
+} from '../src/generated/test-contracts.ts'
 import { ETHER, latestTimestamp, P2PV, send, startChain, TEST_GOVERNANCE, TEST_PARAMS, travel } from '../test/fixtures/chain.ts'
 
 const REPORT = new URL('../gas-report.md', import.meta.url)
@@ -83,8 +85,40 @@ try {
   measure('AccessManager', 'subscribe', 'renewal, 3 periods', await tx(dave, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, dave, 3, ETHER / 1000n, 2_592_000n], value: 3n * ETHER / 1000n }))
   measure('AccessManager', 'withdraw', 'ETH', await tx(alice, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'withdraw', args: [ETH] }))
   measure('AccessManager', 'withdraw', 'P2PV', await tx(alice, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'withdraw', args: [c.token] }))
+  {
+    // Refunds: a 1-hour window; a held sale, its refund, another held sale released after the window.
+    const v4 = id('video-refundable')
+    await tx(alice, { address: c.videoRegistry, abi: VideoRegistryAbi, functionName: 'register', args: [v4, CID, '', FP, Policy.paid, 1] })
+    await tx(alice, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'setPrice', args: [v4, ETH, ETHER / 100n, 0n] })
+    measure('AccessManager', 'setRefundWindow', '1 h', await tx(alice, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'setRefundWindow', args: [v4, 3600] }))
+    measure('AccessManager', 'buy', 'ETH, refundable: held in escrow', await tx(bob, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'buy', args: [v4, bob, ETHER / 100n, 0n], value: ETHER / 100n }))
+    measure('AccessManager', 'refund', 'within the window', await tx(bob, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'refund', args: [v4, bob] }))
+    await tx(carol, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'buy', args: [v4, carol, ETHER / 100n, 0n], value: ETHER / 100n })
+    await travel(client, 3600)
+    measure('AccessManager', 'release', 'one held sale, after its window', await tx(dave, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'release', args: [[v4], [carol]] }))
+  }
   const hasAccessGas = await client.estimateGas({ account: bob, to: c.accessManager, data: encodeFunctionData({ abi: AccessManagerAbi, functionName: 'hasAccess', args: [v1, bob] }) })
   rows.push({ contract: 'AccessManager', fn: 'hasAccess', note: 'view, as a transaction would pay (keepers call it for free)', gas: hasAccessGas })
+  {
+    // Conditions: a private video open to holders of an ERC-20 (≥ 100), an ERC-721 and an
+    // ERC-1155 id (≥ 1), AND-ed; carol holds all three, so all three clauses are evaluated.
+    const deployed = async (abi: typeof MintableERC20Abi | typeof MintableERC721Abi | typeof MintableERC1155Abi, bytecode: Hex): Promise<Address> =>
+      (await client.waitForTransactionReceipt({ hash: await client.deployContract({ abi, bytecode, account: deployer, chain: client.chain } as never) })).contractAddress!
+    const [g20, g721, g1155] = [await deployed(MintableERC20Abi, MintableERC20Bytecode), await deployed(MintableERC721Abi, MintableERC721Bytecode), await deployed(MintableERC1155Abi, MintableERC1155Bytecode)]
+    await tx(carol, { address: g20, abi: MintableERC20Abi, functionName: 'mint', args: [carol, 1000n] })
+    await tx(carol, { address: g721, abi: MintableERC721Abi, functionName: 'mint', args: [carol, 1n] })
+    await tx(carol, { address: g1155, abi: MintableERC1155Abi, functionName: 'mint', args: [carol, 1n, 1n] })
+    const gated = id('video-gated')
+    await tx(alice, { address: c.videoRegistry, abi: VideoRegistryAbi, functionName: 'register', args: [gated, CID, '', FP, Policy.private, 1] })
+    const z = { notBefore: 0n, id: 0n, notAfter: 0n }
+    const clauses = [{ ...z, kind: 1, token: g20, min: 100n }, { ...z, kind: 2, token: g721, min: 1n }, { ...z, kind: 3, token: g1155, id: 1n, min: 1n }]
+    measure('AccessManager', 'setCondition', '3 clauses (ERC-20, ERC-721, ERC-1155), AND', await tx(alice, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'setCondition', args: [gated, false, clauses] }))
+    const gatedGas = await client.estimateGas({ account: bob, to: c.accessManager, data: encodeFunctionData({ abi: AccessManagerAbi, functionName: 'hasAccess', args: [gated, carol] }) })
+    rows.push({ contract: 'AccessManager', fn: 'hasAccess', note: 'view, 3-clause condition met (three token calls), beside the line above', gas: gatedGas })
+    const refusedGas = await client.estimateGas({ account: bob, to: c.accessManager, data: encodeFunctionData({ abi: AccessManagerAbi, functionName: 'hasAccess', args: [v1, dave] }) })
+    rows.push({ contract: 'AccessManager', fn: 'hasAccess', note: 'view, refused, no condition (every rule checked)', gas: refusedGas })
+    measure('AccessManager', 'clearCondition', '', await tx(alice, { address: c.accessManager, abi: AccessManagerAbi, functionName: 'clearCondition', args: [gated] }))
+  }
 
   // NodeRegistry.
   const profile = (peerId: string) => ({ peerId, endpoints: ['http://127.0.0.1:4001', '/ip4/127.0.0.1/tcp/4002'], encryptionKey: id('x25519'), capacity: 10n ** 12n, keeper: true })

@@ -313,4 +313,97 @@ describe('AccessManager', () => {
       await reverts(send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'subscribe', args: [alice, bob, 1, 100n, 60n], value: 100n }), 'NoSubscriptionPlan', [alice])
     })
   })
+
+  describe('refunds', () => {
+    const window = async (from: Address, id: Hex, seconds: number) =>
+      await send(chain.client, from, { address: am, abi: AccessManagerAbi, functionName: 'setRefundWindow', args: [id, seconds] })
+    const refund = async (from: Address, id: Hex, viewer: Address) =>
+      await send(chain.client, from, { address: am, abi: AccessManagerAbi, functionName: 'refund', args: [id, viewer] })
+    const release = async (ids: Hex[], viewers: Address[]) =>
+      await send(chain.client, carol, { address: am, abi: AccessManagerAbi, functionName: 'release', args: [ids, viewers] })
+    const escrowed = async (asset: Address): Promise<bigint> =>
+      await chain.client.readContract({ address: am, abi: AccessManagerAbi, functionName: 'totalEscrowed', args: [asset] })
+    /** What the contract holds is what it owes plus what it holds for refunds. */
+    const balanced = async (): Promise<void> => {
+      const totalOwed = await chain.client.readContract({ address: am, abi: AccessManagerAbi, functionName: 'totalOwed', args: [ETH] })
+      assert.equal(await chain.client.getBalance({ address: am }), totalOwed + await escrowed(ETH))
+    }
+
+    it('the manager sets a window (at most 30 days) that survives price changes', async () => {
+      const id = await video(alice, Policy.paid)
+      await reverts(window(bob, id, 3600), 'NotVideoManager')
+      await reverts(window(alice, id, 30 * 86_400 + 1), 'InvalidRefundWindow', [30 * 86_400 + 1])
+      const r = await window(alice, id, 3600)
+      assert.deepEqual(parseEventLogs({ abi: AccessManagerAbi, logs: r.logs, eventName: 'RefundWindowSet' })[0]?.args, { video: id, window: 3600 })
+      await setPrice(alice, id, ETH, 1000n)
+      assert.equal(await chain.client.readContract({ address: am, abi: AccessManagerAbi, functionName: 'refundWindowOf', args: [id] }), 3600)
+    })
+
+    it('a refundable sale is held, not owed; the payer refunds within the window and the viewer loses access', async () => {
+      const id = await video(alice, Policy.paid)
+      await setPrice(alice, id, ETH, 1000n)
+      await window(alice, id, 3600)
+      const r = await buy(carol, id, dave, 1500n) // a gift, overpaid by 500
+      const [held] = parseEventLogs({ abi: AccessManagerAbi, logs: r.logs, eventName: 'Escrowed' })
+      assert.equal(held?.args.owner, alice)
+      assert.equal(await hasAccess(id, dave), true)
+      assert.equal(await owed(alice, ETH), 0n, 'nothing for the creator to withdraw yet')
+      assert.equal(await escrowed(ETH), 1000n)
+      assert.equal(await owed(carol, ETH), 500n)
+      await balanced()
+      await reverts(refund(dave, id, dave), 'NotRefundable', [id, dave]) // the viewer did not pay
+      const back = await refund(carol, id, dave)
+      assert.deepEqual(parseEventLogs({ abi: AccessManagerAbi, logs: back.logs, eventName: 'PurchaseRefunded' })[0]?.args, { video: id, viewer: dave, payer: carol, asset: ETH, amount: 1000n })
+      assert.equal(await hasAccess(id, dave), false)
+      assert.equal(await chain.client.readContract({ address: am, abi: AccessManagerAbi, functionName: 'paidUntil', args: [id, dave] }), 0n)
+      assert.equal(await owed(carol, ETH), 1500n)
+      assert.equal(await escrowed(ETH), 0n)
+      await balanced()
+      await reverts(refund(carol, id, dave), 'NotRefundable', [id, dave]) // once
+      // Nothing is left to release; the creator was never owed it.
+      await release([id], [dave])
+      assert.equal(await owed(alice, ETH), 0n)
+    })
+
+    it('after the window: no refund; anyone releases the sale to the split, and the creator withdraws it', async () => {
+      const id = await video(alice, Policy.paid)
+      await setPrice(alice, id, ETH, 1000n)
+      await window(alice, id, 3600)
+      await buy(bob, id, bob, 1000n)
+      await release([id], [bob])
+      assert.equal(await owed(alice, ETH), 0n, 'a release inside the window skips the sale')
+      await travel(chain.client, 3600)
+      await reverts(refund(bob, id, bob), 'NotRefundable', [id, bob])
+      const r = await release([id], [bob])
+      assert.deepEqual(parseEventLogs({ abi: AccessManagerAbi, logs: r.logs, eventName: 'EscrowReleased' })[0]?.args, { video: id, viewer: bob, asset: ETH, amount: 1000n })
+      assert.equal(await owed(alice, ETH), 850n)
+      assert.equal(await owed(chain.c.rewards, ETH), 100n)
+      assert.equal(await hasAccess(id, bob), true)
+      await send(chain.client, alice, { address: am, abi: AccessManagerAbi, functionName: 'withdraw', args: [ETH] })
+      await balanced()
+      await reverts(release([id], []), 'InvalidBatch', [1n, 0n])
+    })
+
+    it('a new purchase releases the open one; refunding it restores the access bought before', async () => {
+      const id = await video(alice, Policy.paid)
+      await setPrice(alice, id, token, 10n * P2PV, 7200n)
+      await window(alice, id, 3600)
+      await approve(bob, 30n * P2PV)
+      await buy(bob, id, bob)
+      const first = await chain.client.readContract({ address: am, abi: AccessManagerAbi, functionName: 'paidUntil', args: [id, bob] })
+      await buy(bob, id, bob)
+      assert.equal(await owed(alice, token), 10n * P2PV * 8500n / 10000n, 'the first sale was released')
+      assert.equal(await escrowed(token), 10n * P2PV)
+      await refund(bob, id, bob)
+      assert.equal(await chain.client.readContract({ address: am, abi: AccessManagerAbi, functionName: 'paidUntil', args: [id, bob] }), first)
+      assert.equal(await hasAccess(id, bob), true, 'the first rental still runs')
+      assert.equal(await owed(bob, token), 10n * P2PV)
+      const tokenBalance = await chain.client.readContract({ address: token, abi: P2PVTokenAbi, functionName: 'balanceOf', args: [am] })
+      assert.equal(tokenBalance, await chain.client.readContract({ address: am, abi: AccessManagerAbi, functionName: 'totalOwed', args: [token] }) + await escrowed(token))
+      // Without a window, sales settle at once as before.
+      await window(alice, id, 0)
+      await buy(bob, id, bob)
+      await reverts(refund(bob, id, bob), 'NotRefundable')
+    })
+  })
 })

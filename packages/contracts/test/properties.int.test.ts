@@ -1,6 +1,7 @@
 // Property tests against a live anvil: fast-check drives random sequences of actions through the
 // contracts and a small model of what they should do. After every sequence the invariants hold:
-// the token supply is conserved; the AccessManager holds exactly what it owes; nobody has access
+// the token supply is conserved; the AccessManager holds exactly what it owes plus what it holds
+// for refunds, and a refund never takes what a creator was owed; nobody has access
 // without a grant, payment or subscription, and a payment survives any policy change; stake never leaves before its unbonding period; a
 // reward leaf is paid at most once. Each run starts from the same deployed state (snapshot).
 import assert from 'node:assert/strict'
@@ -36,6 +37,7 @@ describe('properties (random action sequences against a live chain)', () => {
     const PRICE_TOKEN = 10n * P2PV
     const TOKEN_DURATION = 100n
     const PLAN = { amount: 300n, period: 50n }
+    const REFUND_WINDOW = 60n
 
     const action = fc.oneof(
       fc.record({ kind: fc.constant('grant' as const), v: fc.nat(3), who: fc.nat(2) }),
@@ -45,7 +47,9 @@ describe('properties (random action sequences against a live chain)', () => {
       fc.record({ kind: fc.constant('policy' as const), v: fc.nat(3), policy: fc.nat(3) }),
       fc.record({ kind: fc.constant('travel' as const), seconds: fc.integer({ min: 1, max: 150 }) }),
       { arbitrary: fc.record({ kind: fc.constant('withdraw' as const), payee: fc.nat(3), inToken: fc.boolean() }), weight: 2 },
-      fc.record({ kind: fc.constant('retire' as const), v: fc.nat(3) })
+      fc.record({ kind: fc.constant('retire' as const), v: fc.nat(3) }),
+      fc.record({ kind: fc.constant('refund' as const), who: fc.nat(2), payer: fc.nat(2) }),
+      fc.record({ kind: fc.constant('release' as const), who: fc.nat(2) })
     )
 
     const initialSupply = await supply()
@@ -65,6 +69,8 @@ describe('properties (random action sequences against a live chain)', () => {
       }
       await send(chain.client, alice, { address: am, abi: AccessManagerAbi, functionName: 'setPrice', args: [ids[0]!, ETH, PRICE_ETH, 0n] })
       await send(chain.client, alice, { address: am, abi: AccessManagerAbi, functionName: 'setPrice', args: [ids[1]!, token, PRICE_TOKEN, TOKEN_DURATION] })
+      // The P2PV rental is refundable for 60 s: its sales are held in escrow until then.
+      await send(chain.client, alice, { address: am, abi: AccessManagerAbi, functionName: 'setRefundWindow', args: [ids[1]!, Number(REFUND_WINDOW)] })
       await send(chain.client, alice, { address: am, abi: AccessManagerAbi, functionName: 'setPlan', args: [alice, ETH, PLAN.amount, PLAN.period] })
       for (const v of viewers) await send(chain.client, v, { address: token, abi: P2PVTokenAbi, functionName: 'approve', args: [am, maxUint256] })
 
@@ -73,6 +79,8 @@ describe('properties (random action sequences against a live chain)', () => {
       const paidUntil = new Map<string, bigint>()
       const subUntil = new Map<Address, bigint>()
       const owed = new Map<string, bigint>()
+      /** Held sales of video 1, by viewer. */
+      const escrow = new Map<number, { payer: number, until: bigint, previous: bigint }>()
       const key = (...parts: unknown[]): string => parts.join('|')
       const credit = (payee: Address, asset: Address, amount: bigint): void => {
         if (amount > 0n) owed.set(key(payee, asset), (owed.get(key(payee, asset)) ?? 0n) + amount)
@@ -107,8 +115,14 @@ describe('properties (random action sequences against a live chain)', () => {
             const ok = await expect(error, async () => await send(chain.client, viewers[a.payer]!, { address: am, abi: AccessManagerAbi, functionName: 'buy', args: [ids[a.v]!, viewers[a.who]!, price, inToken ? TOKEN_DURATION : 0n], value }))
             if (ok) {
               paidUntil.set(key(a.v, a.who), inToken ? (current > next ? current : next) + TOKEN_DURATION : FOREVER)
-              split(inToken ? token : ETH, price)
-              if (!inToken) credit(viewers[a.payer]!, ETH, value - price)
+              if (inToken) {
+                // A new purchase releases the open one; this one is held.
+                if (escrow.has(a.who)) split(token, PRICE_TOKEN)
+                escrow.set(a.who, { payer: a.payer, until: next + REFUND_WINDOW, previous: current })
+              } else {
+                split(ETH, price)
+                credit(viewers[a.payer]!, ETH, value - price)
+              }
             }
             break
           }
@@ -134,6 +148,25 @@ describe('properties (random action sequences against a live chain)', () => {
           case 'travel':
             await travel(chain.client, a.seconds)
             break
+          case 'refund': {
+            const e = escrow.get(a.who)
+            const error = e === undefined || e.payer !== a.payer || next >= e.until ? 'NotRefundable' : undefined
+            if (await expect(error, async () => await send(chain.client, viewers[a.payer]!, { address: am, abi: AccessManagerAbi, functionName: 'refund', args: [ids[1]!, viewers[a.who]!] }))) {
+              paidUntil.set(key(1, a.who), e!.previous)
+              credit(viewers[a.payer]!, token, PRICE_TOKEN)
+              escrow.delete(a.who)
+            }
+            break
+          }
+          case 'release': {
+            await send(chain.client, bob, { address: am, abi: AccessManagerAbi, functionName: 'release', args: [[ids[1]!], [viewers[a.who]!]] })
+            const e = escrow.get(a.who)
+            if (e !== undefined && next >= e.until) {
+              split(token, PRICE_TOKEN)
+              escrow.delete(a.who)
+            }
+            break
+          }
           case 'withdraw': {
             const payee = payees[a.payee]!
             const asset = a.inToken ? token : ETH
@@ -171,7 +204,10 @@ describe('properties (random action sequences against a live chain)', () => {
       }
       assert.equal(await chain.client.getBalance({ address: am }), owedEth)
       assert.equal(await chain.client.readContract({ address: am, abi: AccessManagerAbi, functionName: 'totalOwed', args: [ETH] }), owedEth)
-      assert.equal(await tokenBalance(am), owedToken)
+      // …plus what it holds for refunds.
+      const held = BigInt(escrow.size) * PRICE_TOKEN
+      assert.equal(await chain.client.readContract({ address: am, abi: AccessManagerAbi, functionName: 'totalEscrowed', args: [token] }), held)
+      assert.equal(await tokenBalance(am), owedToken + held)
       assert.equal(await supply(), initialSupply)
     }), { numRuns: NUM_RUNS })
   })

@@ -6,6 +6,7 @@ import { NODE_OPTION } from '../peers-from-args.ts'
 import { creatorLabel, discoveryNode, videoLines } from './search.ts'
 import { CHAIN_OPTIONS, chainContext, displayName, parseVideoId, resolveAddress, type ChainContext } from '../chain/context.ts'
 import { GRANT_ENVELOPE_OPTIONS, grantWithEnvelope } from './grant-envelope.ts'
+import { conditionJson, conditionLines } from './conditions.ts'
 
 function describePrice (v: VideoInfo): string {
   if (v.policy !== 'paid') return v.policy
@@ -141,7 +142,7 @@ export const viewers: Command = {
 
 export const access: Command = {
   name: 'access',
-  summary: 'may this viewer watch the video? (what key keepers ask the chain: hasAccess)',
+  summary: 'may this viewer watch the video? (what key keepers ask the chain: hasAccess), and the video\'s access condition',
   usage: 'access VIDEO [ADDRESS|NAME] [--as NAME] [--rpc URL] [--chain FILE] [--json]',
   options: { ...CHAIN_OPTIONS },
   async run (args, out) {
@@ -149,8 +150,13 @@ export const access: Command = {
     const who = args.positionals[1]
     const ctx = await chainContext(args, who === undefined ? 'required' : 'none')
     const viewer = who === undefined ? ctx.client.address : resolveAddress(who, ctx)
-    const [has, video, paid] = await Promise.all([ctx.client.hasAccess(id, viewer), ctx.client.getVideo(id), ctx.client.paidUntil(id, viewer)])
-    out.result({ video: id, viewer, access: has, policy: video.policy, paidUntil: paid }, () =>
-      `${displayName(viewer, ctx)} ${has ? 'may' : 'may not'} watch ${id.slice(0, 10)}… (policy ${video.policy}${isLive(paid) ? `, paid ${until(paid)}` : ''})`)
+    const [has, video, paid, condition, meets] = await Promise.all([
+      ctx.client.hasAccess(id, viewer), ctx.client.getVideo(id), ctx.client.paidUntil(id, viewer), ctx.client.conditionOf(id), ctx.client.conditionMet(id, viewer)
+    ])
+    out.result({ video: id, viewer, access: has, policy: video.policy, paidUntil: paid, condition: conditionJson(condition), meetsCondition: meets }, () => [
+      `${displayName(viewer, ctx)} ${has ? 'may' : 'may not'} watch ${id.slice(0, 10)}… (policy ${video.policy}${isLive(paid) ? `, paid ${until(paid)}` : ''})`,
+      ...conditionLines(condition),
+      ...(condition.clauses.length === 0 ? [] : [`  ${displayName(viewer, ctx)} ${meets ? 'meets it' : 'does not meet it'}`])
+    ].join('\n'))
   }
 }

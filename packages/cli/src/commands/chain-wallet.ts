@@ -4,33 +4,73 @@ import { formatAmount, formatDurationSeconds, parseAmount, parseDuration, type A
 import { intOpt, requirePositional, stringOpt, type Command } from '../command.ts'
 import { CHAIN_OPTIONS, chainContext, displayName, resolveAddress } from '../chain/context.ts'
 
+/** `3d 4h`, `5h 10m`, `12m`: enough to judge when to renew. */
+export function formatLeft (seconds: bigint): string {
+  const d = seconds / 86_400n
+  const h = (seconds % 86_400n) / 3600n
+  const m = (seconds % 3600n) / 60n
+  if (d > 0n) return h > 0n ? `${d}d ${h}h` : `${d}d`
+  if (h > 0n) return m > 0n ? `${h}h ${m}m` : `${h}h`
+  return m > 0n ? `${m}m` : `${seconds}s`
+}
+
 export const balance: Command = {
   name: 'balance',
-  summary: 'ETH and P2PV held, and revenue owed to you by the AccessManager (withdraw it with `p2pdv withdraw`)',
+  summary: 'ETH and P2PV held, revenue owed to you by the AccessManager (withdraw it with `p2pdv withdraw`), and your running subscriptions with a reminder to renew those ending within 7 days',
   usage: 'balance [ADDRESS|NAME] [--as NAME] [--rpc URL] [--chain FILE] [--json]',
   options: { ...CHAIN_OPTIONS },
   async run (args, out) {
     const who = args.positionals[0]
     const ctx = await chainContext(args, who === undefined ? 'required' : 'none')
     const address = who === undefined ? ctx.client.address : resolveAddress(who, ctx)
-    const b = await ctx.client.balances(address)
-    out.result({ address, ...b }, () => [
+    const [b, reminders, held] = await Promise.all([ctx.client.balances(address), ctx.client.subscriptionReminders(address), ctx.client.heldSales(address)])
+    const heldTotal = { eth: 0n, p2pv: 0n }
+    for (const h of held) heldTotal[h.asset] += h.amount
+    // What renewing costs, for the subscriptions about to end (a plan can change or be switched off).
+    const soon = reminders.subscriptions.filter(s => s.expiresSoon)
+    const plans = new Map(await Promise.all(soon.map(async s => [s.creator, await ctx.client.planOf(s.creator)] as const)))
+    const subscriptions = reminders.subscriptions.map(s => {
+      const name = displayName(s.creator, ctx)
+      const plan = plans.get(s.creator)
+      return {
+        ...s,
+        creatorName: ctx.names.get(s.creator.toLowerCase()),
+        expiresAt: new Date(Number(s.until) * 1000).toISOString(),
+        ...(s.expiresSoon ? { renew: plan === undefined ? null : `p2pdv subscribe ${name}`, ...(plan === undefined ? {} : { plan }) } : {})
+      }
+    })
+    const releasable = held.filter(h => h.refundableUntil <= reminders.now).length
+    out.result({ address, ...b, held: { eth: heldTotal.eth, p2pv: heldTotal.p2pv, sales: held.length, releasable }, subscriptions }, () => [
       `${displayName(address, ctx)} (${address})`,
       `  holds ${formatAmount(b.eth, 'eth')} and ${formatAmount(b.p2pv, 'p2pv')}`,
-      `  owed  ${formatAmount(b.owedEth, 'eth')} and ${formatAmount(b.owedP2pv, 'p2pv')}`
+      `  owed  ${formatAmount(b.owedEth, 'eth')} and ${formatAmount(b.owedP2pv, 'p2pv')}`,
+      ...(held.length === 0 ? [] : [`  held  ${formatAmount(heldTotal.eth, 'eth')} and ${formatAmount(heldTotal.p2pv, 'p2pv')} from ${held.length} sale(s) in refund windows (before the split; ${releasable} closed, \`p2pdv withdraw\` releases them)`]),
+      subscriptions.length === 0 ? '  subscriptions: none running' : `  subscriptions (${subscriptions.length}):`,
+      ...subscriptions.map(s => {
+        const line = `    ${displayName(s.creator, ctx).padEnd(12)} until ${s.expiresAt} (${formatLeft(s.secondsLeft)} left)`
+        if (!s.expiresSoon) return line
+        const plan = plans.get(s.creator)
+        return `${line}  EXPIRES WITHIN 7 DAYS: ${plan === undefined
+          ? 'the creator no longer offers a subscription, so it cannot be renewed'
+          : `renew with \`p2pdv subscribe ${displayName(s.creator, ctx)}\` (${formatAmount(plan.amount, plan.asset)} per ${formatDurationSeconds(plan.period)})`}`
+      })
     ].join('\n'))
   }
 }
 
 export const withdraw: Command = {
   name: 'withdraw',
-  summary: 'withdraw the revenue the AccessManager owes you (both currencies unless --asset)',
+  summary: 'withdraw the revenue the AccessManager owes you (both currencies unless --asset), after releasing your sales whose refund window closed',
   usage: 'withdraw [--asset eth|p2pv] [--as NAME] [--rpc URL] [--chain FILE] [--json]',
   options: { asset: { type: 'string' }, ...CHAIN_OPTIONS },
   async run (args, out) {
     const only = stringOpt(args, 'asset')
     if (only !== undefined && only !== 'eth' && only !== 'p2pv') throw new P2pdvError('ERR_USAGE', '--asset must be eth or p2pv', { hint: `usage: p2pdv ${withdraw.usage}` })
     const ctx = await chainContext(args, 'required')
+    // Sales of your videos whose refund window has closed are released to the split first.
+    const now = BigInt(Math.floor(Date.now() / 1000))
+    const closed = (await ctx.client.heldSales(ctx.client.address)).filter(h => h.refundableUntil <= now)
+    const released = closed.length === 0 ? 0 : (await ctx.client.releaseSales(closed)).released
     const b = await ctx.client.balances()
     const assets: Asset[] = only !== undefined ? [only] : (['eth', 'p2pv'] as const).filter(a => (a === 'eth' ? b.owedEth : b.owedP2pv) > 0n)
     if (assets.length === 0) throw new P2pdvError('ERR_CHAIN_NOTHING_TO_WITHDRAW', `nothing is owed to ${ctx.client.address}`, { hint: 'Revenue arrives when viewers buy or subscribe.' })
@@ -39,7 +79,10 @@ export const withdraw: Command = {
       const r = await ctx.client.withdraw(asset)
       withdrawn.push({ asset, amount: r.amount, tx: r.receipt.transactionHash })
     }
-    out.result({ address: ctx.client.address, withdrawn }, () => withdrawn.map(w => `withdrew ${formatAmount(w.amount, w.asset)}`).join('\n'))
+    out.result({ address: ctx.client.address, released, withdrawn }, () => [
+      ...(released === 0 ? [] : [`released ${released} sale(s) whose refund window closed`]),
+      ...withdrawn.map(w => `withdrew ${formatAmount(w.amount, w.asset)}`)
+    ].join('\n'))
   }
 }
 

@@ -11,8 +11,9 @@ import { randomBytes } from 'node:crypto'
 import { toHex, type Hex } from 'viem'
 import { keyFingerprint, parseCapability } from '@p2pdv/core'
 import { P2pdvError } from '@p2pdv/core/errors'
-import { formatAmount, formatDurationSeconds, parseAmount, parseDuration, type ChainClient, type PolicyName, type Price } from '@p2pdv/chain'
-import { intOpt, stringOpt, type ParsedArgs } from '../command.ts'
+import { clauseSpec, describeCondition, formatAmount, MAX_REFUND_WINDOW_SECONDS, formatDurationSeconds, parseAmount, parseDuration, type ChainClient, type Condition, type PolicyName, type Price } from '@p2pdv/chain'
+import { intOpt, listOpt, stringOpt, type ParsedArgs } from '../command.ts'
+import { conditionFromArgs } from './conditions.ts'
 import { CHAIN_OPTIONS, openContext, resolveChainConfig } from '../chain/context.ts'
 import type { Output } from '../output.ts'
 import type { Identity } from '@p2pdv/chain/identity'
@@ -20,20 +21,27 @@ import type { Identity } from '@p2pdv/chain/identity'
 export const UPLOAD_CHAIN_OPTIONS = {
   price: { type: 'string' },
   duration: { type: 'string' },
+  'refund-window': { type: 'string' },
   'subscribers-only': { type: 'boolean', default: false },
   private: { type: 'boolean', default: false },
   rating: { type: 'string' },
+  require: { type: 'string', multiple: true },
+  'require-any': { type: 'boolean', default: false },
   'no-chain': { type: 'boolean', default: false },
   ...CHAIN_OPTIONS
 } as const
 
-export const UPLOAD_CHAIN_USAGE = '[--price 0.01|25p2pv [--duration 48h] | --subscribers-only | --private] [--rating 0-4] [--as NAME] [--rpc URL] [--chain FILE] [--no-chain]'
+export const UPLOAD_CHAIN_USAGE = '[--price 0.01|25p2pv [--duration 48h] [--refund-window 7d] | --subscribers-only | --private] [--rating 0-4] [--require SPEC … [--require-any]] [--as NAME] [--rpc URL] [--chain FILE] [--no-chain]'
 
 export interface ChainRegistration {
   videoId: Hex
   owner: string
   policy: PolicyName
   price?: Price
+  /** Seconds buyers may refund within (--refund-window). */
+  refundWindow?: bigint
+  /** The access condition set with --require (its clauses as specs). */
+  condition?: { any: boolean, require: string[] }
   keyFingerprint: Hex
   manifestCid: string
   listingCid: string
@@ -58,9 +66,15 @@ export async function prepareUploadRegistration (args: ParsedArgs, out: Output):
   const priceText = stringOpt(args, 'price')
   const subscribers = args.values['subscribers-only'] === true
   const priv = args.values.private === true
-  const asked = priceText !== undefined || subscribers || priv || stringOpt(args, 'duration') !== undefined
+  // Malformed --require specs are refused here, with the reason, before any transcoding.
+  const condition: Condition | undefined = conditionFromArgs(args, 'require', 'require-any', usage)
+  const asked = priceText !== undefined || subscribers || priv || stringOpt(args, 'duration') !== undefined || listOpt(args, 'require').length > 0
   if ([priceText !== undefined, subscribers, priv].filter(Boolean).length > 1) throw usage('choose one of --price, --subscribers-only and --private')
   if (stringOpt(args, 'duration') !== undefined && priceText === undefined) throw usage('--duration needs --price')
+  const refundText = stringOpt(args, 'refund-window')
+  if (refundText !== undefined && priceText === undefined) throw usage('--refund-window needs --price')
+  const refundWindow = refundText === undefined ? 0n : parseDuration(refundText)
+  if (refundWindow > MAX_REFUND_WINDOW_SECONDS) throw new P2pdvError('ERR_REFUND_WINDOW', `--refund-window ${refundText!} is longer than 30 days`, { hint: 'Give e.g. 48h or 7d.' })
   if (args.values['no-chain'] === true) {
     if (asked) throw usage('--no-chain stores the video without registering it; it cannot take an access policy')
     return undefined
@@ -85,9 +99,23 @@ export async function prepareUploadRegistration (args: ParsedArgs, out: Output):
     const videoId = toHex(randomBytes(32))
     await client.registerVideo({ id: videoId, manifestCid, listingCid, keyFingerprint: fingerprint, policy, rating })
     if (price !== undefined) await client.setPrice(videoId, price)
+    if (refundWindow > 0n) await client.setRefundWindow(videoId, refundWindow)
+    if (condition !== undefined) await client.setCondition(videoId, condition)
     const owner = client.address
     out.note(`registered on chain as ${videoId} (${policy}${price === undefined ? '' : `, ${formatAmount(price.amount, price.asset)}${price.duration === 0n ? '' : ` for ${formatDurationSeconds(price.duration)}`}`}) by ${ctx.names.get(owner.toLowerCase()) ?? owner}`)
-    return { videoId, owner, policy, ...(price === undefined ? {} : { price }), keyFingerprint: fingerprint, manifestCid, listingCid }
+    if (refundWindow > 0n) out.note(`buyers may refund within ${formatDurationSeconds(refundWindow)}; each sale is paid to you when that closes`)
+    if (condition !== undefined) out.note(`also open to ${describeCondition(condition)}`)
+    return {
+      videoId,
+      owner,
+      policy,
+      ...(price === undefined ? {} : { price }),
+      ...(refundWindow === 0n ? {} : { refundWindow }),
+      ...(condition === undefined ? {} : { condition: { any: condition.any, require: condition.clauses.map(clauseSpec) } }),
+      keyFingerprint: fingerprint,
+      manifestCid,
+      listingCid
+    }
   }
   return {
     identity: ctx.identity,
