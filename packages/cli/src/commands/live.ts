@@ -120,6 +120,11 @@ export const liveStart: Command = {
       const seconds = Math.max(1, (Date.now() - startedAt) / 1000)
       return { event: 'status', segments: st.segments, bytes: st.bytes, kbps: Math.round(st.bytes * 8 / 1000 / seconds), epoch: st.epoch, lastPublishMs: st.lastPublishMs, ...(st.lastHandOverMs === undefined ? {} : { lastHandOverMs: st.lastHandOverMs }), nodes: st.nodes }
     }
+    // Before "started" is printed: whoever reads it may signal at once (a test did, and on a loaded
+    // machine the signal came before a handler installed after the print: the default killed us).
+    const stop = (): void => { encoder.stop() }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
     const onChain = chain === undefined ? {} : { video: chain.registration.videoId, policy: chain.registration.policy, keepers: { threshold: chain.threshold, keepers: chain.keepers } }
     // The watch page of the first node: a registered stream's URL carries no key (the page asks
     // the keepers as the viewer); a link-mode one carries the link's secret in the fragment.
@@ -149,9 +154,6 @@ export const liveStart: Command = {
         print: line => { out.note(line) }, signal: chatStop.signal
       })
     }
-    const stop = (): void => { encoder.stop() }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
     let archived: Record<string, unknown> | undefined
     try {
       // The ingest ending (or failing) still archives what was stored; its error is reported after.

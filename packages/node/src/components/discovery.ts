@@ -156,14 +156,7 @@ export class DiscoveryComponent implements Component {
     } catch (err) {
       signal.throwIfAborted()
       const code = isP2pdvError(err) ? err.code : 'ERR_INTERNAL'
-      if (code === DiscoveryIndexErrorCode.LISTING_UNAVAILABLE) {
-        const left = (this.retry.get(id) ?? LISTING_RETRIES) - 1
-        if (left > 0) {
-          this.retry.set(id, left)
-          return
-        }
-      }
-      this.retry.delete(id)
+      if (retryLater(this.retry, id, code === DiscoveryIndexErrorCode.LISTING_UNAVAILABLE)) return
       store.remove(id)
       this.deps.log.warn({ video: id, listing: v.listingCid.slice(0, 100), code }, 'discovery: listing skipped')
       return
@@ -202,14 +195,7 @@ export class DiscoveryComponent implements Component {
     } catch (err) {
       signal.throwIfAborted()
       const code = isP2pdvError(err) ? err.code : 'ERR_INTERNAL'
-      if (code === DiscoveryIndexErrorCode.PROFILE_UNAVAILABLE) {
-        const left = (this.profileRetry.get(creator) ?? LISTING_RETRIES) - 1
-        if (left > 0) {
-          this.profileRetry.set(creator, left)
-          return
-        }
-      }
-      this.profileRetry.delete(creator)
+      if (retryLater(this.profileRetry, creator, code === DiscoveryIndexErrorCode.PROFILE_UNAVAILABLE)) return
       store.removeProfile(creator)
       this.deps.log.warn({ creator, profile: cid.slice(0, 100), code }, 'discovery: channel profile skipped')
       return
@@ -279,4 +265,18 @@ export function channelProfile (creator: Address, cid: string, doc: ProfileDocum
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt
   }
+}
+
+/**
+ * After a failed fetch: true while `key` has tries left and the block was only unavailable (it is
+ * tried again next pass); false once it is given up (a bad document, or out of tries).
+ */
+function retryLater<K> (retries: Map<K, number>, key: K, unavailable: boolean): boolean {
+  const left = (retries.get(key) ?? LISTING_RETRIES) - 1
+  if (unavailable && left > 0) {
+    retries.set(key, left)
+    return true
+  }
+  retries.delete(key)
+  return false
 }

@@ -118,7 +118,7 @@ export function Player ({ video, source, opening, poster, onController, live = f
       />
       {s?.started !== true && poster !== undefined && <img className='poster' src={poster} alt='' />}
       {source === undefined && opening !== undefined && <div className='opening'>{opening}</div>}
-      {s !== undefined && s.waiting && s.error === undefined && <div className='buffering' aria-label='Loading'><div className='spinner' /></div>}
+      {s !== undefined && s.waiting && s.error === undefined && <div className='buffering' role='status' aria-label='Loading'><div className='spinner' /></div>}
       {showBigPlay && (
         <button type='button' className='big-play' aria-label={s.ended ? 'Replay' : 'Play'} onClick={() => { controller?.play() }}>
           {s.ended ? <ReplayIcon /> : <PlayIcon size={44} />}
