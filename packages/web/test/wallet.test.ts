@@ -34,7 +34,7 @@ describe('price state', () => {
 })
 
 describe('refunds on the video page', () => {
-  const me = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC'
+  const me = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC' as Hex
   const held = { payer: me, asset: 'eth' as const, amount: 10n ** 16n, refundableUntil: 1_800_000_000n }
 
   it('says how long a refund window lasts, and nothing without one', () => {

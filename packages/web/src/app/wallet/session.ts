@@ -7,7 +7,7 @@
  */
 import { createWalletClient, custom, getAddress, numberToHex, type Address, type EIP1193Provider, type Hex } from 'viem'
 import {
-  balances, buy, checkChainId, conditionMet, conditionOf, createChainContext, escrowOf, getVideo, hasAccess, isLive, planOf, refund, refundTerms,
+  balances, buy, checkChainId, conditionMet, conditionOf, createChainContext, escrowOf, getVideo, hasAccess, isLive, paidUntil, planOf, refund, refundTerms,
   refundWindowOf, subscribe, subscribedUntil, purchasesOf, subscriptionsOf, parseChainConfig, withdraw, type Asset, type ChainContext, type Condition,
   type HeldSale, type Plan, type PurchaseRecord, type RefundTerms, type SubscriptionRecord, type VideoInfo
 } from '@p2pdv/chain'
@@ -22,6 +22,8 @@ import { watchWalletChanges, type WalletChange } from './wallet-changes.ts'
 const SIGN_IN_SECONDS = 3600
 /** What "Add test ETH" sets a dev wallet's balance to (devnet only). */
 const TEST_FUNDS_WEI = 10n * 10n ** 18n
+/** Purchases (newest first) whose end time is read again from the contract (refunds change it). */
+const CHECKED_PURCHASES = 48
 
 /** What a video costs this viewer, and whether they may already watch it. */
 export interface AccessState {
@@ -144,7 +146,17 @@ export async function openSession (origin: string): Promise<WalletSession> {
       return held
     },
     subscribe: async (creator, onSent) => { await subscribe(ctx, creator, 1, { onSent }) },
-    purchases: async () => await purchasesOf(ctx, address),
+    purchases: async () => {
+      const list = await purchasesOf(ctx, address)
+      // A refund restores paidUntil to what it was before the purchase: the event's end time is
+      // stale then, and a first purchase refunded is no purchase at all (paidUntil 0).
+      const checked: PurchaseRecord[] = []
+      const head = list.slice(0, CHECKED_PURCHASES)
+      for (let i = 0; i < head.length; i += 8) {
+        checked.push(...await Promise.all(head.slice(i, i + 8).map(async p => ({ ...p, until: await paidUntil(ctx, p.video, address) }))))
+      }
+      return [...checked.filter(p => p.until !== 0n), ...list.slice(CHECKED_PURCHASES)]
+    },
     subscriptions: async () => await subscriptionsOf(ctx, address),
     signIn: async () => {
       try {
