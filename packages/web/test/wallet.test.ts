@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events'
 import { describe, it } from 'node:test'
 import type { Hex } from 'viem'
 import {
-  conditionSegments, conditionText, durationWords, groupDigits, priceView, qualification, refundedNote, refundView, refundWindowLabel, utcTime, type ClauseLike
+  conditionSegments, conditionText, durationWords, groupDigits, priceView, qualification, refundedNote, refundView, refundWindowLabel, timeLeft, utcTime, type ClauseLike
 } from '../src/app/discover/price-view.ts'
 import { HISTORY_KEY, MAX_HISTORY, readHistory, recordWatch } from '../src/app/library/history.ts'
 import type { AccessState } from '../src/app/wallet/session.ts'
@@ -52,6 +52,11 @@ describe('refunds on the video page', () => {
     const now = held.refundableUntil - 3n * 86_400n
     assert.deepEqual(refundView(held, me.toLowerCase(), now), { state: 'refundable', until: held.refundableUntil, amount: '0.01 ETH', deadline: '2027-01-15 08:00 UTC', left: '3 days left' })
     assert.equal(refundView(held, me, held.refundableUntil - 1n).state, 'refundable')
+    assert.equal(timeLeft(7n * 86_400n - 10n), '6 days 23 hours', 'never rounded up')
+    assert.equal(timeLeft(90n * 60n), '1 hour 30 minutes')
+    assert.equal(timeLeft(86_400n), '1 day')
+    assert.equal(timeLeft(119n), '1 minute')
+    assert.equal(timeLeft(59n), 'under a minute')
     assert.equal(refundView(held, me, held.refundableUntil).state, 'closed', 'the contract refuses at block.timestamp >= refundableUntil')
     assert.equal(refundView(held, owner, now).state, 'other-payer', 'a gift: only the payer may refund')
     assert.equal(refundView(undefined, me, now).state, 'none')

@@ -63,6 +63,16 @@ export function durationWords (seconds: bigint): string {
   return unit(seconds < 0n ? 0n : seconds, 'second')
 }
 
+/** `6 days 23 hours`, `5 hours 2 minutes`, `12 minutes`, `under a minute`: time left, never rounded up. */
+export function timeLeft (seconds: bigint): string {
+  const unit = (n: bigint, one: string): string => `${n} ${one}${n === 1n ? '' : 's'}`
+  const two = (a: bigint, aName: string, b: bigint, bName: string): string => b === 0n ? unit(a, aName) : `${unit(a, aName)} ${unit(b, bName)}`
+  if (seconds >= 86_400n) return two(seconds / 86_400n, 'day', (seconds % 86_400n) / 3_600n, 'hour')
+  if (seconds >= 3_600n) return two(seconds / 3_600n, 'hour', (seconds % 3_600n) / 60n, 'minute')
+  if (seconds >= 60n) return unit(seconds / 60n, 'minute')
+  return 'under a minute'
+}
+
 /** The buy area's line about refunds (undefined: the video has no refund window). */
 export function refundWindowLabel (seconds: bigint | undefined): string | undefined {
   if (seconds === undefined || seconds <= 0n) return undefined
@@ -90,7 +100,7 @@ export function refundView (held: HeldPurchase | undefined, me: string, now: big
   if (held === undefined || held.amount === 0n) return { state: 'none' }
   if (now >= held.refundableUntil) return { state: 'closed' }
   if (held.payer.toLowerCase() !== me.toLowerCase()) return { state: 'other-payer' }
-  return { state: 'refundable', until: held.refundableUntil, amount: amountLabel(held.amount, held.asset), deadline: utcTime(held.refundableUntil), left: `${durationWords(held.refundableUntil - now)} left` }
+  return { state: 'refundable', until: held.refundableUntil, amount: amountLabel(held.amount, held.asset), deadline: utcTime(held.refundableUntil), left: `${timeLeft(held.refundableUntil - now)} left` }
 }
 
 /** What the page says once a refund is confirmed: exactly what AccessManager.refund does (credits the payer). */
