@@ -69,7 +69,7 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
     // holders of 100 P2PV units or for anyone from 2099 (this wallet meets neither).
     const window = await runCli(['refund-window', paid, '7d', '--json'], env)
     assert.equal(window.code, 0, window.stdout + window.stderr)
-    token = getAddress(chain.contracts.token)
+    token = getAddress(chain.contracts.token!)
     const cond = await runCli(['require', members, `erc20:${token}>=100`, 'time:2099-01-01..', '--any', '--json'], env)
     assert.equal(cond.code, 0, cond.stdout + cond.stderr)
     // Test funds for the browser wallet's account.
