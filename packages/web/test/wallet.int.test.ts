@@ -167,6 +167,7 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
     // Within the window: the deadline (7 days from now, in UTC) and a Refund button.
     await page.waitForSelector('[data-refund=refundable] [data-action=refund]', { timeout: WAIT_MS })
     assert.match((await page.locator('[data-refund=refundable]').textContent())!, /Refundable until \d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})? UTC \((6 days 23 hours|7 days) left\)Refund 0\.01 ETH/)
+    await page.locator('[data-refund=refundable]').scrollIntoViewIfNeeded()
     await screenshots(page, 'wallet-video-owned')
 
     await page.goto(`${web}/library`)
@@ -190,6 +191,7 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
     const reader = createPublicClient({ transport: http(chain.rpc) })
     assert.equal(await reader.readContract({ address: chain.contracts.accessManager as Hex, abi: AccessManagerAbi, functionName: 'hasAccess', args: [paid as Hex, account.address] }), false, 'access is gone on chain')
     assert.equal(await reader.readContract({ address: chain.contracts.accessManager as Hex, abi: AccessManagerAbi, functionName: 'owed', args: [account.address, '0x0000000000000000000000000000000000000000'] }), 10n ** 16n, 'the price is credited to the payer')
+    await page.locator('[data-action=withdraw]').scrollIntoViewIfNeeded()
     await screenshots(page, 'wallet-video-refunded')
     await page.locator('[data-action=withdraw]').click()
     await page.waitForSelector('[data-tx=confirmed][data-tx-action=withdrawing]', { timeout: WAIT_MS })
@@ -208,6 +210,7 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
     await page.waitForSelector('[data-condition=not-qualified]', { timeout: WAIT_MS })
     assert.equal(await page.locator('.condition-words').textContent(), `Free for holders of ≥ 100 of token ${token.slice(0, 6)}…${token.slice(-4)} (ERC-20) or for anyone from 2099-01-01 00:00 UTC on`)
     assert.equal(await page.locator(`.condition-words [title="${token}"]`).count(), 1, 'the full address in a title')
+    await page.locator('[data-condition]').scrollIntoViewIfNeeded()
     await screenshots(page, 'wallet-video-condition')
     await page.locator('[data-action=subscribe]').click()
     await playsPast(page, 1)

@@ -106,6 +106,7 @@ export function VideoActions ({ video, onAccess, onAccessLost }: { video: Listed
         </div>
       )}
       {refund.state === 'other-payer' && <span className='muted small' data-refund='other-payer'>Refundable by the account that paid for it, not by this one.</span>}
+      <TxStatus tx={tx} />
       {credited !== undefined && !credited.withdrawn && !busy && (
         <button type='button' data-action='withdraw' onClick={() => {
           void act('Withdrawing', async onSent => {
@@ -115,7 +116,6 @@ export function VideoActions ({ video, onAccess, onAccessLost }: { video: Listed
           })
         }}>Withdraw to your wallet</button>
       )}
-      <TxStatus tx={tx} />
       {policy !== 'public' && <ConditionNote condition={condition} met={connected ? access?.conditionMet : undefined} />}
     </div>
   )
