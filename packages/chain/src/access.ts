@@ -93,8 +93,8 @@ export async function subscribedUntil (ctx: ChainContext, creator: Address, subs
 }
 
 /** Withdraws what the AccessManager owes the signer in `asset`; resolves with the amount. */
-export async function withdraw (ctx: ChainContext, asset: Asset): Promise<{ amount: bigint, receipt: TransactionReceipt }> {
-  const receipt = await accessWrite(ctx, 'withdrawing', 'withdraw', [assetAddress(ctx, asset)])
+export async function withdraw (ctx: ChainContext, asset: Asset, options: { onSent?: (hash: Hex) => void } = {}): Promise<{ amount: bigint, receipt: TransactionReceipt }> {
+  const receipt = await accessWrite(ctx, 'withdrawing', 'withdraw', [assetAddress(ctx, asset)], undefined, options.onSent)
   const [log] = parseEventLogs({ abi: AccessManagerAbi, logs: receipt.logs, eventName: 'Withdrawn' })
   return { amount: log?.args.amount ?? 0n, receipt }
 }

@@ -86,10 +86,11 @@ export class ChainClient implements ChainContext {
   async setRefundWindow (id: Hex, seconds: bigint): Promise<TransactionReceipt> { return await refunds.setRefundWindow(this, id, seconds) }
   async refundWindowOf (id: Hex): Promise<bigint> { return await refunds.refundWindowOf(this, id) }
   async escrowOf (id: Hex, viewer: Address): Promise<HeldSale | undefined> { return await refunds.escrowOf(this, id, viewer) }
-  async refund (id: Hex, viewer?: Address): Promise<{ amount: bigint, asset: Asset, receipt: TransactionReceipt }> { return await refunds.refund(this, id, viewer) }
+  async refund (id: Hex, viewer?: Address, options: { onSent?: (hash: Hex) => void } = {}): Promise<{ amount: bigint, asset: Asset, receipt: TransactionReceipt }> { return await refunds.refund(this, id, viewer, options) }
+  async refundTerms (id: Hex, viewer: Address): Promise<refunds.RefundTerms> { return await refunds.refundTerms(this, id, viewer) }
   async heldSales (owner: Address): Promise<HeldSale[]> { return await refunds.heldSales(this, owner) }
   async releaseSales (sales: ReadonlyArray<{ video: Hex, viewer: Address }>): Promise<{ released: number, receipts: TransactionReceipt[] }> { return await refunds.releaseSales(this, sales) }
-  async withdraw (asset: Asset): Promise<{ amount: bigint, receipt: TransactionReceipt }> { return await access.withdraw(this, asset) }
+  async withdraw (asset: Asset, options: { onSent?: (hash: Hex) => void } = {}): Promise<{ amount: bigint, receipt: TransactionReceipt }> { return await access.withdraw(this, asset, options) }
 
   // ---- copyright claims (licensing.ts) ----
   async fileClaim (video: Hex, evidence: string): Promise<{ id: bigint, receipt: TransactionReceipt }> { return await licensing.fileClaim(this, video, evidence) }

@@ -59,7 +59,7 @@ export async function escrowOf (ctx: ChainContext, id: Hex, viewer: Address): Pr
  * Takes back the signer's refundable purchase of `id` for `viewer` (default the signer). The
  * amount is credited to the signer in the AccessManager (withdraw it with `withdraw`).
  */
-export async function refund (ctx: ChainContext, id: Hex, viewer: Address = signerAddress(ctx)): Promise<{ amount: bigint, asset: Asset, receipt: TransactionReceipt }> {
+export async function refund (ctx: ChainContext, id: Hex, viewer: Address = signerAddress(ctx), options: { onSent?: (hash: Hex) => void } = {}): Promise<{ amount: bigint, asset: Asset, receipt: TransactionReceipt }> {
   const held = await escrowOf(ctx, id, viewer)
   const me = signerAddress(ctx)
   if (held === undefined || held.payer.toLowerCase() !== me.toLowerCase()) {
@@ -72,9 +72,23 @@ export async function refund (ctx: ChainContext, id: Hex, viewer: Address = sign
   if ((latest > wall ? latest : wall) >= held.refundableUntil) {
     throw new P2pdvError('ERR_NOT_REFUNDABLE', `the refund window of this purchase closed at ${new Date(Number(held.refundableUntil) * 1000).toISOString()}`, { hint: 'Refunds are possible only within the window the creator set when you bought.' })
   }
-  const receipt = await writeContract(ctx, { action: 'refunding', address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, functionName: 'refund', args: [id, viewer] })
+  const receipt = await writeContract(ctx, { action: 'refunding', address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, functionName: 'refund', args: [id, viewer], ...(options.onSent === undefined ? {} : { onSent: options.onSent }) })
   const [log] = parseEventLogs({ abi: AccessManagerAbi, logs: receipt.logs, eventName: 'PurchaseRefunded' })
   return { amount: log?.args.amount ?? held.amount, asset: held.asset, receipt }
+}
+
+/** A video's refund terms for one viewer: the window later sales get, and `viewer`'s purchase held under one (if any). */
+export interface RefundTerms {
+  /** Seconds after a purchase within which the payer may refund it (0: no refunds). */
+  window: bigint
+  /** `viewer`'s latest purchase still held in escrow (it may be past its window, awaiting release). */
+  held?: HeldSale
+}
+
+/** The refund window of `id` and what is held for `viewer`'s purchase of it, in one round of reads. */
+export async function refundTerms (ctx: ChainContext, id: Hex, viewer: Address): Promise<RefundTerms> {
+  const [window, held] = await Promise.all([refundWindowOf(ctx, id), escrowOf(ctx, id, viewer)])
+  return { window, ...(held === undefined ? {} : { held }) }
 }
 
 /** Sales of `owner`'s videos still held for refunds (from Escrowed events, checked against the contract). */

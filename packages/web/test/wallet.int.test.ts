@@ -8,7 +8,8 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
-import { createWalletClient, http, type Hex } from 'viem'
+import { createPublicClient, createWalletClient, getAddress, http, type Hex } from 'viem'
+import { AccessManagerAbi } from '@p2pdv/contracts/abis'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { createSiweMessage } from 'viem/siwe'
 import { NodeClient } from '@p2pdv/node-client'
@@ -44,6 +45,7 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
   let browser: Browser
   const account = privateKeyToAccount(generatePrivateKey())
   let mode: Mode = 'approve'
+  let token: Hex
   const sent: string[] = []
 
   before(async () => {
@@ -63,6 +65,13 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
     members = up2.json.chain.videoId
     const plan = await runCli(['plan', '--price', '0.005', '--period', '30d', '--json'], env)
     assert.equal(plan.code, 0, plan.stdout + plan.stderr)
+    // Buyers of the priced video may refund within 7 days; the members' video is also free for
+    // holders of 100 P2PV units or for anyone from 2099 (this wallet meets neither).
+    const window = await runCli(['refund-window', paid, '7d', '--json'], env)
+    assert.equal(window.code, 0, window.stdout + window.stderr)
+    token = getAddress(chain.contracts.token!)
+    const cond = await runCli(['require', members, `erc20:${token}>=100`, 'time:2099-01-01..', '--any', '--json'], env)
+    assert.equal(cond.code, 0, cond.stdout + cond.stderr)
     // Test funds for the browser wallet's account.
     await rpc(chain.rpc, 'anvil_setBalance', [account.address, '0x8ac7230489e80000'])
     const node = new NodeClient(web)
@@ -120,7 +129,7 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
     return { phase: (await el.getAttribute('data-tx'))!, code: await page.locator('[data-tx] [data-code]').getAttribute('data-code').catch(() => null) }
   }
 
-  it('a viewer finds the priced video, sees its price; a refusal and a revert say what happened; buying plays it; the library lists it', async () => {
+  it('a viewer finds the priced video, sees its price and refund window; a refusal and a revert say what happened; buying plays it; the library lists it as refundable; refunding on the page stops it and credits the price', async () => {
     const page = await browser.context.newPage()
     await page.goto(`${web}/search?q=lighthouse`)
     await page.locator(`a[data-video="${paid}"]`).first().click()
@@ -132,6 +141,7 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
     await page.waitForSelector(`.wallet-chip[data-address="${account.address}"]`, { timeout: WAIT_MS })
     await page.waitForSelector('[data-price-state=buy] [data-action=buy]', { timeout: WAIT_MS })
     assert.equal(await page.locator('[data-price-state=buy] strong').textContent(), 'Buy for 0.01 ETH')
+    assert.equal(await page.locator('[data-refund-window]').textContent(), 'Refundable for 7 days after you buy')
     assert.match((await page.locator('.wallet-balance').textContent())!, /^10 ETH$/)
     await screenshots(page, 'wallet-video-priced')
     await assertAccessible(page, 'wallet-video-priced')
@@ -154,15 +164,39 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
     // Confirmed: the page asks the keepers again and plays.
     await playsPast(page, 1)
     await page.waitForSelector('[data-price-state=owned]', { timeout: WAIT_MS })
+    // Within the window: the deadline (7 days from now, in UTC) and a Refund button.
+    await page.waitForSelector('[data-refund=refundable] [data-action=refund]', { timeout: WAIT_MS })
+    assert.match((await page.locator('[data-refund=refundable]').textContent())!, /Refundable until \d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})? UTC \((6 days 23 hours|7 days) left\)Refund 0\.01 ETH/)
+    await page.locator('[data-refund=refundable]').scrollIntoViewIfNeeded()
     await screenshots(page, 'wallet-video-owned')
 
     await page.goto(`${web}/library`)
     await page.waitForSelector(`[aria-label="Bought videos"] a[data-video="${paid}"]`, { timeout: WAIT_MS })
+    assert.match((await page.locator(`[data-refundable="${paid}"]`).textContent())!, /^Lighthouse tour 0\.01 ETH · refundable until .+ UTC \((6 days 23 hours|7 days) left\) Refund…$/)
     assert.equal(await page.locator(`[aria-label="Watched videos"] a[data-video="${paid}"]`).count(), 1, 'history lists it')
     await screenshots(page, 'library')
     await assertAccessible(page, 'library')
     await page.locator(`[aria-label="Bought videos"] a[data-video="${paid}"]`).click()
     await playsPast(page, 1)
+
+    // Refund on the page: confirmed, the player stops, the money is credited (then withdrawn).
+    const before = sent.length
+    await page.locator('[data-action=refund]').click()
+    await page.waitForSelector('[data-tx=confirmed][data-tx-action=refunding]', { timeout: WAIT_MS })
+    assert.match((await page.locator('[data-tx]').textContent())!, /^Refunded 0\.01 ETH\. .*not in your wallet until you withdraw it\.$/)
+    await page.waitForSelector('video', { state: 'detached', timeout: WAIT_MS })
+    assert.equal(await page.locator('.error-panel h2').textContent(), 'You refunded this video')
+    await page.waitForSelector('[data-price-state=buy] [data-action=buy]', { timeout: WAIT_MS })
+    const chain = devnet.state.chain!
+    const reader = createPublicClient({ transport: http(chain.rpc) })
+    assert.equal(await reader.readContract({ address: chain.contracts.accessManager as Hex, abi: AccessManagerAbi, functionName: 'hasAccess', args: [paid as Hex, account.address] }), false, 'access is gone on chain')
+    assert.equal(await reader.readContract({ address: chain.contracts.accessManager as Hex, abi: AccessManagerAbi, functionName: 'owed', args: [account.address, '0x0000000000000000000000000000000000000000'] }), 10n ** 16n, 'the price is credited to the payer')
+    await page.locator('[data-action=withdraw]').scrollIntoViewIfNeeded()
+    await screenshots(page, 'wallet-video-refunded')
+    await page.locator('[data-action=withdraw]').click()
+    await page.waitForSelector('[data-tx=confirmed][data-tx-action=withdrawing]', { timeout: WAIT_MS })
+    assert.equal(await page.locator('[data-tx]').textContent(), 'Withdrawn: 0.01 ETH is back in your wallet.')
+    assert.equal(sent.length, before + 2, 'one refund, one withdrawal')
     await page.close()
   })
 
@@ -172,6 +206,12 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
     // The wallet reconnects by itself (the page remembers the choice, not a key).
     await page.waitForSelector('[data-price-state=subscribe] [data-action=subscribe]', { timeout: WAIT_MS })
     assert.equal(await page.locator('[data-price-state=subscribe] strong').textContent(), 'Subscribe for 0.005 ETH')
+    // The condition, in words, and that this wallet does not meet it.
+    await page.waitForSelector('[data-condition=not-qualified]', { timeout: WAIT_MS })
+    assert.equal(await page.locator('.condition-words').textContent(), `Free for holders of ≥ 100 of token ${token.slice(0, 6)}…${token.slice(-4)} (ERC-20) or for anyone from 2099-01-01 00:00 UTC on`)
+    assert.equal(await page.locator(`.condition-words [title="${token}"]`).count(), 1, 'the full address in a title')
+    await page.locator('[data-condition]').scrollIntoViewIfNeeded()
+    await screenshots(page, 'wallet-video-condition')
     await page.locator('[data-action=subscribe]').click()
     await playsPast(page, 1)
     await page.waitForSelector('[data-price-state=subscribed]', { timeout: WAIT_MS })

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict'
 import { EventEmitter } from 'node:events'
 import { describe, it } from 'node:test'
 import type { Hex } from 'viem'
-import { priceView } from '../src/app/discover/price-view.ts'
+import {
+  conditionSegments, conditionText, durationWords, groupDigits, priceView, qualification, refundedNote, refundView, refundWindowLabel, timeLeft, utcTime, type ClauseLike
+} from '../src/app/discover/price-view.ts'
 import { HISTORY_KEY, MAX_HISTORY, readHistory, recordWatch } from '../src/app/library/history.ts'
 import type { AccessState } from '../src/app/wallet/session.ts'
 import { watchWalletChanges, type EventfulProvider, type WalletChange } from '../src/app/wallet/wallet-changes.ts'
@@ -28,6 +30,93 @@ describe('price state', () => {
     assert.deepEqual(priceView({ policy: 'subscribers' }, chain('subscribers', { plan })), { state: 'subscribe', label: 'Subscribe for 0.005 ETH', detail: '30 days of every video of this creator.' })
     assert.equal(priceView({ policy: 'subscribers' }, chain('subscribers', { plan, access: true, subscribed: true })).state, 'subscribed')
     assert.equal(priceView({ policy: 'subscribers' }, chain('subscribers')).state, 'no-plan')
+  })
+})
+
+describe('refunds on the video page', () => {
+  const me = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC' as Hex
+  const held = { payer: me, asset: 'eth' as const, amount: 10n ** 16n, refundableUntil: 1_800_000_000n }
+
+  it('says how long a refund window lasts, and nothing without one', () => {
+    assert.equal(refundWindowLabel(7n * 86_400n), 'Refundable for 7 days after you buy')
+    assert.equal(refundWindowLabel(86_400n), 'Refundable for 1 day after you buy')
+    assert.equal(refundWindowLabel(48n * 3_600n), 'Refundable for 2 days after you buy')
+    assert.equal(refundWindowLabel(36n * 3_600n), 'Refundable for 36 hours after you buy')
+    assert.equal(refundWindowLabel(90n * 60n), 'Refundable for 90 minutes after you buy')
+    assert.equal(refundWindowLabel(0n), undefined)
+    assert.equal(refundWindowLabel(undefined), undefined)
+    assert.equal(durationWords(61n), '2 minutes', 'rounds up: never promises less time than there is')
+  })
+
+  it('offers a refund only to the payer, only within the window', () => {
+    const now = held.refundableUntil - 3n * 86_400n
+    assert.deepEqual(refundView(held, me.toLowerCase(), now), { state: 'refundable', until: held.refundableUntil, amount: '0.01 ETH', deadline: '2027-01-15 08:00 UTC', left: '3 days left' })
+    assert.equal(refundView(held, me, held.refundableUntil - 1n).state, 'refundable')
+    assert.equal(timeLeft(7n * 86_400n - 10n), '6 days 23 hours', 'never rounded up')
+    assert.equal(timeLeft(90n * 60n), '1 hour 30 minutes')
+    assert.equal(timeLeft(86_400n), '1 day')
+    assert.equal(timeLeft(119n), '1 minute')
+    assert.equal(timeLeft(59n), 'under a minute')
+    assert.equal(refundView(held, me, held.refundableUntil).state, 'closed', 'the contract refuses at block.timestamp >= refundableUntil')
+    assert.equal(refundView(held, owner, now).state, 'other-payer', 'a gift: only the payer may refund')
+    assert.equal(refundView(undefined, me, now).state, 'none')
+    assert.equal(refundView({ ...held, amount: 0n }, me, now).state, 'none')
+  })
+
+  it('says where the money went: credited in the contract, not in the wallet yet', () => {
+    assert.match(refundedNote(10n ** 16n, 'eth'), /^Refunded 0\.01 ETH\. .*credits the money to your account.*not in your wallet until you withdraw/)
+  })
+
+  it('owned while a refundable purchase is held, free-for-you when the condition alone opens it', () => {
+    const listedPaid = { policy: 'paid' as const, price: { asset: 'eth' as const, amount: 10n ** 16n, durationSeconds: 0n } }
+    const price = { amount: 10n ** 16n, duration: 0n }
+    assert.equal(priceView(listedPaid, chain('paid', { access: true, conditionMet: true }, price)).state, 'qualified')
+    assert.equal(priceView(listedPaid, chain('paid', { access: true, conditionMet: true, refund: { window: 1n, held: { video: `0x${'1'.repeat(64)}`, viewer: me, ...held } } }, price)).state, 'owned')
+    assert.equal(priceView(listedPaid, chain('paid', { access: false, conditionMet: false }, price)).state, 'buy')
+  })
+})
+
+describe('access conditions in words', () => {
+  const token = '0xAbCdEf0123456789abcdef0123456789ABCDEF01'
+  const clause = (c: Partial<ClauseLike>): ClauseLike => ({ kind: 1, token: '0x0000000000000000000000000000000000000000', notBefore: 0n, id: 0n, min: 0n, notAfter: 0n, ...c })
+  const OPEN_END = 2n ** 64n - 1n
+
+  it('names each kind, joined by and / or', () => {
+    assert.equal(conditionText({ any: false, clauses: [clause({ kind: 1, token, min: 100n })] }), 'Free for holders of ≥ 100 of token 0xAbCd…EF01 (ERC-20)')
+    assert.equal(conditionText({ any: false, clauses: [clause({ kind: 2, token, min: 1n })] }), 'Free for holders of any NFT of collection 0xAbCd…EF01 (ERC-721)')
+    assert.equal(conditionText({ any: false, clauses: [clause({ kind: 2, token, min: 3n })] }), 'Free for holders of ≥ 3 NFTs of collection 0xAbCd…EF01 (ERC-721)')
+    assert.equal(conditionText({ any: false, clauses: [clause({ kind: 3, token, id: 7n, min: 2n })] }), 'Free for holders of ≥ 2 of token #7 of collection 0xAbCd…EF01 (ERC-1155)')
+    assert.equal(conditionText({ any: false, clauses: [clause({ kind: 4, notBefore: 1_798_761_600n, notAfter: 1_801_440_000n })] }), 'Free from 2027-01-01 00:00 UTC until 2027-02-01 00:00 UTC')
+    assert.equal(conditionText({ any: false, clauses: [clause({ kind: 4, notBefore: 1_798_761_600n, notAfter: OPEN_END })] }), 'Free from 2027-01-01 00:00 UTC on')
+    assert.equal(conditionText({ any: false, clauses: [clause({ kind: 4, notAfter: 1_798_761_600n })] }), 'Free until 2027-01-01 00:00 UTC')
+    assert.equal(conditionText({ any: true, clauses: [clause({ kind: 1, token, min: 10n ** 20n }), clause({ kind: 4, notBefore: 1_798_761_600n, notAfter: OPEN_END })] }),
+      'Free for holders of ≥ 100,000,000,000,000,000,000 of token 0xAbCd…EF01 (ERC-20) or for anyone from 2027-01-01 00:00 UTC on')
+    assert.equal(conditionText({ any: false, clauses: [clause({ kind: 2, token, min: 1n }), clause({ kind: 4, notAfter: 1_798_761_600n })] }),
+      'Free for holders of any NFT of collection 0xAbCd…EF01 (ERC-721) and only until 2027-01-01 00:00 UTC')
+    assert.equal(conditionText({ any: false, clauses: [] }), undefined)
+    assert.equal(conditionText(undefined), undefined)
+    assert.match(conditionText({ any: false, clauses: [clause({ kind: 9 })] })!, /does not know \(kind 9\)/)
+  })
+
+  it('keeps addresses as data (shortened on the page, full in a title), never as markup', () => {
+    const hostile = '<img src=x onerror=alert(1)>'
+    const segs = conditionSegments({ any: false, clauses: [clause({ kind: 1, token: hostile, min: 1n })] })!
+    assert.deepEqual(segs.filter(s => typeof s !== 'string'), [{ address: hostile }])
+    assert.ok(segs.every(s => typeof s !== 'string' || !s.includes('<')), 'no markup built from chain values')
+  })
+
+  it('says whether this wallet qualifies', () => {
+    assert.deepEqual(qualification(true), { state: 'qualified', text: 'You qualify: plays free' })
+    assert.equal(qualification(false).state, 'not-qualified')
+    assert.equal(qualification(undefined).state, 'unknown')
+  })
+
+  it('formats times in UTC and big numbers with separators', () => {
+    assert.equal(utcTime(0n), '1970-01-01 00:00 UTC')
+    assert.equal(utcTime(59n), '1970-01-01 00:00:59 UTC')
+    assert.equal(utcTime(2n ** 63n), `${2n ** 63n} s (unix time)`)
+    assert.equal(groupDigits(1234567n), '1,234,567')
+    assert.equal(groupDigits(999n), '999')
   })
 })
 

@@ -35,6 +35,7 @@ const TITLES: Record<string, string> = {
   ERR_CHAIN_UNREACHABLE: 'The chain did not answer',
   ERR_NOT_FOR_SALE: 'This video is not for sale',
   ERR_CHAIN_NO_SUBSCRIPTION_PLAN: 'This creator offers no subscription',
+  ERR_NOT_REFUNDABLE: 'This purchase cannot be refunded',
   ERR_SIWE_REJECTED: 'The node refused the sign-in',
   ERR_RATING_HIDDEN: 'Hidden by your settings',
   ERR_RATING_UNKNOWN: 'This stream\'s rating could not be checked'
@@ -44,6 +45,7 @@ const TITLES: Record<string, string> = {
 const PAGE_HINTS: Record<string, string> = {
   ERR_WALLET_REFUSED: 'Nothing was sent or paid. Approve the request in your wallet to go on.',
   ERR_CHAIN_INSUFFICIENT_FUNDS: 'The account cannot pay the price plus gas. Add ETH to it (on the devnet: "Add test ETH" in the wallet menu) and try again.',
+  ERR_NOT_REFUNDABLE: 'Only the account that paid can refund a purchase, once, before its refund window closes. Nothing was sent. Reload the page to see where this purchase stands.',
   ERR_CHAIN_TX_FAILED: 'The chain reverted the transaction: nothing was bought, only gas was spent. Reload the page to see the current price, then try again.'
 }
 

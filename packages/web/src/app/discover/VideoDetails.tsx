@@ -15,7 +15,7 @@ export function priceState (v: ListedVideo): { label: string, detail: string } {
   return { label: `Buy for ${priceLabel(v)}`, detail: v.price.durationSeconds === 0n ? 'Yours to watch for good.' : 'Access for a limited time.' }
 }
 
-export function VideoDetails ({ id, onFound, onAccess }: { id: string, onFound?: (found: boolean) => void, onAccess?: () => void }): ReactElement | null {
+export function VideoDetails ({ id, onFound, onAccess, onAccessLost }: { id: string, onFound?: (found: boolean) => void, onAccess?: () => void, onAccessLost?: () => void }): ReactElement | null {
   const [video, setVideo] = useState<ListedVideo | undefined>()
   useEffect(() => {
     const ctrl = new AbortController()
@@ -38,7 +38,7 @@ export function VideoDetails ({ id, onFound, onAccess }: { id: string, onFound?:
           <p className={`creator-name${video.creatorName === undefined ? '' : ' named'}`}><a href={`/channel/${video.owner}`} title={video.owner}>{video.creatorName ?? shortAddress(video.owner)}</a></p>
           <p className='muted small'>{ago(video.registeredAt)}{video.category !== undefined && <> · <a href={`/search?category=${encodeURIComponent(video.category)}`}>{categoryLabel(video.category)}</a></>}</p>
         </div>
-        <VideoActions video={video} {...(onAccess === undefined ? {} : { onAccess })} />
+        <VideoActions video={video} {...(onAccess === undefined ? {} : { onAccess })} {...(onAccessLost === undefined ? {} : { onAccessLost })} />
       </div>
       {video.description !== undefined && <p className='description'>{video.description}</p>}
       {video.tags.length > 0 && (

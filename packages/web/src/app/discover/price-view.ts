@@ -1,6 +1,6 @@
 /** A listed video's price state for one viewer, from the chain (pure: unit-tested in test/app.test.ts). */
 import type { AccessState } from '../wallet/session.ts'
-import { formatUnits, priceLabel, type ListedVideo } from './api.ts'
+import { formatUnits, priceLabel, shortAddress, type ListedVideo } from './api.ts'
 
 export interface PriceView { state: string, label: string, detail: string }
 
@@ -15,6 +15,8 @@ export function priceView (listed: Pick<ListedVideo, 'policy' | 'price'>, a: Acc
   if (policy === 'private') return { state: 'private', label: 'Private', detail: 'Only people the creator named may watch it.' }
   if (a?.access === true) {
     if (policy === 'subscribers' && a.subscribed === true) return { state: 'subscribed', label: 'Included in your subscription', detail: 'Your subscription to this creator covers it.' }
+    // Met the creator's condition and holds no purchase of it: free because of what it holds or when it asks.
+    if (a.conditionMet === true && a.refund?.held === undefined) return { state: 'qualified', label: 'Free for you', detail: 'You meet the creator\'s condition below.' }
     return { state: 'owned', label: 'Owned', detail: 'You may watch this video.' }
   }
   if (policy === 'subscribers') {
@@ -27,4 +29,136 @@ export function priceView (listed: Pick<ListedVideo, 'policy' | 'price'>, a: Acc
   const label = price === undefined ? priceLabel(listed) : `${formatUnits(price.amount)} ${price.asset === 'eth' ? 'ETH' : 'P2PV'}`
   const forGood = (price?.duration ?? listed.price?.durationSeconds) === 0n
   return { state: 'buy', label: `Buy for ${label}`, detail: forGood ? 'Yours to watch for good.' : 'Access for a limited time.' }
+}
+
+// ---- refunds and access conditions (AccessManager) ----
+// Type-only imports: this module is in the page's first chunk, the chain code is not.
+
+/** A clause's kinds as the contract numbers them (conditions.ts ClauseKind). */
+const KIND = { erc20: 1, erc721: 2, erc1155: 3, time: 4 } as const
+/** notAfter of a time window open at its end (conditions.ts OPEN_END). */
+const OPEN_END = 2n ** 64n - 1n
+/** Last second a Date can show (9999-12-31T23:59:59Z); later times show as seconds. */
+const LAST_DATE = 253_402_300_799n
+
+/** `2027-01-01 18:00 UTC` (seconds kept when not 0): the same for every viewer, as the chain sees it. */
+export function utcTime (seconds: bigint): string {
+  if (seconds < 0n || seconds > LAST_DATE) return `${seconds} s (unix time)`
+  const iso = new Date(Number(seconds) * 1000).toISOString()
+  const sec = iso.slice(17, 19)
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}${sec === '00' ? '' : `:${sec}`} UTC`
+}
+
+/** `1,000,000`: an integer with its thousands marked (amounts may pass 2^53). */
+export function groupDigits (n: bigint): string {
+  return n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+}
+
+/** `7 days`, `48 hours`, `90 minutes`, `1 day`: a duration the way a person says it. */
+export function durationWords (seconds: bigint): string {
+  const unit = (n: bigint, one: string): string => `${n} ${one}${n === 1n ? '' : 's'}`
+  if (seconds >= 86_400n && seconds % 86_400n === 0n) return unit(seconds / 86_400n, 'day')
+  if (seconds >= 3_600n && seconds % 3_600n === 0n) return unit(seconds / 3_600n, 'hour')
+  if (seconds >= 60n) return unit((seconds + 59n) / 60n, 'minute')
+  return unit(seconds < 0n ? 0n : seconds, 'second')
+}
+
+/** `6 days 23 hours`, `5 hours 2 minutes`, `12 minutes`, `under a minute`: time left, never rounded up. */
+export function timeLeft (seconds: bigint): string {
+  const unit = (n: bigint, one: string): string => `${n} ${one}${n === 1n ? '' : 's'}`
+  const two = (a: bigint, aName: string, b: bigint, bName: string): string => b === 0n ? unit(a, aName) : `${unit(a, aName)} ${unit(b, bName)}`
+  if (seconds >= 86_400n) return two(seconds / 86_400n, 'day', (seconds % 86_400n) / 3_600n, 'hour')
+  if (seconds >= 3_600n) return two(seconds / 3_600n, 'hour', (seconds % 3_600n) / 60n, 'minute')
+  if (seconds >= 60n) return unit(seconds / 60n, 'minute')
+  return 'under a minute'
+}
+
+/** The buy area's line about refunds (undefined: the video has no refund window). */
+export function refundWindowLabel (seconds: bigint | undefined): string | undefined {
+  if (seconds === undefined || seconds <= 0n) return undefined
+  return `Refundable for ${durationWords(seconds)} after you buy`
+}
+
+/** What is held for a viewer's purchase (refunds.ts HeldSale, structurally). */
+export interface HeldPurchase { payer: string, asset: 'eth' | 'p2pv', amount: bigint, refundableUntil: bigint }
+
+export type RefundView =
+  | { state: 'none' }
+  /** The connected account paid and may refund until `until`. */
+  | { state: 'refundable', until: bigint, amount: string, deadline: string, left: string }
+  /** Someone else paid for this viewer (a gift): only the payer may refund. */
+  | { state: 'other-payer' }
+  /** The window closed; the sale waits to be paid out to the creator. */
+  | { state: 'closed' }
+
+export function amountLabel (amount: bigint, asset: 'eth' | 'p2pv'): string {
+  return `${formatUnits(amount)} ${asset === 'eth' ? 'ETH' : 'P2PV'}`
+}
+
+/** Whether `me` may refund the purchase held for it now (pure: unit-tested). */
+export function refundView (held: HeldPurchase | undefined, me: string, now: bigint): RefundView {
+  if (held === undefined || held.amount === 0n) return { state: 'none' }
+  if (now >= held.refundableUntil) return { state: 'closed' }
+  if (held.payer.toLowerCase() !== me.toLowerCase()) return { state: 'other-payer' }
+  return { state: 'refundable', until: held.refundableUntil, amount: amountLabel(held.amount, held.asset), deadline: utcTime(held.refundableUntil), left: `${timeLeft(held.refundableUntil - now)} left` }
+}
+
+/** What the page says once a refund is confirmed: exactly what AccessManager.refund does (credits the payer). */
+export function refundedNote (amount: bigint, asset: 'eth' | 'p2pv'): string {
+  return `Refunded ${amountLabel(amount, asset)}. Your access from this purchase has ended. The contract credits the money to your account there: it is not in your wallet until you withdraw it.`
+}
+
+export function withdrawnNote (amount: bigint, asset: 'eth' | 'p2pv'): string {
+  return `Withdrawn: ${amountLabel(amount, asset)} is back in your wallet.`
+}
+
+/** A clause as the contract stores it (conditions.ts Clause, structurally). */
+export interface ClauseLike { kind: number, token: string, notBefore: bigint, id: bigint, min: bigint, notAfter: bigint }
+export interface ConditionLike { any: boolean, clauses: readonly ClauseLike[] }
+
+/** Words, and token addresses the page shows shortened with the full address in a title. */
+export type Segment = string | { address: string }
+
+function timePhrase (c: ClauseLike): string {
+  if (c.notBefore === 0n) return `until ${utcTime(c.notAfter)}`
+  if (c.notAfter >= OPEN_END) return `from ${utcTime(c.notBefore)} on`
+  return `from ${utcTime(c.notBefore)} until ${utcTime(c.notAfter)}`
+}
+
+function clauseSegments (c: ClauseLike, alone: boolean, any: boolean): Segment[] {
+  const token = { address: c.token }
+  switch (c.kind) {
+    case KIND.erc20: return [`for holders of ≥ ${groupDigits(c.min)} of token `, token, ' (ERC-20)']
+    case KIND.erc721: return c.min <= 1n
+      ? ['for holders of any NFT of collection ', token, ' (ERC-721)']
+      : [`for holders of ≥ ${groupDigits(c.min)} NFTs of collection `, token, ' (ERC-721)']
+    case KIND.erc1155: return [`for holders of ≥ ${groupDigits(c.min)} of token #${c.id} of collection `, token, ' (ERC-1155)']
+    // Alone: "Free from … until …"; beside others: "… or for anyone from …", "… and only from …".
+    case KIND.time: return [`${alone ? '' : any ? 'for anyone ' : 'only '}${timePhrase(c)}`]
+    default: return [`under a rule this app does not know (kind ${c.kind})`]
+  }
+}
+
+/** "Free for holders of ≥ 100 of token 0xAb…cd (ERC-20) or for anyone from … until …" (pure: unit-tested); undefined: no condition. */
+export function conditionSegments (c: ConditionLike | undefined): Segment[] | undefined {
+  if (c === undefined || c.clauses.length === 0) return undefined
+  const alone = c.clauses.length === 1
+  const out: Segment[] = ['Free ']
+  c.clauses.forEach((clause, i) => {
+    if (i > 0) out.push(c.any ? ' or ' : ' and ')
+    out.push(...clauseSegments(clause, alone, c.any))
+  })
+  return out
+}
+
+/** The same words as plain text, addresses shortened (as the page shows them). */
+export function conditionText (c: ConditionLike | undefined): string | undefined {
+  return conditionSegments(c)?.map(s => typeof s === 'string' ? s : shortAddress(s.address)).join('')
+}
+
+/** Whether this viewer meets the condition: conditionMet on chain (undefined: no wallet to ask for). */
+export function qualification (met: boolean | undefined): { state: 'qualified' | 'not-qualified' | 'unknown', text: string } {
+  if (met === true) return { state: 'qualified', text: 'You qualify: plays free' }
+  if (met === false) return { state: 'not-qualified', text: 'This wallet does not meet it now' }
+  return { state: 'unknown', text: 'Connect a wallet to see whether you qualify' }
 }

@@ -6,6 +6,7 @@
 import { useEffect, useState, type ReactElement } from 'react'
 import type { Hex } from 'viem'
 import { ago, listedVideo, shortAddress, type ListedVideo } from '../discover/api.ts'
+import { refundView } from '../discover/price-view.ts'
 import { VideoGrid } from '../discover/VideoCard.tsx'
 import { userError, type UserError } from '../errors.ts'
 import { TopBar } from '../TopBar.tsx'
@@ -18,7 +19,9 @@ const MAX_LOOKUPS = 48
 const FOREVER = 2n ** 64n - 1n
 
 interface Bought { id: Hex, until: bigint, listed?: ListedVideo }
-interface Owned { bought: Bought[], subscriptions: Array<{ creator: Hex, until: bigint }> }
+/** A purchase this account may still refund (held under the video's refund window). */
+interface Refundable { id: Hex, title?: string, payer: string, asset: 'eth' | 'p2pv', amount: bigint, refundableUntil: bigint }
+interface Owned { bought: Bought[], refundable: Refundable[], subscriptions: Array<{ creator: Hex, until: bigint }> }
 
 type Shelf = { kind: 'idle' } | { kind: 'loading' } | { kind: 'ready', owned: Owned } | { kind: 'error', error: UserError }
 
@@ -39,7 +42,13 @@ export function LibraryPage (): ReactElement {
         const listed = i < MAX_LOOKUPS ? await listedVideo(p.video).catch(() => undefined) : undefined
         return { id: p.video, until: p.until, ...(listed === undefined ? {} : { listed }) }
       }))
-      if (live) setShelf({ kind: 'ready', owned: { bought, subscriptions } })
+      // Refund windows are at most 30 days: the newest purchases are the ones that may have one.
+      const held = await s.refundable(purchases.slice(0, MAX_LOOKUPS).map(p => p.video))
+      const refundable = held.map((h): Refundable => {
+        const title = bought.find(b => b.id === h.video)?.listed?.title
+        return { id: h.video, payer: h.payer, asset: h.asset, amount: h.amount, refundableUntil: h.refundableUntil, ...(title === undefined ? {} : { title }) }
+      })
+      if (live) setShelf({ kind: 'ready', owned: { bought, refundable, subscriptions } })
     })().catch(err => { if (live) setShelf({ kind: 'error', error: userError(err) }) })
     return () => { live = false }
   }, [wallet.status, wallet.address])
@@ -58,7 +67,7 @@ export function LibraryPage (): ReactElement {
         {wallet.status === 'connected' && <p className='muted library-for'>For <span className='mono'>{wallet.address}</span>{wallet.kind === 'dev' ? ` (${DEV_WALLET_LABEL})` : ''}</p>}
         {shelf.kind === 'loading' && <p className='muted' aria-busy='true'>Reading the chain…</p>}
         {shelf.kind === 'error' && <p className='notice' role='alert'><strong>{shelf.error.title}.</strong> {shelf.error.hint} <code>{shelf.error.code}</code></p>}
-        {shelf.kind === 'ready' && <OwnedShelves owned={shelf.owned} />}
+        {shelf.kind === 'ready' && <OwnedShelves owned={shelf.owned} me={wallet.address!} />}
 
         <section className='shelf' aria-labelledby='history-h'>
           <div className='shelf-head'>
@@ -75,12 +84,31 @@ export function LibraryPage (): ReactElement {
   )
 }
 
-function OwnedShelves ({ owned }: { owned: Owned }): ReactElement {
+function OwnedShelves ({ owned, me }: { owned: Owned, me: string }): ReactElement {
   const listed = owned.bought.flatMap(b => b.listed === undefined ? [] : [b.listed])
   const unlisted = owned.bought.filter(b => b.listed === undefined)
   const now = BigInt(Math.floor(Date.now() / 1000))
   return (
     <>
+      {owned.refundable.length > 0 && (
+        <section className='shelf' aria-labelledby='refundable-h'>
+          <h2 id='refundable-h'>Refundable</h2>
+          <p className='muted small'>Changed your mind? These purchases can still be refunded on their page.</p>
+          <ul className='rows' aria-label='Refundable purchases'>
+            {owned.refundable.map(r => {
+              const v = refundView(r, me, now)
+              if (v.state !== 'refundable') return null
+              return (
+                <li key={r.id} data-refundable={r.id}>
+                  <a href={`/watch/video/${r.id}`}>{r.title ?? `Video ${shortAddress(r.id)}`}</a>{' '}
+                  <span className='muted small'>{v.amount} · refundable until <time dateTime={new Date(Number(v.until) * 1000).toISOString()}>{v.deadline}</time> ({v.left})</span>{' '}
+                  <a className='button' href={`/watch/video/${r.id}`} data-action='refund-on-page'>Refund…</a>
+                </li>
+              )
+            })}
+          </ul>
+        </section>
+      )}
       <section className='shelf' aria-labelledby='bought-h'>
         <h2 id='bought-h'>Bought</h2>
         {owned.bought.length === 0 && <p className='muted'>Nothing bought yet. <a href='/'>Find something to watch</a>.</p>}

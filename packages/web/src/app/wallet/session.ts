@@ -7,8 +7,9 @@
  */
 import { createWalletClient, custom, getAddress, numberToHex, type Address, type EIP1193Provider, type Hex } from 'viem'
 import {
-  balances, buy, checkChainId, createChainContext, getVideo, hasAccess, isLive, planOf, subscribe, subscribedUntil,
-  purchasesOf, subscriptionsOf, parseChainConfig, type ChainContext, type Plan, type PurchaseRecord, type SubscriptionRecord, type VideoInfo
+  balances, buy, checkChainId, conditionMet, conditionOf, createChainContext, escrowOf, getVideo, hasAccess, isLive, paidUntil, planOf, refund, refundTerms,
+  refundWindowOf, subscribe, subscribedUntil, purchasesOf, subscriptionsOf, parseChainConfig, withdraw, type Asset, type ChainContext, type Condition,
+  type HeldSale, type Plan, type PurchaseRecord, type RefundTerms, type SubscriptionRecord, type VideoInfo
 } from '@p2pdv/chain'
 import { isDevChainId } from '@p2pdv/contracts/constants'
 import { P2pdvError } from '@p2pdv/core/errors'
@@ -21,6 +22,8 @@ import { watchWalletChanges, type WalletChange } from './wallet-changes.ts'
 const SIGN_IN_SECONDS = 3600
 /** What "Add test ETH" sets a dev wallet's balance to (devnet only). */
 const TEST_FUNDS_WEI = 10n * 10n ** 18n
+/** Purchases (newest first) whose end time is read again from the contract (refunds change it). */
+const CHECKED_PURCHASES = 48
 
 /** What a video costs this viewer, and whether they may already watch it. */
 export interface AccessState {
@@ -30,7 +33,15 @@ export interface AccessState {
   /** For a subscribers-only video: the creator's plan, and whether this viewer's subscription is live. */
   plan?: Plan
   subscribed?: boolean
+  /** The video's refund window and this viewer's purchase held under one. */
+  refund?: RefundTerms
+  /** The video's access condition (no clauses: none), and whether this viewer meets it now. */
+  condition?: Condition
+  conditionMet?: boolean
 }
+
+/** What anyone may read of a video's terms, without a wallet. */
+export interface VideoTerms { refundWindow: bigint, condition: Condition }
 
 export interface WalletSession {
   kind: WalletKind
@@ -39,6 +50,12 @@ export interface WalletSession {
   balance: () => Promise<{ eth: bigint, p2pv: bigint }>
   accessState: (video: Hex) => Promise<AccessState>
   buy: (video: Hex, onSent: (hash: Hex) => void) => Promise<void>
+  /** Takes back this account's purchase of `video` (credited in the AccessManager, not sent). */
+  refund: (video: Hex, onSent: (hash: Hex) => void) => Promise<{ amount: bigint, asset: Asset }>
+  /** Moves what the AccessManager owes this account in `asset` to the wallet. */
+  withdraw: (asset: Asset, onSent: (hash: Hex) => void) => Promise<{ amount: bigint }>
+  /** Purchases of this account still refundable (held under a window, paid by it, not closed). */
+  refundable: (videos: readonly Hex[]) => Promise<HeldSale[]>
   subscribe: (creator: Address, onSent: (hash: Hex) => void) => Promise<void>
   purchases: () => Promise<PurchaseRecord[]>
   subscriptions: () => Promise<SubscriptionRecord[]>
@@ -73,6 +90,13 @@ async function injectedAccount (provider: EIP1193Provider, chainId: number): Pro
   return getAddress(first)
 }
 
+/** A video's refund window and condition, read from the node's chain without a wallet (the buy area shows them before connecting). */
+export async function readVideoTerms (origin: string, id: Hex): Promise<VideoTerms> {
+  const ctx = createChainContext(await chainConfig(origin))
+  const [refundWindow, condition] = await Promise.all([refundWindowOf(ctx, id), conditionOf(ctx, id)])
+  return { refundWindow, condition }
+}
+
 export async function openSession (origin: string): Promise<WalletSession> {
   const config = await chainConfig(origin)
   const provider = window.ethereum
@@ -100,14 +124,39 @@ export async function openSession (origin: string): Promise<WalletSession> {
     chainId: config.chainId,
     balance: async () => { const b = await balances(ctx, address); return { eth: b.eth, p2pv: b.p2pv } },
     accessState: async id => {
-      const [video, access] = await Promise.all([getVideo(ctx, id), hasAccess(ctx, id, address)])
-      if (video.policy !== 'subscribers') return { video, access }
+      const [video, access, refund, condition, met] = await Promise.all([
+        getVideo(ctx, id), hasAccess(ctx, id, address), refundTerms(ctx, id, address), conditionOf(ctx, id), conditionMet(ctx, id, address)
+      ])
+      const state: AccessState = { video, access, refund, condition, conditionMet: met }
+      if (video.policy !== 'subscribers') return state
       const [plan, until] = await Promise.all([planOf(ctx, video.owner), subscribedUntil(ctx, video.owner, address)])
-      return { video, access, subscribed: isLive(until), ...(plan === undefined ? {} : { plan }) }
+      return { ...state, subscribed: isLive(until), ...(plan === undefined ? {} : { plan }) }
     },
     buy: async (id, onSent) => { await buy(ctx, id, { onSent }) },
+    refund: async (id, onSent) => { const r = await refund(ctx, id, address, { onSent }); return { amount: r.amount, asset: r.asset } },
+    withdraw: async (asset, onSent) => { const r = await withdraw(ctx, asset, { onSent }); return { amount: r.amount } },
+    refundable: async videos => {
+      const now = BigInt(Math.floor(Date.now() / 1000))
+      const held: HeldSale[] = []
+      // A library's worth of reads, 8 at a time.
+      for (let i = 0; i < videos.length; i += 8) {
+        const got = await Promise.all(videos.slice(i, i + 8).map(async v => await escrowOf(ctx, v, address)))
+        for (const h of got) if (h !== undefined && h.payer.toLowerCase() === address.toLowerCase() && now < h.refundableUntil) held.push(h)
+      }
+      return held
+    },
     subscribe: async (creator, onSent) => { await subscribe(ctx, creator, 1, { onSent }) },
-    purchases: async () => await purchasesOf(ctx, address),
+    purchases: async () => {
+      const list = await purchasesOf(ctx, address)
+      // A refund restores paidUntil to what it was before the purchase: the event's end time is
+      // stale then, and a first purchase refunded is no purchase at all (paidUntil 0).
+      const checked: PurchaseRecord[] = []
+      const head = list.slice(0, CHECKED_PURCHASES)
+      for (let i = 0; i < head.length; i += 8) {
+        checked.push(...await Promise.all(head.slice(i, i + 8).map(async p => ({ ...p, until: await paidUntil(ctx, p.video, address) }))))
+      }
+      return [...checked.filter(p => p.until !== 0n), ...list.slice(CHECKED_PURCHASES)]
+    },
     subscriptions: async () => await subscriptionsOf(ctx, address),
     signIn: async () => {
       try {

@@ -55,6 +55,8 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
   const [hasListing, setHasListing] = useState(false)
   const [swarm, setSwarm] = useState<SwarmSession | undefined>()
   const controllerRef = useRef<PlayerController | undefined>(undefined)
+  // Stops the open video (its requests, its swarm): a refund on this page ends the access.
+  const stopRef = useRef<(() => void) | undefined>(undefined)
   const onController = useCallback((c: PlayerController | undefined) => { controllerRef.current = c }, [])
 
   // A layout effect: it starts before the first paint (the requests are asynchronous anyway).
@@ -65,6 +67,7 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
     // Segment blocks ahead of the playhead may come from other viewers; urgent ones from nodes.
     const delivery = new PeerDelivery({ bufferAhead: () => controllerRef.current?.bufferAhead() ?? 0 })
     const keys = keySource ?? new FragmentKeySource(window.location.hash)
+    stopRef.current = () => { ctrl.abort(); source?.close(); void session?.stop() }
     void (async () => {
       // `/watch/video/<id>`: no key in the link; the chain names the manifest, the keepers give the key.
       const video = videoFromPath(window.location.pathname)
@@ -155,16 +158,25 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
             )
           : (
             <div className='player placeholder' aria-busy={stage.kind === 'opening'}>
-              {stage.kind === 'error' ? <ErrorPanel error={stage.error.code === 'ERR_ACCESS_DENIED' && hasListing ? lockedError(stage.error) : stage.error} /> : <OpeningStatus step={stage.kind === 'opening' ? stage.step : 'Starting'} />}
+              {stage.kind === 'error' ? <ErrorPanel error={stage.error.code === 'ERR_ACCESS_DENIED' && hasListing && stage.error !== REFUNDED ? lockedError(stage.error) : stage.error} /> : <OpeningStatus step={stage.kind === 'opening' ? stage.step : 'Starting'} />}
             </div>
             )}
         {/* After a purchase or subscription the chain says yes: ask the keepers again (a reload). */}
-        {listed !== undefined && <VideoDetails id={listed} onFound={setHasListing} onAccess={() => { if (stage.kind === 'error') window.location.reload() }} />}
+        {/* After a refund the key this page holds is no longer this viewer's: stop playing. */}
+        {listed !== undefined && <VideoDetails id={listed} onFound={setHasListing} onAccess={() => { if (stage.kind === 'error') window.location.reload() }} onAccessLost={() => { stopRef.current?.(); setStage({ kind: 'error', error: REFUNDED }) }} />}
         {stage.kind === 'ready' && <VideoInfo source={stage.source} listed={hasListing} />}
         {stage.kind === 'ready' && swarm !== undefined && <P2pPanel session={swarm} source={stage.source} />}
       </main>
     </div>
   )
+}
+
+/** Shown in the player's place once this page refunded the purchase (the keepers would say the same). */
+const REFUNDED: UserError = {
+  code: 'ERR_ACCESS_DENIED',
+  title: 'You refunded this video',
+  detail: 'the purchase was refunded: this account no longer has access',
+  hint: 'Buy it again under the player to watch.'
 }
 
 /**
