@@ -124,8 +124,14 @@ describe('watch page P2P delivery in Chromium', () => {
         // B may have buffered this short video from the nodes before its dial to A connected
         // (seconds on a loaded host): switching to A's rendition flushes B's buffer, so B
         // fetches again, now with A connected and holding that rendition.
+        // If B already plays that rendition the switch alone flushes nothing: go through another.
         const held = await a.evaluate(() => window.p2pdvPlayer!.controller()!.snapshot().activeQuality)
-        await b.evaluate(q => { window.p2pdvPlayer!.controller()!.setQuality(q) }, held)
+        await b.evaluate(q => {
+          const c = window.p2pdvPlayer!.controller()!
+          const s = c.snapshot()
+          if (s.activeQuality === q) c.setQuality(s.qualities.find(x => x.index !== q)!.index)
+          c.setQuality(q)
+        }, held)
       }
       await playsPast(b, 8)
       await waitP2p(b, { peerBytes: 1 })
