@@ -383,7 +383,7 @@ describe('studio channel form', () => {
     const server = await startStudioServer({ app: { page: async () => ({ body: new Uint8Array(0), type: 'text/html' }), asset: async () => undefined }, startUpload: async () => {}, videos: () => [], session: () => ({}), maxUploadBytes: 1024, manage }, { port: 0, token })
     const base = `http://127.0.0.1:${server.port}`
     const auth = { authorization: `Bearer ${token}` }
-    const put = async (body: Uint8Array, headers: Record<string, string> = auth): Promise<{ status: number, body: any }> => {
+    const put = async (body: Uint8Array<ArrayBuffer>, headers: Record<string, string> = auth): Promise<{ status: number, body: any }> => {
       const r = await fetch(`${base}/api/channel/avatar`, { method: 'PUT', headers, body })
       return { status: r.status, body: await r.json() }
     }

@@ -61,9 +61,22 @@ export const studio: Command = {
           clearCondition: async (id: string) => await runForStudio(requireCondition, [id, '--clear'], base),
           setRefundWindow: async (id: string, window: string) => await runForStudio(refundWindow, [id, window], base),
           channel: async () => {
-            const page = await runForStudio(channels.channel, [], base) as { address: string }
+            const node = (await discoveryNode(args)).replace(/\/+$/, '')
+            let page: { address: string, videos?: unknown[] }
+            try {
+              page = await runForStudio(channels.channel, [], base) as { address: string }
+            } catch (err) {
+              // A creator with no profile and no listed video yet: an empty channel, not an error.
+              if ((err as { code?: string }).code !== 'ERR_CHANNEL_NOT_FOUND') throw err
+              const { chainContext } = await import('../chain/context.ts')
+              const { parseCommandArgs } = await import('../command.ts')
+              const { flagsFor } = await import('../studio/run-command.ts')
+              const ctx = await chainContext(parseCommandArgs(channels.channel, flagsFor(channels.channel, base)), 'required')
+              ctx.identity?.forget()
+              page = { address: ctx.client.address, videos: [] }
+            }
             // The public page of this channel on the node the studio reads from.
-            return { ...page, pageUrl: `${(await discoveryNode(args)).replace(/\/+$/, '')}/channel/${page.address}` }
+            return { ...page, pageUrl: `${node}/channel/${page.address}` }
           },
           setChannel: async (form: ChannelRequest, avatar: string | undefined) => await runForStudio(channels.channelSet, channelArgv(form, avatar), base)
         }

@@ -79,7 +79,8 @@ export function ChannelPage (): ReactElement {
       }
       const r = await send<ChannelSetJson>('/api/channel', 'POST', {
         name: name.trim(),
-        bio,
+        // An empty bio is sent only to empty one that was set.
+        ...(bio.trim() === '' && channel?.profile?.bio === undefined ? {} : { bio }),
         links: links.map(l => l.trim()).filter(l => l !== ''),
         ...(avatarId === undefined ? {} : { avatar: avatarId })
       })
@@ -140,7 +141,7 @@ export function ChannelPage (): ReactElement {
           <div className='preview-head'>
             {avatarUrl !== undefined && avatar !== undefined ? <img className='avatar' src={avatarUrl} alt='' /> : <div className='avatar' aria-hidden='true'>{initial}</div>}
             <div>
-              <h3 id='preview-name'>{name.trim() === '' ? 'Your channel' : name.trim()}</h3>
+              <h2 id='preview-name'>{name.trim() === '' ? 'Your channel' : name.trim()}</h2>
               {channel !== undefined && <code className='muted'>{channel.address.slice(0, 6)}…{channel.address.slice(-4)}</code>}
             </div>
           </div>
