@@ -89,6 +89,8 @@ export function ChannelPage (): ReactElement {
       setNotice(`Saved: “${r.name}” is signed and stored on ${r.nodes.length} node(s). Nodes show it within a few seconds.`)
       await load()
     } catch (err) {
+      // The error says which step failed and why; the steps' bars go.
+      setSteps([])
       setError(studioErrorOf(err))
     } finally {
       setBusy(false)

@@ -77,15 +77,15 @@ export function ConditionEditor ({ value, onChange, disabled, idPrefix }: { valu
             {c.kind === 'time'
               ? (
                 <div className='studio-row2'>
-                  <label>From <span className='muted'>(empty: any time before)</span><input value={c.from} onInput={e => { set(i, { from: e.currentTarget.value }) }} placeholder='2027-01-01' maxLength={40} disabled={disabled} /></label>
-                  <label>Until <span className='muted'>(empty: open)</span><input value={c.until} onInput={e => { set(i, { until: e.currentTarget.value }) }} placeholder='2027-02-01T18:00Z' maxLength={40} disabled={disabled} /></label>
+                  <label><span>From <span className='muted'>(empty: any time before)</span></span><input value={c.from} onInput={e => { set(i, { from: e.currentTarget.value }) }} placeholder='2027-01-01' maxLength={40} disabled={disabled} /></label>
+                  <label><span>Until <span className='muted'>(empty: open)</span></span><input value={c.until} onInput={e => { set(i, { until: e.currentTarget.value }) }} placeholder='2027-02-01T18:00Z' maxLength={40} disabled={disabled} /></label>
                 </div>
                 )
               : (
                 <div className='clause-fields'>
-                  <label>{c.kind === 'erc20' ? 'Token contract' : 'Collection contract'}<input value={c.token} onInput={e => { set(i, { token: e.currentTarget.value }) }} placeholder='0x…' maxLength={42} spellCheck={false} disabled={disabled} /></label>
+                  <label className='wide'>{c.kind === 'erc20' ? 'Token contract' : 'Collection contract'}<input value={c.token} onInput={e => { set(i, { token: e.currentTarget.value }) }} placeholder='0x…' maxLength={42} spellCheck={false} disabled={disabled} /></label>
                   {c.kind === 'erc1155' && <label>Token id<input value={c.id} onInput={e => { set(i, { id: e.currentTarget.value }) }} placeholder='1' maxLength={78} inputMode='numeric' disabled={disabled} /></label>}
-                  <label>At least <span className='muted'>{c.kind === 'erc20' ? '(smallest unit; 100e18 = 100 tokens)' : '(empty: 1)'}</span><input value={c.min} onInput={e => { set(i, { min: e.currentTarget.value }) }} placeholder='1' maxLength={60} disabled={disabled} /></label>
+                  <label><span>At least <span className='muted'>{c.kind === 'erc20' ? '(smallest unit; 100e18 = 100 tokens)' : '(empty: 1)'}</span></span><input value={c.min} onInput={e => { set(i, { min: e.currentTarget.value }) }} placeholder='1' maxLength={60} disabled={disabled} /></label>
                 </div>
                 )}
           </li>
