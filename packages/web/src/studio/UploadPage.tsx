@@ -122,7 +122,7 @@ export function UploadPage ({ session, onDone }: { session: Session | undefined,
           </div>
           {result.videoLink !== undefined && <p className='muted'>Video link: <code>{result.videoLink}</code></p>}
           <div className='studio-actions'>
-            <button onClick={() => { setResult(undefined); setFile(undefined); setTitle(''); setDescription(''); setTags(''); setStages([]); setNotes([]) }}>Upload another</button>
+            <button onClick={() => { setResult(undefined); setFile(undefined); setTitle(''); setDescription(''); setTags(''); setStages([]); setNotes([]); setRefundWindow(''); setCondition({ any: false, clauses: [] }) }}>Upload another</button>
             <button onClick={() => { onDone() }}>My videos</button>
           </div>
         </section>
