@@ -29,6 +29,9 @@ describe('p2pdv errors say what went wrong and what to do', () => {
     await writeFile(svg, '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>')
     const notImage = await runCli(['channel', 'set', '--name', 'Mine', '--avatar', svg, '--json'], env)
     assert.equal(notImage.json.error.code, 'ERR_PROFILE_AVATAR')
+    // --no-links removes every link: with --link too it is a usage error.
+    const both = await runCli(['channel', 'set', '--no-links', '--link', 'https://example.com/', '--json'], env)
+    assert.equal(both.json.error.code, 'ERR_USAGE')
   })
 
   it('an unknown flag exits 2 and shows the usage as hint', async () => {

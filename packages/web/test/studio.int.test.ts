@@ -5,7 +5,9 @@
 // host, and oversized or malformed bodies, each with its code. A video on chain is managed from
 // the studio: its sale shows, its listing and price are edited (the node's search finds the new
 // title), a named viewer is granted and revoked (the chain agrees each time),
-// the keepers' logs are verified, and the creator's share is withdrawn.
+// the keepers' logs are verified, its refund window and access condition are set (the chain
+// agrees), and the creator's share is withdrawn. The channel profile is set from the studio
+// (name, link, avatar) and `p2pdv channel --json` shows it.
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
@@ -24,6 +26,8 @@ import { makeTestVideo } from './fixtures/video.ts'
 const WAIT_MS = 120_000
 const MAX_UPLOAD_MB = 4
 const TITLE = 'Lighthouse at dawn <img src=x onerror="window.__pwned=1">'
+/** A 1×1 PNG, as a channel avatar. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64')
 
 /** Starts `p2pdv studio --json` and waits for its ready document (the URL with the token). */
 async function startStudio (env: NodeJS.ProcessEnv, args: string[]): Promise<{ proc: ChildProcess, url: string, origin: string, token: string, env: NodeJS.ProcessEnv }> {
@@ -151,7 +155,10 @@ describe('the creator studio on a devnet', () => {
     await titleInput.fill(TITLE)
     await page.getByLabel('Description').fill('Waves and a slow light.')
     await page.getByLabel('Tags').fill('sea, light')
+    // The access condition section, shown with one clause for the screenshot, then emptied again.
+    await page.getByRole('button', { name: '+ Add a clause' }).click()
     await screenshots(page, 'studio-upload-form')
+    await page.getByRole('button', { name: 'Remove clause 1' }).click()
     await assertAccessible(page, 'studio-upload-form')
 
     // Every progress value the page shows, per stage, as it happens.
@@ -295,6 +302,23 @@ describe('the creator studio on a devnet', () => {
     assert.equal(foreign.status, 403)
     assert.equal(await access(), false)
 
+    // Refund window and access condition, set from the page: a malformed clause is refused with
+    // the chain parser's code. What the page shows after each save is read back from the chain
+    // (`viewers --json`, run by the studio), not what it sent.
+    await page.locator('#refund-window').fill('7d')
+    await page.getByRole('button', { name: 'Save window' }).click()
+    await page.locator('[data-refund-window="604800"]').waitFor({ timeout: WAIT_MS })
+    await page.getByRole('button', { name: '+ Add a clause' }).click()
+    await page.getByLabel('Clause 1 kind').selectOption('time')
+    await page.getByLabel('From').fill('someday')
+    await page.getByRole('button', { name: 'Set condition' }).click()
+    await page.locator('.studio-error[data-code="ERR_CONDITION_TIME"]').waitFor({ timeout: WAIT_MS })
+    await page.getByLabel('From').fill('2099-01-01')
+    await page.getByRole('button', { name: 'Set condition' }).click()
+    await page.locator('[data-condition="time:2099-01-01T00:00:00Z.."]').waitFor({ timeout: WAIT_MS })
+    await screenshots(page, 'studio-manage-rules')
+    await assertAccessible(page, 'studio-manage-rules')
+
     // The keepers' logs, verified on this machine: each keeper's chain checks out and shows the key deposit.
     await page.getByRole('button', { name: 'Verify the keepers\' logs' }).click()
     await page.locator('.keeper-log').first().waitFor({ timeout: WAIT_MS })
@@ -318,6 +342,38 @@ describe('the creator studio on a devnet', () => {
     assert.equal(await page.getByRole('button', { name: 'Nothing to withdraw' }).isDisabled(), true)
     const balance = await runCli(['balance', 'alice', '--json'], devnet.env)
     assert.equal(balance.json.owedEth, '0')
+    await page.close()
+  })
+
+  it('sets the channel profile from the studio (name, link, avatar), and `p2pdv channel --json` shows it', async () => {
+    const page = await browser.context.newPage()
+    await page.goto(studio.url)
+    await page.locator('.studio-nav a', { hasText: 'Channel' }).click()
+    const link = page.locator('#channel-page-link')
+    await link.waitFor({ timeout: WAIT_MS })
+    const href = (await link.getAttribute('href'))!
+    const address = href.slice(href.lastIndexOf('/') + 1)
+    assert.equal(href, `${devnet.state.nodes[0]!.http}/channel/${address}`)
+    await page.getByLabel('Channel name').fill('Harbour TV')
+    await page.getByRole('button', { name: '+ Add a link' }).click()
+    await page.getByLabel('Link 1', { exact: true }).fill('http://example.com')
+    await page.getByRole('button', { name: 'Save channel' }).click()
+    await page.locator('.studio-error[data-code="ERR_PROFILE_INPUT"]').waitFor({ timeout: WAIT_MS })
+    await page.getByLabel('Link 1', { exact: true }).fill('https://example.com/harbour')
+    await page.locator('#channel-avatar').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG })
+    assert.equal(await page.locator('#preview-name').textContent(), 'Harbour TV')
+    await screenshots(page, 'studio-channel')
+    await assertAccessible(page, 'studio-channel')
+    await page.getByRole('button', { name: 'Save channel' }).click()
+    await page.locator('.studio-notice', { hasText: 'Saved' }).waitFor({ timeout: WAIT_MS })
+
+    // Nodes index the registry's event within a few seconds.
+    const node = new NodeClient(devnet.state.nodes[0]!.http)
+    for (let i = 0; i < 60 && (await node.channel(address).catch(() => undefined))?.profile?.name !== 'Harbour TV'; i++) await new Promise(resolve => setTimeout(resolve, 500))
+    const shown = await runCli(['channel', '--json'], studio.env)
+    assert.equal(shown.code, 0, shown.stderr)
+    assert.deepEqual([shown.json.address.toLowerCase(), shown.json.profile?.name, shown.json.profile?.links], [address.toLowerCase(), 'Harbour TV', ['https://example.com/harbour']])
+    assert.equal(typeof shown.json.profile.avatar, 'string', 'the avatar is in the signed profile')
     await page.close()
   })
 })

@@ -128,10 +128,12 @@ export const viewers: Command = {
   async run (args, out) {
     const id = parseVideoId(requirePositional(args, 0, 'VIDEO', viewers))
     const ctx = await chainContext(args, 'optional')
-    const [video, audience] = await Promise.all([ctx.client.getVideo(id), ctx.client.videoAudience(id)])
+    const [video, audience, condition, refundWindow] = await Promise.all([ctx.client.getVideo(id), ctx.client.videoAudience(id), ctx.client.conditionOf(id), ctx.client.refundWindowOf(id)])
     const earned = (['eth', 'p2pv'] as const).filter(a => audience.revenue[a] > 0n).map(a => formatAmount(audience.revenue[a], a))
-    out.result({ video: id, owner: video.owner, policy: video.policy, ...audience, granted: audience.granted.map(g => ({ ...g, name: ctx.names.get(g.viewer.toLowerCase()) })), sales: audience.sales.map(s => ({ ...s, name: ctx.names.get(s.viewer.toLowerCase()) })) }, () => [
+    out.result({ video: id, owner: video.owner, policy: video.policy, condition: conditionJson(condition), refundWindow, ...audience, granted: audience.granted.map(g => ({ ...g, name: ctx.names.get(g.viewer.toLowerCase()) })), sales: audience.sales.map(s => ({ ...s, name: ctx.names.get(s.viewer.toLowerCase()) })) }, () => [
       `${id.slice(0, 10)}… (${describePrice(video)}), owned by ${displayName(video.owner, ctx)}`,
+      ...conditionLines(condition),
+      ...(refundWindow === 0n ? [] : [`refund window: ${formatDurationSeconds(refundWindow)} (sales held until it closes)`]),
       audience.granted.length === 0 ? 'named viewers: none (`p2pdv grant VIDEO NAME` adds one)' : `named viewers (${audience.granted.length}):`,
       ...audience.granted.map(g => `  ${displayName(g.viewer, ctx)}  ${g.viewer}`),
       audience.salesCount === 0 ? 'sales: none yet' : `sales: ${audience.salesCount}, buyers paid ${earned.join(' and ')} (your share is owed to you: \`p2pdv balance\`)`,

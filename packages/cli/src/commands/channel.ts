@@ -47,12 +47,13 @@ async function readAvatar (path: string): Promise<Uint8Array> {
 export const channelSet: Command = {
   name: 'channel set',
   summary: 'sign your channel profile (name, bio, avatar, links), store it on nodes and point the registry at it',
-  usage: 'channel set --name N [--bio B] [--avatar FILE] [--link https://… …] [--replicas 3] [--as NAME] [--node URL …] [--json]',
+  usage: 'channel set --name N [--bio B] [--avatar FILE] [--link https://… … | --no-links] [--replicas 3] [--as NAME] [--node URL …] [--json]',
   options: {
     name: { type: 'string' },
     bio: { type: 'string' },
     avatar: { type: 'string' },
     link: { type: 'string', multiple: true },
+    'no-links': { type: 'boolean', default: false },
     replicas: { type: 'string' },
     ...CHAIN_OPTIONS,
     ...NODE_OPTION
@@ -61,7 +62,9 @@ export const channelSet: Command = {
     const name = stringOpt(args, 'name')
     const bio = stringOpt(args, 'bio')
     const avatarPath = stringOpt(args, 'avatar')
-    const links = args.values.link === undefined ? undefined : listOpt(args, 'link')
+    const noLinks = args.values['no-links'] === true
+    if (noLinks && args.values.link !== undefined) throw new P2pdvError('ERR_USAGE', '--no-links removes every link; give it without --link', { hint: `usage: p2pdv ${channelSet.usage}` })
+    const links = noLinks ? [] : args.values.link === undefined ? undefined : listOpt(args, 'link')
     const replicas = intOpt(args, 'replicas', PROFILE_REPLICAS, 1, 16)
     if (name === undefined && bio === undefined && avatarPath === undefined && links === undefined) {
       throw new P2pdvError('ERR_USAGE', 'nothing to set', { hint: `usage: p2pdv ${channelSet.usage}` })

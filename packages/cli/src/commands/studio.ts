@@ -9,7 +9,8 @@ import { CHAIN_OPTIONS } from '../chain/context.ts'
 import { p2pdvHome } from '../home.ts'
 import { networkOf, NODE_OPTION } from '../peers-from-args.ts'
 import { UploadIndex } from '../upload-index.ts'
-import type { EditRequest } from '../studio/upload-job.ts'
+import type { ConditionRequest, EditRequest } from '../studio/upload-job.ts'
+import type { ChannelRequest } from '../studio/channel-form.ts'
 
 /** The largest source file the studio takes by default (--max-upload-mb). */
 export const DEFAULT_MAX_UPLOAD_MB = 4096
@@ -19,7 +20,7 @@ const PASSED_ON = ['node', 'rpc', 'chain', 'as', 'keys', 'passphrase-file', 'rep
 
 export const studio: Command = {
   name: 'studio',
-  summary: 'the creator studio in your browser, served from this machine (your keys and ffmpeg): upload with progress, your videos, their viewers, sales and key releases, your earnings; Ctrl-C stops it',
+  summary: 'the creator studio in your browser, served from this machine (your keys and ffmpeg): upload with progress, your videos, their viewers, sales, access conditions, refund windows and key releases, your channel, your earnings; Ctrl-C stops it',
   usage: 'studio [--port 0] [--as NAME] [--max-upload-mb 4096] [--node URL …] [--rpc URL] [--chain FILE] [--no-chain] [--replicas N | --k K --m M] [--json]',
   options: {
     port: { type: 'string' },
@@ -39,9 +40,10 @@ export const studio: Command = {
     if (args.values['no-chain'] === true) base.push('--no-chain')
     const network = await networkOf(args)
     // Loaded here, not at the top: `p2pdv help` and other commands never pay for them.
-    const [{ startStudioServer }, { newStudioToken }, { uploadArgv, editArgv }, { upload }, { createStudioApp }, { runForStudio }, videos, wallet, { keysAudit }, { edit }] = await Promise.all([
+    const [{ startStudioServer }, { newStudioToken }, { uploadArgv, editArgv, requireArgv }, { upload }, { createStudioApp }, { runForStudio }, videos, wallet, { keysAudit }, { edit }, channels, { requireCondition }, { refundWindow }, { channelArgv }, { discoveryNode }] = await Promise.all([
       import('../studio/server.ts'), import('../studio/guard.ts'), import('../studio/upload-job.ts'), import('./upload.ts'), import('@p2pdv/web/studio'),
-      import('../studio/run-command.ts'), import('./chain-videos.ts'), import('./chain-wallet.ts'), import('./keys-custody.ts'), import('./edit.ts')
+      import('../studio/run-command.ts'), import('./chain-videos.ts'), import('./chain-wallet.ts'), import('./keys-custody.ts'), import('./edit.ts'),
+      import('./channel.ts'), import('./conditions.ts'), import('./refunds.ts'), import('../studio/channel-form.ts'), import('./search.ts')
     ])
     const chain = args.values['no-chain'] !== true
     // Video ids and viewers reach these as positionals only after the server's checks (no leading '-').
@@ -54,7 +56,29 @@ export const studio: Command = {
           revoke: async (id: string, viewer: string) => await runForStudio(videos.revoke, [id, viewer], base),
           audit: async (id: string) => await runForStudio(keysAudit, [id], base),
           earnings: async () => await runForStudio(wallet.balance, [], base),
-          withdraw: async () => await runForStudio(wallet.withdraw, [], base)
+          withdraw: async () => await runForStudio(wallet.withdraw, [], base),
+          setCondition: async (id: string, c: ConditionRequest) => await runForStudio(requireCondition, requireArgv(id, c), base),
+          clearCondition: async (id: string) => await runForStudio(requireCondition, [id, '--clear'], base),
+          setRefundWindow: async (id: string, window: string) => await runForStudio(refundWindow, [id, window], base),
+          channel: async () => {
+            const node = (await discoveryNode(args)).replace(/\/+$/, '')
+            let page: { address: string, videos?: unknown[] }
+            try {
+              page = await runForStudio(channels.channel, [], base) as { address: string }
+            } catch (err) {
+              // A creator with no profile and no listed video yet: an empty channel, not an error.
+              if ((err as { code?: string }).code !== 'ERR_CHANNEL_NOT_FOUND') throw err
+              const { chainContext } = await import('../chain/context.ts')
+              const { parseCommandArgs } = await import('../command.ts')
+              const { flagsFor } = await import('../studio/run-command.ts')
+              const ctx = await chainContext(parseCommandArgs(channels.channel, flagsFor(channels.channel, base)), 'required')
+              ctx.identity?.forget()
+              page = { address: ctx.client.address, videos: [] }
+            }
+            // The public page of this channel on the node the studio reads from.
+            return { ...page, pageUrl: `${node}/channel/${page.address}` }
+          },
+          setChannel: async (form: ChannelRequest, avatar: string | undefined) => await runForStudio(channels.channelSet, channelArgv(form, avatar), base)
         }
       : undefined
     const index = UploadIndex.open(join(p2pdvHome(), 'uploads.sqlite'))

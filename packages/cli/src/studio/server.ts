@@ -16,13 +16,17 @@ import { P2pdvError } from '@p2pdv/core/errors'
 import { hintOf, httpStatusOf } from '@p2pdv/core/error-catalog'
 import { toP2pdvError } from '../output.ts'
 import { studioGuard, type StudioGuard } from './guard.ts'
-import { parseEditRequest, parseUploadRequest, UploadJob, type EditRequest, type StudioEvent, type UploadRequest } from './upload-job.ts'
+import { MAX_PROFILE_AVATAR_BYTES } from '@p2pdv/core'
+import { checkAvatar, parseChannelRequest, type ChannelRequest } from './channel-form.ts'
+import { parseConditionRequest, parseEditRequest, parseRefundWindowRequest, parseUploadRequest, UploadJob, type ConditionRequest, type EditRequest, type StudioEvent, type UploadRequest } from './upload-job.ts'
 
 /** JSON bodies are forms of a few fields: 16 KiB is far more than the longest valid one. */
 export const MAX_JSON_BODY = 16 * 1024
 /** Source files waiting for their form (a page sends the file, then the form). */
 const MAX_PENDING_FILES = 2
 const MAX_JOBS_KEPT = 50
+
+type FileKind = 'source' | 'avatar'
 
 export interface StudioAsset { body: Uint8Array, type: string }
 
@@ -57,6 +61,16 @@ export interface StudioManage {
   /** `balance`: what this creator holds and is owed. */
   earnings: () => Promise<unknown>
   withdraw: () => Promise<unknown>
+  /** `require VIDEO SPEC … [--any]`: sets (replaces) the access condition. */
+  setCondition: (video: VideoIdText, condition: ConditionRequest) => Promise<unknown>
+  /** `require VIDEO --clear`. */
+  clearCondition: (video: VideoIdText) => Promise<unknown>
+  /** `refund-window VIDEO WINDOW`. */
+  setRefundWindow: (video: VideoIdText, window: string) => Promise<unknown>
+  /** `channel --json`: this creator's channel (profile and videos), and its public page's URL. */
+  channel: () => Promise<unknown>
+  /** `channel set …`: signs and publishes the profile; `avatarPath` is a received image, checked. */
+  setChannel: (form: ChannelRequest, avatarPath: string | undefined) => Promise<unknown>
 }
 
 const VIDEO_ID = /^0x[0-9a-fA-F]{64}$/
@@ -165,46 +179,61 @@ function drainRefused (req: IncomingMessage): void {
 
 export async function startStudioServer (deps: StudioDeps, options: { port: number, token: string }): Promise<StudioServer> {
   const dir = await mkdtemp(join(tmpdir(), 'p2pdv-studio-'))
-  const files = new Map<string, { path: string, bytes: number }>()
+  /** Received files waiting for their form: video sources, and channel avatars (each kind its own bound). */
+  const files = new Map<string, { path: string, bytes: number, kind: FileKind }>()
   const jobs = new Map<string, UploadJob>()
-  let receiving = 0
+  const receiving: Record<FileKind, number> = { source: 0, avatar: 0 }
+  const pending = (kind: FileKind): number => [...files.values()].filter(f => f.kind === kind).length + receiving[kind]
   let server: Server | undefined
   const guard: StudioGuard = studioGuard(options.token, () => (server?.address() as AddressInfo).port)
 
-  const receiveFile = async (req: IncomingMessage): Promise<{ file: string, bytes: number }> => {
-    declaredLength(req, deps.maxUploadBytes)
-    if (files.size + receiving >= MAX_PENDING_FILES) {
-      throw new P2pdvError('ERR_STUDIO_BUSY', 'files are already waiting for their upload form')
+  const receiveFile = async (req: IncomingMessage, kind: FileKind = 'source'): Promise<{ file: string, bytes: number }> => {
+    const max = kind === 'avatar' ? MAX_PROFILE_AVATAR_BYTES : deps.maxUploadBytes
+    declaredLength(req, max)
+    // A page that picks another image drops the one it picked before (it never sends its form).
+    if (kind === 'avatar') {
+      for (const [old, f] of [...files].filter(([, f]) => f.kind === 'avatar')) { files.delete(old); await rm(f.path, { force: true }) }
+    }
+    if (pending(kind) >= MAX_PENDING_FILES) {
+      throw new P2pdvError('ERR_STUDIO_BUSY', `${kind === 'avatar' ? 'images' : 'files'} are already waiting for their form`)
     }
     const id = randomBytes(12).toString('base64url')
-    const path = join(dir, `${id}.src`)
-    receiving++
+    const path = join(dir, `${id}.${kind === 'avatar' ? 'img' : 'src'}`)
+    receiving[kind]++
     try {
       let bytes = 0
-      const count = new Transform({ transform (chunk: Buffer, _e, cb) { bytes += chunk.length; cb(null, chunk) } })
+      let head = new Uint8Array(0)
+      const count = new Transform({
+        transform (chunk: Buffer, _e, cb) {
+          if (head.length < 16) head = new Uint8Array([...head, ...chunk.subarray(0, 16 - head.length)])
+          bytes += chunk.length
+          cb(null, chunk)
+        }
+      })
       // Piped, not in the pipeline: a refused body must not destroy the request, or the 413
       // could not be answered; what the client still sends is drained (drainRefused).
-      const limiter = limit(deps.maxUploadBytes)
+      const limiter = limit(max)
       const sink = pipeline(limiter, count, createWriteStream(path, { mode: 0o600 }))
       req.once('error', err => { limiter.destroy(err) })
       req.once('aborted', () => { limiter.destroy(new P2pdvError('ERR_ABORTED', 'the page stopped sending the file')) })
       req.pipe(limiter)
       await sink
       if (bytes === 0) throw new P2pdvError('ERR_BAD_REQUEST', 'the file is empty')
-      files.set(id, { path, bytes })
+      if (kind === 'avatar') checkAvatar(head, bytes)
+      files.set(id, { path, bytes, kind })
       return { file: id, bytes }
     } catch (err) {
       await rm(path, { force: true })
       throw err
     } finally {
-      receiving--
+      receiving[kind]--
     }
   }
 
   const startUpload = async (body: unknown): Promise<{ job: string }> => {
     const form = parseUploadRequest(body)
     const file = files.get(form.file)
-    if (file === undefined) throw new P2pdvError('ERR_NOT_FOUND', 'no received file has this id', { hint: 'send the file again, then the form' })
+    if (file === undefined || file.kind !== 'source') throw new P2pdvError('ERR_NOT_FOUND', 'no received file has this id', { hint: 'send the file again, then the form' })
     // One transcode at a time: it takes every core this machine has.
     if ([...jobs.values()].some(j => j.status === 'running')) throw new P2pdvError('ERR_STUDIO_BUSY', 'an upload is already running')
     files.delete(form.file)
@@ -240,7 +269,23 @@ export async function startStudioServer (deps: StudioDeps, options: { port: numb
     if (method === 'GET' && path === '/api/mine') return send(res, 200, await manage.mine())
     if (method === 'GET' && path === '/api/earnings') return send(res, 200, await manage.earnings())
     if (method === 'POST' && path === '/api/withdraw') return send(res, 200, await oneWrite(async () => await manage.withdraw()))
-    const m = /^\/api\/chain\/videos\/([^/]{1,80})(\/grants(?:\/([^/]{1,80}))?|\/audit|\/listing)?$/.exec(path)
+    if (method === 'GET' && path === '/api/channel') return send(res, 200, await manage.channel())
+    if (method === 'PUT' && path === '/api/channel/avatar') return send(res, 201, await receiveFile(req, 'avatar'))
+    if (method === 'POST' && path === '/api/channel') {
+      const form = parseChannelRequest(await readJson(req))
+      const avatar = form.avatar === undefined ? undefined : files.get(form.avatar)
+      if (form.avatar !== undefined && avatar?.kind !== 'avatar') throw new P2pdvError('ERR_NOT_FOUND', 'no received image has this id', { hint: 'pick the image again, then save' })
+      if (form.avatar !== undefined) files.delete(form.avatar)
+      let result: unknown
+      try {
+        result = await oneWrite(async () => await manage.setChannel(form, avatar?.path))
+      } finally {
+        // Used once, whatever came of it: a new save sends the image again.
+        if (avatar !== undefined) await rm(avatar.path, { force: true })
+      }
+      return send(res, 200, result)
+    }
+    const m = /^\/api\/chain\/videos\/([^/]{1,80})(\/grants(?:\/([^/]{1,80}))?|\/audit|\/listing|\/condition|\/refund-window)?$/.exec(path)
     if (m === null) throw new P2pdvError('ERR_NOT_FOUND', `no studio call ${method} ${path.slice(0, 80)}`)
     const video = m[1]!
     if (!VIDEO_ID.test(video)) throw new P2pdvError('ERR_BAD_VIDEO_ID', 'a video id is 0x and 64 hex digits')
@@ -250,6 +295,15 @@ export async function startStudioServer (deps: StudioDeps, options: { port: numb
     if (method === 'POST' && m[2] === '/listing') {
       const form = parseEditRequest(await readJson(req))
       return send(res, 200, await oneWrite(async () => await manage.edit(id, form)))
+    }
+    if (method === 'POST' && m[2] === '/condition') {
+      const condition = parseConditionRequest(await readJson(req))
+      return send(res, 200, await oneWrite(async () => await manage.setCondition(id, condition)))
+    }
+    if (method === 'DELETE' && m[2] === '/condition') return send(res, 200, await oneWrite(async () => await manage.clearCondition(id)))
+    if (method === 'POST' && m[2] === '/refund-window') {
+      const window = parseRefundWindowRequest(await readJson(req))
+      return send(res, 200, await oneWrite(async () => await manage.setRefundWindow(id, window)))
     }
     if (method === 'POST' && m[2] === '/grants') {
       const viewer = parseViewerRequest(await readJson(req))
@@ -277,7 +331,7 @@ export async function startStudioServer (deps: StudioDeps, options: { port: numb
     }
     if (method === 'PUT' && path === '/api/files') return send(res, 201, await receiveFile(req))
     if (method === 'POST' && path === '/api/uploads') return send(res, 202, await startUpload(await readJson(req)))
-    if (path === '/api/mine' || path === '/api/earnings' || path === '/api/withdraw' || path.startsWith('/api/chain/')) return await manageCall(req, res, method, path)
+    if (path === '/api/mine' || path === '/api/earnings' || path === '/api/withdraw' || path === '/api/channel' || path.startsWith('/api/channel/') || path.startsWith('/api/chain/')) return await manageCall(req, res, method, path)
     const m = /^\/api\/uploads\/([A-Za-z0-9_-]{1,20})\/events$/.exec(path)
     if (method === 'GET' && m !== null) {
       const job = jobs.get(m[1]!)
@@ -292,7 +346,7 @@ export async function startStudioServer (deps: StudioDeps, options: { port: numb
     if (path.startsWith('/api/')) return await api(req, res, path)
     guard.checkOrigin(req)
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new P2pdvError('ERR_NOT_FOUND', 'pages are read with GET')
-    const asset = path.startsWith('/assets/') ? await deps.app.asset(path.slice('/assets/'.length)) : path === '/' || path === '/upload' || path === '/earnings' || VIDEO_PAGE.test(path) ? await deps.app.page() : undefined
+    const asset = path.startsWith('/assets/') ? await deps.app.asset(path.slice('/assets/'.length)) : path === '/' || path === '/upload' || path === '/earnings' || path === '/channel' || VIDEO_PAGE.test(path) ? await deps.app.page() : undefined
     if (asset === undefined) throw new P2pdvError('ERR_NOT_FOUND', `no studio page ${path.slice(0, 80)}`)
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': asset.type, 'content-length': asset.body.byteLength })
     res.end(req.method === 'HEAD' ? undefined : asset.body)

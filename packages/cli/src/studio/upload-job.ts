@@ -4,6 +4,7 @@
  * its progress bars and notes into events for the page instead of terminal lines.
  */
 import { randomBytes } from 'node:crypto'
+import { clauseSpec, formatDurationSeconds, MAX_CLAUSES, MAX_REFUND_WINDOW_SECONDS, MAX_SPEC_LENGTH, parseCondition, parseDuration } from '@p2pdv/chain'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { hintOf } from '@p2pdv/core/error-catalog'
 import { parseCommandArgs, type Command } from '../command.ts'
@@ -29,16 +30,23 @@ export interface UploadRequest {
   rating: number
   /** Upload a file this network already has again, as a new video (`--force`). */
   force: boolean
+  /** An access condition (`--require`), its clauses in canonical spec form. */
+  condition?: ConditionRequest
+  /** Buyers may refund within this long (`--refund-window`), canonical ("7d"). */
+  refundWindow?: string
 }
+
+/** An access condition from the page: 1 to 4 clause specs, joined by AND (or OR with `any`). */
+export interface ConditionRequest { any: boolean, require: string[] }
 
 /** The page's view of an upload job's events (one definition, in @p2pdv/web). */
 export type StudioEvent = UploadEvent
 
-function bad (message: string): P2pdvError {
+export function bad (message: string): P2pdvError {
   return new P2pdvError('ERR_BAD_REQUEST', message, { hint: 'fix the field the message names and send the form again' })
 }
 
-function text (v: unknown, name: string, max: number, required: boolean): string | undefined {
+export function text (v: unknown, name: string, max: number, required: boolean): string | undefined {
   if (v === undefined || v === null || v === '') {
     if (required) throw bad(`${name} is required`)
     return undefined
@@ -77,11 +85,44 @@ function durationField (v: unknown, price: string | undefined, noPrice: string):
   return duration
 }
 
+/**
+ * An access condition field `{ any, require: [SPEC …] }`: its shape is checked here
+ * (ERR_BAD_REQUEST), each spec by @p2pdv/chain's parser (ERR_CONDITION_…, its message and hint
+ * reach the page). The clauses are passed on as the parser prints them back (clauseSpec), so what
+ * runs is what was checked, and no spec can start with '-'.
+ */
+export function conditionField (v: unknown): ConditionRequest | undefined {
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'object' || Array.isArray(v)) throw bad('condition must be an object { any, require }')
+  const c = v as Record<string, unknown>
+  const extra = Object.keys(c).find(k => k !== 'any' && k !== 'require')
+  if (extra !== undefined) throw bad(`unknown condition field "${extra.slice(0, 40)}"`)
+  const any = c.any ?? false
+  if (typeof any !== 'boolean') throw bad('condition.any must be true or false')
+  // Longer lists are the parser's to refuse (ERR_CONDITION_COUNT); a list far past it is not a form's.
+  if (!Array.isArray(c.require) || c.require.length > MAX_CLAUSES * 4) throw bad(`condition.require must be a list of 1 to ${MAX_CLAUSES} clauses`)
+  const specs = c.require.map(s => {
+    if (typeof s !== 'string') throw bad('each condition clause must be text, like erc20:0xTOKEN>=100')
+    return s.slice(0, MAX_SPEC_LENGTH + 1)
+  })
+  const parsed = parseCondition(specs, any)
+  return { any, require: parsed.clauses.map(clauseSpec) }
+}
+
+/** A refund window field ("48h", "7d", "0"), checked by @p2pdv/chain (ERR_BAD_DURATION, ERR_REFUND_WINDOW); canonical form. */
+export function refundWindowField (v: unknown): string | undefined {
+  const given = text(v, 'refund window', 20, false)?.trim()
+  if (given === undefined || given === '') return undefined
+  const seconds = parseDuration(given)
+  if (seconds > MAX_REFUND_WINDOW_SECONDS) throw new P2pdvError('ERR_REFUND_WINDOW', `a refund window of ${given} is longer than 30 days`, { hint: 'Give e.g. 48h or 7d; 0 turns refunds off for later sales.' })
+  return seconds === 0n ? '0' : formatDurationSeconds(seconds)
+}
+
 /** Checks every field of an upload form from the page; throws ERR_BAD_REQUEST naming the field. */
 export function parseUploadRequest (body: unknown): UploadRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('the body must be a JSON object')
   const b = body as Record<string, unknown>
-  const known = new Set(['file', 'title', 'description', 'tags', 'access', 'price', 'duration', 'rating', 'force'])
+  const known = new Set(['file', 'title', 'description', 'tags', 'access', 'price', 'duration', 'rating', 'force', 'condition', 'refundWindow'])
   const extra = Object.keys(b).find(k => !known.has(k))
   if (extra !== undefined) throw bad(`unknown field "${extra.slice(0, 40)}"`)
   const file = text(b.file, 'file', 64, true)!
@@ -98,6 +139,10 @@ export function parseUploadRequest (body: unknown): UploadRequest {
   if (typeof rating !== 'number' || !Number.isInteger(rating) || rating < 0 || rating > 4) throw bad('rating must be a whole number from 0 to 4')
   const force = b.force ?? false
   if (typeof force !== 'boolean') throw bad('force must be true or false')
+  const condition = conditionField(b.condition)
+  const refund = refundWindowField(b.refundWindow)
+  const refundWindow = refund === '0' ? undefined : refund
+  if (refundWindow !== undefined && price === undefined) throw bad('only a paid video has a refund window')
   return {
     file,
     title,
@@ -107,7 +152,9 @@ export function parseUploadRequest (body: unknown): UploadRequest {
     ...(price === undefined ? {} : { price }),
     ...(duration === undefined ? {} : { duration }),
     rating,
-    force
+    force,
+    ...(condition === undefined ? {} : { condition }),
+    ...(refundWindow === undefined ? {} : { refundWindow })
   }
 }
 
@@ -140,6 +187,30 @@ export function editArgv (video: string, req: EditRequest): string[] {
   ]
 }
 
+/** `p2pdv require VIDEO SPEC … [--any]` for a condition form (specs canonical: none starts with '-'). */
+export function requireArgv (video: string, c: ConditionRequest): string[] {
+  return [video, ...c.require, ...(c.any ? ['--any'] : [])]
+}
+
+/** The condition form of the manage page: `{ any, require }`, nothing else. */
+export function parseConditionRequest (body: unknown): ConditionRequest {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('the body must be a JSON object')
+  const c = conditionField(body)
+  if (c === undefined) throw bad('condition.require is required')
+  return c
+}
+
+/** The refund window form of the manage page: `{ "window": "7d" }` ("0": no refunds for later sales). */
+export function parseRefundWindowRequest (body: unknown): string {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('the body must be a JSON object')
+  const b = body as Record<string, unknown>
+  const extra = Object.keys(b).find(k => k !== 'window')
+  if (extra !== undefined) throw bad(`unknown field "${extra.slice(0, 40)}"`)
+  const window = refundWindowField(b.window)
+  if (window === undefined) throw bad('window is required (e.g. 7d, or 0 for no refunds)')
+  return window
+}
+
 /** The `p2pdv upload` arguments for a form: `--flag=value`, so no value is read as a flag. */
 export function uploadArgv (req: UploadRequest, path: string, base: string[]): string[] {
   return [
@@ -154,6 +225,9 @@ export function uploadArgv (req: UploadRequest, path: string, base: string[]): s
     ...(req.duration === undefined ? [] : [`--duration=${req.duration}`]),
     ...(req.rating === 0 ? [] : [`--rating=${req.rating}`]),
     ...(req.force ? ['--force'] : []),
+    ...(req.refundWindow === undefined ? [] : [`--refund-window=${req.refundWindow}`]),
+    ...(req.condition?.require ?? []).map(spec => `--require=${spec}`),
+    ...(req.condition?.any === true ? ['--require-any'] : []),
     ...base,
     '--json'
   ]

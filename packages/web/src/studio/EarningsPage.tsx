@@ -1,4 +1,7 @@
-/** What viewers paid that is owed to this creator (the AccessManager's split), and withdrawing it. */
+/**
+ * What viewers paid that is owed to this creator (the AccessManager's split), and withdrawing it;
+ * beside it, sales made under a refund window, held in escrow until the window closes.
+ */
 import { useEffect, useState, type ReactElement } from 'react'
 import { call, formatWei, send, studioErrorOf, type BalanceJson, type StudioError, type WithdrawJson } from './api.ts'
 import { ErrorNote } from './ErrorNote.tsx'
@@ -33,7 +36,8 @@ export function EarningsPage (): ReactElement {
     }
   }
 
-  const owed = balance !== undefined && (BigInt(balance.owedEth) > 0n || BigInt(balance.owedP2pv) > 0n)
+  const held = balance?.held
+  const owed = balance !== undefined && (BigInt(balance.owedEth) > 0n || BigInt(balance.owedP2pv) > 0n || (held?.releasable ?? 0) > 0)
   return (
     <main className='studio-main'>
       <h1>Earnings</h1>
@@ -47,13 +51,19 @@ export function EarningsPage (): ReactElement {
               <strong>{formatWei(balance.owedEth, 'eth')}</strong>
               {BigInt(balance.owedP2pv) > 0n && <strong>{formatWei(balance.owedP2pv, 'p2pv')}</strong>}
             </div>
+            <div className='studio-card stat' data-held-eth={held?.eth ?? '0'} data-held-sales={held?.sales ?? 0}>
+              <span className='muted'>Held in refund windows</span>
+              <strong>{formatWei(held?.eth ?? '0', 'eth')}</strong>
+              {BigInt(held?.p2pv ?? '0') > 0n && <strong>{formatWei(held!.p2pv, 'p2pv')}</strong>}
+              <span className='muted'>{(held?.sales ?? 0) === 0 ? 'no sales held' : `${held!.sales} ${held!.sales === 1 ? 'sale' : 'sales'}, before the split${held!.releasable > 0 ? `; ${held!.releasable} closed, withdrawing releases them` : '; paid to you when the window closes'}`}</span>
+            </div>
             <div className='studio-card stat' data-wallet-eth={balance.eth}>
               <span className='muted'>In your wallet</span>
               <strong>{formatWei(balance.eth, 'eth')}</strong>
               <span className='muted'>{formatWei(balance.p2pv, 'p2pv')}</span>
             </div>
           </div>
-          <p className='muted'>Each sale and subscription pays your share into the AccessManager contract; withdrawing sends it to <code>{balance.address}</code>.</p>
+          <p className='muted'>Each sale and subscription pays your share into the AccessManager contract; withdrawing sends it to <code>{balance.address}</code>. A sale under a refund window is held in escrow, not yet split, until the buyer's window closes.</p>
           <button className='primary' onClick={() => { void withdraw() }} disabled={!owed || busy}>{busy ? 'Withdrawing…' : owed ? 'Withdraw' : 'Nothing to withdraw'}</button>
         </>
       )}

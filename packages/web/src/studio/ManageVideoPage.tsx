@@ -5,9 +5,17 @@
  */
 import { useEffect, useState, type ReactElement } from 'react'
 import { call, formatWei, send, shortAddress, studioErrorOf, type AudienceJson, type AuditJson, type EditJson, type MineJson, type StudioError } from './api.ts'
+import { ConditionEditor, conditionBody, draftOf, type ConditionDraft } from './ConditionEditor.tsx'
 import { ErrorNote } from './ErrorNote.tsx'
 
 const POLICY: Record<string, string> = { public: 'Public', paid: 'Paid', subscribers: 'Subscribers only', private: 'Private (named viewers only)' }
+
+/** Seconds as the studio takes them back: "7d", "48h", "90m". */
+export function windowText (seconds: string): string {
+  const s = BigInt(seconds)
+  for (const [unit, n] of [['d', 86_400n], ['h', 3600n], ['m', 60n]] as const) if (s >= n && s % n === 0n) return `${s / n}${unit}`
+  return `${s}s`
+}
 
 function when (seconds: string): string {
   // FOREVER on chain is 2^64 − 1.
@@ -36,10 +44,15 @@ export function ManageVideoPage ({ id, onBack }: { id: string, onBack: () => voi
   const [notice, setNotice] = useState<string | undefined>()
   const [audit, setAudit] = useState<AuditJson | undefined>()
   const [auditError, setAuditError] = useState<StudioError | undefined>()
+  const [condition, setCondition] = useState<ConditionDraft>({ any: false, clauses: [] })
+  const [refundWindow, setRefundWindow] = useState('')
 
   const load = async (): Promise<void> => {
     try {
-      setAudience(await call<AudienceJson>(`/api/chain/videos/${id}`))
+      const a = await call<AudienceJson>(`/api/chain/videos/${id}`)
+      setAudience(a)
+      setCondition(draftOf(a.condition))
+      setRefundWindow(a.refundWindow === '0' ? '' : windowText(a.refundWindow))
     } catch (e) {
       setError(studioErrorOf(e))
     }
@@ -95,6 +108,23 @@ export function ManageVideoPage ({ id, onBack }: { id: string, onBack: () => voi
     }, 'Saved: the new listing is signed and stored, and the registry points at it. Nodes show it within a few seconds.')
   }
 
+  const saveCondition = (e: { preventDefault: () => void }): void => {
+    e.preventDefault()
+    const body = conditionBody(condition)
+    if (body === undefined) return
+    void act('condition', async () => await send(`/api/chain/videos/${id}/condition`, 'POST', body), 'Condition set: the keepers release the key to whoever meets it.')
+  }
+
+  const clearCondition = (): void => {
+    void act('condition-clear', async () => await send(`/api/chain/videos/${id}/condition`, 'DELETE'), 'Condition cleared: price, subscriptions and grants decide alone.')
+  }
+
+  const saveRefundWindow = (e: { preventDefault: () => void }): void => {
+    e.preventDefault()
+    const w = refundWindow.trim() === '' ? '0' : refundWindow.trim()
+    void act('refund', async () => await send(`/api/chain/videos/${id}/refund-window`, 'POST', { window: w }), w === '0' ? 'Refunds are off for later sales.' : `Buyers may refund within ${w} of buying; each sale is paid to you when its window closes.`)
+  }
+
   const verify = async (): Promise<void> => {
     setBusy('audit')
     setAuditError(undefined)
@@ -126,6 +156,36 @@ export function ManageVideoPage ({ id, onBack }: { id: string, onBack: () => voi
             <label><span>Tags <span className='muted'>(comma-separated)</span></span><input value={form.tags} onInput={e => { setForm({ ...form, tags: e.currentTarget.value }) }} maxLength={800} disabled={busy !== undefined} /></label>
             {mine.policy === 'paid' && <label>Price<input value={form.price} onInput={e => { setForm({ ...form, price: e.currentTarget.value }) }} placeholder='0.01 (ETH) or 25p2pv' maxLength={40} disabled={busy !== undefined} /></label>}
             <button type='submit' className='primary publish-button' disabled={busy !== undefined || form.title.trim() === ''}>{busy === 'edit' ? 'Saving…' : 'Save listing'}</button>
+          </form>
+        </section>
+      )}
+
+      {audience !== undefined && (
+        <section className='studio-card' aria-labelledby='condition-h'>
+          <h2 id='condition-h'>Access condition</h2>
+          <p className='muted' data-condition={audience.condition === null ? 'none' : audience.condition.require.join(audience.condition.any ? ' OR ' : ' AND ')}>
+            {audience.condition === null ? 'None: price, subscriptions and named viewers decide who watches.' : `Also open to a viewer who meets ${audience.condition.require.length === 1 ? 'this' : audience.condition.any ? 'any of these' : 'all of these'}, checked on chain when the keepers release the key.`}
+          </p>
+          <form onSubmit={saveCondition}>
+            <ConditionEditor value={condition} onChange={setCondition} disabled={busy !== undefined} idPrefix='manage' />
+            <div className='studio-actions start'>
+              <button type='submit' className='primary' disabled={busy !== undefined || condition.clauses.length === 0}>{busy === 'condition' ? 'Setting…' : 'Set condition'}</button>
+              {audience.condition !== null && <button type='button' onClick={clearCondition} disabled={busy !== undefined}>{busy === 'condition-clear' ? 'Clearing…' : 'Clear condition'}</button>}
+            </div>
+          </form>
+        </section>
+      )}
+
+      {audience?.policy === 'paid' && (
+        <section className='studio-card' aria-labelledby='refund-h'>
+          <h2 id='refund-h'>Refund window</h2>
+          <p className='muted' data-refund-window={audience.refundWindow}>
+            {audience.refundWindow === '0' ? 'No refunds: each sale is paid to you at once.' : `Buyers may refund within ${windowText(audience.refundWindow)} of buying; each sale is held until then.`}
+          </p>
+          <form className='grant-form' onSubmit={saveRefundWindow}>
+            <label className='sr-only' htmlFor='refund-window'>Refund window</label>
+            <input id='refund-window' value={refundWindow} onInput={e => { setRefundWindow(e.currentTarget.value) }} placeholder='7d (empty or 0: no refunds; at most 30d)' maxLength={20} disabled={busy !== undefined} />
+            <button type='submit' className='primary' disabled={busy !== undefined}>{busy === 'refund' ? 'Saving…' : 'Save window'}</button>
           </form>
         </section>
       )}

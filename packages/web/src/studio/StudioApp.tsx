@@ -1,18 +1,19 @@
 /**
- * The studio: My videos `/`, Upload `/upload`, Earnings `/earnings` and one video on chain
+ * The studio: My videos `/`, Upload `/upload`, Channel `/channel`, Earnings `/earnings` and one video on chain
  * `/videos/0x…`, switched in place (history API).
  */
 import { useEffect, useState, type ReactElement } from 'react'
 import { call, takeToken, type Session } from './api.ts'
+import { ChannelPage } from './ChannelPage.tsx'
 import { EarningsPage } from './EarningsPage.tsx'
 import { ManageVideoPage } from './ManageVideoPage.tsx'
 import { UploadPage } from './UploadPage.tsx'
 import { VideosPage } from './VideosPage.tsx'
 
-type Route = '/' | '/upload' | '/earnings' | `/videos/${string}`
+type Route = '/' | '/upload' | '/channel' | '/earnings' | `/videos/${string}`
 
 function routeOf (path: string): Route {
-  if (path === '/upload' || path === '/earnings') return path
+  if (path === '/upload' || path === '/channel' || path === '/earnings') return path
   if (/^\/videos\/0x[0-9a-fA-F]{64}$/.test(path)) return path as Route
   return '/'
 }
@@ -39,6 +40,7 @@ export function StudioApp (): ReactElement {
         <nav className='studio-nav' aria-label='Studio'>
           <a href='/' className={route === '/' ? 'on' : ''} aria-current={route === '/' ? 'page' : undefined} onClick={go('/')}>My videos</a>
           <a href='/upload' className={route === '/upload' ? 'on' : ''} aria-current={route === '/upload' ? 'page' : undefined} onClick={go('/upload')}>Upload</a>
+          {session?.chain === true && <a href='/channel' className={route === '/channel' ? 'on' : ''} aria-current={route === '/channel' ? 'page' : undefined} onClick={go('/channel')}>Channel</a>}
           {session?.chain === true && <a href='/earnings' className={route === '/earnings' ? 'on' : ''} aria-current={route === '/earnings' ? 'page' : undefined} onClick={go('/earnings')}>Earnings</a>}
         </nav>
         <span className='net up' title='Sealed on this machine with your keys; nodes only ever see ciphertext'>
@@ -56,6 +58,8 @@ export function StudioApp (): ReactElement {
           ? <UploadPage session={session} onDone={go('/')} />
           : route === '/earnings'
             ? <EarningsPage />
+            : route === '/channel'
+              ? <ChannelPage />
             : route.startsWith('/videos/')
               ? <ManageVideoPage id={route.slice('/videos/'.length)} onBack={go('/')} />
               : <VideosPage session={session} onUpload={go('/upload')} onManage={id => { go(`/videos/${id}`)() }} />}

@@ -4,6 +4,7 @@
  */
 import { useRef, useState, type ReactElement } from 'react'
 import { call, followUpload, sendFile, StudioCallError, type Session, type StudioError, type UploadOutcome } from './api.ts'
+import { ConditionEditor, conditionBody, type ConditionDraft } from './ConditionEditor.tsx'
 import { ErrorNote } from './ErrorNote.tsx'
 
 type Access = 'public' | 'paid' | 'subscribers' | 'private' | 'unlisted'
@@ -36,6 +37,8 @@ export function UploadPage ({ session, onDone }: { session: Session | undefined,
   const [price, setPrice] = useState('')
   const [duration, setDuration] = useState('')
   const [rating, setRating] = useState(0)
+  const [refundWindow, setRefundWindow] = useState('')
+  const [condition, setCondition] = useState<ConditionDraft>({ any: false, clauses: [] })
   const [dragging, setDragging] = useState(false)
   const [stages, setStages] = useState<Stage[]>([])
   const [notes, setNotes] = useState<string[]>([])
@@ -84,6 +87,8 @@ export function UploadPage ({ session, onDone }: { session: Session | undefined,
           access,
           ...(access === 'paid' ? { price: price.trim() } : {}),
           ...(access === 'paid' && duration.trim() !== '' ? { duration: duration.trim() } : {}),
+          ...(access === 'paid' && refundWindow.trim() !== '' ? { refundWindow: refundWindow.trim() } : {}),
+          ...(conditionBody(condition) === undefined ? {} : { condition: conditionBody(condition) }),
           rating,
           force
         })
@@ -117,7 +122,7 @@ export function UploadPage ({ session, onDone }: { session: Session | undefined,
           </div>
           {result.videoLink !== undefined && <p className='muted'>Video link: <code>{result.videoLink}</code></p>}
           <div className='studio-actions'>
-            <button onClick={() => { setResult(undefined); setFile(undefined); setTitle(''); setDescription(''); setTags(''); setStages([]); setNotes([]) }}>Upload another</button>
+            <button onClick={() => { setResult(undefined); setFile(undefined); setTitle(''); setDescription(''); setTags(''); setStages([]); setNotes([]); setRefundWindow(''); setCondition({ any: false, clauses: [] }) }}>Upload another</button>
             <button onClick={() => { onDone() }}>My videos</button>
           </div>
         </section>
@@ -174,6 +179,16 @@ export function UploadPage ({ session, onDone }: { session: Session | undefined,
               <label>Price<input value={price} onInput={e => { setPrice(e.currentTarget.value) }} placeholder='0.01 (ETH) or 25p2pv' required maxLength={40} disabled={busy} /></label>
               <label><span>Rental period <span className='muted'>(empty: forever)</span></span><input value={duration} onInput={e => { setDuration(e.currentTarget.value) }} placeholder='48h' maxLength={20} disabled={busy} /></label>
             </div>
+          )}
+          {access === 'paid' && (
+            <label><span>Refund window <span className='muted'>(empty: no refunds; at most 30d)</span></span><input value={refundWindow} onInput={e => { setRefundWindow(e.currentTarget.value) }} placeholder='7d' maxLength={20} disabled={busy} /></label>
+          )}
+          {session?.chain !== false && (
+            <fieldset className='studio-fieldset'>
+              <legend>Access condition <span className='muted'>(optional)</span></legend>
+              <p className='muted'>Also open the video to holders of a token or NFT, or within a time window, checked on chain.</p>
+              <ConditionEditor value={condition} onChange={setCondition} disabled={busy} idPrefix='upload' />
+            </fieldset>
           )}
           <button type='submit' className='primary publish-button' disabled={file === undefined || busy || title.trim() === ''}>{busy ? 'Publishing…' : 'Publish'}</button>
         </div>

@@ -52,10 +52,10 @@ export async function call<T> (path: string, init: RequestInit = {}): Promise<T>
 }
 
 /** Sends a file to the studio, reporting the bytes sent (XHR: fetch cannot report upload progress). */
-export async function sendFile (file: File, onProgress: (sent: number, total: number) => void): Promise<{ file: string, bytes: number }> {
+export async function sendFile (file: File, onProgress: (sent: number, total: number) => void, path = '/api/files'): Promise<{ file: string, bytes: number }> {
   return await new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest()
-    xhr.open('PUT', '/api/files')
+    xhr.open('PUT', path)
     for (const [k, v] of Object.entries(auth())) xhr.setRequestHeader(k, v)
     xhr.setRequestHeader('content-type', 'application/octet-stream')
     xhr.upload.onprogress = e => { onProgress(e.loaded, e.total) }
@@ -123,7 +123,23 @@ export interface AudienceJson {
   sales: Array<{ viewer: string, name?: string, asset: 'eth' | 'p2pv', amount: string, until: string, tx: string }>
   salesCount: number
   revenue: { eth: string, p2pv: string }
+  /** The access condition (null: none). */
+  condition: ConditionJson | null
+  /** Seconds buyers may refund within ("0": no refunds). */
+  refundWindow: string
 }
+/** An access condition as the commands print it: clause specs, joined by AND (or OR with `any`). */
+export interface ConditionJson { any: boolean, require: string[] }
+/** `p2pdv channel --json`, with the public page's URL the studio adds. */
+export interface ChannelJson {
+  address: string
+  profileCid?: string
+  profile?: { cid: string, name: string, bio?: string, avatar?: string, links: string[], updatedAt: number }
+  videos: Array<{ id: string, title: string }>
+  pageUrl: string
+}
+/** `p2pdv channel set --json`. */
+export interface ChannelSetJson { address: string, profileCid: string, avatarCid?: string, name: string, bio?: string, links: string[], nodes: string[], tx: string }
 /** `p2pdv keys audit VIDEO`. */
 export interface AuditJson {
   epoch: number
@@ -136,7 +152,15 @@ export interface AuditJson {
   }>
 }
 /** `p2pdv balance`. */
-export interface BalanceJson { address: string, eth: string, p2pv: string, owedEth: string, owedP2pv: string }
+export interface BalanceJson {
+  address: string
+  eth: string
+  p2pv: string
+  owedEth: string
+  owedP2pv: string
+  /** Sales made under a refund window, held in escrow (before the split) until it closes. */
+  held?: { eth: string, p2pv: string, sales: number, releasable: number }
+}
 /** `p2pdv withdraw`. */
 export interface WithdrawJson { withdrawn: Array<{ asset: 'eth' | 'p2pv', amount: string }> }
 
