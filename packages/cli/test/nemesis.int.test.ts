@@ -12,7 +12,7 @@ import { runSoak, SOAK_DEFAULTS, type SoakResult } from '../../../scripts/soak/r
 /** Fixed, so a failure replays: `npm run soak -- --minutes 1 --seed 22 --max-bytes 4194304`. */
 const SEED = 22
 
-describe('fault injection: kill -9, SIGSTOP, restart under load (seeded, 1 min)', () => {
+describe('fault injection: kill -9, SIGSTOP, restart under load (seeded, 45 s)', () => {
   let result: SoakResult | undefined
   after(async () => { if (result !== undefined) await rm(result.dir, { recursive: true, force: true }) })
 
@@ -20,8 +20,8 @@ describe('fault injection: kill -9, SIGSTOP, restart under load (seeded, 1 min)'
     result = await runSoak({
       ...SOAK_DEFAULTS,
       seed: SEED,
-      minutes: 1,
-      // Smaller files and faster faults than the long run: 2 cores, and enough faults in a minute.
+      minutes: 0.75,
+      // Smaller files and faster faults than the long run: 2 cores, and 3–5 faults in 45 s.
       maxBytes: 4 * 1024 * 1024,
       nemesis: { intervalS: [8, 15], pauseS: [6, 12], maxDown: 2 },
       // Nodes scan for repairs once a minute: 4 scans' worth after every node is back.
