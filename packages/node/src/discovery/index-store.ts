@@ -11,6 +11,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { categoryOf } from './categories.ts'
 import type { VideoQuery } from './query.ts'
+import type { ChannelProfile } from '@p2pdv/node-client'
 
 export const DISCOVERY_DB_FILE = 'discovery.sqlite'
 /**
@@ -46,19 +47,8 @@ export interface ListedVideo {
   creatorName?: string
 }
 
-/** A creator's verified channel profile as the API returns it. */
-export interface ChannelProfile {
-  /** The creator's address (checksummed), whose registry pointer names `cid`. */
-  address: string
-  cid: string
-  name: string
-  bio?: string
-  /** CID of a raw block holding a JPEG or PNG. */
-  avatar?: string
-  links: string[]
-  createdAt: number
-  updatedAt: number
-}
+/** A creator's verified channel profile as the API returns it: the client's own type, so the two cannot drift. */
+export type { ChannelProfile }
 
 interface ProfileRow {
   creator: string
