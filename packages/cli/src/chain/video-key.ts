@@ -8,7 +8,6 @@ import type { VideoId } from '@p2pdv/core/keys'
 import type { Identity } from '@p2pdv/chain/identity'
 import { getVideo } from '@p2pdv/chain'
 import { ChainKeyOracle } from '@p2pdv/chain/oracles'
-import { KeyResolver } from '@p2pdv/sdk/keys'
 import { stringOpt, type ParsedArgs } from '../command.ts'
 
 export const VIDEO_KEY_OPTIONS = { capability: { type: 'string' } } as const
@@ -22,6 +21,9 @@ export async function recoverVideoKey (args: ParsedArgs, oracle: ChainKeyOracle,
     if (cap.manifest.toString() !== v.manifestCid) throw new P2pdvError('ERR_CAPABILITY_MISMATCH', 'this capability names another manifest than the registry holds for the video')
     key = cap.key
   } else {
+    // Loaded here, not at the top: commands that merely import this module (buy, ls, access…)
+    // would otherwise load the sdk's key clients and libp2p's crypto on every run.
+    const { KeyResolver } = await import('@p2pdv/sdk/keys')
     const resolver = new KeyResolver({ oracle, directory: oracle, viewer: { account: identity.account, x25519PublicKey: identity.x25519PublicKey, x25519PrivateKey: identity.x25519PrivateKey } })
     try {
       key = (await resolver.resolve(video)).key

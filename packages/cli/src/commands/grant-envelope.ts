@@ -8,10 +8,8 @@
 import { readFile } from 'node:fs/promises'
 import { formatVideoLink, P2pdvError, parseCid } from '@p2pdv/core'
 import type { Hex, VideoId } from '@p2pdv/core/keys'
-import { Client } from '@p2pdv/sdk'
 import { IdentityStore, readPublicIdentity, type PublicIdentity } from '@p2pdv/chain/identity'
 import { ChainKeyOracle } from '@p2pdv/chain/oracles'
-import { grantEnvelope } from '@p2pdv/sdk/keys'
 import { stringOpt, type ParsedArgs } from '../command.ts'
 import type { ChainContext } from '../chain/context.ts'
 import { readGrants, recordFor, writeGrants } from '../chain/grant-records.ts'
@@ -47,6 +45,9 @@ export async function grantWithEnvelope (args: ParsedArgs, ctx: ChainContext, vi
   const pub = await viewerIdentity(args, ctx, viewer, given)
   const oracle = new ChainKeyOracle(ctx.client)
   const { key, manifest } = await recoverVideoKey(args, oracle, ctx.identity!, video)
+  // The sdk (and libp2p with it) loads only here: buy, ls, access and the other commands of
+  // chain-videos.ts import this module but never grant, and loading it cost each ~0.5 s.
+  const [{ Client }, { grantEnvelope }] = await Promise.all([import('@p2pdv/sdk'), import('@p2pdv/sdk/keys')])
   const client = await Client.create({ peers: await peersFromArgs(args) })
   try {
     // grantEnvelope checks the viewer's binding signature before sealing anything to the key.

@@ -3,13 +3,9 @@
  * Used when asked for (`transport: 'libp2p'`) or when a keeper lists no HTTP address; deposits
  * still go over HTTP.
  */
-import { peerIdFromString } from '@libp2p/peer-id'
-import { lpStream } from '@libp2p/utils'
-import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { decodeKeeperMessage, encodeKeeperMessage, KEEPER_PROTOCOL, MAX_KEEPER_MESSAGE_BYTES, parseKeyResponse, type KeeperInfo, type KeyRequest, type KeyResponse } from '@p2pdv/core/keys'
-import { createClientHost } from '../libp2p-client.ts'
 import { KeeperClient, KeeperClientErrorCode, type KeeperTransport } from './keeper-client.ts'
 
 export class Libp2pKeeperClient extends KeeperClient {
@@ -27,8 +23,10 @@ export class Libp2pKeeperClient extends KeeperClient {
     if (p !== undefined) await (await p).stop()
   }
 
+  // libp2p and its helpers load on first use: every `@p2pdv/sdk` import reaches this module, and
+  // loading them cost each chain-only CLI command (buy, ls, access…) ~0.45 s before it did anything.
   private node (): Promise<Libp2p> {
-    this.libp2p ??= createClientHost()
+    this.libp2p ??= import('../libp2p-client.ts').then(async m => await m.createClientHost())
     return this.libp2p
   }
 
@@ -39,7 +37,9 @@ export class Libp2pKeeperClient extends KeeperClient {
     const s = this.signal(signal)
     let frame
     try {
-      const node = await this.node()
+      const [node, { peerIdFromString }, { lpStream }, { multiaddr }] = await Promise.all([
+        this.node(), import('@libp2p/peer-id'), import('@libp2p/utils'), import('@multiformats/multiaddr')
+      ])
       let addr = multiaddr(addrs[0]!)
       if (keeper.peerId !== undefined && !addrs[0]!.includes('/p2p/')) addr = addr.encapsulate(`/p2p/${peerIdFromString(keeper.peerId).toString()}`)
       const stream = await node.dialProtocol(addr, KEEPER_PROTOCOL, { signal: s })
