@@ -95,6 +95,19 @@ describe('discovery index: channels', () => {
     assert.deepEqual(store.findProfiles('river_w', 5).map(p => p.address), [CREATOR])
     assert.deepEqual(store.findProfiles('River%', 5), [])
     assert.deepEqual(store.findProfiles('%', 5), [])
+    // Case folds beyond ASCII (SQLite's NOCASE stops at A-Z); accents still tell names apart.
+    const OTHER = `0x${'ab'.repeat(20)}`
+    for (const [name, query] of [['Élodie Straße', 'ÉLODIE STRASSE'], ['σοφία', 'ΣΟΦΊΑ']]) {
+      store.upsertProfile({ address: OTHER, cid: 'bafkreiother', name, links: [], createdAt: 1, updatedAt: 3 })
+      assert.deepEqual(store.findProfiles(query, 5).map(p => p.name), [name], query)
+    }
+    // Full-width letters are the plain ones; an exact name comes before a longer one.
+    store.upsertProfile({ address: OTHER, cid: 'bafkreiother', name: 'Ｒｉｖｅｒ', links: [], createdAt: 1, updatedAt: 1 })
+    assert.deepEqual(store.findProfiles('RIVER', 5).map(p => p.name), ['Ｒｉｖｅｒ', 'River_Walks%'])
+    store.upsertProfile({ address: OTHER, cid: 'bafkreiother', name: 'José', links: [], createdAt: 1, updatedAt: 3 })
+    assert.deepEqual(store.findProfiles('jose', 5), [])
+    assert.deepEqual(store.findProfiles('JOSÉ', 5).map(p => p.name), ['José'])
+    store.removeProfile(OTHER)
     store.removeProfile(CREATOR)
     assert.equal(store.profile(CREATOR), undefined)
     assert.equal(store.get(id(10))?.creatorName, undefined)

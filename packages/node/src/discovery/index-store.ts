@@ -15,10 +15,21 @@ import type { ChannelProfile } from '@p2pdv/node-client'
 
 export const DISCOVERY_DB_FILE = 'discovery.sqlite'
 /**
- * 1: the first layout; 2: channel profiles (and an owner index). A mismatch drops the tables:
- * the index is a cache of the chain, rebuilt from its events.
+ * 1: the first layout; 2: channel profiles (and an owner index); 3: channel names folded for
+ * lookup (`nameKey`). A mismatch drops the tables: the index is a cache of the chain, rebuilt
+ * from its events.
  */
-export const DISCOVERY_DB_SCHEMA = 2
+export const DISCOVERY_DB_SCHEMA = 3
+
+/**
+ * A channel name as looked up: NFKC (so full-width and compatibility forms match their plain
+ * letters), then upper- and lower-cased, which folds case beyond ASCII (SQLite's NOCASE and LIKE
+ * fold only A-Z): "ÉLODIE" finds "élodie", "STRASSE" finds "Straße", "ΣΟΦΊΑ" finds "σοφία".
+ * Accents stay: "Jose" and "José" are different names.
+ */
+export function channelNameKey (name: string): string {
+  return name.normalize('NFKC').toUpperCase().toLowerCase()
+}
 /** Trending looks at purchases and subscriptions within this many seconds. */
 export const TRENDING_WINDOW_SECONDS = 14 * 86_400
 
@@ -132,9 +143,9 @@ export class DiscoveryStore {
       CREATE INDEX IF NOT EXISTS purchases_video ON purchases (video, at);
       CREATE INDEX IF NOT EXISTS videos_owner ON videos (owner, registered_at DESC);
       CREATE TABLE IF NOT EXISTS profiles (
-        creator TEXT PRIMARY KEY, cid TEXT NOT NULL, name TEXT NOT NULL, bio TEXT, avatar TEXT, links TEXT NOT NULL,
+        creator TEXT PRIMARY KEY, cid TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL, bio TEXT, avatar TEXT, links TEXT NOT NULL,
         created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS profiles_name ON profiles (name COLLATE NOCASE);
+      CREATE INDEX IF NOT EXISTS profiles_name ON profiles (name_key);
     `)
     this.setMeta('schema', String(DISCOVERY_DB_SCHEMA))
   }
@@ -292,12 +303,13 @@ export class DiscoveryStore {
 
   /** Adds or replaces a creator's verified profile (address checksummed, as the chain gives it). */
   upsertProfile (p: ChannelProfile): void {
-    this.db.prepare(`INSERT INTO profiles (creator, cid, name, bio, avatar, links, created_at, updated_at) VALUES (:creator, :cid, :name, :bio, :avatar, :links, :created_at, :updated_at)
-      ON CONFLICT(creator) DO UPDATE SET cid = excluded.cid, name = excluded.name, bio = excluded.bio, avatar = excluded.avatar, links = excluded.links,
+    this.db.prepare(`INSERT INTO profiles (creator, cid, name, name_key, bio, avatar, links, created_at, updated_at) VALUES (:creator, :cid, :name, :name_key, :bio, :avatar, :links, :created_at, :updated_at)
+      ON CONFLICT(creator) DO UPDATE SET cid = excluded.cid, name = excluded.name, name_key = excluded.name_key, bio = excluded.bio, avatar = excluded.avatar, links = excluded.links,
         created_at = excluded.created_at, updated_at = excluded.updated_at`).run({
       creator: p.address,
       cid: p.cid,
       name: p.name,
+      name_key: channelNameKey(p.name),
       bio: p.bio ?? null,
       avatar: p.avatar ?? null,
       links: JSON.stringify(p.links),
@@ -315,11 +327,12 @@ export class DiscoveryStore {
     return row === undefined ? undefined : toProfile(row)
   }
 
-  /** Channels whose name starts with `name` (case-insensitive), exact matches first. */
+  /** Channels whose name starts with `name` (case folded, see channelNameKey), exact matches first. */
   findProfiles (name: string, limit: number): ChannelProfile[] {
-    const prefix = `${name.replace(/[\\%_]/g, c => `\\${c}`)}%`
-    const rows = this.db.prepare(`SELECT * FROM profiles WHERE name LIKE :prefix ESCAPE '\\' ORDER BY (name = :name COLLATE NOCASE) DESC, updated_at DESC LIMIT :limit`)
-      .all({ prefix, name, limit }) as unknown as ProfileRow[]
+    const key = channelNameKey(name)
+    const prefix = `${key.replace(/[\\%_]/g, c => `\\${c}`)}%`
+    const rows = this.db.prepare(`SELECT * FROM profiles WHERE name_key LIKE :prefix ESCAPE '\\' ORDER BY (name_key = :key) DESC, updated_at DESC LIMIT :limit`)
+      .all({ prefix, key, limit }) as unknown as ProfileRow[]
     return rows.map(toProfile)
   }
 
