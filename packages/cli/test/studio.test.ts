@@ -174,7 +174,8 @@ describe('studio video management (server, over stand-in commands)', () => {
       clearCondition: async id => await write('require')(id, '--clear'),
       setRefundWindow: async (id, w) => await write('refund-window')(id, w),
       channel: async () => ({ address: '0x1' }),
-      setChannel: async form => await write('channel set')(JSON.stringify(form))
+      setChannel: async form => await write('channel set')(JSON.stringify(form)),
+      avatar: async () => undefined
     }
     await withServer(manage, async call => {
       assert.deepEqual((await call(`/api/chain/videos/${VIDEO}`)).body, { video: VIDEO })
@@ -221,7 +222,7 @@ describe('studio video management (server, over stand-in commands)', () => {
   it('refuses bad ids, viewers, bodies and routes with codes, before any command runs', async () => {
     let ran = 0
     const count = async (): Promise<unknown> => { ran++; return {} }
-    const manage: StudioManage = { mine: count, audience: count, edit: count, grant: count, revoke: count, audit: count, earnings: count, withdraw: count, setCondition: count, clearCondition: count, setRefundWindow: count, channel: count, setChannel: count }
+    const manage: StudioManage = { mine: count, audience: count, edit: count, grant: count, revoke: count, audit: count, earnings: count, withdraw: count, setCondition: count, clearCondition: count, setRefundWindow: count, channel: count, setChannel: count, avatar: async () => undefined }
     await withServer(manage, async call => {
       const cases: Array<[string, RequestInit, number, string]> = [
         ['/api/chain/videos/0x1234', {}, 400, 'ERR_BAD_VIDEO_ID'],
@@ -378,7 +379,9 @@ describe('studio channel form', () => {
     const manage: StudioManage = {
       mine: none, audience: none, edit: none, grant: none, revoke: none, audit: none, earnings: none, withdraw: none, setCondition: none, clearCondition: none, setRefundWindow: none,
       channel: async () => ({ address: '0xabc', pageUrl: 'http://node/channel/0xabc' }),
-      setChannel: async (form, path) => { got.push({ form, ...(path === undefined ? {} : { path, bytes: await readFile(path) }) }); return { name: form.name } }
+      setChannel: async (form, path) => { got.push({ form, ...(path === undefined ? {} : { path, bytes: await readFile(path) }) }); return { name: form.name } },
+      // The published avatar: none until a save went through.
+      avatar: async () => got.length === 0 ? undefined : { bytes: got[0]!.bytes!, type: 'image/png' as const }
     }
     const server = await startStudioServer({ app: { page: async () => ({ body: new Uint8Array(0), type: 'text/html' }), asset: async () => undefined }, startUpload: async () => {}, videos: () => [], session: () => ({}), maxUploadBytes: 1024, manage }, { port: 0, token })
     const base = `http://127.0.0.1:${server.port}`
@@ -393,6 +396,9 @@ describe('studio channel form', () => {
     }
     try {
       const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3])
+      const published = async (headers: Record<string, string> = auth): Promise<Response> => await fetch(`${base}/api/channel/avatar`, { headers })
+      assert.deepEqual((await (await published()).json()).error.code, 'ERR_NOT_FOUND', 'no avatar published yet')
+      assert.equal((await published({})).status, 401)
       // Hostile: another origin, no token, not an image, empty, over core's size (declared, and streamed).
       assert.deepEqual([(await put(png, { ...auth, origin: 'http://evil.example' })).body.error.code], ['ERR_STUDIO_ORIGIN'])
       assert.deepEqual([(await put(png, {})).status], [401])
@@ -420,6 +426,9 @@ describe('studio channel form', () => {
       assert.deepEqual(got[0]!.form, { name: 'Harbour TV', avatar: second.body.file })
       assert.deepEqual(new Uint8Array(got[0]!.bytes!), png)
       assert.equal(existsSync(got[0]!.path!), false, 'the image is deleted once `channel set` ran')
+      const shown = await published()
+      assert.deepEqual([shown.status, shown.headers.get('content-type'), shown.headers.get('x-content-type-options'), shown.headers.get('cache-control')], [200, 'image/png', 'nosniff', 'no-store'])
+      assert.deepEqual(new Uint8Array(await shown.arrayBuffer()), png)
       // Used once: the same id again is unknown.
       assert.equal((await post({ name: 'x', avatar: second.body.file })).body.error.code, 'ERR_NOT_FOUND')
       assert.deepEqual((await (await fetch(`${base}/api/channel`, { headers: auth })).json()), { address: '0xabc', pageUrl: 'http://node/channel/0xabc' })
@@ -433,7 +442,7 @@ describe('studio channel form', () => {
     let ran = 0
     const count = async (): Promise<unknown> => { ran++; return {} }
     const token = newStudioToken()
-    const manage: StudioManage = { mine: count, audience: count, edit: count, grant: count, revoke: count, audit: count, earnings: count, withdraw: count, setCondition: count, clearCondition: count, setRefundWindow: count, channel: count, setChannel: count }
+    const manage: StudioManage = { mine: count, audience: count, edit: count, grant: count, revoke: count, audit: count, earnings: count, withdraw: count, setCondition: count, clearCondition: count, setRefundWindow: count, channel: count, setChannel: count, avatar: async () => undefined }
     const server = await startStudioServer({ app: { page: async () => ({ body: new Uint8Array(0), type: 'text/html' }), asset: async () => undefined }, startUpload: async () => {}, videos: () => [], session: () => ({}), maxUploadBytes: 1024, manage }, { port: 0, token })
     try {
       const call = async (path: string, init: RequestInit, headers: Record<string, string> = { authorization: `Bearer ${token}` }): Promise<[number, string]> => {

@@ -97,7 +97,7 @@ describe('discovery index: channels', () => {
     assert.deepEqual(store.findProfiles('%', 5), [])
     // Case folds beyond ASCII (SQLite's NOCASE stops at A-Z); accents still tell names apart.
     const OTHER = `0x${'ab'.repeat(20)}`
-    for (const [name, query] of [['Élodie Straße', 'ÉLODIE STRASSE'], ['σοφία', 'ΣΟΦΊΑ']]) {
+    for (const [name, query] of [['Élodie Straße', 'ÉLODIE STRASSE'], ['σοφία', 'ΣΟΦΊΑ']] as const) {
       store.upsertProfile({ address: OTHER, cid: 'bafkreiother', name, links: [], createdAt: 1, updatedAt: 3 })
       assert.deepEqual(store.findProfiles(query, 5).map(p => p.name), [name], query)
     }

@@ -374,6 +374,17 @@ describe('the creator studio on a devnet', () => {
     assert.equal(shown.code, 0, shown.stderr)
     assert.deepEqual([shown.json.address.toLowerCase(), shown.json.profile?.name, shown.json.profile?.links], [address.toLowerCase(), 'Harbour TV', ['https://example.com/harbour']])
     assert.equal(typeof shown.json.profile.avatar, 'string', 'the avatar is in the signed profile')
+    // Opened again, the tab shows the published avatar: fetched from a node by the studio,
+    // checked against its CID, served same-origin (the CSP keeps node images out of the page).
+    await page.reload()
+    await page.locator('.studio-nav a', { hasText: 'Channel' }).click()
+    const published = page.locator('#channel-avatar-image')
+    await published.waitFor({ timeout: WAIT_MS })
+    assert.equal(await published.evaluate(img => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth), 1, 'the 1×1 PNG decoded')
+    assert.equal((await fetch(`${studio.origin}/api/channel/avatar`)).status, 401, 'not without the studio token')
+    const served = await fetch(`${studio.origin}/api/channel/avatar`, { headers: { authorization: `Bearer ${studio.token}` } })
+    assert.deepEqual([served.status, served.headers.get('content-type'), served.headers.get('x-content-type-options')], [200, 'image/png', 'nosniff'])
+    assert.deepEqual(new Uint8Array(await served.arrayBuffer()), new Uint8Array(PNG))
     await page.close()
   })
 })

@@ -78,7 +78,17 @@ export const studio: Command = {
             // The public page of this channel on the node the studio reads from.
             return { ...page, pageUrl: `${node}/channel/${page.address}` }
           },
-          setChannel: async (form: ChannelRequest, avatar: string | undefined) => await runForStudio(channels.channelSet, channelArgv(form, avatar), base)
+          setChannel: async (form: ChannelRequest, avatar: string | undefined) => await runForStudio(channels.channelSet, channelArgv(form, avatar), base),
+          avatar: async () => {
+            const page = await runForStudio(channels.channel, [], base).catch(() => undefined) as { profile?: { avatar?: string } } | undefined
+            const cid = page?.profile?.avatar
+            if (cid === undefined) return undefined
+            const [{ NodeClient }, { avatarType, MAX_PROFILE_AVATAR_BYTES, parseCid }] = await Promise.all([import('@p2pdv/node-client'), import('@p2pdv/core')])
+            // getBlock checks the bytes against the CID; the type comes from the bytes, not a header.
+            const bytes = await new NodeClient(await discoveryNode(args)).getBlock(parseCid(cid), { maxSize: MAX_PROFILE_AVATAR_BYTES })
+            const type = avatarType(bytes)
+            return type === undefined ? undefined : { bytes, type }
+          }
         }
       : undefined
     const index = UploadIndex.open(join(p2pdvHome(), 'uploads.sqlite'))

@@ -71,6 +71,12 @@ export interface StudioManage {
   channel: () => Promise<unknown>
   /** `channel set …`: signs and publishes the profile; `avatarPath` is a received image, checked. */
   setChannel: (form: ChannelRequest, avatarPath: string | undefined) => Promise<unknown>
+  /**
+   * The published avatar of this channel: its block from a node, checked against its CID and
+   * sniffed as JPEG or PNG; undefined when the profile has none. The page cannot load it from the
+   * node itself: the studio's CSP keeps every request on the studio's own origin.
+   */
+  avatar: () => Promise<{ bytes: Uint8Array, type: 'image/jpeg' | 'image/png' } | undefined>
 }
 
 const VIDEO_ID = /^0x[0-9a-fA-F]{64}$/
@@ -271,6 +277,13 @@ export async function startStudioServer (deps: StudioDeps, options: { port: numb
     if (method === 'POST' && path === '/api/withdraw') return send(res, 200, await oneWrite(async () => await manage.withdraw()))
     if (method === 'GET' && path === '/api/channel') return send(res, 200, await manage.channel())
     if (method === 'PUT' && path === '/api/channel/avatar') return send(res, 201, await receiveFile(req, 'avatar'))
+    if (method === 'GET' && path === '/api/channel/avatar') {
+      const image = await manage.avatar()
+      if (image === undefined) throw new P2pdvError('ERR_NOT_FOUND', 'this channel has no avatar yet', { hint: 'drop an image on the avatar, then save' })
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': image.type, 'content-length': image.bytes.byteLength, 'cache-control': 'no-store' })
+      res.end(image.bytes)
+      return
+    }
     if (method === 'POST' && path === '/api/channel') {
       const form = parseChannelRequest(await readJson(req))
       const avatar = form.avatar === undefined ? undefined : files.get(form.avatar)

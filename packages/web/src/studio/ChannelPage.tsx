@@ -5,7 +5,7 @@
  * most 256 KiB); the preview shows the page as it will look.
  */
 import { useEffect, useRef, useState, type ReactElement } from 'react'
-import { call, send, sendFile, studioErrorOf, type ChannelJson, type ChannelSetJson, type StudioError } from './api.ts'
+import { call, imageUrl, send, sendFile, studioErrorOf, type ChannelJson, type ChannelSetJson, type StudioError } from './api.ts'
 import { ErrorNote } from './ErrorNote.tsx'
 
 /** @p2pdv/core's profile limits (the studio checks them again, with core's own constants). */
@@ -24,6 +24,8 @@ export function ChannelPage (): ReactElement {
   const [links, setLinks] = useState<string[]>([])
   const [avatar, setAvatar] = useState<File | undefined>()
   const [avatarUrl, setAvatarUrl] = useState<string | undefined>()
+  /** The avatar viewers see now (from a node, through the studio), until a new one is picked. */
+  const [publishedUrl, setPublishedUrl] = useState<string | undefined>()
   const [dragging, setDragging] = useState(false)
   const [steps, setSteps] = useState<Array<{ step: Step, done: boolean }>>([])
   const [busy, setBusy] = useState(false)
@@ -46,6 +48,15 @@ export function ChannelPage (): ReactElement {
   }
   useEffect(() => { void load() }, [])
   useEffect(() => () => { if (avatarUrl !== undefined) URL.revokeObjectURL(avatarUrl) }, [avatarUrl])
+  const publishedCid = channel?.profile?.avatar
+  useEffect(() => {
+    if (publishedCid === undefined) return
+    const ctrl = new AbortController()
+    let url: string | undefined
+    void imageUrl('/api/channel/avatar', ctrl.signal).then(u => { url = u; if (!ctrl.signal.aborted) setPublishedUrl(u) })
+    return () => { ctrl.abort(); if (url !== undefined) URL.revokeObjectURL(url) }
+  }, [publishedCid])
+  const shownAvatar = avatar !== undefined ? avatarUrl : publishedUrl
 
   const pick = (f: File | undefined): void => {
     if (f === undefined) return
@@ -116,7 +127,7 @@ export function ChannelPage (): ReactElement {
             onDragLeave={() => { setDragging(false) }}
             onDrop={e => { e.preventDefault(); setDragging(false); pick(e.dataTransfer?.files[0]) }}
           >
-            {avatarUrl !== undefined && avatar !== undefined ? <img className='avatar' src={avatarUrl} alt='New avatar' /> : <div className='avatar' aria-hidden='true'>{initial}</div>}
+            {shownAvatar !== undefined ? <img className='avatar' id='channel-avatar-image' src={shownAvatar} alt={avatar !== undefined ? 'New avatar' : 'Your avatar'} /> : <div className='avatar' aria-hidden='true'>{initial}</div>}
             <div>
               <p><strong>{avatar === undefined ? (channel?.profile?.avatar !== undefined ? 'Your avatar is set' : 'Drop an avatar here') : avatar.name}</strong></p>
               <p className='muted'>JPEG or PNG, up to 256 KiB</p>
@@ -141,7 +152,7 @@ export function ChannelPage (): ReactElement {
         <aside className='studio-card channel-preview' aria-label='Preview'>
           <p className='preview-label'>Preview</p>
           <div className='preview-head'>
-            {avatarUrl !== undefined && avatar !== undefined ? <img className='avatar' src={avatarUrl} alt='' /> : <div className='avatar' aria-hidden='true'>{initial}</div>}
+            {shownAvatar !== undefined ? <img className='avatar' src={shownAvatar} alt='' /> : <div className='avatar' aria-hidden='true'>{initial}</div>}
             <div>
               <h2 id='preview-name'>{name.trim() === '' ? 'Your channel' : name.trim()}</h2>
               {channel !== undefined && <code className='muted'>{channel.address.slice(0, 6)}…{channel.address.slice(-4)}</code>}

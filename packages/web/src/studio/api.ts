@@ -51,6 +51,17 @@ export async function call<T> (path: string, init: RequestInit = {}): Promise<T>
   return await res.json() as T
 }
 
+/** An image the studio serves (with the token), as a blob: URL for <img>; undefined when it has none. */
+export async function imageUrl (path: string, signal?: AbortSignal): Promise<string | undefined> {
+  try {
+    const res = await fetch(path, { headers: auth(), ...(signal === undefined ? {} : { signal }) })
+    if (!res.ok) return undefined
+    return URL.createObjectURL(await res.blob())
+  } catch {
+    return undefined
+  }
+}
+
 /** Sends a file to the studio, reporting the bytes sent (XHR: fetch cannot report upload progress). */
 export async function sendFile (file: File, onProgress: (sent: number, total: number) => void, path = '/api/files'): Promise<{ file: string, bytes: number }> {
   return await new Promise((resolve, reject) => {
