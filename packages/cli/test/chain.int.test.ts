@@ -123,6 +123,36 @@ describe('p2pdv on chain: devnet, upload registers, buy, grant, subscribe, withd
     assert.deepEqual([back.json.amount, back.json.withdrawn], ['10000000000000000', '10000000000000000'])
     assert.equal(await hasAccess(paidVideo, chain.accounts.carol!), false)
     assert.equal((await cli(['refund', paidVideo, '--as', 'carol'])).json.error.code, 'ERR_NOT_REFUNDABLE')
+
+    // The buyer is told the refund window before paying (stderr, before the transaction), and
+    // the result states until when this purchase is refundable.
+    const carolAgain = await cli(['buy', paidVideo, '--as', 'carol'])
+    assert.equal(carolAgain.code, 0, carolAgain.stderr)
+    const { refund } = carolAgain.json
+    assert.deepEqual([refund.refundable, refund.window], [true, '3600'])
+    const opsBuy = await runCli(['buy', paidVideo, '--as', 'ops'], devnet.env)
+    assert.equal(opsBuy.code, 0, opsBuy.stderr)
+    assert.match(opsBuy.stderr, /buying 0x[0-9a-f]{8}… for 0\.01 ETH; refundable for 1h after buying/)
+    assert.match(opsBuy.stdout, /refundable for 1h, until \d{4}-\d\d-\d\dT/)
+    const chainNow = (await createPublicClient({ transport: http(chain.rpc) }).getBlock()).timestamp
+    assert.ok(BigInt(refund.until) > chainNow && BigInt(refund.until) <= chainNow + 3600n, 'refundable for the hour after buying')
+
+    // Alice hands the video to bob while both sales are held: they are bob's to be paid, not hers;
+    // once the window closes, bob's withdraw releases them (sold before he owned the video).
+    const t = await cli(['transfer', paidVideo, 'bob'])
+    assert.equal(t.code, 0, t.stderr)
+    assert.equal(t.json.to, chain.accounts.bob)
+    assert.equal((await cli(['transfer', paidVideo, 'carol'])).json.error.code, 'ERR_CHAIN_NOT_VIDEO_OWNER')
+    assert.equal((await cli(['balance'])).json.held.sales, 0)
+    assert.deepEqual((await cli(['balance', '--as', 'bob'])).json.held, { eth: '20000000000000000', p2pv: '0', sales: 2, releasable: 0 })
+    const test = createTestClient({ mode: 'anvil', transport: http(chain.rpc) })
+    await test.increaseTime({ seconds: 3601 })
+    await test.mine({ blocks: 1 })
+    const bobW = await cli(['withdraw', '--as', 'bob'])
+    assert.equal(bobW.code, 0, bobW.stderr)
+    assert.equal(bobW.json.released, 2)
+    assert.deepEqual(bobW.json.withdrawn.map((x: { asset: string, amount: string }) => [x.asset, x.amount]), [['eth', '17000000000000000']], '85 % of both sales')
+    assert.equal((await cli(['transfer', paidVideo, 'alice', '--as', 'bob'])).code, 0)
   })
 
   it('a private upload is granted-only: carol gets in by a grant and out by a revoke; others cannot grant', async () => {

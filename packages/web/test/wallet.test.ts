@@ -43,7 +43,7 @@ describe('refunds on the video page', () => {
     assert.equal(refundWindowLabel(48n * 3_600n), 'Refundable for 2 days after you buy')
     assert.equal(refundWindowLabel(36n * 3_600n), 'Refundable for 36 hours after you buy')
     assert.equal(refundWindowLabel(90n * 60n), 'Refundable for 90 minutes after you buy')
-    assert.equal(refundWindowLabel(0n), undefined)
+    assert.equal(refundWindowLabel(0n), 'Not refundable', 'a buyer is told there are no refunds before paying')
     assert.equal(refundWindowLabel(undefined), undefined)
     assert.equal(durationWords(61n), '2 minutes', 'rounds up: never promises less time than there is')
   })

@@ -83,7 +83,9 @@ export function VideoActions ({ video, onAccess, onAccessLost }: { video: Listed
   }
 
   const refundWindow = access?.refund?.window ?? terms?.refundWindow
-  const windowLine = view.state === 'buy' || view.state === 'not-for-sale' ? refundWindowLabel(refundWindow) : undefined
+  // A buyer is told the refund terms before paying, "Not refundable" included; a video not for
+  // sale mentions its window only when it has one.
+  const windowLine = view.state === 'buy' || (view.state === 'not-for-sale' && refundWindow !== undefined && refundWindow > 0n) ? refundWindowLabel(refundWindow) : undefined
   const refund = connected && access !== undefined ? refundView(access.refund?.held, wallet.address!, BigInt(Math.floor(Date.now() / 1000))) : { state: 'none' as const }
   const condition = access?.condition ?? terms?.condition
   const policy = access?.video.policy ?? video.policy
@@ -91,7 +93,7 @@ export function VideoActions ({ video, onAccess, onAccessLost }: { video: Listed
     <div className={`price-state ${video.policy}`} data-price-state={view.state}>
       <strong>{view.label}</strong>
       <span className='muted small'>{view.detail}</span>
-      {windowLine !== undefined && <span className='refund-window small' data-refund-window={refundWindow?.toString()}>{windowLine}</span>}
+      {windowLine !== undefined && <span className={`refund-window small${refundWindow === 0n ? ' none' : ''}`} data-refund-window={refundWindow?.toString()}>{windowLine}</span>}
       {button}
       {refund.state === 'refundable' && (
         <div className='refund' data-refund='refundable'>

@@ -73,9 +73,13 @@ export function timeLeft (seconds: bigint): string {
   return 'under a minute'
 }
 
-/** The buy area's line about refunds (undefined: the video has no refund window). */
+/**
+ * The buy area's line about refunds, stated before the buyer pays: "Refundable for 7 days after
+ * you buy", or "Not refundable" (undefined: the window is not known yet).
+ */
 export function refundWindowLabel (seconds: bigint | undefined): string | undefined {
-  if (seconds === undefined || seconds <= 0n) return undefined
+  if (seconds === undefined) return undefined
+  if (seconds <= 0n) return 'Not refundable'
   return `Refundable for ${durationWords(seconds)} after you buy`
 }
 
