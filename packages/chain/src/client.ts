@@ -81,6 +81,9 @@ export class ChainClient implements ChainContext {
   async subscribedUntil (creator: Address, subscriber: Address): Promise<bigint> { return await access.subscribedUntil(this, creator, subscriber) }
   async setCondition (id: Hex, condition: Condition): Promise<TransactionReceipt> { return await conditions.setCondition(this, id, condition) }
   async clearCondition (id: Hex): Promise<TransactionReceipt> { return await conditions.clearCondition(this, id) }
+  async tokenMetadata (token: Address, options: { timeoutMs?: number } = {}): Promise<conditions.TokenMetadata> { return await conditions.tokenMetadata(this, token, options) }
+  async conditionTokens (condition: Condition, options: { timeoutMs?: number } = {}): Promise<Map<string, conditions.TokenMetadata>> { return await conditions.conditionTokens(this, condition, options) }
+  async resolveCondition (condition: Condition, options: { timeoutMs?: number, tokens?: ReadonlyMap<string, conditions.TokenMetadata> } = {}): Promise<Condition> { return await conditions.resolveCondition(this, condition, options) }
   async conditionOf (id: Hex): Promise<Condition> { return await conditions.conditionOf(this, id) }
   async conditionMet (id: Hex, viewer: Address): Promise<boolean> { return await conditions.conditionMet(this, id, viewer) }
   async subscriptionReminders (subscriber: Address): Promise<{ now: bigint, subscriptions: access.LiveSubscription[] }> { return await access.subscriptionReminders(this, subscriber) }

@@ -161,10 +161,11 @@ export const viewers: Command = {
     const id = parseVideoId(requirePositional(args, 0, 'VIDEO', viewers))
     const ctx = await chainContext(args, 'optional')
     const [video, audience, condition, refundWindow] = await Promise.all([ctx.client.getVideo(id), ctx.client.videoAudience(id), ctx.client.conditionOf(id), ctx.client.refundWindowOf(id)])
+    const tokens = await ctx.client.conditionTokens(condition)
     const earned = (['eth', 'p2pv'] as const).filter(a => audience.revenue[a] > 0n).map(a => formatAmount(audience.revenue[a], a))
-    out.result({ video: id, owner: video.owner, policy: video.policy, condition: conditionJson(condition), refundWindow, ...audience, granted: audience.granted.map(g => ({ ...g, name: ctx.names.get(g.viewer.toLowerCase()) })), sales: audience.sales.map(s => ({ ...s, name: ctx.names.get(s.viewer.toLowerCase()) })) }, () => [
+    out.result({ video: id, owner: video.owner, policy: video.policy, condition: conditionJson(condition, tokens), refundWindow, ...audience, granted: audience.granted.map(g => ({ ...g, name: ctx.names.get(g.viewer.toLowerCase()) })), sales: audience.sales.map(s => ({ ...s, name: ctx.names.get(s.viewer.toLowerCase()) })) }, () => [
       `${id.slice(0, 10)}… (${describePrice(video)}), owned by ${displayName(video.owner, ctx)}`,
-      ...conditionLines(condition),
+      ...conditionLines(condition, tokens),
       ...(refundWindow === 0n ? [] : [`refund window: ${formatDurationSeconds(refundWindow)} (sales held until it closes)`]),
       audience.granted.length === 0 ? 'named viewers: none (`p2pdv grant VIDEO NAME` adds one)' : `named viewers (${audience.granted.length}):`,
       ...audience.granted.map(g => `  ${displayName(g.viewer, ctx)}  ${g.viewer}`),
@@ -187,9 +188,10 @@ export const access: Command = {
     const [has, video, paid, condition, meets] = await Promise.all([
       ctx.client.hasAccess(id, viewer), ctx.client.getVideo(id), ctx.client.paidUntil(id, viewer), ctx.client.conditionOf(id), ctx.client.conditionMet(id, viewer)
     ])
-    out.result({ video: id, viewer, access: has, policy: video.policy, paidUntil: paid, condition: conditionJson(condition), meetsCondition: meets }, () => [
+    const tokens = await ctx.client.conditionTokens(condition)
+    out.result({ video: id, viewer, access: has, policy: video.policy, paidUntil: paid, condition: conditionJson(condition, tokens), meetsCondition: meets }, () => [
       `${displayName(viewer, ctx)} ${has ? 'may' : 'may not'} watch ${id.slice(0, 10)}… (policy ${video.policy}${isLive(paid) ? `, paid ${until(paid)}` : ''})`,
-      ...conditionLines(condition),
+      ...conditionLines(condition, tokens),
       ...(condition.clauses.length === 0 ? [] : [`  ${displayName(viewer, ctx)} ${meets ? 'meets it' : 'does not meet it'}`])
     ].join('\n'))
   }
