@@ -17,7 +17,7 @@ import { connectWallet, currentSession, refreshBalance } from '../wallet/store.t
 import { useWallet } from '../wallet/WalletButton.tsx'
 import type { AccessState, VideoTerms } from '../wallet/session.ts'
 import { shortAddress, type ListedVideo } from './api.ts'
-import { conditionSegments, priceView, qualification, refundedNote, refundView, refundWindowLabel, withdrawnNote, type ConditionLike } from './price-view.ts'
+import { conditionSegments, priceView, qualification, refundedNote, refundView, refundWindowLabel, withdrawnNote, type ConditionLike, type TokenLike } from './price-view.ts'
 
 type Tx =
   | { phase: 'idle' }
@@ -118,14 +118,14 @@ export function VideoActions ({ video, onAccess, onAccessLost }: { video: Listed
           })
         }}>Withdraw to your wallet</button>
       )}
-      {policy !== 'public' && <ConditionNote condition={condition} met={connected ? access?.conditionMet : undefined} />}
+      {policy !== 'public' && <ConditionNote condition={condition} tokens={access?.tokens ?? terms?.tokens} met={connected ? access?.conditionMet : undefined} />}
     </div>
   )
 }
 
 /** The video's access condition in words, and whether this wallet meets it (nothing when it has none). */
-function ConditionNote ({ condition, met }: { condition: ConditionLike | undefined, met: boolean | undefined }): ReactElement | null {
-  const words = conditionSegments(condition)
+function ConditionNote ({ condition, tokens, met }: { condition: ConditionLike | undefined, tokens: ReadonlyMap<string, TokenLike> | undefined, met: boolean | undefined }): ReactElement | null {
+  const words = conditionSegments(condition, tokens)
   if (words === undefined) return null
   const q = qualification(met)
   return (
