@@ -44,23 +44,46 @@ export async function setPrice (ctx: ChainContext, id: Hex, price: Price): Promi
   return await accessWrite(ctx, 'setting the price', 'setPrice', [id, assetAddress(ctx, price.asset), price.amount, price.duration])
 }
 
+/** The terms a buyer sees before paying: the price on chain and the refund window later sales get. */
+export interface BuyTerms {
+  price: Price
+  /** Seconds after the purchase within which the payer may refund it (0: not refundable). */
+  refundWindow: bigint
+}
+
+export interface BuyResult {
+  until: bigint
+  price: Price
+  /** The refund window read before paying (the terms stated to the buyer). */
+  refundWindow: bigint
+  /** Until when (unix seconds) the payer may refund this purchase, from the contract's Escrowed event; 0: not refundable. */
+  refundableUntil: bigint
+  receipt: TransactionReceipt
+}
+
 /**
  * Pays for access to a paid video at the price on chain now (for `viewer`, default the
  * signer). The terms read are passed along, so a price change in between makes it revert.
+ * `onTerms` sees the price and refund window before anything is approved or paid.
  */
-export async function buy (ctx: ChainContext, id: Hex, options: { viewer?: Address, onSent?: (hash: Hex) => void } = {}): Promise<{ until: bigint, price: Price, receipt: TransactionReceipt }> {
-  const video = await getVideo(ctx, id)
+export async function buy (ctx: ChainContext, id: Hex, options: { viewer?: Address, onSent?: (hash: Hex) => void, onTerms?: (terms: BuyTerms) => void } = {}): Promise<BuyResult> {
+  const [video, refundWindow] = await Promise.all([
+    getVideo(ctx, id),
+    ctx.public.readContract({ address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, functionName: 'refundWindowOf', args: [id] }).then(BigInt, (err: unknown) => { throw chainError(err, 'reading the refund window') })
+  ])
   if (video.policy !== 'paid' || video.price === undefined || video.retired || video.blocked) {
     throw new P2pdvError('ERR_NOT_FOR_SALE', `video ${id.slice(0, 10)}… is not for sale (policy ${video.policy}${video.retired ? ', retired' : ''})`, {
       hint: video.policy === 'subscribers' ? 'Subscribe to its creator with `p2pdv subscribe CREATOR`.' : 'Ask its owner for a grant.'
     })
   }
   const { price } = video
+  options.onTerms?.({ price, refundWindow })
   const viewer = options.viewer ?? signerAddress(ctx)
   if (price.asset === 'p2pv') await approveExactly(ctx, price.amount)
   const receipt = await accessWrite(ctx, 'buying access', 'buy', [id, viewer, price.amount, price.duration], price.asset === 'eth' ? price.amount : 0n, options.onSent)
   const [log] = parseEventLogs({ abi: AccessManagerAbi, logs: receipt.logs, eventName: 'Purchased' })
-  return { until: log?.args.until ?? 0n, price, receipt }
+  const [held] = parseEventLogs({ abi: AccessManagerAbi, logs: receipt.logs, eventName: 'Escrowed' })
+  return { until: log?.args.until ?? 0n, price, refundWindow, refundableUntil: held?.args.refundableUntil ?? 0n, receipt }
 }
 
 /** When a viewer's paid access ends: 0 none, FOREVER permanent. */

@@ -60,6 +60,7 @@ export class ChainClient implements ChainContext {
   // ---- videos (registry.ts) ----
   async registerVideo (input: RegisterVideoInput): Promise<TransactionReceipt> { return await registry.registerVideo(this, input) }
   async setPolicy (id: Hex, policy: PolicyName): Promise<TransactionReceipt> { return await registry.setPolicy(this, id, policy) }
+  async transferVideo (id: Hex, to: Address): Promise<TransactionReceipt> { return await registry.transferVideo(this, id, to) }
   async updateVideo (id: Hex, update: { manifestCid: string, listingCid: string, keyFingerprint: Hex }): Promise<TransactionReceipt> { return await registry.updateVideo(this, id, update) }
   async getVideo (id: Hex): Promise<VideoInfo> { return await registry.getVideo(this, id) }
   async listVideos (options: { owner?: Address, includeRetired?: boolean } = {}): Promise<VideoInfo[]> { return await registry.listVideos(this, options) }
@@ -71,7 +72,7 @@ export class ChainClient implements ChainContext {
   async grant (id: Hex, viewer: Address): Promise<TransactionReceipt> { return await access.grant(this, id, viewer) }
   async revoke (id: Hex, viewer: Address): Promise<TransactionReceipt> { return await access.revoke(this, id, viewer) }
   async setPrice (id: Hex, price: Price): Promise<TransactionReceipt> { return await access.setPrice(this, id, price) }
-  async buy (id: Hex, options: { viewer?: Address, onSent?: (hash: Hex) => void } = {}): Promise<{ until: bigint, price: Price, receipt: TransactionReceipt }> { return await access.buy(this, id, options) }
+  async buy (id: Hex, options: { viewer?: Address, onSent?: (hash: Hex) => void, onTerms?: (terms: access.BuyTerms) => void } = {}): Promise<access.BuyResult> { return await access.buy(this, id, options) }
   async paidUntil (id: Hex, viewer: Address): Promise<bigint> { return await access.paidUntil(this, id, viewer) }
   async videoAudience (id: Hex): Promise<access.VideoAudience> { return await access.videoAudience(this, id) }
   async setPlan (plan: Plan, creator?: Address): Promise<TransactionReceipt> { return await access.setPlan(this, plan, creator) }
@@ -80,6 +81,9 @@ export class ChainClient implements ChainContext {
   async subscribedUntil (creator: Address, subscriber: Address): Promise<bigint> { return await access.subscribedUntil(this, creator, subscriber) }
   async setCondition (id: Hex, condition: Condition): Promise<TransactionReceipt> { return await conditions.setCondition(this, id, condition) }
   async clearCondition (id: Hex): Promise<TransactionReceipt> { return await conditions.clearCondition(this, id) }
+  async tokenMetadata (token: Address, options: { timeoutMs?: number } = {}): Promise<conditions.TokenMetadata> { return await conditions.tokenMetadata(this, token, options) }
+  async conditionTokens (condition: Condition, options: { timeoutMs?: number } = {}): Promise<Map<string, conditions.TokenMetadata>> { return await conditions.conditionTokens(this, condition, options) }
+  async resolveCondition (condition: Condition, options: { timeoutMs?: number, tokens?: ReadonlyMap<string, conditions.TokenMetadata> } = {}): Promise<Condition> { return await conditions.resolveCondition(this, condition, options) }
   async conditionOf (id: Hex): Promise<Condition> { return await conditions.conditionOf(this, id) }
   async conditionMet (id: Hex, viewer: Address): Promise<boolean> { return await conditions.conditionMet(this, id, viewer) }
   async subscriptionReminders (subscriber: Address): Promise<{ now: bigint, subscriptions: access.LiveSubscription[] }> { return await access.subscriptionReminders(this, subscriber) }

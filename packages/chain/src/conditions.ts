@@ -6,8 +6,13 @@
  *
  * Clauses as people type them (`p2pdv upload … --require SPEC`, repeatable):
  *
- *   erc20:0xTOKEN>=100          holds at least 100 of the token's smallest unit (100e18: 100 whole
- *                               tokens of an 18-decimal token); `>=N` left out means at least 1
+ *   erc20:0xTOKEN>=100          holds at least 100 of the token's smallest unit (base units;
+ *                               100e18: 100 whole tokens of an 18-decimal token); `>=N` left out
+ *                               means at least 1
+ *   erc20:0xTOKEN>=100.5tokens  holds at least 100.5 whole tokens: a number followed by a unit,
+ *   erc20:0xTOKEN>=100DAI       `tokens` or the token's own symbol(), is scaled by its decimals()
+ *                               read from the chain (resolveCondition); a symbol that is not the
+ *                               token's is refused, so the unit also checks the address
  *   erc721:0xCOLLECTION         holds at least one token of the collection (`>=3`: three)
  *   erc1155:0xCOLLECTION:ID>=2  holds at least 2 of token ID (`>=N` left out: 1)
  *   time:FROM..UNTIL            now is in [FROM, UNTIL): ISO dates or date-times (UTC unless
@@ -30,7 +35,9 @@ export const ConditionErrorCode = {
   AMOUNT: 'ERR_CONDITION_AMOUNT',
   TOKEN_ID: 'ERR_CONDITION_TOKEN_ID',
   TIME: 'ERR_CONDITION_TIME',
-  COUNT: 'ERR_CONDITION_COUNT'
+  COUNT: 'ERR_CONDITION_COUNT',
+  UNIT: 'ERR_CONDITION_UNIT',
+  DECIMALS: 'ERR_CONDITION_DECIMALS'
 } as const
 
 /** AccessManager.MAX_CLAUSES. */
@@ -55,11 +62,26 @@ export interface Clause {
   notAfter: bigint
 }
 
+/**
+ * A clause as parsed: an ERC-20 minimum written in whole tokens (`>=100.5tokens`, `>=100DAI`)
+ * keeps `inTokens` and a `min` of 0 until resolveCondition scales it by the token's decimals().
+ */
+export interface ParsedClause extends Clause {
+  inTokens?: { amount: string, unit: string }
+}
+
 export interface Condition {
   /** true: any clause suffices (OR); false: all must hold (AND). */
   any: boolean
-  clauses: Clause[]
+  clauses: ParsedClause[]
 }
+
+/** Most decimals a token may state and still be read in whole tokens (more: base units, said so). */
+export const MAX_TOKEN_DECIMALS = 36
+/** Longest symbol shown; longer or odd ones are left out (a token's metadata is anyone's text). */
+export const MAX_SYMBOL_LENGTH = 16
+/** How long the decimals() and symbol() reads of one token may take together. */
+export const TOKEN_METADATA_TIMEOUT_MS = 5_000
 
 function fail (code: string, spec: string, why: string, hint: string): P2pdvError {
   return new P2pdvError(code, `condition "${spec.slice(0, 80)}${spec.length > 80 ? '…' : ''}": ${why}`, { hint })
@@ -82,10 +104,29 @@ function parseMin (text: string | undefined, spec: string): bigint {
   const fraction = m[2] ?? ''
   const exp = Number(m[3] ?? '0')
   if (fraction.length > exp) throw fail(ConditionErrorCode.AMOUNT, spec, `${text} is not a whole number of the smallest unit`, hint)
-  const value = BigInt(`${m[1]!}${fraction}`) * 10n ** BigInt(exp - fraction.length)
+  return checkMin(BigInt(`${m[1]!}${fraction}`) * 10n ** BigInt(exp - fraction.length), text, spec, hint)
+}
+
+function checkMin (value: bigint, text: string, spec: string, hint: string): bigint {
   if (value === 0n) throw fail(ConditionErrorCode.AMOUNT, spec, 'a minimum of 0 holds for everyone', hint)
-  if (value > MAX_MIN) throw fail(ConditionErrorCode.AMOUNT, spec, `${text} is more than 2^128-1`, hint)
+  if (value > MAX_MIN) throw fail(ConditionErrorCode.AMOUNT, spec, `${text} is more than 2^128-1 base units`, hint)
   return value
+}
+
+const BASE_AMOUNT = /^\d{1,39}(?:\.\d{1,39})?(?:e\d{1,2})?$/i
+const TOKEN_AMOUNT = /^(\d{1,39})(?:\.(\d{1,36}))?([A-Za-z$][A-Za-z0-9$._-]{0,15})$/
+const UNIT_HINT = 'Write >=100 for base units, or a number with a unit: >=100.5tokens, or >=100SYMBOL with the token\'s own symbol (its decimals() scale it).'
+
+/** `100.5tokens`, `100DAI`: an amount in whole tokens, scaled later (undefined: not this form). */
+function parseTokenAmount (text: string | undefined, spec: string): { amount: string, unit: string } | undefined {
+  if (text === undefined || BASE_AMOUNT.test(text)) return undefined
+  const m = TOKEN_AMOUNT.exec(text)
+  if (m === null) throw fail(ConditionErrorCode.AMOUNT, spec, `"${text.slice(0, 50)}" is not an amount`, UNIT_HINT)
+  // 1e5tokens would read as 1 of a token called "e5tokens": exponents and units do not mix.
+  if (/^e\d/i.test(m[3]!)) throw fail(ConditionErrorCode.UNIT, spec, `"${text.slice(0, 50)}" mixes an exponent and a unit`, UNIT_HINT)
+  const amount = m[2] === undefined ? m[1]! : `${m[1]!}.${m[2]}`
+  if (/^0*(?:\.0*)?$/.test(amount)) throw fail(ConditionErrorCode.AMOUNT, spec, 'a minimum of 0 holds for everyone', UNIT_HINT)
+  return { amount, unit: m[3]! }
 }
 
 const ISO = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/
@@ -104,7 +145,7 @@ function parseTime (text: string, spec: string): bigint {
 }
 
 /** Parses one clause spec; throws ERR_CONDITION_… naming what is wrong. */
-export function parseClause (spec: string): Clause {
+export function parseClause (spec: string): ParsedClause {
   if (spec.length > MAX_SPEC_LENGTH) throw fail(ConditionErrorCode.SYNTAX, spec, `longer than ${MAX_SPEC_LENGTH} characters`, SPEC_HINT)
   const s = spec.trim()
   const colon = s.indexOf(':')
@@ -128,6 +169,12 @@ export function parseClause (spec: string): Clause {
   const m = /^([^:>=\s]*)(?::([^>=\s]*))?\s*(?:>=\s*(\S*))?$/.exec(rest)
   if (m === null) throw fail(ConditionErrorCode.SYNTAX, spec, 'expected 0xADDRESS[:ID][>=AMOUNT]', SPEC_HINT)
   const token = parseAddress(m[1]!, spec)
+  if (kind === 'erc20') {
+    if (m[2] !== undefined) throw fail(ConditionErrorCode.TOKEN_ID, spec, 'an ERC20 clause takes no token id', 'Write erc20:0xTOKEN>=AMOUNT.')
+    const inTokens = parseTokenAmount(m[3], spec)
+    if (inTokens !== undefined) return { ...empty, kind: ClauseKind.erc20, token, inTokens }
+    return { ...empty, kind: ClauseKind.erc20, token, min: parseMin(m[3], spec) }
+  }
   const min = parseMin(m[3], spec)
   if (kind === 'erc1155') {
     if (m[2] === undefined || m[2] === '') throw fail(ConditionErrorCode.TOKEN_ID, spec, 'an ERC-1155 clause names a token id', 'Write erc1155:0xCOLLECTION:ID>=AMOUNT.')
@@ -151,7 +198,8 @@ function isoOrSeconds (t: bigint): string {
 }
 
 /** The spec a clause is written as (parseClause(clauseSpec(c)) gives c back). */
-export function clauseSpec (c: Clause): string {
+export function clauseSpec (c: ParsedClause): string {
+  if (c.inTokens !== undefined) return `erc20:${c.token}>=${c.inTokens.amount}${c.inTokens.unit}`
   const min = c.min === 1n ? '' : `>=${c.min}`
   switch (c.kind) {
     case ClauseKind.erc20: return `erc20:${c.token}${min}`
@@ -162,10 +210,37 @@ export function clauseSpec (c: Clause): string {
   }
 }
 
-/** One line a person reads. */
-export function describeClause (c: Clause): string {
+/** What a token says of itself: decimals() and symbol(), or why they could not be used. */
+export interface TokenMetadata {
+  /** 0 to MAX_TOKEN_DECIMALS; absent when unreadable or absurd. */
+  decimals?: number
+  /** A short, plain symbol; absent when unreadable or odd. */
+  symbol?: string
+  /** Why amounts of this token are shown in base units (decimals unusable). */
+  problem?: string
+}
+
+/** `100.5` for 100500000000000000000 at 18 decimals (exact, no rounding). */
+export function formatUnitsExact (value: bigint, decimals: number): string {
+  if (decimals === 0) return value.toString()
+  const text = value.toString().padStart(decimals + 1, '0')
+  const whole = text.slice(0, -decimals)
+  const fraction = text.slice(-decimals).replace(/0+$/, '')
+  return fraction === '' ? whole : `${whole}.${fraction}`
+}
+
+/** `≥ 100 DAI (100000000000000000000 base units)`, or the base units alone when the decimals are unusable. */
+export function describeTokenAmount (min: bigint, meta?: TokenMetadata): string {
+  if (meta?.decimals === undefined) return `≥ ${min} base units${meta?.problem === undefined ? '' : ` (${meta.problem}: shown in base units)`}`
+  return `≥ ${formatUnitsExact(min, meta.decimals)} ${meta.symbol ?? 'tokens'} (${min} base units)`
+}
+
+/** One line a person reads; `tokens` (by lower-case address) shows ERC-20 minimums in whole tokens. */
+export function describeClause (c: ParsedClause, tokens?: ReadonlyMap<string, TokenMetadata>): string {
   switch (c.kind) {
-    case ClauseKind.erc20: return `holds at least ${c.min} (smallest unit) of ERC-20 ${c.token}`
+    case ClauseKind.erc20: return c.inTokens !== undefined
+      ? `holds ≥ ${c.inTokens.amount} ${c.inTokens.unit} of ERC-20 ${c.token}`
+      : `holds ${describeTokenAmount(c.min, tokens?.get(c.token.toLowerCase()))} of ERC-20 ${c.token}`
     case ClauseKind.erc721: return `holds ${c.min === 1n ? 'a token' : `at least ${c.min} tokens`} of ERC-721 ${c.token}`
     case ClauseKind.erc1155: return `holds at least ${c.min} of token ${c.id} of ERC-1155 ${c.token}`
     case ClauseKind.time: return c.notBefore === 0n
@@ -175,17 +250,103 @@ export function describeClause (c: Clause): string {
   }
 }
 
-export function describeCondition (c: Condition): string {
+export function describeCondition (c: Condition, tokens?: ReadonlyMap<string, TokenMetadata>): string {
   if (c.clauses.length === 0) return 'no condition'
-  const parts = c.clauses.map(describeClause)
+  const parts = c.clauses.map(cl => describeClause(cl, tokens))
   return parts.length === 1 ? `a viewer who ${parts[0]!}` : `a viewer who ${c.any ? 'meets any of' : 'meets all of'}: ${parts.join('; ')}`
+}
+
+/** Checks what a token's decimals() and symbol() returned (pure: hostile values are unit-tested). */
+export function checkTokenMetadata (decimals: PromiseSettledResult<unknown>, symbol: PromiseSettledResult<unknown>): TokenMetadata {
+  const meta: TokenMetadata = {}
+  if (symbol.status === 'fulfilled' && typeof symbol.value === 'string' && symbol.value.length <= MAX_SYMBOL_LENGTH && /^[\p{L}\p{N}$._-]+$/u.test(symbol.value)) meta.symbol = symbol.value
+  if (decimals.status === 'rejected') meta.problem = 'decimals() unreadable'
+  else if (typeof decimals.value !== 'number' || !Number.isInteger(decimals.value) || decimals.value < 0) meta.problem = 'decimals() returned no number'
+  else if (decimals.value > MAX_TOKEN_DECIMALS) meta.problem = `decimals() says ${decimals.value}, more than ${MAX_TOKEN_DECIMALS}`
+  else meta.decimals = decimals.value
+  return meta
+}
+
+const ERC20_METADATA_ABI = [
+  { type: 'function', name: 'decimals', stateMutability: 'view', inputs: [], outputs: [{ type: 'uint8' }] },
+  { type: 'function', name: 'symbol', stateMutability: 'view', inputs: [], outputs: [{ type: 'string' }] }
+] as const
+
+/**
+ * Reads an ERC-20's decimals() and symbol(), bounded by `timeoutMs`: a token that reverts,
+ * answers junk, states absurd decimals or does not answer in time gets no decimals (amounts are
+ * then shown in base units, with the reason), never an error.
+ */
+export async function tokenMetadata (ctx: ChainContext, token: Address, options: { timeoutMs?: number } = {}): Promise<TokenMetadata> {
+  const timeoutMs = options.timeoutMs ?? TOKEN_METADATA_TIMEOUT_MS
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error('timed out')) }, timeoutMs) })
+  const read = async (functionName: 'decimals' | 'symbol'): Promise<unknown> =>
+    await Promise.race([ctx.public.readContract({ address: token, abi: ERC20_METADATA_ABI, functionName }), timeout])
+  try {
+    const [decimals, symbol] = await Promise.allSettled([read('decimals'), read('symbol')])
+    const meta = checkTokenMetadata(decimals, symbol)
+    if (decimals.status === 'rejected' && decimals.reason instanceof Error && decimals.reason.message === 'timed out') meta.problem = `decimals() did not answer within ${timeoutMs} ms`
+    return meta
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** decimals() and symbol() of each ERC-20 a condition names, by lower-case address. */
+export async function conditionTokens (ctx: ChainContext, c: Condition, options: { timeoutMs?: number } = {}): Promise<Map<string, TokenMetadata>> {
+  const tokens = [...new Set(c.clauses.filter(cl => cl.kind === ClauseKind.erc20).map(cl => cl.token.toLowerCase() as Address))]
+  const metas = await Promise.all(tokens.map(async t => await tokenMetadata(ctx, t, options)))
+  return new Map(tokens.map((t, i) => [t, metas[i]!]))
+}
+
+/** Scales a whole-token minimum (`100.5` tokens) by `meta`'s decimals (pure: unit-tested). */
+export function scaleTokenAmount (c: ParsedClause & { inTokens: { amount: string, unit: string } }, meta: TokenMetadata): bigint {
+  const spec = clauseSpec(c)
+  const { amount, unit } = c.inTokens
+  if (meta.decimals === undefined) {
+    throw fail(ConditionErrorCode.DECIMALS, spec, `the token's ${meta.problem ?? 'decimals() is unusable'}, so ${amount} ${unit} cannot be turned into base units`, 'Give the minimum in base units instead: erc20:0xTOKEN>=N (N of its smallest unit).')
+  }
+  if (unit.toLowerCase() !== 'tokens' && (meta.symbol === undefined || meta.symbol.toLowerCase() !== unit.toLowerCase())) {
+    throw fail(ConditionErrorCode.UNIT, spec, meta.symbol === undefined ? `the token states no usable symbol, so "${unit}" cannot be checked` : `the token at ${c.token} is ${meta.symbol}, not ${unit}`, `Check the address, or write >=${amount}tokens${meta.symbol === undefined ? '' : ` or >=${amount}${meta.symbol}`}.`)
+  }
+  const [whole, fraction = ''] = amount.split('.') as [string, string?]
+  if (fraction.length > meta.decimals) {
+    throw fail(ConditionErrorCode.AMOUNT, spec, `${amount} has more decimal places than the token's ${meta.decimals}`, `Give at most ${meta.decimals} decimal places.`)
+  }
+  const value = BigInt(whole + fraction.padEnd(meta.decimals, '0'))
+  return checkMin(value, `${amount} ${unit}`, spec, UNIT_HINT)
+}
+
+/**
+ * The condition with every whole-token minimum turned into base units, from each token's
+ * decimals() (and its symbol() checked against the unit written); refuses with
+ * ERR_CONDITION_DECIMALS / _UNIT / _AMOUNT. Base-unit clauses pass unchanged.
+ */
+export async function resolveCondition (ctx: ChainContext, c: Condition, options: { timeoutMs?: number, tokens?: ReadonlyMap<string, TokenMetadata> } = {}): Promise<Condition> {
+  if (!c.clauses.some(cl => cl.inTokens !== undefined)) return c
+  const tokens = options.tokens ?? await conditionTokens(ctx, { any: c.any, clauses: c.clauses.filter(cl => cl.inTokens !== undefined) }, options)
+  return {
+    any: c.any,
+    clauses: c.clauses.map(cl => {
+      if (cl.inTokens === undefined) return cl
+      const { inTokens, ...rest } = cl
+      return { ...rest, min: scaleTokenAmount({ ...cl, inTokens }, tokens.get(cl.token.toLowerCase()) ?? { problem: 'decimals() not read' }) }
+    })
+  }
+}
+
+/** The clauses as the contract takes them (no parse-only fields). */
+function contractClauses (c: Condition): Clause[] {
+  return c.clauses.map(cl => ({ kind: cl.kind, token: cl.token, notBefore: cl.notBefore, id: cl.id, min: cl.min, notAfter: cl.notAfter }))
 }
 
 // ---- on chain ----
 
-/** Sets (replaces) the video's condition; the signer must manage the video. */
+/** Sets (replaces) the video's condition (whole-token minimums resolved first); the signer must manage the video. */
 export async function setCondition (ctx: ChainContext, id: Hex, condition: Condition): Promise<TransactionReceipt> {
-  return await writeContract(ctx, { action: 'setting the access condition', address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, functionName: 'setCondition', args: [id, condition.any, condition.clauses] })
+  const resolved = await resolveCondition(ctx, condition)
+  return await writeContract(ctx, { action: 'setting the access condition', address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, functionName: 'setCondition', args: [id, resolved.any, contractClauses(resolved)] })
 }
 
 export async function clearCondition (ctx: ChainContext, id: Hex): Promise<TransactionReceipt> {

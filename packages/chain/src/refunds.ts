@@ -6,7 +6,7 @@
  * money the creator already withdrew.
  */
 import { parseEventLogs, type Address, type Hex, type TransactionReceipt } from 'viem'
-import { AccessManagerAbi } from '@p2pdv/contracts/abis'
+import { AccessManagerAbi, VideoRegistryAbi } from '@p2pdv/contracts/abis'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { signerAddress, type ChainContext } from './context.ts'
 import { chainError } from './errors.ts'
@@ -91,28 +91,71 @@ export async function refundTerms (ctx: ChainContext, id: Hex, viewer: Address):
   return { window, ...(held === undefined ? {} : { held }) }
 }
 
-/** Sales of `owner`'s videos still held for refunds (from Escrowed events, checked against the contract). */
+/** Videos asked about per Escrowed-event query (an OR over the indexed video topic). */
+const VIDEO_TOPIC_BATCH = 50
+
+/**
+ * Sales of the videos `owner` owns now that are still held for refunds: those sold while it
+ * owned them (Escrowed events name the owner at sale time) and those sold before a transfer to
+ * it (VideoTransferred events), each checked against the contract. A held sale is paid, when
+ * released, to the video's owner at release time, so a video transferred away drops out of its
+ * old owner's list and shows up in its new owner's.
+ */
 export async function heldSales (ctx: ChainContext, owner: Address): Promise<HeldSale[]> {
   const pairs = new Map<string, { video: Hex, viewer: Address }>()
+  const add = (video: Hex, viewer: Address): void => {
+    const k = `${video}/${viewer}`.toLowerCase()
+    pairs.delete(k) // newest last, so the slice below keeps the newest
+    pairs.set(k, { video, viewer })
+  }
+  const received = new Map<string, Hex>()
   try {
     for await (const range of logWindows(ctx)) {
-      const logs = await ctx.public.getContractEvents({ address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, eventName: 'Escrowed', args: { owner }, ...range })
-      for (const l of logs) {
-        const k = `${l.args.video!}/${l.args.viewer!}`.toLowerCase()
-        pairs.delete(k) // newest last, so the slice below keeps the newest
-        pairs.set(k, { video: l.args.video!, viewer: l.args.viewer! })
+      const [sold, transferred] = await Promise.all([
+        ctx.public.getContractEvents({ address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, eventName: 'Escrowed', args: { owner }, ...range }),
+        ctx.public.getContractEvents({ address: ctx.config.contracts.videoRegistry, abi: VideoRegistryAbi, eventName: 'VideoTransferred', args: { to: owner }, ...range })
+      ])
+      for (const l of sold) add(l.args.video!, l.args.viewer!)
+      for (const l of transferred) {
+        received.delete(l.args.id!.toLowerCase())
+        received.set(l.args.id!.toLowerCase(), l.args.id!)
+      }
+    }
+    // Sales of videos handed to `owner`, made while someone else owned them.
+    const ids = [...received.values()].slice(-MAX_HELD_SALES)
+    for (let i = 0; i < ids.length; i += VIDEO_TOPIC_BATCH) {
+      const video = ids.slice(i, i + VIDEO_TOPIC_BATCH)
+      for await (const range of logWindows(ctx)) {
+        const logs = await ctx.public.getContractEvents({ address: ctx.config.contracts.accessManager, abi: AccessManagerAbi, eventName: 'Escrowed', args: { video }, ...range })
+        for (const l of logs) add(l.args.video!, l.args.viewer!)
       }
     }
   } catch (err) {
     throw chainError(err, 'reading held sales')
   }
-  const held: HeldSale[] = []
   const candidates = [...pairs.values()].slice(-MAX_HELD_SALES)
-  for (let i = 0; i < candidates.length; i += 8) {
-    const got = await Promise.all(candidates.slice(i, i + 8).map(async p => await escrowOf(ctx, p.video, p.viewer)))
+  // Only videos `owner` owns now: a release pays the owner of the moment.
+  const videos = [...new Set(candidates.map(c => c.video.toLowerCase() as Hex))]
+  const owned = new Set<string>()
+  for (let i = 0; i < videos.length; i += 8) {
+    const owners = await Promise.all(videos.slice(i, i + 8).map(async v => await ownerOfVideo(ctx, v)))
+    owners.forEach((o, j) => { if (o.toLowerCase() === owner.toLowerCase()) owned.add(videos[i + j]!) })
+  }
+  const mine = candidates.filter(c => owned.has(c.video.toLowerCase()))
+  const held: HeldSale[] = []
+  for (let i = 0; i < mine.length; i += 8) {
+    const got = await Promise.all(mine.slice(i, i + 8).map(async p => await escrowOf(ctx, p.video, p.viewer)))
     for (const h of got) if (h !== undefined) held.push(h)
   }
   return held.sort((a, b) => Number(a.refundableUntil - b.refundableUntil))
+}
+
+async function ownerOfVideo (ctx: ChainContext, id: Hex): Promise<Address> {
+  try {
+    return await ctx.public.readContract({ address: ctx.config.contracts.videoRegistry, abi: VideoRegistryAbi, functionName: 'ownerOf', args: [id] })
+  } catch (err) {
+    throw chainError(err, 'reading a video\'s owner')
+  }
 }
 
 /** Releases the given held sales to the split, MAX_RELEASE_BATCH per transaction; resolves with how many were paid out. */

@@ -57,6 +57,14 @@ export async function setPolicy (ctx: ChainContext, id: Hex, policy: PolicyName)
 }
 
 /** Points a video at a new manifest, listing and key fingerprint (after a re-key). */
+/**
+ * Hands the video to `to` (only its owner may, not a delegate). Revenue from later sales, and
+ * sales still held in refund windows when they are released, go to the new owner.
+ */
+export async function transferVideo (ctx: ChainContext, id: Hex, to: Address): Promise<TransactionReceipt> {
+  return await writeContract(ctx, { action: 'transferring the video', address: ctx.config.contracts.videoRegistry, abi: VideoRegistryAbi, functionName: 'transferVideo', args: [id, to] })
+}
+
 export async function updateVideo (ctx: ChainContext, id: Hex, update: { manifestCid: string, listingCid: string, keyFingerprint: Hex }): Promise<TransactionReceipt> {
   return await writeContract(ctx, {
     action: 'updating the video',

@@ -123,6 +123,37 @@ describe('p2pdv on chain: devnet, upload registers, buy, grant, subscribe, withd
     assert.deepEqual([back.json.amount, back.json.withdrawn], ['10000000000000000', '10000000000000000'])
     assert.equal(await hasAccess(paidVideo, chain.accounts.carol!), false)
     assert.equal((await cli(['refund', paidVideo, '--as', 'carol'])).json.error.code, 'ERR_NOT_REFUNDABLE')
+
+    // The buyer is told the refund window before paying (stderr, before the transaction), and
+    // the result states until when this purchase is refundable.
+    const carolAgain = await cli(['buy', paidVideo, '--as', 'carol'])
+    assert.equal(carolAgain.code, 0, carolAgain.stderr)
+    const { refund } = carolAgain.json
+    assert.deepEqual([refund.refundable, refund.window], [true, '3600'])
+    const opsBuy = await runCli(['buy', paidVideo, '--as', 'ops'], devnet.env)
+    assert.equal(opsBuy.code, 0, opsBuy.stderr)
+    assert.match(opsBuy.stderr, /buying 0x[0-9a-f]{8}… for 0\.01 ETH; refundable for 1h after buying/)
+    assert.match(opsBuy.stdout, /refundable for 1h, until \d{4}-\d\d-\d\dT/)
+    const chainNow = (await createPublicClient({ transport: http(chain.rpc) }).getBlock()).timestamp
+    assert.ok(BigInt(refund.until) > chainNow && BigInt(refund.until) <= chainNow + 3600n, 'refundable for the hour after buying')
+
+    // Alice hands the video to bob while both sales are held: they are bob's to be paid, not hers;
+    // once the window closes, bob's withdraw releases them (sold before he owned the video).
+    const t = await cli(['transfer', paidVideo, 'bob'])
+    assert.equal(t.code, 0, t.stderr)
+    assert.equal(t.json.to, chain.accounts.bob)
+    const [notHers, aliceHeld, bobHeld] = await Promise.all([cli(['transfer', paidVideo, 'carol']), cli(['balance']), cli(['balance', '--as', 'bob'])])
+    assert.equal(notHers.json.error.code, 'ERR_CHAIN_NOT_VIDEO_OWNER')
+    assert.equal(aliceHeld.json.held.sales, 0)
+    assert.deepEqual(bobHeld.json.held, { eth: '20000000000000000', p2pv: '0', sales: 2, releasable: 0 })
+    const test = createTestClient({ mode: 'anvil', transport: http(chain.rpc) })
+    await test.increaseTime({ seconds: 3601 })
+    await test.mine({ blocks: 1 })
+    const bobW = await cli(['withdraw', '--as', 'bob'])
+    assert.equal(bobW.code, 0, bobW.stderr)
+    assert.equal(bobW.json.released, 2)
+    assert.deepEqual(bobW.json.withdrawn.map((x: { asset: string, amount: string }) => [x.asset, x.amount]), [['eth', '17000000000000000']], '85 % of both sales')
+    assert.equal((await cli(['transfer', paidVideo, 'alice', '--as', 'bob'])).code, 0)
   })
 
   it('a private upload is granted-only: carol gets in by a grant and out by a revoke; others cannot grant', async () => {
@@ -141,14 +172,21 @@ describe('p2pdv on chain: devnet, upload registers, buy, grant, subscribe, withd
     assert.equal(await hasAccess(id, chain.accounts.alice!), true, 'the owner always has access')
 
     // `p2pdv require`: holders of P2PV (an ERC-20; carol holds some) get in, until it is cleared.
-    assert.equal((await cli(['require', id, 'erc20:0xnot-an-address'])).json.error.code, 'ERR_CONDITION_ADDRESS')
-    const set = await cli(['require', id, `erc20:${chain.contracts.token!}>=1e18`, 'time:..2100-01-01'])
+    // The minimum in whole tokens: >=1P2PV is scaled by the token's decimals() (18) and checked
+    // against its symbol(); a symbol that is not the token's is refused before anything is sent.
+    const [badAddress, wrongUnit] = await Promise.all([cli(['require', id, 'erc20:0xnot-an-address']), cli(['require', id, `erc20:${chain.contracts.token!}>=1DAI`])])
+    assert.equal(badAddress.json.error.code, 'ERR_CONDITION_ADDRESS')
+    assert.equal(wrongUnit.json.error.code, 'ERR_CONDITION_UNIT')
+    assert.match(wrongUnit.json.error.message, /is P2PV, not DAI/)
+    const set = await cli(['require', id, `erc20:${chain.contracts.token!}>=1P2PV`, 'time:..2100-01-01'])
     assert.equal(set.code, 0, set.stderr)
     assert.equal(await hasAccess(id, chain.accounts.carol!), true)
     assert.equal(await hasAccess(id, `0x${'12'.repeat(20)}`), false, 'no P2PV, no access')
-    const shown = await cli(['access', id, 'carol'])
+    const [shown, text] = await Promise.all([cli(['access', id, 'carol']), runCli(['access', id, 'carol'], devnet.env)])
     assert.deepEqual([shown.json.access, shown.json.meetsCondition, shown.json.condition.any, shown.json.condition.require],
       [true, true, false, [`erc20:${chain.contracts.token!}>=1000000000000000000`, 'time:..2100-01-01T00:00:00Z']])
+    assert.deepEqual(shown.json.condition.tokens, { [chain.contracts.token!.toLowerCase()]: { decimals: 18, symbol: 'P2PV' } })
+    assert.match(text.stdout, /holds ≥ 1 P2PV \(1000000000000000000 base units\) of ERC-20 0x/)
     assert.equal((await cli(['require', id, '--clear'])).code, 0)
     assert.equal(await hasAccess(id, chain.accounts.carol!), false)
   })

@@ -2,8 +2,13 @@
 // erasure defaults and revenue split, both vote, the proposal is queued and executed, and
 // `gov params` shows the new values. Each step tried too early (or twice) fails with its own
 // code. The test harness only moves the chain's clock (evm_increaseTime + mine), as time would.
+// Before that, the devnet's economy closes its loop: node-0 (auditor and settler, with a short
+// audit round and epoch) audits what node-1 stores, settles an epoch from the audits, posts it,
+// and node-1 claims through the CLI: its P2PV balance grows by exactly the proven amount.
 import assert from 'node:assert/strict'
-import { rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createPublicClient, createTestClient, http } from 'viem'
 import { P2PVTokenAbi } from '@p2pdv/contracts'
@@ -22,7 +27,8 @@ describe('p2pdv gov: a parameter change end to end on the devnet', () => {
     await test.mine({ blocks: 1 })
   }
 
-  before(async () => { devnet = await startDevnet(1) })
+  // Two nodes: the auditor never audits itself, so node-1 holds what is audited and earns.
+  before(async () => { devnet = await startDevnet(2, undefined, ['--audit-interval', '1000', '--settle-epoch', '5000']) })
   after(async () => {
     await devnet?.stop()
     if (devnet !== undefined) await rm(devnet.dir, { recursive: true, force: true })
@@ -48,6 +54,34 @@ describe('p2pdv gov: a parameter change end to end on the devnet', () => {
     assert.equal(listed.code, 0, listed.stdout + listed.stderr)
     assert.deepEqual([listed.json.settler, listed.json.epochs], [devnet.state.nodes[0]!.http, []])
     assert.equal(claim.json.error.code, 'ERR_REWARDS_NOT_POSTED')
+  })
+
+  it('devnet: audits run, an epoch settles, node-1 claims and its balance grows by exactly the proven amount', async () => {
+    const { rpc, contracts, accounts } = devnet.state.chain!
+    const file = join(devnet.dir, 'audited.bin')
+    await writeFile(file, randomBytes(200_000))
+    const put = await cli('put', file, '--replicas', '2')
+    assert.equal(put.code, 0, put.stderr)
+    // The settler posts an epoch once node-1 passed audits in it (audits every second, epochs of 5 s).
+    let listed: Awaited<ReturnType<typeof cli>> | undefined
+    const deadline = Date.now() + 60_000
+    while (Date.now() < deadline) {
+      listed = await cli('rewards', '--as', 'node-1')
+      if (listed.json.epochs?.some((e: { status: string }) => e.status === 'claimable') === true) break
+      await new Promise(resolve => setTimeout(resolve, 1000))
+    }
+    const epoch = listed?.json.epochs?.find((e: { status: string }) => e.status === 'claimable') as { epoch: string, tokenAmount: string } | undefined
+    assert.ok(epoch !== undefined, `no claimable epoch for node-1 within 60 s: ${JSON.stringify(listed?.json)}`)
+    assert.ok(BigInt(epoch.tokenAmount) > 0n)
+    const verified = await cli('rewards', 'verify', epoch.epoch)
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr)
+    const balance = async (): Promise<bigint> => await createPublicClient({ transport: http(rpc) }).readContract({ address: contracts.token!, abi: P2PVTokenAbi, functionName: 'balanceOf', args: [accounts['node-1']!] })
+    const before = await balance()
+    const claim = await cli('rewards', 'claim', '--epoch', epoch.epoch, '--as', 'node-1')
+    assert.equal(claim.code, 0, claim.stdout + claim.stderr)
+    assert.equal(await balance() - before, BigInt(epoch.tokenAmount), 'the balance grew by exactly the proven amount')
+    assert.equal(claim.json.change.p2pv, epoch.tokenAmount)
+    assert.equal((await cli('rewards', 'claim', '--epoch', epoch.epoch, '--as', 'node-1')).json.error.code, 'ERR_REWARDS_ALREADY_CLAIMED')
   })
 
   it('refuses impossible changes and undelegated proposers before anything is voted on', async () => {

@@ -70,7 +70,7 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
     const window = await runCli(['refund-window', paid, '7d', '--json'], env)
     assert.equal(window.code, 0, window.stdout + window.stderr)
     token = getAddress(chain.contracts.token!)
-    const cond = await runCli(['require', members, `erc20:${token}>=100`, 'time:2099-01-01..', '--any', '--json'], env)
+    const cond = await runCli(['require', members, `erc20:${token}>=100P2PV`, 'time:2099-01-01..', '--any', '--json'], env)
     assert.equal(cond.code, 0, cond.stdout + cond.stderr)
     // Test funds for the browser wallet's account.
     await rpc(chain.rpc, 'anvil_setBalance', [account.address, '0x8ac7230489e80000'])
@@ -208,7 +208,7 @@ describe('wallet, buy, subscribe and library on a devnet', () => {
     assert.equal(await page.locator('[data-price-state=subscribe] strong').textContent(), 'Subscribe for 0.005 ETH')
     // The condition, in words, and that this wallet does not meet it.
     await page.waitForSelector('[data-condition=not-qualified]', { timeout: WAIT_MS })
-    assert.equal(await page.locator('.condition-words').textContent(), `Free for holders of ≥ 100 of token ${token.slice(0, 6)}…${token.slice(-4)} (ERC-20) or for anyone from 2099-01-01 00:00 UTC on`)
+    assert.equal(await page.locator('.condition-words').textContent(), `Free for holders of ≥ 100 P2PV (100,000,000,000,000,000,000 base units) of token ${token.slice(0, 6)}…${token.slice(-4)} (ERC-20) or for anyone from 2099-01-01 00:00 UTC on`)
     assert.equal(await page.locator(`.condition-words [title="${token}"]`).count(), 1, 'the full address in a title')
     await page.locator('[data-condition]').scrollIntoViewIfNeeded()
     await screenshots(page, 'wallet-video-condition')

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events'
 import { describe, it } from 'node:test'
 import type { Hex } from 'viem'
 import {
-  conditionSegments, conditionText, durationWords, groupDigits, priceView, qualification, refundedNote, refundView, refundWindowLabel, timeLeft, utcTime, type ClauseLike
+  conditionSegments, conditionText, durationWords, groupDigits, priceView, qualification, refundedNote, refundView, refundWindowLabel, timeLeft, tokenMinimum, utcTime, wholeTokens, type ClauseLike
 } from '../src/app/discover/price-view.ts'
 import { HISTORY_KEY, MAX_HISTORY, readHistory, recordWatch } from '../src/app/library/history.ts'
 import type { AccessState } from '../src/app/wallet/session.ts'
@@ -43,7 +43,7 @@ describe('refunds on the video page', () => {
     assert.equal(refundWindowLabel(48n * 3_600n), 'Refundable for 2 days after you buy')
     assert.equal(refundWindowLabel(36n * 3_600n), 'Refundable for 36 hours after you buy')
     assert.equal(refundWindowLabel(90n * 60n), 'Refundable for 90 minutes after you buy')
-    assert.equal(refundWindowLabel(0n), undefined)
+    assert.equal(refundWindowLabel(0n), 'Not refundable', 'a buyer is told there are no refunds before paying')
     assert.equal(refundWindowLabel(undefined), undefined)
     assert.equal(durationWords(61n), '2 minutes', 'rounds up: never promises less time than there is')
   })
@@ -82,7 +82,7 @@ describe('access conditions in words', () => {
   const OPEN_END = 2n ** 64n - 1n
 
   it('names each kind, joined by and / or', () => {
-    assert.equal(conditionText({ any: false, clauses: [clause({ kind: 1, token, min: 100n })] }), 'Free for holders of ≥ 100 of token 0xAbCd…EF01 (ERC-20)')
+    assert.equal(conditionText({ any: false, clauses: [clause({ kind: 1, token, min: 100n })] }), 'Free for holders of ≥ 100 base units of token 0xAbCd…EF01 (ERC-20)', 'decimals not read: base units, said so')
     assert.equal(conditionText({ any: false, clauses: [clause({ kind: 2, token, min: 1n })] }), 'Free for holders of any NFT of collection 0xAbCd…EF01 (ERC-721)')
     assert.equal(conditionText({ any: false, clauses: [clause({ kind: 2, token, min: 3n })] }), 'Free for holders of ≥ 3 NFTs of collection 0xAbCd…EF01 (ERC-721)')
     assert.equal(conditionText({ any: false, clauses: [clause({ kind: 3, token, id: 7n, min: 2n })] }), 'Free for holders of ≥ 2 of token #7 of collection 0xAbCd…EF01 (ERC-1155)')
@@ -90,12 +90,24 @@ describe('access conditions in words', () => {
     assert.equal(conditionText({ any: false, clauses: [clause({ kind: 4, notBefore: 1_798_761_600n, notAfter: OPEN_END })] }), 'Free from 2027-01-01 00:00 UTC on')
     assert.equal(conditionText({ any: false, clauses: [clause({ kind: 4, notAfter: 1_798_761_600n })] }), 'Free until 2027-01-01 00:00 UTC')
     assert.equal(conditionText({ any: true, clauses: [clause({ kind: 1, token, min: 10n ** 20n }), clause({ kind: 4, notBefore: 1_798_761_600n, notAfter: OPEN_END })] }),
-      'Free for holders of ≥ 100,000,000,000,000,000,000 of token 0xAbCd…EF01 (ERC-20) or for anyone from 2027-01-01 00:00 UTC on')
+      'Free for holders of ≥ 100,000,000,000,000,000,000 base units of token 0xAbCd…EF01 (ERC-20) or for anyone from 2027-01-01 00:00 UTC on')
     assert.equal(conditionText({ any: false, clauses: [clause({ kind: 2, token, min: 1n }), clause({ kind: 4, notAfter: 1_798_761_600n })] }),
       'Free for holders of any NFT of collection 0xAbCd…EF01 (ERC-721) and only until 2027-01-01 00:00 UTC')
     assert.equal(conditionText({ any: false, clauses: [] }), undefined)
     assert.equal(conditionText(undefined), undefined)
     assert.match(conditionText({ any: false, clauses: [clause({ kind: 9 })] })!, /does not know \(kind 9\)/)
+  })
+
+  it('shows ERC-20 minimums in whole tokens with the token\'s symbol beside the base units; unusable decimals fall back to base units', () => {
+    const c = { any: false, clauses: [clause({ kind: 1, token, min: 10n ** 20n })] }
+    const dai = new Map([[token.toLowerCase(), { decimals: 18, symbol: 'DAI' }]])
+    assert.equal(conditionText(c, dai), 'Free for holders of ≥ 100 DAI (100,000,000,000,000,000,000 base units) of token 0xAbCd…EF01 (ERC-20)')
+    assert.equal(conditionText({ any: false, clauses: [clause({ kind: 1, token, min: 1_500_000n })] }, new Map([[token.toLowerCase(), { decimals: 6 }]])),
+      'Free for holders of ≥ 1.5 tokens (1,500,000 base units) of token 0xAbCd…EF01 (ERC-20)')
+    assert.equal(conditionText(c, new Map([[token.toLowerCase(), { problem: 'decimals() unreadable' }]])), 'Free for holders of ≥ 100,000,000,000,000,000,000 base units of token 0xAbCd…EF01 (ERC-20)')
+    assert.equal(tokenMinimum(12_345n * 10n ** 15n, { decimals: 18, symbol: 'X' }), '≥ 12.345 X (12,345,000,000,000,000,000 base units)')
+    assert.equal(tokenMinimum(5n, { decimals: 99 }), '≥ 5 base units', 'absurd decimals are not used')
+    assert.equal(wholeTokens(1_234_567n * 10n ** 18n, 18), '1,234,567')
   })
 
   it('keeps addresses as data (shortened on the page, full in a title), never as markup', () => {

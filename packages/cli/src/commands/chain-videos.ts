@@ -72,9 +72,19 @@ export const ls: Command = {
   }
 }
 
+/** The refund term a buyer is told before paying: `refundable for 7d after buying` or `not refundable`. */
+export function refundWindowTerm (window: bigint): string {
+  return window === 0n ? 'not refundable' : `refundable for ${formatDurationSeconds(window)} after buying (\`p2pdv refund VIDEO\`)`
+}
+
+/** The refund term of a purchase made: `refundable until <ISO time> (7d)` or `not refundable`. */
+export function refundableTerm (refundableUntil: bigint, window: bigint): string {
+  return refundableUntil === 0n ? 'not refundable' : `refundable for ${formatDurationSeconds(window)}, until ${new Date(Number(refundableUntil) * 1000).toISOString()}`
+}
+
 export const buy: Command = {
   name: 'buy',
-  summary: 'pay for access to a paid video (ETH, or P2PV with an exact approval), at the price on chain',
+  summary: 'pay for access to a paid video (ETH, or P2PV with an exact approval), at the price on chain; states the refund window before paying',
   usage: 'buy VIDEO [--for ADDRESS|NAME] [--as NAME] [--rpc URL] [--chain FILE] [--json]',
   options: { for: { type: 'string' }, ...CHAIN_OPTIONS },
   async run (args, out) {
@@ -82,9 +92,31 @@ export const buy: Command = {
     const ctx = await chainContext(args, 'required')
     const forWho = stringOpt(args, 'for')
     const viewer = forWho === undefined ? ctx.client.address : resolveAddress(forWho, ctx)
-    const r = await ctx.client.buy(id, { viewer })
-    out.result({ video: id, viewer, price: r.price, until: r.until, tx: r.receipt.transactionHash }, () =>
-      `paid ${formatAmount(r.price.amount, r.price.asset)}: ${displayName(viewer, ctx)} may watch ${id.slice(0, 10)}… ${until(r.until)}`)
+    // The terms are stated (stderr) before anything is approved or paid.
+    const r = await ctx.client.buy(id, {
+      viewer,
+      onTerms: t => { out.note(`buying ${id.slice(0, 10)}… for ${formatAmount(t.price.amount, t.price.asset)}${t.price.duration === 0n ? '' : ` (access for ${formatDurationSeconds(t.price.duration)})`}; ${refundWindowTerm(t.refundWindow)}`) }
+    })
+    // A window changed between the read and the purchase shows in the Escrowed event: that is what holds.
+    const window = r.refundableUntil === 0n ? 0n : r.refundWindow
+    const refund = { refundable: r.refundableUntil !== 0n, window, ...(r.refundableUntil === 0n ? {} : { until: r.refundableUntil, untilIso: new Date(Number(r.refundableUntil) * 1000).toISOString() }) }
+    out.result({ video: id, viewer, price: r.price, until: r.until, refund, tx: r.receipt.transactionHash }, () =>
+      `paid ${formatAmount(r.price.amount, r.price.asset)}: ${displayName(viewer, ctx)} may watch ${id.slice(0, 10)}… ${until(r.until)}; ${refundableTerm(r.refundableUntil, window)}`)
+  }
+}
+
+export const transfer: Command = {
+  name: 'transfer',
+  summary: 'hand your video to another account: it manages the video and is paid for later sales and for sales still held in refund windows',
+  usage: 'transfer VIDEO ADDRESS|NAME [--as NAME] [--rpc URL] [--chain FILE] [--json]',
+  options: { ...CHAIN_OPTIONS },
+  async run (args, out) {
+    const id = parseVideoId(requirePositional(args, 0, 'VIDEO', transfer))
+    const ctx = await chainContext(args, 'required')
+    const to = resolveAddress(requirePositional(args, 1, 'ADDRESS', transfer), ctx)
+    const receipt = await ctx.client.transferVideo(id, to)
+    out.result({ video: id, from: ctx.client.address, to, tx: receipt.transactionHash }, () =>
+      `${id.slice(0, 10)}… now belongs to ${displayName(to, ctx)}; sales still held in refund windows are paid to it when released (\`p2pdv withdraw --as …\`)`)
   }
 }
 
@@ -129,10 +161,11 @@ export const viewers: Command = {
     const id = parseVideoId(requirePositional(args, 0, 'VIDEO', viewers))
     const ctx = await chainContext(args, 'optional')
     const [video, audience, condition, refundWindow] = await Promise.all([ctx.client.getVideo(id), ctx.client.videoAudience(id), ctx.client.conditionOf(id), ctx.client.refundWindowOf(id)])
+    const tokens = await ctx.client.conditionTokens(condition)
     const earned = (['eth', 'p2pv'] as const).filter(a => audience.revenue[a] > 0n).map(a => formatAmount(audience.revenue[a], a))
-    out.result({ video: id, owner: video.owner, policy: video.policy, condition: conditionJson(condition), refundWindow, ...audience, granted: audience.granted.map(g => ({ ...g, name: ctx.names.get(g.viewer.toLowerCase()) })), sales: audience.sales.map(s => ({ ...s, name: ctx.names.get(s.viewer.toLowerCase()) })) }, () => [
+    out.result({ video: id, owner: video.owner, policy: video.policy, condition: conditionJson(condition, tokens), refundWindow, ...audience, granted: audience.granted.map(g => ({ ...g, name: ctx.names.get(g.viewer.toLowerCase()) })), sales: audience.sales.map(s => ({ ...s, name: ctx.names.get(s.viewer.toLowerCase()) })) }, () => [
       `${id.slice(0, 10)}… (${describePrice(video)}), owned by ${displayName(video.owner, ctx)}`,
-      ...conditionLines(condition),
+      ...conditionLines(condition, tokens),
       ...(refundWindow === 0n ? [] : [`refund window: ${formatDurationSeconds(refundWindow)} (sales held until it closes)`]),
       audience.granted.length === 0 ? 'named viewers: none (`p2pdv grant VIDEO NAME` adds one)' : `named viewers (${audience.granted.length}):`,
       ...audience.granted.map(g => `  ${displayName(g.viewer, ctx)}  ${g.viewer}`),
@@ -155,9 +188,10 @@ export const access: Command = {
     const [has, video, paid, condition, meets] = await Promise.all([
       ctx.client.hasAccess(id, viewer), ctx.client.getVideo(id), ctx.client.paidUntil(id, viewer), ctx.client.conditionOf(id), ctx.client.conditionMet(id, viewer)
     ])
-    out.result({ video: id, viewer, access: has, policy: video.policy, paidUntil: paid, condition: conditionJson(condition), meetsCondition: meets }, () => [
+    const tokens = await ctx.client.conditionTokens(condition)
+    out.result({ video: id, viewer, access: has, policy: video.policy, paidUntil: paid, condition: conditionJson(condition, tokens), meetsCondition: meets }, () => [
       `${displayName(viewer, ctx)} ${has ? 'may' : 'may not'} watch ${id.slice(0, 10)}… (policy ${video.policy}${isLive(paid) ? `, paid ${until(paid)}` : ''})`,
-      ...conditionLines(condition),
+      ...conditionLines(condition, tokens),
       ...(condition.clauses.length === 0 ? [] : [`  ${displayName(viewer, ctx)} ${meets ? 'meets it' : 'does not meet it'}`])
     ].join('\n'))
   }

@@ -1,6 +1,6 @@
 /** Chain commands about money and nodes: balances, withdrawals, subscriptions, plans, nodes. */
 import { P2pdvError } from '@p2pdv/core/errors'
-import { formatAmount, formatDurationSeconds, parseAmount, parseDuration, type Asset } from '@p2pdv/chain'
+import { chainError, formatAmount, formatDurationSeconds, parseAmount, parseDuration, type Asset } from '@p2pdv/chain'
 import { intOpt, requirePositional, stringOpt, type Command } from '../command.ts'
 import { CHAIN_OPTIONS, chainContext, displayName, resolveAddress } from '../chain/context.ts'
 
@@ -67,9 +67,13 @@ export const withdraw: Command = {
     const only = stringOpt(args, 'asset')
     if (only !== undefined && only !== 'eth' && only !== 'p2pv') throw new P2pdvError('ERR_USAGE', '--asset must be eth or p2pv', { hint: `usage: p2pdv ${withdraw.usage}` })
     const ctx = await chainContext(args, 'required')
-    // Sales of your videos whose refund window has closed are released to the split first.
-    const now = BigInt(Math.floor(Date.now() / 1000))
-    const closed = (await ctx.client.heldSales(ctx.client.address)).filter(h => h.refundableUntil <= now)
+    // Sales of your videos (also those sold before a transfer to you) whose refund window has
+    // closed are released to the split first. "Now" is the later of the chain's time and the
+    // clock's, as the contract checks block time (a pair not yet due is skipped, not reverted).
+    const [held, latest] = await Promise.all([ctx.client.heldSales(ctx.client.address), ctx.client.public.getBlock({ blockTag: 'latest' }).catch((err: unknown) => { throw chainError(err, 'reading the chain time') })])
+    const wall = BigInt(Math.floor(Date.now() / 1000))
+    const now = latest.timestamp > wall ? latest.timestamp : wall
+    const closed = held.filter(h => h.refundableUntil <= now)
     const released = closed.length === 0 ? 0 : (await ctx.client.releaseSales(closed)).released
     const b = await ctx.client.balances()
     const assets: Asset[] = only !== undefined ? [only] : (['eth', 'p2pv'] as const).filter(a => (a === 'eth' ? b.owedEth : b.owedP2pv) > 0n)

@@ -4,7 +4,7 @@
  * already registered. The specs are parsed by @p2pdv/chain (conditions.ts), which refuses a
  * malformed one with an ERR_CONDITION_… code before anything is sent.
  */
-import { clauseSpec, describeClause, describeCondition, parseCondition, type Condition } from '@p2pdv/chain'
+import { clauseSpec, describeClause, describeCondition, parseCondition, type Condition, type TokenMetadata } from '@p2pdv/chain'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { listOpt, requirePositional, type Command, type ParsedArgs } from '../command.ts'
 import { CHAIN_OPTIONS, chainContext, parseVideoId } from '../chain/context.ts'
@@ -20,22 +20,27 @@ export function conditionFromArgs (args: ParsedArgs, flag: string, anyFlag: stri
   return parseCondition(specs, any)
 }
 
-/** What `access` and `require` print and put in --json. */
-export function conditionJson (c: Condition): { any: boolean, require: string[], clauses: Condition['clauses'] } | null {
-  return c.clauses.length === 0 ? null : { any: c.any, require: c.clauses.map(clauseSpec), clauses: c.clauses }
+/** What each ERC-20 of a condition says of itself, in --json (by lower-case address). */
+type TokensJson = Record<string, { decimals?: number, symbol?: string, problem?: string }>
+
+/** What `access` and `require` print and put in --json: specs in base units, and each token's decimals and symbol. */
+export function conditionJson (c: Condition, tokens?: ReadonlyMap<string, TokenMetadata>): { any: boolean, require: string[], clauses: Condition['clauses'], tokens?: TokensJson } | null {
+  if (c.clauses.length === 0) return null
+  return { any: c.any, require: c.clauses.map(clauseSpec), clauses: c.clauses, ...(tokens === undefined || tokens.size === 0 ? {} : { tokens: Object.fromEntries(tokens) }) }
 }
 
-export function conditionLines (c: Condition): string[] {
+export function conditionLines (c: Condition, tokens?: ReadonlyMap<string, TokenMetadata>): string[] {
   if (c.clauses.length === 0) return ['condition: none']
-  if (c.clauses.length === 1) return [`condition: open to a viewer who ${describeClause(c.clauses[0]!)}`]
-  return [`condition: open to a viewer who meets ${c.any ? 'any' : 'all'} of:`, ...c.clauses.map(cl => `  - ${describeClause(cl)}`)]
+  if (c.clauses.length === 1) return [`condition: open to a viewer who ${describeClause(c.clauses[0]!, tokens)}`]
+  return [`condition: open to a viewer who meets ${c.any ? 'any' : 'all'} of:`, ...c.clauses.map(cl => `  - ${describeClause(cl, tokens)}`)]
 }
 
 export const requireCondition: Command = {
   name: 'require',
   summary: 'open your video to holders of a token or within a time window (an on-chain condition, beside price, subscription and grants); --clear removes it',
   usage: 'require VIDEO SPEC [SPEC …] [--any] | require VIDEO --clear  [--as NAME] [--rpc URL] [--chain FILE] [--json]\n' +
-    '  SPEC: erc20:0xTOKEN>=AMOUNT (smallest unit; 100e18 = 100 tokens of 18 decimals; >= left out: 1)\n' +
+    '  SPEC: erc20:0xTOKEN>=AMOUNT (base units, the smallest unit; 100e18 = 100 tokens of 18 decimals; >= left out: 1)\n' +
+    '        erc20:0xTOKEN>=100.5tokens | >=100SYMBOL (whole tokens, scaled by the token\'s decimals(); SYMBOL must be its symbol())\n' +
     '        erc721:0xCOLLECTION[>=N]   erc1155:0xCOLLECTION:ID[>=N]   time:FROM..UNTIL (ISO or unix seconds; one side may be empty)\n' +
     '  up to 4 clauses; all must hold, or any with --any',
   options: { any: { type: 'boolean', default: false }, clear: { type: 'boolean', default: false }, ...CHAIN_OPTIONS },
@@ -54,8 +59,10 @@ export const requireCondition: Command = {
       out.result({ video: id, condition: null, tx: receipt.transactionHash }, () => `${id.slice(0, 10)}…: condition cleared (price, subscriptions and grants decide alone)`)
       return
     }
-    const receipt = await ctx.client.setCondition(id, condition)
-    out.result({ video: id, condition: conditionJson(condition), tx: receipt.transactionHash }, () =>
-      `${id.slice(0, 10)}… is now also open to ${describeCondition(condition)}`)
+    const tokens = await ctx.client.conditionTokens(condition)
+    const resolved = await ctx.client.resolveCondition(condition, { tokens })
+    const receipt = await ctx.client.setCondition(id, resolved)
+    out.result({ video: id, condition: conditionJson(resolved, tokens), tx: receipt.transactionHash }, () =>
+      `${id.slice(0, 10)}… is now also open to ${describeCondition(resolved, tokens)}`)
   }
 }

@@ -49,7 +49,7 @@ async function devnetPassphrase (dir: string): Promise<string> {
 export const devnet: Command = {
   name: 'devnet',
   summary: 'run a local network on 127.0.0.1: an EVM chain with the contracts deployed and storage nodes staked on it (Ctrl-C stops everything)',
-  usage: 'devnet [--nodes 6] [--fresh] [--rpc URL | --no-chain] [--monitoring] [--restarts 5] [--p2p-default on|off]',
+  usage: 'devnet [--nodes 6] [--fresh] [--rpc URL | --no-chain] [--monitoring] [--restarts 5] [--p2p-default on|off] [--audit-interval MS] [--settle-epoch MS]',
   options: {
     nodes: { type: 'string' },
     fresh: { type: 'boolean', default: false },
@@ -59,7 +59,12 @@ export const devnet: Command = {
     // Crashes per node within 10 min that the devnet restarts; the next one leaves it down. 0 = never.
     restarts: { type: 'string' },
     // The nodes' pages: P2P for viewers who have not chosen (node start --p2p-default).
-    'p2p-default': { type: 'string' }
+    'p2p-default': { type: 'string' },
+    // The auditor node's audit round (node start --audit-interval; default a minute) and reward
+    // epoch (--settle-epoch; default DEVNET_SETTLE_EPOCH_MS): shorter ones let a test or a
+    // developer see audits settle and a claim within seconds.
+    'audit-interval': { type: 'string' },
+    'settle-epoch': { type: 'string' }
   },
   async run (args, out) {
     const count = intOpt(args, 'nodes', DEFAULT_DEVNET_NODES, 1, 64)
@@ -67,6 +72,8 @@ export const devnet: Command = {
     const p2pDefaultArg = args.values['p2p-default']
     if (p2pDefaultArg !== undefined && p2pDefaultArg !== 'on' && p2pDefaultArg !== 'off') throw new P2pdvError('ERR_USAGE', `--p2p-default must be on or off, not ${JSON.stringify(p2pDefaultArg)}`, { hint: `usage: p2pdv ${devnet.usage}` })
     const p2pDefault = p2pDefaultArg === undefined ? [] : ['--p2p-default', p2pDefaultArg]
+    const auditInterval = args.values['audit-interval'] === undefined ? [] : ['--audit-interval', String(intOpt(args, 'audit-interval', 60_000, 100, 86_400_000))]
+    const settleEpochMs = intOpt(args, 'settle-epoch', DEVNET_SETTLE_EPOCH_MS, 1_000, 30 * 86_400_000)
     if (args.values['no-chain'] === true && stringOpt(args, 'rpc') !== undefined) {
       throw new P2pdvError('ERR_USAGE', '--rpc names the chain to deploy to; --no-chain runs without one: pick one', { hint: `usage: p2pdv ${devnet.usage}` })
     }
@@ -119,7 +126,7 @@ export const devnet: Command = {
         // nodes keep and publishes reputation (GET /api/v1/reputation); the other nodes' repair
         // workers weigh placement by it.
         const auditorUrl = children[DEVNET_AUDITOR_INDEX]?.ready.http
-        const auditor = chain === undefined ? ['--audit'] : ['--audit', '--settle', '--settle-epoch', String(DEVNET_SETTLE_EPOCH_MS)]
+        const auditor = chain === undefined ? ['--audit', ...auditInterval] : ['--audit', ...auditInterval, '--settle', '--settle-epoch', String(settleEpochMs)]
         const role = i === DEVNET_AUDITOR_INDEX ? auditor : auditorUrl === undefined ? [] : ['--auditor', auditorUrl]
         const child = await spawnReady<NodeReady>({
           name,
@@ -216,7 +223,7 @@ export const devnet: Command = {
     }
     out.result({ event: 'ready', ...state }, () => [
       '',
-      ...nodes.map((n, i) => `  ${n.name}  ${n.http}  ${n.peerId}${i === DEVNET_AUDITOR_INDEX ? (chain === undefined ? '  (auditor)' : `  (auditor; settles rewards every ${DEVNET_SETTLE_EPOCH_MS / 60_000} min: \`p2pdv rewards --as node-1\`)`) : ''}`),
+      ...nodes.map((n, i) => `  ${n.name}  ${n.http}  ${n.peerId}${i === DEVNET_AUDITOR_INDEX ? (chain === undefined ? '  (auditor)' : `  (auditor; settles rewards every ${settleEpochMs >= 60_000 ? `${settleEpochMs / 60_000} min` : `${settleEpochMs / 1000} s`}: \`p2pdv rewards --as node-1\`)`) : ''}`),
       ...(chain === undefined ? [] : [
         '',
         `  chain   ${chain.state.rpc} (chain id ${chain.state.chainId}); contracts in ${join(dir, 'chain.json')}`,

@@ -34,6 +34,7 @@ export const commands: CommandEntry[] = [
   { name: 'arbitrate', load: async () => (await import('./claims.ts')).arbitrate },
   { name: 'claims', load: async () => (await import('./claims.ts')).claims },
   { name: 'claims withdraw', load: async () => (await import('./claims.ts')).claimsWithdraw },
+  { name: 'transfer', load: async () => (await import('./chain-videos.ts')).transfer },
   { name: 'grant', load: async () => (await import('./chain-videos.ts')).grant },
   { name: 'revoke', load: async () => (await import('./chain-videos.ts')).revoke },
   { name: 'access', load: async () => (await import('./chain-videos.ts')).access },

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { toHex, type Hex } from 'viem'
 import { keyFingerprint, parseCapability } from '@p2pdv/core'
 import { P2pdvError } from '@p2pdv/core/errors'
-import { clauseSpec, describeCondition, formatAmount, MAX_REFUND_WINDOW_SECONDS, formatDurationSeconds, parseAmount, parseDuration, type ChainClient, type Condition, type PolicyName, type Price } from '@p2pdv/chain'
+import { clauseSpec, describeCondition, formatAmount, MAX_REFUND_WINDOW_SECONDS, formatDurationSeconds, parseAmount, parseDuration, type ChainClient, type Condition, type PolicyName, type TokenMetadata, type Price } from '@p2pdv/chain'
 import { intOpt, listOpt, stringOpt, type ParsedArgs } from '../command.ts'
 import { conditionFromArgs } from './conditions.ts'
 import { CHAIN_OPTIONS, openContext, resolveChainConfig } from '../chain/context.ts'
@@ -67,7 +67,7 @@ export async function prepareUploadRegistration (args: ParsedArgs, out: Output):
   const subscribers = args.values['subscribers-only'] === true
   const priv = args.values.private === true
   // Malformed --require specs are refused here, with the reason, before any transcoding.
-  const condition: Condition | undefined = conditionFromArgs(args, 'require', 'require-any', usage)
+  const parsedCondition: Condition | undefined = conditionFromArgs(args, 'require', 'require-any', usage)
   const asked = priceText !== undefined || subscribers || priv || stringOpt(args, 'duration') !== undefined || listOpt(args, 'require').length > 0
   if ([priceText !== undefined, subscribers, priv].filter(Boolean).length > 1) throw usage('choose one of --price, --subscribers-only and --private')
   if (stringOpt(args, 'duration') !== undefined && priceText === undefined) throw usage('--duration needs --price')
@@ -94,6 +94,10 @@ export async function prepareUploadRegistration (args: ParsedArgs, out: Output):
   }
   const ctx = await openContext(args, resolved, 'required')
   const client = ctx.client
+  // Whole-token minimums (>=100.5tokens, >=100DAI) are scaled by the tokens' decimals() now,
+  // before anything is transcoded: a wrong unit or unreadable decimals costs nothing.
+  const tokens = parsedCondition === undefined ? new Map<string, TokenMetadata>() : await client.conditionTokens(parsedCondition)
+  const condition = parsedCondition === undefined ? undefined : await client.resolveCondition(parsedCondition, { tokens })
   const registerContent = async (manifestCid: string, fingerprint: Hex, listingCid = ''): Promise<ChainRegistration> => {
     // Kept across re-keys: a later update of this video reuses the id.
     const videoId = toHex(randomBytes(32))
@@ -104,7 +108,7 @@ export async function prepareUploadRegistration (args: ParsedArgs, out: Output):
     const owner = client.address
     out.note(`registered on chain as ${videoId} (${policy}${price === undefined ? '' : `, ${formatAmount(price.amount, price.asset)}${price.duration === 0n ? '' : ` for ${formatDurationSeconds(price.duration)}`}`}) by ${ctx.names.get(owner.toLowerCase()) ?? owner}`)
     if (refundWindow > 0n) out.note(`buyers may refund within ${formatDurationSeconds(refundWindow)}; each sale is paid to you when that closes`)
-    if (condition !== undefined) out.note(`also open to ${describeCondition(condition)}`)
+    if (condition !== undefined) out.note(`also open to ${describeCondition(condition, tokens)}`)
     return {
       videoId,
       owner,

@@ -17,7 +17,7 @@ import { connectWallet, currentSession, refreshBalance } from '../wallet/store.t
 import { useWallet } from '../wallet/WalletButton.tsx'
 import type { AccessState, VideoTerms } from '../wallet/session.ts'
 import { shortAddress, type ListedVideo } from './api.ts'
-import { conditionSegments, priceView, qualification, refundedNote, refundView, refundWindowLabel, withdrawnNote, type ConditionLike } from './price-view.ts'
+import { conditionSegments, priceView, qualification, refundedNote, refundView, refundWindowLabel, withdrawnNote, type ConditionLike, type TokenLike } from './price-view.ts'
 
 type Tx =
   | { phase: 'idle' }
@@ -83,7 +83,9 @@ export function VideoActions ({ video, onAccess, onAccessLost }: { video: Listed
   }
 
   const refundWindow = access?.refund?.window ?? terms?.refundWindow
-  const windowLine = view.state === 'buy' || view.state === 'not-for-sale' ? refundWindowLabel(refundWindow) : undefined
+  // A buyer is told the refund terms before paying, "Not refundable" included; a video not for
+  // sale mentions its window only when it has one.
+  const windowLine = view.state === 'buy' || (view.state === 'not-for-sale' && refundWindow !== undefined && refundWindow > 0n) ? refundWindowLabel(refundWindow) : undefined
   const refund = connected && access !== undefined ? refundView(access.refund?.held, wallet.address!, BigInt(Math.floor(Date.now() / 1000))) : { state: 'none' as const }
   const condition = access?.condition ?? terms?.condition
   const policy = access?.video.policy ?? video.policy
@@ -91,7 +93,7 @@ export function VideoActions ({ video, onAccess, onAccessLost }: { video: Listed
     <div className={`price-state ${video.policy}`} data-price-state={view.state}>
       <strong>{view.label}</strong>
       <span className='muted small'>{view.detail}</span>
-      {windowLine !== undefined && <span className='refund-window small' data-refund-window={refundWindow?.toString()}>{windowLine}</span>}
+      {windowLine !== undefined && <span className={`refund-window small${refundWindow === 0n ? ' none' : ''}`} data-refund-window={refundWindow?.toString()}>{windowLine}</span>}
       {button}
       {refund.state === 'refundable' && (
         <div className='refund' data-refund='refundable'>
@@ -116,14 +118,14 @@ export function VideoActions ({ video, onAccess, onAccessLost }: { video: Listed
           })
         }}>Withdraw to your wallet</button>
       )}
-      {policy !== 'public' && <ConditionNote condition={condition} met={connected ? access?.conditionMet : undefined} />}
+      {policy !== 'public' && <ConditionNote condition={condition} tokens={access?.tokens ?? terms?.tokens} met={connected ? access?.conditionMet : undefined} />}
     </div>
   )
 }
 
 /** The video's access condition in words, and whether this wallet meets it (nothing when it has none). */
-function ConditionNote ({ condition, met }: { condition: ConditionLike | undefined, met: boolean | undefined }): ReactElement | null {
-  const words = conditionSegments(condition)
+function ConditionNote ({ condition, tokens, met }: { condition: ConditionLike | undefined, tokens: ReadonlyMap<string, TokenLike> | undefined, met: boolean | undefined }): ReactElement | null {
+  const words = conditionSegments(condition, tokens)
   if (words === undefined) return null
   const q = qualification(met)
   return (

@@ -73,9 +73,13 @@ export function timeLeft (seconds: bigint): string {
   return 'under a minute'
 }
 
-/** The buy area's line about refunds (undefined: the video has no refund window). */
+/**
+ * The buy area's line about refunds, stated before the buyer pays: "Refundable for 7 days after
+ * you buy", or "Not refundable" (undefined: the window is not known yet).
+ */
 export function refundWindowLabel (seconds: bigint | undefined): string | undefined {
-  if (seconds === undefined || seconds <= 0n) return undefined
+  if (seconds === undefined) return undefined
+  if (seconds <= 0n) return 'Not refundable'
   return `Refundable for ${durationWords(seconds)} after you buy`
 }
 
@@ -125,10 +129,27 @@ function timePhrase (c: ClauseLike): string {
   return `from ${utcTime(c.notBefore)} until ${utcTime(c.notAfter)}`
 }
 
-function clauseSegments (c: ClauseLike, alone: boolean, any: boolean): Segment[] {
+/** What an ERC-20 says of itself (conditions.ts TokenMetadata, structurally): decimals and symbol, or why not. */
+export interface TokenLike { decimals?: number, symbol?: string, problem?: string }
+
+/** `100.5` for 100500000000000000000 at 18 decimals, exactly (pure). */
+export function wholeTokens (value: bigint, decimals: number): string {
+  if (decimals <= 0) return groupDigits(value)
+  const text = value.toString().padStart(decimals + 1, '0')
+  const fraction = text.slice(-decimals).replace(/0+$/, '')
+  return `${groupDigits(BigInt(text.slice(0, -decimals)))}${fraction === '' ? '' : `.${fraction}`}`
+}
+
+/** `≥ 100 DAI (100,000,000,000,000,000,000 base units)`, or base units alone when the decimals are unknown or unusable. */
+export function tokenMinimum (min: bigint, meta: TokenLike | undefined): string {
+  if (meta?.decimals === undefined || meta.decimals > 36) return `≥ ${groupDigits(min)} base units`
+  return `≥ ${wholeTokens(min, meta.decimals)} ${meta.symbol ?? 'tokens'} (${groupDigits(min)} base units)`
+}
+
+function clauseSegments (c: ClauseLike, alone: boolean, any: boolean, tokens?: ReadonlyMap<string, TokenLike>): Segment[] {
   const token = { address: c.token }
   switch (c.kind) {
-    case KIND.erc20: return [`for holders of ≥ ${groupDigits(c.min)} of token `, token, ' (ERC-20)']
+    case KIND.erc20: return [`for holders of ${tokenMinimum(c.min, tokens?.get(c.token.toLowerCase()))} of token `, token, ' (ERC-20)']
     case KIND.erc721: return c.min <= 1n
       ? ['for holders of any NFT of collection ', token, ' (ERC-721)']
       : [`for holders of ≥ ${groupDigits(c.min)} NFTs of collection `, token, ' (ERC-721)']
@@ -139,21 +160,25 @@ function clauseSegments (c: ClauseLike, alone: boolean, any: boolean): Segment[]
   }
 }
 
-/** "Free for holders of ≥ 100 of token 0xAb…cd (ERC-20) or for anyone from … until …" (pure: unit-tested); undefined: no condition. */
-export function conditionSegments (c: ConditionLike | undefined): Segment[] | undefined {
+/**
+ * "Free for holders of ≥ 100 DAI (100,000,000,000,000,000,000 base units) of token 0xAb…cd
+ * (ERC-20) or for anyone from … until …" (pure: unit-tested); undefined: no condition. `tokens`
+ * (by lower-case address) holds each ERC-20's decimals and symbol as read from the chain.
+ */
+export function conditionSegments (c: ConditionLike | undefined, tokens?: ReadonlyMap<string, TokenLike>): Segment[] | undefined {
   if (c === undefined || c.clauses.length === 0) return undefined
   const alone = c.clauses.length === 1
   const out: Segment[] = ['Free ']
   c.clauses.forEach((clause, i) => {
     if (i > 0) out.push(c.any ? ' or ' : ' and ')
-    out.push(...clauseSegments(clause, alone, c.any))
+    out.push(...clauseSegments(clause, alone, c.any, tokens))
   })
   return out
 }
 
 /** The same words as plain text, addresses shortened (as the page shows them). */
-export function conditionText (c: ConditionLike | undefined): string | undefined {
-  return conditionSegments(c)?.map(s => typeof s === 'string' ? s : shortAddress(s.address)).join('')
+export function conditionText (c: ConditionLike | undefined, tokens?: ReadonlyMap<string, TokenLike>): string | undefined {
+  return conditionSegments(c, tokens)?.map(s => typeof s === 'string' ? s : shortAddress(s.address)).join('')
 }
 
 /** Whether this viewer meets the condition: conditionMet on chain (undefined: no wallet to ask for). */

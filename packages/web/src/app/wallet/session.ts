@@ -7,8 +7,8 @@
  */
 import { createWalletClient, custom, getAddress, numberToHex, type Address, type EIP1193Provider, type Hex } from 'viem'
 import {
-  balances, buy, checkChainId, conditionMet, conditionOf, createChainContext, escrowOf, getVideo, hasAccess, isLive, paidUntil, planOf, refund, refundTerms,
-  refundWindowOf, subscribe, subscribedUntil, purchasesOf, subscriptionsOf, parseChainConfig, withdraw, type Asset, type ChainContext, type Condition,
+  balances, buy, checkChainId, conditionMet, conditionOf, conditionTokens, createChainContext, escrowOf, getVideo, hasAccess, isLive, paidUntil, planOf, refund, refundTerms,
+  refundWindowOf, subscribe, subscribedUntil, purchasesOf, subscriptionsOf, parseChainConfig, withdraw, type Asset, type ChainContext, type Condition, type TokenMetadata,
   type HeldSale, type Plan, type PurchaseRecord, type RefundTerms, type SubscriptionRecord, type VideoInfo
 } from '@p2pdv/chain'
 import { isDevChainId } from '@p2pdv/contracts/constants'
@@ -38,10 +38,12 @@ export interface AccessState {
   /** The video's access condition (no clauses: none), and whether this viewer meets it now. */
   condition?: Condition
   conditionMet?: boolean
+  /** decimals() and symbol() of each ERC-20 the condition names (by lower-case address). */
+  tokens?: Map<string, TokenMetadata>
 }
 
 /** What anyone may read of a video's terms, without a wallet. */
-export interface VideoTerms { refundWindow: bigint, condition: Condition }
+export interface VideoTerms { refundWindow: bigint, condition: Condition, tokens: Map<string, TokenMetadata> }
 
 export interface WalletSession {
   kind: WalletKind
@@ -94,7 +96,7 @@ async function injectedAccount (provider: EIP1193Provider, chainId: number): Pro
 export async function readVideoTerms (origin: string, id: Hex): Promise<VideoTerms> {
   const ctx = createChainContext(await chainConfig(origin))
   const [refundWindow, condition] = await Promise.all([refundWindowOf(ctx, id), conditionOf(ctx, id)])
-  return { refundWindow, condition }
+  return { refundWindow, condition, tokens: await conditionTokens(ctx, condition) }
 }
 
 export async function openSession (origin: string): Promise<WalletSession> {
@@ -127,7 +129,7 @@ export async function openSession (origin: string): Promise<WalletSession> {
       const [video, access, refund, condition, met] = await Promise.all([
         getVideo(ctx, id), hasAccess(ctx, id, address), refundTerms(ctx, id, address), conditionOf(ctx, id), conditionMet(ctx, id, address)
       ])
-      const state: AccessState = { video, access, refund, condition, conditionMet: met }
+      const state: AccessState = { video, access, refund, condition, conditionMet: met, tokens: await conditionTokens(ctx, condition) }
       if (video.policy !== 'subscribers') return state
       const [plan, until] = await Promise.all([planOf(ctx, video.owner), subscribedUntil(ctx, video.owner, address)])
       return { ...state, subscribed: isLive(until), ...(plan === undefined ? {} : { plan }) }
