@@ -69,6 +69,16 @@ describe('studio upload forms', () => {
     assert.deepEqual(flags('subscribers'), ['--subscribers-only'])
   })
 
+  it('passes the keeper choice as --keepers/--threshold or --no-keepers, and the CLI\'s defaults when none is made', () => {
+    const argsOf = (keepers: unknown): Record<string, unknown> => parseCommandArgs(upload, uploadArgv(parseUploadRequest({ file: FILE, title: 't', ...(keepers === undefined ? {} : { keepers }) }), 'f', [])).values
+    const chosen = argsOf({ count: 5, threshold: 3 })
+    assert.deepEqual([chosen.keepers, chosen.threshold, chosen['no-keepers']], ['5', '3', false])
+    const none = argsOf('none')
+    assert.deepEqual([none.keepers, none.threshold, none['no-keepers']], [undefined, undefined, true])
+    const defaults = argsOf(undefined)
+    assert.deepEqual([defaults.keepers, defaults.threshold, defaults['no-keepers']], [undefined, undefined, false])
+  })
+
   it('refuses hostile or malformed forms with ERR_BAD_REQUEST', () => {
     for (const body of [
       null, [], 'text', {},
@@ -92,6 +102,14 @@ describe('studio upload forms', () => {
       { file: FILE, title: 't', rating: 1.5 },
       { file: FILE, title: 't', rating: '2' },
       { file: FILE, title: 't', force: 'yes' },
+      { file: FILE, title: 't', keepers: 'all' },
+      { file: FILE, title: 't', keepers: { count: 1, threshold: 1 } },
+      { file: FILE, title: 't', keepers: { count: 33, threshold: 2 } },
+      { file: FILE, title: 't', keepers: { count: 3, threshold: 4 } },
+      { file: FILE, title: 't', keepers: { count: 3, threshold: 1 } },
+      { file: FILE, title: 't', keepers: { count: '3', threshold: 2 } },
+      { file: FILE, title: 't', keepers: { count: 3, threshold: 2, epoch: 9 } },
+      { file: FILE, title: 't', keepers: [3, 2] },
       { file: FILE, title: 't', __proto__: { x: 1 }, extra: 1 }
     ]) {
       assert.equal(code(() => parseUploadRequest(body)), 'ERR_BAD_REQUEST', JSON.stringify(body))

@@ -157,9 +157,14 @@ describe('the creator studio on a devnet', () => {
     await page.getByLabel('Tags').fill('sea, light')
     // The access condition section, shown with one clause for the screenshot, then emptied again.
     await page.getByRole('button', { name: '+ Add a clause' }).click()
+    // Keeper choice: both of the devnet's 2 keepers, both needed.
+    await page.getByLabel('Choose how many').check()
+    await page.getByLabel('Keepers', { exact: true }).fill('2')
+    await page.getByLabel('Needed to release').fill('2')
     await screenshots(page, 'studio-upload-form')
     await page.getByRole('button', { name: 'Remove clause 1' }).click()
     await assertAccessible(page, 'studio-upload-form')
+    const sent = page.waitForRequest(r => r.method() === 'POST' && new URL(r.url()).pathname === '/api/uploads')
 
     // Every progress value the page shows, per stage, as it happens.
     await page.evaluate(() => {
@@ -174,6 +179,7 @@ describe('the creator studio on a devnet', () => {
       }).observe(document.body, { subtree: true, childList: true, attributes: true })
     })
     await page.getByRole('button', { name: 'Publish' }).click()
+    assert.deepEqual(JSON.parse((await sent).postData() ?? '{}').keepers, { count: 2, threshold: 2 })
     await page.locator('.stage[data-stage="Transcoding"]').waitFor({ timeout: WAIT_MS })
     await screenshots(page, 'studio-progress')
     const link = page.locator('#watch-link')

@@ -34,6 +34,25 @@ export interface UploadRequest {
   condition?: ConditionRequest
   /** Buyers may refund within this long (`--refund-window`), canonical ("7d"). */
   refundWindow?: string
+  /** Who holds the key: t-of-n keepers (`--keepers n --threshold t`), none (`--no-keepers`), or the CLI's defaults. */
+  keepers?: KeeperChoice
+}
+
+/** `none`: the creator hands out grant envelopes or the capability; otherwise any `threshold` of `count` keepers release the key. */
+export type KeeperChoice = 'none' | { count: number, threshold: number }
+/** As `upload --keepers`: 2 to 32 keepers, any 2 to all of them needed. */
+const MAX_KEEPERS = 32
+
+function keepersField (v: unknown): KeeperChoice | undefined {
+  if (v === undefined || v === 'none') return v
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('keepers must be "none" or { count, threshold }')
+  const k = v as Record<string, unknown>
+  const extra = Object.keys(k).find(x => x !== 'count' && x !== 'threshold')
+  if (extra !== undefined) throw bad(`unknown keepers field "${extra.slice(0, 40)}"`)
+  const { count, threshold } = k
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 2 || count > MAX_KEEPERS) throw bad(`keepers.count must be a whole number from 2 to ${MAX_KEEPERS}`)
+  if (typeof threshold !== 'number' || !Number.isInteger(threshold) || threshold < 2 || threshold > count) throw bad(`keepers.threshold must be a whole number from 2 to keepers.count (${count})`)
+  return { count, threshold }
 }
 
 /** An access condition from the page: 1 to 4 clause specs, joined by AND (or OR with `any`). */
@@ -122,7 +141,7 @@ export function refundWindowField (v: unknown): string | undefined {
 export function parseUploadRequest (body: unknown): UploadRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw bad('the body must be a JSON object')
   const b = body as Record<string, unknown>
-  const known = new Set(['file', 'title', 'description', 'tags', 'access', 'price', 'duration', 'rating', 'force', 'condition', 'refundWindow'])
+  const known = new Set(['file', 'title', 'description', 'tags', 'access', 'price', 'duration', 'rating', 'force', 'condition', 'refundWindow', 'keepers'])
   const extra = Object.keys(b).find(k => !known.has(k))
   if (extra !== undefined) throw bad(`unknown field "${extra.slice(0, 40)}"`)
   const file = text(b.file, 'file', 64, true)!
@@ -143,6 +162,7 @@ export function parseUploadRequest (body: unknown): UploadRequest {
   const refund = refundWindowField(b.refundWindow)
   const refundWindow = refund === '0' ? undefined : refund
   if (refundWindow !== undefined && price === undefined) throw bad('only a paid video has a refund window')
+  const keepers = keepersField(b.keepers)
   return {
     file,
     title,
@@ -154,7 +174,8 @@ export function parseUploadRequest (body: unknown): UploadRequest {
     rating,
     force,
     ...(condition === undefined ? {} : { condition }),
-    ...(refundWindow === undefined ? {} : { refundWindow })
+    ...(refundWindow === undefined ? {} : { refundWindow }),
+    ...(keepers === undefined ? {} : { keepers })
   }
 }
 
@@ -228,6 +249,8 @@ export function uploadArgv (req: UploadRequest, path: string, base: string[]): s
     ...(req.refundWindow === undefined ? [] : [`--refund-window=${req.refundWindow}`]),
     ...(req.condition?.require ?? []).map(spec => `--require=${spec}`),
     ...(req.condition?.any === true ? ['--require-any'] : []),
+    ...(req.keepers === 'none' ? ['--no-keepers'] : []),
+    ...(req.keepers === undefined || req.keepers === 'none' ? [] : [`--keepers=${req.keepers.count}`, `--threshold=${req.keepers.threshold}`]),
     ...base,
     '--json'
   ]

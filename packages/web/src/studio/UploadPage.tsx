@@ -39,6 +39,9 @@ export function UploadPage ({ session, onDone }: { session: Session | undefined,
   const [rating, setRating] = useState(0)
   const [refundWindow, setRefundWindow] = useState('')
   const [condition, setCondition] = useState<ConditionDraft>({ any: false, clauses: [] })
+  const [keeperMode, setKeeperMode] = useState<'default' | 'custom' | 'none'>('default')
+  const [keeperCount, setKeeperCount] = useState(3)
+  const [keeperThreshold, setKeeperThreshold] = useState(2)
   const [dragging, setDragging] = useState(false)
   const [stages, setStages] = useState<Stage[]>([])
   const [notes, setNotes] = useState<string[]>([])
@@ -89,6 +92,7 @@ export function UploadPage ({ session, onDone }: { session: Session | undefined,
           ...(access === 'paid' && duration.trim() !== '' ? { duration: duration.trim() } : {}),
           ...(access === 'paid' && refundWindow.trim() !== '' ? { refundWindow: refundWindow.trim() } : {}),
           ...(conditionBody(condition) === undefined ? {} : { condition: conditionBody(condition) }),
+          ...(keeperMode === 'none' ? { keepers: 'none' } : keeperMode === 'custom' ? { keepers: { count: keeperCount, threshold: Math.min(keeperThreshold, keeperCount) } } : {}),
           rating,
           force
         })
@@ -188,6 +192,21 @@ export function UploadPage ({ session, onDone }: { session: Session | undefined,
               <legend>Access condition <span className='muted'>(optional)</span></legend>
               <p className='muted'>Also open the video to holders of a token or NFT, or within a time window, checked on chain.</p>
               <ConditionEditor value={condition} onChange={setCondition} disabled={busy} idPrefix='upload' />
+            </fieldset>
+          )}
+          {session?.chain !== false && (
+            <fieldset className='studio-fieldset keeper-choice'>
+              <legend>Key keepers</legend>
+              <p className='muted'>Keepers hold shares of the video's key and give it to viewers the chain allows, so you need not be online. Fewer than the threshold together learn nothing.</p>
+              <label className='radio'><input type='radio' name='keepers' value='default' checked={keeperMode === 'default'} onChange={() => { setKeeperMode('default') }} disabled={busy} /> Up to 3 of the network's keepers, any 2 release the key</label>
+              <label className='radio'><input type='radio' name='keepers' value='custom' checked={keeperMode === 'custom'} onChange={() => { setKeeperMode('custom') }} disabled={busy} /> Choose how many</label>
+              {keeperMode === 'custom' && (
+                <div className='studio-row2'>
+                  <label>Keepers<input type='number' min={2} max={32} value={keeperCount} onInput={e => { const n = Math.max(2, Math.min(32, Math.trunc(Number(e.currentTarget.value)) || 2)); setKeeperCount(n); setKeeperThreshold(t => Math.min(t, n)) }} disabled={busy} /></label>
+                  <label>Needed to release<input type='number' min={2} max={keeperCount} value={keeperThreshold} onInput={e => { setKeeperThreshold(Math.max(2, Math.min(keeperCount, Math.trunc(Number(e.currentTarget.value)) || 2))) }} disabled={busy} /></label>
+                </div>
+              )}
+              <label className='radio'><input type='radio' name='keepers' value='none' checked={keeperMode === 'none'} onChange={() => { setKeeperMode('none') }} disabled={busy} /> No keepers: I give viewers access myself (grants with envelopes, or the capability)</label>
             </fieldset>
           )}
           <button type='submit' className='primary publish-button' disabled={file === undefined || busy || title.trim() === ''}>{busy ? 'Publishing…' : 'Publish'}</button>
