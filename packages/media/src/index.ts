@@ -16,3 +16,4 @@ export {
   type TimedWord, type TranscribeOptions, type TranscribeResult, type CaptionModel
 } from './captions.ts'
 export { initCodecs, posterFromSegment } from './live-archive.ts'
+export { publicPosterFrom } from './public-poster.ts'

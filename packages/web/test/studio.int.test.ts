@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
-import { readFile, rm } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, before, describe, it } from 'node:test'
@@ -268,7 +268,7 @@ describe('the creator studio on a devnet', () => {
     assert.equal(listed.price.amount, (2n * 10n ** 16n).toString())
     assert.notEqual(listed.listingCid, up.json.listingCid)
     const node = new NodeClient(devnet.state.nodes[1]!.http)
-    let indexed: { title: string, tags: string[] } | undefined
+    let indexed: { title: string, tags: string[], poster?: string } | undefined
     for (let i = 0; i < 120 && indexed === undefined; i++) {
       indexed = (await node.videos({ q: 'night' }).catch(() => ({ videos: [] }))).videos.find(v => v.id === id)
       if (indexed === undefined) await new Promise(resolve => setTimeout(resolve, 500))
@@ -276,8 +276,19 @@ describe('the creator studio on a devnet', () => {
     assert.deepEqual([indexed?.title, indexed?.tags], ['Harbour lights at night', ['harbour', 'night']])
 
     // The CLI's `edit` refuses, before signing anything: another wallet, nothing to change, a lone --duration.
-    const edits = await Promise.all([['--as', 'bob', '--title', 'Mine now'], [], ['--duration', '1h']].map(async a => await runCli(['edit', id, ...a, '--json'], devnet.env)))
-    assert.deepEqual(edits.map(r => r.json.error.code), ['ERR_NOT_OWNER', 'ERR_EDIT_NOTHING', 'ERR_USAGE'])
+    // A poster that is no picture, or a frame past the video's end, is refused before the wallet opens.
+    await writeFile(join(devnet.dir, 'not-a-picture.bin'), (await import('node:crypto')).randomBytes(5000))
+    const edits = await Promise.all([['--as', 'bob', '--title', 'Mine now'], [], ['--duration', '1h'], ['--poster-at', '1s'], ['--poster', join(devnet.dir, 'not-a-picture.bin')], ['--poster', clip, '--poster-at', '1h']]
+      .map(async a => await runCli(['edit', id, ...a, '--json'], devnet.env)))
+    assert.deepEqual(edits.map(r => r.json.error.code), ['ERR_NOT_OWNER', 'ERR_EDIT_NOTHING', 'ERR_USAGE', 'ERR_USAGE', 'ERR_MEDIA_UNREADABLE', 'ERR_MEDIA_UNREADABLE'])
+    // A new public poster from a frame of a video: a JPEG within the listing's limit, indexed by the nodes.
+    const reposter = await runCli(['edit', id, '--poster', clip, '--poster-at', '2s', '--replicas', '2', '--json'], devnet.env)
+    assert.equal(reposter.code, 0, reposter.stderr)
+    assert.notEqual(reposter.json.poster, indexed?.poster ?? undefined)
+    const jpeg = await node.getBlock((await import('@p2pdv/core')).parseCid(reposter.json.poster))
+    assert.deepEqual([jpeg[0], jpeg[1], jpeg.byteLength <= 256 * 1024], [0xff, 0xd8, true])
+    for (let i = 0; i < 120 && (await node.videos({ q: 'night' }).catch(() => ({ videos: [] }))).videos.find(v => v.id === id)?.poster !== reposter.json.poster; i++) await new Promise(resolve => setTimeout(resolve, 500))
+    assert.equal((await node.videos({ q: 'night' })).videos.find(v => v.id === id)?.poster, reposter.json.poster)
 
     // Grant carol by her wallet name; the chain agrees; revoke; the chain agrees again.
     assert.equal(await access(), false)
