@@ -253,7 +253,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
 
   // The order: each component may use the ones before it; stop runs it backwards (so the node
   // first stops reporting ready).
-  // Restarts the repair worker and the auditor when their passes keep failing (components/supervisor.ts).
+  // Restarts the repair worker, the auditor and the reputation publisher when their passes keep failing (components/supervisor.ts).
   const supervisor = new Supervisor({
     log,
     onRestart: (name, ok) => { metrics.componentRestarts.inc({ component: name, result: ok ? 'ok' : 'failed' }) },
@@ -265,6 +265,11 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       name: 'audit',
       failing: () => audit.roundsFailing,
       restart: async () => { await audit.restartRounds() }
+    }, {
+      // Reputation publishing is supervised apart from the auditor: either is replaced alone.
+      name: 'reputation',
+      failing: () => audit.publisherFailing,
+      restart: async () => { await audit.restartPublisher() }
     }]
   })
   const components: Component[] = [
