@@ -25,11 +25,11 @@ import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
-import { autoNAT } from '@libp2p/autonat'
+import { autoNAT, type AutoNATComponents } from '@libp2p/autonat'
 import { circuitRelayServer, circuitRelayTransport, type CircuitRelayServerComponents, type CircuitRelayService, type Limit, type RelayReservation } from '@libp2p/circuit-relay-v2'
-import type { Libp2pEvents, PeerId, PrivateKey, TypedEventTarget } from '@libp2p/interface'
+import type { Libp2pEvents, PeerId, PeerRouting, PrivateKey, TypedEventTarget } from '@libp2p/interface'
 import { PEER_ADDRESS_AGE_MS, PEER_AGE_MS } from './known-peers.ts'
-import { NodePeers } from './nat.ts'
+import { NodePeers, pacedRandomWalk } from './nat.ts'
 
 export const DHT_PROTOCOL = '/p2pdv/kad/1.0.0'
 export const MAX_STREAM_WINDOW = 2 * 1024 * 1024
@@ -150,6 +150,14 @@ export function relayGater (nodePeers: NodePeers, service: () => CircuitRelaySer
   }
 }
 
+/** AutoNAT (v1) with few streams per connection, whose random walk pauses between DHT queries. */
+function pacedAutoNAT () {
+  const make = autoNAT({ maxInboundStreams: 2, maxOutboundStreams: 2, timeout: 15_000 })
+  return (components: AutoNATComponents & { peerRouting: PeerRouting }): unknown =>
+    // libp2p's components object is a proxy; this one differs from it in the walk only.
+    make(Object.create(components, { randomWalk: { value: pacedRandomWalk(components.peerRouting) } }) as AutoNATComponents)
+}
+
 /** Keeps `nodePeers` up to date from identify and disconnects (a libp2p service with no API of its own). */
 function nodePeerTracker (nodePeers: NodePeers) {
   return (components: { events: TypedEventTarget<Libp2pEvents> }) => {
@@ -204,7 +212,8 @@ export function libp2pOptions (privateKey: PrivateKey, host: string, port: numbe
       identify: identify(),
       ping: ping(),
       // Peers dial this node's public addresses back and say whether they could (nat.ts).
-      autoNAT: autoNAT({ maxInboundStreams: 2, maxOutboundStreams: 2, timeout: 15_000 }),
+      // Its random walk is paced (nat.ts pacedRandomWalk): libp2p's spins on our private DHT.
+      autoNAT: pacedAutoNAT(),
       nodePeers: nodePeerTracker(nat.nodePeers),
       // Loopback and LAN addresses are real addresses in this network: keep them (passthrough).
       dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: false, peerInfoMapper: passthroughMapper, allowQueryWithZeroPeers: true }),

@@ -118,7 +118,7 @@ export function registerStateGauges (metrics: NodeMetrics, src: NodeStateSources
       collect () { const s = read(); if (s !== undefined) for (const v of REACHABILITY) this.set({ verdict: v }, s.reachability === v ? 1 : 0) }
     })
     new Gauge({
-      name: 'p2pdv_nat_addresses', help: 'This node\'s libp2p addresses by AutoNAT verdict (private and announced addresses count as unknown)', labelNames: ['verdict'], registers,
+      name: 'p2pdv_nat_addresses', help: 'This node\'s libp2p addresses by AutoNAT verdict (private and announced addresses count as unknown, relay addresses as reachable)', labelNames: ['verdict'], registers,
       collect () { const s = read(); if (s !== undefined) for (const v of REACHABILITY) this.set({ verdict: v }, s.addresses.filter(a => a.verdict === v).length) }
     })
     new Gauge({

@@ -11,7 +11,8 @@
  * loopback AutoNAT gives no verdict at all.
  */
 import { RELAY_V2_HOP_CODEC } from '@libp2p/circuit-relay-v2'
-import type { Libp2p } from '@libp2p/interface'
+import type { AbortOptions, Libp2p, PeerInfo } from '@libp2p/interface'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { isPrivate } from '@libp2p/utils'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 
@@ -274,6 +275,36 @@ export class AutoRelay {
       return undefined
     } finally {
       this.busy = false
+    }
+  }
+}
+
+/** The pause between two random DHT walks made for AutoNAT (pacedRandomWalk). */
+export const WALK_PAUSE_MS = 2_000
+
+/**
+ * The random walk AutoNAT uses to find peers that can test this node's public addresses, paced.
+ * libp2p's own walk repeats DHT queries back to back; on this network's private DHT, which answers
+ * a query with no peers at once (`allowQueryWithZeroPeers`), that loop never yields to the event
+ * loop: the node would hang, its timers (AutoNAT's own 10 s deadline among them) never firing. This
+ * one waits `pauseMs` (a timer, so the event loop runs) after each query.
+ */
+export function pacedRandomWalk (peerRouting: { getClosestPeers: (key: Uint8Array, options?: AbortOptions) => AsyncIterable<PeerInfo> }, pauseMs = WALK_PAUSE_MS): { walk: (options?: AbortOptions) => AsyncGenerator<PeerInfo> } {
+  return {
+    async * walk (options?: AbortOptions): AsyncGenerator<PeerInfo> {
+      const signal = options?.signal
+      while (signal?.aborted !== true) {
+        try {
+          for await (const peer of peerRouting.getClosestPeers(crypto.getRandomValues(new Uint8Array(32)), { ...(signal === undefined ? {} : { signal }) })) yield peer
+        } catch {
+          if (signal?.aborted === true) return
+        }
+        try {
+          await sleep(pauseMs, undefined, { ...(signal === undefined ? {} : { signal }), ref: false })
+        } catch {
+          return
+        }
+      }
     }
   }
 }

@@ -7,7 +7,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { relayOf } from '../src/config.ts'
 import { circuitListenAddrs, DHT_PROTOCOL, MAX_NODE_RESERVATIONS, MAX_VIEWER_RESERVATIONS, relayGater } from '../src/libp2p-options.ts'
-import { addressVerdicts, MAX_STATUS_ADDRESSES, natVerdict, NodePeers, type AddressMetadata } from '../src/nat.ts'
+import { addressVerdicts, MAX_STATUS_ADDRESSES, natVerdict, NodePeers, pacedRandomWalk, type AddressMetadata } from '../src/nat.ts'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { PeerId } from '@libp2p/interface'
 
@@ -101,6 +101,35 @@ describe('relay tiers', () => {
     held.pop()
     assert.equal(await gater.denyInboundRelayReservation(node), false, 'a node slot free again')
     assert.ok(MAX_VIEWER_RESERVATIONS > 0)
+  })
+})
+
+describe('AutoNAT\'s random walk', () => {
+  it('pauses between DHT queries, so a DHT that answers at once cannot starve the event loop (libp2p\'s own walk spins there and the node hangs)', async () => {
+    let queries = 0
+    const empty = { getClosestPeers: async function * () { queries++ } }
+    let ticks = 0
+    const timer = setInterval(() => { ticks++ }, 10)
+    const started = Date.now()
+    try {
+      for await (const _ of pacedRandomWalk(empty, 50).walk({ signal: AbortSignal.timeout(300) })) assert.fail('no peers to yield')
+    } finally {
+      clearInterval(timer)
+    }
+    assert.ok(Date.now() - started < 1000, 'the caller\'s deadline ended the walk')
+    assert.ok(queries >= 2 && queries <= 8, `${queries} queries in 300 ms with 50 ms pauses`)
+    assert.ok(ticks >= 10, `timers ran meanwhile (${ticks})`)
+  })
+
+  it('yields the peers each query finds', async () => {
+    const peer = { id: peerIdFromString(RELAY), multiaddrs: [] }
+    const one = { getClosestPeers: async function * () { yield peer } }
+    const got = []
+    for await (const p of pacedRandomWalk(one, 10).walk({ signal: AbortSignal.timeout(1000) })) {
+      got.push(p)
+      if (got.length === 3) break
+    }
+    assert.deepEqual(got.map(p => p.id.toString()), [RELAY, RELAY, RELAY])
   })
 })
 
