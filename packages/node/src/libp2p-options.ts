@@ -50,8 +50,9 @@ export const VIEWER_RELAY_DURATION_MS = 30_000
  * after this many bytes or this long. Enough for a few blocks, an audit answer, identify; the
  * NAT'd node's peers open a new relayed connection when they need more. At most
  * MAX_NODE_RESERVATIONS nodes hold a slot on one relay, and a peer has at most
- * MAX_RELAY_HOP_STREAMS hop requests open at once per connection. A relay forwards what it receives, byte for byte: it does
- * not amplify, and what it forwards per connection is bounded by these limits.
+ * MAX_RELAY_HOP_STREAMS hop requests open at once per connection. A relay forwards what it
+ * receives, byte for byte: it does not amplify, and what it forwards per relayed connection is
+ * bounded by these limits (a per-peer budget over time is not built).
  */
 export const NODE_RELAY_DATA_LIMIT = 16n * 1024n * 1024n
 export const NODE_RELAY_DURATION_MS = 2 * 60_000
@@ -109,7 +110,7 @@ export function tieredRelayServer (nodePeers: NodePeers, onService: (s: CircuitR
       defaultDurationLimit: VIEWER_RELAY_DURATION_MS
     }
   })
-  return (components: CircuitRelayServerComponents & { events: TypedEventTarget<Libp2pEvents> }): CircuitRelayService => {
+  return (components: CircuitRelayServerComponents): CircuitRelayService => {
     const service = make(components)
     const store = (service as unknown as { reservationStore?: ReservationStoreLike }).reservationStore
     if (store !== undefined && typeof store.reserve === 'function') {

@@ -293,11 +293,12 @@ export function pacedRandomWalk (peerRouting: { getClosestPeers: (key: Uint8Arra
   return {
     async * walk (options?: AbortOptions): AsyncGenerator<PeerInfo> {
       const signal = options?.signal
-      while (signal?.aborted !== true) {
+      const aborted = (): boolean => signal?.aborted === true
+      while (!aborted()) {
         try {
           for await (const peer of peerRouting.getClosestPeers(crypto.getRandomValues(new Uint8Array(32)), { ...(signal === undefined ? {} : { signal }) })) yield peer
         } catch {
-          if (signal?.aborted === true) return
+          if (aborted()) return
         }
         try {
           await sleep(pauseMs, undefined, { ...(signal === undefined ? {} : { signal }), ref: false })

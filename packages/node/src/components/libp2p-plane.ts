@@ -137,7 +137,7 @@ export class Libp2pPlane implements Component {
     const bound = this.deps.announce === undefined ? this.multiaddrs() : listenAddrs(helia.libp2p)
     const boundP2p = Number(bound.find(a => !a.includes('/ws') && !isCircuit(a))?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
     const boundHttp = Number(new URL(this.deps.http.listenUrl).port)
-    const boundViewer = viewer === undefined ? undefined : Number(bound.find(a => a.includes('/ws'))?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
+    const boundViewer = viewer === undefined ? undefined : Number(bound.find(a => a.includes('/ws') && !isCircuit(a))?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
     try {
       if (boundP2p > 0 && (remembered.http !== boundHttp || remembered.p2p !== boundP2p || remembered.viewer !== boundViewer)) {
         await writeRememberedPorts(root, { http: boundHttp, p2p: boundP2p, ...(boundViewer === undefined ? {} : { viewer: boundViewer }) })
