@@ -35,8 +35,13 @@ describe('p2pdv sla', () => {
     const r = await sla()
     const countAfter = (await results(auditor)).length
     assert.equal(r.code, 0, r.stdout + r.stderr)
-    const report = r.json as { met: boolean, network: { audits: number, availability: number, requests: number, p99Ms?: number }, nodes: NodeRow[] }
+    const report = r.json as { met: boolean, network: { audits: number, availability: number, requests: number, p99Ms?: number, latency: { from?: number, complete: boolean, sinceStart: string[] } }, nodes: NodeRow[] }
     assert.equal(report.met, true)
+    // Latency comes from each node's windowed history: the nodes started within the hour, so it
+    // covers from their start and says the history does not reach back to --since.
+    assert.deepEqual(report.network.latency.sinceStart, [])
+    assert.ok(report.network.latency.from !== undefined && report.network.latency.from > Date.now() - 3_600_000, JSON.stringify(report.network.latency))
+    assert.equal(report.network.latency.complete, false)
     for (const h of holders) {
       const n = report.nodes.find(x => x.peerId === h.info.peerId)!
       assert.equal(n.url, h.info.http)

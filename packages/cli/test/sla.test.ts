@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { parseAuditResults, type AuditResult } from '@p2pdv/node-client'
+import { parseAuditResults, parseLatencyWindow, type AuditResult } from '@p2pdv/node-client'
 import { histogramFrom, quantile, sumHistograms } from '../src/sla/prom-histogram.ts'
-import { slaReport } from '../src/sla/sla-report.ts'
-import { windowLength } from '../src/commands/sla.ts'
+import { latencyCoverage, slaReport } from '../src/sla/sla-report.ts'
+import { coverageText, windowLength } from '../src/commands/sla.ts'
 
 const NAME = 'p2pdv_http_request_duration_seconds'
 const bucket = (le: string, n: number, route = '/ipfs/:cid', status = '200'): string => `${NAME}_bucket{le="${le}",route="${route}",method="GET",status="${status}"} ${n}`
@@ -98,6 +98,42 @@ describe('the SLA report', () => {
     // A measured miss is still a miss, audits or not.
     const slow = slaReport({ since: 0, until: 10, auditor: 'x', results: [], nodes: [{ url: 'http://a', peerId: 'A', latency: h }], targets: { availability: 0.9, p99Ms: 100 } })
     assert.equal(slow.verdict, 'missed')
+  })
+
+  it('latency over the window: a node\'s windowed histogram gives the window\'s p99, not the cumulative one, and the report says what it covers', () => {
+    // Since start the node served 1000 fast GETs (under 10 ms) then, in the last hour, 100 of
+    // which 10 took over 200 ms: cumulative p99 is in the fast bucket, the window's is not.
+    const cumulative = { bounds: [0.01, 0.2, 0.5, Infinity], counts: [1090, 1090, 1100, 1100], count: 1100 }
+    const wire = { since: 3_600_000, from: 3_000_000, until: 7_200_000, complete: true, bounds: [0.01, 0.2, 0.5, '+Inf'], counts: [90, 90, 100, 100], count: 100 }
+    const w = parseLatencyWindow(wire)!
+    assert.ok(quantile(cumulative, 0.99)! < 0.2)
+    const r = slaReport({ since: 3_600_000, until: 7_200_000, auditor: 'x', results: [row(1, 'A', 'pass', 4_000_000)], nodes: [{ url: 'http://a', peerId: 'A', latency: w, latencyScope: { from: w.from, until: w.until, complete: true } }] })
+    assert.ok(r.network.p99Ms! > 200 && r.network.p99Ms! <= 500, `window p99 ${r.network.p99Ms}`)
+    assert.equal(r.met, false, 'the last hour missed p99 200 ms')
+    assert.deepEqual(r.network.latency, { from: 3_000_000, complete: true, sinceStart: [] })
+    assert.match(coverageText(r), /in the window \(from 1970-01-01T00:50:00.000Z/)
+    // An old node without a history counts since it started, and the report says which.
+    const mixed = latencyCoverage([
+      { url: 'http://a', latency: w, latencyScope: { from: 3_000_000, until: 7_200_000, complete: true } },
+      { url: 'http://b', latency: cumulative, latencyScope: 'since-start' },
+      { url: 'http://c', latencyScope: { from: 5_000_000, until: 7_200_000, complete: false } } // no latency: not counted
+    ])
+    assert.deepEqual(mixed, { from: 3_000_000, complete: false, sinceStart: ['http://b'] })
+  })
+
+  it('refuses a malformed latency window from a node', () => {
+    const good = { since: 1, from: 0, until: 2, complete: true, bounds: [0.01, '+Inf'], counts: [1, 2], count: 2 }
+    assert.ok(parseLatencyWindow(good) !== undefined)
+    for (const bad of [
+      { ...good, counts: [2, 1], count: 1 }, // not cumulative
+      { ...good, bounds: [0.01, 5] }, // no +Inf
+      { ...good, bounds: [0.5, 0.01, '+Inf'], counts: [1, 1, 2] }, // not ascending
+      { ...good, count: 3 }, // count disagrees
+      { ...good, counts: [-1, 2] },
+      { ...good, from: 5 }, // from after until
+      { ...good, bounds: Array.from({ length: 100 }, (_, i) => i + 1).concat(['+Inf'] as never), counts: Array.from({ length: 101 }, () => 0), count: 0 },
+      null, 'x'
+    ]) assert.equal(parseLatencyWindow(bad), undefined, JSON.stringify(bad)?.slice(0, 80))
   })
 
   it('says the window as people do', () => {

@@ -16,8 +16,8 @@ import { MAX_AUDIT_MESSAGE_BYTES } from '@p2pdv/core/wire'
 import { request } from '#transport'
 import { NodeClientErrorCode } from './errors.ts'
 import {
-  base64Bytes, MAX_ADDR_CHARS, MAX_ADDRS, MAX_ID_CHARS, MAX_LISTED_PEERS, parsePeerList, parsePlacementListing, parseRepairCounters, parseReputation,
-  type ListedPeer, type ListedPlacement, type NodeIdentity, type NodeStatus
+  base64Bytes, MAX_ADDR_CHARS, MAX_ADDRS, MAX_ID_CHARS, MAX_LISTED_PEERS, parseLatencyWindow, parsePeerList, parsePlacementListing, parseRepairCounters, parseReputation,
+  type LatencyWindow, type ListedPeer, type ListedPlacement, type NodeIdentity, type NodeStatus
 } from './node-info.ts'
 import { ReceiptVerifier, type StoreReceipt } from './receipt-verifier.ts'
 import { auditResultsSearch, MAX_AUDIT_RESULTS_BYTES, parseAuditResults, type AuditResult, type AuditResultsQuery } from './audit-results.ts'
@@ -211,6 +211,19 @@ export class NodeClient {
     const rows = parseAuditResults(this.json(res, path))
     if (rows === undefined) throw this.badResponse('answered a malformed page of audit results')
     return rows
+  }
+
+  /**
+   * `GET /api/v1/metrics/latency?since=MS`: the node's block-GET latency histogram over [since,
+   * now] (checked). NOT_FOUND from a node too old to keep a latency history.
+   */
+  async latencyWindow (since: number, options: CallOptions = {}): Promise<LatencyWindow> {
+    const path = `/api/v1/metrics/latency?since=${Math.max(0, Math.floor(since))}`
+    const res = await this.call({ method: 'GET', path, limit: MAX_STATUS_BYTES, headers: { accept: 'application/json' } }, options)
+    this.expectOk(res, 'a latency history')
+    const w = parseLatencyWindow(this.json(res, path))
+    if (w === undefined) throw this.badResponse('answered a malformed latency histogram')
+    return w
   }
 
   /** The node's Prometheus exposition (`GET /metrics`), as text, bounded. */

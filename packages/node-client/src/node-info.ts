@@ -97,3 +97,36 @@ export function base64Bytes (text: string): Uint8Array {
     return new Uint8Array(0)
   }
 }
+
+/** `GET /api/v1/metrics/latency`: a node's block-GET (2xx) latency histogram over a window. */
+export interface LatencyWindow {
+  since: number
+  /** What the counts cover: from `from` to `until` (from ≤ since when `complete`). */
+  from: number
+  until: number
+  /** Whether the node's history reaches back to `since`. */
+  complete: boolean
+  /** Upper bounds in seconds, ascending, the last Infinity. */
+  bounds: number[]
+  /** Cumulative counts per bound. */
+  counts: number[]
+  count: number
+}
+
+/** Buckets a latency window may have, at most. */
+export const MAX_LATENCY_BUCKETS = 64
+
+/** A checked latency window (bounds ascending ending in +Inf, counts cumulative), or undefined. */
+export function parseLatencyWindow (v: unknown): LatencyWindow | undefined {
+  if (v === null || typeof v !== 'object') return undefined
+  const w = v as Record<string, unknown>
+  const time = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0
+  if (!time(w.since) || !time(w.from) || !time(w.until) || typeof w.complete !== 'boolean' || w.from > w.until) return undefined
+  if (!Array.isArray(w.bounds) || !Array.isArray(w.counts) || w.bounds.length === 0 || w.bounds.length > MAX_LATENCY_BUCKETS || w.counts.length !== w.bounds.length) return undefined
+  const bounds = w.bounds.map(b => b === '+Inf' ? Infinity : b)
+  if (bounds.at(-1) !== Infinity || !bounds.every((b, i) => typeof b === 'number' && b > 0 && (i === 0 || b > (bounds[i - 1] as number)))) return undefined
+  const counts = w.counts
+  if (!counts.every((c, i) => Number.isSafeInteger(c) && c >= 0 && (i === 0 || c >= counts[i - 1]))) return undefined
+  if (w.count !== counts.at(-1)) return undefined
+  return { since: w.since, from: w.from, until: w.until, complete: w.complete, bounds: bounds as number[], counts: counts as number[], count: w.count as number }
+}

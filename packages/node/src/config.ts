@@ -12,6 +12,8 @@ import { DEFAULT_UNCLAIMED_GRACE_MS } from './unclaimed.ts'
 import type { HotConfig } from './components/hot-copies.ts'
 import { parseAnnounce, readBootstrapFile, type PublicAddresses } from './public-addresses.ts'
 import { LOG_FORMATS, type LogFormat } from './logging.ts'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { RelayMode } from './libp2p-options.ts'
 
 export const DEFAULT_HOST = '127.0.0.1'
 /** 0 = an ephemeral port chosen by the OS. */
@@ -168,6 +170,16 @@ export interface NodeConfig {
   /** The WebSockets port viewers dial (`--viewer-port`; default ephemeral). */
   viewerPort?: number
   /**
+   * `--relay auto|off|MULTIADDR` (default auto): whether and where this node reserves a relay slot
+   * when it cannot be dialled (libp2p-options.ts). Absent: auto.
+   */
+  relay?: RelayMode
+  /**
+   * `--no-p2p-listen`: no direct libp2p listener (nor the viewers' WebSockets one); the node dials
+   * out and is reached only through its relay. Absent: listens.
+   */
+  p2pListen?: boolean
+  /**
    * P2P on the pages this node serves for viewers who have not chosen (`--p2p-default on|off`,
    * default on): sharing exposes a viewer's IP address to other viewers, so an operator may ship
    * pages with it off until each viewer switches it on. The viewer's own choice always wins.
@@ -189,7 +201,7 @@ export const ConfigErrorCode = {
 } as const
 
 export const NODE_USAGE = 'node start --data DIR [--host 127.0.0.1] [--p2p-port 0] [--http-port 0] [--bootstrap MULTIADDR …] [--bootstrap-file FILE] [--announce MULTIADDR|URL,…] [--quota BYTES] [--zone NAME] ' +
-  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--identity-quota BYTES] [--unclaimed-grace SECONDS] [--upload-grace 5] [--no-viewer-relay] [--viewer-port 0] [--p2p-default on|off] [--auditor URL] [--passphrase-file FILE] ' +
+  '[--no-repair] [--repair-interval SECONDS] [--repair-rate BYTES] [--no-gc] [--gc-grace SECONDS] [--announce roots|all] [--announce-grace SECONDS] [--identity-quota BYTES] [--unclaimed-grace SECONDS] [--upload-grace 5] [--no-viewer-relay] [--viewer-port 0] [--relay auto|off|MULTIADDR] [--no-p2p-listen] [--p2p-default on|off] [--auditor URL] [--passphrase-file FILE] ' +
   '[--audit [--audit-interval MS] [--audit-batch N] [--audit-read-ratio R] [--audit-deadline MS] [--audit-transport http|libp2p] [--audit-chain-interval MS] [--settle [--settle-epoch MS]]] ' +
   '[--wallet NAME --chain FILE [--rpc URL …] [--keys DIR] [--stake P2PV] [--keeper [--keeper-rate PER_MINUTE] [--keeper-burst N] [--keeper-source-rate PER_MINUTE] [--keeper-new-signer-rate PER_MINUTE] [--anchor-interval SECONDS]]] ' +
   '[--hot-copies 2] [--hot-threshold 600] [--hot-window 60] [--hot-cold-after 300] [--hot-client-cap N] [--hot-share BYTES] [--hot-interval 10] ' +
@@ -236,6 +248,8 @@ export const NODE_OPTIONS = {
   'unclaimed-grace': { type: 'string' },
   'upload-grace': { type: 'string' },
   'viewer-relay': { type: 'boolean', default: true },
+  relay: { type: 'string' },
+  'p2p-listen': { type: 'boolean', default: true },
   'viewer-port': { type: 'string' },
   'p2p-default': { type: 'string' },
   auditor: { type: 'string' },
@@ -429,10 +443,36 @@ export function parseNodeArgs (argv: string[], env: NodeJS.ProcessEnv = process.
     unclaimedGraceMs: Math.round(unclaimedGrace * 1000),
     ...(uploadGrace === undefined ? {} : { uploadGraceMs: Math.round(uploadGrace * 1000) }),
     viewerRelay: values['viewer-relay'] !== false,
+    relay: relayOf(values.relay, values['p2p-listen'] !== false),
+    p2pListen: values['p2p-listen'] !== false,
     viewerPort: port(values['viewer-port'] as string | undefined, 'viewer-port', 0),
     p2pDefault: p2pDefaultOf(values['p2p-default']),
     hot: hotConfig(values, quota)
   }
+}
+
+/** Longest `--relay` multiaddr accepted. */
+const MAX_RELAY_ADDR_CHARS = 512
+
+/** `--relay`: auto (default), off, or a relay node's multiaddr ending in /p2p/PEER_ID. */
+export function relayOf (v: unknown, listens: boolean): RelayMode {
+  const relay: RelayMode = v === undefined || v === 'auto' ? { kind: 'auto' } : v === 'off' ? { kind: 'off' } : { kind: 'via', relay: viaRelay(v) }
+  if (relay.kind === 'off' && !listens) throw new P2pdvError(ConfigErrorCode.INVALID, '--no-p2p-listen needs a relay: nobody could reach this node', { hint: 'Use --relay auto (a relay among its peers) or --relay /ip4/…/tcp/…/p2p/PEER_ID.' })
+  return relay
+}
+
+function viaRelay (v: unknown): string {
+  const hint = 'e.g. --relay /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW… (a node that runs the relay service), or --relay auto|off'
+  if (typeof v !== 'string' || v.length > MAX_RELAY_ADDR_CHARS) throw new P2pdvError(ConfigErrorCode.INVALID, `--relay must be auto, off or a multiaddr of at most ${MAX_RELAY_ADDR_CHARS} characters`, { hint })
+  let parts: Array<{ name: string, value?: string }>
+  try {
+    parts = multiaddr(v).getComponents()
+  } catch (err) {
+    throw new P2pdvError(ConfigErrorCode.INVALID, `--relay ${JSON.stringify(v.slice(0, 80))} is not a multiaddr: ${(err as Error).message}`, { hint })
+  }
+  if (parts.some(p => p.name === 'p2p-circuit')) throw new P2pdvError(ConfigErrorCode.INVALID, '--relay names the relay itself, without /p2p-circuit', { hint })
+  if (parts.at(-1)?.name !== 'p2p') throw new P2pdvError(ConfigErrorCode.INVALID, '--relay must end with the relay\'s /p2p/PEER_ID', { hint })
+  return v
 }
 
 function p2pDefaultOf (v: unknown): P2pDefault {

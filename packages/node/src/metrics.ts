@@ -7,6 +7,7 @@
  */
 import { statfs } from 'node:fs/promises'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { REACHABILITY, type Reachability } from './nat.ts'
 
 export interface NodeMetrics {
   registry: Registry
@@ -28,7 +29,7 @@ export interface NodeMetrics {
 }
 
 /** Seconds; the block plane's SLO is p99 < 200 ms, so buckets are dense around it. */
-const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5]
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5]
 
 const METHODS = new Set(['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH'])
 /** A method as a label value: the node's HTTP parser accepts dozens; only these are told apart. */
@@ -74,6 +75,8 @@ export interface NodeStateSources {
   connections: () => number
   placementRecords: () => number
   repair: () => { atRisk: number, unrecoverable: number, backlog?: number, passes: number } | undefined
+  /** AutoNAT's verdicts and the node's relay addresses (components/libp2p-plane.ts); undefined before start. */
+  nat?: () => { reachability: Reachability, addresses: Array<{ verdict: Reachability }>, relay: { addresses: string[] } } | undefined
 }
 
 /** Gauges computed when Prometheus scrapes, so nothing is kept up to date between scrapes. */
@@ -106,4 +109,21 @@ export function registerStateGauges (metrics: NodeMetrics, src: NodeStateSources
   repairGauge('p2pdv_repair_at_risk_groups', 'Stripes with too few blocks reachable to rebuild now (holders may come back)', s => s.passes > 0 ? s.atRisk : undefined)
   repairGauge('p2pdv_repair_lost_groups', 'Stripes every other holder says it lost: unreadable', s => s.passes > 0 ? s.unrecoverable : undefined)
   repairGauge('p2pdv_repair_passes', 'Repair passes completed since start', s => s.passes)
+  // NAT traversal: labels are the three verdicts, fixed in code (nat.ts REACHABILITY).
+  const nat = src.nat
+  if (nat !== undefined) {
+    const read = (): ReturnType<typeof nat> => { try { return nat() } catch { return undefined } }
+    new Gauge({
+      name: 'p2pdv_nat_reachability', help: 'This node\'s direct reachability from AutoNAT: 1 for the current verdict (reachable, unreachable, unknown), 0 for the others', labelNames: ['verdict'], registers,
+      collect () { const s = read(); if (s !== undefined) for (const v of REACHABILITY) this.set({ verdict: v }, s.reachability === v ? 1 : 0) }
+    })
+    new Gauge({
+      name: 'p2pdv_nat_addresses', help: 'This node\'s libp2p addresses by AutoNAT verdict (private and announced addresses count as unknown, relay addresses as reachable)', labelNames: ['verdict'], registers,
+      collect () { const s = read(); if (s !== undefined) for (const v of REACHABILITY) this.set({ verdict: v }, s.addresses.filter(a => a.verdict === v).length) }
+    })
+    new Gauge({
+      name: 'p2pdv_relay_reserved_addresses', help: 'Circuit-relay addresses this node is reachable at (a slot reserved on a relay node)', registers,
+      collect () { const s = read(); if (s !== undefined) this.set(s.relay.addresses.length) }
+    })
+  }
 }

@@ -11,7 +11,8 @@ import { createNodeLogger } from './logging.ts'
 import { connectAuditorChain, type AuditorChain } from './audit/chain-reporter.ts'
 import type { NodeConfig } from './config.ts'
 import type { WebApp } from './http-api.ts'
-import { createMetrics, registerStateGauges } from './metrics.ts'
+import { createMetrics, LATENCY_BUCKETS, registerStateGauges } from './metrics.ts'
+import { LatencyHistory, readBlockGetBuckets } from './latency-history.ts'
 import { toHex, type LogAnchor } from '@p2pdv/core/keys'
 import { ChainClient } from '@p2pdv/chain'
 import { IdentityStore } from '@p2pdv/chain/identity'
@@ -168,16 +169,25 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   const blockstore = blockstoreComponent(disk, metrics, log)
   const datastore = datastoreComponent(disk)
   const gate = uploadGateComponent(disk, config.identityQuotaBytes, log)
+  // Windowed block-GET latency for `p2pdv sla --since` (latency-history.ts).
+  const latency = new Resource('latency history', async () => {
+    const h = new LatencyHistory({ dataDir: disk.value.dir.root, read: async () => await readBlockGetBuckets(metrics.httpRequestSeconds), bounds: LATENCY_BUCKETS, log })
+    await h.start()
+    return h
+  }, async h => { await h.stop() })
   const http: HttpPlane = new HttpPlane({
     host: config.host, port: config.httpPort, dataDir: () => disk.value.dir.root, log,
     ...(config.publicAddresses?.http === undefined ? {} : { publicUrl: config.publicAddresses.http }),
     // Read when the plane starts, once the components it serves have started.
-    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => readiness(ready, disk.value.dir.blocks, chainHealth), chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, settle, live, net, http, protocols, provideQueue, repair, peers, viewerOrigins: listViewerOrigins({ disk, net }), hot })
+    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => readiness(ready, disk.value.dir.blocks, chainHealth), latency: () => latency.maybe, chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, settle, live, net, http, protocols, provideQueue, repair, peers, viewerOrigins: listViewerOrigins({ disk, net }), hot })
   })
   const net = new Libp2pPlane({
     host: config.host, port: config.p2pPort, disk, blockstore, datastore, http, log,
     ...(config.publicAddresses === undefined || config.publicAddresses.multiaddrs.length === 0 ? {} : { announce: config.publicAddresses.multiaddrs }),
-    ...(config.viewerRelay === false ? {} : { viewerPort: config.viewerPort ?? 0 })
+    // A node that listens on no address (--no-p2p-listen) cannot serve viewers' WebSockets either.
+    ...(config.viewerRelay === false || config.p2pListen === false ? {} : { viewerPort: config.viewerPort ?? 0 }),
+    ...(config.relay === undefined ? {} : { relay: config.relay }),
+    ...(config.p2pListen === undefined ? {} : { listen: config.p2pListen })
   })
   const provideQueue = provideQueueComponent(net, metrics, log)
   const placements: PlacementsComponent = new PlacementsComponent({
@@ -253,7 +263,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
 
   // The order: each component may use the ones before it; stop runs it backwards (so the node
   // first stops reporting ready).
-  // Restarts the repair worker and the auditor when their passes keep failing (components/supervisor.ts).
+  // Restarts the repair worker, the auditor and the reputation publisher when their passes keep failing (components/supervisor.ts).
   const supervisor = new Supervisor({
     log,
     onRestart: (name, ok) => { metrics.componentRestarts.inc({ component: name, result: ok ? 'ok' : 'failed' }) },
@@ -265,10 +275,15 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
       name: 'audit',
       failing: () => audit.roundsFailing,
       restart: async () => { await audit.restartRounds() }
+    }, {
+      // Reputation publishing is supervised apart from the auditor: either is replaced alone.
+      name: 'reputation',
+      failing: () => audit.publisherFailing,
+      restart: async () => { await audit.restartPublisher() }
     }]
   })
   const components: Component[] = [
-    chain, disk, blockstore, datastore, gate, provideQueue, placements, hot, keeper, audit, live,
+    chain, disk, blockstore, datastore, gate, latency, provideQueue, placements, hot, keeper, audit, live,
     discovery, http, net, protocols, tracker, repair, audit.rounds(), settle, supervisor, chainHealth,
     component('ready', () => { ready = true }, () => { ready = false })
   ]
@@ -278,6 +293,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     dataDir: () => disk.value.dir.root,
     quotaBytes: config.quotaBytes,
     connections: () => net.libp2p?.getConnections().length ?? 0,
+    nat: () => net.natStatus(),
     placementRecords: () => placements.placements.list().length,
     repair: () => repair.maybe?.stats
   })

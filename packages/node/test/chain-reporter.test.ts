@@ -13,7 +13,8 @@ import { blockCid } from '@p2pdv/core'
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { SignedAuditRecord } from '@p2pdv/core/wire'
 import type { ChainClient } from '@p2pdv/chain'
-import { chainSlashReporter, ReputationPublisher, type AuditorChain } from '../src/audit/chain-reporter.ts'
+import { chainSlashReporter, PublisherSlot, ReputationPublisher, type AuditorChain } from '../src/audit/chain-reporter.ts'
+import { FAILURES_BEFORE_RESTART, Supervisor } from '../src/components/supervisor.ts'
 import { slashEvidenceBytes, type SlashEvidence } from '../src/audit/slash.ts'
 import { AuditStore } from '../src/audit/store.ts'
 
@@ -122,6 +123,98 @@ describe('reputation publisher', () => {
     assert.deepEqual(await publisher.publishOnce(), [], 'nothing moved enough since')
     assert.ok(!calls.reputations.some(([o]) => o === SELF))
     assert.equal(publisher.last?.updated, 0)
+  })
+})
+
+describe('supervised reputation publishing', () => {
+  const until = async (what: string, f: () => boolean): Promise<void> => {
+    const end = Date.now() + 5000
+    while (!f()) {
+      if (Date.now() > end) assert.fail(`timed out waiting for ${what}`)
+      await new Promise(resolve => setTimeout(resolve, 5))
+    }
+  }
+
+  it('a publisher whose chain keeps failing is restarted with backoff on its own: the auditor is not restarted, the last outcome carries over, and an auditor swap keeps the publisher', async () => {
+    const op = '0x00000000000000000000000000000000000000c3' as Address
+    const reps: Record<Address, number> = { [op]: 5000 }
+    const { chain, calls } = fakeChain({ p: op }, reps)
+    let broken = true
+    let rpcCalls = 0
+    const client = chain.client as unknown as { operatorOfPeer: (peer: string) => Promise<Address | undefined> }
+    const real = client.operatorOfPeer
+    client.operatorOfPeer = async (peer: string) => {
+      rpcCalls++
+      if (broken) throw new P2pdvError('ERR_CHAIN_UNREACHABLE', 'injected: the RPC is down')
+      return await real(peer)
+    }
+    // The auditor stands in as a score source; a restart of the auditor swaps it.
+    let scores = [{ peerId: 'p', score: 0.2 }]
+    const slot = new PublisherSlot({ chain: () => chain, scores: () => scores, log, intervalMs: 10, firstDelayMs: 0 })
+    let auditorRestarts = 0
+    let now = 0
+    const restarted: string[] = []
+    const sup = new Supervisor({
+      log,
+      now: () => now,
+      baseBackoffMs: 1000,
+      maxBackoffMs: 4000,
+      onRestart: (name, ok) => { restarted.push(`${name}:${ok ? 'ok' : 'failed'}`) },
+      children: [
+        { name: 'audit', failing: () => false, restart: async () => { auditorRestarts++ } },
+        { name: 'reputation', failing: () => slot.failing, restart: async () => { await slot.restart() } }
+      ]
+    })
+    slot.start()
+    try {
+      const first = slot.publisher!
+      await until('the publisher to fail 3 rounds in a row', () => slot.failing)
+      assert.ok(rpcCalls >= FAILURES_BEFORE_RESTART)
+      assert.equal(first.last?.error, 'ERR_CHAIN_UNREACHABLE')
+      await sup.check()
+      assert.deepEqual(restarted, ['reputation:ok'])
+      assert.equal(auditorRestarts, 0, 'the auditor is left alone')
+      const second = slot.publisher!
+      assert.notEqual(second, first, 'a new publisher')
+      assert.equal(second.last?.error, 'ERR_CHAIN_UNREACHABLE', 'the last outcome carries over')
+      assert.equal(slot.restarts, 1)
+      // Still failing: the next restart waits for the backoff (1 s), then 2 s.
+      await until('the new publisher to fail too', () => slot.failing)
+      now = 500
+      await sup.check()
+      assert.equal(slot.restarts, 1, 'within the backoff: no restart')
+      now = 1000
+      await sup.check()
+      assert.equal(slot.restarts, 2)
+      // The chain comes back: the running publisher writes the score, no more restarts.
+      broken = false
+      await until('the score published', () => calls.reputations.length === 1)
+      assert.deepEqual(calls.reputations[0], [op, 2000])
+      assert.equal(slot.failing, false)
+      assert.equal(slot.last?.error, undefined)
+      // The auditor is replaced (its scores come from a new one): same publisher, new scores.
+      const third = slot.publisher!
+      scores = [{ peerId: 'p', score: 0.9 }]
+      await until('the new auditor\'s score published', () => calls.reputations.length === 2)
+      assert.deepEqual(calls.reputations[1], [op, 9000])
+      assert.equal(slot.publisher, third)
+      now = 10_000
+      await sup.check()
+      assert.deepEqual(restarted, ['reputation:ok', 'reputation:ok'])
+      assert.equal(auditorRestarts, 0)
+    } finally {
+      await slot.stop()
+    }
+    assert.equal(slot.failing, false, 'a stopped slot is not failing')
+  })
+
+  it('without the audit role on chain, nothing publishes and nothing is failing', async () => {
+    const { chain } = fakeChain({}, {})
+    const slot = new PublisherSlot({ chain: () => ({ ...chain, auditorRole: false }), scores: () => [], log, intervalMs: 10 })
+    slot.start()
+    assert.equal(slot.publisher, undefined)
+    assert.equal(slot.failing, false)
+    await slot.stop()
   })
 })
 

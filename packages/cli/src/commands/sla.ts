@@ -14,7 +14,7 @@ import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import { MAX_AUDIT_RESULTS_PER_PAGE, NodeClient, type AuditResult } from '@p2pdv/node-client'
 import { listOpt, stringOpt, type Command } from '../command.ts'
 import { readDevnetState } from '../devnet-state.ts'
-import { histogramFrom } from '../sla/prom-histogram.ts'
+import { histogramFrom, type Histogram } from '../sla/prom-histogram.ts'
 import { DEFAULT_SLA_TARGETS, slaReport, type NodeObservation, type NodeSla, type SlaReport } from '../sla/sla-report.ts'
 
 /** Audit results read at most (the auditor keeps a bounded history anyway). */
@@ -65,12 +65,28 @@ async function auditResults (auditor: NodeClient, since: number): Promise<{ resu
   }
 }
 
-async function observe (url: string): Promise<NodeObservation> {
+/**
+ * The node's block-GET latency over the window from its latency history; from a node without one
+ * (an older version: NOT_FOUND), its cumulative /metrics histogram, marked `since-start`.
+ */
+async function latencyOf (client: NodeClient, since: number): Promise<Pick<NodeObservation, 'latency' | 'latencyScope'>> {
+  try {
+    const w = await client.latencyWindow(since)
+    const latency: Histogram = { bounds: w.bounds, counts: w.counts, count: w.count }
+    return { latency, latencyScope: { from: w.from, until: w.until, complete: w.complete } }
+  } catch (err) {
+    if (!isP2pdvError(err, 'ERR_NODE_NOT_FOUND')) throw err
+  }
+  const metrics = await client.metricsText()
+  const latency = histogramFrom(metrics, 'p2pdv_http_request_duration_seconds', l => l.route === BLOCK_ROUTE && l.method === 'GET' && /^2\d\d$/.test(l.status ?? ''))
+  return { latency, latencyScope: 'since-start' }
+}
+
+async function observe (url: string, since: number): Promise<NodeObservation> {
   const client = new NodeClient(url, { timeoutMs: CALL_TIMEOUT_MS })
   try {
-    const [status, metrics] = await Promise.all([client.status(), client.metricsText()])
-    const latency = histogramFrom(metrics, 'p2pdv_http_request_duration_seconds', l => l.route === BLOCK_ROUTE && l.method === 'GET' && /^2\d\d$/.test(l.status ?? ''))
-    return { url, peerId: status.peerId, ...(status.repair === undefined ? {} : { repair: status.repair }), latency }
+    const [status, latency] = await Promise.all([client.status(), latencyOf(client, since)])
+    return { url, peerId: status.peerId, ...(status.repair === undefined ? {} : { repair: status.repair }), ...latency }
   } catch (err) {
     const e = isP2pdvError(err) ? err : new P2pdvError('ERR_NODE_UNREACHABLE', (err as Error).message)
     return { url, error: { code: e.code, message: e.message } }
@@ -84,7 +100,7 @@ function nodeLine (n: NodeSla): string {
   const who = (n.peerId === undefined ? n.url ?? '?' : `…${n.peerId.slice(-8)}`).padEnd(12)
   if (n.error !== undefined) return `  ${who} did not answer: ${n.error.code} (${n.error.message})`
   const audits = n.audits === 0 ? 'not audited in the window' : `${n.audits} audits: ${n.passed} passed, ${n.failed} failed, ${n.timeouts} timed out, ${n.unreachable} unreachable`
-  const lat = n.requests === 0 ? '' : `; p99 ${ms(n.p99Ms)} over ${n.requests} GETs`
+  const lat = n.requests === 0 ? '' : `; p99 ${ms(n.p99Ms)} over ${n.requests} GETs${n.latencyScope === 'since-start' ? ' since it started' : ''}`
   return `  ${who} ${n.met ? 'ok  ' : 'MISS'} availability ${pct(n.availability)}, integrity ${pct(n.integrity)} (${audits})${lat}`
 }
 
@@ -95,6 +111,15 @@ export function windowLength (ms: number): string {
   const h = min / 60
   if (h < 48) return `${Number(h.toFixed(1))} h`
   return `${Number((h / 24).toFixed(1))} days`
+}
+
+/** What the latency figures cover, in words. */
+export function coverageText (r: SlaReport): string {
+  const c = r.network.latency
+  const parts: string[] = []
+  if (c.from !== undefined) parts.push(c.complete ? `in the window (from ${new Date(c.from).toISOString()}, 10-minute slices)` : `from ${new Date(c.from).toISOString()} (some node's latency history begins after --since)`)
+  if (c.sinceStart.length > 0) parts.push(`since start for ${c.sinceStart.length} node(s) without a latency history (${c.sinceStart.slice(0, 3).join(', ')}${c.sinceStart.length > 3 ? ', …' : ''})`)
+  return parts.length === 0 ? 'in the window' : parts.join('; ')
 }
 
 const VERDICT_TEXT: Record<SlaReport['verdict'], string> = {
@@ -108,7 +133,7 @@ function text (r: SlaReport, truncated: boolean): string {
   return [
     `SLA ${new Date(r.since).toISOString()} → ${new Date(r.until).toISOString()} (${windowLength(r.until - r.since)}), auditor ${r.auditor}${truncated ? ` (first ${MAX_RESULTS} results only)` : ''}`,
     `availability: ${pct(net.availability)} of ${net.audits} audit challenges answered across ${net.nodesAudited} node(s) (target ${pct(r.targets.availability)}); integrity ${pct(net.integrity)}`,
-    `latency: block GET p50 ${ms(net.p50Ms)}, p99 ${ms(net.p99Ms)} over ${net.requests} requests since each node started (target p99 ≤ ${r.targets.p99Ms} ms)`,
+    `latency: block GET p50 ${ms(net.p50Ms)}, p99 ${ms(net.p99Ms)} over ${net.requests} requests ${coverageText(r)} (target p99 ≤ ${r.targets.p99Ms} ms)`,
     `durability: ${r.durability.blocksFailedAudit} block(s) failed an audit in the window; ${r.durability.blocksRepaired} block(s) rebuilt or copied by repair; ${r.durability.unrecoverableStripes} stripe(s) lost, ${r.durability.atRiskStripes} at risk now`,
     'nodes:',
     ...r.nodes.map(nodeLine),
@@ -147,7 +172,7 @@ export const sla: Command = {
       if (isP2pdvError(err, 'ERR_NODE_NOT_FOUND')) throw new P2pdvError('ERR_NOT_AUDITOR', `${auditor.base} runs no auditor`, { hint: 'Pass the URL of the node started with --audit (on the devnet, node-0).' })
       throw err
     }
-    const nodes = await Promise.all([...new Set(urls)].map(observe))
+    const nodes = await Promise.all([...new Set(urls)].map(async u => await observe(u, since)))
     const report = slaReport({ since, until, auditor: auditor.base, results: fetched.results, nodes, targets })
     out.result({ ...report, truncated: fetched.truncated }, () => text(report, fetched.truncated))
     return report.met ? 0 : 1

@@ -7,8 +7,12 @@
  *   window. A node that answered wrongly was up; it shows under integrity instead.
  * - Integrity: passes over answered challenges; a failed proof or read means bytes it should hold
  *   are gone or damaged (a durability event the repair worker then fixes).
- * - Latency: block GETs answered 2xx, p50 and p99 by Prometheus's histogram_quantile. The nodes'
- *   histograms count since each node started, not since `--since`: the report says so.
+ * - Latency: block GETs answered 2xx in the window, p50 and p99 by Prometheus's
+ *   histogram_quantile, from each node's latency history (`GET /api/v1/metrics/latency?since=`,
+ *   kept in 10-minute slices: the window may start up to one slice before `--since`, or later
+ *   where a node's history begins later). A node too old to keep a history is read from its
+ *   cumulative /metrics histogram instead, which counts since it started: the report marks which
+ *   nodes that is (`latencyScope`) and what the latency covers (`network.latency`).
  */
 import type { AuditResult, RepairCounters } from '@p2pdv/node-client'
 import { quantile, sumHistograms, type Histogram } from './prom-histogram.ts'
@@ -28,6 +32,12 @@ export interface NodeObservation {
   peerId?: string
   repair?: RepairCounters
   latency?: Histogram
+  /**
+   * What `latency` covers: the window (`from` … `until`, `complete` when the node's history
+   * reaches back to --since), or `since-start` (a node without a latency history: its cumulative
+   * histogram).
+   */
+  latencyScope?: { from: number, until: number, complete: boolean } | 'since-start'
   /** The node did not answer (code and message). */
   error?: { code: string, message: string }
 }
@@ -43,9 +53,21 @@ export interface NodeSla extends AuditCounts {
   requests: number
   p50Ms?: number
   p99Ms?: number
+  /** What the latency figures cover (NodeObservation.latencyScope). */
+  latencyScope?: NodeObservation['latencyScope']
   repair?: RepairCounters
   error?: { code: string, message: string }
   met: boolean
+}
+
+/** What the network's latency figures cover. */
+export interface LatencyCoverage {
+  /** The earliest start of the nodes' windows (undefined: no node had a window). */
+  from?: number
+  /** Every node's history reaches back to --since. */
+  complete: boolean
+  /** Nodes whose figures count since they started (no latency history), by URL. */
+  sinceStart: string[]
 }
 
 export interface SlaReport {
@@ -53,7 +75,7 @@ export interface SlaReport {
   until: number
   auditor: string
   targets: SlaTargets
-  network: AuditCounts & { availability?: number, integrity?: number, requests: number, p50Ms?: number, p99Ms?: number, nodesAudited: number }
+  network: AuditCounts & { availability?: number, integrity?: number, requests: number, p50Ms?: number, p99Ms?: number, nodesAudited: number, latency: LatencyCoverage }
   nodes: NodeSla[]
   durability: {
     /** Distinct blocks some node failed an audit of in the window. */
@@ -99,6 +121,17 @@ function latencyOf (h: Histogram | undefined): { requests: number, p50Ms?: numbe
   return { requests: h.count, ...(p50 === undefined ? {} : { p50Ms: p50 * 1000 }), ...(p99 === undefined ? {} : { p99Ms: p99 * 1000 }) }
 }
 
+/** What the network's latency covers, from the nodes' scopes. */
+export function latencyCoverage (nodes: readonly NodeObservation[]): LatencyCoverage {
+  const windows = nodes.flatMap(n => n.latency === undefined || n.latencyScope === undefined || n.latencyScope === 'since-start' ? [] : [n.latencyScope])
+  const sinceStart = nodes.filter(n => n.latency !== undefined && (n.latencyScope === 'since-start' || n.latencyScope === undefined)).map(n => n.url)
+  return {
+    ...(windows.length === 0 ? {} : { from: Math.min(...windows.map(w => w.from)) }),
+    complete: sinceStart.length === 0 && windows.every(w => w.complete),
+    sinceStart
+  }
+}
+
 function meets (s: { availability?: number, p99Ms?: number }, t: SlaTargets): boolean {
   return (s.availability === undefined || s.availability >= t.availability) && (s.p99Ms === undefined || s.p99Ms <= t.p99Ms)
 }
@@ -118,17 +151,17 @@ export function slaReport (o: { since: number, until: number, auditor: string, r
   for (const [peerId, rows] of [...byPeer].sort(([a], [b]) => a.localeCompare(b))) {
     const n = asked.get(peerId)
     const c = counts(rows)
-    const s = { peerId, ...(n === undefined ? {} : { url: n.url }), ...c, ...ratios(c), ...latencyOf(n?.latency), ...(n?.repair === undefined ? {} : { repair: n.repair }) }
+    const s = { peerId, ...(n === undefined ? {} : { url: n.url }), ...c, ...ratios(c), ...latencyOf(n?.latency), ...(n?.latencyScope === undefined ? {} : { latencyScope: n.latencyScope }), ...(n?.repair === undefined ? {} : { repair: n.repair }) }
     nodes.push({ ...s, met: meets(s, targets) })
   }
   // Nodes asked that the auditor never audited (or that did not answer at all).
   for (const n of o.nodes) {
     if (n.peerId !== undefined && byPeer.has(n.peerId)) continue
-    const s = { ...(n.peerId === undefined ? {} : { peerId: n.peerId }), url: n.url, ...counts([]), ...latencyOf(n.latency), ...(n.repair === undefined ? {} : { repair: n.repair }), ...(n.error === undefined ? {} : { error: n.error }) }
+    const s = { ...(n.peerId === undefined ? {} : { peerId: n.peerId }), url: n.url, ...counts([]), ...latencyOf(n.latency), ...(n.latencyScope === undefined ? {} : { latencyScope: n.latencyScope }), ...(n.repair === undefined ? {} : { repair: n.repair }), ...(n.error === undefined ? {} : { error: n.error }) }
     nodes.push({ ...s, met: n.error === undefined && meets(s, targets) })
   }
   const total = counts(window)
-  const network = { ...total, ...ratios(total), ...latencyOf(sumHistograms(o.nodes.flatMap(n => n.latency === undefined ? [] : [n.latency]))), nodesAudited: byPeer.size }
+  const network = { ...total, ...ratios(total), ...latencyOf(sumHistograms(o.nodes.flatMap(n => n.latency === undefined ? [] : [n.latency]))), nodesAudited: byPeer.size, latency: latencyCoverage(o.nodes) }
   const sum = (f: (r: RepairCounters) => number): number => o.nodes.reduce((a, n) => a + (n.repair === undefined ? 0 : f(n.repair)), 0)
   const verdict = !(meets(network, targets) && nodes.every(n => n.met)) ? 'missed' : network.audits === 0 ? 'unknown' : 'met'
   return {

@@ -24,6 +24,7 @@ import type { NodeChainConfig } from '../config.ts'
 import { slashEvidenceBytes, slashEvidenceHash, type SlashReporter } from './slash.ts'
 import type { AuditStore } from './store.ts'
 import { PeriodicTask } from '../periodic-task.ts'
+import { FAILURES_BEFORE_RESTART } from '../components/supervisor.ts'
 
 /**
  * A score must differ from the chain's by this much (basis points of MAX_CHAIN_REPUTATION) to be
@@ -91,7 +92,13 @@ export interface ReputationPublisherDeps {
   intervalMs: number
   minChange?: number
   maxUpdates?: number
+  /** The outcome of the last round of the publisher this one replaces (kept across restarts). */
+  last?: PublisherOutcome
+  /** Delay before the first round (default: intervalMs). */
+  firstDelayMs?: number
 }
+
+export interface PublisherOutcome { time: number, updated: number, error?: string }
 
 /** Writes reputation scores to the NodeRegistry on a timer. */
 export class ReputationPublisher {
@@ -99,14 +106,17 @@ export class ReputationPublisher {
   /** Publishes every `intervalMs`, never two rounds at once (periodic-task.ts). */
   private readonly task: PeriodicTask
   private stopped = false
+  private started = false
   /** The latest round's outcome, for the reputation endpoint. */
-  last: { time: number, updated: number, error?: string } | undefined
+  last: PublisherOutcome | undefined
 
   constructor (deps: ReputationPublisherDeps) {
     this.deps = deps
+    this.last = deps.last
     this.task = new PeriodicTask(async () => { await this.publishOnce() }, {
       name: 'reputation publisher',
       intervalMs: deps.intervalMs,
+      ...(deps.firstDelayMs === undefined ? {} : { firstDelayMs: deps.firstDelayMs }),
       onError: err => {
         this.last = { time: Date.now(), updated: 0, error: isP2pdvError(err) ? err.code : 'ERR_CHAIN' }
         this.deps.log.warn({ err }, 'could not publish reputation on chain')
@@ -115,7 +125,14 @@ export class ReputationPublisher {
   }
 
   start (): void {
-    if (!this.stopped) this.task.start()
+    if (this.stopped) return
+    this.started = true
+    this.task.start()
+  }
+
+  /** Started, not stopped, and its last FAILURES_BEFORE_RESTART scheduled rounds all threw. */
+  get failing (): boolean {
+    return this.started && !this.stopped && this.task.consecutiveFailures >= FAILURES_BEFORE_RESTART
   }
 
   /** Returns once a running round has ended (it stops between peers). */
@@ -148,5 +165,68 @@ export class ReputationPublisher {
     }
     this.last = { time: Date.now(), updated: out.length }
     return out
+  }
+}
+
+export interface PublisherSlotDeps extends Omit<ReputationPublisherDeps, 'chain' | 'last'> {
+  /** The auditor's wallet on chain, read at each (re)start; undefined = nothing to publish. */
+  chain: () => AuditorChain | undefined
+}
+
+/**
+ * Reputation publishing as a subsystem of its own, for the node's supervisor: it reads the scores
+ * of whichever auditor runs now (`scores` is read at each round), so replacing the auditor leaves
+ * the publisher — and its last outcome — alone, and a publisher whose rounds keep failing (an RPC
+ * gone bad, a nonce stuck) is replaced by `restart` without touching the auditor. The outcome of
+ * the last round (shown by the reputation endpoint) and the number of restarts carry over.
+ */
+export class PublisherSlot {
+  readonly name = 'reputation'
+  private readonly deps: PublisherSlotDeps
+  private current: ReputationPublisher | undefined
+  private wanted = false
+  /** Publishers replaced by `restart` so far. */
+  restarts = 0
+
+  constructor (deps: PublisherSlotDeps) {
+    this.deps = deps
+  }
+
+  /** The running publisher, if the node publishes. */
+  get publisher (): ReputationPublisher | undefined { return this.current }
+
+  get last (): PublisherOutcome | undefined { return this.current?.last }
+
+  start (): void {
+    this.wanted = true
+    this.current ??= this.make(undefined)
+    this.current?.start()
+  }
+
+  async stop (): Promise<void> {
+    this.wanted = false
+    await this.current?.stop()
+  }
+
+  /** Whether it should publish and its rounds keep failing. */
+  get failing (): boolean {
+    return this.wanted && this.current?.failing === true
+  }
+
+  /** Stops the failing publisher and starts a new one that keeps its last outcome; throws if the new one cannot be made. */
+  async restart (): Promise<void> {
+    const old = this.current
+    await old?.stop()
+    this.current = undefined
+    this.current = this.make(old?.last)
+    this.restarts++
+    if (this.wanted) this.current?.start()
+  }
+
+  private make (last: PublisherOutcome | undefined): ReputationPublisher | undefined {
+    const chain = this.deps.chain()
+    if (chain?.auditorRole !== true) return undefined
+    const { chain: _chain, ...rest } = this.deps
+    return new ReputationPublisher({ ...rest, chain, ...(last === undefined ? {} : { last }) })
   }
 }

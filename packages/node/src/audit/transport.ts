@@ -100,7 +100,7 @@ export function createAuditTransport (name: AuditTransportName, deps: TransportD
     if (libp2p === undefined) throw unreachable(peer, 'no libp2p host')
     let stream
     try {
-      stream = await libp2p.dialProtocol(peerIdFromString(peer), AUDIT_PROTOCOL, { signal })
+      stream = await libp2p.dialProtocol(peerIdFromString(peer), AUDIT_PROTOCOL, { signal, runOnLimitedConnection: true })
     } catch (err) {
       if (isAbort(err, signal)) throw err
       throw unreachable(peer, (err as Error).message, err)

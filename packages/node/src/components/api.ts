@@ -23,6 +23,7 @@ import type { VerifiedBlockstore } from '../verified-blockstore.ts'
 import type { AuditRole } from './audit-role.ts'
 import type { SettleRole } from './settle-role.ts'
 import { rewardRoutes } from '../settle/routes.ts'
+import { latencyRoutes, type LatencyHistory } from '../latency-history.ts'
 import type { DiscoveryComponent } from './discovery.ts'
 import { discoveryRoutes } from '../discovery/routes.ts'
 import { findProviders, viewerWsOrigins } from './directory.ts'
@@ -52,6 +53,8 @@ export interface NodeParts {
   log: Logger
   /** `/readyz`: every check must hold (started, the block store, the chain RPC when used). */
   ready: () => { ok: boolean, checks: Record<string, boolean> }
+  /** Windowed block-GET latency (latency-history.ts), once started. */
+  latency: () => LatencyHistory | undefined
   chain: ApiChain
   disk: Resource<NodeDisk>
   blockstore: Resource<VerifiedBlockstore>
@@ -96,6 +99,7 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
     }),
     status: () => {
       const repair = p.repair.maybe
+      const nat = net.natStatus()
       return {
         peerId,
         version: p.version,
@@ -106,6 +110,7 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
         ...(config.zone === undefined ? {} : { zone: config.zone }),
         placements: placements.list().length,
         connectedPeers: net.libp2p?.getPeers().length ?? 0,
+        ...(nat === undefined ? {} : { nat }),
         unclaimed: { waiting: p.placements.unclaimed.pending, ...p.placements.unclaimed.stats },
         repair: repair === undefined ? { enabled: false } : repair.stats satisfies RepairStats | { enabled: false },
         ...(p.hot === undefined ? {} : { hot: p.hot.status() })
@@ -121,7 +126,7 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
     },
     admit: async (authorization, source) => await gate.admit(grantFromAuthorization(authorization), source),
     providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
-    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: http.urlOrEmpty, multiaddrs: net.multiaddrs() }), ...(chain.describe === undefined ? {} : { chain: chain.describe }) }), p.live.routes(), discoveryRoutes(() => p.discovery?.store), rewardRoutes(() => p.settle.settler), ...(p.hot === undefined ? [] : [p.hot.routes()])],
+    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: http.urlOrEmpty, multiaddrs: net.multiaddrs() }), ...(chain.describe === undefined ? {} : { chain: chain.describe }) }), p.live.routes(), discoveryRoutes(() => p.discovery?.store), rewardRoutes(() => p.settle.settler), latencyRoutes(p.latency), ...(p.hot === undefined ? [] : [p.hot.routes()])],
     // The page's P2P delivery dials the viewer relay (WebSockets) of the video's home node, which
     // may be any node it lists: this node's ws:// origins and those of the nodes it knows.
     pageConnectOrigins: async () => [...(chain.rpcOrigin === undefined ? [] : [chain.rpcOrigin]), ...(await chain.keeperOrigins?.() ?? []), ...viewerWsOrigins(net.multiaddrs()), ...(await p.viewerOrigins())],

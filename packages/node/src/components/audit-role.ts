@@ -8,7 +8,7 @@ import type { Libp2p } from '@libp2p/interface'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { Auditor } from '../audit/auditor.ts'
-import { chainSlashReporter, ReputationPublisher, type AuditorChain } from '../audit/chain-reporter.ts'
+import { chainSlashReporter, PublisherSlot, type AuditorChain, type ReputationPublisher } from '../audit/chain-reporter.ts'
 import { PlacementTargetSource } from '../audit/placement-source.ts'
 import { AuditResponder } from '../audit/responder.ts'
 import { localSlashReporter, SlashPolicy } from '../audit/slash.ts'
@@ -41,7 +41,7 @@ export interface AuditRoleDeps {
 
 interface Started {
   responder: AuditResponder
-  auditor?: { auditor: Auditor, store: AuditStore, publisher: ReputationPublisher | undefined }
+  auditor?: { auditor: Auditor, store: AuditStore, publishing: PublisherSlot }
 }
 
 export class AuditRole implements Component {
@@ -58,7 +58,7 @@ export class AuditRole implements Component {
   get responder (): AuditResponder { return this.get().responder }
   get auditor (): Auditor | undefined { return this.get().auditor?.auditor }
   get store (): AuditStore | undefined { return this.get().auditor?.store }
-  get publisher (): ReputationPublisher | undefined { return this.get().auditor?.publisher }
+  get publisher (): ReputationPublisher | undefined { return this.get().auditor?.publishing.publisher }
 
   start (): void {
     const { disk, metrics, log } = this.deps
@@ -71,17 +71,26 @@ export class AuditRole implements Component {
     }
     const store = new AuditStore(join(dir.root, AUDIT_DB_FILE))
     try {
-      this.started = { responder, auditor: this.auditorOn(store, config) }
+      const current = { value: undefined as Auditor | undefined }
+      // Scores of whichever auditor runs now: replacing the auditor leaves the publisher alone.
+      const publishing = new PublisherSlot({ chain: this.deps.chain, scores: () => current.value?.reputation() ?? [], log: this.deps.log, intervalMs: config.chainIntervalMs })
+      const auditor = this.auditorOn(store, config)
+      current.value = auditor
+      this.current = current
+      this.started = { responder, auditor: { auditor, store, publishing } }
     } catch (err) {
       store.close()
       throw err
     }
   }
 
-  private auditorOn (store: AuditStore, config: AuditorConfig): NonNullable<Started['auditor']> {
+  /** The running auditor, as the publisher reads it. */
+  private current: { value: Auditor | undefined } | undefined
+
+  private auditorOn (store: AuditStore, config: AuditorConfig): Auditor {
     const { disk, metrics, log } = this.deps
     const { peerId, privateKey } = disk.value
-    const { transport, chainIntervalMs, ...options } = config
+    const { transport, chainIntervalMs: _publishedElsewhere, ...options } = config
     const chain = this.deps.chain()
     const onChain = chain?.auditorRole === true ? chain : undefined
     const libp2p = this.deps.libp2p
@@ -104,8 +113,7 @@ export class AuditRole implements Component {
       options,
       sync: async signal => await placementSource.sync(signal)
     })
-    const publisher = onChain === undefined ? undefined : new ReputationPublisher({ chain: onChain, scores: () => auditor.reputation(), log, intervalMs: chainIntervalMs })
-    return { auditor, store, publisher }
+    return auditor
   }
 
   stop (): void {
@@ -118,29 +126,44 @@ export class AuditRole implements Component {
   }
 
   /**
-   * Replaces the auditor (and its reputation publisher) with new ones on the same store: results,
-   * targets and reputation are in audit.sqlite, so nothing is lost but the running round.
+   * Replaces the auditor with a new one on the same store: results, targets and reputation are in
+   * audit.sqlite, so nothing is lost but the running round. The reputation publisher runs on (it
+   * reads the new auditor's scores from its next round) and keeps its state.
    */
   async restartRounds (): Promise<void> {
     const started = this.get()
     const old = started.auditor
     const config = this.deps.config
     if (old === undefined || config === undefined) return
-    await old.publisher?.stop()
     await old.auditor.stop()
     const fresh = this.auditorOn(old.store, config)
-    started.auditor = fresh
-    fresh.auditor.start()
-    fresh.publisher?.start()
+    old.auditor = fresh
+    if (this.current !== undefined) this.current.value = fresh
+    fresh.start()
+  }
+
+  /** Whether this node publishes reputation and its rounds keep failing (the supervisor then calls `restartPublisher`). */
+  get publisherFailing (): boolean {
+    return this.started?.auditor?.publishing.failing === true
+  }
+
+  /** Replaces a failing reputation publisher, leaving the auditor running (audit/chain-reporter.ts PublisherSlot). */
+  async restartPublisher (): Promise<void> {
+    await this.started?.auditor?.publishing.restart()
+  }
+
+  /** The publisher's slot (for tests and the reputation endpoint), when this node audits. */
+  get publishing (): PublisherSlot | undefined {
+    return this.started?.auditor?.publishing
   }
 
   /** Audit rounds and reputation publishing, as a component of their own (started once the node is ready). */
   rounds (): Component {
     return component('audit rounds', () => {
       this.auditor?.start()
-      this.publisher?.start()
+      this.publishing?.start()
     }, async () => {
-      await this.publisher?.stop()
+      await this.publishing?.stop()
       await this.auditor?.stop()
     })
   }

@@ -9,7 +9,8 @@ import type { Libp2p } from '@libp2p/interface'
 import type { LevelDatastore } from 'datastore-level'
 import { createHeliaLight } from 'helia'
 import type { Logger } from 'pino'
-import { libp2pOptions } from '../libp2p-options.ts'
+import { BITSWAP_OPTIONS, libp2pOptions, type RelayMode } from '../libp2p-options.ts'
+import { addressVerdicts, AutoRelay, isCircuit, natVerdict, NodePeers, type AddressMetadata, type AddressVerdict, type Reachability } from '../nat.ts'
 import { notStarted, type Component, type Resource } from '../lifecycle.ts'
 import { choosePort, isAddressInUse, portInUse, readRememberedPorts, writeRememberedPorts } from '../ports.ts'
 import type { VerifiedBlockstore } from '../verified-blockstore.ts'
@@ -24,6 +25,9 @@ export interface Libp2pPlaneDeps {
   viewerPort?: number
   /** `--announce` multiaddrs: announced instead of the bound ones (the HTTP plane's is added). */
   announce?: string[]
+  /** `--relay` (default auto) and `--no-p2p-listen` (listen defaults to true). */
+  relay?: RelayMode
+  listen?: boolean
   disk: Resource<NodeDisk>
   blockstore: Resource<VerifiedBlockstore>
   datastore: Resource<LevelDatastore>
@@ -31,11 +35,30 @@ export interface Libp2pPlaneDeps {
   log: Logger
 }
 
-function createHelia (deps: Libp2pPlaneDeps, port: number, viewerPort?: number) {
+function createHelia (deps: Libp2pPlaneDeps, port: number, nodePeers: NodePeers, viewerPort?: number) {
   return withBitswap(withLibp2pLight(
     createHeliaLight({ blockstore: deps.blockstore.value, datastore: deps.datastore.value, routers: [] }),
-    libp2pOptions(deps.disk.value.privateKey, deps.host, port, [deps.http.multiaddr], viewerPort === undefined ? undefined : { port: viewerPort }, deps.announce)
-  ))
+    libp2pOptions(deps.disk.value.privateKey, deps.host, port, [deps.http.multiaddr], viewerPort === undefined ? undefined : { port: viewerPort }, deps.announce, { relay: deps.relay ?? { kind: 'auto' }, listen: deps.listen ?? true, nodePeers })
+  ), BITSWAP_OPTIONS)
+}
+
+/** What the status route and the metrics say of NAT traversal. */
+export interface NatStatus {
+  /** Direct reachability (nat.ts natVerdict). */
+  reachability: Reachability
+  /** `--relay` and the relay addresses this node is reachable at now. */
+  relay: { mode: RelayMode['kind'], relay?: string, addresses: string[] }
+  /** Nodes connected now (they get the relay's node tier). */
+  nodePeers: number
+  addresses: AddressVerdict[]
+}
+
+interface AddressManagerLike { getAddressesWithMetadata?: () => AddressMetadata[] }
+interface TransportManagerLike { getAddrs?: () => Array<{ toString: () => string }> }
+
+/** libp2p 3's internal components (address and transport managers), read defensively: they are not in the public types. */
+function internals (libp2p: Libp2p): { addressManager?: AddressManagerLike, transportManager?: TransportManagerLike } {
+  return (libp2p as unknown as { components?: { addressManager?: AddressManagerLike, transportManager?: TransportManagerLike } }).components ?? {}
 }
 
 /**
@@ -43,8 +66,7 @@ function createHelia (deps: Libp2pPlaneDeps, port: number, viewerPort?: number) 
  * `announce` is set; the node object has its transport manager (libp2p 3), read defensively.
  */
 function listenAddrs (libp2p: Libp2p): string[] {
-  const tm = (libp2p as unknown as { components?: { transportManager?: { getAddrs?: () => Array<{ toString: () => string }> } } }).components?.transportManager
-  return tm?.getAddrs?.().map(a => a.toString()) ?? []
+  return internals(libp2p).transportManager?.getAddrs?.().map(a => a.toString()) ?? []
 }
 
 export type NodeHelia = ReturnType<typeof createHelia>
@@ -53,9 +75,27 @@ export class Libp2pPlane implements Component {
   readonly name = 'libp2p'
   private readonly deps: Libp2pPlaneDeps
   private current: NodeHelia | undefined
+  /** Which connected peers are nodes (the relay's node tier, nat.ts). */
+  readonly nodePeers = new NodePeers()
+  private autoRelay: AutoRelay | undefined
 
   constructor (deps: Libp2pPlaneDeps) {
     this.deps = deps
+  }
+
+  /** AutoNAT's verdicts, the relay in use and the node's relay addresses (`undefined` before start). */
+  natStatus (now = Date.now()): NatStatus | undefined {
+    const libp2p = this.current?.libp2p
+    if (libp2p === undefined) return undefined
+    const relay = this.deps.relay ?? { kind: 'auto' }
+    const listens = this.deps.listen ?? true
+    const addresses = addressVerdicts(internals(libp2p).addressManager?.getAddressesWithMetadata?.() ?? [], now)
+    return {
+      reachability: natVerdict(addresses, listens),
+      relay: { mode: relay.kind, ...(relay.kind === 'via' ? { relay: relay.relay } : {}), addresses: this.multiaddrs().filter(isCircuit) },
+      nodePeers: this.nodePeers.size,
+      addresses
+    }
   }
 
   get helia (): NodeHelia {
@@ -85,7 +125,7 @@ export class Libp2pPlane implements Component {
       : await choosePort('viewer', host, this.deps.viewerPort, remembered.viewer, port => {
         log.warn({ plane: 'viewer', port }, 'the viewer port this node had before is taken: binding a new one (viewers find it through the node\'s addresses)')
       })
-    const helia = createHelia(this.deps, chosen.port, viewer?.port)
+    const helia = createHelia(this.deps, chosen.port, this.nodePeers, viewer?.port)
     try {
       await helia.start()
     } catch (err) {
@@ -95,9 +135,9 @@ export class Libp2pPlane implements Component {
     this.current = helia
     // The bound addresses (announced ones may name other ports, mapped by a NAT or a proxy).
     const bound = this.deps.announce === undefined ? this.multiaddrs() : listenAddrs(helia.libp2p)
-    const boundP2p = Number(bound.find(a => !a.includes('/ws'))?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
+    const boundP2p = Number(bound.find(a => !a.includes('/ws') && !isCircuit(a))?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
     const boundHttp = Number(new URL(this.deps.http.listenUrl).port)
-    const boundViewer = viewer === undefined ? undefined : Number(bound.find(a => a.includes('/ws'))?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
+    const boundViewer = viewer === undefined ? undefined : Number(bound.find(a => a.includes('/ws') && !isCircuit(a))?.match(/\/tcp\/(\d+)/)?.[1] ?? 0)
     try {
       if (boundP2p > 0 && (remembered.http !== boundHttp || remembered.p2p !== boundP2p || remembered.viewer !== boundViewer)) {
         await writeRememberedPorts(root, { http: boundHttp, p2p: boundP2p, ...(boundViewer === undefined ? {} : { viewer: boundViewer }) })
@@ -108,9 +148,15 @@ export class Libp2pPlane implements Component {
       await helia.stop().catch(() => {})
       throw err
     }
+    if ((this.deps.relay ?? { kind: 'auto' }).kind === 'auto') {
+      this.autoRelay = new AutoRelay({ libp2p: helia.libp2p, listens: this.deps.listen ?? true, reachability: () => this.natStatus()?.reachability, log: this.deps.log })
+      this.autoRelay.start()
+    }
   }
 
   async stop (): Promise<void> {
+    this.autoRelay?.stop()
+    this.autoRelay = undefined
     await this.current?.stop()
   }
 }

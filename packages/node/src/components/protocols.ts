@@ -85,7 +85,7 @@ export class ProtocolsComponent implements Component {
     await libp2p.handle(STORE_PROTOCOL, createStoreHandler({ idleTimeoutMs: this.deps.storeIdleTimeoutMs, log, admit: async (grant, source) => await gate.admit(grant, source) }, intake), { maxInboundStreams: 32 })
     const keeper = this.deps.keeper.keeper
     if (keeper !== undefined) await libp2p.handle(KEEPER_PROTOCOL, createKeeperHandler(keeper, log), { maxInboundStreams: 64 })
-    await libp2p.handle(AUDIT_PROTOCOL, createAuditHandler(this.deps.audit.responder, log), { maxInboundStreams: 16 })
+    await libp2p.handle(AUDIT_PROTOCOL, createAuditHandler(this.deps.audit.responder, log), { maxInboundStreams: 16, runOnLimitedConnection: true })
     await dialStartPeers(libp2p, this.deps.bootstrap, log)
   }
 
