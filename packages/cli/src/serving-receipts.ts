@@ -12,7 +12,7 @@ import type { ParsedArgs } from './command.ts'
 import type { Output } from './output.ts'
 import { resolveChainConfig, openContext } from './chain/context.ts'
 
-export const RECEIPT_OPTIONS = { 'no-receipts': { type: 'boolean', default: false } } as const
+export { RECEIPT_OPTIONS } from './receipt-options.ts'
 
 export interface ReceiptSession {
   /** Pass as the Client's `onBlockFetched`. */

@@ -11,6 +11,7 @@
  */
 import { P2pdvError } from '@p2pdv/core/errors'
 import { encodeServingReceipt, RECEIPT_SESSION_BYTES, ServingReceiptErrorCode, signServingReceipt, MAX_RECEIPT_VOLUME } from '@p2pdv/core/receipts'
+import { NodeClientErrorCode } from './errors.ts'
 import type { NodeClient } from './node-client.ts'
 
 /** A viewer sends a receipt to a node every this many bytes it received from it. */
@@ -95,7 +96,7 @@ export class ServedBytesReporter {
         s.receipts++
         return
       } catch (err) {
-        const code = err instanceof P2pdvError ? err.code : 'ERR_NETWORK'
+        const code = err instanceof P2pdvError ? err.code : NodeClientErrorCode.UNREACHABLE
         // The epoch moved on (the settler posted): ask again and sign for the new one, once.
         if (code === ServingReceiptErrorCode.WRONG_EPOCH && attempt === 0) continue
         if (code.startsWith('ERR_RECEIPT_')) s.pending -= bytes

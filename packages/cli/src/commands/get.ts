@@ -5,20 +5,20 @@ import { formatBytes, formatRate } from '../format.ts'
 import { clientPeers, NODE_OPTION } from '../peers-from-args.ts'
 import { AUDITOR_OPTION, auditorFromArgs } from '../redundancy.ts'
 import { P2pdvError } from '@p2pdv/core/errors'
-import { CHAIN_OPTIONS } from '../chain/context.ts'
-import { RECEIPT_OPTIONS, receiptSession } from '../serving-receipts.ts'
+import { RECEIPT_OPTIONS, RECEIPT_WALLET_OPTIONS } from '../receipt-options.ts'
 
 export const get: Command = {
   name: 'get',
   summary: 'fetch, verify and decrypt an object to a file (written atomically)',
   usage: 'get CAPABILITY -o OUT [--auditor URL] [--node URL …] [--as NAME | --no-receipts] [--json]',
-  options: { output: { type: 'string', short: 'o' }, ...AUDITOR_OPTION, ...NODE_OPTION, ...CHAIN_OPTIONS, ...RECEIPT_OPTIONS },
+  options: { output: { type: 'string', short: 'o' }, ...AUDITOR_OPTION, ...NODE_OPTION, ...RECEIPT_WALLET_OPTIONS, ...RECEIPT_OPTIONS },
   async run (args, out) {
     const capability = requirePositional(args, 0, 'CAPABILITY', get)
     const output = stringOpt(args, 'output')
     if (output === undefined) throw new P2pdvError('ERR_USAGE', 'missing -o OUT', { hint: `usage: p2pdv ${get.usage}` })
     // The viewer's wallet signs a serving receipt per node for the bytes it served (serving-receipts.ts).
-    const receipts = await receiptSession(args, out)
+    // Loaded only when receipts may be signed: the chain client is most of the CLI's module graph.
+    const receipts = args.values['no-receipts'] === true ? undefined : await (await import('../serving-receipts.ts')).receiptSession(args, out)
     const client = await Client.create({ ...await clientPeers(args), ...(await auditorFromArgs(args)), ...(receipts === undefined ? {} : { onBlockFetched: receipts.onBlockFetched }) })
     receipts?.attach(client.peers)
     try {
