@@ -8,6 +8,7 @@
 import { isP2pdvError } from '@p2pdv/core/errors'
 import { NodeClient, ServedBytesReporter, type ServedReport } from '@p2pdv/node-client'
 import type { PeerSet } from '@p2pdv/sdk'
+import type { LocalAccount } from 'viem'
 import type { ParsedArgs } from './command.ts'
 import type { Output } from './output.ts'
 import { resolveChainConfig, openContext } from './chain/context.ts'
@@ -39,6 +40,11 @@ export async function receiptSession (args: ParsedArgs, out: Output): Promise<Re
   if (identity === undefined) return undefined
   const account = identity.account
   identity.forget()
+  return receiptSessionFor(account, out)
+}
+
+/** A receipt session signed by `account` (a wallet already open, e.g. the one `watch` asked keepers with). */
+export function receiptSessionFor (account: LocalAccount, out: Output): ReceiptSession {
   let peers: PeerSet | undefined
   const reporter = new ServedBytesReporter({
     viewer: Uint8Array.from(Buffer.from(account.address.slice(2), 'hex')),

@@ -4,7 +4,7 @@ import { intOpt, requirePositional, type Command } from '../command.ts'
 import { formatBytes } from '../format.ts'
 import { cacheDir, clientPeersOrOffline, NODE_OPTION } from '../peers-from-args.ts'
 import { keyedWatchLink, WATCH_KEY_OPTIONS } from '../chain/watch-keys.ts'
-import { RECEIPT_OPTIONS, receiptSession } from '../serving-receipts.ts'
+import { RECEIPT_OPTIONS, receiptSession, receiptSessionFor, type ReceiptSession } from '../serving-receipts.ts'
 
 /** How often the P2P status line (or JSON status event) is written while watching. */
 const STATUS_EVERY_MS = 2_000
@@ -21,19 +21,22 @@ export const watch: Command = {
     const port = intOpt(args, 'port', 0, 0, 65535)
     // Blocks kept by `p2pdv download` play with every node offline.
     const { peers, ...rest } = await clientPeersOrOffline(args)
-    // The viewer's wallet signs a serving receipt per node for the bytes it served (serving-receipts.ts).
-    const receipts = peers.length > 0 ? await receiptSession(args, out) : undefined
-    const client = await Client.create({ peers, ...rest, cacheDir: cacheDir(), ...(receipts === undefined ? {} : { onBlockFetched: receipts.onBlockFetched }) })
-    receipts?.attach(client.peers)
+    // The viewer's wallet signs a serving receipt per node for the bytes it served (serving-receipts.ts):
+    // for a video link the wallet that asked the keepers, else the one --as (or the devnet) names.
+    const wantsReceipts = peers.length > 0 && args.values['no-receipts'] !== true && args.values.anonymous !== true
+    let receipts: ReceiptSession | undefined
+    const client = await Client.create({ peers, ...rest, cacheDir: cacheDir(), ...(wantsReceipts ? { onBlockFetched: (e: { peerId: string, bytes: number }) => { receipts?.onBlockFetched(e) } } : {}) })
     // P2P (issue 16): joined through the nodes' viewer relay after the first segment is served.
     const p2p = args.values['no-p2p'] !== true && peers.length > 0
     try {
       let capability = link
       if (link.trim().startsWith(VIDEO_LINK_PREFIX)) {
-        const resolved = await keyedWatchLink(args, client, link, out)
+        const resolved = await keyedWatchLink(args, client, link, out, account => { if (wantsReceipts) { receipts = receiptSessionFor(account, out); receipts.attach(client.peers) } })
         capability = resolved.capability
         out.note(`key obtained through ${resolved.via === 'keepers' ? 'the keepers' : 'the envelope'} for ${resolved.video ?? ''}`)
       }
+      if (wantsReceipts && receipts === undefined && !link.trim().startsWith(VIDEO_LINK_PREFIX)) receipts = await receiptSession(args, out)
+      receipts?.attach(client.peers)
       const gateway = await startVideoGateway(client, capability, {
         port,
         p2p: p2p

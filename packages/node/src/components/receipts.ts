@@ -14,6 +14,8 @@ import { receiptRoutes } from '../receipts/routes.ts'
 
 /** The open epoch changes only when the settler posts; it is read at most this often. */
 const EPOCH_CACHE_MS = 10_000
+/** Even when asked for a fresh value (a receipt names another epoch), the chain is read at most this often. */
+const EPOCH_REFRESH_MS = 1_000
 
 export interface ReceiptsDeps {
   dataDir: () => string
@@ -28,6 +30,7 @@ export class ReceiptsComponent implements Component {
   private readonly deps: ReceiptsDeps
   store: ReceiptStore | undefined
   private cached: { epoch: number, at: number } | undefined
+  private reading: Promise<number> | undefined
 
   constructor (deps: ReceiptsDeps) {
     this.deps = deps
@@ -49,10 +52,16 @@ export class ReceiptsComponent implements Component {
   async epoch (fresh = false): Promise<number> {
     const chain = this.deps.chain()
     if (chain === undefined) return 0
-    if (!fresh && this.cached !== undefined && Date.now() - this.cached.at < EPOCH_CACHE_MS) return this.cached.epoch
-    const epoch = Number(await nextRewardEpoch(chain))
-    this.cached = { epoch, at: Date.now() }
-    return epoch
+    // Anyone can post a receipt naming any epoch: a fresh read is rate-limited so they cannot drive the RPC.
+    const age = this.cached === undefined ? Infinity : Date.now() - this.cached.at
+    if (this.cached !== undefined && age < (fresh ? EPOCH_REFRESH_MS : EPOCH_CACHE_MS)) return this.cached.epoch
+    // Concurrent requests share one read.
+    this.reading ??= nextRewardEpoch(chain).then(e => {
+      const epoch = Number(e)
+      this.cached = { epoch, at: Date.now() }
+      return epoch
+    }).finally(() => { this.reading = undefined })
+    return await this.reading
   }
 
   routes (): ReturnType<typeof receiptRoutes> {
