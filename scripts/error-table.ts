@@ -12,7 +12,8 @@ const AREA_TITLES: Record<keyof typeof ERROR_AREAS, string> = {
   node: 'Node API and start-up',
   client: 'SDK, CLI, player, web app and media tools',
   live: 'Live streams: announcements, live links, epoch keys',
-  discovery: 'Discovery: the index of public listings and search'
+  discovery: 'Discovery: the index of public listings and search',
+  receipts: 'Serving receipts: viewers\' signed served bytes, counted by the settler'
 }
 
 const cell = (text: string): string => text.replaceAll('|', '\\|')

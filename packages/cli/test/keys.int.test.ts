@@ -16,27 +16,30 @@ import { CLI, runCli, startDevnet, type RunningDevnet } from './fixtures/cli.ts'
 
 const run = promisify(execFile)
 
-async function startWatch (link: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ url: string, base: string, stop: () => Promise<void> }> {
+async function startWatch (link: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ url: string, base: string, stop: () => Promise<Array<Record<string, unknown>>> }> {
   const proc = spawn(process.execPath, [CLI, 'watch', link, ...args, '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   proc.stderr.on('data', d => { stderr += String(d) })
   const exited = new Promise<void>(resolve => proc.once('exit', () => resolve()))
+  const events: Array<Record<string, unknown>> = []
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`watch not ready:\n${stderr}`)), 120_000)
     createInterface({ input: proc.stdout }).on('line', line => {
       try {
         const m = JSON.parse(line)
+        events.push(m)
         if (m.event === 'ready') { clearTimeout(timer); resolve(m.url) }
         if (m.error !== undefined) { clearTimeout(timer); reject(Object.assign(new Error(m.error.message), { code: m.error.code })) }
       } catch {}
     })
     void exited.then(() => { clearTimeout(timer); reject(new Error(`watch exited:\n${stderr}`)) })
   })
-  return { url, base: url.replace(/master\.m3u8$/, ''), stop: async () => { proc.kill('SIGTERM'); await exited } }
+  return { url, base: url.replace(/master\.m3u8$/, ''), stop: async () => { proc.kill('SIGTERM'); await exited; return events } }
 }
 
 /** Plays the start of the video through the gateway: the master playlist, a media playlist, its init and first segment. */
-async function playable (link: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+/** Resolves with the watch's JSON events (`receipts` last when the wallet signed serving receipts). */
+async function playable (link: string, args: string[], env: NodeJS.ProcessEnv): Promise<Array<Record<string, unknown>>> {
   const w = await startWatch(link, args, env)
   try {
     const master = await (await fetch(w.url)).text()
@@ -47,9 +50,11 @@ async function playable (link: string, args: string[], env: NodeJS.ProcessEnv): 
     const seg = await fetch(new URL(first, new URL(media, w.url)))
     assert.equal(seg.status, 200)
     assert.ok((await seg.arrayBuffer()).byteLength > 100)
-  } finally {
+  } catch (err) {
     await w.stop()
+    throw err
   }
+  return await w.stop()
 }
 
 describe('p2pdv keys: keepers, video links, audit, refresh, envelopes, re-key', () => {
@@ -92,7 +97,11 @@ describe('p2pdv keys: keepers, video links, audit, refresh, envelopes, re-key', 
     assert.equal(anon.json.error.code, 'ERR_ACCESS_DENIED')
     const bought = await cli(['buy', video, '--as', 'bob'])
     assert.equal(bought.code, 0, bought.stderr)
-    await playable(videoLink, ['--as', 'bob'], devnet.env)
+    const events = await playable(videoLink, ['--as', 'bob'], devnet.env)
+    // Bob's wallet (the one that asked the keepers) signed a receipt for each node that served him, and each kept it.
+    const receipts = events.find(e => e.event === 'receipts')?.receipts as Array<{ receipts: number, bytes: number, refused: string[] }> | undefined
+    assert.ok(receipts !== undefined && receipts.length > 0, JSON.stringify(events.slice(-3)))
+    assert.ok(receipts.every(r => r.receipts > 0 && r.bytes > 0 && r.refused.length === 0), JSON.stringify(receipts))
   })
 
   it('keys audit verifies every keeper\'s log and shows the owner the releases and refusals; anchors reach the chain', async () => {

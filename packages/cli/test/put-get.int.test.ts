@@ -46,11 +46,16 @@ describe('p2pdv put / get on a 3-node devnet', () => {
     }
   })
 
-  it('get writes the file back bit-exact', async () => {
+  it('get writes the file back bit-exact, and the devnet wallet leaves each serving node a receipt for its bytes', async () => {
     const out = join(devnet.dir, 'out.bin')
     const r = await runCli(['get', capability, '-o', out, '--json'], devnet.env)
     assert.equal(r.code, 0, r.stderr + r.stdout)
     assert.equal(sha(await readFile(out)), sha(input))
+    const receipts = r.json.receipts as Array<{ peerId: string, receipts: number, bytes: number, refused: string[] }>
+    assert.ok(receipts.length > 0, 'the nodes that served got receipts')
+    assert.deepEqual(receipts.flatMap(x => x.refused), [], 'the nodes kept every receipt')
+    assert.ok(receipts.every(x => x.receipts > 0))
+    assert.ok(receipts.reduce((a, x) => a + x.bytes, 0) >= input.length, 'at least the file\'s bytes (sealed blocks and the manifest are larger)')
   })
 
   it('check: every stripe healthy, in text and --json (exit 0)', async () => {

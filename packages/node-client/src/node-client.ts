@@ -22,6 +22,7 @@ import {
 import { ReceiptVerifier, type StoreReceipt } from './receipt-verifier.ts'
 import { auditResultsSearch, MAX_AUDIT_RESULTS_BYTES, parseAuditResults, type AuditResult, type AuditResultsQuery } from './audit-results.ts'
 import { MAX_REWARD_INPUTS_BYTES, MAX_REWARD_PROOF_BYTES, parseRewardEpochInputs, parseRewardProof, RewardShapeError, type RewardEpochInputs, type RewardProof } from './rewards.ts'
+import { MAX_RECEIPT_PAGE_BYTES, parseReceiptPage, parseReceiptTerms, type ReceiptPage, type ReceiptTerms } from './serving-receipts.ts'
 import { MAX_VIDEO_PAGE_BYTES, parseChannelPage, parseChannelProfile, parseListedVideo, parseVideoPage, videoSearchParams, type ChannelPage, type ChannelProfile, type ListedVideo, type VideoPage, type VideoSearch } from './videos.ts'
 import { MAX_PUT_RESPONSE_BYTES, type BodyBuffers, type HttpRequest, type HttpResponse } from './transport/types.ts'
 
@@ -442,6 +443,32 @@ export class NodeClient {
   async rewardEpochInputs (epoch: bigint, options: CallOptions = {}): Promise<RewardEpochInputs> {
     const body = await this.discoveryJson(`/api/v1/rewards/${epoch}`, options, MAX_REWARD_INPUTS_BYTES)
     return this.rewardShape(() => parseRewardEpochInputs(body, epoch), 'an epoch\'s inputs')
+  }
+
+  /** `GET /api/v1/receipts`: the node's peer id and the reward epoch a serving receipt must name. */
+  async receiptTerms (options: CallOptions = {}): Promise<ReceiptTerms> {
+    const body = await this.discoveryJson('/api/v1/receipts', options, MAX_SMALL_JSON_BYTES)
+    const terms = this.rewardShape(() => parseReceiptTerms(body), 'receipt terms')
+    if (this.peerId !== undefined && terms.node !== this.peerId) throw this.badResponse(`names itself ${terms.node.slice(0, 60)} in its receipt terms`)
+    return terms
+  }
+
+  /**
+   * `POST /api/v1/receipts`: hands the node one encoded serving receipt. A refusal throws the
+   * node's code (ERR_RECEIPT_WRONG_EPOCH, ERR_RECEIPT_DUPLICATE, …).
+   */
+  async submitReceipt (bytes: Uint8Array, options: CallOptions = {}): Promise<void> {
+    const res = await this.call({ method: 'POST', path: '/api/v1/receipts', body: bytes, limit: MAX_SMALL_JSON_BYTES, headers: { 'content-type': 'application/vnd.ipld.dag-cbor' } }, options)
+    if (res.status === 201) return
+    const body = jsonObject(res.body) as { code?: unknown, message?: unknown }
+    const code = typeof body.code === 'string' && /^ERR_[A-Z0-9_]{1,60}$/.test(body.code) ? body.code : `ERR_HTTP_${res.status}`
+    throw new P2pdvError(code, `node ${this.name()} refused the serving receipt: ${typeof body.message === 'string' ? body.message.slice(0, 300) : `HTTP ${res.status}`}`, { details: { status: res.status } })
+  }
+
+  /** `GET /api/v1/receipts/{epoch}`: one page of the serving receipts the node kept (encoded, unverified). */
+  async servingReceipts (epoch: number, after = 0, options: CallOptions = {}): Promise<ReceiptPage> {
+    const body = await this.discoveryJson(`/api/v1/receipts/${epoch}${after > 0 ? `?after=${after}` : ''}`, options, MAX_RECEIPT_PAGE_BYTES)
+    return this.rewardShape(() => parseReceiptPage(body, epoch, this.peerId), 'a page of serving receipts')
   }
 
   private rewardShape<T> (parse: () => T, what: string): T {

@@ -4,6 +4,8 @@
  * only make its answer well-typed and bounded; whether a proof leads to the posted root, or the
  * inputs settle to it, is the caller's check against the chain.
  */
+import { base64Bytes } from './node-info.ts'
+
 export type HexString = `0x${string}`
 
 /** A proof answer is a few hashes; 64 levels cover any tree the contract could hold. */
@@ -14,6 +16,9 @@ export const MAX_REWARD_INPUTS_BYTES = 64 * 1024 * 1024
 export const MAX_REWARD_RECORDS = 100_000
 const MAX_PEER_CHARS = 128
 const MAX_REFUSALS = 100_000
+/** The settler reads at most 100 000 receipts per epoch (node settle/settler.ts MAX_SETTLED_RECEIPTS). */
+export const MAX_PUBLISHED_RECEIPTS = 100_000
+const MAX_RECEIPT_CHARS = 700
 
 /** One node's leaf in a posted epoch and the proof that leads to `root`. */
 export interface RewardProof {
@@ -37,6 +42,8 @@ export interface RewardEpochInputs {
   records: Array<{ node: HexString, peer: string, storedBytes: bigint, seconds: bigint, audits: number, passes: number }>
   shares: Array<{ node: HexString, ethAmount: bigint, tokenAmount: bigint }>
   refusals: Array<{ index: number, node: string, code: string }>
+  /** v2: each audited node's serving receipts (encoded, unverified: `tallyReceipts` checks them). */
+  receipts: Array<{ peer: string, receipts: Uint8Array[] }>
 }
 
 /** Thrown by the parsers; NodeClient turns it into ERR_BAD_NODE_RESPONSE. */
@@ -105,7 +112,8 @@ export function parseRewardProof (body: unknown, epoch: bigint, node: string): R
 /** An epoch's inputs answer for `epoch`. */
 export function parseRewardEpochInputs (body: unknown, epoch: bigint): RewardEpochInputs {
   const b = obj(body, 'the epoch inputs')
-  if (b.v !== 1) fail('unknown inputs version')
+  if (b.v !== 1 && b.v !== 2) fail('unknown inputs version')
+  let receiptCount = 0
   const weights = obj(b.weights, 'weights')
   const pool = obj(b.pool, 'pool')
   const from = count(b.from, 'from')
@@ -137,6 +145,20 @@ export function parseRewardEpochInputs (body: unknown, epoch: bigint): RewardEpo
     refusals: list(b.refusals ?? [], MAX_REFUSALS, 'refusals').map((x, i) => {
       const r = obj(x, `refusals[${i}]`)
       return { index: count(r.index, `refusals[${i}].index`), node: String(r.node).slice(0, 42), code: String(r.code).slice(0, 64) }
+    }),
+    receipts: list(b.v === 1 ? [] : b.receipts, MAX_REWARD_RECORDS, 'receipts').map((x, i) => {
+      const g = obj(x, `receipts[${i}]`)
+      if (typeof g.peer !== 'string' || g.peer.length > MAX_PEER_CHARS) fail(`receipts[${i}].peer is not a peer id`)
+      const encoded = list(g.receipts, MAX_PUBLISHED_RECEIPTS, `receipts[${i}].receipts`)
+      receiptCount += encoded.length
+      if (receiptCount > MAX_PUBLISHED_RECEIPTS) fail(`more than ${MAX_PUBLISHED_RECEIPTS} receipts`)
+      return {
+        peer: g.peer,
+        receipts: encoded.map((r, j) => {
+          if (typeof r !== 'string' || r.length > MAX_RECEIPT_CHARS || !/^[A-Za-z0-9+/]*={0,2}$/.test(r)) fail(`receipts[${i}].receipts[${j}] is not base64`)
+          return base64Bytes(r)
+        })
+      }
     })
   }
   if (inputs.epoch !== epoch) fail(`the inputs are for epoch ${inputs.epoch}, not ${epoch}`)

@@ -37,6 +37,7 @@ import { ProtocolsComponent, provideQueueComponent } from './components/protocol
 import { listPeers, listViewerOrigins } from './components/directory.ts'
 import { apiDeps } from './components/api.ts'
 import { DiscoveryComponent } from './components/discovery.ts'
+import { ReceiptsComponent } from './components/receipts.ts'
 import { LiveComponent } from './components/live.ts'
 import { HotCopiesComponent } from './components/hot-copies.ts'
 import { hotConfig } from './config.ts'
@@ -179,7 +180,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
     host: config.host, port: config.httpPort, dataDir: () => disk.value.dir.root, log,
     ...(config.publicAddresses?.http === undefined ? {} : { publicUrl: config.publicAddresses.http }),
     // Read when the plane starts, once the components it serves have started.
-    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => readiness(ready, disk.value.dir.blocks, chainHealth), latency: () => latency.maybe, chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, settle, live, net, http, protocols, provideQueue, repair, peers, viewerOrigins: listViewerOrigins({ disk, net }), hot })
+    api: () => apiDeps({ version: NODE_VERSION, config, metrics, faults, log, ready: () => readiness(ready, disk.value.dir.blocks, chainHealth), latency: () => latency.maybe, chain: chain.value, discovery, disk, blockstore, gate, placements, keeper, audit, settle, receipts, live, net, http, protocols, provideQueue, repair, peers, viewerOrigins: listViewerOrigins({ disk, net }), hot })
   })
   const net = new Libp2pPlane({
     host: config.host, port: config.p2pPort, disk, blockstore, datastore, http, log,
@@ -259,6 +260,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
 
   // The chain's RPC answering is part of being ready (components/chain-health.ts).
   const chainHealth = new ChainHealth({ client: () => chain.value.reader, log, registry: metrics.registry })
+  const receipts = new ReceiptsComponent({ dataDir: () => disk.value.dir.root, peerId: () => disk.value.peerId, chain: () => chain.value.reader, log })
   const discovery = new DiscoveryComponent({ dataDir: () => disk.value.dir.root, chain: () => chain.value.reader, localBlock: async (cid, signal) => await blockstore.value.has(cid) ? await blockstore.value.getVerified(cid, { signal }) : undefined, peers, log })
 
   // The order: each component may use the ones before it; stop runs it backwards (so the node
@@ -284,7 +286,7 @@ export async function startNode (config: StartNodeOptions): Promise<NodeHandle> 
   })
   const components: Component[] = [
     chain, disk, blockstore, datastore, gate, latency, provideQueue, placements, hot, keeper, audit, live,
-    discovery, http, net, protocols, tracker, repair, audit.rounds(), settle, supervisor, chainHealth,
+    receipts, discovery, http, net, protocols, tracker, repair, audit.rounds(), settle, supervisor, chainHealth,
     component('ready', () => { ready = true }, () => { ready = false })
   ]
   registerStateGauges(metrics, {

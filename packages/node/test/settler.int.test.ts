@@ -1,7 +1,9 @@
 // The settler on a real anvil: an epoch's audit results (a real audit.sqlite) are settled with
 // the governed weights, posted, and served as proofs that claim exactly the settled amount; a
 // second settler racing for the same epoch is refused by the contract and serves nothing; the
-// proof route refuses hostile parameters by code.
+// proof route refuses hostile parameters by code. A viewer's fetch from a node yields a serving
+// receipt that the settler reads from the node's registered endpoint, re-verifies and turns into
+// that node's served share; a forged receipt slipped into the node's store is refused and listed.
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -13,7 +15,14 @@ import { createWalletClient, http, type Address } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { P2PVTokenAbi } from '@p2pdv/contracts'
 import { ANVIL_KEYS, startAnvil, type Anvil } from '@p2pdv/contracts/anvil'
-import { ChainClient, claimReward, rewardClaimed, verifyRewardProof, type ChainConfig } from '@p2pdv/chain'
+import { ChainClient, claimReward, ensureNodeRegistered, epochSecondsOf, rewardClaimed, settleEpoch, verifyRewardProof, type ChainConfig } from '@p2pdv/chain'
+import { blockCid } from '@p2pdv/core'
+import { decodeServingReceipt, DEFAULT_RECEIPT_CAP_BYTES, encodeServingReceipt, tallyReceipts } from '@p2pdv/core/receipts'
+import { NodeClient, parseRewardEpochInputs, ServedBytesReporter } from '@p2pdv/node-client'
+import { Client } from '@p2pdv/sdk/client'
+import { ReceiptStore } from '../src/receipts/store.ts'
+import { receiptRoutes } from '../src/receipts/routes.ts'
+import { ReceiptsComponent } from '../src/components/receipts.ts'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { httpStatusOf } from '@p2pdv/core/error-catalog'
 import { AuditStore } from '../src/audit/store.ts'
@@ -30,6 +39,7 @@ describe('settler: settle, post, serve proofs, claim', () => {
   let store: AuditStore
   let settler: Settler
   let token: Address
+  let settlerChain: ChainClient
   const nodes = [2, 3].map(i => privateKeyToAccount(ANVIL_KEYS[i]!))
   const peers: string[] = []
   let clock = 1_000_000
@@ -39,6 +49,7 @@ describe('settler: settle, post, serve proofs, claim', () => {
     dir = await mkdtemp(join(tmpdir(), 'p2pdv-settler-'))
     const c = await rewardsChain(anvil, nodes)
     config = c.config
+    settlerChain = c.chain
     token = c.token
     peers.push(...c.peers)
     store = new AuditStore(join(dir, 'audit.sqlite'))
@@ -81,6 +92,67 @@ describe('settler: settle, post, serve proofs, claim', () => {
     await assert.rejects(rival.settle(), (err: P2pdvError) => err instanceof P2pdvError && err.code.startsWith('ERR_CHAIN'))
     assert.deepEqual(rival.epochs(), [], 'a refused post leaves no leaves behind')
     assert.equal(await rival.proof(1n, nodes[0]!.address), undefined)
+  })
+
+  it('a viewer\'s fetch yields a receipt that the settler counts as that node\'s served share; a forged one is refused and published', async () => {
+    // Node 1 (under the minimum pass rate: no storage share) serves one block over HTTP and keeps receipts.
+    const block = new Uint8Array(64 * 1024).fill(42)
+    const cid = await blockCid(block)
+    const receiptStore = new ReceiptStore(join(dir, 'receipts.sqlite'), DEFAULT_RECEIPT_CAP_BYTES)
+    const component = new ReceiptsComponent({ dataDir: () => dir, peerId: () => peers[1]!, chain: () => settlerChain, log })
+    const node = Fastify()
+    node.setErrorHandler(async (err, _req, reply) => err instanceof P2pdvError ? await reply.code(httpStatusOf(err.code)).send(err.toJSON()) : await reply.code(500).send({ code: 'ERR_INTERNAL' }))
+    node.get<{ Params: { cid: string } }>('/ipfs/:cid', async (req, reply) => req.params.cid === cid.toString() ? await reply.type('application/vnd.ipld.raw').send(Buffer.from(block)) : await reply.code(404).send())
+    receiptRoutes({ peerId: peers[1]!, store: () => receiptStore, epoch: async fresh => await component.epoch(fresh), capBytes: DEFAULT_RECEIPT_CAP_BYTES, log })(node)
+    const url = await node.listen({ host: '127.0.0.1', port: 0 })
+    try {
+      // The settler finds the node's receipts at the endpoint it registered.
+      await ensureNodeRegistered(await ChainClient.connect(config, { account: nodes[1]! }), { peerId: peers[1]!, endpoints: [url], encryptionKey: `0x${'11'.repeat(32)}`, capacity: 1n << 40n, keeper: false }, 1n)
+      const viewer = privateKeyToAccount(ANVIL_KEYS[6])
+      let reporter: ServedBytesReporter | undefined
+      const client = await Client.create({ peers: [{ peerId: peers[1]!, http: url, multiaddrs: [] }], workers: 0, onBlockFetched: e => { reporter?.count(e.peerId, e.bytes) } })
+      reporter = new ServedBytesReporter({
+        viewer: Uint8Array.from(Buffer.from(viewer.address.slice(2), 'hex')),
+        sign: async d => await viewer.signMessage({ message: { raw: d } }),
+        node: id => new NodeClient(url, { peerId: id })
+      })
+      try {
+        assert.deepEqual(await client.reader.fetch(cid), block)
+      } finally {
+        await client.close()
+      }
+      const report = await reporter.flush()
+      assert.deepEqual(report.map(r => [r.peerId, r.receipts, r.bytes, r.refused]), [[peers[1], 1, block.byteLength, []]])
+      // A forged receipt (bytes raised after signing) put straight into the node's store.
+      const kept = receiptStore.list(1).receipts
+      assert.equal(kept.length, 1)
+      const forged = encodeServingReceipt({ ...decodeServingReceipt(kept[0]!), seq: 1, bytes: 10 ** 9 })
+      receiptStore.db.prepare('INSERT INTO receipts (epoch, key, viewer, bytes, received, body) VALUES (1, ?, ?, ?, 0, ?)').run('forged', viewer.address.toLowerCase(), 10 ** 9, forged)
+
+      clock += 3_600_000
+      for (let i = 0; i < 4; i++) store.addResult({ peer: peers[0]!, cid: 'bafy-a', kind: 'proof', outcome: 'pass', code: null, counted: true, issued: clock - 1000, signed: new Uint8Array() })
+      store.addResult({ peer: peers[1]!, cid: 'bafy-a', kind: 'proof', outcome: 'fail', code: null, counted: true, issued: clock - 1000, signed: new Uint8Array() })
+      clock += 1000
+      assert.equal(await settler.settle(), 1n)
+      const file = settler.read(1n)!
+      assert.equal(file.v, 2)
+      assert.equal(file.records.find(r => r.peer === peers[1])?.servedBytes, String(block.byteLength), 'the verified bytes the viewer received')
+      assert.equal(file.records.find(r => r.peer === peers[0])?.servedBytes, '0')
+      assert.deepEqual(file.receiptRefusals.map(r => [r.peer, r.code]), [[peers[1], 'ERR_RECEIPT_BAD_SIGNATURE']])
+      const pool = BigInt(file.pool.token)
+      const share = (i: number): bigint => BigInt(file.shares.find(s => s.node === nodes[i]!.address)?.tokenAmount ?? '0')
+      assert.equal(share(1), pool * 2000n / 10_000n, 'the node that served earns the whole served part (20 %), with no storage share')
+      assert.equal(share(0), pool * 8000n / 10_000n)
+      // What `p2pdv rewards verify` does: the published inputs, receipts re-verified, settle to the posted root.
+      const inputs = parseRewardEpochInputs(JSON.parse(JSON.stringify(file)), 1n)
+      const tally = await tallyReceipts(inputs.receipts, { epoch: 1 })
+      assert.equal(tally.served.get(peers[1]!), BigInt(block.byteLength))
+      const again = settleEpoch({ epoch: 1n, epochSeconds: epochSecondsOf(inputs.from, inputs.to), pool: inputs.pool, weights: inputs.weights, records: inputs.records.map(r => ({ ...r, servedBytes: tally.served.get(r.peer) ?? 0n })) })
+      assert.equal(again.tree?.root, file.root)
+    } finally {
+      await node.close()
+      receiptStore.close()
+    }
   })
 
   it('the proof route answers a share and refuses hostile parameters by code', async () => {

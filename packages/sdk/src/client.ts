@@ -61,6 +61,11 @@ export interface ClientOptions {
   directory?: PeerSource
   /** Who signs the upload grants nodes require (upload-grants.ts; default: a throw-away key). */
   uploader?: Uploader
+  /**
+   * Called for each verified block a node served this client (not the cache): what serving
+   * receipts count (node-client ServedBytesReporter).
+   */
+  onBlockFetched?: (event: { cid: string, peerId: string, bytes: number }) => void
 }
 
 /** Learns the current addresses of the network's peers (PeerDirectory implements it). */
@@ -221,6 +226,7 @@ export class Client {
       get: async (url, limit, signal) => await getBytes(url, limit, signal, undefined, this.bodies),
       ...(this.cache === undefined ? {} : { cache: this.cache }),
       ...(options.blockTimeoutMs === undefined ? {} : { timeoutMs: options.blockTimeoutMs }),
+      ...(options.onBlockFetched === undefined ? {} : { onFetched: options.onBlockFetched }),
       ...(options.directory === undefined ? {} : { refreshPeers: async (signal?: AbortSignal) => { await this.refreshPeers(signal) } })
     })
     this.reader = new ObjectReader(this.fetcher, this.peers, options.hedgeMs === undefined ? {} : { hedgeMs: options.hedgeMs })

@@ -5,6 +5,7 @@
  */
 import { isP2pdvError, P2pdvError } from '@p2pdv/core/errors'
 import type { Client } from '@p2pdv/sdk'
+import type { LocalAccount } from 'viem'
 import { ChainKeyOracle } from '@p2pdv/chain/oracles'
 import { createAnonymousIdentity, KeyResolver, resolveWatchLink, type ResolvedLink } from '@p2pdv/sdk/keys'
 import type { ParsedArgs } from '../command.ts'
@@ -16,11 +17,13 @@ export const WATCH_KEY_OPTIONS = {
   anonymous: { type: 'boolean', default: false }
 } as const
 
-export async function keyedWatchLink (args: ParsedArgs, client: Client, link: string, out: Output): Promise<ResolvedLink> {
+/** `onWallet`: given the viewer's wallet account (not an anonymous one) before it is forgotten (serving receipts sign with it). */
+export async function keyedWatchLink (args: ParsedArgs, client: Client, link: string, out: Output, onWallet?: (account: LocalAccount) => void): Promise<ResolvedLink> {
   const anonymous = args.values.anonymous === true
   const ctx = await chainContext(args, anonymous ? 'none' : 'required')
   const viewer = anonymous ? await createAnonymousIdentity() : ctx.identity!
   if (anonymous) out.note(`anonymous: a one-time identity ${viewer.address} (nothing links it to you; free videos only)`)
+  else onWallet?.(viewer.account)
   const oracle = new ChainKeyOracle(ctx.client)
   const resolver = new KeyResolver({ oracle, directory: oracle, viewer: { account: viewer.account, x25519PublicKey: viewer.x25519PublicKey, x25519PrivateKey: viewer.x25519PrivateKey } })
   try {

@@ -14,6 +14,7 @@ import {
   type Balances, type RewardEpoch
 } from '@p2pdv/chain'
 import { NodeClient, type RewardProof } from '@p2pdv/node-client'
+import { DEFAULT_RECEIPT_CAP_BYTES, tallyReceipts } from '@p2pdv/core/receipts'
 import { stringOpt, requirePositional, type Command, type ParsedArgs } from '../command.ts'
 import { CHAIN_OPTIONS, chainContext, displayName, resolveAddress, type ChainContext } from '../chain/context.ts'
 import { readDevnetState } from '../devnet-state.ts'
@@ -237,6 +238,11 @@ export const rewardsVerify: Command = {
       hint: 'The published inputs do not settle to the root that pays nodes: the settler is faulty or dishonest. Keep this output as evidence and raise it with governance (`p2pdv gov`).',
       details: { epoch: epoch.toString(), posted: posted.root }
     })
+    // Served bytes are recomputed from the published receipts (each signature checked again),
+    // never taken from the settler's word.
+    const served = epoch <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? await tallyReceipts(inputs.receipts, { epoch: Number(epoch), capBytes: DEFAULT_RECEIPT_CAP_BYTES })
+      : { served: new Map<string, bigint>(), counted: 0, refusals: [] }
     let recomputed: ReturnType<typeof settleEpoch>
     try {
       recomputed = settleEpoch({
@@ -244,7 +250,7 @@ export const rewardsVerify: Command = {
         epochSeconds: epochSecondsOf(inputs.from, inputs.to),
         pool: inputs.pool,
         weights: inputs.weights,
-        records: inputs.records.map(r => ({ node: r.node, storedBytes: r.storedBytes, seconds: r.seconds, audits: r.audits, passes: r.passes }))
+        records: inputs.records.map(r => ({ node: r.node, storedBytes: r.storedBytes, seconds: r.seconds, audits: r.audits, passes: r.passes, servedBytes: served.served.get(r.peer) ?? 0n }))
       })
     } catch (err) {
       if (err instanceof RangeError) throw mismatch(`the published inputs are not an epoch (${err.message})`)
@@ -259,10 +265,12 @@ export const rewardsVerify: Command = {
     out.result({
       epoch, verified: true, root: posted.root, from: inputs.from, to: inputs.to, weights: inputs.weights, pool: inputs.pool,
       nodes: recomputed.shares.length, records: inputs.records.length, refusals: recomputed.refusals.map(r => ({ index: r.index, node: r.node, code: r.code })),
-      ethTotal: eth, tokenTotal: token
+      ethTotal: eth, tokenTotal: token,
+      served: { receipts: inputs.receipts.reduce((a, g) => a + g.receipts.length, 0), counted: served.counted, bytes: [...served.served.values()].reduce((a, b) => a + b, 0n), refusals: served.refusals.map(r => ({ peer: r.peer, index: r.index, code: r.code })) }
     }, () => [
       `epoch ${epoch} verified: the ${inputs.records.length} published record(s) settle to ${posted.root}, the root on chain`,
       `  window ${new Date(inputs.from).toISOString()} – ${new Date(inputs.to).toISOString()}; storage ${inputs.weights.storageShareBps / 100} %, minimum pass rate ${inputs.weights.minPassBps / 100} %`,
+      `  served bytes from ${served.counted} verified serving receipt(s)${served.refusals.length === 0 ? '' : `, ${served.refusals.length} refused (${[...new Set(served.refusals.map(r => r.code))].join(', ')})`}`,
       `  pays ${recomputed.shares.length} node(s) ${both(eth, token)} of a pool of ${both(inputs.pool.eth, inputs.pool.token)}${recomputed.refusals.length === 0 ? '' : `; ${recomputed.refusals.length} record(s) refused (${[...new Set(recomputed.refusals.map(r => r.code))].join(', ')})`}`
     ].join('\n'))
   }

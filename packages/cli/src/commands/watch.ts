@@ -4,6 +4,7 @@ import { intOpt, requirePositional, type Command } from '../command.ts'
 import { formatBytes } from '../format.ts'
 import { cacheDir, clientPeersOrOffline, NODE_OPTION } from '../peers-from-args.ts'
 import { keyedWatchLink, WATCH_KEY_OPTIONS } from '../chain/watch-keys.ts'
+import { RECEIPT_OPTIONS, receiptSession, receiptSessionFor, type ReceiptSession } from '../serving-receipts.ts'
 
 /** How often the P2P status line (or JSON status event) is written while watching. */
 const STATUS_EVERY_MS = 2_000
@@ -11,8 +12,8 @@ const STATUS_EVERY_MS = 2_000
 export const watch: Command = {
   name: 'watch',
   summary: 'serve a video as plain HLS on 127.0.0.1 for VLC, mpv or ffmpeg (Ctrl-C stops), sharing blocks with other viewers (--no-p2p: nodes only); a video link gets its key from an envelope or the keepers; a live link plays a live stream (one registered on chain, p2pdv://live/STREAM with no key, as --as NAME)',
-  usage: 'watch CAPABILITY|p2pdv://video/ID|p2pdv://live/STREAM[#KEY] [--no-p2p] [--as NAME | --anonymous] [--port 0] [--node URL …] [--rpc URL] [--chain FILE] [--json]',
-  options: { port: { type: 'string' }, 'no-p2p': { type: 'boolean', default: false }, ...NODE_OPTION, ...WATCH_KEY_OPTIONS },
+  usage: 'watch CAPABILITY|p2pdv://video/ID|p2pdv://live/STREAM[#KEY] [--no-p2p] [--as NAME | --anonymous] [--no-receipts] [--port 0] [--node URL …] [--rpc URL] [--chain FILE] [--json]',
+  options: { port: { type: 'string' }, 'no-p2p': { type: 'boolean', default: false }, ...NODE_OPTION, ...WATCH_KEY_OPTIONS, ...RECEIPT_OPTIONS },
   async run (args, out) {
     const link = requirePositional(args, 0, 'CAPABILITY', watch)
     const live = await import('./watch-live.ts')
@@ -20,16 +21,22 @@ export const watch: Command = {
     const port = intOpt(args, 'port', 0, 0, 65535)
     // Blocks kept by `p2pdv download` play with every node offline.
     const { peers, ...rest } = await clientPeersOrOffline(args)
-    const client = await Client.create({ peers, ...rest, cacheDir: cacheDir() })
+    // The viewer's wallet signs a serving receipt per node for the bytes it served (serving-receipts.ts):
+    // for a video link the wallet that asked the keepers, else the one --as (or the devnet) names.
+    const wantsReceipts = peers.length > 0 && args.values['no-receipts'] !== true && args.values.anonymous !== true
+    let receipts: ReceiptSession | undefined
+    const client = await Client.create({ peers, ...rest, cacheDir: cacheDir(), ...(wantsReceipts ? { onBlockFetched: (e: { peerId: string, bytes: number }) => { receipts?.onBlockFetched(e) } } : {}) })
     // P2P (issue 16): joined through the nodes' viewer relay after the first segment is served.
     const p2p = args.values['no-p2p'] !== true && peers.length > 0
     try {
       let capability = link
       if (link.trim().startsWith(VIDEO_LINK_PREFIX)) {
-        const resolved = await keyedWatchLink(args, client, link, out)
+        const resolved = await keyedWatchLink(args, client, link, out, account => { if (wantsReceipts) { receipts = receiptSessionFor(account, out); receipts.attach(client.peers) } })
         capability = resolved.capability
         out.note(`key obtained through ${resolved.via === 'keepers' ? 'the keepers' : 'the envelope'} for ${resolved.video ?? ''}`)
       }
+      if (wantsReceipts && receipts === undefined && !link.trim().startsWith(VIDEO_LINK_PREFIX)) receipts = await receiptSession(args, out)
+      receipts?.attach(client.peers)
       const gateway = await startVideoGateway(client, capability, {
         port,
         p2p: p2p
@@ -65,6 +72,8 @@ export const watch: Command = {
       const last = gateway.p2pStats()
       await gateway.close()
       if (last !== undefined) out.result(statusEvent('stopped', last), () => statusLine(last))
+      const served = await receipts?.finish() ?? []
+      if (served.length > 0) out.result({ event: 'receipts', receipts: served }, () => `serving receipts: ${served.map(r => `${r.receipts} to …${r.peerId.slice(-8)} (${formatBytes(r.bytes)})`).join(', ')}`)
     } finally {
       await client.close()
       // WebRTC's native threads would keep the process alive after the swarm stopped.

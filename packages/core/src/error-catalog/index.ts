@@ -11,6 +11,7 @@ import { DISCOVERY_ERRORS } from './discovery.ts'
 import { KEY_ERRORS } from './keys.ts'
 import { LIVE_ERRORS } from './live.ts'
 import { NODE_ERRORS } from './node.ts'
+import { RECEIPT_ERRORS } from './receipts.ts'
 import type { ErrorSpec, ErrorTable } from './spec.ts'
 import { STORAGE_ERRORS } from './storage.ts'
 
@@ -24,7 +25,8 @@ export const ERROR_AREAS = {
   node: NODE_ERRORS,
   client: CLIENT_ERRORS,
   live: LIVE_ERRORS,
-  discovery: DISCOVERY_ERRORS
+  discovery: DISCOVERY_ERRORS,
+  receipts: RECEIPT_ERRORS
 } as const
 
 export const ERROR_CATALOG = {
@@ -34,7 +36,8 @@ export const ERROR_CATALOG = {
   ...NODE_ERRORS,
   ...CLIENT_ERRORS,
   ...LIVE_ERRORS,
-  ...DISCOVERY_ERRORS
+  ...DISCOVERY_ERRORS,
+  ...RECEIPT_ERRORS
 } as const satisfies ErrorTable
 
 export type ErrorCode = keyof typeof ERROR_CATALOG

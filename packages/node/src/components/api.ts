@@ -22,6 +22,7 @@ import type { UploadGate } from '../upload-gate.ts'
 import type { VerifiedBlockstore } from '../verified-blockstore.ts'
 import type { AuditRole } from './audit-role.ts'
 import type { SettleRole } from './settle-role.ts'
+import type { ReceiptsComponent } from './receipts.ts'
 import { rewardRoutes } from '../settle/routes.ts'
 import { latencyRoutes, type LatencyHistory } from '../latency-history.ts'
 import type { DiscoveryComponent } from './discovery.ts'
@@ -63,6 +64,7 @@ export interface NodeParts {
   keeper: KeeperRole
   audit: AuditRole
   settle: SettleRole
+  receipts: ReceiptsComponent
   live: LiveComponent
   net: Libp2pPlane
   http: HttpPlane
@@ -126,7 +128,7 @@ export function apiDeps (p: NodeParts): HttpApiDeps {
     },
     admit: async (authorization, source) => await gate.admit(grantFromAuthorization(authorization), source),
     providerLookupTimeoutMs: DEFAULT_PROVIDER_LOOKUP_TIMEOUT_MS,
-    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: http.urlOrEmpty, multiaddrs: net.multiaddrs() }), ...(chain.describe === undefined ? {} : { chain: chain.describe }) }), p.live.routes(), discoveryRoutes(() => p.discovery?.store), rewardRoutes(() => p.settle.settler), latencyRoutes(p.latency), ...(p.hot === undefined ? [] : [p.hot.routes()])],
+    routes: [keeperRoutes({ keeper, auth, oracle, log, describe: () => ({ peerId, http: http.urlOrEmpty, multiaddrs: net.multiaddrs() }), ...(chain.describe === undefined ? {} : { chain: chain.describe }) }), p.live.routes(), discoveryRoutes(() => p.discovery?.store), rewardRoutes(() => p.settle.settler), latencyRoutes(p.latency), p.receipts.routes(), ...(p.hot === undefined ? [] : [p.hot.routes()])],
     // The page's P2P delivery dials the viewer relay (WebSockets) of the video's home node, which
     // may be any node it lists: this node's ws:// origins and those of the nodes it knows.
     pageConnectOrigins: async () => [...(chain.rpcOrigin === undefined ? [] : [chain.rpcOrigin]), ...(await chain.keeperOrigins?.() ?? []), ...viewerWsOrigins(net.multiaddrs()), ...(await p.viewerOrigins())],
