@@ -1,6 +1,6 @@
 /**
- * Serving receipts from the CLI's fetch path (`get`, `watch`): the viewer's wallet (`--as NAME`,
- * alice on the devnet) signs a receipt per node for the bytes it served, every 16 MiB and at the
+ * Serving receipts from the CLI's fetch path (`get --as NAME`, `watch`): the viewer's wallet (for
+ * `watch`, alice on the devnet) signs a receipt per node for the bytes it served, every 16 MiB and at the
  * end (node-client ServedBytesReporter). No wallet (no devnet, no --as, or --anonymous) or
  * `--no-receipts`: nothing is counted or sent. Receipts tell the node and the settler that this
  * account fetched so many bytes in the epoch (not which video).

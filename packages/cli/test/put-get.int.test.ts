@@ -46,9 +46,13 @@ describe('p2pdv put / get on a 3-node devnet', () => {
     }
   })
 
-  it('get writes the file back bit-exact, and the devnet wallet leaves each serving node a receipt for its bytes', async () => {
+  it('get writes the file back bit-exact, and a named wallet leaves each serving node a receipt for its bytes', async () => {
     const out = join(devnet.dir, 'out.bin')
-    const r = await runCli(['get', capability, '-o', out, '--json'], devnet.env)
+    // Without a named wallet, no receipts (and no wallet to unseal).
+    const plain = await runCli(['get', capability, '-o', out, '--json'], devnet.env)
+    assert.equal(plain.code, 0, plain.stderr + plain.stdout)
+    assert.deepEqual(plain.json.receipts, [])
+    const r = await runCli(['get', capability, '-o', out, '--as', 'alice', '--json'], devnet.env)
     assert.equal(r.code, 0, r.stderr + r.stdout)
     assert.equal(sha(await readFile(out)), sha(input))
     const receipts = r.json.receipts as Array<{ peerId: string, receipts: number, bytes: number, refused: string[] }>

@@ -10,7 +10,7 @@ import { RECEIPT_OPTIONS, RECEIPT_WALLET_OPTIONS } from '../receipt-options.ts'
 export const get: Command = {
   name: 'get',
   summary: 'fetch, verify and decrypt an object to a file (written atomically)',
-  usage: 'get CAPABILITY -o OUT [--auditor URL] [--node URL …] [--as NAME | --no-receipts] [--json]',
+  usage: 'get CAPABILITY -o OUT [--auditor URL] [--node URL …] [--as NAME (signs serving receipts)] [--json]',
   options: { output: { type: 'string', short: 'o' }, ...AUDITOR_OPTION, ...NODE_OPTION, ...RECEIPT_WALLET_OPTIONS, ...RECEIPT_OPTIONS },
   async run (args, out) {
     const capability = requirePositional(args, 0, 'CAPABILITY', get)
@@ -18,7 +18,9 @@ export const get: Command = {
     if (output === undefined) throw new P2pdvError('ERR_USAGE', 'missing -o OUT', { hint: `usage: p2pdv ${get.usage}` })
     // The viewer's wallet signs a serving receipt per node for the bytes it served (serving-receipts.ts).
     // Loaded only when receipts may be signed: the chain client is most of the CLI's module graph.
-    const receipts = args.values['no-receipts'] === true ? undefined : await (await import('../serving-receipts.ts')).receiptSession(args, out)
+    // Only for a wallet named with --as: unsealing one costs ~1 s (its KDF), twice what a small get
+    // takes otherwise, so an unnamed get stays light and counts for no one.
+    const receipts = args.values['no-receipts'] === true || args.values.as === undefined ? undefined : await (await import('../serving-receipts.ts')).receiptSession(args, out)
     const client = await Client.create({ ...await clientPeers(args), ...(await auditorFromArgs(args)), ...(receipts === undefined ? {} : { onBlockFetched: receipts.onBlockFetched }) })
     receipts?.attach(client.peers)
     try {
