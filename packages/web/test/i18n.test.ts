@@ -189,3 +189,21 @@ describe('the app\'s JSX has no hard-coded English', () => {
     assert.deepEqual(found, [], `move these into src/app/i18n/en.ts and use t():\n${found.join('\n')}`)
   })
 })
+
+describe('lazy loading', () => {
+  it('the French catalog is a chunk of its own that no page preloads; English comes with every page', async () => {
+    const { buildWebApp } = await import('../src/server/web-app.ts')
+    const app = await buildWebApp()
+    const text = (name: string): string => new TextDecoder().decode(app.assets.get(name)!.body)
+    const js = [...app.assets.keys()].filter(n => n.endsWith('.js'))
+    // ASCII parts of the headline (esbuild escapes other characters).
+    const french = js.filter(n => text(n).includes('Regardez ce que les gens partagent'))
+    assert.equal(french.length, 1, 'one chunk holds the French catalog')
+    assert.ok(!text(french[0]!).includes(en['home.headline']), 'and not the English one')
+    for (const path of ['/', '/search', '/settings', '/watch/video/0x' + '1'.repeat(64)]) {
+      const preloaded = [...app.htmlFor(path).matchAll(/\/assets\/([^"]+\.js)/g)].map(m => m[1]!)
+      assert.ok(!preloaded.includes(french[0]!), `${path} does not load the French chunk`)
+      assert.ok(preloaded.some(n => text(n).includes(en['home.headline'])), `${path} has the English catalog`)
+    }
+  })
+})

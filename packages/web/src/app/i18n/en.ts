@@ -455,7 +455,10 @@ export const en = {
   'player.timeOf': '{time} of {duration}',
 
   // ---- home (more) ----
-  'home.emptyCommand': 'npx p2pdv upload ./talk.mp4 --title "My talk"'
+  'home.emptyCommand': 'npx p2pdv upload ./talk.mp4 --title "My talk"',
+
+  // ---- player (tracks) ----
+  'player.track': 'Track {n}'
 } as const
 
 export type MessageKey = keyof typeof en

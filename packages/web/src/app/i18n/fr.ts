@@ -456,5 +456,8 @@ export const fr: Catalog = {
   'player.timeOf': '{time} sur {duration}',
 
   // ---- home (more) ----
-  'home.emptyCommand': 'npx p2pdv upload ./conference.mp4 --title "Ma conférence"'
+  'home.emptyCommand': 'npx p2pdv upload ./conference.mp4 --title "Ma conférence"',
+
+  // ---- player (tracks) ----
+  'player.track': 'Piste {n}'
 }
