@@ -9,7 +9,7 @@ import { afterEach, describe, it } from 'node:test'
 import ts from 'typescript'
 import { en } from '../src/app/i18n/en.ts'
 import { fr } from '../src/app/i18n/fr.ts'
-import { formatAgo, formatBytes, LOCALES, pickLocale, ratingLabel, t, useLocale, type Catalog, type Message } from '../src/app/i18n/index.ts'
+import { formatAgo, formatBytes, LOCALES, pickLocale, ratingLabel, t, activateLocale, type Catalog, type Message } from '../src/app/i18n/index.ts'
 import { setStoredLanguage, storedLanguage, type Store } from '../src/app/settings/preferences.ts'
 import { durationWords, groupDigits, refundWindowLabel, timeLeft } from '../src/app/discover/price-view.ts'
 import { formatUnits } from '../src/app/discover/api.ts'
@@ -51,14 +51,14 @@ describe('message catalogs', () => {
 })
 
 describe('t()', () => {
-  afterEach(() => { useLocale('en', en) })
+  afterEach(() => { activateLocale('en', en) })
 
   it('fills parameters, picks plural forms by count and formats numbers for the locale', () => {
     assert.equal(t('topbar.nodesOnline', { count: 1 }), '1 node online')
     assert.equal(t('topbar.nodesOnline', { count: 3 }), '3 nodes online')
     assert.equal(t('search.count', { count: 1234 }), '1,234 videos')
     assert.equal(t('search.resultsFor', { q: 'cats {count}' }), 'Results for “cats {count}”')
-    useLocale('fr', fr)
+    activateLocale('fr', fr)
     assert.equal(t('topbar.nodesOnline', { count: 1 }), '1 nœud en ligne')
     // French "one" covers 0 and 1.
     assert.equal(t('topbar.nodesOnline', { count: 0 }), '0 nœud en ligne')
@@ -74,7 +74,7 @@ describe('t()', () => {
     assert.equal(formatUnits(10n ** 16n), '0.01')
     assert.equal(groupDigits(1_000_000n), '1,000,000')
     assert.equal(refundWindowLabel(7n * 86_400n), 'Refundable for 7 days after you buy')
-    useLocale('fr', fr)
+    activateLocale('fr', fr)
     assert.equal(formatBytes(1536), '1,5 Kio')
     assert.equal(formatBytes(5 * 1024 ** 3), '5,0 Gio')
     assert.equal(formatAgo(1000 - 3 * 86_400, 1000), 'il y a 3 jours')

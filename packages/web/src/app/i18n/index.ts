@@ -55,7 +55,7 @@ export function pickLocale (languages: readonly string[] | undefined, stored?: s
 }
 
 /** Makes `l` active with its catalog (tests pass a catalog; the app loads it). */
-export function useLocale (l: Locale, c: Catalog): void {
+export function activateLocale (l: Locale, c: Catalog): void {
   active = l
   catalog = c
   if (typeof document !== 'undefined') document.documentElement.lang = l
@@ -65,9 +65,9 @@ export function useLocale (l: Locale, c: Catalog): void {
 export async function initLocale (): Promise<Locale> {
   const l = pickLocale(globalThis.navigator?.languages, storedLanguage())
   try {
-    useLocale(l, await loaders[l]())
+    activateLocale(l, await loaders[l]())
   } catch {
-    useLocale('en', en)
+    activateLocale('en', en)
   }
   return active
 }
