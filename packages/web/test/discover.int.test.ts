@@ -233,6 +233,51 @@ describe('discovery on a devnet', () => {
     }
   })
 
+  it('a French browser gets the app in French (its catalog loaded on demand); Settings switches to English, which persists across reloads', async () => {
+    const web = devnet.state.nodes[0]!.http
+    // English pages never fetch the French catalog.
+    const english = await browser.context.newPage()
+    const bodies: Array<Promise<string>> = []
+    english.on('response', r => { if (r.url().endsWith('.js')) bodies.push(r.text().catch(() => '')) })
+    await english.goto(`${web}/`)
+    await english.locator(`[aria-label="Latest videos"] a[data-video="${videoId}"]`).waitFor({ timeout: WAIT_MS })
+    assert.equal(await english.locator('html').getAttribute('lang'), 'en')
+    assert.ok(bodies.length > 0 && !(await Promise.all(bodies)).some(b => b.includes('Regardez ce que les gens partagent')), 'no French on an English page')
+    await english.close()
+
+    const french = await launchChromium([], { locale: 'fr-FR' })
+    try {
+      const page = await french.context.newPage()
+      await page.goto(`${web}/`)
+      await page.getByRole('heading', { level: 1, name: 'Regardez ce que les gens partagent, directement depuis le réseau.' }).waitFor({ timeout: WAIT_MS })
+      assert.equal(await page.locator('html').getAttribute('lang'), 'fr')
+      await page.locator(`[aria-label="Dernières vidéos"] a[data-video="${videoId}"]`).waitFor({ timeout: WAIT_MS })
+      await page.locator('.net.up .net-label', { hasText: /^\d+ nœuds? en ligne$/ }).waitFor({ timeout: WAIT_MS })
+      assert.equal(await page.getByLabel('Rechercher des vidéos').getAttribute('placeholder'), 'Rechercher des vidéos')
+      assert.match(await page.locator('.card-meta').first().textContent() ?? '', /il y a|à l’instant/)
+      await screenshots(page, 'home-fr')
+      // A second page: search results, counted in French.
+      await page.goto(`${web}/search?q=harbour`)
+      await page.getByRole('heading', { level: 1, name: 'Résultats pour « harbour »' }).waitFor({ timeout: WAIT_MS })
+      await page.locator('.result-count', { hasText: '1 vidéo' }).waitFor({ timeout: WAIT_MS })
+      // Settings: the choice follows the browser until the viewer picks English; the page reloads in it.
+      await page.goto(`${web}/settings`)
+      await page.getByRole('heading', { level: 1, name: 'Réglages' }).waitFor({ timeout: WAIT_MS })
+      const select = page.getByRole('combobox', { name: 'Langue' })
+      assert.equal(await select.inputValue(), '')
+      await Promise.all([page.waitForEvent('load'), select.selectOption('en')])
+      await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor({ timeout: WAIT_MS })
+      assert.equal(await page.getByRole('combobox', { name: 'Language' }).inputValue(), 'en')
+      await page.reload()
+      await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor({ timeout: WAIT_MS })
+      await page.goto(`${web}/`)
+      await page.getByRole('heading', { level: 1, name: 'Watch what people share, straight from the network.' }).waitFor({ timeout: WAIT_MS })
+      assert.equal(await page.locator('html').getAttribute('lang'), 'en')
+    } finally {
+      await french.close()
+    }
+  })
+
   it('channels: `p2pdv channel set` signs a profile the index serves; names link to the channel page; a forged profile shows for nobody', async () => {
     const web = devnet.state.nodes[0]!.http
     const avatar = join(devnet.dir, 'avatar.png')

@@ -7,11 +7,5 @@ export function formatTime (seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`
 }
 
-export function formatBytes (n: number): string {
-  if (n < 1024) return `${n} B`
-  const units = ['KiB', 'MiB', 'GiB', 'TiB']
-  let v = n / 1024
-  let i = 0
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++ }
-  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`
-}
+/** Sizes in the active locale (i18n/index.ts). */
+export { formatBytes } from './i18n/index.ts'

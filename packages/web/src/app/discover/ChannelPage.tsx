@@ -11,7 +11,8 @@ import { TopBar } from '../TopBar.tsx'
 import { avatarBlobUrl, channelPage, safeLinkHref, shortAddress, type ChannelProfile, type ListedVideo } from './api.ts'
 import { SkeletonGrid } from './Home.tsx'
 import { VideoGrid } from './VideoCard.tsx'
-import { MAX_RATING, maxRating, RATINGS } from '../settings/preferences.ts'
+import { MAX_RATING, maxRating } from '../settings/preferences.ts'
+import { ratingLabel, t } from '../i18n/index.ts'
 
 type State =
   | { kind: 'loading' }
@@ -70,30 +71,30 @@ export function ChannelPage ({ address }: { address: string }): ReactElement {
             <p className='muted small channel-address' title={address}>{address}</p>
             {profile?.bio !== undefined && <p className='channel-bio'>{profile.bio}</p>}
             {links.length > 0 && (
-              <ul className='channel-links' aria-label='Links'>
+              <ul className='channel-links' aria-label={t('channel.links')}>
                 {links.map(l => <li key={l.href}><a href={l.href} rel='noopener noreferrer nofollow' target='_blank'>{l.text}</a></li>)}
               </ul>
             )}
           </div>
         </header>
-        <section aria-live='polite' aria-busy={state.kind === 'loading'} aria-label='Videos'>
+        <section aria-live='polite' aria-busy={state.kind === 'loading'} aria-label={t('channel.videos')}>
           {state.kind === 'loading' && <SkeletonGrid />}
           {state.kind === 'error' && (
             <p className='notice' role='alert'>
-              <strong>{state.error.code === 'ERR_CHANNEL_NOT_FOUND' ? 'This node knows no channel at this address' : state.error.title}.</strong> {state.error.hint} <code>{state.error.code}</code>
+              <strong>{state.error.code === 'ERR_CHANNEL_NOT_FOUND' ? t('channel.notFound') : state.error.title}.</strong> {state.error.hint} <code>{state.error.code}</code>
             </p>
           )}
           {state.kind === 'ready' && state.videos.length === 0 && (
             <div className='empty'>
-              <p>No videos listed yet.</p>
-              {maxRating() < MAX_RATING && <p className='muted rating-note'>Videos rated above {RATINGS[maxRating()]} are hidden by your <a href='/settings'>settings</a>.</p>}
+              <p>{t('channel.none')}</p>
+              {maxRating() < MAX_RATING && <p className='muted rating-note'>{t('common.ratingHidden', { rating: ratingLabel(maxRating()) })} <a href='/settings'>{t('common.settings')}</a>.</p>}
             </div>
           )}
           {state.kind === 'ready' && state.videos.length > 0 && (
             <>
-              <h2 className='channel-videos-heading'>Videos</h2>
-              <VideoGrid videos={state.videos} label={`Videos by ${profile?.name ?? address}`} />
-              {state.next !== undefined && <div className='more'><button type='button' onClick={more} disabled={state.more}>{state.more ? 'Loading…' : 'More videos'}</button></div>}
+              <h2 className='channel-videos-heading'>{t('channel.videos')}</h2>
+              <VideoGrid videos={state.videos} label={t('channel.videosBy', { name: profile?.name ?? address })} />
+              {state.next !== undefined && <div className='more'><button type='button' onClick={more} disabled={state.more}>{state.more ? t('common.loading') : t('channel.more')}</button></div>}
             </>
           )}
         </section>

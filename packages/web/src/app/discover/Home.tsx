@@ -10,6 +10,7 @@ import { TopBar } from '../TopBar.tsx'
 import { CATEGORIES, categoryLabel, searchVideos, type ListedVideo } from './api.ts'
 import { LinkForm } from './LinkForm.tsx'
 import { VideoGrid } from './VideoCard.tsx'
+import { t } from '../i18n/index.ts'
 
 type Shelf = { kind: 'loading' } | { kind: 'ready', videos: ListedVideo[] } | { kind: 'error', error: UserError }
 
@@ -19,7 +20,7 @@ export function Home (): ReactElement {
   const [trending, setTrending] = useState<ListedVideo[]>([])
 
   useEffect(() => {
-    document.title = 'P2PDEVIDEO — encrypted video, served by peers'
+    document.title = t('home.docTitle')
     const ctrl = new AbortController()
     fetchPeerDirectory(window.location.origin, ctrl.signal).then(p => { setNodes(p.length) }, () => { setNodes(0) })
     searchVideos({ sort: 'latest', limit: 24 }, ctrl.signal).then(p => { setLatest({ kind: 'ready', videos: p.videos }) }, err => { if (!ctrl.signal.aborted) setLatest({ kind: 'error', error: userError(err) }) })
@@ -32,42 +33,42 @@ export function Home (): ReactElement {
       <TopBar nodes={nodes} />
       <main>
         <section className='intro'>
-          <p className='eyebrow'><LockIcon /> End-to-end encrypted · peer to peer</p>
-          <h1>Watch what people share, straight from the network.</h1>
-          <p className='lede'>Every video is sealed on its creator's computer and opened only in your browser. Nodes run by anyone store the pieces; none of them can see the picture.</p>
+          <p className='eyebrow'><LockIcon /> {t('home.eyebrow')}</p>
+          <h1>{t('home.headline')}</h1>
+          <p className='lede'>{t('home.lede')}</p>
         </section>
 
-        <nav className='categories' aria-label='Categories'>
+        <nav className='categories' aria-label={t('home.categories')}>
           <ul>{CATEGORIES.map(c => <li key={c}><a className='chip' href={`/search?category=${c}`}>{categoryLabel(c)}</a></li>)}</ul>
         </nav>
 
         {trending.length > 0 && (
           <section className='shelf' aria-labelledby='trending-h'>
-            <h2 id='trending-h'>Trending</h2>
-            <VideoGrid videos={trending} label='Trending videos' />
+            <h2 id='trending-h'>{t('home.trending')}</h2>
+            <VideoGrid videos={trending} label={t('home.trendingVideos')} />
           </section>
         )}
 
         <section className='shelf' aria-labelledby='latest-h' aria-busy={latest.kind === 'loading'}>
-          <h2 id='latest-h'>Latest</h2>
+          <h2 id='latest-h'>{t('home.latest')}</h2>
           {latest.kind === 'loading' && <SkeletonGrid />}
           {latest.kind === 'error' && <p className='notice' role='alert'><strong>{latest.error.title}.</strong> {latest.error.hint} <code>{latest.error.code}</code></p>}
           {latest.kind === 'ready' && latest.videos.length === 0 && (
             <div className='empty'>
-              <p>Nothing is listed on this network yet.</p>
-              <p className='muted'>Publish the first video from a terminal: <code>npx p2pdv upload ./talk.mp4 --title "My talk"</code></p>
+              <p>{t('home.empty')}</p>
+              <p className='muted'>{t('home.emptyHint')} <code>{t('home.emptyCommand')}</code></p>
             </div>
           )}
-          {latest.kind === 'ready' && latest.videos.length > 0 && <VideoGrid videos={latest.videos} label='Latest videos' />}
+          {latest.kind === 'ready' && latest.videos.length > 0 && <VideoGrid videos={latest.videos} label={t('home.latestVideos')} />}
         </section>
 
         <section className='have-link' aria-labelledby='link-h'>
-          <h2 id='link-h'>Have a link?</h2>
-          <p className='muted'>Private videos are not listed. Paste the link you were sent; the part after <code>#</code> is the key and never leaves this tab.</p>
+          <h2 id='link-h'>{t('home.haveLink')}</h2>
+          <p className='muted'>{t('home.haveLinkText1')} <code>#</code> {t('home.haveLinkText2')}</p>
           <LinkForm />
         </section>
       </main>
-      <footer className='footer'>P2PDEVIDEO · open source · your key never leaves this tab</footer>
+      <footer className='footer'>{t('home.footer')}</footer>
     </div>
   )
 }

@@ -9,9 +9,10 @@ import { TopBar } from '../TopBar.tsx'
 import { CATEGORIES, categoryLabel, searchVideos, type ListedVideo, type VideoSearch } from './api.ts'
 import { SkeletonGrid } from './Home.tsx'
 import { VideoGrid } from './VideoCard.tsx'
-import { MAX_RATING, maxRating, RATINGS } from '../settings/preferences.ts'
+import { MAX_RATING, maxRating } from '../settings/preferences.ts'
+import { ratingLabel, t } from '../i18n/index.ts'
 
-const SORTS = [['relevance', 'Best match'], ['latest', 'Newest'], ['trending', 'Trending']] as const
+const SORTS = [['relevance', 'search.sortRelevance'], ['latest', 'search.sortLatest'], ['trending', 'search.sortTrending']] as const
 
 /** The search in the address bar (only parameters the node takes; the node bounds them). */
 export function searchFromLocation (search: string): VideoSearch {
@@ -43,7 +44,7 @@ export function SearchPage (): ReactElement {
   const [nodes, setNodes] = useState<number | undefined>()
 
   useEffect(() => {
-    document.title = `${search.q ?? (search.category !== undefined ? categoryLabel(search.category) : search.tag ?? 'Search')} · P2PDEVIDEO`
+    document.title = `${search.q ?? (search.category !== undefined ? categoryLabel(search.category) : search.tag ?? t('search.docTitle'))} · P2PDEVIDEO`
     const ctrl = new AbortController()
     fetchPeerDirectory(window.location.origin, ctrl.signal).then(p => { setNodes(p.length) }, () => { setNodes(0) })
     searchVideos({ ...search, limit: 24 }, ctrl.signal).then(
@@ -60,7 +61,7 @@ export function SearchPage (): ReactElement {
       err => { setState({ kind: 'error', error: userError(err) }) })
   }
 
-  const heading = search.q !== undefined ? `Results for “${search.q}”` : search.category !== undefined ? categoryLabel(search.category) : search.tag !== undefined ? `#${search.tag}` : 'All videos'
+  const heading = search.q !== undefined ? t('search.resultsFor', { q: search.q }) : search.category !== undefined ? categoryLabel(search.category) : search.tag !== undefined ? `#${search.tag}` : t('search.all')
   const sort = search.sort ?? (search.q !== undefined ? 'relevance' : 'latest')
   return (
     <div className='page search'>
@@ -68,30 +69,30 @@ export function SearchPage (): ReactElement {
       <main>
         <h1 className='search-heading'>{heading}</h1>
         <div className='filters'>
-          <nav aria-label='Category'>
+          <nav aria-label={t('search.category')}>
             <ul className='chips'>
-              <li><a className='chip' aria-current={search.category === undefined ? 'true' : undefined} href={hrefWith(search, { category: undefined })}>All</a></li>
+              <li><a className='chip' aria-current={search.category === undefined ? 'true' : undefined} href={hrefWith(search, { category: undefined })}>{t('search.allChip')}</a></li>
               {CATEGORIES.map(c => <li key={c}><a className='chip' aria-current={search.category === c ? 'true' : undefined} href={hrefWith(search, { category: c })}>{categoryLabel(c)}</a></li>)}
             </ul>
           </nav>
-          <nav aria-label='Sort'>
+          <nav aria-label={t('search.sort')}>
             <ul className='chips'>
               {SORTS.filter(([s]) => s !== 'relevance' || search.q !== undefined).map(([s, label]) => (
-                <li key={s}><a className='chip' aria-current={sort === s ? 'true' : undefined} href={hrefWith(search, { sort: s })}>{label}</a></li>
+                <li key={s}><a className='chip' aria-current={sort === s ? 'true' : undefined} href={hrefWith(search, { sort: s })}>{t(label)}</a></li>
               ))}
             </ul>
           </nav>
-          {search.tag !== undefined && <a className='chip active' href={hrefWith(search, { tag: undefined })} aria-label={`Remove tag filter ${search.tag}`}>#{search.tag} ✕</a>}
+          {search.tag !== undefined && <a className='chip active' href={hrefWith(search, { tag: undefined })} aria-label={t('search.removeTag', { tag: search.tag })}>#{search.tag} ✕</a>}
         </div>
         <section aria-live='polite' aria-busy={state.kind === 'loading'}>
           {state.kind === 'loading' && <SkeletonGrid />}
-          {state.kind === 'error' && <p className='notice' role='alert'><strong>{state.error.code === 'ERR_VIDEO_QUERY' ? 'That search cannot be run' : state.error.title}.</strong> {state.error.hint} <code>{state.error.code}</code></p>}
-          {state.kind === 'ready' && state.videos.length === 0 && <div className='empty'><p>No videos found.</p><p className='muted'>Try fewer or shorter words, or another category.</p>{maxRating() < MAX_RATING && <p className='muted rating-note'>Videos rated above {RATINGS[maxRating()]} are hidden by your <a href='/settings'>settings</a>.</p>}</div>}
+          {state.kind === 'error' && <p className='notice' role='alert'><strong>{state.error.code === 'ERR_VIDEO_QUERY' ? t('search.badQuery') : state.error.title}.</strong> {state.error.hint} <code>{state.error.code}</code></p>}
+          {state.kind === 'ready' && state.videos.length === 0 && <div className='empty'><p>{t('search.none')}</p><p className='muted'>{t('search.noneHint')}</p>{maxRating() < MAX_RATING && <p className='muted rating-note'>{t('common.ratingHidden', { rating: ratingLabel(maxRating()) })} <a href='/settings'>{t('common.settings')}</a>.</p>}</div>}
           {state.kind === 'ready' && state.videos.length > 0 && (
             <>
-              <p className='muted result-count'>{state.videos.length}{state.next !== undefined ? '+' : ''} video{state.videos.length === 1 ? '' : 's'}</p>
-              <VideoGrid videos={state.videos} label='Search results' />
-              {state.next !== undefined && <div className='more'><button type='button' onClick={more} disabled={state.more}>{state.more ? 'Loading…' : 'More results'}</button></div>}
+              <p className='muted result-count'>{t(state.next !== undefined ? 'search.countMore' : 'search.count', { count: state.videos.length })}</p>
+              <VideoGrid videos={state.videos} label={t('search.results')} />
+              {state.next !== undefined && <div className='more'><button type='button' onClick={more} disabled={state.more}>{state.more ? t('common.loading') : t('search.more')}</button></div>}
             </>
           )}
         </section>

@@ -18,18 +18,21 @@ import { useWallet } from '../wallet/WalletButton.tsx'
 import type { AccessState, VideoTerms } from '../wallet/session.ts'
 import { shortAddress, type ListedVideo } from './api.ts'
 import { conditionSegments, priceView, qualification, refundedNote, refundView, refundWindowLabel, withdrawnNote, type ConditionLike, type TokenLike } from './price-view.ts'
+import { t } from '../i18n/index.ts'
 
 type Tx =
   | { phase: 'idle' }
-  | { phase: 'wallet', action: string }
-  | { phase: 'pending', action: string, hash: Hex }
-  | { phase: 'confirmed', action: string, message: string }
-  | { phase: 'failed', action: string, error: UserError }
+  | { phase: 'wallet', action: Action }
+  | { phase: 'pending', action: Action, hash: Hex }
+  | { phase: 'confirmed', action: Action, message: string }
+  | { phase: 'failed', action: Action, error: UserError }
+
+/** What a transaction does (its label is `tx.<action>` in the catalog; `data-tx-action` names it for tests). */
+type Action = 'buying' | 'subscribing' | 'refunding' | 'withdrawing'
 
 /** A refund confirmed on this page: the amount credited, then withdrawn. */
 interface Credited { amount: bigint, asset: 'eth' | 'p2pv', withdrawn: boolean }
 
-const KEYS_RELEASED = 'Confirmed. The keepers release the key now.'
 
 export function VideoActions ({ video, onAccess, onAccessLost }: { video: ListedVideo, onAccess?: () => void, onAccessLost?: () => void }): ReactElement {
   const wallet = useWallet()
@@ -54,12 +57,12 @@ export function VideoActions ({ video, onAccess, onAccessLost }: { video: Listed
     if (connected || video.policy === 'public') return
     let live = true
     import('../wallet/session.ts').then(async m => await m.readVideoTerms(window.location.origin, video.id as Hex))
-      .then(t => { if (live) setTerms(t) }, () => {})
+      .then(terms => { if (live) setTerms(terms) }, () => {})
     return () => { live = false }
   }, [connected, video.id, video.policy])
 
   const view = priceView(video, access)
-  const act = async (action: string, send: (onSent: (hash: Hex) => void) => Promise<string>, after?: () => void): Promise<void> => {
+  const act = async (action: Action, send: (onSent: (hash: Hex) => void) => Promise<string>, after?: () => void): Promise<void> => {
     setTx({ phase: 'wallet', action })
     try {
       const message = await send(hash => { setTx({ phase: 'pending', action, hash }) })
@@ -75,11 +78,11 @@ export function VideoActions ({ video, onAccess, onAccessLost }: { video: Listed
   const id = video.id as Hex
   let button: ReactElement | undefined
   if (!connected && (view.state === 'buy' || view.state === 'subscribe')) {
-    button = <button type='button' className='primary' onClick={() => { void connectWallet() }}>Connect a wallet to {view.state === 'buy' ? 'buy' : 'subscribe'}</button>
+    button = <button type='button' className='primary' onClick={() => { void connectWallet() }}>{t(view.state === 'buy' ? 'tx.connectToBuy' : 'tx.connectToSubscribe')}</button>
   } else if (connected && access !== undefined && view.state === 'buy') {
-    button = <button type='button' className='primary' data-action='buy' disabled={busy} onClick={() => { void act('Buying', async onSent => { await currentSession().buy(id, onSent); setCredited(undefined); return KEYS_RELEASED }, onAccess) }}>Buy</button>
+    button = <button type='button' className='primary' data-action='buy' disabled={busy} onClick={() => { void act('buying', async onSent => { await currentSession().buy(id, onSent); setCredited(undefined); return t('tx.keysReleased') }, onAccess) }}>{t('tx.buy')}</button>
   } else if (connected && access !== undefined && view.state === 'subscribe') {
-    button = <button type='button' className='primary' data-action='subscribe' disabled={busy} onClick={() => { void act('Subscribing', async onSent => { await currentSession().subscribe(access.video.owner, onSent); return KEYS_RELEASED }, onAccess) }}>Subscribe</button>
+    button = <button type='button' className='primary' data-action='subscribe' disabled={busy} onClick={() => { void act('subscribing', async onSent => { await currentSession().subscribe(access.video.owner, onSent); return t('tx.keysReleased') }, onAccess) }}>{t('tx.subscribe')}</button>
   }
 
   const refundWindow = access?.refund?.window ?? terms?.refundWindow
@@ -97,26 +100,26 @@ export function VideoActions ({ video, onAccess, onAccessLost }: { video: Listed
       {button}
       {refund.state === 'refundable' && (
         <div className='refund' data-refund='refundable'>
-          <span className='small'>Refundable until <time dateTime={new Date(Number(refund.until) * 1000).toISOString()}>{refund.deadline}</time> ({refund.left})</span>
+          <span className='small'>{t('refund.until')} <time dateTime={new Date(Number(refund.until) * 1000).toISOString()}>{refund.deadline}</time> ({refund.left})</span>
           <button type='button' data-action='refund' disabled={busy} onClick={() => {
-            void act('Refunding', async onSent => {
+            void act('refunding', async onSent => {
               const r = await currentSession().refund(id, onSent)
               setCredited({ ...r, withdrawn: false })
               return refundedNote(r.amount, r.asset)
             }, onAccessLost)
-          }}>Refund {refund.amount}</button>
+          }}>{t('refund.button', { amount: refund.amount })}</button>
         </div>
       )}
-      {refund.state === 'other-payer' && <span className='muted small' data-refund='other-payer'>Refundable by the account that paid for it, not by this one.</span>}
+      {refund.state === 'other-payer' && <span className='muted small' data-refund='other-payer'>{t('refund.otherPayer')}</span>}
       <TxStatus tx={tx} />
       {credited !== undefined && !credited.withdrawn && !busy && (
         <button type='button' data-action='withdraw' onClick={() => {
-          void act('Withdrawing', async onSent => {
+          void act('withdrawing', async onSent => {
             const w = await currentSession().withdraw(credited.asset, onSent)
             setCredited({ ...credited, withdrawn: true })
             return withdrawnNote(w.amount, credited.asset)
           })
-        }}>Withdraw to your wallet</button>
+        }}>{t('refund.withdraw')}</button>
       )}
       {policy !== 'public' && <ConditionNote condition={condition} tokens={access?.tokens ?? terms?.tokens} met={connected ? access?.conditionMet : undefined} />}
     </div>
@@ -141,9 +144,9 @@ function ConditionNote ({ condition, tokens, met }: { condition: ConditionLike |
 function TxStatus ({ tx }: { tx: Tx }): ReactElement | null {
   if (tx.phase === 'idle') return null
   return (
-    <div className={`tx-status ${tx.phase}`} data-tx={tx.phase} data-tx-action={tx.action.toLowerCase()} role='status' aria-live='polite'>
-      {tx.phase === 'wallet' && <p>{tx.action}: confirm the transaction in your wallet…</p>}
-      {tx.phase === 'pending' && <p>{tx.action}: waiting for the chain… <code title={tx.hash}>{tx.hash.slice(0, 10)}…</code></p>}
+    <div className={`tx-status ${tx.phase}`} data-tx={tx.phase} data-tx-action={tx.action} role='status' aria-live='polite'>
+      {tx.phase === 'wallet' && <p>{t('tx.confirmInWallet', { action: t(`tx.${tx.action}`) })}</p>}
+      {tx.phase === 'pending' && <p>{t('tx.waiting', { action: t(`tx.${tx.action}`) })} <code title={tx.hash}>{tx.hash.slice(0, 10)}…</code></p>}
       {tx.phase === 'confirmed' && <p>{tx.message}</p>}
       {tx.phase === 'failed' && <p data-code={tx.error.code}><strong>{tx.error.title}.</strong> {tx.error.hint} <code>{tx.error.code}</code></p>}
     </div>

@@ -2,6 +2,7 @@
 import { useEffect, useState, type ReactElement } from 'react'
 import { formatTime } from '../format.ts'
 import { ago, posterBlobUrl, priceLabel, shortAddress, type ListedVideo } from './api.ts'
+import { t } from '../i18n/index.ts'
 
 /** A stable hue from the video id, so covers without a poster differ. */
 function hueOf (id: string): number {
@@ -40,7 +41,7 @@ export function VideoCard ({ video }: { video: ListedVideo }): ReactElement {
         <a className='creator' href={`/channel/${video.owner}`} title={video.owner}>{video.creatorName ?? shortAddress(video.owner)}</a>
         <span aria-hidden='true'> · </span>
         <span>{ago(video.registeredAt)}</span>
-        {video.policy === 'public' && <><span aria-hidden='true'> · </span><span className='free'>Free</span></>}
+        {video.policy === 'public' && <><span aria-hidden='true'> · </span><span className='free'>{t('common.free')}</span></>}
       </p>
     </li>
   )

@@ -7,12 +7,13 @@ import { useEffect, useState, type ReactElement } from 'react'
 import { recordWatch } from '../library/history.ts'
 import { ago, categoryLabel, listedVideo, priceLabel, shortAddress, type ListedVideo } from './api.ts'
 import { VideoActions } from './VideoActions.tsx'
+import { t } from '../i18n/index.ts'
 
 export function priceState (v: ListedVideo): { label: string, detail: string } {
-  if (v.policy === 'public') return { label: 'Free', detail: 'Anyone may watch this video.' }
-  if (v.policy === 'subscribers') return { label: 'Subscribers', detail: 'Included in a subscription to this creator.' }
-  if (v.price === undefined) return { label: 'Not for sale', detail: 'The creator has not set a price yet.' }
-  return { label: `Buy for ${priceLabel(v)}`, detail: v.price.durationSeconds === 0n ? 'Yours to watch for good.' : 'Access for a limited time.' }
+  if (v.policy === 'public') return { label: t('common.free'), detail: t('price.anyone') }
+  if (v.policy === 'subscribers') return { label: t('price.subscribers'), detail: t('price.subscriptionIncluded') }
+  if (v.price === undefined) return { label: t('price.notForSale'), detail: t('price.noPrice') }
+  return { label: t('price.buyFor', { price: priceLabel(v) }), detail: v.price.durationSeconds === 0n ? t('price.forGood') : t('price.limited') }
 }
 
 export function VideoDetails ({ id, onFound, onAccess, onAccessLost }: { id: string, onFound?: (found: boolean) => void, onAccess?: () => void, onAccessLost?: () => void }): ReactElement | null {
@@ -42,8 +43,8 @@ export function VideoDetails ({ id, onFound, onAccess, onAccessLost }: { id: str
       </div>
       {video.description !== undefined && <p className='description'>{video.description}</p>}
       {video.tags.length > 0 && (
-        <ul className='tags' aria-label='Tags'>
-          {video.tags.map(t => <li key={t}><a className='chip' href={`/search?tag=${encodeURIComponent(t)}`}>#{t}</a></li>)}
+        <ul className='tags' aria-label={t('video.tags')}>
+          {video.tags.map(tag => <li key={tag}><a className='chip' href={`/search?tag=${encodeURIComponent(tag)}`}>#{tag}</a></li>)}
         </ul>
       )}
     </section>

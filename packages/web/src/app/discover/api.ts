@@ -5,6 +5,7 @@
 import { NodeClient, type ChannelPage, type ChannelProfile, type ListedVideo, type VideoPage, type VideoSearch } from '@p2pdv/node-client'
 import { avatarType, isProfileLink, MAX_LISTING_POSTER_BYTES, MAX_PROFILE_AVATAR_BYTES, parseCid } from '@p2pdv/core'
 import { MAX_RATING, maxRating } from '../settings/preferences.ts'
+import { decimalMark, formatAgo, t } from '../i18n/index.ts'
 
 export type { ChannelPage, ChannelProfile, ListedVideo, VideoPage, VideoSearch }
 
@@ -69,23 +70,23 @@ export const CATEGORIES = [
 ] as const
 
 export function categoryLabel (c: string): string {
-  return c === 'howto' ? 'How-to' : c.charAt(0).toUpperCase() + c.slice(1)
+  return (CATEGORIES as readonly string[]).includes(c) ? t(`category.${c as typeof CATEGORIES[number]}`) : c.charAt(0).toUpperCase() + c.slice(1)
 }
 
 /** "Free", "0.001 ETH", "0.5 P2PV · 30 days", "Subscribers". */
 export function priceLabel (v: Pick<ListedVideo, 'policy' | 'price'>): string {
-  if (v.policy === 'public') return 'Free'
-  if (v.policy === 'subscribers') return 'Subscribers'
-  if (v.price === undefined) return 'Paid'
-  const days = v.price.durationSeconds === 0n ? '' : ` · ${Math.max(1, Math.round(Number(v.price.durationSeconds) / 86_400))} days`
+  if (v.policy === 'public') return t('common.free')
+  if (v.policy === 'subscribers') return t('price.subscribers')
+  if (v.price === undefined) return t('price.paid')
+  const days = v.price.durationSeconds === 0n ? '' : ` · ${t('price.days', { count: Math.max(1, Math.round(Number(v.price.durationSeconds) / 86_400)) })}`
   return `${formatUnits(v.price.amount)} ${v.price.asset === 'eth' ? 'ETH' : 'P2PV'}${days}`
 }
 
-/** Wei as a decimal with up to `digits` fraction digits. */
+/** Wei as a decimal with up to `digits` fraction digits (the active locale's decimal mark, no grouping). */
 export function formatUnits (wei: bigint, digits = 6): string {
   const whole = wei / 10n ** 18n
   const frac = (wei % 10n ** 18n).toString().padStart(18, '0').slice(0, digits).replace(/0+$/, '')
-  return frac === '' ? whole.toString() : `${whole}.${frac}`
+  return frac === '' ? whole.toString() : `${whole}${decimalMark()}${frac}`
 }
 
 /** 0x7099…79c8 */
@@ -95,8 +96,5 @@ export function shortAddress (a: string): string {
 
 /** "3 days ago" from seconds since 1970. */
 export function ago (seconds: number, now = Date.now() / 1000): string {
-  const d = Math.max(0, now - seconds)
-  const units: Array<[number, string]> = [[31_536_000, 'year'], [2_592_000, 'month'], [604_800, 'week'], [86_400, 'day'], [3600, 'hour'], [60, 'minute']]
-  for (const [s, name] of units) if (d >= s) { const n = Math.floor(d / s); return `${n} ${name}${n === 1 ? '' : 's'} ago` }
-  return 'just now'
+  return formatAgo(seconds, now)
 }

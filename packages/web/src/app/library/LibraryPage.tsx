@@ -11,8 +11,9 @@ import { VideoGrid } from '../discover/VideoCard.tsx'
 import { userError, type UserError } from '../errors.ts'
 import { TopBar } from '../TopBar.tsx'
 import { connectWallet, currentSession } from '../wallet/store.ts'
-import { DEV_WALLET_LABEL, useWallet } from '../wallet/WalletButton.tsx'
+import { devWalletLabel, useWallet } from '../wallet/WalletButton.tsx'
 import { clearHistory, readHistory, type HistoryEntry } from './history.ts'
+import { formatDate, t } from '../i18n/index.ts'
 
 /** Listings looked up for bought videos (the rest show by id). */
 const MAX_LOOKUPS = 48
@@ -30,7 +31,7 @@ export function LibraryPage (): ReactElement {
   const [shelf, setShelf] = useState<Shelf>({ kind: 'idle' })
   const [history, setHistory] = useState<HistoryEntry[]>(() => readHistory())
 
-  useEffect(() => { document.title = 'Library · P2PDEVIDEO' }, [])
+  useEffect(() => { document.title = t('app.pageTitle', { title: t('library.docTitle') }) }, [])
   useEffect(() => {
     if (wallet.status !== 'connected') { setShelf({ kind: 'idle' }); return }
     let live = true
@@ -57,27 +58,27 @@ export function LibraryPage (): ReactElement {
     <div className='page library'>
       <TopBar />
       <main>
-        <h1 className='page-title'>Library</h1>
+        <h1 className='page-title'>{t('library.title')}</h1>
         {wallet.status !== 'connected' && (
           <section className='empty'>
-            <p>Connect a wallet to see the videos you bought and the creators you subscribe to.</p>
-            <button type='button' className='primary' onClick={() => { void connectWallet() }}>Connect wallet</button>
+            <p>{t('library.connectText')}</p>
+            <button type='button' className='primary' onClick={() => { void connectWallet() }}>{t('library.connect')}</button>
           </section>
         )}
-        {wallet.status === 'connected' && <p className='muted library-for'>For <span className='mono'>{wallet.address}</span>{wallet.kind === 'dev' ? ` (${DEV_WALLET_LABEL})` : ''}</p>}
-        {shelf.kind === 'loading' && <p className='muted' aria-busy='true'>Reading the chain…</p>}
+        {wallet.status === 'connected' && <p className='muted library-for'>{t('library.for')} <span className='mono'>{wallet.address}</span>{wallet.kind === 'dev' ? ` (${devWalletLabel()})` : ''}</p>}
+        {shelf.kind === 'loading' && <p className='muted' aria-busy='true'>{t('library.reading')}</p>}
         {shelf.kind === 'error' && <p className='notice' role='alert'><strong>{shelf.error.title}.</strong> {shelf.error.hint} <code>{shelf.error.code}</code></p>}
         {shelf.kind === 'ready' && <OwnedShelves owned={shelf.owned} me={wallet.address!} />}
 
         <section className='shelf' aria-labelledby='history-h'>
           <div className='shelf-head'>
-            <h2 id='history-h'>History</h2>
-            {history.length > 0 && <button type='button' onClick={() => { clearHistory(); setHistory([]) }}>Clear history</button>}
+            <h2 id='history-h'>{t('library.history')}</h2>
+            {history.length > 0 && <button type='button' onClick={() => { clearHistory(); setHistory([]) }}>{t('library.clearHistory')}</button>}
           </div>
-          <p className='muted small'>Kept in this browser only.</p>
+          <p className='muted small'>{t('library.localOnly')}</p>
           {history.length === 0
-            ? <p className='muted'>Nothing watched yet.</p>
-            : <ul className='rows' aria-label='Watched videos'>{history.map(h => <li key={h.id}><a href={`/watch/video/${h.id}`} data-video={h.id}>{h.title}</a> <span className='muted small'>{ago(h.at / 1000)}</span></li>)}</ul>}
+            ? <p className='muted'>{t('library.nothingWatched')}</p>
+            : <ul className='rows' aria-label={t('library.watched')}>{history.map(h => <li key={h.id}><a href={`/watch/video/${h.id}`} data-video={h.id}>{h.title}</a> <span className='muted small'>{ago(h.at / 1000)}</span></li>)}</ul>}
         </section>
       </main>
     </div>
@@ -92,17 +93,17 @@ function OwnedShelves ({ owned, me }: { owned: Owned, me: string }): ReactElemen
     <>
       {owned.refundable.length > 0 && (
         <section className='shelf' aria-labelledby='refundable-h'>
-          <h2 id='refundable-h'>Refundable</h2>
-          <p className='muted small'>Changed your mind? These purchases can still be refunded on their page.</p>
-          <ul className='rows' aria-label='Refundable purchases'>
+          <h2 id='refundable-h'>{t('library.refundable')}</h2>
+          <p className='muted small'>{t('library.refundableText')}</p>
+          <ul className='rows' aria-label={t('library.refundablePurchases')}>
             {owned.refundable.map(r => {
               const v = refundView(r, me, now)
               if (v.state !== 'refundable') return null
               return (
                 <li key={r.id} data-refundable={r.id}>
-                  <a href={`/watch/video/${r.id}`}>{r.title ?? `Video ${shortAddress(r.id)}`}</a>{' '}
-                  <span className='muted small'>{v.amount} · refundable until <time dateTime={new Date(Number(v.until) * 1000).toISOString()}>{v.deadline}</time> ({v.left})</span>{' '}
-                  <a className='button' href={`/watch/video/${r.id}`} data-action='refund-on-page'>Refund…</a>
+                  <a href={`/watch/video/${r.id}`}>{r.title ?? t('library.video', { id: shortAddress(r.id) })}</a>{' '}
+                  <span className='muted small'>{v.amount} · {t('library.refundableUntil')} <time dateTime={new Date(Number(v.until) * 1000).toISOString()}>{v.deadline}</time> ({v.left})</span>{' '}
+                  <a className='button' href={`/watch/video/${r.id}`} data-action='refund-on-page'>{t('library.refund')}</a>
                 </li>
               )
             })}
@@ -110,27 +111,27 @@ function OwnedShelves ({ owned, me }: { owned: Owned, me: string }): ReactElemen
         </section>
       )}
       <section className='shelf' aria-labelledby='bought-h'>
-        <h2 id='bought-h'>Bought</h2>
-        {owned.bought.length === 0 && <p className='muted'>Nothing bought yet. <a href='/'>Find something to watch</a>.</p>}
-        {listed.length > 0 && <VideoGrid videos={listed} label='Bought videos' />}
+        <h2 id='bought-h'>{t('library.bought')}</h2>
+        {owned.bought.length === 0 && <p className='muted'>{t('library.nothingBought')} <a href='/'>{t('library.find')}</a>.</p>}
+        {listed.length > 0 && <VideoGrid videos={listed} label={t('library.boughtVideos')} />}
         {unlisted.length > 0 && (
-          <ul className='rows' aria-label='Bought videos not listed'>
-            {unlisted.map(b => <li key={b.id}><a href={`/watch/video/${b.id}`} data-video={b.id}>Video {shortAddress(b.id)}</a> <span className='muted small'>{untilLabel(b.until, now)}</span></li>)}
+          <ul className='rows' aria-label={t('library.boughtUnlisted')}>
+            {unlisted.map(b => <li key={b.id}><a href={`/watch/video/${b.id}`} data-video={b.id}>{t('library.video', { id: shortAddress(b.id) })}</a> <span className='muted small'>{untilLabel(b.until, now)}</span></li>)}
           </ul>
         )}
       </section>
       <section className='shelf' aria-labelledby='subs-h'>
-        <h2 id='subs-h'>Subscriptions</h2>
+        <h2 id='subs-h'>{t('library.subscriptions')}</h2>
         {owned.subscriptions.length === 0
-          ? <p className='muted'>No subscriptions.</p>
-          : <ul className='rows' aria-label='Subscriptions'>{owned.subscriptions.map(s => <li key={s.creator} data-creator={s.creator}><span className='mono'>{shortAddress(s.creator)}</span> <span className='muted small'>{untilLabel(s.until, now)}</span></li>)}</ul>}
+          ? <p className='muted'>{t('library.noSubscriptions')}</p>
+          : <ul className='rows' aria-label={t('library.subscriptions')}>{owned.subscriptions.map(s => <li key={s.creator} data-creator={s.creator}><span className='mono'>{shortAddress(s.creator)}</span> <span className='muted small'>{untilLabel(s.until, now)}</span></li>)}</ul>}
       </section>
     </>
   )
 }
 
 function untilLabel (until: bigint, now: bigint): string {
-  if (until === FOREVER) return 'yours for good'
-  if (until <= now) return 'ended'
-  return `until ${new Date(Number(until) * 1000).toLocaleDateString()}`
+  if (until === FOREVER) return t('library.forGood')
+  if (until <= now) return t('library.ended')
+  return t('library.until', { date: formatDate(Number(until) * 1000, { dateStyle: 'medium' }) })
 }

@@ -9,6 +9,7 @@ import { userError, type UserError } from '../errors.ts'
 import { formatBytes } from '../format.ts'
 import { TopBar } from '../TopBar.tsx'
 import { loadAudits, loadNode, loadStake, type AuditView, type NodeSnapshot, type StakeView } from './node-api.ts'
+import { decimalMark, formatDate, formatNumber, locale, t } from '../i18n/index.ts'
 
 const REFRESH_MS = 10_000
 
@@ -21,7 +22,7 @@ export function NodePage (): ReactElement {
   const [updated, setUpdated] = useState<number | undefined>()
 
   useEffect(() => {
-    document.title = 'This node — P2PDEVIDEO'
+    document.title = t('node.docTitle')
     const ctrl = new AbortController()
     let timer: ReturnType<typeof setTimeout> | undefined
     const refresh = async (): Promise<void> => {
@@ -47,15 +48,15 @@ export function NodePage (): ReactElement {
       <TopBar nodes={node.kind === 'ready' ? node.value.knownNodes.length : undefined} />
       <main>
         <header className='node-head'>
-          <h1>This node</h1>
-          {node.kind === 'ready' && <p className='muted mono' title='Peer id'>{node.value.peerId}</p>}
-          {updated !== undefined && <p className='muted small' aria-live='polite'>Updated {new Date(updated).toLocaleTimeString()} · refreshes every 10 s</p>}
+          <h1>{t('node.title')}</h1>
+          {node.kind === 'ready' && <p className='muted mono' title={t('node.peerId')}>{node.value.peerId}</p>}
+          {updated !== undefined && <p className='muted small' aria-live='polite'>{t('node.updated', { time: formatDate(updated, { timeStyle: 'medium' }) })}</p>}
         </header>
-        {node.kind === 'loading' && <p className='muted' aria-busy='true'>Reading the node…</p>}
+        {node.kind === 'loading' && <p className='muted' aria-busy='true'>{t('node.reading')}</p>}
         {node.kind === 'error' && <ErrorNotice error={node.error} />}
         {node.kind === 'ready' && <Dashboard node={node.value} audits={audits} stake={stake} />}
       </main>
-      <footer className='footer'>P2PDEVIDEO · every number here comes from this node's public API</footer>
+      <footer className='footer'>{t('node.footer')}</footer>
     </div>
   )
 }
@@ -66,82 +67,82 @@ function Dashboard ({ node, audits, stake }: { node: NodeSnapshot, audits: Part<
   return (
     <div className='node-grid'>
       <section className='card' aria-labelledby='storage-h'>
-        <h2 id='storage-h'>Storage</h2>
-        <div className='meter' role='meter' aria-label='Storage used' aria-valuemin={0} aria-valuemax={node.quotaBytes} aria-valuenow={node.usedBytes}>
+        <h2 id='storage-h'>{t('node.storage')}</h2>
+        <div className='meter' role='meter' aria-label={t('node.storageUsed')} aria-valuemin={0} aria-valuemax={node.quotaBytes} aria-valuenow={node.usedBytes}>
           <span style={{ width: `${(used * 100).toFixed(1)}%` }} className={used > 0.9 ? 'high' : ''} />
         </div>
-        <p className='big'><span data-testid='used'>{formatBytes(node.usedBytes)}</span> <span className='muted'>of {formatBytes(node.quotaBytes)} · {formatBytes(node.freeBytes)} free</span></p>
+        <p className='big'><span data-testid='used'>{formatBytes(node.usedBytes)}</span> <span className='muted'>{t('node.ofFree', { quota: formatBytes(node.quotaBytes), free: formatBytes(node.freeBytes) })}</span></p>
         <dl className='facts'>
-          <div><dt>Blocks</dt><dd data-testid='blocks'>{node.blocks.toLocaleString()}</dd></div>
-          <div><dt>Placement records</dt><dd data-testid='placements'>{node.placements.toLocaleString()}</dd></div>
-          {node.zone !== undefined && <div><dt>Zone</dt><dd>{node.zone}</dd></div>}
+          <div><dt>{t('node.blocks')}</dt><dd data-testid='blocks'>{formatNumber(node.blocks)}</dd></div>
+          <div><dt>{t('node.placements')}</dt><dd data-testid='placements'>{formatNumber(node.placements)}</dd></div>
+          {node.zone !== undefined && <div><dt>{t('node.zone')}</dt><dd>{node.zone}</dd></div>}
         </dl>
       </section>
 
       <section className='card' aria-labelledby='repair-h'>
-        <h2 id='repair-h'>Repair</h2>
+        <h2 id='repair-h'>{t('node.repair')}</h2>
         {node.repair.enabled
           ? (
             <dl className='facts'>
-              <div><dt>Passes</dt><dd data-testid='repair-passes'>{node.repair.passes}</dd></div>
-              <div><dt>Last pass</dt><dd>{node.repair.lastPassAt === 0 ? 'not yet' : ago(node.repair.lastPassAt!)}</dd></div>
-              <div><dt>Blocks repaired</dt><dd>{node.repair.blocksRepaired}</dd></div>
-              <div><dt>Moved</dt><dd>{formatBytes(node.repair.bytesMoved ?? 0)}</dd></div>
-              <div><dt>Backlog</dt><dd>{node.repair.backlog}</dd></div>
-              <div><dt>At risk / lost</dt><dd className={(node.repair.unrecoverable ?? 0) > 0 ? 'bad' : ''}>{node.repair.atRisk} / {node.repair.unrecoverable}</dd></div>
+              <div><dt>{t('node.passes')}</dt><dd data-testid='repair-passes'>{node.repair.passes}</dd></div>
+              <div><dt>{t('node.lastPass')}</dt><dd>{node.repair.lastPassAt === 0 ? t('node.notYet') : ago(node.repair.lastPassAt!)}</dd></div>
+              <div><dt>{t('node.blocksRepaired')}</dt><dd>{node.repair.blocksRepaired}</dd></div>
+              <div><dt>{t('node.moved')}</dt><dd>{formatBytes(node.repair.bytesMoved ?? 0)}</dd></div>
+              <div><dt>{t('node.backlog')}</dt><dd>{node.repair.backlog}</dd></div>
+              <div><dt>{t('node.atRisk')}</dt><dd className={(node.repair.unrecoverable ?? 0) > 0 ? 'bad' : ''}>{node.repair.atRisk} / {node.repair.unrecoverable}</dd></div>
             </dl>
             )
-          : <p className='muted'>Repair is off on this node (<code>--no-repair</code>).</p>}
+          : <p className='muted'>{t('node.repairOff')} (<code>--no-repair</code>).</p>}
       </section>
 
       <section className='card' aria-labelledby='net-h'>
-        <h2 id='net-h'>Network</h2>
+        <h2 id='net-h'>{t('node.network')}</h2>
         <dl className='facts'>
-          <div><dt>Connected (libp2p)</dt><dd data-testid='connected'>{node.connectedPeers}</dd></div>
-          <div><dt>Nodes it knows</dt><dd data-testid='known'>{node.knownNodes.length}</dd></div>
-          <div><dt>Version</dt><dd>{node.version}</dd></div>
+          <div><dt>{t('node.connected')}</dt><dd data-testid='connected'>{node.connectedPeers}</dd></div>
+          <div><dt>{t('node.known')}</dt><dd data-testid='known'>{node.knownNodes.length}</dd></div>
+          <div><dt>{t('node.version')}</dt><dd>{node.version}</dd></div>
         </dl>
         <details>
-          <summary>Addresses and peers</summary>
+          <summary>{t('node.addresses')}</summary>
           <ul className='mono small plain'>{node.multiaddrs.map(a => <li key={a}>{a}</li>)}</ul>
           <ul className='mono small plain'>{node.knownNodes.map(p => <li key={p.peerId}>{short(p.peerId)} · {p.http}</li>)}</ul>
         </details>
       </section>
 
       <section className='card' aria-labelledby='chain-h'>
-        <h2 id='chain-h'>Stake and roles</h2>
+        <h2 id='chain-h'>{t('node.stakeRoles')}</h2>
         <dl className='facts'>
-          <div><dt>Keeper</dt><dd data-testid='keeper'>{node.keeper === undefined ? 'no' : `yes · ${node.keeper.shares} key shares · log of ${node.keeper.logLength}`}</dd></div>
-          <div><dt>Auditor</dt><dd>{node.auditor ? 'yes' : 'no'}</dd></div>
+          <div><dt>{t('node.keeper')}</dt><dd data-testid='keeper'>{node.keeper === undefined ? t('node.no') : t('node.keeperYes', { shares: node.keeper.shares, log: node.keeper.logLength })}</dd></div>
+          <div><dt>{t('node.auditor')}</dt><dd>{node.auditor ? t('node.yes') : t('node.no')}</dd></div>
         </dl>
-        {stake.kind === 'loading' && <p className='muted'>Reading the chain…</p>}
-        {stake.kind === 'error' && <p className='muted'>The chain did not answer ({stake.error.code}); stake is not shown.</p>}
-        {stake.kind === 'ready' && stake.value === undefined && <p className='muted'>Not registered on a chain this node shares.</p>}
+        {stake.kind === 'loading' && <p className='muted'>{t('node.chainReading')}</p>}
+        {stake.kind === 'error' && <p className='muted'>{t('node.chainError', { code: stake.error.code })}</p>}
+        {stake.kind === 'ready' && stake.value === undefined && <p className='muted'>{t('node.notRegistered')}</p>}
         {stake.kind === 'ready' && stake.value !== undefined && (
           <dl className='facts'>
-            <div><dt>Stake</dt><dd data-testid='stake'>{formatTokens(stake.value.stake)}</dd></div>
-            <div><dt>State</dt><dd className={stake.value.active ? 'good' : 'bad'}>{stake.value.active ? 'active' : 'inactive'}</dd></div>
-            <div><dt>Reputation on chain</dt><dd>{(stake.value.reputation / 100).toFixed(0)} %</dd></div>
-            <div><dt>Operator</dt><dd className='mono small'>{short(stake.value.operator)}</dd></div>
+            <div><dt>{t('node.stake')}</dt><dd data-testid='stake'>{formatTokens(stake.value.stake)}</dd></div>
+            <div><dt>{t('node.state')}</dt><dd className={stake.value.active ? 'good' : 'bad'}>{stake.value.active ? t('node.active') : t('node.inactive')}</dd></div>
+            <div><dt>{t('node.reputation')}</dt><dd>{t('node.percent', { n: Math.round(stake.value.reputation / 100) })}</dd></div>
+            <div><dt>{t('node.operator')}</dt><dd className='mono small'>{short(stake.value.operator)}</dd></div>
           </dl>
         )}
       </section>
 
       {audits.kind === 'ready' && audits.value !== undefined && (
         <section className='card wide' aria-labelledby='audit-h'>
-          <h2 id='audit-h'>Audits this node runs</h2>
-          {audits.value.peers.length === 0 && <p className='muted'>No scores yet: the auditor learns what to audit from placement records and scores nodes after its first rounds (one a minute by default).</p>}
+          <h2 id='audit-h'>{t('node.audits')}</h2>
+          {audits.value.peers.length === 0 && <p className='muted'>{t('node.noScores')}</p>}
           {audits.value.peers.length > 0 && <table className='scores'>
-            <caption className='sr-only'>Reputation of the nodes this auditor follows</caption>
-            <thead><tr><th scope='col'>Node</th><th scope='col'>Score</th><th scope='col'>Passes</th><th scope='col'>Failures</th><th scope='col'>Gets new blocks</th></tr></thead>
+            <caption className='sr-only'>{t('node.scoresCaption')}</caption>
+            <thead><tr><th scope='col'>{t('node.colNode')}</th><th scope='col'>{t('node.colScore')}</th><th scope='col'>{t('node.colPasses')}</th><th scope='col'>{t('node.colFailures')}</th><th scope='col'>{t('node.colEligible')}</th></tr></thead>
             <tbody>
               {audits.value.peers.map(p => (
                 <tr key={p.peerId}>
-                  <td className='mono'>{short(p.peerId)}{p.peerId === node.peerId ? ' (this node)' : ''}</td>
-                  <td><span className={`score ${p.score < 0.5 ? 'bad' : 'good'}`}>{p.score.toFixed(2)}</span></td>
+                  <td className='mono'>{short(p.peerId)}{p.peerId === node.peerId ? t('node.thisNode') : ''}</td>
+                  <td><span className={`score ${p.score < 0.5 ? 'bad' : 'good'}`}>{formatNumber(p.score, locale(), { minimumFractionDigits: 2, maximumFractionDigits: 2 })}</span></td>
                   <td>{p.passes}</td>
                   <td>{p.failures}</td>
-                  <td>{p.eligible ? 'yes' : 'no'}</td>
+                  <td>{p.eligible ? t('node.yes') : t('node.no')}</td>
                 </tr>
               ))}
             </tbody>
@@ -150,9 +151,9 @@ function Dashboard ({ node, audits, stake }: { node: NodeSnapshot, audits: Part<
       )}
 
       <section className='card wide' aria-labelledby='problems-h'>
-        <h2 id='problems-h'>Recent problems</h2>
+        <h2 id='problems-h'>{t('node.problems')}</h2>
         {problems.length === 0
-          ? <p className='good' data-testid='no-problems'>None seen: no failed audits in the latest results, nothing lost or at risk.</p>
+          ? <p className='good' data-testid='no-problems'>{t('node.noProblems')}</p>
           : <ul className='problems'>{problems.map((p, i) => <li key={i}>{p}</li>)}</ul>}
       </section>
     </div>
@@ -161,13 +162,13 @@ function Dashboard ({ node, audits, stake }: { node: NodeSnapshot, audits: Part<
 
 function problemsOf (node: NodeSnapshot, audits: Part<AuditView | undefined>): string[] {
   const out: string[] = []
-  if ((node.repair.unrecoverable ?? 0) > 0) out.push(`${node.repair.unrecoverable} stripes are lost (fewer than k blocks anywhere).`)
-  if ((node.repair.atRisk ?? 0) > 0) out.push(`${node.repair.atRisk} stripes are at risk (fewer than k blocks reachable now).`)
-  if (node.quotaBytes > 0 && node.freeBytes / node.quotaBytes < 0.1) out.push(`Disk nearly full: ${formatBytes(node.freeBytes)} free.`)
+  if ((node.repair.unrecoverable ?? 0) > 0) out.push(t('node.lost', { count: node.repair.unrecoverable ?? 0 }))
+  if ((node.repair.atRisk ?? 0) > 0) out.push(t('node.risk', { count: node.repair.atRisk ?? 0 }))
+  if (node.quotaBytes > 0 && node.freeBytes / node.quotaBytes < 0.1) out.push(t('node.diskFull', { free: formatBytes(node.freeBytes) }))
   if (audits.kind === 'ready' && audits.value !== undefined) {
-    for (const r of audits.value.recent.filter(x => x.outcome !== 'pass')) out.push(`${new Date(r.issued).toLocaleTimeString()} · ${r.kind} audit of ${short(r.peer)}: ${r.outcome}${r.code === undefined ? '' : ` (${r.code})`}`)
+    for (const r of audits.value.recent.filter(x => x.outcome !== 'pass')) out.push(`${t('node.auditFailed', { time: formatDate(r.issued, { timeStyle: 'medium' }), kind: r.kind, peer: short(r.peer), outcome: r.outcome })}${r.code === undefined ? '' : ` (${r.code})`}`)
   }
-  if (audits.kind === 'error') out.push(`The auditor's results could not be read (${audits.error.code}).`)
+  if (audits.kind === 'error') out.push(t('node.auditsUnread', { code: audits.error.code }))
   return out
 }
 
@@ -179,14 +180,14 @@ function ErrorNotice ({ error }: { error: UserError }): ReactElement {
 function formatTokens (units: bigint): string {
   const one = 10n ** 18n
   const cents = ((units % one) * 100n / one).toString().padStart(2, '0').replace(/0+$/, '')
-  return `${(units / one).toLocaleString('en-US')}${cents === '' ? '' : `.${cents}`} P2PV`
+  return `${formatNumber(units / one)}${cents === '' ? '' : `${decimalMark()}${cents}`} P2PV`
 }
 
 function short (id: string): string {
   return id.length > 20 ? `${id.slice(0, 10)}…${id.slice(-6)}` : id
 }
 
-function ago (t: number): string {
-  const s = Math.max(0, Math.round((Date.now() - t) / 1000))
-  return s < 90 ? `${s} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : new Date(t).toLocaleString()
+function ago (at: number): string {
+  const s = Math.max(0, Math.round((Date.now() - at) / 1000))
+  return s < 90 ? t('node.secondsAgo', { n: s }) : s < 5400 ? t('node.minutesAgo', { n: Math.round(s / 60) }) : formatDate(at)
 }

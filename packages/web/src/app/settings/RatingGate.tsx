@@ -6,7 +6,8 @@
 import { useEffect, useState, type ReactElement } from 'react'
 import { ratingOf } from './rating-of.ts'
 import { TopBar } from '../TopBar.tsx'
-import { maxRating, RATINGS } from './preferences.ts'
+import { maxRating } from './preferences.ts'
+import { ratingLabel, t } from '../i18n/index.ts'
 
 type Verdict = { kind: 'checking' } | { kind: 'allowed' } | { kind: 'hidden', rating: number } | { kind: 'unknown' }
 
@@ -29,11 +30,11 @@ export function RatingGate ({ id, children }: { id: string, children: () => Reac
         <div className='player placeholder' aria-busy={verdict.kind === 'checking'}>
           {verdict.kind !== 'checking' && (
             <section className='error-panel rating-hidden' role='alert' data-hidden-rating={verdict.kind === 'hidden' ? verdict.rating : undefined}>
-              <h2>{verdict.kind === 'hidden' ? `Hidden by your settings: rated ${RATINGS[verdict.rating] ?? verdict.rating}` : 'This video\'s rating could not be checked'}</h2>
+              <h2>{verdict.kind === 'hidden' ? t('gate.hidden', { rating: ratingLabel(verdict.rating) }) : t('gate.unknown')}</h2>
               <p className='error-hint'>
                 {verdict.kind === 'hidden'
-                  ? <>This browser shows videos rated up to {RATINGS[maxRating()]}. <a href='/settings'>Settings</a> can change that{' '}(with the PIN, if one is set).</>
-                  : <>Your settings limit ratings, so it does not play until its rating is known. <button type='button' onClick={() => { setVerdict({ kind: 'checking' }); setAttempt(attempt + 1) }}>Try again</button></>}
+                  ? <>{t('gate.hiddenText', { rating: ratingLabel(maxRating()) })} <a href='/settings'>{t('gate.settings')}</a> {t('gate.canChange')}</>
+                  : <>{t('gate.unknownText')} <button type='button' onClick={() => { setVerdict({ kind: 'checking' }); setAttempt(attempt + 1) }}>{t('gate.retry')}</button></>}
               </p>
             </section>
           )}

@@ -1,6 +1,7 @@
 /**
  * The viewer's own settings, kept in this browser only (localStorage; nothing is sent anywhere):
- * the highest content rating to show, and an optional PIN that locks it (parental control).
+ * the highest content rating to show, an optional PIN that locks it (parental control), and the
+ * interface language (i18n/index.ts).
  *
  * The PIN is stored as PBKDF2-SHA-256 (random salt, PIN_ITERATIONS), never as itself, and five
  * wrong tries lock it for PIN_LOCK_MS. It keeps a child from changing the setting in the app; it
@@ -19,6 +20,9 @@ export const PIN_LOCK_MS = 60_000
 const RATING_KEY = 'p2pdv.maxRating'
 const PIN_KEY = 'p2pdv.pin'
 const TRIES_KEY = 'p2pdv.pinTries'
+const LANGUAGE_KEY = 'p2pdv.language'
+/** The longest language tag kept (anything longer in storage is ignored). */
+const MAX_LANGUAGE_LENGTH = 16
 
 export type Store = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>
 
@@ -39,6 +43,23 @@ export function maxRating (store: Pick<Storage, 'getItem'> | undefined = globalT
 /** True when a video of this rating is hidden by the viewer's setting. */
 export function hiddenByRating (rating: number, store?: Pick<Storage, 'getItem'>): boolean {
   return rating > maxRating(store)
+}
+
+/** The language the viewer chose in Settings (a tag as i18n/index.ts LOCALES names it), or undefined: follow the browser. */
+export function storedLanguage (store: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage): string | undefined {
+  try {
+    const raw = store?.getItem(LANGUAGE_KEY) ?? ''
+    return /^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(raw) && raw.length <= MAX_LANGUAGE_LENGTH ? raw : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Keeps the viewer's language (undefined: forget it and follow the browser again). Not PIN-locked. */
+export function setStoredLanguage (language: string | undefined, store: Store = globalThis.localStorage): void {
+  if (language === undefined) { store.removeItem(LANGUAGE_KEY); return }
+  if (!/^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(language) || language.length > MAX_LANGUAGE_LENGTH) throw new RangeError('not a language tag')
+  store.setItem(LANGUAGE_KEY, language)
 }
 
 interface StoredPin { salt: string, hash: string, iterations: number }

@@ -6,8 +6,12 @@
 import { useEffect, useRef, useState, useSyncExternalStore, type ReactElement } from 'react'
 import { formatUnits, shortAddress } from '../discover/api.ts'
 import { addTestFunds, connectWallet, disconnectWallet, restoreWallet, signIn, subscribeWallet, walletState, type WalletState } from './store.ts'
+import { t } from '../i18n/index.ts'
 
-export const DEV_WALLET_LABEL = 'Dev wallet — test funds only'
+/** How the devnet page wallet is labelled wherever it shows. */
+export function devWalletLabel (): string {
+  return t('wallet.devLabel')
+}
 
 export function useWallet (): WalletState {
   return useSyncExternalStore(subscribeWallet, walletState)
@@ -33,7 +37,7 @@ export function WalletButton (): ReactElement {
     return (
       <div className='wallet' ref={root}>
         <button type='button' className='primary wallet-connect' disabled={w.status === 'connecting'} onClick={() => { void connectWallet() }}>
-          {w.status === 'connecting' ? 'Connecting…' : 'Connect wallet'}
+          {w.status === 'connecting' ? t('wallet.connecting') : t('wallet.connect')}
         </button>
         {w.status === 'error' && w.error !== undefined && (
           <p className='wallet-error' role='alert' data-code={w.error.code}><strong>{w.error.title}.</strong> {w.error.hint} <code>{w.error.code}</code></p>
@@ -48,21 +52,21 @@ export function WalletButton (): ReactElement {
         <span className='wallet-dot' aria-hidden='true' />
         <span className='wallet-address'>{shortAddress(w.address!)}</span>
         {w.balance !== undefined && <span className='wallet-balance'>{formatUnits(w.balance.eth, 4)} ETH</span>}
-        {w.kind === 'dev' && <span className='dev-badge'>dev</span>}
+        {w.kind === 'dev' && <span className='dev-badge'>{t('wallet.dev')}</span>}
       </button>
       {open && (
         <div className='wallet-menu' role='menu'>
-          <p className='wallet-kind'>{w.kind === 'dev' ? DEV_WALLET_LABEL : 'Browser wallet'}</p>
+          <p className='wallet-kind'>{w.kind === 'dev' ? devWalletLabel() : t('wallet.browser')}</p>
           <p className='wallet-full mono'>{w.address}</p>
           {w.balance !== undefined && <p className='muted small'>{formatUnits(w.balance.eth, 6)} ETH · {formatUnits(w.balance.p2pv, 4)} P2PV</p>}
-          {w.kind === 'dev' && <p className='muted small'>A key this page keeps in the browser, for the devnet only. Never send it real funds.</p>}
+          {w.kind === 'dev' && <p className='muted small'>{t('wallet.devText')}</p>}
           <div className='wallet-actions'>
-            <a className='button' role='menuitem' href='/library'>Library</a>
+            <a className='button' role='menuitem' href='/library'>{t('wallet.library')}</a>
             {w.signedIn === undefined
-              ? <button type='button' role='menuitem' disabled={busy} onClick={() => { void run(signIn) }}>Sign in</button>
-              : <span className='signed-in' data-signed-in='true'>Signed in{w.signedIn.roles.length > 0 ? ` · ${w.signedIn.roles.join(', ')}` : ''}</span>}
-            {w.kind === 'dev' && <button type='button' role='menuitem' disabled={busy} onClick={() => { void run(addTestFunds) }}>Add test ETH</button>}
-            <button type='button' role='menuitem' onClick={() => { setOpen(false); disconnectWallet() }}>Disconnect</button>
+              ? <button type='button' role='menuitem' disabled={busy} onClick={() => { void run(signIn) }}>{t('wallet.signIn')}</button>
+              : <span className='signed-in' data-signed-in='true'>{t('wallet.signedIn')}{w.signedIn.roles.length > 0 ? ` · ${w.signedIn.roles.join(', ')}` : ''}</span>}
+            {w.kind === 'dev' && <button type='button' role='menuitem' disabled={busy} onClick={() => { void run(addTestFunds) }}>{t('wallet.addEth')}</button>}
+            <button type='button' role='menuitem' onClick={() => { setOpen(false); disconnectWallet() }}>{t('wallet.disconnect')}</button>
           </div>
           {w.error !== undefined && <p className='wallet-error' role='alert' data-code={w.error.code}><strong>{w.error.title}.</strong> {w.error.hint} <code>{w.error.code}</code></p>}
         </div>

@@ -1,5 +1,6 @@
 import type { ReactElement } from 'react'
 import type { UserError } from '../errors.ts'
+import { t } from '../i18n/index.ts'
 
 /** A failure as a person reads it: what happened, what to do, and the code to report. */
 export function ErrorPanel ({ error }: { error: UserError }): ReactElement {
@@ -9,8 +10,8 @@ export function ErrorPanel ({ error }: { error: UserError }): ReactElement {
       <p className='error-hint'>{error.hint}</p>
       <p className='error-detail'><code>{error.code}</code> {error.detail}</p>
       <div className='error-actions'>
-        <button type='button' className='primary' onClick={() => { window.location.reload() }}>Try again</button>
-        <a className='button' href='/'>Open another video</a>
+        <button type='button' className='primary' onClick={() => { window.location.reload() }}>{t('errorPanel.retry')}</button>
+        <a className='button' href='/'>{t('errorPanel.another')}</a>
       </div>
     </div>
   )

@@ -7,6 +7,7 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactElement } from 'react'
 import { chatIdentity, LiveChat, type ChatEntry, type LiveSource } from '@p2pdv/sdk/player'
 import { userError, type UserError } from '../errors.ts'
+import { t } from '../i18n/index.ts'
 
 /** What a person may type in one message (the wire allows ~2 KB of UTF-8). */
 const MAX_MESSAGE_CHARS = 500
@@ -49,11 +50,11 @@ export function LiveChatPanel ({ source }: { source: LiveSource }): ReactElement
 
   const send = async (ev: FormEvent): Promise<void> => {
     ev.preventDefault()
-    const t = text.trim()
-    if (chat === undefined || t === '' || sending) return
+    const message = text.trim()
+    if (chat === undefined || message === '' || sending) return
     setSending(true)
     try {
-      await chat.send(t)
+      await chat.send(message)
       setText('')
       setError(undefined)
     } catch (err) {
@@ -67,21 +68,21 @@ export function LiveChatPanel ({ source }: { source: LiveSource }): ReactElement
   const mutedSelf = chat !== undefined && chat.list?.muted.includes(chat.self) === true
 
   return (
-    <section className='live-chat' aria-label='Live chat'>
-      <h2>Chat <span className='muted small'>end-to-end encrypted: only viewers of this stream can read it</span></h2>
+    <section className='live-chat' aria-label={t('chat.label')}>
+      <h2>{t('chat.title')} <span className='muted small'>{t('chat.e2e')}</span></h2>
       <ol className='chat-messages' ref={list} aria-live='polite'>
-        {entries.length === 0 && <li className='muted small chat-empty'>No messages yet. Say hello.</li>}
+        {entries.length === 0 && <li className='muted small chat-empty'>{t('chat.empty')}</li>}
         {entries.map(e => (
           <li key={e.id} className={`chat-message${e.own ? ' own' : ''}${e.creator ? ' creator' : ''}`} data-chat-id={e.id}>
-            <span className='chat-sender' title={e.from}>{e.creator ? 'creator' : e.own ? 'you' : e.short}</span>
+            <span className='chat-sender' title={e.from}>{e.creator ? t('chat.creator') : e.own ? t('chat.you') : e.short}</span>
             <span className='chat-text'>{e.text}</span>
           </li>
         ))}
       </ol>
-      {mutedSelf && <p className='chat-error chat-muted' role='status' data-code='ERR_LIVE_CHAT_MUTED'>The creator muted you in this chat: your messages are not relayed or shown to anyone. <span className='muted small'>You can still watch; only the creator can unmute you.</span></p>}
+      {mutedSelf && <p className='chat-error chat-muted' role='status' data-code='ERR_LIVE_CHAT_MUTED'>{t('chat.muted')} <span className='muted small'>{t('chat.mutedHint')}</span></p>}
       <form className='chat-send' onSubmit={ev => { void send(ev) }}>
-        <input aria-label='Message' value={text} maxLength={MAX_MESSAGE_CHARS} autoComplete='off' placeholder={mutedSelf ? 'Muted by the creator' : 'Write a message'} onChange={ev => { setText(ev.target.value) }} disabled={chat === undefined || mutedSelf} />
-        <button type='submit' className='button' disabled={chat === undefined || mutedSelf || sending || text.trim() === ''}>Send</button>
+        <input aria-label={t('chat.message')} value={text} maxLength={MAX_MESSAGE_CHARS} autoComplete='off' placeholder={mutedSelf ? t('chat.mutedPlaceholder') : t('chat.placeholder')} onChange={ev => { setText(ev.target.value) }} disabled={chat === undefined || mutedSelf} />
+        <button type='submit' className='button' disabled={chat === undefined || mutedSelf || sending || text.trim() === ''}>{t('chat.send')}</button>
       </form>
       {error !== undefined && <p className='chat-error' role='alert'><code>{error.code}</code> {error.detail} <span className='muted small'>{error.hint}</span></p>}
     </section>

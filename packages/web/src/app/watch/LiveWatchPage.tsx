@@ -33,6 +33,7 @@ import { LiveChatPanel } from './LiveChatPanel.tsx'
 import { Player } from './Player.tsx'
 import type { PlayerController, PlayerState } from './controller.ts'
 import { useReloadOnHashChange } from './reload-on-hash.ts'
+import { formatNumber, locale, t } from '../i18n/index.ts'
 
 /** The player has less than this buffered at the edge: time to ask whether the stream ended. */
 const EDGE_BUFFER_SECONDS = 0.5
@@ -135,7 +136,7 @@ export function LiveWatchPage (): ReactElement {
     const source = opening.source
     if (source === undefined) return
     window.p2pdvLive = { stats: () => structuredClone(source.stats), controller: () => controllerRef.current }
-    document.title = 'Live · P2PDEVIDEO'
+    document.title = t('app.pageTitle', { title: t('live.docTitle') })
     // A player waiting at the live edge with nothing coming: the stream ended, or never existed.
     const watchdog = setInterval(() => {
       const c = controllerRef.current
@@ -170,26 +171,26 @@ function LiveInfo ({ source, controller }: { source: LiveSource, controller: Pla
   const [stats, setStats] = useState<LiveSourceStats>(() => structuredClone(source.stats))
   const state: PlayerState | undefined = useSyncExternalStore(controller?.subscribe ?? noSubscribe, controller?.snapshot ?? noSnapshot)
   useEffect(() => {
-    const t = setInterval(() => { setStats(structuredClone(source.stats)) }, 1000)
-    return () => { clearInterval(t) }
+    const timer = setInterval(() => { setStats(structuredClone(source.stats)) }, 1000)
+    return () => { clearInterval(timer) }
   }, [source])
   const renditions = source.renditionList()
   return (
     <section className='video-info'>
-      <h1>Live stream</h1>
+      <h1>{t('live.title')}</h1>
       <p className='meta'>
         {renditions.length > 0 && <span>{renditions.map(r => r.name).join(' · ')}</span>}
-        <span className='badge'><LockIcon size={14} /> decrypted in this browser</span>
+        <span className='badge'><LockIcon size={14} /> {t('watch.decrypted')}</span>
       </p>
-      <dl className='net-stats' aria-label='Network'>
-        <div><dt>latency</dt><dd data-stat='latency'>{state?.latency === undefined ? '–' : `${state.latency.toFixed(1)} s`}</dd></div>
-        <div><dt>segments announced</dt><dd data-stat='announcements'>{stats.announcements}</dd></div>
-        <div><dt>blocks verified</dt><dd data-stat='blocks'>{stats.blocks}</dd></div>
-        <div><dt>received</dt><dd>{formatBytes(stats.bytes)}</dd></div>
-        <div><dt>epoch keys</dt><dd data-stat='epochs'>{stats.epochs}</dd></div>
-        <div><dt>bad copies dropped</dt><dd data-stat='rejected'>{stats.rejectedBlocks}</dd></div>
-        <div><dt>failovers</dt><dd>{stats.failedAttempts}</dd></div>
-        {stats.refusedAnnouncements > 0 && <div><dt>forged announcements refused</dt><dd>{stats.refusedAnnouncements}</dd></div>}
+      <dl className='net-stats' aria-label={t('watch.network')}>
+        <div><dt>{t('live.latency')}</dt><dd data-stat='latency'>{state?.latency === undefined ? '–' : t('live.seconds', { n: formatNumber(state.latency, locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }) })}</dd></div>
+        <div><dt>{t('live.announcements')}</dt><dd data-stat='announcements'>{stats.announcements}</dd></div>
+        <div><dt>{t('watch.blocks')}</dt><dd data-stat='blocks'>{stats.blocks}</dd></div>
+        <div><dt>{t('watch.received')}</dt><dd>{formatBytes(stats.bytes)}</dd></div>
+        <div><dt>{t('live.epochs')}</dt><dd data-stat='epochs'>{stats.epochs}</dd></div>
+        <div><dt>{t('watch.rejected')}</dt><dd data-stat='rejected'>{stats.rejectedBlocks}</dd></div>
+        <div><dt>{t('watch.failovers')}</dt><dd>{stats.failedAttempts}</dd></div>
+        {stats.refusedAnnouncements > 0 && <div><dt>{t('live.refused')}</dt><dd>{stats.refusedAnnouncements}</dd></div>}
       </dl>
     </section>
   )
@@ -209,12 +210,12 @@ function LiveAccess ({ video, keeper }: { video: VideoId, keeper: KeeperKeys }):
   }, [video, keeper])
   if (info === undefined) return null
   if (info.policy === 'private') {
-    return <section className='video-details live-access' data-price-state='private'><p><strong>Private</strong> <span className='muted small'>Only people the creator named may watch this stream: ask them for a grant to {window.p2pdvViewer?.address ?? 'your address'}.</span></p></section>
+    return <section className='video-details live-access' data-price-state='private'><p><strong>{t('live.private')}</strong> <span className='muted small'>{t('live.privateText', { address: window.p2pdvViewer?.address ?? t('live.yourAddress') })}</span></p></section>
   }
   const listed: ListedVideo = {
     id: video, owner: info.owner, listingCid: info.listingCid, manifestCid: info.manifestCid,
     policy: info.policy === 'subscribers' ? 'subscribers' : info.policy === 'public' ? 'public' : 'paid',
-    rating: info.rating, registeredAt: Number(info.registeredAt), title: 'Live stream', tags: [], durationSeconds: 0,
+    rating: info.rating, registeredAt: Number(info.registeredAt), title: t('live.title'), tags: [], durationSeconds: 0,
     createdAt: 0, updatedAt: 0, recentPurchases: 0,
     ...(info.price === undefined ? {} : { price: { asset: info.price.asset, amount: info.price.amount, durationSeconds: info.price.duration } })
   }

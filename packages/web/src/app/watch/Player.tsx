@@ -11,6 +11,7 @@ import { CaptionsIcon, CheckIcon, LanguageIcon, ExitFullscreenIcon, FullscreenIc
 import { BEHIND_LIVE_SECONDS, PlayerController, type PlayerState } from './controller.ts'
 import { thumbnailGrid, ThumbnailSprites, type Tile } from './media-extras.ts'
 import { ErrorPanel } from './ErrorPanel.tsx'
+import { formatNumber, locale, t } from '../i18n/index.ts'
 
 const HIDE_CONTROLS_MS = 2500
 const noSubscribe = (): (() => void) => () => {}
@@ -66,8 +67,8 @@ export function Player ({ video, source, opening, poster, onController, live = f
   useEffect(() => {
     if (controller === undefined) return
     const onKey = (e: KeyboardEvent): void => {
-      const t = e.target as HTMLElement | null
-      if (e.ctrlKey || e.metaKey || e.altKey || t?.closest('input, textarea, select, [contenteditable]') != null) return
+      const target = e.target as HTMLElement | null
+      if (e.ctrlKey || e.metaKey || e.altKey || target?.closest('input, textarea, select, [contenteditable]') != null) return
       const c = controller
       const s = c.snapshot()
       let handled = true
@@ -118,14 +119,14 @@ export function Player ({ video, source, opening, poster, onController, live = f
       />
       {s?.started !== true && poster !== undefined && <img className='poster' src={poster} alt='' />}
       {source === undefined && opening !== undefined && <div className='opening'>{opening}</div>}
-      {s !== undefined && s.waiting && s.error === undefined && <div className='buffering' role='status' aria-label='Loading'><div className='spinner' /></div>}
+      {s !== undefined && s.waiting && s.error === undefined && <div className='buffering' role='status' aria-label={t('player.loading')}><div className='spinner' /></div>}
       {showBigPlay && (
-        <button type='button' className='big-play' aria-label={s.ended ? 'Replay' : 'Play'} onClick={() => { controller?.play() }}>
+        <button type='button' className='big-play' aria-label={s.ended ? t('player.replay') : t('player.play')} onClick={() => { controller?.play() }}>
           {s.ended ? <ReplayIcon /> : <PlayIcon size={44} />}
         </button>
       )}
       {s?.autoplayMuted === true && (
-        <button type='button' className='unmute-chip' onClick={() => { controller?.toggleMute() }}><MuteIcon /> Tap to unmute</button>
+        <button type='button' className='unmute-chip' onClick={() => { controller?.toggleMute() }}><MuteIcon /> {t('player.tapUnmute')}</button>
       )}
       {s?.error !== undefined && <div className='error-overlay'><ErrorPanel error={s.error} /></div>}
 
@@ -133,15 +134,15 @@ export function Player ({ video, source, opening, poster, onController, live = f
         <div className='controls' onPointerDown={e => { e.stopPropagation(); poke() }}>
           <SeekBar state={s} controller={controller} sprites={sprites} />
           <div className='control-row'>
-            <button type='button' className='ctl' aria-label={s.playing ? 'Pause' : 'Play'} title={s.playing ? 'Pause (k)' : 'Play (k)'} onClick={() => { controller.toggle() }}>
+            <button type='button' className='ctl' aria-label={s.playing ? t('player.pause') : t('player.play')} title={s.playing ? t('player.pauseKey') : t('player.playKey')} onClick={() => { controller.toggle() }}>
               {s.playing ? <PauseIcon /> : <PlayIcon />}
             </button>
             <div className='volume'>
-              <button type='button' className='ctl' aria-label={s.muted ? 'Unmute' : 'Mute'} title='Mute (m)' onClick={() => { controller.toggleMute() }}>
+              <button type='button' className='ctl' aria-label={s.muted ? t('player.unmute') : t('player.mute')} title={t('player.muteKey')} onClick={() => { controller.toggleMute() }}>
                 {s.muted || s.volume === 0 ? <MuteIcon /> : <VolumeIcon />}
               </button>
               <input
-                type='range' min={0} max={1} step={0.05} aria-label='Volume'
+                type='range' min={0} max={1} step={0.05} aria-label={t('player.volume')}
                 value={s.muted ? 0 : s.volume}
                 onChange={e => { controller.setVolume(Number(e.target.value)) }}
               />
@@ -150,60 +151,60 @@ export function Player ({ video, source, opening, poster, onController, live = f
               ? (
                 <button
                   type='button' className={`live-badge ${s.behindLive > BEHIND_LIVE_SECONDS ? 'behind' : 'at-edge'}`}
-                  aria-label={s.behindLive > BEHIND_LIVE_SECONDS ? 'Go live' : 'Live'} title='Go live (End)'
+                  aria-label={s.behindLive > BEHIND_LIVE_SECONDS ? t('player.goLive') : t('player.live')} title={t('player.goLiveKey')}
                   onClick={() => { controller.goLive() }}
                 >
-                  LIVE{s.behindLive > BEHIND_LIVE_SECONDS && <span className='muted'> −{formatTime(s.behindLive)} · go live</span>}
+                  {t('player.liveBadge')}{s.behindLive > BEHIND_LIVE_SECONDS && <span className='muted'> −{formatTime(s.behindLive)} · {t('player.behind')}</span>}
                 </button>
                 )
               : <span className='time' aria-live='off'><span data-role='current'>{formatTime(s.currentTime)}</span> / {formatTime(s.duration)}</span>}
             <span className='spacer' />
             {s.audioTracks.length > 1 && (
               <MenuButton
-                label='Audio' title='Audio language' open={menu === 'audio'}
+                label={t('player.audio')} title={t('player.audioTitle')} open={menu === 'audio'}
                 onToggle={() => { setMenu(menu === 'audio' ? undefined : 'audio') }}
                 icon={<LanguageIcon />}
                 badge={(s.audioTracks[s.selectedAudio]?.lang ?? '') === '' ? undefined : s.audioTracks[s.selectedAudio]!.lang.split('-')[0]!.toUpperCase()}
               >
-                {s.audioTracks.map(t => (
-                  <MenuItem key={t.index} checked={s.selectedAudio === t.index} onSelect={() => { controller.setAudio(t.index); setMenu(undefined) }}>
-                    {t.label}{t.lang !== '' && t.lang !== t.label ? <span className='muted'> {t.lang}</span> : null}
+                {s.audioTracks.map(tr => (
+                  <MenuItem key={tr.index} checked={s.selectedAudio === tr.index} onSelect={() => { controller.setAudio(tr.index); setMenu(undefined) }}>
+                    {tr.label}{tr.lang !== '' && tr.lang !== tr.label ? <span className='muted'> {tr.lang}</span> : null}
                   </MenuItem>
                 ))}
               </MenuButton>
             )}
             {s.subtitles.length > 0 && (
               <MenuButton
-                label='Subtitles' title='Subtitles (c)' open={menu === 'subtitles'} pressed={s.selectedSubtitle >= 0}
+                label={t('player.subtitles')} title={t('player.subtitlesKey')} open={menu === 'subtitles'} pressed={s.selectedSubtitle >= 0}
                 onToggle={() => { setMenu(menu === 'subtitles' ? undefined : 'subtitles') }}
                 icon={<CaptionsIcon />}
               >
-                <MenuItem checked={s.selectedSubtitle < 0} onSelect={() => { controller.setSubtitle(-1); setMenu(undefined) }}>Off</MenuItem>
-                {s.subtitles.map(t => (
-                  <MenuItem key={t.index} checked={s.selectedSubtitle === t.index} onSelect={() => { controller.setSubtitle(t.index); setMenu(undefined) }}>
-                    {t.label}{t.lang !== '' && t.lang !== t.label ? <span className='muted'> {t.lang}</span> : null}
+                <MenuItem checked={s.selectedSubtitle < 0} onSelect={() => { controller.setSubtitle(-1); setMenu(undefined) }}>{t('player.off')}</MenuItem>
+                {s.subtitles.map(tr => (
+                  <MenuItem key={tr.index} checked={s.selectedSubtitle === tr.index} onSelect={() => { controller.setSubtitle(tr.index); setMenu(undefined) }}>
+                    {tr.label}{tr.lang !== '' && tr.lang !== tr.label ? <span className='muted'> {tr.lang}</span> : null}
                   </MenuItem>
                 ))}
               </MenuButton>
             )}
             {s.qualities.length > 0 && (
               <MenuButton
-                label='Quality' title='Quality' open={menu === 'quality'}
+                label={t('player.quality')} title={t('player.quality')} open={menu === 'quality'}
                 onToggle={() => { setMenu(menu === 'quality' ? undefined : 'quality') }}
                 icon={<SettingsIcon />}
-                badge={s.selectedQuality < 0 ? 'Auto' : quality?.label}
+                badge={s.selectedQuality < 0 ? t('player.auto') : quality?.label}
               >
                 <MenuItem checked={s.selectedQuality < 0} onSelect={() => { controller.setQuality(-1); setMenu(undefined) }}>
-                  Auto{s.selectedQuality < 0 && quality !== undefined ? <span className='muted'> ({quality.label})</span> : null}
+                  {t('player.auto')}{s.selectedQuality < 0 && quality !== undefined ? <span className='muted'> ({quality.label})</span> : null}
                 </MenuItem>
                 {s.qualities.map(q => (
                   <MenuItem key={q.index} checked={s.selectedQuality === q.index} onSelect={() => { controller.setQuality(q.index); setMenu(undefined) }}>
-                    {q.label}<span className='muted'> {(q.bitrate / 1e6).toFixed(1)} Mb/s</span>
+                    {q.label}<span className='muted'> {t('player.mbps', { n: formatNumber(q.bitrate / 1e6, locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }) })}</span>
                   </MenuItem>
                 ))}
               </MenuButton>
             )}
-            <button type='button' className='ctl' aria-label={s.fullscreen ? 'Exit full screen' : 'Full screen'} title='Full screen (f)' onClick={toggleFullscreen}>
+            <button type='button' className='ctl' aria-label={s.fullscreen ? t('player.exitFullscreen') : t('player.fullscreen')} title={t('player.fullscreenKey')} onClick={toggleFullscreen}>
               {s.fullscreen ? <ExitFullscreenIcon /> : <FullscreenIcon />}
             </button>
           </div>
@@ -219,7 +220,7 @@ function MenuButton ({ label, title, icon, badge, open, pressed, onToggle, child
   return (
     <div className='menu-wrap'>
       {/* The name includes the badge the button shows ("Quality: 720p"): what is read is what is seen. */}
-      <button type='button' className={`ctl ${pressed === true ? 'on' : ''}`} aria-label={badge === undefined ? label : `${label}: ${badge}`} title={title} aria-haspopup='menu' aria-expanded={open} onClick={onToggle}>
+      <button type='button' className={`ctl ${pressed === true ? 'on' : ''}`} aria-label={badge === undefined ? label : t('player.menuLabel', { label, badge })} title={title} aria-haspopup='menu' aria-expanded={open} onClick={onToggle}>
         {icon}{badge !== undefined && <span className='ctl-badge'>{badge}</span>}
       </button>
       {open && <div className='menu' role='menu' aria-label={label}><div className='menu-title'>{label}</div>{children}</div>}
@@ -263,7 +264,7 @@ function SeekBar ({ state, controller, sprites }: { state: PlayerState, controll
     setDrag(undefined)
   }
   const shown = drag ?? state.currentTime
-  const pct = (t: number): string => `${d > 0 ? Math.max(0, Math.min(100, t / d * 100)) : 0}%`
+  const pct = (at: number): string => `${d > 0 ? Math.max(0, Math.min(100, at / d * 100)) : 0}%`
   const preview = hover ?? (drag !== undefined && bar.current !== null ? { x: drag / d * bar.current.clientWidth, width: bar.current.clientWidth, t: drag } : undefined)
   const tile: Tile | undefined = preview === undefined ? undefined : sprites?.tile(preview.t, () => { setSheetsLoaded(n => n + 1) })
   const previewWidth = tile?.width ?? 64
@@ -274,11 +275,11 @@ function SeekBar ({ state, controller, sprites }: { state: PlayerState, controll
       ref={bar}
       className={`seek ${drag !== undefined ? 'dragging' : ''}`}
       role='slider'
-      aria-label='Seek'
+      aria-label={t('player.seek')}
       aria-valuemin={0}
       aria-valuemax={Math.round(d)}
       aria-valuenow={Math.round(shown)}
-      aria-valuetext={`${formatTime(shown)} of ${formatTime(d)}`}
+      aria-valuetext={t('player.timeOf', { time: formatTime(shown), duration: formatTime(d) })}
       tabIndex={0}
       onPointerDown={onDown}
       onPointerMove={onMove}

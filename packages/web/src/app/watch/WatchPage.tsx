@@ -21,9 +21,10 @@ import type { PlayerController } from './controller.ts'
 import { p2pAllowed, SwarmSession } from './p2p.ts'
 import { P2pPanel } from './P2pPanel.tsx'
 import { useReloadOnHashChange } from './reload-on-hash.ts'
+import { t } from '../i18n/index.ts'
 
 type Stage =
-  | { kind: 'opening', step: string }
+  | { kind: 'opening', step: OpeningStep }
   | { kind: 'ready', source: VideoSource }
   | { kind: 'error', error: UserError }
 
@@ -41,7 +42,9 @@ declare global {
 }
 
 export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactElement {
-  const [stage, setStage] = useState<Stage>({ kind: 'opening', step: 'Starting' })
+  const [stage, setStage] = useState<Stage>({ kind: 'opening', step: 'watch.starting' })
+  // One object, so the page knows its own refund notice from the keepers' refusal.
+  const [refunded] = useState(refundedError)
   // Set as soon as the manifest CID is known (at once for a capability link, after the keepers
   // for a video link): the player starts its media pipeline before the video is open.
   const [pending, setPending] = useState<Opening | undefined>(() => {
@@ -73,7 +76,7 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
       const video = videoFromPath(window.location.pathname)
       let keyed: { manifest: CID, key: Uint8Array } | undefined
       if (video !== undefined) {
-        setStage({ kind: 'opening', step: 'Asking the key keepers' })
+        setStage({ kind: 'opening', step: 'watch.askingKeepers' })
         const { KeeperKeySource } = await import('../keeper-key-source.ts')
         keyed = await new KeeperKeySource(video, window.location.origin).open(ctrl.signal)
       }
@@ -81,7 +84,7 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
       if (manifest === undefined) throw new P2pdvError('ERR_BAD_LINK', 'the address does not contain a video id', { hint: 'Watch links look like …/watch/bafkrei…#…; open the link you were sent again.' })
       const target = pending?.manifestCid.equals(manifest) === true ? pending : opening(manifest)
       if (target !== pending) setPending(target)
-      setStage({ kind: 'opening', step: 'Finding nodes' })
+      setStage({ kind: 'opening', step: 'watch.findingNodes' })
       try {
         source = await openSource(manifest, keyed?.key)
       } catch (err) {
@@ -101,7 +104,7 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
       }
       // The swarm (and its code) only after the first frame: it never competes with start-up.
       void startedAt(() => controllerRef.current, ctrl.signal).then(started => { if (started) p2p.firstFrame() })
-      document.title = `${source.video.title ?? 'Untitled video'} · P2PDEVIDEO`
+      document.title = `${source.video.title ?? t('watch.untitled')} · P2PDEVIDEO`
       setStage({ kind: 'ready', source })
       // The poster is for a video that does not start at once (autoplay refused, a slow network):
       // asked for only then, so it never competes with the first segments.
@@ -123,7 +126,7 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
       ])
       performance.mark('p2pdv:peers')
       setNodes(peers.length)
-      setStage({ kind: 'opening', step: 'Opening the sealed manifest' })
+      setStage({ kind: 'opening', step: 'watch.openingManifest' })
       try {
         return await VideoSource.open({ peers: new PeerSet(peers), manifest, key, signal: ctrl.signal, manifestBlock, placementBlock, delivery })
       } finally {
@@ -158,12 +161,12 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
             )
           : (
             <div className='player placeholder' aria-busy={stage.kind === 'opening'}>
-              {stage.kind === 'error' ? <ErrorPanel error={stage.error.code === 'ERR_ACCESS_DENIED' && hasListing && stage.error !== REFUNDED ? lockedError(stage.error) : stage.error} /> : <OpeningStatus step={stage.kind === 'opening' ? stage.step : 'Starting'} />}
+              {stage.kind === 'error' ? <ErrorPanel error={stage.error.code === 'ERR_ACCESS_DENIED' && hasListing && stage.error !== refunded ? lockedError(stage.error) : stage.error} /> : <OpeningStatus step={stage.kind === 'opening' ? stage.step : 'watch.starting'} />}
             </div>
             )}
         {/* After a purchase or subscription the chain says yes: ask the keepers again (a reload). */}
         {/* After a refund the key this page holds is no longer this viewer's: stop playing. */}
-        {listed !== undefined && <VideoDetails id={listed} onFound={setHasListing} onAccess={() => { if (stage.kind === 'error') window.location.reload() }} onAccessLost={() => { stopRef.current?.(); setStage({ kind: 'error', error: REFUNDED }) }} />}
+        {listed !== undefined && <VideoDetails id={listed} onFound={setHasListing} onAccess={() => { if (stage.kind === 'error') window.location.reload() }} onAccessLost={() => { stopRef.current?.(); setStage({ kind: 'error', error: refunded }) }} />}
         {stage.kind === 'ready' && <VideoInfo source={stage.source} listed={hasListing} />}
         {stage.kind === 'ready' && swarm !== undefined && <P2pPanel session={swarm} source={stage.source} />}
       </main>
@@ -172,11 +175,13 @@ export function WatchPage ({ keySource }: { keySource?: KeySource }): ReactEleme
 }
 
 /** Shown in the player's place once this page refunded the purchase (the keepers would say the same). */
-const REFUNDED: UserError = {
-  code: 'ERR_ACCESS_DENIED',
-  title: 'You refunded this video',
-  detail: 'the purchase was refunded: this account no longer has access',
-  hint: 'Buy it again under the player to watch.'
+function refundedError (): UserError {
+  return {
+    code: 'ERR_ACCESS_DENIED',
+    title: t('watch.refundedTitle'),
+    detail: 'the purchase was refunded: this account no longer has access',
+    hint: t('watch.refundedHint')
+  }
 }
 
 /**
@@ -184,7 +189,7 @@ const REFUNDED: UserError = {
  * (the actions under the player), keeping the code and the keepers' answer for those who look.
  */
 function lockedError (e: UserError): UserError {
-  return { ...e, title: 'Buy, subscribe or be granted access to watch', hint: `${e.hint.replace(/; buy or be granted access for that address, then try again\.$/, '.')} Use the button under the player: the video starts as soon as the chain confirms.` }
+  return { ...e, title: t('watch.lockedTitle'), hint: `${e.hint.replace(/; buy or be granted access for that address, then try again\.$/, '.')} ${t('watch.lockedHint')}` }
 }
 
 /** How long a video may take to show its first frame before its poster is fetched. */
@@ -222,15 +227,17 @@ function opening (manifestCid: CID): Opening {
   return { manifestCid, ready, open, fail }
 }
 
-function OpeningStatus ({ step }: { step: string }): ReactElement {
-  return <div className='status' aria-busy='true'><div className='spinner' /><p>{step}…</p></div>
+type OpeningStep = 'watch.starting' | 'watch.askingKeepers' | 'watch.findingNodes' | 'watch.openingManifest'
+
+function OpeningStatus ({ step }: { step: OpeningStep }): ReactElement {
+  return <div className='status' aria-busy='true'><div className='spinner' /><p>{t('watch.step', { step: t(step) })}</p></div>
 }
 
 function VideoInfo ({ source, listed }: { source: VideoSource, listed: boolean }): ReactElement {
   const [stats, setStats] = useState<VideoSourceStats>(() => structuredClone(source.stats))
   useEffect(() => {
-    const t = setInterval(() => { setStats(structuredClone(source.stats)) }, 1000)
-    return () => { clearInterval(t) }
+    const timer = setInterval(() => { setStats(structuredClone(source.stats)) }, 1000)
+    return () => { clearInterval(timer) }
   }, [source])
   const v = source.video
   // Rungs are named by their short side (a portrait 720×1280 rung is "720p"), as the ladder names them.
@@ -238,19 +245,19 @@ function VideoInfo ({ source, listed }: { source: VideoSource, listed: boolean }
   const used = Object.entries(stats.bySource).filter(([, c]) => c.blocks > 0).length
   return (
     <section className='video-info'>
-      {!listed && <h1>{v.title ?? 'Untitled video'}</h1>}
+      {!listed && <h1>{v.title ?? t('watch.untitled')}</h1>}
       <p className='meta'>
         <span>{formatTime(v.durationSeconds)}</span>
-        {heights.length > 0 && <span>up to {heights[0]}p</span>}
-        <span className='badge'><LockIcon size={14} /> decrypted in this browser</span>
+        {heights.length > 0 && <span>{t('watch.upTo', { height: String(heights[0]) })}</span>}
+        <span className='badge'><LockIcon size={14} /> {t('watch.decrypted')}</span>
       </p>
-      <dl className='net-stats' aria-label='Network'>
-        <div><dt>blocks verified</dt><dd data-stat='blocks'>{stats.blocks}</dd></div>
-        <div><dt>received</dt><dd>{formatBytes(stats.bytes)}</dd></div>
-        <div><dt>nodes used</dt><dd>{used} of {source.peers.peers.length}</dd></div>
-        <div><dt>bad copies dropped</dt><dd data-stat='rejected'>{stats.rejectedBlocks}</dd></div>
-        <div><dt>failovers</dt><dd>{stats.failedAttempts}</dd></div>
-        {stats.rebuiltBlocks > 0 && <div><dt>rebuilt from parity</dt><dd>{stats.rebuiltBlocks}</dd></div>}
+      <dl className='net-stats' aria-label={t('watch.network')}>
+        <div><dt>{t('watch.blocks')}</dt><dd data-stat='blocks'>{stats.blocks}</dd></div>
+        <div><dt>{t('watch.received')}</dt><dd>{formatBytes(stats.bytes)}</dd></div>
+        <div><dt>{t('watch.nodesUsed')}</dt><dd>{t('watch.nodesOf', { used, total: source.peers.peers.length })}</dd></div>
+        <div><dt>{t('watch.rejected')}</dt><dd data-stat='rejected'>{stats.rejectedBlocks}</dd></div>
+        <div><dt>{t('watch.failovers')}</dt><dd>{stats.failedAttempts}</dd></div>
+        {stats.rebuiltBlocks > 0 && <div><dt>{t('watch.rebuilt')}</dt><dd>{stats.rebuiltBlocks}</dd></div>}
       </dl>
     </section>
   )

@@ -6,6 +6,7 @@ import Hls, { ErrorTypes, Events, type ErrorData } from 'hls.js'
 import { P2pdvError } from '@p2pdv/core/errors'
 import { createHlsLoader, masterPlaylistUrl, renditionOfPlaylist, type LoaderFailure, type LoaderSource, type PendingSource, type PendingVideo, type VideoSource } from '@p2pdv/sdk/player'
 import { userError, type UserError } from '../errors.ts'
+import { t as i18n } from '../i18n/index.ts'
 
 export interface QualityOption { index: number, label: string, height: number, bitrate: number }
 export interface SubtitleOption { index: number, label: string, lang: string }
@@ -196,11 +197,11 @@ export class PlayerController {
     })
     hls.on(Events.LEVEL_SWITCHED, (_e, data) => { this.set({ activeQuality: data.level }) })
     hls.on(Events.SUBTITLE_TRACKS_UPDATED, (_e, data) => {
-      this.set({ subtitles: data.subtitleTracks.map((t, index) => ({ index, lang: t.lang ?? '', label: t.name !== '' ? t.name : (t.lang ?? `Track ${index + 1}`) })) })
+      this.set({ subtitles: data.subtitleTracks.map((t, index) => ({ index, lang: t.lang ?? '', label: t.name !== '' ? t.name : (t.lang ?? i18n('player.track', { n: index + 1 })) })) })
     })
     hls.on(Events.SUBTITLE_TRACK_SWITCH, (_e, data) => { this.set({ selectedSubtitle: hls.subtitleDisplay ? data.id : -1 }) })
     hls.on(Events.AUDIO_TRACKS_UPDATED, (_e, data) => {
-      this.set({ audioTracks: data.audioTracks.map((t, index) => ({ index, lang: t.lang ?? '', label: t.name !== '' ? t.name : (t.lang ?? `Track ${index + 1}`) })), selectedAudio: hls.audioTrack })
+      this.set({ audioTracks: data.audioTracks.map((t, index) => ({ index, lang: t.lang ?? '', label: t.name !== '' ? t.name : (t.lang ?? i18n('player.track', { n: index + 1 })) })), selectedAudio: hls.audioTrack })
     })
     hls.on(Events.AUDIO_TRACK_SWITCHED, (_e, data) => { this.set({ selectedAudio: data.id }) })
     hls.on(Events.ERROR, (_e, data) => { this.onHlsError(data) })
