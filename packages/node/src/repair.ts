@@ -467,6 +467,7 @@ export class RepairWorker {
 
   /** Stores a block on the first node of `order` that accepts it with a valid receipt. */
   private async place (cid: CID, bytes: Uint8Array, order: Peer[], signal: AbortSignal): Promise<Peer | undefined> {
+    const refused: string[] = []
     while (order.length > 0) {
       const peer = order.shift()!
       try {
@@ -482,8 +483,12 @@ export class RepairWorker {
         return peer
       } catch (err) {
         if (signal.aborted) throw err
+        refused.push(`${peer.peerId.slice(-8)}: ${(err as { code?: string }).code ?? (err as Error).message?.slice(0, 80) ?? 'error'}`)
       }
     }
+    // Said at warn: a block no target takes stays in the backlog pass after pass, and without this
+    // line nothing tells an operator why.
+    if (refused.length > 0) this.deps.log.warn({ block: cid.toString(), refused }, 'no target took the repaired block; trying again next pass')
     return undefined
   }
 
@@ -655,9 +660,9 @@ export class RepairWorker {
   /** Copies a block from its present holders onto up to `count` of the plan's targets. */
   private async copy (action: Extract<RepairAction, { type: 'copy' }>, peers: Map<string, Peer>, placed: Map<string, string[]>, signal: AbortSignal): Promise<void> {
     const order = this.targetPeers(action.targets, peers)
-    if (order.length === 0) return
+    if (order.length === 0) { this.noTargets(action.block.cid, action.targets); return }
     const bytes = await this.fetchBlock(action.block, action.sources, peers, signal)
-    if (bytes === undefined) return
+    if (bytes === undefined) { this.deps.log.warn({ block: action.block.cid.toString() }, 'no holder served the block to copy; trying again next pass'); return }
     const added: string[] = []
     while (added.length < action.count && order.length > 0) {
       const to = await this.place(action.block.cid, bytes, order, signal)
@@ -667,6 +672,10 @@ export class RepairWorker {
       this.deps.metrics.repairedBlocks.inc({ kind: 'copy' })
     }
     if (added.length > 0) placed.set(blockKey(action.at), added)
+  }
+
+  private noTargets (cid: CID, targets: readonly string[]): void {
+    this.deps.log.warn({ block: cid.toString(), targets: targets.map(t => t.slice(-8)) }, 'no known address for any repair target; trying again next pass')
   }
 
   /** The plan's targets, from the peer store or else from other nodes' lists (see `listed`). */
@@ -680,7 +689,7 @@ export class RepairWorker {
     const si = action.stripe
     const { data, blocks } = record.stripes[si]!
     const order = this.targetPeers(action.targets, peers)
-    if (order.length === 0) return
+    if (order.length === 0) { this.noTargets(blocks[action.missing[0]!]!.cid, action.targets); return }
     // Shard i of the code: data blocks 0 … data−1, then implicit zero shards, then parity at k + j.
     const shardOf = (i: number): number => i < data ? i : k + (i - data)
     const shards: Array<Uint8Array | undefined> = Array(k + m).fill(undefined)
