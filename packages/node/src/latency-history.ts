@@ -23,6 +23,7 @@ import type { Histogram } from 'prom-client'
 import { P2pdvError } from '@p2pdv/core/errors'
 import type { Logger } from 'pino'
 import { PeriodicTask } from './periodic-task.ts'
+import type { LatencyWindow } from '@p2pdv/node-client'
 
 export const LATENCY_HISTORY_FILE = 'latency-history.json'
 export const SLICE_MS = 10 * 60_000
@@ -39,20 +40,8 @@ export interface Slice {
   counts: number[]
 }
 
-export interface LatencyWindow {
-  /** The start asked for. */
-  since: number
-  /** What the counts cover: from `from` (≤ since when complete) to `until`. */
-  from: number
-  until: number
-  /** Whether the node's history reaches back to `since` (false: it began later, at `from`). */
-  complete: boolean
-  /** Upper bounds in seconds, ascending; the last is +Inf (as the string "+Inf" on the wire). */
-  bounds: number[]
-  /** Cumulative counts per bound, as in Prometheus. */
-  counts: number[]
-  count: number
-}
+/** The window's shape is node-client's (the CLI's `sla` reads it there): one definition. */
+export type { LatencyWindow }
 
 interface HistoryFile { v: 1, bounds: number[], begins: number, slices: Slice[] }
 
