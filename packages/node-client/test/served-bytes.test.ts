@@ -79,4 +79,38 @@ describe('ServedBytesReporter', () => {
     assert.equal(r!.pending, 0, 'a refused batch is not sent again')
     assert.deepEqual(refused, ['ERR_RECEIPT_OVER_CAP'])
   })
+
+  it('sends a receipt whose answer was lost again as it is, so it counts once (DUPLICATE means it had arrived)', async () => {
+    const kept = new Map<string, Uint8Array>()
+    let loseAnswers = 1
+    let calls = 0
+    const client = {
+      receiptTerms: async () => ({ node: A, epoch: 4, capBytes: 1n << 40n }),
+      submitReceipt: async (bytes: Uint8Array) => {
+        calls++
+        const r = decodeServingReceipt(bytes)
+        const key = `${r.seq}`
+        if (kept.has(key)) throw new P2pdvError('ERR_RECEIPT_DUPLICATE', 'already received')
+        kept.set(key, bytes)
+        // Stored, but the answer never reaches the viewer.
+        if (loseAnswers-- > 0) throw new P2pdvError('ERR_NODE_UNREACHABLE', 'connection reset')
+      }
+    } as unknown as NodeClient
+    const reporter = new ServedBytesReporter({
+      viewer: Uint8Array.from(Buffer.from(viewer.address.slice(2), 'hex')),
+      sign: async (d: Uint8Array): Promise<Hex> => await viewer.signMessage({ message: { raw: d } }),
+      node: () => client,
+      batchBytes: 1000
+    })
+    reporter.count(A, 1000)
+    await new Promise(resolve => setTimeout(resolve, 50))
+    reporter.count(A, 400)
+    const [report] = await reporter.flush()
+    // The first receipt went twice (the second answered DUPLICATE), then the rest in a new one.
+    assert.equal(calls, 3)
+    assert.deepEqual([...kept.keys()], ['0', '1'])
+    assert.deepEqual([report!.bytes, report!.receipts, report!.pending], [1400, 2, 0])
+    const tally = await tallyReceipts([{ peer: A, receipts: [...kept.values()] }], { epoch: 4 })
+    assert.equal(tally.served.get(A), 1400n, 'the viewer received 1,400 bytes and no more are counted')
+  })
 })
